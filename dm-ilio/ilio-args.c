@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-args: the table line grammar (see ilio-args.h), one parser per
+ * argument.  Error strings are static: they become ti->error.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/kstrtox.h>
+#include <linux/string.h>
+
+#include "ilio-args.h"
+
+static int parse_backing(struct ilio_params *p, const char *arg,
+			 const char **error)
+{
+	if (!arg[0]) {
+		*error = "Empty backing device";
+		return -EINVAL;
+	}
+	p->backing = strcmp(arg, "-") ? arg : NULL;
+	return 0;
+}
+
+static int parse_ram_mb(struct ilio_params *p, const char *arg,
+			const char **error)
+{
+	if (kstrtouint(arg, 10, &p->ram_mb)) {
+		*error = "Invalid ram_mb: not a decimal number";
+		return -EINVAL;
+	}
+	if (p->ram_mb < ILIO_RAM_MB_MIN || p->ram_mb > ILIO_RAM_MB_MAX) {
+		*error = "Invalid ram_mb: must be between 4 and 16777216";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_on_off(bool *val, const char *arg)
+{
+	if (!strcmp(arg, "on"))
+		*val = true;
+	else if (!strcmp(arg, "off"))
+		*val = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_dedup(struct ilio_params *p, const char *arg,
+		       const char **error)
+{
+	if (parse_on_off(&p->dedup, arg)) {
+		*error = "Invalid dedup: expected on or off";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_compress(struct ilio_params *p, const char *arg,
+			  const char **error)
+{
+	if (!strcmp(arg, "lz4")) {
+		p->compress = true;
+	} else if (!strcmp(arg, "none")) {
+		p->compress = false;
+	} else {
+		*error = "Invalid compress: expected lz4 or none";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_block_size(struct ilio_params *p, const char *arg,
+			    const char **error)
+{
+	if (kstrtouint(arg, 10, &p->block_size) ||
+	    (p->block_size != 4096 && p->block_size != 512)) {
+		*error = "Invalid block_size: expected 4096 or 512";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct ilio_feature {
+	const char *key;
+	int (*parse)(struct ilio_params *p, const char *arg, const char **error);
+};
+
+static const struct ilio_feature ilio_features[] = {
+	{ "dedup", parse_dedup },
+	{ "compress", parse_compress },
+	{ "block_size", parse_block_size },
+};
+
+static int parse_features(struct ilio_params *p, unsigned int argc,
+			  char **argv, const char **error)
+{
+	unsigned int n, i, seen = 0;
+
+	if (kstrtouint(argv[0], 10, &n) || n > argc - 1) {
+		*error = "Invalid feature argument count";
+		return -EINVAL;
+	}
+	if (n != argc - 1) {
+		*error = "Feature argument count does not match the arguments";
+		return -EINVAL;
+	}
+	if (n % 2) {
+		*error = "Feature arguments must be key/value pairs";
+		return -EINVAL;
+	}
+	for (argv++; n; n -= 2, argv += 2) {
+		for (i = 0; i < ARRAY_SIZE(ilio_features); i++)
+			if (!strcmp(argv[0], ilio_features[i].key))
+				break;
+		if (i == ARRAY_SIZE(ilio_features)) {
+			*error = "Unknown feature argument";
+			return -EINVAL;
+		}
+		if (seen & (1U << i)) {
+			*error = "Feature argument given twice";
+			return -EINVAL;
+		}
+		seen |= 1U << i;
+		if (ilio_features[i].parse(p, argv[1], error))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * ilio_parse_args() - parse a table line into @p
+ * @p: result; defaults are filled in first
+ * @argc: argument count
+ * @argv: arguments (kept referenced by @p->backing)
+ * @error: set to a static message on failure
+ *
+ * Return: 0, or -EINVAL with @error set.
+ */
+int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
+		    const char **error)
+{
+	memset(p, 0, sizeof(*p));
+	p->dedup = true;
+	p->compress = true;
+	p->block_size = 4096;
+
+	if (argc < 2) {
+		*error = "Not enough arguments: <backing_dev|-> <ram_mb> [<#features> <features>...]";
+		return -EINVAL;
+	}
+	if (parse_backing(p, argv[0], error) || parse_ram_mb(p, argv[1], error))
+		return -EINVAL;
+	if (argc > 2)
+		return parse_features(p, argc - 2, argv + 2, error);
+	return 0;
+}
+
+/**
+ * ilio_format_table() - print the canonical table line for @p
+ * @p: parameters
+ * @buf: output
+ * @len: size of @buf
+ *
+ * Every feature is printed, so that the line reloads to the same device
+ * whatever the defaults of a later version.
+ *
+ * Return: the number of characters that the full line needs (as snprintf).
+ */
+int ilio_format_table(const struct ilio_params *p, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s %u 6 dedup %s compress %s block_size %u",
+			p->backing ? p->backing : "-", p->ram_mb,
+			p->dedup ? "on" : "off", p->compress ? "lz4" : "none",
+			p->block_size);
+}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-chunk: the chunk table and the content index.
+ *
+ * Locking: the caller holds c->lock for every __ilio_*() call.
+ *
+ * Chunk ids are handed out densely from 1 and recycled through a free
+ * list, so the table stays compact under churn.  The id space is split in
+ * leaves of ILIO_CHUNK_LEAF_ENTRIES entries that are allocated on demand.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+#include <linux/sched.h>
+
+#include "ilio-chunk.h"
+#include "ilio-core.h"
+
+#define ILIO_BUCKETS_MIN	1024U
+#define ILIO_BUCKETS_MAX	(1U << 30)
+
+static inline u32 *ilio_chunk_next(struct ilio_chunks *c, u32 cid)
+{
+	return &ilio_chunk_leaf(c, cid)->next[ILIO_CIDX(cid)];
+}
+
+static inline u32 *ilio_chunk_refp(struct ilio_chunks *c, u32 cid)
+{
+	return &ilio_chunk_leaf(c, cid)->ref[ILIO_CIDX(cid)];
+}
+
+static inline u32 ilio_bucket(u64 hash, u32 nr_buckets)
+{
+	/* xxh64 mixes all bits; fold the top into the bottom anyway. */
+	return (u32)(hash ^ (hash >> 32)) & (nr_buckets - 1);
+}
+
+/**
+ * ilio_chunks_init() - set up an empty chunk table and index
+ * @c: table
+ * @lock: the lock the caller will hold for every __ilio_* call
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int ilio_chunks_init(struct ilio_chunks *c, struct mutex *lock)
+{
+	memset(c, 0, sizeof(*c));
+	c->lock = lock;
+	c->next_new = 1;
+	c->nr_buckets = ILIO_BUCKETS_MIN;
+	c->buckets = kvcalloc(c->nr_buckets, sizeof(u32), GFP_KERNEL);
+	if (!c->buckets)
+		return -ENOMEM;
+	return 0;
+}
+
+/**
+ * ilio_chunks_exit() - free the table and the index
+ * @c: table
+ */
+void ilio_chunks_exit(struct ilio_chunks *c)
+{
+	u32 i;
+
+	for (i = 0; i < c->nr_leaves; i++)
+		kvfree(c->dir[i]);
+	kvfree(c->dir);
+	kvfree(c->buckets);
+	c->dir = NULL;
+	c->buckets = NULL;
+	c->nr_leaves = 0;
+}
+
+/**
+ * ilio_chunks_mem_bytes() - RAM used by the table and the index
+ * @c: table
+ *
+ * Return: bytes.
+ */
+u64 ilio_chunks_mem_bytes(const struct ilio_chunks *c)
+{
+	return (u64)c->dir_cap * sizeof(*c->dir) +
+	       (u64)c->nr_leaves * sizeof(struct ilio_chunk_leaf) +
+	       (u64)c->nr_buckets * sizeof(u32);
+}
+
+/**
+ * __ilio_chunk_reserve_bytes() - what __ilio_chunk_reserve() would allocate
+ * @c: table
+ *
+ * Return: bytes (0 when a free id is at hand).
+ */
+u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c)
+{
+	lockdep_assert_held(c->lock);
+	if (c->free_head ||
+	    c->next_new < (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES)
+		return 0;
+	return sizeof(struct ilio_chunk_leaf) +
+	       (c->nr_leaves == c->dir_cap ?
+		(u64)(c->dir_cap ? c->dir_cap * 2 : 16) * sizeof(*c->dir) : 0);
+}
+
+/**
+ * __ilio_chunk_reserve() - make sure the next __ilio_chunk_alloc() succeeds
+ * @c: table
+ *
+ * May allocate a leaf (and grow the leaf directory).
+ *
+ * Return: 0; -ENOMEM; -ENOSPC when the id space is exhausted.
+ */
+int __ilio_chunk_reserve(struct ilio_chunks *c)
+{
+	struct ilio_chunk_leaf *leaf;
+
+	lockdep_assert_held(c->lock);
+	if (c->free_head)
+		return 0;
+	if (c->next_new < (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES)
+		return 0;
+	if (c->next_new > ILIO_CID_MAX)
+		return -ENOSPC;
+	if (c->nr_leaves == c->dir_cap) {
+		u32 cap = c->dir_cap ? c->dir_cap * 2 : 16;
+		struct ilio_chunk_leaf **dir;
+
+		dir = kvcalloc(cap, sizeof(*dir), ILIO_GFP);
+		if (!dir)
+			return -ENOMEM;
+		if (c->dir)
+			memcpy(dir, c->dir, c->dir_cap * sizeof(*dir));
+		kvfree(c->dir);
+		c->dir = dir;
+		c->dir_cap = cap;
+	}
+	leaf = kvmalloc(sizeof(*leaf), ILIO_GFP);
+	if (!leaf)
+		return -ENOMEM;
+	memset(leaf->ref, 0, sizeof(leaf->ref));
+	memset(leaf->loc, 0, sizeof(leaf->loc));
+	c->dir[c->nr_leaves++] = leaf;
+	return 0;
+}
+
+static void __ilio_index_insert(struct ilio_chunks *c, u32 cid)
+{
+	u32 b = ilio_bucket(ilio_chunk_hash(c, cid), c->nr_buckets);
+
+	*ilio_chunk_next(c, cid) = c->buckets[b];
+	c->buckets[b] = cid;
+}
+
+static void __ilio_index_remove(struct ilio_chunks *c, u32 cid)
+{
+	u32 *link = &c->buckets[ilio_bucket(ilio_chunk_hash(c, cid),
+					    c->nr_buckets)];
+
+	while (*link && *link != cid)
+		link = ilio_chunk_next(c, *link);
+	if (WARN_ON(!*link))
+		return;
+	*link = *ilio_chunk_next(c, cid);
+}
+
+/**
+ * __ilio_chunk_alloc() - create a chunk with one reference and index it
+ * @c: table
+ * @hash: content hash
+ * @loc: packed location of the payload
+ *
+ * The caller must have called __ilio_chunk_reserve() successfully since
+ * the last allocation.
+ *
+ * Return: the new chunk id (never 0).
+ */
+u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc)
+{
+	struct ilio_chunk_leaf *leaf;
+	u32 cid;
+
+	lockdep_assert_held(c->lock);
+	if (c->free_head) {
+		cid = c->free_head;
+		c->free_head = *ilio_chunk_next(c, cid);
+	} else {
+		cid = c->next_new++;
+	}
+	leaf = ilio_chunk_leaf(c, cid);
+	leaf->loc[ILIO_CIDX(cid)] = loc;
+	leaf->hash[ILIO_CIDX(cid)] = hash;
+	leaf->ref[ILIO_CIDX(cid)] = 1;
+	__ilio_index_insert(c, cid);
+	c->nr_live++;
+	return cid;
+}
+
+/**
+ * __ilio_chunk_get() - take a reference on a live chunk
+ * @c: table
+ * @cid: live chunk, with fewer than ILIO_REF_MAX references
+ */
+void __ilio_chunk_get(struct ilio_chunks *c, u32 cid)
+{
+	lockdep_assert_held(c->lock);
+	WARN_ON(!ilio_chunk_ref(c, cid));
+	(*ilio_chunk_refp(c, cid))++;
+}
+
+/**
+ * __ilio_chunk_put() - drop a reference
+ * @c: table
+ * @cid: live chunk
+ *
+ * On the last reference the chunk leaves the index and its id goes back
+ * to the free list.  Its location stays readable until the id is reused,
+ * so the caller can release the space it occupied.
+ *
+ * Return: the remaining reference count (0: the chunk was freed).
+ */
+u32 __ilio_chunk_put(struct ilio_chunks *c, u32 cid)
+{
+	u32 *ref;
+
+	lockdep_assert_held(c->lock);
+	ref = ilio_chunk_refp(c, cid);
+	if (WARN_ON(!*ref))
+		return 0;
+	if (--(*ref))
+		return *ref;
+	__ilio_index_remove(c, cid);
+	*ilio_chunk_next(c, cid) = c->free_head;
+	c->free_head = cid;
+	c->nr_live--;
+	return 0;
+}
+
+/**
+ * __ilio_index_first() - first indexed chunk whose hash equals @hash
+ * @c: table
+ * @hash: content hash
+ *
+ * Return: chunk id, or 0 when there is none.
+ */
+u32 __ilio_index_first(struct ilio_chunks *c, u64 hash)
+{
+	u32 cid;
+
+	lockdep_assert_held(c->lock);
+	cid = c->buckets[ilio_bucket(hash, c->nr_buckets)];
+	while (cid && ilio_chunk_hash(c, cid) != hash)
+		cid = *ilio_chunk_next(c, cid);
+	return cid;
+}
+
+/**
+ * __ilio_index_next() - next indexed chunk after @cid with the same hash
+ * @c: table
+ * @cid: a chunk returned by __ilio_index_first() or __ilio_index_next()
+ * @hash: the same hash
+ *
+ * Return: chunk id, or 0 at the end of the chain.
+ */
+u32 __ilio_index_next(struct ilio_chunks *c, u32 cid, u64 hash)
+{
+	lockdep_assert_held(c->lock);
+	do
+		cid = *ilio_chunk_next(c, cid);
+	while (cid && ilio_chunk_hash(c, cid) != hash);
+	return cid;
+}
+
+/**
+ * __ilio_index_maybe_grow() - double the buckets when chains get long
+ * @c: table
+ *
+ * Keeps the load factor at or below two chunks per bucket, so a bucket
+ * costs 2 to 4 bytes per chunk.  Failure to allocate is harmless: the
+ * chains just stay longer.
+ */
+void __ilio_index_maybe_grow(struct ilio_chunks *c)
+{
+	u32 *old = c->buckets, old_n = c->nr_buckets, i;
+	u32 *nb;
+
+	lockdep_assert_held(c->lock);
+	if (c->nr_live <= 2 * c->nr_buckets || c->nr_buckets >= ILIO_BUCKETS_MAX)
+		return;
+	nb = kvcalloc(2 * old_n, sizeof(u32), ILIO_GFP);
+	if (!nb)
+		return;
+	c->buckets = nb;
+	c->nr_buckets = 2 * old_n;
+	for (i = 0; i < old_n; i++) {
+		u32 cid = old[i];
+
+		while (cid) {
+			u32 next = *ilio_chunk_next(c, cid);
+
+			__ilio_index_insert(c, cid);
+			cid = next;
+		}
+		if ((i & 4095) == 4095)
+			cond_resched();
+	}
+	kvfree(old);
+}

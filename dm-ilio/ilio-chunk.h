@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-chunk: the chunk table and the content index.
+ *
+ * A chunk is one stored block content (compressed or raw).  Logical
+ * blocks reach it through the LBA map (LBA -> chunk id) and the chunk
+ * table (chunk id -> location).  Moving a chunk therefore updates one
+ * entry, however many LBAs share it.
+ *
+ * The content index is a chained hash table over the chunk table: the
+ * buckets hold chunk ids and each chunk's @next links the chain, so it
+ * costs nothing per chunk beyond the 4-byte link and the bucket heads.
+ *
+ * Locking: none of its own; the caller holds the lock given at init for
+ * every __ilio_* call (asserted).
+ */
+#ifndef ILIO_CHUNK_H
+#define ILIO_CHUNK_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+
+#define ILIO_CHUNK_LEAF_SHIFT	9
+#define ILIO_CHUNK_LEAF_ENTRIES	(1U << ILIO_CHUNK_LEAF_SHIFT)
+#define ILIO_CID_MAX		0xfffffffeU
+#define ILIO_REF_MAX		0xfffffff0U
+
+/*
+ * A location packs: segment number (28 bits), byte offset / 8 (22 bits),
+ * payload length (13 bits), lz4 flag (1 bit).  Location 0 is "nowhere"
+ * (segment 0 offset 0 length 0 never holds a chunk: length is >= 1).
+ */
+#define ILIO_LOC_SEG_BITS	28
+#define ILIO_LOC_OFF_BITS	22
+#define ILIO_LOC_LEN_BITS	13
+#define ILIO_SEG_MAX		((1U << ILIO_LOC_SEG_BITS) - 1)
+#define ILIO_SEG_BYTES_MAX	((1U << ILIO_LOC_OFF_BITS) * 8U)
+
+static inline u64 ilio_loc_make(u32 seg, u32 off, u32 len, bool lz4)
+{
+	return ((u64)seg << 36) | ((u64)(off >> 3) << 14) |
+	       ((u64)len << 1) | (lz4 ? 1 : 0);
+}
+
+static inline u32 ilio_loc_seg(u64 loc)
+{
+	return loc >> 36;
+}
+
+static inline u32 ilio_loc_off(u64 loc)
+{
+	return ((loc >> 14) & ((1U << ILIO_LOC_OFF_BITS) - 1)) << 3;
+}
+
+static inline u32 ilio_loc_len(u64 loc)
+{
+	return (loc >> 1) & ((1U << ILIO_LOC_LEN_BITS) - 1);
+}
+
+static inline bool ilio_loc_lz4(u64 loc)
+{
+	return loc & 1;
+}
+
+/**
+ * struct ilio_chunk_leaf - ILIO_CHUNK_LEAF_ENTRIES chunk table entries
+ * @loc: packed location (see ilio_loc_make()); 0 for a free id
+ * @hash: content hash
+ * @ref: references (LBA map entries plus transient holders); 0 = free
+ * @next: next chunk id in the index chain, or in the free list
+ *
+ * Structure of arrays, so that an entry costs exactly 24 bytes.
+ */
+struct ilio_chunk_leaf {
+	u64 loc[ILIO_CHUNK_LEAF_ENTRIES];
+	u64 hash[ILIO_CHUNK_LEAF_ENTRIES];
+	u32 ref[ILIO_CHUNK_LEAF_ENTRIES];
+	u32 next[ILIO_CHUNK_LEAF_ENTRIES];
+};
+
+/**
+ * struct ilio_chunks - chunk table plus content index
+ * @lock: protects everything below (not owned)
+ * @dir: leaf pointers, @dir_cap slots, @nr_leaves allocated
+ * @dir_cap: slots in @dir
+ * @nr_leaves: leaves allocated; ids below nr_leaves * LEAF_ENTRIES exist
+ * @next_new: lowest id never handed out (ids start at 1)
+ * @free_head: head of the list of freed ids, linked by @next
+ * @nr_live: chunks with ref > 0
+ * @buckets: index heads (chunk ids), @nr_buckets of them, a power of two
+ * @nr_buckets: number of buckets
+ */
+struct ilio_chunks {
+	struct mutex *lock;
+	struct ilio_chunk_leaf **dir;
+	u32 dir_cap;
+	u32 nr_leaves;
+	u32 next_new;
+	u32 free_head;
+	u32 nr_live;
+	u32 *buckets;
+	u32 nr_buckets;
+};
+
+static inline struct ilio_chunk_leaf *ilio_chunk_leaf(struct ilio_chunks *c,
+						      u32 cid)
+{
+	return c->dir[cid >> ILIO_CHUNK_LEAF_SHIFT];
+}
+
+#define ILIO_CIDX(cid) ((cid) & (ILIO_CHUNK_LEAF_ENTRIES - 1))
+
+static inline u64 ilio_chunk_loc(struct ilio_chunks *c, u32 cid)
+{
+	return ilio_chunk_leaf(c, cid)->loc[ILIO_CIDX(cid)];
+}
+
+static inline void ilio_chunk_set_loc(struct ilio_chunks *c, u32 cid, u64 loc)
+{
+	ilio_chunk_leaf(c, cid)->loc[ILIO_CIDX(cid)] = loc;
+}
+
+static inline u64 ilio_chunk_hash(struct ilio_chunks *c, u32 cid)
+{
+	return ilio_chunk_leaf(c, cid)->hash[ILIO_CIDX(cid)];
+}
+
+static inline u32 ilio_chunk_ref(struct ilio_chunks *c, u32 cid)
+{
+	return ilio_chunk_leaf(c, cid)->ref[ILIO_CIDX(cid)];
+}
+
+/* True when @cid names an allocated (live) chunk. */
+static inline bool ilio_chunk_valid(struct ilio_chunks *c, u32 cid)
+{
+	return cid && cid < c->next_new && ilio_chunk_ref(c, cid);
+}
+
+int ilio_chunks_init(struct ilio_chunks *c, struct mutex *lock);
+void ilio_chunks_exit(struct ilio_chunks *c);
+u64 ilio_chunks_mem_bytes(const struct ilio_chunks *c);
+int __ilio_chunk_reserve(struct ilio_chunks *c);
+u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c);
+u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc);
+void __ilio_chunk_get(struct ilio_chunks *c, u32 cid);
+u32 __ilio_chunk_put(struct ilio_chunks *c, u32 cid);
+u32 __ilio_index_first(struct ilio_chunks *c, u64 hash);
+u32 __ilio_index_next(struct ilio_chunks *c, u32 cid, u64 hash);
+void __ilio_index_maybe_grow(struct ilio_chunks *c);
+
+#endif /* ILIO_CHUNK_H */

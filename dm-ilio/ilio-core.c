@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-core: store, find and load 4 KiB blocks.
+ *
+ * Locking: ic->lock (a mutex) protects the map, the chunk table, the
+ * index, the segments and the statistics; see ilio-core.h.  Functions
+ * named __ilio_* expect it held.
+ *
+ * How does a write find its duplicate, and why is sharing never false?
+ *
+ *   The block is hashed (xxh64) outside the lock.  Under the lock, the
+ *   index yields every live chunk with an equal hash, and each candidate
+ *   is compared with the new block byte for byte (decompressing it into
+ *   the caller's scratch buffer first when it is compressed).  Only an
+ *   identical candidate is shared.  The hash is a filter, not a proof: a
+ *   build whose hash keeps only 8 bits stores exactly the same data, it
+ *   just compares more candidates (tests/unit proves it).
+ *
+ * How is space reclaimed?
+ *
+ *   A chunk whose last reference goes releases its record bytes in its
+ *   segment; a sealed segment with no live byte left is freed at once.
+ *   When a store finds no room and the RAM budget allows no new segment,
+ *   the compactor empties the sealed segment with the fewest live bytes:
+ *   it walks the segment's records, re-appends each record that its chunk
+ *   still points at, and repoints the chunk (one table entry, whatever
+ *   the number of LBAs that share it).  The compactor may use the spare
+ *   segment, so it never needs a fresh allocation to make room.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/mutex.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+#include <asm/byteorder.h>
+
+#include "ilio-core.h"
+
+static u64 __ilio_meta_bytes(struct ilio_core *ic)
+{
+	return ilio_lbamap_mem_bytes(&ic->map) +
+	       ilio_chunks_mem_bytes(&ic->chunks) +
+	       (u64)ic->segs.nr_segs * sizeof(struct ilio_seg);
+}
+
+/**
+ * __ilio_ram_used() - RAM charged to the budget: segments plus metadata
+ * @ic: core, locked
+ *
+ * Return: bytes.
+ */
+u64 __ilio_ram_used(struct ilio_core *ic)
+{
+	lockdep_assert_held(&ic->lock);
+	return __ilio_meta_bytes(ic) +
+	       (u64)ic->segs.nr_resident * ic->segs.seg_bytes;
+}
+
+static bool __ilio_ram_allows(struct ilio_core *ic, u64 extra)
+{
+	return __ilio_ram_used(ic) + extra <= ic->ram_limit;
+}
+
+/* Drop one reference; release the chunk's space if it was the last. */
+static void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
+{
+	u64 loc;
+
+	if (!cid)
+		return;
+	loc = ilio_chunk_loc(&ic->chunks, cid);
+	if (__ilio_chunk_put(&ic->chunks, cid))
+		return;
+	if (!loc)
+		return;		/* never stored: a failed write */
+	ic->stored_bytes -= ilio_loc_len(loc);
+	__ilio_seg_release_bytes(&ic->segs, loc);
+}
+
+static const u8 *__ilio_loc_payload(struct ilio_core *ic, u64 loc)
+{
+	return ic->segs.segs[ilio_loc_seg(loc)].data + ilio_loc_off(loc) +
+	       sizeof(struct ilio_chunk_hdr);
+}
+
+static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
+			u32 len, bool lz4, bool gc, u64 *loc);
+
+/*
+ * Empty the sealed segment with the fewest live bytes, if it has at most
+ * @max_live of them.  Return: 0, or -ENOSPC when there is no such victim
+ * or the moved records found no room.
+ */
+static int __ilio_compact_one(struct ilio_core *ic, u32 max_live)
+{
+	struct ilio_segs *s = &ic->segs;
+	struct ilio_seg *seg;
+	u32 victim, off = 0;
+	int ret = 0;
+
+	lockdep_assert_held(&ic->lock);
+	victim = __ilio_seg_pick_victim(s, max_live);
+	if (victim == ILIO_SEG_NONE)
+		return -ENOSPC;
+	seg = &s->segs[victim];
+	/* Pinned: the walk goes on after the last live record releases it. */
+	__ilio_seg_pin(s, victim);
+	while (off + sizeof(struct ilio_chunk_hdr) <= seg->used) {
+		const struct ilio_chunk_hdr *hdr = (void *)(seg->data + off);
+		u32 cid = le32_to_cpu(hdr->cid);
+		u32 len = le16_to_cpu(hdr->len);
+		bool lz4 = le16_to_cpu(hdr->flags) & ILIO_CHUNK_LZ4;
+		u32 rec = ilio_rec_bytes(len);
+		u64 old = ilio_loc_make(victim, off, len, lz4), nloc;
+
+		if (!len || len > ILIO_BLOCK_SIZE || off + rec > seg->used) {
+			WARN_ONCE(1, "ilio: corrupt record in segment %u\n",
+				  victim);
+			ret = -EIO;
+			break;
+		}
+		if (ilio_chunk_valid(&ic->chunks, cid) &&
+		    ilio_chunk_loc(&ic->chunks, cid) == old) {
+			ret = __ilio_store(ic, cid, hdr + 1, len, lz4, true,
+					   &nloc);
+			if (ret)
+				break;
+			ilio_chunk_set_loc(&ic->chunks, cid, nloc);
+			__ilio_seg_release_bytes(s, old);
+			ic->st.compact_moved_bytes += rec;
+		}
+		off += rec;
+	}
+	__ilio_seg_unpin(s, victim);
+	if (!ret)
+		ic->st.compactions++;
+	return ret;
+}
+
+/*
+ * Make @bytes of metadata allocation fit in the RAM budget, compacting
+ * segments if needed.  Return: 0 or -ENOSPC.
+ */
+static int __ilio_make_room(struct ilio_core *ic, u64 bytes)
+{
+	int tries;
+
+	for (tries = 0; tries < ILIO_COMPACT_TRIES; tries++) {
+		if (__ilio_ram_allows(ic, bytes))
+			return 0;
+		if (__ilio_compact_one(ic, ic->segs.seg_bytes - 1))
+			break;
+	}
+	return __ilio_ram_allows(ic, bytes) ? 0 : -ENOSPC;
+}
+
+/*
+ * Append a record for @cid.  @gc: the caller is the compactor, which may
+ * use the spare segment and must not recurse into compaction.
+ */
+static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
+			u32 len, bool lz4, bool gc, u64 *loc)
+{
+	struct ilio_segs *s = &ic->segs;
+	u32 need = ilio_rec_bytes(len);
+	int tries = 0, ret;
+
+	lockdep_assert_held(&ic->lock);
+	while (!__ilio_seg_fits(s, need)) {
+		if (__ilio_ram_allows(ic, s->seg_bytes)) {
+			ret = __ilio_seg_open_fresh(s);
+			if (!ret)
+				continue;
+			if (ret != -ENOSPC)
+				return ret;
+		}
+		if (gc) {
+			ret = __ilio_seg_open_spare(s);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (tries++ >= ILIO_COMPACT_TRIES)
+			return -ENOSPC;
+		ret = __ilio_compact_one(ic, s->seg_bytes - need);
+		if (ret)
+			return ret;
+	}
+	*loc = __ilio_seg_append(s, cid, payload, len, lz4);
+	return 0;
+}
+
+/* Is the chunk at @loc's content equal to @block? */
+static bool __ilio_loc_equal(struct ilio_core *ic, u64 loc, const void *block,
+			     struct ilio_ctx *ctx)
+{
+	const u8 *p = __ilio_loc_payload(ic, loc);
+
+	if (!ilio_loc_lz4(loc))
+		return ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
+		       !memcmp(p, block, ILIO_BLOCK_SIZE);
+	if (ilio_decompress_block(p, ilio_loc_len(loc), ctx->dbuf))
+		return false;
+	return !memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
+}
+
+/* A live chunk whose content equals @block, or 0. */
+static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
+			   struct ilio_ctx *ctx)
+{
+	struct ilio_chunks *c = &ic->chunks;
+	u32 cid;
+
+	lockdep_assert_held(&ic->lock);
+	for (cid = __ilio_index_first(c, hash); cid;
+	     cid = __ilio_index_next(c, cid, hash)) {
+		u64 loc = ilio_chunk_loc(c, cid);
+
+		if (!loc || ilio_chunk_ref(c, cid) >= ILIO_REF_MAX)
+			continue;
+		if (__ilio_loc_equal(ic, loc, block, ctx))
+			return cid;
+	}
+	return 0;
+}
+
+/* Point @lba at @cid (whose reference the caller hands over). */
+static void __ilio_remap(struct ilio_core *ic, u64 lba, u32 cid)
+{
+	__ilio_chunk_drop(ic, __ilio_lbamap_set(&ic->map, lba, cid));
+}
+
+/* Share an existing chunk for @lba, if dedup finds one. */
+static bool __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
+			     const void *block, struct ilio_ctx *ctx)
+{
+	u32 cid;
+
+	if (!ic->dedup)
+		return false;
+	cid = __ilio_find_dup(ic, hash, block, ctx);
+	if (!cid)
+		return false;
+	__ilio_chunk_get(&ic->chunks, cid);
+	__ilio_remap(ic, lba, cid);
+	ic->st.dedup_hits++;
+	return true;
+}
+
+/* Metadata that the next store of a new chunk for @lba may allocate. */
+static int __ilio_prepare_meta(struct ilio_core *ic, u64 lba)
+{
+	int ret;
+
+	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba) +
+			       __ilio_chunk_reserve_bytes(&ic->chunks));
+	if (!ret)
+		ret = __ilio_lbamap_prepare(&ic->map, lba);
+	if (!ret)
+		ret = __ilio_chunk_reserve(&ic->chunks);
+	return ret;
+}
+
+/**
+ * ilio_core_write() - store one block at @lba
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes
+ * @ctx: the calling worker's context
+ *
+ * The old content of @lba stays intact when the write fails.
+ *
+ * Return: 0; -ENOSPC when the RAM budget is full of live data; -ENOMEM;
+ * -EINVAL for an LBA out of range.
+ */
+int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
+		    struct ilio_ctx *ctx)
+{
+	const void *payload = block;
+	u32 len = ILIO_BLOCK_SIZE, cid;
+	bool lz4 = false;
+	u64 hash, loc;
+	int ret;
+
+	if (lba >= ic->map.nr_blocks)
+		return -EINVAL;
+	if (ilio_block_is_zero(block)) {
+		mutex_lock(&ic->lock);
+		__ilio_remap(ic, lba, 0);
+		ic->st.zero_blocks++;
+		mutex_unlock(&ic->lock);
+		return 0;
+	}
+
+	hash = ilio_hash_block(block);
+	mutex_lock(&ic->lock);
+	ret = __ilio_prepare_meta(ic, lba);
+	if (ret || __ilio_try_dedup(ic, lba, hash, block, ctx))
+		goto out;
+	mutex_unlock(&ic->lock);
+
+	if (READ_ONCE(ic->compress))
+		len = ilio_compress_block(ctx, block, &payload, &lz4);
+
+	mutex_lock(&ic->lock);
+	/* Another writer may have stored the same content meanwhile. */
+	if (__ilio_try_dedup(ic, lba, hash, block, ctx))
+		goto out;
+	ret = __ilio_prepare_meta(ic, lba);
+	if (ret)
+		goto out;
+	cid = __ilio_chunk_alloc(&ic->chunks, hash, 0);
+	ret = __ilio_store(ic, cid, payload, len, lz4, false, &loc);
+	if (ret) {
+		__ilio_chunk_drop(ic, cid);
+		goto out;
+	}
+	ilio_chunk_set_loc(&ic->chunks, cid, loc);
+	ic->stored_bytes += len;
+	if (__ilio_ram_allows(ic, (u64)ic->chunks.nr_buckets * 2 * sizeof(u32)))
+		__ilio_index_maybe_grow(&ic->chunks);
+	__ilio_remap(ic, lba, cid);
+out:
+	if (ret == -ENOSPC)
+		ic->st.nospc_errors++;
+	mutex_unlock(&ic->lock);
+	return ret;
+}
+
+/**
+ * ilio_core_read() - load the block at @lba
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ *
+ * The chunk is decompressed outside the lock, from a pinned segment.
+ *
+ * Return: 0; -EIO when the stored chunk does not decode; -EINVAL for an
+ * LBA out of range.
+ */
+int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
+{
+	const u8 *p;
+	u32 cid, seg;
+	u64 loc;
+	int ret = 0;
+
+	if (lba >= ic->map.nr_blocks)
+		return -EINVAL;
+	mutex_lock(&ic->lock);
+	cid = __ilio_lbamap_get(&ic->map, lba);
+	if (!cid) {
+		mutex_unlock(&ic->lock);
+		memset(block, 0, ILIO_BLOCK_SIZE);
+		return 0;
+	}
+	loc = ilio_chunk_loc(&ic->chunks, cid);
+	seg = ilio_loc_seg(loc);
+	p = __ilio_loc_payload(ic, loc);
+	__ilio_seg_pin(&ic->segs, seg);
+	mutex_unlock(&ic->lock);
+
+	if (ilio_loc_lz4(loc))
+		ret = ilio_decompress_block(p, ilio_loc_len(loc), block);
+	else if (ilio_loc_len(loc) == ILIO_BLOCK_SIZE)
+		memcpy(block, p, ILIO_BLOCK_SIZE);
+	else
+		ret = -EIO;
+
+	mutex_lock(&ic->lock);
+	__ilio_seg_unpin(&ic->segs, seg);
+	mutex_unlock(&ic->lock);
+	return ret;
+}
+
+/**
+ * ilio_core_discard() - unmap @lba; it reads back as zeroes
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ *
+ * Return: 0, or -EINVAL for an LBA out of range.
+ */
+int ilio_core_discard(struct ilio_core *ic, u64 lba)
+{
+	if (lba >= ic->map.nr_blocks)
+		return -EINVAL;
+	mutex_lock(&ic->lock);
+	__ilio_remap(ic, lba, 0);
+	mutex_unlock(&ic->lock);
+	return 0;
+}
+
+/**
+ * ilio_core_compact() - reclaim mostly dead segments now
+ * @ic: core
+ * @max_segs: most segments to empty
+ *
+ * Empties sealed segments that are at most 3/4 live, emptiest first.
+ *
+ * Return: the number of segments emptied.
+ */
+int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
+{
+	unsigned int n;
+
+	mutex_lock(&ic->lock);
+	for (n = 0; n < max_segs; n++)
+		if (__ilio_compact_one(ic, ic->segs.seg_bytes / 4 * 3))
+			break;
+	mutex_unlock(&ic->lock);
+	return n;
+}
+
+/**
+ * ilio_core_get_stats() - snapshot the statistics
+ * @ic: core
+ * @out: filled in
+ */
+void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
+{
+	mutex_lock(&ic->lock);
+	*out = ic->st;
+	out->logical_bytes = ic->map.mapped << ILIO_BLOCK_SHIFT;
+	out->unique_chunks = ic->chunks.nr_live;
+	out->unique_bytes = (u64)ic->chunks.nr_live << ILIO_BLOCK_SHIFT;
+	out->stored_bytes = ic->stored_bytes;
+	out->meta_bytes = __ilio_meta_bytes(ic);
+	out->ram_used_bytes = __ilio_ram_used(ic);
+	out->ram_limit_bytes = ic->ram_limit;
+	mutex_unlock(&ic->lock);
+}
+
+/**
+ * ilio_core_clear_stats() - zero the event counters (not the gauges)
+ * @ic: core
+ */
+void ilio_core_clear_stats(struct ilio_core *ic)
+{
+	mutex_lock(&ic->lock);
+	memset(&ic->st, 0, sizeof(ic->st));
+	mutex_unlock(&ic->lock);
+}
+
+/**
+ * ilio_core_set_policy() - change dedup and compression for new writes
+ * @ic: core
+ * @dedup: look up duplicates
+ * @compress: compress new chunks
+ *
+ * Stored chunks are unaffected; every chunk is indexed either way, so
+ * turning dedup back on finds duplicates of data written while it was off.
+ */
+void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress)
+{
+	mutex_lock(&ic->lock);
+	ic->dedup = dedup;
+	WRITE_ONCE(ic->compress, compress);
+	mutex_unlock(&ic->lock);
+}
+
+/**
+ * ilio_core_create() - create an empty store
+ * @p: parameters
+ * @err: set to -EINVAL (bad parameters), -E2BIG (the RAM budget cannot
+ *       hold the metadata of this size plus two segments) or -ENOMEM
+ *
+ * Return: the core, or NULL with @err set.
+ */
+struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err)
+{
+	struct ilio_core *ic;
+	u64 nr_segs;
+	int ret;
+
+	if (!p->nr_blocks || !p->seg_bytes || p->seg_bytes % ILIO_BLOCK_SIZE ||
+	    p->seg_bytes > ILIO_SEG_BYTES_MAX) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	nr_segs = p->ram_limit / p->seg_bytes;
+	if (nr_segs < 2) {
+		*err = -E2BIG;
+		return NULL;
+	}
+	if (nr_segs > ILIO_SEG_MAX)
+		nr_segs = ILIO_SEG_MAX;
+
+	ic = kzalloc(sizeof(*ic), GFP_KERNEL);
+	if (!ic) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	mutex_init(&ic->lock);
+	ic->ram_limit = p->ram_limit;
+	ic->dedup = p->dedup;
+	ic->compress = p->compress;
+	ret = ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock);
+	if (!ret)
+		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
+	if (!ret)
+		ret = ilio_segs_init(&ic->segs, nr_segs, p->seg_bytes,
+				     &ic->lock);
+	if (!ret) {
+		mutex_lock(&ic->lock);
+		if (__ilio_ram_used(ic) + p->seg_bytes > ic->ram_limit)
+			ret = -E2BIG;
+		mutex_unlock(&ic->lock);
+	}
+	if (ret) {
+		ilio_core_destroy(ic);
+		*err = ret;
+		return NULL;
+	}
+	return ic;
+}
+
+/**
+ * ilio_core_destroy() - free a store and everything in it
+ * @ic: core, or NULL; no call may be in progress
+ */
+void ilio_core_destroy(struct ilio_core *ic)
+{
+	if (!ic)
+		return;
+	ilio_segs_exit(&ic->segs);
+	ilio_chunks_exit(&ic->chunks);
+	ilio_lbamap_exit(&ic->map);
+	mutex_destroy(&ic->lock);
+	kfree(ic);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-lbamap: the logical block map, LBA -> chunk id.
+ *
+ * Locking: none of its own.  Every __ilio_lbamap_* call requires the lock
+ * named at init time (the core lock) to be held; it is asserted.
+ */
+#ifndef ILIO_LBAMAP_H
+#define ILIO_LBAMAP_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+
+/* Entries per leaf: one 4 KiB leaf maps 4 MiB of logical space. */
+#define ILIO_LBAMAP_LEAF_SHIFT	10
+#define ILIO_LBAMAP_LEAF_ENTRIES (1U << ILIO_LBAMAP_LEAF_SHIFT)
+
+/**
+ * struct ilio_lbamap - two-level map from logical block to chunk id
+ * @lock: the lock that protects every field below (not owned)
+ * @nr_blocks: number of logical blocks mapped by this map
+ * @nr_leaves: number of slots in @dir
+ * @dir: leaf pointers; a NULL leaf maps all its blocks to chunk 0
+ * @leaves_allocated: number of non-NULL leaves
+ * @mapped: number of blocks whose chunk id is not 0
+ *
+ * Chunk id 0 means "unmapped": the block reads as zeroes.  Leaves are
+ * allocated on first write, so a sparse device costs little.  Each mapped
+ * block costs 4 bytes once its leaf is dense.
+ */
+struct ilio_lbamap {
+	struct mutex *lock;
+	u64 nr_blocks;
+	u64 nr_leaves;
+	u32 **dir;
+	u64 leaves_allocated;
+	u64 mapped;
+};
+
+int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, struct mutex *lock);
+void ilio_lbamap_exit(struct ilio_lbamap *m);
+u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);
+u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);
+int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba);
+u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba);
+u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid);
+
+#endif /* ILIO_LBAMAP_H */

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-seg: segments.
+ *
+ * Locking: the caller holds s->lock for every __ilio_seg_*() call.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/string.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+#include <asm/byteorder.h>
+
+#include "ilio-seg.h"
+#include "ilio-chunk.h"
+#include "ilio-core.h"
+
+static u8 *ilio_seg_alloc_data(u32 bytes, gfp_t gfp)
+{
+	return __vmalloc(bytes, gfp);
+}
+
+/**
+ * ilio_segs_init() - set up the segment table and its spare segment
+ * @s: table
+ * @nr_segs: number of segment slots (at least 2)
+ * @seg_bytes: segment size, a multiple of 4096, at most ILIO_SEG_BYTES_MAX
+ * @lock: the lock the caller will hold for every __ilio_seg_* call
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+		   struct mutex *lock)
+{
+	memset(s, 0, sizeof(*s));
+	if (nr_segs < 2 || nr_segs > ILIO_SEG_MAX || seg_bytes > ILIO_SEG_BYTES_MAX)
+		return -EINVAL;
+	s->lock = lock;
+	s->nr_segs = nr_segs;
+	s->seg_bytes = seg_bytes;
+	s->open = ILIO_SEG_NONE;
+	s->spare = ILIO_SEG_NONE;
+	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
+	if (!s->segs)
+		return -ENOMEM;
+	s->segs[0].data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
+	if (!s->segs[0].data) {
+		kvfree(s->segs);
+		s->segs = NULL;
+		return -ENOMEM;
+	}
+	s->segs[0].state = ILIO_SEG_SPARE;
+	s->spare = 0;
+	s->nr_resident = 1;
+	s->scan_hint = 1;
+	return 0;
+}
+
+/**
+ * ilio_segs_exit() - free every segment
+ * @s: table; no segment may be pinned
+ */
+void ilio_segs_exit(struct ilio_segs *s)
+{
+	u32 i;
+
+	if (!s->segs)
+		return;
+	for (i = 0; i < s->nr_segs; i++)
+		vfree(s->segs[i].data);
+	kvfree(s->segs);
+	s->segs = NULL;
+}
+
+/**
+ * ilio_segs_mem_bytes() - RAM held by segments and the segment table
+ * @s: table
+ *
+ * Return: bytes.
+ */
+u64 ilio_segs_mem_bytes(const struct ilio_segs *s)
+{
+	return (u64)s->nr_resident * s->seg_bytes +
+	       (u64)s->nr_segs * sizeof(*s->segs);
+}
+
+/**
+ * __ilio_seg_fits() - can the open segment take a record of @need bytes?
+ * @s: table
+ * @need: record size (ilio_rec_bytes())
+ *
+ * Return: true when it can.
+ */
+bool __ilio_seg_fits(struct ilio_segs *s, u32 need)
+{
+	lockdep_assert_held(s->lock);
+	return s->open != ILIO_SEG_NONE &&
+	       s->segs[s->open].used + need <= s->seg_bytes;
+}
+
+static void __ilio_seg_release(struct ilio_segs *s, u32 idx)
+{
+	struct ilio_seg *seg = &s->segs[idx];
+
+	if (seg->pins) {
+		seg->release_pending = true;
+		return;
+	}
+	seg->release_pending = false;
+	seg->used = 0;
+	seg->live = 0;
+	if (s->spare == ILIO_SEG_NONE) {
+		seg->state = ILIO_SEG_SPARE;
+		s->spare = idx;
+		return;
+	}
+	vfree(seg->data);
+	seg->data = NULL;
+	seg->state = ILIO_SEG_FREE;
+	s->nr_resident--;
+	if (idx < s->scan_hint)
+		s->scan_hint = idx;
+}
+
+static void __ilio_seg_seal(struct ilio_segs *s)
+{
+	struct ilio_seg *seg;
+
+	if (s->open == ILIO_SEG_NONE)
+		return;
+	seg = &s->segs[s->open];
+	seg->state = ILIO_SEG_SEALED;
+	s->open = ILIO_SEG_NONE;
+	if (!seg->live)
+		__ilio_seg_release(s, seg - s->segs);
+}
+
+/**
+ * __ilio_seg_open_fresh() - seal the open segment, open a newly allocated one
+ * @s: table
+ *
+ * The caller has checked that the RAM budget allows one more segment.
+ *
+ * Return: 0; -ENOSPC when every slot is in use; -ENOMEM.
+ */
+int __ilio_seg_open_fresh(struct ilio_segs *s)
+{
+	u32 i;
+	u8 *data;
+
+	lockdep_assert_held(s->lock);
+	for (i = s->scan_hint; i < s->nr_segs; i++)
+		if (s->segs[i].state == ILIO_SEG_FREE)
+			break;
+	if (i >= s->nr_segs)
+		return -ENOSPC;
+	data = ilio_seg_alloc_data(s->seg_bytes, ILIO_GFP);
+	if (!data)
+		return -ENOMEM;
+	s->scan_hint = i + 1;
+	__ilio_seg_seal(s);	/* may release a slot below i: lowers the hint */
+	s->segs[i].data = data;
+	s->segs[i].state = ILIO_SEG_OPEN;
+	s->segs[i].used = 0;
+	s->segs[i].live = 0;
+	s->nr_resident++;
+	s->open = i;
+	return 0;
+}
+
+/**
+ * __ilio_seg_open_spare() - seal the open segment, open the spare
+ * @s: table
+ *
+ * For the compactor only.
+ *
+ * Return: 0, or -ENOSPC when there is no spare.
+ */
+int __ilio_seg_open_spare(struct ilio_segs *s)
+{
+	u32 idx = s->spare;
+
+	lockdep_assert_held(s->lock);
+	if (idx == ILIO_SEG_NONE)
+		return -ENOSPC;
+	__ilio_seg_seal(s);
+	s->spare = ILIO_SEG_NONE;
+	s->segs[idx].state = ILIO_SEG_OPEN;
+	s->open = idx;
+	return 0;
+}
+
+/**
+ * __ilio_seg_append() - append a chunk record to the open segment
+ * @s: table; __ilio_seg_fits() was true for ilio_rec_bytes(@len)
+ * @cid: owning chunk id
+ * @payload: @len bytes
+ * @len: payload length, 1..ILIO_BLOCK_SIZE
+ * @lz4: payload is lz4-compressed
+ *
+ * Return: the packed location of the record.
+ */
+u64 __ilio_seg_append(struct ilio_segs *s, u32 cid, const void *payload,
+		      u32 len, bool lz4)
+{
+	struct ilio_seg *seg = &s->segs[s->open];
+	struct ilio_chunk_hdr *hdr;
+	u32 off = seg->used, need = ilio_rec_bytes(len);
+
+	lockdep_assert_held(s->lock);
+	hdr = (struct ilio_chunk_hdr *)(seg->data + off);
+	hdr->cid = cpu_to_le32(cid);
+	hdr->len = cpu_to_le16(len);
+	hdr->flags = cpu_to_le16(lz4 ? ILIO_CHUNK_LZ4 : 0);
+	memcpy(hdr + 1, payload, len);
+	/* Zero the alignment pad: segment bytes are fully defined. */
+	memset((u8 *)(hdr + 1) + len, 0, need - sizeof(*hdr) - len);
+	seg->used += need;
+	seg->live += need;
+	return ilio_loc_make(s->open, off, len, lz4);
+}
+
+/**
+ * __ilio_seg_release_bytes() - a chunk stored at @loc died or moved away
+ * @s: table
+ * @loc: its old location
+ *
+ * A sealed segment that loses its last live byte is released at once (or
+ * when its last pin goes).
+ */
+void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc)
+{
+	u32 idx = ilio_loc_seg(loc);
+	struct ilio_seg *seg = &s->segs[idx];
+	u32 rec = ilio_rec_bytes(ilio_loc_len(loc));
+
+	lockdep_assert_held(s->lock);
+	if (WARN_ON(seg->live < rec))
+		seg->live = rec;
+	seg->live -= rec;
+	if (!seg->live && seg->state == ILIO_SEG_SEALED && !seg->release_pending)
+		__ilio_seg_release(s, idx);
+}
+
+/**
+ * __ilio_seg_pin() - keep a segment's memory while reading it unlocked
+ * @s: table
+ * @seg: segment index
+ */
+void __ilio_seg_pin(struct ilio_segs *s, u32 seg)
+{
+	lockdep_assert_held(s->lock);
+	s->segs[seg].pins++;
+}
+
+/**
+ * __ilio_seg_unpin() - drop a pin; performs a pending release
+ * @s: table
+ * @seg: segment index
+ */
+void __ilio_seg_unpin(struct ilio_segs *s, u32 seg)
+{
+	struct ilio_seg *sg = &s->segs[seg];
+
+	lockdep_assert_held(s->lock);
+	if (WARN_ON(!sg->pins))
+		return;
+	if (!--sg->pins && sg->release_pending)
+		__ilio_seg_release(s, seg);
+}
+
+/**
+ * __ilio_seg_pick_victim() - the sealed segment with the least live data
+ * @s: table
+ * @max_live: ignore segments with more live bytes than this
+ *
+ * Greedy choice: in a RAM store every byte costs the same to move, so the
+ * emptiest segment frees the most per byte copied.
+ *
+ * Return: segment index, or ILIO_SEG_NONE.
+ */
+u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live)
+{
+	u32 i, best = ILIO_SEG_NONE, best_live = max_live;
+
+	lockdep_assert_held(s->lock);
+	for (i = 0; i < s->nr_segs; i++) {
+		struct ilio_seg *seg = &s->segs[i];
+
+		if (seg->state != ILIO_SEG_SEALED || seg->release_pending)
+			continue;
+		if (seg->live <= best_live) {
+			best = i;
+			best_live = seg->live;
+			if (!best_live)
+				break;
+		}
+	}
+	return best;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-seg: segments, the unit of storage and (later) of backend I/O.
+ *
+ * Chunks are appended to the one open segment.  A full segment is sealed
+ * and never written again; it loses live bytes as its chunks die, and the
+ * compactor (in ilio-core.c) moves the survivors of a mostly dead segment
+ * into the open one so that the whole segment can be released.
+ *
+ * One spare segment is kept allocated at all times when it can be, for the
+ * compactor alone: compaction must never need a fresh allocation in order
+ * to make room, or a full store could not recover.
+ *
+ * Locking: none of its own; the caller holds the lock given at init for
+ * every __ilio_seg_* call (asserted).  Segment data may be read without
+ * the lock while the segment is pinned (__ilio_seg_pin()): a pinned
+ * segment's memory is not released or reused until the last unpin.
+ */
+#ifndef ILIO_SEG_H
+#define ILIO_SEG_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+
+#include "ilio-format.h"
+
+#define ILIO_SEG_NONE	0xffffffffU
+
+enum ilio_seg_state {
+	ILIO_SEG_FREE = 0,	/* no memory */
+	ILIO_SEG_OPEN,		/* taking appends */
+	ILIO_SEG_SEALED,	/* full or closed; read-only */
+	ILIO_SEG_SPARE,		/* memory kept for the compactor */
+};
+
+/**
+ * struct ilio_seg - one segment
+ * @data: the segment's bytes, NULL when FREE
+ * @used: bytes appended so far
+ * @live: bytes of records whose chunk still lives here
+ * @pins: readers working on @data without the lock
+ * @state: enum ilio_seg_state
+ * @release_pending: release once @pins drops to zero
+ */
+struct ilio_seg {
+	u8 *data;
+	u32 used;
+	u32 live;
+	u32 pins;
+	u8 state;
+	bool release_pending;
+};
+
+/**
+ * struct ilio_segs - the segment table
+ * @lock: protects every field below and every struct ilio_seg (not owned)
+ * @segs: table of @nr_segs segments
+ * @nr_segs: number of segment slots
+ * @seg_bytes: bytes per segment
+ * @open: the open segment, or ILIO_SEG_NONE
+ * @spare: the spare segment, or ILIO_SEG_NONE
+ * @nr_resident: segments that hold memory (open, sealed, spare)
+ * @scan_hint: where the search for a free slot starts
+ */
+struct ilio_segs {
+	struct mutex *lock;
+	struct ilio_seg *segs;
+	u32 nr_segs;
+	u32 seg_bytes;
+	u32 open;
+	u32 spare;
+	u32 nr_resident;
+	u32 scan_hint;
+};
+
+/* Bytes that a record with @len payload bytes takes in a segment. */
+static inline u32 ilio_rec_bytes(u32 len)
+{
+	return sizeof(struct ilio_chunk_hdr) +
+	       ((len + ILIO_CHUNK_ALIGN - 1) & ~(ILIO_CHUNK_ALIGN - 1));
+}
+
+int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+		   struct mutex *lock);
+void ilio_segs_exit(struct ilio_segs *s);
+u64 ilio_segs_mem_bytes(const struct ilio_segs *s);
+bool __ilio_seg_fits(struct ilio_segs *s, u32 need);
+int __ilio_seg_open_fresh(struct ilio_segs *s);
+int __ilio_seg_open_spare(struct ilio_segs *s);
+u64 __ilio_seg_append(struct ilio_segs *s, u32 cid, const void *payload,
+		      u32 len, bool lz4);
+void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc);
+void __ilio_seg_pin(struct ilio_segs *s, u32 seg);
+void __ilio_seg_unpin(struct ilio_segs *s, u32 seg);
+u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live);
+
+#endif /* ILIO_SEG_H */

@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# install-deps.sh - install what dm-ilio needs to build and test (Debian).
+#
+# Idempotent and fast when everything is there: it asks dpkg which packages
+# are missing and runs apt-get (update + install --no-install-recommends)
+# only for those. Then it extracts checkpatch.pl and its data files from the
+# linux-source tarball into build/checkpatch/ if they are not there yet.
+#
+# Needs root (or sudo) only when something is missing.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+PACKAGES=(
+	# build
+	build-essential gcc make bc kmod
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	libdevmapper-dev liblz4-dev libxxhash-dev libblkid-dev
+	# lint
+	sparse
+	# tests
+	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils
+	util-linux valgrind python3 gzip coreutils
+)
+
+# One dpkg-query for all; "ok installed" means really installed, not merely
+# known to dpkg. Virtual or unknown names print nothing and count as missing.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null |
+	awk '/ ok installed$/ { print $1 }' || true)
+missing=()
+for p in "${PACKAGES[@]}"; do
+	grep -qxF "$p" <<<"$installed" || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "install-deps: installing: ${missing[*]}"
+	SUDO=
+	if [ "$(id -u)" != 0 ]; then
+		command -v sudo >/dev/null || {
+			echo "install-deps: need root to install: ${missing[*]}" >&2
+			exit 1
+		}
+		SUDO=sudo
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# checkpatch.pl with spelling.txt and const_structs.checkpatch next to it.
+CP_DIR="$REPO/build/checkpatch"
+CP_FILES=(scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch)
+need_cp=0
+for f in "${CP_FILES[@]}"; do
+	[ -s "$CP_DIR/$f" ] || need_cp=1
+done
+if [ "$need_cp" = 1 ]; then
+	tarball=
+	for t in /usr/src/linux-source-6.1.tar.xz /usr/src/linux-source-6.1.tar.bz2; do
+		[ -r "$t" ] && tarball=$t && break
+	done
+	if [ -z "$tarball" ]; then
+		echo "install-deps: /usr/src/linux-source-6.1.tar.* missing" >&2
+		exit 1
+	fi
+	# The tarball's top dir is linux-source-6.1/; strip it.
+	top=$(tar -tf "$tarball" 2>/dev/null | head -n 1 | cut -d/ -f1 || true)
+	mkdir -p "$CP_DIR"
+	echo "install-deps: extracting checkpatch from $tarball"
+	tar -xf "$tarball" -C "$CP_DIR" --strip-components=1 \
+		"${CP_FILES[@]/#/$top/}"
+	chmod +x "$CP_DIR/scripts/checkpatch.pl"
+fi

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Userspace shim: <linux/kernel.h>: the helpers the core uses. */
+#ifndef ILIO_SHIM_KERNEL_H
+#define ILIO_SHIM_KERNEL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <linux/types.h>
+#include <asm/byteorder.h>
+#include <linux/bug.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+#define min(a, b) ((a) < (b) ? (a) : (b))
+#define max(a, b) ((a) > (b) ? (a) : (b))
+
+#endif

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Userspace shim: the globals behind the shim headers. */
+#include <linux/slab.h>
+#include <linux/kernel.h>
+
+long ilio_shim_fail_alloc_after = -1;
+unsigned long ilio_shim_allocs;
+unsigned long ilio_shim_warnings;

@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test-core: proves the portable core (the module's own ilio-*.c files,
+ * built against tests/shim) stores and returns every block byte for byte
+ * under unique, duplicate, zero, compressible and incompressible data;
+ * that refcounts, the index, segment accounting and compaction stay
+ * consistent (ilio_core_check() after every scenario); that a full store
+ * fails with -ENOSPC without losing data and recovers after discard; that
+ * allocation failures at every point leave old data intact; that
+ * concurrent workers are safe; and that the metadata budget holds.
+ *
+ * Built twice: normally, and with ILIO_HASH_BITS=8, where thousands of
+ * distinct blocks share a hash, to prove colliding blocks are never shared.
+ */
+#include <stdlib.h>
+#include <pthread.h>
+#include <linux/lz4.h>
+
+#include "ut.h"
+#include "ilio-core.h"
+
+extern long ilio_shim_fail_alloc_after;
+
+#define BS ILIO_BLOCK_SIZE
+
+static struct ilio_core *mk(u64 nr_blocks, u64 ram, u32 seg)
+{
+	struct ilio_core_params p = {
+		.nr_blocks = nr_blocks, .ram_limit = ram, .seg_bytes = seg,
+		.dedup = true, .compress = true,
+	};
+	int err = 0;
+	struct ilio_core *ic = ilio_core_create(&p, &err);
+
+	CHECK(ic, "create failed: %d", err);
+	return ic;
+}
+
+static void check_consistent(struct ilio_core *ic)
+{
+	char why[256];
+	int ret = ilio_core_check(ic, why, sizeof(why));
+
+	CHECK(ret == 0, "ilio_core_check: %d %s", ret, why);
+}
+
+static struct ilio_ctx ctx;
+
+/* A model of what each LBA must read back as: a seed, 0 = zeroes. */
+static void content_for(u8 *buf, u64 seed)
+{
+	if (!seed)
+		memset(buf, 0, BS);
+	else if (seed & 1)
+		ut_fill_compressible(buf, BS, seed);
+	else
+		ut_fill_random(buf, BS, seed);
+}
+
+static int verify_model(struct ilio_core *ic, const u64 *model, u64 n)
+{
+	u8 want[BS], got[BS];
+	int fails = 0;
+	u64 lba;
+
+	for (lba = 0; lba < n; lba++) {
+		int ret = ilio_core_read(ic, lba, got);
+
+		content_for(want, model[lba]);
+		CHECK_QUIET(ret == 0 && !memcmp(want, got, BS), fails,
+			    "lba %llu (seed %llu) ret %d",
+			    (unsigned long long)lba,
+			    (unsigned long long)model[lba], ret);
+	}
+	CHECK(fails == 0, "%d blocks differ from the model", fails);
+	return fails;
+}
+
+static void t_hash_and_zero(void)
+{
+	u8 a[BS], b[BS];
+
+	ut_fill_random(a, BS, 1);
+	memcpy(b, a, BS);
+	CHECK(ilio_hash_block(a) == ilio_hash_block(b), "hash not stable");
+	b[BS - 1] ^= 1;
+	if (ILIO_HASH_BITS == 64)
+		CHECK(ilio_hash_block(a) != ilio_hash_block(b),
+		      "one flipped bit kept the hash");
+	memset(a, 0, BS);
+	CHECK(ilio_block_is_zero(a), "zero block not detected");
+	a[BS - 1] = 1;
+	CHECK(!ilio_block_is_zero(a), "last byte ignored");
+	a[BS - 1] = 0;
+	a[0] = 1;
+	CHECK(!ilio_block_is_zero(a), "first byte ignored");
+}
+
+static void t_lz4_roundtrip(void)
+{
+	u8 in[BS], out[BS];
+	const void *payload;
+	bool lz4;
+	u32 len;
+
+	ut_fill_compressible(in, BS, 7);
+	len = ilio_compress_block(&ctx, in, &payload, &lz4);
+	CHECK(lz4 && len < BS * 3 / 4, "compressible block: lz4 %d len %u",
+	      lz4, len);
+	CHECK(ilio_decompress_block(payload, len, out) == 0 &&
+	      !memcmp(in, out, BS), "lz4 round trip");
+	/* Random data: the raw fallback, payload is the block itself. */
+	ut_fill_random(in, BS, 8);
+	len = ilio_compress_block(&ctx, in, &payload, &lz4);
+	CHECK(!lz4 && len == BS && payload == in, "raw fallback: lz4 %d len %u",
+	      lz4, len);
+	/* A truncated or corrupt payload must fail cleanly, not overrun. */
+	ut_fill_compressible(in, BS, 9);
+	len = ilio_compress_block(&ctx, in, &payload, &lz4);
+	CHECK(ilio_decompress_block(payload, len - 3, out) == -EIO,
+	      "truncated payload accepted");
+}
+
+static void t_basic_rw(void)
+{
+	struct ilio_core *ic = mk(1024, 16 << 20, 256 << 10);
+	u64 model[1024] = { 0 }, lba;
+	u8 buf[BS];
+	struct ilio_stats st;
+
+	if (!ic)
+		return;
+	verify_model(ic, model, 1024);	/* never written: zeroes */
+	for (lba = 0; lba < 1024; lba++) {
+		model[lba] = lba + 100;
+		content_for(buf, model[lba]);
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write");
+	}
+	verify_model(ic, model, 1024);
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.logical_bytes == 1024ULL * BS, "logical %llu",
+	      (unsigned long long)st.logical_bytes);
+	CHECK(st.unique_chunks == 1024, "unique %llu",
+	      (unsigned long long)st.unique_chunks);
+	CHECK(st.stored_bytes < st.unique_bytes, "no compression at all");
+	CHECK(st.dedup_hits == 0, "dedup hits on unique data");
+	CHECK(ilio_core_read(ic, 1024, buf) == -EINVAL, "read past end");
+	CHECK(ilio_core_write(ic, 1024, buf, &ctx) == -EINVAL, "write past end");
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
+static void t_dedup_refcount(void)
+{
+	struct ilio_core *ic = mk(4096, 16 << 20, 256 << 10);
+	u8 buf[BS];
+	struct ilio_stats st;
+	u64 lba;
+
+	if (!ic)
+		return;
+	content_for(buf, 42);
+	for (lba = 0; lba < 200; lba++)
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.unique_chunks == 1, "200 copies stored as %llu chunks",
+	      (unsigned long long)st.unique_chunks);
+	CHECK(st.dedup_hits == 199, "dedup_hits %llu",
+	      (unsigned long long)st.dedup_hits);
+	CHECK(st.logical_bytes == 200ULL * BS, "logical");
+	check_consistent(ic);
+	/* Rewriting the same content in place must not leak a reference. */
+	CHECK(ilio_core_write(ic, 5, buf, &ctx) == 0, "rewrite");
+	check_consistent(ic);
+	/* Overwrite all but one: the chunk survives with one reference. */
+	for (lba = 1; lba < 200; lba++) {
+		content_for(buf, 1000 + lba);
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "overwrite");
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.unique_chunks == 200, "unique after overwrite %llu",
+	      (unsigned long long)st.unique_chunks);
+	CHECK(ilio_core_discard(ic, 0) == 0, "discard");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.unique_chunks == 199, "shared chunk not freed");
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
+static void t_zero_blocks(void)
+{
+	struct ilio_core *ic = mk(512, 16 << 20, 256 << 10);
+	u8 buf[BS];
+	struct ilio_stats st;
+	u64 lba;
+
+	if (!ic)
+		return;
+	memset(buf, 0, BS);
+	for (lba = 0; lba < 256; lba++)
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "zero write");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.zero_blocks == 256 && st.logical_bytes == 0 &&
+	      st.unique_chunks == 0 && st.stored_bytes == 0,
+	      "zero blocks took storage: %llu %llu %llu",
+	      (unsigned long long)st.zero_blocks,
+	      (unsigned long long)st.logical_bytes,
+	      (unsigned long long)st.unique_chunks);
+	/* A zero write over data unmaps it. */
+	content_for(buf, 5);
+	CHECK(ilio_core_write(ic, 3, buf, &ctx) == 0, "write");
+	memset(buf, 0, BS);
+	CHECK(ilio_core_write(ic, 3, buf, &ctx) == 0, "zero over data");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.unique_chunks == 0 && st.logical_bytes == 0, "not unmapped");
+	ilio_core_clear_stats(ic);
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.zero_blocks == 0 && st.dedup_hits == 0, "clear_stats");
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
+/* Random workload against a model, with a small RAM store and segments. */
+static void t_random_model(void)
+{
+	const u64 n = 8192;
+	struct ilio_core *ic = mk(n, 24 << 20, 64 << 10);
+	u64 *model = calloc(n, sizeof(u64)), s = 12345, i;
+	struct ilio_stats st;
+	u8 buf[BS];
+	int fails = 0;
+
+	if (!ic || !model)
+		return;
+	for (i = 0; i < 200000; i++) {
+		u64 r = ut_rand(&s), lba = r % n, op = (r >> 20) % 100;
+		int ret;
+
+		if (op < 10) {
+			ret = ilio_core_discard(ic, lba);
+			CHECK_QUIET(ret == 0, fails, "discard %d", ret);
+			model[lba] = 0;
+			continue;
+		}
+		if (op < 15) {
+			u8 got[BS];
+
+			content_for(buf, model[lba]);
+			ret = ilio_core_read(ic, lba, got);
+			CHECK_QUIET(!ret && !memcmp(got, buf, BS), fails,
+				    "read lba %llu", (unsigned long long)lba);
+			continue;
+		}
+		/* 40% from a small pool of contents: lots of sharing. */
+		u64 seed = op < 55 ? 1 + (r >> 40) % 64 : 1000 + i;
+
+		if (op == 99)
+			seed = 0;
+		content_for(buf, seed);
+		ret = ilio_core_write(ic, lba, buf, &ctx);
+		CHECK_QUIET(ret == 0, fails, "write %d at op %llu", ret,
+			    (unsigned long long)i);
+		if (!ret)
+			model[lba] = seed;
+	}
+	CHECK(fails == 0, "%d operations failed", fails);
+	verify_model(ic, model, n);
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.compactions > 0, "workload never compacted (%llu)",
+	      (unsigned long long)st.compactions);
+	CHECK(st.dedup_hits > 10000, "dedup hits %llu",
+	      (unsigned long long)st.dedup_hits);
+	CHECK(st.ram_used_bytes <= st.ram_limit_bytes, "RAM over the limit");
+	check_consistent(ic);
+	CHECK(ilio_core_compact(ic, 1000) >= 0, "explicit compaction");
+	check_consistent(ic);
+	verify_model(ic, model, n);
+	free(model);
+	ilio_core_destroy(ic);
+}
+
+/* Fill with incompressible unique data until -ENOSPC; nothing is lost. */
+static void t_enospc(void)
+{
+	const u64 n = 16384;
+	struct ilio_core *ic = mk(n, 8 << 20, 256 << 10);
+	u64 *model = calloc(n, sizeof(u64)), lba, full = 0;
+	struct ilio_stats st;
+	u8 buf[BS];
+	int ret = 0;
+
+	if (!ic || !model)
+		return;
+	for (lba = 0; lba < n; lba++) {
+		ut_fill_random(buf, BS, 2 * lba + 2);
+		ret = ilio_core_write(ic, lba, buf, &ctx);
+		if (ret)
+			break;
+		model[lba] = 2 * lba + 2;
+	}
+	full = lba;
+	CHECK(ret == -ENOSPC, "expected -ENOSPC, got %d after %llu blocks",
+	      ret, (unsigned long long)full);
+	CHECK(full > 1000 && full < 2048, "stored %llu 4K blocks in 8 MiB",
+	      (unsigned long long)full);
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.nospc_errors == 1 && st.ram_used_bytes <= st.ram_limit_bytes,
+	      "nospc %llu used %llu", (unsigned long long)st.nospc_errors,
+	      (unsigned long long)st.ram_used_bytes);
+	/* Overwriting a stored block with new data also needs room. */
+	ut_fill_random(buf, BS, 999999);
+	CHECK(ilio_core_write(ic, 0, buf, &ctx) == -ENOSPC, "overwrite when full");
+	/* Dedup of existing content needs no room. */
+	ut_fill_random(buf, BS, model[1]);
+	CHECK(ilio_core_write(ic, full + 5, buf, &ctx) == 0, "dedup when full");
+	model[full + 5] = model[1];
+	verify_model(ic, model, n);
+	check_consistent(ic);
+	/* Discard every other block: compaction must make room again. */
+	for (lba = 0; lba < full; lba += 2) {
+		CHECK(ilio_core_discard(ic, lba) == 0, "discard");
+		model[lba] = 0;
+	}
+	for (lba = 0; lba < full / 2 - 64; lba++) {
+		content_for(buf, 2 * lba + 2000002);	/* even: random */
+		ret = ilio_core_write(ic, n - 1 - lba, buf, &ctx);
+		if (ret)
+			break;
+		model[n - 1 - lba] = 2 * lba + 2000002;
+	}
+	CHECK(ret == 0, "write after discard: %d at %llu", ret,
+	      (unsigned long long)lba);
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.compactions > 0, "no compaction");
+	verify_model(ic, model, n);
+	check_consistent(ic);
+	free(model);
+	ilio_core_destroy(ic);
+}
+
+/* Every allocation point fails once: the result is an error or success,
+ * never an inconsistency, and old data survives. */
+static void t_alloc_failures(void)
+{
+	const u64 n = 2048;
+	u64 model[2048] = { 0 }, k;
+	struct ilio_core *ic = mk(n, 8 << 20, 64 << 10);
+	u8 buf[BS];
+	int failed = 0;
+
+	if (!ic)
+		return;
+	for (k = 0; k < 600; k++) {
+		u64 lba = (k * 37) % n, seed = 5000 + k;
+		int ret;
+
+		content_for(buf, seed);
+		ilio_shim_fail_alloc_after = (long)(k % 5);
+		ret = ilio_core_write(ic, lba, buf, &ctx);
+		ilio_shim_fail_alloc_after = -1;
+		if (ret == 0)
+			model[lba] = seed;
+		else if (ret == -ENOMEM)
+			failed++;
+		else
+			CHECK(0, "unexpected error %d", ret);
+	}
+	CHECK(failed > 0, "fault injection never hit");
+	verify_model(ic, model, n);
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+	/* Creation itself under failing allocations. */
+	for (k = 0; k < 8; k++) {
+		struct ilio_core_params p = {
+			.nr_blocks = 1024, .ram_limit = 8 << 20,
+			.seg_bytes = 64 << 10, .dedup = true, .compress = true,
+		};
+		int err = 0;
+
+		ilio_shim_fail_alloc_after = (long)k;
+		ic = ilio_core_create(&p, &err);
+		ilio_shim_fail_alloc_after = -1;
+		CHECK(ic || err == -ENOMEM, "create: %d", err);
+		ilio_core_destroy(ic);
+	}
+}
+
+static void t_bad_params(void)
+{
+	struct ilio_core_params p = {
+		.nr_blocks = 1 << 20, .ram_limit = 1 << 20,
+		.seg_bytes = 1 << 20, .dedup = true, .compress = true,
+	};
+	int err = 0;
+
+	CHECK(!ilio_core_create(&p, &err) && err == -E2BIG, "tiny RAM: %d", err);
+	p.ram_limit = 64 << 20;
+	p.seg_bytes = 1000;
+	CHECK(!ilio_core_create(&p, &err) && err == -EINVAL, "odd seg: %d", err);
+	p.seg_bytes = 1 << 20;
+	p.nr_blocks = 0;
+	CHECK(!ilio_core_create(&p, &err) && err == -EINVAL, "no blocks: %d", err);
+	/* Metadata of a huge device does not fit in a small budget. */
+	p.nr_blocks = 1ULL << 32;
+	p.ram_limit = 4 << 20;
+	CHECK(!ilio_core_create(&p, &err) && err == -E2BIG, "huge: %d", err);
+}
+
+static void t_policy(void)
+{
+	struct ilio_core *ic = mk(64, 8 << 20, 64 << 10);
+	struct ilio_stats st;
+	u8 buf[BS];
+
+	if (!ic)
+		return;
+	ilio_core_set_policy(ic, false, false);
+	content_for(buf, 3);	/* compressible */
+	CHECK(ilio_core_write(ic, 0, buf, &ctx) == 0, "write");
+	CHECK(ilio_core_write(ic, 1, buf, &ctx) == 0, "write");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.unique_chunks == 2 && st.stored_bytes == 2 * BS,
+	      "dedup/compress off: %llu chunks %llu bytes",
+	      (unsigned long long)st.unique_chunks,
+	      (unsigned long long)st.stored_bytes);
+	ilio_core_set_policy(ic, true, true);
+	CHECK(ilio_core_write(ic, 2, buf, &ctx) == 0, "write");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.unique_chunks == 2 && st.dedup_hits == 1,
+	      "dedup back on finds old data");
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
+/* Colliding hashes: distinct contents are never shared. */
+static void t_collisions(void)
+{
+	const u64 n = 6000;
+	struct ilio_core *ic = mk(n, 64 << 20, 256 << 10);
+	u64 *model = calloc(n, sizeof(u64)), lba, collisions = 0;
+	struct ilio_stats st;
+	static u64 seen[256];
+	u8 buf[BS];
+
+	if (!ic || !model)
+		return;
+	memset(seen, 0, sizeof(seen));
+	for (lba = 0; lba < n; lba++) {
+		/* 3000 distinct contents, each written twice. */
+		u64 seed = 2 + 2 * (lba % 3000);
+
+		content_for(buf, seed);
+		if (lba < 3000 && ILIO_HASH_BITS <= 8)
+			collisions += seen[ilio_hash_block(buf)]++ > 0;
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write");
+		model[lba] = seed;
+	}
+	ilio_core_get_stats(ic, &st);
+	if (ILIO_HASH_BITS <= 8)
+		CHECK(collisions > 2000, "only %llu colliding blocks",
+		      (unsigned long long)collisions);
+	CHECK(st.unique_chunks == 3000, "%llu chunks for 3000 contents",
+	      (unsigned long long)st.unique_chunks);
+	CHECK(st.dedup_hits == 3000, "dedup_hits %llu",
+	      (unsigned long long)st.dedup_hits);
+	verify_model(ic, model, n);
+	check_consistent(ic);
+	free(model);
+	ilio_core_destroy(ic);
+}
+
+struct worker_arg {
+	struct ilio_core *ic;
+	u64 base, n, seed;
+	int fails;
+};
+
+static void *worker(void *p)
+{
+	struct worker_arg *a = p;
+	struct ilio_ctx wctx;
+	u8 buf[BS], got[BS];
+	u64 s = a->seed, i;
+
+	if (ilio_ctx_init(&wctx)) {
+		a->fails++;
+		return NULL;
+	}
+	for (i = 0; i < 20000; i++) {
+		u64 r = ut_rand(&s), lba = a->base + r % a->n;
+		/* Half shared content (same seeds in every thread). */
+		u64 seed = (r >> 33) & 1 ? 1 + (r >> 40) % 32 : a->seed * 1000000 + i;
+
+		content_for(buf, seed);
+		if (ilio_core_write(a->ic, lba, buf, &wctx) ||
+		    ilio_core_read(a->ic, lba, got) || memcmp(buf, got, BS))
+			a->fails++;
+		if ((r & 15) == 0)
+			ilio_core_discard(a->ic, a->base + (r >> 8) % a->n);
+	}
+	ilio_ctx_exit(&wctx);
+	return NULL;
+}
+
+/* Workers on disjoint LBA ranges, sharing content and segments. */
+static void t_concurrency(void)
+{
+	struct ilio_core *ic = mk(4 * 1024, 24 << 20, 64 << 10);
+	struct worker_arg a[4];
+	pthread_t th[4];
+	int i;
+
+	if (!ic)
+		return;
+	for (i = 0; i < 4; i++) {
+		a[i] = (struct worker_arg){ ic, (u64)i * 1024, 1024, (u64)i + 1, 0 };
+		pthread_create(&th[i], NULL, worker, &a[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK(a[i].fails == 0, "worker %d: %d failures", i, a[i].fails);
+	}
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
+/* The metadata budget: at most 32 bytes per unique chunk, 8 per LBA. */
+static void t_memory_budget(void)
+{
+	const u64 n = 1 << 18;	/* 1 GiB logical, 256 Ki unique chunks */
+	struct ilio_core *ic = mk(n, 1280ULL << 20, 1 << 20);
+	double per_chunk, per_lba;
+	u8 buf[BS];
+	u64 lba;
+
+	if (!ic)
+		return;
+	for (lba = 0; lba < n; lba++) {
+		ut_fill_compressible(buf, BS, lba + 1);
+		if (ilio_core_write(ic, lba, buf, &ctx))
+			break;
+	}
+	CHECK(lba == n, "stopped at %llu", (unsigned long long)lba);
+	mutex_lock(&ic->lock);
+	per_chunk = (double)ilio_chunks_mem_bytes(&ic->chunks) / ic->chunks.nr_live;
+	per_lba = (double)ilio_lbamap_mem_bytes(&ic->map) / ic->map.mapped;
+	mutex_unlock(&ic->lock);
+	printf("  metadata: %.2f bytes per unique chunk, %.2f per mapped LBA\n",
+	       per_chunk, per_lba);
+	CHECK(per_chunk <= 32.0, "%.2f bytes per chunk", per_chunk);
+	CHECK(per_lba <= 8.0, "%.2f bytes per LBA", per_lba);
+	ilio_core_destroy(ic);
+}
+
+static const struct ut_case cases[] = {
+	{ "hash_and_zero", t_hash_and_zero },
+	{ "lz4_roundtrip", t_lz4_roundtrip },
+	{ "basic_rw", t_basic_rw },
+	{ "dedup_refcount", t_dedup_refcount },
+	{ "zero_blocks", t_zero_blocks },
+	{ "policy", t_policy },
+	{ "bad_params", t_bad_params },
+	{ "collisions", t_collisions },
+	{ "random_model", t_random_model },
+	{ "enospc", t_enospc },
+	{ "alloc_failures", t_alloc_failures },
+	{ "concurrency", t_concurrency },
+	{ "memory_budget", t_memory_budget },
+};
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (ilio_ctx_init(&ctx)) {
+		fprintf(stderr, "cannot allocate a context\n");
+		return 1;
+	}
+	ret = ut_run(cases, ARRAY_SIZE(cases), argc, argv);
+	ilio_ctx_exit(&ctx);
+	return ret;
+}

@@ -1,0 +1,210 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - boot the test VM and run one guest script in it.
+#
+# Usage: run.sh [--mem MB] [--smp N] [--timeout S] [--name NAME] [--quiet]
+#               [--disk NAME:SIZE_MB[:keep]]... GUEST_SCRIPT [ARGS...]
+#
+# Boots the newest installed Debian amd64 kernel under QEMU (TCG, -no-reboot)
+# with a busybox initramfs (mkinitramfs.sh) that switch_roots into the host's
+# / (read-only 9p). GUEST_SCRIPT is a host path; it runs inside the guest at
+# the same absolute path with REPO=<repo>, RESULTS=<writable share>,
+# DM_DISABLE_UDEV=1.
+#
+#   --mem MB      guest RAM (default 3072)
+#   --smp N       guest CPUs (default 2)
+#   --timeout S   kill QEMU after S seconds (default 600)
+#   --name NAME   run name (default: script basename without .sh); the console
+#                 log is build/vm/logs/NAME.log, results build/vm/results/NAME/
+#   --disk NAME:SIZE_MB[:keep]
+#                 attach build/vm/disks/NAME.img (sparse raw) as a virtio-blk
+#                 disk with serial NAME, in order vda, vdb, ... By default the
+#                 file is created anew, zeroed; ":keep" reuses the existing file
+#                 as is (for a second boot after a crash). In the guest,
+#                 vm_disk NAME (lib.sh) prints its /dev path.
+#   --quiet       do not stream the guest script's output live
+#
+# Exit code: the guest script's, or
+#   124  timeout (QEMU killed)
+#   125  the guest never reported an exit code (panic, oops=panic, init failure)
+#   126  the script passed but the kernel log has an oops/BUG/WARNING/Call Trace
+# On failure the console log's tail (and any oops excerpt) is printed.
+#
+# Kernel command line: "oops=panic panic=1" with -no-reboot, so an oops ends
+# the VM at once (the test fails fast instead of hanging on a dead device);
+# WARNINGs do not panic, they are caught by scanning the log afterwards.
+
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VMDIR="$REPO/build/vm"
+
+MEM=3072
+SMP=2
+TIMEOUT=600
+NAME=
+QUIET=0
+DISKS=()
+
+usage() {
+	sed -n '4,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+die() {
+	echo "run.sh: $*" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mem) MEM=${2:?}; shift 2 ;;
+	--smp) SMP=${2:?}; shift 2 ;;
+	--timeout) TIMEOUT=${2:?}; shift 2 ;;
+	--name) NAME=${2:?}; shift 2 ;;
+	--disk) DISKS+=("${2:?}"); shift 2 ;;
+	--quiet) QUIET=1; shift ;;
+	-h|--help) usage ;;
+	--) shift; break ;;
+	-*) die "unknown option $1" ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || usage
+
+SCRIPT=$1
+shift
+case "$SCRIPT" in
+/*) ;;
+*) SCRIPT="$(pwd)/$SCRIPT" ;;
+esac
+[ -f "$SCRIPT" ] || die "no such guest script: $SCRIPT"
+[ -n "$NAME" ] || NAME=$(basename "$SCRIPT" .sh)
+case "$REPO$SCRIPT" in
+*[[:space:]]*) die "paths with spaces are not supported: $REPO" ;;
+esac
+for v in "$MEM" "$SMP" "$TIMEOUT"; do
+	case "$v" in
+	''|*[!0-9]*) die "not a number: $v" ;;
+	esac
+done
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (scripts/install-deps.sh)"
+KVER=$("$REPO/tests/vm/mkinitramfs.sh" --print-kver) || exit 2
+INITRD=$("$REPO/tests/vm/mkinitramfs.sh") || exit 2
+KERNEL="/boot/vmlinuz-$KVER"
+[ -r "$KERNEL" ] || die "cannot read $KERNEL"
+
+LOG="$VMDIR/logs/$NAME.log"
+RES="$VMDIR/results/$NAME"
+mkdir -p "$VMDIR/logs" "$VMDIR/disks" "$RES"
+rm -rf "${RES:?}"/* "$LOG"
+
+# The command the guest init sources, bash-quoted.
+{
+	printf 'exec'
+	printf ' %q' "$SCRIPT" "$@"
+	printf '\n'
+} >"$RES/cmd"
+
+DRIVE_ARGS=()
+for spec in "${DISKS[@]+"${DISKS[@]}"}"; do
+	IFS=: read -r dname dsize dmode <<<"$spec"
+	case "$dname" in
+	''|*[!A-Za-z0-9_-]*) die "bad disk name in --disk $spec" ;;
+	esac
+	case "$dsize" in
+	''|*[!0-9]*) die "bad disk size in --disk $spec" ;;
+	esac
+	img="$VMDIR/disks/$dname.img"
+	case "${dmode:-}" in
+	keep)
+		[ -f "$img" ] || die "--disk $spec: $img does not exist"
+		;;
+	'')
+		rm -f "$img"
+		truncate -s "${dsize}M" "$img" || die "cannot create $img"
+		;;
+	*) die "bad disk mode in --disk $spec (only :keep)" ;;
+	esac
+	DRIVE_ARGS+=(-drive "file=$img,if=none,id=d-$dname,format=raw,cache=writeback,discard=unmap"
+		-device "virtio-blk-pci,drive=d-$dname,serial=$dname")
+done
+
+APPEND="console=ttyS0 loglevel=5 log_buf_len=8M panic=1 oops=panic"
+APPEND+=" mitigations=off nokaslr random.trust_cpu=on rdinit=/init"
+APPEND+=" ilio_repo=$REPO"
+
+start=$(date +%s)
+timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM" \
+	-nographic -no-reboot -monitor none -serial "file:$LOG" \
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+	-virtfs "local,path=$RES,mount_tag=results,security_model=none,multidevs=remap" \
+	"${DRIVE_ARGS[@]+"${DRIVE_ARGS[@]}"}" \
+	-nic none </dev/null >"$VMDIR/logs/$NAME.qemu" 2>&1 &
+qpid=$!
+
+tailpid=
+if [ "$QUIET" = 0 ]; then
+	# Stream the guest script's output as it is written to the share.
+	touch "$RES/output.log"
+	tail -n +1 -F --pid="$qpid" "$RES/output.log" 2>/dev/null &
+	tailpid=$!
+fi
+wait "$qpid"
+qrc=$?
+if [ -n "$tailpid" ]; then
+	sleep 0.3
+	kill "$tailpid" 2>/dev/null
+	wait "$tailpid" 2>/dev/null
+fi
+elapsed=$(($(date +%s) - start))
+if [ "$QUIET" = 1 ] && [ -s "$RES/output.log" ]; then
+	cat "$RES/output.log"
+fi
+
+# Kernel trouble: scan the guest's dmesg (kernel lines only) and the console
+# log (which also shows what was printed after dmesg was saved, or a panic).
+OOPS_RE='Oops|BUG:|kernel BUG at|WARNING:|Call Trace|Kernel panic|general protection fault|'
+OOPS_RE+='UBSAN:|KASAN:|kmemleak|INFO: task .* blocked for more than|rcu_.*detected stall|'
+OOPS_RE+='list_add corruption|list_del corruption|refcount_t:'
+oops=$(cat "$LOG" "$RES/dmesg" 2>/dev/null | grep -E -n -m 40 "$OOPS_RE")
+
+rc=
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	rc=124
+	echo "run.sh: $NAME: TIMEOUT after ${TIMEOUT}s, QEMU killed" >&2
+elif [ -s "$RES/rc" ]; then
+	rc=$(cat "$RES/rc")
+	case "$rc" in
+	''|*[!0-9]*) rc=125 ;;
+	esac
+else
+	rc=125
+	echo "run.sh: $NAME: the guest did not report an exit code (QEMU exit $qrc)" >&2
+	[ -s "$VMDIR/logs/$NAME.qemu" ] && sed 's/^/qemu: /' "$VMDIR/logs/$NAME.qemu" >&2
+fi
+if [ -n "$oops" ]; then
+	echo "run.sh: $NAME: kernel oops/BUG/WARNING in the log:" >&2
+	# Show context around the first hit.
+	first=$(grep -E -n -m 1 "$OOPS_RE" "$LOG" | cut -d: -f1)
+	if [ -n "$first" ]; then
+		sed -n "$((first > 5 ? first - 5 : 1)),$((first + 60))p" "$LOG" >&2
+	else
+		echo "$oops" >&2
+	fi
+	[ "$rc" = 0 ] && rc=126
+fi
+if [ "$rc" != 0 ]; then
+	echo "run.sh: $NAME: FAILED (rc=$rc) after ${elapsed}s; console log $LOG, tail:" >&2
+	# From the start of the guest script on if it got that far (the boot
+	# messages before it are the same every time), else the whole tail.
+	start_line=$(grep -n -m 1 'ilio-guest-init: running' "$LOG" 2>/dev/null | cut -d: -f1)
+	tail -n +"${start_line:-1}" "$LOG" | tail -n 40 | sed 's/^/console: /' >&2
+else
+	echo "run.sh: $NAME: ok after ${elapsed}s" >&2
+fi
+exit "$rc"

@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# t-14-counters: the status INFO fields and sysfs files report exactly what a
+# known workload did: 17 fields in the documented order, sysfs equal to
+# status, clear_stats zeroing the I/O counters but not the space gauges,
+# 16384 dedup hits for 64 MiB of random data written a second time,
+# logical = 2 x unique, 4096 zero_blocks for 16 MiB of zeros with no new
+# unique data, front read/write byte counts, no backend I/O when diskless,
+# unique space freed when the last reference goes, dedup off storing both
+# copies, and lz4 shrinking compressible data that compress none keeps raw.
+#
+# vm-args: --mem 3072 --timeout 900
+
+# shellcheck source=tests/vm/lib.sh
+. "$REPO/tests/vm/lib.sh"
+
+need_cmd dmsetup dd python3 cmp
+ilio_load
+
+MB=1048576
+NAME=t14
+DEV=/dev/mapper/$NAME
+FIELDS=(mode logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_bytes
+	dedup_hits zero_blocks front_read_ios front_read_bytes front_write_ios
+	front_write_bytes backend_read_ios backend_read_bytes backend_write_ios
+	backend_write_bytes nospc_errors)
+
+f() { status_field $NAME "$1"; }
+
+# field index by name (1-based)
+field_idx() {
+	local i
+	for i in "${!FIELDS[@]}"; do
+		[ "${FIELDS[$i]}" = "$1" ] && echo $((i + 1)) && return
+	done
+}
+st() { f "$(field_idx "$1")"; }
+
+check_sysfs_matches_status() {
+	local i name sv fv bad=0
+	for i in "${!FIELDS[@]}"; do
+		name=${FIELDS[$i]}
+		sv=$(sysfs_val $NAME "$name" 2>/dev/null)
+		fv=$(f $((i + 1)))
+		if [ "$sv" != "$fv" ]; then
+			bad=$((bad + 1))
+			log "sysfs $name='$sv' status='$fv'"
+		fi
+	done
+	assert_eq "$bad" 0 "sysfs equals status for all 17 fields ($1)"
+}
+
+assert_cmd "create 1 GiB diskless device, ram 512" -- \
+	dmsetup create $NAME --table "0 $((1024 * 2048)) ilio - 512"
+log "status: $(dmsetup status $NAME)"
+assert_eq "$(dmsetup status $NAME | awk '{ print NF }')" 20 "status has 3 + 17 fields"
+node=$(dm_node $NAME)
+missing=
+for n in "${FIELDS[@]}" unique_chunks; do
+	[ -r "/sys/block/$node/ilio/$n" ] || missing="$missing $n"
+done
+assert_eq "$missing" "" "sysfs has every field plus unique_chunks"
+assert_eq "$(st mode)" write "mode"
+assert_eq "$(st ram_limit_bytes)" $((512 * MB)) "ram_limit_bytes"
+assert_fails "an unknown message is refused" -- dmsetup message $NAME 0 frobnicate
+check_sysfs_matches_status "fresh"
+
+REF="$T_TMP/ref"
+head -c $((64 * MB)) /dev/urandom >"$REF"
+assert_cmd "write 64 MiB random at 0" -- dd if="$REF" of="$DEV" bs=1M oflag=direct status=none
+
+gauges_before=$(for n in logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_bytes; do st $n; done | tr '\n' ' ')
+assert_cmd "clear_stats" -- dmsetup message $NAME 0 clear_stats
+gauges_after=$(for n in logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_bytes; do st $n; done | tr '\n' ' ')
+assert_eq "$gauges_after" "$gauges_before" "clear_stats keeps the space gauges"
+nonzero=
+for ((i = 7; i <= 17; i++)); do
+	[ "$(f $i)" = 0 ] || nonzero="$nonzero ${FIELDS[$((i - 1))]}=$(f $i)"
+done
+assert_eq "$nonzero" "" "clear_stats zeroes fields 7-17"
+
+assert_cmd "write the same 64 MiB at 64 MiB" -- \
+	dd if="$REF" of="$DEV" bs=1M seek=64 oflag=direct status=none
+log "status: $(dmsetup status $NAME)"
+assert_eq "$(st dedup_hits)" 16384 "dedup_hits = 16384 (64 MiB / 4 KiB)"
+assert_eq "$(st front_write_bytes)" $((64 * MB)) "front_write_bytes = 64 MiB"
+assert_ge "$(st front_write_ios)" 64 "front_write_ios >= 64 (1 MiB writes, maybe split)"
+assert_eq "$(st front_read_ios)" 0 "front_read_ios = 0"
+assert_eq "$(st zero_blocks)" 0 "zero_blocks = 0"
+logical=$(st logical_bytes)
+unique=$(st unique_bytes)
+stored=$(st stored_bytes)
+assert_eq "$logical" $((128 * MB)) "logical_bytes = 128 MiB"
+assert_near "$unique" $((64 * MB)) $((MB / 2)) "unique_bytes ~ 64 MiB"
+assert_near $((2 * unique)) "$logical" $((MB)) "logical_bytes ~ 2 x unique_bytes"
+assert_le "$stored" $((unique * 102 / 100)) "random data stored raw: stored <= unique + 2%"
+assert_ge "$stored" $((unique * 95 / 100)) "random data does not compress: stored >= 95% unique"
+assert_eq $(($(sysfs_val $NAME unique_chunks) * 4096)) "$unique" "unique_chunks x 4096 = unique_bytes"
+assert_ge "$(st ram_used_bytes)" "$stored" "ram_used_bytes >= stored_bytes"
+assert_le "$(st ram_used_bytes)" "$(st ram_limit_bytes)" "ram_used_bytes <= ram_limit_bytes"
+for n in backend_read_ios backend_read_bytes backend_write_ios backend_write_bytes nospc_errors; do
+	assert_eq "$(st $n)" 0 "diskless: $n = 0"
+done
+check_sysfs_matches_status "after the dedup workload"
+assert_cmd "both copies read back" -- cmp_dev "$DEV" $((64 * MB)) $((64 * MB)) "$REF"
+
+# Reads.
+dmsetup message $NAME 0 clear_stats
+assert_cmd "read 64 MiB" -- dd if="$DEV" of=/dev/null bs=1M count=64 iflag=direct status=none
+assert_eq "$(st front_read_bytes)" $((64 * MB)) "front_read_bytes = 64 MiB"
+assert_ge "$(st front_read_ios)" 64 "front_read_ios >= 64"
+assert_eq "$(st front_write_ios)" 0 "front_write_ios = 0 after reads only"
+
+# Zeros.
+dmsetup message $NAME 0 clear_stats
+u0=$(st unique_bytes)
+assert_cmd "write 16 MiB of zeros at 256 MiB" -- \
+	dd if=/dev/zero of="$DEV" bs=1M seek=256 count=16 oflag=direct status=none
+assert_eq "$(st zero_blocks)" 4096 "zero_blocks = 4096"
+assert_eq "$(st unique_bytes)" "$u0" "zeros add no unique_bytes"
+log "dedup_hits after zeros: $(st dedup_hits)"
+assert_cmd "zeros read back" -- cmp_dev "$DEV" $((256 * MB)) $((16 * MB)) /dev/zero
+
+# Overwrite 0..64M with new data: the old chunks live on through 64..128M.
+REF2="$T_TMP/ref2"
+head -c $((64 * MB)) /dev/urandom >"$REF2"
+assert_cmd "overwrite 0..64 MiB with new random data" -- \
+	dd if="$REF2" of="$DEV" bs=1M oflag=direct status=none
+assert_near "$(st unique_bytes)" $((128 * MB)) $((MB)) "unique_bytes ~ 128 MiB (both generations referenced)"
+assert_cmd "blkdiscard 64..128 MiB (last reference to the first generation)" -- \
+	blkdiscard -o $((64 * MB)) -l $((64 * MB)) "$DEV"
+assert_near "$(st unique_bytes)" $((64 * MB)) $((MB)) "unique_bytes back to ~64 MiB"
+assert_cmd "new generation intact" -- cmp_dev "$DEV" 0 $((64 * MB)) "$REF2"
+check_sysfs_matches_status "after overwrite and discard"
+assert_cmd "remove" -- dmsetup remove $NAME
+
+# dedup off keeps both copies.
+assert_cmd "create dedup off device" -- \
+	dmsetup create $NAME --table "0 $((1024 * 2048)) ilio - 512 2 dedup off"
+dd if="$REF" of="$DEV" bs=1M oflag=direct status=none
+dd if="$REF" of="$DEV" bs=1M seek=64 oflag=direct status=none
+assert_eq "$(st dedup_hits)" 0 "dedup off: no dedup hits"
+assert_near "$(st unique_bytes)" $((128 * MB)) $((MB)) "dedup off: unique_bytes ~ 128 MiB"
+assert_cmd "dedup off: data intact" -- cmp_dev "$DEV" $((64 * MB)) $((64 * MB)) "$REF"
+assert_cmd "remove" -- dmsetup remove $NAME
+
+# Compressible, all-distinct blocks: an 8-byte block number then text.
+python3 - "$T_TMP/text" <<'EOF'
+import sys
+line = b"The quick brown fox jumps over the lazy dog. dm-ilio test data. "
+body = (line * (4096 // len(line) + 1))[:4088]
+with open(sys.argv[1], "wb") as f:
+    for i in range(32 * 256):
+        f.write(i.to_bytes(8, "little") + body)
+EOF
+for comp in lz4 none; do
+	assert_cmd "create compress $comp device" -- \
+		dmsetup create $NAME --table "0 $((1024 * 2048)) ilio - 512 2 compress $comp"
+	dd if="$T_TMP/text" of="$DEV" bs=1M oflag=direct status=none
+	unique=$(st unique_bytes)
+	stored=$(st stored_bytes)
+	log "compress $comp: unique=$unique stored=$stored"
+	assert_near "$unique" $((32 * MB)) $((MB / 4)) "compress $comp: unique_bytes ~ 32 MiB (blocks distinct)"
+	if [ $comp = lz4 ]; then
+		assert_le "$stored" $((unique / 4)) "lz4: text stored in <= 1/4 of its size"
+	else
+		assert_ge "$stored" "$unique" "compress none: stored_bytes >= unique_bytes"
+	fi
+	assert_cmd "compress $comp: data intact" -- cmp_dev "$DEV" 0 $((32 * MB)) "$T_TMP/text"
+	assert_cmd "remove" -- dmsetup remove $NAME
+done
+
+assert_cmd "rmmod dm_ilio" -- ilio_unload
+finish
