@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-ilio: a device-mapper target that deduplicates, compresses and caches
+ * virtual desktop storage in RAM.
+ *
+ * This file is the only dm glue: constructor, destructor, map, status,
+ * messages and limits.  It cuts bios into 4 KiB blocks for the portable
+ * core (ilio-core.c).
+ *
+ * Locking:
+ *  - ilio_devs_lock (mutex) protects the ilio_devs list and each
+ *    device's @users.
+ *  - d->bio_lock (spinlock, irq-safe) protects d->bios.
+ *  - d->blk_locks[] serialise writes to one block, so that a partial
+ *    write's read-modify-write is atomic against other writes.  A worker
+ *    holds at most one at a time.
+ *  - The core's own mutex protects the store (ilio-core.h).
+ * map() never sleeps: it queues the bio for a worker.  Workers run in
+ * memalloc_noio scope.
+ */
+#include <linux/module.h>
+#include <linux/init.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/highmem.h>
+
+#include <linux/hash.h>
+#include <linux/log2.h>
+
+#include "ilio-target.h"
+
+#define ILIO_VERSION_MAJOR 1
+#define ILIO_VERSION_MINOR 0
+#define ILIO_VERSION_PATCH 0
+
+/* Split I/O at 64 KiB so that large bios spread over the workers. */
+#define ILIO_MAX_IO_SECTORS	128
+
+static LIST_HEAD(ilio_devs);
+static DEFINE_MUTEX(ilio_devs_lock);
+
+/**
+ * struct ilio_target - one table's target instance
+ * @dev: the device, shared with other tables of the same mapped device
+ * @params: this table's parameters
+ */
+struct ilio_target {
+	struct ilio_dev *dev;
+	struct ilio_params params;
+};
+
+static const char * const ilio_mode_names[] = {
+	[ILIO_MODE_WRITE] = "write",
+	[ILIO_MODE_READ_ONLY] = "read-only",
+	[ILIO_MODE_FAIL] = "fail",
+};
+
+/**
+ * ilio_mode_name() - the status word of a mode
+ * @mode: enum ilio_mode
+ *
+ * Return: a static string.
+ */
+const char *ilio_mode_name(int mode)
+{
+	if (mode < 0 || mode >= ARRAY_SIZE(ilio_mode_names))
+		return "fail";
+	return ilio_mode_names[mode];
+}
+
+/* ---------------------------------------------------------------------
+ * Bio data movement
+ * ------------------------------------------------------------------- */
+
+/* Copy @len bytes between the bio at @iter and @buf; advances @iter. */
+static void ilio_bio_copy(struct bio *bio, struct bvec_iter *iter, u8 *buf,
+			  unsigned int len, bool to_bio)
+{
+	while (len) {
+		struct bio_vec bv = bio_iter_iovec(bio, *iter);
+		unsigned int n = min(len, bv.bv_len);
+		u8 *p = bvec_kmap_local(&bv);
+
+		if (to_bio) {
+			memcpy(p, buf, n);
+			flush_dcache_page(bv.bv_page);
+		} else {
+			memcpy(buf, p, n);
+		}
+		kunmap_local(p);
+		bio_advance_iter_single(bio, iter, n);
+		buf += n;
+		len -= n;
+	}
+}
+
+static struct mutex *ilio_blk_lock(struct ilio_dev *d, u64 lba)
+{
+	return &d->blk_locks[hash_64(lba, ilog2(ILIO_BLK_LOCKS))];
+}
+
+/*
+ * Write @n bytes at byte @off of block @lba: from the bio at @iter, or
+ * zeroes when @iter is NULL (discard, write-zeroes).  A whole block is
+ * written directly; a part is merged into the old content first.
+ */
+static int ilio_write_part(struct ilio_dev *d, struct ilio_worker *wk,
+			   struct bio *bio, struct bvec_iter *iter, u64 lba,
+			   unsigned int off, unsigned int n)
+{
+	struct mutex *bl = ilio_blk_lock(d, lba);
+	int ret = 0;
+
+	if (n == ILIO_BLOCK_SIZE) {
+		if (!iter) {
+			mutex_lock(bl);
+			ret = ilio_core_discard(d->core, lba);
+			mutex_unlock(bl);
+			return ret;
+		}
+		ilio_bio_copy(bio, iter, wk->bounce, n, false);
+		mutex_lock(bl);
+		ret = ilio_core_write(d->core, lba, wk->bounce, &wk->ctx);
+		mutex_unlock(bl);
+		return ret;
+	}
+	mutex_lock(bl);
+	ret = ilio_core_read(d->core, lba, wk->bounce);
+	if (!ret) {
+		if (iter)
+			ilio_bio_copy(bio, iter, wk->bounce + off, n, false);
+		else
+			memset(wk->bounce + off, 0, n);
+		ret = ilio_core_write(d->core, lba, wk->bounce, &wk->ctx);
+	}
+	mutex_unlock(bl);
+	return ret;
+}
+
+/* Walk a bio block by block.  @op: REQ_OP_READ, _WRITE or _DISCARD. */
+static int ilio_do_bio(struct ilio_dev *d, struct ilio_worker *wk,
+		       struct bio *bio, enum req_op op)
+{
+	struct bvec_iter iter = bio->bi_iter;
+	sector_t sector = bio->bi_iter.bi_sector;
+	unsigned int left = bio->bi_iter.bi_size;
+	int ret = 0;
+
+	while (left) {
+		u64 lba = sector >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT);
+		unsigned int off = (sector << SECTOR_SHIFT) & (ILIO_BLOCK_SIZE - 1);
+		unsigned int n = min(left, ILIO_BLOCK_SIZE - off);
+
+		if (op == REQ_OP_READ) {
+			ret = ilio_core_read(d->core, lba, wk->bounce);
+			if (ret)
+				break;
+			ilio_bio_copy(bio, &iter, wk->bounce + off, n, true);
+		} else {
+			ret = ilio_write_part(d, wk, bio,
+					      op == REQ_OP_WRITE ? &iter : NULL,
+					      lba, off, n);
+			if (ret)
+				break;
+		}
+		sector += n >> SECTOR_SHIFT;
+		left -= n;
+	}
+	if (ret)
+		DMERR_LIMIT("%s: %s at sector %llu failed: %d", d->name,
+			    op == REQ_OP_READ ? "read" :
+			    op == REQ_OP_WRITE ? "write" : "discard",
+			    (unsigned long long)sector, ret);
+	return ret;
+}
+
+static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
+			     struct bio *bio)
+{
+	int ret = 0;
+
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		atomic64_inc(&d->front.read_ios);
+		atomic64_add(bio->bi_iter.bi_size, &d->front.read_bytes);
+		ret = ilio_do_bio(d, wk, bio, REQ_OP_READ);
+		break;
+	case REQ_OP_WRITE:
+		if (!bio->bi_iter.bi_size)
+			break;	/* an empty flush: nothing is volatile here */
+		atomic64_inc(&d->front.write_ios);
+		atomic64_add(bio->bi_iter.bi_size, &d->front.write_bytes);
+		ret = ilio_do_bio(d, wk, bio, REQ_OP_WRITE);
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		ret = ilio_do_bio(d, wk, bio, REQ_OP_DISCARD);
+		break;
+	default:
+		ret = -EOPNOTSUPP;
+		break;
+	}
+	bio->bi_status = errno_to_blk_status(ret);
+	bio_endio(bio);
+}
+
+static void ilio_worker_fn(struct work_struct *work)
+{
+	struct ilio_worker *wk = container_of(work, struct ilio_worker, work);
+	struct ilio_dev *d = wk->dev;
+	unsigned int noio = memalloc_noio_save();
+	struct bio *bio;
+
+	for (;;) {
+		spin_lock_irq(&d->bio_lock);
+		bio = bio_list_pop(&d->bios);
+		spin_unlock_irq(&d->bio_lock);
+		if (!bio)
+			break;
+		ilio_process_bio(d, wk, bio);
+		cond_resched();
+	}
+	memalloc_noio_restore(noio);
+}
+
+/* ---------------------------------------------------------------------
+ * Devices: created by the first table of a mapped device, kept across
+ * reloads, destroyed with its last table.
+ * ------------------------------------------------------------------- */
+
+static void ilio_dev_destroy(struct ilio_dev *d)
+{
+	unsigned int i;
+
+	ilio_sysfs_del(d);
+	if (d->wq)
+		destroy_workqueue(d->wq);
+	for (i = 0; d->workers && i < d->nr_workers; i++) {
+		ilio_ctx_exit(&d->workers[i].ctx);
+		kfree(d->workers[i].bounce);
+	}
+	kfree(d->workers);
+	for (i = 0; i < ILIO_BLK_LOCKS; i++)
+		mutex_destroy(&d->blk_locks[i]);
+	ilio_core_destroy(d->core);
+	kfree(d);
+}
+
+static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
+					const struct ilio_params *p,
+					u64 nr_blocks)
+{
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	struct ilio_core_params cp = {
+		.nr_blocks = nr_blocks,
+		.ram_limit = (u64)p->ram_mb << 20,
+		.seg_bytes = ILIO_SEG_BYTES_DEFAULT,
+		.dedup = p->dedup,
+		.compress = p->compress,
+	};
+	struct ilio_dev *d;
+	unsigned int i;
+	int ret;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d) {
+		ti->error = "Cannot allocate device";
+		return ERR_PTR(-ENOMEM);
+	}
+	d->md = md;
+	d->nr_blocks = nr_blocks;
+	d->active = *p;
+	d->active.backing = NULL;
+	strscpy(d->name, dm_disk(md)->disk_name, sizeof(d->name));
+	spin_lock_init(&d->bio_lock);
+	bio_list_init(&d->bios);
+	for (i = 0; i < ILIO_BLK_LOCKS; i++)
+		mutex_init(&d->blk_locks[i]);
+
+	d->core = ilio_core_create(&cp, &ret);
+	if (!d->core) {
+		ti->error = ret == -E2BIG ?
+			"ram_mb too small for this device size (metadata plus two segments)" :
+			"Cannot create the store";
+		goto fail;
+	}
+	d->nr_workers = clamp_t(unsigned int, num_online_cpus(), 1, 16);
+	d->workers = kcalloc(d->nr_workers, sizeof(*d->workers), GFP_KERNEL);
+	if (!d->workers) {
+		ti->error = "Cannot allocate workers";
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < d->nr_workers; i++) {
+		struct ilio_worker *wk = &d->workers[i];
+
+		wk->dev = d;
+		INIT_WORK(&wk->work, ilio_worker_fn);
+		wk->bounce = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+		ret = wk->bounce ? ilio_ctx_init(&wk->ctx) : -ENOMEM;
+		if (ret) {
+			ti->error = "Cannot allocate compression workspaces";
+			goto fail;
+		}
+	}
+	d->wq = alloc_workqueue("ilio-%s", WQ_UNBOUND | WQ_MEM_RECLAIM,
+				d->nr_workers, d->name);
+	if (!d->wq) {
+		ti->error = "Cannot allocate workqueue";
+		ret = -ENOMEM;
+		goto fail;
+	}
+	return d;
+fail:
+	ilio_dev_destroy(d);
+	return ERR_PTR(ret);
+}
+
+/* Find or create the device of @ti's mapped device; takes a user. */
+static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
+				     const struct ilio_params *p, u64 nr_blocks)
+{
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	struct ilio_dev *d;
+
+	mutex_lock(&ilio_devs_lock);
+	list_for_each_entry(d, &ilio_devs, list) {
+		if (d->md != md)
+			continue;
+		if (d->nr_blocks != nr_blocks) {
+			ti->error = "Cannot change the size of a live ilio device";
+			d = ERR_PTR(-EINVAL);
+		} else {
+			d->users++;
+		}
+		goto out;
+	}
+	d = ilio_dev_create(ti, p, nr_blocks);
+	if (!IS_ERR(d)) {
+		d->users = 1;
+		list_add(&d->list, &ilio_devs);
+	}
+out:
+	mutex_unlock(&ilio_devs_lock);
+	return d;
+}
+
+static void ilio_dev_put(struct ilio_dev *d)
+{
+	bool last;
+
+	mutex_lock(&ilio_devs_lock);
+	last = !--d->users;
+	if (last)
+		list_del(&d->list);
+	mutex_unlock(&ilio_devs_lock);
+	if (last)
+		ilio_dev_destroy(d);
+}
+
+/* ---------------------------------------------------------------------
+ * Target methods
+ * ------------------------------------------------------------------- */
+
+/*
+ * Construct an ilio target:
+ *
+ *   <backing_dev|-> <ram_mb> [<#feature_args> <feature_args>...]
+ *
+ * See ilio-args.h for the features.  Only diskless mode ("-") exists in
+ * this version.
+ */
+static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct ilio_target *t;
+	struct ilio_dev *d;
+	const char *error;
+	int ret;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t) {
+		ti->error = "Cannot allocate target";
+		return -ENOMEM;
+	}
+	ret = ilio_parse_args(&t->params, argc, argv, &error);
+	if (ret) {
+		ti->error = (char *)error;
+		goto bad;
+	}
+	if (t->params.backing) {
+		ti->error = "Persistent mode is not available in this version: use - for diskless";
+		ret = -EINVAL;
+		goto bad;
+	}
+	if (ti->begin || ti->len & (ILIO_SECTORS_PER_BLOCK - 1)) {
+		ti->error = "Target must start at sector 0 and span a multiple of 4 KiB";
+		ret = -EINVAL;
+		goto bad;
+	}
+	d = ilio_dev_get(ti, &t->params,
+			 ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT));
+	if (IS_ERR(d)) {
+		ret = PTR_ERR(d);
+		goto bad;
+	}
+	t->dev = d;
+
+	ret = dm_set_target_max_io_len(ti, ILIO_MAX_IO_SECTORS);
+	if (ret) {
+		ti->error = "Cannot set the maximum I/O size";
+		ilio_dev_put(d);
+		goto bad;
+	}
+	ti->num_flush_bios = 1;
+	ti->num_discard_bios = 1;
+	ti->discards_supported = true;
+	ti->num_write_zeroes_bios = 1;
+	ti->private = t;
+	return 0;
+bad:
+	kfree(t);
+	return ret;
+}
+
+static void ilio_dtr(struct dm_target *ti)
+{
+	struct ilio_target *t = ti->private;
+
+	ilio_dev_put(t->dev);
+	kfree(t);
+}
+
+static int ilio_map(struct dm_target *ti, struct bio *bio)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+	unsigned long flags;
+	unsigned int w;
+
+	if (unlikely(READ_ONCE(d->mode) == ILIO_MODE_FAIL))
+		return DM_MAPIO_KILL;
+	if (bio_op(bio) == REQ_OP_WRITE && !bio->bi_iter.bi_size) {
+		/* Empty flush: a RAM store has no volatile cache. */
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+
+	spin_lock_irqsave(&d->bio_lock, flags);
+	bio_list_add(&d->bios, bio);
+	spin_unlock_irqrestore(&d->bio_lock, flags);
+	w = (unsigned int)atomic_inc_return(&d->next_worker) % d->nr_workers;
+	queue_work(d->wq, &d->workers[w].work);
+	return DM_MAPIO_SUBMITTED;
+}
+
+static void ilio_resume(struct dm_target *ti)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+
+	/* The resuming table's parameters become the device's. */
+	d->active = t->params;
+	d->active.backing = NULL;
+	ilio_core_set_policy(d->core, t->params.dedup, t->params.compress);
+
+	/*
+	 * dm adds the gendisk after the first table is loaded, so the sysfs
+	 * directory is created on the first resume.  Resumes of one mapped
+	 * device are serialised by dm.  Statistics stay readable through
+	 * dmsetup status if this fails.
+	 */
+	if (!d->sysfs_ok) {
+		int ret = ilio_sysfs_add(d);
+
+		if (ret)
+			DMWARN("%s: cannot create sysfs directory: %d", d->name,
+			       ret);
+	}
+}
+
+/*
+ * Status INFO fields, in this order (documented and numbered in
+ * Documentation/admin-guide/device-mapper/ilio.rst):
+ *  1 mode  2 logical_bytes  3 unique_bytes  4 stored_bytes
+ *  5 ram_used_bytes  6 ram_limit_bytes  7 dedup_hits  8 zero_blocks
+ *  9 front_read_ios  10 front_read_bytes  11 front_write_ios
+ * 12 front_write_bytes  13 backend_read_ios  14 backend_read_bytes
+ * 15 backend_write_ios  16 backend_write_bytes  17 nospc_errors
+ */
+static void ilio_status(struct dm_target *ti, status_type_t type,
+			unsigned int status_flags, char *result,
+			unsigned int maxlen)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+	struct ilio_stats st;
+	unsigned int sz = 0;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		ilio_core_get_stats(d->core, &st);
+		DMEMIT("%s %llu %llu %llu %llu %llu %llu %llu",
+		       ilio_mode_name(READ_ONCE(d->mode)),
+		       st.logical_bytes, st.unique_bytes, st.stored_bytes,
+		       st.ram_used_bytes, st.ram_limit_bytes, st.dedup_hits,
+		       st.zero_blocks);
+		DMEMIT(" %lld %lld %lld %lld 0 0 0 0 %llu",
+		       atomic64_read(&d->front.read_ios),
+		       atomic64_read(&d->front.read_bytes),
+		       atomic64_read(&d->front.write_ios),
+		       atomic64_read(&d->front.write_bytes),
+		       st.nospc_errors);
+		break;
+	case STATUSTYPE_TABLE:
+		ilio_format_table(&t->params, result, maxlen);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",diskless=y,ram_mb=%u,dedup=%c,compress=%c,block_size=%u;",
+		       t->params.ram_mb, t->params.dedup ? 'y' : 'n',
+		       t->params.compress ? 'y' : 'n', t->params.block_size);
+		break;
+	}
+}
+
+static void ilio_clear_front_stats(struct ilio_dev *d)
+{
+	atomic64_set(&d->front.read_ios, 0);
+	atomic64_set(&d->front.read_bytes, 0);
+	atomic64_set(&d->front.write_ios, 0);
+	atomic64_set(&d->front.write_bytes, 0);
+}
+
+static int ilio_msg_clear_stats(struct ilio_dev *d, unsigned int argc,
+				char **argv, char *result, unsigned int maxlen)
+{
+	if (argc != 1)
+		return -EINVAL;
+	ilio_core_clear_stats(d->core);
+	ilio_clear_front_stats(d);
+	return 0;
+}
+
+static int ilio_msg_compact(struct ilio_dev *d, unsigned int argc,
+			    char **argv, char *result, unsigned int maxlen)
+{
+	unsigned int sz = 0;
+	int n;
+
+	if (argc != 1)
+		return -EINVAL;
+	n = ilio_core_compact(d->core, UINT_MAX);
+	DMEMIT("compacted %d segments", n);
+	return 1;
+}
+
+static int ilio_msg_check(struct ilio_dev *d, unsigned int argc, char **argv,
+			  char *result, unsigned int maxlen)
+{
+	char why[128];
+	unsigned int sz = 0;
+	int ret;
+
+	if (argc != 1)
+		return -EINVAL;
+	ret = ilio_core_check(d->core, why, sizeof(why));
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret)
+		DMERR("%s: consistency check failed: %s", d->name, why);
+	DMEMIT("%s", ret ? why : "ok");
+	return 1;
+}
+
+struct ilio_message {
+	const char *verb;
+	int (*fn)(struct ilio_dev *d, unsigned int argc, char **argv,
+		  char *result, unsigned int maxlen);
+};
+
+static const struct ilio_message ilio_messages[] = {
+	{ "clear_stats", ilio_msg_clear_stats },
+	{ "compact", ilio_msg_compact },
+	{ "check", ilio_msg_check },
+};
+
+static int ilio_message(struct dm_target *ti, unsigned int argc, char **argv,
+			char *result, unsigned int maxlen)
+{
+	struct ilio_target *t = ti->private;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(ilio_messages); i++) {
+		if (strcasecmp(argv[0], ilio_messages[i].verb))
+			continue;
+		ret = ilio_messages[i].fn(t->dev, argc, argv, result, maxlen);
+		if (ret == -EINVAL)
+			DMERR("%s: message %s takes no arguments", t->dev->name,
+			      argv[0]);
+		return ret;
+	}
+	DMERR("%s: unknown message %s", t->dev->name, argv[0]);
+	return -EINVAL;
+}
+
+static void ilio_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct ilio_target *t = ti->private;
+
+	limits->logical_block_size = t->params.block_size;
+	limits->physical_block_size = ILIO_BLOCK_SIZE;
+	limits->io_min = ILIO_BLOCK_SIZE;
+	limits->discard_granularity = ILIO_BLOCK_SIZE;
+	limits->max_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+	limits->max_hw_discard_sectors = UINT_MAX >> SECTOR_SHIFT;
+	limits->max_write_zeroes_sectors = UINT_MAX >> SECTOR_SHIFT;
+}
+
+/*
+ * A diskless store uses no device.  dm only applies io_hints to targets
+ * that can iterate their devices, so iterate the empty set.
+ */
+static int ilio_iterate_devices(struct dm_target *ti,
+				iterate_devices_callout_fn fn, void *data)
+{
+	return 0;
+}
+
+static struct target_type ilio_target = {
+	.name = "ilio",
+	.version = { ILIO_VERSION_MAJOR, ILIO_VERSION_MINOR, ILIO_VERSION_PATCH },
+	.module = THIS_MODULE,
+	.ctr = ilio_ctr,
+	.dtr = ilio_dtr,
+	.map = ilio_map,
+	.resume = ilio_resume,
+	.status = ilio_status,
+	.message = ilio_message,
+	.io_hints = ilio_io_hints,
+	.iterate_devices = ilio_iterate_devices,
+};
+
+static int __init dm_ilio_init(void)
+{
+	int ret = dm_register_target(&ilio_target);
+
+	if (ret < 0)
+		DMERR("register failed %d", ret);
+	return ret;
+}
+
+static void __exit dm_ilio_exit(void)
+{
+	dm_unregister_target(&ilio_target);
+}
+
+module_init(dm_ilio_init);
+module_exit(dm_ilio_exit);
+
+MODULE_DESCRIPTION(DM_NAME " ilio: RAM deduplicating, compressing store for virtual desktops");
+MODULE_AUTHOR("dm-ilio developers");
+MODULE_LICENSE("GPL");

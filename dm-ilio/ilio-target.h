@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-target: kernel-only state shared by the dm glue and sysfs.
+ */
+#ifndef ILIO_TARGET_H
+#define ILIO_TARGET_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/bio.h>
+#include <linux/completion.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/device-mapper.h>
+
+#include "ilio-core.h"
+#include "ilio-args.h"
+
+#define DM_MSG_PREFIX "ilio"
+
+/* Writes to one 4 KiB block are serialised by a lock hashed from its LBA. */
+#define ILIO_BLK_LOCKS	64
+
+/* Device modes, from best to worst; status leads with the mode word. */
+enum ilio_mode {
+	ILIO_MODE_WRITE = 0,
+	ILIO_MODE_READ_ONLY,
+	ILIO_MODE_FAIL,
+};
+
+/**
+ * struct ilio_worker - one of the device's workers
+ * @work: queued on the device's workqueue
+ * @dev: owning device
+ * @ctx: lz4 workspace and scratch, used by this worker only
+ * @bounce: one block of bounce buffer, used by this worker only
+ */
+struct ilio_worker {
+	struct work_struct work;
+	struct ilio_dev *dev;
+	struct ilio_ctx ctx;
+	u8 *bounce;
+};
+
+/**
+ * struct ilio_front_stats - front-end I/O counters (atomic, no lock)
+ * @read_ios: read bios
+ * @read_bytes: bytes read
+ * @write_ios: write bios with data
+ * @write_bytes: bytes written
+ */
+struct ilio_front_stats {
+	atomic64_t read_ios;
+	atomic64_t read_bytes;
+	atomic64_t write_ios;
+	atomic64_t write_bytes;
+};
+
+/**
+ * struct ilio_dev - one ilio device, shared by the tables loaded on it
+ * @list: entry in ilio_devs (protected by ilio_devs_lock)
+ * @md: the mapped device this store belongs to
+ * @users: tables referring to this device (protected by ilio_devs_lock)
+ * @name: the dm disk name (dm-N), for messages
+ * @core: the store
+ * @nr_blocks: logical size in 4 KiB blocks
+ * @mode: enum ilio_mode, read without a lock
+ * @active: parameters of the table that last resumed
+ * @bio_lock: protects @bios
+ * @bios: bios waiting for a worker
+ * @wq: the workers' workqueue (unbound, one active work per CPU)
+ * @workers: @nr_workers workers
+ * @nr_workers: number of workers
+ * @next_worker: round-robin cursor for queueing
+ * @blk_locks: serialise writes (and read-modify-writes) per block
+ * @front: front-end I/O counters
+ * @kobj: /sys/block/dm-N/ilio
+ * @kobj_released: completed by the kobject's release
+ * @sysfs_ok: @kobj was added
+ *
+ * A reload keeps the device, and so the data of a diskless store: the new
+ * table's constructor finds the device of its mapped device here.
+ */
+struct ilio_dev {
+	struct list_head list;
+	struct mapped_device *md;
+	unsigned int users;
+	char name[32];
+	struct ilio_core *core;
+	u64 nr_blocks;
+	int mode;
+	struct ilio_params active;
+
+	spinlock_t bio_lock;
+	struct bio_list bios;
+
+	struct workqueue_struct *wq;
+	struct ilio_worker *workers;
+	unsigned int nr_workers;
+	atomic_t next_worker;
+
+	struct mutex blk_locks[ILIO_BLK_LOCKS];
+	struct ilio_front_stats front;
+
+	struct kobject kobj;
+	struct completion kobj_released;
+	bool sysfs_ok;
+};
+
+int ilio_sysfs_add(struct ilio_dev *d);
+void ilio_sysfs_del(struct ilio_dev *d);
+const char *ilio_mode_name(int mode);
+
+#endif /* ILIO_TARGET_H */
