@@ -147,7 +147,7 @@ int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 	p->block_size = 4096;
 
 	if (argc < 2) {
-		*error = "Not enough arguments: <backing_dev|-> <ram_mb> [<#features> <features>...]";
+		*error = "Not enough arguments: <backing_dev|-> <ram_mb> [<#features> ...]";
 		return -EINVAL;
 	}
 	if (parse_backing(p, argv[0], error) || parse_ram_mb(p, argv[1], error))

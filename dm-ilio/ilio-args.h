@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 #define ILIO_RAM_MB_MIN		4U
-#define ILIO_RAM_MB_MAX		(1U << 24)
+#define ILIO_RAM_MB_MAX		16777216U
 
 /**
  * struct ilio_params - a parsed table line

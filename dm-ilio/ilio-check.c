@@ -16,14 +16,21 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/mutex.h>
+#include <linux/stdarg.h>
+#include <linux/compiler.h>
 
 #include "ilio-core.h"
 
-#define ILIO_CHECK_FAIL(...) do {			\
-	snprintf(why, len, __VA_ARGS__);		\
-	ret = -EUCLEAN;					\
-	goto out;					\
-} while (0)
+/* Describe an inconsistency in @why; returns -EUCLEAN. */
+static __printf(3, 4) int ilio_bad(char *why, size_t len, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(why, len, fmt, args);
+	va_end(args);
+	return -EUCLEAN;
+}
 
 static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 			      u32 *seg_live, char *why, size_t len)
@@ -37,36 +44,54 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 	int ret = 0;
 	u32 i;
 
-	if (segno >= ic->segs.nr_segs)
-		ILIO_CHECK_FAIL("chunk %u: segment %u out of range", cid, segno);
+	if (segno >= ic->segs.nr_segs) {
+		ret = ilio_bad(why, len, "chunk %u: segment %u out of range", cid, segno);
+		goto out;
+	}
 	seg = &ic->segs.segs[segno];
-	if (seg->state != ILIO_SEG_OPEN && seg->state != ILIO_SEG_SEALED)
-		ILIO_CHECK_FAIL("chunk %u: segment %u in state %u", cid, segno,
-				seg->state);
-	if (!clen || clen > ILIO_BLOCK_SIZE || off + ilio_rec_bytes(clen) > seg->used)
-		ILIO_CHECK_FAIL("chunk %u: bad extent %u+%u", cid, off, clen);
+	if (seg->state != ILIO_SEG_OPEN && seg->state != ILIO_SEG_SEALED) {
+		ret = ilio_bad(why, len, "chunk %u: segment %u in state %u", cid, segno,
+			       seg->state);
+		goto out;
+	}
+	if (!clen || clen > ILIO_BLOCK_SIZE || off + ilio_rec_bytes(clen) > seg->used) {
+		ret = ilio_bad(why, len, "chunk %u: bad extent %u+%u", cid, off, clen);
+		goto out;
+	}
 	hdr = (const void *)(seg->data + off);
 	if (le32_to_cpu(hdr->cid) != cid || le16_to_cpu(hdr->len) != clen ||
-	    !!(le16_to_cpu(hdr->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc))
-		ILIO_CHECK_FAIL("chunk %u: record header mismatch", cid);
+	    !!(le16_to_cpu(hdr->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)) {
+		ret = ilio_bad(why, len, "chunk %u: record header mismatch", cid);
+		goto out;
+	}
 	if (ilio_loc_lz4(loc)) {
-		if (ilio_decompress_block(hdr + 1, clen, buf))
-			ILIO_CHECK_FAIL("chunk %u: does not decompress", cid);
+		if (ilio_decompress_block(hdr + 1, clen, buf)) {
+			ret = ilio_bad(why, len, "chunk %u: does not decompress", cid);
+			goto out;
+		}
 	} else {
-		if (clen != ILIO_BLOCK_SIZE)
-			ILIO_CHECK_FAIL("chunk %u: short raw chunk", cid);
+		if (clen != ILIO_BLOCK_SIZE) {
+			ret = ilio_bad(why, len, "chunk %u: short raw chunk", cid);
+			goto out;
+		}
 		memcpy(buf, hdr + 1, ILIO_BLOCK_SIZE);
 	}
-	if (ilio_hash_block(buf) != ilio_chunk_hash(c, cid))
-		ILIO_CHECK_FAIL("chunk %u: content does not match its hash", cid);
-	if (ilio_block_is_zero(buf))
-		ILIO_CHECK_FAIL("chunk %u: a zero block was stored", cid);
+	if (ilio_hash_block(buf) != ilio_chunk_hash(c, cid)) {
+		ret = ilio_bad(why, len, "chunk %u: content does not match its hash", cid);
+		goto out;
+	}
+	if (ilio_block_is_zero(buf)) {
+		ret = ilio_bad(why, len, "chunk %u: a zero block was stored", cid);
+		goto out;
+	}
 	for (i = __ilio_index_first(c, ilio_chunk_hash(c, cid)); i;
 	     i = __ilio_index_next(c, i, ilio_chunk_hash(c, cid)))
 		if (i == cid)
 			break;
-	if (!i)
-		ILIO_CHECK_FAIL("chunk %u: not in the index", cid);
+	if (!i) {
+		ret = ilio_bad(why, len, "chunk %u: not in the index", cid);
+		goto out;
+	}
 	seg_live[segno] += ilio_rec_bytes(clen);
 out:
 	return ret;
@@ -101,61 +126,87 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		cid = __ilio_lbamap_get(&ic->map, lba);
 		if (!cid)
 			continue;
-		if (!ilio_chunk_valid(c, cid))
-			ILIO_CHECK_FAIL("lba %llu: maps to dead chunk %u",
-					(unsigned long long)lba, cid);
+		if (!ilio_chunk_valid(c, cid)) {
+			ret = ilio_bad(why, len, "lba %llu: maps to dead chunk %u",
+				       (unsigned long long)lba, cid);
+			goto out;
+		}
 		refs[cid]++;
 		mapped++;
 	}
-	if (mapped != ic->map.mapped)
-		ILIO_CHECK_FAIL("mapped count %llu, map says %llu",
-				(unsigned long long)mapped,
-				(unsigned long long)ic->map.mapped);
+	if (mapped != ic->map.mapped) {
+		ret = ilio_bad(why, len, "mapped count %llu, map says %llu",
+			       (unsigned long long)mapped,
+			      (unsigned long long)ic->map.mapped);
+		goto out;
+	}
 	for (cid = 1; cid < c->next_new; cid++) {
 		u32 ref = ilio_chunk_ref(c, cid);
 
 		if (!ref)
 			continue;
-		if (ref != refs[cid])
-			ILIO_CHECK_FAIL("chunk %u: refcount %u, %u references",
-					cid, ref, refs[cid]);
+		if (ref != refs[cid]) {
+			ret = ilio_bad(why, len, "chunk %u: refcount %u, %u references",
+				       cid, ref, refs[cid]);
+			goto out;
+		}
 		ret = __ilio_check_chunk(ic, cid, buf, seg_live, why, len);
 		if (ret)
 			goto out;
 		nr_live++;
 		stored += ilio_loc_len(ilio_chunk_loc(c, cid));
 	}
-	if (nr_live != c->nr_live)
-		ILIO_CHECK_FAIL("%llu live chunks, table says %u",
-				(unsigned long long)nr_live, c->nr_live);
-	if (stored != ic->stored_bytes)
-		ILIO_CHECK_FAIL("stored bytes %llu, counter says %llu",
-				(unsigned long long)stored,
-				(unsigned long long)ic->stored_bytes);
-	for (cid = c->free_head; cid; cid = c->dir[cid >> ILIO_CHUNK_LEAF_SHIFT]->next[ILIO_CIDX(cid)]) {
-		if (ilio_chunk_ref(c, cid) || ++nr_free > c->next_new)
-			ILIO_CHECK_FAIL("free list corrupt at chunk %u", cid);
+	if (nr_live != c->nr_live) {
+		ret = ilio_bad(why, len, "%llu live chunks, table says %u",
+			       (unsigned long long)nr_live, c->nr_live);
+		goto out;
 	}
-	if (nr_free + nr_live != c->next_new - 1)
-		ILIO_CHECK_FAIL("%u free + %llu live ids, %u handed out",
-				nr_free, (unsigned long long)nr_live,
-				c->next_new - 1);
+	if (stored != ic->stored_bytes) {
+		ret = ilio_bad(why, len, "stored bytes %llu, counter says %llu",
+			       (unsigned long long)stored,
+			      (unsigned long long)ic->stored_bytes);
+		goto out;
+	}
+	for (cid = c->free_head; cid;
+	     cid = ilio_chunk_leaf(c, cid)->next[ILIO_CIDX(cid)]) {
+		if (ilio_chunk_ref(c, cid) || ++nr_free > c->next_new) {
+			ret = ilio_bad(why, len, "free list corrupt at chunk %u", cid);
+			goto out;
+		}
+	}
+	if (nr_free + nr_live != c->next_new - 1) {
+		ret = ilio_bad(why, len, "%u free + %llu live ids, %u handed out",
+			       nr_free, (unsigned long long)nr_live,
+			      c->next_new - 1);
+		goto out;
+	}
 	for (i = 0; i < ic->segs.nr_segs; i++) {
 		struct ilio_seg *seg = &ic->segs.segs[i];
+		bool is_free = seg->state == ILIO_SEG_FREE;
 
-		if (seg->pins)
-			ILIO_CHECK_FAIL("segment %u: pinned while idle", i);
-		if (seg->live != seg_live[i])
-			ILIO_CHECK_FAIL("segment %u: live %u, chunks hold %u",
-					i, seg->live, seg_live[i]);
-		if (seg->state == ILIO_SEG_SEALED && !seg->live)
-			ILIO_CHECK_FAIL("segment %u: sealed and empty", i);
-		if ((seg->state == ILIO_SEG_FREE) != !seg->data)
-			ILIO_CHECK_FAIL("segment %u: state %u, data %p", i,
-					seg->state, seg->data);
+		if (seg->pins) {
+			ret = ilio_bad(why, len, "segment %u: pinned while idle", i);
+			goto out;
+		}
+		if (seg->live != seg_live[i]) {
+			ret = ilio_bad(why, len, "segment %u: live %u, chunks hold %u",
+				       i, seg->live, seg_live[i]);
+			goto out;
+		}
+		if (seg->state == ILIO_SEG_SEALED && !seg->live) {
+			ret = ilio_bad(why, len, "segment %u: sealed and empty", i);
+			goto out;
+		}
+		if (!seg->data != is_free) {
+			ret = ilio_bad(why, len, "segment %u: state %u, data %p", i,
+				       seg->state, seg->data);
+			goto out;
+		}
 	}
-	if (__ilio_ram_used(ic) > ic->ram_limit)
-		ILIO_CHECK_FAIL("RAM used above the limit");
+	if (__ilio_ram_used(ic) > ic->ram_limit) {
+		ret = ilio_bad(why, len, "RAM used above the limit");
+		goto out;
+	}
 out:
 	mutex_unlock(&ic->lock);
 	kvfree(refs);

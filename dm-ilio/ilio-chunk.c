@@ -20,7 +20,7 @@
 #include "ilio-core.h"
 
 #define ILIO_BUCKETS_MIN	1024U
-#define ILIO_BUCKETS_MAX	(1U << 30)
+#define ILIO_BUCKETS_MAX	0x40000000U
 
 static inline u32 *ilio_chunk_next(struct ilio_chunks *c, u32 cid)
 {

@@ -21,7 +21,7 @@
 #include <linux/mutex.h>
 
 #define ILIO_CHUNK_LEAF_SHIFT	9
-#define ILIO_CHUNK_LEAF_ENTRIES	(1U << ILIO_CHUNK_LEAF_SHIFT)
+#define ILIO_CHUNK_LEAF_ENTRIES	512U	/* 1 << ILIO_CHUNK_LEAF_SHIFT */
 #define ILIO_CID_MAX		0xfffffffeU
 #define ILIO_REF_MAX		0xfffffff0U
 
@@ -91,7 +91,7 @@ struct ilio_chunk_leaf {
  * @nr_buckets: number of buckets
  */
 struct ilio_chunks {
-	struct mutex *lock;
+	struct mutex *lock;	/* the core lock */
 	struct ilio_chunk_leaf **dir;
 	u32 dir_cap;
 	u32 nr_leaves;

@@ -36,7 +36,7 @@
  */
 #define ILIO_GFP		(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)
 
-#define ILIO_SEG_BYTES_DEFAULT	(1U << 20)
+#define ILIO_SEG_BYTES_DEFAULT	0x100000U
 
 /* How many compaction passes one store may run before giving up. */
 #define ILIO_COMPACT_TRIES	8
@@ -100,7 +100,7 @@ struct ilio_stats {
  * @st: counters (the gauges of struct ilio_stats are derived)
  */
 struct ilio_core {
-	struct mutex lock;
+	struct mutex lock;	/* protects the whole store */
 	struct ilio_lbamap map;
 	struct ilio_chunks chunks;
 	struct ilio_segs segs;

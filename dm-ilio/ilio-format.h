@@ -27,7 +27,7 @@
 
 /** ILIO_BLOCK_SHIFT - log2 of the logical block (and chunk content) size. */
 #define ILIO_BLOCK_SHIFT	12
-#define ILIO_BLOCK_SIZE		(1U << ILIO_BLOCK_SHIFT)
+#define ILIO_BLOCK_SIZE		4096U	/* 1 << ILIO_BLOCK_SHIFT */
 #define ILIO_SECTORS_PER_BLOCK	(ILIO_BLOCK_SIZE >> 9)
 
 /** ILIO_CHUNK_ALIGN - alignment of records inside a segment. */

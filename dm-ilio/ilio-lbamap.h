@@ -13,7 +13,7 @@
 
 /* Entries per leaf: one 4 KiB leaf maps 4 MiB of logical space. */
 #define ILIO_LBAMAP_LEAF_SHIFT	10
-#define ILIO_LBAMAP_LEAF_ENTRIES (1U << ILIO_LBAMAP_LEAF_SHIFT)
+#define ILIO_LBAMAP_LEAF_ENTRIES 1024U	/* 1 << ILIO_LBAMAP_LEAF_SHIFT */
 
 /**
  * struct ilio_lbamap - two-level map from logical block to chunk id
@@ -29,7 +29,7 @@
  * block costs 4 bytes once its leaf is dense.
  */
 struct ilio_lbamap {
-	struct mutex *lock;
+	struct mutex *lock;	/* the core lock */
 	u64 nr_blocks;
 	u64 nr_leaves;
 	u32 **dir;

@@ -63,7 +63,7 @@ struct ilio_seg {
  * @scan_hint: where the search for a free slot starts
  */
 struct ilio_segs {
-	struct mutex *lock;
+	struct mutex *lock;	/* the core lock */
 	struct ilio_seg *segs;
 	u32 nr_segs;
 	u32 seg_bytes;
@@ -80,8 +80,7 @@ static inline u32 ilio_rec_bytes(u32 len)
 	       ((len + ILIO_CHUNK_ALIGN - 1) & ~(ILIO_CHUNK_ALIGN - 1));
 }
 
-int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-		   struct mutex *lock);
+int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
 void ilio_segs_exit(struct ilio_segs *s);
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s);
 bool __ilio_seg_fits(struct ilio_segs *s, u32 need);

@@ -70,9 +70,9 @@ const char *ilio_mode_name(int mode)
 	return ilio_mode_names[mode];
 }
 
-/* ---------------------------------------------------------------------
+/*
  * Bio data movement
- * ------------------------------------------------------------------- */
+ */
 
 /* Copy @len bytes between the bio at @iter and @buf; advances @iter. */
 static void ilio_bio_copy(struct bio *bio, struct bvec_iter *iter, u8 *buf,
@@ -225,10 +225,10 @@ static void ilio_worker_fn(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
-/* ---------------------------------------------------------------------
+/*
  * Devices: created by the first table of a mapped device, kept across
  * reloads, destroyed with its last table.
- * ------------------------------------------------------------------- */
+ */
 
 static void ilio_dev_destroy(struct ilio_dev *d)
 {
@@ -360,9 +360,9 @@ static void ilio_dev_put(struct ilio_dev *d)
 		ilio_dev_destroy(d);
 }
 
-/* ---------------------------------------------------------------------
+/*
  * Target methods
- * ------------------------------------------------------------------- */
+ */
 
 /*
  * Construct an ilio target:

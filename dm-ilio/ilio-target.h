@@ -94,7 +94,7 @@ struct ilio_dev {
 	int mode;
 	struct ilio_params active;
 
-	spinlock_t bio_lock;
+	spinlock_t bio_lock;	/* protects bios */
 	struct bio_list bios;
 
 	struct workqueue_struct *wq;
@@ -102,7 +102,7 @@ struct ilio_dev {
 	unsigned int nr_workers;
 	atomic_t next_worker;
 
-	struct mutex blk_locks[ILIO_BLK_LOCKS];
+	struct mutex blk_locks[ILIO_BLK_LOCKS];	/* per-block write order */
 	struct ilio_front_stats front;
 
 	struct kobject kobj;

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# lint.sh - the style and static-analysis gate:
+#   1. the portable core includes only headers that tests/shim provides;
+#   2. checkpatch.pl --strict (from linux-source-6.1) is clean on our C;
+#   3. the module builds with W=1 and sparse (C=2) without a warning.
+# Prints "lint: N passed, N failed" and exits non-zero on any failure.
+set -uo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO" || exit 1
+pass=0 fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+
+# 1. Include allow-list for the core: every file but the dm glue.
+for f in dm-ilio/ilio-*.c dm-ilio/ilio-*.h; do
+	case $f in dm-ilio/ilio-target.[ch]|dm-ilio/ilio-sysfs.c) continue ;; esac
+	off=$(grep -E '^#include <' "$f" | sed -E 's/#include <([^>]+)>.*/\1/' |
+		while read -r h; do [ -f "tests/shim/$h" ] || echo "$h"; done)
+	if [ -n "$off" ]; then bad "$f includes non-portable: $off"; else ok "$f: portable includes"; fi
+done
+grep -q '__KERNEL__' dm-ilio/ilio-*.[ch] && bad "core uses #ifdef __KERNEL__" || ok "no __KERNEL__ conditionals"
+# The on-disk format header includes only <linux/types.h>.
+inc=$(grep -E '^#include' dm-ilio/ilio-format.h | grep -v '<linux/types.h>')
+[ -z "$inc" ] && ok "ilio-format.h includes only linux/types.h" || bad "ilio-format.h: $inc"
+
+# 2. checkpatch
+CP=build/checkpatch/scripts/checkpatch.pl
+if [ -x "$CP" ]; then
+	for f in dm-ilio/ilio-*.[ch] tools/ilioctl.c; do
+		[ -f "$f" ] || continue
+		# The format header may include only <linux/types.h>, so it
+		# asserts sizes with C11 _Static_assert, which checkpatch
+		# mistakes for CamelCase.
+		extra=
+		[ "$f" = dm-ilio/ilio-format.h ] && extra=,CAMELCASE
+		out=$(perl "$CP" --no-tree --strict --quiet --show-types \
+			--ignore "SPDX_LICENSE_TAG,FILE_PATH_CHANGES$extra" -f "$f" 2>&1)
+		if [ -z "$out" ]; then ok "checkpatch $f"; else bad "checkpatch $f"; echo "$out" | head -40; fi
+	done
+else
+	bad "checkpatch.pl missing (run make deps)"
+fi
+
+# 3. W=1 + sparse on every module file
+KDIR=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n 1)}
+if ! command -v sparse >/dev/null; then
+	bad "sparse missing (run make deps)"
+elif [ -z "$KDIR" ]; then
+	bad "no kernel headers (run make deps)"
+else
+	log=$(mktemp)
+	make -C "$KDIR" M="$REPO" clean >/dev/null 2>&1
+	if make -C "$KDIR" M="$REPO" W=1 C=2 modules >"$log" 2>&1; then
+		warn=$(grep -E 'warning:|error:' "$log" | grep -v 'linux-headers' || true)
+		if [ -z "$warn" ]; then ok "W=1 + sparse build clean"; else bad "W=1/sparse warnings"; echo "$warn" | head -40; fi
+	else
+		bad "module build failed under W=1 C=2"; tail -40 "$log"
+	fi
+	rm -f "$log"
+fi
+echo "lint: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
