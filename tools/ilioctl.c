@@ -220,7 +220,7 @@ static const char ilio_help_text[] =
 "        --diskless           no backing device: data lives in RAM only\n"
 "        --backing DEV        backing block device (persistent mode)\n"
 "        --size SIZE          logical size, a multiple of 4 KiB\n"
-"        --ram SIZE           RAM budget, a whole number of MiB (>= 1M)\n"
+"        --ram SIZE           RAM budget, a whole number of MiB (>= 4M)\n"
 "        --no-dedup           disable deduplication (default: on)\n"
 "        --no-compress        disable compression (default: lz4)\n"
 "        --block-size N       4096 (default) or 512\n"
@@ -1448,8 +1448,9 @@ static int ilio_create_parse(int argc, char **argv, const char **name,
 		return ilio_usage_err("--ram must be a whole number of MiB (got %llu bytes)",
 				      ram_bytes);
 	a->ram_mb = ram_bytes >> ILIO_MIB_SHIFT;
-	if (!a->ram_mb)
-		return ilio_usage_err("--ram must be at least 1 MiB");
+	/* The kernel's bounds: ILIO_RAM_MB_MIN/MAX in dm-ilio/ilio-args.h. */
+	if (a->ram_mb < 4 || a->ram_mb > 16777216)
+		return ilio_usage_err("--ram must be between 4 MiB and 16 TiB");
 	return 0;
 }
 

@@ -183,8 +183,10 @@ usage "size not 4K multiple" "--size must be a multiple of 4 KiB" create d --dis
 usage "size 1K" "--size must be a multiple of 4 KiB" create d --diskless --size 1K --ram 1G
 usage "size 6K" "--size must be a multiple of 4 KiB" create d --diskless --size 6K --ram 1G
 usage "size 0" "--size must be greater than 0" create d --diskless --size 0 --ram 1G
-usage "ram 0" "--ram must be at least 1 MiB" create d --diskless --size 8G --ram 0
-usage "ram 0M" "--ram must be at least 1 MiB" create d --diskless --size 8G --ram 0M
+usage "ram 0" "--ram must be between 4 MiB and 16 TiB" create d --diskless --size 8G --ram 0
+usage "ram 0M" "--ram must be between 4 MiB and 16 TiB" create d --diskless --size 8G --ram 0M
+usage "ram 3M (kernel minimum is 4)" "--ram must be between 4 MiB and 16 TiB" create d --diskless --size 8G --ram 3M
+usage "ram above 16 TiB" "--ram must be between 4 MiB and 16 TiB" create d --diskless --size 8G --ram 17T
 usage "ram 512K" "--ram must be a whole number of MiB" create d --diskless --size 8G --ram 512K
 usage "ram 1536K" "--ram must be a whole number of MiB" create d --diskless --size 8G --ram 1536K
 usage "diskless and backing" "--diskless and --backing are mutually exclusive" \
@@ -224,26 +226,26 @@ dry "no dedup, no compress, 512" "0 1048576 ilio - 64 6 dedup off compress none 
 	d --diskless --size 512M --ram 64M --no-dedup --no-compress --block-size 512
 dry "backing passed through" "0 2147483648 ilio /dev/sdb 1024 6 dedup on compress lz4 block_size 4096" \
 	d --backing /dev/sdb --size=1TiB --ram=1gib
-dry "plain bytes" "0 8 ilio - 1 6 dedup on compress lz4 block_size 4096" \
-	d --diskless --size 4096 --ram 1048576
-dry "lowercase k, trailing B" "0 24 ilio - 1 6 dedup on compress lz4 block_size 4096" \
-	d --diskless --size 12k --ram 1MB
-dry "bare B suffix" "0 16 ilio - 3 6 dedup on compress lz4 block_size 4096" \
-	d --diskless --size 8192b --ram 3145728B
+dry "plain bytes" "0 8 ilio - 4 6 dedup on compress lz4 block_size 4096" \
+	d --diskless --size 4096 --ram 4194304
+dry "lowercase k, trailing B" "0 24 ilio - 4 6 dedup on compress lz4 block_size 4096" \
+	d --diskless --size 12k --ram 4MB
+dry "bare B suffix" "0 16 ilio - 5 6 dedup on compress lz4 block_size 4096" \
+	d --diskless --size 8192b --ram 5242880B
 dry "KiB and TiB" "0 8 ilio - 1048576 6 dedup on compress lz4 block_size 4096" \
 	d --diskless --size 4KiB --ram 1TiB
-dry "options before NAME" "0 2097152 ilio - 1 6 dedup on compress lz4 block_size 4096" \
-	--diskless --size 1G --ram 1M d
+dry "options before NAME" "0 2097152 ilio - 4 6 dedup on compress lz4 block_size 4096" \
+	--diskless --size 1G --ram 4M d
 dry "block size with suffix, no compress" "0 8388608 ilio - 128 6 dedup on compress none block_size 4096" \
 	d --diskless --size 4G --ram 128M --block-size 4K --no-compress
-dry "127-character NAME" "0 8 ilio - 1 6 dedup on compress lz4 block_size 4096" \
-	"$ok127" --diskless --size 4K --ram 1M
-run create --diskless --size 4K --ram 1M --dry-run -- -d
-eq "NAME after --" "$rc:$out" "0:0 8 ilio - 1 6 dedup on compress lz4 block_size 4096"
-run create d --diskless --size 4K --ram 1M -- --dry-run
+dry "127-character NAME" "0 8 ilio - 4 6 dedup on compress lz4 block_size 4096" \
+	"$ok127" --diskless --size 4K --ram 4M
+run create --diskless --size 4K --ram 4M --dry-run -- -d
+eq "NAME after --" "$rc:$out" "0:0 8 ilio - 4 6 dedup on compress lz4 block_size 4096"
+run create d --diskless --size 4K --ram 4M -- --dry-run
 eq "nothing is an option after --" "$rc" 2
-dry "last --size wins" "0 16 ilio - 1 6 dedup on compress lz4 block_size 4096" \
-	d --diskless --size 4K --size 8K --ram 1M
+dry "last --size wins" "0 16 ilio - 4 6 dedup on compress lz4 block_size 4096" \
+	d --diskless --size 4K --size 8K --ram 4M
 run create d --diskless --size 8G --ram 2G -n -v
 eq "-n -v prints the table once" "$out" "0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
 
