@@ -167,6 +167,9 @@ static int ilio_do_bio(struct ilio_dev *d, struct ilio_worker *wk,
 		}
 		sector += n >> SECTOR_SHIFT;
 		left -= n;
+		/* A whole-device discard is one bio of millions of blocks. */
+		if (!(lba & 255))
+			cond_resched();
 	}
 	if (ret)
 		DMERR_LIMIT("%s: %s at sector %llu failed: %d", d->name,

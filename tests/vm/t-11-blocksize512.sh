@@ -3,7 +3,7 @@
 #
 # t-11-blocksize512: a "block_size 512" device advertises 512-byte logical
 # blocks and serves I/O that is not 4 KiB aligned by read-modify-write
-# without corrupting neighbours: 300 random odd-sized, odd-offset dd writes
+# without corrupting neighbours: 250 random odd-sized, odd-offset dd writes
 # match a reference file byte for byte, odd reads return the right bytes, a
 # partial write into an unwritten chunk leaves the rest zero, and fio
 # (bs=512 and bs=1536 at offset 512, bsrange 512-16k, iodepth=16: concurrent
@@ -38,26 +38,30 @@ assert_cmd "write 64 MiB reference aligned" -- \
 assert_cmd "device matches reference after the aligned write" -- \
 	cmp_dev "$DEV" 0 $((64 * MB)) "$REF"
 
-# Random odd-sized writes at odd sector offsets, mirrored into REF.
+# Random odd-sized writes at odd sector offsets, mirrored into REF. The data
+# comes from SRC (a fresh slice per write), so each write is 2 dd runs.
+N_WR=250
+SRC="$T_TMP/src"
+head -c $((N_WR * 33 * 512)) /dev/urandom >"$SRC"
 RANDOM=4242
-CHUNK="$T_TMP/chunk"
 bad=0
-for ((i = 0; i < 300; i++)); do
+for ((i = 0; i < N_WR; i++)); do
 	off=$(((RANDOM * 32768 + RANDOM) % (64 * 2048 - 40)))
 	cnt=$((RANDOM % 33 + 1))
-	head -c $((cnt * 512)) /dev/urandom >"$CHUNK"
-	if ! dd if="$CHUNK" of="$DEV" bs=512 seek="$off" count="$cnt" \
+	if ! dd if="$SRC" of="$DEV" bs=512 skip=$((i * 33)) seek="$off" count="$cnt" \
 		oflag=direct status=none 2>"$T_TMP/dd.err"; then
 		bad=$((bad + 1))
 		[ "$bad" -le 3 ] && log "dd write at sector $off x$cnt failed: $(cat "$T_TMP/dd.err")"
 	fi
-	dd if="$CHUNK" of="$REF" bs=512 seek="$off" count="$cnt" conv=notrunc status=none
+	dd if="$SRC" of="$REF" bs=512 skip=$((i * 33)) seek="$off" count="$cnt" \
+		conv=notrunc status=none
 done
-assert_eq "$bad" 0 "300 unaligned O_DIRECT writes succeeded"
-assert_cmd "device matches reference after 300 unaligned writes" -- \
+assert_eq "$bad" 0 "$N_WR unaligned O_DIRECT writes succeeded"
+assert_cmd "device matches reference after $N_WR unaligned writes" -- \
 	cmp_dev "$DEV" 0 $((64 * MB)) "$REF"
 
 # Odd reads.
+CHUNK="$T_TMP/chunk"
 badr=0
 for ((i = 0; i < 100; i++)); do
 	off=$(((RANDOM * 32768 + RANDOM) % (64 * 2048 - 40)))

@@ -64,7 +64,7 @@ assert_eq "$(status_field $NAME 6)" $((RAM * MB)) "ram_limit_bytes = $RAM MiB"
 
 # Incompressible, unique data; more than the budget can hold.
 head -c $((2 * RAM * MB)) /dev/urandom >"$REF"
-dd if="$REF" of="$DEV" bs=1M oflag=direct status=none 2>"$T_TMP/dd.err"
+dd if="$REF" of="$DEV" bs=1M oflag=direct status=noxfer 2>"$T_TMP/dd.err"
 rc=$?
 log "dd: $(head -n 2 "$T_TMP/dd.err")"
 assert_ge "$rc" 1 "writing $((2 * RAM)) MiB into a $RAM MiB budget fails"
