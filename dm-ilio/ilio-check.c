@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/stdarg.h>
 #include <linux/compiler.h>
+#include <linux/sched.h>
 
 #include "ilio-core.h"
 
@@ -123,6 +124,8 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		goto out;
 	}
 	for (lba = 0; lba < ic->map.nr_blocks; lba++) {
+		if (!(lba & 0xffff))
+			cond_resched();
 		cid = __ilio_lbamap_get(&ic->map, lba);
 		if (!cid)
 			continue;
@@ -143,6 +146,8 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 	for (cid = 1; cid < c->next_new; cid++) {
 		u32 ref = ilio_chunk_ref(c, cid);
 
+		if (!(cid & 0xfff))
+			cond_resched();
 		if (!ref)
 			continue;
 		if (ref != refs[cid]) {
