@@ -462,6 +462,35 @@ void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress)
 }
 
 /**
+ * ilio_core_set_ram_limit() - change the RAM budget
+ * @ic: core
+ * @bytes: new budget
+ *
+ * Growing always works (given memory for a larger segment table);
+ * shrinking works down to what is in use now.
+ *
+ * Return: 0; -ENOSPC when @bytes is below the RAM in use; -ENOMEM;
+ * -EINVAL when @bytes needs more segments than locations can address.
+ */
+int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
+{
+	u64 nr = bytes / ic->segs.seg_bytes;
+	int ret = 0;
+
+	mutex_lock(&ic->lock);
+	if (nr > ILIO_SEG_MAX)
+		ret = -EINVAL;
+	else if (bytes < __ilio_ram_used(ic))
+		ret = -ENOSPC;
+	else
+		ret = __ilio_segs_grow(&ic->segs, nr);
+	if (!ret)
+		ic->ram_limit = bytes;
+	mutex_unlock(&ic->lock);
+	return ret;
+}
+
+/**
  * ilio_core_create() - create an empty store
  * @p: parameters
  * @err: set to -EINVAL (bad parameters), -E2BIG (the RAM budget cannot

@@ -121,6 +121,7 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs);
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out);
 void ilio_core_clear_stats(struct ilio_core *ic);
 void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress);
+int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes);
 int ilio_core_check(struct ilio_core *ic, char *why, size_t len);
 u64 __ilio_ram_used(struct ilio_core *ic);
 

@@ -75,6 +75,32 @@ void ilio_segs_exit(struct ilio_segs *s)
 }
 
 /**
+ * __ilio_segs_grow() - add segment slots
+ * @s: table
+ * @nr_segs: new number of slots; no change when not above the current
+ *
+ * Return: 0, -EINVAL (too many) or -ENOMEM.
+ */
+int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs)
+{
+	struct ilio_seg *n;
+
+	lockdep_assert_held(s->lock);
+	if (nr_segs <= s->nr_segs)
+		return 0;
+	if (nr_segs > ILIO_SEG_MAX)
+		return -EINVAL;
+	n = kvcalloc(nr_segs, sizeof(*n), ILIO_GFP);
+	if (!n)
+		return -ENOMEM;
+	memcpy(n, s->segs, s->nr_segs * sizeof(*n));
+	kvfree(s->segs);
+	s->segs = n;
+	s->nr_segs = nr_segs;
+	return 0;
+}
+
+/**
  * ilio_segs_mem_bytes() - RAM held by segments and the segment table
  * @s: table
  *

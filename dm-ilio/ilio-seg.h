@@ -82,6 +82,7 @@ static inline u32 ilio_rec_bytes(u32 len)
 
 int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
 void ilio_segs_exit(struct ilio_segs *s);
+int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs);
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s);
 bool __ilio_seg_fits(struct ilio_segs *s, u32 need);
 int __ilio_seg_open_fresh(struct ilio_segs *s);

@@ -459,6 +459,25 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 	return DM_MAPIO_SUBMITTED;
 }
 
+/*
+ * A reload may change ram_mb: grow always, shrink down to what is in use.
+ * A refusal fails the resume; the device stays suspended until a table
+ * with a workable budget is loaded.
+ */
+static int ilio_preresume(struct dm_target *ti)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+	int ret;
+
+	ret = ilio_core_set_ram_limit(d->core, (u64)t->params.ram_mb << 20);
+	if (ret)
+		DMERR("%s: cannot set ram_mb to %u: %s", d->name,
+		      t->params.ram_mb, ret == -ENOSPC ?
+		      "more RAM than that is in use" : "out of memory");
+	return ret;
+}
+
 static void ilio_resume(struct dm_target *ti)
 {
 	struct ilio_target *t = ti->private;
@@ -640,6 +659,7 @@ static struct target_type ilio_target = {
 	.ctr = ilio_ctr,
 	.dtr = ilio_dtr,
 	.map = ilio_map,
+	.preresume = ilio_preresume,
 	.resume = ilio_resume,
 	.status = ilio_status,
 	.message = ilio_message,

@@ -35,13 +35,13 @@ run test-core "$out/test-core"
 # nothing more about sharing).
 run test-core-weakhash "$out/test-core-weakhash" hash_and_zero lz4_roundtrip \
 	basic_rw dedup_refcount zero_blocks policy collisions random_model \
-	enospc alloc_failures concurrency
+	enospc alloc_failures concurrency ram_limit
 # valgrind: the scenarios that exercise allocation and error paths.
 if command -v valgrind >/dev/null; then
 	run test-core-valgrind valgrind -q --error-exitcode=3 --leak-check=full \
 		--errors-for-leak-kinds=definite "$out/test-core-valgrind" \
 		hash_and_zero lz4_roundtrip basic_rw dedup_refcount zero_blocks \
-		policy bad_params enospc alloc_failures
+		policy bad_params enospc alloc_failures ram_limit
 else
 	echo "valgrind missing: counted as a failure"; total_f=$((total_f + 1)); rc=1
 fi

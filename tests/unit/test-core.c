@@ -552,7 +552,39 @@ static void t_memory_budget(void)
 	ilio_core_destroy(ic);
 }
 
+/* The budget can grow, and shrink down to what is in use. */
+static void t_ram_limit(void)
+{
+	struct ilio_core *ic = mk(4096, 4 << 20, 256 << 10);
+	struct ilio_stats st;
+	u64 lba = 0;
+	u8 buf[BS];
+	int ret;
+
+	if (!ic)
+		return;
+	do {
+		content_for(buf, 2 * lba + 2);
+		ret = ilio_core_write(ic, lba++, buf, &ctx);
+	} while (!ret && lba < 4096);
+	CHECK(ret == -ENOSPC, "4 MiB never filled: %d", ret);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ilio_core_set_ram_limit(ic, st.ram_used_bytes - 1) == -ENOSPC,
+	      "shrank below what is in use");
+	CHECK(ilio_core_set_ram_limit(ic, 8 << 20) == 0, "grow");
+	content_for(buf, 2 * lba + 2);
+	CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write after growing");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.ram_limit_bytes == 8 << 20, "limit %llu",
+	      (unsigned long long)st.ram_limit_bytes);
+	CHECK(ilio_core_set_ram_limit(ic, st.ram_used_bytes) == 0,
+	      "shrink to exactly what is used");
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
 static const struct ut_case cases[] = {
+	{ "ram_limit", t_ram_limit },
 	{ "hash_and_zero", t_hash_and_zero },
 	{ "lz4_roundtrip", t_lz4_roundtrip },
 	{ "basic_rw", t_basic_rw },
