@@ -193,36 +193,55 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 	return 0;
 }
 
-/* Is the chunk at @loc's content equal to @block? */
-static bool __ilio_loc_equal(struct ilio_core *ic, u64 loc, const void *block,
-			     struct ilio_ctx *ctx)
-{
-	const u8 *p = __ilio_loc_payload(ic, loc);
-
-	if (!ilio_loc_lz4(loc))
-		return ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
-		       !memcmp(p, block, ILIO_BLOCK_SIZE);
-	if (ilio_decompress_block(p, ilio_loc_len(loc), ctx->dbuf))
-		return false;
-	return !memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
-}
-
-/* A live chunk whose content equals @block, or 0. */
+/*
+ * A live chunk whose content equals @block, returned with a reference
+ * taken for the caller; or 0.
+ *
+ * Raw candidates are compared in place, under the lock (a memcmp).  A
+ * compressed candidate is decoded with the lock dropped: a reference keeps
+ * the chunk alive and a pin keeps its segment's memory, even if the
+ * compactor moves the chunk meanwhile.  The chain is re-read under the
+ * lock after each such comparison, from the candidate, which the
+ * reference kept in the chain.
+ */
 static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			   struct ilio_ctx *ctx)
 {
 	struct ilio_chunks *c = &ic->chunks;
-	u32 cid;
+	u32 cid, next, seg;
+	const u8 *p;
+	bool equal;
+	u64 loc;
 
 	lockdep_assert_held(&ic->lock);
-	for (cid = __ilio_index_first(c, hash); cid;
-	     cid = __ilio_index_next(c, cid, hash)) {
-		u64 loc = ilio_chunk_loc(c, cid);
-
-		if (!loc || ilio_chunk_ref(c, cid) >= ILIO_REF_MAX)
+	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
+		loc = ilio_chunk_loc(c, cid);
+		if (!loc || ilio_chunk_ref(c, cid) >= ILIO_REF_MAX) {
+			next = __ilio_index_next(c, cid, hash);
 			continue;
-		if (__ilio_loc_equal(ic, loc, block, ctx))
+		}
+		p = __ilio_loc_payload(ic, loc);
+		if (!ilio_loc_lz4(loc)) {
+			if (ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
+			    !memcmp(p, block, ILIO_BLOCK_SIZE)) {
+				__ilio_chunk_get(c, cid);
+				return cid;
+			}
+			next = __ilio_index_next(c, cid, hash);
+			continue;
+		}
+		__ilio_chunk_get(c, cid);
+		seg = ilio_loc_seg(loc);
+		__ilio_seg_pin(&ic->segs, seg);
+		mutex_unlock(&ic->lock);
+		equal = !ilio_decompress_block(p, ilio_loc_len(loc), ctx->dbuf) &&
+			!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
+		mutex_lock(&ic->lock);
+		__ilio_seg_unpin(&ic->segs, seg);
+		if (equal)
 			return cid;
+		next = __ilio_index_next(c, cid, hash);
+		__ilio_chunk_drop(ic, cid);
 	}
 	return 0;
 }
@@ -244,7 +263,6 @@ static bool __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
 	cid = __ilio_find_dup(ic, hash, block, ctx);
 	if (!cid)
 		return false;
-	__ilio_chunk_get(&ic->chunks, cid);
 	__ilio_remap(ic, lba, cid);
 	ic->st.dedup_hits++;
 	return true;
