@@ -35,17 +35,18 @@ _t_exit_trap() {
 trap _t_exit_trap EXIT
 
 log() {
-	echo "# $*"
+	printf '# [%ss] %s\n' "$SECONDS" "$*"
 }
 
+# ok/FAIL lines carry the seconds since the test started.
 pass() {
 	_T_PASS=$((_T_PASS + 1))
-	echo "ok: $*"
+	printf 'ok [%ss]: %s\n' "$SECONDS" "$*"
 }
 
 fail() {
 	_T_FAIL=$((_T_FAIL + 1))
-	echo "FAIL: $*"
+	printf 'FAIL [%ss]: %s\n' "$SECONDS" "$*"
 }
 
 # fatal MSG: count a failure and stop the test here (cleanup is the caller's).

@@ -8,8 +8,10 @@
 #
 # The image holds busybox-static, the virtio/9p modules of the guest kernel
 # (in dependency order) and an /init that loads them, mounts the host's / read
-# only over virtio-9p (tag "hostroot") and switch_roots into it, handing over
-# to $REPO/tests/vm/guest-init.sh (REPO comes from "ilio_repo=" on the kernel
+# only over virtio-9p (tag "hostroot"), mounts tmpfs over the directories
+# that must be writable and the writable 9p share "results" at
+# /run/ilio-results, and switch_roots into the host root, handing over to
+# $REPO/tests/vm/guest-init.sh (REPO comes from "ilio_repo=" on the kernel
 # command line). Everything else - dmsetup, fio, modprobe with the host's
 # /lib/modules - is the host's own binary, run inside the guest.
 #
@@ -25,7 +27,7 @@ OUT_DIR="$REPO/build/vm"
 
 # Modules the initramfs needs before it can mount the host root. Their
 # dependencies come from modules.dep; built-in ones are skipped.
-WANT_MODULES="virtio_pci 9pnet_virtio 9p"
+WANT_MODULES="virtio_pci 9pnet_virtio 9p virtio_blk"
 
 die() {
 	echo "mkinitramfs: $*" >&2
@@ -119,7 +121,7 @@ fi
 
 mkdir -p "$OUT_DIR"
 WORK=$(mktemp -d "$OUT_DIR/initramfs.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK" "$WORK.cpio.gz" "$WORK.stamp"' EXIT
 
 mkdir -p "$WORK"/{bin,dev,proc,sys,newroot,modules}
 cp /bin/busybox "$WORK/bin/busybox"
@@ -151,9 +153,12 @@ export PATH=/bin
 panic() {
 	echo "ilio-initramfs: FATAL: $*"
 	echo "ILIO-VM-INIT-FAILED"
-	echo o >/proc/sysrq-trigger
+	for p in /proc /newroot/proc; do
+		[ -w $p/sysrq-trigger ] && echo o >$p/sysrq-trigger
+	done
 	sleep 5
 	poweroff -f
+	exit 1
 }
 
 mount -t sysfs sysfs /sys
@@ -183,15 +188,44 @@ done
 init="$repo/tests/vm/guest-init.sh"
 [ -x "/newroot$init" ] || panic "$init not found or not executable in the host root"
 
+# Writable scratch space over the read-only host root, made here with the
+# static busybox (each dynamic host binary costs ~0.15 s to start under TCG
+# over 9p). Symlinks (Debian's /var/lock -> /run/lock) are left alone: they
+# would resolve inside the initramfs.
+for d in /tmp /run /var/tmp /var/lock /mnt /root; do
+	if [ -d "/newroot$d" ] && [ ! -L "/newroot$d" ]; then
+		mount -t tmpfs -o mode=1777 tmpfs "/newroot$d" || panic "tmpfs on $d"
+	fi
+done
+chmod 700 /newroot/root
+mkdir -p /newroot/run/lock /newroot/run/ilio-results
+
 mount --move /dev /newroot/dev
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
+mkdir -p /newroot/dev/pts /newroot/dev/shm /newroot/dev/mapper
+mount -t devpts devpts /newroot/dev/pts
+mount -t tmpfs tmpfs /newroot/dev/shm
+mount -t debugfs debugfs /newroot/sys/kernel/debug 2>/dev/null
+mount -t configfs configfs /newroot/sys/kernel/config 2>/dev/null
+# devtmpfs has no /dev/fd: bash process substitution <(...) needs it.
+ln -sf /proc/self/fd /newroot/dev/fd
+ln -sf /proc/self/fd/0 /newroot/dev/stdin
+ln -sf /proc/self/fd/1 /newroot/dev/stdout
+ln -sf /proc/self/fd/2 /newroot/dev/stderr
+
+# The writable share for results (run.sh's build/vm/results/<name>/).
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=none \
+	results /newroot/run/ilio-results || panic "cannot mount the results share"
+
 exec switch_root /newroot "$init"
 EOF
 chmod 755 "$WORK/init"
 
 (cd "$WORK" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc --quiet -R 0:0) | gzip -1 >"$IMG.tmp"
-mv "$IMG.tmp" "$IMG"
-printf '%s\n' "$NEW_STAMP" >"$STAMP"
+	cpio --null -o -H newc --quiet -R 0:0) | gzip -1 >"$WORK.cpio.gz"
+# Renames, so a concurrent run.sh sees the old image or the new, never half.
+printf '%s\n' "$NEW_STAMP" >"$WORK.stamp"
+mv "$WORK.cpio.gz" "$IMG"
+mv "$WORK.stamp" "$STAMP"
 echo "$IMG"

@@ -99,6 +99,13 @@ KERNEL="/boot/vmlinuz-$KVER"
 LOG="$VMDIR/logs/$NAME.log"
 RES="$VMDIR/results/$NAME"
 mkdir -p "$VMDIR/logs" "$VMDIR/disks" "$RES"
+# Two runs of the same name would share the log, results and disks: take
+# turns (the lock goes with this process).
+exec 9>"$VMDIR/results/$NAME.lock"
+if ! flock -n 9; then
+	echo "run.sh: $NAME: another run of that name is going on; waiting" >&2
+	flock 9
+fi
 rm -rf "${RES:?}"/* "$LOG"
 
 # The command the guest init sources, bash-quoted.

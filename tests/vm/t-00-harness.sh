@@ -83,6 +83,8 @@ assert_ge $? 1 "a script with no assertion fails"
 child 'pass a; assert_eq x x same; assert_near 100 103 5 near; finish'
 assert_eq $? 0 "a script whose assertions all hold passes"
 
+assert_eq "$(cat <(echo procsub))" procsub "bash process substitution works (/dev/fd)"
+
 # --- brd + dm-linear + fio ----------------------------------------------------
 brd_setup 256 1
 SZ=$(dev_sectors /dev/ram0)
