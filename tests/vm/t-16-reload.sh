@@ -62,9 +62,16 @@ log "ram_used_bytes=$used"
 assert_cmd "reload with ram_mb 4" -- dmsetup reload $NAME --table "0 $SECT ilio - 4"
 dmesg_mark
 assert_fails "resume with a budget below RAM in use" -- dmsetup resume $NAME
-dmesg_since | grep -q "cannot set ram_mb to 4" && pass "kernel log says why" ||
+if dmesg_since | grep -q "cannot set ram_mb to 4"; then
+	pass "kernel log says why"
+else
 	fail "no 'cannot set ram_mb' in dmesg"
-dmsetup info $NAME | grep -q SUSPENDED && pass "device stays suspended" || fail "device not suspended"
+fi
+if dmsetup info $NAME | grep -q SUSPENDED; then
+	pass "device stays suspended"
+else
+	fail "device not suspended"
+fi
 assert_cmd "reload a workable table" -- dmsetup reload $NAME --table "0 $SECT ilio - 128"
 assert_cmd "resume" -- dmsetup resume $NAME
 assert_rc 0 "data intact after the refused resume" -- cmp_dev $DEV 0 $((32 << 20)) "$T_TMP/data"
@@ -73,12 +80,19 @@ assert_rc 0 "copy at 128 MiB intact" -- cmp_dev $DEV $((128 << 20)) $((32 << 20)
 # a size change is refused at load time
 dmesg_mark
 assert_fails "reload with another size" -- dmsetup reload $NAME --table "0 $((SECT * 2)) ilio - 128"
-dmesg_since | grep -q "Cannot change the size" && pass "size change explained" ||
+if dmesg_since | grep -q "Cannot change the size"; then
+	pass "size change explained"
+else
 	fail "no size-change message"
+fi
 assert_rc 0 "data still intact" -- cmp_dev $DEV 0 $((32 << 20)) "$T_TMP/data"
 assert_eq "$(dmsetup message $NAME 0 check)" ok "store consistent"
 
 assert_cmd "remove" -- dmsetup remove $NAME
-[ -e "/sys/block/$node/ilio" ] && fail "sysfs dir outlives the device" || pass "sysfs dir gone"
+if [ -e "/sys/block/$node/ilio" ]; then
+	fail "sysfs dir outlives the device"
+else
+	pass "sysfs dir gone"
+fi
 assert_cmd "unload" -- ilio_unload
 finish
