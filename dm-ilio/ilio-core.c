@@ -395,6 +395,48 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 }
 
 /**
+ * ilio_core_read_nowait() - load the block at @lba if that needs no sleep
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ *
+ * For callers that must not sleep (the dm map function): it only
+ * try-locks, and decodes with the lock held (a few microseconds at most),
+ * so it needs no pin.
+ *
+ * Return: 0; -EAGAIN when the lock is busy; -EIO when the stored chunk
+ * does not decode; -EINVAL for an LBA out of range.
+ */
+int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
+{
+	const u8 *p;
+	u32 cid;
+	u64 loc;
+	int ret = 0;
+
+	if (lba >= ic->map.nr_blocks)
+		return -EINVAL;
+	if (!mutex_trylock(&ic->lock))
+		return -EAGAIN;
+	cid = __ilio_lbamap_get(&ic->map, lba);
+	if (!cid) {
+		mutex_unlock(&ic->lock);
+		memset(block, 0, ILIO_BLOCK_SIZE);
+		return 0;
+	}
+	loc = ilio_chunk_loc(&ic->chunks, cid);
+	p = __ilio_loc_payload(ic, loc);
+	if (ilio_loc_lz4(loc))
+		ret = ilio_decompress_block(p, ilio_loc_len(loc), block);
+	else if (ilio_loc_len(loc) == ILIO_BLOCK_SIZE)
+		memcpy(block, p, ILIO_BLOCK_SIZE);
+	else
+		ret = -EIO;
+	mutex_unlock(&ic->lock);
+	return ret;
+}
+
+/**
  * ilio_core_discard() - unmap @lba; it reads back as zeroes
  * @ic: core
  * @lba: logical block, below the core's nr_blocks

@@ -116,6 +116,7 @@ void ilio_core_destroy(struct ilio_core *ic);
 int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 		    struct ilio_ctx *ctx);
 int ilio_core_read(struct ilio_core *ic, u64 lba, void *block);
+int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block);
 int ilio_core_discard(struct ilio_core *ic, u64 lba);
 int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs);
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out);

@@ -37,6 +37,7 @@ enum ilio_attr_id {
 	ILIO_A_NOSPC,
 	ILIO_A_COMPACTIONS,
 	ILIO_A_COMPACT_MOVED,
+	ILIO_A_INLINE_READS,
 };
 
 struct ilio_attr {
@@ -69,6 +70,7 @@ ILIO_ATTR(backend_write_bytes, ILIO_A_BACKEND_WRITE_BYTES);
 ILIO_ATTR(nospc_errors, ILIO_A_NOSPC);
 ILIO_ATTR(compactions, ILIO_A_COMPACTIONS);
 ILIO_ATTR(compact_moved_bytes, ILIO_A_COMPACT_MOVED);
+ILIO_ATTR(inline_reads, ILIO_A_INLINE_READS);
 
 static struct attribute *ilio_attrs[] = {
 	&ilio_attr_mode.attr,
@@ -92,6 +94,7 @@ static struct attribute *ilio_attrs[] = {
 	&ilio_attr_nospc_errors.attr,
 	&ilio_attr_compactions.attr,
 	&ilio_attr_compact_moved_bytes.attr,
+	&ilio_attr_inline_reads.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ilio);
@@ -109,6 +112,8 @@ static u64 ilio_attr_value(struct ilio_dev *d, enum ilio_attr_id id)
 		return atomic64_read(&d->front.write_ios);
 	case ILIO_A_FRONT_WRITE_BYTES:
 		return atomic64_read(&d->front.write_bytes);
+	case ILIO_A_INLINE_READS:
+		return atomic64_read(&d->front.inline_reads);
 	case ILIO_A_BACKEND_READ_IOS:
 	case ILIO_A_BACKEND_READ_BYTES:
 	case ILIO_A_BACKEND_WRITE_IOS:

@@ -51,12 +51,14 @@ struct ilio_worker {
  * @read_bytes: bytes read
  * @write_ios: write bios with data
  * @write_bytes: bytes written
+ * @inline_reads: read bios served in the submitter's context
  */
 struct ilio_front_stats {
 	atomic64_t read_ios;
 	atomic64_t read_bytes;
 	atomic64_t write_ios;
 	atomic64_t write_bytes;
+	atomic64_t inline_reads;
 };
 
 /**
@@ -75,6 +77,7 @@ struct ilio_front_stats {
  * @workers: @nr_workers workers
  * @nr_workers: number of workers
  * @next_worker: round-robin cursor for queueing
+ * @map_bounce: per-CPU block buffer for reads served by map()
  * @blk_locks: serialise writes (and read-modify-writes) per block
  * @front: front-end I/O counters
  * @kobj: /sys/block/dm-N/ilio
@@ -101,6 +104,7 @@ struct ilio_dev {
 	struct ilio_worker *workers;
 	unsigned int nr_workers;
 	atomic_t next_worker;
+	void __percpu *map_bounce;
 
 	struct mutex blk_locks[ILIO_BLK_LOCKS];	/* per-block write order */
 	struct ilio_front_stats front;

@@ -145,6 +145,19 @@ static void t_basic_rw(void)
 	CHECK(st.stored_bytes < st.unique_bytes, "no compression at all");
 	CHECK(st.dedup_hits == 0, "dedup hits on unique data");
 	CHECK(ilio_core_read(ic, 1024, buf) == -EINVAL, "read past end");
+	/* The non-sleeping read: same bytes, or -EAGAIN when the lock is busy. */
+	for (lba = 0; lba < 1024; lba += 97) {
+		u8 want[BS];
+
+		content_for(want, model[lba]);
+		CHECK(ilio_core_read_nowait(ic, lba, buf) == 0 &&
+		      !memcmp(buf, want, BS), "read_nowait lba %llu",
+		      (unsigned long long)lba);
+	}
+	mutex_lock(&ic->lock);
+	CHECK(ilio_core_read_nowait(ic, 0, buf) == -EAGAIN, "busy lock not -EAGAIN");
+	mutex_unlock(&ic->lock);
+	CHECK(ilio_core_read_nowait(ic, 1024, buf) == -EINVAL, "nowait past end");
 	CHECK(ilio_core_write(ic, 1024, buf, &ctx) == -EINVAL, "write past end");
 	check_consistent(ic);
 	ilio_core_destroy(ic);

@@ -30,6 +30,15 @@ static inline void mutex_lock(struct mutex *l)
 	l->held = 1;
 }
 
+static inline int mutex_trylock(struct mutex *l)
+{
+	if (pthread_mutex_trylock(&l->m))
+		return 0;
+	l->owner = pthread_self();
+	l->held = 1;
+	return 1;
+}
+
 static inline void mutex_unlock(struct mutex *l)
 {
 	l->held = 0;
