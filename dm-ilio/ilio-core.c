@@ -300,7 +300,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	const void *payload = block;
 	u32 len = ILIO_BLOCK_SIZE, cid;
 	bool lz4 = false;
-	u64 hash, loc;
+	u64 hash, loc, gen;
 	int ret;
 
 	if (lba >= ic->map.nr_blocks)
@@ -315,9 +315,13 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 
 	hash = ilio_hash_block(block);
 	mutex_lock(&ic->lock);
-	ret = __ilio_prepare_meta(ic, lba);
+	/* A dedup hit needs only the map leaf; a new chunk needs more later. */
+	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba));
+	if (!ret)
+		ret = __ilio_lbamap_prepare(&ic->map, lba);
 	if (ret || __ilio_try_dedup(ic, lba, hash, block, ctx))
 		goto out;
+	gen = ic->stored_gen;
 	mutex_unlock(&ic->lock);
 
 	if (READ_ONCE(ic->compress))
@@ -325,7 +329,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 
 	mutex_lock(&ic->lock);
 	/* Another writer may have stored the same content meanwhile. */
-	if (__ilio_try_dedup(ic, lba, hash, block, ctx))
+	if (ic->stored_gen != gen && __ilio_try_dedup(ic, lba, hash, block, ctx))
 		goto out;
 	ret = __ilio_prepare_meta(ic, lba);
 	if (ret)
@@ -338,6 +342,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	}
 	ilio_chunk_set_loc(&ic->chunks, cid, loc);
 	ic->stored_bytes += len;
+	ic->stored_gen++;
 	if (__ilio_ram_allows(ic, (u64)ic->chunks.nr_buckets * 2 * sizeof(u32)))
 		__ilio_index_maybe_grow(&ic->chunks);
 	__ilio_remap(ic, lba, cid);

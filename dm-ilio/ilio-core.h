@@ -97,6 +97,8 @@ struct ilio_stats {
  * @dedup: duplicate lookup enabled
  * @compress: compression enabled
  * @stored_bytes: payload bytes of live chunks
+ * @stored_gen: bumped for every new chunk; a writer that saw it unchanged
+ *	across its unlocked compression need not look for a duplicate again
  * @st: counters (the gauges of struct ilio_stats are derived)
  */
 struct ilio_core {
@@ -108,6 +110,7 @@ struct ilio_core {
 	bool dedup;
 	bool compress;
 	u64 stored_bytes;
+	u64 stored_gen;
 	struct ilio_stats st;
 };
 
