@@ -353,6 +353,17 @@ out:
 	return ret;
 }
 
+/* Decode the payload at @p, stored with location @loc, into @block. */
+static int ilio_load_payload(const u8 *p, u64 loc, void *block)
+{
+	if (ilio_loc_lz4(loc))
+		return ilio_decompress_block(p, ilio_loc_len(loc), block);
+	if (ilio_loc_len(loc) != ILIO_BLOCK_SIZE)
+		return -EIO;
+	memcpy(block, p, ILIO_BLOCK_SIZE);
+	return 0;
+}
+
 /**
  * ilio_core_read() - load the block at @lba
  * @ic: core
@@ -369,7 +380,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	const u8 *p;
 	u32 cid, seg;
 	u64 loc;
-	int ret = 0;
+	int ret;
 
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
@@ -386,12 +397,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	__ilio_seg_pin(&ic->segs, seg);
 	mutex_unlock(&ic->lock);
 
-	if (ilio_loc_lz4(loc))
-		ret = ilio_decompress_block(p, ilio_loc_len(loc), block);
-	else if (ilio_loc_len(loc) == ILIO_BLOCK_SIZE)
-		memcpy(block, p, ILIO_BLOCK_SIZE);
-	else
-		ret = -EIO;
+	ret = ilio_load_payload(p, loc, block);
 
 	mutex_lock(&ic->lock);
 	__ilio_seg_unpin(&ic->segs, seg);
@@ -417,7 +423,7 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 	const u8 *p;
 	u32 cid;
 	u64 loc;
-	int ret = 0;
+	int ret;
 
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
@@ -431,12 +437,7 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 	}
 	loc = ilio_chunk_loc(&ic->chunks, cid);
 	p = __ilio_loc_payload(ic, loc);
-	if (ilio_loc_lz4(loc))
-		ret = ilio_decompress_block(p, ilio_loc_len(loc), block);
-	else if (ilio_loc_len(loc) == ILIO_BLOCK_SIZE)
-		memcpy(block, p, ILIO_BLOCK_SIZE);
-	else
-		ret = -EIO;
+	ret = ilio_load_payload(p, loc, block);
 	mutex_unlock(&ic->lock);
 	return ret;
 }
