@@ -1573,29 +1573,45 @@ static int ilio_name_parse(const char *cmd, int argc, char **argv,
 	return ilio_check_name(*name);
 }
 
+/*
+ * The common start of the commands that act on one existing ilio device:
+ * parse NAME, check device-mapper, and refuse anything that is not an
+ * ilio device.  Returns 0 with *name set, -1 for --help (exit 0), or an
+ * exit code.
+ */
+static int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
+			       const char **name)
+{
+	char raw[ILIO_PARAMS_MAX];
+	struct ilio_dev dev;
+	int r;
+
+	r = ilio_name_parse(cmd, argc, argv, name);
+	if (r)
+		return r;
+	r = ilio_dm_available();
+	if (r)
+		return r;
+	r = ilio_dm_lookup(*name, &dev, raw, sizeof(raw));
+	if (r && r != -EPROTO)
+		return ilio_lookup_fail(*name, r, raw);
+	ilio_dev_release(&dev);
+	ilio_dm_log_discard();
+	return 0;
+}
+
 static int ilio_cmd_remove(int argc, char **argv)
 {
 	struct dm_info info;
-	char raw[ILIO_PARAMS_MAX];
-	struct ilio_dev dev;
 	uint32_t cookie = 0;
 	struct dm_task *dmt;
 	const char *name;
 	int r, err;
 
-	r = ilio_name_parse("remove", argc, argv, &name);
+	/* Refuse to remove anything that is not ours. */
+	r = ilio_named_ilio_dev("remove", argc, argv, &name);
 	if (r)
 		return r < 0 ? ILIO_EXIT_OK : r;
-	r = ilio_dm_available();
-	if (r)
-		return r;
-
-	/* Refuse to remove anything that is not ours. */
-	r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));
-	if (r && r != -EPROTO)
-		return ilio_lookup_fail(name, r, raw);
-	ilio_dev_release(&dev);
-	ilio_dm_log_discard();
 
 	dmt = dm_task_create(DM_DEVICE_REMOVE);
 	if (!dmt)
@@ -1640,24 +1656,13 @@ static int ilio_cmd_remove(int argc, char **argv)
 
 static int ilio_cmd_clear_stats(int argc, char **argv)
 {
-	char raw[ILIO_PARAMS_MAX];
-	struct ilio_dev dev;
 	struct dm_task *dmt;
 	const char *name;
 	int r, err;
 
-	r = ilio_name_parse("clear-stats", argc, argv, &name);
+	r = ilio_named_ilio_dev("clear-stats", argc, argv, &name);
 	if (r)
 		return r < 0 ? ILIO_EXIT_OK : r;
-	r = ilio_dm_available();
-	if (r)
-		return r;
-
-	r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));
-	if (r && r != -EPROTO)
-		return ilio_lookup_fail(name, r, raw);
-	ilio_dev_release(&dev);
-	ilio_dm_log_discard();
 
 	dmt = dm_task_create(DM_DEVICE_TARGET_MSG);
 	if (!dmt)
