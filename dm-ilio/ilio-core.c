@@ -353,6 +353,14 @@ out:
 	return ret;
 }
 
+/* The location of the chunk @lba maps to; 0 when it is unmapped. */
+static u64 __ilio_lba_loc(struct ilio_core *ic, u64 lba)
+{
+	u32 cid = __ilio_lbamap_get(&ic->map, lba);
+
+	return cid ? ilio_chunk_loc(&ic->chunks, cid) : 0;
+}
+
 /* Decode the payload at @p, stored with location @loc, into @block. */
 static int ilio_load_payload(const u8 *p, u64 loc, void *block)
 {
@@ -378,20 +386,19 @@ static int ilio_load_payload(const u8 *p, u64 loc, void *block)
 int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 {
 	const u8 *p;
-	u32 cid, seg;
+	u32 seg;
 	u64 loc;
 	int ret;
 
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
 	mutex_lock(&ic->lock);
-	cid = __ilio_lbamap_get(&ic->map, lba);
-	if (!cid) {
+	loc = __ilio_lba_loc(ic, lba);
+	if (!loc) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return 0;
 	}
-	loc = ilio_chunk_loc(&ic->chunks, cid);
 	seg = ilio_loc_seg(loc);
 	p = __ilio_loc_payload(ic, loc);
 	__ilio_seg_pin(&ic->segs, seg);
@@ -421,7 +428,6 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 {
 	const u8 *p;
-	u32 cid;
 	u64 loc;
 	int ret;
 
@@ -429,13 +435,12 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 		return -EINVAL;
 	if (!mutex_trylock(&ic->lock))
 		return -EAGAIN;
-	cid = __ilio_lbamap_get(&ic->map, lba);
-	if (!cid) {
+	loc = __ilio_lba_loc(ic, lba);
+	if (!loc) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return 0;
 	}
-	loc = ilio_chunk_loc(&ic->chunks, cid);
 	p = __ilio_loc_payload(ic, loc);
 	ret = ilio_load_payload(p, loc, block);
 	mutex_unlock(&ic->lock);
