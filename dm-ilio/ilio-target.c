@@ -310,8 +310,6 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	}
 	d->md = md;
 	d->nr_blocks = nr_blocks;
-	d->active = *p;
-	d->active.backing = NULL;
 	strscpy(d->name, dm_disk(md)->disk_name, sizeof(d->name));
 	spin_lock_init(&d->bio_lock);
 	bio_list_init(&d->bios);
@@ -532,9 +530,7 @@ static void ilio_resume(struct dm_target *ti)
 	struct ilio_target *t = ti->private;
 	struct ilio_dev *d = t->dev;
 
-	/* The resuming table's parameters become the device's. */
-	d->active = t->params;
-	d->active.backing = NULL;
+	/* The resuming table's policy becomes the store's. */
 	ilio_core_set_policy(d->core, t->params.dedup, t->params.compress);
 
 	/*

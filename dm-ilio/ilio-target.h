@@ -70,7 +70,6 @@ struct ilio_front_stats {
  * @core: the store
  * @nr_blocks: logical size in 4 KiB blocks
  * @mode: enum ilio_mode, read without a lock
- * @active: parameters of the table that last resumed
  * @bio_lock: protects @bios
  * @bios: bios waiting for a worker
  * @wq: the workers' workqueue (unbound, one active work per CPU)
@@ -95,7 +94,6 @@ struct ilio_dev {
 	struct ilio_core *core;
 	u64 nr_blocks;
 	int mode;
-	struct ilio_params active;
 
 	spinlock_t bio_lock;	/* protects bios */
 	struct bio_list bios;
