@@ -200,6 +200,13 @@ done
 chmod 700 /newroot/root
 mkdir -p /newroot/run/lock /newroot/run/ilio-results
 
+# The repository itself, read-only, at its own path: a clone under /tmp or
+# /root (CI) would otherwise be hidden by the tmpfs mounts above.
+mkdir -p "/newroot$repo" 2>/dev/null
+mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=512000,cache=loose \
+	repo "/newroot$repo" || panic "cannot mount the repo share at $repo"
+[ -x "/newroot$init" ] || panic "$init not found after mounting the repo share"
+
 mount --move /dev /newroot/dev
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys

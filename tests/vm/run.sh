@@ -150,6 +150,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND" \
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 	-virtfs "local,path=$RES,mount_tag=results,security_model=none,multidevs=remap" \
+	-virtfs "local,path=$REPO,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
 	"${DRIVE_ARGS[@]+"${DRIVE_ARGS[@]}"}" \
 	-nic none </dev/null >"$VMDIR/logs/$NAME.qemu" 2>&1 &
 qpid=$!
