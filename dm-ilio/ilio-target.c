@@ -97,6 +97,18 @@ static void ilio_bio_copy(struct bio *bio, struct bvec_iter *iter, u8 *buf,
 	}
 }
 
+/*
+ * The next step of a walk over a bio in 4 KiB blocks: the block holding
+ * @sector, the byte offset in it, and the bytes (at most @left) to move.
+ */
+static unsigned int ilio_block_step(sector_t sector, unsigned int left,
+				    u64 *lba, unsigned int *off)
+{
+	*lba = sector >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT);
+	*off = (sector << SECTOR_SHIFT) & (ILIO_BLOCK_SIZE - 1);
+	return min(left, ILIO_BLOCK_SIZE - *off);
+}
+
 static struct mutex *ilio_blk_lock(struct ilio_dev *d, u64 lba)
 {
 	return &d->blk_locks[hash_64(lba, ilog2(ILIO_BLK_LOCKS))];
@@ -150,9 +162,8 @@ static int ilio_do_bio(struct ilio_dev *d, struct ilio_worker *wk,
 	int ret = 0;
 
 	while (left) {
-		u64 lba = sector >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT);
-		unsigned int off = (sector << SECTOR_SHIFT) & (ILIO_BLOCK_SIZE - 1);
-		unsigned int n = min(left, ILIO_BLOCK_SIZE - off);
+		u64 lba;
+		unsigned int off, n = ilio_block_step(sector, left, &lba, &off);
 
 		if (op == REQ_OP_READ) {
 			ret = ilio_core_read(d->core, lba, wk->bounce);
@@ -198,9 +209,8 @@ static bool ilio_read_inline(struct ilio_dev *d, struct bio *bio)
 
 	buf = get_cpu_ptr(d->map_bounce);
 	while (left) {
-		u64 lba = sector >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT);
-		unsigned int off = (sector << SECTOR_SHIFT) & (ILIO_BLOCK_SIZE - 1);
-		unsigned int n = min(left, ILIO_BLOCK_SIZE - off);
+		u64 lba;
+		unsigned int off, n = ilio_block_step(sector, left, &lba, &off);
 
 		if (ilio_core_read_nowait(d->core, lba, buf)) {
 			done = false;
