@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 
 #include "ilio-core.h"
+#include "ilio-plog.h"
 
 /* Describe an inconsistency in @why; returns -EUCLEAN. */
 static __printf(3, 4) int ilio_bad(char *why, size_t len, const char *fmt, ...)
@@ -59,6 +60,15 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 		ret = ilio_bad(why, len, "chunk %u: bad extent %u+%u", cid, off, clen);
 		goto out;
 	}
+	if (!seg->data) {
+		/* Persistent, on the device only: cache or a read (under the lock). */
+		ret = __ilio_plog_load_locked(ic, loc, cid, buf);
+		if (ret) {
+			ret = ilio_bad(why, len, "chunk %u: cannot be loaded: %d", cid, ret);
+			goto out;
+		}
+		goto loaded;
+	}
 	hdr = (const void *)(seg->data + off);
 	if (le32_to_cpu(hdr->cid) != cid || le16_to_cpu(hdr->len) != clen ||
 	    !!(le16_to_cpu(hdr->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)) {
@@ -77,6 +87,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 		}
 		memcpy(buf, hdr + 1, ILIO_BLOCK_SIZE);
 	}
+loaded:
 	if (ilio_hash_block(buf) != ilio_chunk_hash(c, cid)) {
 		ret = ilio_bad(why, len, "chunk %u: content does not match its hash", cid);
 		goto out;
@@ -189,6 +200,14 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		struct ilio_seg *seg = &ic->segs.segs[i];
 		bool is_free = seg->state == ILIO_SEG_FREE;
 
+		if (ic->pl) {
+			if (seg->live != seg_live[i]) {
+				ret = ilio_bad(why, len, "segment %u: live %u, chunks hold %u",
+					       i, seg->live, seg_live[i]);
+				goto out;
+			}
+			continue;
+		}
 		if (seg->pins) {
 			ret = ilio_bad(why, len, "segment %u: pinned while idle", i);
 			goto out;

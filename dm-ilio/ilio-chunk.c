@@ -307,3 +307,102 @@ void __ilio_index_maybe_grow(struct ilio_chunks *c)
 	}
 	kvfree(old);
 }
+
+/**
+ * __ilio_chunk_restore() - set a chunk's location and hash during recovery
+ * @c: table
+ * @cid: chunk id, 1..ILIO_CID_MAX
+ * @loc: packed location (0: the id is free)
+ * @hash: content hash
+ *
+ * References stay untouched; __ilio_chunks_rebuild() derives them.
+ *
+ * Return: 0, -EINVAL for an impossible id, or -ENOMEM.
+ */
+int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash)
+{
+	struct ilio_chunk_leaf *leaf;
+	u32 next_new = c->next_new;
+	int ret;
+
+	lockdep_assert_held(c->lock);
+	if (!cid || cid > ILIO_CID_MAX)
+		return -EINVAL;
+	while (cid >= (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES) {
+		c->next_new = c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES;
+		if (!c->next_new)
+			c->next_new = 1;
+		c->free_head = 0;
+		ret = __ilio_chunk_reserve(c);
+		c->next_new = next_new;
+		if (ret)
+			return ret;
+	}
+	leaf = ilio_chunk_leaf(c, cid);
+	leaf->loc[ILIO_CIDX(cid)] = loc;
+	leaf->hash[ILIO_CIDX(cid)] = hash;
+	if (cid >= c->next_new)
+		c->next_new = cid + 1;
+	return 0;
+}
+
+/**
+ * __ilio_chunk_count_ref() - count one LBA reference during recovery
+ * @c: table
+ * @cid: chunk id below next_new
+ *
+ * Return: 0, or -EINVAL when the count would overflow.
+ */
+int __ilio_chunk_count_ref(struct ilio_chunks *c, u32 cid)
+{
+	u32 *ref = ilio_chunk_refp(c, cid);
+
+	if (*ref >= ILIO_REF_MAX)
+		return -EINVAL;
+	(*ref)++;
+	return 0;
+}
+
+/**
+ * __ilio_chunks_rebuild() - derive the free list and the index
+ * @c: table whose locations, hashes and references were restored
+ *
+ * Chunks without references are freed (location cleared); the others are
+ * indexed.  The buckets grow to the usual load first (best effort).
+ */
+void __ilio_chunks_rebuild(struct ilio_chunks *c)
+{
+	u32 cid, n = 0, nb;
+	u32 *b;
+
+	lockdep_assert_held(c->lock);
+	for (cid = 1; cid < c->next_new; cid++)
+		n += ilio_chunk_ref(c, cid) != 0;
+	nb = c->nr_buckets;
+	while (n > 2 * nb && nb < ILIO_BUCKETS_MAX)
+		nb <<= 1;
+	if (nb != c->nr_buckets) {
+		b = kvcalloc(nb, sizeof(u32), GFP_KERNEL);
+		if (b) {
+			kvfree(c->buckets);
+			c->buckets = b;
+			c->nr_buckets = nb;
+		}
+	}
+	memset(c->buckets, 0, (size_t)c->nr_buckets * sizeof(u32));
+	c->free_head = 0;
+	c->nr_live = 0;
+	/* Highest ids first, so the free list hands out low ids first. */
+	for (cid = c->next_new - 1; cid >= 1; cid--) {
+		if (ilio_chunk_ref(c, cid)) {
+			__ilio_index_insert(c, cid);
+			c->nr_live++;
+		} else {
+			ilio_chunk_set_loc(c, cid, 0);
+			*ilio_chunk_next(c, cid) = c->free_head;
+			c->free_head = cid;
+		}
+		if ((cid & 4095) == 0)
+			cond_resched();
+	}
+}

@@ -38,12 +38,17 @@
 #include <asm/byteorder.h>
 
 #include "ilio-core.h"
+#include "ilio-plog.h"
 
 static u64 __ilio_meta_bytes(struct ilio_core *ic)
 {
-	return ilio_lbamap_mem_bytes(&ic->map) +
-	       ilio_chunks_mem_bytes(&ic->chunks) +
-	       (u64)ic->segs.nr_segs * sizeof(struct ilio_seg);
+	u64 b = ilio_lbamap_mem_bytes(&ic->map) +
+		ilio_chunks_mem_bytes(&ic->chunks) +
+		(u64)ic->segs.nr_segs * sizeof(struct ilio_seg);
+
+	if (ic->pl)
+		b += ilio_plog_mem_bytes(ic->pl) + ilio_cache_meta_bytes(&ic->cache);
+	return b;
 }
 
 /**
@@ -55,17 +60,28 @@ static u64 __ilio_meta_bytes(struct ilio_core *ic)
 u64 __ilio_ram_used(struct ilio_core *ic)
 {
 	lockdep_assert_held(&ic->lock);
-	return __ilio_meta_bytes(ic) +
+	return __ilio_meta_bytes(ic) + ilio_cache_bytes(&ic->cache) +
 	       (u64)ic->segs.nr_resident * ic->segs.seg_bytes;
 }
 
-static bool __ilio_ram_allows(struct ilio_core *ic, u64 extra)
+/**
+ * __ilio_ram_allows() - would @extra more bytes fit in the RAM budget?
+ * @ic: core, locked
+ * @extra: bytes
+ *
+ * Return: true when they would.
+ */
+bool __ilio_ram_allows(struct ilio_core *ic, u64 extra)
 {
 	return __ilio_ram_used(ic) + extra <= ic->ram_limit;
 }
 
-/* Drop one reference; release the chunk's space if it was the last. */
-static void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
+/**
+ * __ilio_chunk_drop() - drop one reference; release the space on the last
+ * @ic: core, locked
+ * @cid: chunk id, or 0 (nothing to do)
+ */
+void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
 {
 	u64 loc;
 
@@ -74,6 +90,8 @@ static void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
 	loc = ilio_chunk_loc(&ic->chunks, cid);
 	if (__ilio_chunk_put(&ic->chunks, cid))
 		return;
+	if (ic->pl)
+		__ilio_cache_remove(&ic->cache, cid);
 	if (!loc)
 		return;		/* never stored: a failed write */
 	ic->stored_bytes -= ilio_loc_len(loc);
@@ -148,6 +166,13 @@ static int __ilio_make_room(struct ilio_core *ic, u64 bytes)
 {
 	int tries;
 
+	if (ic->pl) {
+		/* Persistent: clean cached chunks give way to metadata. */
+		while (!__ilio_ram_allows(ic, bytes) &&
+		       __ilio_cache_evict_one(&ic->cache))
+			;
+		return __ilio_ram_allows(ic, bytes) ? 0 : -ENOSPC;
+	}
 	for (tries = 0; tries < ILIO_COMPACT_TRIES; tries++) {
 		if (__ilio_ram_allows(ic, bytes))
 			return 0;
@@ -169,6 +194,11 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 	int tries = 0, ret;
 
 	lockdep_assert_held(&ic->lock);
+	if (ic->pl) {
+		/* The caller ran __ilio_plog_prepare(): this cannot fail. */
+		*loc = __ilio_plog_append(ic, cid, payload, len, lz4);
+		return 0;
+	}
 	while (!__ilio_seg_fits(s, need)) {
 		if (__ilio_ram_allows(ic, s->seg_bytes)) {
 			ret = __ilio_seg_open_fresh(s);
@@ -220,6 +250,34 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			next = __ilio_index_next(c, cid, hash);
 			continue;
 		}
+		seg = ilio_loc_seg(loc);
+		if (ic->pl && !ic->segs.segs[seg].data) {
+			/* Persistent and on the device: cache, or read it. */
+			struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
+
+			if (e) {
+				equal = !ilio_load_payload(e->data, loc, ctx->dbuf) &&
+					!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
+				if (equal) {
+					__ilio_chunk_get(c, cid);
+					return cid;
+				}
+				next = __ilio_index_next(c, cid, hash);
+				continue;
+			}
+			__ilio_chunk_get(c, cid);
+			__ilio_seg_pin(&ic->segs, seg);
+			mutex_unlock(&ic->lock);
+			equal = !ilio_plog_read_record(ic, loc, cid, ctx->dbuf) &&
+				!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
+			mutex_lock(&ic->lock);
+			__ilio_seg_unpin(&ic->segs, seg);
+			if (equal)
+				return cid;
+			next = __ilio_index_next(c, cid, hash);
+			__ilio_chunk_drop(ic, cid);
+			continue;
+		}
 		p = __ilio_loc_payload(ic, loc);
 		if (!ilio_loc_lz4(loc)) {
 			if (ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
@@ -231,13 +289,14 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			continue;
 		}
 		__ilio_chunk_get(c, cid);
-		seg = ilio_loc_seg(loc);
 		__ilio_seg_pin(&ic->segs, seg);
 		mutex_unlock(&ic->lock);
 		equal = !ilio_decompress_block(p, ilio_loc_len(loc), ctx->dbuf) &&
 			!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
 		mutex_lock(&ic->lock);
 		__ilio_seg_unpin(&ic->segs, seg);
+		if (ic->pl)
+			__ilio_plog_finalize(ic, seg);
 		if (equal)
 			return cid;
 		next = __ilio_index_next(c, cid, hash);
@@ -246,26 +305,46 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 	return 0;
 }
 
-/* Point @lba at @cid (whose reference the caller hands over). */
+/*
+ * Point @lba at @cid (whose reference the caller hands over).  Persistent:
+ * the change is logged; the caller made room (__ilio_plog_prepare()).
+ */
 static void __ilio_remap(struct ilio_core *ic, u64 lba, u32 cid)
 {
+	if (ic->pl)
+		__ilio_plog_log_map(ic, lba, cid);
 	__ilio_chunk_drop(ic, __ilio_lbamap_set(&ic->map, lba, cid));
 }
 
-/* Share an existing chunk for @lba, if dedup finds one. */
-static bool __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
-			     const void *block, struct ilio_ctx *ctx)
+/* Persistent: room to log @nents map changes; diskless: nothing to do. */
+static int __ilio_log_room(struct ilio_core *ic, u32 len, u32 nents)
+{
+	return ic->pl ? __ilio_plog_prepare(ic, len, nents, false) : 0;
+}
+
+/*
+ * Share an existing chunk for @lba, if dedup finds one.  Return: 1 when
+ * shared, 0 when not, or a negative errno (nothing changed).
+ */
+static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
+			    const void *block, struct ilio_ctx *ctx)
 {
 	u32 cid;
+	int ret;
 
 	if (!ic->dedup)
-		return false;
+		return 0;
 	cid = __ilio_find_dup(ic, hash, block, ctx);
 	if (!cid)
-		return false;
+		return 0;
+	ret = __ilio_log_room(ic, 0, 1);
+	if (ret) {
+		__ilio_chunk_drop(ic, cid);
+		return ret;
+	}
 	__ilio_remap(ic, lba, cid);
 	ic->st.dedup_hits++;
-	return true;
+	return 1;
 }
 
 /* Metadata that the next store of a new chunk for @lba may allocate. */
@@ -282,20 +361,17 @@ static int __ilio_prepare_meta(struct ilio_core *ic, u64 lba)
 	return ret;
 }
 
-/**
- * ilio_core_write() - store one block at @lba
- * @ic: core
- * @lba: logical block, below the core's nr_blocks
- * @block: ILIO_BLOCK_SIZE bytes
- * @ctx: the calling worker's context
- *
- * The old content of @lba stays intact when the write fails.
- *
- * Return: 0; -ENOSPC when the RAM budget is full of live data; -ENOMEM;
- * -EINVAL for an LBA out of range.
- */
-int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
-		    struct ilio_ctx *ctx)
+/* After a persistent update: write back now, or start it in the background. */
+static void ilio_core_after_update(struct ilio_core *ic, bool sync, bool kick)
+{
+	if (sync || (kick && !ic->pl->ops->kick))
+		ilio_core_writeback(ic);
+	else if (kick)
+		ic->pl->ops->kick(ic->pl->priv);
+}
+
+static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block,
+				struct ilio_ctx *ctx, bool *sync, bool *kick)
 {
 	const void *payload = block;
 	u32 len = ILIO_BLOCK_SIZE, cid;
@@ -303,14 +379,14 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	u64 hash, loc, gen;
 	int ret;
 
-	if (lba >= ic->map.nr_blocks)
-		return -EINVAL;
 	if (ilio_block_is_zero(block)) {
 		mutex_lock(&ic->lock);
-		__ilio_remap(ic, lba, 0);
-		ic->st.zero_blocks++;
-		mutex_unlock(&ic->lock);
-		return 0;
+		ret = __ilio_log_room(ic, 0, 1);
+		if (!ret) {
+			__ilio_remap(ic, lba, 0);
+			ic->st.zero_blocks++;
+		}
+		goto out;
 	}
 
 	hash = ilio_hash_block(block);
@@ -319,7 +395,9 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba));
 	if (!ret)
 		ret = __ilio_lbamap_prepare(&ic->map, lba);
-	if (ret || __ilio_try_dedup(ic, lba, hash, block, ctx))
+	if (!ret)
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx);
+	if (ret)
 		goto out;
 	gen = ic->stored_gen;
 	mutex_unlock(&ic->lock);
@@ -329,9 +407,14 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 
 	mutex_lock(&ic->lock);
 	/* Another writer may have stored the same content meanwhile. */
-	if (ic->stored_gen != gen && __ilio_try_dedup(ic, lba, hash, block, ctx))
-		goto out;
+	if (ic->stored_gen != gen) {
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx);
+		if (ret)
+			goto out;
+	}
 	ret = __ilio_prepare_meta(ic, lba);
+	if (!ret)
+		ret = __ilio_log_room(ic, len, 2);
 	if (ret)
 		goto out;
 	cid = __ilio_chunk_alloc(&ic->chunks, hash, 0);
@@ -347,22 +430,76 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 		__ilio_index_maybe_grow(&ic->chunks);
 	__ilio_remap(ic, lba, cid);
 out:
-	if (ret == -ENOSPC)
-		ic->st.nospc_errors++;
+	if (ret > 0)
+		ret = 0;
+	if (!ret && ic->pl)
+		__ilio_plog_after_write(ic, sync, kick);
 	mutex_unlock(&ic->lock);
 	return ret;
 }
 
-/* The location of the chunk @lba maps to; 0 when it is unmapped. */
-static u64 __ilio_lba_loc(struct ilio_core *ic, u64 lba)
+/**
+ * ilio_core_write() - store one block at @lba
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes
+ * @ctx: the calling worker's context
+ *
+ * The old content of @lba stays intact when the write fails.  Persistent
+ * mode: when RAM is full of unwritten data the writer writes back first
+ * (backpressure: it waits, it does not fail); when the device has no free
+ * segment it runs GC once before giving up.
+ *
+ * Return: 0; -ENOSPC when the store is full of live data; -ENOMEM;
+ * -EINVAL for an LBA out of range; -EIO (persistent, after a backend
+ * write error) or -EROFS (opened read-only).
+ */
+int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
+		    struct ilio_ctx *ctx)
 {
-	u32 cid = __ilio_lbamap_get(&ic->map, lba);
+	bool sync = false, kick = false, reclaimed = false;
+	int ret, tries;
 
-	return cid ? ilio_chunk_loc(&ic->chunks, cid) : 0;
+	if (lba >= ic->map.nr_blocks)
+		return -EINVAL;
+	for (tries = 0; ; tries++) {
+		ret = ilio_core_write_once(ic, lba, block, ctx, &sync, &kick);
+		if (!ic->pl || tries >= 8)
+			break;
+		if (ret == -EAGAIN) {
+			ret = ilio_core_writeback(ic);
+			if (ret)
+				break;
+			continue;
+		}
+		if (ret == -ENOSPC && !reclaimed) {
+			reclaimed = true;
+			if (!ilio_plog_reclaim(ic))
+				continue;
+		}
+		break;
+	}
+	if (ret == -EAGAIN)
+		ret = -ENOMEM;
+	if (ret == -ENOSPC) {
+		mutex_lock(&ic->lock);
+		ic->st.nospc_errors++;
+		mutex_unlock(&ic->lock);
+	}
+	if (!ret && ic->pl)
+		ilio_core_after_update(ic, sync, kick);
+	return ret;
 }
 
-/* Decode the payload at @p, stored with location @loc, into @block. */
-static int ilio_load_payload(const u8 *p, u64 loc, void *block)
+/**
+ * ilio_load_payload() - decode a stored payload
+ * @p: the payload
+ * @loc: the location it was stored with (length, lz4 flag)
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ *
+ * Return: 0, or -EIO when it does not decode.
+ */
+int ilio_load_payload(const u8 *p, u64 loc, void *block)
 {
 	if (ilio_loc_lz4(loc))
 		return ilio_decompress_block(p, ilio_loc_len(loc), block);
@@ -372,42 +509,79 @@ static int ilio_load_payload(const u8 *p, u64 loc, void *block)
 	return 0;
 }
 
+/*
+ * Persistent: serve @cid at @loc from the clean cache when it is there.
+ * Return: 1 when served (0 or -EIO in *@ret), 0 when not cached.
+ */
+static int __ilio_read_cached(struct ilio_core *ic, u32 cid, u64 loc,
+			      void *block, int *ret)
+{
+	struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
+
+	if (!e)
+		return 0;
+	*ret = ilio_load_payload(e->data, loc, block);
+	ic->st.cache_hits++;
+	return 1;
+}
+
 /**
  * ilio_core_read() - load the block at @lba
  * @ic: core
  * @lba: logical block, below the core's nr_blocks
  * @block: ILIO_BLOCK_SIZE bytes of output
  *
- * The chunk is decompressed outside the lock, from a pinned segment.
+ * A chunk in a RAM segment is decompressed outside the lock, from the
+ * pinned segment.  Persistent mode: a clean chunk comes from the cache, or
+ * else from the device (only the blocks holding it), and is cached.
  *
- * Return: 0; -EIO when the stored chunk does not decode; -EINVAL for an
- * LBA out of range.
+ * Return: 0; -EIO when the stored chunk does not decode or the device
+ * fails; -EINVAL for an LBA out of range; -ENOMEM.
  */
 int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 {
 	const u8 *p;
-	u32 seg;
+	u32 seg, cid;
 	u64 loc;
 	int ret;
 
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
 	mutex_lock(&ic->lock);
-	loc = __ilio_lba_loc(ic, lba);
+	cid = __ilio_lbamap_get(&ic->map, lba);
+	loc = cid ? ilio_chunk_loc(&ic->chunks, cid) : 0;
 	if (!loc) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return 0;
 	}
 	seg = ilio_loc_seg(loc);
+	if (ic->pl && !ic->segs.segs[seg].data) {
+		if (__ilio_read_cached(ic, cid, loc, block, &ret)) {
+			mutex_unlock(&ic->lock);
+			return ret;
+		}
+		ic->st.cache_misses++;
+		__ilio_seg_pin(&ic->segs, seg);
+		mutex_unlock(&ic->lock);
+		ret = ilio_plog_read_record(ic, loc, cid, block);
+		mutex_lock(&ic->lock);
+		__ilio_seg_unpin(&ic->segs, seg);
+		mutex_unlock(&ic->lock);
+		return ret;
+	}
 	p = __ilio_loc_payload(ic, loc);
 	__ilio_seg_pin(&ic->segs, seg);
+	if (ic->pl)
+		ic->st.cache_hits++;
 	mutex_unlock(&ic->lock);
 
 	ret = ilio_load_payload(p, loc, block);
 
 	mutex_lock(&ic->lock);
 	__ilio_seg_unpin(&ic->segs, seg);
+	if (ic->pl)
+		__ilio_plog_finalize(ic, seg);
 	mutex_unlock(&ic->lock);
 	return ret;
 }
@@ -420,14 +594,16 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
  *
  * For callers that must not sleep (the dm map function): it only
  * try-locks, and decodes with the lock held (a few microseconds at most),
- * so it needs no pin.
+ * so it needs no pin.  A chunk that only the backing device holds is not
+ * served here.
  *
- * Return: 0; -EAGAIN when the lock is busy; -EIO when the stored chunk
- * does not decode; -EINVAL for an LBA out of range.
+ * Return: 0; -EAGAIN when the lock is busy or the chunk must be read from
+ * the device; -EIO when the stored chunk does not decode; -EINVAL for an
+ * LBA out of range.
  */
 int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 {
-	const u8 *p;
+	u32 cid;
 	u64 loc;
 	int ret;
 
@@ -435,14 +611,22 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 		return -EINVAL;
 	if (!mutex_trylock(&ic->lock))
 		return -EAGAIN;
-	loc = __ilio_lba_loc(ic, lba);
+	cid = __ilio_lbamap_get(&ic->map, lba);
+	loc = cid ? ilio_chunk_loc(&ic->chunks, cid) : 0;
 	if (!loc) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return 0;
 	}
-	p = __ilio_loc_payload(ic, loc);
-	ret = ilio_load_payload(p, loc, block);
+	if (ic->pl && !ic->segs.segs[ilio_loc_seg(loc)].data) {
+		if (!__ilio_read_cached(ic, cid, loc, block, &ret))
+			ret = -EAGAIN;
+		mutex_unlock(&ic->lock);
+		return ret;
+	}
+	ret = ilio_load_payload(__ilio_loc_payload(ic, loc), loc, block);
+	if (ic->pl)
+		ic->st.cache_hits++;
 	mutex_unlock(&ic->lock);
 	return ret;
 }
@@ -452,16 +636,34 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
  * @ic: core
  * @lba: logical block, below the core's nr_blocks
  *
- * Return: 0, or -EINVAL for an LBA out of range.
+ * Return: 0, -EINVAL for an LBA out of range, or (persistent) what
+ * ilio_core_write() may return.
  */
 int ilio_core_discard(struct ilio_core *ic, u64 lba)
 {
+	bool sync = false, kick = false;
+	int ret;
+
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
 	mutex_lock(&ic->lock);
-	__ilio_remap(ic, lba, 0);
+	ret = __ilio_log_room(ic, 0, 1);
+	if (ret == -EAGAIN) {
+		mutex_unlock(&ic->lock);
+		ret = ilio_core_writeback(ic);
+		mutex_lock(&ic->lock);
+		if (!ret)
+			ret = __ilio_log_room(ic, 0, 1);
+	}
+	if (!ret) {
+		__ilio_remap(ic, lba, 0);
+		if (ic->pl)
+			__ilio_plog_after_write(ic, &sync, &kick);
+	}
 	mutex_unlock(&ic->lock);
-	return 0;
+	if (!ret && ic->pl)
+		ilio_core_after_update(ic, sync, kick);
+	return ret;
 }
 
 /**
@@ -477,6 +679,8 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 {
 	unsigned int n;
 
+	if (ic->pl)
+		return 0;	/* persistent: see ilio_core_gc() */
 	mutex_lock(&ic->lock);
 	for (n = 0; n < max_segs; n++)
 		if (__ilio_compact_one(ic, ic->segs.seg_bytes / 4 * 3))
@@ -501,6 +705,12 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 	out->meta_bytes = __ilio_meta_bytes(ic);
 	out->ram_used_bytes = __ilio_ram_used(ic);
 	out->ram_limit_bytes = ic->ram_limit;
+	if (ic->pl) {
+		out->dirty_bytes = ic->pl->dirty;
+		out->cache_bytes = ilio_cache_bytes(&ic->cache);
+		out->free_segments = ic->pl->nr_free;
+		out->nr_segments = ic->segs.nr_segs;
+	}
 	mutex_unlock(&ic->lock);
 }
 
@@ -549,6 +759,18 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 	int ret = 0;
 
 	mutex_lock(&ic->lock);
+	if (ic->pl) {
+		/* Persistent: the cache shrinks to fit; metadata cannot. */
+		if (__ilio_ram_used(ic) - ilio_cache_bytes(&ic->cache) +
+		    2ULL * ic->segs.seg_bytes > bytes) {
+			ret = -ENOSPC;
+		} else {
+			ic->ram_limit = bytes;
+			__ilio_plog_fit_ram(ic);
+		}
+		mutex_unlock(&ic->lock);
+		return ret;
+	}
 	if (nr > ILIO_SEG_MAX)
 		ret = -EINVAL;
 	else if (bytes < __ilio_ram_used(ic))
@@ -625,6 +847,8 @@ void ilio_core_destroy(struct ilio_core *ic)
 {
 	if (!ic)
 		return;
+	ilio_cache_exit(&ic->cache);
+	ilio_plog_free(ic->pl);
 	ilio_segs_exit(&ic->segs);
 	ilio_chunks_exit(&ic->chunks);
 	ilio_lbamap_exit(&ic->map);

@@ -28,6 +28,37 @@
 #include "ilio-chunk.h"
 #include "ilio-seg.h"
 #include "ilio-compress.h"
+#include "ilio-cache.h"
+
+struct ilio_plog;
+
+/* Coalescing policies of persistent mode (table feature "coalesce"). */
+enum ilio_coalesce {
+	ILIO_COALESCE_AUTO = 0,
+	ILIO_COALESCE_ALWAYS,
+	ILIO_COALESCE_OFF,
+};
+
+/**
+ * struct ilio_backend_ops - how a persistent core reaches its device
+ * @read: read @len bytes at byte @pos into @buf; may sleep
+ * @write: write @len bytes from @buf at byte @pos; may sleep; returns when
+ *	the device completed the write (not necessarily durable)
+ * @flush: make every completed write durable
+ * @discard: optional; tell the device that a byte range is unused
+ * @kick: optional; ask for ilio_core_writeback() to run soon in another
+ *	context.  Without it the core writes back synchronously.
+ *
+ * Each returns 0 or a negative errno; positions and lengths are 4 KiB
+ * multiples.
+ */
+struct ilio_backend_ops {
+	int (*read)(void *priv, u64 pos, void *buf, u32 len);
+	int (*write)(void *priv, u64 pos, const void *buf, u32 len);
+	int (*flush)(void *priv);
+	int (*discard)(void *priv, u64 pos, u64 len);
+	void (*kick)(void *priv);
+};
 
 /*
  * Allocations on the I/O path: no I/O recursion (we may be the swap
@@ -48,6 +79,15 @@
  * @seg_bytes: segment size in bytes
  * @dedup: look duplicates up in the content index
  * @compress: lz4-compress new chunks
+ * @bops: persistent mode: backing device access (NULL: diskless)
+ * @bpriv: passed to @bops
+ * @dev_bytes: persistent mode: size of the backing device
+ * @read_only: persistent mode: recover without writing, serve reads only
+ * @coalesce: persistent mode: enum ilio_coalesce
+ * @flush_interval_ms: persistent mode: longest time dirty data waits
+ *	(coalesce auto)
+ * @max_dirty: persistent mode: bytes of unwritten data before writers
+ *	wait for the backing device
  */
 struct ilio_core_params {
 	u64 nr_blocks;
@@ -55,7 +95,16 @@ struct ilio_core_params {
 	u32 seg_bytes;
 	bool dedup;
 	bool compress;
+	const struct ilio_backend_ops *bops;
+	void *bpriv;
+	u64 dev_bytes;
+	bool read_only;
+	int coalesce;
+	u32 flush_interval_ms;
+	u64 max_dirty;
 };
+
+#define ILIO_WHIST_BUCKETS	10
 
 /**
  * struct ilio_stats - a snapshot of the core's gauges and counters
@@ -71,6 +120,22 @@ struct ilio_core_params {
  * @nospc_errors: writes refused for lack of space
  * @compactions: segments emptied by the compactor
  * @compact_moved_bytes: record bytes the compactor copied
+ * @dirty_bytes: persistent: bytes in RAM not yet written to the device
+ * @cache_bytes: persistent: RAM held by the clean-chunk cache
+ * @cache_hits: persistent: reads served from RAM
+ * @cache_misses: persistent: reads that went to the backing device
+ * @flushes: persistent: flush (and FUA) requests completed
+ * @backend_flushes: persistent: flushes sent to the backing device
+ * @gc_moved_bytes: persistent: record bytes GC moved
+ * @gc_freed_segments: persistent: segments returned to the free pool
+ * @checkpoints: persistent: checkpoints completed
+ * @backend_read_ios: persistent: reads sent to the backing device
+ * @backend_read_bytes: persistent: bytes read from it
+ * @backend_write_ios: persistent: writes sent to it
+ * @backend_write_bytes: persistent: bytes written to it
+ * @backend_write_hist: backend writes by size: <=4K, <=8K, ... <=1M, more
+ * @free_segments: persistent: segments free on the device
+ * @nr_segments: persistent: segments on the device
  */
 struct ilio_stats {
 	u64 logical_bytes;
@@ -85,6 +150,22 @@ struct ilio_stats {
 	u64 nospc_errors;
 	u64 compactions;
 	u64 compact_moved_bytes;
+	u64 dirty_bytes;
+	u64 cache_bytes;
+	u64 cache_hits;
+	u64 cache_misses;
+	u64 flushes;
+	u64 backend_flushes;
+	u64 gc_moved_bytes;
+	u64 gc_freed_segments;
+	u64 checkpoints;
+	u64 backend_read_ios;
+	u64 backend_read_bytes;
+	u64 backend_write_ios;
+	u64 backend_write_bytes;
+	u64 backend_write_hist[ILIO_WHIST_BUCKETS];
+	u64 free_segments;
+	u64 nr_segments;
 };
 
 /**
@@ -100,6 +181,8 @@ struct ilio_stats {
  * @stored_gen: bumped for every new chunk; a writer that saw it unchanged
  *	across its unlocked compression need not look for a duplicate again
  * @st: counters (the gauges of struct ilio_stats are derived)
+ * @cache: persistent: clean chunks
+ * @pl: persistent state (ilio-plog.h), NULL when diskless
  */
 struct ilio_core {
 	struct mutex lock;	/* protects the whole store */
@@ -112,6 +195,8 @@ struct ilio_core {
 	u64 stored_bytes;
 	u64 stored_gen;
 	struct ilio_stats st;
+	struct ilio_cache cache;
+	struct ilio_plog *pl;
 };
 
 struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err);
@@ -128,5 +213,19 @@ void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress);
 int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes);
 int ilio_core_check(struct ilio_core *ic, char *why, size_t len);
 u64 __ilio_ram_used(struct ilio_core *ic);
+bool __ilio_ram_allows(struct ilio_core *ic, u64 extra);
+void __ilio_chunk_drop(struct ilio_core *ic, u32 cid);
+int ilio_load_payload(const u8 *p, u64 loc, void *block);
+
+struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
+				 const char **why);
+int ilio_core_flush(struct ilio_core *ic);
+int ilio_core_writeback(struct ilio_core *ic);
+int ilio_core_checkpoint(struct ilio_core *ic);
+int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs);
+void ilio_core_tick(struct ilio_core *ic);
+int ilio_core_close(struct ilio_core *ic);
+int ilio_core_error(struct ilio_core *ic);
+bool ilio_core_persistent(struct ilio_core *ic);
 
 #endif /* ILIO_CORE_H */

@@ -3,22 +3,52 @@
  * dm-ilio on-media format.
  *
  * This header includes only <linux/types.h>: it is shared by the kernel
- * module, the userspace tests and tools/ilioctl.  Every structure here is
- * little-endian and packed, and its size is asserted.
+ * module, the userspace tests, the fuzzer and tools/ilioctl.  Every
+ * structure here is little-endian and packed, and its size is asserted.
  *
  * DOC: segment layout
  *
- * Data lives in fixed-size segments (1 MiB by default).  A segment is a
- * sequence of records, each an 8-byte &struct ilio_chunk_hdr followed by
- * the chunk payload, padded to ILIO_CHUNK_ALIGN bytes.  A record whose
- * header has cid == 0 ends the segment (the rest is unused).  The same
- * layout is used for RAM segments in diskless mode and for the data part
- * of on-disk segments in persistent mode, so the compactor and the
- * recovery scan walk segments with the same code.
+ * Data lives in fixed-size segments (1 MiB by default).  In RAM (diskless
+ * mode) a segment is a sequence of records, each an 8-byte
+ * &struct ilio_chunk_hdr followed by the chunk payload, padded to
+ * ILIO_CHUNK_ALIGN bytes.  On disk (persistent mode) a segment holds log
+ * units (below); each data unit carries a run of the same records.
  *
  * A chunk is live in a segment when the chunk table says that chunk @cid
  * is at exactly this segment and offset; every other record is garbage
  * left behind by an overwrite, a discard or a move.
+ *
+ * DOC: persistent layout
+ *
+ * The backing device is cut in 4 KiB blocks::
+ *
+ *   block 0, 1      superblock, two identical copies (static after format)
+ *   block 2, 3      anchor slots 0 and 1 (alternating; the valid one with
+ *                   the highest sequence number wins)
+ *   block 4 ...     padding to the first segment (segment-aligned)
+ *   seg_start ...   nr_segs segments of seg_bytes each
+ *
+ * The log is a chain of units written into segments.  A unit is a 4 KiB
+ * &struct ilio_unit_hdr block followed by its body; its crc32c covers the
+ * whole unit, so a torn unit is detected as a whole.  Unit n+1 follows
+ * unit n either directly after it in the same segment or at offset 0 of
+ * the segment that unit n names in @next_seg.  A unit belongs to the chain
+ * only if its @epoch is the chain's and its @seq is exactly one more than
+ * its predecessor's: stale units from earlier lives of a segment, or from
+ * a chain abandoned by a crash, never match.
+ *
+ * Data units (ILIO_UNIT_DATA): records, then @nr_ents 16-byte summary
+ * entries (&struct ilio_sum_ent) that say how the maps changed, in order.
+ * Checkpoint units (ILIO_UNIT_CKPT): the header lists @nr_ents leaf
+ * descriptors (&struct ilio_ckpt_desc); the body holds the leaves, each an
+ * absolute snapshot of one LBA-map leaf (1024 x __le32 chunk id) or one
+ * chunk-table leaf (512 x &struct ilio_ckpt_chunk).
+ *
+ * An anchor names where a checkpoint starts in the log.  Recovery loads
+ * nothing and replays the chain from the anchor's position: checkpoint
+ * leaves overwrite what replay built so far, later summaries apply on top,
+ * so a checkpoint may be written while writes go on (see
+ * Documentation/ilio-design.rst for the argument).
  */
 #ifndef ILIO_FORMAT_H
 #define ILIO_FORMAT_H
@@ -49,5 +79,188 @@ struct ilio_chunk_hdr {
 } __packed;
 
 _Static_assert(sizeof(struct ilio_chunk_hdr) == 8, "chunk header size");
+
+/* Magic numbers: "ILSB", "ILAN", "ILUN" read as little-endian u32. */
+#define ILIO_SB_MAGIC		0x42534c49U
+#define ILIO_ANCHOR_MAGIC	0x4e414c49U
+#define ILIO_UNIT_MAGIC		0x4e554c49U
+
+#define ILIO_FORMAT_VERSION	1
+
+/* Fixed block numbers of the metadata at the start of the device. */
+#define ILIO_SB_BLOCK		0	/* copies at 0 and 1 */
+#define ILIO_ANCHOR_BLOCK	2	/* slots at 2 and 3 */
+#define ILIO_META_BLOCKS	4
+
+/* Segment sizes that format accepts: 64 KiB .. 32 MiB, powers of two. */
+#define ILIO_SEG_BYTES_MIN	0x10000U
+#define ILIO_FMT_SEG_BYTES_MAX	0x2000000U
+#define ILIO_MIN_SEGS		8
+
+/* Feature masks.  A reader refuses unknown incompat bits. */
+#define ILIO_FEAT_COMPAT_SUPP	0ULL
+#define ILIO_FEAT_RO_COMPAT_SUPP 0ULL
+#define ILIO_FEAT_INCOMPAT_LZ4	0x1ULL	/* records may be lz4 blocks */
+#define ILIO_FEAT_INCOMPAT_SUPP	ILIO_FEAT_INCOMPAT_LZ4
+
+/**
+ * struct ilio_sb - superblock (blocks 0 and 1, written by format only)
+ * @magic: ILIO_SB_MAGIC
+ * @csum: crc32c of the 4 KiB block with @csum zero
+ * @blocknr: the block this copy lives in (0 or 1)
+ * @version: ILIO_FORMAT_VERSION
+ * @flags: none defined, must be 0
+ * @seq: format generation (1 for a fresh format)
+ * @uuid: random, identifies the store; anchors carry it too
+ * @compat: compatible features
+ * @ro_compat: features that a reader may ignore only when read-only
+ * @incompat: features that a reader must know
+ * @dev_blocks: device size in 4 KiB blocks at format time
+ * @seg_bytes: segment size in bytes (power of two)
+ * @nr_segs: number of segments
+ * @seg_start: block of the first segment
+ */
+struct ilio_sb {
+	__le32 magic;
+	__le32 csum;
+	__le64 blocknr;
+	__le32 version;
+	__le32 flags;
+	__le64 seq;
+	__u8 uuid[16];
+	__le64 compat;
+	__le64 ro_compat;
+	__le64 incompat;
+	__le64 dev_blocks;
+	__le32 seg_bytes;
+	__le32 nr_segs;
+	__le64 seg_start;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_sb) == 96, "superblock size");
+
+/**
+ * struct ilio_anchor - where the newest checkpoint starts (blocks 2, 3)
+ * @magic: ILIO_ANCHOR_MAGIC
+ * @csum: crc32c of the 4 KiB block with @csum zero
+ * @blocknr: the block this slot lives in (2 or 3)
+ * @version: ILIO_FORMAT_VERSION
+ * @flags: none defined, must be 0
+ * @seq: anchor generation; the valid slot with the higher one wins
+ * @uuid: the superblock's
+ * @epoch: epoch of the chain that starts here (random per activation)
+ * @log_seq: sequence number of the chain's first unit
+ * @log_seg: segment of the chain's first unit
+ * @log_off: byte offset of the chain's first unit (4 KiB aligned)
+ * @nr_blocks: logical size in 4 KiB blocks; 0 until first activation
+ */
+struct ilio_anchor {
+	__le32 magic;
+	__le32 csum;
+	__le64 blocknr;
+	__le32 version;
+	__le32 flags;
+	__le64 seq;
+	__u8 uuid[16];
+	__le64 epoch;
+	__le64 log_seq;
+	__le32 log_seg;
+	__le32 log_off;
+	__le64 nr_blocks;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_anchor) == 80, "anchor size");
+
+/* Unit types. */
+#define ILIO_UNIT_DATA		1
+#define ILIO_UNIT_CKPT		2
+
+/**
+ * struct ilio_unit_hdr - first block of a log unit
+ * @magic: ILIO_UNIT_MAGIC
+ * @csum: crc32c of the whole unit (@len bytes) with @csum zero
+ * @blocknr: absolute 4 KiB block number of this header on the device
+ * @type: ILIO_UNIT_DATA or ILIO_UNIT_CKPT
+ * @flags: none defined, must be 0
+ * @epoch: the chain's epoch
+ * @seq: position in the chain
+ * @len: unit length in bytes, header block included, 4 KiB multiple
+ * @next_seg: the segment the chain continues in once this one is full
+ * @rec_bytes: DATA: bytes of records right after the header block
+ * @nr_ents: DATA: summary entries after the records (8-byte aligned);
+ *	CKPT: leaf descriptors right after this header, in the same block
+ */
+struct ilio_unit_hdr {
+	__le32 magic;
+	__le32 csum;
+	__le64 blocknr;
+	__le16 type;
+	__le16 flags;
+	__le32 pad;
+	__le64 epoch;
+	__le64 seq;
+	__le32 len;
+	__le32 next_seg;
+	__le32 rec_bytes;
+	__le32 nr_ents;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_unit_hdr) == 56, "unit header size");
+
+/* Summary entry kinds, in the top 4 bits of @key. */
+#define ILIO_SUM_MAP		1ULL	/* key: lba; val: chunk id (0: unmap) */
+#define ILIO_SUM_UNMAP		2ULL	/* key: first lba; val: block count */
+#define ILIO_SUM_CHUNK		3ULL	/* key: record offset; val: hash */
+#define ILIO_SUM_KIND_SHIFT	60
+#define ILIO_SUM_ARG_MASK	((1ULL << ILIO_SUM_KIND_SHIFT) - 1)
+
+/**
+ * struct ilio_sum_ent - one map change carried by a data unit
+ * @key: kind << ILIO_SUM_KIND_SHIFT | argument
+ * @val: second argument
+ *
+ * ILIO_SUM_CHUNK: the record at byte offset @key (in this segment, inside
+ * this unit's records) now holds the chunk its header names; @val is the
+ * content hash.  ILIO_SUM_MAP: LBA @key now maps to chunk @val.
+ * ILIO_SUM_UNMAP: @val LBAs from @key are unmapped.
+ */
+struct ilio_sum_ent {
+	__le64 key;
+	__le64 val;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_sum_ent) == 16, "summary entry size");
+
+/* Checkpoint leaf kinds. */
+#define ILIO_CKPT_LBAMAP	1	/* 1024 x __le32 chunk ids, 4 KiB */
+#define ILIO_CKPT_CHUNKS	2	/* 512 x struct ilio_ckpt_chunk, 8 KiB */
+
+/**
+ * struct ilio_ckpt_desc - one leaf in a checkpoint unit
+ * @kind: ILIO_CKPT_LBAMAP or ILIO_CKPT_CHUNKS
+ * @index: leaf number
+ */
+struct ilio_ckpt_desc {
+	__le32 kind;
+	__le32 index;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_ckpt_desc) == 8, "checkpoint descriptor");
+
+/**
+ * struct ilio_ckpt_chunk - one chunk-table entry in a checkpoint leaf
+ * @loc: packed location (see ilio-chunk.h), 0 when the id is free
+ * @hash: content hash
+ */
+struct ilio_ckpt_chunk {
+	__le64 loc;
+	__le64 hash;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_ckpt_chunk) == 16, "checkpoint chunk");
+
+#define ILIO_CKPT_MAX_DESC \
+	((ILIO_BLOCK_SIZE - sizeof(struct ilio_unit_hdr)) / \
+	 sizeof(struct ilio_ckpt_desc))
 
 #endif /* ILIO_FORMAT_H */

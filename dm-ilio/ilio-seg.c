@@ -59,6 +59,33 @@ int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 }
 
 /**
+ * ilio_segs_init_disk() - set up the table of a backing device's segments
+ * @s: table
+ * @nr_segs: segments on the device
+ * @seg_bytes: segment size
+ * @lock: the lock the caller will hold for every __ilio_seg_* call
+ *
+ * Every slot starts FREE and without memory; recovery sets the states.
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+			struct mutex *lock)
+{
+	memset(s, 0, sizeof(*s));
+	if (nr_segs < 2 || nr_segs > ILIO_SEG_MAX || seg_bytes > ILIO_SEG_BYTES_MAX)
+		return -EINVAL;
+	s->lock = lock;
+	s->nr_segs = nr_segs;
+	s->seg_bytes = seg_bytes;
+	s->open = ILIO_SEG_NONE;
+	s->spare = ILIO_SEG_NONE;
+	s->persistent = true;
+	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
+	return s->segs ? 0 : -ENOMEM;
+}
+
+/**
  * ilio_segs_exit() - free every segment
  * @s: table; no segment may be pinned
  */
@@ -266,6 +293,8 @@ void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc)
 	if (WARN_ON(seg->live < rec))
 		seg->live = rec;
 	seg->live -= rec;
+	if (s->persistent)
+		return;		/* freed by the next checkpoint (ilio-plog.c) */
 	if (!seg->live && seg->state == ILIO_SEG_SEALED && !seg->release_pending)
 		__ilio_seg_release(s, idx);
 }

@@ -31,6 +31,8 @@ enum ilio_seg_state {
 	ILIO_SEG_OPEN,		/* taking appends */
 	ILIO_SEG_SEALED,	/* full or closed; read-only */
 	ILIO_SEG_SPARE,		/* memory kept for the compactor */
+	ILIO_SEG_NEXT,		/* persistent: reserved as the log's next segment */
+	ILIO_SEG_TRIM,		/* persistent: being discarded, then FREE */
 };
 
 /**
@@ -41,6 +43,15 @@ enum ilio_seg_state {
  * @pins: readers working on @data without the lock
  * @state: enum ilio_seg_state
  * @release_pending: release once @pins drops to zero
+ * @closed: persistent: bytes in closed log units (ready to write)
+ * @written: persistent: bytes written to the backing device
+ * @last_seq: persistent: sequence number of the newest unit in it; the
+ *	segment is part of the replay log while this is not below the
+ *	durable checkpoint's first unit
+ *
+ * In persistent mode the table has one slot per segment of the backing
+ * device, and @data is a RAM buffer only while the segment has data that
+ * is not yet written (OPEN, or SEALED with @written < @used).
  */
 struct ilio_seg {
 	u8 *data;
@@ -49,6 +60,9 @@ struct ilio_seg {
 	u32 pins;
 	u8 state;
 	bool release_pending;
+	u32 closed;
+	u32 written;
+	u64 last_seq;
 };
 
 /**
@@ -60,6 +74,8 @@ struct ilio_seg {
  * @open: the open segment, or ILIO_SEG_NONE
  * @spare: the spare segment, or ILIO_SEG_NONE
  * @nr_resident: segments that hold memory (open, sealed, spare)
+ * @persistent: slots are backing-device segments; emptied segments wait
+ *	for a checkpoint instead of being released (ilio-plog.c)
  * @scan_hint: where the search for a free slot starts
  */
 struct ilio_segs {
@@ -71,6 +87,7 @@ struct ilio_segs {
 	u32 spare;
 	u32 nr_resident;
 	u32 scan_hint;
+	bool persistent;
 };
 
 /* Bytes that a record with @len payload bytes takes in a segment. */
@@ -81,6 +98,8 @@ static inline u32 ilio_rec_bytes(u32 len)
 }
 
 int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
+int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+			struct mutex *lock);
 void ilio_segs_exit(struct ilio_segs *s);
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs);
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s);

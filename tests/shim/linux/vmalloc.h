@@ -10,6 +10,11 @@ static inline void *__vmalloc(unsigned long size, gfp_t gfp)
 	return kmalloc(size, gfp);
 }
 
+static inline void *vmalloc(unsigned long size)
+{
+	return kmalloc(size, 0);
+}
+
 static inline void vfree(const void *p)
 {
 	free((void *)p);

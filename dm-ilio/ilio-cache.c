@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-cache: segmented-LRU cache of clean chunks (see ilio-cache.h).
+ *
+ * Locking: the caller holds c->lock (the core lock) for every
+ * __ilio_cache_*() call.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+
+#include "ilio-cache.h"
+#include "ilio-core.h"
+
+#define ILIO_CACHE_BUCKETS_MIN	1024U
+#define ILIO_CACHE_BUCKETS_MAX	(1U << 24)
+
+static u64 ilio_centry_bytes(const struct ilio_centry *e)
+{
+	return sizeof(*e) + e->len;
+}
+
+static u32 ilio_cache_hash(const struct ilio_cache *c, u32 cid)
+{
+	return (cid * 0x9e3779b1U) >> 8 & (c->nr_buckets - 1);
+}
+
+/**
+ * ilio_cache_init() - set up an empty cache
+ * @c: cache
+ * @ram_bytes: the RAM budget it lives in (sizes the hash table)
+ * @lock: the core lock
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct mutex *lock)
+{
+	u32 n = ILIO_CACHE_BUCKETS_MIN;
+
+	memset(c, 0, sizeof(*c));
+	c->lock = lock;
+	/* About one bucket per two 2 KiB payloads that fit in the budget. */
+	while (n < ILIO_CACHE_BUCKETS_MAX && (u64)n * 4096 < ram_bytes)
+		n <<= 1;
+	c->buckets = kvcalloc(n, sizeof(*c->buckets), GFP_KERNEL);
+	if (!c->buckets)
+		return -ENOMEM;
+	c->nr_buckets = n;
+	return 0;
+}
+
+/**
+ * ilio_cache_exit() - free every entry and the table
+ * @c: cache
+ */
+void ilio_cache_exit(struct ilio_cache *c)
+{
+	struct ilio_cqueue *qs[] = { &c->prob, &c->prot };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(qs); i++) {
+		struct ilio_centry *e = qs[i]->head, *n;
+
+		for (; e; e = n) {
+			n = e->next;
+			kfree(e);
+		}
+		qs[i]->head = NULL;
+		qs[i]->tail = NULL;
+		qs[i]->bytes = 0;
+	}
+	kvfree(c->buckets);
+	c->buckets = NULL;
+	c->nr = 0;
+}
+
+/**
+ * ilio_cache_bytes() - RAM held by cached entries
+ * @c: cache
+ *
+ * Return: bytes.
+ */
+u64 ilio_cache_bytes(const struct ilio_cache *c)
+{
+	return c->prob.bytes + c->prot.bytes;
+}
+
+/**
+ * ilio_cache_meta_bytes() - RAM held by the hash table
+ * @c: cache
+ *
+ * Return: bytes.
+ */
+u64 ilio_cache_meta_bytes(const struct ilio_cache *c)
+{
+	return (u64)c->nr_buckets * sizeof(*c->buckets);
+}
+
+static void ilio_cq_unlink(struct ilio_cqueue *q, struct ilio_centry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		q->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		q->tail = e->prev;
+	e->prev = NULL;
+	e->next = NULL;
+	q->bytes -= ilio_centry_bytes(e);
+}
+
+static void ilio_cq_push_head(struct ilio_cqueue *q, struct ilio_centry *e)
+{
+	e->prev = NULL;
+	e->next = q->head;
+	if (q->head)
+		q->head->prev = e;
+	else
+		q->tail = e;
+	q->head = e;
+	q->bytes += ilio_centry_bytes(e);
+}
+
+static struct ilio_centry **ilio_cache_slot(struct ilio_cache *c, u32 cid)
+{
+	struct ilio_centry **p = &c->buckets[ilio_cache_hash(c, cid)];
+
+	while (*p && (*p)->cid != cid)
+		p = &(*p)->hnext;
+	return p;
+}
+
+/**
+ * __ilio_cache_lookup() - find a chunk, and count the hit
+ * @c: cache
+ * @cid: chunk id
+ *
+ * A hit on a probationary entry promotes it; the protected queue is kept
+ * at most 3/4 of the cache by demoting its tail.
+ *
+ * Return: the entry (valid while the lock is held), or NULL.
+ */
+struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, u32 cid)
+{
+	struct ilio_centry *e;
+
+	lockdep_assert_held(c->lock);
+	e = *ilio_cache_slot(c, cid);
+	if (!e)
+		return NULL;
+	if (e->prot) {
+		ilio_cq_unlink(&c->prot, e);
+		ilio_cq_push_head(&c->prot, e);
+		return e;
+	}
+	ilio_cq_unlink(&c->prob, e);
+	e->prot = 1;
+	ilio_cq_push_head(&c->prot, e);
+	while (c->prot.tail && c->prot.bytes * 4 > ilio_cache_bytes(c) * 3) {
+		struct ilio_centry *d = c->prot.tail;
+
+		ilio_cq_unlink(&c->prot, d);
+		d->prot = 0;
+		ilio_cq_push_head(&c->prob, d);
+	}
+	return e;
+}
+
+/**
+ * __ilio_cache_insert() - cache a clean chunk on the probationary queue
+ * @c: cache
+ * @cid: chunk id (replaces any entry it has)
+ * @payload: stored payload
+ * @len: payload bytes, 1..ILIO_BLOCK_SIZE
+ * @lz4: payload is lz4
+ *
+ * The caller evicts afterwards to stay within its budget.
+ *
+ * Return: 0, or -ENOMEM (the chunk is simply not cached).
+ */
+int __ilio_cache_insert(struct ilio_cache *c, u32 cid, const void *payload,
+			u32 len, bool lz4)
+{
+	struct ilio_centry *e;
+
+	lockdep_assert_held(c->lock);
+	__ilio_cache_remove(c, cid);
+	e = kmalloc(sizeof(*e) + len, ILIO_GFP);
+	if (!e)
+		return -ENOMEM;
+	e->cid = cid;
+	e->len = len;
+	e->lz4 = lz4;
+	e->prot = 0;
+	memcpy(e->data, payload, len);
+	e->hnext = *ilio_cache_slot(c, cid);
+	*ilio_cache_slot(c, cid) = e;
+	ilio_cq_push_head(&c->prob, e);
+	c->nr++;
+	return 0;
+}
+
+static void __ilio_cache_free(struct ilio_cache *c, struct ilio_centry *e)
+{
+	struct ilio_centry **p = ilio_cache_slot(c, e->cid);
+
+	if (WARN_ON(*p != e))
+		return;
+	*p = e->hnext;
+	ilio_cq_unlink(e->prot ? &c->prot : &c->prob, e);
+	c->nr--;
+	kfree(e);
+}
+
+/**
+ * __ilio_cache_remove() - forget a chunk (it died, or its id is reused)
+ * @c: cache
+ * @cid: chunk id
+ */
+void __ilio_cache_remove(struct ilio_cache *c, u32 cid)
+{
+	struct ilio_centry *e;
+
+	lockdep_assert_held(c->lock);
+	e = *ilio_cache_slot(c, cid);
+	if (e)
+		__ilio_cache_free(c, e);
+}
+
+/**
+ * __ilio_cache_evict_one() - drop the coldest entry
+ * @c: cache
+ *
+ * Probationary entries go first; the protected queue only when the
+ * probationary one is empty.
+ *
+ * Return: false when the cache is empty.
+ */
+bool __ilio_cache_evict_one(struct ilio_cache *c)
+{
+	struct ilio_centry *e = c->prob.tail ? c->prob.tail : c->prot.tail;
+
+	lockdep_assert_held(c->lock);
+	if (!e)
+		return false;
+	__ilio_cache_free(c, e);
+	return true;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-cache: the clean-chunk cache of persistent mode.
+ *
+ * Content-addressed: an entry is keyed by chunk id, and a chunk is stored
+ * once whatever the number of LBAs that share it.  It holds the stored
+ * payload (lz4 or raw), so compression multiplies the cache too.
+ *
+ * Eviction is segmented LRU (SLRU, the two-queue idea of 2Q without the
+ * ghost list): a chunk enters the probationary queue; only a second hit
+ * promotes it to the protected queue, which may hold at most 3/4 of the
+ * cache.  A one-pass scan (a backup, a virus scan, a boot storm touching
+ * each block once) only churns the probationary queue and cannot push the
+ * working set out.
+ *
+ * Locking: the caller holds the core lock for every __ilio_cache_*() call.
+ */
+#ifndef ILIO_CACHE_H
+#define ILIO_CACHE_H
+
+#include <linux/types.h>
+#include <linux/mutex.h>
+
+/**
+ * struct ilio_centry - one cached chunk
+ * @hnext: next entry in the hash bucket
+ * @prev: LRU neighbour towards the head (most recent)
+ * @next: LRU neighbour towards the tail
+ * @cid: chunk id
+ * @len: payload bytes
+ * @lz4: payload is an lz4 block
+ * @prot: on the protected queue
+ * @data: payload
+ */
+struct ilio_centry {
+	struct ilio_centry *hnext;
+	struct ilio_centry *prev;
+	struct ilio_centry *next;
+	u32 cid;
+	u16 len;
+	u8 lz4;
+	u8 prot;
+	u8 data[];
+};
+
+/**
+ * struct ilio_cqueue - an LRU queue
+ * @head: most recently used
+ * @tail: least recently used
+ * @bytes: bytes charged for its entries
+ */
+struct ilio_cqueue {
+	struct ilio_centry *head;
+	struct ilio_centry *tail;
+	u64 bytes;
+};
+
+/**
+ * struct ilio_cache - the cache
+ * @lock: the core lock
+ * @buckets: hash buckets, by chunk id
+ * @nr_buckets: a power of two
+ * @prob: probationary queue
+ * @prot: protected queue
+ * @nr: entries
+ */
+struct ilio_cache {
+	struct mutex *lock;
+	struct ilio_centry **buckets;
+	u32 nr_buckets;
+	struct ilio_cqueue prob;
+	struct ilio_cqueue prot;
+	u64 nr;
+};
+
+int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct mutex *lock);
+void ilio_cache_exit(struct ilio_cache *c);
+u64 ilio_cache_bytes(const struct ilio_cache *c);
+u64 ilio_cache_meta_bytes(const struct ilio_cache *c);
+struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, u32 cid);
+int __ilio_cache_insert(struct ilio_cache *c, u32 cid, const void *payload,
+			u32 len, bool lz4);
+void __ilio_cache_remove(struct ilio_cache *c, u32 cid);
+bool __ilio_cache_evict_one(struct ilio_cache *c);
+
+#endif /* ILIO_CACHE_H */

@@ -1,0 +1,1734 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-plog: persistent mode - log units, write-back, checkpoints,
+ * recovery and GC over a backing device.
+ *
+ * Locking: see ilio-plog.h.  Functions named __ilio_plog_* expect
+ * ic->lock held; the others take what they need and may sleep.
+ *
+ * How does a random 4 KiB write become a large sequential one?
+ *
+ *   Records and map changes go into the open unit of the open segment, a
+ *   RAM buffer.  A unit is closed when the segment is full, when a flush
+ *   needs it, or (coalesce auto) when it got old.  Write-back sends each
+ *   segment's closed, unwritten bytes as one bio: a whole segment when
+ *   nothing forced a partial one.
+ *
+ * What may a crash lose?
+ *
+ *   Only writes that no completed flush covered.  A flush closes the
+ *   open unit, writes every closed unit, then flushes the device; it
+ *   completes after that.  Recovery replays the chain of units from the
+ *   newest anchor and stops at the first unit that is missing, torn
+ *   (checksum) or not the chain's (epoch, sequence number).  Every unit
+ *   before a completed flush is complete on the device, so replay reaches
+ *   past all of them.
+ *
+ * Why can a checkpoint be written while writes go on?
+ *
+ *   A checkpoint is a run of checkpoint units in the log, each holding
+ *   absolute snapshots of some map leaves, taken under ic->lock at the
+ *   moment the unit is built.  Replay applies units in log order: a leaf
+ *   snapshot replaces whatever replay built for that leaf (it includes
+ *   every earlier change), and later data units apply on top.  Replay
+ *   starts with empty maps at the checkpoint's first unit, and every leaf
+ *   that exists is snapshotted by the checkpoint, so by its last unit the
+ *   state is exact.  Reference counts, the free list, the index and
+ *   segment usage are not stored: they are derived after replay.
+ *
+ * When may a segment be written again?
+ *
+ *   Only when no live chunk is in it and replay from the durable anchor
+ *   does not read it: its newest unit precedes the durable checkpoint.
+ *   Emptied segments are therefore freed after the next checkpoint
+ *   (__ilio_plog_free_pass()), and discarded on the device then.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/string.h>
+#include <linux/mutex.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+#include <linux/sched.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/random.h>
+#include <asm/byteorder.h>
+
+#include "ilio-core.h"
+#include "ilio-plog.h"
+
+#define ILIO_SUM_ENT	sizeof(struct ilio_sum_ent)
+#define ILIO_LBAMAP_LEAF_BYTES	(ILIO_LBAMAP_LEAF_ENTRIES * sizeof(__le32))
+#define ILIO_CHUNK_LEAF_BYTES	(ILIO_CHUNK_LEAF_ENTRIES * \
+				 sizeof(struct ilio_ckpt_chunk))
+/* Leaf bytes a checkpoint unit takes at most: bounds lock hold time. */
+#define ILIO_CKPT_UNIT_MAX	(256U << 10)
+
+static inline u64 ilio_align_blk(u64 x)
+{
+	return (x + ILIO_BLOCK_SIZE - 1) & ~(u64)(ILIO_BLOCK_SIZE - 1);
+}
+
+static u64 ilio_seg_pos(const struct ilio_plog *pl, u32 seg)
+{
+	return ilio_seg_block(&pl->g, seg) * ILIO_BLOCK_SIZE;
+}
+
+/**
+ * ilio_plog_mem_bytes() - RAM held by the persistent state itself
+ * @pl: state
+ *
+ * Return: bytes (summary buffer, write-back queue, scratch).
+ */
+u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
+{
+	return (u64)pl->sum_cap * ILIO_SUM_ENT +
+	       (u64)pl->g.nr_segs * sizeof(u32) + pl->g.seg_bytes +
+	       ILIO_BLOCK_SIZE + sizeof(*pl);
+}
+
+/* Bytes a checkpoint of the current maps takes in the log, at most. */
+static u64 __ilio_plog_ckpt_bytes(struct ilio_core *ic)
+{
+	u64 leaves = ic->map.leaves_allocated * ILIO_LBAMAP_LEAF_BYTES +
+		     (u64)ic->chunks.nr_leaves * ILIO_CHUNK_LEAF_BYTES;
+
+	/* One header block per unit; units hold at most 256 KiB of leaves. */
+	return leaves + (leaves / ILIO_CKPT_UNIT_MAX + 2) * 2 * ILIO_BLOCK_SIZE;
+}
+
+/* Free segments that user writes must leave for GC and a checkpoint. */
+static u32 __ilio_plog_reserve(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	u64 per = pl->g.seg_bytes - 4 * ILIO_BLOCK_SIZE;
+
+	return (u32)min_t(u64, (__ilio_plog_ckpt_bytes(ic) + per - 1) / per + 3,
+			  pl->g.nr_segs / 2);
+}
+
+/* Evict clean chunks until the RAM budget holds what is in use. */
+void __ilio_plog_fit_ram(struct ilio_core *ic)
+{
+	while (__ilio_ram_used(ic) > ic->ram_limit &&
+	       __ilio_cache_evict_one(&ic->cache))
+		;
+}
+
+static void __ilio_wbq_push(struct ilio_plog *pl, u32 seg)
+{
+	pl->wbq[(pl->wbq_head + pl->wbq_len) % pl->g.nr_segs] = seg;
+	pl->wbq_len++;
+}
+
+static u32 __ilio_plog_pick_free(struct ilio_core *ic)
+{
+	struct ilio_segs *s = &ic->segs;
+	u32 i, n = s->nr_segs;
+
+	for (i = 0; i < n; i++) {
+		u32 idx = (s->scan_hint + i) % n;
+
+		if (s->segs[idx].state == ILIO_SEG_FREE) {
+			s->scan_hint = (idx + 1) % n;
+			return idx;
+		}
+	}
+	return ILIO_SEG_NONE;
+}
+
+/*
+ * Close the open data unit: summary after the records, padding to a
+ * block, header, checksum.  The unit is then ready for write-back.
+ */
+static void __ilio_plog_close_unit(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_seg *seg;
+	struct ilio_unit_hdr *h;
+	u32 off, rec, end, i;
+	__le64 *out;
+
+	if (!pl->unit_open)
+		return;
+	seg = &ic->segs.segs[ic->segs.open];
+	off = pl->unit_off;
+	rec = seg->used - off - ILIO_BLOCK_SIZE;
+	pl->unit_open = false;
+	if (!rec && !pl->nr_sum) {
+		seg->used = off;	/* nothing in it: take the header back */
+		pl->dirty -= ILIO_BLOCK_SIZE;
+		return;
+	}
+	out = (__le64 *)(seg->data + seg->used);
+	for (i = 0; i < pl->nr_sum; i++) {
+		out[2 * i] = pl->sum[i].key;
+		out[2 * i + 1] = pl->sum[i].val;
+	}
+	end = ilio_align_blk(seg->used + pl->nr_sum * ILIO_SUM_ENT);
+	memset(seg->data + seg->used + pl->nr_sum * ILIO_SUM_ENT, 0,
+	       end - seg->used - pl->nr_sum * ILIO_SUM_ENT);
+	pl->dirty += end - seg->used;
+
+	h = (struct ilio_unit_hdr *)(seg->data + off);
+	memset(h, 0, ILIO_BLOCK_SIZE);
+	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
+	h->blocknr = cpu_to_le64(ilio_seg_block(&pl->g, ic->segs.open) +
+				 off / ILIO_BLOCK_SIZE);
+	h->type = cpu_to_le16(ILIO_UNIT_DATA);
+	h->epoch = cpu_to_le64(pl->epoch);
+	h->seq = cpu_to_le64(pl->next_seq);
+	h->len = cpu_to_le32(end - off);
+	h->next_seg = cpu_to_le32(pl->next_seg);
+	h->rec_bytes = cpu_to_le32(rec);
+	h->nr_ents = cpu_to_le32(pl->nr_sum);
+	ilio_unit_seal(h, end - off);
+
+	if (seg->closed == seg->written)
+		__ilio_wbq_push(pl, ic->segs.open);
+	seg->used = end;
+	seg->closed = end;
+	seg->last_seq = pl->next_seq;
+	pl->closed_seq = pl->next_seq++;
+	pl->log_bytes += end - off;
+	pl->nr_sum = 0;
+}
+
+/*
+ * Walk the records of the data units in a segment image (RAM buffer or a
+ * copy read from disk) and call @fn for each.  The image is not trusted:
+ * the walk stops at the first header that does not parse.
+ */
+static void ilio_plog_walk(const u8 *img, u32 used, u32 seg_bytes,
+			   void (*fn)(struct ilio_core *ic, u32 seg, u32 off,
+				      const struct ilio_chunk_hdr *rh),
+			   struct ilio_core *ic, u32 seg)
+{
+	u32 off = 0;
+
+	while (off + ILIO_BLOCK_SIZE <= used) {
+		const struct ilio_unit_hdr *h = (const void *)(img + off);
+		u32 len = le32_to_cpu(h->len), rec = le32_to_cpu(h->rec_bytes);
+		u32 r = off + ILIO_BLOCK_SIZE, rend;
+
+		if (le32_to_cpu(h->magic) != ILIO_UNIT_MAGIC ||
+		    len < ILIO_BLOCK_SIZE || len % ILIO_BLOCK_SIZE ||
+		    len > seg_bytes - off)
+			break;
+		if (le16_to_cpu(h->type) == ILIO_UNIT_DATA &&
+		    rec <= len - ILIO_BLOCK_SIZE) {
+			rend = r + rec;
+			while (r + sizeof(struct ilio_chunk_hdr) <= rend) {
+				const struct ilio_chunk_hdr *rh = (const void *)(img + r);
+				u32 plen = le16_to_cpu(rh->len);
+
+				if (!plen || plen > ILIO_BLOCK_SIZE ||
+				    r + ilio_rec_bytes(plen) > rend)
+					break;
+				fn(ic, seg, r, rh);
+				r += ilio_rec_bytes(plen);
+			}
+		}
+		off += len;
+	}
+}
+
+static u64 ilio_rec_loc(u32 seg, u32 off, const struct ilio_chunk_hdr *rh)
+{
+	return ilio_loc_make(seg, off, le16_to_cpu(rh->len),
+			     le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4);
+}
+
+static void __ilio_plog_cache_rec(struct ilio_core *ic, u32 seg, u32 off,
+				  const struct ilio_chunk_hdr *rh)
+{
+	u32 cid = le32_to_cpu(rh->cid);
+	u64 loc = ilio_rec_loc(seg, off, rh);
+
+	if (!ilio_chunk_valid(&ic->chunks, cid) ||
+	    ilio_chunk_loc(&ic->chunks, cid) != loc)
+		return;
+	__ilio_cache_insert(&ic->cache, cid, rh + 1, ilio_loc_len(loc),
+			    ilio_loc_lz4(loc));
+}
+
+/**
+ * __ilio_plog_finalize() - drop the buffer of a sealed, written segment
+ * @ic: persistent core, locked
+ * @idx: segment
+ *
+ * Its live chunks move to the clean cache (as probationary entries) and
+ * its buffer is freed; nothing happens while it is pinned or not yet
+ * fully written.
+ */
+void __ilio_plog_finalize(struct ilio_core *ic, u32 idx)
+{
+	struct ilio_seg *seg = &ic->segs.segs[idx];
+
+	if (seg->pins || !seg->data || seg->state != ILIO_SEG_SEALED ||
+	    seg->written != seg->used)
+		return;
+	ilio_plog_walk(seg->data, seg->used, ic->segs.seg_bytes,
+		       __ilio_plog_cache_rec, ic, idx);
+	vfree(seg->data);
+	seg->data = NULL;
+	ic->segs.nr_resident--;
+	__ilio_plog_fit_ram(ic);
+}
+
+/* Seal the open segment: it takes nothing more. */
+static void __ilio_plog_seal(struct ilio_core *ic)
+{
+	struct ilio_segs *s = &ic->segs;
+	struct ilio_seg *seg;
+
+	if (s->open == ILIO_SEG_NONE)
+		return;
+	__ilio_plog_close_unit(ic);
+	seg = &s->segs[s->open];
+	seg->state = ILIO_SEG_SEALED;
+	if (seg->written == seg->used && !seg->used) {
+		/* Never got a unit: give it back. */
+		vfree(seg->data);
+		seg->data = NULL;
+		s->nr_resident--;
+		seg->state = ILIO_SEG_FREE;
+		ic->pl->nr_free++;
+	} else if (seg->written == seg->used) {
+		__ilio_plog_finalize(ic, s->open);
+	}
+	s->open = ILIO_SEG_NONE;
+}
+
+/*
+ * Open the reserved next segment (or a free one) and reserve its
+ * successor.  @gc: GC or a checkpoint may dip into the reserve.
+ */
+static int __ilio_plog_open_seg(struct ilio_core *ic, bool gc)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_segs *s = &ic->segs;
+	u32 need = pl->next_seg == ILIO_SEG_NONE ? 2 : 1;
+	u32 cur, succ;
+	u8 *data;
+
+	if (pl->nr_free < need ||
+	    (!gc && pl->nr_free < need + __ilio_plog_reserve(ic)))
+		return -ENOSPC;
+	while (!__ilio_ram_allows(ic, s->seg_bytes) &&
+	       __ilio_cache_evict_one(&ic->cache))
+		;
+	if (!__ilio_ram_allows(ic, s->seg_bytes))
+		return pl->dirty ? -EAGAIN : -ENOSPC;
+	data = __vmalloc(s->seg_bytes, ILIO_GFP);
+	if (!data)
+		return -ENOMEM;
+	__ilio_plog_seal(ic);
+	cur = pl->next_seg;
+	if (cur == ILIO_SEG_NONE) {
+		cur = __ilio_plog_pick_free(ic);
+		s->segs[cur].state = ILIO_SEG_NEXT;
+		pl->nr_free--;
+	}
+	succ = __ilio_plog_pick_free(ic);
+	if (WARN_ON(cur == ILIO_SEG_NONE || succ == ILIO_SEG_NONE)) {
+		vfree(data);
+		return -ENOSPC;
+	}
+	s->segs[succ].state = ILIO_SEG_NEXT;
+	pl->nr_free--;
+	pl->next_seg = succ;
+	s->segs[cur] = (struct ilio_seg){ .data = data, .state = ILIO_SEG_OPEN };
+	s->nr_resident++;
+	s->open = cur;
+	return 0;
+}
+
+/* Would the open unit take @rec record bytes and @nents entries more? */
+static bool __ilio_plog_room(struct ilio_core *ic, u32 rec, u32 nents)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_seg *seg;
+	u64 end;
+
+	if (ic->segs.open == ILIO_SEG_NONE)
+		return false;
+	seg = &ic->segs.segs[ic->segs.open];
+	if (pl->nr_sum + nents > pl->sum_cap)
+		return false;
+	end = (u64)seg->used + (pl->unit_open ? 0 : ILIO_BLOCK_SIZE) + rec +
+	      (u64)((pl->unit_open ? pl->nr_sum : 0) + nents) * ILIO_SUM_ENT;
+	return ilio_align_blk(end) <= ic->segs.seg_bytes;
+}
+
+/**
+ * __ilio_plog_prepare() - make room for a record and summary entries
+ * @ic: persistent core, locked
+ * @len: payload bytes of the record to append (0: none)
+ * @nents: summary entries to log
+ * @gc: GC or checkpoint: may use the reserved segments
+ *
+ * After success, __ilio_plog_append() and __ilio_plog_log_map() for that
+ * much cannot fail, provided the lock is not dropped in between.
+ *
+ * Return: 0; -EIO when the device is read-only after an error; -EROFS
+ * when opened read-only; -ENOSPC when the device (or RAM) is full;
+ * -EAGAIN when unwritten data must be written back first; -ENOMEM.
+ */
+int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, bool gc)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_seg *seg;
+	u32 rec = len ? ilio_rec_bytes(len) : 0;
+	int ret;
+
+	lockdep_assert_held(&ic->lock);
+	if (pl->read_only)
+		return -EROFS;
+	if (pl->error)
+		return -EIO;
+	if (!__ilio_plog_room(ic, rec, nents)) {
+		ret = __ilio_plog_open_seg(ic, gc);
+		if (ret)
+			return ret;
+		if (WARN_ON(!__ilio_plog_room(ic, rec, nents)))
+			return -EINVAL;
+	}
+	if (!pl->unit_open) {
+		seg = &ic->segs.segs[ic->segs.open];
+		pl->unit_off = seg->used;
+		seg->used += ILIO_BLOCK_SIZE;
+		pl->dirty += ILIO_BLOCK_SIZE;
+		pl->unit_open = true;
+		pl->nr_sum = 0;
+		pl->unit_born_ns = ktime_get_ns();
+	}
+	return 0;
+}
+
+static void __ilio_plog_ent(struct ilio_plog *pl, u64 kind, u64 arg, u64 val)
+{
+	struct ilio_sum_ent *e = &pl->sum[pl->nr_sum++];
+
+	e->key = cpu_to_le64(kind << ILIO_SUM_KIND_SHIFT | arg);
+	e->val = cpu_to_le64(val);
+}
+
+/**
+ * __ilio_plog_append() - append a chunk record and log where it is
+ * @ic: persistent core, locked, after __ilio_plog_prepare(@len, ...)
+ * @cid: chunk id (its hash is already in the chunk table)
+ * @payload: stored payload
+ * @len: its bytes
+ * @lz4: it is lz4
+ *
+ * Return: the record's location.
+ */
+u64 __ilio_plog_append(struct ilio_core *ic, u32 cid, const void *payload,
+		       u32 len, bool lz4)
+{
+	struct ilio_plog *pl = ic->pl;
+	u64 loc;
+
+	lockdep_assert_held(&ic->lock);
+	loc = __ilio_seg_append(&ic->segs, cid, payload, len, lz4);
+	pl->dirty += ilio_rec_bytes(len);
+	__ilio_plog_ent(pl, ILIO_SUM_CHUNK, ilio_loc_off(loc),
+			ilio_chunk_hash(&ic->chunks, cid));
+	pl->front_ops++;
+	return loc;
+}
+
+/**
+ * __ilio_plog_log_map() - log that @lba now maps to @cid
+ * @ic: persistent core, locked, after __ilio_plog_prepare(.., 1 or more)
+ * @lba: logical block
+ * @cid: chunk id, 0 for unmapped
+ *
+ * Consecutive unmaps merge into one entry.
+ */
+void __ilio_plog_log_map(struct ilio_core *ic, u64 lba, u32 cid)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_sum_ent *last;
+
+	lockdep_assert_held(&ic->lock);
+	pl->front_ops++;
+	if (!cid && pl->nr_sum) {
+		last = &pl->sum[pl->nr_sum - 1];
+		if (le64_to_cpu(last->key) >> ILIO_SUM_KIND_SHIFT == ILIO_SUM_UNMAP &&
+		    (le64_to_cpu(last->key) & ILIO_SUM_ARG_MASK) +
+		    le64_to_cpu(last->val) == lba &&
+		    le64_to_cpu(last->val) < 0xffffffffULL) {
+			last->val = cpu_to_le64(le64_to_cpu(last->val) + 1);
+			return;
+		}
+	}
+	if (cid)
+		__ilio_plog_ent(pl, ILIO_SUM_MAP, lba, cid);
+	else
+		__ilio_plog_ent(pl, ILIO_SUM_UNMAP, lba, 1);
+}
+
+/**
+ * __ilio_plog_after_write() - what a writer should do after its update
+ * @ic: persistent core, locked
+ * @sync: set when the writer must write back itself (backpressure, or
+ *	coalesce off)
+ * @kick: set when write-back should be started in the background
+ */
+void __ilio_plog_after_write(struct ilio_core *ic, bool *sync, bool *kick)
+{
+	struct ilio_plog *pl = ic->pl;
+
+	if (pl->coalesce == ILIO_COALESCE_OFF)
+		__ilio_plog_close_unit(ic);
+	*sync = pl->coalesce == ILIO_COALESCE_OFF || pl->dirty > pl->max_dirty;
+	*kick = !*sync && pl->wbq_len && !pl->wb_busy;
+}
+
+static void ilio_plog_hist(struct ilio_stats *st, u32 len)
+{
+	unsigned int b = 0;
+
+	while (b < ILIO_WHIST_BUCKETS - 1 && len > (ILIO_BLOCK_SIZE << b))
+		b++;
+	st->backend_write_hist[b]++;
+}
+
+/**
+ * ilio_core_writeback() - write every closed unit to the backing device
+ * @ic: core
+ *
+ * Segments go in log order, each as one write of its closed, unwritten
+ * bytes.  A failed write is retried once; a second failure makes the
+ * device read-only (sticky), and the data stays in RAM.
+ *
+ * Return: 0, or the sticky error.
+ */
+int ilio_core_writeback(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_seg *seg;
+	u32 idx, from, to;
+	u64 seq, t0;
+	int ret = 0;
+
+	if (!pl)
+		return 0;
+	mutex_lock(&pl->wb_mutex);
+	for (;;) {
+		mutex_lock(&ic->lock);
+		if (pl->error || !pl->wbq_len) {
+			ret = pl->error;
+			mutex_unlock(&ic->lock);
+			break;
+		}
+		idx = pl->wbq[pl->wbq_head];
+		seg = &ic->segs.segs[idx];
+		from = seg->written;
+		to = seg->closed;
+		seq = seg->last_seq;
+		pl->wb_busy = true;
+		mutex_unlock(&ic->lock);
+
+		/* [from, to) is closed: nobody writes it while we do. */
+		t0 = ktime_get_ns();
+		ret = pl->ops->write(pl->priv, ilio_seg_pos(pl, idx) + from,
+				     seg->data + from, to - from);
+		if (ret)
+			ret = pl->ops->write(pl->priv, ilio_seg_pos(pl, idx) + from,
+					     seg->data + from, to - from);
+		t0 = ktime_get_ns() - t0;
+
+		mutex_lock(&ic->lock);
+		pl->wb_busy = false;
+		if (ret) {
+			pl->error = ret;
+			mutex_unlock(&ic->lock);
+			break;
+		}
+		seg = &ic->segs.segs[idx];
+		ic->st.backend_write_ios++;
+		ic->st.backend_write_bytes += to - from;
+		ilio_plog_hist(&ic->st, to - from);
+		t0 = div64_u64(t0 * 65536, to - from);
+		pl->lat_ns = pl->lat_ns ? (pl->lat_ns * 7 + t0) / 8 : t0;
+		pl->dirty -= to - from;
+		seg->written = to;
+		if (seq > pl->written_seq)
+			pl->written_seq = seq;
+		if (seg->written == seg->closed) {
+			pl->wbq_head = (pl->wbq_head + 1) % pl->g.nr_segs;
+			pl->wbq_len--;
+		}
+		if (seg->state == ILIO_SEG_SEALED && seg->written == seg->used)
+			__ilio_plog_finalize(ic, idx);
+		mutex_unlock(&ic->lock);
+	}
+	mutex_unlock(&pl->wb_mutex);
+	return ret;
+}
+
+/* Flush the device so that every written unit is durable. */
+static int ilio_plog_flush_dev(struct ilio_core *ic, u64 target)
+{
+	struct ilio_plog *pl = ic->pl;
+	u64 written;
+	int ret = 0;
+
+	mutex_lock(&pl->wb_mutex);
+	mutex_lock(&ic->lock);
+	ret = pl->error;
+	written = pl->written_seq;
+	mutex_unlock(&ic->lock);
+	if (!ret && pl->durable_seq < target) {
+		ret = pl->ops->flush(pl->priv);
+		mutex_lock(&ic->lock);
+		if (ret)
+			pl->error = ret;
+		else
+			pl->durable_seq = written;
+		ic->st.backend_flushes++;
+		mutex_unlock(&ic->lock);
+	}
+	mutex_unlock(&pl->wb_mutex);
+	return ret;
+}
+
+/**
+ * ilio_core_flush() - make every write completed so far durable
+ * @ic: core
+ *
+ * Closes the open unit (a partial segment), writes everything back and
+ * flushes the backing device.  Concurrent flushes share the device flush
+ * when one covers the other.  Diskless: nothing to do.
+ *
+ * Return: 0, or -EIO when the device cannot keep the promise.
+ */
+int ilio_core_flush(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	u64 target;
+	int ret;
+
+	if (!pl)
+		return 0;
+	mutex_lock(&ic->lock);
+	if (pl->read_only) {
+		mutex_unlock(&ic->lock);
+		return 0;
+	}
+	__ilio_plog_close_unit(ic);
+	target = pl->closed_seq;
+	mutex_unlock(&ic->lock);
+	ret = ilio_core_writeback(ic);
+	if (!ret)
+		ret = ilio_plog_flush_dev(ic, target);
+	mutex_lock(&ic->lock);
+	if (!ret)
+		ic->st.flushes++;
+	mutex_unlock(&ic->lock);
+	return ret ? -EIO : 0;
+}
+
+/**
+ * ilio_plog_read_record() - load a chunk from the backing device
+ * @ic: persistent core, unlocked; the caller pinned the chunk's segment
+ * @loc: the chunk's location
+ * @cid: the chunk id, checked against the record header
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ *
+ * Reads only the blocks that hold the record.
+ *
+ * Return: 0; -EIO when the device fails or the record is not what the
+ * map says (a lost or damaged write); -ENOMEM.
+ */
+int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, void *block)
+{
+	struct ilio_plog *pl = ic->pl;
+	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
+	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
+	u32 span = ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) + len) - first;
+	const struct ilio_chunk_hdr *rh;
+	u8 *buf;
+	int ret;
+
+	buf = kmalloc(span, ILIO_GFP);
+	if (!buf)
+		return -ENOMEM;
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
+			    buf, span);
+	mutex_lock(&ic->lock);
+	ic->st.backend_read_ios++;
+	ic->st.backend_read_bytes += span;
+	mutex_unlock(&ic->lock);
+	if (ret) {
+		ret = -EIO;
+		goto out;
+	}
+	rh = (const void *)(buf + off - first);
+	if (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len ||
+	    !!(le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = ilio_load_payload((const u8 *)(rh + 1), loc, block) ? -EIO : 0;
+	if (!ret) {
+		mutex_lock(&ic->lock);
+		if (ilio_chunk_valid(&ic->chunks, cid) &&
+		    ilio_chunk_loc(&ic->chunks, cid) == loc) {
+			__ilio_cache_insert(&ic->cache, cid, rh + 1, len,
+					    ilio_loc_lz4(loc));
+			__ilio_plog_fit_ram(ic);
+		}
+		mutex_unlock(&ic->lock);
+	}
+out:
+	kfree(buf);
+	return ret;
+}
+
+/**
+ * __ilio_plog_load_locked() - load a chunk with the lock held
+ * @ic: persistent core, locked
+ * @loc: its location (segment not in RAM)
+ * @cid: its id
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ *
+ * For the consistency check only: it may read the device under the lock.
+ *
+ * Return: 0, -EIO or -ENOMEM.
+ */
+int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
+	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
+	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
+	u32 span = ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) + len) - first;
+	const struct ilio_chunk_hdr *rh;
+	u8 *buf;
+	int ret;
+
+	if (e)
+		return ilio_load_payload(e->data, loc, block) ? -EIO : 0;
+	buf = kmalloc(span, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
+			    buf, span) ? -EIO : 0;
+	rh = (const void *)(buf + off - first);
+	if (!ret && (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len))
+		ret = -EIO;
+	if (!ret)
+		ret = ilio_load_payload((const u8 *)(rh + 1), loc, block) ? -EIO : 0;
+	kfree(buf);
+	return ret;
+}
+
+/*
+ * Checkpoints
+ */
+
+/* Cursor over the leaves a checkpoint snapshots. */
+struct ilio_ckpt_cursor {
+	u64 map_leaf;
+	u32 chunk_leaf;
+};
+
+/* Next leaf to snapshot, or false at the end.  @kind/@index set. */
+static bool __ilio_ckpt_next(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
+			     u32 *kind, u64 *index)
+{
+	while (cur->map_leaf < ic->map.nr_leaves &&
+	       !ic->map.dir[cur->map_leaf])
+		cur->map_leaf++;
+	if (cur->map_leaf < ic->map.nr_leaves) {
+		*kind = ILIO_CKPT_LBAMAP;
+		*index = cur->map_leaf;
+		return true;
+	}
+	if (cur->chunk_leaf < ic->chunks.nr_leaves) {
+		*kind = ILIO_CKPT_CHUNKS;
+		*index = cur->chunk_leaf;
+		return true;
+	}
+	return false;
+}
+
+static void __ilio_ckpt_copy(struct ilio_core *ic, u32 kind, u64 index, u8 *dst)
+{
+	u32 i;
+
+	if (kind == ILIO_CKPT_LBAMAP) {
+		const u32 *leaf = ic->map.dir[index];
+		__le32 *out = (__le32 *)dst;
+
+		for (i = 0; i < ILIO_LBAMAP_LEAF_ENTRIES; i++)
+			out[i] = cpu_to_le32(leaf[i]);
+		return;
+	}
+	for (i = 0; i < ILIO_CHUNK_LEAF_ENTRIES; i++) {
+		struct ilio_ckpt_chunk *o = (struct ilio_ckpt_chunk *)dst + i;
+		u32 cid = (u32)index * ILIO_CHUNK_LEAF_ENTRIES + i;
+		bool live = cid && ilio_chunk_valid(&ic->chunks, cid);
+
+		o->loc = cpu_to_le64(live ? ilio_chunk_loc(&ic->chunks, cid) : 0);
+		o->hash = cpu_to_le64(live ? ilio_chunk_hash(&ic->chunks, cid) : 0);
+	}
+}
+
+/*
+ * Build one checkpoint unit from the cursor on.  Return: 0, -ENOSPC, or
+ * 1 when every leaf is done.  @start_seg/@start_off/@start_seq are set for
+ * the first unit (when *@start_seq is 0).
+ */
+static int __ilio_ckpt_unit(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
+			    u32 *start_seg, u32 *start_off, u64 *start_seq)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_segs *s = &ic->segs;
+	struct ilio_unit_hdr *h;
+	struct ilio_ckpt_desc *d;
+	struct ilio_seg *seg;
+	u32 off, pos, n = 0, kind;
+	u64 index;
+	int ret;
+
+	__ilio_plog_close_unit(ic);
+	if (s->open == ILIO_SEG_NONE ||
+	    s->segs[s->open].used + ILIO_BLOCK_SIZE + ILIO_CHUNK_LEAF_BYTES >
+	    s->seg_bytes) {
+		ret = __ilio_plog_open_seg(ic, true);
+		if (ret)
+			return ret;
+	}
+	seg = &s->segs[s->open];
+	off = seg->used;
+	pos = off + ILIO_BLOCK_SIZE;
+	h = (struct ilio_unit_hdr *)(seg->data + off);
+	memset(h, 0, ILIO_BLOCK_SIZE);
+	d = (struct ilio_ckpt_desc *)(h + 1);
+	while (n < ILIO_CKPT_MAX_DESC && __ilio_ckpt_next(ic, cur, &kind, &index)) {
+		u32 bytes = kind == ILIO_CKPT_LBAMAP ? ILIO_LBAMAP_LEAF_BYTES :
+						       ILIO_CHUNK_LEAF_BYTES;
+
+		if (pos + bytes > s->seg_bytes ||
+		    pos - off - ILIO_BLOCK_SIZE + bytes > ILIO_CKPT_UNIT_MAX)
+			break;
+		__ilio_ckpt_copy(ic, kind, index, seg->data + pos);
+		d[n].kind = cpu_to_le32(kind);
+		d[n].index = cpu_to_le32((u32)index);
+		n++;
+		pos += bytes;
+		if (kind == ILIO_CKPT_LBAMAP)
+			cur->map_leaf++;
+		else
+			cur->chunk_leaf++;
+	}
+	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
+	h->blocknr = cpu_to_le64(ilio_seg_block(&pl->g, s->open) +
+				 off / ILIO_BLOCK_SIZE);
+	h->type = cpu_to_le16(ILIO_UNIT_CKPT);
+	h->epoch = cpu_to_le64(pl->epoch);
+	h->seq = cpu_to_le64(pl->next_seq);
+	h->len = cpu_to_le32(pos - off);
+	h->next_seg = cpu_to_le32(pl->next_seg);
+	h->nr_ents = cpu_to_le32(n);
+	ilio_unit_seal(h, pos - off);
+	if (!*start_seq) {
+		*start_seq = pl->next_seq;
+		*start_seg = s->open;
+		*start_off = off;
+	}
+	if (seg->closed == seg->written)
+		__ilio_wbq_push(pl, s->open);
+	pl->dirty += pos - seg->used;
+	seg->used = pos;
+	seg->closed = pos;
+	seg->last_seq = pl->next_seq;
+	pl->closed_seq = pl->next_seq++;
+	return __ilio_ckpt_next(ic, cur, &kind, &index) ? 0 : 1;
+}
+
+/*
+ * Free the emptied segments that replay no longer reads, and discard
+ * them on the device.  Called after an anchor became durable.
+ */
+static void ilio_plog_free_pass(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_segs *s = &ic->segs;
+	u32 i, n = 0;
+
+	mutex_lock(&ic->lock);
+	for (i = 0; i < s->nr_segs; i++) {
+		struct ilio_seg *seg = &s->segs[i];
+
+		if (seg->state != ILIO_SEG_SEALED || seg->live || seg->pins ||
+		    seg->data || seg->last_seq >= pl->ckpt_start_seq)
+			continue;
+		seg->state = pl->ops->discard ? ILIO_SEG_TRIM : ILIO_SEG_FREE;
+		if (seg->state == ILIO_SEG_FREE)
+			pl->nr_free++;
+		n++;
+	}
+	ic->st.gc_freed_segments += n;
+	mutex_unlock(&ic->lock);
+	if (!pl->ops->discard || !n)
+		return;
+	for (i = 0; i < s->nr_segs; i++) {
+		/* TRIM segments are ours alone: nobody else changes them. */
+		if (READ_ONCE(s->segs[i].state) != ILIO_SEG_TRIM)
+			continue;
+		pl->ops->discard(pl->priv, ilio_seg_pos(pl, i), s->seg_bytes);
+		mutex_lock(&ic->lock);
+		s->segs[i].state = ILIO_SEG_FREE;
+		s->segs[i].last_seq = 0;
+		pl->nr_free++;
+		mutex_unlock(&ic->lock);
+		cond_resched();
+	}
+}
+
+/* Write anchor slot 1 - current naming a checkpoint at @seg/@off/@seq. */
+static int ilio_plog_write_anchor(struct ilio_core *ic, u32 seg, u32 off,
+				  u64 seq)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_anchor_info a = {
+		.seq = pl->anchor_seq + 1,
+		.epoch = pl->epoch,
+		.log_seq = seq,
+		.log_seg = seg,
+		.log_off = off,
+		.nr_blocks = pl->nr_blocks,
+	};
+	unsigned int slot = pl->anchor_seq ? 1 - pl->anchor_slot : 0;
+	int ret;
+
+	ilio_anchor_build(pl->blk, &pl->g, ILIO_ANCHOR_BLOCK + slot, &a);
+	ret = pl->ops->write(pl->priv, (u64)(ILIO_ANCHOR_BLOCK + slot) *
+			     ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+	if (!ret)
+		ret = pl->ops->flush(pl->priv);
+	mutex_lock(&ic->lock);
+	if (ret) {
+		pl->error = ret;
+	} else {
+		pl->anchor_seq = a.seq;
+		pl->anchor_slot = slot;
+		pl->ckpt_start_seq = seq;
+		ic->st.backend_write_ios++;
+		ic->st.backend_write_bytes += ILIO_BLOCK_SIZE;
+		ilio_plog_hist(&ic->st, ILIO_BLOCK_SIZE);
+		ic->st.backend_flushes++;
+		ic->st.checkpoints++;
+	}
+	mutex_unlock(&ic->lock);
+	return ret;
+}
+
+static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_ckpt_cursor cur = { 0, 0 };
+	u32 seg = 0, off = 0;
+	u64 seq = 0, log_before = 0;
+	int ret = 0;
+
+	for (;;) {
+		mutex_lock(&ic->lock);
+		if (pl->error) {
+			ret = pl->error;
+		} else {
+			if (!seq)
+				log_before = pl->log_bytes;
+			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq);
+		}
+		mutex_unlock(&ic->lock);
+		if (ret == -ENOSPC || ret == -EAGAIN) {
+			/* Write back what is closed, then try again once. */
+			ret = ilio_core_writeback(ic);
+			if (ret)
+				break;
+			mutex_lock(&ic->lock);
+			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq);
+			mutex_unlock(&ic->lock);
+		}
+		if (ret < 0 || ret == 1)
+			break;
+		cond_resched();
+	}
+	if (ret < 0)
+		return ret;
+	ret = ilio_core_writeback(ic);
+	if (!ret) {
+		mutex_lock(&ic->lock);
+		seq = seq ? seq : pl->next_seq;
+		mutex_unlock(&ic->lock);
+		ret = ilio_plog_flush_dev(ic, pl->closed_seq);
+	}
+	if (!ret)
+		ret = ilio_plog_write_anchor(ic, seg, off, seq);
+	if (ret)
+		return ret;
+	mutex_lock(&ic->lock);
+	pl->log_bytes -= min(pl->log_bytes, log_before);
+	mutex_unlock(&ic->lock);
+	ilio_plog_free_pass(ic);
+	return 0;
+}
+
+/**
+ * ilio_core_checkpoint() - write a checkpoint and free what it releases
+ * @ic: core
+ *
+ * Return: 0; -EIO (or the sticky error) when the device fails; -ENOSPC
+ * when not even the reserve holds the checkpoint; -EROFS read-only.
+ */
+int ilio_core_checkpoint(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	int ret;
+
+	if (!pl)
+		return 0;
+	if (pl->read_only)
+		return -EROFS;
+	mutex_lock(&pl->ckpt_mutex);
+	ret = ilio_plog_checkpoint_locked(ic);
+	mutex_unlock(&pl->ckpt_mutex);
+	return ret;
+}
+
+/*
+ * GC
+ */
+
+static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
+			   const struct ilio_chunk_hdr *rh)
+{
+	u32 cid = le32_to_cpu(rh->cid), len = le16_to_cpu(rh->len);
+	u64 old = ilio_rec_loc(seg, off, rh), nloc;
+
+	if (ic->pl->gc_full)	/* out of room: leave the rest */
+		return;
+	if (!ilio_chunk_valid(&ic->chunks, cid) ||
+	    ilio_chunk_loc(&ic->chunks, cid) != old)
+		return;
+	if (__ilio_plog_prepare(ic, len, 1, true)) {
+		ic->pl->gc_full = true;
+		return;
+	}
+	nloc = __ilio_plog_append(ic, cid, rh + 1, len, ilio_loc_lz4(old));
+	ic->pl->front_ops--;	/* GC is not front-end activity */
+	ilio_chunk_set_loc(&ic->chunks, cid, nloc);
+	__ilio_seg_release_bytes(&ic->segs, old);
+	ic->st.gc_moved_bytes += ilio_rec_bytes(len);
+}
+
+/* The written segment with the fewest live bytes, at most @max_live. */
+static u32 __ilio_gc_victim(struct ilio_core *ic, u32 max_live)
+{
+	struct ilio_segs *s = &ic->segs;
+	u32 i, best = ILIO_SEG_NONE, best_live = max_live + 1;
+
+	for (i = 0; i < s->nr_segs; i++) {
+		struct ilio_seg *seg = &s->segs[i];
+
+		if (seg->state != ILIO_SEG_SEALED || seg->data || !seg->live)
+			continue;
+		if (seg->live < best_live) {
+			best = i;
+			best_live = seg->live;
+		}
+	}
+	return best;
+}
+
+static int ilio_gc_one(struct ilio_core *ic, u32 max_live)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_segs *s = &ic->segs;
+	u32 victim;
+	int ret;
+
+	mutex_lock(&ic->lock);
+	victim = pl->error ? ILIO_SEG_NONE : __ilio_gc_victim(ic, max_live);
+	if (victim != ILIO_SEG_NONE)
+		__ilio_seg_pin(s, victim);
+	mutex_unlock(&ic->lock);
+	if (victim == ILIO_SEG_NONE)
+		return -ENOSPC;
+
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, victim), pl->buf,
+			    s->seg_bytes);
+	mutex_lock(&ic->lock);
+	ic->st.backend_read_ios++;
+	ic->st.backend_read_bytes += s->seg_bytes;
+	if (!ret) {
+		pl->gc_full = false;
+		ilio_plog_walk(pl->buf, s->seg_bytes, s->seg_bytes,
+			       __ilio_gc_move, ic, victim);
+		if (pl->gc_full)
+			ret = -ENOSPC;
+	}
+	__ilio_seg_unpin(s, victim);
+	mutex_unlock(&ic->lock);
+	return ret ? ret : 0;
+}
+
+/* Emptied segments that wait for a checkpoint to become free. */
+static u32 ilio_plog_nr_waiting(struct ilio_core *ic)
+{
+	struct ilio_segs *s = &ic->segs;
+	u32 i, n = 0;
+
+	mutex_lock(&ic->lock);
+	for (i = 0; i < s->nr_segs; i++)
+		n += s->segs[i].state == ILIO_SEG_SEALED && !s->segs[i].live &&
+		     !s->segs[i].data;
+	mutex_unlock(&ic->lock);
+	return n;
+}
+
+/**
+ * ilio_core_gc() - move live chunks out of mostly dead segments
+ * @ic: core
+ * @max_segs: most segments to clean
+ *
+ * Greedy: the written segment with the fewest live bytes first.  The
+ * segments cleaned become free after the checkpoint this function
+ * finishes with.
+ *
+ * Return: segments cleaned, or a negative errno.
+ */
+int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
+{
+	struct ilio_plog *pl = ic->pl;
+	unsigned int n = 0;
+	int ret = 0;
+
+	if (!pl || pl->read_only)
+		return pl ? -EROFS : 0;
+	mutex_lock(&pl->ckpt_mutex);
+	while (n < max_segs) {
+		ret = ilio_gc_one(ic, ic->segs.seg_bytes / 4 * 3);
+		if (ret)
+			break;
+		n++;
+	}
+	if (n || ilio_plog_nr_waiting(ic))
+		ret = ilio_plog_checkpoint_locked(ic);
+	else if (ret == -ENOSPC)
+		ret = 0;
+	mutex_unlock(&pl->ckpt_mutex);
+	return ret ? ret : n;
+}
+
+/**
+ * ilio_plog_reclaim() - a writer found no free segment: clean some now
+ * @ic: core
+ *
+ * Return: 0 when something may have been freed, else a negative errno.
+ */
+int ilio_plog_reclaim(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	int ret, n = 0;
+
+	mutex_lock(&pl->ckpt_mutex);
+	while (n < 4 && !ilio_gc_one(ic, ic->segs.seg_bytes - ILIO_BLOCK_SIZE))
+		n++;
+	ret = ilio_plog_checkpoint_locked(ic);
+	mutex_unlock(&pl->ckpt_mutex);
+	return ret;
+}
+
+/**
+ * ilio_core_tick() - background work, called every 100 ms or so
+ * @ic: core
+ *
+ * coalesce auto: closes an aging partial unit and writes it back - soon
+ * when the backing device is idle and fast, after flush_interval_ms
+ * otherwise.  Writes back sealed segments.  Runs GC when free segments
+ * run low (one segment per tick while front-end I/O goes on, more when
+ * idle or urgent), and a checkpoint when the log since the last one got
+ * long or GC emptied segments.
+ */
+void ilio_core_tick(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	bool wb, idle, ckpt;
+	u32 low, gc = 0;
+	u64 age, limit;
+
+	if (!pl || pl->read_only)
+		return;
+	mutex_lock(&ic->lock);
+	if (pl->error) {
+		mutex_unlock(&ic->lock);
+		return;
+	}
+	idle = pl->front_ops == pl->last_front;
+	pl->last_front = pl->front_ops;
+	if (pl->coalesce == ILIO_COALESCE_AUTO && pl->unit_open) {
+		age = ktime_get_ns() - pl->unit_born_ns;
+		limit = (u64)pl->flush_interval_ms * 1000000ULL;
+		/* Fast (under 1 ms per 64 KiB) and idle: do not keep data dirty. */
+		if (pl->lat_ns < 1000000ULL && !pl->wb_busy)
+			limit /= 10;
+		if (age >= limit)
+			__ilio_plog_close_unit(ic);
+	}
+	wb = pl->wbq_len && !pl->wb_busy;
+	low = max_t(u32, 4, pl->g.nr_segs / 16) + __ilio_plog_reserve(ic);
+	if (pl->nr_free < low)
+		gc = idle || pl->nr_free < low / 2 + 2 ? 4 : 1;
+	ckpt = pl->log_bytes > max_t(u64, 2 * __ilio_plog_ckpt_bytes(ic),
+				     (u64)pl->g.nr_segs * ic->segs.seg_bytes / 8);
+	mutex_unlock(&ic->lock);
+	if (wb)
+		ilio_core_writeback(ic);
+	if (gc)
+		ilio_core_gc(ic, gc);
+	else if (ckpt)
+		ilio_core_checkpoint(ic);
+}
+
+/*
+ * Recovery
+ */
+
+/* Apply one data unit's summary.  Return: 0 or -EINVAL (corrupt). */
+static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
+			      u32 off, const char **why)
+{
+	const struct ilio_unit_hdr *h = (const void *)u;
+	u32 rec = le32_to_cpu(h->rec_bytes), n = le32_to_cpu(h->nr_ents), i;
+	const struct ilio_sum_ent *e = (const void *)(u + ILIO_BLOCK_SIZE + rec);
+	u32 rstart = off + ILIO_BLOCK_SIZE, rend = rstart + rec;
+	u64 nr_blocks = ic->map.nr_blocks;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		u64 key = le64_to_cpu(e[i].key), val = le64_to_cpu(e[i].val);
+		u64 arg = key & ILIO_SUM_ARG_MASK, j;
+		const struct ilio_chunk_hdr *rh;
+		u32 cid, len, flags;
+
+		switch (key >> ILIO_SUM_KIND_SHIFT) {
+		case ILIO_SUM_MAP:
+			if (arg >= nr_blocks || !val || val > ILIO_CID_MAX) {
+				*why = "log entry maps an LBA outside the device or to no chunk";
+				return -EINVAL;
+			}
+			ret = __ilio_lbamap_prepare(&ic->map, arg);
+			if (ret)
+				return ret;
+			__ilio_lbamap_set(&ic->map, arg, (u32)val);
+			break;
+		case ILIO_SUM_UNMAP:
+			if (arg >= nr_blocks || val > nr_blocks - arg) {
+				*why = "log entry unmaps LBAs outside the device";
+				return -EINVAL;
+			}
+			for (j = arg; j < arg + val; j++)
+				__ilio_lbamap_set(&ic->map, j, 0);
+			break;
+		case ILIO_SUM_CHUNK:
+			if (arg % ILIO_CHUNK_ALIGN || arg < rstart ||
+			    arg + sizeof(*rh) > rend) {
+				*why = "log entry names a record outside its unit";
+				return -EINVAL;
+			}
+			rh = (const void *)(u + (arg - off));
+			cid = le32_to_cpu(rh->cid);
+			len = le16_to_cpu(rh->len);
+			flags = le16_to_cpu(rh->flags);
+			if (!cid || cid > ILIO_CID_MAX || !len ||
+			    len > ILIO_BLOCK_SIZE || flags & ~ILIO_CHUNK_LZ4 ||
+			    arg + ilio_rec_bytes(len) > rend) {
+				*why = "log record header is invalid";
+				return -EINVAL;
+			}
+			ret = __ilio_chunk_restore(&ic->chunks, cid,
+						   ilio_loc_make(seg, (u32)arg, len,
+								 flags & ILIO_CHUNK_LZ4),
+						   val);
+			if (ret)
+				return ret;
+			break;
+		default:
+			*why = "log entry of unknown kind";
+			return -EINVAL;
+		}
+		if ((i & 1023) == 1023)
+			cond_resched();
+	}
+	return 0;
+}
+
+/* Apply one checkpoint unit's leaves.  Return: 0 or -EINVAL (corrupt). */
+static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
+			      const char **why)
+{
+	const struct ilio_unit_hdr *h = (const void *)u;
+	const struct ilio_ckpt_desc *d = (const void *)(h + 1);
+	u32 n = le32_to_cpu(h->nr_ents), i, k, pos = ILIO_BLOCK_SIZE;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		u32 kind = le32_to_cpu(d[i].kind), index = le32_to_cpu(d[i].index);
+
+		if (kind == ILIO_CKPT_LBAMAP) {
+			const __le32 *in = (const void *)(u + pos);
+			u32 *leaf;
+
+			if (index >= ic->map.nr_leaves ||
+			    pos + ILIO_LBAMAP_LEAF_BYTES > len) {
+				*why = "checkpoint has an LBA-map leaf outside the device";
+				return -EINVAL;
+			}
+			ret = __ilio_lbamap_prepare(&ic->map, (u64)index <<
+						    ILIO_LBAMAP_LEAF_SHIFT);
+			if (ret)
+				return ret;
+			leaf = ic->map.dir[index];
+			for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
+				u32 cid = le32_to_cpu(in[k]);
+
+				if (cid > ILIO_CID_MAX ||
+				    (cid && ((u64)index << ILIO_LBAMAP_LEAF_SHIFT) + k >=
+				     ic->map.nr_blocks)) {
+					*why = "checkpoint maps an invalid chunk id";
+					return -EINVAL;
+				}
+				leaf[k] = cid;
+			}
+			pos += ILIO_LBAMAP_LEAF_BYTES;
+		} else if (kind == ILIO_CKPT_CHUNKS) {
+			const struct ilio_ckpt_chunk *in = (const void *)(u + pos);
+
+			if (index >= ILIO_CID_MAX / ILIO_CHUNK_LEAF_ENTRIES ||
+			    pos + ILIO_CHUNK_LEAF_BYTES > len) {
+				*why = "checkpoint has a chunk leaf out of range";
+				return -EINVAL;
+			}
+			for (k = 0; k < ILIO_CHUNK_LEAF_ENTRIES; k++) {
+				u32 cid = index * ILIO_CHUNK_LEAF_ENTRIES + k;
+
+				if (!cid)
+					continue;
+				ret = __ilio_chunk_restore(&ic->chunks, cid,
+							   le64_to_cpu(in[k].loc),
+							   le64_to_cpu(in[k].hash));
+				if (ret)
+					return ret;
+			}
+			pos += ILIO_CHUNK_LEAF_BYTES;
+		} else {
+			*why = "checkpoint leaf of unknown kind";
+			return -EINVAL;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Read the unit expected at @seg/@off into pl->buf.  -ENOENT: log end. */
+static int ilio_replay_read(struct ilio_core *ic, u32 seg, u32 off, u64 seq,
+			    const char **why)
+{
+	struct ilio_plog *pl = ic->pl;
+	const struct ilio_unit_hdr *h = (const void *)pl->buf;
+	u32 len;
+	int ret;
+
+	if (off + ILIO_BLOCK_SIZE > pl->g.seg_bytes)
+		return -ENOENT;
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, seg) + off, pl->buf,
+			    ILIO_BLOCK_SIZE);
+	if (ret) {
+		*why = "cannot read the log";
+		return -EIO;
+	}
+	ret = ilio_unit_check_hdr(pl->buf, &pl->g, seg, off, pl->epoch, seq, why);
+	if (ret)
+		return ret;
+	len = le32_to_cpu(h->len);
+	if (len > ILIO_BLOCK_SIZE &&
+	    pl->ops->read(pl->priv, ilio_seg_pos(pl, seg) + off + ILIO_BLOCK_SIZE,
+			  pl->buf + ILIO_BLOCK_SIZE, len - ILIO_BLOCK_SIZE)) {
+		*why = "cannot read the log";
+		return -EIO;
+	}
+	return ilio_unit_check_body(pl->buf, &pl->g, why);
+}
+
+/*
+ * Replay the chain from the anchor.  Return: 0, or -EINVAL/-EIO/-ENOMEM
+ * with @why set.  Sets pl->next_seq and the last unit's position.
+ */
+static int ilio_replay(struct ilio_core *ic, const struct ilio_anchor_info *a,
+		       const char **why)
+{
+	struct ilio_plog *pl = ic->pl;
+	const struct ilio_unit_hdr *h = (const void *)pl->buf;
+	u32 seg = a->log_seg, off = a->log_off, len;
+	u64 seq = a->log_seq, units = 0;
+	u32 next = 0;
+	const char *end;
+	int ret;
+
+	for (;;) {
+		ret = ilio_replay_read(ic, seg, off, seq, &end);
+		if (ret == -ENOENT && units) {
+			/* Not directly after the last unit: in its successor? */
+			ret = ilio_replay_read(ic, next, 0, seq, &end);
+			if (!ret) {
+				seg = next;
+				off = 0;
+			}
+		}
+		if (ret == -ENOENT)
+			break;
+		if (ret) {
+			*why = end;
+			return ret;
+		}
+		len = le32_to_cpu(h->len);
+		next = le32_to_cpu(h->next_seg);
+		mutex_lock(&ic->lock);
+		if (le16_to_cpu(h->type) == ILIO_UNIT_DATA)
+			ret = __ilio_replay_data(ic, pl->buf, seg, off, why);
+		else
+			ret = __ilio_replay_ckpt(ic, pl->buf, len, why);
+		ic->segs.segs[seg].last_seq = seq;
+		mutex_unlock(&ic->lock);
+		if (ret)
+			return ret;
+		units++;
+		seq++;
+		off += len;
+		cond_resched();
+	}
+	pl->next_seq = seq;
+	return 0;
+}
+
+/*
+ * Derive references, the free list, the index and segment usage from the
+ * replayed maps, checking every cross reference.
+ */
+static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_segs *s = &ic->segs;
+	struct ilio_lbamap *m = &ic->map;
+	u64 i;
+	u32 k, cid;
+
+	m->mapped = 0;
+	for (i = 0; i < m->nr_leaves; i++) {
+		u32 *leaf = m->dir[i];
+
+		if (!leaf)
+			continue;
+		for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
+			cid = leaf[k];
+			if (!cid)
+				continue;
+			if (cid >= ic->chunks.next_new ||
+			    !ilio_chunk_loc(&ic->chunks, cid)) {
+				*why = "an LBA maps to a chunk that has no location";
+				return -EINVAL;
+			}
+			if (__ilio_chunk_count_ref(&ic->chunks, cid)) {
+				*why = "a chunk has too many references";
+				return -EINVAL;
+			}
+			m->mapped++;
+		}
+		cond_resched();
+	}
+	__ilio_chunks_rebuild(&ic->chunks);
+	ic->stored_bytes = 0;
+	for (cid = 1; cid < ic->chunks.next_new; cid++) {
+		u64 loc;
+		u32 sg, len;
+
+		if (!ilio_chunk_ref(&ic->chunks, cid))
+			continue;
+		loc = ilio_chunk_loc(&ic->chunks, cid);
+		sg = ilio_loc_seg(loc);
+		len = ilio_loc_len(loc);
+		if (sg >= s->nr_segs || !len || len > ILIO_BLOCK_SIZE ||
+		    ilio_loc_off(loc) + ilio_rec_bytes(len) > s->seg_bytes ||
+		    (!ilio_loc_lz4(loc) && len != ILIO_BLOCK_SIZE)) {
+			*why = "a chunk location is outside the device";
+			return -EINVAL;
+		}
+		s->segs[sg].live += ilio_rec_bytes(len);
+		ic->stored_bytes += len;
+	}
+	pl->nr_free = 0;
+	for (k = 0; k < s->nr_segs; k++) {
+		struct ilio_seg *seg = &s->segs[k];
+
+		if (seg->live || seg->last_seq >= log_seq) {
+			seg->state = ILIO_SEG_SEALED;
+			seg->used = s->seg_bytes;
+			seg->closed = s->seg_bytes;
+			seg->written = s->seg_bytes;
+		} else {
+			seg->state = ILIO_SEG_FREE;
+			pl->nr_free++;
+		}
+	}
+	return 0;
+}
+
+/* Read and validate the superblock (either copy) and the newest anchor. */
+static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
+			       struct ilio_anchor_info *a, const char **why)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_anchor_info b;
+	const char *why0 = NULL, *why1;
+	int ret, r0 = -EINVAL, r1, i;
+
+	for (i = 0; i < 2; i++) {
+		ret = pl->ops->read(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
+				    ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+		if (ret) {
+			*why = "cannot read the superblock";
+			return -EIO;
+		}
+		ret = ilio_sb_check(pl->blk, ILIO_SB_BLOCK + i, dev_bytes, &pl->g,
+				    i ? &why1 : &why0);
+		if (!ret)
+			break;
+		if (!i)
+			r0 = ret;
+	}
+	if (ret) {
+		*why = why0;
+		return r0 == -ENOENT ? -ENOENT : -EINVAL;
+	}
+	r0 = -EINVAL;
+	r1 = -EINVAL;
+	for (i = 0; i < 2; i++) {
+		ret = pl->ops->read(pl->priv, (u64)(ILIO_ANCHOR_BLOCK + i) *
+				    ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+		if (ret) {
+			*why = "cannot read the anchors";
+			return -EIO;
+		}
+		if (!i)
+			r0 = ilio_anchor_check(pl->blk, ILIO_ANCHOR_BLOCK, &pl->g,
+					       a, why);
+		else
+			r1 = ilio_anchor_check(pl->blk, ILIO_ANCHOR_BLOCK + 1,
+					       &pl->g, &b, why);
+	}
+	if (r0 && r1)
+		return -EINVAL;		/* *why: slot 1's reason */
+	if (r0 || (!r1 && b.seq > a->seq)) {
+		*a = b;
+		pl->anchor_slot = 1;
+	} else {
+		pl->anchor_slot = 0;
+	}
+	pl->anchor_seq = a->seq;
+	return 0;
+}
+
+/**
+ * ilio_plog_free() - free the persistent state (no I/O)
+ * @pl: state, or NULL
+ */
+void ilio_plog_free(struct ilio_plog *pl)
+{
+	if (!pl)
+		return;
+	kvfree(pl->sum);
+	kvfree(pl->wbq);
+	vfree(pl->buf);
+	kfree(pl->blk);
+	mutex_destroy(&pl->wb_mutex);
+	mutex_destroy(&pl->ckpt_mutex);
+	kfree(pl);
+}
+
+/* Allocate the persistent state; the geometry is read later. */
+static struct ilio_plog *ilio_plog_alloc(const struct ilio_core_params *p)
+{
+	struct ilio_plog *pl = kzalloc(sizeof(*pl), GFP_KERNEL);
+
+	if (!pl)
+		return NULL;
+	mutex_init(&pl->wb_mutex);
+	mutex_init(&pl->ckpt_mutex);
+	pl->ops = p->bops;
+	pl->priv = p->bpriv;
+	pl->read_only = p->read_only;
+	pl->coalesce = p->coalesce;
+	pl->flush_interval_ms = p->flush_interval_ms;
+	pl->nr_blocks = p->nr_blocks;
+	pl->next_seg = ILIO_SEG_NONE;
+	pl->blk = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+	if (!pl->blk) {
+		ilio_plog_free(pl);
+		return NULL;
+	}
+	return pl;
+}
+
+/**
+ * ilio_core_open() - open (recover) a persistent store
+ * @p: parameters, with @bops set
+ * @err: set on failure: -ENOENT (not an ilio device), -EINVAL (damaged,
+ *	or does not fit the parameters), -EIO, -ENOMEM, -E2BIG (RAM budget
+ *	too small)
+ * @why: set on failure: a static string for the admin
+ *
+ * Replays the log from the newest anchor and checks every cross
+ * reference.  Unless @p->read_only, it then starts a new chain (a fresh
+ * epoch) with a checkpoint, so that units of the old chain that were
+ * never acknowledged can never be mistaken for new ones.
+ *
+ * Return: the core, or NULL.
+ */
+struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
+				 const char **why)
+{
+	struct ilio_anchor_info a;
+	struct ilio_core *ic;
+	struct ilio_plog *pl;
+	int ret;
+
+	*why = "out of memory";
+	ic = kzalloc(sizeof(*ic), GFP_KERNEL);
+	if (!ic) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	mutex_init(&ic->lock);
+	ic->ram_limit = p->ram_limit;
+	ic->dedup = p->dedup;
+	ic->compress = p->compress;
+	pl = ilio_plog_alloc(p);
+	ic->pl = pl;
+	ret = pl ? ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock) : -ENOMEM;
+	if (!ret)
+		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
+	if (!ret)
+		ret = ilio_cache_init(&ic->cache, p->ram_limit, &ic->lock);
+	if (ret)
+		goto fail;
+
+	ret = ilio_plog_read_meta(ic, p->dev_bytes, &a, why);
+	if (ret)
+		goto fail;
+	if (a.nr_blocks && a.nr_blocks != p->nr_blocks) {
+		*why = "the store on this device has another size than the table";
+		ret = -EINVAL;
+		goto fail;
+	}
+	ret = ilio_segs_init_disk(&ic->segs, pl->g.nr_segs, pl->g.seg_bytes,
+				  &ic->lock);
+	if (ret)
+		goto fail;
+	pl->sum_cap = pl->g.seg_bytes / sizeof(struct ilio_sum_ent);
+	pl->sum = kvcalloc(pl->sum_cap, sizeof(*pl->sum), GFP_KERNEL);
+	pl->wbq = kvcalloc(pl->g.nr_segs, sizeof(u32), GFP_KERNEL);
+	pl->buf = vmalloc(pl->g.seg_bytes);
+	if (!pl->sum || !pl->wbq || !pl->buf) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	pl->max_dirty = max_t(u64, p->max_dirty, 2ULL * pl->g.seg_bytes);
+	pl->epoch = a.epoch;
+
+	ret = ilio_replay(ic, &a, why);
+	if (!ret) {
+		mutex_lock(&ic->lock);
+		ret = __ilio_rebuild(ic, a.log_seq, why);
+		if (!ret && __ilio_ram_used(ic) + 2ULL * pl->g.seg_bytes >
+		    ic->ram_limit) {
+			*why = "ram_mb is too small for the metadata of this store";
+			ret = -E2BIG;
+		}
+		mutex_unlock(&ic->lock);
+	}
+	if (ret)
+		goto fail;
+	pl->ckpt_start_seq = a.log_seq;
+	pl->written_seq = pl->next_seq - 1;
+	pl->durable_seq = pl->written_seq;
+	pl->closed_seq = pl->written_seq;
+	if (!p->read_only) {
+		pl->epoch = get_random_u64();
+		ret = ilio_core_checkpoint(ic);
+		if (ret) {
+			*why = ret == -ENOSPC ?
+				"no free space on the backing device for a checkpoint" :
+				"cannot write to the backing device";
+			goto fail;
+		}
+	}
+	return ic;
+fail:
+	*err = ret;
+	ilio_core_destroy(ic);
+	return NULL;
+}
+
+/**
+ * ilio_core_close() - write everything back, checkpoint, and free
+ * @ic: core, or NULL; no other call may be in progress
+ *
+ * Return: 0, or the error that kept data from reaching the device (the
+ * core is freed either way).
+ */
+int ilio_core_close(struct ilio_core *ic)
+{
+	int ret = 0;
+
+	if (ic && ic->pl && !ic->pl->read_only) {
+		ret = ilio_core_flush(ic);
+		if (!ret)
+			ret = ilio_core_checkpoint(ic);
+	}
+	ilio_core_destroy(ic);
+	return ret;
+}
+
+/**
+ * ilio_core_error() - the sticky backend error of a persistent core
+ * @ic: core
+ *
+ * Return: 0 while healthy.
+ */
+int ilio_core_error(struct ilio_core *ic)
+{
+	return ic->pl ? READ_ONCE(ic->pl->error) : 0;
+}
+
+/**
+ * ilio_core_persistent() - does this core have a backing device?
+ * @ic: core
+ *
+ * Return: true in persistent mode.
+ */
+bool ilio_core_persistent(struct ilio_core *ic)
+{
+	return ic->pl;
+}
