@@ -268,7 +268,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			__ilio_chunk_get(c, cid);
 			__ilio_seg_pin(&ic->segs, seg);
 			mutex_unlock(&ic->lock);
-			equal = !ilio_plog_read_record(ic, loc, cid, ctx->dbuf) &&
+			equal = !ilio_plog_read_record(ic, loc, cid, hash, ctx->dbuf) &&
 				!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
 			mutex_lock(&ic->lock);
 			__ilio_seg_unpin(&ic->segs, seg);
@@ -542,7 +542,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 {
 	const u8 *p;
 	u32 seg, cid;
-	u64 loc;
+	u64 loc, hash;
 	int ret;
 
 	if (lba >= ic->map.nr_blocks)
@@ -562,9 +562,10 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 			return ret;
 		}
 		ic->st.cache_misses++;
+		hash = ilio_chunk_hash(&ic->chunks, cid);
 		__ilio_seg_pin(&ic->segs, seg);
 		mutex_unlock(&ic->lock);
-		ret = ilio_plog_read_record(ic, loc, cid, block);
+		ret = ilio_plog_read_record(ic, loc, cid, hash, block);
 		mutex_lock(&ic->lock);
 		__ilio_seg_unpin(&ic->segs, seg);
 		mutex_unlock(&ic->lock);
@@ -646,14 +647,15 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
+	/* A discard frees space: it may use the reserved segments. */
 	mutex_lock(&ic->lock);
-	ret = __ilio_log_room(ic, 0, 1);
+	ret = ic->pl ? __ilio_plog_prepare(ic, 0, 1, true) : 0;
 	if (ret == -EAGAIN) {
 		mutex_unlock(&ic->lock);
 		ret = ilio_core_writeback(ic);
 		mutex_lock(&ic->lock);
 		if (!ret)
-			ret = __ilio_log_room(ic, 0, 1);
+			ret = __ilio_plog_prepare(ic, 0, 1, true);
 	}
 	if (!ret) {
 		__ilio_remap(ic, lba, 0);

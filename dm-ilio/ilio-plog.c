@@ -641,14 +641,18 @@ int ilio_core_flush(struct ilio_core *ic)
  * @ic: persistent core, unlocked; the caller pinned the chunk's segment
  * @loc: the chunk's location
  * @cid: the chunk id, checked against the record header
+ * @hash: the chunk's content hash, checked against what was read
  * @block: ILIO_BLOCK_SIZE bytes of output
  *
- * Reads only the blocks that hold the record.
+ * Reads only the blocks that hold the record.  Data records carry no
+ * checksum of their own: the content hash of the chunk table is one, so
+ * a damaged or lost record is an error, never wrong data.
  *
  * Return: 0; -EIO when the device fails or the record is not what the
  * map says (a lost or damaged write); -ENOMEM.
  */
-int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, void *block)
+int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
+			  void *block)
 {
 	struct ilio_plog *pl = ic->pl;
 	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
@@ -678,6 +682,8 @@ int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, void *block)
 		goto out;
 	}
 	ret = ilio_load_payload((const u8 *)(rh + 1), loc, block) ? -EIO : 0;
+	if (!ret && ilio_hash_block(block) != hash)
+		ret = -EIO;
 	if (!ret) {
 		mutex_lock(&ic->lock);
 		if (ilio_chunk_valid(&ic->chunks, cid) &&
@@ -727,6 +733,8 @@ int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block)
 		ret = -EIO;
 	if (!ret)
 		ret = ilio_load_payload((const u8 *)(rh + 1), loc, block) ? -EIO : 0;
+	if (!ret && ilio_hash_block(block) != ilio_chunk_hash(&ic->chunks, cid))
+		ret = -EIO;
 	kfree(buf);
 	return ret;
 }

@@ -120,7 +120,8 @@ u64 __ilio_plog_append(struct ilio_core *ic, u32 cid, const void *payload,
 		       u32 len, bool lz4);
 void __ilio_plog_log_map(struct ilio_core *ic, u64 lba, u32 cid);
 void __ilio_plog_after_write(struct ilio_core *ic, bool *sync, bool *kick);
-int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, void *block);
+int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
+			  void *block);
 void __ilio_plog_fit_ram(struct ilio_core *ic);
 void __ilio_plog_finalize(struct ilio_core *ic, u32 idx);
 int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block);

@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test-plog: persistent mode of the portable core, in userspace, over an
+ * in-memory backing device that models a volatile write cache.
+ *
+ * What it proves:
+ *  - data written and closed comes back byte for byte after a re-open;
+ *  - after a simulated power cut (pending writes since the last flush are
+ *    kept, dropped or torn at random) every block holds what the last
+ *    completed flush promised or a value written to it later, never
+ *    anything else - at hundreds of crash points;
+ *  - GC reclaims space under overwrite; a full device gives -ENOSPC with
+ *    data intact and space comes back after discards;
+ *  - damaged metadata (superblock, anchors, log units, garbage) gives a
+ *    clear refusal or a correct recovery, never a crash;
+ *  - a backend write error makes writes and flushes fail, reads work;
+ *  - a read-only open writes nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/string.h>
+
+#include "ut.h"
+#include "ilio-core.h"
+#include "ilio-meta.h"
+
+#define DEV_BYTES	(24U << 20)
+#define SEG_BYTES	(64U << 10)
+#define NBLK		2048U	/* logical blocks (8 MiB) */
+
+static struct ilio_ctx ctx;
+
+/* Pending (volatile) write: applied to img, not yet to dur. */
+struct pend {
+	u64 pos;
+	u32 len;
+	u8 *data;
+};
+
+struct mdev {
+	u8 *img;	/* what reads see */
+	u8 *dur;	/* what survives a power cut */
+	struct pend *pend;
+	size_t npend, cap;
+	int fail_writes;	/* fail this many writes from now (-1: all) */
+	int fail_reads;
+	unsigned long writes, flushes, discards;
+};
+
+static int md_read(void *priv, u64 pos, void *buf, u32 len)
+{
+	struct mdev *d = priv;
+
+	if (d->fail_reads) {
+		if (d->fail_reads > 0)
+			d->fail_reads--;
+		return -EIO;
+	}
+	if (pos + len > DEV_BYTES)
+		return -EIO;
+	memcpy(buf, d->img + pos, len);
+	return 0;
+}
+
+static int md_write(void *priv, u64 pos, const void *buf, u32 len)
+{
+	struct mdev *d = priv;
+	struct pend *p;
+
+	if (d->fail_writes) {
+		if (d->fail_writes > 0)
+			d->fail_writes--;
+		return -EIO;
+	}
+	if (pos + len > DEV_BYTES || pos % 4096 || len % 4096)
+		return -EIO;
+	memcpy(d->img + pos, buf, len);
+	if (d->npend == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 64;
+		d->pend = realloc(d->pend, d->cap * sizeof(*d->pend));
+	}
+	p = &d->pend[d->npend++];
+	p->pos = pos;
+	p->len = len;
+	p->data = malloc(len);
+	memcpy(p->data, buf, len);
+	d->writes++;
+	return 0;
+}
+
+static void md_drop_pending(struct mdev *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->npend; i++)
+		free(d->pend[i].data);
+	d->npend = 0;
+}
+
+static int md_flush(void *priv)
+{
+	struct mdev *d = priv;
+	size_t i;
+
+	if (d->fail_writes)
+		return -EIO;
+	for (i = 0; i < d->npend; i++)
+		memcpy(d->dur + d->pend[i].pos, d->pend[i].data, d->pend[i].len);
+	md_drop_pending(d);
+	d->flushes++;
+	return 0;
+}
+
+static int md_discard(void *priv, u64 pos, u64 len)
+{
+	struct mdev *d = priv;
+
+	d->discards++;
+	return 0;
+}
+
+static const struct ilio_backend_ops md_ops = {
+	.read = md_read, .write = md_write, .flush = md_flush,
+	.discard = md_discard,
+};
+
+/* Power cut: durable image plus a random subset of pending writes, torn. */
+static void md_crash(struct mdev *d, u64 *rs)
+{
+	size_t i;
+
+	for (i = 0; i < d->npend; i++) {
+		struct pend *p = &d->pend[i];
+		u32 keep;
+
+		switch (ut_rand(rs) % 3) {
+		case 0:
+			break;		/* lost */
+		case 1:
+			memcpy(d->dur + p->pos, p->data, p->len);
+			break;
+		default:		/* torn: some leading blocks only */
+			keep = (u32)(ut_rand(rs) % (p->len / 4096 + 1)) * 4096;
+			memcpy(d->dur + p->pos, p->data, keep);
+			break;
+		}
+	}
+	md_drop_pending(d);
+	memcpy(d->img, d->dur, DEV_BYTES);
+}
+
+static void md_format(struct mdev *d, u32 seg_bytes)
+{
+	struct ilio_geom g;
+	struct ilio_anchor_info a = { .seq = 1, .epoch = 0x1234, .log_seq = 1 };
+	const char *why;
+
+	memset(d, 0, sizeof(*d));
+	d->img = calloc(1, DEV_BYTES);
+	d->dur = calloc(1, DEV_BYTES);
+	if (ilio_geom_compute(&g, DEV_BYTES, seg_bytes, &why))
+		abort();
+	memset(g.uuid, 0x5a, sizeof(g.uuid));
+	ilio_sb_build(d->img, &g, 0);
+	ilio_sb_build(d->img + 4096, &g, 1);
+	ilio_anchor_build(d->img + 2 * 4096, &g, 2, &a);
+	memcpy(d->dur, d->img, DEV_BYTES);
+}
+
+static void md_free(struct mdev *d)
+{
+	md_drop_pending(d);
+	free(d->pend);
+	free(d->img);
+	free(d->dur);
+}
+
+static struct ilio_core *md_open(struct mdev *d, u64 nblk, int coalesce,
+				 bool ro, int *err, const char **why)
+{
+	struct ilio_core_params p = {
+		.nr_blocks = nblk, .ram_limit = 8U << 20, .seg_bytes = SEG_BYTES,
+		.dedup = true, .compress = true, .bops = &md_ops, .bpriv = d,
+		.dev_bytes = DEV_BYTES, .read_only = ro, .coalesce = coalesce,
+		.flush_interval_ms = 1000, .max_dirty = 1U << 20,
+	};
+
+	return ilio_core_open(&p, err, why);
+}
+
+/* Content of version @v of block @lba: compressible, some duplicates. */
+static void content(u8 *b, u64 lba, u32 v)
+{
+	u64 key = v % 5 == 0 ? 7777 + v % 3 : (lba << 20) | v;
+
+	if (v == 0) {
+		memset(b, 0, 4096);
+		return;
+	}
+	ut_fill_random(b, 4096, key);
+	memset(b + 2048, (int)(key & 0xff), 1024);
+	memcpy(b, &key, sizeof(key));
+}
+
+/*
+ * The model: per LBA the version the last completed flush covers, and
+ * every version written after it (any of which may have survived).
+ */
+struct model {
+	u32 dur[NBLK];
+	u32 *later[NBLK];
+	u32 nlater[NBLK];
+	u32 cur[NBLK];
+};
+
+static void model_write(struct model *m, u64 lba, u32 v)
+{
+	m->later[lba] = realloc(m->later[lba], (m->nlater[lba] + 1) * sizeof(u32));
+	m->later[lba][m->nlater[lba]++] = v;
+	m->cur[lba] = v;
+}
+
+static void model_flush(struct model *m)
+{
+	u32 i;
+
+	for (i = 0; i < NBLK; i++) {
+		m->dur[i] = m->cur[i];
+		m->nlater[i] = 0;
+	}
+}
+
+static void model_free(struct model *m)
+{
+	u32 i;
+
+	for (i = 0; i < NBLK; i++)
+		free(m->later[i]);
+}
+
+/* Every block: the durable version or a later one.  Returns failures. */
+static unsigned int verify(struct ilio_core *ic, struct model *m, bool exact)
+{
+	u8 got[4096], want[4096];
+	unsigned int fails = 0;
+	u32 lba, i;
+
+	for (lba = 0; lba < NBLK; lba++) {
+		bool ok;
+
+		if (ilio_core_read(ic, lba, got)) {
+			CHECK_QUIET(0, fails, "lba %u: read error", lba);
+			continue;
+		}
+		content(want, lba, exact ? m->cur[lba] : m->dur[lba]);
+		ok = !memcmp(got, want, 4096);
+		for (i = 0; !ok && !exact && i < m->nlater[lba]; i++) {
+			content(want, lba, m->later[lba][i]);
+			ok = !memcmp(got, want, 4096);
+		}
+		CHECK_QUIET(ok, fails, "lba %u: content never written there (durable v%u)",
+			    lba, m->dur[lba]);
+		if (ok && !exact) {
+			/* Adopt what survived as the new truth. */
+			for (i = 0; i < m->nlater[lba]; i++) {
+				content(want, lba, m->later[lba][i]);
+				if (!memcmp(got, want, 4096))
+					m->dur[lba] = m->later[lba][i];
+			}
+		}
+	}
+	if (!exact) {
+		for (lba = 0; lba < NBLK; lba++) {
+			m->cur[lba] = m->dur[lba];
+			m->nlater[lba] = 0;
+		}
+	}
+	return fails;
+}
+
+static u32 next_version(u64 *rs)
+{
+	u32 v = (u32)(ut_rand(rs) % 100000) + 1;
+
+	return ut_rand(rs) % 10 == 0 ? 0 : v;
+}
+
+static void test_roundtrip(void)
+{
+	static struct model m;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 rs = 42;
+	int err = 0, i;
+	char cwhy[128];
+
+	memset(&m, 0, sizeof(m));
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic)
+		return;
+	for (i = 0; i < 6000; i++) {
+		u64 lba = ut_rand(&rs) % NBLK;
+		u32 v = next_version(&rs);
+
+		content(b, lba, v);
+		CHECK(!ilio_core_write(ic, lba, b, &ctx) || 0, "write");
+		model_write(&m, lba, v);
+	}
+	CHECK(verify(ic, &m, true) == 0, "before close");
+	CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check: %s", cwhy);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "reopen: %d %s", err, why);
+	if (!ic)
+		goto out;
+	CHECK(verify(ic, &m, true) == 0, "after reopen");
+	CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check after reopen: %s", cwhy);
+	ilio_core_destroy(ic);
+	/* The same store with another size is refused. */
+	ic = md_open(&d, NBLK * 2, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(!ic && err == -EINVAL, "size mismatch refused: %s", why);
+	ilio_core_destroy(ic);
+out:
+	model_free(&m);
+	md_free(&d);
+}
+
+/* Random writes, discards, flushes, checkpoints; crash; verify; repeat. */
+static void test_crash_points(void)
+{
+	static struct model m;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 rs = 7;
+	int err = 0, round, i, points = 0;
+	char cwhy[128];
+
+	memset(&m, 0, sizeof(m));
+	md_format(&d, SEG_BYTES);
+	for (round = 0; round < 120; round++) {
+		int coalesce = round % 3;
+
+		ic = md_open(&d, NBLK, coalesce, false, &err, &why);
+		CHECK(ic, "round %d open: %d %s", round, err, why);
+		if (!ic)
+			break;
+		if (round) {
+			CHECK(verify(ic, &m, false) == 0, "round %d after crash", round);
+			CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)),
+			      "round %d check: %s", round, cwhy);
+			points++;
+		}
+		model_flush(&m);	/* open wrote a checkpoint: all durable */
+		for (i = 0; i < 300; i++) {
+			u64 lba = ut_rand(&rs) % NBLK, r = ut_rand(&rs) % 100;
+			u32 v = next_version(&rs);
+
+			if (r < 3) {
+				CHECK(!ilio_core_flush(ic) || 0, "flush");
+				model_flush(&m);
+				continue;
+			}
+			if (r < 4) {
+				CHECK(!ilio_core_checkpoint(ic) || 0, "checkpoint");
+				continue;
+			}
+			if (r < 6) {
+				CHECK(!ilio_core_discard(ic, lba) || 0, "discard");
+				model_write(&m, lba, 0);
+				continue;
+			}
+			content(b, lba, v);
+			CHECK(!ilio_core_write(ic, lba, b, &ctx) || 0, "write");
+			model_write(&m, lba, v);
+		}
+		if (round % 10 == 9)
+			ilio_core_tick(ic);
+		ilio_core_destroy(ic);	/* power cut: no write-back */
+		md_crash(&d, &rs);
+	}
+	CHECK(points >= 100, "crash points verified: %d", points);
+	model_free(&m);
+	md_free(&d);
+}
+
+/* Overwrite far more than the device holds: GC must keep up. */
+static void test_gc_enospc(void)
+{
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	static u8 b[4096];
+	static u32 ver[NBLK * 4];
+	u64 rs = 99, lba;
+	int err = 0, i, ret = 0, fails = 0;
+	u32 n = NBLK * 4;	/* 32 MiB logical on a 24 MiB device */
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, n, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %s", why);
+	if (!ic)
+		goto out;
+	memset(ver, 0, sizeof(ver));
+	/* Live set: 1024 unique blocks (4 MiB raw); write 40 MiB of overwrites. */
+	for (i = 0; i < 10240; i++) {
+		lba = ut_rand(&rs) % 1024;
+		ver[lba] = (u32)i + 1;
+		ut_fill_random(b, 4096, lba * 1000003 + ver[lba]);
+		ret = ilio_core_write(ic, lba, b, &ctx);
+		if (ret)
+			break;
+		if (i % 500 == 0)
+			ilio_core_tick(ic);
+	}
+	CHECK(ret == 0, "overwrite workload: %d at write %d", ret, i);
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.gc_freed_segments > 0, "gc freed %llu segments",
+	      (unsigned long long)st.gc_freed_segments);
+	for (lba = 0; lba < 1024; lba++) {
+		u8 got[4096];
+
+		if (!ver[lba])
+			continue;
+		ut_fill_random(b, 4096, lba * 1000003 + ver[lba]);
+		CHECK_QUIET(!ilio_core_read(ic, lba, got) && !memcmp(got, b, 4096),
+			    fails, "lba %llu after GC", (unsigned long long)lba);
+	}
+	CHECK(fails == 0, "data intact after GC");
+	/* Fill with unique data until the device refuses. */
+	for (lba = 1024; lba < n; lba++) {
+		ver[lba] = 1;
+		ut_fill_random(b, 4096, lba * 1000003 + 1);
+		ret = ilio_core_write(ic, lba, b, &ctx);
+		if (ret) {
+			ver[lba] = 0;
+			break;
+		}
+	}
+	CHECK(ret == -ENOSPC, "full device gives -ENOSPC (%d at lba %llu)", ret,
+	      (unsigned long long)lba);
+	fails = 0;
+	for (i = 0; i < (int)lba; i++) {
+		u8 got[4096];
+
+		if (!ver[i])
+			continue;
+		ut_fill_random(b, 4096, (u64)i * 1000003 + ver[i]);
+		CHECK_QUIET(!ilio_core_read(ic, i, got) && !memcmp(got, b, 4096),
+			    fails, "lba %d after ENOSPC", i);
+	}
+	CHECK(fails == 0, "data intact after ENOSPC");
+	/* Discard half, and space comes back. */
+	for (i = 1024; i < (int)lba; i += 2) {
+		CHECK_QUIET(!ilio_core_discard(ic, i), fails, "discard %d", i);
+		ver[i] = 0;
+	}
+	CHECK(fails == 0, "discards on a full device work");
+	ut_fill_random(b, 4096, 123456789);
+	ret = -1;
+	for (i = 0; i < 50 && ret; i++)
+		ret = ilio_core_write(ic, lba, b, &ctx);
+	CHECK(ret == 0, "write after discards: %d", ret);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	CHECK(d.discards > 0, "segments discarded on the device: %lu", d.discards);
+out:
+	md_free(&d);
+}
+
+static void flip(struct mdev *d, u64 pos)
+{
+	d->img[pos] ^= 0x40;
+	d->dur[pos] ^= 0x40;
+}
+
+static void test_corrupt(void)
+{
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096], got[4096];
+	u64 rs = 5;
+	int err = 0, i, ok;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open");
+	if (!ic)
+		goto out;
+	for (i = 0; i < 500; i++) {
+		content(b, i, 3);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_drop_pending(&d);
+	memcpy(d.dur, d.img, DEV_BYTES);
+
+	/* Superblock copy 0 damaged: copy 1 serves. */
+	flip(&d, 100);
+	ic = md_open(&d, NBLK, 0, true, &err, &why);
+	CHECK(ic, "sb copy 0 damaged: opens from copy 1 (%s)", why);
+	if (ic) {
+		CHECK(!ilio_core_read(ic, 7, got) && (content(b, 7, 3), !memcmp(got, b, 4096)),
+		      "data after sb0 damage");
+		ilio_core_destroy(ic);
+	}
+	/* Both copies: a clear refusal. */
+	flip(&d, 4096 + 100);
+	ic = md_open(&d, NBLK, 0, true, &err, &why);
+	CHECK(!ic && err == -EINVAL && strstr(why, "superblock"),
+	      "both sb copies damaged refused: %d %s", err, why);
+	flip(&d, 100);
+	flip(&d, 4096 + 100);
+	/* Not formatted at all. */
+	memset(d.img, 0, 2 * 4096);
+	ic = md_open(&d, NBLK, 0, true, &err, &why);
+	CHECK(!ic && err == -ENOENT, "unformatted refused: %s", why);
+	memcpy(d.img, d.dur, 2 * 4096);
+	/* Both anchors damaged: refusal. */
+	flip(&d, 2 * 4096 + 50);
+	flip(&d, 3 * 4096 + 50);
+	ic = md_open(&d, NBLK, 0, true, &err, &why);
+	CHECK(!ic && err == -EINVAL, "anchors damaged refused: %s", why);
+	flip(&d, 2 * 4096 + 50);
+	flip(&d, 3 * 4096 + 50);
+	/* Random bytes flipped over the log: refusal or exact old data. */
+	for (i = 0; i < 200; i++) {
+		u64 pos = SEG_BYTES + ut_rand(&rs) % (4U << 20);
+
+		flip(&d, pos);
+		ic = md_open(&d, NBLK, 0, true, &err, &why);
+		if (ic) {
+			int j, fails = 0;
+
+			for (j = 0; j < 500; j++) {
+				content(b, j, 3);
+				ok = !ilio_core_read(ic, j, got);
+				/* Damage may cost data (-EIO, or an older map): never garbage. */
+				if (ok && memcmp(got, b, 4096) && memchr_inv(got, 0, 4096))
+					fails++;
+			}
+			CHECK(fails == 0, "flip at %llu: %d blocks hold garbage",
+			      (unsigned long long)pos, fails);
+			ilio_core_destroy(ic);
+		} else {
+			CHECK(why && *why, "flip at %llu: refusal has a reason", (unsigned long long)pos);
+		}
+		flip(&d, pos);
+	}
+	/* Garbage everywhere in the metadata: no crash. */
+	for (i = 0; i < 50; i++) {
+		ut_fill_random(d.img + 4 * 4096, 4096, i);
+		ic = md_open(&d, NBLK, 0, true, &err, &why);
+		ilio_core_destroy(ic);
+	}
+	CHECK(1, "garbage survived");
+out:
+	md_free(&d);
+}
+
+static void test_errors_ro(void)
+{
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096], got[4096];
+	int err = 0, i, ret;
+	u8 *copy;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open");
+	if (!ic)
+		goto out;
+	for (i = 0; i < 100; i++) {
+		content(b, i, 9);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_flush(ic) == 0, "flush");
+	d.fail_writes = -1;
+	for (i = 100; i < 400; i++) {
+		content(b, i, 9);
+		ret = ilio_core_write(ic, i, b, &ctx);
+		if (ret)
+			break;
+	}
+	CHECK(ilio_core_flush(ic) == -EIO, "flush fails after backend error");
+	CHECK(ilio_core_error(ic) != 0, "sticky error");
+	content(b, 0, 9);
+	CHECK(ilio_core_write(ic, 0, b, &ctx) == -EIO, "write refused read-only");
+	CHECK(!ilio_core_read(ic, 5, got) && !memcmp(got, b, 0) &&
+	      (content(b, 5, 9), !memcmp(got, b, 4096)), "reads still work");
+	ilio_core_destroy(ic);
+	d.fail_writes = 0;
+	md_drop_pending(&d);
+	memcpy(d.img, d.dur, DEV_BYTES);
+	/* Read-only open: serves the flushed data, writes nothing. */
+	copy = malloc(DEV_BYTES);
+	memcpy(copy, d.img, DEV_BYTES);
+	ic = md_open(&d, NBLK, 0, true, &err, &why);
+	CHECK(ic, "read-only open: %s", why);
+	if (ic) {
+		content(b, 50, 9);
+		CHECK(!ilio_core_read(ic, 50, got) && !memcmp(got, b, 4096), "ro read");
+		CHECK(ilio_core_write(ic, 1, b, &ctx) == -EROFS, "ro write refused");
+		ilio_core_close(ic);
+	}
+	CHECK(!memcmp(copy, d.img, DEV_BYTES) && d.npend == 0, "read-only wrote nothing");
+	free(copy);
+	/* Read errors reach the caller. */
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "reopen");
+	if (ic) {
+		d.fail_reads = -1;
+		CHECK(ilio_core_read(ic, 60, got) == -EIO, "read error surfaces");
+		d.fail_reads = 0;
+		content(b, 60, 9);
+		CHECK(!ilio_core_read(ic, 60, got) && !memcmp(got, b, 4096), "then reads");
+		ilio_core_destroy(ic);
+	}
+out:
+	md_free(&d);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct ut_case cases[] = {
+		{ "roundtrip", test_roundtrip },
+		{ "crash_points", test_crash_points },
+		{ "gc_enospc", test_gc_enospc },
+		{ "corrupt", test_corrupt },
+		{ "errors_ro", test_errors_ro },
+	};
+	int ret;
+
+	if (ilio_ctx_init(&ctx))
+		return 1;
+	ret = ut_run(cases, ARRAY_SIZE(cases), argc, argv);
+	ilio_ctx_exit(&ctx);
+	return ret;
+}
