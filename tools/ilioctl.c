@@ -4,16 +4,18 @@
  *
  * ilioctl builds and loads ilio tables, removes ilio devices, clears their
  * statistics and renders their status (human-readable or JSON).  It talks to
- * the kernel only through libdevmapper.
+ * the kernel only through libdevmapper.  It also formats a backing device
+ * for persistent mode and shows its metadata ("format", "info"), with the
+ * module's own builders and validators (dm-ilio/ilio-meta.c, linked in).
  *
  * Interface with the kernel (fixed by dm-ilio, see ilio.rst):
  *
  *   table:  <start> <len> ilio <backing_dev|-> <ram_mb> [<#feature_args>
  *           <feature_args>...]
  *   TABLE status:  <backing|-> <ram_mb> <#feature_args> <key value>...
- *   INFO status:   <mode> followed by ILIO_ST_NR unsigned decimal counters
- *                  (enum ilio_stat); later versions may append fields, which
- *                  are ignored.
+ *   INFO status:   <mode> followed by ILIO_ST_NR_V1 (older modules) or
+ *                  ILIO_ST_NR unsigned decimal counters (enum ilio_stat);
+ *                  later versions may append fields, which are ignored.
  *   message:       clear_stats
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad arguments.
@@ -27,6 +29,8 @@
 #define _GNU_SOURCE
 
 #include <ctype.h>
+#include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,9 +41,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <blkid/blkid.h>
 #include <libdevmapper.h>
 #include <linux/dm-ioctl.h>
+#include <linux/fs.h>
 
 /*
  * Kernel helpers that userspace headers lack.  __printf() is written through
@@ -49,6 +59,20 @@
 #define ilio_attr(x)		__attribute__(x)
 #define __printf(a, b)		ilio_attr((format(printf, a, b)))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The on-disk format (dm-ilio/ilio-format.h) and its builders and
+ * validators (dm-ilio/ilio-meta.[ch]) use the kernel's short type names.
+ * ilio-meta.c itself is compiled against tests/shim, whose <linux/types.h>
+ * defines these same types; this file uses the system's uapi headers, which
+ * lack them.
+ */
+typedef uint8_t u8;
+typedef uint32_t u32;
+typedef uint64_t u64;
+#define __packed		ilio_attr((packed))
+
+#include "ilio-meta.h"
 
 #define ILIOCTL_VERSION		"0.1.0"
 #define ILIO_TARGET		"ilio"
@@ -77,8 +101,9 @@
 /**
  * enum ilio_stat - numeric INFO status fields, in kernel order.
  *
- * The INFO line is "<mode> <field 2> ... <field 17>"; the mode word is field
- * 1 and is kept apart in &struct ilio_status.
+ * The INFO line is "<mode> <field 2> ... <field 23>"; the mode word is field
+ * 1 and is kept apart in &struct ilio_status.  Modules older than
+ * persistent mode print fields 1..17 only (ILIO_ST_NR_V1 counters).
  */
 enum ilio_stat {
 	ILIO_ST_LOGICAL_BYTES,
@@ -97,8 +122,18 @@ enum ilio_stat {
 	ILIO_ST_BACKEND_WRITE_IOS,
 	ILIO_ST_BACKEND_WRITE_BYTES,
 	ILIO_ST_NOSPC_ERRORS,
+	/* Fields 18..23, appended with persistent mode. */
+	ILIO_ST_DIRTY_BYTES,
+	ILIO_ST_CACHE_HITS,
+	ILIO_ST_CACHE_MISSES,
+	ILIO_ST_FLUSHES,
+	ILIO_ST_GC_MOVED_BYTES,
+	ILIO_ST_GC_FREED_SEGMENTS,
 	ILIO_ST_NR
 };
+
+/* Counters an older module prints: fields 2..17. */
+#define ILIO_ST_NR_V1		(ILIO_ST_NOSPC_ERRORS + 1)
 
 /* JSON key of each field; also documents the order. */
 static const char * const ilio_stat_names[ILIO_ST_NR] = {
@@ -118,15 +153,24 @@ static const char * const ilio_stat_names[ILIO_ST_NR] = {
 	[ILIO_ST_BACKEND_WRITE_IOS]	= "backend_write_ios",
 	[ILIO_ST_BACKEND_WRITE_BYTES]	= "backend_write_bytes",
 	[ILIO_ST_NOSPC_ERRORS]		= "nospc_errors",
+	[ILIO_ST_DIRTY_BYTES]		= "dirty_bytes",
+	[ILIO_ST_CACHE_HITS]		= "cache_hits",
+	[ILIO_ST_CACHE_MISSES]		= "cache_misses",
+	[ILIO_ST_FLUSHES]		= "flushes",
+	[ILIO_ST_GC_MOVED_BYTES]	= "gc_moved_bytes",
+	[ILIO_ST_GC_FREED_SEGMENTS]	= "gc_freed_segments",
 };
 
 /**
  * struct ilio_status - parsed INFO status of one ilio target.
  * @mode: mode word (write, read-only, fail, or a later one).
- * @v: numeric fields, indexed by &enum ilio_stat.
+ * @nr: counters the line had: ILIO_ST_NR_V1 or ILIO_ST_NR.
+ * @v: numeric fields, indexed by &enum ilio_stat; those at @nr and above
+ *	are 0.
  */
 struct ilio_status {
 	char mode[32];
+	int nr;
 	unsigned long long v[ILIO_ST_NR];
 };
 
@@ -176,6 +220,16 @@ struct ilio_derived {
 	double ram_pct;			/* 100 * used / limit */
 	bool has_offload;
 	double offload_pct;		/* 100 * (1 - backend I/Os / front I/Os) */
+	bool has_write_offload;
+	double write_offload;		/* front write I/Os / backend write I/Os */
+	bool has_read_offload;
+	double read_offload_pct;	/* 100 * hits / (hits + misses) */
+	bool has_ram_reads;
+	double ram_reads_pct;		/* 100 * (1 - backend / front read I/Os) */
+	bool has_avg_write;
+	double avg_write;		/* backend bytes / I/O, writes */
+	bool has_avg_read;
+	double avg_read;		/* backend bytes / I/O, reads */
 };
 
 /* ------------------------------------------------------------------------
@@ -212,18 +266,25 @@ static const char ilio_help_text[] =
 "Usage: ilioctl COMMAND [ARGS]\n"
 "\n"
 "Manage dm-ilio devices (device-mapper target \"ilio\": RAM cache with\n"
-"deduplication and compression).\n"
+"deduplication and compression) and their backing devices.\n"
 "\n"
 "Commands:\n"
 "  create NAME (--diskless | --backing DEV) --size SIZE --ram SIZE [OPTIONS]\n"
 "      Create /dev/mapper/NAME.\n"
 "        --diskless           no backing device: data lives in RAM only\n"
-"        --backing DEV        backing block device (persistent mode)\n"
+"        --backing DEV        backing block device (persistent mode),\n"
+"                             prepared with \"ilioctl format DEV\"\n"
 "        --size SIZE          logical size, a multiple of 4 KiB\n"
 "        --ram SIZE           RAM budget, a whole number of MiB (>= 4M)\n"
 "        --no-dedup           disable deduplication (default: on)\n"
 "        --no-compress        disable compression (default: lz4)\n"
 "        --block-size N       4096 (default) or 512\n"
+"        --coalesce MODE      persistent: auto (default), always or off\n"
+"        --flush-interval-ms N\n"
+"                             persistent: write-back interval in ms,\n"
+"                             0..3600000 (kernel default 1000)\n"
+"        --max-dirty SIZE     persistent: bound on dirty data, whole MiB,\n"
+"                             at most --ram (kernel default: --ram / 4)\n"
 "        -n, --dry-run        print the table line, change nothing\n"
 "        -v, --verbose        print the table line that is loaded\n"
 "  remove NAME\n"
@@ -238,6 +299,16 @@ static const char ilio_help_text[] =
 "                             device, \"NAME <start> <len> ilio <table>...\"\n"
 "  clear-stats NAME\n"
 "      Reset the I/O and dedup counters of NAME.\n"
+"  format DEV [--segment-kb N] [--force] [--dry-run]\n"
+"      Write an empty ilio store (persistent mode) to DEV, a block device\n"
+"      or an image file.  Refuses a device in use, and one that holds a\n"
+"      filesystem, partition table, LVM/RAID member, swap or ilio store.\n"
+"        --segment-kb N       segment size in KiB, a power of two from 64\n"
+"                             to 32768 (default 1024)\n"
+"        -f, --force          overwrite (and wipe) whatever DEV holds\n"
+"        -n, --dry-run        check and report, write nothing\n"
+"  info DEV\n"
+"      Show DEV's ilio superblocks and anchor slots (read-only).\n"
 "  help\n"
 "      Show this help.\n"
 "\n"
@@ -266,6 +337,11 @@ enum ilio_opt_id {
 	ILIO_OPT_JSON,
 	ILIO_OPT_PARSE_STATUS,
 	ILIO_OPT_PARSE_TABLE,
+	ILIO_OPT_COALESCE,
+	ILIO_OPT_FLUSH_INTERVAL,
+	ILIO_OPT_MAX_DIRTY,
+	ILIO_OPT_SEGMENT_KB,
+	ILIO_OPT_FORCE,
 };
 
 /**
@@ -475,6 +551,12 @@ static int ilio_check_name(const char *name)
  * @dedup: deduplication on.
  * @compress: lz4 compression on.
  * @block_size: 4096 or 512.
+ * @coalesce: persistent mode: "auto", "always" or "off"; NULL: the
+ *	kernel's default.
+ * @has_flush_interval: @flush_interval_ms was given.
+ * @flush_interval_ms: persistent mode: write-back interval, 0..3600000.
+ * @max_dirty_mb: persistent mode: dirty data bound in MiB; 0: the
+ *	kernel's default.
  */
 struct ilio_create_args {
 	const char *backing;
@@ -483,22 +565,51 @@ struct ilio_create_args {
 	bool dedup;
 	bool compress;
 	unsigned int block_size;
+	const char *coalesce;
+	bool has_flush_interval;
+	unsigned long long flush_interval_ms;
+	unsigned long long max_dirty_mb;
 };
+
+/* Bounds of the persistent-mode features (see ilio.rst, Constructor). */
+#define ILIO_FLUSH_INTERVAL_MAX	3600000ULL
 
 /*
  * ilio_build_params() - the parameter string after "ilio" in the table line.
- * All features are always spelled out, so the line equals the kernel's
- * canonical TABLE status.  Returns 0 or -ENAMETOOLONG.
+ * dedup, compress and block_size are always spelled out.  The persistent
+ * features (coalesce, flush_interval_ms, max_dirty_mb) appear only when
+ * given, so that the kernel applies its own defaults (max_dirty_mb's
+ * depends on the segment size, which only the backing device knows).
+ * Returns 0 or -ENAMETOOLONG.
  */
 static int ilio_build_params(const struct ilio_create_args *a, char *buf,
 			     size_t size)
 {
+	char extra[128] = "";
+	unsigned int nr = 6;
+	size_t len = 0;
 	int n;
 
-	n = snprintf(buf, size, "%s %llu 6 dedup %s compress %s block_size %u",
-		     a->backing ? a->backing : "-", a->ram_mb,
+	if (a->coalesce) {
+		len += snprintf(extra + len, sizeof(extra) - len,
+				" coalesce %s", a->coalesce);
+		nr += 2;
+	}
+	if (a->has_flush_interval) {
+		len += snprintf(extra + len, sizeof(extra) - len,
+				" flush_interval_ms %llu", a->flush_interval_ms);
+		nr += 2;
+	}
+	if (a->max_dirty_mb) {
+		len += snprintf(extra + len, sizeof(extra) - len,
+				" max_dirty_mb %llu", a->max_dirty_mb);
+		nr += 2;
+	}
+
+	n = snprintf(buf, size, "%s %llu %u dedup %s compress %s block_size %u%s",
+		     a->backing ? a->backing : "-", a->ram_mb, nr,
 		     a->dedup ? "on" : "off", a->compress ? "lz4" : "none",
-		     a->block_size);
+		     a->block_size, extra);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return 0;
@@ -542,22 +653,28 @@ static const char *ilio_skip_space(const char *s)
 
 /*
  * ilio_parse_status() - parse an INFO status parameter string (what follows
- * the target type).  Fields after the ones we know are ignored.  Returns 0,
- * or -EPROTO if the line has fewer fields or a malformed one.
+ * the target type): 17 fields (older modules) or 23.  Fields after the ones
+ * we know are ignored.  Returns 0, or -EPROTO if the line has fewer than 17
+ * fields, between 18 and 22, or a malformed one.
  */
 static int ilio_parse_status(const char *params, struct ilio_status *st)
 {
 	const char *p = params;
 	char tok[32];
-	int i;
+	int i, n;
 
+	memset(st->v, 0, sizeof(st->v));
 	if (ilio_token(&p, st->mode, sizeof(st->mode)) <= 0)
 		return -EPROTO;
 	for (i = 0; i < ILIO_ST_NR; i++) {
-		if (ilio_token(&p, tok, sizeof(tok)) <= 0 ||
-		    ilio_parse_u64(tok, &st->v[i]))
+		n = ilio_token(&p, tok, sizeof(tok));
+		/* An older module ends after field 17. */
+		if (n == 0 && i == ILIO_ST_NR_V1)
+			break;
+		if (n <= 0 || ilio_parse_u64(tok, &st->v[i]))
 			return -EPROTO;
 	}
+	st->nr = i;
 	return 0;
 }
 
@@ -603,6 +720,12 @@ static bool ilio_dev_diskless(const struct ilio_dev *dev)
 	return dev->has_table && !strcmp(dev->tb.backing, "-");
 }
 
+/* Known to have a backing device (persistent mode)? */
+static bool ilio_dev_persistent(const struct ilio_dev *dev)
+{
+	return dev->has_table && strcmp(dev->tb.backing, "-");
+}
+
 static void ilio_derive(const struct ilio_dev *dev, struct ilio_derived *d)
 {
 	const unsigned long long *v = dev->st.v;
@@ -644,6 +767,38 @@ static void ilio_derive(const struct ilio_dev *dev, struct ilio_derived *d)
 	} else if (front_ios > 0) {
 		d->has_offload = true;
 		d->offload_pct = 100.0 * (front_ios - backend_ios) / front_ios;
+	}
+
+	/*
+	 * Persistent mode: how much the RAM tier spares the backend.  Each
+	 * is defined by its denominator alone, so a diskless device gets
+	 * "RAM-served reads" 100% and the rest undefined.
+	 */
+	if (v[ILIO_ST_BACKEND_WRITE_IOS]) {
+		d->has_write_offload = true;
+		d->write_offload = (double)v[ILIO_ST_FRONT_WRITE_IOS] /
+				   (double)v[ILIO_ST_BACKEND_WRITE_IOS];
+		d->has_avg_write = true;
+		d->avg_write = (double)v[ILIO_ST_BACKEND_WRITE_BYTES] /
+			       (double)v[ILIO_ST_BACKEND_WRITE_IOS];
+	}
+	if (v[ILIO_ST_BACKEND_READ_IOS]) {
+		d->has_avg_read = true;
+		d->avg_read = (double)v[ILIO_ST_BACKEND_READ_BYTES] /
+			      (double)v[ILIO_ST_BACKEND_READ_IOS];
+	}
+	if (v[ILIO_ST_CACHE_HITS] || v[ILIO_ST_CACHE_MISSES]) {
+		d->has_read_offload = true;
+		d->read_offload_pct = 100.0 * (double)v[ILIO_ST_CACHE_HITS] /
+			((double)v[ILIO_ST_CACHE_HITS] +
+			 (double)v[ILIO_ST_CACHE_MISSES]);
+	}
+	if (v[ILIO_ST_FRONT_READ_IOS]) {
+		d->has_ram_reads = true;
+		d->ram_reads_pct = 100.0 *
+			((double)v[ILIO_ST_FRONT_READ_IOS] -
+			 (double)v[ILIO_ST_BACKEND_READ_IOS]) /
+			(double)v[ILIO_ST_FRONT_READ_IOS];
 	}
 }
 
@@ -697,6 +852,26 @@ static const char *ilio_fmt_pct(bool valid, double pct, char *buf, size_t size)
 	return buf;
 }
 
+/* Write offload: "12.5x". */
+static const char *ilio_fmt_times(bool valid, double r, char *buf, size_t size)
+{
+	if (!valid)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%.1fx", r);
+	return buf;
+}
+
+/* An average size in bytes, rounded to whole bytes; "-" if undefined. */
+static const char *ilio_fmt_avg(bool valid, double bytes, char *buf, size_t size)
+{
+	if (!valid)
+		snprintf(buf, size, "-");
+	else
+		ilio_human((unsigned long long)(bytes + 0.5), buf, size);
+	return buf;
+}
+
 #define ILIO_ROW(label, fmt, ...) printf("  %-20s " fmt "\n", label, __VA_ARGS__)
 
 static void ilio_print_io_row(const char *label, unsigned long long ios, unsigned long long bytes)
@@ -709,6 +884,7 @@ static void ilio_print_io_row(const char *label, unsigned long long ios, unsigne
 static void ilio_print_human(const struct ilio_dev *dev)
 {
 	const unsigned long long *v = dev->st.v;
+	bool ext = dev->st.nr > ILIO_ST_NR_V1;
 	struct ilio_derived d;
 	char a[32], b[32], c[32];
 
@@ -739,6 +915,9 @@ static void ilio_print_human(const struct ilio_dev *dev)
 		 ilio_human(v[ILIO_ST_RAM_USED_BYTES], a, sizeof(a)),
 		 ilio_human(v[ILIO_ST_RAM_LIMIT_BYTES], b, sizeof(b)),
 		 ilio_fmt_pct(d.has_ram, d.ram_pct, c, sizeof(c)));
+	if (ext)
+		ILIO_ROW("dirty", "%s",
+			 ilio_human(v[ILIO_ST_DIRTY_BYTES], a, sizeof(a)));
 	ILIO_ROW("dedup hits", "%llu", v[ILIO_ST_DEDUP_HITS]);
 	ILIO_ROW("zero blocks", "%llu", v[ILIO_ST_ZERO_BLOCKS]);
 	ilio_print_io_row("front reads", v[ILIO_ST_FRONT_READ_IOS],
@@ -751,6 +930,30 @@ static void ilio_print_human(const struct ilio_dev *dev)
 			  v[ILIO_ST_BACKEND_WRITE_BYTES]);
 	ILIO_ROW("I/O offload", "%s",
 		 ilio_fmt_pct(d.has_offload, d.offload_pct, a, sizeof(a)));
+	if (ilio_dev_persistent(dev)) {
+		ILIO_ROW("write offload", "%s",
+			 ilio_fmt_times(d.has_write_offload, d.write_offload,
+					a, sizeof(a)));
+		ILIO_ROW("read offload", "%s",
+			 ilio_fmt_pct(d.has_read_offload, d.read_offload_pct,
+				      a, sizeof(a)));
+		ILIO_ROW("RAM-served reads", "%s",
+			 ilio_fmt_pct(d.has_ram_reads, d.ram_reads_pct, a,
+				      sizeof(a)));
+		ILIO_ROW("avg backend write", "%s",
+			 ilio_fmt_avg(d.has_avg_write, d.avg_write, a, sizeof(a)));
+		ILIO_ROW("avg backend read", "%s",
+			 ilio_fmt_avg(d.has_avg_read, d.avg_read, a, sizeof(a)));
+	}
+	if (ext) {
+		ILIO_ROW("cache hits / misses", "%llu / %llu",
+			 v[ILIO_ST_CACHE_HITS], v[ILIO_ST_CACHE_MISSES]);
+		ILIO_ROW("flushes", "%llu", v[ILIO_ST_FLUSHES]);
+		ILIO_ROW("GC moved", "%s",
+			 ilio_human(v[ILIO_ST_GC_MOVED_BYTES], a, sizeof(a)));
+		ILIO_ROW("GC freed segments", "%llu",
+			 v[ILIO_ST_GC_FREED_SEGMENTS]);
+	}
 	ILIO_ROW("ENOSPC errors", "%llu", v[ILIO_ST_NOSPC_ERRORS]);
 }
 
@@ -876,9 +1079,14 @@ static void ilio_print_json(const struct ilio_dev *dev)
 	else
 		fputs("null", stdout);
 
+	ilio_json_key("status_fields");
+	printf("%d", dev->st.nr + 1);
 	for (i = 0; i < ILIO_ST_NR; i++) {
 		ilio_json_key(ilio_stat_names[i]);
-		printf("%llu", dev->st.v[i]);
+		if (i < dev->st.nr)
+			printf("%llu", dev->st.v[i]);
+		else
+			fputs("null", stdout);
 	}
 
 	ilio_json_num("dedup_ratio", d.has_dedup, d.dedup_ratio);
@@ -886,6 +1094,14 @@ static void ilio_print_json(const struct ilio_dev *dev)
 	ilio_json_num("savings_percent", d.has_savings, d.savings_pct);
 	ilio_json_num("ram_used_percent", d.has_ram, d.ram_pct);
 	ilio_json_num("io_offload_percent", d.has_offload, d.offload_pct);
+	ilio_json_num("write_offload_ratio", d.has_write_offload,
+		      d.write_offload);
+	ilio_json_num("read_offload_percent", d.has_read_offload,
+		      d.read_offload_pct);
+	ilio_json_num("ram_served_reads_percent", d.has_ram_reads,
+		      d.ram_reads_pct);
+	ilio_json_num("avg_backend_write_bytes", d.has_avg_write, d.avg_write);
+	ilio_json_num("avg_backend_read_bytes", d.has_avg_read, d.avg_read);
 	fputs("\n  }", stdout);
 }
 
@@ -1285,6 +1501,18 @@ static const struct ilio_opt ilio_create_opts[] = {
 	{ "no-dedup", 0, false, ILIO_OPT_NO_DEDUP },
 	{ "no-compress", 0, false, ILIO_OPT_NO_COMPRESS },
 	{ "block-size", 0, true, ILIO_OPT_BLOCK_SIZE },
+	{ "coalesce", 0, true, ILIO_OPT_COALESCE },
+	{ "flush-interval-ms", 0, true, ILIO_OPT_FLUSH_INTERVAL },
+	{ "max-dirty", 0, true, ILIO_OPT_MAX_DIRTY },
+	{ NULL, 0, false, 0 }
+};
+
+static const struct ilio_opt ilio_format_opts[] = {
+	{ "help", 'h', false, ILIO_OPT_HELP },
+	{ "verbose", 'v', false, ILIO_OPT_VERBOSE },
+	{ "dry-run", 'n', false, ILIO_OPT_DRY_RUN },
+	{ "segment-kb", 0, true, ILIO_OPT_SEGMENT_KB },
+	{ "force", 'f', false, ILIO_OPT_FORCE },
 	{ NULL, 0, false, 0 }
 };
 
@@ -1332,6 +1560,29 @@ static int ilio_opt_block_size(const char *val, unsigned int *block_size)
 	return 0;
 }
 
+static int ilio_opt_coalesce(const char *val, const char **coalesce)
+{
+	static const char * const modes[] = { "auto", "always", "off" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		if (!strcmp(val, modes[i])) {
+			*coalesce = modes[i];
+			return 0;
+		}
+	}
+	return ilio_usage_err("invalid --coalesce '%s' (must be auto, always or off)",
+			      val);
+}
+
+static int ilio_opt_flush_interval(const char *val, unsigned long long *ms)
+{
+	if (ilio_parse_u64(val, ms) || *ms > ILIO_FLUSH_INTERVAL_MAX)
+		return ilio_usage_err("invalid --flush-interval-ms '%s' (must be 0..%llu)",
+				      val, ILIO_FLUSH_INTERVAL_MAX);
+	return 0;
+}
+
 /* Backing device: one word, usable in a table line. */
 static int ilio_check_backing(const char *dev)
 {
@@ -1361,7 +1612,9 @@ static int ilio_create_parse(int argc, char **argv, const char **name,
 {
 	struct ilio_args it = { .argc = argc, .argv = argv };
 	bool diskless = false, have_size = false, have_ram = false;
-	unsigned long long ram_bytes = 0;
+	bool have_max_dirty = false;
+	unsigned long long ram_bytes = 0, max_dirty = 0;
+	const char *persistent_opt = NULL;
 	const char *val;
 	int id, r;
 
@@ -1423,6 +1676,26 @@ static int ilio_create_parse(int argc, char **argv, const char **name,
 			if (r)
 				return r;
 			break;
+		case ILIO_OPT_COALESCE:
+			r = ilio_opt_coalesce(val, &a->coalesce);
+			if (r)
+				return r;
+			persistent_opt = persistent_opt ?: "--coalesce";
+			break;
+		case ILIO_OPT_FLUSH_INTERVAL:
+			r = ilio_opt_flush_interval(val, &a->flush_interval_ms);
+			if (r)
+				return r;
+			a->has_flush_interval = true;
+			persistent_opt = persistent_opt ?: "--flush-interval-ms";
+			break;
+		case ILIO_OPT_MAX_DIRTY:
+			r = ilio_opt_size("max-dirty", val, &max_dirty);
+			if (r)
+				return r;
+			have_max_dirty = true;
+			persistent_opt = persistent_opt ?: "--max-dirty";
+			break;
 		}
 	}
 
@@ -1435,6 +1708,9 @@ static int ilio_create_parse(int argc, char **argv, const char **name,
 		return ilio_usage_err("--diskless and --backing are mutually exclusive");
 	if (!diskless && !a->backing)
 		return ilio_usage_err("one of --diskless or --backing DEV is required");
+	if (diskless && persistent_opt)
+		return ilio_usage_err("%s is for persistent mode (--backing DEV), not --diskless",
+				      persistent_opt);
 	if (!have_size)
 		return ilio_usage_err("create: --size is required");
 	if (!a->size_bytes)
@@ -1451,6 +1727,15 @@ static int ilio_create_parse(int argc, char **argv, const char **name,
 	/* The kernel's bounds: ILIO_RAM_MB_MIN/MAX in dm-ilio/ilio-args.h. */
 	if (a->ram_mb < 4 || a->ram_mb > 16777216)
 		return ilio_usage_err("--ram must be between 4 MiB and 16 TiB");
+	if (have_max_dirty && !max_dirty)
+		return ilio_usage_err("--max-dirty must be at least 1 MiB");
+	if (max_dirty % (1ULL << ILIO_MIB_SHIFT))
+		return ilio_usage_err("--max-dirty must be a whole number of MiB (got %llu bytes)",
+				      max_dirty);
+	a->max_dirty_mb = max_dirty >> ILIO_MIB_SHIFT;
+	if (a->max_dirty_mb > a->ram_mb)
+		return ilio_usage_err("--max-dirty (%llu MiB) must not exceed --ram (%llu MiB)",
+				      a->max_dirty_mb, a->ram_mb);
 	return 0;
 }
 
@@ -1941,6 +2226,877 @@ out:
 	return r;
 }
 
+/* ------------------------------------------------------------------------
+ * Backing devices: format and info
+ *
+ * "format" lays out a backing device for persistent mode with the module's
+ * own code (ilio_geom_compute(), ilio_sb_build(), ilio_anchor_build()) and
+ * reads the result back through the module's validators; "info" shows
+ * what the validators make of a device.  Layout: ilio-format.h.
+ */
+
+#define ILIO_SEG_KB_DEFAULT	1024ULL
+
+/* Blocks 0..3: both superblock copies and both anchor slots. */
+#define ILIO_HEAD_BYTES		(ILIO_META_BLOCKS * ILIO_BLOCK_SIZE)
+
+/* Signatures wiped by "format --force" before giving up (a loop guard). */
+#define ILIO_WIPE_MAX		32
+
+/**
+ * struct ilio_bdev - an open backing device or image file
+ * @path: as given on the command line
+ * @fd: open descriptor
+ * @is_blk: a block device (else a regular file)
+ * @bytes: size in bytes
+ */
+struct ilio_bdev {
+	const char *path;
+	int fd;
+	bool is_blk;
+	unsigned long long bytes;
+};
+
+/**
+ * enum ilio_open_mode - how ilio_bdev_open() opens a device
+ * @ILIO_OPEN_READ: read-only, shared (info)
+ * @ILIO_OPEN_EXCL_READ: read-only, exclusive for a block device
+ *	(format --dry-run: refuses a device in use, like format)
+ * @ILIO_OPEN_EXCL_WRITE: read-write, exclusive for a block device (format)
+ */
+enum ilio_open_mode {
+	ILIO_OPEN_READ,
+	ILIO_OPEN_EXCL_READ,
+	ILIO_OPEN_EXCL_WRITE,
+};
+
+/* Append to buf (size bytes, *len used so far); stops quietly when full. */
+static void __printf(4, 5) ilio_append(char *buf, size_t size, size_t *len,
+				       const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len >= size - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + n < size - 1 ? *len + n : size - 1;
+}
+
+/*
+ * ilio_bdev_users() - say why a block device is busy, as far as this
+ * process can see: its holders (/sys/dev/block/M:m/holders: dm-N, md...)
+ * and where it is mounted (/proc/self/mountinfo).  buf is "" when nothing
+ * is found (an active swap area, for one, shows in neither).
+ */
+static void ilio_bdev_users(dev_t rdev, char *buf, size_t size)
+{
+	char path[64], line[4096], mnt[4096];
+	unsigned int ma, mi;
+	struct dirent *de;
+	size_t len = 0;
+	DIR *dir;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders",
+		 major(rdev), minor(rdev));
+	dir = opendir(path);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			if (de->d_name[0] == '.')
+				continue;
+			ilio_append(buf, size, &len, "%sheld by %s",
+				    len ? ", " : "", de->d_name);
+		}
+		closedir(dir);
+	}
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f) {
+		/* "<id> <parent id> <major>:<minor> <root> <mount point> ..." */
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &ma, &mi,
+				   mnt) == 3 && makedev(ma, mi) == rdev)
+				ilio_append(buf, size, &len, "%smounted on %s",
+					    len ? ", " : "", mnt);
+		}
+		fclose(f);
+	}
+}
+
+/*
+ * ilio_bdev_open() - open path (a block device or a regular file) and find
+ * its size.  A block device opened exclusively (O_EXCL) cannot be mounted,
+ * in a device-mapper table or otherwise claimed, and is refused when it
+ * already is.  Returns 0, or ILIO_EXIT_FAIL after printing why.
+ */
+static int ilio_bdev_open(struct ilio_bdev *b, const char *path,
+			  enum ilio_open_mode mode)
+{
+	int flags = O_CLOEXEC, err;
+	char users[512];
+	struct stat st;
+	uint64_t bytes;
+
+	memset(b, 0, sizeof(*b));
+	b->path = path;
+	b->fd = -1;
+	if (stat(path, &st))
+		return ilio_fail("cannot open %s: %s", path, strerror(errno));
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+		return ilio_fail("%s is neither a block device nor a regular file",
+				 path);
+	b->is_blk = S_ISBLK(st.st_mode);
+	flags |= mode == ILIO_OPEN_EXCL_WRITE ? O_RDWR : O_RDONLY;
+	/* Without O_CREAT, O_EXCL is defined for block devices only. */
+	if (b->is_blk && mode != ILIO_OPEN_READ)
+		flags |= O_EXCL;
+
+	b->fd = open(path, flags);
+	if (b->fd < 0) {
+		err = errno;
+		if (err == EBUSY && b->is_blk) {
+			ilio_bdev_users(st.st_rdev, users, sizeof(users));
+			return ilio_fail("%s is in use (%s)", path, *users ? users :
+					 "mounted, an active swap area, or held by device-mapper, md or another driver");
+		}
+		if (err == EACCES || err == EPERM)
+			return ilio_fail("cannot open %s%s: %s (run as root?)", path,
+					 mode == ILIO_OPEN_EXCL_WRITE ? " for writing" : "",
+					 strerror(err));
+		return ilio_fail("cannot open %s%s: %s", path,
+				 mode == ILIO_OPEN_EXCL_WRITE ? " for writing" : "",
+				 strerror(err));
+	}
+
+	if (fstat(b->fd, &st) || !!S_ISBLK(st.st_mode) != b->is_blk) {
+		close(b->fd);
+		b->fd = -1;
+		return ilio_fail("%s changed while it was being opened", path);
+	}
+	if (b->is_blk) {
+		if (ioctl(b->fd, BLKGETSIZE64, &bytes)) {
+			err = errno;
+			close(b->fd);
+			b->fd = -1;
+			return ilio_fail("cannot get the size of %s: %s", path,
+					 strerror(err));
+		}
+		b->bytes = bytes;
+	} else {
+		b->bytes = st.st_size;
+	}
+	return 0;
+}
+
+static void ilio_bdev_close(struct ilio_bdev *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+/*
+ * ilio_bdev_read() - read len bytes at off.  What lies past the end of the
+ * device reads as zeros.  Returns 0 or -errno.
+ */
+static int ilio_bdev_read(const struct ilio_bdev *b, void *buf, size_t len,
+			  unsigned long long off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(b->fd, (char *)buf + done, len - done, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n) {
+			memset((char *)buf + done, 0, len - done);
+			break;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* Write len bytes at off.  Returns 0 or -errno. */
+static int ilio_bdev_write(const struct ilio_bdev *b, const void *buf,
+			   size_t len, unsigned long long off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(b->fd, (const char *)buf + done, len - done,
+			   off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ENOSPC;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * ilio_bdev_forget() - drop the clean cached pages of the first len bytes,
+ * so that the next read comes from the device, not from what this or an
+ * earlier process left in the page cache (dm-ilio writes past that cache).
+ */
+static void ilio_bdev_forget(const struct ilio_bdev *b, unsigned long long len)
+{
+	(void)posix_fadvise(b->fd, 0, len, POSIX_FADV_DONTNEED);
+}
+
+static bool ilio_geom_equal(const struct ilio_geom *a,
+			    const struct ilio_geom *b)
+{
+	return a->dev_blocks == b->dev_blocks && a->seg_bytes == b->seg_bytes &&
+	       a->nr_segs == b->nr_segs && a->seg_start == b->seg_start &&
+	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid));
+}
+
+static bool ilio_all_zero(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i])
+			return false;
+	}
+	return true;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+static const char *ilio_fmt_uuid(const u8 *u, char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	return buf;
+}
+
+/*
+ * ilio_find_store() - look for an ilio superblock in a device's first two
+ * blocks (head).  Returns 0 with *g from the first valid copy; -ENOENT when
+ * neither copy has the ilio magic; -EINVAL when one has it but neither is
+ * valid (*why says why, copy 0's reason first).
+ */
+static int ilio_find_store(const u8 *head, unsigned long long dev_bytes,
+			   struct ilio_geom *g, const char **why)
+{
+	const char *why1 = NULL;
+	int r0, r1;
+
+	r0 = ilio_sb_check(head, ILIO_SB_BLOCK, dev_bytes, g, why);
+	if (!r0)
+		return 0;
+	r1 = ilio_sb_check(head + ILIO_BLOCK_SIZE, ILIO_SB_BLOCK + 1,
+			   dev_bytes, g, &why1);
+	if (!r1)
+		return 0;
+	if (r0 == -ENOENT && r1 == -ENOENT)
+		return -ENOENT;
+	if (r0 == -ENOENT)
+		*why = why1;
+	return -EINVAL;
+}
+
+/*
+ * ilio_blkid_describe() - what the probe found: "a ext4 filesystem", "a
+ * gpt partition table", "a LVM2_member signature (RAID or volume-manager
+ * member)"...
+ */
+static void ilio_blkid_describe(blkid_probe pr, char *buf, size_t size)
+{
+	const char *type = NULL, *usage = NULL, *pttype = NULL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!blkid_probe_lookup_value(pr, "TYPE", &type, NULL)) {
+		if (blkid_probe_lookup_value(pr, "USAGE", &usage, NULL))
+			usage = "";
+		if (!strcmp(usage, "filesystem"))
+			ilio_append(buf, size, &len, "a %s filesystem", type);
+		else if (!strcmp(usage, "raid"))
+			ilio_append(buf, size, &len,
+				    "a %s signature (RAID or volume-manager member)",
+				    type);
+		else if (!strcmp(usage, "crypto"))
+			ilio_append(buf, size, &len, "a %s encrypted volume",
+				    type);
+		else
+			ilio_append(buf, size, &len, "a %s signature", type);
+	}
+	if (!blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL))
+		ilio_append(buf, size, &len, "%sa %s partition table",
+			    len ? " and " : "", pttype);
+	if (!len)
+		ilio_append(buf, size, &len, "an unnamed signature");
+}
+
+/* A prober over fd with superblock and partition-table probing on. */
+static blkid_probe ilio_blkid_new(int fd, bool magic)
+{
+	blkid_probe pr = blkid_new_probe();
+
+	if (!pr)
+		return NULL;
+	if (blkid_probe_set_device(pr, fd, 0, 0) ||
+	    blkid_probe_enable_superblocks(pr, 1) ||
+	    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
+					      BLKID_SUBLKS_USAGE |
+					      (magic ? BLKID_SUBLKS_MAGIC |
+					       BLKID_SUBLKS_BADCSUM : 0)) ||
+	    blkid_probe_enable_partitions(pr, 1) ||
+	    blkid_probe_set_partitions_flags(pr, magic ? BLKID_PARTS_MAGIC : 0)) {
+		blkid_free_probe(pr);
+		return NULL;
+	}
+	return pr;
+}
+
+/*
+ * ilio_blkid_each() - list every signature libblkid finds, one by one
+ * (wipefs's loop), into buf ("a, b"); erase each one if wipe.  Returns the
+ * number found, or -EIO.
+ */
+static int ilio_blkid_each(int fd, bool wipe, char *buf, size_t size)
+{
+	char one[256];
+	size_t len = 0;
+	blkid_probe pr;
+	int nr = 0;
+
+	buf[0] = '\0';
+	pr = ilio_blkid_new(fd, true);
+	if (!pr)
+		return -EIO;
+	while (nr < ILIO_WIPE_MAX && !blkid_do_probe(pr)) {
+		ilio_blkid_describe(pr, one, sizeof(one));
+		ilio_append(buf, size, &len, "%s%s", len ? ", " : "", one);
+		nr++;
+		/* On success the prober steps back to look at the spot again. */
+		if (wipe && blkid_do_wipe(pr, 0)) {
+			blkid_free_probe(pr);
+			return -EIO;
+		}
+		if (wipe && ilio_verbose)
+			printf("wiped %s\n", one);
+	}
+	blkid_free_probe(pr);
+	return nr;
+}
+
+/*
+ * ilio_blkid_find() - does libblkid recognise anything on fd (a
+ * filesystem, LVM or RAID member, swap, a partition table...)?  Returns 1
+ * with buf describing it, 0 for nothing, or -EIO.
+ */
+static int ilio_blkid_find(int fd, char *buf, size_t size)
+{
+	char list[512];
+	size_t len = 0;
+	blkid_probe pr;
+	int r;
+
+	buf[0] = '\0';
+	pr = ilio_blkid_new(fd, false);
+	if (!pr)
+		return -EIO;
+	r = blkid_do_safeprobe(pr);
+	if (!r)
+		ilio_blkid_describe(pr, buf, size);
+	blkid_free_probe(pr);
+	if (r == 1)
+		return 0;
+	if (!r)
+		return 1;
+	if (r != -2)
+		return -EIO;
+	/* Ambivalent: several signatures; name them all. */
+	r = ilio_blkid_each(fd, false, list, sizeof(list));
+	if (r < 0)
+		return r;
+	ilio_append(buf, size, &len, "more than one signature (%s)",
+		    r ? list : "conflicting, unnamed");
+	return 1;
+}
+
+/* Fill buf with len random bytes from the kernel.  Returns 0 or -EIO. */
+static int ilio_random(void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = getrandom(buf, len, 0);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* A random UUID, RFC 4122 version 4. */
+static int ilio_new_uuid(u8 *uuid)
+{
+	if (ilio_random(uuid, 16))
+		return -EIO;
+	uuid[6] = (uuid[6] & 0x0f) | 0x40;	/* version 4 */
+	uuid[8] = (uuid[8] & 0x3f) | 0x80;	/* variant 10 */
+	return 0;
+}
+
+static void ilio_print_size_row(const char *label, unsigned long long bytes)
+{
+	char h[32];
+
+	ILIO_ROW(label, "%s (%llu bytes)", ilio_human(bytes, h, sizeof(h)),
+		 bytes);
+}
+
+/* The rows format and info share: what the geometry offers. */
+static void ilio_print_geom(const struct ilio_geom *g)
+{
+	char h[32];
+
+	ILIO_ROW("segment size", "%s",
+		 ilio_human(g->seg_bytes, h, sizeof(h)));
+	ILIO_ROW("segments", "%u", g->nr_segs);
+	ILIO_ROW("usable capacity", "%s",
+		 ilio_human((unsigned long long)g->nr_segs * g->seg_bytes, h,
+			    sizeof(h)));
+}
+
+/**
+ * struct ilio_format_args - what "format" was asked to do
+ * @dev: device or image path
+ * @seg_bytes: segment size in bytes
+ * @force: overwrite whatever the device holds
+ * @dry_run: check and report, write nothing
+ */
+struct ilio_format_args {
+	const char *dev;
+	unsigned int seg_bytes;
+	bool force;
+	bool dry_run;
+};
+
+static int ilio_opt_segment_kb(const char *val, unsigned int *seg_bytes)
+{
+	unsigned long long kb;
+
+	if (ilio_parse_u64(val, &kb) || kb < ILIO_SEG_BYTES_MIN / 1024 ||
+	    kb > ILIO_FMT_SEG_BYTES_MAX / 1024 || (kb & (kb - 1)))
+		return ilio_usage_err("invalid --segment-kb '%s' (a power of two, %u..%u)",
+				      val, ILIO_SEG_BYTES_MIN / 1024,
+				      ILIO_FMT_SEG_BYTES_MAX / 1024);
+	*seg_bytes = (unsigned int)(kb * 1024);
+	return 0;
+}
+
+/*
+ * Parse "format DEV [--segment-kb N] [--force] [--dry-run] [--verbose]";
+ * returns 0, ILIO_EXIT_USAGE, or -1 after --help.
+ */
+static int ilio_format_parse(int argc, char **argv, struct ilio_format_args *a)
+{
+	struct ilio_args it = { .argc = argc, .argv = argv };
+	const char *val;
+	int id, r;
+
+	memset(a, 0, sizeof(*a));
+	a->seg_bytes = ILIO_SEG_KB_DEFAULT * 1024;
+	while ((id = ilio_next_arg(&it, ilio_format_opts, &val)) != ILIO_ARG_END) {
+		switch (id) {
+		case ILIO_ARG_ERROR:
+			return ILIO_EXIT_USAGE;
+		case ILIO_ARG_POSITIONAL:
+			if (a->dev)
+				return ilio_usage_err("format: unexpected argument '%s'",
+						      val);
+			a->dev = val;
+			break;
+		case ILIO_OPT_HELP:
+			ilio_cmd_help();
+			return -1;
+		case ILIO_OPT_VERBOSE:
+			ilio_verbose = true;
+			break;
+		case ILIO_OPT_DRY_RUN:
+			a->dry_run = true;
+			break;
+		case ILIO_OPT_FORCE:
+			a->force = true;
+			break;
+		case ILIO_OPT_SEGMENT_KB:
+			r = ilio_opt_segment_kb(val, &a->seg_bytes);
+			if (r)
+				return r;
+			break;
+		}
+	}
+	if (!a->dev || !*a->dev)
+		return ilio_usage_err("format: missing device DEV");
+	return 0;
+}
+
+static const char ilio_force_hint[] = "use --force to overwrite";
+
+/*
+ * ilio_format_check() - refuse a device that holds anything, unless
+ * --force: an ilio store (found by our validator) or any signature that
+ * libblkid recognises.  found gets a description of what is there ("" if
+ * nothing).  Returns 0 to go on, or ILIO_EXIT_FAIL after printing why.
+ */
+static int ilio_format_check(const struct ilio_bdev *b, bool force,
+			     char *found, size_t size)
+{
+	u8 head[2 * ILIO_BLOCK_SIZE];
+	char what[512], uuid[40];
+	struct ilio_geom old;
+	const char *why = "";
+	size_t len = 0;
+	int r;
+
+	found[0] = '\0';
+	r = ilio_bdev_read(b, head, sizeof(head), 0);
+	if (r)
+		return ilio_fail("cannot read %s: %s", b->path, strerror(-r));
+	r = ilio_find_store(head, b->bytes, &old, &why);
+	if (!r) {
+		ilio_fmt_uuid(old.uuid, uuid, sizeof(uuid));
+		if (!force)
+			return ilio_fail("%s is already an ilio store (uuid %s); %s",
+					 b->path, uuid, ilio_force_hint);
+		ilio_append(found, size, &len, "an ilio store (uuid %s)", uuid);
+	} else if (r == -EINVAL) {
+		if (!force)
+			return ilio_fail("%s holds a damaged ilio superblock (%s); %s",
+					 b->path, why, ilio_force_hint);
+		ilio_append(found, size, &len, "a damaged ilio store");
+	}
+
+	r = ilio_blkid_find(b->fd, what, sizeof(what));
+	if (r < 0)
+		return ilio_fail("cannot probe %s for signatures (libblkid failed)",
+				 b->path);
+	if (r) {
+		if (!force)
+			return ilio_fail("%s contains %s; %s", b->path, what,
+					 ilio_force_hint);
+		ilio_append(found, size, &len, "%s%s", len ? ", " : "", what);
+	}
+	return 0;
+}
+
+/*
+ * ilio_format_write() - put the store on the device, in an order that
+ * never leaves a half-written store that looks valid: first zero both
+ * superblock copies, both anchor slots and the first block of segment 0,
+ * and make that durable; then write anchor slot 0 and the two superblock
+ * copies, and make that durable.  Returns 0 or -errno.
+ */
+static int ilio_format_write(const struct ilio_bdev *b,
+			     const struct ilio_geom *g, const u8 *head)
+{
+	static const u8 zero[ILIO_HEAD_BYTES];
+	int r;
+
+	r = ilio_bdev_write(b, zero, ILIO_HEAD_BYTES, 0);
+	if (!r)
+		r = ilio_bdev_write(b, zero, ILIO_BLOCK_SIZE,
+				    g->seg_start * ILIO_BLOCK_SIZE);
+	if (!r && fsync(b->fd))
+		r = -errno;
+	if (!r)
+		r = ilio_bdev_write(b, head + ILIO_ANCHOR_BLOCK * ILIO_BLOCK_SIZE,
+				    ILIO_BLOCK_SIZE,
+				    ILIO_ANCHOR_BLOCK * ILIO_BLOCK_SIZE);
+	if (!r)
+		r = ilio_bdev_write(b, head, 2 * ILIO_BLOCK_SIZE,
+				    ILIO_SB_BLOCK * ILIO_BLOCK_SIZE);
+	if (!r && fsync(b->fd))
+		r = -errno;
+	return r;
+}
+
+/*
+ * ilio_format_verify() - read what format wrote back from the device and
+ * check it with the module's validators.  Returns NULL, or what is wrong.
+ */
+static const char *ilio_format_verify(const struct ilio_bdev *b,
+				      const struct ilio_geom *g,
+				      const struct ilio_anchor_info *ai)
+{
+	static u8 head[ILIO_HEAD_BYTES], seg0[ILIO_BLOCK_SIZE];
+	struct ilio_anchor_info got_ai;
+	struct ilio_geom got;
+	const char *why;
+	u64 i;
+
+	ilio_bdev_forget(b, (g->seg_start + 1) * ILIO_BLOCK_SIZE);
+	if (ilio_bdev_read(b, head, sizeof(head), 0) ||
+	    ilio_bdev_read(b, seg0, sizeof(seg0),
+			   g->seg_start * ILIO_BLOCK_SIZE))
+		return "cannot read the metadata back";
+	for (i = 0; i < 2; i++) {
+		if (ilio_sb_check(head + i * ILIO_BLOCK_SIZE, ILIO_SB_BLOCK + i,
+				  b->bytes, &got, &why))
+			return why;
+		if (!ilio_geom_equal(&got, g))
+			return "a superblock reads back different from what was written";
+	}
+	if (ilio_anchor_check(head + ILIO_ANCHOR_BLOCK * ILIO_BLOCK_SIZE,
+			      ILIO_ANCHOR_BLOCK, g, &got_ai, &why))
+		return why;
+	if (got_ai.seq != ai->seq || got_ai.epoch != ai->epoch ||
+	    got_ai.log_seq != ai->log_seq || got_ai.log_seg != ai->log_seg ||
+	    got_ai.log_off != ai->log_off || got_ai.nr_blocks != ai->nr_blocks)
+		return "anchor slot 0 reads back different from what was written";
+	if (!ilio_all_zero(head + (ILIO_ANCHOR_BLOCK + 1) * ILIO_BLOCK_SIZE,
+			   ILIO_BLOCK_SIZE))
+		return "anchor slot 1 is not zeroed";
+	if (!ilio_all_zero(seg0, sizeof(seg0)))
+		return "the first block of segment 0 is not zeroed";
+	return NULL;
+}
+
+static int ilio_cmd_format(int argc, char **argv)
+{
+	static u8 head[ILIO_HEAD_BYTES];
+	struct ilio_anchor_info ai = {
+		.seq = 1, .log_seq = 1, .log_seg = 0, .log_off = 0,
+		.nr_blocks = 0,
+	};
+	char found[1024], left[512], uuid[40], h[32], need[32];
+	struct ilio_format_args a;
+	struct ilio_bdev b;
+	struct ilio_geom g;
+	const char *why;
+	int r;
+
+	r = ilio_format_parse(argc, argv, &a);
+	if (r)
+		return r < 0 ? ILIO_EXIT_OK : r;
+
+	r = ilio_bdev_open(&b, a.dev, a.dry_run ? ILIO_OPEN_EXCL_READ :
+			   ILIO_OPEN_EXCL_WRITE);
+	if (r)
+		return r;
+
+	memset(&g, 0, sizeof(g));
+	if (ilio_geom_compute(&g, b.bytes, a.seg_bytes, &why)) {
+		r = ilio_fail("cannot format %s: %s (it has %s; %u KiB segments need at least %s)",
+			      b.path, why, ilio_human(b.bytes, h, sizeof(h)),
+			      a.seg_bytes / 1024,
+			      ilio_human((1ULL + ILIO_MIN_SEGS) * a.seg_bytes,
+					 need, sizeof(need)));
+		goto out;
+	}
+
+	r = ilio_format_check(&b, a.force, found, sizeof(found));
+	if (r)
+		goto out;
+
+	if (ilio_new_uuid(g.uuid) || ilio_random(&ai.epoch, sizeof(ai.epoch))) {
+		r = ilio_fail("cannot get random bytes from the kernel");
+		goto out;
+	}
+	memset(head, 0, sizeof(head));
+	ilio_sb_build(head, &g, ILIO_SB_BLOCK);
+	ilio_sb_build(head + ILIO_BLOCK_SIZE, &g, ILIO_SB_BLOCK + 1);
+	ilio_anchor_build(head + ILIO_ANCHOR_BLOCK * ILIO_BLOCK_SIZE, &g,
+			  ILIO_ANCHOR_BLOCK, &ai);
+
+	if (!a.dry_run) {
+		/* Erase every foreign signature, not only those in our blocks. */
+		if (a.force && ilio_blkid_each(b.fd, true, left, sizeof(left)) < 0) {
+			r = ilio_fail("cannot wipe the old signatures on %s (libblkid failed)",
+				      b.path);
+			goto out;
+		}
+		r = ilio_format_write(&b, &g, head);
+		if (r) {
+			r = ilio_fail("cannot write to %s: %s", b.path,
+				      strerror(-r));
+			goto out;
+		}
+		why = ilio_format_verify(&b, &g, &ai);
+		if (why) {
+			r = ilio_fail("%s: read-back check failed: %s", b.path, why);
+			goto out;
+		}
+		if (ilio_blkid_find(b.fd, left, sizeof(left)) == 1)
+			ilio_msg("warning: %s still shows %s to libblkid", b.path,
+				 left);
+	}
+
+	if (a.dry_run)
+		printf("would format %s (dry run: nothing written)\n", b.path);
+	else
+		printf("formatted %s\n", b.path);
+	ILIO_ROW("uuid", "%s", a.dry_run ? "(chosen when formatting)" :
+		 ilio_fmt_uuid(g.uuid, uuid, sizeof(uuid)));
+	ilio_print_size_row("device size", b.bytes);
+	ilio_print_geom(&g);
+	if (*found)
+		ILIO_ROW(a.dry_run ? "would replace" : "replaced", "%s", found);
+	r = ILIO_EXIT_OK;
+out:
+	ilio_bdev_close(&b);
+	return r;
+}
+
+/*
+ * ilio_info_anchor() - print one anchor slot's row.  Returns true if the
+ * slot is valid, with *ai filled in.
+ */
+static bool ilio_info_anchor(const u8 *blk, unsigned int slot,
+			     const struct ilio_geom *g,
+			     struct ilio_anchor_info *ai)
+{
+	char label[16], buf[256] = "";
+	const char *why;
+	size_t len = 0;
+
+	snprintf(label, sizeof(label), "anchor %u", slot);
+	if (ilio_all_zero(blk, ILIO_BLOCK_SIZE)) {
+		ILIO_ROW(label, "%s", "invalid: empty (all zeros)");
+		return false;
+	}
+	if (ilio_anchor_check(blk, ILIO_ANCHOR_BLOCK + slot, g, ai, &why)) {
+		ILIO_ROW(label, "invalid: %s", why);
+		return false;
+	}
+	ilio_append(buf, sizeof(buf), &len, "valid: seq %llu, epoch 0x%016llx",
+		    (unsigned long long)ai->seq, (unsigned long long)ai->epoch);
+	ilio_append(buf, sizeof(buf), &len, ", log_seq %llu, log_seg %u",
+		    (unsigned long long)ai->log_seq, ai->log_seg);
+	ilio_append(buf, sizeof(buf), &len, ", log_off %u, nr_blocks %llu",
+		    ai->log_off, (unsigned long long)ai->nr_blocks);
+	ILIO_ROW(label, "%s", buf);
+	return true;
+}
+
+static int ilio_cmd_info(int argc, char **argv)
+{
+	static u8 head[ILIO_HEAD_BYTES];
+	struct ilio_args it = { .argc = argc, .argv = argv };
+	struct ilio_anchor_info ai[2], *cur = NULL;
+	char label[32], uuid[40], what[512], h[32];
+	const struct ilio_sb *sb = NULL;
+	struct ilio_geom g, gc;
+	const char *path = NULL, *val, *why;
+	bool magic = false, valid[2];
+	struct ilio_bdev b;
+	int id, r, i;
+
+	while ((id = ilio_next_arg(&it, ilio_name_opts, &val)) != ILIO_ARG_END) {
+		switch (id) {
+		case ILIO_ARG_ERROR:
+			return ILIO_EXIT_USAGE;
+		case ILIO_ARG_POSITIONAL:
+			if (path)
+				return ilio_usage_err("info: unexpected argument '%s'",
+						      val);
+			path = val;
+			break;
+		case ILIO_OPT_HELP:
+			return ilio_cmd_help();
+		case ILIO_OPT_VERBOSE:
+			ilio_verbose = true;
+			break;
+		}
+	}
+	if (!path || !*path)
+		return ilio_usage_err("info: missing device DEV");
+
+	r = ilio_bdev_open(&b, path, ILIO_OPEN_READ);
+	if (r)
+		return r;
+	ilio_bdev_forget(&b, sizeof(head));
+	r = ilio_bdev_read(&b, head, sizeof(head), 0);
+	if (r) {
+		r = ilio_fail("cannot read %s: %s", path, strerror(-r));
+		goto out;
+	}
+
+	printf("%s\n", path);
+	ilio_print_size_row("device size", b.bytes);
+	for (i = 0; i < 2; i++) {
+		snprintf(label, sizeof(label), "superblock %d", i);
+		r = ilio_sb_check(head + i * ILIO_BLOCK_SIZE, ILIO_SB_BLOCK + i,
+				  b.bytes, &gc, &why);
+		magic |= r != -ENOENT;
+		if (r) {
+			ILIO_ROW(label, "invalid: %s", why);
+			continue;
+		}
+		ILIO_ROW(label, "%s", "valid");
+		if (!sb) {
+			sb = (const struct ilio_sb *)(head + i * ILIO_BLOCK_SIZE);
+			g = gc;
+		} else if (!ilio_geom_equal(&g, &gc)) {
+			ILIO_ROW("note", "%s", "the superblock copies differ; showing copy 0");
+		}
+	}
+	if (!sb) {
+		if (magic) {
+			r = ilio_fail("%s: no valid ilio superblock", path);
+			goto out;
+		}
+		if (ilio_blkid_find(b.fd, what, sizeof(what)) == 1)
+			r = ilio_fail("%s is not an ilio store (it contains %s)",
+				      path, what);
+		else
+			r = ilio_fail("%s is not an ilio store (no ilio superblock)",
+				      path);
+		goto out;
+	}
+
+	ILIO_ROW("uuid", "%s", ilio_fmt_uuid(g.uuid, uuid, sizeof(uuid)));
+	ILIO_ROW("version", "%u", le32toh(sb->version));
+	ILIO_ROW("sequence", "%llu", (unsigned long long)le64toh(sb->seq));
+	ILIO_ROW("features", "compat 0x%llx, ro_compat 0x%llx, incompat 0x%llx",
+		 (unsigned long long)le64toh(sb->compat),
+		 (unsigned long long)le64toh(sb->ro_compat),
+		 (unsigned long long)le64toh(sb->incompat));
+	ilio_print_size_row("size at format", g.dev_blocks * ILIO_BLOCK_SIZE);
+	ILIO_ROW("first segment", "block %llu", (unsigned long long)g.seg_start);
+	ilio_print_geom(&g);
+
+	for (i = 0; i < 2; i++) {
+		valid[i] = ilio_info_anchor(head + (ILIO_ANCHOR_BLOCK + i) *
+					    ILIO_BLOCK_SIZE, i, &g, &ai[i]);
+		/* The valid slot with the higher sequence number wins. */
+		if (valid[i] && (!cur || ai[i].seq > cur->seq))
+			cur = &ai[i];
+	}
+	if (!cur) {
+		ILIO_ROW("current anchor", "%s", "none");
+		r = ilio_fail("%s: no valid anchor", path);
+		goto out;
+	}
+	ILIO_ROW("current anchor", "%d (seq %llu)", (int)(cur - ai),
+		 (unsigned long long)cur->seq);
+	if (cur->nr_blocks)
+		ILIO_ROW("logical size", "%s",
+			 ilio_human(cur->nr_blocks * ILIO_BLOCK_SIZE, h, sizeof(h)));
+	else
+		ILIO_ROW("logical size", "%s", "not set (never activated)");
+	r = ILIO_EXIT_OK;
+out:
+	ilio_bdev_close(&b);
+	return r;
+}
+
 static int ilio_cmd_version(void)
 {
 	char lib[64];
@@ -1974,6 +3130,8 @@ static const struct ilio_cmd ilio_cmds[] = {
 	{ "remove", ilio_cmd_remove },
 	{ "status", ilio_cmd_status },
 	{ "clear-stats", ilio_cmd_clear_stats },
+	{ "format", ilio_cmd_format },
+	{ "info", ilio_cmd_info },
 	{ "help", ilio_cmd_help_argv },
 	{ NULL, NULL }
 };

@@ -5,15 +5,28 @@
 #   * rejects every kind of bad usage with exit status 2 and an "ilioctl: "
 #     message on stderr, and prints nothing on stdout then;
 #   * builds the exact table line dm-ilio expects (checked with --dry-run),
-#     including size suffixes, feature flags and argument order;
-#   * parses the 17-field INFO status line (ignoring appended fields, refusing
-#     short or malformed lines with exit 1) and renders it: human sizes,
-#     ratios, savings, RAM use and I/O offload, with "-" for zero
-#     denominators (checked with --parse-status/--parse-table);
+#     including size suffixes, feature flags, the persistent-mode features
+#     (coalesce, flush_interval_ms, max_dirty_mb) and argument order;
+#   * parses the 23-field INFO status line and the 17-field one of older
+#     modules (ignoring appended fields, refusing short, 18..22-field or
+#     malformed lines with exit 1) and renders it: human sizes, ratios,
+#     savings, RAM use, I/O offload, fields 18..23 by name, and for a
+#     persistent device the write offload, read offload, RAM-served reads
+#     and average backend I/O sizes, with "-" for zero denominators (checked
+#     with --parse-status/--parse-table);
 #   * prints valid JSON (python3 -m json.tool) holding every raw field and
 #     the computed ratios, with strings escaped;
 #   * fails a live command with exit 1 and an "ilioctl: " message when there
-#     is no such device (or no device-mapper at all).
+#     is no such device (or no device-mapper at all);
+#   * "format" lays out a sparse image file exactly as ilio-format.h says
+#     (checked byte by byte by an independent Python reader, crc32c
+#     included), zeroes what it must and touches nothing else; refuses a
+#     too-small device, an ext4 filesystem, a partition table, swap and an
+#     existing ilio store unless --force (and --force wipes the foreign
+#     signature: blkid sees nothing after); --dry-run writes nothing;
+#     --segment-kb is validated;
+#   * "info" reports each superblock copy and anchor slot as valid, or
+#     invalid with the validator's reason, after single-byte corruptions.
 #
 # Usage: bash tests/unit/test-ilioctl.sh
 #        ILIOCTL=/path/to/ilioctl bash tests/unit/test-ilioctl.sh  (no build)
@@ -34,7 +47,8 @@ if [ -z "${ILIOCTL:-}" ]; then
 fi
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+loopdev=
+trap '[ -z "$loopdev" ] || losetup -d "$loopdev"; rm -rf "$tmp"' EXIT
 
 pass=0
 fail=0
@@ -134,7 +148,7 @@ for h in --help -h help; do
 		ko "ilioctl $h: rc=$rc out=$out err=$err"
 	fi
 done
-for c in create remove status clear-stats; do
+for c in create remove status clear-stats format info; do
 	run $c --help
 	if [ "$rc" -eq 0 ] && [[ "$out" == *"Usage: ilioctl"* ]]; then
 		ok
@@ -249,6 +263,41 @@ dry "last --size wins" "0 16 ilio - 4 6 dedup on compress lz4 block_size 4096" \
 run create d --diskless --size 8G --ram 2G -n -v
 eq "-n -v prints the table once" "$out" "0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
 
+# Persistent-mode features: appended after the three that are always there,
+# in a fixed order, only when given.
+P=(d --backing /dev/vdb --size 1G --ram 256M)
+dry "coalesce always" "0 2097152 ilio /dev/vdb 256 8 dedup on compress lz4 block_size 4096 coalesce always" \
+	"${P[@]}" --coalesce always
+dry "all persistent features" \
+	"0 2097152 ilio /dev/vdb 256 12 dedup on compress lz4 block_size 4096 coalesce off flush_interval_ms 0 max_dirty_mb 64" \
+	"${P[@]}" --max-dirty 64M --flush-interval-ms 0 --coalesce=off
+dry "flush interval max, max-dirty = ram" \
+	"0 2097152 ilio /dev/vdb 256 10 dedup on compress lz4 block_size 4096 flush_interval_ms 3600000 max_dirty_mb 256" \
+	"${P[@]}" --flush-interval-ms 3600000 --max-dirty 256M
+dry "coalesce auto spelled out when given" \
+	"0 2097152 ilio /dev/vdb 256 8 dedup off compress lz4 block_size 4096 coalesce auto" \
+	"${P[@]}" --coalesce auto --no-dedup
+dry "max-dirty in GiB" "0 2097152 ilio /dev/vdb 4096 8 dedup on compress lz4 block_size 4096 max_dirty_mb 1024" \
+	d --backing /dev/vdb --size 1G --ram 4G --max-dirty 1G
+usage "bad coalesce" "invalid --coalesce 'sometimes' (must be auto, always or off)" create "${P[@]}" --coalesce sometimes
+usage "coalesce is case sensitive" "invalid --coalesce 'AUTO'" create "${P[@]}" --coalesce AUTO
+usage "flush interval too big" "invalid --flush-interval-ms '3600001' (must be 0..3600000)" \
+	create "${P[@]}" --flush-interval-ms 3600001
+usage "flush interval negative" "invalid --flush-interval-ms '-1'" create "${P[@]}" --flush-interval-ms=-1
+usage "flush interval with unit" "invalid --flush-interval-ms '5s'" create "${P[@]}" --flush-interval-ms 5s
+usage "flush interval empty" "invalid --flush-interval-ms ''" create "${P[@]}" --flush-interval-ms ''
+usage "max-dirty 0" "--max-dirty must be at least 1 MiB" create "${P[@]}" --max-dirty 0
+usage "max-dirty not whole MiB" "--max-dirty must be a whole number of MiB" create "${P[@]}" --max-dirty 1536K
+usage "max-dirty above ram" "--max-dirty (257 MiB) must not exceed --ram (256 MiB)" create "${P[@]}" --max-dirty 257M
+usage "max-dirty bad size" "invalid size 'lots' for --max-dirty" create "${P[@]}" --max-dirty lots
+usage "coalesce with diskless" "--coalesce is for persistent mode (--backing DEV), not --diskless" \
+	create "${D[@]}" d --coalesce always
+usage "flush interval with diskless" "--flush-interval-ms is for persistent mode" \
+	create "${D[@]}" d --flush-interval-ms 10
+usage "max-dirty with diskless" "--max-dirty is for persistent mode" create "${D[@]}" d --max-dirty 4M
+usage "first persistent option named" "--max-dirty is for persistent mode" \
+	create "${D[@]}" d --max-dirty 4M --coalesce off
+
 # --- status rendering (--parse-status) --------------------------------------
 
 # 8 GiB device: 4 GiB written, 1 GiB unique, 512 MiB stored, 600 MiB of a
@@ -321,7 +370,7 @@ eq "table without features" "$(row features)" "-"
 
 # Size formatting edges, negative savings, appended fields, fail mode.
 L3=$(status_line d3 0 8 fail 1048575 512 1000 $((1536 * MiB)) $((3 * GiB / 2)) 0 0 0 0 0 0 0 0 0 0 0 \
-	99 100 extra)
+	0 0 0 0 0 0 99 100 extra)
 run status --parse-status "$L3"
 eq "edges: exit with appended fields" "$rc" 0
 eq "edges: mode fail" "$(row mode)" fail
@@ -356,6 +405,9 @@ bad_status "overflowing field" "d 0 8 ilio write 18446744073709551616 2 3 4 5 6 
 bad_status "other target" "d 0 8 linear write 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"
 bad_status "no target" "d 0 8"
 bad_status "empty line" ""
+bad_status "18 fields" "d 0 8 ilio write 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17"
+bad_status "22 fields" "d 0 8 ilio write 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21"
+bad_status "non-numeric field 20" "d 0 8 ilio write 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 x 20 21 22"
 run status --parse-status "$L1" --parse-table "other 0 8 ilio - 1"
 if [ "$rc" -eq 1 ] && [[ "$err" == *"no --parse-status line for device 'other'"* ]]; then
 	ok
@@ -370,6 +422,67 @@ else
 fi
 run status --parse-status "18446744073709551615 0 8 ilio write 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0"
 eq "u64 max parses" "$rc" 0
+
+# Fields 18..23 and the persistent-mode rows.  A persistent device: 1000
+# front reads of which 100 went to the backend, 900 cache hits and 100
+# misses, 2000 front writes in 80 backend writes of 256 KiB, 100 backend
+# reads of 8 KiB.
+L5=$(status_line p5 0 2097152 write $GiB $GiB $GiB $MiB $((256 * MiB)) 0 0 \
+	1000 $((1000 * 8 * KiB)) 2000 $((2000 * 8 * KiB)) 100 $((100 * 8 * KiB)) 80 $((80 * 256 * KiB)) 0 \
+	$((3 * MiB)) 900 100 42 $((5 * MiB)) 3)
+T5="p5 0 2097152 ilio /dev/vdb 256 8 dedup on compress lz4 block_size 4096 coalesce always"
+run status --parse-status "$L5" --parse-table "$T5"
+eq "persistent: exit" "$rc" 0
+eq "persistent: backing" "$(row backing)" /dev/vdb
+eq "persistent: dirty" "$(row dirty)" "3.00 MiB"
+eq "persistent: write offload" "$(row 'write offload')" "25.0x"
+eq "persistent: read offload" "$(row 'read offload')" "90.0%"
+eq "persistent: RAM-served reads" "$(row 'RAM-served reads')" "90.0%"
+eq "persistent: avg backend write" "$(row 'avg backend write')" "256.00 KiB"
+eq "persistent: avg backend read" "$(row 'avg backend read')" "8.00 KiB"
+eq "persistent: cache hits / misses" "$(row 'cache hits / misses')" "900 / 100"
+eq "persistent: flushes" "$(row flushes)" 42
+eq "persistent: GC moved" "$(row 'GC moved')" "5.00 MiB"
+eq "persistent: GC freed segments" "$(row 'GC freed segments')" 3
+eq "persistent: I/O offload" "$(row 'I/O offload')" "94.0%"
+eq "persistent: ENOSPC still last" "$(printf '%s\n' "$out" | tail -n 1)" "  ENOSPC errors        0"
+
+# Uneven numbers: 7 front writes in 2 backend writes of 3 and 4 KiB + 1 B.
+L6=$(status_line p6 0 8 write 0 0 0 0 0 0 0 3 0 7 0 3 0 2 $((7 * KiB + 1)) 0 0 1 2 0 0 0)
+run status --parse-status "$L6" --parse-table "p6 0 8 ilio 8:16 4"
+eq "uneven: write offload rounds" "$(row 'write offload')" "3.5x"
+eq "uneven: read offload" "$(row 'read offload')" "33.3%"
+eq "uneven: no RAM-served reads" "$(row 'RAM-served reads')" "0.0%"
+eq "uneven: avg backend write" "$(row 'avg backend write')" "3.50 KiB"
+eq "uneven: avg backend read of 0 bytes" "$(row 'avg backend read')" "0 B"
+
+# Nothing happened yet: every derived row is "-".
+L7=$(status_line p7 0 8 write 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
+run status --parse-status "$L7" --parse-table "p7 0 8 ilio /dev/vdb 4"
+for r in 'write offload' 'read offload' 'RAM-served reads' 'avg backend write' 'avg backend read'; do
+	eq "idle persistent: $r" "$(row "$r")" "-"
+done
+
+# A persistent device on an older module (17 fields): derived rows, but no
+# fields 18..23 and no cache-based read offload.
+L8=$(status_line p8 0 8 write 0 0 0 0 0 0 0 10 0 10 0 5 0 1 $MiB 0)
+run status --parse-status "$L8" --parse-table "p8 0 8 ilio /dev/vdb 4"
+eq "17 fields: exit" "$rc" 0
+eq "17 fields: write offload" "$(row 'write offload')" "10.0x"
+eq "17 fields: read offload unknown" "$(row 'read offload')" "-"
+eq "17 fields: RAM-served reads" "$(row 'RAM-served reads')" "50.0%"
+eq "17 fields: no dirty row" "$(row dirty)" ""
+eq "17 fields: no flushes row" "$(row flushes)" ""
+
+# Diskless with 23 fields: fields 18..23 shown, no persistent rows.
+run status --parse-status "$L5" --parse-table "p5 0 2097152 ilio - 256"
+eq "diskless 23: flushes shown" "$(row flushes)" 42
+eq "diskless 23: no write offload" "$(row 'write offload')" ""
+eq "diskless 23: no avg backend write" "$(row 'avg backend write')" ""
+# No table: it is not known to be persistent.
+run status --parse-status "$L5"
+eq "no table: no write offload" "$(row 'write offload')" ""
+eq "no table: fields 18..23 shown" "$(row 'GC freed segments')" 3
 
 # --- JSON ---------------------------------------------------------------------
 
@@ -456,6 +569,462 @@ assert a[3]["name"] == "\u00ff", repr(a[3]["name"])
   --parse-status "$(printf 't\001x') 0 8 ilio write 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0" \
   --parse-status "$(printf 'caf\303\251') 0 8 ilio write 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0" \
   --parse-status "$(printf '\377') 0 8 ilio write 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0"
+
+json_check "json: persistent fields and derived values" '
+d = a[0]
+assert d["status_fields"] == 23, d["status_fields"]
+want = dict(dirty_bytes=3 << 20, cache_hits=900, cache_misses=100, flushes=42,
+            gc_moved_bytes=5 << 20, gc_freed_segments=3)
+for k, v in want.items():
+    assert d[k] == v, (k, d[k], v)
+assert d["write_offload_ratio"] == 25.0, d["write_offload_ratio"]
+assert d["read_offload_percent"] == 90.0, d["read_offload_percent"]
+assert d["ram_served_reads_percent"] == 90.0, d["ram_served_reads_percent"]
+assert d["avg_backend_write_bytes"] == 256 * 1024, d["avg_backend_write_bytes"]
+assert d["avg_backend_read_bytes"] == 8192, d["avg_backend_read_bytes"]
+assert d["diskless"] is False and d["backing"] == "/dev/vdb"
+' --parse-status "$L5" --parse-table "$T5"
+
+json_check "json: 17 fields: new counters null, same keys" '
+d = a[0]
+assert d["status_fields"] == 17, d["status_fields"]
+for k in ("dirty_bytes", "cache_hits", "cache_misses", "flushes",
+          "gc_moved_bytes", "gc_freed_segments", "read_offload_percent"):
+    assert k in d and d[k] is None, (k, d.get(k))
+assert d["write_offload_ratio"] == 10.0 and d["ram_served_reads_percent"] == 50.0
+assert d["avg_backend_write_bytes"] == 1 << 20
+assert d["avg_backend_read_bytes"] == 0.0
+' --parse-status "$L8" --parse-table "p8 0 8 ilio /dev/vdb 4"
+
+json_check "json: idle: derived values null" '
+d = a[0]
+for k in ("write_offload_ratio", "read_offload_percent", "ram_served_reads_percent",
+          "avg_backend_write_bytes", "avg_backend_read_bytes"):
+    assert d[k] is None, (k, d[k])
+assert d["flushes"] == 0
+' --parse-status "$L7" --parse-table "p7 0 8 ilio /dev/vdb 4"
+
+# --- format and info (on image files) ---------------------------------------
+
+# An independent reader of the layout in dm-ilio/ilio-format.h, crc32c
+# included: "layout IMAGE UUID SEG_BYTES NR_SEGS" checks what format wrote.
+cat >"$tmp/layout.py" <<'PY'
+import struct, sys
+
+def crc32c(data, crc=0xffffffff):
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
+    return crc
+
+def csum_ok(blk):
+    want = struct.unpack_from("<I", blk, 4)[0]
+    return crc32c(blk[:4] + b"\0" * 4 + blk[8:]) == want
+
+img, uuid, seg_bytes, nr_segs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+f = open(img, "rb")
+data = f.read(4 * 4096)
+size = f.seek(0, 2)
+blocks = [data[i * 4096:(i + 1) * 4096] for i in range(4)]
+u = bytes.fromhex(uuid.replace("-", ""))
+assert u[6] >> 4 == 4 and u[8] >> 6 == 2, "not an RFC 4122 v4 uuid"
+for n in (0, 1):
+    b = blocks[n]
+    (magic, csum, blocknr, version, flags, seq) = struct.unpack_from("<IIQIIQ", b, 0)
+    assert b[0:4] == b"ILSB", ("sb magic", n, b[0:4])
+    assert csum_ok(b), ("sb checksum", n)
+    assert blocknr == n and version == 1 and flags == 0 and seq == 1, ("sb header", n)
+    assert b[32:48] == u, ("sb uuid", n)
+    compat, ro, incompat, dev_blocks, sb_seg, sb_nr, seg_start = \
+        struct.unpack_from("<QQQQIIQ", b, 48)
+    assert (compat, ro, incompat) == (0, 0, 1), ("features", n)
+    assert dev_blocks == size // 4096, ("dev_blocks", n, dev_blocks)
+    assert (sb_seg, sb_nr, seg_start) == (seg_bytes, nr_segs, seg_bytes // 4096), \
+        ("geometry", n, sb_seg, sb_nr, seg_start)
+    assert b[96:] == bytes(4096 - 96), ("sb tail not zero", n)
+assert blocks[0][16:] == blocks[1][16:], "copies differ beyond csum and blocknr"
+a = blocks[2]
+assert a[0:4] == b"ILAN", "anchor magic"
+assert csum_ok(a), "anchor checksum"
+(blocknr, version, flags, seq) = struct.unpack_from("<QIIQ", a, 8)
+assert (blocknr, version, flags, seq) == (2, 1, 0, 1), ("anchor header", blocknr, version, flags, seq)
+assert a[32:48] == u, "anchor uuid"
+epoch, log_seq, log_seg, log_off, nr_blocks = struct.unpack_from("<QQIIQ", a, 48)
+assert epoch != 0 and (log_seq, log_seg, log_off, nr_blocks) == (1, 0, 0, 0), "anchor body"
+assert a[80:] == bytes(4096 - 80), "anchor tail not zero"
+assert blocks[3] == bytes(4096), "anchor slot 1 not zeroed"
+f.seek(seg_bytes)
+assert f.read(4096) == bytes(4096), "segment 0 head not zeroed"
+print("%016x" % epoch)
+PY
+
+# poke FILE OFFSET BYTE...: write bytes (decimal) at OFFSET.
+poke() {
+	python3 - "$@" <<'PY'
+import sys
+f = open(sys.argv[1], "r+b")
+f.seek(int(sys.argv[2]))
+f.write(bytes(int(x) for x in sys.argv[3:]))
+PY
+}
+# flip FILE OFFSET: invert one byte.
+flip() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+f = open(sys.argv[1], "r+b")
+f.seek(int(sys.argv[2]))
+b = f.read(1)[0]
+f.seek(int(sys.argv[2]))
+f.write(bytes([b ^ 0xff]))
+PY
+}
+sum() { sha256sum "$1" | cut -d' ' -f1; }
+img() { rm -f "$1" && truncate -s "$2" "$1"; }	# FILE SIZE: sparse, zeros
+
+# failure DESC EXPECTED-STDERR-SUBSTRING ARGS...: runtime error, exit 1.
+failure() {
+	local desc=$1 want=$2
+
+	shift 2
+	run "$@"
+	if [ "$rc" -ne 1 ]; then
+		ko "$desc: exit $rc, want 1 (stderr: $err)"
+	elif [[ "$err" != "ilioctl: "* ]]; then
+		ko "$desc: stderr does not start with 'ilioctl: ': $err"
+	elif [[ "$err" != *"$want"* ]]; then
+		ko "$desc: stderr lacks '$want': $err"
+	else
+		ok
+	fi
+}
+
+uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+I=$tmp/store.img
+
+# Usage errors.
+usage "format: missing DEV" "format: missing device DEV" format
+usage "format: missing DEV with options" "format: missing device DEV" format --force --segment-kb 64
+usage "format: two DEVs" "unexpected argument 'b'" format a b
+usage "format: unknown option" "unknown option '--size'" format "$I" --size 1G
+usage "info: missing DEV" "info: missing device DEV" info
+usage "info: two DEVs" "unexpected argument 'b'" info a b
+usage "info: unknown option" "unknown option '--force'" info "$I" --force
+for kb in 0 32 63 96 1000 65536 -1 abc '' 1M 1024K ' 64' 64.0; do
+	usage "--segment-kb '$kb'" "invalid --segment-kb '$kb' (a power of two, 64..32768)" \
+		format "$I" --segment-kb "$kb"
+done
+usage "--segment-kb needs a value" "option '--segment-kb' requires an argument" format "$I" --segment-kb
+usage "usage checked before the device" "invalid --segment-kb" format /nonexistent --segment-kb 3
+
+# Bad devices: runtime errors.
+failure "format: no such file" "cannot open $tmp/nope: No such file or directory" format "$tmp/nope"
+failure "info: no such file" "cannot open $tmp/nope" info "$tmp/nope"
+failure "format: a directory" "$tmp is neither a block device nor a regular file" format "$tmp"
+failure "format: a character device" "/dev/null is neither a block device nor a regular file" format /dev/null
+if [ "$(id -u)" != 0 ]; then
+	img "$tmp/ro.img" 64M && chmod 444 "$tmp/ro.img"
+	failure "format: read-only file" "cannot open $tmp/ro.img for writing: Permission denied" \
+		format "$tmp/ro.img"
+fi
+
+# Too small: 1 MiB segments need 9 MiB (8 segments, and one's worth of
+# metadata in front); 64 KiB segments need 576 KiB.
+img "$I" 8M
+s0=$(sum "$I")
+failure "too small" "cannot format $I: device too small: it must hold at least 8 segments" format "$I"
+if [[ "$err" == *"(it has 8.00 MiB; 1024 KiB segments need at least 9.00 MiB)"* ]]; then
+	ok
+else
+	ko "too small: sizes not in message: $err"
+fi
+eq "too small: nothing written" "$(sum "$I")" "$s0"
+img "$I" $((9 * MiB - 4096))
+failure "9 MiB - 4 KiB is too small" "device too small" format "$I"
+img "$I" $((9 * MiB))
+run format "$I"
+eq "9 MiB is enough: exit" "$rc:$err" "0:"
+eq "9 MiB: 8 segments" "$(row segments)" 8
+img "$I" $((576 * KiB - 4096))
+failure "64 KiB segments: 572 KiB too small" "576.00 KiB" format "$I" --segment-kb 64
+img "$I" $((576 * KiB))
+run format "$I" --segment-kb 64
+eq "64 KiB segments: 576 KiB is enough" "$rc:$(row segments)" "0:8"
+img "$I" $((288 * MiB))
+run format "$I" --segment-kb 32768 --dry-run
+eq "32 MiB segments: dry run" "$rc:$(row 'segment size'):$(row segments):$(row 'usable capacity')" \
+	"0:32.00 MiB:8:256.00 MiB"
+
+# Dry run on an empty image: reports, writes nothing.
+img "$I" 64M
+s0=$(sum "$I")
+run format "$I" --dry-run
+eq "dry run: exit" "$rc:$err" "0:"
+eq "dry run: first line" "$(printf '%s\n' "$out" | head -n 1)" "would format $I (dry run: nothing written)"
+eq "dry run: segments" "$(row segments)" 63
+eq "dry run: nothing written" "$(sum "$I")" "$s0"
+run format "$I" -n --force --segment-kb 64
+eq "dry run -n --force: nothing written" "$rc:$(sum "$I")" "0:$s0"
+
+# Format a 64 MiB image whose metadata blocks hold garbage (0xff), with a
+# marker in segment 1 that format must leave alone.
+img "$I" 64M
+poke "$I" $((3 * 4096)) 255 255 255 255
+poke "$I" $((MiB + 100)) 255
+poke "$I" $((2 * MiB)) 1 2 3 4
+run format "$I"
+eq "format: exit" "$rc:$err" "0:"
+eq "format: first line" "$(printf '%s\n' "$out" | head -n 1)" "formatted $I"
+eq "format: device size" "$(row 'device size')" "64.00 MiB (67108864 bytes)"
+eq "format: segment size" "$(row 'segment size')" "1.00 MiB"
+eq "format: segments" "$(row segments)" 63
+eq "format: usable capacity" "$(row 'usable capacity')" "63.00 MiB"
+eq "format: nothing replaced" "$(row replaced)" ""
+u1=$(row uuid)
+if [[ "$u1" =~ $uuid_re ]]; then
+	ok
+else
+	ko "format: uuid '$u1' is not a v4 uuid"
+fi
+if epoch1=$(python3 "$tmp/layout.py" "$I" "$u1" $MiB 63 2>"$tmp/perr"); then
+	ok
+else
+	ko "format: layout: $(tail -n 1 "$tmp/perr")"
+fi
+eq "format: segment 1 untouched" "$(od -An -tu1 -j $((2 * MiB)) -N4 "$I" | tr -s ' ')" " 1 2 3 4"
+eq "format: file stays sparse-sized" "$(stat -c %s "$I")" $((64 * MiB))
+
+run info "$I"
+eq "info: exit" "$rc:$err" "0:"
+eq "info: first line" "$(printf '%s\n' "$out" | head -n 1)" "$I"
+eq "info: superblock 0" "$(row 'superblock 0')" valid
+eq "info: superblock 1" "$(row 'superblock 1')" valid
+eq "info: uuid" "$(row uuid)" "$u1"
+eq "info: version" "$(row version)" 1
+eq "info: features" "$(row features)" "compat 0x0, ro_compat 0x0, incompat 0x1"
+eq "info: size at format" "$(row 'size at format')" "64.00 MiB (67108864 bytes)"
+eq "info: first segment" "$(row 'first segment')" "block 256"
+eq "info: segments" "$(row segments)" 63
+eq "info: anchor 0" "$(row 'anchor 0')" \
+	"valid: seq 1, epoch 0x$epoch1, log_seq 1, log_seg 0, log_off 0, nr_blocks 0"
+eq "info: anchor 1" "$(row 'anchor 1')" "invalid: empty (all zeros)"
+eq "info: current anchor" "$(row 'current anchor')" "0 (seq 1)"
+eq "info: logical size" "$(row 'logical size')" "not set (never activated)"
+
+# Two formats pick different uuids and epochs.
+cp "$I" "$tmp/other.img"
+run format "$tmp/other.img" --force
+u2=$(row uuid)
+epoch2=$(python3 "$tmp/layout.py" "$tmp/other.img" "$u2" $MiB 63 2>/dev/null)
+if [ "$u2" != "$u1" ] && [ -n "$epoch2" ] && [ "$epoch2" != "$epoch1" ]; then
+	ok
+else
+	ko "second format: uuid $u2 / epoch $epoch2 not new"
+fi
+
+# A second format without --force is refused, and writes nothing.
+s0=$(sum "$I")
+failure "format twice" "$I is already an ilio store (uuid $u1); use --force to overwrite" format "$I"
+eq "format twice: nothing written" "$(sum "$I")" "$s0"
+failure "format twice, dry run" "already an ilio store (uuid $u1)" format "$I" --dry-run
+run format "$I" --force
+eq "format --force over a store: exit" "$rc" 0
+eq "format --force: replaced" "$(row replaced)" "an ilio store (uuid $u1)"
+u3=$(row uuid)
+if [ "$u3" != "$u1" ]; then
+	ok
+else
+	ko "format --force kept the uuid"
+fi
+if epoch3=$(python3 "$tmp/layout.py" "$I" "$u3" $MiB 63 2>"$tmp/perr"); then
+	ok
+else
+	ko "format --force: layout: $(tail -n 1 "$tmp/perr")"
+fi
+
+# Corruption, one byte at a time, on copies of the formatted image.
+corrupt() {	# DESC OFFSET
+	cp "$I" "$tmp/bad.img"
+	flip "$tmp/bad.img" "$2"
+	run info "$tmp/bad.img"
+}
+corrupt "sb0" 100
+eq "sb0 flipped: exit" "$rc" 0
+eq "sb0 flipped: superblock 0" "$(row 'superblock 0')" "invalid: superblock checksum mismatch"
+eq "sb0 flipped: superblock 1" "$(row 'superblock 1')" valid
+eq "sb0 flipped: uuid from copy 1" "$(row uuid)" "$u3"
+eq "sb0 flipped: anchor still valid" "$(row 'current anchor')" "0 (seq 1)"
+corrupt "sb1" $((4096 + 4095))
+eq "sb1 flipped: exit" "$rc" 0
+eq "sb1 flipped: superblock 0" "$(row 'superblock 0')" valid
+eq "sb1 flipped: superblock 1" "$(row 'superblock 1')" "invalid: superblock checksum mismatch"
+corrupt "sb0 magic" 0
+eq "sb0 magic: superblock 0" "$(row 'superblock 0')" \
+	"invalid: no ilio superblock (format the device with ilioctl format)"
+eq "sb0 magic: exit" "$rc" 0
+corrupt "sb0 nr_segs" 84
+eq "sb0 field: checksum catches it" "$(row 'superblock 0')" "invalid: superblock checksum mismatch"
+cp "$I" "$tmp/bad.img"
+flip "$tmp/bad.img" 100
+flip "$tmp/bad.img" $((4096 + 100))
+run info "$tmp/bad.img"
+eq "both sbs flipped: exit" "$rc" 1
+eq "both sbs flipped: superblock 1" "$(row 'superblock 1')" "invalid: superblock checksum mismatch"
+if [[ "$err" == "ilioctl: $tmp/bad.img: no valid ilio superblock"* ]]; then
+	ok
+else
+	ko "both sbs flipped: stderr: $err"
+fi
+eq "both sbs flipped: no anchor rows" "$(row 'anchor 0')" ""
+failure "damaged store: format refuses" \
+	"$tmp/bad.img holds a damaged ilio superblock (superblock checksum mismatch); use --force to overwrite" \
+	format "$tmp/bad.img"
+corrupt "anchor 0" $((2 * 4096 + 100))
+eq "anchor flipped: exit" "$rc" 1
+eq "anchor flipped: anchor 0" "$(row 'anchor 0')" "invalid: anchor magic or checksum mismatch"
+eq "anchor flipped: current anchor" "$(row 'current anchor')" none
+if [[ "$err" == *"no valid anchor"* ]]; then
+	ok
+else
+	ko "anchor flipped: stderr: $err"
+fi
+corrupt "anchor 1" $((3 * 4096 + 7))
+eq "anchor 1 garbage: anchor 1" "$(row 'anchor 1')" "invalid: anchor magic or checksum mismatch"
+eq "anchor 1 garbage: exit" "$rc" 0
+# A valid anchor copied into the other slot names the wrong block.
+cp "$I" "$tmp/bad.img"
+dd if="$I" of="$tmp/bad.img" bs=4096 skip=2 seek=3 count=1 conv=notrunc status=none
+run info "$tmp/bad.img"
+eq "anchor in the wrong slot" "$(row 'anchor 1')" \
+	"invalid: anchor belongs elsewhere (location, version or uuid)"
+# A newer anchor in slot 1 (what an activation writes: slot 0's content
+# with the next sequence number and the logical size): the higher valid
+# sequence number wins, and a damaged newer slot falls back to the older.
+cp "$I" "$tmp/two-anchors.img"
+python3 - "$tmp/two-anchors.img" "$tmp/layout.py" <<'PY'
+import struct, sys
+exec(open(sys.argv[2]).read().split("img, uuid")[0])	# crc32c() only
+f = open(sys.argv[1], "r+b")
+f.seek(2 * 4096)
+a = bytearray(f.read(4096))
+struct.pack_into("<Q", a, 8, 3)		# blocknr
+struct.pack_into("<Q", a, 24, 2)	# seq
+struct.pack_into("<Q", a, 72, 16384)	# nr_blocks
+struct.pack_into("<I", a, 4, crc32c(bytes(a[:4]) + b"\0" * 4 + bytes(a[8:])))
+f.seek(3 * 4096)
+f.write(a)
+PY
+run info "$tmp/two-anchors.img"
+eq "two anchors: exit" "$rc" 0
+eq "two anchors: anchor 1" "$(row 'anchor 1')" \
+	"valid: seq 2, epoch 0x$epoch3, log_seq 1, log_seg 0, log_off 0, nr_blocks 16384"
+eq "two anchors: the newer wins" "$(row 'current anchor')" "1 (seq 2)"
+eq "two anchors: logical size" "$(row 'logical size')" "64.00 MiB"
+flip "$tmp/two-anchors.img" $((3 * 4096 + 50))
+run info "$tmp/two-anchors.img"
+eq "newer anchor damaged: falls back" "$rc:$(row 'current anchor')" "0:0 (seq 1)"
+
+# A device shorter than its superblock says.
+cp "$I" "$tmp/bad.img"
+truncate -s 32M "$tmp/bad.img"
+run info "$tmp/bad.img"
+eq "truncated: superblock 0" "$(row 'superblock 0')" \
+	"invalid: backing device is smaller than its superblock says (truncated?)"
+eq "truncated: exit" "$rc" 1
+
+# Foreign signatures: refused without --force, wiped with it.
+E=$tmp/ext4.img
+img "$E" 64M
+if mkfs.ext4 -q -F "$E" >/dev/null 2>&1; then
+	s0=$(sum "$E")
+	failure "ext4: refused" "$E contains a ext4 filesystem; use --force to overwrite" format "$E"
+	eq "ext4: nothing written" "$(sum "$E")" "$s0"
+	failure "ext4: dry run refused too" "contains a ext4 filesystem" format "$E" -n
+	failure "ext4: info says what it is" "$E is not an ilio store (it contains a ext4 filesystem)" info "$E"
+	run format "$E" --force --dry-run
+	eq "ext4: --force --dry-run" "$rc:$(row 'would replace')" "0:a ext4 filesystem"
+	eq "ext4: --force --dry-run writes nothing" "$(sum "$E")" "$s0"
+	run format "$E" --force
+	eq "ext4: --force: exit" "$rc:$err" "0:"
+	eq "ext4: --force: replaced" "$(row replaced)" "a ext4 filesystem"
+	if python3 "$tmp/layout.py" "$E" "$(row uuid)" $MiB 63 >/dev/null 2>"$tmp/perr"; then
+		ok
+	else
+		ko "ext4 --force: layout: $(tail -n 1 "$tmp/perr")"
+	fi
+	if command -v blkid >/dev/null; then
+		blkid -p "$E" >"$tmp/blkid" 2>&1
+		eq "ext4 --force: blkid finds nothing" "$?:$(cat "$tmp/blkid")" "2:"
+	fi
+	run info "$E"
+	eq "ext4 --force: info" "$rc:$(row 'current anchor')" "0:0 (seq 1)"
+else
+	ko "mkfs.ext4 failed (e2fsprogs missing?)"
+fi
+
+# A DOS partition table (an MBR with one partition), and a swap signature.
+img "$tmp/mbr.img" 64M
+python3 - "$tmp/mbr.img" <<'PY'
+import struct, sys
+mbr = bytearray(512)
+mbr[440:444] = b"\x12\x34\x56\x78"
+mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, 20480)
+mbr[510:512] = b"\x55\xaa"
+open(sys.argv[1], "r+b").write(mbr)
+PY
+failure "partition table: refused" "contains a dos partition table; use --force to overwrite" \
+	format "$tmp/mbr.img"
+run format "$tmp/mbr.img" -f
+eq "partition table: --force" "$rc:$(row replaced)" "0:a dos partition table"
+img "$tmp/swap.img" 64M
+if mkswap "$tmp/swap.img" >/dev/null 2>&1; then
+	failure "swap: refused" "contains a swap signature; use --force to overwrite" format "$tmp/swap.img"
+fi
+# Two filesystems at once: libblkid finds them ambivalent; both are named.
+img "$tmp/two.img" 64M
+if mkfs.ext4 -q -F "$tmp/two.img" >/dev/null 2>&1; then
+	poke "$tmp/two.img" 32768 1 67 68 48 48 49 1	# "\1CD001\1": iso9660
+	failure "two signatures" \
+		"contains more than one signature (a ext4 filesystem, a iso9660 filesystem)" \
+		format "$tmp/two.img"
+	run format "$tmp/two.img" --force
+	eq "two signatures: --force" "$rc" 0
+	if command -v blkid >/dev/null; then
+		blkid -p "$tmp/two.img" >"$tmp/blkid" 2>&1
+		eq "two signatures --force: blkid finds nothing" "$?:$(cat "$tmp/blkid")" "2:"
+	fi
+fi
+
+# A block device, where the host allows loop devices (root): the size comes
+# from BLKGETSIZE64, and a device that something holds exclusively (as a
+# mount, swapon or device-mapper does) is refused, dry run included.
+if [ "$(id -u)" = 0 ] && img "$tmp/loop.img" 64M &&
+   loopdev=$(losetup -f --show "$tmp/loop.img" 2>/dev/null) && [ -b "$loopdev" ]; then
+	run format "$loopdev"
+	eq "loop: format" "$rc:$(row 'device size'):$(row segments)" "0:64.00 MiB (67108864 bytes):63"
+	run info "$loopdev"
+	eq "loop: info" "$rc:$(row 'current anchor')" "0:0 (seq 1)"
+	python3 -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$loopdev" "$tmp/held" &
+	holder=$!
+	for _ in $(seq 100); do [ -e "$tmp/held" ] && break; sleep 0.1; done
+	failure "loop: held exclusively" "$loopdev is in use (" format "$loopdev" --force
+	failure "loop: held exclusively, dry run" "$loopdev is in use (" format "$loopdev" -n
+	run info "$loopdev"
+	eq "loop: info reads a held device" "$rc" 0
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	losetup -d "$loopdev" && loopdev=
+fi
+
+# info on something that was never formatted.
+img "$tmp/zero.img" 64M
+failure "info: blank image" "$tmp/zero.img is not an ilio store (no ilio superblock)" info "$tmp/zero.img"
+eq "info: blank image: superblock 0" "$(row 'superblock 0')" \
+	"invalid: no ilio superblock (format the device with ilioctl format)"
 
 # --- live commands without such a device: exit 1 ----------------------------
 
