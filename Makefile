@@ -55,6 +55,7 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) -C tests/unit bench
 	bash tests/vm/bench.sh
+	bash tests/vm/bench-vdi.sh
 
 clean:
 	-[ -n "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(PWD) clean
