@@ -82,6 +82,43 @@ static int parse_block_size(struct ilio_params *p, const char *arg,
 	return 0;
 }
 
+static int parse_coalesce(struct ilio_params *p, const char *arg,
+			  const char **error)
+{
+	if (!strcmp(arg, "auto")) {
+		p->coalesce = ILIO_ARG_COALESCE_AUTO;
+	} else if (!strcmp(arg, "always")) {
+		p->coalesce = ILIO_ARG_COALESCE_ALWAYS;
+	} else if (!strcmp(arg, "off")) {
+		p->coalesce = ILIO_ARG_COALESCE_OFF;
+	} else {
+		*error = "Invalid coalesce: expected auto, always or off";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_flush_interval(struct ilio_params *p, const char *arg,
+				const char **error)
+{
+	if (kstrtouint(arg, 10, &p->flush_interval_ms) ||
+	    p->flush_interval_ms > 3600000) {
+		*error = "Invalid flush_interval_ms: expected 0..3600000";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_max_dirty(struct ilio_params *p, const char *arg,
+			   const char **error)
+{
+	if (kstrtouint(arg, 10, &p->max_dirty_mb) || !p->max_dirty_mb) {
+		*error = "Invalid max_dirty_mb: expected a positive number";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct ilio_feature {
 	const char *key;
 	int (*parse)(struct ilio_params *p, const char *arg, const char **error);
@@ -91,7 +128,13 @@ static const struct ilio_feature ilio_features[] = {
 	{ "dedup", parse_dedup },
 	{ "compress", parse_compress },
 	{ "block_size", parse_block_size },
+	{ "coalesce", parse_coalesce },
+	{ "flush_interval_ms", parse_flush_interval },
+	{ "max_dirty_mb", parse_max_dirty },
 };
+
+/* Features that only persistent mode has: their bits in "seen". */
+#define ILIO_PERSISTENT_FEATURES	(7U << 3)
 
 static int parse_features(struct ilio_params *p, unsigned int argc,
 			  char **argv, const char **error)
@@ -126,6 +169,14 @@ static int parse_features(struct ilio_params *p, unsigned int argc,
 		if (ilio_features[i].parse(p, argv[1], error))
 			return -EINVAL;
 	}
+	if (!p->backing && (seen & ILIO_PERSISTENT_FEATURES)) {
+		*error = "coalesce, flush_interval_ms and max_dirty_mb need a backing device";
+		return -EINVAL;
+	}
+	if (p->max_dirty_mb > p->ram_mb) {
+		*error = "Invalid max_dirty_mb: more than ram_mb";
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -145,6 +196,8 @@ int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 	p->dedup = true;
 	p->compress = true;
 	p->block_size = 4096;
+	p->coalesce = ILIO_ARG_COALESCE_AUTO;
+	p->flush_interval_ms = 1000;
 
 	if (argc < 2) {
 		*error = "Not enough arguments: <backing_dev|-> <ram_mb> [<#features> ...]";
@@ -152,8 +205,10 @@ int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 	}
 	if (parse_backing(p, argv[0], error) || parse_ram_mb(p, argv[1], error))
 		return -EINVAL;
-	if (argc > 2)
-		return parse_features(p, argc - 2, argv + 2, error);
+	if (argc > 2 && parse_features(p, argc - 2, argv + 2, error))
+		return -EINVAL;
+	if (!p->max_dirty_mb)
+		p->max_dirty_mb = max(p->ram_mb / 4, 1U);
 	return 0;
 }
 
@@ -170,8 +225,15 @@ int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
  */
 int ilio_format_table(const struct ilio_params *p, char *buf, size_t len)
 {
-	return snprintf(buf, len, "%s %u 6 dedup %s compress %s block_size %u",
-			p->backing ? p->backing : "-", p->ram_mb,
-			p->dedup ? "on" : "off", p->compress ? "lz4" : "none",
-			p->block_size);
+	static const char * const co[] = { "auto", "always", "off" };
+
+	if (!p->backing)
+		return snprintf(buf, len, "- %u 6 dedup %s compress %s block_size %u",
+				p->ram_mb, p->dedup ? "on" : "off",
+				p->compress ? "lz4" : "none", p->block_size);
+	return snprintf(buf, len,
+			"%s %u 12 dedup %s compress %s block_size %u coalesce %s flush_interval_ms %u max_dirty_mb %u",
+			p->backing, p->ram_mb, p->dedup ? "on" : "off",
+			p->compress ? "lz4" : "none", p->block_size,
+			co[p->coalesce], p->flush_interval_ms, p->max_dirty_mb);
 }

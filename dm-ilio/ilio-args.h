@@ -14,6 +14,11 @@
  *     compress lz4|none       lz4 compression (default lz4)
  *     block_size 4096|512     advertised logical block size (default 4096);
  *                             512 is served by read-modify-write
+ *   persistent mode only:
+ *     coalesce auto|always|off  when partial segments are written (auto)
+ *     flush_interval_ms N     auto: oldest unwritten data, 0..3600000 (1000)
+ *     max_dirty_mb N          unwritten data before writers wait
+ *                             (default ram_mb / 4)
  */
 #ifndef ILIO_ARGS_H
 #define ILIO_ARGS_H
@@ -23,6 +28,11 @@
 #define ILIO_RAM_MB_MIN		4U
 #define ILIO_RAM_MB_MAX		16777216U
 
+/* Values of struct ilio_params.coalesce (same as enum ilio_coalesce). */
+#define ILIO_ARG_COALESCE_AUTO		0
+#define ILIO_ARG_COALESCE_ALWAYS	1
+#define ILIO_ARG_COALESCE_OFF		2
+
 /**
  * struct ilio_params - a parsed table line
  * @backing: backing device path (points into argv); NULL when diskless
@@ -30,6 +40,9 @@
  * @dedup: inline deduplication on
  * @compress: lz4 compression on
  * @block_size: advertised logical block size, 4096 or 512
+ * @coalesce: ILIO_ARG_COALESCE_*
+ * @flush_interval_ms: coalesce auto: oldest unwritten data
+ * @max_dirty_mb: unwritten data before writers wait
  */
 struct ilio_params {
 	const char *backing;
@@ -37,6 +50,9 @@ struct ilio_params {
 	bool dedup;
 	bool compress;
 	u32 block_size;
+	int coalesce;
+	u32 flush_interval_ms;
+	u32 max_dirty_mb;
 };
 
 int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,

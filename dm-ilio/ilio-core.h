@@ -227,5 +227,7 @@ void ilio_core_tick(struct ilio_core *ic);
 int ilio_core_close(struct ilio_core *ic);
 int ilio_core_error(struct ilio_core *ic);
 bool ilio_core_persistent(struct ilio_core *ic);
+void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
+			    u32 flush_interval_ms, u64 max_dirty);
 
 #endif /* ILIO_CORE_H */

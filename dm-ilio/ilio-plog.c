@@ -1740,3 +1740,24 @@ bool ilio_core_persistent(struct ilio_core *ic)
 {
 	return ic->pl;
 }
+
+/**
+ * ilio_core_set_coalesce() - change the coalescing policy (table reload)
+ * @ic: core
+ * @coalesce: enum ilio_coalesce
+ * @flush_interval_ms: coalesce auto: oldest unwritten data
+ * @max_dirty: unwritten bytes before writers write back themselves
+ */
+void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
+			    u32 flush_interval_ms, u64 max_dirty)
+{
+	struct ilio_plog *pl = ic->pl;
+
+	if (!pl)
+		return;
+	mutex_lock(&ic->lock);
+	pl->coalesce = coalesce;
+	pl->flush_interval_ms = flush_interval_ms;
+	pl->max_dirty = max_t(u64, max_dirty, 2ULL * pl->g.seg_bytes);
+	mutex_unlock(&ic->lock);
+}

@@ -38,6 +38,18 @@ enum ilio_attr_id {
 	ILIO_A_COMPACTIONS,
 	ILIO_A_COMPACT_MOVED,
 	ILIO_A_INLINE_READS,
+	ILIO_A_DIRTY,
+	ILIO_A_CACHE_BYTES,
+	ILIO_A_CACHE_HITS,
+	ILIO_A_CACHE_MISSES,
+	ILIO_A_FLUSHES,
+	ILIO_A_BACKEND_FLUSHES,
+	ILIO_A_GC_MOVED,
+	ILIO_A_GC_FREED,
+	ILIO_A_CHECKPOINTS,
+	ILIO_A_FREE_SEGS,
+	ILIO_A_NR_SEGS,
+	ILIO_A_WHIST,
 };
 
 struct ilio_attr {
@@ -71,6 +83,18 @@ ILIO_ATTR(nospc_errors, ILIO_A_NOSPC);
 ILIO_ATTR(compactions, ILIO_A_COMPACTIONS);
 ILIO_ATTR(compact_moved_bytes, ILIO_A_COMPACT_MOVED);
 ILIO_ATTR(inline_reads, ILIO_A_INLINE_READS);
+ILIO_ATTR(dirty_bytes, ILIO_A_DIRTY);
+ILIO_ATTR(cache_bytes, ILIO_A_CACHE_BYTES);
+ILIO_ATTR(cache_hits, ILIO_A_CACHE_HITS);
+ILIO_ATTR(cache_misses, ILIO_A_CACHE_MISSES);
+ILIO_ATTR(flushes, ILIO_A_FLUSHES);
+ILIO_ATTR(backend_flushes, ILIO_A_BACKEND_FLUSHES);
+ILIO_ATTR(gc_moved_bytes, ILIO_A_GC_MOVED);
+ILIO_ATTR(gc_freed_segments, ILIO_A_GC_FREED);
+ILIO_ATTR(checkpoints, ILIO_A_CHECKPOINTS);
+ILIO_ATTR(free_segments, ILIO_A_FREE_SEGS);
+ILIO_ATTR(nr_segments, ILIO_A_NR_SEGS);
+ILIO_ATTR(backend_write_size_hist, ILIO_A_WHIST);
 
 static struct attribute *ilio_attrs[] = {
 	&ilio_attr_mode.attr,
@@ -95,6 +119,18 @@ static struct attribute *ilio_attrs[] = {
 	&ilio_attr_compactions.attr,
 	&ilio_attr_compact_moved_bytes.attr,
 	&ilio_attr_inline_reads.attr,
+	&ilio_attr_dirty_bytes.attr,
+	&ilio_attr_cache_bytes.attr,
+	&ilio_attr_cache_hits.attr,
+	&ilio_attr_cache_misses.attr,
+	&ilio_attr_flushes.attr,
+	&ilio_attr_backend_flushes.attr,
+	&ilio_attr_gc_moved_bytes.attr,
+	&ilio_attr_gc_freed_segments.attr,
+	&ilio_attr_checkpoints.attr,
+	&ilio_attr_free_segments.attr,
+	&ilio_attr_nr_segments.attr,
+	&ilio_attr_backend_write_size_hist.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ilio);
@@ -114,11 +150,6 @@ static u64 ilio_attr_value(struct ilio_dev *d, enum ilio_attr_id id)
 		return atomic64_read(&d->front.write_bytes);
 	case ILIO_A_INLINE_READS:
 		return atomic64_read(&d->front.inline_reads);
-	case ILIO_A_BACKEND_READ_IOS:
-	case ILIO_A_BACKEND_READ_BYTES:
-	case ILIO_A_BACKEND_WRITE_IOS:
-	case ILIO_A_BACKEND_WRITE_BYTES:
-		return 0;	/* diskless: there is no backend */
 	default:
 		break;
 	}
@@ -148,6 +179,36 @@ static u64 ilio_attr_value(struct ilio_dev *d, enum ilio_attr_id id)
 		return st.compactions;
 	case ILIO_A_COMPACT_MOVED:
 		return st.compact_moved_bytes;
+	case ILIO_A_BACKEND_READ_IOS:
+		return st.backend_read_ios;
+	case ILIO_A_BACKEND_READ_BYTES:
+		return st.backend_read_bytes;
+	case ILIO_A_BACKEND_WRITE_IOS:
+		return st.backend_write_ios;
+	case ILIO_A_BACKEND_WRITE_BYTES:
+		return st.backend_write_bytes;
+	case ILIO_A_DIRTY:
+		return st.dirty_bytes;
+	case ILIO_A_CACHE_BYTES:
+		return st.cache_bytes;
+	case ILIO_A_CACHE_HITS:
+		return st.cache_hits;
+	case ILIO_A_CACHE_MISSES:
+		return st.cache_misses;
+	case ILIO_A_FLUSHES:
+		return st.flushes;
+	case ILIO_A_BACKEND_FLUSHES:
+		return st.backend_flushes;
+	case ILIO_A_GC_MOVED:
+		return st.gc_moved_bytes;
+	case ILIO_A_GC_FREED:
+		return st.gc_freed_segments;
+	case ILIO_A_CHECKPOINTS:
+		return st.checkpoints;
+	case ILIO_A_FREE_SEGS:
+		return st.free_segments;
+	case ILIO_A_NR_SEGS:
+		return st.nr_segments;
 	default:
 		return 0;
 	}
@@ -161,6 +222,16 @@ static ssize_t ilio_attr_show(struct kobject *kobj, struct attribute *attr,
 
 	if (a->id == ILIO_A_MODE)
 		return sysfs_emit(buf, "%s\n", ilio_mode_name(READ_ONCE(d->mode)));
+	if (a->id == ILIO_A_WHIST) {
+		struct ilio_stats st;
+		int i, n = 0;
+
+		ilio_core_get_stats(d->core, &st);
+		for (i = 0; i < ILIO_WHIST_BUCKETS; i++)
+			n += sysfs_emit_at(buf, n, "%s%llu", i ? " " : "",
+					   st.backend_write_hist[i]);
+		return n + sysfs_emit_at(buf, n, "\n");
+	}
 	return sysfs_emit(buf, "%llu\n", ilio_attr_value(d, a->id));
 }
 

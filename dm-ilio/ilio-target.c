@@ -17,6 +17,10 @@
  *  - The core's own mutex protects the store (ilio-core.h).
  * map() never sleeps: it queues the bio for a worker.  Workers run in
  * memalloc_noio scope.
+ *
+ * Persistent mode adds one ordered workqueue per device (d->bg_wq) for
+ * background write-back and the periodic tick (coalescing, GC,
+ * checkpoints).  The core's own mutexes order backend I/O (ilio-plog.h).
  */
 #include <linux/module.h>
 #include <linux/init.h>
@@ -29,6 +33,8 @@
 
 #include <linux/hash.h>
 #include <linux/log2.h>
+#include <linux/vmalloc.h>
+#include <linux/mm.h>
 
 #include "ilio-target.h"
 
@@ -50,7 +56,13 @@ static DEFINE_MUTEX(ilio_devs_lock);
 struct ilio_target {
 	struct ilio_dev *dev;
 	struct ilio_params params;
+	struct dm_dev *backing;
 };
+
+/* Period of the persistent-mode tick. */
+#define ILIO_TICK_MS	100
+
+static void ilio_note_error(struct ilio_dev *d);
 
 static const char * const ilio_mode_names[] = {
 	[ILIO_MODE_WRITE] = "write",
@@ -236,11 +248,19 @@ static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
 		ret = ilio_do_bio(d, wk, bio, REQ_OP_READ);
 		break;
 	case REQ_OP_WRITE:
+		/* Diskless: nothing is volatile, ilio_core_flush() is a no-op. */
+		if (bio->bi_opf & REQ_PREFLUSH) {
+			ret = ilio_core_flush(d->core);
+			if (ret)
+				break;
+		}
 		if (!bio->bi_iter.bi_size)
-			break;	/* an empty flush: nothing is volatile here */
+			break;
 		atomic64_inc(&d->front.write_ios);
 		atomic64_add(bio->bi_iter.bi_size, &d->front.write_bytes);
 		ret = ilio_do_bio(d, wk, bio, REQ_OP_WRITE);
+		if (!ret && (bio->bi_opf & REQ_FUA))
+			ret = ilio_core_flush(d->core);
 		break;
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
@@ -250,6 +270,8 @@ static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
 		ret = -EOPNOTSUPP;
 		break;
 	}
+	if (ret)
+		ilio_note_error(d);
 	bio->bi_status = errno_to_blk_status(ret);
 	bio_endio(bio);
 }
@@ -274,6 +296,128 @@ static void ilio_worker_fn(struct work_struct *work)
 }
 
 /*
+ * Backing device access for the core (struct ilio_backend_ops).  Buffers
+ * are kmalloc'ed or vmalloc'ed; each call is synchronous, and a write of
+ * a segment leaves as one bio (up to BIO_MAX_VECS pages).
+ */
+
+static int ilio_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 pos,
+			u8 *p, u32 len)
+{
+	int ret = 0;
+
+	while (len && !ret) {
+		struct bio *bio = bio_alloc(bdev, BIO_MAX_VECS, opf, GFP_NOIO);
+		u32 done = 0;
+
+		bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
+		while (done < len) {
+			u8 *q = p + done;
+			unsigned int off = offset_in_page(q);
+			unsigned int n = min_t(u32, PAGE_SIZE - off, len - done);
+			struct page *pg = is_vmalloc_addr(q) ? vmalloc_to_page(q) :
+							       virt_to_page(q);
+
+			if (bio_add_page(bio, pg, n, off) != n)
+				break;
+			done += n;
+		}
+		ret = submit_bio_wait(bio);
+		bio_put(bio);
+		p += done;
+		pos += done;
+		len -= done;
+	}
+	return ret;
+}
+
+static int ilio_be_read(void *priv, u64 pos, void *buf, u32 len)
+{
+	struct ilio_dev *d = priv;
+
+	return ilio_bdev_rw(d->bdev, REQ_OP_READ, pos, buf, len);
+}
+
+static int ilio_be_write(void *priv, u64 pos, const void *buf, u32 len)
+{
+	struct ilio_dev *d = priv;
+
+	return ilio_bdev_rw(d->bdev, REQ_OP_WRITE | REQ_SYNC, pos, (u8 *)buf,
+			    len);
+}
+
+static int ilio_be_flush(void *priv)
+{
+	struct ilio_dev *d = priv;
+
+	return blkdev_issue_flush(d->bdev);
+}
+
+static int ilio_be_discard(void *priv, u64 pos, u64 len)
+{
+	struct ilio_dev *d = priv;
+
+	return blkdev_issue_discard(d->bdev, pos >> SECTOR_SHIFT,
+				    len >> SECTOR_SHIFT, GFP_NOIO);
+}
+
+static void ilio_be_kick(void *priv)
+{
+	struct ilio_dev *d = priv;
+
+	queue_work(d->bg_wq, &d->wb_work);
+}
+
+static const struct ilio_backend_ops ilio_be_ops = {
+	.read = ilio_be_read,
+	.write = ilio_be_write,
+	.flush = ilio_be_flush,
+	.discard = ilio_be_discard,
+	.kick = ilio_be_kick,
+};
+
+static const struct ilio_backend_ops ilio_be_ops_nodiscard = {
+	.read = ilio_be_read,
+	.write = ilio_be_write,
+	.flush = ilio_be_flush,
+	.kick = ilio_be_kick,
+};
+
+static void ilio_wb_fn(struct work_struct *work)
+{
+	struct ilio_dev *d = container_of(work, struct ilio_dev, wb_work);
+	unsigned int noio = memalloc_noio_save();
+
+	ilio_core_writeback(d->core);
+	memalloc_noio_restore(noio);
+}
+
+/* A backend write failed: the device goes read-only (once, loudly). */
+static void ilio_note_error(struct ilio_dev *d)
+{
+	int err = d->persistent ? ilio_core_error(d->core) : 0;
+
+	if (err && cmpxchg(&d->mode, ILIO_MODE_WRITE, ILIO_MODE_READ_ONLY) ==
+	    ILIO_MODE_WRITE)
+		DMERR("%s: backing device write failed (%d): read-only mode; unwritten data stays in RAM",
+		      d->name, err);
+}
+
+static void ilio_tick_fn(struct work_struct *work)
+{
+	struct ilio_dev *d = container_of(to_delayed_work(work), struct ilio_dev,
+					  tick);
+	unsigned int noio = memalloc_noio_save();
+
+	ilio_core_tick(d->core);
+	memalloc_noio_restore(noio);
+	ilio_note_error(d);
+	if (READ_ONCE(d->ticking))
+		queue_delayed_work(d->bg_wq, &d->tick,
+				   msecs_to_jiffies(ILIO_TICK_MS));
+}
+
+/*
  * Devices: created by the first table of a mapped device, kept across
  * reloads, destroyed with its last table.
  */
@@ -283,6 +427,12 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	unsigned int i;
 
 	ilio_sysfs_del(d);
+	if (d->bg_wq) {
+		WRITE_ONCE(d->ticking, false);
+		cancel_delayed_work_sync(&d->tick);
+		flush_work(&d->wb_work);
+		destroy_workqueue(d->bg_wq);
+	}
 	if (d->wq)
 		destroy_workqueue(d->wq);
 	for (i = 0; d->workers && i < d->nr_workers; i++) {
@@ -293,13 +443,21 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_destroy(&d->blk_locks[i]);
 	free_percpu(d->map_bounce);
-	ilio_core_destroy(d->core);
+	if (d->persistent && d->core && d->mode == ILIO_MODE_WRITE) {
+		int ret = ilio_core_close(d->core);
+
+		if (ret)
+			DMERR("%s: could not write everything back on close: %d",
+			      d->name, ret);
+	} else {
+		ilio_core_destroy(d->core);
+	}
 	kfree(d);
 }
 
 static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 					const struct ilio_params *p,
-					u64 nr_blocks)
+					u64 nr_blocks, struct dm_dev *backing)
 {
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	struct ilio_core_params cp = {
@@ -326,7 +484,40 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_init(&d->blk_locks[i]);
 
-	d->core = ilio_core_create(&cp, &ret);
+	INIT_WORK(&d->wb_work, ilio_wb_fn);
+	INIT_DELAYED_WORK(&d->tick, ilio_tick_fn);
+	if (backing) {
+		const char *why;
+		bool ro = !(dm_table_get_mode(ti->table) & FMODE_WRITE);
+
+		d->persistent = true;
+		d->bdev = backing->bdev;
+		d->mode = ro ? ILIO_MODE_READ_ONLY : ILIO_MODE_WRITE;
+		d->bg_wq = alloc_ordered_workqueue("ilio-bg-%s", WQ_MEM_RECLAIM,
+						   d->name);
+		if (!d->bg_wq) {
+			ti->error = "Cannot allocate workqueue";
+			ret = -ENOMEM;
+			goto fail;
+		}
+		cp.bops = bdev_max_discard_sectors(d->bdev) ? &ilio_be_ops :
+							      &ilio_be_ops_nodiscard;
+		cp.bpriv = d;
+		cp.dev_bytes = bdev_nr_bytes(d->bdev);
+		cp.read_only = ro;
+		cp.coalesce = p->coalesce;
+		cp.flush_interval_ms = p->flush_interval_ms;
+		cp.max_dirty = (u64)p->max_dirty_mb << 20;
+		d->core = ilio_core_open(&cp, &ret, &why);
+		if (!d->core) {
+			ti->error = (char *)why;
+			DMERR("%s: cannot open the store on %s: %s", d->name,
+			      backing->name, why);
+			goto fail;
+		}
+	} else {
+		d->core = ilio_core_create(&cp, &ret);
+	}
 	if (!d->core) {
 		ti->error = ret == -E2BIG ?
 			"ram_mb too small for this device size (metadata plus two segments)" :
@@ -373,7 +564,8 @@ fail:
 
 /* Find or create the device of @ti's mapped device; takes a user. */
 static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
-				     const struct ilio_params *p, u64 nr_blocks)
+				     const struct ilio_params *p, u64 nr_blocks,
+				     struct dm_dev *backing)
 {
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	struct ilio_dev *d;
@@ -385,12 +577,18 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 		if (d->nr_blocks != nr_blocks) {
 			ti->error = "Cannot change the size of a live ilio device";
 			d = ERR_PTR(-EINVAL);
+		} else if (d->bdev != (backing ? backing->bdev : NULL) ||
+			   (backing && (d->mode == ILIO_MODE_READ_ONLY) !=
+			    !(dm_table_get_mode(ti->table) & FMODE_WRITE) &&
+			    !ilio_core_error(d->core))) {
+			ti->error = "Cannot change the backing device or its read-only state of a live ilio device";
+			d = ERR_PTR(-EINVAL);
 		} else {
 			d->users++;
 		}
 		goto out;
 	}
-	d = ilio_dev_create(ti, p, nr_blocks);
+	d = ilio_dev_create(ti, p, nr_blocks, backing);
 	if (!IS_ERR(d)) {
 		d->users = 1;
 		list_add(&d->list, &ilio_devs);
@@ -422,8 +620,9 @@ static void ilio_dev_put(struct ilio_dev *d)
  *
  *   <backing_dev|-> <ram_mb> [<#feature_args> <feature_args>...]
  *
- * See ilio-args.h for the features.  Only diskless mode ("-") exists in
- * this version.
+ * See ilio-args.h for the features.  "-" selects diskless mode; a device
+ * path selects persistent mode over that device, which must have been
+ * formatted (ilioctl format).  A read-only table recovers without writing.
  */
 static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -442,18 +641,21 @@ static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = (char *)error;
 		goto bad;
 	}
-	if (t->params.backing) {
-		ti->error = "Persistent mode is not available in this version: use - for diskless";
-		ret = -EINVAL;
-		goto bad;
-	}
 	if (ti->begin || ti->len & (ILIO_SECTORS_PER_BLOCK - 1)) {
 		ti->error = "Target must start at sector 0 and span a multiple of 4 KiB";
 		ret = -EINVAL;
 		goto bad;
 	}
+	if (t->params.backing) {
+		ret = dm_get_device(ti, t->params.backing,
+				    dm_table_get_mode(ti->table), &t->backing);
+		if (ret) {
+			ti->error = "Cannot open the backing device";
+			goto bad;
+		}
+	}
 	d = ilio_dev_get(ti, &t->params,
-			 ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT));
+			 ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT), t->backing);
 	if (IS_ERR(d)) {
 		ret = PTR_ERR(d);
 		goto bad;
@@ -467,12 +669,16 @@ static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	ti->num_flush_bios = 1;
+	/* Persistent: a volatile write cache that keeps REQ_PREFLUSH/FUA. */
+	ti->flush_supported = d->persistent;
 	ti->num_discard_bios = 1;
 	ti->discards_supported = true;
 	ti->num_write_zeroes_bios = 1;
 	ti->private = t;
 	return 0;
 bad:
+	if (t->backing)
+		dm_put_device(ti, t->backing);
 	kfree(t);
 	return ret;
 }
@@ -481,7 +687,9 @@ static void ilio_dtr(struct dm_target *ti)
 {
 	struct ilio_target *t = ti->private;
 
-	ilio_dev_put(t->dev);
+	ilio_dev_put(t->dev);	/* the last one writes everything back */
+	if (t->backing)
+		dm_put_device(ti, t->backing);
 	kfree(t);
 }
 
@@ -494,7 +702,8 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 
 	if (unlikely(READ_ONCE(d->mode) == ILIO_MODE_FAIL))
 		return DM_MAPIO_KILL;
-	if (bio_op(bio) == REQ_OP_WRITE && !bio->bi_iter.bi_size) {
+	if (bio_op(bio) == REQ_OP_WRITE && !bio->bi_iter.bi_size &&
+	    !d->persistent) {
 		/* Empty flush: a RAM store has no volatile cache. */
 		bio_endio(bio);
 		return DM_MAPIO_SUBMITTED;
@@ -535,6 +744,33 @@ static int ilio_preresume(struct dm_target *ti)
 	return ret;
 }
 
+/*
+ * Suspend writes everything back and takes a checkpoint, so that a
+ * suspended device's backing LUN holds all its data (snapshots, takeover
+ * by another host) and a later recovery is short.
+ */
+static void ilio_postsuspend(struct dm_target *ti)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+	int ret;
+
+	if (!d->persistent)
+		return;
+	WRITE_ONCE(d->ticking, false);
+	cancel_delayed_work_sync(&d->tick);
+	flush_work(&d->wb_work);
+	if (d->mode != ILIO_MODE_WRITE)
+		return;
+	ret = ilio_core_flush(d->core);
+	if (!ret)
+		ret = ilio_core_checkpoint(d->core);
+	if (ret) {
+		DMERR("%s: write-back on suspend failed: %d", d->name, ret);
+		ilio_note_error(d);
+	}
+}
+
 static void ilio_resume(struct dm_target *ti)
 {
 	struct ilio_target *t = ti->private;
@@ -542,6 +778,16 @@ static void ilio_resume(struct dm_target *ti)
 
 	/* The resuming table's policy becomes the store's. */
 	ilio_core_set_policy(d->core, t->params.dedup, t->params.compress);
+	if (d->persistent) {
+		ilio_core_set_coalesce(d->core, t->params.coalesce,
+				       t->params.flush_interval_ms,
+				       (u64)t->params.max_dirty_mb << 20);
+		if (!d->ticking) {
+			WRITE_ONCE(d->ticking, true);
+			queue_delayed_work(d->bg_wq, &d->tick,
+					   msecs_to_jiffies(ILIO_TICK_MS));
+		}
+	}
 
 	/*
 	 * dm adds the gendisk after the first table is loaded, so the sysfs
@@ -566,6 +812,8 @@ static void ilio_resume(struct dm_target *ti)
  *  9 front_read_ios  10 front_read_bytes  11 front_write_ios
  * 12 front_write_bytes  13 backend_read_ios  14 backend_read_bytes
  * 15 backend_write_ios  16 backend_write_bytes  17 nospc_errors
+ * 18 dirty_bytes  19 cache_hits  20 cache_misses  21 flushes
+ * 22 gc_moved_bytes  23 gc_freed_segments
  */
 static void ilio_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,
@@ -584,21 +832,32 @@ static void ilio_status(struct dm_target *ti, status_type_t type,
 		       st.logical_bytes, st.unique_bytes, st.stored_bytes,
 		       st.ram_used_bytes, st.ram_limit_bytes, st.dedup_hits,
 		       st.zero_blocks);
-		DMEMIT(" %lld %lld %lld %lld 0 0 0 0 %llu",
+		DMEMIT(" %lld %lld %lld %lld %llu %llu %llu %llu %llu",
 		       atomic64_read(&d->front.read_ios),
 		       atomic64_read(&d->front.read_bytes),
 		       atomic64_read(&d->front.write_ios),
 		       atomic64_read(&d->front.write_bytes),
+		       st.backend_read_ios, st.backend_read_bytes,
+		       st.backend_write_ios, st.backend_write_bytes,
 		       st.nospc_errors);
+		DMEMIT(" %llu %llu %llu %llu %llu %llu", st.dirty_bytes,
+		       st.cache_hits, st.cache_misses, st.flushes,
+		       st.gc_moved_bytes, st.gc_freed_segments);
 		break;
 	case STATUSTYPE_TABLE:
 		ilio_format_table(&t->params, result, maxlen);
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",diskless=y,ram_mb=%u,dedup=%c,compress=%c,block_size=%u;",
-		       t->params.ram_mb, t->params.dedup ? 'y' : 'n',
+		DMEMIT(",diskless=%c,ram_mb=%u,dedup=%c,compress=%c,block_size=%u",
+		       d->persistent ? 'n' : 'y', t->params.ram_mb,
+		       t->params.dedup ? 'y' : 'n',
 		       t->params.compress ? 'y' : 'n', t->params.block_size);
+		if (d->persistent)
+			DMEMIT(",backing=%s,coalesce=%d,flush_interval_ms=%u,max_dirty_mb=%u",
+			       t->backing->name, t->params.coalesce,
+			       t->params.flush_interval_ms, t->params.max_dirty_mb);
+		DMEMIT(";");
 		break;
 	}
 }
@@ -630,9 +889,32 @@ static int ilio_msg_compact(struct ilio_dev *d, unsigned int argc,
 
 	if (argc != 1)
 		return -EINVAL;
+	if (d->persistent) {
+		n = ilio_core_gc(d->core, UINT_MAX);
+		if (n < 0)
+			return n == -ENOSPC ? 0 : n;
+		DMEMIT("cleaned %d segments", n);
+		return 1;
+	}
 	n = ilio_core_compact(d->core, UINT_MAX);
 	DMEMIT("compacted %d segments", n);
 	return 1;
+}
+
+static int ilio_msg_checkpoint(struct ilio_dev *d, unsigned int argc,
+			       char **argv, char *result, unsigned int maxlen)
+{
+	int ret;
+
+	if (argc != 1)
+		return -EINVAL;
+	if (!d->persistent) {
+		DMERR("%s: checkpoint: a diskless device has nothing to write", d->name);
+		return -EOPNOTSUPP;
+	}
+	ret = ilio_core_checkpoint(d->core);
+	ilio_note_error(d);
+	return ret;
 }
 
 static int ilio_msg_check(struct ilio_dev *d, unsigned int argc, char **argv,
@@ -662,6 +944,8 @@ struct ilio_message {
 static const struct ilio_message ilio_messages[] = {
 	{ "clear_stats", ilio_msg_clear_stats },
 	{ "compact", ilio_msg_compact },
+	{ "gc", ilio_msg_compact },
+	{ "checkpoint", ilio_msg_checkpoint },
 	{ "check", ilio_msg_check },
 };
 
@@ -705,7 +989,11 @@ static void ilio_io_hints(struct dm_target *ti, struct queue_limits *limits)
 static int ilio_iterate_devices(struct dm_target *ti,
 				iterate_devices_callout_fn fn, void *data)
 {
-	return 0;
+	struct ilio_target *t = ti->private;
+
+	if (!t->backing)
+		return 0;
+	return fn(ti, t->backing, 0, bdev_nr_sectors(t->backing->bdev), data);
 }
 
 static struct target_type ilio_target = {
@@ -715,6 +1003,7 @@ static struct target_type ilio_target = {
 	.ctr = ilio_ctr,
 	.dtr = ilio_dtr,
 	.map = ilio_map,
+	.postsuspend = ilio_postsuspend,
 	.preresume = ilio_preresume,
 	.resume = ilio_resume,
 	.status = ilio_status,

@@ -79,6 +79,13 @@ struct ilio_front_stats {
  * @map_bounce: per-CPU block buffer for reads served by map()
  * @blk_locks: serialise writes (and read-modify-writes) per block
  * @front: front-end I/O counters
+ * @bdev: persistent: the backing device (the first table's; reloads must
+ *	name the same device)
+ * @persistent: has a backing device
+ * @bg_wq: persistent: ordered workqueue for @wb_work and @tick
+ * @wb_work: persistent: background write-back (ilio_core_writeback())
+ * @tick: persistent: periodic ilio_core_tick(), while resumed
+ * @ticking: @tick is armed (protected by dm's suspend/resume ordering)
  * @kobj: /sys/block/dm-N/ilio
  * @kobj_released: completed by the kobject's release
  * @sysfs_ok: @kobj was added
@@ -106,6 +113,13 @@ struct ilio_dev {
 
 	struct mutex blk_locks[ILIO_BLK_LOCKS];	/* per-block write order */
 	struct ilio_front_stats front;
+
+	struct block_device *bdev;
+	bool persistent;
+	struct workqueue_struct *bg_wq;
+	struct work_struct wb_work;
+	struct delayed_work tick;
+	bool ticking;
 
 	struct kobject kobj;
 	struct completion kobj_released;

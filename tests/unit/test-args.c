@@ -41,11 +41,17 @@ static void t_valid(void)
 	CHECK(p.backing && !strcmp(p.backing, "/dev/sdb") && p.ram_mb == 64 &&
 	      !p.dedup && !p.compress && p.block_size == 512, "values");
 	ilio_format_table(&p, out, sizeof(out));
-	CHECK(!strcmp(out, "/dev/sdb 64 6 dedup off compress none block_size 512"),
+	CHECK(!strcmp(out, "/dev/sdb 64 12 dedup off compress none block_size 512 coalesce auto flush_interval_ms 1000 max_dirty_mb 16"),
 	      "canonical: %s", out);
 	/* The canonical line parses back to itself. */
 	CHECK(parse(out, &p, &err) == 0, "reparse: %s", err);
 	CHECK(!p.dedup && !p.compress && p.block_size == 512, "reparse values");
+	CHECK(parse("/dev/sdb 64 6 coalesce always flush_interval_ms 0 max_dirty_mb 8",
+		    &p, &err) == 0, "persistent features: %s", err);
+	CHECK(p.coalesce == ILIO_ARG_COALESCE_ALWAYS && p.flush_interval_ms == 0 &&
+	      p.max_dirty_mb == 8, "persistent values");
+	CHECK(parse("/dev/sdb 64 2 coalesce off", &p, &err) == 0 &&
+	      p.coalesce == ILIO_ARG_COALESCE_OFF, "coalesce off");
 	CHECK(parse("- 4 0", &p, &err) == 0, "zero features: %s", err);
 	CHECK(parse("- 16777216", &p, &err) == 0, "max ram: %s", err);
 }
@@ -58,6 +64,14 @@ static void t_invalid(void)
 		{ "", "Not enough arguments" },
 		{ "-", "Not enough arguments" },
 		{ "- 0", "Invalid ram_mb: must be" },
+		{ "- 64 2 coalesce always", "coalesce, flush_interval_ms and max_dirty_mb need a backing device" },
+		{ "- 64 2 max_dirty_mb 8", "coalesce, flush_interval_ms and max_dirty_mb need a backing device" },
+		{ "/dev/x 64 2 coalesce sometimes", "Invalid coalesce" },
+		{ "/dev/x 64 2 flush_interval_ms 3600001", "Invalid flush_interval_ms" },
+		{ "/dev/x 64 2 flush_interval_ms -1", "Invalid flush_interval_ms" },
+		{ "/dev/x 64 2 max_dirty_mb 0", "Invalid max_dirty_mb" },
+		{ "/dev/x 64 2 max_dirty_mb 65", "Invalid max_dirty_mb: more than ram_mb" },
+		{ "/dev/x 64 4 coalesce auto coalesce off", "Feature argument given twice" },
 		{ "- 3", "Invalid ram_mb: must be" },
 		{ "- 16777217", "Invalid ram_mb: must be" },
 		{ "- 12x", "Invalid ram_mb: not a decimal" },
