@@ -8,6 +8,7 @@
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/bits.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/lockdep.h>
@@ -17,7 +18,7 @@
 #include "ilio-core.h"
 
 #define ILIO_CACHE_BUCKETS_MIN	1024U
-#define ILIO_CACHE_BUCKETS_MAX	(1U << 24)
+#define ILIO_CACHE_BUCKETS_MAX	BIT(24)
 
 static u64 ilio_centry_bytes(const struct ilio_centry *e)
 {

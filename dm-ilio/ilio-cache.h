@@ -65,7 +65,7 @@ struct ilio_cqueue {
  * @nr: entries
  */
 struct ilio_cache {
-	struct mutex *lock;
+	struct mutex *lock;	/* the core lock, not owned */
 	struct ilio_centry **buckets;
 	u32 nr_buckets;
 	struct ilio_cqueue prob;

@@ -98,8 +98,7 @@ static inline u32 ilio_rec_bytes(u32 len)
 }
 
 int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
-int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-			struct mutex *lock);
+int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
 void ilio_segs_exit(struct ilio_segs *s);
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs);
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s);

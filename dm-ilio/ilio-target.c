@@ -52,6 +52,7 @@ static DEFINE_MUTEX(ilio_devs_lock);
  * struct ilio_target - one table's target instance
  * @dev: the device, shared with other tables of the same mapped device
  * @params: this table's parameters
+ * @backing: persistent mode: this table's reference to the backing device
  */
 struct ilio_target {
 	struct ilio_dev *dev;
@@ -399,7 +400,7 @@ static void ilio_note_error(struct ilio_dev *d)
 
 	if (err && cmpxchg(&d->mode, ILIO_MODE_WRITE, ILIO_MODE_READ_ONLY) ==
 	    ILIO_MODE_WRITE)
-		DMERR("%s: backing device write failed (%d): read-only mode; unwritten data stays in RAM",
+		DMERR("%s: backing device write failed (%d): read-only mode",
 		      d->name, err);
 }
 
@@ -581,7 +582,7 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 			   (backing && (d->mode == ILIO_MODE_READ_ONLY) !=
 			    !(dm_table_get_mode(ti->table) & FMODE_WRITE) &&
 			    !ilio_core_error(d->core))) {
-			ti->error = "Cannot change the backing device or its read-only state of a live ilio device";
+			ti->error = "Cannot change the backing device (or read-only) of a live device";
 			d = ERR_PTR(-EINVAL);
 		} else {
 			d->users++;
