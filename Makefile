@@ -6,6 +6,7 @@
 #   make check      install what is missing, then run every test (unit, lint, VM)
 #   make demo       boot a VM, fill a diskless ilio device with OS images, show savings
 #   make bench      benchmarks (reported, never pass/fail)
+#   make fuzz       libFuzzer on the metadata parser and recovery, FUZZ_SECONDS (300)
 #   make deps       install build and test dependencies (Debian)
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the
@@ -56,6 +57,11 @@ bench: deps
 	$(MAKE) -C tests/unit bench
 	bash tests/vm/bench.sh
 	bash tests/vm/bench-vdi.sh
+
+# fuzz: tests/fuzz (clang, libFuzzer + ASan/UBSan); make check runs the
+# 45 s smoke run, tests/fuzz/smoke.sh.
+fuzz:
+	$(MAKE) -C tests/fuzz fuzz
 
 clean:
 	-[ -n "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(PWD) clean

@@ -582,7 +582,7 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 			   (backing && (d->mode == ILIO_MODE_READ_ONLY) !=
 			    !(dm_table_get_mode(ti->table) & FMODE_WRITE) &&
 			    !ilio_core_error(d->core))) {
-			ti->error = "Cannot change the backing device (or read-only) of a live device";
+			ti->error = "Cannot change the backing device of a live device";
 			d = ERR_PTR(-EINVAL);
 		} else {
 			d->users++;

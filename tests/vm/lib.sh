@@ -336,3 +336,9 @@ drop_caches() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 }
+
+# powercut_arm: ask run.sh (--powercut S) to SIGKILL QEMU S seconds from now,
+# a power cut. The caller keeps its workload running and must not finish.
+powercut_arm() {
+	: >"$RESULTS/powercut"
+}

@@ -4,7 +4,8 @@
 # run.sh - boot the test VM and run one guest script in it.
 #
 # Usage: run.sh [--mem MB] [--smp N] [--timeout S] [--name NAME] [--quiet]
-#               [--disk NAME:SIZE_MB[:keep]]... GUEST_SCRIPT [ARGS...]
+#               [--disk NAME:SIZE_MB[:keep]]... [--powercut S]
+#               GUEST_SCRIPT [ARGS...]
 #
 # Boots the newest installed Debian amd64 kernel under QEMU (TCG, -no-reboot)
 # with a busybox initramfs (mkinitramfs.sh) that switch_roots into the host's
@@ -24,6 +25,14 @@
 #                 as is (for a second boot after a crash). In the guest,
 #                 vm_disk NAME (lib.sh) prints its /dev path.
 #   --quiet       do not stream the guest script's output live
+#   --powercut S  power-cut mode: once the guest creates $RESULTS/powercut
+#                 (lib.sh: powercut_arm), wait S seconds and SIGKILL QEMU.
+#                 Guest RAM is lost; what QEMU already wrote to the --disk
+#                 files stays (host page cache), as after a power cut. The
+#                 run then exits 0, or 1 if the guest printed a FAIL line
+#                 before the cut (126 on an oops); results/powercut-done
+#                 says the cut happened. If the guest never asks, or ends
+#                 first, the run is judged as usual (see below).
 #
 # Exit code: the guest script's, or
 #   124  timeout (QEMU killed)
@@ -46,9 +55,10 @@ TIMEOUT=600
 NAME=
 QUIET=0
 DISKS=()
+POWERCUT=
 
 usage() {
-	sed -n '4,31p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -65,6 +75,7 @@ while [ $# -gt 0 ]; do
 	--name) NAME=${2:?}; shift 2 ;;
 	--disk) DISKS+=("${2:?}"); shift 2 ;;
 	--quiet) QUIET=1; shift ;;
+	--powercut) POWERCUT=${2:?}; shift 2 ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -84,7 +95,7 @@ esac
 case "$REPO$SCRIPT" in
 *[[:space:]]*) die "paths with spaces are not supported: $REPO" ;;
 esac
-for v in "$MEM" "$SMP" "$TIMEOUT"; do
+for v in "$MEM" "$SMP" "$TIMEOUT" ${POWERCUT:+"$POWERCUT"}; do
 	case "$v" in
 	''|*[!0-9]*) die "not a number: $v" ;;
 	esac
@@ -139,6 +150,10 @@ for spec in "${DISKS[@]+"${DISKS[@]}"}"; do
 		-device "virtio-blk-pci,drive=d-$dname,serial=$dname")
 done
 
+# Power-cut mode needs QEMU's own pid (timeout is its parent).
+PC_ARGS=()
+[ -n "$POWERCUT" ] && PC_ARGS=(-pidfile "$RES/qemu.pid")
+
 APPEND="console=ttyS0 loglevel=5 log_buf_len=8M panic=1 oops=panic"
 APPEND+=" mitigations=off nokaslr random.trust_cpu=on rdinit=/init"
 APPEND+=" ilio_repo=$REPO"
@@ -152,6 +167,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-virtfs "local,path=$RES,mount_tag=results,security_model=none,multidevs=remap" \
 	-virtfs "local,path=$REPO,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
 	"${DRIVE_ARGS[@]+"${DRIVE_ARGS[@]}"}" \
+	"${PC_ARGS[@]+"${PC_ARGS[@]}"}" \
 	-nic none </dev/null >"$VMDIR/logs/$NAME.qemu" 2>&1 &
 qpid=$!
 
@@ -162,8 +178,37 @@ if [ "$QUIET" = 0 ]; then
 	tail -n +1 -F --pid="$qpid" "$RES/output.log" 2>/dev/null &
 	tailpid=$!
 fi
-wait "$qpid"
+cutpid=
+if [ -n "$POWERCUT" ]; then
+	# Wait for the guest's request, then pull the plug: SIGKILL, so QEMU
+	# neither flushes nor shuts the guest down.
+	(
+		while kill -0 "$qpid" 2>/dev/null; do
+			if [ -e "$RES/powercut" ]; then
+				sleep "$POWERCUT"
+				qemu=$(cat "$RES/qemu.pid" 2>/dev/null)
+				if [ -n "$qemu" ] && grep -q qemu "/proc/$qemu/comm" 2>/dev/null &&
+					kill -KILL "$qemu" 2>/dev/null; then
+					echo "$POWERCUT" >"$RES/powercut-done"
+				fi
+				exit 0
+			fi
+			sleep 0.2
+		done
+	) &
+	cutpid=$!
+fi
+if [ -n "$POWERCUT" ]; then
+	# timeout re-raises QEMU's SIGKILL: keep bash's "Killed" job notice quiet.
+	wait "$qpid" 2>/dev/null
+else
+	wait "$qpid"
+fi
 qrc=$?
+if [ -n "$cutpid" ]; then
+	kill "$cutpid" 2>/dev/null
+	wait "$cutpid" 2>/dev/null
+fi
 if [ -n "$tailpid" ]; then
 	sleep 0.3
 	kill "$tailpid" 2>/dev/null
@@ -182,7 +227,14 @@ OOPS_RE+='list_add corruption|list_del corruption|refcount_t:'
 oops=$(cat "$LOG" "$RES/dmesg" 2>/dev/null | grep -E -n -m 40 "$OOPS_RE")
 
 rc=
-if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+if [ -e "$RES/powercut-done" ]; then
+	rc=0
+	echo "run.sh: $NAME: power cut: QEMU killed ${POWERCUT}s after the guest asked" >&2
+	if grep -q '^FAIL' "$RES/output.log" 2>/dev/null; then
+		rc=1
+		echo "run.sh: $NAME: the guest reported failures before the cut" >&2
+	fi
+elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 	rc=124
 	echo "run.sh: $NAME: TIMEOUT after ${TIMEOUT}s, QEMU killed" >&2
 elif [ -s "$RES/rc" ]; then
