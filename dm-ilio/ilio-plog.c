@@ -54,7 +54,6 @@
 #include <linux/bug.h>
 #include <linux/sched.h>
 #include <linux/ktime.h>
-#include <linux/math64.h>
 #include <linux/random.h>
 #include <asm/byteorder.h>
 
@@ -556,7 +555,6 @@ int ilio_core_writeback(struct ilio_core *ic)
 		ic->st.backend_write_ios++;
 		ic->st.backend_write_bytes += to - from;
 		ilio_plog_hist(&ic->st, to - from);
-		t0 = div64_u64(t0 * 65536, to - from);
 		pl->lat_ns = pl->lat_ns ? (pl->lat_ns * 7 + t0) / 8 : t0;
 		pl->dirty -= to - from;
 		seg->written = to;
@@ -1189,7 +1187,7 @@ void ilio_core_tick(struct ilio_core *ic)
 	if (pl->coalesce == ILIO_COALESCE_AUTO && pl->unit_open) {
 		age = ktime_get_ns() - pl->unit_born_ns;
 		limit = (u64)pl->flush_interval_ms * 1000000ULL;
-		/* Fast (under 1 ms per 64 KiB) and idle: do not keep data dirty. */
+		/* Fast (writes under 1 ms) and idle: do not keep data dirty. */
 		if (pl->lat_ns < 1000000ULL && !pl->wb_busy)
 			limit /= 10;
 		if (age >= limit)

@@ -60,7 +60,7 @@ struct ilio_core;
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
  * @nr_free: (L) FREE segments
  * @dirty: (L) bytes in segment buffers not yet written
- * @lat_ns: (L) smoothed backend write time per 64 KiB
+ * @lat_ns: (L) smoothed backend write service time
  * @wb_busy: (L) a backend write is in flight
  * @last_front: (L) front-end operation count at the last tick
  * @front_ops: (L) front-end operations so far
