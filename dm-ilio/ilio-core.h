@@ -225,6 +225,7 @@ int ilio_core_checkpoint(struct ilio_core *ic);
 int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs);
 void ilio_core_tick(struct ilio_core *ic);
 int ilio_core_close(struct ilio_core *ic);
+int ilio_core_quiesce(struct ilio_core *ic);
 int ilio_core_error(struct ilio_core *ic);
 bool ilio_core_persistent(struct ilio_core *ic);
 void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,

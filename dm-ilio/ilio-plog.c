@@ -945,7 +945,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_ckpt_cursor cur = { 0, 0 };
 	u32 seg = 0, off = 0;
-	u64 seq = 0, log_before = 0;
+	u64 seq = 0, log_before = 0, front = 0;
 	int ret = 0;
 
 	for (;;) {
@@ -953,8 +953,10 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 		if (pl->error) {
 			ret = pl->error;
 		} else {
-			if (!seq)
+			if (!seq) {
 				log_before = pl->log_bytes;
+				front = pl->front_ops;
+			}
 			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq);
 		}
 		mutex_unlock(&ic->lock);
@@ -986,6 +988,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 		return ret;
 	mutex_lock(&ic->lock);
 	pl->log_bytes -= min(pl->log_bytes, log_before);
+	pl->ckpt_front = front;
 	mutex_unlock(&ic->lock);
 	ilio_plog_free_pass(ic);
 	return 0;
@@ -1708,13 +1711,37 @@ int ilio_core_close(struct ilio_core *ic)
 {
 	int ret = 0;
 
-	if (ic && ic->pl && !ic->pl->read_only) {
-		ret = ilio_core_flush(ic);
-		if (!ret)
-			ret = ilio_core_checkpoint(ic);
-	}
+	if (ic && ic->pl && !ic->pl->read_only)
+		ret = ilio_core_quiesce(ic);
 	ilio_core_destroy(ic);
 	return ret;
+}
+
+/**
+ * ilio_core_quiesce() - write everything back and checkpoint if needed
+ * @ic: core
+ *
+ * For suspend and close: afterwards the backing device holds every write
+ * and a checkpoint that makes the next recovery short.  The checkpoint is
+ * skipped when nothing changed since the last one.
+ *
+ * Return: 0, or the error that kept data from reaching the device.
+ */
+int ilio_core_quiesce(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	bool changed;
+	int ret;
+
+	if (!pl || pl->read_only)
+		return 0;
+	ret = ilio_core_flush(ic);
+	if (ret)
+		return ret;
+	mutex_lock(&ic->lock);
+	changed = pl->front_ops != pl->ckpt_front;
+	mutex_unlock(&ic->lock);
+	return changed ? ilio_core_checkpoint(ic) : 0;
 }
 
 /**

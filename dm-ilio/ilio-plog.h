@@ -64,6 +64,7 @@ struct ilio_core;
  * @wb_busy: (L) a backend write is in flight
  * @last_front: (L) front-end operation count at the last tick
  * @front_ops: (L) front-end operations so far
+ * @ckpt_front: (L) @front_ops when the durable checkpoint began
  * @gc_full: (L) GC found no room to move a record to
  * @wb_mutex: serialises backend writes and flushes (see Locking)
  * @ckpt_mutex: serialises checkpoints and GC
@@ -106,6 +107,7 @@ struct ilio_plog {
 	bool wb_busy;
 	u64 last_front;
 	u64 front_ops;
+	u64 ckpt_front;
 	bool gc_full;
 
 	struct mutex wb_mutex;	/* backend write order; see Locking */

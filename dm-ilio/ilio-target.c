@@ -763,9 +763,7 @@ static void ilio_postsuspend(struct dm_target *ti)
 	flush_work(&d->wb_work);
 	if (d->mode != ILIO_MODE_WRITE)
 		return;
-	ret = ilio_core_flush(d->core);
-	if (!ret)
-		ret = ilio_core_checkpoint(d->core);
+	ret = ilio_core_quiesce(d->core);
 	if (ret) {
 		DMERR("%s: write-back on suspend failed: %d", d->name, ret);
 		ilio_note_error(d);
