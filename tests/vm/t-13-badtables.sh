@@ -4,7 +4,9 @@
 # t-13-badtables: the constructor rejects every malformed table line (missing
 # arguments, ram 0 or not a number, unknown feature, odd or wrong feature
 # count, bad dedup/compress value, repeated key, block_size 1024, nonexistent
-# or non-block backing device): "dmsetup create" fails, the kernel log has an
+# or non-block backing device, persistent-only features without a backing
+# device, an unformatted backing device - which is left untouched):
+# "dmsetup create" fails, the kernel log has an
 # ilio error for it, and no device is left behind. Valid lines are accepted
 # and "dmsetup table" prints a canonical line that can be fed back.
 #
@@ -54,6 +56,22 @@ bad "block_size 0" "- 64 2 block_size 0"
 bad "repeated key" "- 64 4 dedup on dedup off"
 bad "nonexistent backing device" "/dev/does-not-exist 64"
 bad "backing device is not a block device" "/etc/passwd 64"
+bad "coalesce without a backing device" "- 64 2 coalesce always"
+bad "max_dirty_mb without a backing device" "- 64 2 max_dirty_mb 8"
+bad "bad coalesce value" "/dev/ram0 64 2 coalesce sometimes"
+bad "flush_interval_ms too large" "/dev/ram0 64 2 flush_interval_ms 3600001"
+bad "max_dirty_mb above ram_mb" "/dev/ram0 64 2 max_dirty_mb 65"
+# A real block device that carries no ilio store: refused, and untouched.
+modprobe brd rd_nr=1 rd_size=65536 || fatal "modprobe brd"
+head -c 1048576 /dev/urandom >"$T_TMP/pattern"
+dd if="$T_TMP/pattern" of=/dev/ram0 bs=1M count=1 oflag=direct status=none
+bad "unformatted backing device" "/dev/ram0 64"
+if dmesg | grep -i ilio | tail -n 3 | grep -q "no ilio superblock"; then
+	pass "refusal names the missing superblock"
+else
+	fail "refusal does not name the missing superblock: $(dmesg | grep -i ilio | tail -n 1)"
+fi
+assert_rc 0 "refused device was not written" -- cmp -n 1048576 "$T_TMP/pattern" /dev/ram0
 
 # A 512-byte-aligned length that is not a multiple of a 4096 block.
 dmesg_mark
