@@ -319,7 +319,7 @@ static void __ilio_remap(struct ilio_core *ic, u64 lba, u32 cid)
 /* Persistent: room to log @nents map changes; diskless: nothing to do. */
 static int __ilio_log_room(struct ilio_core *ic, u32 len, u32 nents)
 {
-	return ic->pl ? __ilio_plog_prepare(ic, len, nents, false) : 0;
+	return ic->pl ? __ilio_plog_prepare(ic, len, nents, ILIO_LEVEL_USER) : 0;
 }
 
 /*
@@ -643,26 +643,31 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 int ilio_core_discard(struct ilio_core *ic, u64 lba)
 {
 	bool sync = false, kick = false;
-	int ret;
+	int ret, tries;
 
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
-	/* A discard frees space: it may use the reserved segments. */
-	mutex_lock(&ic->lock);
-	ret = ic->pl ? __ilio_plog_prepare(ic, 0, 1, true) : 0;
-	if (ret == -EAGAIN) {
-		mutex_unlock(&ic->lock);
-		ret = ilio_core_writeback(ic);
+	/* A discard frees space: it may use the GC part of the reserve. */
+	for (tries = 0; ; tries++) {
 		mutex_lock(&ic->lock);
-		if (!ret)
-			ret = __ilio_plog_prepare(ic, 0, 1, true);
+		ret = ic->pl ? __ilio_plog_prepare(ic, 0, 1, ILIO_LEVEL_GC) : 0;
+		if (!ret) {
+			__ilio_remap(ic, lba, 0);
+			if (ic->pl)
+				__ilio_plog_after_write(ic, &sync, &kick);
+		}
+		mutex_unlock(&ic->lock);
+		if (!ic->pl || tries >= 2)
+			break;
+		if (ret == -EAGAIN)
+			ret = ilio_core_writeback(ic);
+		else if (ret == -ENOSPC)
+			ret = ilio_plog_reclaim(ic);
+		else
+			break;
+		if (ret)
+			break;
 	}
-	if (!ret) {
-		__ilio_remap(ic, lba, 0);
-		if (ic->pl)
-			__ilio_plog_after_write(ic, &sync, &kick);
-	}
-	mutex_unlock(&ic->lock);
 	if (!ret && ic->pl)
 		ilio_core_after_update(ic, sync, kick);
 	return ret;

@@ -100,14 +100,35 @@ static u64 __ilio_plog_ckpt_bytes(struct ilio_core *ic)
 	return leaves + (leaves / ILIO_CKPT_UNIT_MAX + 2) * 2 * ILIO_BLOCK_SIZE;
 }
 
-/* Free segments that user writes must leave for GC and a checkpoint. */
-static u32 __ilio_plog_reserve(struct ilio_core *ic)
+/*
+ * Free segments that must stay free for a writer at @level: user writes
+ * leave enough for GC to work and then a checkpoint; GC (and discards)
+ * leave enough for the checkpoint; a checkpoint may use everything.
+ */
+/* Segments a checkpoint of the current maps takes, at most. */
+static u32 __ilio_plog_ckpt_segs(struct ilio_core *ic)
+{
+	u64 per = ic->pl->g.seg_bytes - 4 * ILIO_BLOCK_SIZE;
+
+	return (u32)min_t(u64, (__ilio_plog_ckpt_bytes(ic) + per - 1) / per + 1,
+			  ic->pl->g.nr_segs / 4);
+}
+
+static u32 __ilio_plog_reserve(struct ilio_core *ic, int level)
 {
 	struct ilio_plog *pl = ic->pl;
-	u64 per = pl->g.seg_bytes - 4 * ILIO_BLOCK_SIZE;
+	u64 ckpt = __ilio_plog_ckpt_segs(ic);
 
-	return (u32)min_t(u64, (__ilio_plog_ckpt_bytes(ic) + per - 1) / per + 3,
-			  pl->g.nr_segs / 2);
+	/*
+	 * GC must be able to empty more segments than the checkpoint that
+	 * frees them takes, even when they are 3/4 live: user writes leave
+	 * room for a checkpoint and as much again for GC to work in.
+	 */
+	if (level == ILIO_LEVEL_CKPT)
+		return 0;
+	if (level == ILIO_LEVEL_GC)
+		return (u32)min_t(u64, ckpt + 1, pl->g.nr_segs / 4);
+	return (u32)min_t(u64, 2 * ckpt + 4, pl->g.nr_segs / 2);
 }
 
 /* Evict clean chunks until the RAM budget holds what is in use. */
@@ -305,9 +326,9 @@ static void __ilio_plog_seal(struct ilio_core *ic)
 
 /*
  * Open the reserved next segment (or a free one) and reserve its
- * successor.  @gc: GC or a checkpoint may dip into the reserve.
+ * successor.  @level: ILIO_LEVEL_*, how deep into the reserve it may go.
  */
-static int __ilio_plog_open_seg(struct ilio_core *ic, bool gc)
+static int __ilio_plog_open_seg(struct ilio_core *ic, int level)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_segs *s = &ic->segs;
@@ -315,8 +336,7 @@ static int __ilio_plog_open_seg(struct ilio_core *ic, bool gc)
 	u32 cur, succ;
 	u8 *data;
 
-	if (pl->nr_free < need ||
-	    (!gc && pl->nr_free < need + __ilio_plog_reserve(ic)))
+	if (pl->nr_free < need + __ilio_plog_reserve(ic, level))
 		return -ENOSPC;
 	while (!__ilio_ram_allows(ic, s->seg_bytes) &&
 	       __ilio_cache_evict_one(&ic->cache))
@@ -369,7 +389,8 @@ static bool __ilio_plog_room(struct ilio_core *ic, u32 rec, u32 nents)
  * @ic: persistent core, locked
  * @len: payload bytes of the record to append (0: none)
  * @nents: summary entries to log
- * @gc: GC or checkpoint: may use the reserved segments
+ * @level: ILIO_LEVEL_USER, _GC (GC and discards) or _CKPT: how much of
+ *	the free-segment reserve it may use
  *
  * After success, __ilio_plog_append() and __ilio_plog_log_map() for that
  * much cannot fail, provided the lock is not dropped in between.
@@ -378,7 +399,7 @@ static bool __ilio_plog_room(struct ilio_core *ic, u32 rec, u32 nents)
  * when opened read-only; -ENOSPC when the device (or RAM) is full;
  * -EAGAIN when unwritten data must be written back first; -ENOMEM.
  */
-int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, bool gc)
+int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, int level)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_seg *seg;
@@ -391,7 +412,7 @@ int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, bool gc)
 	if (pl->error)
 		return -EIO;
 	if (!__ilio_plog_room(ic, rec, nents)) {
-		ret = __ilio_plog_open_seg(ic, gc);
+		ret = __ilio_plog_open_seg(ic, level);
 		if (ret)
 			return ret;
 		if (WARN_ON(!__ilio_plog_room(ic, rec, nents)))
@@ -810,7 +831,7 @@ static int __ilio_ckpt_unit(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
 	if (s->open == ILIO_SEG_NONE ||
 	    s->segs[s->open].used + ILIO_BLOCK_SIZE + ILIO_CHUNK_LEAF_BYTES >
 	    s->seg_bytes) {
-		ret = __ilio_plog_open_seg(ic, true);
+		ret = __ilio_plog_open_seg(ic, ILIO_LEVEL_CKPT);
 		if (ret)
 			return ret;
 	}
@@ -1031,7 +1052,7 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	if (!ilio_chunk_valid(&ic->chunks, cid) ||
 	    ilio_chunk_loc(&ic->chunks, cid) != old)
 		return;
-	if (__ilio_plog_prepare(ic, len, 1, true)) {
+	if (__ilio_plog_prepare(ic, len, 1, ILIO_LEVEL_GC)) {
 		ic->pl->gc_full = true;
 		return;
 	}
@@ -1107,57 +1128,80 @@ static u32 ilio_plog_nr_waiting(struct ilio_core *ic)
 	return n;
 }
 
+/*
+ * GC up to @max_segs victims, then checkpoint when that frees more
+ * segments than the checkpoint itself takes (or @force and anything at all
+ * waits).  Called with ckpt_mutex held.  Return: victims cleaned, or a
+ * negative errno (-ENOSPC: nothing worth a checkpoint).
+ */
+static int ilio_gc_locked(struct ilio_core *ic, unsigned int max_segs,
+			  u32 max_live, bool force)
+{
+	u32 waiting = ilio_plog_nr_waiting(ic), ckpt, target;
+	unsigned int n = 0;
+	int ret = 0;
+
+	mutex_lock(&ic->lock);
+	ckpt = __ilio_plog_ckpt_segs(ic);
+	mutex_unlock(&ic->lock);
+	/* A checkpoint pays off when it frees clearly more than it costs. */
+	target = 2 * ckpt + 4;
+	while (n < max_segs && waiting + n < target) {
+		ret = ilio_gc_one(ic, max_live);
+		if (ret)
+			break;
+		n++;
+	}
+	if (waiting + n > ckpt + 1 || (force && waiting + n))
+		ret = ilio_plog_checkpoint_locked(ic);
+	else if (ret != -ENOSPC)
+		ret = 0;
+	return ret ? ret : n;
+}
+
 /**
  * ilio_core_gc() - move live chunks out of mostly dead segments
  * @ic: core
  * @max_segs: most segments to clean
  *
- * Greedy: the written segment with the fewest live bytes first.  The
- * segments cleaned become free after the checkpoint this function
- * finishes with.
+ * Greedy: the written segment with the fewest live bytes (at most 3/4
+ * live) first.  The segments cleaned become free after the checkpoint
+ * this function ends with.
  *
  * Return: segments cleaned, or a negative errno.
  */
 int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
 {
 	struct ilio_plog *pl = ic->pl;
-	unsigned int n = 0;
-	int ret = 0;
+	int ret;
 
 	if (!pl || pl->read_only)
 		return pl ? -EROFS : 0;
 	mutex_lock(&pl->ckpt_mutex);
-	while (n < max_segs) {
-		ret = ilio_gc_one(ic, ic->segs.seg_bytes / 4 * 3);
-		if (ret)
-			break;
-		n++;
-	}
-	if (n || ilio_plog_nr_waiting(ic))
-		ret = ilio_plog_checkpoint_locked(ic);
-	else if (ret == -ENOSPC)
-		ret = 0;
+	ret = ilio_gc_locked(ic, max_segs, ic->segs.seg_bytes / 4 * 3,
+			     max_segs == UINT_MAX);
 	mutex_unlock(&pl->ckpt_mutex);
-	return ret ? ret : n;
+	if (ret == -ENOSPC)
+		ret = 0;
+	return ret;
 }
 
 /**
  * ilio_plog_reclaim() - a writer found no free segment: clean some now
  * @ic: core
  *
- * Return: 0 when something may have been freed, else a negative errno.
+ * Return: 0 when segments were freed, else a negative errno.
  */
 int ilio_plog_reclaim(struct ilio_core *ic)
 {
 	struct ilio_plog *pl = ic->pl;
-	int ret, n = 0;
+	int ret;
 
 	mutex_lock(&pl->ckpt_mutex);
-	while (n < 4 && !ilio_gc_one(ic, ic->segs.seg_bytes - ILIO_BLOCK_SIZE))
-		n++;
-	ret = ilio_plog_checkpoint_locked(ic);
+	ret = ilio_gc_locked(ic, UINT_MAX, ic->segs.seg_bytes - ILIO_BLOCK_SIZE,
+			     false);
 	mutex_unlock(&pl->ckpt_mutex);
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /**
@@ -1197,7 +1241,8 @@ void ilio_core_tick(struct ilio_core *ic)
 			__ilio_plog_close_unit(ic);
 	}
 	wb = pl->wbq_len && !pl->wb_busy;
-	low = max_t(u32, 4, pl->g.nr_segs / 16) + __ilio_plog_reserve(ic);
+	low = max_t(u32, 4, pl->g.nr_segs / 16) +
+	      __ilio_plog_reserve(ic, ILIO_LEVEL_USER);
 	if (pl->nr_free < low)
 		gc = idle || pl->nr_free < low / 2 + 2 ? 4 : 1;
 	ckpt = pl->log_bytes > max_t(u64, 2 * __ilio_plog_ckpt_bytes(ic),

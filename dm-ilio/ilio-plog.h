@@ -117,7 +117,12 @@ struct ilio_plog {
 };
 
 u64 ilio_plog_mem_bytes(const struct ilio_plog *pl);
-int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, bool gc);
+/* How deep into the free-segment reserve a log writer may go. */
+#define ILIO_LEVEL_USER	0	/* front-end writes */
+#define ILIO_LEVEL_GC	1	/* GC moves and discards: they free space */
+#define ILIO_LEVEL_CKPT	2	/* checkpoints: they make freed space usable */
+
+int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, int level);
 u64 __ilio_plog_append(struct ilio_core *ic, u32 cid, const void *payload,
 		       u32 len, bool lz4);
 void __ilio_plog_log_map(struct ilio_core *ic, u64 lba, u32 cid);

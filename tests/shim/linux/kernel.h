@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <linux/types.h>
 #include <asm/byteorder.h>
 #include <linux/bug.h>
