@@ -19,9 +19,9 @@ KDIR ?= $(shell if [ -d /lib/modules/$(KVER_RUNNING)/build ]; then \
 
 PWD := $(shell pwd)
 
-.PHONY: all module tools unit lint vm check demo bench fuzz deps clean
+.PHONY: all module tools testtools unit lint vm check demo bench fuzz deps clean
 
-all: module tools
+all: module tools testtools
 
 module:
 	@if [ -z "$(KDIR)" ] || [ ! -d "$(KDIR)" ]; then \
@@ -30,6 +30,10 @@ module:
 
 tools:
 	$(MAKE) -C tools
+
+# Host-built helpers that the VM tests run in the guest.
+testtools:
+	$(MAKE) -C tests/crash
 
 deps:
 	bash scripts/install-deps.sh
@@ -40,7 +44,7 @@ unit:
 lint:
 	bash scripts/lint.sh
 
-vm: module tools
+vm: module tools testtools
 	bash tests/vm/run-all.sh
 
 # check: the whole suite (scripts/check.sh): unit, build, lint, VM; it

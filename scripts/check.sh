@@ -38,6 +38,8 @@ stage() {
 }
 
 stage unit make -C tests/unit check
+# The crash-consistency checker's own self-test (no kernel: a file is the device).
+stage crashcheck make -C tests/crash check
 # 45 s of libFuzzer on the metadata validators and on recovery from damaged images.
 stage fuzz bash tests/fuzz/smoke.sh
 if stage build make all; then
