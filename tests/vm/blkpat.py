@@ -26,6 +26,13 @@ block holds a value that was written there, never anything else".
       Prints "blkpat: L=.. O=.. Z=.. E=.. F=.." and the first blocks outside
       --allow (default "L").  Exit 0 if every block is in an allowed class,
       1 if not, 2 on trouble.  F is never allowed.
+
+  blkpat.py multi DEV SPECFILE
+      The same for several regions in one run (python starts slowly under
+      TCG).  Each SPECFILE line: NAME OFF BLOCKS ALLOW EXPECT [ALSO...]
+      (ALSO may be "opattern").  Prints per region one line
+      "region NAME: ok|FAIL: L=.. O=.. Z=.. E=.. F=.. (allowed: ..)" and the
+      first bad blocks after a FAIL.  Exit 0 if every region is ok.
 """
 import argparse
 import mmap
@@ -92,20 +99,13 @@ def read_blocks(fd, off, n):
         i += cnt
 
 
-def cmd_check(args):
-    files = []
-    try:
-        exp = open(args.expect, "rb")
-        also = [open(p, "rb") for p in args.also]
-        fd = os.open(args.dev, os.O_RDONLY | os.O_DIRECT)
-    except OSError as e:
-        print(f"blkpat: {e}", file=sys.stderr)
-        return 2
-    files = [exp] + also
+def classify(fd, off, blocks, expect, also, opattern, allow):
+    """Return (counts, list of descriptions of bad blocks)."""
+    files = [open(expect, "rb")] + [open(p, "rb") for p in also]
     zero = bytes(BS)
     counts = dict.fromkeys("LOZEF", 0)
     bad = []
-    for i, data in read_blocks(fd, args.off, args.blocks):
+    for i, data in read_blocks(fd, off, blocks):
         cands = []
         for f in files:
             f.seek(i * BS)
@@ -116,28 +116,59 @@ def cmd_check(args):
             c = "L"
         elif any(data == x for x in cands[1:]):
             c = "O"
-        elif args.opattern and data == struct.pack("<Q", args.off + i * BS) * (BS // 8):
+        elif opattern and data == struct.pack("<Q", off + i * BS) * (BS // 8):
             c = "O"
         elif data == zero:
             c = "Z"
         else:
             c = "F"
         counts[c] += 1
-        if c not in args.allow or c == "F":
-            if len(bad) < 10:
-                what = "EIO" if data is None else repr(data[:48])
-                bad.append(f"  block {i} (byte {args.off + i * BS}): {c}: {what}")
-    os.close(fd)
+        if (c not in allow or c == "F") and len(bad) < 10:
+            what = "EIO" if data is None else repr(data[:48])
+            bad.append(f"  block {i} (byte {off + i * BS}): {c}: {what}")
     for f in files:
         f.close()
+    return counts, bad
+
+
+def cmd_multi(args):
+    try:
+        fd = os.open(args.dev, os.O_RDONLY | os.O_DIRECT)
+        lines = [ln.split() for ln in open(args.spec) if ln.strip()]
+    except OSError as e:
+        print(f"blkpat: {e}", file=sys.stderr)
+        return 2
+    rc = 0
+    for w in lines:
+        name, off, blocks, allow, expect, also = w[0], int(w[1]), int(w[2]), w[3], w[4], w[5:]
+        opat = "opattern" in also
+        also = [a for a in also if a != "opattern"]
+        counts, bad = classify(fd, off, blocks, expect, also, opat, allow)
+        line = " ".join(f"{k}={v}" for k, v in counts.items())
+        print(f"region {name}: {'FAIL' if bad else 'ok'}: {line} (allowed: {allow})")
+        for b in bad:
+            print(b)
+        rc |= 1 if bad else 0
+    os.close(fd)
+    return rc
+
+
+def cmd_check(args):
+    try:
+        fd = os.open(args.dev, os.O_RDONLY | os.O_DIRECT)
+        counts, bad = classify(fd, args.off, args.blocks, args.expect, args.also,
+                               args.opattern, args.allow)
+    except OSError as e:
+        print(f"blkpat: {e}", file=sys.stderr)
+        return 2
+    os.close(fd)
     line = " ".join(f"{k}={v}" for k, v in counts.items())
-    ok = not bad
-    if not args.quiet or not ok:
+    if not args.quiet or bad:
         print(f"blkpat: {args.dev} off={args.off} blocks={args.blocks}: {line}"
               f" (allowed: {args.allow})")
     for b in bad:
         print(b)
-    return 0 if ok else 1
+    return 1 if bad else 0
 
 
 def main():
@@ -161,9 +192,14 @@ def main():
     c.add_argument("--opattern", action="store_true")
     c.add_argument("--allow", default="L")
     c.add_argument("--quiet", action="store_true")
+    m = sub.add_parser("multi")
+    m.add_argument("dev")
+    m.add_argument("spec")
     args = p.parse_args()
     if args.cmd == "gen":
         return cmd_gen(args)
+    if args.cmd == "multi":
+        return cmd_multi(args)
     if args.off % BS:
         print("blkpat: --off must be a multiple of 4096", file=sys.stderr)
         return 2

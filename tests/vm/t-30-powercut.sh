@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# t-30-powercut: a hard power cut loses nothing that a persistent ilio device
+# acknowledged as durable.  Boot 1 formats a host file (a virtio disk), runs
+# fio with --sync=1 (every write FUA/flushed before it completes) while an
+# unsynced writer keeps ilio busy with dirty data, saves fio's verify state
+# and then QEMU is SIGKILLed from the host (guest RAM - the RAM tier - is
+# lost).  Boot 2 re-creates ilio over the same file and proves: every write
+# fio saw complete reads back (fio --verify_only --verify_state_load), no
+# block of the unsynced region holds content never written there, the store
+# is consistent, and it takes writes again.  The recovery time is logged.
+#
+# Negative control, in the same two boots: a second ilio over dm-flakey
+# that starts dropping writes 12 s in (acknowledged but lost, as a lying
+# disk) must FAIL the same verify pass - proof that the harness catches lost
+# writes.
+#
+# This file is both halves: run on the host (no argument; run-all.sh does it
+# because of the "vm-driver: host" line) it boots the two VMs through
+# run.sh; "boot1" and "boot2" are the guest halves.
+#
+# vm-driver: host
+
+MB=1048576
+PC_MB=256		# backing file of the real device
+LOG_SECT=$((512 * 2048))	# logical 512 MiB
+RAM_MB=64
+TRIGGER_S=30		# fio saves its verify state and stops after this
+FLAKEY_UP_S=12		# the control's backing starts dropping writes here
+# Verified writers: 2 jobs, 64 MiB each at 0 and 64 MiB, sync=1.
+FIO_VERIFY=(--rw=randwrite --bssplit=4k/60:8k/25:64k/15 --size=64M --numjobs=2
+	--offset_increment=64M --ioengine=psync --direct=1 --verify=crc32c
+	--rate_iops=60)
+NOISE_OFF=$((256 * MB))
+NOISE_LEN=$((64 * MB))
+
+in_guest() {
+	grep -q 'ilio_repo=' /proc/cmdline 2>/dev/null
+}
+
+# --- host half ------------------------------------------------------------------
+if [ $# = 0 ]; then
+	REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	export REPO RESULTS=/tmp
+	# shellcheck source=tests/vm/lib.sh
+	. "$REPO/tests/vm/lib.sh"
+	in_guest && fatal "t-30 without a phase runs on the host (it boots the VMs)"
+	VM="$REPO/tests/vm"
+	RESDIR="$REPO/build/vm/results"
+	SELF="$VM/t-30-powercut.sh"
+
+	# guest_counts FILE: add the ok/FAIL lines of a guest run that was cut
+	# (it has no closing line) to this test's totals.
+	guest_counts() {
+		local p f
+		p=$(grep -c '^ok ' "$1" 2>/dev/null)
+		f=$(grep -c '^FAIL' "$1" 2>/dev/null)
+		_T_PASS=$((_T_PASS + ${p:-0}))
+		_T_FAIL=$((_T_FAIL + ${f:-0}))
+	}
+	# guest_closing FILE: add a finished guest run's closing line.
+	guest_closing() {
+		local line p f
+		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" 2>/dev/null | tail -n 1)
+		if [ -z "$line" ]; then
+			fail "$2: no closing line in $1"
+			return
+		fi
+		p=${line%% passed*}
+		f=${line#*, }
+		f=${f%% failed}
+		_T_PASS=$((_T_PASS + p))
+		_T_FAIL=$((_T_FAIL + f))
+	}
+
+	log "boot 1: write with sync=1, then power cut"
+	"$VM/run.sh" --name t-30-powercut.boot1 --mem 1536 --timeout 420 \
+		--disk t30pc:$PC_MB --disk t30neg:$PC_MB --powercut 3 "$SELF" boot1
+	rc=$?
+	B1="$RESDIR/t-30-powercut.boot1"
+	guest_counts "$B1/output.log"
+	assert_eq "$rc" 0 "boot 1 ran to the power cut without a failure or oops"
+	if [ -e "$B1/powercut-done" ]; then
+		pass "QEMU was killed by the power cut (not shut down)"
+	else
+		fatal "boot 1 ended without a power cut (see build/vm/logs/t-30-powercut.boot1.log)"
+	fi
+	n=$(find "$B1/state" -name '*verify.state' 2>/dev/null | wc -l)
+	assert_eq "$n" 4 "fio saved 4 verify states (2 jobs, and 2 of the control)"
+
+	log "boot 2: recover and verify"
+	"$VM/run.sh" --name t-30-powercut.boot2 --mem 1536 --timeout 600 \
+		--disk t30pc:$PC_MB:keep --disk t30neg:$PC_MB:keep "$SELF" boot2 "$B1/state"
+	rc=$?
+	guest_closing "$RESDIR/t-30-powercut.boot2/output.log" "boot 2"
+	assert_eq "$rc" 0 "boot 2 passed without an oops"
+	rm -f "$REPO/build/vm/disks/t30pc.img" "$REPO/build/vm/disks/t30neg.img"
+	rm -rf "$T_TMP"
+	finish
+fi
+
+# --- guest halves -----------------------------------------------------------------
+# shellcheck source=tests/vm/lib.sh
+. "$REPO/tests/vm/lib.sh"
+in_guest || fatal "t-30 $1 is a guest half: run it through run.sh"
+need_cmd fio dmsetup python3
+ILIOCTL="$REPO/tools/ilioctl"
+BLKPAT="$REPO/tests/vm/blkpat.py"
+[ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
+ilio_load
+PC=$(vm_disk t30pc) || fatal "no t30pc disk"
+NEG=$(vm_disk t30neg) || fatal "no t30neg disk"
+PC_SECT=$(dev_sectors "$PC")
+
+case "$1" in
+boot1)
+	STATE="$RESULTS/state"
+	mkdir -p "$STATE"
+	assert_cmd "ilioctl format the real backing file" -- "$ILIOCTL" format "$PC"
+	assert_cmd "ilioctl format the control's backing file" -- "$ILIOCTL" format "$NEG"
+	assert_cmd "create ilio t30 over $PC" -- \
+		dmsetup create t30 --table "0 $LOG_SECT ilio $PC $RAM_MB"
+	# Control: flakey passes everything for FLAKEY_UP_S, then drops writes
+	# (silently) for an hour - to the disk it is a crash at that moment.
+	assert_cmd "control: dm-flakey over $NEG, drop_writes after ${FLAKEY_UP_S}s" -- \
+		dmsetup create t30flk --table "0 $PC_SECT flakey $NEG 0 $FLAKEY_UP_S 3600 1 drop_writes"
+	assert_cmd "control: create ilio t30neg over flakey" -- \
+		dmsetup create t30neg --table "0 $LOG_SECT ilio /dev/mapper/t30flk $RAM_MB"
+	assert_eq "$(status_field t30 1)" write "t30 is in write mode"
+
+	# Unsynced noise in its own region: dirty data and writeback in flight
+	# when the power goes.  Block content = its offset (verify_pattern %o).
+	fio --name=noise --filename=/dev/mapper/t30 --rw=randwrite --bs=4k \
+		--offset=$NOISE_OFF --size=$NOISE_LEN --ioengine=libaio --iodepth=4 \
+		--direct=1 --verify=pattern --verify_pattern=%o --do_verify=0 \
+		--verify_state_save=0 --time_based --runtime=900 --rate=2m \
+		--norandommap >"$T_TMP/noise.out" 2>&1 &
+	noise=$!
+
+	fio --name=neg --filename=/dev/mapper/t30neg "${FIO_VERIFY[@]}" --sync=1 \
+		--do_verify=0 --verify_state_save=1 --aux-path="$STATE" \
+		--time_based --runtime=900 --trigger-timeout=$TRIGGER_S \
+		>"$T_TMP/neg.out" 2>&1 &
+	negpid=$!
+	log "fio with sync=1 on t30 and t30neg for ${TRIGGER_S}s"
+	assert_cmd "fio sync=1 writes on t30 until the trigger saves its verify state" -- \
+		fio --name=pc --filename=/dev/mapper/t30 "${FIO_VERIFY[@]}" --sync=1 \
+		--do_verify=0 --verify_state_save=1 --aux-path="$STATE" \
+		--time_based --runtime=900 --trigger-timeout=$TRIGGER_S
+	grep -E 'WRITE:' "$_T_LAST_OUT" | sed 's/^/# pc: /'
+	wait "$negpid"
+	assert_eq "$?" 0 "control fio ran until its trigger"
+	grep -E 'WRITE:' "$T_TMP/neg.out" | sed 's/^/# neg: /'
+	if kill -0 "$noise" 2>/dev/null; then
+		pass "noise writer still running"
+	else
+		fail "noise writer died: $(tail -n 5 "$T_TMP/noise.out")"
+	fi
+	log "t30: dirty_bytes=$(status_field t30 18) backend_write_ios=$(status_field t30 15) flushes=$(status_field t30 21)"
+	log "pulling the plug"
+	powercut_arm
+	sleep 120
+	fail "still alive 120 s after asking for the power cut"
+	finish
+	;;
+boot2)
+	SRC=${2:?boot2 needs the state dir}
+	STATE="$T_TMP/state"
+	cp -r "$SRC" "$STATE" || fatal "cannot copy fio state from $SRC"
+	t0=$(date +%s%N)
+	assert_cmd "re-create t30 over the same backing file" -- \
+		dmsetup create t30 --table "0 $LOG_SECT ilio $PC $RAM_MB"
+	t1=$(date +%s%N)
+	log "recovery (dmsetup create) took $(((t1 - t0) / 1000000)) ms"
+	dmesg | grep 'ilio:' | tail -n 5 | sed 's/^/# dmesg: /'
+	assert_eq "$(status_field t30 1)" write "recovered device is in write mode"
+	assert_cmd "every write fio saw complete reads back (verify_state_load)" -- \
+		fio --name=pc --filename=/dev/mapper/t30 "${FIO_VERIFY[@]}" \
+		--verify_only=1 --verify_state_load=1 --verify_fatal=1 \
+		--aux-path="$STATE"
+	grep -E 'READ:|verify' "$_T_LAST_OUT" | head -n 3 | sed 's/^/# /'
+	assert_cmd "unsynced region: each block is zero or the data written there" -- \
+		python3 "$BLKPAT" check /dev/mapper/t30 --off $NOISE_OFF \
+		--blocks $((NOISE_LEN / 4096)) --expect /dev/zero --opattern --allow LO
+	last_output | sed 's/^/# /'
+	assert_eq "$(dmsetup message t30 0 check 2>&1)" ok "store consistent after recovery"
+	head -c $((4 * MB)) /dev/urandom >"$T_TMP/new"
+	assert_cmd "recovered device takes writes (4 MiB, fsync)" -- \
+		dd if="$T_TMP/new" of=/dev/mapper/t30 bs=1M seek=400 oflag=direct conv=fsync status=none
+	assert_rc 0 "and reads them back" -- cmp_dev /dev/mapper/t30 $((400 * MB)) $((4 * MB)) "$T_TMP/new"
+	assert_cmd "remove t30" -- dmsetup remove t30
+
+	# Negative control: the same check must catch the dropped writes.
+	if dmsetup create t30neg --table "0 $LOG_SECT ilio $NEG $RAM_MB" >"$T_TMP/neg.out" 2>&1; then
+		pass "control: ilio recovers over the disk that lost writes"
+		assert_fails "control: the verify pass FAILS on the lost writes" -- \
+			fio --name=neg --filename=/dev/mapper/t30neg "${FIO_VERIFY[@]}" \
+			--verify_only=1 --verify_state_load=1 --verify_fatal=1 \
+			--aux-path="$STATE"
+		if grep -m 1 -E '^verify: ' "$_T_LAST_OUT" | sed 's/^/# control: /' | grep .; then
+			pass "control: fio failed on a verify mismatch (not on trouble)"
+		else
+			fail "control: fio failed without a verify mismatch: $(tail -n 5 "$_T_LAST_OUT")"
+		fi
+		assert_cmd "control: remove" -- dmsetup remove t30neg
+	else
+		fail "control: ilio refused the disk that merely stopped taking writes: $(tail -n 3 "$T_TMP/neg.out"; dmesg | grep "ilio:" | tail -n 3)"
+	fi
+	assert_cmd "rmmod dm_ilio" -- ilio_unload
+	finish
+	;;
+*)
+	fatal "unknown phase '$1' (boot1|boot2; no argument = host driver)"
+	;;
+esac
