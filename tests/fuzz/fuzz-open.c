@@ -13,6 +13,7 @@
  * With FUZZ_MODE_RW in the mode byte it opens read-write instead and keeps
  * going: writes, overwrites, discards, a flush, a checkpoint, checks again
  * and closes - recovery followed by new writes at the recovered log end.
+ * With FUZZ_MODE_ENOMEM one allocation inside the open fails.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,8 @@
 #include "ilio-core.h"
 #include "membe.h"
 #include "fuzzimg.h"
+
+extern long ilio_shim_fail_alloc_after;
 
 static u8 *img;
 static struct ilio_ctx ctx;
@@ -100,7 +103,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	p.bpriv = &m;
 	p.read_only = m.read_only;
 
+	if (mode & FUZZ_MODE_ENOMEM)
+		ilio_shim_fail_alloc_after = FUZZ_MODE_ENOMEM_AT(mode);
 	ic = ilio_core_open(&p, &err, &why);
+	ilio_shim_fail_alloc_after = -1;
 	if (!ic) {
 		if (err >= 0)
 			finding("open failed without a negative errno", why, err);

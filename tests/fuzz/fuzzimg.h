@@ -29,8 +29,14 @@
 #define FUZZ_RAM		(16ULL << 20)
 #define FUZZ_MAX_DIRTY		(256ULL << 10)
 
-/* Mode byte bits. */
+/*
+ * Mode byte bits.  FUZZ_MODE_ENOMEM makes allocation number (mode >> 2)
+ * inside ilio_core_open() fail (tests/shim's fault injection): the error
+ * paths of recovery must neither leak nor crash.
+ */
 #define FUZZ_MODE_RW		0x01	/* open read-write, write, close */
+#define FUZZ_MODE_ENOMEM	0x02
+#define FUZZ_MODE_ENOMEM_AT(m)	((m) >> 2)
 
 /**
  * fuzzimg_decode() - lay the runs of an input onto a zeroed image

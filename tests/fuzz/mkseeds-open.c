@@ -227,6 +227,15 @@ static void run(const struct scenario *s, u8 *img, u32 *gen, const char *dir)
 		perror(path);
 		exit(1);
 	}
+	/* And with an allocation failure at a few points of the open. */
+	for (r = 0; r < 64; r += 21) {
+		snprintf(path, sizeof(path), "%s/open-%s-enomem%u", dir, s->name, r);
+		f = fopen(path, "wb");
+		if (!f || fuzzimg_encode(f, img, FUZZ_MODE_ENOMEM | r << 2) || fclose(f)) {
+			perror(path);
+			exit(1);
+		}
+	}
 	printf("mkseeds-open: %s: %s, saved\n", s->name,
 	       failures == before ? "recovered exactly" : "FAILED");
 }
