@@ -153,6 +153,9 @@ _Static_assert(sizeof(struct ilio_sb) == 96, "superblock size");
  * @log_seg: segment of the chain's first unit
  * @log_off: byte offset of the chain's first unit (4 KiB aligned)
  * @nr_blocks: logical size in 4 KiB blocks; 0 until first activation
+ * @ckpt_end: sequence number of the checkpoint's last unit; recovery
+ *	refuses this anchor if the log ends before it (0: no checkpoint, a
+ *	freshly formatted store)
  */
 struct ilio_anchor {
 	__le32 magic;
@@ -167,9 +170,10 @@ struct ilio_anchor {
 	__le32 log_seg;
 	__le32 log_off;
 	__le64 nr_blocks;
+	__le64 ckpt_end;
 } __packed;
 
-_Static_assert(sizeof(struct ilio_anchor) == 80, "anchor size");
+_Static_assert(sizeof(struct ilio_anchor) == 88, "anchor size");
 
 /* Unit types. */
 #define ILIO_UNIT_DATA		1

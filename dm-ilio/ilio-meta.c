@@ -189,6 +189,7 @@ void ilio_anchor_build(void *blk, const struct ilio_geom *g, u64 blocknr,
 	an->log_seg = cpu_to_le32(a->log_seg);
 	an->log_off = cpu_to_le32(a->log_off);
 	an->nr_blocks = cpu_to_le64(a->nr_blocks);
+	an->ckpt_end = cpu_to_le64(a->ckpt_end);
 	an->csum = cpu_to_le32(ilio_csum(blk, ILIO_BLOCK_SIZE));
 }
 
@@ -224,9 +225,12 @@ int ilio_anchor_check(const void *blk, u64 blocknr, const struct ilio_geom *g,
 	a->log_seg = le32_to_cpu(an->log_seg);
 	a->log_off = le32_to_cpu(an->log_off);
 	a->nr_blocks = le64_to_cpu(an->nr_blocks);
+	a->ckpt_end = le64_to_cpu(an->ckpt_end);
 	if (a->log_seg >= g->nr_segs || a->log_off % ILIO_BLOCK_SIZE ||
 	    a->log_off >= g->seg_bytes || !a->seq ||
-	    a->nr_blocks > (1ULL << 40)) {
+	    a->nr_blocks > (1ULL << 40) ||
+	    (a->ckpt_end && (a->ckpt_end < a->log_seq ||
+			     a->ckpt_end - a->log_seq > (1ULL << 32)))) {
 		*why = "anchor points outside the device";
 		return -EINVAL;
 	}

@@ -39,6 +39,7 @@ struct ilio_geom {
  * @log_seg: first unit's segment
  * @log_off: first unit's byte offset in the segment
  * @nr_blocks: logical size in blocks (0: never activated)
+ * @ckpt_end: last unit of the checkpoint that starts at @log_seq
  */
 struct ilio_anchor_info {
 	u64 seq;
@@ -47,6 +48,7 @@ struct ilio_anchor_info {
 	u32 log_seg;
 	u32 log_off;
 	u64 nr_blocks;
+	u64 ckpt_end;
 };
 
 u32 ilio_crc32c(u32 crc, const void *p, size_t len);

@@ -816,7 +816,8 @@ static void __ilio_ckpt_copy(struct ilio_core *ic, u32 kind, u64 index, u8 *dst)
  * the first unit (when *@start_seq is 0).
  */
 static int __ilio_ckpt_unit(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
-			    u32 *start_seg, u32 *start_off, u64 *start_seq)
+			    u32 *start_seg, u32 *start_off, u64 *start_seq,
+			    u64 *end_seq)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_segs *s = &ic->segs;
@@ -879,13 +880,15 @@ static int __ilio_ckpt_unit(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
 	seg->used = pos;
 	seg->closed = pos;
 	seg->last_seq = pl->next_seq;
+	*end_seq = pl->next_seq;
 	pl->closed_seq = pl->next_seq++;
 	return __ilio_ckpt_next(ic, cur, &kind, &index) ? 0 : 1;
 }
 
 /*
- * Free the emptied segments that replay no longer reads, and discard
- * them on the device.  Called after an anchor became durable.
+ * Free the emptied segments that replay from neither anchor reads (the
+ * durable one and the fallback it replaced), and discard them on the
+ * device.  Called after an anchor became durable.
  */
 static void ilio_plog_free_pass(struct ilio_core *ic)
 {
@@ -898,7 +901,7 @@ static void ilio_plog_free_pass(struct ilio_core *ic)
 		struct ilio_seg *seg = &s->segs[i];
 
 		if (seg->state != ILIO_SEG_SEALED || seg->live || seg->pins ||
-		    seg->data || seg->last_seq >= pl->ckpt_start_seq)
+		    seg->data || seg->last_seq >= pl->prev_ckpt_start)
 			continue;
 		seg->state = pl->ops->discard ? ILIO_SEG_TRIM : ILIO_SEG_FREE;
 		if (seg->state == ILIO_SEG_FREE)
@@ -923,9 +926,12 @@ static void ilio_plog_free_pass(struct ilio_core *ic)
 	}
 }
 
-/* Write anchor slot 1 - current naming a checkpoint at @seg/@off/@seq. */
+/*
+ * Write anchor slot 1 - current naming a checkpoint from @seq (at
+ * @seg/@off) to @end.  The anchor it replaces stays the fallback.
+ */
 static int ilio_plog_write_anchor(struct ilio_core *ic, u32 seg, u32 off,
-				  u64 seq)
+				  u64 seq, u64 end)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_anchor_info a = {
@@ -935,6 +941,7 @@ static int ilio_plog_write_anchor(struct ilio_core *ic, u32 seg, u32 off,
 		.log_seg = seg,
 		.log_off = off,
 		.nr_blocks = pl->nr_blocks,
+		.ckpt_end = end,
 	};
 	unsigned int slot = pl->anchor_seq ? 1 - pl->anchor_slot : 0;
 	int ret;
@@ -950,6 +957,8 @@ static int ilio_plog_write_anchor(struct ilio_core *ic, u32 seg, u32 off,
 	} else {
 		pl->anchor_seq = a.seq;
 		pl->anchor_slot = slot;
+		/* The anchor in the other slot stays a fallback: keep its log. */
+		pl->prev_ckpt_start = pl->ckpt_start_seq;
 		pl->ckpt_start_seq = seq;
 		ic->st.backend_write_ios++;
 		ic->st.backend_write_bytes += ILIO_BLOCK_SIZE;
@@ -966,7 +975,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_ckpt_cursor cur = { 0, 0 };
 	u32 seg = 0, off = 0;
-	u64 seq = 0, log_before = 0, front = 0;
+	u64 seq = 0, log_before = 0, front = 0, end = 0;
 	int ret = 0;
 
 	for (;;) {
@@ -978,7 +987,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 				log_before = pl->log_bytes;
 				front = pl->front_ops;
 			}
-			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq);
+			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq, &end);
 		}
 		mutex_unlock(&ic->lock);
 		if (ret == -ENOSPC || ret == -EAGAIN) {
@@ -987,7 +996,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 			if (ret)
 				break;
 			mutex_lock(&ic->lock);
-			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq);
+			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq, &end);
 			mutex_unlock(&ic->lock);
 		}
 		if (ret < 0 || ret == 1)
@@ -1004,7 +1013,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 		ret = ilio_plog_flush_dev(ic, pl->closed_seq);
 	}
 	if (!ret)
-		ret = ilio_plog_write_anchor(ic, seg, off, seq);
+		ret = ilio_plog_write_anchor(ic, seg, off, seq, end);
 	if (ret)
 		return ret;
 	mutex_lock(&ic->lock);
@@ -1474,6 +1483,10 @@ static int ilio_replay(struct ilio_core *ic, const struct ilio_anchor_info *a,
 		cond_resched();
 	}
 	pl->next_seq = seq;
+	if (a->ckpt_end && seq <= a->ckpt_end) {
+		*why = "the checkpoint that the anchor names is damaged or missing";
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -1551,7 +1564,8 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 
 /* Read and validate the superblock (either copy) and the newest anchor. */
 static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
-			       struct ilio_anchor_info *a, const char **why)
+			       struct ilio_anchor_info *a, bool older,
+			       bool *has_other, const char **why)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_anchor_info b;
@@ -1594,7 +1608,9 @@ static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
 	}
 	if (r0 && r1)
 		return -EINVAL;		/* *why: slot 1's reason */
-	if (r0 || (!r1 && b.seq > a->seq)) {
+	*has_other = !r0 && !r1;
+	/* The newest valid anchor, or with @older the other valid one. */
+	if (r0 || (!r1 && (b.seq > a->seq) != older)) {
 		*a = b;
 		pl->anchor_slot = 1;
 	} else {
@@ -1645,23 +1661,10 @@ static struct ilio_plog *ilio_plog_alloc(const struct ilio_core_params *p)
 	return pl;
 }
 
-/**
- * ilio_core_open() - open (recover) a persistent store
- * @p: parameters, with @bops set
- * @err: set on failure: -ENOENT (not an ilio device), -EINVAL (damaged,
- *	or does not fit the parameters), -EIO, -ENOMEM, -E2BIG (RAM budget
- *	too small)
- * @why: set on failure: a static string for the admin
- *
- * Replays the log from the newest anchor and checks every cross
- * reference.  Unless @p->read_only, it then starts a new chain (a fresh
- * epoch) with a checkpoint, so that units of the old chain that were
- * never acknowledged can never be mistaken for new ones.
- *
- * Return: the core, or NULL.
- */
-struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
-				 const char **why)
+/* Open the store from the newest anchor, or with @older from the other one. */
+static struct ilio_core *ilio_core_open_anchor(const struct ilio_core_params *p,
+						int *err, const char **why,
+						bool older, bool *has_other)
 {
 	struct ilio_anchor_info a;
 	struct ilio_core *ic;
@@ -1688,7 +1691,7 @@ struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 	if (ret)
 		goto fail;
 
-	ret = ilio_plog_read_meta(ic, p->dev_bytes, &a, why);
+	ret = ilio_plog_read_meta(ic, p->dev_bytes, &a, older, has_other, why);
 	if (ret)
 		goto fail;
 	if (a.nr_blocks && a.nr_blocks != p->nr_blocks) {
@@ -1725,6 +1728,7 @@ struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 	if (ret)
 		goto fail;
 	pl->ckpt_start_seq = a.log_seq;
+	pl->prev_ckpt_start = a.log_seq;
 	pl->written_seq = pl->next_seq - 1;
 	pl->durable_seq = pl->written_seq;
 	pl->closed_seq = pl->written_seq;
@@ -1743,6 +1747,39 @@ fail:
 	*err = ret;
 	ilio_core_destroy(ic);
 	return NULL;
+}
+
+/**
+ * ilio_core_open() - open (recover) a persistent store
+ * @p: parameters, with @bops set
+ * @err: set on failure: -ENOENT (not an ilio device), -EINVAL (damaged,
+ *	or does not fit the parameters), -EIO, -ENOMEM, -E2BIG (RAM budget
+ *	too small)
+ * @why: set on failure: a static string for the admin
+ *
+ * Replays the log from the newest anchor and checks every cross
+ * reference.  When that anchor's checkpoint or log is damaged, it falls
+ * back to the other anchor, whose log the store keeps intact until a
+ * newer anchor replaces it.  Unless @p->read_only, it then starts a new
+ * chain (a fresh epoch) with a checkpoint, so that units of the old chain
+ * that were never acknowledged can never be mistaken for new ones.
+ *
+ * Return: the core, or NULL.
+ */
+struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
+				 const char **why)
+{
+	struct ilio_core *ic;
+	const char *why2;
+	bool other = false;
+	int err2;
+
+	ic = ilio_core_open_anchor(p, err, why, false, &other);
+	if (ic || !other || *err == -ENOMEM || *err == -E2BIG || *err == -ENOENT)
+		return ic;
+	ic = ilio_core_open_anchor(p, &err2, &why2, true, &other);
+	/* Report the newest anchor's problem if the fallback fails too. */
+	return ic;
 }
 
 /**

@@ -55,6 +55,8 @@ struct ilio_core;
  * @written_seq: (L) every unit up to this one is written
  * @durable_seq: (L) every unit up to this one is durable (flushed)
  * @ckpt_start_seq: (L) first unit of the durable checkpoint
+ * @prev_ckpt_start: (L) first unit of the checkpoint the other anchor
+ *	slot names (the fallback); segments from there on are kept
  * @anchor_seq: (L) generation of the durable anchor
  * @anchor_slot: (L) its slot (0 or 1)
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
@@ -98,6 +100,7 @@ struct ilio_plog {
 	u64 written_seq;
 	u64 durable_seq;
 	u64 ckpt_start_seq;
+	u64 prev_ckpt_start;
 	u64 anchor_seq;
 	unsigned int anchor_slot;
 	u64 log_bytes;

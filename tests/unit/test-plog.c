@@ -497,6 +497,8 @@ static void test_corrupt(void)
 	for (i = 0; i < 500; i++) {
 		content(b, i, 3);
 		ilio_core_write(ic, i, b, &ctx);
+		if (i == 250)
+			CHECK(ilio_core_checkpoint(ic) == 0, "checkpoint");
 	}
 	CHECK(ilio_core_close(ic) == 0, "close");
 	md_drop_pending(&d);
@@ -530,6 +532,56 @@ static void test_corrupt(void)
 	CHECK(!ic && err == -EINVAL, "anchors damaged refused: %s", why);
 	flip(&d, 2 * 4096 + 50);
 	flip(&d, 3 * 4096 + 50);
+	/*
+	 * The newest anchor, then the first unit of its checkpoint, damaged:
+	 * the other anchor (whose log the store keeps) recovers everything.
+	 */
+	{
+		struct ilio_anchor_info an[2];
+		struct ilio_geom g;
+		int k, newest, ok0, ok1;
+		u64 pos;
+
+		ilio_sb_check(d.img, 0, DEV_BYTES, &g, &why);
+		ok0 = !ilio_anchor_check(d.img + 2 * 4096, 2, &g, &an[0], &why);
+		ok1 = !ilio_anchor_check(d.img + 3 * 4096, 3, &g, &an[1], &why);
+		CHECK(ok0 && ok1, "both anchor slots valid after a few checkpoints");
+		newest = an[1].seq > an[0].seq;
+		for (k = 0; k < 2 && ok0 && ok1; k++) {
+			pos = k ? (2 + newest) * 4096ULL + 40 :
+				  ilio_seg_block(&g, an[newest].log_seg) * 4096ULL +
+				  an[newest].log_off + 4096 + 100;
+			flip(&d, pos);
+			ic = md_open(&d, NBLK, 0, true, &err, &why);
+			CHECK(ic, "%s damaged: the other anchor recovers (%s)",
+			      k ? "newest anchor" : "newest checkpoint", ic ? "" : why);
+			if (ic) {
+				int j, fails = 0;
+
+				for (j = 0; j < 500; j++) {
+					content(b, j, 3);
+					if (ilio_core_read(ic, j, got) || memcmp(got, b, 4096))
+						fails++;
+				}
+				CHECK(fails == 0, "%d blocks wrong after fallback", fails);
+				ilio_core_destroy(ic);
+			}
+			flip(&d, pos);
+		}
+		/* Both the newest checkpoint and the other anchor: refusal, not emptiness. */
+		if (ok0 && ok1) {
+			pos = ilio_seg_block(&g, an[newest].log_seg) * 4096ULL +
+			      an[newest].log_off + 4096 + 100;
+			flip(&d, pos);
+			flip(&d, (2 + !newest) * 4096ULL + 40);
+			ic = md_open(&d, NBLK, 0, true, &err, &why);
+			CHECK(!ic && strstr(why, "checkpoint"),
+			      "damaged checkpoint without fallback is refused: %s", ic ? "opened" : why);
+			ilio_core_destroy(ic);
+			flip(&d, pos);
+			flip(&d, (2 + !newest) * 4096ULL + 40);
+		}
+	}
 	/* Random bytes flipped over the log: refusal or exact old data. */
 	for (i = 0; i < 200; i++) {
 		u64 pos = SEG_BYTES + ut_rand(&rs) % (4U << 20);
