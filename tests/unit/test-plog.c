@@ -17,6 +17,7 @@
  *  - a read-only open writes nothing.
  */
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <linux/string.h>
@@ -681,6 +682,72 @@ out:
 	md_free(&d);
 }
 
+/*
+ * Coalescing policies: "always" leaves a partial segment in RAM until a
+ * flush; "auto" writes it once it is old (sooner on a fast idle device,
+ * which this in-memory one is); "off" writes every block through.
+ */
+static void test_coalesce(void)
+{
+	static const int modes[] = { ILIO_COALESCE_ALWAYS, ILIO_COALESCE_AUTO,
+				     ILIO_COALESCE_OFF };
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	int err = 0, i, m;
+	u64 w0, w1, w2;
+
+	for (m = 0; m < 3; m++) {
+		struct ilio_core_params p = {
+			.nr_blocks = NBLK, .ram_limit = 8U << 20, .seg_bytes = SEG_BYTES,
+			.dedup = true, .compress = true, .bops = &md_ops, .bpriv = &d,
+			.dev_bytes = DEV_BYTES, .coalesce = modes[m],
+			.flush_interval_ms = 100, .max_dirty = 1U << 20,
+		};
+
+		md_format(&d, SEG_BYTES);
+		ic = ilio_core_open(&p, &err, &why);
+		CHECK(ic, "open: %s", why);
+		if (!ic) {
+			md_free(&d);
+			continue;
+		}
+		ilio_core_get_stats(ic, &st);
+		w0 = st.backend_write_ios;
+		for (i = 0; i < 4; i++) {
+			content(b, i, 11);
+			ilio_core_write(ic, i, b, &ctx);
+		}
+		ilio_core_get_stats(ic, &st);
+		w1 = st.backend_write_ios;
+		usleep(30 * 1000);	/* > flush_interval_ms / 10 */
+		ilio_core_tick(ic);
+		ilio_core_tick(ic);
+		ilio_core_get_stats(ic, &st);
+		w2 = st.backend_write_ios;
+		switch (modes[m]) {
+		case ILIO_COALESCE_ALWAYS:
+			CHECK(w1 == w0 && w2 == w0, "always: nothing written before a flush (%llu %llu %llu)",
+			      (unsigned long long)w0, (unsigned long long)w1, (unsigned long long)w2);
+			break;
+		case ILIO_COALESCE_AUTO:
+			CHECK(w1 == w0 && w2 > w1, "auto: an aging partial segment is written (%llu %llu %llu)",
+			      (unsigned long long)w0, (unsigned long long)w1, (unsigned long long)w2);
+			CHECK(st.dirty_bytes == 0, "auto: nothing dirty after the tick (%llu)",
+			      (unsigned long long)st.dirty_bytes);
+			break;
+		default:
+			CHECK(w1 - w0 == 4, "off: each block written through (%llu)",
+			      (unsigned long long)(w1 - w0));
+			break;
+		}
+		ilio_core_close(ic);
+		md_free(&d);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -689,6 +756,7 @@ int main(int argc, char **argv)
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
 		{ "errors_ro", test_errors_ro },
+		{ "coalesce", test_coalesce },
 	};
 	int ret;
 
