@@ -1091,7 +1091,8 @@ static u32 __ilio_gc_victim(struct ilio_core *ic, u32 max_live)
 	return best;
 }
 
-static int ilio_gc_one(struct ilio_core *ic, u32 max_live)
+/* Clean one victim; *@gain: the bytes it frees net of what was moved. */
+static int ilio_gc_one(struct ilio_core *ic, u32 max_live, u64 *gain)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_segs *s = &ic->segs;
@@ -1100,8 +1101,10 @@ static int ilio_gc_one(struct ilio_core *ic, u32 max_live)
 
 	mutex_lock(&ic->lock);
 	victim = pl->error ? ILIO_SEG_NONE : __ilio_gc_victim(ic, max_live);
-	if (victim != ILIO_SEG_NONE)
+	if (victim != ILIO_SEG_NONE) {
 		__ilio_seg_pin(s, victim);
+		*gain = s->seg_bytes - s->segs[victim].live;
+	}
 	mutex_unlock(&ic->lock);
 	if (victim == ILIO_SEG_NONE)
 		return -ENOSPC;
@@ -1146,22 +1149,27 @@ static u32 ilio_plog_nr_waiting(struct ilio_core *ic)
 static int ilio_gc_locked(struct ilio_core *ic, unsigned int max_segs,
 			  u32 max_live, bool force)
 {
-	u32 waiting = ilio_plog_nr_waiting(ic), ckpt, target;
+	u64 seg = ic->segs.seg_bytes, gain = 0, one;
+	u32 waiting = ilio_plog_nr_waiting(ic), ckpt;
 	unsigned int n = 0;
 	int ret = 0;
 
 	mutex_lock(&ic->lock);
 	ckpt = __ilio_plog_ckpt_segs(ic);
 	mutex_unlock(&ic->lock);
-	/* A checkpoint pays off when it frees clearly more than it costs. */
-	target = 2 * ckpt + 4;
-	while (n < max_segs && waiting + n < target) {
-		ret = ilio_gc_one(ic, max_live);
+	/*
+	 * A checkpoint pays off when the space it frees, net of what GC
+	 * moved, is clearly more than the checkpoint itself takes.
+	 */
+	gain = waiting * seg;
+	while (n < max_segs && gain < (2 * ckpt + 4) * seg) {
+		ret = ilio_gc_one(ic, max_live, &one);
 		if (ret)
 			break;
+		gain += one;
 		n++;
 	}
-	if (waiting + n > ckpt + 1 || (force && waiting + n))
+	if (gain > (ckpt + 1) * seg || (force && gain))
 		ret = ilio_plog_checkpoint_locked(ic);
 	else if (ret != -ENOSPC)
 		ret = 0;
@@ -1207,8 +1215,7 @@ int ilio_plog_reclaim(struct ilio_core *ic)
 	int ret;
 
 	mutex_lock(&pl->ckpt_mutex);
-	ret = ilio_gc_locked(ic, UINT_MAX, ic->segs.seg_bytes - ILIO_BLOCK_SIZE,
-			     false);
+	ret = ilio_gc_locked(ic, UINT_MAX, ic->segs.seg_bytes / 4 * 3, false);
 	mutex_unlock(&pl->ckpt_mutex);
 	return ret < 0 ? ret : 0;
 }

@@ -458,6 +458,14 @@ static void test_gc_enospc(void)
 			    fails, "lba %d after ENOSPC", i);
 	}
 	CHECK(fails == 0, "data intact after ENOSPC");
+	/* A writer that keeps hitting the full device must not eat the reserve. */
+	for (i = 0; i < 200; i++) {
+		ut_fill_random(b, 4096, 777 + i);
+		ret = ilio_core_write(ic, n - 1 - i % 8, b, &ctx);
+		CHECK_QUIET(ret == -ENOSPC || ret == 0, fails,
+			    "repeated write on a full device: %d", ret);
+	}
+	CHECK(fails == 0, "repeated writes on a full device keep failing cleanly");
 	/* Discard half, and space comes back. */
 	for (i = 1024; i < (int)lba; i += 2) {
 		CHECK_QUIET(!ilio_core_discard(ic, i), fails, "discard %d", i);
