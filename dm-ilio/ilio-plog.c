@@ -1578,6 +1578,7 @@ static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
 	struct ilio_anchor_info b;
 	const char *why0 = NULL, *why1;
 	int ret, r0 = -EINVAL, r1, i;
+	bool newer;
 
 	for (i = 0; i < 2; i++) {
 		ret = pl->ops->read(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
@@ -1617,7 +1618,8 @@ static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
 		return -EINVAL;		/* *why: slot 1's reason */
 	*has_other = !r0 && !r1;
 	/* The newest valid anchor, or with @older the other valid one. */
-	if (r0 || (!r1 && (b.seq > a->seq) != older)) {
+	newer = !r1 && b.seq > a->seq;
+	if (r0 || (!r1 && newer != older)) {
 		*a = b;
 		pl->anchor_slot = 1;
 	} else {
@@ -1669,9 +1671,9 @@ static struct ilio_plog *ilio_plog_alloc(const struct ilio_core_params *p)
 }
 
 /* Open the store from the newest anchor, or with @older from the other one. */
-static struct ilio_core *ilio_core_open_anchor(const struct ilio_core_params *p,
-						int *err, const char **why,
-						bool older, bool *has_other)
+static struct ilio_core *
+ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
+		      const char **why, bool older, bool *has_other)
 {
 	struct ilio_anchor_info a;
 	struct ilio_core *ic;
