@@ -162,6 +162,42 @@ static u32 __ilio_plog_pick_free(struct ilio_core *ic)
 }
 
 /*
+ * Finish the unit at [@off, @end) of the open segment: header fields,
+ * checksum, and queue it for write-back.  The header block is zeroed and
+ * holds anything type-specific already.  Return: its sequence number.
+ */
+static u64 __ilio_plog_finish_unit(struct ilio_core *ic, u32 off, u32 end,
+				   u16 type, u32 rec, u32 nents)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_seg *seg = &ic->segs.segs[ic->segs.open];
+	struct ilio_unit_hdr *h = (struct ilio_unit_hdr *)(seg->data + off);
+	u64 seq = pl->next_seq++;
+
+	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
+	h->blocknr = cpu_to_le64(ilio_seg_block(&pl->g, ic->segs.open) +
+				 off / ILIO_BLOCK_SIZE);
+	h->type = cpu_to_le16(type);
+	h->epoch = cpu_to_le64(pl->epoch);
+	h->seq = cpu_to_le64(seq);
+	h->len = cpu_to_le32(end - off);
+	h->next_seg = cpu_to_le32(pl->next_seg);
+	h->rec_bytes = cpu_to_le32(rec);
+	h->nr_ents = cpu_to_le32(nents);
+	ilio_unit_seal(h, end - off);
+
+	if (seg->closed == seg->written)
+		__ilio_wbq_push(pl, ic->segs.open);
+	pl->dirty += end - seg->used;
+	pl->log_bytes += end - off;
+	seg->used = end;
+	seg->closed = end;
+	seg->last_seq = seq;
+	pl->closed_seq = seq;
+	return seq;
+}
+
+/*
  * Close the open data unit: summary after the records, padding to a
  * block, header, checksum.  The unit is then ready for write-back.
  */
@@ -169,7 +205,6 @@ static void __ilio_plog_close_unit(struct ilio_core *ic)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_seg *seg;
-	struct ilio_unit_hdr *h;
 	u32 off, rec, end, i;
 	__le64 *out;
 
@@ -192,29 +227,8 @@ static void __ilio_plog_close_unit(struct ilio_core *ic)
 	end = ilio_align_blk(seg->used + pl->nr_sum * ILIO_SUM_ENT);
 	memset(seg->data + seg->used + pl->nr_sum * ILIO_SUM_ENT, 0,
 	       end - seg->used - pl->nr_sum * ILIO_SUM_ENT);
-	pl->dirty += end - seg->used;
-
-	h = (struct ilio_unit_hdr *)(seg->data + off);
-	memset(h, 0, ILIO_BLOCK_SIZE);
-	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
-	h->blocknr = cpu_to_le64(ilio_seg_block(&pl->g, ic->segs.open) +
-				 off / ILIO_BLOCK_SIZE);
-	h->type = cpu_to_le16(ILIO_UNIT_DATA);
-	h->epoch = cpu_to_le64(pl->epoch);
-	h->seq = cpu_to_le64(pl->next_seq);
-	h->len = cpu_to_le32(end - off);
-	h->next_seg = cpu_to_le32(pl->next_seg);
-	h->rec_bytes = cpu_to_le32(rec);
-	h->nr_ents = cpu_to_le32(pl->nr_sum);
-	ilio_unit_seal(h, end - off);
-
-	if (seg->closed == seg->written)
-		__ilio_wbq_push(pl, ic->segs.open);
-	seg->used = end;
-	seg->closed = end;
-	seg->last_seq = pl->next_seq;
-	pl->closed_seq = pl->next_seq++;
-	pl->log_bytes += end - off;
+	memset(seg->data + off, 0, ILIO_BLOCK_SIZE);
+	__ilio_plog_finish_unit(ic, off, end, ILIO_UNIT_DATA, rec, pl->nr_sum);
 	pl->nr_sum = 0;
 }
 
@@ -655,6 +669,46 @@ int ilio_core_flush(struct ilio_core *ic)
 	return ret ? -EIO : 0;
 }
 
+/*
+ * Read the blocks holding the record at @loc, check its header against
+ * @cid, decode it into @block and check it against @hash.  On success
+ * *@bufp (the caller frees it) holds the blocks and *@rhp the record.
+ * Return: 0, -EIO or -ENOMEM; *@span: bytes read.
+ */
+static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
+			   void *block, gfp_t gfp, u8 **bufp,
+			   const struct ilio_chunk_hdr **rhp, u32 *span)
+{
+	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
+	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
+	const struct ilio_chunk_hdr *rh;
+	u8 *buf;
+	int ret;
+
+	*span = ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) + len) - first;
+	*bufp = NULL;
+	buf = kmalloc(*span, gfp);
+	if (!buf)
+		return -ENOMEM;
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
+			    buf, *span) ? -EIO : 0;
+	rh = (const void *)(buf + off - first);
+	if (!ret && (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len ||
+		     !!(le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)))
+		ret = -EIO;
+	if (!ret && ilio_load_payload((const u8 *)(rh + 1), loc, block))
+		ret = -EIO;
+	if (!ret && ilio_hash_block(block) != hash)
+		ret = -EIO;
+	if (ret) {
+		kfree(buf);
+		return ret;
+	}
+	*bufp = buf;
+	*rhp = rh;
+	return 0;
+}
+
 /**
  * ilio_plog_read_record() - load a chunk from the backing device
  * @ic: persistent core, unlocked; the caller pinned the chunk's segment
@@ -673,47 +727,25 @@ int ilio_core_flush(struct ilio_core *ic)
 int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 			  void *block)
 {
-	struct ilio_plog *pl = ic->pl;
-	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
-	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
-	u32 span = ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) + len) - first;
 	const struct ilio_chunk_hdr *rh;
+	u32 span;
 	u8 *buf;
 	int ret;
 
-	buf = kmalloc(span, ILIO_GFP);
-	if (!buf)
-		return -ENOMEM;
-	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
-			    buf, span);
+	ret = ilio_plog_fetch(ic->pl, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
+			      &span);
 	mutex_lock(&ic->lock);
-	ic->st.backend_read_ios++;
-	ic->st.backend_read_bytes += span;
+	if (ret != -ENOMEM) {
+		ic->st.backend_read_ios++;
+		ic->st.backend_read_bytes += span;
+	}
+	if (!ret && ilio_chunk_valid(&ic->chunks, cid) &&
+	    ilio_chunk_loc(&ic->chunks, cid) == loc) {
+		__ilio_cache_insert(&ic->cache, cid, rh + 1, ilio_loc_len(loc),
+				    ilio_loc_lz4(loc));
+		__ilio_plog_fit_ram(ic);
+	}
 	mutex_unlock(&ic->lock);
-	if (ret) {
-		ret = -EIO;
-		goto out;
-	}
-	rh = (const void *)(buf + off - first);
-	if (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len ||
-	    !!(le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)) {
-		ret = -EIO;
-		goto out;
-	}
-	ret = ilio_load_payload((const u8 *)(rh + 1), loc, block) ? -EIO : 0;
-	if (!ret && ilio_hash_block(block) != hash)
-		ret = -EIO;
-	if (!ret) {
-		mutex_lock(&ic->lock);
-		if (ilio_chunk_valid(&ic->chunks, cid) &&
-		    ilio_chunk_loc(&ic->chunks, cid) == loc) {
-			__ilio_cache_insert(&ic->cache, cid, rh + 1, len,
-					    ilio_loc_lz4(loc));
-			__ilio_plog_fit_ram(ic);
-		}
-		mutex_unlock(&ic->lock);
-	}
-out:
 	kfree(buf);
 	return ret;
 }
@@ -731,29 +763,16 @@ out:
  */
 int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block)
 {
-	struct ilio_plog *pl = ic->pl;
 	struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
-	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
-	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
-	u32 span = ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) + len) - first;
 	const struct ilio_chunk_hdr *rh;
+	u32 span;
 	u8 *buf;
 	int ret;
 
 	if (e)
 		return ilio_load_payload(e->data, loc, block) ? -EIO : 0;
-	buf = kmalloc(span, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
-			    buf, span) ? -EIO : 0;
-	rh = (const void *)(buf + off - first);
-	if (!ret && (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len))
-		ret = -EIO;
-	if (!ret)
-		ret = ilio_load_payload((const u8 *)(rh + 1), loc, block) ? -EIO : 0;
-	if (!ret && ilio_hash_block(block) != ilio_chunk_hash(&ic->chunks, cid))
-		ret = -EIO;
+	ret = ilio_plog_fetch(ic->pl, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
+			      block, GFP_KERNEL, &buf, &rh, &span);
 	kfree(buf);
 	return ret;
 }
@@ -859,29 +878,12 @@ static int __ilio_ckpt_unit(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
 		else
 			cur->chunk_leaf++;
 	}
-	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
-	h->blocknr = cpu_to_le64(ilio_seg_block(&pl->g, s->open) +
-				 off / ILIO_BLOCK_SIZE);
-	h->type = cpu_to_le16(ILIO_UNIT_CKPT);
-	h->epoch = cpu_to_le64(pl->epoch);
-	h->seq = cpu_to_le64(pl->next_seq);
-	h->len = cpu_to_le32(pos - off);
-	h->next_seg = cpu_to_le32(pl->next_seg);
-	h->nr_ents = cpu_to_le32(n);
-	ilio_unit_seal(h, pos - off);
 	if (!*start_seq) {
 		*start_seq = pl->next_seq;
 		*start_seg = s->open;
 		*start_off = off;
 	}
-	if (seg->closed == seg->written)
-		__ilio_wbq_push(pl, s->open);
-	pl->dirty += pos - seg->used;
-	seg->used = pos;
-	seg->closed = pos;
-	seg->last_seq = pl->next_seq;
-	*end_seq = pl->next_seq;
-	pl->closed_seq = pl->next_seq++;
+	*end_seq = __ilio_plog_finish_unit(ic, off, pos, ILIO_UNIT_CKPT, 0, n);
 	return __ilio_ckpt_next(ic, cur, &kind, &index) ? 0 : 1;
 }
 
