@@ -14,7 +14,9 @@
 # asserts only what the numbers need to mean something: every device came
 # up, every fio run ran, the backend and the front advertise a write-back
 # cache (else fsync would never reach them), ilio's flushes counter grew by
-# at least the number of fsyncs fio issued, and a drain left nothing dirty.
+# at least the number of fsyncs fio issued, in the flush probe every fsync
+# reached the backend as a data write and a flush, and a drain left
+# nothing dirty.
 # The targets are judged by bench-vdi-summary.sh, never asserted here.
 #
 # Backend stack (one per configuration, brd reloaded in between):
@@ -35,9 +37,14 @@
 #   fill   sequential 1 MiB writes of the whole working set, then a drain
 #          (the desktops exist before the day starts; not measured)
 #   run    IOS random 8 KiB I/Os, rw=randrw rwmixwrite=80, iodepth 8
-#   warm   the same again with another seed (read offload is taken here)
+#   warm   the same again with another seed (read offload is taken here).
+#          randrepeat=0 is what makes randseed choose the offsets: with
+#          fio 3.33's default randrepeat=1 the offset sequence ignores
+#          randseed, and "warm" would replay the offsets of "run".
 #   drain  fsync the front; wc: "flush" message (write back everything);
 #          ilio: the fsync must leave dirty_bytes 0
+#   fprobe PROBE_IOS random 8 KiB writes at iodepth 1, fsync after each:
+#          the backend must see a data write and a flush per fsync
 #   sN     fsync sweep (--sweep-configs): the run workload, time-based
 #          SWEEP_S seconds, fsync=N (0 = none), then a drain
 # Counters are snapshotted before and after each step into snaps.txt;
@@ -46,12 +53,16 @@
 # Usage (guest): bench-vdi-guest.sh [--configs "raw wc always auto"]
 #       [--ws MB] [--ram-mb MB] [--ios N] [--delay MS] [--sweep "1 4 16 64 256 0"]
 #       [--sweep-s S (6)] [--sweep-configs "wc always auto"] [--budget S]
+#       [--ilio-back-mb MB]
 #   --ws       working set (front device size), MiB (1024)
 #   --ram-mb   ilio ram_mb and the writecache cache size, MiB (512)
 #   --ios      random I/Os in each of run and warm (32768: a quarter of the
 #              set's 8 KiB blocks; the raw backend does ~800 IOPS under TCG)
 #   --delay    dm-delay read, write and flush delay, ms (3)
 #   --budget   seconds; sweep steps that would overrun it are skipped
+#   --ilio-back-mb  backend size for the ilio configurations, MiB (default
+#              the same as the others: 5/4 of the working set). Smaller
+#              makes ilio's GC work (ilio stores the set compressed).
 #
 # Output in $RESULTS: meta.txt, snaps.txt, fio-CONFIG-STEP.json, and the
 # dmesg of a failed step in fail-CONFIG.dmesg.
@@ -70,7 +81,9 @@ SWEEP="1 4 16 64 256 0"
 SWEEP_S=6
 SWEEP_CONFIGS="wc always auto"
 BUDGET=840
+ILIO_BACK_MB=
 IODEPTH=8
+PROBE_IOS=200
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -83,6 +96,7 @@ while [ $# -gt 0 ]; do
 	--sweep-s) SWEEP_S=$2; shift 2 ;;
 	--sweep-configs) SWEEP_CONFIGS=$2; shift 2 ;;
 	--budget) BUDGET=$2; shift 2 ;;
+	--ilio-back-mb) ILIO_BACK_MB=$2; shift 2 ;;
 	*) fatal "unknown argument $1" ;;
 	esac
 done
@@ -98,6 +112,8 @@ esac
 
 # The backend is larger than the front: room for ilio's log and GC.
 BACK_MB=$((WS_MB * 5 / 4))
+: "${ILIO_BACK_MB:=$BACK_MB}"
+[ "$ILIO_BACK_MB" -le "$BACK_MB" ] || BACK_MB=$ILIO_BACK_MB
 BACK_SECT=$((BACK_MB * 2048))
 WS_SECT=$((WS_MB * 2048))
 RAM_SECT=$((RAM_MB * 2048))
@@ -128,6 +144,7 @@ SINK_NODE=$(dm_node "$SINK") || fatal "no dm node for $SINK"
 	echo "hz $(grep -m1 '^CONFIG_HZ=' "/boot/config-$(uname -r)" 2>/dev/null | cut -d= -f2)"
 	echo "ws_mb $WS_MB"
 	echo "back_mb $BACK_MB"
+	echo "ilio_back_mb $ILIO_BACK_MB"
 	echo "ram_mb $RAM_MB"
 	echo "ios $IOS"
 	echo "delay_ms $DELAY"
@@ -138,8 +155,10 @@ SINK_NODE=$(dm_node "$SINK") || fatal "no dm node for $SINK"
 	echo "sweep_configs $SWEEP_CONFIGS"
 	dmsetup targets | awk '$1 == "delay" || $1 == "writecache" || $1 == "ilio" {
 		print "target " $1 " " $2 }'
-	[ -r /sys/module/dm_ilio/srcversion ] &&
-		echo "ilio_srcversion $(cat /sys/module/dm_ilio/srcversion)"
+	if [ -d /sys/module/dm_ilio ]; then
+		echo "ilio_ko $(date -u -r "$ILIO_KO" '+%Y-%m-%d %H:%M:%S UTC') sha1 $(sha1sum <"$ILIO_KO" | cut -c1-12)"
+	fi
+	echo "git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null)"
 } >"$RESULTS/meta.txt"
 log "$(tr '\n' ';' <"$RESULTS/meta.txt")"
 
@@ -161,11 +180,14 @@ front_table() {
 # cfg_up CONFIG: fresh brd, the delayed backend over it, and the front.
 # Returns 1 (after a FAIL line and the dmesg tail) if any layer refuses.
 cfg_up() {
-	local c=$1 wcache
+	local c=$1 wcache sect=$BACK_SECT
 	CFG=$c
+	case "$c" in
+	always | auto) sect=$((ILIO_BACK_MB * 2048)) ;;
+	esac
 	brd_setup "$BACK_MB" 2
 	dmsetup create "$SLOW" --table \
-		"0 $BACK_SECT delay /dev/ram0 0 $DELAY /dev/ram0 0 $DELAY /dev/mapper/$SINK 0 $DELAY" ||
+		"0 $sect delay /dev/ram0 0 $DELAY /dev/ram0 0 $DELAY /dev/mapper/$SINK 0 $DELAY" ||
 		{ fail "$c: cannot create $SLOW"; return 1; }
 	SLOW_NODE=$(dm_node "$SLOW")
 	wcache=$(cat "/sys/block/$SLOW_NODE/queue/write_cache")
@@ -272,6 +294,7 @@ ioengine=libaio
 direct=1
 size=${WS_MB}M
 randseed=$seed
+randrepeat=0
 refill_buffers=1
 buffer_compress_percentage=50
 buffer_compress_chunk=4k
@@ -281,6 +304,7 @@ group_reporting=1
 EOF
 	case "$kind" in
 	fill) printf 'rw=write\nbs=1M\niodepth=4\n' ;;
+	probe) printf 'rw=randwrite\nbs=8k\niodepth=1\nfsync=1\nnumber_ios=%s\n' "$PROBE_IOS" ;;
 	rand | sweep)
 		printf 'rw=randrw\nrwmixwrite=80\nbs=8k\niodepth=%s\nnorandommap=1\n' "$IODEPTH"
 		;;
@@ -343,6 +367,24 @@ flush_check() {
 	assert_ge $((f1 - f0)) "$syncs" "$CFG $step: ilio flushes counter >= fsyncs fio issued"
 }
 
+# flush_probe_check: fprobe wrote PROBE_IOS blocks one at a time with an
+# fsync after each (the last one has none): every fsync follows exactly one
+# acknowledged write, so each must cost the backend a data write (the block
+# or the log record that maps it) and a flush, if the front honours it.
+flush_probe_check() {
+	local j="$RESULTS/fio-$CFG-fprobe.json" syncs a b
+	syncs=$(json_get "$j" sync)
+	a=$(grep "^$CFG fprobe pre " "$SNAPS" | sed 's/.*| slow \([^|]*\)| sink \([^|]*\)|.*/\1 \2/')
+	b=$(grep "^$CFG fprobe post " "$SNAPS" | sed 's/.*| slow \([^|]*\)| sink \([^|]*\)|.*/\1 \2/')
+	read -ra a <<<"$a"
+	read -ra b <<<"$b"
+	# slow field 5 = index 4; sink's write I/Os at index 17 + 4
+	assert_ge $((b[21] - a[21])) "$syncs" \
+		"$CFG fprobe: backend flushes >= fsyncs, one write each"
+	assert_ge $(((b[4] - a[4]) - (b[21] - a[21]))) "$syncs" \
+		"$CFG fprobe: backend data writes >= fsyncs, one write each"
+}
+
 # one_config CONFIG: every step of one configuration.
 one_config() {
 	local c=$1 n step
@@ -354,6 +396,14 @@ one_config() {
 	run_fio run 2002 rand
 	run_fio warm 3003 rand
 	drain drain
+	if run_fio fprobe 5005 probe; then
+		drain fprobe
+		# writecache makes a flush durable on its cache device, not on
+		# the backend: its row is reported, not checked.
+		case "$c" in
+		always | auto) flush_probe_check ;;
+		esac
+	fi
 	case " $SWEEP_CONFIGS " in
 	*" $c "*)
 		for n in $SWEEP; do

@@ -5,14 +5,16 @@
 # one VM (tests/vm/run.sh) that runs bench-vdi-guest.sh, the VDI workload
 # over a slow backend (dm-delay over brd) on the raw backend, dm-writecache
 # and ilio (coalesce always, auto); then prints the tables
-# (bench-vdi-summary.sh) and writes them to build/vm/results/bench/vdi-summary.txt.
-# The raw data (snaps.txt, fio-*.json, meta.txt, output.log) stays in
-# build/vm/results/NAME/ (NAME bench-vdi by default).
+# (bench-vdi-summary.sh) to build/vm/results/NAME/vdi-summary.txt beside the
+# raw data (snaps.txt, fio-*.json, meta.txt, output.log). NAME is bench-vdi
+# by default, and then the tables are also copied to
+# build/vm/results/bench/vdi-summary.txt, next to the diskless summary.
 #
 # Usage: bench-vdi.sh [--mem MB] [--timeout S] [--name NAME] [GUEST ARGS...]
 #   GUEST ARGS go to bench-vdi-guest.sh: --configs "raw wc always auto",
 #   --ws MB, --ram-mb MB, --ios N, --delay MS, --sweep "1 4 16 64 256 0",
-#   --sweep-s S, --sweep-configs "wc always auto", --budget S.
+#   --sweep-s S, --sweep-configs "wc always auto", --budget S,
+#   --ilio-back-mb MB.
 #   --mem and --timeout default to the guest script's "# vm-args:" line.
 #
 # Targets are reported, never enforced: the exit code is run.sh's (non-zero
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--mem) MEM=${2:?}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--name) NAME=${2:?}; shift 2 ;;
-	-h|--help) sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '4,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) break ;;
 	esac
 done
@@ -53,12 +55,16 @@ rc=$?
 elapsed=$(($(date +%s) - start))
 
 if [ -s "$RES/snaps.txt" ]; then
-	mkdir -p "$OUT"
 	bash "$REPO/tests/vm/bench-vdi-summary.sh" "$RES" "$elapsed" >"$RES/vdi-summary.txt"
-	cp "$RES/vdi-summary.txt" "$OUT/vdi-summary.txt"
 	echo
 	cat "$RES/vdi-summary.txt"
-	echo "bench-vdi.sh: tables in $OUT/vdi-summary.txt; raw data in $RES/"
+	if [ "$NAME" = bench-vdi ]; then
+		mkdir -p "$OUT"
+		cp "$RES/vdi-summary.txt" "$OUT/vdi-summary.txt"
+		echo "bench-vdi.sh: tables in $OUT/vdi-summary.txt; raw data in $RES/"
+	else
+		echo "bench-vdi.sh: tables and raw data in $RES/"
+	fi
 else
 	echo "bench-vdi.sh: no snaps.txt in $RES" >&2
 fi
