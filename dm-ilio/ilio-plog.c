@@ -1052,6 +1052,9 @@ int ilio_core_checkpoint(struct ilio_core *ic)
  * GC
  */
 
+#define ILIO_GC_WANT_URGENT	0	/* checkpoint once it frees more than it costs */
+#define ILIO_GC_WANT_BACKGROUND	1	/* ... four times more, and 1/16 of the device */
+
 static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 			   const struct ilio_chunk_hdr *rh)
 {
@@ -1143,13 +1146,14 @@ static u32 ilio_plog_nr_waiting(struct ilio_core *ic)
 }
 
 /*
- * GC up to @max_segs victims, then checkpoint when that frees more
- * segments than the checkpoint itself takes (or @force and anything at all
- * waits).  Called with ckpt_mutex held.  Return: victims cleaned, or a
- * negative errno (-ENOSPC: nothing worth a checkpoint).
+ * GC up to @max_segs victims, then checkpoint once the segments waiting
+ * to be freed, net of what GC moved, reach @want (ILIO_GC_WANT_*), or
+ * with @force when anything at all waits.  Called with ckpt_mutex held.
+ * Return: victims cleaned, or a negative errno (-ENOSPC: nothing worth a
+ * checkpoint).
  */
 static int ilio_gc_locked(struct ilio_core *ic, unsigned int max_segs,
-			  u32 max_live, bool force)
+			  u32 max_live, int want, bool force)
 {
 	u64 seg = ic->segs.seg_bytes, gain = 0, one;
 	u32 waiting = ilio_plog_nr_waiting(ic), ckpt;
@@ -1158,20 +1162,26 @@ static int ilio_gc_locked(struct ilio_core *ic, unsigned int max_segs,
 
 	mutex_lock(&ic->lock);
 	ckpt = __ilio_plog_ckpt_segs(ic);
-	mutex_unlock(&ic->lock);
 	/*
 	 * A checkpoint pays off when the space it frees, net of what GC
-	 * moved, is clearly more than the checkpoint itself takes.
+	 * moved, is more than the checkpoint itself takes (urgent), or at
+	 * least four times that, and 1/16 of the device (background: keeps
+	 * checkpoint traffic a small part of the backend's writes).
 	 */
+	if (want == ILIO_GC_WANT_BACKGROUND)
+		ckpt = max_t(u32, 4 * ckpt, ic->segs.nr_segs / 16);
+	else
+		ckpt = ckpt + 1;
+	mutex_unlock(&ic->lock);
 	gain = waiting * seg;
-	while (n < max_segs && gain < (2 * ckpt + 4) * seg) {
+	while (n < max_segs && gain < max_t(u64, ckpt + 3, 2 * ckpt) * seg) {
 		ret = ilio_gc_one(ic, max_live, &one);
 		if (ret)
 			break;
 		gain += one;
 		n++;
 	}
-	if (gain > (ckpt + 1) * seg || (force && gain))
+	if (gain > ckpt * seg || (force && gain))
 		ret = ilio_plog_checkpoint_locked(ic);
 	else if (ret != -ENOSPC)
 		ret = 0;
@@ -1198,11 +1208,24 @@ int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
 		return pl ? -EROFS : 0;
 	mutex_lock(&pl->ckpt_mutex);
 	ret = ilio_gc_locked(ic, max_segs, ic->segs.seg_bytes / 4 * 3,
-			     max_segs == UINT_MAX);
+			     ILIO_GC_WANT_URGENT, max_segs == UINT_MAX);
 	mutex_unlock(&pl->ckpt_mutex);
 	if (ret == -ENOSPC)
 		ret = 0;
 	return ret;
+}
+
+/* Background GC from the tick: @urgent when free segments run short. */
+static void ilio_core_gc_tick(struct ilio_core *ic, unsigned int max_segs,
+			      bool urgent)
+{
+	struct ilio_plog *pl = ic->pl;
+
+	mutex_lock(&pl->ckpt_mutex);
+	ilio_gc_locked(ic, max_segs, ic->segs.seg_bytes / 4 * 3,
+		       urgent ? ILIO_GC_WANT_URGENT : ILIO_GC_WANT_BACKGROUND,
+		       false);
+	mutex_unlock(&pl->ckpt_mutex);
 }
 
 /**
@@ -1217,7 +1240,8 @@ int ilio_plog_reclaim(struct ilio_core *ic)
 	int ret;
 
 	mutex_lock(&pl->ckpt_mutex);
-	ret = ilio_gc_locked(ic, UINT_MAX, ic->segs.seg_bytes / 4 * 3, false);
+	ret = ilio_gc_locked(ic, UINT_MAX, ic->segs.seg_bytes / 4 * 3,
+			     ILIO_GC_WANT_URGENT, false);
 	mutex_unlock(&pl->ckpt_mutex);
 	return ret < 0 ? ret : 0;
 }
@@ -1236,7 +1260,7 @@ int ilio_plog_reclaim(struct ilio_core *ic)
 void ilio_core_tick(struct ilio_core *ic)
 {
 	struct ilio_plog *pl = ic->pl;
-	bool wb, idle, ckpt;
+	bool wb, idle, ckpt, urgent = false;
 	u32 low, gc = 0;
 	u64 age, limit;
 
@@ -1261,15 +1285,17 @@ void ilio_core_tick(struct ilio_core *ic)
 	wb = pl->wbq_len && !pl->wb_busy;
 	low = max_t(u32, 4, pl->g.nr_segs / 16) +
 	      __ilio_plog_reserve(ic, ILIO_LEVEL_USER);
-	if (pl->nr_free < low)
-		gc = idle || pl->nr_free < low / 2 + 2 ? 4 : 1;
+	if (pl->nr_free < low) {
+		urgent = pl->nr_free < low / 2 + 2;
+		gc = idle || urgent ? 4 : 1;
+	}
 	ckpt = pl->log_bytes > max_t(u64, 2 * __ilio_plog_ckpt_bytes(ic),
 				     (u64)pl->g.nr_segs * ic->segs.seg_bytes / 8);
 	mutex_unlock(&ic->lock);
 	if (wb)
 		ilio_core_writeback(ic);
 	if (gc)
-		ilio_core_gc(ic, gc);
+		ilio_core_gc_tick(ic, gc, urgent);
 	else if (ckpt)
 		ilio_core_checkpoint(ic);
 }
