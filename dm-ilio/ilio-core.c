@@ -239,8 +239,8 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 {
 	struct ilio_chunks *c = &ic->chunks;
 	u32 cid, next, seg;
-	const u8 *p;
-	bool equal;
+	const u8 *p = NULL;
+	bool equal, on_disk;
 	u64 loc;
 
 	lockdep_assert_held(&ic->lock);
@@ -251,56 +251,52 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			continue;
 		}
 		seg = ilio_loc_seg(loc);
-		if (ic->pl && !ic->segs.segs[seg].data) {
-			/* Persistent and on the device: cache, or read it. */
+		/* Persistent: a chunk only the device holds may be cached. */
+		on_disk = ic->pl && !ic->segs.segs[seg].data;
+		if (on_disk) {
 			struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
 
-			if (e) {
-				equal = !ilio_load_payload(e->data, loc, ctx->dbuf) &&
-					!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
-				if (equal) {
-					__ilio_chunk_get(c, cid);
-					return cid;
-				}
-				next = __ilio_index_next(c, cid, hash);
-				continue;
-			}
+			if (e)
+				p = e->data;
+		} else {
+			p = __ilio_loc_payload(ic, loc);
+		}
+		if ((!on_disk || p) && !ilio_loc_lz4(loc)) {
+			/* Raw, in RAM: compare in place. */
+			equal = ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
+				!memcmp(p, block, ILIO_BLOCK_SIZE);
+		} else if (on_disk && p) {
+			equal = !ilio_load_payload(p, loc, ctx->dbuf) &&
+				!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
+		} else {
+			/* Decode, or read, without the lock. */
 			__ilio_chunk_get(c, cid);
 			__ilio_seg_pin(&ic->segs, seg);
 			mutex_unlock(&ic->lock);
-			equal = !ilio_plog_read_record(ic, loc, cid, hash, ctx->dbuf) &&
-				!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
+			if (on_disk)
+				equal = !ilio_plog_read_record(ic, loc, cid, hash,
+							       ctx->dbuf);
+			else
+				equal = !ilio_decompress_block(p, ilio_loc_len(loc),
+							       ctx->dbuf);
+			equal = equal && !memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
 			mutex_lock(&ic->lock);
 			__ilio_seg_unpin(&ic->segs, seg);
+			if (ic->pl)
+				__ilio_plog_finalize(ic, seg);
 			if (equal)
 				return cid;
 			next = __ilio_index_next(c, cid, hash);
 			__ilio_chunk_drop(ic, cid);
+			p = NULL;
 			continue;
 		}
-		p = __ilio_loc_payload(ic, loc);
-		if (!ilio_loc_lz4(loc)) {
-			if (ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
-			    !memcmp(p, block, ILIO_BLOCK_SIZE)) {
-				__ilio_chunk_get(c, cid);
-				return cid;
-			}
-			next = __ilio_index_next(c, cid, hash);
-			continue;
-		}
-		__ilio_chunk_get(c, cid);
-		__ilio_seg_pin(&ic->segs, seg);
-		mutex_unlock(&ic->lock);
-		equal = !ilio_decompress_block(p, ilio_loc_len(loc), ctx->dbuf) &&
-			!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
-		mutex_lock(&ic->lock);
-		__ilio_seg_unpin(&ic->segs, seg);
-		if (ic->pl)
-			__ilio_plog_finalize(ic, seg);
-		if (equal)
+		if (equal) {
+			__ilio_chunk_get(c, cid);
 			return cid;
+		}
 		next = __ilio_index_next(c, cid, hash);
-		__ilio_chunk_drop(ic, cid);
+		p = NULL;
 	}
 	return 0;
 }
@@ -791,6 +787,39 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 }
 
 /**
+ * ilio_core_alloc() - a core with empty maps, no segments yet
+ * @p: parameters (nr_blocks, ram_limit, dedup, compress)
+ * @err: set to -ENOMEM on failure
+ *
+ * For ilio_core_create() and ilio_core_open(), which add the segments.
+ *
+ * Return: the core, or NULL.
+ */
+struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
+{
+	struct ilio_core *ic = kzalloc(sizeof(*ic), GFP_KERNEL);
+	int ret;
+
+	if (!ic) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	mutex_init(&ic->lock);
+	ic->ram_limit = p->ram_limit;
+	ic->dedup = p->dedup;
+	ic->compress = p->compress;
+	ret = ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock);
+	if (!ret)
+		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
+	if (ret) {
+		ilio_core_destroy(ic);
+		*err = ret;
+		return NULL;
+	}
+	return ic;
+}
+
+/**
  * ilio_core_create() - create an empty store
  * @p: parameters
  * @err: set to -EINVAL (bad parameters), -E2BIG (the RAM budget cannot
@@ -817,21 +846,12 @@ struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err)
 	if (nr_segs > ILIO_SEG_MAX)
 		nr_segs = ILIO_SEG_MAX;
 
-	ic = kzalloc(sizeof(*ic), GFP_KERNEL);
+	ic = ilio_core_alloc(p, &ret);
 	if (!ic) {
-		*err = -ENOMEM;
+		*err = ret;
 		return NULL;
 	}
-	mutex_init(&ic->lock);
-	ic->ram_limit = p->ram_limit;
-	ic->dedup = p->dedup;
-	ic->compress = p->compress;
-	ret = ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock);
-	if (!ret)
-		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
-	if (!ret)
-		ret = ilio_segs_init(&ic->segs, nr_segs, p->seg_bytes,
-				     &ic->lock);
+	ret = ilio_segs_init(&ic->segs, nr_segs, p->seg_bytes, &ic->lock);
 	if (!ret) {
 		mutex_lock(&ic->lock);
 		if (__ilio_ram_used(ic) + p->seg_bytes > ic->ram_limit)

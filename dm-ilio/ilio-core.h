@@ -199,6 +199,7 @@ struct ilio_core {
 	struct ilio_plog *pl;
 };
 
+struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err);
 struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err);
 void ilio_core_destroy(struct ilio_core *ic);
 int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,

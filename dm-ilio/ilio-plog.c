@@ -1709,22 +1709,12 @@ ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
 	int ret;
 
 	*why = "out of memory";
-	ic = kzalloc(sizeof(*ic), GFP_KERNEL);
-	if (!ic) {
-		*err = -ENOMEM;
+	ic = ilio_core_alloc(p, err);
+	if (!ic)
 		return NULL;
-	}
-	mutex_init(&ic->lock);
-	ic->ram_limit = p->ram_limit;
-	ic->dedup = p->dedup;
-	ic->compress = p->compress;
 	pl = ilio_plog_alloc(p);
 	ic->pl = pl;
-	ret = pl ? ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock) : -ENOMEM;
-	if (!ret)
-		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
-	if (!ret)
-		ret = ilio_cache_init(&ic->cache, p->ram_limit, &ic->lock);
+	ret = pl ? ilio_cache_init(&ic->cache, p->ram_limit, &ic->lock) : -ENOMEM;
 	if (ret)
 		goto fail;
 

@@ -23,42 +23,6 @@ static u8 *ilio_seg_alloc_data(u32 bytes, gfp_t gfp)
 }
 
 /**
- * ilio_segs_init() - set up the segment table and its spare segment
- * @s: table
- * @nr_segs: number of segment slots (at least 2)
- * @seg_bytes: segment size, a multiple of 4096, at most ILIO_SEG_BYTES_MAX
- * @lock: the lock the caller will hold for every __ilio_seg_* call
- *
- * Return: 0, -EINVAL or -ENOMEM.
- */
-int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-		   struct mutex *lock)
-{
-	memset(s, 0, sizeof(*s));
-	if (nr_segs < 2 || nr_segs > ILIO_SEG_MAX || seg_bytes > ILIO_SEG_BYTES_MAX)
-		return -EINVAL;
-	s->lock = lock;
-	s->nr_segs = nr_segs;
-	s->seg_bytes = seg_bytes;
-	s->open = ILIO_SEG_NONE;
-	s->spare = ILIO_SEG_NONE;
-	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
-	if (!s->segs)
-		return -ENOMEM;
-	s->segs[0].data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
-	if (!s->segs[0].data) {
-		kvfree(s->segs);
-		s->segs = NULL;
-		return -ENOMEM;
-	}
-	s->segs[0].state = ILIO_SEG_SPARE;
-	s->spare = 0;
-	s->nr_resident = 1;
-	s->scan_hint = 1;
-	return 0;
-}
-
-/**
  * ilio_segs_init_disk() - set up the table of a backing device's segments
  * @s: table
  * @nr_segs: segments on the device
@@ -83,6 +47,36 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 	s->persistent = true;
 	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
 	return s->segs ? 0 : -ENOMEM;
+}
+
+/**
+ * ilio_segs_init() - set up the segment table and its spare segment
+ * @s: table
+ * @nr_segs: number of segment slots (at least 2)
+ * @seg_bytes: segment size, a multiple of 4096, at most ILIO_SEG_BYTES_MAX
+ * @lock: the lock the caller will hold for every __ilio_seg_* call
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+		   struct mutex *lock)
+{
+	int ret = ilio_segs_init_disk(s, nr_segs, seg_bytes, lock);
+
+	if (ret)
+		return ret;
+	s->persistent = false;
+	s->segs[0].data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
+	if (!s->segs[0].data) {
+		kvfree(s->segs);
+		s->segs = NULL;
+		return -ENOMEM;
+	}
+	s->segs[0].state = ILIO_SEG_SPARE;
+	s->spare = 0;
+	s->nr_resident = 1;
+	s->scan_hint = 1;
+	return 0;
 }
 
 /**
