@@ -487,6 +487,13 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	return ret;
 }
 
+/* The chunk @lba maps to (in *@cid) and its location; 0 when unmapped. */
+static u64 __ilio_lba_loc(struct ilio_core *ic, u64 lba, u32 *cid)
+{
+	*cid = __ilio_lbamap_get(&ic->map, lba);
+	return *cid ? ilio_chunk_loc(&ic->chunks, *cid) : 0;
+}
+
 /**
  * ilio_load_payload() - decode a stored payload
  * @p: the payload
@@ -544,8 +551,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
 	mutex_lock(&ic->lock);
-	cid = __ilio_lbamap_get(&ic->map, lba);
-	loc = cid ? ilio_chunk_loc(&ic->chunks, cid) : 0;
+	loc = __ilio_lba_loc(ic, lba, &cid);
 	if (!loc) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
@@ -608,8 +614,7 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 		return -EINVAL;
 	if (!mutex_trylock(&ic->lock))
 		return -EAGAIN;
-	cid = __ilio_lbamap_get(&ic->map, lba);
-	loc = cid ? ilio_chunk_loc(&ic->chunks, cid) : 0;
+	loc = __ilio_lba_loc(ic, lba, &cid);
 	if (!loc) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
