@@ -59,6 +59,9 @@ struct ilio_core;
  *	slot names (the fallback); segments from there on are kept
  * @anchor_seq: (L) generation of the durable anchor
  * @anchor_slot: (L) its slot (0 or 1)
+ * @anchor: (L) its content
+ * @fallback: recovery used the older anchor (the newest one's chain was
+ *	damaged, and the older chain provably covers it)
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
  * @nr_free: (L) FREE segments
  * @dirty: (L) bytes in segment buffers not yet written
@@ -103,6 +106,8 @@ struct ilio_plog {
 	u64 prev_ckpt_start;
 	u64 anchor_seq;
 	unsigned int anchor_slot;
+	struct ilio_anchor_info anchor;
+	bool fallback;
 	u64 log_bytes;
 	u32 nr_free;
 	u64 dirty;

@@ -46,6 +46,9 @@ struct mdev {
 	size_t npend, cap;
 	int fail_writes;	/* fail this many writes from now (-1: all) */
 	int fail_reads;
+	unsigned long fail_read_at;	/* the read this many from now fails */
+	unsigned long die_after;	/* writes accepted before a power cut */
+	bool dead;		/* past die_after: writes and flushes vanish */
 	unsigned long writes, flushes, discards;
 };
 
@@ -58,6 +61,8 @@ static int md_read(void *priv, u64 pos, void *buf, u32 len)
 			d->fail_reads--;
 		return -EIO;
 	}
+	if (d->fail_read_at && !--d->fail_read_at)
+		return -EIO;
 	if (pos + len > DEV_BYTES)
 		return -EIO;
 	memcpy(buf, d->img + pos, len);
@@ -76,6 +81,10 @@ static int md_write(void *priv, u64 pos, const void *buf, u32 len)
 	}
 	if (pos + len > DEV_BYTES || pos % 4096 || len % 4096)
 		return -EIO;
+	if (d->die_after && !--d->die_after)
+		d->dead = true;
+	if (d->dead)
+		return 0;	/* the power is gone: nothing reaches the disk */
 	memcpy(d->img + pos, buf, len);
 	if (d->npend == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 64;
@@ -106,6 +115,8 @@ static int md_flush(void *priv)
 
 	if (d->fail_writes)
 		return -EIO;
+	if (d->dead)
+		return 0;
 	for (i = 0; i < d->npend; i++)
 		memcpy(d->dur + d->pend[i].pos, d->pend[i].data, d->pend[i].len);
 	md_drop_pending(d);
@@ -149,6 +160,8 @@ static void md_crash(struct mdev *d, u64 *rs)
 	}
 	md_drop_pending(d);
 	memcpy(d->img, d->dur, DEV_BYTES);
+	d->dead = false;
+	d->die_after = 0;
 }
 
 static void md_format(struct mdev *d, u32 seg_bytes)
@@ -562,8 +575,21 @@ static void test_corrupt(void)
 				  an[newest].log_off + 4096 + 100;
 			flip(&d, pos);
 			ic = md_open(&d, NBLK, 0, true, &err, &why);
-			CHECK(ic, "%s damaged: the other anchor recovers (%s)",
-			      k ? "newest anchor" : "newest checkpoint", ic ? "" : why);
+			if (!k) {
+				/*
+				 * The older chain stops at the damaged unit: it
+				 * cannot prove that no flushed unit followed it,
+				 * so this is a refusal (issue #7 item 1).
+				 */
+				CHECK(!ic && err == -EINVAL && strstr(why, "checkpoint"),
+				      "newest checkpoint damaged: refused (%s)",
+				      ic ? "opened" : why);
+				ilio_core_destroy(ic);
+				flip(&d, pos);
+				continue;
+			}
+			CHECK(ic, "newest anchor damaged: the other anchor recovers (%s)",
+			      ic ? "" : why);
 			if (ic) {
 				int j, fails = 0;
 
@@ -624,6 +650,169 @@ static void test_corrupt(void)
 	CHECK(1, "garbage survived");
 out:
 	md_free(&d);
+}
+
+
+/* Newest valid anchor slot of the image, or -1. */
+static int newest_anchor(struct mdev *d, struct ilio_anchor_info *a)
+{
+	struct ilio_anchor_info an[2];
+	struct ilio_geom g;
+	const char *why;
+	int ok0, ok1;
+
+	if (ilio_sb_check(d->img, 0, DEV_BYTES, &g, &why))
+		return -1;
+	ok0 = !ilio_anchor_check(d->img + 2 * 4096, 2, &g, &an[0], &why);
+	ok1 = !ilio_anchor_check(d->img + 3 * 4096, 3, &g, &an[1], &why);
+	if (!ok0 && !ok1)
+		return -1;
+	if (ok0 && (!ok1 || an[0].seq > an[1].seq)) {
+		*a = an[0];
+		return 0;
+	}
+	*a = an[1];
+	return 1;
+}
+
+/*
+ * Issue #7 item 1: recovery never opens an older state.  A power cut at
+ * every device write of the first two checkpoints' window (format anchor
+ * still in a slot), then opens that must refuse - a table of another size,
+ * a transient read error - and must write nothing; a damaged newest
+ * anchor; then the right open: every flushed block is there.
+ */
+static void test_open_window(void)
+{
+	static struct model m;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	unsigned long total = 0, k, j;
+	int err = 0, i, cuts = 0, refusals = 0, fallbacks = 0, sized = 0;
+	u8 *copy = malloc(DEV_BYTES);
+	u64 rs = 99;
+
+	for (k = 0; ; k++) {
+		bool flushed = false;
+
+		memset(&m, 0, sizeof(m));
+		md_format(&d, SEG_BYTES);
+		d.die_after = k ? k : 0;
+		ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		if (!ic) {
+			CHECK(0, "cut %lu: first open: %s", k, why);
+			md_free(&d);
+			break;
+		}
+		model_flush(&m);
+		for (i = 0; i < 300; i++) {
+			content(b, i, 1 + i % 7);
+			ilio_core_write(ic, i, b, &ctx);
+			model_write(&m, i, 1 + i % 7);
+			if (i == 199) {
+				ilio_core_flush(ic);
+				if (!d.dead)
+					model_flush(&m);
+			}
+			if (i == 249)
+				ilio_core_checkpoint(ic);
+		}
+		ilio_core_flush(ic);
+		if (!d.dead) {
+			model_flush(&m);
+			flushed = true;
+		}
+		ilio_core_destroy(ic);	/* power cut */
+		if (!k) {
+			total = d.writes;	/* writes in the whole window */
+			md_free(&d);
+			model_free(&m);
+			continue;
+		}
+		md_crash(&d, &rs);
+		cuts++;
+		memcpy(copy, d.img, DEV_BYTES);
+
+		/*
+		 * Another size: refused, and nothing written - once an
+		 * activation is durable (before that the store is still
+		 * fresh, and any size may claim it).
+		 */
+		{
+			struct ilio_anchor_info a;
+
+			if (newest_anchor(&d, &a) >= 0 && a.nr_blocks) {
+				ic = md_open(&d, NBLK * 2, ILIO_COALESCE_ALWAYS,
+					     false, &err, &why);
+				CHECK_QUIET(!ic && err == -EINVAL, refusals,
+					    "cut %lu: a table of twice the size opened", k);
+				ilio_core_destroy(ic);
+				CHECK_QUIET(!memcmp(copy, d.img, DEV_BYTES) && !d.npend,
+					    refusals,
+					    "cut %lu: the wrong-size open wrote to the device", k);
+				sized++;
+			}
+		}
+		/* A transient read error at each of the first reads: never older data. */
+		for (j = 1; j <= 12; j++) {
+			d.fail_read_at = j;
+			ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+			d.fail_read_at = 0;
+			if (ic) {
+				/* The error hit no read of the open: it must be right. */
+				CHECK_QUIET(verify(ic, &m, false) == 0, refusals,
+					    "cut %lu read error %lu: opened with lost data",
+					    k, j);
+				ilio_core_close(ic);
+				md_drop_pending(&d);
+				memcpy(d.dur, d.img, DEV_BYTES);
+				memcpy(copy, d.img, DEV_BYTES);
+				continue;
+			}
+			CHECK_QUIET(err == -EIO, refusals,
+				    "cut %lu read error %lu: err %d (%s)", k, j, err, why);
+			CHECK_QUIET(!memcmp(copy, d.img, DEV_BYTES) && !d.npend, refusals,
+				    "cut %lu read error %lu: a failed open wrote", k, j);
+		}
+		/* The newest anchor damaged: refused, or everything flushed is there. */
+		{
+			struct ilio_anchor_info a;
+			int slot = newest_anchor(&d, &a);
+
+			if (slot >= 0) {
+				flip(&d, (2 + slot) * 4096ULL + 40);
+				ic = md_open(&d, NBLK, 0, true, &err, &why);
+				if (ic) {
+					fallbacks++;
+					CHECK_QUIET(verify(ic, &m, false) == 0, refusals,
+						    "cut %lu: damaged newest anchor lost data", k);
+					ilio_core_destroy(ic);
+				}
+				flip(&d, (2 + slot) * 4096ULL + 40);
+			}
+		}
+		/* The right open: every flushed block survives. */
+		ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		CHECK_QUIET(ic, refusals, "cut %lu: right open: %s", k, why);
+		if (ic) {
+			CHECK_QUIET(verify(ic, &m, false) == 0, refusals,
+				    "cut %lu (%s): flushed data lost", k,
+				    flushed ? "all flushed" : "partly");
+			ilio_core_destroy(ic);
+		}
+		md_free(&d);
+		model_free(&m);
+		if (k >= total)
+			break;
+	}
+	CHECK(refusals == 0, "%d failures over %d power cuts", refusals, cuts);
+	CHECK(cuts >= 10, "power cuts tried: %d (window of %lu writes)", cuts, total);
+	CHECK(sized >= cuts - 4, "wrong-size opens tried at %d of %d cuts", sized, cuts);
+	CHECK(fallbacks > 0, "damaged newest anchor opened from the other at %d cuts",
+	      fallbacks);
+	free(copy);
 }
 
 static void test_errors_ro(void)
@@ -763,6 +952,7 @@ int main(int argc, char **argv)
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
+		{ "open_window", test_open_window },
 		{ "errors_ro", test_errors_ro },
 		{ "coalesce", test_coalesce },
 	};
