@@ -46,6 +46,11 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 	int ret = 0;
 	u32 i;
 
+	if (ilio_loc_damaged(loc)) {
+		ret = ilio_bad(why, len, "chunk %u: damaged on the device (its LBAs read as EIO)",
+			       cid);
+		goto out;
+	}
 	if (segno >= ic->segs.nr_segs) {
 		ret = ilio_bad(why, len, "chunk %u: segment %u out of range", cid, segno);
 		goto out;

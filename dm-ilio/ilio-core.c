@@ -94,6 +94,10 @@ void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
 		__ilio_cache_remove(&ic->cache, cid);
 	if (!loc)
 		return;		/* never stored: a failed write */
+	if (ilio_loc_damaged(loc)) {
+		ic->nr_damaged--;
+		return;		/* its record was released when found damaged */
+	}
 	ic->stored_bytes -= ilio_loc_len(loc);
 	__ilio_seg_release_bytes(&ic->segs, loc);
 }
@@ -246,7 +250,8 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 	lockdep_assert_held(&ic->lock);
 	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
 		loc = ilio_chunk_loc(c, cid);
-		if (!loc || ilio_chunk_ref(c, cid) >= ILIO_REF_MAX) {
+		if (!loc || ilio_loc_damaged(loc) ||
+		    ilio_chunk_ref(c, cid) >= ILIO_REF_MAX) {
 			next = __ilio_index_next(c, cid, hash);
 			continue;
 		}
@@ -552,10 +557,10 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 		return -EINVAL;
 	mutex_lock(&ic->lock);
 	loc = __ilio_lba_loc(ic, lba, &cid);
-	if (!loc) {
+	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
-		return 0;
+		return loc ? -EIO : 0;
 	}
 	seg = ilio_loc_seg(loc);
 	if (ic->pl && !ic->segs.segs[seg].data) {
@@ -615,10 +620,10 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 	if (!mutex_trylock(&ic->lock))
 		return -EAGAIN;
 	loc = __ilio_lba_loc(ic, lba, &cid);
-	if (!loc) {
+	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
-		return 0;
+		return loc ? -EIO : 0;
 	}
 	if (ic->pl && !ic->segs.segs[ilio_loc_seg(loc)].data) {
 		if (!__ilio_read_cached(ic, cid, loc, block, &ret))
@@ -718,6 +723,7 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 		out->cache_bytes = ilio_cache_bytes(&ic->cache);
 		out->free_segments = ic->pl->nr_free;
 		out->nr_segments = ic->segs.nr_segs;
+		out->chunks_damaged = ic->nr_damaged;
 	}
 	mutex_unlock(&ic->lock);
 }

@@ -136,6 +136,8 @@ struct ilio_core_params {
  * @backend_write_hist: backend writes by size: <=4K, <=8K, ... <=1M, more
  * @free_segments: persistent: segments free on the device
  * @nr_segments: persistent: segments on the device
+ * @chunks_damaged: persistent: live chunks whose record was found damaged
+ *	on the device (their LBAs read as EIO until rewritten)
  */
 struct ilio_stats {
 	u64 logical_bytes;
@@ -166,6 +168,7 @@ struct ilio_stats {
 	u64 backend_write_hist[ILIO_WHIST_BUCKETS];
 	u64 free_segments;
 	u64 nr_segments;
+	u64 chunks_damaged;
 };
 
 /**
@@ -180,6 +183,7 @@ struct ilio_stats {
  * @stored_bytes: payload bytes of live chunks
  * @stored_gen: bumped for every new chunk; a writer that saw it unchanged
  *	across its unlocked compression need not look for a duplicate again
+ * @nr_damaged: live chunks at ILIO_LOC_DAMAGED
  * @st: counters (the gauges of struct ilio_stats are derived)
  * @cache: persistent: clean chunks
  * @pl: persistent state (ilio-plog.h), NULL when diskless
@@ -194,6 +198,7 @@ struct ilio_core {
 	bool compress;
 	u64 stored_bytes;
 	u64 stored_gen;
+	u64 nr_damaged;
 	struct ilio_stats st;
 	struct ilio_cache cache;
 	struct ilio_plog *pl;
@@ -229,6 +234,7 @@ int ilio_core_close(struct ilio_core *ic);
 int ilio_core_quiesce(struct ilio_core *ic);
 int ilio_core_error(struct ilio_core *ic);
 bool ilio_core_persistent(struct ilio_core *ic);
+bool ilio_core_used_fallback(struct ilio_core *ic);
 void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
 			    u32 flush_interval_ms, u64 max_dirty);
 

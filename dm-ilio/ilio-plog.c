@@ -1083,6 +1083,15 @@ int ilio_core_checkpoint(struct ilio_core *ic)
 #define ILIO_GC_WANT_URGENT	0	/* checkpoint once it frees more than it costs */
 #define ILIO_GC_WANT_BACKGROUND	1	/* ... four times more, and 1/16 of the device */
 
+/*
+ * Move one live record that GC read from the device.  The copy is not
+ * trusted: GC re-seals what it appends under a fresh unit checksum, and
+ * the moved chunk is then served from RAM and the clean cache unchecked,
+ * so its payload is verified against the chunk hash first.  A record that
+ * fails is never moved: its chunk becomes ILIO_LOC_DAMAGED (its LBAs read
+ * as EIO, counted in chunks_damaged), and its bytes are released so that
+ * the segment can be reused.
+ */
 static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 			   const struct ilio_chunk_hdr *rh)
 {
@@ -1094,6 +1103,16 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	if (!ilio_chunk_valid(&ic->chunks, cid) ||
 	    ilio_chunk_loc(&ic->chunks, cid) != old)
 		return;
+	if (ilio_load_payload((const u8 *)(rh + 1), old, ic->pl->vbuf) ||
+	    ilio_hash_block(ic->pl->vbuf) != ilio_chunk_hash(&ic->chunks, cid)) {
+		__ilio_cache_remove(&ic->cache, cid);
+		ilio_chunk_set_loc(&ic->chunks, cid, ILIO_LOC_DAMAGED);
+		__ilio_seg_release_bytes(&ic->segs, old);
+		ic->stored_bytes -= len;
+		ic->nr_damaged++;
+		ic->pl->front_ops++;	/* the next checkpoint must record it */
+		return;
+	}
 	if (__ilio_plog_prepare(ic, len, 1, ILIO_LEVEL_GC)) {
 		ic->pl->gc_full = true;
 		return;
@@ -1566,6 +1585,7 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 	u32 k, cid;
 
 	m->mapped = 0;
+	ic->nr_damaged = 0;
 	for (i = 0; i < m->nr_leaves; i++) {
 		u32 *leaf = m->dir[i];
 
@@ -1597,6 +1617,10 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 		if (!ilio_chunk_ref(&ic->chunks, cid))
 			continue;
 		loc = ilio_chunk_loc(&ic->chunks, cid);
+		if (ilio_loc_damaged(loc)) {
+			ic->nr_damaged++;
+			continue;
+		}
 		sg = ilio_loc_seg(loc);
 		len = ilio_loc_len(loc);
 		if (sg >= s->nr_segs || !len || len > ILIO_BLOCK_SIZE ||
@@ -1713,6 +1737,7 @@ void ilio_plog_free(struct ilio_plog *pl)
 	kvfree(pl->wbq);
 	vfree(pl->buf);
 	kfree(pl->blk);
+	kfree(pl->vbuf);
 	mutex_destroy(&pl->wb_mutex);
 	mutex_destroy(&pl->ckpt_mutex);
 	kfree(pl);
@@ -1735,7 +1760,8 @@ static struct ilio_plog *ilio_plog_alloc(const struct ilio_core_params *p)
 	pl->nr_blocks = p->nr_blocks;
 	pl->next_seg = ILIO_SEG_NONE;
 	pl->blk = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
-	if (!pl->blk) {
+	pl->vbuf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+	if (!pl->blk || !pl->vbuf) {
 		ilio_plog_free(pl);
 		return NULL;
 	}
@@ -1999,6 +2025,18 @@ int ilio_core_error(struct ilio_core *ic)
 bool ilio_core_persistent(struct ilio_core *ic)
 {
 	return ic->pl;
+}
+
+/**
+ * ilio_core_used_fallback() - did recovery use the older anchor?
+ * @ic: core
+ *
+ * Return: true when the newest anchor's chain was damaged and the older
+ * anchor's chain, which provably covers it, was replayed instead.
+ */
+bool ilio_core_used_fallback(struct ilio_core *ic)
+{
+	return ic->pl && ic->pl->fallback;
 }
 
 /**

@@ -75,6 +75,8 @@ struct ilio_core;
  * @ckpt_mutex: serialises checkpoints and GC
  * @buf: one segment of scratch for recovery and GC (under @ckpt_mutex)
  * @blk: one block of scratch for anchors (under @ckpt_mutex)
+ * @vbuf: one block of scratch to verify what GC moves (under @ckpt_mutex
+ *	and ic->lock)
  */
 struct ilio_plog {
 	const struct ilio_backend_ops *ops;
@@ -122,6 +124,7 @@ struct ilio_plog {
 	struct mutex ckpt_mutex;	/* checkpoints and GC */
 	u8 *buf;
 	u8 *blk;
+	u8 *vbuf;
 };
 
 u64 ilio_plog_mem_bytes(const struct ilio_plog *pl);

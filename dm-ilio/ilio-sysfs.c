@@ -50,6 +50,7 @@ enum ilio_attr_id {
 	ILIO_A_FREE_SEGS,
 	ILIO_A_NR_SEGS,
 	ILIO_A_WHIST,
+	ILIO_A_CHUNKS_DAMAGED,
 };
 
 struct ilio_attr {
@@ -95,6 +96,7 @@ ILIO_ATTR(checkpoints, ILIO_A_CHECKPOINTS);
 ILIO_ATTR(free_segments, ILIO_A_FREE_SEGS);
 ILIO_ATTR(nr_segments, ILIO_A_NR_SEGS);
 ILIO_ATTR(backend_write_size_hist, ILIO_A_WHIST);
+ILIO_ATTR(chunks_damaged, ILIO_A_CHUNKS_DAMAGED);
 
 static struct attribute *ilio_attrs[] = {
 	&ilio_attr_mode.attr,
@@ -131,6 +133,7 @@ static struct attribute *ilio_attrs[] = {
 	&ilio_attr_free_segments.attr,
 	&ilio_attr_nr_segments.attr,
 	&ilio_attr_backend_write_size_hist.attr,
+	&ilio_attr_chunks_damaged.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ilio);
@@ -195,6 +198,8 @@ static u64 ilio_attr_value(struct ilio_dev *d, enum ilio_attr_id id)
 		return st.cache_hits;
 	case ILIO_A_CACHE_MISSES:
 		return st.cache_misses;
+	case ILIO_A_CHUNKS_DAMAGED:
+		return st.chunks_damaged;
 	case ILIO_A_FLUSHES:
 		return st.flushes;
 	case ILIO_A_BACKEND_FLUSHES:

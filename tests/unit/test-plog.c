@@ -815,6 +815,107 @@ static void test_open_window(void)
 	free(copy);
 }
 
+/*
+ * Issue #7 item 2: GC verifies what it moves.  A record rots on the device
+ * after it was written; GC moves its segment.  The chunk must read as EIO
+ * (never the rotten bytes), stay so after a re-open, be counted, and be
+ * reported by check; every other block reads back exactly.
+ */
+static void test_gc_rot(void)
+{
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	struct ilio_geom g;
+	struct mdev d;
+	const char *why = "";
+	static u8 b[4096], got[4096];
+	char cwhy[128];
+	int err = 0, i, fails = 0, ret, round;
+	const u32 rot_lba = 5;
+	u64 loc, pos;
+	u32 cid;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %s", why);
+	if (!ic)
+		goto out;
+	for (i = 0; i < 256; i++) {
+		ut_fill_random(b, 4096, 5000 + i);	/* incompressible: raw */
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_drop_pending(&d);
+	memcpy(d.dur, d.img, DEV_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "reopen: %s", why);
+	if (!ic)
+		goto out;
+	/* Rot one byte of rot_lba's payload on the device. */
+	mutex_lock(&ic->lock);
+	cid = __ilio_lbamap_get(&ic->map, rot_lba);
+	loc = ilio_chunk_loc(&ic->chunks, cid);
+	mutex_unlock(&ic->lock);
+	ilio_sb_check(d.img, 0, DEV_BYTES, &g, &why);
+	pos = ilio_seg_block(&g, ilio_loc_seg(loc)) * 4096ULL + ilio_loc_off(loc) +
+	      sizeof(struct ilio_chunk_hdr) + 100;
+	flip(&d, pos);
+	/* Everything else overwritten: GC must move rot_lba's record. */
+	for (i = 0; i < 256; i++) {
+		if (i == (int)rot_lba)
+			continue;
+		ut_fill_random(b, 4096, 9000 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_flush(ic) == 0, "flush");
+	/* Free the dead segments first, so that GC has to take live ones. */
+	CHECK(ilio_core_checkpoint(ic) == 0, "checkpoint");
+	ret = ilio_core_gc(ic, 1000);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ret >= 0 && st.gc_freed_segments > 0, "gc ran: %d, %llu freed", ret,
+	      (unsigned long long)st.gc_freed_segments);
+	CHECK(ilio_chunk_loc(&ic->chunks, cid) != loc,
+	      "GC took the rotten record's segment");
+	for (round = 0; round < 2; round++) {
+		const char *when = round ? "after re-open" : "after GC";
+
+		ret = ilio_core_read(ic, rot_lba, got);
+		ut_fill_random(b, 4096, 5000 + rot_lba);
+		CHECK(ret == -EIO, "%s: the rotten chunk reads as EIO (ret %d, %s)", when,
+		      ret, ret ? "-" : !memcmp(got, b, 4096) ? "right data" : "WRONG DATA");
+		ilio_core_get_stats(ic, &st);
+		CHECK(st.chunks_damaged == 1, "%s: damaged chunks counted: %llu", when,
+		      (unsigned long long)st.chunks_damaged);
+		CHECK(ilio_core_check(ic, cwhy, sizeof(cwhy)) != 0,
+		      "%s: check reports the damaged chunk", when);
+		fails = 0;
+		for (i = 0; i < 256; i++) {
+			if (i == (int)rot_lba)
+				continue;
+			ut_fill_random(b, 4096, 9000 + i);
+			CHECK_QUIET(!ilio_core_read(ic, i, got) && !memcmp(got, b, 4096),
+				    fails, "%s: lba %d", when, i);
+		}
+		CHECK(fails == 0, "%s: every other block intact", when);
+		/* Writing the block again heals the LBA. */
+		if (round) {
+			ut_fill_random(b, 4096, 1);
+			CHECK(!ilio_core_write(ic, rot_lba, b, &ctx) &&
+			      !ilio_core_read(ic, rot_lba, got) && !memcmp(got, b, 4096),
+			      "rewrite heals the LBA");
+			break;
+		}
+		CHECK(ilio_core_close(ic) == 0, "close after GC");
+		ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		CHECK(ic, "re-open after GC: %s", why);
+		if (!ic)
+			goto out;
+	}
+	ilio_core_destroy(ic);
+out:
+	md_free(&d);
+}
+
 static void test_errors_ro(void)
 {
 	struct ilio_core *ic;
@@ -953,6 +1054,7 @@ int main(int argc, char **argv)
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
 		{ "open_window", test_open_window },
+		{ "gc_rot", test_gc_rot },
 		{ "errors_ro", test_errors_ro },
 		{ "coalesce", test_coalesce },
 	};
