@@ -603,6 +603,44 @@ static void test_corrupt(void)
 			}
 			flip(&d, pos);
 		}
+		/*
+		 * The newest anchor re-sealed with a wrong start (its chain
+		 * cannot be replayed): the older anchor of the same epoch runs
+		 * through the newest checkpoint, so it is a proven fallback.
+		 * The same with the older anchor in another epoch: refused.
+		 */
+		if (ok0 && ok1) {
+			u8 save[2][4096];
+			struct ilio_anchor_info bad = an[newest], old = an[!newest];
+
+			memcpy(save[0], d.img + (2 + newest) * 4096, 4096);
+			memcpy(save[1], d.img + (2 + !newest) * 4096, 4096);
+			bad.log_off = (bad.log_off + 4096) % SEG_BYTES;
+			ilio_anchor_build(d.img + (2 + newest) * 4096, &g, 2 + newest, &bad);
+			ic = md_open(&d, NBLK, 0, true, &err, &why);
+			CHECK(ic && ilio_core_used_fallback(ic),
+			      "unreplayable newest anchor: proven fallback (%s)", ic ? "" : why);
+			if (ic) {
+				int j, fails = 0;
+
+				for (j = 0; j < 500; j++) {
+					content(b, j, 3);
+					if (ilio_core_read(ic, j, got) || memcmp(got, b, 4096))
+						fails++;
+				}
+				CHECK(fails == 0, "%d blocks wrong after the proven fallback", fails);
+				ilio_core_destroy(ic);
+			}
+			old.epoch ^= 1;
+			ilio_anchor_build(d.img + (2 + !newest) * 4096, &g, 2 + !newest, &old);
+			ic = md_open(&d, NBLK, 0, true, &err, &why);
+			CHECK(!ic && err == -EINVAL,
+			      "fallback to an anchor of another epoch refused (%s)",
+			      ic ? "opened" : why);
+			ilio_core_destroy(ic);
+			memcpy(d.img + (2 + newest) * 4096, save[0], 4096);
+			memcpy(d.img + (2 + !newest) * 4096, save[1], 4096);
+		}
 		/* Both the newest checkpoint and the other anchor: refusal, not emptiness. */
 		if (ok0 && ok1) {
 			pos = ilio_seg_block(&g, an[newest].log_seg) * 4096ULL +
