@@ -1927,7 +1927,7 @@ struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 		/* Only the format anchor is valid: never open an empty store. */
 		ilio_core_destroy(ic);
 		*err = -EINVAL;
-		*why = "an anchor slot is damaged and the other is the format anchor: refusing to open an empty store";
+		*why = "an anchor is damaged, the other is the format one: refusing an empty store";
 		return NULL;
 	}
 	if (!ic) {

@@ -419,7 +419,7 @@ static void ilio_tick_fn(struct work_struct *work)
 		ilio_core_get_stats(d->core, &st);
 		if (st.chunks_damaged) {
 			d->damage_logged = true;
-			DMERR("%s: %llu chunk(s) damaged on the backing device: their blocks read as EIO until rewritten",
+			DMERR("%s: %llu damaged chunk(s) on the backing device read as EIO",
 			      d->name, (unsigned long long)st.chunks_damaged);
 		}
 	}
@@ -527,7 +527,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			goto fail;
 		}
 		if (ilio_core_used_fallback(d->core))
-			DMWARN("%s: the newest checkpoint on %s is damaged; recovered from the older anchor, whose log covers it",
+			DMWARN("%s: newest checkpoint on %s damaged; used the older anchor",
 			       d->name, backing->name);
 	} else {
 		d->core = ilio_core_create(&cp, &ret);
