@@ -675,10 +675,11 @@ int ilio_core_flush(struct ilio_core *ic)
  * *@bufp (the caller frees it) holds the blocks and *@rhp the record.
  * Return: 0, -EIO or -ENOMEM; *@span: bytes read.
  */
-static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
+static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 			   void *block, gfp_t gfp, u8 **bufp,
 			   const struct ilio_chunk_hdr **rhp, u32 *span)
 {
+	struct ilio_plog *pl = ic->pl;
 	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
 	const struct ilio_chunk_hdr *rh;
@@ -698,7 +699,7 @@ static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
 		ret = -EIO;
 	if (!ret && ilio_load_payload((const u8 *)(rh + 1), loc, block))
 		ret = -EIO;
-	if (!ret && ilio_hash_block(block) != hash)
+	if (!ret && ilio_hash_block(block, ic->hash_seed) != hash)
 		ret = -EIO;
 	if (ret) {
 		kfree(buf);
@@ -732,7 +733,7 @@ int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 	u8 *buf;
 	int ret;
 
-	ret = ilio_plog_fetch(ic->pl, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
+	ret = ilio_plog_fetch(ic, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
 			      &span);
 	mutex_lock(&ic->lock);
 	if (ret != -ENOMEM) {
@@ -771,7 +772,7 @@ int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block)
 
 	if (e)
 		return ilio_load_payload(e->data, loc, block) ? -EIO : 0;
-	ret = ilio_plog_fetch(ic->pl, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
+	ret = ilio_plog_fetch(ic, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
 			      block, GFP_KERNEL, &buf, &rh, &span);
 	kfree(buf);
 	return ret;
@@ -1721,6 +1722,8 @@ ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
 	ret = ilio_plog_read_meta(ic, p->dev_bytes, &a, older, has_other, why);
 	if (ret)
 		goto fail;
+	/* The superblock's key (0 for a store formatted before keyed hashing). */
+	ic->hash_seed = pl->g.hash_seed;
 	if (a.nr_blocks && a.nr_blocks != p->nr_blocks) {
 		*why = "the store on this device has another size than the table";
 		ret = -EINVAL;
