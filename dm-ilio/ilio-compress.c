@@ -4,7 +4,9 @@
  *
  * The content hash is xxh64: about ten times cheaper than a cryptographic
  * hash, and safe here because a hash match is only a candidate that
- * ilio-core.c confirms byte for byte before sharing.
+ * ilio-core.c confirms byte for byte before sharing.  It is seeded with
+ * the store's secret key, so that collisions cannot be forged cheaply;
+ * the candidate bound in ilio-core.c caps what a collision can cost.
  */
 #include <linux/types.h>
 #include <linux/errno.h>

@@ -8,13 +8,23 @@
  *
  * How does a write find its duplicate, and why is sharing never false?
  *
- *   The block is hashed (xxh64) outside the lock.  Under the lock, the
- *   index yields every live chunk with an equal hash, and each candidate
- *   is compared with the new block byte for byte (decompressing it into
- *   the caller's scratch buffer first when it is compressed).  Only an
- *   identical candidate is shared.  The hash is a filter, not a proof: a
- *   build whose hash keeps only 8 bits stores exactly the same data, it
- *   just compares more candidates (tests/unit proves it).
+ *   The block is hashed (xxh64, seeded with the store's secret key)
+ *   outside the lock.  Under the lock, the index yields the live chunks
+ *   with an equal hash, newest first, and each candidate is compared with
+ *   the new block byte for byte (decompressing it into the caller's
+ *   scratch buffer first when it is compressed).  Only an identical
+ *   candidate is shared.  The hash is a filter, not a proof: a build
+ *   whose hash keeps only 8 bits stores exactly the same data, it just
+ *   compares more candidates (tests/unit proves it).
+ *
+ * What stops a guest from making every write walk thousands of forged
+ * collisions?
+ *
+ *   The key makes a generic forgery impossible without it, but xxh64 is
+ *   not a PRF: some forgeries collide under any key.  What bounds the
+ *   cost is the candidate budget (ILIO_DEDUP_BUDGET in ilio-core.h): a
+ *   lookup stops after a few compares, two decodes or one device read,
+ *   and the block is stored instead (dedup_candidates_capped).
  *
  * How is space reclaimed?
  *
