@@ -12,7 +12,9 @@
 # "spread") do not collide in a keyed store (capped stays 0, 2048 unique
 # chunks), while 2048 blocks forged the cheap way ("tail", which falls into
 # a handful of hashes under any key) are stored exactly, each write past the
-# bound counted as capped.  Every byte is compared with cmp.
+# bound counted as capped.  A store formatted before keyed hashing
+# (incompat 0x1, no key) opens, dedups with seed 0 across a re-create and
+# keeps its superblock.  Every byte is compared with cmp.
 #
 # vm-args: --mem 2048 --timeout 900 --disk t17:256
 
@@ -123,6 +125,47 @@ for off in 0 64 128; do
 	assert_cmd "copy at $off MiB reads back" -- cmp_dev "$DEV" $((off * MB)) $((64 * MB)) "$REF"
 done
 assert_cmd "remove persistent again" -- dmsetup remove $NAME
+
+# --- a store formatted before keyed hashing still opens (seed 0) ----------------
+assert_cmd "ilioctl format again" -- "$ILIOCTL" format "$BACK" --force
+# As the formatter wrote it before: incompat 0x1 (lz4 only), no key.
+cat >"$T_TMP/downgrade.py" <<'EOF'
+import struct, sys
+
+def crc32c(data, crc=0xffffffff):
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82f63b78 if crc & 1 else 0)
+    return crc
+
+with open(sys.argv[1], "r+b") as f:
+    for n in (0, 1):
+        f.seek(n * 4096)
+        b = bytearray(f.read(4096))
+        struct.pack_into("<Q", b, 64, 1)
+        struct.pack_into("<Q", b, 96, 0)
+        struct.pack_into("<I", b, 4, crc32c(bytes(b[:4]) + b"\0" * 4 + bytes(b[8:])))
+        f.seek(n * 4096)
+        f.write(b)
+EOF
+assert_cmd "rewrite both superblocks as an old formatter did" -- python3 "$T_TMP/downgrade.py" "$BACK"
+keyed=$("$ILIOCTL" info "$BACK" | awk -F'  +' '$2 == "keyed hash" { print $3 }')
+assert_eq "$keyed" "no (seed 0: formatted before keyed hashing)" "ilioctl info: an old store"
+assert_cmd "create over the old store" -- dmsetup create $NAME --table "$TABLE"
+assert_cmd "old store: write 64 MiB random at 0" -- dd if="$REF" of="$DEV" bs=1M oflag=direct status=none
+assert_cmd "old store: remove" -- dmsetup remove $NAME
+assert_cmd "old store: re-create" -- dmsetup create $NAME --table "$TABLE"
+assert_cmd "old store: the same data at 64 MiB" -- \
+	dd if="$REF" of="$DEV" bs=1M seek=64 oflag=direct status=none
+assert_eq "$(sysv dedup_hits)" 16384 "old store: dedups against what it stored (seed 0 kept)"
+assert_eq "$(capped)" 0 "old store: capped 0"
+for off in 0 64; do
+	assert_cmd "old store: copy at $off MiB reads back" -- cmp_dev "$DEV" $((off * MB)) $((64 * MB)) "$REF"
+done
+keyed=$("$ILIOCTL" info "$BACK" | awk -F'  +' '$2 == "keyed hash" { print $3 }')
+assert_eq "$keyed" "no (seed 0: formatted before keyed hashing)" "the open did not rewrite the superblock"
+assert_cmd "old store: remove again" -- dmsetup remove $NAME
 
 assert_cmd "rmmod dm_ilio" -- ilio_unload
 finish
