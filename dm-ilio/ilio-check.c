@@ -93,7 +93,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 		memcpy(buf, hdr + 1, ILIO_BLOCK_SIZE);
 	}
 loaded:
-	if (ilio_hash_block(buf) != ilio_chunk_hash(c, cid)) {
+	if (ilio_hash_block(buf, ic->hash_seed) != ilio_chunk_hash(c, cid)) {
 		ret = ilio_bad(why, len, "chunk %u: content does not match its hash", cid);
 		goto out;
 	}

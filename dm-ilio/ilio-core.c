@@ -8,13 +8,23 @@
  *
  * How does a write find its duplicate, and why is sharing never false?
  *
- *   The block is hashed (xxh64) outside the lock.  Under the lock, the
- *   index yields every live chunk with an equal hash, and each candidate
- *   is compared with the new block byte for byte (decompressing it into
- *   the caller's scratch buffer first when it is compressed).  Only an
- *   identical candidate is shared.  The hash is a filter, not a proof: a
- *   build whose hash keeps only 8 bits stores exactly the same data, it
- *   just compares more candidates (tests/unit proves it).
+ *   The block is hashed (xxh64, seeded with the store's secret key)
+ *   outside the lock.  Under the lock, the index yields the live chunks
+ *   with an equal hash, newest first, and each candidate is compared with
+ *   the new block byte for byte (decompressing it into the caller's
+ *   scratch buffer first when it is compressed).  Only an identical
+ *   candidate is shared.  The hash is a filter, not a proof: a build
+ *   whose hash keeps only 8 bits stores exactly the same data, it just
+ *   compares more candidates (tests/unit proves it).
+ *
+ * What stops a guest from making every write walk thousands of forged
+ * collisions?
+ *
+ *   The key makes a generic forgery impossible without it, but xxh64 is
+ *   not a PRF: some forgeries collide under any key.  What bounds the
+ *   cost is the candidate budget (ILIO_DEDUP_BUDGET in ilio-core.h): a
+ *   lookup stops after a few compares, two decodes or one device read,
+ *   and the block is stored instead (dedup_candidates_capped).
  *
  * How is space reclaimed?
  *
@@ -35,6 +45,7 @@
 #include <linux/mutex.h>
 #include <linux/lockdep.h>
 #include <linux/bug.h>
+#include <linux/random.h>
 #include <asm/byteorder.h>
 
 #include "ilio-core.h"
@@ -229,7 +240,8 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 
 /*
  * A live chunk whose content equals @block, returned with a reference
- * taken for the caller; or 0.
+ * taken for the caller; or 0.  *@capped is set when the lookup stopped at
+ * the candidate bound with candidates left unexamined.
  *
  * Raw candidates are compared in place, under the lock (a memcmp).  A
  * compressed candidate is decoded with the lock dropped: a reference keeps
@@ -237,13 +249,19 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
  * compactor moves the chunk meanwhile.  The chain is re-read under the
  * lock after each such comparison, from the candidate, which the
  * reference kept in the chain.
+ *
+ * Each candidate is charged for the work it takes (ILIO_DEDUP_COST_*)
+ * against ILIO_DEDUP_BUDGET before that work is done, so one lookup costs
+ * at most a few block compares whatever the chain holds: the hash key
+ * makes collisions rare, the budget makes them cheap.
  */
 static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
-			   struct ilio_ctx *ctx)
+			   struct ilio_ctx *ctx, bool *capped)
 {
 	struct ilio_chunks *c = &ic->chunks;
+	unsigned int budget = ILIO_DEDUP_BUDGET, cost;
 	u32 cid, next, seg;
-	const u8 *p = NULL;
+	const u8 *p;
 	bool equal, on_disk;
 	u64 loc;
 
@@ -258,6 +276,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 		seg = ilio_loc_seg(loc);
 		/* Persistent: a chunk only the device holds may be cached. */
 		on_disk = ic->pl && !ic->segs.segs[seg].data;
+		p = NULL;
 		if (on_disk) {
 			struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
 
@@ -266,7 +285,19 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 		} else {
 			p = __ilio_loc_payload(ic, loc);
 		}
-		if ((!on_disk || p) && !ilio_loc_lz4(loc)) {
+		if (!p)
+			cost = ILIO_DEDUP_COST_READ;
+		else if (ilio_loc_lz4(loc))
+			cost = ILIO_DEDUP_COST_DECODE;
+		else
+			cost = ILIO_DEDUP_COST_CMP;
+		if (cost > budget) {
+			*capped = true;
+			return 0;
+		}
+		budget -= cost;
+		ic->st.dedup_candidates++;
+		if (p && !ilio_loc_lz4(loc)) {
 			/* Raw, in RAM: compare in place. */
 			equal = ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
 				!memcmp(p, block, ILIO_BLOCK_SIZE);
@@ -293,7 +324,6 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 				return cid;
 			next = __ilio_index_next(c, cid, hash);
 			__ilio_chunk_drop(ic, cid);
-			p = NULL;
 			continue;
 		}
 		if (equal) {
@@ -301,7 +331,6 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			return cid;
 		}
 		next = __ilio_index_next(c, cid, hash);
-		p = NULL;
 	}
 	return 0;
 }
@@ -325,17 +354,18 @@ static int __ilio_log_room(struct ilio_core *ic, u32 len, u32 nents)
 
 /*
  * Share an existing chunk for @lba, if dedup finds one.  Return: 1 when
- * shared, 0 when not, or a negative errno (nothing changed).
+ * shared, 0 when not, or a negative errno (nothing changed).  *@capped:
+ * see __ilio_find_dup().
  */
 static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
-			    const void *block, struct ilio_ctx *ctx)
+			    const void *block, struct ilio_ctx *ctx, bool *capped)
 {
 	u32 cid;
 	int ret;
 
 	if (!ic->dedup)
 		return 0;
-	cid = __ilio_find_dup(ic, hash, block, ctx);
+	cid = __ilio_find_dup(ic, hash, block, ctx, capped);
 	if (!cid)
 		return 0;
 	ret = __ilio_log_room(ic, 0, 1);
@@ -376,7 +406,7 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 {
 	const void *payload = block;
 	u32 len = ILIO_BLOCK_SIZE, cid;
-	bool lz4 = false;
+	bool lz4 = false, capped = false;
 	u64 hash, loc, gen;
 	int ret;
 
@@ -390,14 +420,14 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 		goto out;
 	}
 
-	hash = ilio_hash_block(block);
+	hash = ilio_hash_block(block, ic->hash_seed);
 	mutex_lock(&ic->lock);
 	/* A dedup hit needs only the map leaf; a new chunk needs more later. */
 	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba));
 	if (!ret)
 		ret = __ilio_lbamap_prepare(&ic->map, lba);
 	if (!ret)
-		ret = __ilio_try_dedup(ic, lba, hash, block, ctx);
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
 	if (ret)
 		goto out;
 	gen = ic->stored_gen;
@@ -409,7 +439,7 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	mutex_lock(&ic->lock);
 	/* Another writer may have stored the same content meanwhile. */
 	if (ic->stored_gen != gen) {
-		ret = __ilio_try_dedup(ic, lba, hash, block, ctx);
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
 		if (ret)
 			goto out;
 	}
@@ -430,6 +460,8 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	if (__ilio_ram_allows(ic, (u64)ic->chunks.nr_buckets * 2 * sizeof(u32)))
 		__ilio_index_maybe_grow(&ic->chunks);
 	__ilio_remap(ic, lba, cid);
+	if (capped)
+		ic->st.dedup_candidates_capped++;
 out:
 	if (ret > 0)
 		ret = 0;
@@ -862,6 +894,8 @@ struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err)
 		*err = ret;
 		return NULL;
 	}
+	/* Diskless: a key of its own for the life of the store. */
+	ic->hash_seed = get_random_u64();
 	ret = ilio_segs_init(&ic->segs, nr_segs, p->seg_bytes, &ic->lock);
 	if (!ret) {
 		mutex_lock(&ic->lock);

@@ -675,10 +675,11 @@ int ilio_core_flush(struct ilio_core *ic)
  * *@bufp (the caller frees it) holds the blocks and *@rhp the record.
  * Return: 0, -EIO or -ENOMEM; *@span: bytes read.
  */
-static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
+static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 			   void *block, gfp_t gfp, u8 **bufp,
 			   const struct ilio_chunk_hdr **rhp, u32 *span)
 {
+	struct ilio_plog *pl = ic->pl;
 	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
 	const struct ilio_chunk_hdr *rh;
@@ -698,7 +699,7 @@ static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
 		ret = -EIO;
 	if (!ret && ilio_load_payload((const u8 *)(rh + 1), loc, block))
 		ret = -EIO;
-	if (!ret && ilio_hash_block(block) != hash)
+	if (!ret && ilio_hash_block(block, ic->hash_seed) != hash)
 		ret = -EIO;
 	if (ret) {
 		kfree(buf);
@@ -732,7 +733,7 @@ int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 	u8 *buf;
 	int ret;
 
-	ret = ilio_plog_fetch(ic->pl, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
+	ret = ilio_plog_fetch(ic, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
 			      &span);
 	mutex_lock(&ic->lock);
 	if (ret != -ENOMEM) {
@@ -771,7 +772,7 @@ int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block)
 
 	if (e)
 		return ilio_load_payload(e->data, loc, block) ? -EIO : 0;
-	ret = ilio_plog_fetch(ic->pl, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
+	ret = ilio_plog_fetch(ic, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
 			      block, GFP_KERNEL, &buf, &rh, &span);
 	kfree(buf);
 	return ret;
@@ -1104,7 +1105,7 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	    ilio_chunk_loc(&ic->chunks, cid) != old)
 		return;
 	if (ilio_load_payload((const u8 *)(rh + 1), old, ic->pl->vbuf) ||
-	    ilio_hash_block(ic->pl->vbuf) != ilio_chunk_hash(&ic->chunks, cid)) {
+	    ilio_hash_block(ic->pl->vbuf, ic->hash_seed) != ilio_chunk_hash(&ic->chunks, cid)) {
 		__ilio_cache_remove(&ic->cache, cid);
 		ilio_chunk_set_loc(&ic->chunks, cid, ILIO_LOC_DAMAGED);
 		__ilio_seg_release_bytes(&ic->segs, old);
@@ -1795,6 +1796,8 @@ ilio_core_recover(const struct ilio_core_params *p, struct ilio_anchors *an,
 	ret = ilio_plog_read_meta(ic, p->dev_bytes, an, why);
 	if (ret)
 		goto fail;
+	/* The superblock's key (0 for a store formatted before keyed hashing). */
+	ic->hash_seed = pl->g.hash_seed;
 	/* A size mismatch is a refusal, never a reason to try another anchor. */
 	for (i = 0; i < 2; i++) {
 		if (an->state[i] == ILIO_SLOT_VALID && an->a[i].nr_blocks &&

@@ -25,6 +25,7 @@ enum ilio_attr_id {
 	ILIO_A_RAM_LIMIT,
 	ILIO_A_META,
 	ILIO_A_DEDUP_HITS,
+	ILIO_A_DEDUP_CAPPED,
 	ILIO_A_ZERO_BLOCKS,
 	ILIO_A_FRONT_READ_IOS,
 	ILIO_A_FRONT_READ_BYTES,
@@ -71,6 +72,7 @@ ILIO_ATTR(ram_used_bytes, ILIO_A_RAM_USED);
 ILIO_ATTR(ram_limit_bytes, ILIO_A_RAM_LIMIT);
 ILIO_ATTR(metadata_bytes, ILIO_A_META);
 ILIO_ATTR(dedup_hits, ILIO_A_DEDUP_HITS);
+ILIO_ATTR(dedup_candidates_capped, ILIO_A_DEDUP_CAPPED);
 ILIO_ATTR(zero_blocks, ILIO_A_ZERO_BLOCKS);
 ILIO_ATTR(front_read_ios, ILIO_A_FRONT_READ_IOS);
 ILIO_ATTR(front_read_bytes, ILIO_A_FRONT_READ_BYTES);
@@ -108,6 +110,7 @@ static struct attribute *ilio_attrs[] = {
 	&ilio_attr_ram_limit_bytes.attr,
 	&ilio_attr_metadata_bytes.attr,
 	&ilio_attr_dedup_hits.attr,
+	&ilio_attr_dedup_candidates_capped.attr,
 	&ilio_attr_zero_blocks.attr,
 	&ilio_attr_front_read_ios.attr,
 	&ilio_attr_front_read_bytes.attr,
@@ -174,6 +177,8 @@ static u64 ilio_attr_value(struct ilio_dev *d, enum ilio_attr_id id)
 		return st.meta_bytes;
 	case ILIO_A_DEDUP_HITS:
 		return st.dedup_hits;
+	case ILIO_A_DEDUP_CAPPED:
+		return st.dedup_candidates_capped;
 	case ILIO_A_ZERO_BLOCKS:
 		return st.zero_blocks;
 	case ILIO_A_NOSPC:

@@ -14,17 +14,23 @@
  *  - damaged metadata (superblock, anchors, log units, garbage) gives a
  *    clear refusal or a correct recovery, never a crash;
  *  - a backend write error makes writes and flushes fail, reads work;
- *  - a read-only open writes nothing.
+ *  - a read-only open writes nothing;
+ *  - the content hash key (trust #7 item 3): a keyed store reopens with
+ *    its key and dedups across the reopen, a store formatted before keyed
+ *    hashing opens with seed 0, an unknown incompat bit is refused, and
+ *    collisions forged under the key cost a write at most one device read.
  */
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 
 #include <linux/string.h>
+#include <asm/byteorder.h>
 
 #include "ut.h"
 #include "ilio-core.h"
 #include "ilio-meta.h"
+#include "xxh64-forge.h"
 
 #define DEV_BYTES	(24U << 20)
 #define SEG_BYTES	(64U << 10)
@@ -164,7 +170,10 @@ static void md_crash(struct mdev *d, u64 *rs)
 	d->die_after = 0;
 }
 
-static void md_format(struct mdev *d, u32 seg_bytes)
+#define TEST_KEY	0x0123456789abcdefULL
+
+/* Format as ilioctl does; @keyed false: as it did before keyed hashing. */
+static void md_format_key(struct mdev *d, u32 seg_bytes, bool keyed, u64 key)
 {
 	struct ilio_geom g;
 	struct ilio_anchor_info a = { .seq = 1, .epoch = 0x1234, .log_seq = 1 };
@@ -176,10 +185,17 @@ static void md_format(struct mdev *d, u32 seg_bytes)
 	if (ilio_geom_compute(&g, DEV_BYTES, seg_bytes, &why))
 		abort();
 	memset(g.uuid, 0x5a, sizeof(g.uuid));
+	g.keyed_hash = keyed;
+	g.hash_seed = keyed ? key : 0;
 	ilio_sb_build(d->img, &g, 0);
 	ilio_sb_build(d->img + 4096, &g, 1);
 	ilio_anchor_build(d->img + 2 * 4096, &g, 2, &a);
 	memcpy(d->dur, d->img, DEV_BYTES);
+}
+
+static void md_format(struct mdev *d, u32 seg_bytes)
+{
+	md_format_key(d, seg_bytes, true, TEST_KEY);
 }
 
 static void md_free(struct mdev *d)
@@ -1084,6 +1100,192 @@ static void test_coalesce(void)
 	}
 }
 
+static bool ilio_all_zero_range(const u8 *p, size_t n)
+{
+	return !memchr_inv(p, 0, n);
+}
+
+/* Re-seal superblock copy @i of @d (both views) after editing it. */
+static void sb_reseal(struct mdev *d, int i)
+{
+	static const u8 zero[4];
+	u8 *b = d->img + i * 4096;
+	u32 crc = ilio_crc32c(~0U, b, 4);
+
+	crc = ilio_crc32c(crc, zero, 4);
+	crc = ilio_crc32c(crc, b + 8, 4096 - 8);
+	memcpy(b + 4, &crc, 4);
+	memcpy(d->dur + i * 4096, b, 4096);
+}
+
+/* Write 64 blocks, close, reopen, write them again elsewhere: all shared. */
+static void hash_key_roundtrip(struct mdev *d, u64 want_key, const char *what)
+{
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	const char *why = "";
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0;
+	u32 lba;
+
+	ic = md_open(d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "%s: open: %d %s", what, err, why);
+	if (!ic)
+		return;
+	CHECK(ic->hash_seed == want_key, "%s: opened with key %llx", what,
+	      (unsigned long long)ic->hash_seed);
+	for (lba = 0; lba < 64; lba++) {
+		content(b, lba, 1);
+		CHECK_QUIET(!ilio_core_write(ic, lba, b, &ctx), fails, "write %u", lba);
+	}
+	CHECK(ilio_core_close(ic) == 0, "%s: close", what);
+	ic = md_open(d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "%s: reopen: %d %s", what, err, why);
+	if (!ic)
+		return;
+	CHECK(ic->hash_seed == want_key, "%s: reopened with key %llx", what,
+	      (unsigned long long)ic->hash_seed);
+	for (lba = 0; lba < 64; lba++) {
+		content(b, lba, 1);
+		CHECK_QUIET(!ilio_core_write(ic, 64 + lba, b, &ctx), fails,
+			    "write %u", 64 + lba);
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.dedup_hits == 64 && st.unique_chunks == 64,
+	      "%s: across the reopen %llu hits, %llu chunks (want 64, 64)", what,
+	      (unsigned long long)st.dedup_hits,
+	      (unsigned long long)st.unique_chunks);
+	for (lba = 0; lba < 128; lba++) {
+		content(b, lba % 64, 1);
+		CHECK_QUIET(!ilio_core_read(ic, lba, got) && !memcmp(got, b, 4096),
+			    fails, "lba %u reads back wrong", lba);
+	}
+	CHECK(fails == 0, "%s: %d failures", what, fails);
+	CHECK(ilio_core_close(ic) == 0, "%s: close again", what);
+}
+
+static void test_hash_key(void)
+{
+	const u64 nfg = 64, nw = 16;
+	const struct ilio_sb *sb;
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	struct mdev d;
+	const char *why = "";
+	uint64_t lanes[4];
+	u8 *fb, base[4096], got[4096];
+	u64 i, before_r, before_c;
+	int err = 0, fails = 0;
+
+	/* A keyed store: the key is in the superblock, behind an incompat bit. */
+	md_format(&d, SEG_BYTES);
+	sb = (const void *)d.img;
+	CHECK(le64_to_cpu(sb->incompat) ==
+	      (ILIO_FEAT_INCOMPAT_LZ4 | ILIO_FEAT_INCOMPAT_KEYED_HASH) &&
+	      le64_to_cpu(sb->hash_seed) == TEST_KEY,
+	      "keyed superblock: incompat %llx seed %llx",
+	      (unsigned long long)le64_to_cpu(sb->incompat),
+	      (unsigned long long)le64_to_cpu(sb->hash_seed));
+	/* What a reader from before keyed hashing checks: it must refuse. */
+	CHECK(le64_to_cpu(sb->incompat) & ~ILIO_FEAT_INCOMPAT_LZ4,
+	      "an old reader would open a keyed store");
+	hash_key_roundtrip(&d, TEST_KEY, "keyed");
+	md_free(&d);
+
+	/* A store formatted before: no bit, zero bytes there, seed 0. */
+	md_format_key(&d, SEG_BYTES, false, 0);
+	sb = (const void *)d.img;
+	CHECK(le64_to_cpu(sb->incompat) == ILIO_FEAT_INCOMPAT_LZ4 &&
+	      ilio_all_zero_range(d.img + 96, 4096 - 96),
+	      "old superblock: incompat %llx, bytes after the old fields not zero",
+	      (unsigned long long)le64_to_cpu(sb->incompat));
+	hash_key_roundtrip(&d, 0, "unkeyed");
+	md_free(&d);
+
+	/* An unknown incompat bit, in both copies, is refused. */
+	md_format(&d, SEG_BYTES);
+	for (i = 0; i < 2; i++) {
+		struct ilio_sb *w = (void *)(d.img + i * 4096);
+
+		w->incompat = cpu_to_le64(le64_to_cpu(w->incompat) | (1ULL << 40));
+		sb_reseal(&d, i);
+	}
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(!ic && err == -EINVAL &&
+	      !strcmp(why, "superblock has unknown incompatible features"),
+	      "unknown incompat bit: %d %s", err, ic ? "opened" : why);
+	ilio_core_destroy(ic);
+	md_free(&d);
+
+	/* A key without the feature bit is damage, not an unkeyed store. */
+	md_format(&d, SEG_BYTES);
+	for (i = 0; i < 2; i++) {
+		struct ilio_sb *w = (void *)(d.img + i * 4096);
+
+		w->incompat = cpu_to_le64(ILIO_FEAT_INCOMPAT_LZ4);
+		sb_reseal(&d, i);
+	}
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(!ic && err == -EINVAL &&
+	      !strcmp(why, "superblock has a hash key but not the keyed-hash feature"),
+	      "key without the bit: %d %s", err, ic ? "opened" : why);
+	ilio_core_destroy(ic);
+	md_free(&d);
+
+	/*
+	 * The key leaked: 64 colliding blocks on the device, none cached.
+	 * Each of 16 more costs at most one device read and the budget.
+	 */
+	md_format(&d, SEG_BYTES);
+	fb = malloc((nfg + nw) * 4096);
+	ut_fill_random(base, 4096, 99);
+	xf_lanes(base, XF_STRIPES, TEST_KEY, lanes);
+	for (i = 0; i < nfg + nw; i++) {
+		memcpy(fb + i * 4096, base, 4096);
+		memcpy(fb + i * 4096 + 4096 - 64, &i, sizeof(i));
+		xf_forge(fb + i * 4096, TEST_KEY, lanes);
+	}
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic)
+		goto out;
+	ilio_core_set_policy(ic, false, true);	/* set-up: no lookups */
+	for (i = 0; i < nfg; i++)
+		CHECK_QUIET(!ilio_core_write(ic, i, fb + i * 4096, &ctx), fails,
+			    "write %llu", (unsigned long long)i);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "reopen: %d %s", err, why);
+	if (!ic)
+		goto out;
+	for (i = nfg; i < nfg + nw; i++) {
+		before_r = ic->st.backend_read_ios;
+		before_c = ic->st.dedup_candidates;
+		CHECK_QUIET(!ilio_core_write(ic, i, fb + i * 4096, &ctx), fails,
+			    "write %llu", (unsigned long long)i);
+		CHECK_QUIET(ic->st.backend_read_ios - before_r <= 1 &&
+			    ic->st.dedup_candidates - before_c <= ILIO_DEDUP_BUDGET,
+			    fails, "write %llu: %llu device reads, %llu candidates",
+			    (unsigned long long)i,
+			    (unsigned long long)(ic->st.backend_read_ios - before_r),
+			    (unsigned long long)(ic->st.dedup_candidates - before_c));
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.dedup_candidates_capped == nw && st.dedup_hits == 0,
+	      "capped %llu of %llu writes, %llu hits",
+	      (unsigned long long)st.dedup_candidates_capped,
+	      (unsigned long long)nw, (unsigned long long)st.dedup_hits);
+	for (i = 0; i < nfg + nw; i++)
+		CHECK_QUIET(!ilio_core_read(ic, i, got) &&
+			    !memcmp(got, fb + i * 4096, 4096), fails,
+			    "lba %llu reads back wrong", (unsigned long long)i);
+	CHECK(fails == 0, "forged on the device: %d failures", fails);
+	CHECK(ilio_core_close(ic) == 0, "close after the forgery");
+out:
+	free(fb);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -1095,6 +1297,7 @@ int main(int argc, char **argv)
 		{ "gc_rot", test_gc_rot },
 		{ "errors_ro", test_errors_ro },
 		{ "coalesce", test_coalesce },
+		{ "hash_key", test_hash_key },
 	};
 	int ret;
 
