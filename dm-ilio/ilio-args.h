@@ -35,7 +35,9 @@
 
 /**
  * struct ilio_params - a parsed table line
- * @backing: backing device path (points into argv); NULL when diskless
+ * @backing: backing device (points into argv: the dm glue repoints it at
+ *	the name of the device it opened, which lives as long as the table);
+ *	NULL when diskless
  * @ram_mb: RAM budget in MiB
  * @dedup: inline deduplication on
  * @compress: lz4 compression on

@@ -654,6 +654,12 @@ static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "Cannot open the backing device";
 			goto bad;
 		}
+		/*
+		 * argv lives in dm's ioctl buffer, freed after the load; the
+		 * opened device's name ("major:minor") lives with the table
+		 * and is what the TABLE line prints.
+		 */
+		t->params.backing = t->backing->name;
 	}
 	d = ilio_dev_get(ti, &t->params,
 			 ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT), t->backing);
