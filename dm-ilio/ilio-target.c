@@ -8,8 +8,8 @@
  * core (ilio-core.c).
  *
  * Locking:
- *  - ilio_devs_lock (mutex) protects the ilio_devs list and each
- *    device's @users.
+ *  - ilio_devs_lock (mutex) protects the ilio_devs list, each device's
+ *    @users, and the ilio_claims list.
  *  - d->bio_lock (spinlock, irq-safe) protects d->bios.
  *  - d->blk_locks[] serialise writes to one block, so that a partial
  *    write's read-modify-write is atomic against other writes.  A worker
@@ -47,6 +47,28 @@
 
 static LIST_HEAD(ilio_devs);
 static DEFINE_MUTEX(ilio_devs_lock);
+
+/*
+ * One store per backing device.  dm opens the devices of every table with
+ * one holder for all of dm, so the block layer's exclusive open does not
+ * keep two dm devices off one LUN, and two stores there would overwrite
+ * each other's log and anchors.  The constructor that creates a store
+ * claims its backing device here; the claim goes once the store's close
+ * has written its last block.  A reload of the same mapped device shares
+ * the store (ilio_dev_get()) and claims nothing.
+ *
+ * struct ilio_claim - a backing device in use (on ilio_claims)
+ * @list: entry in ilio_claims (protected by ilio_devs_lock)
+ * @dev: the backing device
+ * @owner: the dm disk name of the device whose store is on it
+ */
+struct ilio_claim {
+	struct list_head list;
+	dev_t dev;
+	char owner[32];
+};
+
+static LIST_HEAD(ilio_claims);
 
 /**
  * struct ilio_target - one table's target instance
@@ -563,6 +585,49 @@ fail:
 	return ERR_PTR(ret);
 }
 
+/* Claim @backing for a new store of @md; ilio_devs_lock held. */
+static int ilio_claim_take(struct dm_target *ti, struct mapped_device *md,
+			   struct dm_dev *backing)
+{
+	struct ilio_claim *c;
+
+	lockdep_assert_held(&ilio_devs_lock);
+	list_for_each_entry(c, &ilio_claims, list) {
+		if (c->dev != backing->bdev->bd_dev)
+			continue;
+		DMERR("%s: backing device %s already holds the store of %s",
+		      dm_disk(md)->disk_name, backing->name, c->owner);
+		ti->error = "backing device is already used by another ilio device";
+		return -EBUSY;
+	}
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		ti->error = "Cannot allocate device";
+		return -ENOMEM;
+	}
+	c->dev = backing->bdev->bd_dev;
+	strscpy(c->owner, dm_disk(md)->disk_name, sizeof(c->owner));
+	list_add(&c->list, &ilio_claims);
+	return 0;
+}
+
+/* The store on @dev is closed (or was never opened): drop its claim. */
+static void ilio_claim_drop(dev_t dev)
+{
+	struct ilio_claim *c;
+
+	lockdep_assert_held(&ilio_devs_lock);
+	list_for_each_entry(c, &ilio_claims, list) {
+		if (c->dev == dev) {
+			list_del(&c->list);
+			kfree(c);
+			return;
+		}
+	}
+	WARN_ONCE(1, "ilio: no claim on backing device %u:%u\n", MAJOR(dev),
+		  MINOR(dev));
+}
+
 /* Find or create the device of @ti's mapped device; takes a user. */
 static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 				     const struct ilio_params *p, u64 nr_blocks,
@@ -589,10 +654,20 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 		}
 		goto out;
 	}
+	if (backing) {
+		int ret = ilio_claim_take(ti, md, backing);
+
+		if (ret) {
+			d = ERR_PTR(ret);
+			goto out;
+		}
+	}
 	d = ilio_dev_create(ti, p, nr_blocks, backing);
 	if (!IS_ERR(d)) {
 		d->users = 1;
 		list_add(&d->list, &ilio_devs);
+	} else if (backing) {
+		ilio_claim_drop(backing->bdev->bd_dev);
 	}
 out:
 	mutex_unlock(&ilio_devs_lock);
@@ -601,6 +676,7 @@ out:
 
 static void ilio_dev_put(struct ilio_dev *d)
 {
+	dev_t backing = d->persistent ? d->bdev->bd_dev : 0;
 	bool last;
 
 	mutex_lock(&ilio_devs_lock);
@@ -608,8 +684,14 @@ static void ilio_dev_put(struct ilio_dev *d)
 	if (last)
 		list_del(&d->list);
 	mutex_unlock(&ilio_devs_lock);
-	if (last)
-		ilio_dev_destroy(d);
+	if (!last)
+		return;
+	ilio_dev_destroy(d);	/* the store's close writes its last block */
+	if (backing) {
+		mutex_lock(&ilio_devs_lock);
+		ilio_claim_drop(backing);
+		mutex_unlock(&ilio_devs_lock);
+	}
 }
 
 /*
