@@ -1112,7 +1112,6 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 {
 	u32 cid = le32_to_cpu(rh->cid), len = le16_to_cpu(rh->len);
 	u64 old = ilio_rec_loc(seg, off, rh), nloc;
-
 	int ret;
 
 	if (ic->pl->gc_full)	/* out of room: leave the rest */
