@@ -26,7 +26,7 @@
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
 
-need_cmd fio dmsetup blkdiscard stress-ng mkswap swapon swapoff awk
+need_cmd fio dmsetup blkdiscard stress-ng mkswap swapon swapoff awk pgrep
 ILIOCTL="$REPO/tools/ilioctl"
 [ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
 ilio_load
@@ -106,7 +106,10 @@ assert_le $((ram * MB - m - growth)) $((2 * SEG - 1)) \
 assert_cmd "create diskless $D, ram_mb 64" -- dmsetup create $D --table "0 $DSECT ilio - 64"
 
 # --- both under stress-ng --vm --------------------------------------------
-stress_ng --vm 1 --vm-bytes 90% --vm-keep --timeout 300s >"$T_TMP/stress1.log" 2>&1 &
+# One subshell that becomes stress-ng, so that $! is stress-ng itself.
+(cd "$T_TMP" && echo 1000 >/proc/self/oom_score_adj &&
+	exec stress-ng --temp-path "$T_TMP" --vm 1 --vm-bytes 90% --vm-keep \
+		--timeout 300s) >"$T_TMP/stress1.log" 2>&1 &
 spid=$!
 sleep 8
 avail=$(mem_kb MemAvailable)
@@ -137,6 +140,15 @@ fi
 kill "$spid" 2>/dev/null
 wait "$spid" 2>/dev/null
 spid=
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	pgrep -x stress-ng >/dev/null || break
+	sleep 0.5
+done
+if pgrep -x stress-ng >/dev/null; then
+	fail "stress-ng still running after it was stopped"
+else
+	pass "stress-ng stopped before the swap phase"
+fi
 for n in $P $D; do
 	assert_eq "$(f $n 1)" write "$n: mode write"
 	assert_eq "$(f $n 17)" 0 "$n: no ENOSPC"
