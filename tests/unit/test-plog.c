@@ -41,6 +41,7 @@ extern long ilio_shim_fail_alloc_burst;
 extern long ilio_shim_fail_alloc_every;
 extern long ilio_shim_burst_left;
 extern unsigned long ilio_shim_alloc_failed;
+extern unsigned long ilio_shim_retry_waits;
 
 static void inject_off(void)
 {
@@ -863,8 +864,8 @@ static void test_transient_enomem(void)
 		}
 		f0 = ilio_shim_alloc_failed;
 		fails = pressure_workload(ic, &m, &rs, 5000, inject);
-		printf("  inject %d: %lu allocations failed, %d operations failed\n",
-		       inject, ilio_shim_alloc_failed - f0, fails);
+		printf("  inject %d: %lu allocations failed, %d operations failed, %lu waits so far\n",
+		       inject, ilio_shim_alloc_failed - f0, fails, ilio_shim_retry_waits);
 		CHECK(ilio_shim_alloc_failed - f0 > 20, "inject %d: only %lu failures",
 		      inject, ilio_shim_alloc_failed - f0);
 		CHECK(fails == 0, "inject %d: %d operations failed", inject, fails);
