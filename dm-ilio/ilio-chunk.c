@@ -69,6 +69,8 @@ void ilio_chunks_exit(struct ilio_chunks *c)
 		kvfree(c->dir[i]);
 	kvfree(c->dir);
 	kvfree(c->buckets);
+	kvfree(c->spare);
+	c->spare = NULL;
 	c->dir = NULL;
 	c->buckets = NULL;
 	c->nr_leaves = 0;
@@ -83,7 +85,7 @@ void ilio_chunks_exit(struct ilio_chunks *c)
 u64 ilio_chunks_mem_bytes(const struct ilio_chunks *c)
 {
 	return (u64)c->dir_cap * sizeof(*c->dir) +
-	       (u64)c->nr_leaves * sizeof(struct ilio_chunk_leaf) +
+	       (u64)(c->nr_leaves + !!c->spare) * sizeof(struct ilio_chunk_leaf) +
 	       (u64)c->nr_buckets * sizeof(u32);
 }
 
@@ -108,7 +110,9 @@ u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c)
  * __ilio_chunk_reserve() - make sure the next __ilio_chunk_alloc() succeeds
  * @c: table
  *
- * May allocate a leaf (and grow the leaf directory).
+ * May allocate a leaf (and grow the leaf directory).  When the allocator
+ * fails, the spare leaf is used; a directory that cannot grow is grown by
+ * the caller with the lock dropped (__ilio_chunk_dir_want()).
  *
  * Return: 0; -ENOMEM; -ENOSPC when the id space is exhausted.
  */
@@ -137,12 +141,69 @@ int __ilio_chunk_reserve(struct ilio_chunks *c)
 		c->dir_cap = cap;
 	}
 	leaf = kvmalloc(sizeof(*leaf), ILIO_GFP);
+	if (!leaf) {
+		leaf = c->spare;
+		c->spare = NULL;
+	}
 	if (!leaf)
 		return -ENOMEM;
 	memset(leaf->ref, 0, sizeof(leaf->ref));
 	memset(leaf->loc, 0, sizeof(leaf->loc));
 	c->dir[c->nr_leaves++] = leaf;
 	return 0;
+}
+
+/**
+ * __ilio_chunk_add_spare() - hand the table a spare leaf
+ * @c: table
+ * @leaf: a leaf (contents need not be initialised)
+ *
+ * Return: true when taken; false when the table has one (free @leaf).
+ */
+bool __ilio_chunk_add_spare(struct ilio_chunks *c, struct ilio_chunk_leaf *leaf)
+{
+	lockdep_assert_held(c->lock);
+	if (c->spare)
+		return false;
+	c->spare = leaf;
+	return true;
+}
+
+/**
+ * __ilio_chunk_dir_want() - does the next new leaf need a larger directory?
+ * @c: table
+ *
+ * Return: the capacity __ilio_chunk_reserve() would grow the directory
+ * to, or 0 when it has a free slot.
+ */
+u32 __ilio_chunk_dir_want(struct ilio_chunks *c)
+{
+	lockdep_assert_held(c->lock);
+	if (c->nr_leaves < c->dir_cap)
+		return 0;
+	return c->dir_cap ? c->dir_cap * 2 : 16;
+}
+
+/**
+ * __ilio_chunk_set_dir() - install a larger directory allocated unlocked
+ * @c: table
+ * @dir: zeroed array of @cap leaf pointers
+ * @cap: its capacity
+ *
+ * Return: true when installed; false when not larger (free @dir).
+ */
+bool __ilio_chunk_set_dir(struct ilio_chunks *c, struct ilio_chunk_leaf **dir,
+			  u32 cap)
+{
+	lockdep_assert_held(c->lock);
+	if (cap <= c->dir_cap)
+		return false;
+	if (c->dir)
+		memcpy(dir, c->dir, c->dir_cap * sizeof(*dir));
+	kvfree(c->dir);
+	c->dir = dir;
+	c->dir_cap = cap;
+	return true;
 }
 
 static void __ilio_index_insert(struct ilio_chunks *c, u32 cid)

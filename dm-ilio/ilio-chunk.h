@@ -103,6 +103,8 @@ struct ilio_chunk_leaf {
  * @nr_live: chunks with ref > 0
  * @buckets: index heads (chunk ids), @nr_buckets of them, a power of two
  * @nr_buckets: number of buckets
+ * @spare: a leaf held for when the allocator fails (a write needs at most
+ *	one new leaf); charged to the budget, NULL when used up
  */
 struct ilio_chunks {
 	struct mutex *lock;	/* the core lock */
@@ -114,6 +116,7 @@ struct ilio_chunks {
 	u32 nr_live;
 	u32 *buckets;
 	u32 nr_buckets;
+	struct ilio_chunk_leaf *spare;
 };
 
 static inline struct ilio_chunk_leaf *ilio_chunk_leaf(struct ilio_chunks *c,
@@ -154,6 +157,10 @@ int ilio_chunks_init(struct ilio_chunks *c, struct mutex *lock);
 void ilio_chunks_exit(struct ilio_chunks *c);
 u64 ilio_chunks_mem_bytes(const struct ilio_chunks *c);
 int __ilio_chunk_reserve(struct ilio_chunks *c);
+bool __ilio_chunk_add_spare(struct ilio_chunks *c, struct ilio_chunk_leaf *leaf);
+u32 __ilio_chunk_dir_want(struct ilio_chunks *c);
+bool __ilio_chunk_set_dir(struct ilio_chunks *c, struct ilio_chunk_leaf **dir,
+			  u32 cap);
 u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c);
 u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc);
 void __ilio_chunk_get(struct ilio_chunks *c, u32 cid);

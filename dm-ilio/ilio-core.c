@@ -41,11 +41,13 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/string.h>
 #include <linux/mutex.h>
 #include <linux/lockdep.h>
 #include <linux/bug.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <asm/byteorder.h>
 
 #include "ilio-core.h"
@@ -55,7 +57,8 @@ static u64 __ilio_meta_bytes(struct ilio_core *ic)
 {
 	u64 b = ilio_lbamap_mem_bytes(&ic->map) +
 		ilio_chunks_mem_bytes(&ic->chunks) +
-		(u64)ic->segs.nr_segs * sizeof(struct ilio_seg);
+		(u64)ic->segs.nr_segs * sizeof(struct ilio_seg) +
+		ilio_segs_reserve_bytes(&ic->segs);
 
 	if (ic->pl)
 		b += ilio_plog_mem_bytes(ic->pl) + ilio_cache_meta_bytes(&ic->cache);
@@ -214,11 +217,14 @@ static int __ilio_make_room(struct ilio_core *ic, u64 bytes)
 	int tries;
 
 	if (ic->pl) {
-		/* Persistent: clean cached chunks give way to metadata. */
+		/*
+		 * Persistent: clean cached chunks give way to metadata, and
+		 * so do segment buffers once written back (__ilio_plog_drain()).
+		 */
 		while (!__ilio_ram_allows(ic, bytes) &&
 		       __ilio_cache_evict_one(&ic->cache))
 			;
-		return __ilio_ram_allows(ic, bytes) ? 0 : -ENOSPC;
+		return __ilio_ram_allows(ic, bytes) ? 0 : __ilio_plog_drain(ic);
 	}
 	for (tries = 0; tries < ILIO_COMPACT_TRIES; tries++) {
 		if (__ilio_ram_allows(ic, bytes))
@@ -238,6 +244,7 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 {
 	struct ilio_segs *s = &ic->segs;
 	u32 need = ilio_rec_bytes(len);
+	bool nomem = false;
 	int tries = 0, ret;
 
 	lockdep_assert_held(&ic->lock);
@@ -247,11 +254,16 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 		return 0;
 	}
 	while (!__ilio_seg_fits(s, need)) {
-		if (__ilio_ram_allows(ic, s->seg_bytes)) {
-			ret = __ilio_seg_open_fresh(s);
+		bool room = __ilio_ram_allows(ic, s->seg_bytes);
+
+		/* A reserve buffer is already charged: it needs no room. */
+		if (room || s->nr_reserve) {
+			ret = __ilio_seg_open_fresh(s, room);
 			if (!ret)
 				continue;
-			if (ret != -ENOSPC)
+			if (ret == -ENOMEM)
+				nomem = true;	/* compaction may still help */
+			else if (ret != -ENOSPC)
 				return ret;
 		}
 		if (gc) {
@@ -260,11 +272,12 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 				return ret;
 			continue;
 		}
+		/* Out of memory, not of budget: the caller waits, retries. */
 		if (tries++ >= ILIO_COMPACT_TRIES)
-			return -ENOSPC;
+			return nomem ? -ENOMEM : -ENOSPC;
 		ret = __ilio_compact_one(ic, s->seg_bytes - need);
 		if (ret)
-			return ret;
+			return nomem && ret == -ENOSPC ? -ENOMEM : ret;
 	}
 	*loc = __ilio_seg_append(s, cid, payload, len, lz4);
 	return 0;
@@ -503,6 +516,97 @@ out:
 	return ret;
 }
 
+/*
+ * Refill the write path's reserves (segment buffer, map leaf, chunk leaf,
+ * a chunk directory with a free slot) with the lock dropped, so that the
+ * allocator may reclaim and retry.  A piece goes in only when the budget
+ * has room for it.  Return: how many pieces went in.
+ */
+static int ilio_core_refill(struct ilio_core *ic)
+{
+	struct ilio_chunk_leaf *cleaf = NULL, **dir = NULL;
+	bool want_seg, want_map, want_chunk;
+	u32 *mleaf = NULL, cap;
+	u8 *seg = NULL;
+	int n = 0;
+
+	mutex_lock(&ic->lock);
+	want_seg = __ilio_seg_reserve_short(&ic->segs);
+	want_map = !ic->map.spare;
+	want_chunk = !ic->chunks.spare;
+	cap = __ilio_chunk_dir_want(&ic->chunks);
+	mutex_unlock(&ic->lock);
+
+	if (want_map)
+		mleaf = ilio_lbamap_alloc_leaf(ILIO_GFP_WAIT);
+	if (want_chunk)
+		cleaf = kvmalloc(sizeof(*cleaf), ILIO_GFP_WAIT);
+	if (cap)
+		dir = kvcalloc(cap, sizeof(*dir), ILIO_GFP_WAIT);
+	if (want_seg)
+		seg = ilio_seg_alloc_wait(&ic->segs);
+
+	mutex_lock(&ic->lock);
+	if (dir && cap > ic->chunks.dir_cap &&
+	    __ilio_ram_allows(ic, (u64)(cap - ic->chunks.dir_cap) * sizeof(*dir)) &&
+	    __ilio_chunk_set_dir(&ic->chunks, dir, cap)) {
+		dir = NULL;
+		n++;
+	}
+	if (mleaf && __ilio_ram_allows(ic, ILIO_LBAMAP_LEAF_ENTRIES * sizeof(u32)) &&
+	    __ilio_lbamap_add_spare(&ic->map, mleaf)) {
+		mleaf = NULL;
+		n++;
+	}
+	if (cleaf && __ilio_ram_allows(ic, sizeof(*cleaf)) &&
+	    __ilio_chunk_add_spare(&ic->chunks, cleaf)) {
+		cleaf = NULL;
+		n++;
+	}
+	if (seg && __ilio_ram_allows(ic, ic->segs.seg_bytes) &&
+	    __ilio_seg_reserve_short(&ic->segs)) {
+		__ilio_seg_put_buf(&ic->segs, seg);
+		seg = NULL;
+		n++;
+	}
+	mutex_unlock(&ic->lock);
+	kvfree(dir);
+	kvfree(mleaf);
+	kvfree(cleaf);
+	vfree(seg);
+	return n;
+}
+
+/**
+ * ilio_core_relieve() - a writer met memory pressure: make progress
+ * @ic: core, unlocked
+ * @err: -EAGAIN (segment buffers wait for write-back) or -ENOMEM (the
+ *	allocator failed and a reserve is used up)
+ *
+ * Persistent mode writes back first: that frees segment buffers, and a
+ * freed buffer refills the reserve before it goes back to the system.
+ * For -ENOMEM it then refills the reserves with the lock dropped, and
+ * waits a little (memalloc_retry_wait()) when that brought nothing.  It
+ * sleeps: for workers only, never for the dm map function.
+ *
+ * Return: 0 to try again, or the sticky backend error.
+ */
+int ilio_core_relieve(struct ilio_core *ic, int err)
+{
+	int ret;
+
+	if (ic->pl) {
+		ret = ilio_core_writeback(ic);
+		if (ret)
+			return ret;
+		if (err == -EAGAIN)
+			return 0;
+	}
+	if (!ilio_core_refill(ic))
+		memalloc_retry_wait(ILIO_GFP_WAIT);
+	return 0;
+}
+
 /**
  * ilio_core_write() - store one block at @lba
  * @ic: core
@@ -510,42 +614,41 @@ out:
  * @block: ILIO_BLOCK_SIZE bytes
  * @ctx: the calling worker's context
  *
- * The old content of @lba stays intact when the write fails.  Persistent
- * mode: when RAM is full of unwritten data the writer writes back first
- * (backpressure: it waits, it does not fail); when the device has no free
- * segment it runs GC once before giving up.
+ * The old content of @lba stays intact when the write fails.  Memory
+ * pressure never fails it: when an allocation fails and its reserve is
+ * used up, or (persistent) RAM is full of unwritten data, the writer
+ * writes back, refills the reserves or waits, and tries again
+ * (ilio_core_relieve()).  When the device has no free segment it runs GC
+ * once before giving up.
  *
- * Return: 0; -ENOSPC when the store is full of live data; -ENOMEM;
- * -EINVAL for an LBA out of range; -EIO (persistent, after a backend
- * write error) or -EROFS (opened read-only).
+ * Return: 0; -ENOSPC when the store (RAM budget or device) is full of
+ * live data; -EINVAL for an LBA out of range; -EIO (persistent, after a
+ * backend write error) or -EROFS (opened read-only).
  */
 int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 		    struct ilio_ctx *ctx)
 {
 	bool sync = false, kick = false, reclaimed = false;
-	int ret, tries;
+	int ret;
 
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
-	for (tries = 0; ; tries++) {
+	for (;;) {
 		ret = ilio_core_write_once(ic, lba, block, ctx, &sync, &kick);
-		if (!ic->pl || tries >= 8)
-			break;
-		if (ret == -EAGAIN) {
-			ret = ilio_core_writeback(ic);
+		if (ret == -EAGAIN || ret == -ENOMEM) {
+			/* Pressure, not a full store: it passes. */
+			ret = ilio_core_relieve(ic, ret);
 			if (ret)
 				break;
 			continue;
 		}
-		if (ret == -ENOSPC && !reclaimed) {
+		if (ret == -ENOSPC && ic->pl && !reclaimed) {
 			reclaimed = true;
 			if (!ilio_plog_reclaim(ic))
 				continue;
 		}
 		break;
 	}
-	if (ret == -EAGAIN)
-		ret = -ENOMEM;
 	if (ret == -ENOSPC) {
 		mutex_lock(&ic->lock);
 		ic->st.nospc_errors++;
@@ -708,6 +811,8 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
  * @ic: core
  * @lba: logical block, below the core's nr_blocks
  *
+ * Like a write, it waits out memory pressure (ilio_core_relieve()).
+ *
  * Return: 0, -EINVAL for an LBA out of range, or (persistent) what
  * ilio_core_write() may return.
  */
@@ -719,7 +824,7 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 	if (lba >= ic->map.nr_blocks)
 		return -EINVAL;
 	/* A discard frees space: it may use the GC part of the reserve. */
-	for (tries = 0; ; tries++) {
+	for (tries = 0; ; ) {
 		mutex_lock(&ic->lock);
 		ret = ic->pl ? __ilio_plog_prepare(ic, 0, 1, ILIO_LEVEL_GC) : 0;
 		if (!ret) {
@@ -728,11 +833,11 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 				__ilio_plog_after_write(ic, &sync, &kick);
 		}
 		mutex_unlock(&ic->lock);
-		if (!ic->pl || tries >= 2)
+		if (!ic->pl)
 			break;
-		if (ret == -EAGAIN)
-			ret = ilio_core_writeback(ic);
-		else if (ret == -ENOSPC)
+		if (ret == -EAGAIN || ret == -ENOMEM)
+			ret = ilio_core_relieve(ic, ret);	/* pressure: it passes */
+		else if (ret == -ENOSPC && tries++ < 2)
 			ret = ilio_plog_reclaim(ic);
 		else
 			break;
@@ -839,9 +944,13 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 
 	mutex_lock(&ic->lock);
 	if (ic->pl) {
-		/* Persistent: the cache shrinks to fit; metadata cannot. */
-		if (__ilio_ram_used(ic) - ilio_cache_bytes(&ic->cache) +
-		    2ULL * ic->segs.seg_bytes > bytes) {
+		/*
+		 * Persistent: the cache shrinks to fit; metadata cannot.  The
+		 * metadata (with the reserve buffer) and one more segment must
+		 * fit, as at open.  Segment buffers are not counted: writes
+		 * drain them (__ilio_plog_drain()).
+		 */
+		if (__ilio_meta_bytes(ic) + ic->segs.seg_bytes > bytes) {
 			ret = -ENOSPC;
 		} else {
 			ic->ram_limit = bytes;
@@ -888,6 +997,13 @@ struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
 	ret = ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock);
 	if (!ret)
 		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
+	/* The write path's reserve of leaves (its segment buffer: ilio-seg.c). */
+	if (!ret) {
+		ic->map.spare = ilio_lbamap_alloc_leaf(GFP_KERNEL);
+		ic->chunks.spare = kvmalloc(sizeof(*ic->chunks.spare), GFP_KERNEL);
+		if (!ic->map.spare || !ic->chunks.spare)
+			ret = -ENOMEM;
+	}
 	if (ret) {
 		ilio_core_destroy(ic);
 		*err = ret;
@@ -932,8 +1048,12 @@ struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err)
 	ic->hash_seed = get_random_u64();
 	ret = ilio_segs_init(&ic->segs, nr_segs, p->seg_bytes, &ic->lock);
 	if (!ret) {
+		/*
+		 * Metadata, the compactor's spare and the reserve buffer,
+		 * which is the one segment a write needs when no other fits.
+		 */
 		mutex_lock(&ic->lock);
-		if (__ilio_ram_used(ic) + p->seg_bytes > ic->ram_limit)
+		if (__ilio_ram_used(ic) > ic->ram_limit)
 			ret = -E2BIG;
 		mutex_unlock(&ic->lock);
 	}

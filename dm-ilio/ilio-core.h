@@ -64,11 +64,15 @@ struct ilio_backend_ops {
 };
 
 /*
- * Allocations on the I/O path: no I/O recursion (we may be the swap
- * device), no retry loops and no warnings - a failure is -ENOMEM to the
- * caller, never a hang.
+ * Allocations on the I/O path, under the core lock: no I/O recursion (we
+ * may be the swap device), no retry loops and no warnings.  A failure
+ * falls back to a reserve (segment buffer, map and chunk leaf), and else
+ * is -ENOMEM to the write path, which drops the lock, refills the reserve
+ * with ILIO_GFP_WAIT (the allocator may reclaim and retry), or waits, and
+ * tries again: transient pressure delays a write, it never fails it.
  */
 #define ILIO_GFP		(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)
+#define ILIO_GFP_WAIT		(GFP_NOIO | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 #define ILIO_SEG_BYTES_DEFAULT	0x100000U
 
@@ -270,6 +274,7 @@ u64 __ilio_ram_used(struct ilio_core *ic);
 bool __ilio_ram_allows(struct ilio_core *ic, u64 extra);
 void __ilio_chunk_drop(struct ilio_core *ic, u32 cid);
 int ilio_load_payload(const u8 *p, u64 loc, void *block);
+int ilio_core_relieve(struct ilio_core *ic, int err);
 
 struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 				 const char **why);

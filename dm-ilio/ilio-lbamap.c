@@ -40,6 +40,8 @@ void ilio_lbamap_exit(struct ilio_lbamap *m)
 {
 	u64 i;
 
+	kvfree(m->spare);
+	m->spare = NULL;
 	if (!m->dir)
 		return;
 	for (i = 0; i < m->nr_leaves; i++)
@@ -57,7 +59,35 @@ void ilio_lbamap_exit(struct ilio_lbamap *m)
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m)
 {
 	return m->nr_leaves * sizeof(*m->dir) +
-	       m->leaves_allocated * ILIO_LBAMAP_LEAF_ENTRIES * sizeof(u32);
+	       (m->leaves_allocated + !!m->spare) * ILIO_LBAMAP_LEAF_ENTRIES *
+	       sizeof(u32);
+}
+
+/**
+ * ilio_lbamap_alloc_leaf() - allocate a zeroed leaf
+ * @gfp: allocation flags
+ *
+ * Return: the leaf, or NULL.
+ */
+u32 *ilio_lbamap_alloc_leaf(gfp_t gfp)
+{
+	return kvcalloc(ILIO_LBAMAP_LEAF_ENTRIES, sizeof(u32), gfp);
+}
+
+/**
+ * __ilio_lbamap_add_spare() - hand the map a spare leaf
+ * @m: the map
+ * @leaf: a zeroed leaf (ilio_lbamap_alloc_leaf())
+ *
+ * Return: true when taken; false when the map has one (free @leaf).
+ */
+bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf)
+{
+	lockdep_assert_held(m->lock);
+	if (m->spare)
+		return false;
+	m->spare = leaf;
+	return true;
 }
 
 /**
@@ -83,8 +113,9 @@ u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
  *
  * Call before __ilio_lbamap_set() with a non-zero id, so that the set
  * cannot fail.  May sleep (allocation under the core mutex, GFP_NOIO).
+ * When the allocator fails, the spare leaf is used.
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0, or -ENOMEM (allocator failed, no spare).
  */
 int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
 {
@@ -94,7 +125,11 @@ int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
 	slot = &m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
 	if (*slot)
 		return 0;
-	*slot = kvcalloc(ILIO_LBAMAP_LEAF_ENTRIES, sizeof(u32), ILIO_GFP);
+	*slot = ilio_lbamap_alloc_leaf(ILIO_GFP);
+	if (!*slot && m->spare) {
+		*slot = m->spare;	/* zeroed when it was allocated */
+		m->spare = NULL;
+	}
 	if (!*slot)
 		return -ENOMEM;
 	m->leaves_allocated++;

@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 #include <linux/mutex.h>
+#include <linux/gfp.h>
 
 /* Entries per leaf: one 4 KiB leaf maps 4 MiB of logical space. */
 #define ILIO_LBAMAP_LEAF_SHIFT	10
@@ -23,6 +24,8 @@
  * @dir: leaf pointers; a NULL leaf maps all its blocks to chunk 0
  * @leaves_allocated: number of non-NULL leaves
  * @mapped: number of blocks whose chunk id is not 0
+ * @spare: a zeroed leaf held for when the allocator fails (a write needs
+ *	at most one new leaf); charged to the budget, NULL when used up
  *
  * Chunk id 0 means "unmapped": the block reads as zeroes.  Leaves are
  * allocated on first write, so a sparse device costs little.  Each mapped
@@ -35,6 +38,7 @@ struct ilio_lbamap {
 	u32 **dir;
 	u64 leaves_allocated;
 	u64 mapped;
+	u32 *spare;
 };
 
 int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, struct mutex *lock);
@@ -44,5 +48,7 @@ u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);
 int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba);
 u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba);
 u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid);
+u32 *ilio_lbamap_alloc_leaf(gfp_t gfp);
+bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf);
 
 #endif /* ILIO_LBAMAP_H */

@@ -81,13 +81,14 @@ static u64 ilio_seg_pos(const struct ilio_plog *pl, u32 seg)
  * ilio_plog_mem_bytes() - RAM held by the persistent state itself
  * @pl: state
  *
- * Return: bytes (summary buffer, write-back queue, scratch).
+ * Return: bytes (summary buffer, write-back queue, scratch, the reserve
+ * read buffer).
  */
 u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
 {
 	return (u64)pl->sum_cap * ILIO_SUM_ENT +
 	       (u64)pl->g.nr_segs * sizeof(u32) + pl->g.seg_bytes +
-	       ILIO_BLOCK_SIZE + sizeof(*pl);
+	       ILIO_BLOCK_SIZE + ILIO_RBUF_BYTES + sizeof(*pl);
 }
 
 /* Bytes a checkpoint of the current maps takes in the log, at most. */
@@ -308,7 +309,7 @@ void __ilio_plog_finalize(struct ilio_core *ic, u32 idx)
 		return;
 	ilio_plog_walk(seg->data, seg->used, ic->segs.seg_bytes,
 		       __ilio_plog_cache_rec, ic, idx);
-	vfree(seg->data);
+	__ilio_seg_put_buf(&ic->segs, seg->data);	/* the reserve first */
 	seg->data = NULL;
 	ic->segs.nr_resident--;
 	__ilio_plog_fit_ram(ic);
@@ -327,7 +328,7 @@ static void __ilio_plog_seal(struct ilio_core *ic)
 	seg->state = ILIO_SEG_SEALED;
 	if (seg->written == seg->used && !seg->used) {
 		/* Never got a unit: give it back. */
-		vfree(seg->data);
+		__ilio_seg_put_buf(s, seg->data);
 		seg->data = NULL;
 		s->nr_resident--;
 		seg->state = ILIO_SEG_FREE;
@@ -338,9 +339,39 @@ static void __ilio_plog_seal(struct ilio_core *ic)
 	s->open = ILIO_SEG_NONE;
 }
 
+/**
+ * __ilio_plog_drain() - no RAM for a segment buffer or metadata: drain
+ * @ic: persistent core, locked
+ *
+ * Seals the open segment, so that write-back writes it (with every other
+ * closed unit) and frees its buffer; then the caller drops the lock,
+ * writes back (ilio_core_relieve()) and tries again.  Without this, a
+ * budget filled by metadata plus the open segment could never drain.
+ *
+ * Return: -EAGAIN when write-back has work that frees buffers, or the
+ * seal freed one (try again); -ENOMEM
+ * when buffers are held only by readers (pins) or the allocator failed
+ * (wait, then try again); -ENOSPC when no segment buffer is left to free:
+ * metadata fills the budget.
+ */
+int __ilio_plog_drain(struct ilio_core *ic)
+{
+	u32 resident = ic->segs.nr_resident;
+
+	lockdep_assert_held(&ic->lock);
+	__ilio_plog_seal(ic);
+	/* A written segment is freed by the seal itself: try again at once. */
+	if (ic->pl->wbq_len || ic->segs.nr_resident < resident)
+		return -EAGAIN;
+	return ic->segs.nr_resident ? -ENOMEM : -ENOSPC;
+}
+
 /*
  * Open the reserved next segment (or a free one) and reserve its
  * successor.  @level: ILIO_LEVEL_*, how deep into the reserve it may go.
+ * The buffer comes from the allocator when the budget has room, else
+ * from the reserve; with neither, the open segment is sealed so that
+ * write-back can free buffers (__ilio_plog_drain()).
  */
 static int __ilio_plog_open_seg(struct ilio_core *ic, int level)
 {
@@ -348,18 +379,22 @@ static int __ilio_plog_open_seg(struct ilio_core *ic, int level)
 	struct ilio_segs *s = &ic->segs;
 	u32 need = pl->next_seg == ILIO_SEG_NONE ? 2 : 1;
 	u32 cur, succ;
+	bool room;
 	u8 *data;
+	int ret;
 
 	if (pl->nr_free < need + __ilio_plog_reserve(ic, level))
 		return -ENOSPC;
 	while (!__ilio_ram_allows(ic, s->seg_bytes) &&
 	       __ilio_cache_evict_one(&ic->cache))
 		;
-	if (!__ilio_ram_allows(ic, s->seg_bytes))
-		return pl->dirty ? -EAGAIN : -ENOSPC;
-	data = __vmalloc(s->seg_bytes, ILIO_GFP);
-	if (!data)
-		return -ENOMEM;
+	room = __ilio_ram_allows(ic, s->seg_bytes);
+	data = __ilio_seg_get_buf(s, room);
+	if (!data) {
+		ret = __ilio_plog_drain(ic);
+		/* Budget room, no memory, nothing to free: wait for memory. */
+		return ret == -ENOSPC && room ? -ENOMEM : ret;
+	}
 	__ilio_plog_seal(ic);
 	cur = pl->next_seg;
 	if (cur == ILIO_SEG_NONE) {
@@ -369,7 +404,7 @@ static int __ilio_plog_open_seg(struct ilio_core *ic, int level)
 	}
 	succ = __ilio_plog_pick_free(ic);
 	if (WARN_ON(cur == ILIO_SEG_NONE || succ == ILIO_SEG_NONE)) {
-		vfree(data);
+		__ilio_seg_put_buf(s, data);
 		return -ENOSPC;
 	}
 	s->segs[succ].state = ILIO_SEG_NEXT;
@@ -410,8 +445,9 @@ static bool __ilio_plog_room(struct ilio_core *ic, u32 rec, u32 nents)
  * much cannot fail, provided the lock is not dropped in between.
  *
  * Return: 0; -EIO when the device is read-only after an error; -EROFS
- * when opened read-only; -ENOSPC when the device (or RAM) is full;
- * -EAGAIN when unwritten data must be written back first; -ENOMEM.
+ * when opened read-only; -ENOSPC when the device (or RAM, with metadata)
+ * is full; -EAGAIN when unwritten data must be written back first, or
+ * -ENOMEM when memory must be waited for (ilio_core_relieve()).
  */
 int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, int level)
 {
@@ -669,30 +705,32 @@ int ilio_core_flush(struct ilio_core *ic)
 	return ret ? -EIO : 0;
 }
 
+/* Bytes of the blocks holding the record at @loc: at most ILIO_RBUF_BYTES. */
+static u32 ilio_rec_span(u64 loc)
+{
+	u32 off = ilio_loc_off(loc);
+
+	return ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) +
+			      ilio_loc_len(loc)) - (off & ~(ILIO_BLOCK_SIZE - 1));
+}
+
 /*
- * Read the blocks holding the record at @loc, check its header against
- * @cid, decode it into @block and check it against @hash.  On success
- * *@bufp (the caller frees it) holds the blocks and *@rhp the record.
- * Return: 0, -EIO or -ENOMEM; *@span: bytes read.
+ * Read the blocks holding the record at @loc into @buf (ilio_rec_span()
+ * bytes), check its header against @cid, decode it into @block and check
+ * it against @hash.  On success *@rhp is the record in @buf.
+ * Return: 0 or -EIO.
  */
 static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
-			   void *block, gfp_t gfp, u8 **bufp,
-			   const struct ilio_chunk_hdr **rhp, u32 *span)
+			   void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
 {
 	struct ilio_plog *pl = ic->pl;
 	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
 	const struct ilio_chunk_hdr *rh;
-	u8 *buf;
 	int ret;
 
-	*span = ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) + len) - first;
-	*bufp = NULL;
-	buf = kmalloc(*span, gfp);
-	if (!buf)
-		return -ENOMEM;
 	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
-			    buf, *span) ? -EIO : 0;
+			    buf, ilio_rec_span(loc)) ? -EIO : 0;
 	rh = (const void *)(buf + off - first);
 	if (!ret && (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len ||
 		     !!(le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)))
@@ -701,13 +739,8 @@ static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 		ret = -EIO;
 	if (!ret && ilio_hash_block(block, ic->hash_seed) != hash)
 		ret = -EIO;
-	if (ret) {
-		kfree(buf);
-		return ret;
-	}
-	*bufp = buf;
 	*rhp = rh;
-	return 0;
+	return ret;
 }
 
 /**
@@ -720,26 +753,32 @@ static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
  *
  * Reads only the blocks that hold the record.  Data records carry no
  * checksum of their own: the content hash of the chunk table is one, so
- * a damaged or lost record is an error, never wrong data.
+ * a damaged or lost record is an error, never wrong data.  When the read
+ * buffer cannot be allocated, the store's reserve read buffer serves
+ * (one reader at a time): memory pressure never fails a read.
  *
  * Return: 0; -EIO when the device fails or the record is not what the
- * map says (a lost or damaged write); -ENOMEM.
+ * map says (a lost or damaged write).
  */
 int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 			  void *block)
 {
+	struct ilio_plog *pl = ic->pl;
 	const struct ilio_chunk_hdr *rh;
-	u32 span;
-	u8 *buf;
+	u32 span = ilio_rec_span(loc);
+	u8 *buf = kmalloc(span, ILIO_GFP);
 	int ret;
 
-	ret = ilio_plog_fetch(ic, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
-			      &span);
-	mutex_lock(&ic->lock);
-	if (ret != -ENOMEM) {
-		ic->st.backend_read_ios++;
-		ic->st.backend_read_bytes += span;
+	if (!buf) {
+		if (WARN_ON(span > ILIO_RBUF_BYTES))
+			return -EIO;
+		mutex_lock(&pl->rbuf_mutex);
+		buf = pl->rbuf;
 	}
+	ret = ilio_plog_fetch(ic, loc, cid, hash, block, buf, &rh);
+	mutex_lock(&ic->lock);
+	ic->st.backend_read_ios++;
+	ic->st.backend_read_bytes += span;
 	if (!ret && ilio_chunk_valid(&ic->chunks, cid) &&
 	    ilio_chunk_loc(&ic->chunks, cid) == loc) {
 		__ilio_cache_insert(&ic->cache, cid, rh + 1, ilio_loc_len(loc),
@@ -747,7 +786,10 @@ int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 		__ilio_plog_fit_ram(ic);
 	}
 	mutex_unlock(&ic->lock);
-	kfree(buf);
+	if (buf == pl->rbuf)
+		mutex_unlock(&pl->rbuf_mutex);
+	else
+		kfree(buf);
 	return ret;
 }
 
@@ -766,14 +808,16 @@ int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block)
 {
 	struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
 	const struct ilio_chunk_hdr *rh;
-	u32 span;
 	u8 *buf;
 	int ret;
 
 	if (e)
 		return ilio_load_payload(e->data, loc, block) ? -EIO : 0;
+	buf = kmalloc(ilio_rec_span(loc), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
 	ret = ilio_plog_fetch(ic, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
-			      block, GFP_KERNEL, &buf, &rh, &span);
+			      block, buf, &rh);
 	kfree(buf);
 	return ret;
 }
@@ -1007,6 +1051,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 	struct ilio_ckpt_cursor cur = { 0, 0 };
 	u32 seg = 0, off = 0;
 	u64 seq = 0, log_before = 0, front = 0, end = 0;
+	bool retried = false;
 	int ret = 0;
 
 	for (;;) {
@@ -1021,17 +1066,24 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq, &end);
 		}
 		mutex_unlock(&ic->lock);
-		if (ret == -ENOSPC || ret == -EAGAIN) {
+		if (ret == -EAGAIN || ret == -ENOMEM) {
+			/* Memory pressure: write back, refill or wait; go on. */
+			ret = ilio_core_relieve(ic, ret);
+			if (ret)
+				break;
+			continue;
+		}
+		if (ret == -ENOSPC && !retried) {
 			/* Write back what is closed, then try again once. */
+			retried = true;
 			ret = ilio_core_writeback(ic);
 			if (ret)
 				break;
-			mutex_lock(&ic->lock);
-			ret = __ilio_ckpt_unit(ic, &cur, &seg, &off, &seq, &end);
-			mutex_unlock(&ic->lock);
+			continue;
 		}
 		if (ret < 0 || ret == 1)
 			break;
+		retried = false;
 		cond_resched();
 	}
 	if (ret < 0)
@@ -1098,6 +1150,7 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 {
 	u32 cid = le32_to_cpu(rh->cid), len = le16_to_cpu(rh->len);
 	u64 old = ilio_rec_loc(seg, off, rh), nloc;
+	int ret;
 
 	if (ic->pl->gc_full)	/* out of room: leave the rest */
 		return;
@@ -1105,7 +1158,8 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	    ilio_chunk_loc(&ic->chunks, cid) != old)
 		return;
 	if (ilio_load_payload((const u8 *)(rh + 1), old, ic->pl->vbuf) ||
-	    ilio_hash_block(ic->pl->vbuf, ic->hash_seed) != ilio_chunk_hash(&ic->chunks, cid)) {
+	    ilio_hash_block(ic->pl->vbuf, ic->hash_seed) !=
+	    ilio_chunk_hash(&ic->chunks, cid)) {
 		__ilio_cache_remove(&ic->cache, cid);
 		ilio_chunk_set_loc(&ic->chunks, cid, ILIO_LOC_DAMAGED);
 		__ilio_seg_release_bytes(&ic->segs, old);
@@ -1114,8 +1168,10 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 		ic->pl->front_ops++;	/* the next checkpoint must record it */
 		return;
 	}
-	if (__ilio_plog_prepare(ic, len, 1, ILIO_LEVEL_GC)) {
+	ret = __ilio_plog_prepare(ic, len, 1, ILIO_LEVEL_GC);
+	if (ret) {
 		ic->pl->gc_full = true;
+		ic->pl->gc_err = ret;
 		return;
 	}
 	nloc = __ilio_plog_append(ic, cid, rh + 1, len, ilio_loc_lz4(old));
@@ -1150,7 +1206,7 @@ static int ilio_gc_one(struct ilio_core *ic, u32 max_live, u64 *gain)
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_segs *s = &ic->segs;
 	u32 victim;
-	int ret;
+	int ret, err;
 
 	mutex_lock(&ic->lock);
 	victim = pl->error ? ILIO_SEG_NONE : __ilio_gc_victim(ic, max_live);
@@ -1167,13 +1223,21 @@ static int ilio_gc_one(struct ilio_core *ic, u32 max_live, u64 *gain)
 	mutex_lock(&ic->lock);
 	ic->st.backend_read_ios++;
 	ic->st.backend_read_bytes += s->seg_bytes;
-	if (!ret) {
+	while (!ret) {
 		pl->gc_full = false;
+		pl->gc_err = 0;
 		ilio_plog_walk(pl->buf, s->seg_bytes, s->seg_bytes,
 			       __ilio_gc_move, ic, victim);
-		if (pl->gc_full)
-			ret = -ENOSPC;
+		if (pl->gc_err != -EAGAIN && pl->gc_err != -ENOMEM)
+			break;
+		/* Memory pressure: relieve it, walk again (moved records are skipped). */
+		err = pl->gc_err;
+		mutex_unlock(&ic->lock);
+		ret = ilio_core_relieve(ic, err);
+		mutex_lock(&ic->lock);
 	}
+	if (!ret && pl->gc_full)
+		ret = -ENOSPC;
 	__ilio_seg_unpin(s, victim);
 	mutex_unlock(&ic->lock);
 	return ret ? ret : 0;
@@ -1739,8 +1803,10 @@ void ilio_plog_free(struct ilio_plog *pl)
 	vfree(pl->buf);
 	kfree(pl->blk);
 	kfree(pl->vbuf);
+	kfree(pl->rbuf);
 	mutex_destroy(&pl->wb_mutex);
 	mutex_destroy(&pl->ckpt_mutex);
+	mutex_destroy(&pl->rbuf_mutex);
 	kfree(pl);
 }
 
@@ -1753,6 +1819,7 @@ static struct ilio_plog *ilio_plog_alloc(const struct ilio_core_params *p)
 		return NULL;
 	mutex_init(&pl->wb_mutex);
 	mutex_init(&pl->ckpt_mutex);
+	mutex_init(&pl->rbuf_mutex);
 	pl->ops = p->bops;
 	pl->priv = p->bpriv;
 	pl->read_only = p->read_only;
@@ -1762,7 +1829,8 @@ static struct ilio_plog *ilio_plog_alloc(const struct ilio_core_params *p)
 	pl->next_seg = ILIO_SEG_NONE;
 	pl->blk = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
 	pl->vbuf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
-	if (!pl->blk || !pl->vbuf) {
+	pl->rbuf = kmalloc(ILIO_RBUF_BYTES, GFP_KERNEL);
+	if (!pl->blk || !pl->vbuf || !pl->rbuf) {
 		ilio_plog_free(pl);
 		return NULL;
 	}
@@ -1840,7 +1908,8 @@ ilio_core_recover(const struct ilio_core_params *p, struct ilio_anchors *an,
 	if (!ret) {
 		mutex_lock(&ic->lock);
 		ret = __ilio_rebuild(ic, a.log_seq, why);
-		if (!ret && __ilio_ram_used(ic) + 2ULL * pl->g.seg_bytes >
+		/* Metadata with the reserve buffer, and one more segment. */
+		if (!ret && __ilio_ram_used(ic) + pl->g.seg_bytes >
 		    ic->ram_limit) {
 			*why = "ram_mb is too small for the metadata of this store";
 			ret = -E2BIG;

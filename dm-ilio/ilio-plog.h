@@ -71,12 +71,16 @@ struct ilio_core;
  * @front_ops: (L) front-end operations so far
  * @ckpt_front: (L) @front_ops when the durable checkpoint began
  * @gc_full: (L) GC found no room to move a record to
+ * @gc_err: (L) why (__ilio_plog_prepare()'s error): pressure is waited out
  * @wb_mutex: serialises backend writes and flushes (see Locking)
  * @ckpt_mutex: serialises checkpoints and GC
  * @buf: one segment of scratch for recovery and GC (under @ckpt_mutex)
  * @blk: one block of scratch for anchors (under @ckpt_mutex)
  * @vbuf: one block of scratch to verify what GC moves (under @ckpt_mutex
  *	and ic->lock)
+ * @rbuf_mutex: protects @rbuf; taken before ic->lock, never while holding it
+ * @rbuf: ILIO_RBUF_BYTES reserve for reading a record from the device when
+ *	a read buffer cannot be allocated (under @rbuf_mutex)
  */
 struct ilio_plog {
 	const struct ilio_backend_ops *ops;
@@ -119,13 +123,19 @@ struct ilio_plog {
 	u64 front_ops;
 	u64 ckpt_front;
 	bool gc_full;
+	int gc_err;
 
 	struct mutex wb_mutex;	/* backend write order; see Locking */
 	struct mutex ckpt_mutex;	/* checkpoints and GC */
 	u8 *buf;
 	u8 *blk;
 	u8 *vbuf;
+	struct mutex rbuf_mutex;	/* protects rbuf */
+	u8 *rbuf;
 };
+
+/* The blocks one record spans at most: a header and a full block. */
+#define ILIO_RBUF_BYTES	(2 * ILIO_BLOCK_SIZE)
 
 u64 ilio_plog_mem_bytes(const struct ilio_plog *pl);
 /* How deep into the free-segment reserve a log writer may go. */
@@ -134,6 +144,7 @@ u64 ilio_plog_mem_bytes(const struct ilio_plog *pl);
 #define ILIO_LEVEL_CKPT	2	/* checkpoints: they make freed space usable */
 
 int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, int level);
+int __ilio_plog_drain(struct ilio_core *ic);
 u64 __ilio_plog_append(struct ilio_core *ic, u32 cid, const void *payload,
 		       u32 len, bool lz4);
 void __ilio_plog_log_map(struct ilio_core *ic, u64 lba, u32 cid);

@@ -46,7 +46,18 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 	s->spare = ILIO_SEG_NONE;
 	s->persistent = true;
 	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
-	return s->segs ? 0 : -ENOMEM;
+	if (!s->segs)
+		return -ENOMEM;
+	while (s->nr_reserve < ILIO_SEG_RESERVE) {
+		u8 *data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
+
+		if (!data) {
+			ilio_segs_exit(s);
+			return -ENOMEM;
+		}
+		s->reserve[s->nr_reserve++] = data;
+	}
+	return 0;
 }
 
 /**
@@ -68,8 +79,7 @@ int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 	s->persistent = false;
 	s->segs[0].data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
 	if (!s->segs[0].data) {
-		kvfree(s->segs);
-		s->segs = NULL;
+		ilio_segs_exit(s);
 		return -ENOMEM;
 	}
 	s->segs[0].state = ILIO_SEG_SPARE;
@@ -87,12 +97,90 @@ void ilio_segs_exit(struct ilio_segs *s)
 {
 	u32 i;
 
+	while (s->nr_reserve)
+		vfree(s->reserve[--s->nr_reserve]);
 	if (!s->segs)
 		return;
 	for (i = 0; i < s->nr_segs; i++)
 		vfree(s->segs[i].data);
 	kvfree(s->segs);
 	s->segs = NULL;
+}
+
+/**
+ * ilio_segs_reserve_bytes() - RAM held by the reserve buffers
+ * @s: table
+ *
+ * Return: bytes; part of the metadata charged to the budget.
+ */
+u64 ilio_segs_reserve_bytes(const struct ilio_segs *s)
+{
+	return (u64)s->nr_reserve * s->seg_bytes;
+}
+
+/**
+ * __ilio_seg_get_buf() - a buffer for a segment about to open
+ * @s: table
+ * @may_alloc: the RAM budget has room for one more segment: try the
+ *	allocator (no retry) first
+ *
+ * A buffer from the reserve costs the budget nothing: it was charged
+ * while it waited there.
+ *
+ * Return: the buffer, or NULL when the allocator failed (or was not
+ * allowed) and the reserve is empty.
+ */
+u8 *__ilio_seg_get_buf(struct ilio_segs *s, bool may_alloc)
+{
+	u8 *data = may_alloc ? ilio_seg_alloc_data(s->seg_bytes, ILIO_GFP) : NULL;
+
+	lockdep_assert_held(s->lock);
+	if (!data && s->nr_reserve)
+		data = s->reserve[--s->nr_reserve];
+	return data;
+}
+
+/**
+ * __ilio_seg_put_buf() - a segment buffer is no longer needed
+ * @s: table
+ * @data: the buffer
+ *
+ * It refills the reserve first (neutral for the budget: it stays
+ * charged), and is freed when the reserve is full.
+ */
+void __ilio_seg_put_buf(struct ilio_segs *s, u8 *data)
+{
+	lockdep_assert_held(s->lock);
+	if (s->nr_reserve < ILIO_SEG_RESERVE)
+		s->reserve[s->nr_reserve++] = data;
+	else
+		vfree(data);
+}
+
+/**
+ * __ilio_seg_reserve_short() - is a reserve buffer missing?
+ * @s: table
+ *
+ * Return: true when the reserve holds fewer than ILIO_SEG_RESERVE.
+ */
+bool __ilio_seg_reserve_short(struct ilio_segs *s)
+{
+	lockdep_assert_held(s->lock);
+	return s->nr_reserve < ILIO_SEG_RESERVE;
+}
+
+/**
+ * ilio_seg_alloc_wait() - allocate a segment buffer, waiting for reclaim
+ * @s: table (for the size; not locked)
+ *
+ * For refilling the reserve with the core lock dropped: no I/O
+ * recursion, but the allocator may reclaim and retry.
+ *
+ * Return: the buffer, or NULL.
+ */
+u8 *ilio_seg_alloc_wait(struct ilio_segs *s)
+{
+	return ilio_seg_alloc_data(s->seg_bytes, ILIO_GFP_WAIT);
 }
 
 /**
@@ -163,7 +251,7 @@ static void __ilio_seg_release(struct ilio_segs *s, u32 idx)
 		s->spare = idx;
 		return;
 	}
-	vfree(seg->data);
+	__ilio_seg_put_buf(s, seg->data);
 	seg->data = NULL;
 	seg->state = ILIO_SEG_FREE;
 	s->nr_resident--;
@@ -185,14 +273,15 @@ static void __ilio_seg_seal(struct ilio_segs *s)
 }
 
 /**
- * __ilio_seg_open_fresh() - seal the open segment, open a newly allocated one
+ * __ilio_seg_open_fresh() - seal the open segment, open a fresh one
  * @s: table
+ * @may_alloc: the RAM budget allows one more segment: the buffer may be
+ *	allocated; otherwise only a reserve buffer may be used
  *
- * The caller has checked that the RAM budget allows one more segment.
- *
- * Return: 0; -ENOSPC when every slot is in use; -ENOMEM.
+ * Return: 0; -ENOSPC when every slot is in use; -ENOMEM when there is no
+ * buffer (the allocator failed and the reserve is empty).
  */
-int __ilio_seg_open_fresh(struct ilio_segs *s)
+int __ilio_seg_open_fresh(struct ilio_segs *s, bool may_alloc)
 {
 	u32 i;
 	u8 *data;
@@ -203,7 +292,7 @@ int __ilio_seg_open_fresh(struct ilio_segs *s)
 			break;
 	if (i >= s->nr_segs)
 		return -ENOSPC;
-	data = ilio_seg_alloc_data(s->seg_bytes, ILIO_GFP);
+	data = __ilio_seg_get_buf(s, may_alloc);
 	if (!data)
 		return -ENOMEM;
 	s->scan_hint = i + 1;

@@ -26,6 +26,13 @@
 
 #define ILIO_SEG_NONE	0xffffffffU
 
+/*
+ * Segment buffers kept allocated for when the allocator fails: a write
+ * needs at most one new segment buffer (see "Memory reserve" in
+ * Documentation/ilio-design.rst).
+ */
+#define ILIO_SEG_RESERVE	1
+
 enum ilio_seg_state {
 	ILIO_SEG_FREE = 0,	/* no memory */
 	ILIO_SEG_OPEN,		/* taking appends */
@@ -77,6 +84,9 @@ struct ilio_seg {
  * @persistent: slots are backing-device segments; emptied segments wait
  *	for a checkpoint instead of being released (ilio-plog.c)
  * @scan_hint: where the search for a free slot starts
+ * @reserve: segment buffers held for when an allocation fails; charged
+ *	to the RAM budget as metadata (ilio_segs_reserve_bytes())
+ * @nr_reserve: buffers in @reserve, at most ILIO_SEG_RESERVE
  */
 struct ilio_segs {
 	struct mutex *lock;	/* the core lock */
@@ -88,6 +98,8 @@ struct ilio_segs {
 	u32 nr_resident;
 	u32 scan_hint;
 	bool persistent;
+	u8 *reserve[ILIO_SEG_RESERVE];
+	u32 nr_reserve;
 };
 
 /* Bytes that a record with @len payload bytes takes in a segment. */
@@ -103,7 +115,12 @@ void ilio_segs_exit(struct ilio_segs *s);
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs);
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s);
 bool __ilio_seg_fits(struct ilio_segs *s, u32 need);
-int __ilio_seg_open_fresh(struct ilio_segs *s);
+int __ilio_seg_open_fresh(struct ilio_segs *s, bool may_alloc);
+u64 ilio_segs_reserve_bytes(const struct ilio_segs *s);
+u8 *__ilio_seg_get_buf(struct ilio_segs *s, bool may_alloc);
+void __ilio_seg_put_buf(struct ilio_segs *s, u8 *data);
+bool __ilio_seg_reserve_short(struct ilio_segs *s);
+u8 *ilio_seg_alloc_wait(struct ilio_segs *s);
 int __ilio_seg_open_spare(struct ilio_segs *s);
 u64 __ilio_seg_append(struct ilio_segs *s, u32 cid, const void *payload,
 		      u32 len, bool lz4);

@@ -296,6 +296,13 @@ static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
 		ret = -EOPNOTSUPP;
 		break;
 	}
+	/*
+	 * The core waits out memory pressure (ilio_core_relieve()).  Should
+	 * -EAGAIN or -ENOMEM still come back, a bio that did not ask for
+	 * REQ_NOWAIT must not complete with BLK_STS_AGAIN or _RESOURCE.
+	 */
+	if (ret == -EAGAIN || ret == -ENOMEM)
+		ret = -EIO;
 	if (ret)
 		ilio_note_error(d);
 	bio->bi_status = errno_to_blk_status(ret);

@@ -24,6 +24,8 @@ PACKAGES=(
 	# tests
 	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils
 	util-linux valgrind python3 gzip coreutils
+	# memory-pressure test (t-24-mempressure)
+	stress-ng
 	# fuzzing (libFuzzer comes with the clang runtime)
 	clang libclang-rt-14-dev
 )

@@ -4,5 +4,10 @@
 #include <linux/kernel.h>
 
 long ilio_shim_fail_alloc_after = -1;
+long ilio_shim_fail_alloc_burst;
+long ilio_shim_fail_alloc_every;
+long ilio_shim_burst_left;
+unsigned long ilio_shim_alloc_failed;
 unsigned long ilio_shim_allocs;
 unsigned long ilio_shim_warnings;
+unsigned long ilio_shim_retry_waits;

@@ -6,7 +6,9 @@
  * that refcounts, the index, segment accounting and compaction stay
  * consistent (ilio_core_check() after every scenario); that a full store
  * fails with -ENOSPC without losing data and recovers after discard; that
- * allocation failures at every point leave old data intact; that
+ * allocation failures at every point, every Nth allocation failing or
+ * bursts of failures never fail a write or a discard (the reserve and
+ * the retry wait them out) and lose no data; that
  * concurrent workers are safe; and that the metadata budget holds.
  *
  * Built twice: normally, and with ILIO_HASH_BITS=8, where thousands of
@@ -27,6 +29,10 @@
 #include "xxh64-forge.h"
 
 extern long ilio_shim_fail_alloc_after;
+extern long ilio_shim_fail_alloc_burst;
+extern long ilio_shim_fail_alloc_every;
+extern long ilio_shim_burst_left;
+extern unsigned long ilio_shim_alloc_failed;
 
 #define BS ILIO_BLOCK_SIZE
 
@@ -362,15 +368,18 @@ static void t_enospc(void)
 	ilio_core_destroy(ic);
 }
 
-/* Every allocation point fails once: the result is an error or success,
- * never an inconsistency, and old data survives. */
+/*
+ * Every allocation point fails once: transient, so the write waits and
+ * succeeds (trust #7 item 12: it used to return -ENOMEM), and the store
+ * stays consistent.
+ */
 static void t_alloc_failures(void)
 {
 	const u64 n = 2048;
 	u64 model[2048] = { 0 }, k;
 	struct ilio_core *ic = mk(n, 8 << 20, 64 << 10);
 	u8 buf[BS];
-	int failed = 0;
+	int failed = 0, errs = 0;
 
 	if (!ic)
 		return;
@@ -378,18 +387,20 @@ static void t_alloc_failures(void)
 		u64 lba = (k * 37) % n, seed = 5000 + k;
 		int ret;
 
+		unsigned long f0 = ilio_shim_alloc_failed;
+
 		content_for(buf, seed);
 		ilio_shim_fail_alloc_after = (long)(k % 5);
 		ret = ilio_core_write(ic, lba, buf, &ctx);
 		ilio_shim_fail_alloc_after = -1;
+		failed += ilio_shim_alloc_failed != f0;
+		CHECK_QUIET(ret == 0, errs, "write %llu under one failed allocation: %d",
+			    (unsigned long long)k, ret);
 		if (ret == 0)
 			model[lba] = seed;
-		else if (ret == -ENOMEM)
-			failed++;
-		else
-			CHECK(0, "unexpected error %d", ret);
 	}
 	CHECK(failed > 0, "fault injection never hit");
+	CHECK(errs == 0, "%d writes failed under one failed allocation", errs);
 	verify_model(ic, model, n);
 	check_consistent(ic);
 	ilio_core_destroy(ic);
@@ -405,6 +416,73 @@ static void t_alloc_failures(void)
 		ic = ilio_core_create(&p, &err);
 		ilio_shim_fail_alloc_after = -1;
 		CHECK(ic || err == -ENOMEM, "create: %d", err);
+		ilio_core_destroy(ic);
+	}
+}
+
+/*
+ * trust #7 item 12: transient allocation failure - every Nth allocation,
+ * or a burst of them - during writes, overwrites, duplicates, zero blocks
+ * and discards on a diskless store that compacts.  No operation may fail;
+ * every block reads back byte for byte.
+ */
+static void t_transient_enomem(void)
+{
+	const u64 n = 2048;
+	static u64 model[2048];
+	struct ilio_core *ic;
+	unsigned long f0;
+	u64 rs = 77, k;
+	int phase, errs = 0, fails;
+	u8 buf[BS];
+
+	for (phase = 0; phase < 3; phase++) {
+		/* 8 MiB of data in a 6 MiB budget: compaction runs too. */
+		ic = mk(n, 6 << 20, 64 << 10);
+		if (!ic)
+			return;
+		memset(model, 0, sizeof(model));
+		f0 = ilio_shim_alloc_failed;
+		fails = 0;
+		for (k = 0; k < 6000; k++) {
+			u64 lba = ut_rand(&rs) % n, r = ut_rand(&rs) % 100, seed;
+			int ret;
+
+			/* phase 0: every 3rd; 1: every 2nd; 2: bursts of 40 */
+			ilio_shim_fail_alloc_every = phase == 0 ? 3 : phase == 1 ? 2 : 0;
+			if (phase == 2 && k % 64 == 0) {
+				ilio_shim_fail_alloc_after = (long)(r % 3);
+				ilio_shim_fail_alloc_burst = 40;
+			}
+			if (r < 10) {
+				ret = ilio_core_discard(ic, lba);
+				seed = 0;
+			} else {
+				seed = r < 15 ? 0 : r < 35 ? 900 + r % 4 :
+				       0x10000 + k * 2 + (r & 1);
+				content_for(buf, seed);
+				ret = ilio_core_write(ic, lba, buf, &ctx);
+			}
+			CHECK_QUIET(ret == 0, errs, "phase %d op %llu (%s lba %llu): %d",
+				    phase, (unsigned long long)k,
+				    r < 10 ? "discard" : "write",
+				    (unsigned long long)lba, ret);
+			if (!ret)
+				model[lba] = seed;
+			else
+				fails++;
+		}
+		ilio_shim_fail_alloc_every = 0;
+		ilio_shim_fail_alloc_after = -1;
+		ilio_shim_fail_alloc_burst = 0;
+		ilio_shim_burst_left = 0;
+		printf("  phase %d: %lu allocations failed, %d operations failed\n",
+		       phase, ilio_shim_alloc_failed - f0, fails);
+		CHECK(ilio_shim_alloc_failed - f0 > 20, "phase %d: only %lu failures injected",
+		      phase, ilio_shim_alloc_failed - f0);
+		CHECK(fails == 0, "phase %d: %d operations failed", phase, fails);
+		verify_model(ic, model, n);
+		check_consistent(ic);
 		ilio_core_destroy(ic);
 	}
 }
@@ -906,6 +984,7 @@ static const struct ut_case cases[] = {
 	{ "random_model", t_random_model },
 	{ "enospc", t_enospc },
 	{ "alloc_failures", t_alloc_failures },
+	{ "transient_enomem", t_transient_enomem },
 	{ "concurrency", t_concurrency },
 	{ "memory_budget", t_memory_budget },
 };

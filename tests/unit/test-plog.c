@@ -15,10 +15,21 @@
  *    clear refusal or a correct recovery, never a crash;
  *  - a backend write error makes writes and flushes fail, reads work;
  *  - a read-only open writes nothing;
+ *  - recovery never opens an older state (trust #7 item 1): power cuts at
+ *    every write of the first two checkpoints' window, then wrong-size
+ *    opens, transient read errors and a damaged newest anchor refuse
+ *    without writing or recover every flushed block; a fallback is taken
+ *    only when it provably covers the newest anchor;
+ *  - GC never moves a record that rotted on the device (trust #7 item 2):
+ *    its chunk reads as EIO, is counted, survives a re-open as such;
  *  - the content hash key (trust #7 item 3): a keyed store reopens with
  *    its key and dedups across the reopen, a store formatted before keyed
  *    hashing opens with seed 0, an unknown incompat bit is refused, and
  *    collisions forged under the key cost a write at most one device read.
+ *  - transient allocation failure (every Nth, or bursts) fails no write,
+ *    discard or flush, and loses no data; a RAM budget that metadata plus
+ *    the open segment fill drains through write-back instead of failing
+ *    with ENOMEM/EAGAIN (trust #7 items 12 and 13).
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -37,6 +48,21 @@
 #define NBLK		2048U	/* logical blocks (8 MiB) */
 
 static struct ilio_ctx ctx;
+
+extern long ilio_shim_fail_alloc_after;
+extern long ilio_shim_fail_alloc_burst;
+extern long ilio_shim_fail_alloc_every;
+extern long ilio_shim_burst_left;
+extern unsigned long ilio_shim_alloc_failed;
+extern unsigned long ilio_shim_retry_waits;
+
+static void inject_off(void)
+{
+	ilio_shim_fail_alloc_every = 0;
+	ilio_shim_fail_alloc_after = -1;
+	ilio_shim_fail_alloc_burst = 0;
+	ilio_shim_burst_left = 0;
+}
 
 /* Pending (volatile) write: applied to img, not yet to dur. */
 struct pend {
@@ -1286,6 +1312,189 @@ out:
 	md_free(&d);
 }
 
+static struct ilio_core *md_open_ram(struct mdev *d, u64 ram, int *err,
+				     const char **why)
+{
+	struct ilio_core_params p = {
+		.nr_blocks = NBLK, .ram_limit = ram, .seg_bytes = SEG_BYTES,
+		.dedup = true, .compress = true, .bops = &md_ops, .bpriv = d,
+		.dev_bytes = DEV_BYTES, .coalesce = ILIO_COALESCE_AUTO,
+		.flush_interval_ms = 1000, .max_dirty = 1U << 20,
+	};
+
+	return ilio_core_open(&p, err, why);
+}
+
+/*
+ * A write/discard/flush workload; with @inject, allocations fail
+ * transiently (every 3rd, every 2nd, or bursts of 40).  Every operation
+ * must succeed.  Return: operations that failed.
+ */
+static int pressure_workload(struct ilio_core *ic, struct model *m, u64 *rs,
+			     int ops, int inject)
+{
+	u8 b[4096];
+	int i, fails = 0, errs = 0, ret;
+
+	for (i = 0; i < ops; i++) {
+		u64 lba = ut_rand(rs) % NBLK, r = ut_rand(rs) % 100;
+		u32 v = next_version(rs);
+		const char *what = "write";
+
+		if (inject == 1)
+			ilio_shim_fail_alloc_every = 3;
+		else if (inject == 2)
+			ilio_shim_fail_alloc_every = 2;
+		else if (inject == 3 && i % 64 == 0) {
+			ilio_shim_fail_alloc_after = (long)(r % 3);
+			ilio_shim_fail_alloc_burst = 40;
+		}
+		if (r < 2) {
+			what = "flush";
+			ret = ilio_core_flush(ic);
+		} else if (r < 12) {
+			what = "discard";
+			ret = ilio_core_discard(ic, lba);
+			if (!ret)
+				model_write(m, lba, 0);
+		} else {
+			content(b, lba, v);
+			ret = ilio_core_write(ic, lba, b, &ctx);
+			if (!ret)
+				model_write(m, lba, v);
+		}
+		if (i % 200 == 199)
+			ilio_core_tick(ic);
+		CHECK_QUIET(ret == 0, errs, "op %d (%s lba %llu): %d", i, what,
+			    (unsigned long long)lba, ret);
+		fails += ret != 0;
+	}
+	inject_off();
+	return fails;
+}
+
+/*
+ * trust #7 item 12: transient allocation failures during writes,
+ * discards, flushes, write-back and GC of a persistent store: nothing
+ * fails, every block reads back exactly, before and after a re-open.
+ */
+static void test_transient_enomem(void)
+{
+	static struct model m;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	char cwhy[128];
+	unsigned long f0;
+	u64 rs = 2024;
+	int err = 0, inject, fails;
+
+	for (inject = 1; inject <= 3; inject++) {
+		memset(&m, 0, sizeof(m));
+		md_format(&d, SEG_BYTES);
+		/* 2 MiB of RAM for 8 MiB logical: segments come and go. */
+		ic = md_open_ram(&d, 2U << 20, &err, &why);
+		CHECK(ic, "open: %d %s", err, why);
+		if (!ic) {
+			md_free(&d);
+			continue;
+		}
+		f0 = ilio_shim_alloc_failed;
+		fails = pressure_workload(ic, &m, &rs, 5000, inject);
+		printf("  inject %d: %lu allocations failed, %d operations failed, %lu waits so far\n",
+		       inject, ilio_shim_alloc_failed - f0, fails, ilio_shim_retry_waits);
+		CHECK(ilio_shim_alloc_failed - f0 > 20, "inject %d: only %lu failures",
+		      inject, ilio_shim_alloc_failed - f0);
+		CHECK(fails == 0, "inject %d: %d operations failed", inject, fails);
+		CHECK(verify(ic, &m, true) == 0, "inject %d: data before close", inject);
+		CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check: %s", cwhy);
+		CHECK(ilio_core_close(ic) == 0, "close");
+		ic = md_open_ram(&d, 2U << 20, &err, &why);
+		CHECK(ic, "reopen: %d %s", err, why);
+		if (ic) {
+			CHECK(verify(ic, &m, true) == 0, "inject %d: data after reopen", inject);
+			ilio_core_destroy(ic);
+		}
+		model_free(&m);
+		md_free(&d);
+	}
+}
+
+/*
+ * trust #7 item 13: the smallest RAM budget the store opens with, so that
+ * metadata plus the open segment fill it once the maps grow.  The budget
+ * is not genuinely full (metadata plus one segment fit): writes and
+ * discards must drain the open segment and succeed, never ENOMEM/EAGAIN.
+ */
+static void test_ram_full_drain(void)
+{
+	static struct model m;
+	struct ilio_stats st;
+	struct ilio_core *ic = NULL;
+	struct mdev d;
+	const char *why = "";
+	char cwhy[128];
+	u64 ram;
+	u8 b[4096];
+	int err = 0, fails = 0, errs = 0, ret, i, pass;
+
+	memset(&m, 0, sizeof(m));
+	md_format(&d, SEG_BYTES);
+	for (ram = 128U << 10; ram < (4U << 20) && !ic; ram += 4096)
+		ic = md_open_ram(&d, ram, &err, &why);
+	CHECK(ic, "no budget below 4 MiB opens: %d %s", err, why);
+	if (!ic)
+		goto out;
+	ram -= 4096;
+	ilio_core_get_stats(ic, &st);
+	printf("  smallest budget: %llu KiB, metadata %llu KiB\n",
+	       (unsigned long long)ram >> 10, (unsigned long long)st.meta_bytes >> 10);
+	/* Unique data everywhere (map and chunk leaves grow), twice. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < (int)NBLK; i++) {
+			u32 v = (u32)(pass * NBLK + i) * 7 + 1;
+
+			content(b, i, v % 5 ? v : v + 1);
+			ret = ilio_core_write(ic, i, b, &ctx);
+			CHECK_QUIET(ret == 0, errs, "pass %d write %d: %d", pass, i, ret);
+			fails += ret != 0;
+			if (!ret)
+				model_write(&m, i, v % 5 ? v : v + 1);
+			if (i % 3 == 2) {
+				ret = ilio_core_discard(ic, i - 1);
+				CHECK_QUIET(ret == 0, errs, "pass %d discard %d: %d", pass,
+					    i - 1, ret);
+				fails += ret != 0;
+				if (!ret)
+					model_write(&m, i - 1, 0);
+			}
+			if (i % 256 == 255)
+				ilio_core_tick(ic);
+		}
+	}
+	ilio_core_get_stats(ic, &st);
+	printf("  after: ram used %llu of %llu KiB, metadata %llu KiB, %d failures\n",
+	       (unsigned long long)st.ram_used_bytes >> 10,
+	       (unsigned long long)st.ram_limit_bytes >> 10,
+	       (unsigned long long)st.meta_bytes >> 10, fails);
+	CHECK(fails == 0, "%d writes/discards failed in a drainable budget", fails);
+	CHECK(st.ram_used_bytes <= st.ram_limit_bytes, "budget exceeded: %llu > %llu",
+	      (unsigned long long)st.ram_used_bytes,
+	      (unsigned long long)st.ram_limit_bytes);
+	CHECK(verify(ic, &m, true) == 0, "data in the tight budget");
+	CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check: %s", cwhy);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open_ram(&d, 8U << 20, &err, &why);
+	CHECK(ic, "reopen: %d %s", err, why);
+	if (ic) {
+		CHECK(verify(ic, &m, true) == 0, "data after reopen");
+		ilio_core_destroy(ic);
+	}
+out:
+	model_free(&m);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -1298,6 +1507,8 @@ int main(int argc, char **argv)
 		{ "errors_ro", test_errors_ro },
 		{ "coalesce", test_coalesce },
 		{ "hash_key", test_hash_key },
+		{ "transient_enomem", test_transient_enomem },
+		{ "ram_full_drain", test_ram_full_drain },
 	};
 	int ret;
 

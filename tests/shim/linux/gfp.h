@@ -9,4 +9,5 @@
 #define __GFP_NORETRY	0x8u
 #define __GFP_NOWARN	0x10u
 #define __GFP_ZERO	0x20u
+#define __GFP_RETRY_MAYFAIL	0x40u
 #endif
