@@ -794,7 +794,8 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 /**
  * ilio_core_alloc() - a core with empty maps, no segments yet
  * @p: parameters (nr_blocks, ram_limit, dedup, compress)
- * @err: set to -ENOMEM on failure
+ * @err: set on failure: -ENOMEM; -E2BIG when the LBA map's directory does
+ *	not fit the RAM budget; -EFBIG above ILIO_LBAMAP_MAX_BLOCKS
  *
  * For ilio_core_create() and ilio_core_open(), which add the segments.
  *
@@ -803,6 +804,7 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
 {
 	struct ilio_core *ic = kzalloc(sizeof(*ic), GFP_KERNEL);
+	u64 room;
 	int ret;
 
 	if (!ic) {
@@ -813,7 +815,11 @@ struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
 	ic->ram_limit = p->ram_limit;
 	ic->dedup = p->dedup;
 	ic->compress = p->compress;
-	ret = ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock);
+	/* The map's directory must fit the budget with two segments to spare. */
+	room = 2ULL * max_t(u32, p->seg_bytes, ILIO_SEG_BYTES_MIN);
+	ret = ilio_lbamap_init(&ic->map, p->nr_blocks,
+			       p->ram_limit > room ? p->ram_limit - room : 0,
+			       &ic->lock);
 	if (!ret)
 		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
 	if (ret) {
@@ -828,7 +834,8 @@ struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
  * ilio_core_create() - create an empty store
  * @p: parameters
  * @err: set to -EINVAL (bad parameters), -E2BIG (the RAM budget cannot
- *       hold the metadata of this size plus two segments) or -ENOMEM
+ *       hold the metadata of this size plus two segments), -EFBIG (more
+ *       than ILIO_LBAMAP_MAX_BLOCKS blocks) or -ENOMEM
  *
  * Return: the core, or NULL with @err set.
  */

@@ -8,26 +8,47 @@
 #include <linux/errno.h>
 #include <linux/slab.h>
 #include <linux/lockdep.h>
+#include <linux/string.h>
 
 #include "ilio-lbamap.h"
 #include "ilio-core.h"
 
 /**
+ * ilio_lbamap_dir_bytes() - size of the leaf directory of a map
+ * @nr_blocks: number of logical blocks, any u64
+ *
+ * Return: bytes (no overflow for any @nr_blocks).
+ */
+u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
+{
+	u64 leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
+		     !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
+
+	return leaves * sizeof(u32 *);
+}
+
+/**
  * ilio_lbamap_init() - set up an empty map
  * @m: map to initialise
- * @nr_blocks: number of logical blocks
+ * @nr_blocks: number of logical blocks, 1..ILIO_LBAMAP_MAX_BLOCKS
+ * @max_bytes: the most its directory may take (the RAM budget, less room
+ *	for the rest); checked before anything is allocated
  * @lock: the lock that the caller will hold for every access
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0; -EFBIG above ILIO_LBAMAP_MAX_BLOCKS; -E2BIG when the
+ * directory would take more than @max_bytes; -ENOMEM.
  */
-int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, struct mutex *lock)
+int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
+		     struct mutex *lock)
 {
+	memset(m, 0, sizeof(*m));
 	m->lock = lock;
+	if (nr_blocks > ILIO_LBAMAP_MAX_BLOCKS)
+		return -EFBIG;
+	if (ilio_lbamap_dir_bytes(nr_blocks) > max_bytes)
+		return -E2BIG;
 	m->nr_blocks = nr_blocks;
-	m->nr_leaves = (nr_blocks + ILIO_LBAMAP_LEAF_ENTRIES - 1) >>
-		       ILIO_LBAMAP_LEAF_SHIFT;
-	m->leaves_allocated = 0;
-	m->mapped = 0;
+	m->nr_leaves = ilio_lbamap_dir_bytes(nr_blocks) / sizeof(*m->dir);
 	m->dir = kvcalloc(m->nr_leaves, sizeof(*m->dir), GFP_KERNEL);
 	return m->dir ? 0 : -ENOMEM;
 }

@@ -37,7 +37,15 @@ struct ilio_lbamap {
 	u64 mapped;
 };
 
-int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, struct mutex *lock);
+/*
+ * The largest logical size: 512 TiB, whose leaf directory (1 GiB) stays
+ * below what kvmalloc() accepts at all (INT_MAX bytes).
+ */
+#define ILIO_LBAMAP_MAX_BLOCKS	(1ULL << 37)
+
+u64 ilio_lbamap_dir_bytes(u64 nr_blocks);
+int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
+		     struct mutex *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);
 u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);

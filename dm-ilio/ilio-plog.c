@@ -1304,6 +1304,66 @@ void ilio_core_tick(struct ilio_core *ic)
  * Recovery
  */
 
+/*
+ * Untrusted metadata: bounds.  Every id and index that replay reads from
+ * the device is checked against what the geometry can hold before it
+ * sizes an allocation, and what replay allocates is charged to the RAM
+ * budget as it goes (see "Untrusted metadata: bounds" in
+ * Documentation/ilio-design.rst).
+ *
+ * The highest chunk id a store of geometry @g can have handed out: a new
+ * id is taken only when every lower one is live (the free list is empty),
+ * and each live chunk has its own record - at least ilio_rec_bytes(1)
+ * bytes after the header block of a unit - in one of the segments.
+ */
+static u32 ilio_plog_cid_limit(const struct ilio_geom *g)
+{
+	u64 n = (u64)g->nr_segs *
+		((g->seg_bytes - ILIO_BLOCK_SIZE) / ilio_rec_bytes(1));
+
+	return (u32)min_t(u64, n, ILIO_CID_MAX);
+}
+
+/* Charge @bytes that replay is about to allocate to the RAM budget. */
+static int __ilio_replay_charge(struct ilio_core *ic, u64 bytes,
+				const char **why)
+{
+	if (!bytes || __ilio_ram_allows(ic, bytes + 2ULL * ic->segs.seg_bytes))
+		return 0;
+	*why = "ram_mb is too small for the metadata of this store";
+	return -E2BIG;
+}
+
+/* Restore one chunk from the log or a checkpoint, within the budget. */
+static int __ilio_replay_chunk(struct ilio_core *ic, u32 cid, u64 loc,
+			       u64 hash, const char **why)
+{
+	u32 limit = ilio_plog_cid_limit(&ic->pl->g);
+	int ret;
+
+	if (cid > limit) {
+		if (!loc)
+			return 0;	/* a free id in a checkpoint's last leaf */
+		*why = "chunk id beyond what the device can hold";
+		return -EINVAL;
+	}
+	ret = __ilio_replay_charge(ic, __ilio_chunk_restore_bytes(&ic->chunks, cid),
+				   why);
+	if (ret)
+		return ret;
+	return __ilio_chunk_restore(&ic->chunks, cid, loc, hash, limit);
+}
+
+/* Allocate the map leaf of @lba during replay, within the budget. */
+static int __ilio_replay_leaf(struct ilio_core *ic, u64 lba, const char **why)
+{
+	int ret;
+
+	ret = __ilio_replay_charge(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba),
+				   why);
+	return ret ? ret : __ilio_lbamap_prepare(&ic->map, lba);
+}
+
 /* Apply one data unit's summary.  Return: 0 or -EINVAL (corrupt). */
 static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 			      u32 off, const char **why)
@@ -1313,6 +1373,7 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 	const struct ilio_sum_ent *e = (const void *)(u + ILIO_BLOCK_SIZE + rec);
 	u32 rstart = off + ILIO_BLOCK_SIZE, rend = rstart + rec;
 	u64 nr_blocks = ic->map.nr_blocks;
+	u32 cid_limit = ilio_plog_cid_limit(&ic->pl->g);
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -1323,11 +1384,11 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 
 		switch (key >> ILIO_SUM_KIND_SHIFT) {
 		case ILIO_SUM_MAP:
-			if (arg >= nr_blocks || !val || val > ILIO_CID_MAX) {
+			if (arg >= nr_blocks || !val || val > cid_limit) {
 				*why = "log entry maps an LBA outside the device or to no chunk";
 				return -EINVAL;
 			}
-			ret = __ilio_lbamap_prepare(&ic->map, arg);
+			ret = __ilio_replay_leaf(ic, arg, why);
 			if (ret)
 				return ret;
 			__ilio_lbamap_set(&ic->map, arg, (u32)val);
@@ -1350,16 +1411,20 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 			cid = le32_to_cpu(rh->cid);
 			len = le16_to_cpu(rh->len);
 			flags = le16_to_cpu(rh->flags);
-			if (!cid || cid > ILIO_CID_MAX || !len ||
+			if (!cid || !len ||
 			    len > ILIO_BLOCK_SIZE || flags & ~ILIO_CHUNK_LZ4 ||
 			    arg + ilio_rec_bytes(len) > rend) {
 				*why = "log record header is invalid";
 				return -EINVAL;
 			}
-			ret = __ilio_chunk_restore(&ic->chunks, cid,
-						   ilio_loc_make(seg, (u32)arg, len,
-								 flags & ILIO_CHUNK_LZ4),
-						   val);
+			if (cid > cid_limit) {
+				*why = "log record names a chunk id beyond what the device can hold";
+				return -EINVAL;
+			}
+			ret = __ilio_replay_chunk(ic, cid,
+						  ilio_loc_make(seg, (u32)arg, len,
+								flags & ILIO_CHUNK_LZ4),
+						  val, why);
 			if (ret)
 				return ret;
 			break;
@@ -1380,6 +1445,7 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 	const struct ilio_unit_hdr *h = (const void *)u;
 	const struct ilio_ckpt_desc *d = (const void *)(h + 1);
 	u32 n = le32_to_cpu(h->nr_ents), i, k, pos = ILIO_BLOCK_SIZE;
+	u32 cid_limit = ilio_plog_cid_limit(&ic->pl->g);
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -1394,15 +1460,15 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 				*why = "checkpoint has an LBA-map leaf outside the device";
 				return -EINVAL;
 			}
-			ret = __ilio_lbamap_prepare(&ic->map, (u64)index <<
-						    ILIO_LBAMAP_LEAF_SHIFT);
+			ret = __ilio_replay_leaf(ic, (u64)index << ILIO_LBAMAP_LEAF_SHIFT,
+						 why);
 			if (ret)
 				return ret;
 			leaf = ic->map.dir[index];
 			for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
 				u32 cid = le32_to_cpu(in[k]);
 
-				if (cid > ILIO_CID_MAX ||
+				if (cid > cid_limit ||
 				    (cid && ((u64)index << ILIO_LBAMAP_LEAF_SHIFT) + k >=
 				     ic->map.nr_blocks)) {
 					*why = "checkpoint maps an invalid chunk id";
@@ -1414,9 +1480,9 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 		} else if (kind == ILIO_CKPT_CHUNKS) {
 			const struct ilio_ckpt_chunk *in = (const void *)(u + pos);
 
-			if (index >= ILIO_CID_MAX / ILIO_CHUNK_LEAF_ENTRIES ||
+			if (index > cid_limit >> ILIO_CHUNK_LEAF_SHIFT ||
 			    pos + ILIO_CHUNK_LEAF_BYTES > len) {
-				*why = "checkpoint has a chunk leaf out of range";
+				*why = "checkpoint has a chunk leaf beyond what the device can hold";
 				return -EINVAL;
 			}
 			for (k = 0; k < ILIO_CHUNK_LEAF_ENTRIES; k++) {
@@ -1424,9 +1490,9 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 
 				if (!cid)
 					continue;
-				ret = __ilio_chunk_restore(&ic->chunks, cid,
-							   le64_to_cpu(in[k].loc),
-							   le64_to_cpu(in[k].hash));
+				ret = __ilio_replay_chunk(ic, cid,
+							  le64_to_cpu(in[k].loc),
+							  le64_to_cpu(in[k].hash), why);
 				if (ret)
 					return ret;
 			}
@@ -1710,8 +1776,13 @@ ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
 
 	*why = "out of memory";
 	ic = ilio_core_alloc(p, err);
-	if (!ic)
+	if (!ic) {
+		if (*err == -E2BIG || *err == -EFBIG)
+			*why = *err == -E2BIG ?
+				"ram_mb is too small for the LBA map of this length" :
+				"Target length too large (at most 512 TiB)";
 		return NULL;
+	}
 	pl = ilio_plog_alloc(p);
 	ic->pl = pl;
 	ret = pl ? ilio_cache_init(&ic->cache, p->ram_limit, &ic->lock) : -ENOMEM;

@@ -522,6 +522,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	if (!d->core) {
 		ti->error = ret == -E2BIG ?
 			"ram_mb too small for this device size (metadata plus two segments)" :
+			ret == -EFBIG ? "Target length too large (at most 512 TiB)" :
 			"Cannot create the store";
 		goto fail;
 	}

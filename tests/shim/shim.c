@@ -5,4 +5,7 @@
 
 long ilio_shim_fail_alloc_after = -1;
 unsigned long ilio_shim_allocs;
+unsigned long long ilio_shim_alloc_bytes;
+long long ilio_shim_alloc_limit = -1;
+unsigned long ilio_shim_alloc_refused;
 unsigned long ilio_shim_warnings;
