@@ -227,6 +227,14 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			goto out;
 		}
 	}
+	if (ic->pl) {
+		const char *bad = __ilio_segs_check_index(&ic->segs, &i);
+
+		if (bad) {
+			ret = ilio_bad(why, len, "segment %u: %s", i, bad);
+			goto out;
+		}
+	}
 	if (__ilio_ram_used(ic) > ic->ram_limit) {
 		ret = ilio_bad(why, len, "RAM used above the limit");
 		goto out;

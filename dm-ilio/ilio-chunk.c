@@ -423,8 +423,11 @@ void __ilio_chunks_rebuild(struct ilio_chunks *c)
 	u32 *b;
 
 	lockdep_assert_held(c->lock);
-	for (cid = 1; cid < c->next_new; cid++)
+	for (cid = 1; cid < c->next_new; cid++) {
 		n += ilio_chunk_ref(c, cid) != 0;
+		if ((cid & 4095) == 0)
+			cond_resched();
+	}
 	nb = c->nr_buckets;
 	while (n > 2 * nb && nb < ILIO_BUCKETS_MAX)
 		nb <<= 1;

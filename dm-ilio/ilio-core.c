@@ -44,7 +44,8 @@ static u64 __ilio_meta_bytes(struct ilio_core *ic)
 {
 	u64 b = ilio_lbamap_mem_bytes(&ic->map) +
 		ilio_chunks_mem_bytes(&ic->chunks) +
-		(u64)ic->segs.nr_segs * sizeof(struct ilio_seg);
+		(u64)ic->segs.nr_segs * sizeof(struct ilio_seg) +
+		ilio_segs_index_bytes(&ic->segs);
 
 	if (ic->pl)
 		b += ilio_plog_mem_bytes(ic->pl) + ilio_cache_meta_bytes(&ic->cache);

@@ -6,9 +6,11 @@
  */
 #include <linux/types.h>
 #include <linux/errno.h>
+#include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/lockdep.h>
 #include <linux/string.h>
+#include <linux/sched.h>
 
 #include "ilio-lbamap.h"
 #include "ilio-core.h"
@@ -160,4 +162,40 @@ u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid)
 	leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)] = cid;
 	m->mapped += (cid != 0) - (old != 0);
 	return old;
+}
+
+/**
+ * __ilio_lbamap_unmap_range() - unmap @count blocks from @lba (recovery)
+ * @m: the map
+ * @lba: first block
+ * @count: blocks; @lba + @count is at most m->nr_blocks
+ *
+ * For replay, which derives references afterwards: the references the
+ * old entries held are not handed back.  Absent leaves map nothing and
+ * are skipped, so nothing is allocated and the cost is one step per leaf
+ * of the range (a whole-device discard is one such range), with a
+ * reschedule point every 4096 leaves.
+ */
+void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count)
+{
+	u64 end = lba + count;
+
+	lockdep_assert_held(m->lock);
+	while (lba < end) {
+		u64 li = lba >> ILIO_LBAMAP_LEAF_SHIFT;
+		u64 stop = min_t(u64, end, (li + 1) << ILIO_LBAMAP_LEAF_SHIFT);
+		u32 *leaf = m->dir[li];
+		u32 k;
+
+		if (leaf) {
+			for (k = lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1);
+			     lba < stop; k++, lba++) {
+				m->mapped -= leaf[k] != 0;
+				leaf[k] = 0;
+			}
+		}
+		lba = stop;
+		if ((li & 4095) == 4095)
+			cond_resched();
+	}
 }

@@ -41,16 +41,16 @@ struct ilio_lbamap {
  * The largest logical size: 512 TiB, whose leaf directory (1 GiB) stays
  * below what kvmalloc() accepts at all (INT_MAX bytes).
  */
-#define ILIO_LBAMAP_MAX_BLOCKS	(1ULL << 37)
+#define ILIO_LBAMAP_MAX_BLOCKS	0x2000000000ULL	/* 2^37 */
 
 u64 ilio_lbamap_dir_bytes(u64 nr_blocks);
-int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
-		     struct mutex *lock);
+int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes, struct mutex *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);
 u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);
 int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba);
 u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba);
 u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid);
+void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count);
 
 #endif /* ILIO_LBAMAP_H */

@@ -311,6 +311,7 @@ void __ilio_plog_finalize(struct ilio_core *ic, u32 idx)
 	vfree(seg->data);
 	seg->data = NULL;
 	ic->segs.nr_resident--;
+	__ilio_seg_track(&ic->segs, idx);	/* a GC candidate, or waiting */
 	__ilio_plog_fit_ram(ic);
 }
 
@@ -890,38 +891,50 @@ static int __ilio_ckpt_unit(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
 /*
  * Free the emptied segments that replay from neither anchor reads (the
  * durable one and the fallback it replaced), and discard them on the
- * device.  Called after an anchor became durable.
+ * device.  Called after an anchor became durable.  It visits only the
+ * segments that wait for a checkpoint (the segment index's waiting set),
+ * not the segment table: O(segments emptied), whatever the device size.
  */
 static void ilio_plog_free_pass(struct ilio_core *ic)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_segs *s = &ic->segs;
-	u32 i, n = 0;
+	u32 i, n = 0, trim = ILIO_SEG_NONE, idx;
 
 	mutex_lock(&ic->lock);
-	for (i = 0; i < s->nr_segs; i++) {
-		struct ilio_seg *seg = &s->segs[i];
+	for (i = 0; i < s->nr_wait; ) {
+		struct ilio_seg *seg;
 
-		if (seg->state != ILIO_SEG_SEALED || seg->live || seg->pins ||
-		    seg->data || seg->last_seq >= pl->prev_ckpt_start)
+		idx = __ilio_seg_waiting(s, i);
+		seg = &s->segs[idx];
+		if (seg->pins || seg->last_seq >= pl->prev_ckpt_start) {
+			i++;
 			continue;
-		seg->state = pl->ops->discard ? ILIO_SEG_TRIM : ILIO_SEG_FREE;
-		if (seg->state == ILIO_SEG_FREE)
+		}
+		/* The last waiting segment moves to position i. */
+		__ilio_seg_untrack_waiting(s, idx);
+		if (pl->ops->discard) {
+			seg->state = ILIO_SEG_TRIM;
+			s->vpos[idx] = trim;	/* the discard list */
+			trim = idx;
+		} else {
+			seg->state = ILIO_SEG_FREE;
 			pl->nr_free++;
+		}
 		n++;
+		if ((n & 1023) == 0)
+			cond_resched();
 	}
 	ic->st.gc_freed_segments += n;
 	mutex_unlock(&ic->lock);
-	if (!pl->ops->discard || !n)
-		return;
-	for (i = 0; i < s->nr_segs; i++) {
-		/* TRIM segments are ours alone: nobody else changes them. */
-		if (READ_ONCE(s->segs[i].state) != ILIO_SEG_TRIM)
-			continue;
-		pl->ops->discard(pl->priv, ilio_seg_pos(pl, i), s->seg_bytes);
+	/* TRIM segments are ours alone: nobody else changes them. */
+	for (idx = trim; idx != ILIO_SEG_NONE; idx = trim) {
+		trim = s->vpos[idx];
+		pl->ops->discard(pl->priv, ilio_seg_pos(pl, idx), s->seg_bytes);
 		mutex_lock(&ic->lock);
-		s->segs[i].state = ILIO_SEG_FREE;
-		s->segs[i].last_seq = 0;
+		s->vpos[idx] = ILIO_SEG_NONE;
+		s->segs[idx].state = ILIO_SEG_FREE;
+		s->segs[idx].last_seq = 0;
 		pl->nr_free++;
 		mutex_unlock(&ic->lock);
 		cond_resched();
@@ -1077,23 +1090,18 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	ic->st.gc_moved_bytes += ilio_rec_bytes(len);
 }
 
-/* The written segment with the fewest live bytes, at most @max_live. */
+/*
+ * The written segment with the fewest live bytes, at most @max_live: the
+ * top of the segment index's heap (ties go to the lowest index, as a scan
+ * would choose), O(1) instead of a scan of the segment table.
+ */
 static u32 __ilio_gc_victim(struct ilio_core *ic, u32 max_live)
 {
 	struct ilio_segs *s = &ic->segs;
-	u32 i, best = ILIO_SEG_NONE, best_live = max_live + 1;
+	u32 idx = __ilio_seg_emptiest(s);
 
-	for (i = 0; i < s->nr_segs; i++) {
-		struct ilio_seg *seg = &s->segs[i];
-
-		if (seg->state != ILIO_SEG_SEALED || seg->data || !seg->live)
-			continue;
-		if (seg->live < best_live) {
-			best = i;
-			best_live = seg->live;
-		}
-	}
-	return best;
+	return idx != ILIO_SEG_NONE && s->segs[idx].live <= max_live ?
+	       idx : ILIO_SEG_NONE;
 }
 
 /* Clean one victim; *@gain: the bytes it frees net of what was moved. */
@@ -1134,13 +1142,10 @@ static int ilio_gc_one(struct ilio_core *ic, u32 max_live, u64 *gain)
 /* Emptied segments that wait for a checkpoint to become free. */
 static u32 ilio_plog_nr_waiting(struct ilio_core *ic)
 {
-	struct ilio_segs *s = &ic->segs;
-	u32 i, n = 0;
+	u32 n;
 
 	mutex_lock(&ic->lock);
-	for (i = 0; i < s->nr_segs; i++)
-		n += s->segs[i].state == ILIO_SEG_SEALED && !s->segs[i].live &&
-		     !s->segs[i].data;
+	n = ic->segs.nr_wait;
 	mutex_unlock(&ic->lock);
 	return n;
 }
@@ -1378,7 +1383,7 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 
 	for (i = 0; i < n; i++) {
 		u64 key = le64_to_cpu(e[i].key), val = le64_to_cpu(e[i].val);
-		u64 arg = key & ILIO_SUM_ARG_MASK, j;
+		u64 arg = key & ILIO_SUM_ARG_MASK;
 		const struct ilio_chunk_hdr *rh;
 		u32 cid, len, flags;
 
@@ -1398,8 +1403,8 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 				*why = "log entry unmaps LBAs outside the device";
 				return -EINVAL;
 			}
-			for (j = arg; j < arg + val; j++)
-				__ilio_lbamap_set(&ic->map, j, 0);
+			/* One entry may cover the whole device: per leaf. */
+			__ilio_lbamap_unmap_range(&ic->map, arg, val);
 			break;
 		case ILIO_SUM_CHUNK:
 			if (arg % ILIO_CHUNK_ALIGN || arg < rstart ||
@@ -1418,7 +1423,7 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 				return -EINVAL;
 			}
 			if (cid > cid_limit) {
-				*why = "log record names a chunk id beyond what the device can hold";
+				*why = "log record has a chunk id beyond what the device can hold";
 				return -EINVAL;
 			}
 			ret = __ilio_replay_chunk(ic, cid,
@@ -1482,7 +1487,7 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 
 			if (index > cid_limit >> ILIO_CHUNK_LEAF_SHIFT ||
 			    pos + ILIO_CHUNK_LEAF_BYTES > len) {
-				*why = "checkpoint has a chunk leaf beyond what the device can hold";
+				*why = "checkpoint chunk leaf is beyond what the device can hold";
 				return -EINVAL;
 			}
 			for (k = 0; k < ILIO_CHUNK_LEAF_ENTRIES; k++) {
@@ -1607,6 +1612,8 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 	for (i = 0; i < m->nr_leaves; i++) {
 		u32 *leaf = m->dir[i];
 
+		if ((i & 4095) == 4095)
+			cond_resched();
 		if (!leaf)
 			continue;
 		for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
@@ -1632,6 +1639,8 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 		u64 loc;
 		u32 sg, len;
 
+		if ((cid & 4095) == 0)
+			cond_resched();
 		if (!ilio_chunk_ref(&ic->chunks, cid))
 			continue;
 		loc = ilio_chunk_loc(&ic->chunks, cid);
@@ -1647,6 +1656,7 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 		ic->stored_bytes += len;
 	}
 	pl->nr_free = 0;
+	__ilio_segs_untrack_all(s);
 	for (k = 0; k < s->nr_segs; k++) {
 		struct ilio_seg *seg = &s->segs[k];
 
@@ -1655,10 +1665,13 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 			seg->used = s->seg_bytes;
 			seg->closed = s->seg_bytes;
 			seg->written = s->seg_bytes;
+			__ilio_seg_track(s, k);
 		} else {
 			seg->state = ILIO_SEG_FREE;
 			pl->nr_free++;
 		}
+		if ((k & 4095) == 4095)
+			cond_resched();
 	}
 	return 0;
 }
