@@ -137,6 +137,10 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 	for (lba = 0; lba < ic->map.nr_blocks; lba++) {
 		if (!(lba & 0xffff))
 			cond_resched();
+		if (!ic->map.dir[lba >> ILIO_LBAMAP_LEAF_SHIFT]) {
+			lba |= ILIO_LBAMAP_LEAF_ENTRIES - 1;	/* an absent leaf maps nothing */
+			continue;
+		}
 		cid = __ilio_lbamap_get(&ic->map, lba);
 		if (!cid)
 			continue;

@@ -23,6 +23,9 @@
  * @dir: leaf pointers; a NULL leaf maps all its blocks to chunk 0
  * @leaves_allocated: number of non-NULL leaves
  * @mapped: number of blocks whose chunk id is not 0
+ * @present: one bit per slot of @dir, set when its leaf exists: a walk
+ *	over the allocated leaves of a sparse map (a checkpoint) skips 64
+ *	absent leaves per word
  *
  * Chunk id 0 means "unmapped": the block reads as zeroes.  Leaves are
  * allocated on first write, so a sparse device costs little.  Each mapped
@@ -35,6 +38,7 @@ struct ilio_lbamap {
 	u32 **dir;
 	u64 leaves_allocated;
 	u64 mapped;
+	u64 *present;
 };
 
 /*
@@ -52,5 +56,6 @@ int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba);
 u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba);
 u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid);
 void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count);
+u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from);
 
 #endif /* ILIO_LBAMAP_H */

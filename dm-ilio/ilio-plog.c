@@ -792,9 +792,7 @@ struct ilio_ckpt_cursor {
 static bool __ilio_ckpt_next(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
 			     u32 *kind, u64 *index)
 {
-	while (cur->map_leaf < ic->map.nr_leaves &&
-	       !ic->map.dir[cur->map_leaf])
-		cur->map_leaf++;
+	cur->map_leaf = __ilio_lbamap_next_leaf(&ic->map, cur->map_leaf);
 	if (cur->map_leaf < ic->map.nr_leaves) {
 		*kind = ILIO_CKPT_LBAMAP;
 		*index = cur->map_leaf;

@@ -603,6 +603,50 @@ static void test_tick_cost(void)
 }
 
 /*
+ * Item 5: a checkpoint of a sparse map on a long device visits the
+ * leaves that exist, not every slot of the directory: 64 TiB logical
+ * (16 M slots) with two leaves costs what 4 GiB does.
+ */
+static void test_ckpt_sparse_map(void)
+{
+	struct ilio_core *ic[2];
+	struct sdev d[2];
+	double ck[2];
+	char cwhy[160];
+	int k, err;
+	const char *why;
+
+	for (k = 0; k < 2; k++) {
+		u64 nblk = k ? 1ULL << 34 : 1ULL << 20;
+		u64 ram = k ? 512ULL << 20 : 64ULL << 20;
+
+		sd_format(&d[k], BIG_DEV, 1 << 20);
+		ic[k] = sd_open(&d[k], nblk, ram, 4 * ram, &err, &why, NULL);
+		CHECK(ic[k], "open %llu blocks: %d %s", (unsigned long long)nblk, err, why);
+		if (!ic[k])
+			return;
+		put_block(ic[k], 0, 1);
+		put_block(ic[k], nblk - 1, 1);
+		ck[k] = best_of(ic[k], 5, ilio_core_checkpoint);
+		CHECK(!ilio_core_check(ic[k], cwhy, sizeof(cwhy)), "check: %s", cwhy);
+	}
+	printf("  checkpoint of a two-leaf map: %.3f ms at 4 GiB, %.3f ms at 64 TiB logical\n",
+	       ck[0] * 1e3, ck[1] * 1e3);
+	CHECK(ck[1] <= 4 * ck[0] + 0.002, "checkpoint at 64 TiB logical: %.3f ms (%.3f ms at 4 GiB)",
+	      ck[1] * 1e3, ck[0] * 1e3);
+	for (k = 0; k < 2; k++) {
+		ilio_core_destroy(ic[k]);
+		ic[k] = sd_open(&d[k], k ? 1ULL << 34 : 1ULL << 20, k ? 512ULL << 20 : 64ULL << 20,
+				2ULL << 30, &err, &why, NULL);
+		CHECK(ic[k] && got_block(ic[k], 0, 1) &&
+		      got_block(ic[k], (k ? 1ULL << 34 : 1ULL << 20) - 1, 1),
+		      "both leaves come back after a crash (%d %s)", err, why);
+		ilio_core_destroy(ic[k]);
+		sd_free(&d[k]);
+	}
+}
+
+/*
  * Item 6: a length whose map directory does not fit the budget, up to
  * lengths near 2^64 sectors: refused before any large allocation, no WARN.
  */
@@ -738,6 +782,7 @@ int main(int argc, char **argv)
 		{ "bounds_accept", test_bounds_accept },
 		{ "unmap_whole_device", test_unmap_whole_device },
 		{ "tick_cost", test_tick_cost },
+		{ "ckpt_sparse_map", test_ckpt_sparse_map },
 		{ "huge_length", test_huge_length },
 		{ "cid_wrap", test_cid_wrap },
 	};
