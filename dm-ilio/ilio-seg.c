@@ -23,19 +23,8 @@ static u8 *ilio_seg_alloc_data(u32 bytes, gfp_t gfp)
 	return __vmalloc(bytes, gfp);
 }
 
-/**
- * ilio_segs_init_disk() - set up the table of a backing device's segments
- * @s: table
- * @nr_segs: segments on the device
- * @seg_bytes: segment size
- * @lock: the lock the caller will hold for every __ilio_seg_* call
- *
- * Every slot starts FREE and without memory; recovery sets the states.
- *
- * Return: 0, -EINVAL or -ENOMEM.
- */
-int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-			struct mutex *lock)
+static int ilio_segs_setup(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+			   struct mutex *lock, bool persistent)
 {
 	memset(s, 0, sizeof(*s));
 	if (nr_segs < 2 || nr_segs > ILIO_SEG_MAX || seg_bytes > ILIO_SEG_BYTES_MAX)
@@ -45,16 +34,37 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 	s->seg_bytes = seg_bytes;
 	s->open = ILIO_SEG_NONE;
 	s->spare = ILIO_SEG_NONE;
-	s->persistent = true;
+	s->persistent = persistent;
 	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
-	s->vset = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL);
-	s->vpos = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL);
-	if (!s->segs || !s->vset || !s->vpos) {
+	if (persistent) {
+		s->vset = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL);
+		s->vpos = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL);
+	}
+	if (!s->segs || (persistent && (!s->vset || !s->vpos))) {
 		ilio_segs_exit(s);
 		return -ENOMEM;
 	}
-	memset(s->vpos, 0xff, (size_t)nr_segs * sizeof(u32));
+	if (persistent)
+		memset(s->vpos, 0xff, (size_t)nr_segs * sizeof(u32));
 	return 0;
+}
+
+/**
+ * ilio_segs_init_disk() - set up the table of a backing device's segments
+ * @s: table
+ * @nr_segs: segments on the device
+ * @seg_bytes: segment size
+ * @lock: the lock the caller will hold for every __ilio_seg_* call
+ *
+ * Every slot starts FREE and without memory, and the segment index
+ * empty; recovery sets the states.
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+			struct mutex *lock)
+{
+	return ilio_segs_setup(s, nr_segs, seg_bytes, lock, true);
 }
 
 /**
@@ -69,15 +79,10 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 		   struct mutex *lock)
 {
-	int ret = ilio_segs_init_disk(s, nr_segs, seg_bytes, lock);
+	int ret = ilio_segs_setup(s, nr_segs, seg_bytes, lock, false);
 
 	if (ret)
 		return ret;
-	s->persistent = false;
-	kvfree(s->vset);
-	kvfree(s->vpos);
-	s->vset = NULL;
-	s->vpos = NULL;
 	s->segs[0].data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
 	if (!s->segs[0].data) {
 		kvfree(s->segs);
