@@ -676,6 +676,39 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 }
 
 /**
+ * ilio_core_unmapped_run() - blocks from @lba that certainly map nothing
+ * @ic: core
+ * @lba: first block
+ * @max: most blocks to count
+ *
+ * Counts the blocks of whole absent LBA-map leaves from @lba on.  A leaf
+ * that does not exist maps nothing, and no log unit that recovery could
+ * replay maps anything in it (replay allocates the leaf of every entry it
+ * applies, and leaves live as long as the map), so discarding or zeroing
+ * such blocks changes nothing and needs no per-block work: a whole-device
+ * discard of a sparse device costs one step per 64 leaves, not one per
+ * block.  0 on a persistent store that cannot write (its discards fail).
+ *
+ * Return: the number of blocks, at most @max.
+ */
+u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max)
+{
+	u64 next, run = 0;
+
+	if (lba >= ic->map.nr_blocks)
+		return 0;
+	mutex_lock(&ic->lock);
+	if (!ic->pl || (!ic->pl->read_only && !ic->pl->error)) {
+		next = __ilio_lbamap_next_leaf(&ic->map, lba >> ILIO_LBAMAP_LEAF_SHIFT);
+		next = next >= ic->map.nr_leaves ? ic->map.nr_blocks :
+		       next << ILIO_LBAMAP_LEAF_SHIFT;
+		run = next > lba ? next - lba : 0;
+	}
+	mutex_unlock(&ic->lock);
+	return min(run, max);
+}
+
+/**
  * ilio_core_compact() - reclaim mostly dead segments now
  * @ic: core
  * @max_segs: most segments to empty

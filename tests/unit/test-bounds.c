@@ -647,6 +647,93 @@ static void test_ckpt_sparse_map(void)
 }
 
 /*
+ * Item 5: a discard of a whole sparse 16 TiB device, walked the way the
+ * glue walks a discard bio: blocks in absent leaves are skipped by
+ * ilio_core_unmapped_run() in bulk; the rest are discarded one by one.
+ */
+static int discard_range(struct ilio_core *ic, u64 lba, u64 n, u64 *calls)
+{
+	int ret = 0;
+
+	while (n && !ret) {
+		u64 skip = ilio_core_unmapped_run(ic, lba, n);
+
+		(*calls)++;
+		if (skip) {
+			lba += skip;
+			n -= skip;
+			continue;
+		}
+		ret = ilio_core_discard(ic, lba);
+		lba++;
+		n--;
+	}
+	return ret;
+}
+
+static void test_discard_sparse(void)
+{
+	const u64 nblk = 1ULL << 32, ram = 128ULL << 20;
+	struct ilio_core *ic;
+	struct sdev d;
+	const char *why;
+	u64 calls = 0, lbas[] = { 0, 5, 1ULL << 20, (1ULL << 31) + 3, nblk - 1 };
+	char cwhy[160];
+	double t0, t;
+	int err, k, fails = 0;
+
+	for (k = 0; k < 2; k++) {
+		if (k) {
+			sd_format(&d, BIG_DEV, 1 << 20);
+			ic = sd_open(&d, nblk, ram, 4 * ram, &err, &why, NULL);
+		} else {
+			struct ilio_core_params p = {
+				.nr_blocks = nblk, .ram_limit = ram, .seg_bytes = 1 << 20,
+				.dedup = true, .compress = true,
+			};
+
+			ic = ilio_core_create(&p, &err);
+		}
+		CHECK(ic, "%s: create a 16 TiB store: %d", k ? "persistent" : "diskless", err);
+		if (!ic)
+			continue;
+		for (size_t j = 0; j < ARRAY_SIZE(lbas); j++)
+			put_block(ic, lbas[j], 2);
+		CHECK(ilio_core_unmapped_run(ic, 1024, 1ULL << 40) == (1ULL << 20) - 1024,
+		      "from lba 1024 to the leaf of 2^20: %llu",
+		      (unsigned long long)ilio_core_unmapped_run(ic, 1024, 1ULL << 40));
+		CHECK(ilio_core_unmapped_run(ic, 5, 100) == 0, "a present leaf is not skipped");
+		CHECK(ilio_core_unmapped_run(ic, 2048, 7) == 7, "at most @max");
+		CHECK(ilio_core_unmapped_run(ic, nblk, 7) == 0, "past the end");
+		calls = 0;
+		t0 = now_s();
+		CHECK(!discard_range(ic, 1, nblk - 2, &calls), "discard all but the first and last");
+		t = now_s() - t0;
+		printf("  %s: discard of 2^32 - 2 blocks: %.3f s, %llu calls\n",
+		       k ? "persistent" : "diskless", t, (unsigned long long)calls);
+		CHECK(calls < 6 * 1024, "%llu calls, not one per block", (unsigned long long)calls);
+		CHECK_QUIET(got_block(ic, 0, 2) && got_block(ic, nblk - 1, 2), fails,
+			    "the ends survive");
+		CHECK_QUIET(got_block(ic, 5, 0) && got_block(ic, 1ULL << 20, 0) &&
+			    got_block(ic, (1ULL << 31) + 3, 0), fails, "the rest reads zeroes");
+		CHECK(fails == 0, "%s: data after the discard", k ? "persistent" : "diskless");
+		CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check: %s", cwhy);
+		if (k) {
+			CHECK(!ilio_core_flush(ic), "flush");
+			ilio_core_destroy(ic);	/* crash */
+			ic = sd_open(&d, nblk, ram, 4 * ram, &err, &why, NULL);
+			CHECK(ic && got_block(ic, 0, 2) && got_block(ic, nblk - 1, 2) &&
+			      got_block(ic, 5, 0) && got_block(ic, (1ULL << 31) + 3, 0),
+			      "after a crash: the discard holds (%d %s)", err, why);
+			ilio_core_destroy(ic);
+			sd_free(&d);
+		} else {
+			ilio_core_destroy(ic);
+		}
+	}
+}
+
+/*
  * Item 6: a length whose map directory does not fit the budget, up to
  * lengths near 2^64 sectors: refused before any large allocation, no WARN.
  */
@@ -783,6 +870,7 @@ int main(int argc, char **argv)
 		{ "unmap_whole_device", test_unmap_whole_device },
 		{ "tick_cost", test_tick_cost },
 		{ "ckpt_sparse_map", test_ckpt_sparse_map },
+		{ "discard_sparse", test_discard_sparse },
 		{ "huge_length", test_huge_length },
 		{ "cid_wrap", test_cid_wrap },
 	};
