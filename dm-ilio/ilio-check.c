@@ -127,7 +127,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 
 	why[0] = '\0';
 	mutex_lock(&ic->lock);
-	refs = kvcalloc(c->next_new, sizeof(u32), GFP_KERNEL);
+	refs = kvcalloc(c->next_new, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
 	seg_live = kvcalloc(ic->segs.nr_segs, sizeof(u32), GFP_KERNEL);
 	buf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
 	if (!refs || !seg_live || !buf) {

@@ -432,7 +432,7 @@ void __ilio_chunks_rebuild(struct ilio_chunks *c)
 	while (n > 2 * nb && nb < ILIO_BUCKETS_MAX)
 		nb <<= 1;
 	if (nb != c->nr_buckets) {
-		b = kvcalloc(nb, sizeof(u32), GFP_KERNEL);
+		b = kvcalloc(nb, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
 		if (b) {
 			kvfree(c->buckets);
 			c->buckets = b;

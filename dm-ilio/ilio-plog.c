@@ -1327,6 +1327,24 @@ static u32 ilio_plog_cid_limit(const struct ilio_geom *g)
 	return (u32)min_t(u64, n, ILIO_CID_MAX);
 }
 
+/*
+ * Before anything is allocated for the geometry that the superblock gives:
+ * the per-segment tables (segment table, segment index, write-back queue),
+ * the summary buffer and the scratch segment must fit the budget with the
+ * LBA map and two segments to spare.
+ */
+static int ilio_plog_geom_fits(struct ilio_core *ic, const char **why)
+{
+	const struct ilio_geom *g = &ic->pl->g;
+	u64 need = (u64)g->nr_segs * (sizeof(struct ilio_seg) + 3 * sizeof(u32)) +
+		   4ULL * g->seg_bytes;
+
+	if (ilio_lbamap_mem_bytes(&ic->map) + need <= ic->ram_limit)
+		return 0;
+	*why = "ram_mb is too small for the segment table of this device";
+	return -E2BIG;
+}
+
 /* Charge @bytes that replay is about to allocate to the RAM budget. */
 static int __ilio_replay_charge(struct ilio_core *ic, u64 bytes,
 				const char **why)
@@ -1808,8 +1826,10 @@ ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
 		ret = -EINVAL;
 		goto fail;
 	}
-	ret = ilio_segs_init_disk(&ic->segs, pl->g.nr_segs, pl->g.seg_bytes,
-				  &ic->lock);
+	ret = ilio_plog_geom_fits(ic, why);
+	if (!ret)
+		ret = ilio_segs_init_disk(&ic->segs, pl->g.nr_segs, pl->g.seg_bytes,
+					  &ic->lock);
 	if (ret)
 		goto fail;
 	pl->sum_cap = pl->g.seg_bytes / sizeof(struct ilio_sum_ent);

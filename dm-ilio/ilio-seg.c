@@ -35,10 +35,11 @@ static int ilio_segs_setup(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 	s->open = ILIO_SEG_NONE;
 	s->spare = ILIO_SEG_NONE;
 	s->persistent = persistent;
-	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
+	/* Above INT_MAX bytes kvmalloc() WARNs: fail quietly instead. */
+	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL | __GFP_NOWARN);
 	if (persistent) {
-		s->vset = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL);
-		s->vpos = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL);
+		s->vset = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
+		s->vpos = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
 	}
 	if (!s->segs || (persistent && (!s->vset || !s->vpos))) {
 		ilio_segs_exit(s);

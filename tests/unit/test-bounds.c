@@ -414,6 +414,30 @@ static void test_ckpt_index_bound(void)
 	}
 }
 
+/*
+ * Item 4: the superblock's geometry sizes the segment table (52 bytes per
+ * segment with the index and the write-back queue): a 1 TiB device (1 M
+ * segments) with a 32 MiB budget is refused before the table is allocated.
+ */
+static void test_seg_table_bound(void)
+{
+	struct ilio_core *ic;
+	struct sdev d;
+	const char *why;
+	u64 used;
+	int err;
+
+	sd_format(&d, BIG_DEV, 1 << 20);
+	ic = sd_open(&d, 4096, 32ULL << 20, 256ULL << 20, &err, &why, &used);
+	CHECK(!ic && err == -E2BIG && strstr(why, "segment table"),
+	      "1 M segments in a 32 MiB budget: refused with -E2BIG (segment table), got %d: %s",
+	      err, why);
+	CHECK(used < (8ULL << 20) && !ilio_shim_alloc_refused,
+	      "%llu bytes allocated before the refusal", (unsigned long long)used);
+	ilio_core_destroy(ic);
+	sd_free(&d);
+}
+
 /* Item 4: the bounds refuse nothing that a real store holds. */
 static void test_bounds_accept(void)
 {
@@ -866,6 +890,7 @@ int main(int argc, char **argv)
 	static const struct ut_case cases[] = {
 		{ "cid_bound", test_cid_bound },
 		{ "ckpt_index_bound", test_ckpt_index_bound },
+		{ "seg_table_bound", test_seg_table_bound },
 		{ "bounds_accept", test_bounds_accept },
 		{ "unmap_whole_device", test_unmap_whole_device },
 		{ "tick_cost", test_tick_cost },
