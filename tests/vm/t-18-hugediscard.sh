@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# t-17-hugediscard: a discard of a whole huge, sparse device costs what was
+# t-18-hugediscard: a discard of a whole huge, sparse device costs what was
 # written, not the device size (issue #7 item 5).  On a 16 TiB device
 # (2^32 blocks; diskless, then persistent over a 64 MiB brd) with four
 # blocks written - the first, one at 1 GiB, one at 8 TiB, the last -
@@ -21,7 +21,7 @@ ILIOCTL="$REPO/tools/ilioctl"
 [ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
 ilio_load
 
-NAME=t17
+NAME=t18
 DEV=/dev/mapper/$NAME
 LEN=$((1 << 35))		# sectors: 16 TiB
 NBLK=$((LEN / 8))
