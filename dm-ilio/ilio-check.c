@@ -46,6 +46,11 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 	int ret = 0;
 	u32 i;
 
+	if (ilio_loc_damaged(loc)) {
+		ret = ilio_bad(why, len, "chunk %u: damaged on the device (its LBAs read as EIO)",
+			       cid);
+		goto out;
+	}
 	if (segno >= ic->segs.nr_segs) {
 		ret = ilio_bad(why, len, "chunk %u: segment %u out of range", cid, segno);
 		goto out;
@@ -88,7 +93,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 		memcpy(buf, hdr + 1, ILIO_BLOCK_SIZE);
 	}
 loaded:
-	if (ilio_hash_block(buf) != ilio_chunk_hash(c, cid)) {
+	if (ilio_hash_block(buf, ic->hash_seed) != ilio_chunk_hash(c, cid)) {
 		ret = ilio_bad(why, len, "chunk %u: content does not match its hash", cid);
 		goto out;
 	}

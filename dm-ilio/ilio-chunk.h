@@ -36,6 +36,20 @@
 #define ILIO_SEG_MAX		((1U << ILIO_LOC_SEG_BITS) - 1)
 #define ILIO_SEG_BYTES_MAX	((1U << ILIO_LOC_OFF_BITS) * 8U)
 
+/*
+ * ILIO_LOC_DAMAGED: the location of a live chunk whose record was found
+ * damaged on the device (persistent mode; see __ilio_gc_move()).  It names
+ * no segment (ILIO_SEG_MAX is never a segment number) and no length, so
+ * nothing can read it: the chunk's LBAs read as EIO until rewritten.
+ * Checkpoints carry it like any location.
+ */
+#define ILIO_LOC_DAMAGED	((u64)ILIO_SEG_MAX << 36)
+
+static inline bool ilio_loc_damaged(u64 loc)
+{
+	return loc == ILIO_LOC_DAMAGED;
+}
+
 static inline u64 ilio_loc_make(u32 seg, u32 off, u32 len, bool lz4)
 {
 	return ((u64)seg << 36) | ((u64)(off >> 3) << 14) |

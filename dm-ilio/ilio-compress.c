@@ -4,7 +4,9 @@
  *
  * The content hash is xxh64: about ten times cheaper than a cryptographic
  * hash, and safe here because a hash match is only a candidate that
- * ilio-core.c confirms byte for byte before sharing.
+ * ilio-core.c confirms byte for byte before sharing.  It is seeded with
+ * the store's secret key, so that collisions cannot be forged cheaply;
+ * the candidate bound in ilio-core.c caps what a collision can cost.
  */
 #include <linux/types.h>
 #include <linux/errno.h>
@@ -50,12 +52,14 @@ void ilio_ctx_exit(struct ilio_ctx *ctx)
 /**
  * ilio_hash_block() - content hash of one block
  * @block: ILIO_BLOCK_SIZE bytes
+ * @seed: the store's hash key (&struct ilio_core @hash_seed)
  *
- * Return: xxh64 of the block, truncated to ILIO_HASH_BITS.
+ * Return: xxh64 of the block seeded with @seed, truncated to
+ * ILIO_HASH_BITS.
  */
-u64 ilio_hash_block(const void *block)
+u64 ilio_hash_block(const void *block, u64 seed)
 {
-	u64 h = xxh64(block, ILIO_BLOCK_SIZE, 0);
+	u64 h = xxh64(block, ILIO_BLOCK_SIZE, seed);
 
 #if ILIO_HASH_BITS < 64
 	h &= (1ULL << ILIO_HASH_BITS) - 1;

@@ -43,7 +43,7 @@ struct ilio_ctx {
 
 int ilio_ctx_init(struct ilio_ctx *ctx);
 void ilio_ctx_exit(struct ilio_ctx *ctx);
-u64 ilio_hash_block(const void *block);
+u64 ilio_hash_block(const void *block, u64 seed);
 bool ilio_block_is_zero(const void *block);
 u32 ilio_compress_block(struct ilio_ctx *ctx, const void *block,
 			const void **payload, bool *lz4);

@@ -8,13 +8,23 @@
  *
  * How does a write find its duplicate, and why is sharing never false?
  *
- *   The block is hashed (xxh64) outside the lock.  Under the lock, the
- *   index yields every live chunk with an equal hash, and each candidate
- *   is compared with the new block byte for byte (decompressing it into
- *   the caller's scratch buffer first when it is compressed).  Only an
- *   identical candidate is shared.  The hash is a filter, not a proof: a
- *   build whose hash keeps only 8 bits stores exactly the same data, it
- *   just compares more candidates (tests/unit proves it).
+ *   The block is hashed (xxh64, seeded with the store's secret key)
+ *   outside the lock.  Under the lock, the index yields the live chunks
+ *   with an equal hash, newest first, and each candidate is compared with
+ *   the new block byte for byte (decompressing it into the caller's
+ *   scratch buffer first when it is compressed).  Only an identical
+ *   candidate is shared.  The hash is a filter, not a proof: a build
+ *   whose hash keeps only 8 bits stores exactly the same data, it just
+ *   compares more candidates (tests/unit proves it).
+ *
+ * What stops a guest from making every write walk thousands of forged
+ * collisions?
+ *
+ *   The key makes a generic forgery impossible without it, but xxh64 is
+ *   not a PRF: some forgeries collide under any key.  What bounds the
+ *   cost is the candidate budget (ILIO_DEDUP_BUDGET in ilio-core.h): a
+ *   lookup stops after a few compares, two decodes or one device read,
+ *   and the block is stored instead (dedup_candidates_capped).
  *
  * How is space reclaimed?
  *
@@ -35,6 +45,7 @@
 #include <linux/mutex.h>
 #include <linux/lockdep.h>
 #include <linux/bug.h>
+#include <linux/random.h>
 #include <asm/byteorder.h>
 
 #include "ilio-core.h"
@@ -95,6 +106,10 @@ void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
 		__ilio_cache_remove(&ic->cache, cid);
 	if (!loc)
 		return;		/* never stored: a failed write */
+	if (ilio_loc_damaged(loc)) {
+		ic->nr_damaged--;
+		return;		/* its record was released when found damaged */
+	}
 	ic->stored_bytes -= ilio_loc_len(loc);
 	__ilio_seg_release_bytes(&ic->segs, loc);
 }
@@ -226,7 +241,8 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 
 /*
  * A live chunk whose content equals @block, returned with a reference
- * taken for the caller; or 0.
+ * taken for the caller; or 0.  *@capped is set when the lookup stopped at
+ * the candidate bound with candidates left unexamined.
  *
  * Raw candidates are compared in place, under the lock (a memcmp).  A
  * compressed candidate is decoded with the lock dropped: a reference keeps
@@ -234,26 +250,34 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
  * compactor moves the chunk meanwhile.  The chain is re-read under the
  * lock after each such comparison, from the candidate, which the
  * reference kept in the chain.
+ *
+ * Each candidate is charged for the work it takes (ILIO_DEDUP_COST_*)
+ * against ILIO_DEDUP_BUDGET before that work is done, so one lookup costs
+ * at most a few block compares whatever the chain holds: the hash key
+ * makes collisions rare, the budget makes them cheap.
  */
 static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
-			   struct ilio_ctx *ctx)
+			   struct ilio_ctx *ctx, bool *capped)
 {
 	struct ilio_chunks *c = &ic->chunks;
+	unsigned int budget = ILIO_DEDUP_BUDGET, cost;
 	u32 cid, next, seg;
-	const u8 *p = NULL;
+	const u8 *p;
 	bool equal, on_disk;
 	u64 loc;
 
 	lockdep_assert_held(&ic->lock);
 	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
 		loc = ilio_chunk_loc(c, cid);
-		if (!loc || ilio_chunk_ref(c, cid) >= ILIO_REF_MAX) {
+		if (!loc || ilio_loc_damaged(loc) ||
+		    ilio_chunk_ref(c, cid) >= ILIO_REF_MAX) {
 			next = __ilio_index_next(c, cid, hash);
 			continue;
 		}
 		seg = ilio_loc_seg(loc);
 		/* Persistent: a chunk only the device holds may be cached. */
 		on_disk = ic->pl && !ic->segs.segs[seg].data;
+		p = NULL;
 		if (on_disk) {
 			struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
 
@@ -262,7 +286,19 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 		} else {
 			p = __ilio_loc_payload(ic, loc);
 		}
-		if ((!on_disk || p) && !ilio_loc_lz4(loc)) {
+		if (!p)
+			cost = ILIO_DEDUP_COST_READ;
+		else if (ilio_loc_lz4(loc))
+			cost = ILIO_DEDUP_COST_DECODE;
+		else
+			cost = ILIO_DEDUP_COST_CMP;
+		if (cost > budget) {
+			*capped = true;
+			return 0;
+		}
+		budget -= cost;
+		ic->st.dedup_candidates++;
+		if (p && !ilio_loc_lz4(loc)) {
 			/* Raw, in RAM: compare in place. */
 			equal = ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
 				!memcmp(p, block, ILIO_BLOCK_SIZE);
@@ -289,7 +325,6 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 				return cid;
 			next = __ilio_index_next(c, cid, hash);
 			__ilio_chunk_drop(ic, cid);
-			p = NULL;
 			continue;
 		}
 		if (equal) {
@@ -297,7 +332,6 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			return cid;
 		}
 		next = __ilio_index_next(c, cid, hash);
-		p = NULL;
 	}
 	return 0;
 }
@@ -321,17 +355,18 @@ static int __ilio_log_room(struct ilio_core *ic, u32 len, u32 nents)
 
 /*
  * Share an existing chunk for @lba, if dedup finds one.  Return: 1 when
- * shared, 0 when not, or a negative errno (nothing changed).
+ * shared, 0 when not, or a negative errno (nothing changed).  *@capped:
+ * see __ilio_find_dup().
  */
 static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
-			    const void *block, struct ilio_ctx *ctx)
+			    const void *block, struct ilio_ctx *ctx, bool *capped)
 {
 	u32 cid;
 	int ret;
 
 	if (!ic->dedup)
 		return 0;
-	cid = __ilio_find_dup(ic, hash, block, ctx);
+	cid = __ilio_find_dup(ic, hash, block, ctx, capped);
 	if (!cid)
 		return 0;
 	ret = __ilio_log_room(ic, 0, 1);
@@ -372,7 +407,7 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 {
 	const void *payload = block;
 	u32 len = ILIO_BLOCK_SIZE, cid;
-	bool lz4 = false;
+	bool lz4 = false, capped = false;
 	u64 hash, loc, gen;
 	int ret;
 
@@ -386,14 +421,14 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 		goto out;
 	}
 
-	hash = ilio_hash_block(block);
+	hash = ilio_hash_block(block, ic->hash_seed);
 	mutex_lock(&ic->lock);
 	/* A dedup hit needs only the map leaf; a new chunk needs more later. */
 	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba));
 	if (!ret)
 		ret = __ilio_lbamap_prepare(&ic->map, lba);
 	if (!ret)
-		ret = __ilio_try_dedup(ic, lba, hash, block, ctx);
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
 	if (ret)
 		goto out;
 	gen = ic->stored_gen;
@@ -405,7 +440,7 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	mutex_lock(&ic->lock);
 	/* Another writer may have stored the same content meanwhile. */
 	if (ic->stored_gen != gen) {
-		ret = __ilio_try_dedup(ic, lba, hash, block, ctx);
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
 		if (ret)
 			goto out;
 	}
@@ -426,6 +461,8 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	if (__ilio_ram_allows(ic, (u64)ic->chunks.nr_buckets * 2 * sizeof(u32)))
 		__ilio_index_maybe_grow(&ic->chunks);
 	__ilio_remap(ic, lba, cid);
+	if (capped)
+		ic->st.dedup_candidates_capped++;
 out:
 	if (ret > 0)
 		ret = 0;
@@ -553,10 +590,10 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 		return -EINVAL;
 	mutex_lock(&ic->lock);
 	loc = __ilio_lba_loc(ic, lba, &cid);
-	if (!loc) {
+	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
-		return 0;
+		return loc ? -EIO : 0;
 	}
 	seg = ilio_loc_seg(loc);
 	if (ic->pl && !ic->segs.segs[seg].data) {
@@ -616,10 +653,10 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 	if (!mutex_trylock(&ic->lock))
 		return -EAGAIN;
 	loc = __ilio_lba_loc(ic, lba, &cid);
-	if (!loc) {
+	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
-		return 0;
+		return loc ? -EIO : 0;
 	}
 	if (ic->pl && !ic->segs.segs[ilio_loc_seg(loc)].data) {
 		if (!__ilio_read_cached(ic, cid, loc, block, &ret))
@@ -752,6 +789,7 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 		out->cache_bytes = ilio_cache_bytes(&ic->cache);
 		out->free_segments = ic->pl->nr_free;
 		out->nr_segments = ic->segs.nr_segs;
+		out->chunks_damaged = ic->nr_damaged;
 	}
 	mutex_unlock(&ic->lock);
 }
@@ -897,6 +935,8 @@ struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err)
 		*err = ret;
 		return NULL;
 	}
+	/* Diskless: a key of its own for the life of the store. */
+	ic->hash_seed = get_random_u64();
 	ret = ilio_segs_init(&ic->segs, nr_segs, p->seg_bytes, &ic->lock);
 	if (!ret) {
 		mutex_lock(&ic->lock);

@@ -104,6 +104,20 @@ struct ilio_core_params {
 	u64 max_dirty;
 };
 
+/*
+ * What one duplicate lookup may spend on the candidates that share its
+ * hash: it may compare 4 raw candidates in RAM (a memcmp under the lock),
+ * or decode 2 compressed ones (lz4, then the memcmp), or read 1 that only
+ * the backing device holds (a device read, a decode, the memcmp), or a mix
+ * within the same budget.  Past that the block is stored as a new chunk
+ * and counted in dedup_candidates_capped.  Why these numbers: see
+ * Documentation/ilio-design.rst, "The hash key and the candidate bound".
+ */
+#define ILIO_DEDUP_BUDGET	4
+#define ILIO_DEDUP_COST_CMP	1
+#define ILIO_DEDUP_COST_DECODE	2
+#define ILIO_DEDUP_COST_READ	4
+
 #define ILIO_WHIST_BUCKETS	10
 
 /**
@@ -116,6 +130,11 @@ struct ilio_core_params {
  * @ram_limit_bytes: the budget
  * @meta_bytes: metadata part of @ram_used_bytes
  * @dedup_hits: blocks written that matched a stored chunk
+ * @dedup_candidates: chunks with an equal hash that duplicate lookups
+ *	examined (compared, decoded or read); core only, for the tests and
+ *	the benchmark (not in status or sysfs)
+ * @dedup_candidates_capped: blocks stored as new chunks because their
+ *	duplicate lookup spent ILIO_DEDUP_BUDGET with candidates left
  * @zero_blocks: zero blocks written (they take no storage)
  * @nospc_errors: writes refused for lack of space
  * @compactions: segments emptied by the compactor
@@ -136,6 +155,8 @@ struct ilio_core_params {
  * @backend_write_hist: backend writes by size: <=4K, <=8K, ... <=1M, more
  * @free_segments: persistent: segments free on the device
  * @nr_segments: persistent: segments on the device
+ * @chunks_damaged: persistent: live chunks whose record was found damaged
+ *	on the device (their LBAs read as EIO until rewritten)
  */
 struct ilio_stats {
 	u64 logical_bytes;
@@ -146,6 +167,8 @@ struct ilio_stats {
 	u64 ram_limit_bytes;
 	u64 meta_bytes;
 	u64 dedup_hits;
+	u64 dedup_candidates;
+	u64 dedup_candidates_capped;
 	u64 zero_blocks;
 	u64 nospc_errors;
 	u64 compactions;
@@ -166,6 +189,7 @@ struct ilio_stats {
 	u64 backend_write_hist[ILIO_WHIST_BUCKETS];
 	u64 free_segments;
 	u64 nr_segments;
+	u64 chunks_damaged;
 };
 
 /**
@@ -180,6 +204,11 @@ struct ilio_stats {
  * @stored_bytes: payload bytes of live chunks
  * @stored_gen: bumped for every new chunk; a writer that saw it unchanged
  *	across its unlocked compression need not look for a duplicate again
+ * @nr_damaged: live chunks at ILIO_LOC_DAMAGED
+ * @hash_seed: the store's content hash key (xxh64 seed): random per store,
+ *	from the superblock in persistent mode (0 for stores formatted
+ *	before keyed hashing).  Set before the core is used, then constant:
+ *	read without the lock.  Secret: never printed.
  * @st: counters (the gauges of struct ilio_stats are derived)
  * @cache: persistent: clean chunks
  * @pl: persistent state (ilio-plog.h), NULL when diskless
@@ -194,6 +223,8 @@ struct ilio_core {
 	bool compress;
 	u64 stored_bytes;
 	u64 stored_gen;
+	u64 nr_damaged;
+	u64 hash_seed;
 	struct ilio_stats st;
 	struct ilio_cache cache;
 	struct ilio_plog *pl;
@@ -230,6 +261,7 @@ int ilio_core_close(struct ilio_core *ic);
 int ilio_core_quiesce(struct ilio_core *ic);
 int ilio_core_error(struct ilio_core *ic);
 bool ilio_core_persistent(struct ilio_core *ic);
+bool ilio_core_used_fallback(struct ilio_core *ic);
 void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
 			    u32 flush_interval_ms, u64 max_dirty);
 

@@ -101,7 +101,10 @@ _Static_assert(sizeof(struct ilio_chunk_hdr) == 8, "chunk header size");
 #define ILIO_FEAT_COMPAT_SUPP	0ULL
 #define ILIO_FEAT_RO_COMPAT_SUPP 0ULL
 #define ILIO_FEAT_INCOMPAT_LZ4	0x1ULL	/* records may be lz4 blocks */
-#define ILIO_FEAT_INCOMPAT_SUPP	ILIO_FEAT_INCOMPAT_LZ4
+/* Content hashes are xxh64 seeded with the superblock's @hash_seed. */
+#define ILIO_FEAT_INCOMPAT_KEYED_HASH 0x2ULL
+#define ILIO_FEAT_INCOMPAT_SUPP	(ILIO_FEAT_INCOMPAT_LZ4 | \
+				 ILIO_FEAT_INCOMPAT_KEYED_HASH)
 
 /**
  * struct ilio_sb - superblock (blocks 0 and 1, written by format only)
@@ -119,6 +122,9 @@ _Static_assert(sizeof(struct ilio_chunk_hdr) == 8, "chunk header size");
  * @seg_bytes: segment size in bytes (power of two)
  * @nr_segs: number of segments
  * @seg_start: block of the first segment
+ * @hash_seed: with ILIO_FEAT_INCOMPAT_KEYED_HASH, the xxh64 seed of every
+ *	content hash in the store (random at format, secret: never printed);
+ *	without it 0, and the hashes are unkeyed (seed 0)
  */
 struct ilio_sb {
 	__le32 magic;
@@ -135,9 +141,10 @@ struct ilio_sb {
 	__le32 seg_bytes;
 	__le32 nr_segs;
 	__le64 seg_start;
+	__le64 hash_seed;
 } __packed;
 
-_Static_assert(sizeof(struct ilio_sb) == 96, "superblock size");
+_Static_assert(sizeof(struct ilio_sb) == 104, "superblock size");
 
 /**
  * struct ilio_anchor - where the newest checkpoint starts (blocks 2, 3)

@@ -41,7 +41,8 @@ static u32 ilio_csum(const void *p, size_t len)
 
 /**
  * ilio_geom_compute() - lay out a device of @dev_bytes
- * @g: filled in (uuid untouched)
+ * @g: filled in, unkeyed (uuid untouched; a formatter that keys the
+ *	store sets @keyed_hash and @hash_seed afterwards)
  * @dev_bytes: device size in bytes
  * @seg_bytes: segment size: a power of two, 64 KiB .. 32 MiB
  * @why: the reason on failure
@@ -59,6 +60,8 @@ int ilio_geom_compute(struct ilio_geom *g, u64 dev_bytes, u32 seg_bytes,
 		return -EINVAL;
 	}
 	seg_blocks = seg_bytes / ILIO_BLOCK_SIZE;
+	g->keyed_hash = false;
+	g->hash_seed = 0;
 	g->dev_blocks = dev_bytes / ILIO_BLOCK_SIZE;
 	g->seg_bytes = seg_bytes;
 	/* Segment 0 starts at the first segment-aligned block after the metadata. */
@@ -91,7 +94,9 @@ void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr)
 	sb->version = cpu_to_le32(ILIO_FORMAT_VERSION);
 	sb->seq = cpu_to_le64(1);
 	memcpy(sb->uuid, g->uuid, sizeof(sb->uuid));
-	sb->incompat = cpu_to_le64(ILIO_FEAT_INCOMPAT_LZ4);
+	sb->incompat = cpu_to_le64(ILIO_FEAT_INCOMPAT_LZ4 |
+				   (g->keyed_hash ? ILIO_FEAT_INCOMPAT_KEYED_HASH : 0));
+	sb->hash_seed = cpu_to_le64(g->keyed_hash ? g->hash_seed : 0);
 	sb->dev_blocks = cpu_to_le64(g->dev_blocks);
 	sb->seg_bytes = cpu_to_le32(g->seg_bytes);
 	sb->nr_segs = cpu_to_le32(g->nr_segs);
@@ -145,6 +150,12 @@ int ilio_sb_check(const void *blk, u64 blocknr, u64 dev_bytes,
 	g->nr_segs = le32_to_cpu(sb->nr_segs);
 	g->seg_start = le64_to_cpu(sb->seg_start);
 	memcpy(g->uuid, sb->uuid, sizeof(g->uuid));
+	g->keyed_hash = le64_to_cpu(sb->incompat) & ILIO_FEAT_INCOMPAT_KEYED_HASH;
+	g->hash_seed = le64_to_cpu(sb->hash_seed);
+	if (!g->keyed_hash && g->hash_seed) {
+		*why = "superblock has a hash key but not the keyed-hash feature";
+		return -EINVAL;
+	}
 	if (g->seg_bytes < ILIO_SEG_BYTES_MIN ||
 	    g->seg_bytes > ILIO_FMT_SEG_BYTES_MAX ||
 	    (g->seg_bytes & (g->seg_bytes - 1)) ||

@@ -22,6 +22,9 @@
  * @nr_segs: number of segments
  * @seg_start: block of segment 0
  * @uuid: store identity
+ * @keyed_hash: the store's content hashes are keyed with @hash_seed
+ *	(ILIO_FEAT_INCOMPAT_KEYED_HASH); false for stores formatted before
+ * @hash_seed: the content hash key, 0 when not @keyed_hash
  */
 struct ilio_geom {
 	u64 dev_blocks;
@@ -29,6 +32,8 @@ struct ilio_geom {
 	u32 nr_segs;
 	u64 seg_start;
 	u8 uuid[16];
+	bool keyed_hash;
+	u64 hash_seed;
 };
 
 /**

@@ -676,10 +676,11 @@ int ilio_core_flush(struct ilio_core *ic)
  * *@bufp (the caller frees it) holds the blocks and *@rhp the record.
  * Return: 0, -EIO or -ENOMEM; *@span: bytes read.
  */
-static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
+static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 			   void *block, gfp_t gfp, u8 **bufp,
 			   const struct ilio_chunk_hdr **rhp, u32 *span)
 {
+	struct ilio_plog *pl = ic->pl;
 	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
 	const struct ilio_chunk_hdr *rh;
@@ -699,7 +700,7 @@ static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
 		ret = -EIO;
 	if (!ret && ilio_load_payload((const u8 *)(rh + 1), loc, block))
 		ret = -EIO;
-	if (!ret && ilio_hash_block(block) != hash)
+	if (!ret && ilio_hash_block(block, ic->hash_seed) != hash)
 		ret = -EIO;
 	if (ret) {
 		kfree(buf);
@@ -733,7 +734,7 @@ int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 	u8 *buf;
 	int ret;
 
-	ret = ilio_plog_fetch(ic->pl, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
+	ret = ilio_plog_fetch(ic, loc, cid, hash, block, ILIO_GFP, &buf, &rh,
 			      &span);
 	mutex_lock(&ic->lock);
 	if (ret != -ENOMEM) {
@@ -772,7 +773,7 @@ int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block)
 
 	if (e)
 		return ilio_load_payload(e->data, loc, block) ? -EIO : 0;
-	ret = ilio_plog_fetch(ic->pl, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
+	ret = ilio_plog_fetch(ic, loc, cid, ilio_chunk_hash(&ic->chunks, cid),
 			      block, GFP_KERNEL, &buf, &rh, &span);
 	kfree(buf);
 	return ret;
@@ -941,10 +942,12 @@ static void ilio_plog_free_pass(struct ilio_core *ic)
 
 /*
  * Write anchor slot 1 - current naming a checkpoint from @seq (at
- * @seg/@off) to @end.  The anchor it replaces stays the fallback.
+ * @seg/@off) to @end.  The anchor it replaces stays the fallback.  With
+ * @again the checkpoint is the one the current anchor already names (the
+ * open's second anchor write): it is not counted as another checkpoint.
  */
 static int ilio_plog_write_anchor(struct ilio_core *ic, u32 seg, u32 off,
-				  u64 seq, u64 end)
+				  u64 seq, u64 end, bool again)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_anchor_info a = {
@@ -970,6 +973,7 @@ static int ilio_plog_write_anchor(struct ilio_core *ic, u32 seg, u32 off,
 	} else {
 		pl->anchor_seq = a.seq;
 		pl->anchor_slot = slot;
+		pl->anchor = a;
 		/* The anchor in the other slot stays a fallback: keep its log. */
 		pl->prev_ckpt_start = pl->ckpt_start_seq;
 		pl->ckpt_start_seq = seq;
@@ -977,9 +981,34 @@ static int ilio_plog_write_anchor(struct ilio_core *ic, u32 seg, u32 off,
 		ic->st.backend_write_bytes += ILIO_BLOCK_SIZE;
 		ilio_plog_hist(&ic->st, ILIO_BLOCK_SIZE);
 		ic->st.backend_flushes++;
-		ic->st.checkpoints++;
+		if (!again)
+			ic->st.checkpoints++;
 	}
 	mutex_unlock(&ic->lock);
+	return ret;
+}
+
+/*
+ * After the open's checkpoint: name it in the other anchor slot too, so
+ * that no anchor of the chain before this open survives as a fallback
+ * (see the recovery rules at ilio_core_open()), then free what that
+ * releases.
+ */
+static int ilio_plog_anchor_both(struct ilio_core *ic)
+{
+	struct ilio_plog *pl = ic->pl;
+	struct ilio_anchor_info a;
+	int ret;
+
+	mutex_lock(&pl->ckpt_mutex);
+	mutex_lock(&ic->lock);
+	a = pl->anchor;
+	mutex_unlock(&ic->lock);
+	ret = ilio_plog_write_anchor(ic, a.log_seg, a.log_off, a.log_seq,
+				     a.ckpt_end, true);
+	mutex_unlock(&pl->ckpt_mutex);
+	if (!ret)
+		ilio_plog_free_pass(ic);
 	return ret;
 }
 
@@ -1026,7 +1055,7 @@ static int ilio_plog_checkpoint_locked(struct ilio_core *ic)
 		ret = ilio_plog_flush_dev(ic, pl->closed_seq);
 	}
 	if (!ret)
-		ret = ilio_plog_write_anchor(ic, seg, off, seq, end);
+		ret = ilio_plog_write_anchor(ic, seg, off, seq, end, false);
 	if (ret)
 		return ret;
 	mutex_lock(&ic->lock);
@@ -1066,6 +1095,15 @@ int ilio_core_checkpoint(struct ilio_core *ic)
 #define ILIO_GC_WANT_URGENT	0	/* checkpoint once it frees more than it costs */
 #define ILIO_GC_WANT_BACKGROUND	1	/* ... four times more, and 1/16 of the device */
 
+/*
+ * Move one live record that GC read from the device.  The copy is not
+ * trusted: GC re-seals what it appends under a fresh unit checksum, and
+ * the moved chunk is then served from RAM and the clean cache unchecked,
+ * so its payload is verified against the chunk hash first.  A record that
+ * fails is never moved: its chunk becomes ILIO_LOC_DAMAGED (its LBAs read
+ * as EIO, counted in chunks_damaged), and its bytes are released so that
+ * the segment can be reused.
+ */
 static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 			   const struct ilio_chunk_hdr *rh)
 {
@@ -1077,6 +1115,16 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	if (!ilio_chunk_valid(&ic->chunks, cid) ||
 	    ilio_chunk_loc(&ic->chunks, cid) != old)
 		return;
+	if (ilio_load_payload((const u8 *)(rh + 1), old, ic->pl->vbuf) ||
+	    ilio_hash_block(ic->pl->vbuf, ic->hash_seed) != ilio_chunk_hash(&ic->chunks, cid)) {
+		__ilio_cache_remove(&ic->cache, cid);
+		ilio_chunk_set_loc(&ic->chunks, cid, ILIO_LOC_DAMAGED);
+		__ilio_seg_release_bytes(&ic->segs, old);
+		ic->stored_bytes -= len;
+		ic->nr_damaged++;
+		ic->pl->front_ops++;	/* the next checkpoint must record it */
+		return;
+	}
 	if (__ilio_plog_prepare(ic, len, 1, ILIO_LEVEL_GC)) {
 		ic->pl->gc_full = true;
 		return;
@@ -1625,6 +1673,7 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 	u32 k, cid;
 
 	m->mapped = 0;
+	ic->nr_damaged = 0;
 	for (i = 0; i < m->nr_leaves; i++) {
 		u32 *leaf = m->dir[i];
 
@@ -1660,6 +1709,10 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 		if (!ilio_chunk_ref(&ic->chunks, cid))
 			continue;
 		loc = ilio_chunk_loc(&ic->chunks, cid);
+		if (ilio_loc_damaged(loc)) {
+			ic->nr_damaged++;
+			continue;
+		}
 		sg = ilio_loc_seg(loc);
 		len = ilio_loc_len(loc);
 		if (sg >= s->nr_segs || !len || len > ILIO_BLOCK_SIZE ||
@@ -1692,16 +1745,35 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 	return 0;
 }
 
-/* Read and validate the superblock (either copy) and the newest anchor. */
+/* What a read of the two anchor slots found. */
+#define ILIO_SLOT_BLANK		0	/* all zeroes: never written (format) */
+#define ILIO_SLOT_VALID		1
+#define ILIO_SLOT_DAMAGED	2	/* written once, now fails validation */
+
+/**
+ * struct ilio_anchors - both anchor slots as recovery found them
+ * @a: the content of each valid slot
+ * @state: ILIO_SLOT_* per slot
+ * @why: the validator's reason for each damaged slot
+ * @newest: the valid slot with the highest sequence number, or -1
+ * @chain_damaged: set by ilio_core_recover() when replay or rebuild found
+ *	the chain invalid (the only failure that may allow a fallback)
+ */
+struct ilio_anchors {
+	struct ilio_anchor_info a[2];
+	int state[2];
+	const char *why[2];
+	int newest;
+	bool chain_damaged;
+};
+
+/* Read and validate the superblock (either copy) and both anchor slots. */
 static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
-			       struct ilio_anchor_info *a, bool older,
-			       bool *has_other, const char **why)
+			       struct ilio_anchors *an, const char **why)
 {
 	struct ilio_plog *pl = ic->pl;
-	struct ilio_anchor_info b;
 	const char *why0 = NULL, *why1;
-	int ret, r0 = -EINVAL, r1, i;
-	bool newer;
+	int ret, r0 = -EINVAL, i;
 
 	for (i = 0; i < 2; i++) {
 		ret = pl->ops->read(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
@@ -1721,8 +1793,7 @@ static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
 		*why = why0;
 		return r0 == -ENOENT ? -ENOENT : -EINVAL;
 	}
-	r0 = -EINVAL;
-	r1 = -EINVAL;
+	an->newest = -1;
 	for (i = 0; i < 2; i++) {
 		ret = pl->ops->read(pl->priv, (u64)(ILIO_ANCHOR_BLOCK + i) *
 				    ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
@@ -1730,25 +1801,23 @@ static int ilio_plog_read_meta(struct ilio_core *ic, u64 dev_bytes,
 			*why = "cannot read the anchors";
 			return -EIO;
 		}
-		if (!i)
-			r0 = ilio_anchor_check(pl->blk, ILIO_ANCHOR_BLOCK, &pl->g,
-					       a, why);
+		an->why[i] = NULL;
+		if (!ilio_anchor_check(pl->blk, ILIO_ANCHOR_BLOCK + i, &pl->g,
+				       &an->a[i], &an->why[i]))
+			an->state[i] = ILIO_SLOT_VALID;
+		else if (!memchr_inv(pl->blk, 0, ILIO_BLOCK_SIZE))
+			an->state[i] = ILIO_SLOT_BLANK;
 		else
-			r1 = ilio_anchor_check(pl->blk, ILIO_ANCHOR_BLOCK + 1,
-					       &pl->g, &b, why);
+			an->state[i] = ILIO_SLOT_DAMAGED;
+		if (an->state[i] == ILIO_SLOT_VALID &&
+		    (an->newest < 0 || an->a[i].seq > an->a[an->newest].seq))
+			an->newest = i;
 	}
-	if (r0 && r1)
-		return -EINVAL;		/* *why: slot 1's reason */
-	*has_other = !r0 && !r1;
-	/* The newest valid anchor, or with @older the other valid one. */
-	newer = !r1 && b.seq > a->seq;
-	if (r0 || (!r1 && newer != older)) {
-		*a = b;
-		pl->anchor_slot = 1;
-	} else {
-		pl->anchor_slot = 0;
+	if (an->newest < 0) {
+		*why = an->why[1] ? an->why[1] : an->why[0] ? an->why[0] :
+		       "no anchor slot was ever written";
+		return -EINVAL;
 	}
-	pl->anchor_seq = a->seq;
 	return 0;
 }
 
@@ -1764,6 +1833,7 @@ void ilio_plog_free(struct ilio_plog *pl)
 	kvfree(pl->wbq);
 	vfree(pl->buf);
 	kfree(pl->blk);
+	kfree(pl->vbuf);
 	mutex_destroy(&pl->wb_mutex);
 	mutex_destroy(&pl->ckpt_mutex);
 	kfree(pl);
@@ -1786,22 +1856,27 @@ static struct ilio_plog *ilio_plog_alloc(const struct ilio_core_params *p)
 	pl->nr_blocks = p->nr_blocks;
 	pl->next_seg = ILIO_SEG_NONE;
 	pl->blk = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
-	if (!pl->blk) {
+	pl->vbuf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+	if (!pl->blk || !pl->vbuf) {
 		ilio_plog_free(pl);
 		return NULL;
 	}
 	return pl;
 }
 
-/* Open the store from the newest anchor, or with @older from the other one. */
+/*
+ * Recover the maps from anchor slot @slot: replay its chain and rebuild
+ * everything derived.  Writes nothing.  On success pl->next_seq is one
+ * past the chain's last unit.
+ */
 static struct ilio_core *
-ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
-		      const char **why, bool older, bool *has_other)
+ilio_core_recover(const struct ilio_core_params *p, struct ilio_anchors *an,
+		  int slot, int *err, const char **why)
 {
 	struct ilio_anchor_info a;
 	struct ilio_core *ic;
 	struct ilio_plog *pl;
-	int ret;
+	int ret, i;
 
 	*why = "out of memory";
 	ic = ilio_core_alloc(p, err);
@@ -1818,14 +1893,34 @@ ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
 	if (ret)
 		goto fail;
 
-	ret = ilio_plog_read_meta(ic, p->dev_bytes, &a, older, has_other, why);
+	ret = ilio_plog_read_meta(ic, p->dev_bytes, an, why);
 	if (ret)
 		goto fail;
-	if (a.nr_blocks && a.nr_blocks != p->nr_blocks) {
-		*why = "the store on this device has another size than the table";
+	/* The superblock's key (0 for a store formatted before keyed hashing). */
+	ic->hash_seed = pl->g.hash_seed;
+	/* A size mismatch is a refusal, never a reason to try another anchor. */
+	for (i = 0; i < 2; i++) {
+		if (an->state[i] == ILIO_SLOT_VALID && an->a[i].nr_blocks &&
+		    an->a[i].nr_blocks != p->nr_blocks) {
+			*why = "the store on this device has another size than the table";
+			ret = -EINVAL;
+			goto fail;
+		}
+	}
+	if (slot < 0)
+		slot = an->newest;
+	if (an->state[slot] != ILIO_SLOT_VALID) {
+		*why = "internal: recovery from an invalid anchor";
 		ret = -EINVAL;
 		goto fail;
 	}
+	a = an->a[slot];
+	/* The next anchor goes to the other slot, with a higher seq than both. */
+	pl->anchor_slot = slot;
+	pl->anchor_seq = a.seq;
+	if (an->state[1 - slot] == ILIO_SLOT_VALID)
+		pl->anchor_seq = max(a.seq, an->a[1 - slot].seq);
+	pl->anchor = a;
 	ret = ilio_plog_geom_fits(ic, why);
 	if (!ret)
 		ret = ilio_segs_init_disk(&ic->segs, pl->g.nr_segs, pl->g.seg_bytes,
@@ -1854,6 +1949,7 @@ ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
 		}
 		mutex_unlock(&ic->lock);
 	}
+	an->chain_damaged = ret == -EINVAL;
 	if (ret)
 		goto fail;
 	pl->ckpt_start_seq = a.log_seq;
@@ -1861,16 +1957,6 @@ ilio_core_open_anchor(const struct ilio_core_params *p, int *err,
 	pl->written_seq = pl->next_seq - 1;
 	pl->durable_seq = pl->written_seq;
 	pl->closed_seq = pl->written_seq;
-	if (!p->read_only) {
-		pl->epoch = get_random_u64();
-		ret = ilio_core_checkpoint(ic);
-		if (ret) {
-			*why = ret == -ENOSPC ?
-				"no free space on the backing device for a checkpoint" :
-				"cannot write to the backing device";
-			goto fail;
-		}
-	}
 	return ic;
 fail:
 	*err = ret;
@@ -1878,36 +1964,105 @@ fail:
 	return NULL;
 }
 
+/*
+ * May recovery use the older anchor @o because the newest one, @n, failed?
+ * Only when the older chain provably covers everything the newer anchor
+ * made durable: it is the same chain (same epoch, so the newer checkpoint
+ * and everything after it are units of the older anchor's chain too) and
+ * its replay went past the newer checkpoint's last unit, so that from
+ * there on both replays read the very same units.  Replay from @o then
+ * ends where replay from @n would have ended.
+ */
+static bool ilio_fallback_covers(const struct ilio_anchor_info *n,
+				 const struct ilio_anchor_info *o, u64 next_seq)
+{
+	return o->epoch == n->epoch && o->seq < n->seq && n->ckpt_end &&
+	       next_seq > n->ckpt_end;
+}
+
 /**
  * ilio_core_open() - open (recover) a persistent store
  * @p: parameters, with @bops set
  * @err: set on failure: -ENOENT (not an ilio device), -EINVAL (damaged,
- *	or does not fit the parameters), -EIO, -ENOMEM, -E2BIG (RAM budget
- *	too small)
+ *	or another size than @p), -EIO, -ENOMEM, -E2BIG (RAM budget too
+ *	small)
  * @why: set on failure: a static string for the admin
  *
- * Replays the log from the newest anchor and checks every cross
- * reference.  When that anchor's checkpoint or log is damaged, it falls
- * back to the other anchor, whose log the store keeps intact until a
- * newer anchor replaces it.  Unless @p->read_only, it then starts a new
- * chain (a fresh epoch) with a checkpoint, so that units of the old chain
- * that were never acknowledged can never be mistaken for new ones.
+ * DOC: recovery rules
+ *
+ * - A size mismatch is always a refusal, never a reason to try another
+ *   anchor.
+ * - An I/O error while reading the metadata or the log fails the open; it
+ *   never opens an older state.
+ * - The newest valid anchor is replayed.  If its chain is damaged, the
+ *   other anchor is used only when its chain provably covers everything
+ *   the newest one made durable (ilio_fallback_covers()); otherwise the
+ *   open is refused and nothing is written.
+ * - A slot that fails validation but is not blank (all zeroes, as format
+ *   leaves it) is damaged.  The remaining valid anchor is used only if it
+ *   is not the format anchor: every completed open writes the new epoch's
+ *   anchor into both slots, so the other valid anchor of a completed open
+ *   is of the same chain as the damaged one, and its replay covers it.
+ * - Nothing is written (no new epoch, no checkpoint) until the recovered
+ *   state has passed replay and rebuild.  Unless @p->read_only, the open
+ *   then starts a new chain (a fresh epoch) with a checkpoint, and names
+ *   it in both anchor slots, so that units of the old chain that were
+ *   never acknowledged can never be mistaken for new ones and no anchor
+ *   of an older chain survives as a fallback.
  *
  * Return: the core, or NULL.
  */
 struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 				 const char **why)
 {
+	struct ilio_anchors an;
 	struct ilio_core *ic;
 	const char *why2;
-	bool other = false;
-	int err2;
+	int n, o, err2, ret;
 
-	ic = ilio_core_open_anchor(p, err, why, false, &other);
-	if (ic || !other || *err == -ENOMEM || *err == -E2BIG || *err == -ENOENT)
+	an.newest = -1;
+	an.chain_damaged = false;
+	ic = ilio_core_recover(p, &an, -1, err, why);
+	if (!ic && (!an.chain_damaged || an.newest < 0))
+		return NULL;	/* I/O error, size, memory, no anchor: final */
+	n = an.newest;
+	o = 1 - n;
+	if (an.state[o] == ILIO_SLOT_DAMAGED && !an.a[n].ckpt_end &&
+	    !an.a[n].nr_blocks) {
+		/* Only the format anchor is valid: never open an empty store. */
+		ilio_core_destroy(ic);
+		*err = -EINVAL;
+		*why = "an anchor is damaged, the other is the format one: refusing an empty store";
+		return NULL;
+	}
+	if (!ic) {
+		struct ilio_anchors an2;
+
+		if (an.state[o] != ILIO_SLOT_VALID)
+			return NULL;
+		ic = ilio_core_recover(p, &an2, o, &err2, &why2);
+		if (!ic)
+			return NULL;	/* report the newest anchor's problem */
+		if (!ilio_fallback_covers(&an.a[n], &an.a[o], ic->pl->next_seq)) {
+			ilio_core_destroy(ic);
+			return NULL;
+		}
+		ic->pl->fallback = true;
+	}
+	if (p->read_only)
 		return ic;
-	ic = ilio_core_open_anchor(p, &err2, &why2, true, &other);
-	/* Report the newest anchor's problem if the fallback fails too. */
+	ic->pl->epoch = get_random_u64();
+	ret = ilio_core_checkpoint(ic);
+	if (!ret)
+		ret = ilio_plog_anchor_both(ic);
+	if (ret) {
+		*err = ret;
+		*why = ret == -ENOSPC ?
+			"no free space on the backing device for a checkpoint" :
+			"cannot write to the backing device";
+		ilio_core_destroy(ic);
+		return NULL;
+	}
 	return ic;
 }
 
@@ -1975,6 +2130,18 @@ int ilio_core_error(struct ilio_core *ic)
 bool ilio_core_persistent(struct ilio_core *ic)
 {
 	return ic->pl;
+}
+
+/**
+ * ilio_core_used_fallback() - did recovery use the older anchor?
+ * @ic: core
+ *
+ * Return: true when the newest anchor's chain was damaged and the older
+ * anchor's chain, which provably covers it, was replayed instead.
+ */
+bool ilio_core_used_fallback(struct ilio_core *ic)
+{
+	return ic->pl && ic->pl->fallback;
 }
 
 /**

@@ -59,6 +59,9 @@ struct ilio_core;
  *	slot names (the fallback); segments from there on are kept
  * @anchor_seq: (L) generation of the durable anchor
  * @anchor_slot: (L) its slot (0 or 1)
+ * @anchor: (L) its content
+ * @fallback: recovery used the older anchor (the newest one's chain was
+ *	damaged, and the older chain provably covers it)
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
  * @nr_free: (L) FREE segments
  * @dirty: (L) bytes in segment buffers not yet written
@@ -72,6 +75,8 @@ struct ilio_core;
  * @ckpt_mutex: serialises checkpoints and GC
  * @buf: one segment of scratch for recovery and GC (under @ckpt_mutex)
  * @blk: one block of scratch for anchors (under @ckpt_mutex)
+ * @vbuf: one block of scratch to verify what GC moves (under @ckpt_mutex
+ *	and ic->lock)
  */
 struct ilio_plog {
 	const struct ilio_backend_ops *ops;
@@ -103,6 +108,8 @@ struct ilio_plog {
 	u64 prev_ckpt_start;
 	u64 anchor_seq;
 	unsigned int anchor_slot;
+	struct ilio_anchor_info anchor;
+	bool fallback;
 	u64 log_bytes;
 	u32 nr_free;
 	u64 dirty;
@@ -117,6 +124,7 @@ struct ilio_plog {
 	struct mutex ckpt_mutex;	/* checkpoints and GC */
 	u8 *buf;
 	u8 *blk;
+	u8 *vbuf;
 };
 
 u64 ilio_plog_mem_bytes(const struct ilio_plog *pl);

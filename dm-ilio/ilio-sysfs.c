@@ -25,6 +25,7 @@ enum ilio_attr_id {
 	ILIO_A_RAM_LIMIT,
 	ILIO_A_META,
 	ILIO_A_DEDUP_HITS,
+	ILIO_A_DEDUP_CAPPED,
 	ILIO_A_ZERO_BLOCKS,
 	ILIO_A_FRONT_READ_IOS,
 	ILIO_A_FRONT_READ_BYTES,
@@ -50,6 +51,7 @@ enum ilio_attr_id {
 	ILIO_A_FREE_SEGS,
 	ILIO_A_NR_SEGS,
 	ILIO_A_WHIST,
+	ILIO_A_CHUNKS_DAMAGED,
 };
 
 struct ilio_attr {
@@ -70,6 +72,7 @@ ILIO_ATTR(ram_used_bytes, ILIO_A_RAM_USED);
 ILIO_ATTR(ram_limit_bytes, ILIO_A_RAM_LIMIT);
 ILIO_ATTR(metadata_bytes, ILIO_A_META);
 ILIO_ATTR(dedup_hits, ILIO_A_DEDUP_HITS);
+ILIO_ATTR(dedup_candidates_capped, ILIO_A_DEDUP_CAPPED);
 ILIO_ATTR(zero_blocks, ILIO_A_ZERO_BLOCKS);
 ILIO_ATTR(front_read_ios, ILIO_A_FRONT_READ_IOS);
 ILIO_ATTR(front_read_bytes, ILIO_A_FRONT_READ_BYTES);
@@ -95,6 +98,7 @@ ILIO_ATTR(checkpoints, ILIO_A_CHECKPOINTS);
 ILIO_ATTR(free_segments, ILIO_A_FREE_SEGS);
 ILIO_ATTR(nr_segments, ILIO_A_NR_SEGS);
 ILIO_ATTR(backend_write_size_hist, ILIO_A_WHIST);
+ILIO_ATTR(chunks_damaged, ILIO_A_CHUNKS_DAMAGED);
 
 static struct attribute *ilio_attrs[] = {
 	&ilio_attr_mode.attr,
@@ -106,6 +110,7 @@ static struct attribute *ilio_attrs[] = {
 	&ilio_attr_ram_limit_bytes.attr,
 	&ilio_attr_metadata_bytes.attr,
 	&ilio_attr_dedup_hits.attr,
+	&ilio_attr_dedup_candidates_capped.attr,
 	&ilio_attr_zero_blocks.attr,
 	&ilio_attr_front_read_ios.attr,
 	&ilio_attr_front_read_bytes.attr,
@@ -131,6 +136,7 @@ static struct attribute *ilio_attrs[] = {
 	&ilio_attr_free_segments.attr,
 	&ilio_attr_nr_segments.attr,
 	&ilio_attr_backend_write_size_hist.attr,
+	&ilio_attr_chunks_damaged.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ilio);
@@ -171,6 +177,8 @@ static u64 ilio_attr_value(struct ilio_dev *d, enum ilio_attr_id id)
 		return st.meta_bytes;
 	case ILIO_A_DEDUP_HITS:
 		return st.dedup_hits;
+	case ILIO_A_DEDUP_CAPPED:
+		return st.dedup_candidates_capped;
 	case ILIO_A_ZERO_BLOCKS:
 		return st.zero_blocks;
 	case ILIO_A_NOSPC:
@@ -195,6 +203,8 @@ static u64 ilio_attr_value(struct ilio_dev *d, enum ilio_attr_id id)
 		return st.cache_hits;
 	case ILIO_A_CACHE_MISSES:
 		return st.cache_misses;
+	case ILIO_A_CHUNKS_DAMAGED:
+		return st.chunks_damaged;
 	case ILIO_A_FLUSHES:
 		return st.flushes;
 	case ILIO_A_BACKEND_FLUSHES:

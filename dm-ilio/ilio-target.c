@@ -424,6 +424,16 @@ static void ilio_tick_fn(struct work_struct *work)
 	ilio_core_tick(d->core);
 	memalloc_noio_restore(noio);
 	ilio_note_error(d);
+	if (!d->damage_logged) {
+		struct ilio_stats st;
+
+		ilio_core_get_stats(d->core, &st);
+		if (st.chunks_damaged) {
+			d->damage_logged = true;
+			DMERR("%s: %llu damaged chunk(s) on the backing device read as EIO",
+			      d->name, (unsigned long long)st.chunks_damaged);
+		}
+	}
 	if (READ_ONCE(d->ticking))
 		queue_delayed_work(d->bg_wq, &d->tick,
 				   msecs_to_jiffies(ILIO_TICK_MS));
@@ -527,6 +537,9 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			      backing->name, why);
 			goto fail;
 		}
+		if (ilio_core_used_fallback(d->core))
+			DMWARN("%s: newest checkpoint on %s damaged; used the older anchor",
+			       d->name, backing->name);
 	} else {
 		d->core = ilio_core_create(&cp, &ret);
 	}

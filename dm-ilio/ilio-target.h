@@ -120,6 +120,7 @@ struct ilio_dev {
 	struct work_struct wb_work;
 	struct delayed_work tick;
 	bool ticking;
+	bool damage_logged;	/* chunks_damaged was reported in the log */
 
 	struct kobject kobj;
 	struct completion kobj_released;

@@ -195,6 +195,10 @@ struct ilio_table {
  * @st: INFO status.
  * @has_table: @tb is valid.
  * @tb: TABLE status.
+ * @has_capped: @capped was read from sysfs (a live device on a module that
+ *	has the file).
+ * @capped: /sys/block/dm-N/ilio/dedup_candidates_capped, which the status
+ *	line does not carry.
  */
 struct ilio_dev {
 	char name[DM_NAME_LEN];
@@ -203,6 +207,8 @@ struct ilio_dev {
 	struct ilio_status st;
 	bool has_table;
 	struct ilio_table tb;
+	bool has_capped;
+	unsigned long long capped;
 };
 
 /**
@@ -919,6 +925,8 @@ static void ilio_print_human(const struct ilio_dev *dev)
 		ILIO_ROW("dirty", "%s",
 			 ilio_human(v[ILIO_ST_DIRTY_BYTES], a, sizeof(a)));
 	ILIO_ROW("dedup hits", "%llu", v[ILIO_ST_DEDUP_HITS]);
+	if (dev->has_capped)
+		ILIO_ROW("dedup capped", "%llu", dev->capped);
 	ILIO_ROW("zero blocks", "%llu", v[ILIO_ST_ZERO_BLOCKS]);
 	ilio_print_io_row("front reads", v[ILIO_ST_FRONT_READ_IOS],
 			  v[ILIO_ST_FRONT_READ_BYTES]);
@@ -1088,6 +1096,12 @@ static void ilio_print_json(const struct ilio_dev *dev)
 		else
 			fputs("null", stdout);
 	}
+
+	ilio_json_key("dedup_candidates_capped");
+	if (dev->has_capped)
+		printf("%llu", dev->capped);
+	else
+		fputs("null", stdout);
 
 	ilio_json_num("dedup_ratio", d.has_dedup, d.dedup_ratio);
 	ilio_json_num("compression_ratio", d.has_compress, d.compress_ratio);
@@ -1437,6 +1451,32 @@ static void ilio_dev_release(struct ilio_dev *dev)
 }
 
 /*
+ * ilio_read_sysfs() - read the counter /sys/dev/block/MAJ:MIN/ilio/NAME.
+ * Returns 0 with *v set, or -ENOENT when there is no such file (an older
+ * module) or it does not hold a number.
+ */
+static int ilio_read_sysfs(unsigned int maj, unsigned int min, const char *name,
+			   unsigned long long *v)
+{
+	char path[128], buf[32];
+	int r = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/ilio/%s", maj, min,
+		 name);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (!ilio_parse_u64(buf, v))
+			r = 0;
+	}
+	fclose(f);
+	return r;
+}
+
+/*
  * ilio_dm_lookup() - find ilio device name and read its status and table.
  * Returns 0; -ENOENT (no such device); -EMEDIUMTYPE (not an ilio device);
  * -EPROTO (unparsable line, copied to raw); -ENOMEM; or -EIO.
@@ -1463,9 +1503,14 @@ static int ilio_dm_lookup(const char *name, struct ilio_dev *dev, char *raw,
 	if (r)
 		return r;
 	r = ilio_dm_fetch(name, DM_DEVICE_TABLE, dev, raw, raw_size);
-	if (r)
+	if (r) {
 		ilio_dev_release(dev);
-	return r;
+		return r;
+	}
+	dev->has_capped = !ilio_read_sysfs(info.major, info.minor,
+					   "dedup_candidates_capped",
+					   &dev->capped);
+	return 0;
 }
 
 /* Explain an ilio_dm_lookup() error; returns ILIO_EXIT_FAIL. */
@@ -2460,7 +2505,8 @@ static bool ilio_geom_equal(const struct ilio_geom *a,
 {
 	return a->dev_blocks == b->dev_blocks && a->seg_bytes == b->seg_bytes &&
 	       a->nr_segs == b->nr_segs && a->seg_start == b->seg_start &&
-	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid));
+	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid)) &&
+	       a->keyed_hash == b->keyed_hash && a->hash_seed == b->hash_seed;
 }
 
 static bool ilio_all_zero(const void *buf, size_t len)
@@ -2905,7 +2951,10 @@ static int ilio_cmd_format(int argc, char **argv)
 	if (r)
 		goto out;
 
-	if (ilio_new_uuid(g.uuid) || ilio_random(&ai.epoch, sizeof(ai.epoch))) {
+	/* The content hash key: random, secret, never printed. */
+	g.keyed_hash = true;
+	if (ilio_new_uuid(g.uuid) || ilio_random(&ai.epoch, sizeof(ai.epoch)) ||
+	    ilio_random(&g.hash_seed, sizeof(g.hash_seed))) {
 		r = ilio_fail("cannot get random bytes from the kernel");
 		goto out;
 	}
@@ -2944,6 +2993,7 @@ static int ilio_cmd_format(int argc, char **argv)
 		printf("formatted %s\n", b.path);
 	ILIO_ROW("uuid", "%s", a.dry_run ? "(chosen when formatting)" :
 		 ilio_fmt_uuid(g.uuid, uuid, sizeof(uuid)));
+	ILIO_ROW("keyed hash", "%s", "yes");
 	ilio_print_size_row("device size", b.bytes);
 	ilio_print_geom(&g);
 	if (*found)
@@ -3068,6 +3118,8 @@ static int ilio_cmd_info(int argc, char **argv)
 		 (unsigned long long)le64toh(sb->compat),
 		 (unsigned long long)le64toh(sb->ro_compat),
 		 (unsigned long long)le64toh(sb->incompat));
+	ILIO_ROW("keyed hash", "%s", g.keyed_hash ? "yes" :
+		 "no (seed 0: formatted before keyed hashing)");
 	ilio_print_size_row("size at format", g.dev_blocks * ILIO_BLOCK_SIZE);
 	ILIO_ROW("first segment", "block %llu", (unsigned long long)g.seg_start);
 	ilio_print_geom(&g);

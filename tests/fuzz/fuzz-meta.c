@@ -28,7 +28,7 @@
 #define UNIT_MAX	(256 * 1024)	/* body checks beyond this only cost time */
 
 struct params {
-	u8 flags;	/* 1: fix sb csum, 2: fix anchor csum, 4: seal unit */
+	u8 flags;	/* 1: fix sb csum, 2: fix anchor csum, 4: seal unit, 16: keyed sb */
 	u8 seg_shift;	/* fallback geometry: 16 + (x % 10) */
 	u8 pad[2];
 	u32 seg;
@@ -73,6 +73,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	if (size < HDR)
 		return 0;
+	/* Whole-struct compares below: no stray padding bytes. */
+	memset(&g, 0, sizeof(g));
+	memset(&g2, 0, sizeof(g2));
 	memcpy(&p, data, HDR);
 	data += HDR;
 	size -= HDR;
@@ -108,6 +111,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (ilio_geom_compute(&g, dev_bytes, 1U << (16 + p.seg_shift % 10), &why))
 			goto out;
 		memset(g.uuid, 0x5a, sizeof(g.uuid));
+		if (p.flags & 16) {
+			g.keyed_hash = true;
+			g.hash_seed = dev_bytes * 0x9E3779B97F4A7C15ULL;
+		}
 		/* A valid format must pass its own validator. */
 		ilio_sb_build(sb, &g, 1);
 		if (ilio_sb_check(sb, 1, dev_bytes, &g2, &why) ||

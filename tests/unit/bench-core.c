@@ -35,7 +35,18 @@
  * The shim's mutex is a plain pthread mutex (no optimistic spinning as in
  * the kernel), so this overstates contention somewhat; it is informational.
  *
- * Options: -n BLOCKS (default 200000), -s to skip the two-writer run.
+ * Forged collisions (trust #7 item 3): a store holding 16384 distinct
+ * blocks that share one hash (forged under the store's own key with
+ * tests/unit/xxh64-forge.h: the worst case, a leaked key), then the cost
+ * of each of 512 more such writes, against the same writes on a store
+ * holding 16384 blocks of the same shape whose hashes differ ("normal").
+ * The 16384 are written with dedup off (they are indexed all the same),
+ * so that the set-up does not itself pay the attack.  "raw": random
+ * blocks compared in place; "lz4": compressible blocks, each candidate
+ * decoded.  Target: collide/normal <= 2.00x.
+ *
+ * Options: -n BLOCKS (default 200000), -s to skip the two-writer run, -c
+ * to run the forged-collision part only.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -49,6 +60,7 @@
 #include <lz4.h>
 
 #include "ilio-core.h"
+#include "xxh64-forge.h"
 
 #define BS	ILIO_BLOCK_SIZE
 #define RUNS	3
@@ -197,7 +209,7 @@ static double time_raw_write(const u8 *d, unsigned long n, struct ilio_ctx *ctx,
 			u32 len;
 
 			if (mode != RAW_LZ4)
-				bench_sink += ilio_hash_block(b);
+				bench_sink += ilio_hash_block(b, 0);
 			len = ilio_compress_block(ctx, b, &pl, &lz4);
 			if (arena) {
 				memcpy(arena + off, pl, len);
@@ -347,7 +359,7 @@ static void *thr_fn(void *arg)
 			const void *pl;
 			bool lz4;
 
-			sink += ilio_hash_block(b);
+			sink += ilio_hash_block(b, 0);
 			sink += ilio_compress_block(&ctx, b, &pl, &lz4);
 		}
 	}
@@ -440,6 +452,115 @@ static void bench_meta(struct ilio_ctx *ctx, struct meta *m)
 	free(b);
 }
 
+/* --- forged collisions ------------------------------------------------ */
+
+#define COLL_STORED	16384UL
+#define COLL_TIMED	512UL
+
+/*
+ * Block @i of a forged set: a shared base (random, or lz4-compressible
+ * with @lz4), @i in the stripe before the last, and a last stripe forged
+ * to the base's xxh64 under @seed (@forge), or random (distinct hashes).
+ */
+static void coll_block(u8 *b, const u8 *base, const uint64_t *lanes, u64 seed,
+		       u64 i, bool forge, u64 *rs)
+{
+	memcpy(b, base, BS);
+	memcpy(b + BS - 64, &i, sizeof(i));
+	if (forge)
+		xf_forge(b, seed, lanes);
+	else
+		fill_random(b + BS - 32, 32, rs);
+}
+
+/* ns per write of COLL_TIMED blocks into a store holding COLL_STORED. */
+static double coll_run(bool lz4, bool forge, struct ilio_ctx *ctx,
+		       struct ilio_stats *st)
+{
+	const unsigned long n = COLL_STORED + COLL_TIMED;
+	double best = 1e30;
+	int r;
+
+	for (r = 0; r < RUNS; r++) {
+		struct ilio_core *ic = mk_core(n, ram_for(n));
+		u8 *d = malloc((size_t)n * BS), base[BS];
+		uint64_t lanes[4];
+		u64 rs = 0x5eed + r, i;
+		double t0, t;
+
+		if (!d) {
+			perror("malloc");
+			exit(1);
+		}
+		fill_random(base, lz4 ? BS / 2 : BS, &rs);
+		if (lz4)
+			memset(base + BS / 2, 0x33, BS / 2);
+		xf_lanes(base, XF_STRIPES, ic->hash_seed, lanes);
+		for (i = 0; i < n; i++)
+			coll_block(d + i * BS, base, lanes, ic->hash_seed, i, forge,
+				   &rs);
+		ilio_core_set_policy(ic, false, true);
+		for (i = 0; i < COLL_STORED; i++)
+			if (ilio_core_write(ic, i, d + i * BS, ctx))
+				exit(1);
+		ilio_core_set_policy(ic, true, true);
+		t0 = now_ns();
+		for (i = COLL_STORED; i < n; i++) {
+			if (ilio_core_write(ic, i, d + i * BS, ctx)) {
+				fprintf(stderr, "bench-core: collide write %llu failed\n",
+					(unsigned long long)i);
+				exit(1);
+			}
+		}
+		t = now_ns() - t0;
+		if (t < best)
+			best = t;
+		for (i = 0; i < n; i += 61) {
+			u8 out[BS];
+
+			if (ilio_core_read(ic, i, out) || memcmp(out, d + i * BS, BS)) {
+				fprintf(stderr, "bench-core: collide lba %llu reads back wrong\n",
+					(unsigned long long)i);
+				exit(1);
+			}
+		}
+		ilio_core_get_stats(ic, st);
+		ilio_core_destroy(ic);
+		free(d);
+	}
+	return best / COLL_TIMED;
+}
+
+/* Returns false when a ratio misses the 2x target. */
+static bool bench_collide(struct ilio_ctx *ctx)
+{
+	bool all = true;
+	int lz4;
+
+	printf("\nFORGED COLLISIONS  ns per write into a store holding %lu blocks with\n"
+	       "       one hash (forged under the store's key), vs %lu blocks of the same\n"
+	       "       shape with distinct hashes; mean of %lu writes, best of %d runs\n",
+	       COLL_STORED, COLL_STORED, COLL_TIMED, RUNS);
+	printf("%-8s %10s %10s %8s %10s %8s\n", "data", "collide", "normal",
+	       "ratio", "cand/write", "capped");
+	for (lz4 = 0; lz4 < 2; lz4++) {
+		struct ilio_stats sc, sn;
+		double c = coll_run(lz4, true, ctx, &sc);
+		double nrm = coll_run(lz4, false, ctx, &sn);
+
+		printf("%-8s %10.0f %10.0f %7.2fx %10.1f %8llu   (target <= 2.00x: %s)\n",
+		       lz4 ? "lz4" : "raw", c, nrm, c / nrm,
+		       (double)sc.dedup_candidates / COLL_TIMED,
+		       (unsigned long long)sc.dedup_candidates_capped,
+		       c / nrm <= 2.0 ? "MEET" : "MISS");
+		printf("bench-core: collide %s %.0f ns/write vs normal %.0f ns/write: %.2fx\n",
+		       lz4 ? "lz4" : "raw", c, nrm, c / nrm);
+		if (c / nrm > 2.0)
+			all = false;
+	}
+	return all;
+}
+
 static const char *verdict(double v, double target, bool *all)
 {
 	if (v <= target)
@@ -454,11 +575,11 @@ int main(int argc, char **argv)
 	struct ilio_ctx ctx;
 	struct meta m;
 	double two_core = 0, two_raw = 0, one_core = 0, one_raw = 0;
-	bool threads = true, all = true;
+	bool threads = true, all = true, collide_only = false;
 	char line[512];
 	int opt, ds;
 
-	while ((opt = getopt(argc, argv, "n:s")) != -1) {
+	while ((opt = getopt(argc, argv, "n:sc")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_blocks = strtoul(optarg, NULL, 0);
@@ -466,8 +587,11 @@ int main(int argc, char **argv)
 		case 's':
 			threads = false;
 			break;
+		case 'c':
+			collide_only = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n BLOCKS] [-s]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n BLOCKS] [-s] [-c]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -486,6 +610,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (collide_only) {
+		bench_collide(&ctx);
+		ilio_ctx_exit(&ctx);
+		return 0;
+	}
 	printf("bench-core: native CPU cost of the ilio core, %lu blocks of %u bytes,\n"
 	       "single thread, best of %d runs (userspace build: tests/shim, -O2)\n\n",
 	       nr_blocks, BS, RUNS);
@@ -545,6 +674,8 @@ int main(int argc, char **argv)
 	}
 
 	bench_meta(&ctx, &m);
+	if (!bench_collide(&ctx))
+		all = false;
 	printf("\nMETADATA  1 GiB logical (%llu blocks), every block written\n",
 	       (unsigned long long)m.blocks);
 	printf("  all distinct:  %llu live chunks, %llu mapped LBAs\n",

@@ -36,7 +36,8 @@ run test-bounds "$out/test-bounds"
 # one is left out: 256 Ki chunks in 256 chains is quadratic, and proves
 # nothing more about sharing).
 run test-core-weakhash "$out/test-core-weakhash" hash_and_zero lz4_roundtrip \
-	basic_rw dedup_refcount zero_blocks policy collisions random_model \
+	basic_rw dedup_refcount zero_blocks policy collisions forged_unkeyed \
+	forged_any_key forged_leaked_key random_model \
 	enospc alloc_failures concurrency ram_limit
 # valgrind: the scenarios that exercise allocation and error paths.
 if command -v valgrind >/dev/null; then

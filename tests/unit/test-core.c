@@ -11,13 +11,20 @@
  *
  * Built twice: normally, and with ILIO_HASH_BITS=8, where thousands of
  * distinct blocks share a hash, to prove colliding blocks are never shared.
+ *
+ * Forged collisions (trust #7 item 3): blocks built to share one xxh64
+ * value at seed 0 (tests/unit/xxh64-forge.h) do not collide in a store,
+ * whose hash is keyed; and even a forger who knows the key cannot make a
+ * write examine more than ILIO_DEDUP_BUDGET worth of candidates.
  */
 #include <stdlib.h>
 #include <pthread.h>
 #include <linux/lz4.h>
+#include <linux/xxhash.h>
 
 #include "ut.h"
 #include "ilio-core.h"
+#include "xxh64-forge.h"
 
 extern long ilio_shim_fail_alloc_after;
 
@@ -82,10 +89,10 @@ static void t_hash_and_zero(void)
 
 	ut_fill_random(a, BS, 1);
 	memcpy(b, a, BS);
-	CHECK(ilio_hash_block(a) == ilio_hash_block(b), "hash not stable");
+	CHECK(ilio_hash_block(a, 0) == ilio_hash_block(b, 0), "hash not stable");
 	b[BS - 1] ^= 1;
 	if (ILIO_HASH_BITS == 64)
-		CHECK(ilio_hash_block(a) != ilio_hash_block(b),
+		CHECK(ilio_hash_block(a, 0) != ilio_hash_block(b, 0),
 		      "one flipped bit kept the hash");
 	memset(a, 0, BS);
 	CHECK(ilio_block_is_zero(a), "zero block not detected");
@@ -323,10 +330,14 @@ static void t_enospc(void)
 	/* Overwriting a stored block with new data also needs room. */
 	ut_fill_random(buf, BS, 999999);
 	CHECK(ilio_core_write(ic, 0, buf, &ctx) == -ENOSPC, "overwrite when full");
-	/* Dedup of existing content needs no room. */
-	ut_fill_random(buf, BS, model[1]);
+	/*
+	 * Dedup of existing content needs no room.  (The newest block: in the
+	 * 8-bit build an older one may sit behind more colliding chunks than
+	 * the candidate bound examines.)
+	 */
+	ut_fill_random(buf, BS, model[full - 1]);
 	CHECK(ilio_core_write(ic, full + 5, buf, &ctx) == 0, "dedup when full");
-	model[full + 5] = model[1];
+	model[full + 5] = model[full - 1];
 	verify_model(ic, model, n);
 	check_consistent(ic);
 	/* Discard every other block: compaction must make room again. */
@@ -450,7 +461,8 @@ static void t_collisions(void)
 {
 	const u64 n = 6000;
 	struct ilio_core *ic = mk(n, 64 << 20, 256 << 10);
-	u64 *model = calloc(n, sizeof(u64)), lba, collisions = 0;
+	u64 *model = calloc(n, sizeof(u64)), lba, collisions = 0, h0, c0;
+	u64 missed = 0;
 	struct ilio_stats st;
 	static u64 seen[256];
 	u8 buf[BS];
@@ -464,22 +476,304 @@ static void t_collisions(void)
 
 		content_for(buf, seed);
 		if (lba < 3000 && ILIO_HASH_BITS <= 8)
-			collisions += seen[ilio_hash_block(buf)]++ > 0;
+			collisions += seen[ilio_hash_block(buf, ic->hash_seed)]++ > 0;
+		h0 = ic->st.dedup_hits;
+		c0 = ic->st.dedup_candidates_capped;
 		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write");
+		/* A second copy is shared, or its lookup hit the bound. */
+		if (lba >= 3000 && ic->st.dedup_hits == h0) {
+			missed++;
+			CHECK(ic->st.dedup_candidates_capped == c0 + 1,
+			      "lba %llu: a duplicate neither shared nor capped",
+			      (unsigned long long)lba);
+		}
 		model[lba] = seed;
 	}
 	ilio_core_get_stats(ic, &st);
 	if (ILIO_HASH_BITS <= 8)
 		CHECK(collisions > 2000, "only %llu colliding blocks",
 		      (unsigned long long)collisions);
-	CHECK(st.unique_chunks == 3000, "%llu chunks for 3000 contents",
-	      (unsigned long long)st.unique_chunks);
-	CHECK(st.dedup_hits == 3000, "dedup_hits %llu",
+	else
+		CHECK(missed == 0 && st.dedup_candidates_capped == 0,
+		      "64-bit hash: %llu duplicates missed, %llu capped",
+		      (unsigned long long)missed,
+		      (unsigned long long)st.dedup_candidates_capped);
+	CHECK(st.unique_chunks == 3000 + missed, "%llu chunks for 3000 contents (%llu missed)",
+	      (unsigned long long)st.unique_chunks, (unsigned long long)missed);
+	CHECK(st.dedup_hits == 3000 - missed, "dedup_hits %llu",
 	      (unsigned long long)st.dedup_hits);
 	verify_model(ic, model, n);
 	check_consistent(ic);
 	free(model);
 	ilio_core_destroy(ic);
+}
+
+/* How forge_blocks() makes its blocks distinct. */
+enum forge_mode {
+	/* Every block random from its first byte: differences everywhere. */
+	FORGE_SPREAD,
+	/*
+	 * One shared base; block i carries i in the stripe before the forged
+	 * one, so a compare runs through 4032 bytes before it differs (the
+	 * forger's best case).  Only lane 0 differs, in the last two rounds,
+	 * and those rounds are nearly linear in the seed: the set collapses
+	 * to a handful of hash values under ANY seed.
+	 */
+	FORGE_TAIL,
+};
+
+/*
+ * @n distinct blocks whose xxh64 under @seed is one value.  @lz4: blocks
+ * that lz4 compresses, so that every candidate must be decoded to be
+ * compared; else random blocks, stored raw and compared in place.
+ */
+static u8 *forge_blocks(u64 n, u64 seed, bool lz4, enum forge_mode mode,
+			u64 tag)
+{
+	u8 *d = malloc(n * BS), ref[BS];
+	uint64_t lanes[4];
+	u64 i;
+
+	if (!d)
+		return NULL;
+	if (lz4)
+		ut_fill_compressible(ref, BS, tag);
+	else
+		ut_fill_random(ref, BS, tag);
+	xf_lanes(ref, XF_STRIPES, seed, lanes);
+	for (i = 0; i < n; i++) {
+		u8 *b = d + i * BS;
+
+		if (mode == FORGE_SPREAD && lz4)
+			ut_fill_compressible(b, BS, tag * 100003 + i + 1);
+		else if (mode == FORGE_SPREAD)
+			ut_fill_random(b, BS, tag * 100003 + i + 1);
+		else
+			memcpy(b, ref, BS);
+		memcpy(b + BS - 64, &i, sizeof(i));
+		xf_forge(b, seed, lanes);
+	}
+	return d;
+}
+
+/* Every block of @d (at LBAs @first...) reads back byte for byte. */
+static void verify_blocks(struct ilio_core *ic, const u8 *d, u64 first, u64 n)
+{
+	u8 got[BS];
+	int fails = 0;
+	u64 i;
+
+	for (i = 0; i < n; i++) {
+		int ret = ilio_core_read(ic, first + i, got);
+
+		CHECK_QUIET(!ret && !memcmp(got, d + i * BS, BS), fails,
+			    "lba %llu reads back wrong (%d)",
+			    (unsigned long long)(first + i), ret);
+	}
+	CHECK(fails == 0, "%d of %llu blocks read back wrong", fails,
+	      (unsigned long long)n);
+}
+
+/*
+ * Write the @n distinct blocks of @d to LBAs 0.., and check that each
+ * write examines exactly min(k, @per) candidates, k being the blocks
+ * written before it with the same hash under the store's key, and that
+ * the write is capped exactly when k > @per.  *@classes: distinct hashes.
+ * Return: how many writes must have been capped.
+ */
+static u64 write_forged(struct ilio_core *ic, const u8 *d, u64 n, u64 per,
+			u64 *classes)
+{
+	u64 *hv = calloc(n, sizeof(u64)), *cnt = calloc(n, sizeof(u64));
+	u64 i, j, nh = 0, c0, k0, capped = 0, want;
+	int fails = 0;
+
+	if (!hv || !cnt) {
+		CHECK(0, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		u64 h = ilio_hash_block(d + i * BS, ic->hash_seed);
+
+		for (j = 0; j < nh && hv[j] != h; j++)
+			;
+		if (j == nh)
+			hv[nh++] = h;
+		want = min(cnt[j], per);
+		c0 = ic->st.dedup_candidates;
+		k0 = ic->st.dedup_candidates_capped;
+		CHECK_QUIET(ilio_core_write(ic, i, d + i * BS, &ctx) == 0, fails,
+			    "write %llu", (unsigned long long)i);
+		CHECK_QUIET(ic->st.dedup_candidates - c0 == want &&
+			    ic->st.dedup_candidates_capped - k0 == (cnt[j] > per),
+			    fails, "write %llu: %llu candidates (want %llu), capped %llu",
+			    (unsigned long long)i,
+			    (unsigned long long)(ic->st.dedup_candidates - c0),
+			    (unsigned long long)want,
+			    (unsigned long long)(ic->st.dedup_candidates_capped - k0));
+		capped += cnt[j]++ > per;
+		if (fails)
+			break;	/* today's unbounded walk is quadratic */
+	}
+	CHECK(fails == 0, "%d bad writes", fails);
+out:
+	*classes = nh;
+	free(hv);
+	free(cnt);
+	return capped;
+}
+
+/*
+ * Forge 2048 blocks with one xxh64 at seed 0 (no key, as every store was
+ * before keyed hashing), each random from its first byte: a store with a
+ * random key sees no collision at all, and an unkeyed store examines at
+ * most ILIO_DEDUP_BUDGET of them per write.
+ */
+static void t_forged_unkeyed(void)
+{
+	const u64 n = 2048, per = ILIO_DEDUP_BUDGET / ILIO_DEDUP_COST_CMP;
+	struct ilio_core *keyed = mk(n, 64 << 20, 256 << 10);
+	struct ilio_core *plain = mk(n, 64 << 20, 256 << 10);
+	u8 *d = forge_blocks(n, 0, false, FORGE_SPREAD, 11);
+	struct ilio_stats st;
+	u64 i, capped, classes;
+	int fails = 0;
+
+	if (!keyed || !plain || !d)
+		return;
+	for (i = 1; i < n; i++)
+		CHECK_QUIET(xxh64(d + i * BS, BS, 0) == xxh64(d, BS, 0), fails,
+			    "block %llu: the forgery failed", (unsigned long long)i);
+	CHECK(fails == 0, "forged blocks do not collide at seed 0");
+	CHECK(keyed->hash_seed != plain->hash_seed,
+	      "two stores drew the same key %llx",
+	      (unsigned long long)keyed->hash_seed);
+
+	capped = write_forged(keyed, d, n, per, &classes);
+	ilio_core_get_stats(keyed, &st);
+	/* (The 8-bit build collides by chance; write_forged() knows how.) */
+	if (ILIO_HASH_BITS == 64) {
+		CHECK(classes == n && st.dedup_candidates == 0 && !capped,
+		      "keyed store: %llu hashes for %llu blocks forged at seed 0, %llu candidates examined",
+		      (unsigned long long)classes, (unsigned long long)n,
+		      (unsigned long long)st.dedup_candidates);
+	}
+	CHECK(st.dedup_candidates_capped == capped, "keyed store capped %llu, want %llu",
+	      (unsigned long long)st.dedup_candidates_capped,
+	      (unsigned long long)capped);
+	CHECK(st.unique_chunks == n && st.dedup_hits == 0,
+	      "keyed: %llu chunks, %llu hits", (unsigned long long)st.unique_chunks,
+	      (unsigned long long)st.dedup_hits);
+	verify_blocks(keyed, d, 0, n);
+	check_consistent(keyed);
+
+	/* The same blocks in a store without a key: they all collide. */
+	plain->hash_seed = 0;
+	capped = write_forged(plain, d, n, per, &classes);
+	ilio_core_get_stats(plain, &st);
+	CHECK(classes == 1 && capped == n - per - 1 &&
+	      st.dedup_candidates_capped == capped,
+	      "unkeyed store: %llu hashes, capped %llu lookups, want %llu",
+	      (unsigned long long)classes,
+	      (unsigned long long)st.dedup_candidates_capped,
+	      (unsigned long long)(n - per - 1));
+	CHECK(st.unique_chunks == n && st.dedup_hits == 0,
+	      "unkeyed: %llu chunks, %llu hits", (unsigned long long)st.unique_chunks,
+	      (unsigned long long)st.dedup_hits);
+	verify_blocks(plain, d, 0, n);
+	check_consistent(plain);
+	free(d);
+	ilio_core_destroy(keyed);
+	ilio_core_destroy(plain);
+}
+
+/*
+ * Why the key alone is no defence: 16384 blocks forged at seed 0 that
+ * differ only in their last two stripes fall into a handful of hash
+ * values under any key (xxh64 is not a PRF).  The candidate bound still
+ * holds every write to ILIO_DEDUP_BUDGET.
+ */
+static void t_forged_any_key(void)
+{
+	const u64 n = 16384, per = ILIO_DEDUP_BUDGET / ILIO_DEDUP_COST_CMP;
+	struct ilio_core *ic = mk(n, 160 << 20, 1 << 20);
+	u8 *d = forge_blocks(n, 0, false, FORGE_TAIL, 12);
+	struct ilio_stats st;
+	u64 capped, classes;
+
+	if (!ic || !d)
+		return;
+	CHECK(ic->hash_seed, "a store without a key");
+	capped = write_forged(ic, d, n, per, &classes);
+	ilio_core_get_stats(ic, &st);
+	printf("  %llu blocks forged at seed 0: %llu hash values under the store's key\n",
+	       (unsigned long long)n, (unsigned long long)classes);
+	CHECK(classes <= 16 && capped >= n - 16 * (per + 1),
+	      "%llu hash values, %llu capped: the tail forgery no longer shows the point",
+	      (unsigned long long)classes, (unsigned long long)capped);
+	CHECK(st.dedup_candidates_capped == capped, "capped %llu, want %llu",
+	      (unsigned long long)st.dedup_candidates_capped,
+	      (unsigned long long)capped);
+	CHECK(st.unique_chunks == n && st.dedup_hits == 0, "%llu chunks, %llu hits",
+	      (unsigned long long)st.unique_chunks, (unsigned long long)st.dedup_hits);
+	verify_blocks(ic, d, 0, n);
+	check_consistent(ic);
+	free(d);
+	ilio_core_destroy(ic);
+}
+
+/*
+ * The key leaked: 16384 distinct blocks forged under the store's own key.
+ * Raw ones cost each write at most ILIO_DEDUP_BUDGET compares, compressed
+ * ones at most ILIO_DEDUP_BUDGET / ILIO_DEDUP_COST_DECODE decodes; every
+ * write past the bound is counted in dedup_candidates_capped, every block
+ * reads back, and a real duplicate of a recent block still shares.
+ */
+static void t_forged_leaked_key(void)
+{
+	const u64 n = 16384;
+	const u64 per[2] = { ILIO_DEDUP_BUDGET / ILIO_DEDUP_COST_CMP,
+			     ILIO_DEDUP_BUDGET / ILIO_DEDUP_COST_DECODE };
+	struct ilio_stats st;
+	int lz4;
+
+	for (lz4 = 0; lz4 < 2; lz4++) {
+		struct ilio_core *ic = mk(n + 1, 160 << 20, 1 << 20);
+		u64 capped, classes;
+		u8 *d;
+
+		if (!ic)
+			return;
+		d = forge_blocks(n, ic->hash_seed, lz4, FORGE_TAIL, 20 + lz4);
+		if (!d)
+			return;
+		capped = write_forged(ic, d, n, per[lz4], &classes);
+		ilio_core_get_stats(ic, &st);
+		CHECK(classes == 1 && capped == n - per[lz4] - 1 &&
+		      st.dedup_candidates_capped == capped,
+		      "%s: %llu hashes, capped %llu writes, want %llu",
+		      lz4 ? "lz4" : "raw", (unsigned long long)classes,
+		      (unsigned long long)st.dedup_candidates_capped,
+		      (unsigned long long)(n - per[lz4] - 1));
+		CHECK(st.unique_chunks == n, "%s: %llu chunks for %llu blocks",
+		      lz4 ? "lz4" : "raw", (unsigned long long)st.unique_chunks,
+		      (unsigned long long)n);
+		CHECK(st.stored_bytes < (lz4 ? n * BS * 3 / 4 : n * BS + 1),
+		      "lz4 %d: stored %llu", lz4, (unsigned long long)st.stored_bytes);
+		/* The newest chunk heads the chain: its duplicate still shares. */
+		CHECK(ilio_core_write(ic, n, d + (n - 1) * BS, &ctx) == 0,
+		      "write a duplicate");
+		ilio_core_get_stats(ic, &st);
+		CHECK(st.dedup_hits == 1 && st.unique_chunks == n,
+		      "%s: a duplicate of the newest block: %llu hits, %llu chunks",
+		      lz4 ? "lz4" : "raw", (unsigned long long)st.dedup_hits,
+		      (unsigned long long)st.unique_chunks);
+		verify_blocks(ic, d, 0, n);
+		verify_blocks(ic, d + (n - 1) * BS, n, 1);
+		check_consistent(ic);
+		free(d);
+		ilio_core_destroy(ic);
+	}
 }
 
 struct worker_arg {
@@ -606,6 +900,9 @@ static const struct ut_case cases[] = {
 	{ "policy", t_policy },
 	{ "bad_params", t_bad_params },
 	{ "collisions", t_collisions },
+	{ "forged_unkeyed", t_forged_unkeyed },
+	{ "forged_any_key", t_forged_any_key },
+	{ "forged_leaked_key", t_forged_leaked_key },
 	{ "random_model", t_random_model },
 	{ "enospc", t_enospc },
 	{ "alloc_failures", t_alloc_failures },

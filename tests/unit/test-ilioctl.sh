@@ -445,6 +445,7 @@ eq "persistent: flushes" "$(row flushes)" 42
 eq "persistent: GC moved" "$(row 'GC moved')" "5.00 MiB"
 eq "persistent: GC freed segments" "$(row 'GC freed segments')" 3
 eq "persistent: I/O offload" "$(row 'I/O offload')" "94.0%"
+eq "persistent: no dedup capped row without sysfs" "$(row 'dedup capped')" ""
 eq "persistent: ENOSPC still last" "$(printf '%s\n' "$out" | tail -n 1)" "  ENOSPC errors        0"
 
 # Uneven numbers: 7 front writes in 2 backend writes of 3 and 4 KiB + 1 B.
@@ -532,6 +533,8 @@ assert d["compression_ratio"] == 2.0, d["compression_ratio"]
 assert d["savings_percent"] == 87.5, d["savings_percent"]
 assert abs(d["ram_used_percent"] - 29.296875) < 1e-3, d["ram_used_percent"]
 assert d["io_offload_percent"] == 100.0
+# Only sysfs has it, and a parsed line has no sysfs.
+assert "dedup_candidates_capped" in d and d["dedup_candidates_capped"] is None
 ' --parse-status "$L1" --parse-table "$T1"
 
 json_check "json: no table, zero denominators" '
@@ -638,11 +641,14 @@ for n in (0, 1):
     assert b[32:48] == u, ("sb uuid", n)
     compat, ro, incompat, dev_blocks, sb_seg, sb_nr, seg_start = \
         struct.unpack_from("<QQQQIIQ", b, 48)
-    assert (compat, ro, incompat) == (0, 0, 1), ("features", n)
+    # incompat: lz4 records (1) and a keyed content hash (2).
+    assert (compat, ro, incompat) == (0, 0, 3), ("features", n)
     assert dev_blocks == size // 4096, ("dev_blocks", n, dev_blocks)
     assert (sb_seg, sb_nr, seg_start) == (seg_bytes, nr_segs, seg_bytes // 4096), \
         ("geometry", n, sb_seg, sb_nr, seg_start)
-    assert b[96:] == bytes(4096 - 96), ("sb tail not zero", n)
+    (hash_seed,) = struct.unpack_from("<Q", b, 96)
+    assert hash_seed != 0, ("no hash key", n)
+    assert b[104:] == bytes(4096 - 104), ("sb tail not zero", n)
 assert blocks[0][16:] == blocks[1][16:], "copies differ beyond csum and blocknr"
 a = blocks[2]
 assert a[0:4] == b"ILAN", "anchor magic"
@@ -659,6 +665,10 @@ assert f.read(4096) == bytes(4096), "segment 0 head not zeroed"
 print("%016x" % epoch)
 PY
 
+# sbkey FILE: the hash key in superblock copy 0, as ilio-format.h places it.
+sbkey() {
+	python3 -c 'import struct, sys; print("%016x" % struct.unpack_from("<Q", open(sys.argv[1], "rb").read(104), 96))' "$1"
+}
 # poke FILE OFFSET BYTE...: write bytes (decimal) at OFFSET.
 poke() {
 	python3 - "$@" <<'PY'
@@ -780,6 +790,8 @@ eq "format: segment size" "$(row 'segment size')" "1.00 MiB"
 eq "format: segments" "$(row segments)" 63
 eq "format: usable capacity" "$(row 'usable capacity')" "63.00 MiB"
 eq "format: nothing replaced" "$(row replaced)" ""
+eq "format: keyed hash" "$(row 'keyed hash')" yes
+format_out=$out
 u1=$(row uuid)
 if [[ "$u1" =~ $uuid_re ]]; then
 	ok
@@ -801,7 +813,17 @@ eq "info: superblock 0" "$(row 'superblock 0')" valid
 eq "info: superblock 1" "$(row 'superblock 1')" valid
 eq "info: uuid" "$(row uuid)" "$u1"
 eq "info: version" "$(row version)" 1
-eq "info: features" "$(row features)" "compat 0x0, ro_compat 0x0, incompat 0x1"
+eq "info: features" "$(row features)" "compat 0x0, ro_compat 0x0, incompat 0x3"
+eq "info: keyed hash" "$(row 'keyed hash')" yes
+# The key itself is a secret: neither format nor info prints it.
+key1=$(sbkey "$I")
+key1_dec=$(python3 -c 'import sys; print(int(sys.argv[1], 16))' "$key1")
+all_out=$(printf '%s\n%s' "$out" "$format_out" | tr 'A-F' 'a-f')
+if [[ "$all_out" == *"${key1#"${key1%%[!0]*}"}"* ]] || [[ "$all_out" == *"$key1_dec"* ]]; then
+	ko "the hash key $key1 is printed"
+else
+	ok
+fi
 eq "info: size at format" "$(row 'size at format')" "64.00 MiB (67108864 bytes)"
 eq "info: first segment" "$(row 'first segment')" "block 256"
 eq "info: segments" "$(row segments)" 63
@@ -821,6 +843,50 @@ if [ "$u2" != "$u1" ] && [ -n "$epoch2" ] && [ "$epoch2" != "$epoch1" ]; then
 else
 	ko "second format: uuid $u2 / epoch $epoch2 not new"
 fi
+key2=$(sbkey "$tmp/other.img")
+if [ -n "$key1" ] && [ "$key2" != "$key1" ] && [ "$key2" != 0000000000000000 ]; then
+	ok
+else
+	ko "second format: hash key $key2 not new (first $key1)"
+fi
+
+# A store formatted before keyed hashing (incompat 0x1, no key): info
+# says so, and a key without the feature bit is damage.
+cp "$tmp/other.img" "$tmp/old.img"
+python3 - "$tmp/old.img" "$tmp/layout.py" <<'PY'
+import struct, sys
+exec(open(sys.argv[2]).read().split("img, uuid")[0])   # crc32c()
+f = open(sys.argv[1], "r+b")
+for n in (0, 1):
+    f.seek(n * 4096)
+    b = bytearray(f.read(4096))
+    struct.pack_into("<Q", b, 64, 1)       # incompat: lz4 only
+    struct.pack_into("<Q", b, 96, 0)       # no key
+    struct.pack_into("<I", b, 4, crc32c(bytes(b[:4]) + b"\0" * 4 + bytes(b[8:])))
+    f.seek(n * 4096)
+    f.write(b)
+PY
+run info "$tmp/old.img"
+eq "old store: exit" "$rc:$err" "0:"
+eq "old store: superblock 0" "$(row 'superblock 0')" valid
+eq "old store: features" "$(row features)" "compat 0x0, ro_compat 0x0, incompat 0x1"
+eq "old store: keyed hash" "$(row 'keyed hash')" "no (seed 0: formatted before keyed hashing)"
+cp "$tmp/other.img" "$tmp/nobit.img"
+python3 - "$tmp/nobit.img" "$tmp/layout.py" <<'PY'
+import struct, sys
+exec(open(sys.argv[2]).read().split("img, uuid")[0])   # crc32c()
+f = open(sys.argv[1], "r+b")
+for n in (0, 1):
+    f.seek(n * 4096)
+    b = bytearray(f.read(4096))
+    struct.pack_into("<Q", b, 64, 1)       # the key stays, the bit goes
+    struct.pack_into("<I", b, 4, crc32c(bytes(b[:4]) + b"\0" * 4 + bytes(b[8:])))
+    f.seek(n * 4096)
+    f.write(b)
+PY
+run info "$tmp/nobit.img"
+eq "key without the bit: superblock 0" "$(row 'superblock 0')" \
+	"invalid: superblock has a hash key but not the keyed-hash feature"
 
 # A second format without --force is refused, and writes nothing.
 s0=$(sum "$I")

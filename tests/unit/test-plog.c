@@ -14,17 +14,23 @@
  *  - damaged metadata (superblock, anchors, log units, garbage) gives a
  *    clear refusal or a correct recovery, never a crash;
  *  - a backend write error makes writes and flushes fail, reads work;
- *  - a read-only open writes nothing.
+ *  - a read-only open writes nothing;
+ *  - the content hash key (trust #7 item 3): a keyed store reopens with
+ *    its key and dedups across the reopen, a store formatted before keyed
+ *    hashing opens with seed 0, an unknown incompat bit is refused, and
+ *    collisions forged under the key cost a write at most one device read.
  */
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
 
 #include <linux/string.h>
+#include <asm/byteorder.h>
 
 #include "ut.h"
 #include "ilio-core.h"
 #include "ilio-meta.h"
+#include "xxh64-forge.h"
 
 #define DEV_BYTES	(24U << 20)
 #define SEG_BYTES	(64U << 10)
@@ -46,6 +52,9 @@ struct mdev {
 	size_t npend, cap;
 	int fail_writes;	/* fail this many writes from now (-1: all) */
 	int fail_reads;
+	unsigned long fail_read_at;	/* the read this many from now fails */
+	unsigned long die_after;	/* writes accepted before a power cut */
+	bool dead;		/* past die_after: writes and flushes vanish */
 	unsigned long writes, flushes, discards;
 };
 
@@ -58,6 +67,8 @@ static int md_read(void *priv, u64 pos, void *buf, u32 len)
 			d->fail_reads--;
 		return -EIO;
 	}
+	if (d->fail_read_at && !--d->fail_read_at)
+		return -EIO;
 	if (pos + len > DEV_BYTES)
 		return -EIO;
 	memcpy(buf, d->img + pos, len);
@@ -76,6 +87,10 @@ static int md_write(void *priv, u64 pos, const void *buf, u32 len)
 	}
 	if (pos + len > DEV_BYTES || pos % 4096 || len % 4096)
 		return -EIO;
+	if (d->die_after && !--d->die_after)
+		d->dead = true;
+	if (d->dead)
+		return 0;	/* the power is gone: nothing reaches the disk */
 	memcpy(d->img + pos, buf, len);
 	if (d->npend == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 64;
@@ -106,6 +121,8 @@ static int md_flush(void *priv)
 
 	if (d->fail_writes)
 		return -EIO;
+	if (d->dead)
+		return 0;
 	for (i = 0; i < d->npend; i++)
 		memcpy(d->dur + d->pend[i].pos, d->pend[i].data, d->pend[i].len);
 	md_drop_pending(d);
@@ -149,9 +166,14 @@ static void md_crash(struct mdev *d, u64 *rs)
 	}
 	md_drop_pending(d);
 	memcpy(d->img, d->dur, DEV_BYTES);
+	d->dead = false;
+	d->die_after = 0;
 }
 
-static void md_format(struct mdev *d, u32 seg_bytes)
+#define TEST_KEY	0x0123456789abcdefULL
+
+/* Format as ilioctl does; @keyed false: as it did before keyed hashing. */
+static void md_format_key(struct mdev *d, u32 seg_bytes, bool keyed, u64 key)
 {
 	struct ilio_geom g;
 	struct ilio_anchor_info a = { .seq = 1, .epoch = 0x1234, .log_seq = 1 };
@@ -163,10 +185,17 @@ static void md_format(struct mdev *d, u32 seg_bytes)
 	if (ilio_geom_compute(&g, DEV_BYTES, seg_bytes, &why))
 		abort();
 	memset(g.uuid, 0x5a, sizeof(g.uuid));
+	g.keyed_hash = keyed;
+	g.hash_seed = keyed ? key : 0;
 	ilio_sb_build(d->img, &g, 0);
 	ilio_sb_build(d->img + 4096, &g, 1);
 	ilio_anchor_build(d->img + 2 * 4096, &g, 2, &a);
 	memcpy(d->dur, d->img, DEV_BYTES);
+}
+
+static void md_format(struct mdev *d, u32 seg_bytes)
+{
+	md_format_key(d, seg_bytes, true, TEST_KEY);
 }
 
 static void md_free(struct mdev *d)
@@ -562,8 +591,21 @@ static void test_corrupt(void)
 				  an[newest].log_off + 4096 + 100;
 			flip(&d, pos);
 			ic = md_open(&d, NBLK, 0, true, &err, &why);
-			CHECK(ic, "%s damaged: the other anchor recovers (%s)",
-			      k ? "newest anchor" : "newest checkpoint", ic ? "" : why);
+			if (!k) {
+				/*
+				 * The older chain stops at the damaged unit: it
+				 * cannot prove that no flushed unit followed it,
+				 * so this is a refusal (issue #7 item 1).
+				 */
+				CHECK(!ic && err == -EINVAL && strstr(why, "checkpoint"),
+				      "newest checkpoint damaged: refused (%s)",
+				      ic ? "opened" : why);
+				ilio_core_destroy(ic);
+				flip(&d, pos);
+				continue;
+			}
+			CHECK(ic, "newest anchor damaged: the other anchor recovers (%s)",
+			      ic ? "" : why);
 			if (ic) {
 				int j, fails = 0;
 
@@ -576,6 +618,44 @@ static void test_corrupt(void)
 				ilio_core_destroy(ic);
 			}
 			flip(&d, pos);
+		}
+		/*
+		 * The newest anchor re-sealed with a wrong start (its chain
+		 * cannot be replayed): the older anchor of the same epoch runs
+		 * through the newest checkpoint, so it is a proven fallback.
+		 * The same with the older anchor in another epoch: refused.
+		 */
+		if (ok0 && ok1) {
+			u8 save[2][4096];
+			struct ilio_anchor_info bad = an[newest], old = an[!newest];
+
+			memcpy(save[0], d.img + (2 + newest) * 4096, 4096);
+			memcpy(save[1], d.img + (2 + !newest) * 4096, 4096);
+			bad.log_off = (bad.log_off + 4096) % SEG_BYTES;
+			ilio_anchor_build(d.img + (2 + newest) * 4096, &g, 2 + newest, &bad);
+			ic = md_open(&d, NBLK, 0, true, &err, &why);
+			CHECK(ic && ilio_core_used_fallback(ic),
+			      "unreplayable newest anchor: proven fallback (%s)", ic ? "" : why);
+			if (ic) {
+				int j, fails = 0;
+
+				for (j = 0; j < 500; j++) {
+					content(b, j, 3);
+					if (ilio_core_read(ic, j, got) || memcmp(got, b, 4096))
+						fails++;
+				}
+				CHECK(fails == 0, "%d blocks wrong after the proven fallback", fails);
+				ilio_core_destroy(ic);
+			}
+			old.epoch ^= 1;
+			ilio_anchor_build(d.img + (2 + !newest) * 4096, &g, 2 + !newest, &old);
+			ic = md_open(&d, NBLK, 0, true, &err, &why);
+			CHECK(!ic && err == -EINVAL,
+			      "fallback to an anchor of another epoch refused (%s)",
+			      ic ? "opened" : why);
+			ilio_core_destroy(ic);
+			memcpy(d.img + (2 + newest) * 4096, save[0], 4096);
+			memcpy(d.img + (2 + !newest) * 4096, save[1], 4096);
 		}
 		/* Both the newest checkpoint and the other anchor: refusal, not emptiness. */
 		if (ok0 && ok1) {
@@ -622,6 +702,270 @@ static void test_corrupt(void)
 		ilio_core_destroy(ic);
 	}
 	CHECK(1, "garbage survived");
+out:
+	md_free(&d);
+}
+
+
+/* Newest valid anchor slot of the image, or -1. */
+static int newest_anchor(struct mdev *d, struct ilio_anchor_info *a)
+{
+	struct ilio_anchor_info an[2];
+	struct ilio_geom g;
+	const char *why;
+	int ok0, ok1;
+
+	if (ilio_sb_check(d->img, 0, DEV_BYTES, &g, &why))
+		return -1;
+	ok0 = !ilio_anchor_check(d->img + 2 * 4096, 2, &g, &an[0], &why);
+	ok1 = !ilio_anchor_check(d->img + 3 * 4096, 3, &g, &an[1], &why);
+	if (!ok0 && !ok1)
+		return -1;
+	if (ok0 && (!ok1 || an[0].seq > an[1].seq)) {
+		*a = an[0];
+		return 0;
+	}
+	*a = an[1];
+	return 1;
+}
+
+/*
+ * Issue #7 item 1: recovery never opens an older state.  A power cut at
+ * every device write of the first two checkpoints' window (format anchor
+ * still in a slot), then opens that must refuse - a table of another size,
+ * a transient read error - and must write nothing; a damaged newest
+ * anchor; then the right open: every flushed block is there.
+ */
+static void test_open_window(void)
+{
+	static struct model m;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	unsigned long total = 0, k, j;
+	int err = 0, i, cuts = 0, refusals = 0, fallbacks = 0, sized = 0;
+	u8 *copy = malloc(DEV_BYTES);
+	u64 rs = 99;
+
+	for (k = 0; ; k++) {
+		bool flushed = false;
+
+		memset(&m, 0, sizeof(m));
+		md_format(&d, SEG_BYTES);
+		d.die_after = k ? k : 0;
+		ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		if (!ic) {
+			CHECK(0, "cut %lu: first open: %s", k, why);
+			md_free(&d);
+			break;
+		}
+		model_flush(&m);
+		for (i = 0; i < 300; i++) {
+			content(b, i, 1 + i % 7);
+			ilio_core_write(ic, i, b, &ctx);
+			model_write(&m, i, 1 + i % 7);
+			if (i == 199) {
+				ilio_core_flush(ic);
+				if (!d.dead)
+					model_flush(&m);
+			}
+			if (i == 249)
+				ilio_core_checkpoint(ic);
+		}
+		ilio_core_flush(ic);
+		if (!d.dead) {
+			model_flush(&m);
+			flushed = true;
+		}
+		ilio_core_destroy(ic);	/* power cut */
+		if (!k) {
+			total = d.writes;	/* writes in the whole window */
+			md_free(&d);
+			model_free(&m);
+			continue;
+		}
+		md_crash(&d, &rs);
+		cuts++;
+		memcpy(copy, d.img, DEV_BYTES);
+
+		/*
+		 * Another size: refused, and nothing written - once an
+		 * activation is durable (before that the store is still
+		 * fresh, and any size may claim it).
+		 */
+		{
+			struct ilio_anchor_info a;
+
+			if (newest_anchor(&d, &a) >= 0 && a.nr_blocks) {
+				ic = md_open(&d, NBLK * 2, ILIO_COALESCE_ALWAYS,
+					     false, &err, &why);
+				CHECK_QUIET(!ic && err == -EINVAL, refusals,
+					    "cut %lu: a table of twice the size opened", k);
+				ilio_core_destroy(ic);
+				CHECK_QUIET(!memcmp(copy, d.img, DEV_BYTES) && !d.npend,
+					    refusals,
+					    "cut %lu: the wrong-size open wrote to the device", k);
+				sized++;
+			}
+		}
+		/* A transient read error at each of the first reads: never older data. */
+		for (j = 1; j <= 12; j++) {
+			d.fail_read_at = j;
+			ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+			d.fail_read_at = 0;
+			if (ic) {
+				/* The error hit no read of the open: it must be right. */
+				CHECK_QUIET(verify(ic, &m, false) == 0, refusals,
+					    "cut %lu read error %lu: opened with lost data",
+					    k, j);
+				ilio_core_close(ic);
+				md_drop_pending(&d);
+				memcpy(d.dur, d.img, DEV_BYTES);
+				memcpy(copy, d.img, DEV_BYTES);
+				continue;
+			}
+			CHECK_QUIET(err == -EIO, refusals,
+				    "cut %lu read error %lu: err %d (%s)", k, j, err, why);
+			CHECK_QUIET(!memcmp(copy, d.img, DEV_BYTES) && !d.npend, refusals,
+				    "cut %lu read error %lu: a failed open wrote", k, j);
+		}
+		/* The newest anchor damaged: refused, or everything flushed is there. */
+		{
+			struct ilio_anchor_info a;
+			int slot = newest_anchor(&d, &a);
+
+			if (slot >= 0) {
+				flip(&d, (2 + slot) * 4096ULL + 40);
+				ic = md_open(&d, NBLK, 0, true, &err, &why);
+				if (ic) {
+					fallbacks++;
+					CHECK_QUIET(verify(ic, &m, false) == 0, refusals,
+						    "cut %lu: damaged newest anchor lost data", k);
+					ilio_core_destroy(ic);
+				}
+				flip(&d, (2 + slot) * 4096ULL + 40);
+			}
+		}
+		/* The right open: every flushed block survives. */
+		ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		CHECK_QUIET(ic, refusals, "cut %lu: right open: %s", k, why);
+		if (ic) {
+			CHECK_QUIET(verify(ic, &m, false) == 0, refusals,
+				    "cut %lu (%s): flushed data lost", k,
+				    flushed ? "all flushed" : "partly");
+			ilio_core_destroy(ic);
+		}
+		md_free(&d);
+		model_free(&m);
+		if (k >= total)
+			break;
+	}
+	CHECK(refusals == 0, "%d failures over %d power cuts", refusals, cuts);
+	CHECK(cuts >= 10, "power cuts tried: %d (window of %lu writes)", cuts, total);
+	CHECK(sized >= cuts - 4, "wrong-size opens tried at %d of %d cuts", sized, cuts);
+	CHECK(fallbacks > 0, "damaged newest anchor opened from the other at %d cuts",
+	      fallbacks);
+	free(copy);
+}
+
+/*
+ * Issue #7 item 2: GC verifies what it moves.  A record rots on the device
+ * after it was written; GC moves its segment.  The chunk must read as EIO
+ * (never the rotten bytes), stay so after a re-open, be counted, and be
+ * reported by check; every other block reads back exactly.
+ */
+static void test_gc_rot(void)
+{
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	struct ilio_geom g;
+	struct mdev d;
+	const char *why = "";
+	static u8 b[4096], got[4096];
+	char cwhy[128];
+	int err = 0, i, fails = 0, ret, round;
+	const u32 rot_lba = 5;
+	u64 loc, pos;
+	u32 cid;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %s", why);
+	if (!ic)
+		goto out;
+	for (i = 0; i < 256; i++) {
+		ut_fill_random(b, 4096, 5000 + i);	/* incompressible: raw */
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_drop_pending(&d);
+	memcpy(d.dur, d.img, DEV_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "reopen: %s", why);
+	if (!ic)
+		goto out;
+	/* Rot one byte of rot_lba's payload on the device. */
+	mutex_lock(&ic->lock);
+	cid = __ilio_lbamap_get(&ic->map, rot_lba);
+	loc = ilio_chunk_loc(&ic->chunks, cid);
+	mutex_unlock(&ic->lock);
+	ilio_sb_check(d.img, 0, DEV_BYTES, &g, &why);
+	pos = ilio_seg_block(&g, ilio_loc_seg(loc)) * 4096ULL + ilio_loc_off(loc) +
+	      sizeof(struct ilio_chunk_hdr) + 100;
+	flip(&d, pos);
+	/* Everything else overwritten: GC must move rot_lba's record. */
+	for (i = 0; i < 256; i++) {
+		if (i == (int)rot_lba)
+			continue;
+		ut_fill_random(b, 4096, 9000 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_flush(ic) == 0, "flush");
+	/* Free the dead segments first, so that GC has to take live ones. */
+	CHECK(ilio_core_checkpoint(ic) == 0, "checkpoint");
+	ret = ilio_core_gc(ic, 1000);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ret >= 0 && st.gc_freed_segments > 0, "gc ran: %d, %llu freed", ret,
+	      (unsigned long long)st.gc_freed_segments);
+	CHECK(ilio_chunk_loc(&ic->chunks, cid) != loc,
+	      "GC took the rotten record's segment");
+	for (round = 0; round < 2; round++) {
+		const char *when = round ? "after re-open" : "after GC";
+
+		ret = ilio_core_read(ic, rot_lba, got);
+		ut_fill_random(b, 4096, 5000 + rot_lba);
+		CHECK(ret == -EIO, "%s: the rotten chunk reads as EIO (ret %d, %s)", when,
+		      ret, ret ? "-" : !memcmp(got, b, 4096) ? "right data" : "WRONG DATA");
+		ilio_core_get_stats(ic, &st);
+		CHECK(st.chunks_damaged == 1, "%s: damaged chunks counted: %llu", when,
+		      (unsigned long long)st.chunks_damaged);
+		CHECK(ilio_core_check(ic, cwhy, sizeof(cwhy)) != 0,
+		      "%s: check reports the damaged chunk", when);
+		fails = 0;
+		for (i = 0; i < 256; i++) {
+			if (i == (int)rot_lba)
+				continue;
+			ut_fill_random(b, 4096, 9000 + i);
+			CHECK_QUIET(!ilio_core_read(ic, i, got) && !memcmp(got, b, 4096),
+				    fails, "%s: lba %d", when, i);
+		}
+		CHECK(fails == 0, "%s: every other block intact", when);
+		/* Writing the block again heals the LBA. */
+		if (round) {
+			ut_fill_random(b, 4096, 1);
+			CHECK(!ilio_core_write(ic, rot_lba, b, &ctx) &&
+			      !ilio_core_read(ic, rot_lba, got) && !memcmp(got, b, 4096),
+			      "rewrite heals the LBA");
+			break;
+		}
+		CHECK(ilio_core_close(ic) == 0, "close after GC");
+		ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		CHECK(ic, "re-open after GC: %s", why);
+		if (!ic)
+			goto out;
+	}
+	ilio_core_destroy(ic);
 out:
 	md_free(&d);
 }
@@ -756,6 +1100,192 @@ static void test_coalesce(void)
 	}
 }
 
+static bool ilio_all_zero_range(const u8 *p, size_t n)
+{
+	return !memchr_inv(p, 0, n);
+}
+
+/* Re-seal superblock copy @i of @d (both views) after editing it. */
+static void sb_reseal(struct mdev *d, int i)
+{
+	static const u8 zero[4];
+	u8 *b = d->img + i * 4096;
+	u32 crc = ilio_crc32c(~0U, b, 4);
+
+	crc = ilio_crc32c(crc, zero, 4);
+	crc = ilio_crc32c(crc, b + 8, 4096 - 8);
+	memcpy(b + 4, &crc, 4);
+	memcpy(d->dur + i * 4096, b, 4096);
+}
+
+/* Write 64 blocks, close, reopen, write them again elsewhere: all shared. */
+static void hash_key_roundtrip(struct mdev *d, u64 want_key, const char *what)
+{
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	const char *why = "";
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0;
+	u32 lba;
+
+	ic = md_open(d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "%s: open: %d %s", what, err, why);
+	if (!ic)
+		return;
+	CHECK(ic->hash_seed == want_key, "%s: opened with key %llx", what,
+	      (unsigned long long)ic->hash_seed);
+	for (lba = 0; lba < 64; lba++) {
+		content(b, lba, 1);
+		CHECK_QUIET(!ilio_core_write(ic, lba, b, &ctx), fails, "write %u", lba);
+	}
+	CHECK(ilio_core_close(ic) == 0, "%s: close", what);
+	ic = md_open(d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "%s: reopen: %d %s", what, err, why);
+	if (!ic)
+		return;
+	CHECK(ic->hash_seed == want_key, "%s: reopened with key %llx", what,
+	      (unsigned long long)ic->hash_seed);
+	for (lba = 0; lba < 64; lba++) {
+		content(b, lba, 1);
+		CHECK_QUIET(!ilio_core_write(ic, 64 + lba, b, &ctx), fails,
+			    "write %u", 64 + lba);
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.dedup_hits == 64 && st.unique_chunks == 64,
+	      "%s: across the reopen %llu hits, %llu chunks (want 64, 64)", what,
+	      (unsigned long long)st.dedup_hits,
+	      (unsigned long long)st.unique_chunks);
+	for (lba = 0; lba < 128; lba++) {
+		content(b, lba % 64, 1);
+		CHECK_QUIET(!ilio_core_read(ic, lba, got) && !memcmp(got, b, 4096),
+			    fails, "lba %u reads back wrong", lba);
+	}
+	CHECK(fails == 0, "%s: %d failures", what, fails);
+	CHECK(ilio_core_close(ic) == 0, "%s: close again", what);
+}
+
+static void test_hash_key(void)
+{
+	const u64 nfg = 64, nw = 16;
+	const struct ilio_sb *sb;
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	struct mdev d;
+	const char *why = "";
+	uint64_t lanes[4];
+	u8 *fb, base[4096], got[4096];
+	u64 i, before_r, before_c;
+	int err = 0, fails = 0;
+
+	/* A keyed store: the key is in the superblock, behind an incompat bit. */
+	md_format(&d, SEG_BYTES);
+	sb = (const void *)d.img;
+	CHECK(le64_to_cpu(sb->incompat) ==
+	      (ILIO_FEAT_INCOMPAT_LZ4 | ILIO_FEAT_INCOMPAT_KEYED_HASH) &&
+	      le64_to_cpu(sb->hash_seed) == TEST_KEY,
+	      "keyed superblock: incompat %llx seed %llx",
+	      (unsigned long long)le64_to_cpu(sb->incompat),
+	      (unsigned long long)le64_to_cpu(sb->hash_seed));
+	/* What a reader from before keyed hashing checks: it must refuse. */
+	CHECK(le64_to_cpu(sb->incompat) & ~ILIO_FEAT_INCOMPAT_LZ4,
+	      "an old reader would open a keyed store");
+	hash_key_roundtrip(&d, TEST_KEY, "keyed");
+	md_free(&d);
+
+	/* A store formatted before: no bit, zero bytes there, seed 0. */
+	md_format_key(&d, SEG_BYTES, false, 0);
+	sb = (const void *)d.img;
+	CHECK(le64_to_cpu(sb->incompat) == ILIO_FEAT_INCOMPAT_LZ4 &&
+	      ilio_all_zero_range(d.img + 96, 4096 - 96),
+	      "old superblock: incompat %llx, bytes after the old fields not zero",
+	      (unsigned long long)le64_to_cpu(sb->incompat));
+	hash_key_roundtrip(&d, 0, "unkeyed");
+	md_free(&d);
+
+	/* An unknown incompat bit, in both copies, is refused. */
+	md_format(&d, SEG_BYTES);
+	for (i = 0; i < 2; i++) {
+		struct ilio_sb *w = (void *)(d.img + i * 4096);
+
+		w->incompat = cpu_to_le64(le64_to_cpu(w->incompat) | (1ULL << 40));
+		sb_reseal(&d, i);
+	}
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(!ic && err == -EINVAL &&
+	      !strcmp(why, "superblock has unknown incompatible features"),
+	      "unknown incompat bit: %d %s", err, ic ? "opened" : why);
+	ilio_core_destroy(ic);
+	md_free(&d);
+
+	/* A key without the feature bit is damage, not an unkeyed store. */
+	md_format(&d, SEG_BYTES);
+	for (i = 0; i < 2; i++) {
+		struct ilio_sb *w = (void *)(d.img + i * 4096);
+
+		w->incompat = cpu_to_le64(ILIO_FEAT_INCOMPAT_LZ4);
+		sb_reseal(&d, i);
+	}
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(!ic && err == -EINVAL &&
+	      !strcmp(why, "superblock has a hash key but not the keyed-hash feature"),
+	      "key without the bit: %d %s", err, ic ? "opened" : why);
+	ilio_core_destroy(ic);
+	md_free(&d);
+
+	/*
+	 * The key leaked: 64 colliding blocks on the device, none cached.
+	 * Each of 16 more costs at most one device read and the budget.
+	 */
+	md_format(&d, SEG_BYTES);
+	fb = malloc((nfg + nw) * 4096);
+	ut_fill_random(base, 4096, 99);
+	xf_lanes(base, XF_STRIPES, TEST_KEY, lanes);
+	for (i = 0; i < nfg + nw; i++) {
+		memcpy(fb + i * 4096, base, 4096);
+		memcpy(fb + i * 4096 + 4096 - 64, &i, sizeof(i));
+		xf_forge(fb + i * 4096, TEST_KEY, lanes);
+	}
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic)
+		goto out;
+	ilio_core_set_policy(ic, false, true);	/* set-up: no lookups */
+	for (i = 0; i < nfg; i++)
+		CHECK_QUIET(!ilio_core_write(ic, i, fb + i * 4096, &ctx), fails,
+			    "write %llu", (unsigned long long)i);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "reopen: %d %s", err, why);
+	if (!ic)
+		goto out;
+	for (i = nfg; i < nfg + nw; i++) {
+		before_r = ic->st.backend_read_ios;
+		before_c = ic->st.dedup_candidates;
+		CHECK_QUIET(!ilio_core_write(ic, i, fb + i * 4096, &ctx), fails,
+			    "write %llu", (unsigned long long)i);
+		CHECK_QUIET(ic->st.backend_read_ios - before_r <= 1 &&
+			    ic->st.dedup_candidates - before_c <= ILIO_DEDUP_BUDGET,
+			    fails, "write %llu: %llu device reads, %llu candidates",
+			    (unsigned long long)i,
+			    (unsigned long long)(ic->st.backend_read_ios - before_r),
+			    (unsigned long long)(ic->st.dedup_candidates - before_c));
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.dedup_candidates_capped == nw && st.dedup_hits == 0,
+	      "capped %llu of %llu writes, %llu hits",
+	      (unsigned long long)st.dedup_candidates_capped,
+	      (unsigned long long)nw, (unsigned long long)st.dedup_hits);
+	for (i = 0; i < nfg + nw; i++)
+		CHECK_QUIET(!ilio_core_read(ic, i, got) &&
+			    !memcmp(got, fb + i * 4096, 4096), fails,
+			    "lba %llu reads back wrong", (unsigned long long)i);
+	CHECK(fails == 0, "forged on the device: %d failures", fails);
+	CHECK(ilio_core_close(ic) == 0, "close after the forgery");
+out:
+	free(fb);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -763,8 +1293,11 @@ int main(int argc, char **argv)
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
+		{ "open_window", test_open_window },
+		{ "gc_rot", test_gc_rot },
 		{ "errors_ro", test_errors_ro },
 		{ "coalesce", test_coalesce },
+		{ "hash_key", test_hash_key },
 	};
 	int ret;
 

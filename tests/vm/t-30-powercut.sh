@@ -10,6 +10,10 @@
 # fio saw complete reads back (fio --verify_only --verify_state_load), no
 # block of the unsynced region holds content never written there, the store
 # is consistent, and it takes writes again.  The recovery time is logged.
+# Before that, boot 2 tries what must be refused after a crash (issue #7
+# item 1): a table of twice the length, read-write and read-only, and an
+# open whose backing device fails every read; the store must stay
+# byte-identical, and the verify that follows proves nothing was lost.
 #
 # Negative control, in the same two boots: a second ilio over dm-flakey
 # that starts dropping writes 12 s in (acknowledged but lost, as a lying
@@ -168,6 +172,31 @@ boot2)
 	SRC=${2:?boot2 needs the state dir}
 	STATE="$T_TMP/state"
 	cp -r "$SRC" "$STATE" || fatal "cannot copy fio state from $SRC"
+	# Issue #7 item 1, as the review hit it: before the right table, a table
+	# of twice the length (and one whose backing device fails every read)
+	# must be refused and must not touch the store; the verify below then
+	# proves that nothing flushed was lost.
+	sum0=$(sha256sum "$PC" | cut -d' ' -f1)
+	dmesg_mark
+	assert_fails "after the crash, a table of twice the length is refused" -- \
+		dmsetup create t30 --table "0 $((2 * LOG_SECT)) ilio $PC $RAM_MB"
+	dmsetup remove t30 >/dev/null 2>&1
+	if dmesg_since | grep -q 'another size than the table'; then
+		pass "dmesg names the size mismatch"
+	else
+		fail "no size-mismatch message: $(dmesg_since | grep ilio | tail -n 2)"
+	fi
+	assert_fails "a read-only table of twice the length is refused too" -- \
+		dmsetup create t30 --readonly --table "0 $((2 * LOG_SECT)) ilio $PC $RAM_MB"
+	dmsetup remove t30 >/dev/null 2>&1
+	assert_cmd "dm-flakey over $PC failing every I/O" -- \
+		dmsetup create t30err --table "0 $PC_SECT flakey $PC 0 0 3600"
+	assert_fails "an open whose reads fail is refused (never an older state)" -- \
+		dmsetup create t30 --table "0 $LOG_SECT ilio /dev/mapper/t30err $RAM_MB"
+	dmsetup remove t30 >/dev/null 2>&1
+	assert_cmd "remove the failing flakey" -- dmsetup remove t30err
+	assert_eq "$(sha256sum "$PC" | cut -d' ' -f1)" "$sum0" \
+		"the refused opens wrote nothing to the store"
 	t0=$(date +%s%N)
 	assert_cmd "re-create t30 over the same backing file" -- \
 		dmsetup create t30 --table "0 $LOG_SECT ilio $PC $RAM_MB"

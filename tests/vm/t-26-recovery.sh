@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# t-26-recovery: after a crash, activation never opens an older state and
+# a refused activation writes nothing (issue #7 item 1, the outside
+# review's reproduction).  A freshly formatted store gets its first
+# activation and 16 MiB written and fsynced - so the format anchor is
+# still in one slot - then the disk stops taking writes (dm-flakey
+# drop_writes: a crash from the store's point of view) and ilio is removed.
+# Then, over the crashed disk:
+#  - a table of twice the length is refused (read-write and read-only);
+#  - an open whose backing device fails every read is refused;
+#  - a damaged newest anchor slot: refused, or every flushed block exact;
+#  - the backing disk is byte-identical after each refusal;
+#  - the right table recovers every fsynced byte, and check says ok.
+# Before the fix the twice-length table was accepted (through the format
+# anchor) and the right one then showed an empty store.
+#
+# vm-args: --mem 1536 --timeout 600 --disk t26:256
+
+# shellcheck source=tests/vm/lib.sh
+. "$REPO/tests/vm/lib.sh"
+
+need_cmd dmsetup dd sha256sum python3
+ILIOCTL="$REPO/tools/ilioctl"
+[ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
+ilio_load
+/sbin/modprobe dm_flakey || fatal "modprobe dm_flakey failed"
+
+MB=1048576
+BACK=$(vm_disk t26) || fatal "no t26 disk"
+BSECT=$(dev_sectors "$BACK")
+LSECT=$((512 * 2048))	# 512 MiB logical
+RAM=64
+FLK=t26flk
+
+head -c $((16 * MB)) /dev/urandom >"$T_TMP/data" || fatal "no random data"
+
+sum() { sha256sum "$BACK" | cut -d' ' -f1; }
+
+assert_cmd "format" -- "$ILIOCTL" format "$BACK"
+assert_cmd "linear over the disk (to cut it later)" -- \
+	dmsetup create $FLK --table "0 $BSECT linear $BACK 0"
+assert_cmd "first activation" -- \
+	dmsetup create t26 --table "0 $LSECT ilio /dev/mapper/$FLK $RAM"
+assert_cmd "write 16 MiB and fsync" -- \
+	dd if="$T_TMP/data" of=/dev/mapper/t26 bs=1M oflag=direct conv=fsync status=none
+assert_eq "$(sysfs_val t26 checkpoints)" 1 "only the activation's checkpoint so far"
+assert_cmd "the disk stops taking writes (crash)" -- sh -c \
+	"dmsetup reload $FLK --table '0 $BSECT flakey $BACK 0 0 3600 1 drop_writes' && dmsetup resume $FLK"
+assert_cmd "remove ilio (its last writes vanish)" -- dmsetup remove t26
+assert_cmd "remove flakey" -- dmsetup remove $FLK
+S0=$(sum)
+
+dmesg_mark
+assert_fails "twice the length is refused" -- \
+	dmsetup create t26 --table "0 $((2 * LSECT)) ilio $BACK $RAM"
+dmsetup remove t26 >/dev/null 2>&1
+if dmesg_since | grep -q 'another size than the table'; then
+	pass "dmesg names the size mismatch"
+else
+	fail "no size-mismatch message: $(dmesg_since | grep ilio | tail -n 2)"
+fi
+assert_eq "$(sum)" "$S0" "the refused open wrote nothing"
+assert_fails "twice the length, read-only, is refused" -- \
+	dmsetup create t26 --readonly --table "0 $((2 * LSECT)) ilio $BACK $RAM"
+dmsetup remove t26 >/dev/null 2>&1
+assert_fails "half the length is refused" -- \
+	dmsetup create t26 --table "0 $((LSECT / 2)) ilio $BACK $RAM"
+dmsetup remove t26 >/dev/null 2>&1
+assert_eq "$(sum)" "$S0" "the refused opens wrote nothing"
+
+assert_cmd "flakey failing every I/O" -- \
+	dmsetup create $FLK --table "0 $BSECT flakey $BACK 0 0 3600"
+assert_fails "an open whose reads fail is refused" -- \
+	dmsetup create t26 --table "0 $LSECT ilio /dev/mapper/$FLK $RAM"
+dmsetup remove t26 >/dev/null 2>&1
+assert_cmd "remove flakey" -- dmsetup remove $FLK
+assert_eq "$(sum)" "$S0" "the failed open wrote nothing"
+
+# The newest anchor slot damaged: refused, or recovered exactly.
+slot=$("$ILIOCTL" info "$BACK" 2>/dev/null | sed -n 's/^ *current anchor *\([01]\) .*/\1/p')
+if [ "$slot" = 0 ] || [ "$slot" = 1 ]; then
+	pass "newest anchor is slot $slot"
+	python3 - "$BACK" $(((2 + slot) * 4096 + 40)) <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+b = os.pread(fd, 1, int(sys.argv[2]))
+os.pwrite(fd, bytes([b[0] ^ 0x40]), int(sys.argv[2]))
+os.fsync(fd)
+os.close(fd)
+EOF
+	S1=$(sum)
+	if dmsetup create t26 --readonly --table "0 $LSECT ilio $BACK $RAM" 2>/dev/null; then
+		assert_rc 0 "damaged newest anchor: opened, every fsynced byte exact" -- \
+			cmp_dev /dev/mapper/t26 0 $((16 * MB)) "$T_TMP/data"
+		dmsetup remove t26
+	else
+		pass "damaged newest anchor: refused"
+	fi
+	assert_eq "$(sum)" "$S1" "the read-only open wrote nothing"
+	python3 - "$BACK" $(((2 + slot) * 4096 + 40)) <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+b = os.pread(fd, 1, int(sys.argv[2]))
+os.pwrite(fd, bytes([b[0] ^ 0x40]), int(sys.argv[2]))
+os.fsync(fd)
+os.close(fd)
+EOF
+	assert_eq "$(sum)" "$S0" "anchor restored"
+else
+	fail "ilioctl info names no current anchor: $("$ILIOCTL" info "$BACK" 2>&1 | tail -n 3)"
+fi
+
+assert_cmd "the right table recovers" -- \
+	dmsetup create t26 --table "0 $LSECT ilio $BACK $RAM"
+assert_rc 0 "every fsynced byte is there" -- \
+	cmp_dev /dev/mapper/t26 0 $((16 * MB)) "$T_TMP/data"
+assert_eq "$(dmsetup message t26 0 check 2>&1)" ok "store consistent"
+assert_cmd "remove" -- dmsetup remove t26
+# The open wrote its anchor to both slots: both are the new epoch now.
+"$ILIOCTL" info "$BACK" >"$T_TMP/info" 2>&1
+n=$(grep -cE '^ *anchor [01] +valid:' "$T_TMP/info")
+assert_eq "$n" 2 "both anchor slots valid after the recovery"
+assert_cmd "rmmod dm_ilio" -- ilio_unload
+finish
