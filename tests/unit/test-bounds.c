@@ -10,11 +10,14 @@
  *    with a clear reason, before anything is allocated for it; one that
  *    the geometry allows but the RAM budget does not is refused with
  *    -E2BIG ("ram_mb is too small ..."), and recovery never allocates past
- *    the budget (item 4);
+ *    the budget (item 4); a superblock whose segment count the budget
+ *    cannot hold is refused before the segment table is allocated;
  *  - a whole-device UNMAP entry on a large, sparse store replays without
  *    allocating and without visiting every LBA (item 5);
  *  - the per-tick work of GC and checkpoints on a store with millions of
- *    segments but few live ones does not grow with the segment count
+ *    segments but few live ones does not grow with the segment count, nor
+ *    a checkpoint's with the length of a sparse map; a discard of a whole
+ *    sparse 16 TiB device takes a few thousand store calls, not 2^32
  *    (item 5);
  *  - a length whose LBA-map directory does not fit the RAM budget, up to
  *    lengths near 2^64 sectors, is refused with -E2BIG or -EFBIG before
