@@ -6,7 +6,8 @@
 #   make check      install what is missing, then run every test (unit, lint, VM)
 #   make demo       boot a VM, fill a diskless ilio device with OS images, show savings
 #   make bench      benchmarks (reported, never pass/fail)
-#   make fuzz       libFuzzer on the metadata parser and recovery, FUZZ_SECONDS (300)
+#   make fuzz       libFuzzer on the metadata parser and recovery, FUZZ_SECONDS (300),
+#                   and on the table-line and message parsers (1.2M executions)
 #   make deps       install build and test dependencies (Debian)
 #
 # KDIR defaults to the running kernel's build dir when it exists, else the

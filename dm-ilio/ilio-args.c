@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ilio-args: the table line grammar (see ilio-args.h), one parser per
- * argument.  Error strings are static: they become ti->error.
+ * ilio-args: the table line grammar and the messages (see ilio-args.h),
+ * one parser per argument.  Error strings are static: they become
+ * ti->error.  Portable, so that tests/fuzz runs this very file.
  */
 #include <linux/types.h>
 #include <linux/errno.h>
@@ -236,4 +237,67 @@ int ilio_format_table(const struct ilio_params *p, char *buf, size_t len)
 			p->backing, p->ram_mb, p->dedup ? "on" : "off",
 			p->compress ? "lz4" : "none", p->block_size,
 			co[p->coalesce], p->flush_interval_ms, p->max_dirty_mb);
+}
+
+/*
+ * Messages
+ */
+
+static const struct {
+	const char *verb;
+	unsigned int flags;
+} ilio_msgs[ILIO_MSG_NR] = {
+	[ILIO_MSG_CLEAR_STATS] = { "clear_stats", 0 },
+	[ILIO_MSG_COMPACT] = { "compact", ILIO_MSG_WRITES },
+	[ILIO_MSG_GC] = { "gc", ILIO_MSG_WRITES },
+	[ILIO_MSG_CHECKPOINT] = { "checkpoint", ILIO_MSG_WRITES },
+	[ILIO_MSG_CHECK] = { "check", 0 },
+};
+
+/**
+ * ilio_parse_message() - parse a message into @m
+ * @m: result
+ * @argc: argument count (dm passes at least one)
+ * @argv: the verb, then its arguments
+ * @error: set to a static message on failure
+ *
+ * Return: 0, or -EINVAL with @error set.
+ */
+int ilio_parse_message(struct ilio_msg *m, unsigned int argc, char **argv,
+		       const char **error)
+{
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	if (!argc) {
+		*error = "Empty message";
+		return -EINVAL;
+	}
+	for (i = 0; i < ILIO_MSG_NR; i++)
+		if (!strcasecmp(argv[0], ilio_msgs[i].verb))
+			break;
+	if (i == ILIO_MSG_NR) {
+		*error = "Unknown message";
+		return -EINVAL;
+	}
+	if (argc != 1) {
+		*error = "This message takes no arguments";
+		return -EINVAL;
+	}
+	m->verb = i;
+	m->flags = ilio_msgs[i].flags;
+	return 0;
+}
+
+/**
+ * ilio_msg_name() - the canonical (lower case) verb of a message
+ * @verb: enum ilio_msg_verb
+ *
+ * Return: a static string; "" for a value out of range.
+ */
+const char *ilio_msg_name(int verb)
+{
+	if (verb < 0 || verb >= ILIO_MSG_NR)
+		return "";
+	return ilio_msgs[verb].verb;
 }

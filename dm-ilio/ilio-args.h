@@ -19,6 +19,17 @@
  *     flush_interval_ms N     auto: oldest unwritten data, 0..3600000 (1000)
  *     max_dirty_mb N          unwritten data before writers wait
  *                             (default ram_mb / 4)
+ *
+ * Messages ("dmsetup message <dev> 0 <verb>"), case-insensitive, none
+ * takes an argument:
+ *
+ *   clear_stats   zero the counters
+ *   compact, gc   reclaim space now (diskless: compaction; persistent: GC)
+ *   checkpoint    persistent: write a checkpoint now
+ *   check         a full consistency check; answers "ok" or what is wrong
+ *
+ * compact, gc and checkpoint change the store (ILIO_MSG_WRITES): the dm
+ * glue refuses them while the device is suspended or degraded.
  */
 #ifndef ILIO_ARGS_H
 #define ILIO_ARGS_H
@@ -35,7 +46,9 @@
 
 /**
  * struct ilio_params - a parsed table line
- * @backing: backing device path (points into argv); NULL when diskless
+ * @backing: backing device (points into argv: the dm glue repoints it at
+ *	the name of the device it opened, which lives as long as the table);
+ *	NULL when diskless
  * @ram_mb: RAM budget in MiB
  * @dedup: inline deduplication on
  * @compress: lz4 compression on
@@ -58,5 +71,32 @@ struct ilio_params {
 int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 		    const char **error);
 int ilio_format_table(const struct ilio_params *p, char *buf, size_t len);
+
+/* Message verbs, the values of struct ilio_msg.verb. */
+enum ilio_msg_verb {
+	ILIO_MSG_CLEAR_STATS = 0,
+	ILIO_MSG_COMPACT,
+	ILIO_MSG_GC,
+	ILIO_MSG_CHECKPOINT,
+	ILIO_MSG_CHECK,
+	ILIO_MSG_NR,
+};
+
+/* struct ilio_msg.flags: the message changes the store. */
+#define ILIO_MSG_WRITES		0x1U
+
+/**
+ * struct ilio_msg - a parsed message
+ * @verb: enum ilio_msg_verb
+ * @flags: ILIO_MSG_* of @verb
+ */
+struct ilio_msg {
+	int verb;
+	unsigned int flags;
+};
+
+int ilio_parse_message(struct ilio_msg *m, unsigned int argc, char **argv,
+		       const char **error);
+const char *ilio_msg_name(int verb);
 
 #endif /* ILIO_ARGS_H */

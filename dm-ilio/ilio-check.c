@@ -8,6 +8,12 @@
  * it on the "check" message.  It holds the core lock throughout: on a big
  * store it stalls I/O for as long as it takes.
  *
+ * It is exact on a busy store: readers and duplicate comparisons that
+ * work with the lock dropped keep a segment pin (and a chunk reference)
+ * and list themselves in ic->holds (ilio-core.c).  Pins and references
+ * are checked against that list, one for one - an in-flight reader is not
+ * an error, a pin or reference that no reader holds is.
+ *
  * Locking: takes ic->lock.
  */
 #include <linux/types.h>
@@ -19,6 +25,7 @@
 #include <linux/stdarg.h>
 #include <linux/compiler.h>
 #include <linux/sched.h>
+#include <linux/list.h>
 
 #include "ilio-core.h"
 #include "ilio-plog.h"
@@ -114,10 +121,22 @@ out:
 	return ret;
 }
 
+/* Readers in flight on segment @seg (ic->holds). */
+static u32 __ilio_check_held(struct ilio_core *ic, u32 seg)
+{
+	struct ilio_hold *h;
+	u32 n = 0;
+
+	list_for_each_entry(h, &ic->holds, node)
+		n += h->seg == seg;
+	return n;
+}
+
 /**
  * ilio_core_check() - verify every invariant of a core
  * @ic: core
- * @why: where to describe the first inconsistency found
+ * @why: where to describe the first inconsistency found; when there is
+ *	none, it says how many readers in flight the check accounted for
  * @len: size of @why
  *
  * Return: 0 when consistent; -EUCLEAN with @why filled in; -ENOMEM.
@@ -127,6 +146,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 	struct ilio_chunks *c = &ic->chunks;
 	u32 *refs = NULL, *seg_live = NULL, cid, i, nr_free = 0;
 	u64 lba, mapped = 0, stored = 0, nr_live = 0;
+	struct ilio_hold *h;
 	u8 *buf = NULL;
 	int ret = 0;
 
@@ -156,6 +176,17 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		}
 		refs[cid]++;
 		mapped++;
+	}
+	/* References that readers in flight hold. */
+	list_for_each_entry(h, &ic->holds, node) {
+		if (h->seg >= ic->segs.nr_segs ||
+		    (h->cid && !ilio_chunk_valid(c, h->cid))) {
+			ret = ilio_bad(why, len, "reader holds segment %u, chunk %u: bad",
+				       h->seg, h->cid);
+			goto out;
+		}
+		if (h->cid)
+			refs[h->cid]++;
 	}
 	if (mapped != ic->map.mapped) {
 		ret = ilio_bad(why, len, "mapped count %llu, map says %llu",
@@ -217,8 +248,9 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			}
 			continue;
 		}
-		if (seg->pins) {
-			ret = ilio_bad(why, len, "segment %u: pinned while idle", i);
+		if (seg->pins != __ilio_check_held(ic, i)) {
+			ret = ilio_bad(why, len, "segment %u: %u pins, %u readers hold it",
+				       i, seg->pins, __ilio_check_held(ic, i));
 			goto out;
 		}
 		if (seg->live != seg_live[i]) {
@@ -226,7 +258,13 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 				       i, seg->live, seg_live[i]);
 			goto out;
 		}
-		if (seg->state == ILIO_SEG_SEALED && !seg->live) {
+		/* Emptied under a reader's pin: released at the last unpin. */
+		if (seg->release_pending && !seg->pins) {
+			ret = ilio_bad(why, len, "segment %u: release pending, not pinned", i);
+			goto out;
+		}
+		if (seg->state == ILIO_SEG_SEALED && !seg->live &&
+		    !seg->release_pending) {
 			ret = ilio_bad(why, len, "segment %u: sealed and empty", i);
 			goto out;
 		}
@@ -248,6 +286,10 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		ret = ilio_bad(why, len, "RAM used above the limit");
 		goto out;
 	}
+	i = 0;
+	list_for_each_entry(h, &ic->holds, node)
+		i++;
+	snprintf(why, len, "%u in flight", i);
 out:
 	mutex_unlock(&ic->lock);
 	kvfree(refs);

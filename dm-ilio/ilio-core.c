@@ -114,6 +114,38 @@ void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
 	__ilio_seg_release_bytes(&ic->segs, loc);
 }
 
+/*
+ * How does the check stay exact while readers work unlocked?
+ *
+ *   A call that drops the lock while it keeps a segment pinned (and, to
+ *   compare a duplicate candidate, a chunk reference) links a struct
+ *   ilio_hold on its stack into ic->holds first, and unlinks it once it
+ *   has the lock back.  ilio_core_check() holds the lock throughout, so
+ *   the list is exactly what is in flight: a pin or a reference that the
+ *   list does not explain is an inconsistency, and nothing that it
+ *   explains is one.  Nobody waits for the check, and the check waits for
+ *   nobody.
+ */
+static void __ilio_hold(struct ilio_core *ic, struct ilio_hold *h, u32 seg,
+			u32 cid)
+{
+	lockdep_assert_held(&ic->lock);
+	h->seg = seg;
+	h->cid = cid;
+	__ilio_seg_pin(&ic->segs, seg);
+	if (cid)
+		__ilio_chunk_get(&ic->chunks, cid);
+	list_add(&h->node, &ic->holds);
+}
+
+/* The lock is back: the pin goes, a chunk reference stays the caller's. */
+static void __ilio_unhold(struct ilio_core *ic, struct ilio_hold *h)
+{
+	lockdep_assert_held(&ic->lock);
+	list_del(&h->node);
+	__ilio_seg_unpin(&ic->segs, h->seg);
+}
+
 static const u8 *__ilio_loc_payload(struct ilio_core *ic, u64 loc)
 {
 	return ic->segs.segs[ilio_loc_seg(loc)].data + ilio_loc_off(loc) +
@@ -261,6 +293,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 {
 	struct ilio_chunks *c = &ic->chunks;
 	unsigned int budget = ILIO_DEDUP_BUDGET, cost;
+	struct ilio_hold h;
 	u32 cid, next, seg;
 	const u8 *p;
 	bool equal, on_disk;
@@ -307,8 +340,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 				!memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
 		} else {
 			/* Decode, or read, without the lock. */
-			__ilio_chunk_get(c, cid);
-			__ilio_seg_pin(&ic->segs, seg);
+			__ilio_hold(ic, &h, seg, cid);
 			mutex_unlock(&ic->lock);
 			if (on_disk)
 				equal = !ilio_plog_read_record(ic, loc, cid, hash,
@@ -318,7 +350,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 							       ctx->dbuf);
 			equal = equal && !memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
 			mutex_lock(&ic->lock);
-			__ilio_seg_unpin(&ic->segs, seg);
+			__ilio_unhold(ic, &h);
 			if (ic->pl)
 				__ilio_plog_finalize(ic, seg);
 			if (equal)
@@ -581,6 +613,7 @@ static int __ilio_read_cached(struct ilio_core *ic, u32 cid, u64 loc,
  */
 int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 {
+	struct ilio_hold h;
 	const u8 *p;
 	u32 seg, cid;
 	u64 loc, hash;
@@ -603,16 +636,16 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 		}
 		ic->st.cache_misses++;
 		hash = ilio_chunk_hash(&ic->chunks, cid);
-		__ilio_seg_pin(&ic->segs, seg);
+		__ilio_hold(ic, &h, seg, 0);
 		mutex_unlock(&ic->lock);
 		ret = ilio_plog_read_record(ic, loc, cid, hash, block);
 		mutex_lock(&ic->lock);
-		__ilio_seg_unpin(&ic->segs, seg);
+		__ilio_unhold(ic, &h);
 		mutex_unlock(&ic->lock);
 		return ret;
 	}
 	p = __ilio_loc_payload(ic, loc);
-	__ilio_seg_pin(&ic->segs, seg);
+	__ilio_hold(ic, &h, seg, 0);
 	if (ic->pl)
 		ic->st.cache_hits++;
 	mutex_unlock(&ic->lock);
@@ -620,7 +653,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	ret = ilio_load_payload(p, loc, block);
 
 	mutex_lock(&ic->lock);
-	__ilio_seg_unpin(&ic->segs, seg);
+	__ilio_unhold(ic, &h);
 	if (ic->pl)
 		__ilio_plog_finalize(ic, seg);
 	mutex_unlock(&ic->lock);
@@ -884,6 +917,7 @@ struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
 		return NULL;
 	}
 	mutex_init(&ic->lock);
+	INIT_LIST_HEAD(&ic->holds);
 	ic->ram_limit = p->ram_limit;
 	ic->dedup = p->dedup;
 	ic->compress = p->compress;

@@ -13,13 +13,16 @@
  * the content index, the segment table and the statistics.  Every call
  * below takes it itself; they may sleep.  Data is copied, compressed and
  * decompressed outside the lock where possible: reads pin the segment
- * they decompress from (see ilio-seg.h).  Callers serialise writes to the
- * same block if they need read-modify-write atomicity (the glue does).
+ * they decompress from (see ilio-seg.h), and say so in ic->holds (struct
+ * ilio_hold), so that the consistency check can tell them from a leak.
+ * Callers serialise writes to the same block if they need
+ * read-modify-write atomicity (the glue does).
  */
 #ifndef ILIO_CORE_H
 #define ILIO_CORE_H
 
 #include <linux/types.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/gfp.h>
 
@@ -193,6 +196,22 @@ struct ilio_stats {
 };
 
 /**
+ * struct ilio_hold - what a call keeps while it works with the lock dropped
+ * @node: in ilio_core.holds
+ * @seg: the segment it pinned
+ * @cid: the chunk it holds a reference to, or 0
+ *
+ * It lives on the caller's stack, linked in from the pin to the unpin,
+ * both under the lock.  The check (ilio-check.c) runs under the lock, so
+ * it sees exactly the pins and references that are in flight.
+ */
+struct ilio_hold {
+	struct list_head node;
+	u32 seg;
+	u32 cid;
+};
+
+/**
  * struct ilio_core - one store
  * @lock: protects everything below
  * @map: LBA -> chunk id
@@ -212,6 +231,8 @@ struct ilio_stats {
  * @st: counters (the gauges of struct ilio_stats are derived)
  * @cache: persistent: clean chunks
  * @pl: persistent state (ilio-plog.h), NULL when diskless
+ * @holds: struct ilio_hold of every call working unlocked on a pinned
+ *	segment (readers, duplicate comparisons)
  */
 struct ilio_core {
 	struct mutex lock;	/* protects the whole store */
@@ -228,6 +249,7 @@ struct ilio_core {
 	struct ilio_stats st;
 	struct ilio_cache cache;
 	struct ilio_plog *pl;
+	struct list_head holds;
 };
 
 struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err);

@@ -8,8 +8,11 @@
  * core (ilio-core.c).
  *
  * Locking:
- *  - ilio_devs_lock (mutex) protects the ilio_devs list and each
- *    device's @users.
+ *  - ilio_devs_lock (mutex) protects the ilio_devs list, each device's
+ *    @users, and the ilio_claims list.
+ *  - d->msg_lock (mutex) protects d->suspended; a message that changes
+ *    the store holds it throughout, and presuspend takes it, so no such
+ *    message runs on a suspended device.
  *  - d->bio_lock (spinlock, irq-safe) protects d->bios.
  *  - d->blk_locks[] serialise writes to one block, so that a partial
  *    write's read-modify-write is atomic against other writes.  A worker
@@ -47,6 +50,28 @@
 
 static LIST_HEAD(ilio_devs);
 static DEFINE_MUTEX(ilio_devs_lock);
+
+/*
+ * One store per backing device.  dm opens the devices of every table with
+ * one holder for all of dm, so the block layer's exclusive open does not
+ * keep two dm devices off one LUN, and two stores there would overwrite
+ * each other's log and anchors.  The constructor that creates a store
+ * claims its backing device here; the claim goes once the store's close
+ * has written its last block.  A reload of the same mapped device shares
+ * the store (ilio_dev_get()) and claims nothing.
+ *
+ * struct ilio_claim - a backing device in use (on ilio_claims)
+ * @list: entry in ilio_claims (protected by ilio_devs_lock)
+ * @dev: the backing device
+ * @owner: the dm disk name of the device whose store is on it
+ */
+struct ilio_claim {
+	struct list_head list;
+	dev_t dev;
+	char owner[32];
+};
+
+static LIST_HEAD(ilio_claims);
 
 /**
  * struct ilio_target - one table's target instance
@@ -464,6 +489,7 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	kfree(d->workers);
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_destroy(&d->blk_locks[i]);
+	mutex_destroy(&d->msg_lock);
 	free_percpu(d->map_bounce);
 	if (d->persistent && d->core && d->mode == ILIO_MODE_WRITE) {
 		int ret = ilio_core_close(d->core);
@@ -505,6 +531,8 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	bio_list_init(&d->bios);
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_init(&d->blk_locks[i]);
+	mutex_init(&d->msg_lock);
+	d->suspended = true;	/* until the first resume */
 
 	INIT_WORK(&d->wb_work, ilio_wb_fn);
 	INIT_DELAYED_WORK(&d->tick, ilio_tick_fn);
@@ -588,6 +616,49 @@ fail:
 	return ERR_PTR(ret);
 }
 
+/* Claim @backing for a new store of @md; ilio_devs_lock held. */
+static int ilio_claim_take(struct dm_target *ti, struct mapped_device *md,
+			   struct dm_dev *backing)
+{
+	struct ilio_claim *c;
+
+	lockdep_assert_held(&ilio_devs_lock);
+	list_for_each_entry(c, &ilio_claims, list) {
+		if (c->dev != backing->bdev->bd_dev)
+			continue;
+		DMERR("%s: backing device %s already holds the store of %s",
+		      dm_disk(md)->disk_name, backing->name, c->owner);
+		ti->error = "backing device is already used by another ilio device";
+		return -EBUSY;
+	}
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		ti->error = "Cannot allocate device";
+		return -ENOMEM;
+	}
+	c->dev = backing->bdev->bd_dev;
+	strscpy(c->owner, dm_disk(md)->disk_name, sizeof(c->owner));
+	list_add(&c->list, &ilio_claims);
+	return 0;
+}
+
+/* The store on @dev is closed (or was never opened): drop its claim. */
+static void ilio_claim_drop(dev_t dev)
+{
+	struct ilio_claim *c;
+
+	lockdep_assert_held(&ilio_devs_lock);
+	list_for_each_entry(c, &ilio_claims, list) {
+		if (c->dev == dev) {
+			list_del(&c->list);
+			kfree(c);
+			return;
+		}
+	}
+	WARN_ONCE(1, "ilio: no claim on backing device %u:%u\n", MAJOR(dev),
+		  MINOR(dev));
+}
+
 /* Find or create the device of @ti's mapped device; takes a user. */
 static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 				     const struct ilio_params *p, u64 nr_blocks,
@@ -614,10 +685,20 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 		}
 		goto out;
 	}
+	if (backing) {
+		int ret = ilio_claim_take(ti, md, backing);
+
+		if (ret) {
+			d = ERR_PTR(ret);
+			goto out;
+		}
+	}
 	d = ilio_dev_create(ti, p, nr_blocks, backing);
 	if (!IS_ERR(d)) {
 		d->users = 1;
 		list_add(&d->list, &ilio_devs);
+	} else if (backing) {
+		ilio_claim_drop(backing->bdev->bd_dev);
 	}
 out:
 	mutex_unlock(&ilio_devs_lock);
@@ -626,6 +707,7 @@ out:
 
 static void ilio_dev_put(struct ilio_dev *d)
 {
+	dev_t backing = d->persistent ? d->bdev->bd_dev : 0;
 	bool last;
 
 	mutex_lock(&ilio_devs_lock);
@@ -633,8 +715,14 @@ static void ilio_dev_put(struct ilio_dev *d)
 	if (last)
 		list_del(&d->list);
 	mutex_unlock(&ilio_devs_lock);
-	if (last)
-		ilio_dev_destroy(d);
+	if (!last)
+		return;
+	ilio_dev_destroy(d);	/* the store's close writes its last block */
+	if (backing) {
+		mutex_lock(&ilio_devs_lock);
+		ilio_claim_drop(backing);
+		mutex_unlock(&ilio_devs_lock);
+	}
 }
 
 /*
@@ -679,6 +767,12 @@ static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "Cannot open the backing device";
 			goto bad;
 		}
+		/*
+		 * argv lives in dm's ioctl buffer, freed after the load; the
+		 * opened device's name ("major:minor") lives with the table
+		 * and is what the TABLE line prints.
+		 */
+		t->params.backing = t->backing->name;
 	}
 	d = ilio_dev_get(ti, &t->params,
 			 ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT), t->backing);
@@ -771,6 +865,31 @@ static int ilio_preresume(struct dm_target *ti)
 }
 
 /*
+ * From here to the resume no message changes the store; one that is
+ * running finishes first.
+ */
+static void ilio_presuspend(struct dm_target *ti)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+
+	mutex_lock(&d->msg_lock);
+	d->suspended = true;
+	mutex_unlock(&d->msg_lock);
+}
+
+/* The suspend failed after presuspend: the device stays live. */
+static void ilio_presuspend_undo(struct dm_target *ti)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+
+	mutex_lock(&d->msg_lock);
+	d->suspended = false;
+	mutex_unlock(&d->msg_lock);
+}
+
+/*
  * Suspend writes everything back and takes a checkpoint, so that a
  * suspended device's backing LUN holds all its data (snapshots, takeover
  * by another host) and a later recovery is short.
@@ -802,6 +921,9 @@ static void ilio_resume(struct dm_target *ti)
 
 	/* The resuming table's policy becomes the store's. */
 	ilio_core_set_policy(d->core, t->params.dedup, t->params.compress);
+	mutex_lock(&d->msg_lock);
+	d->suspended = false;
+	mutex_unlock(&d->msg_lock);
 	if (d->persistent) {
 		ilio_core_set_coalesce(d->core, t->params.coalesce,
 				       t->params.flush_interval_ms,
@@ -895,24 +1017,20 @@ static void ilio_clear_front_stats(struct ilio_dev *d)
 	atomic64_set(&d->front.inline_reads, 0);
 }
 
-static int ilio_msg_clear_stats(struct ilio_dev *d, unsigned int argc,
-				char **argv, char *result, unsigned int maxlen)
+static int ilio_msg_clear_stats(struct ilio_dev *d, char *result,
+				unsigned int maxlen)
 {
-	if (argc != 1)
-		return -EINVAL;
 	ilio_core_clear_stats(d->core);
 	ilio_clear_front_stats(d);
 	return 0;
 }
 
-static int ilio_msg_compact(struct ilio_dev *d, unsigned int argc,
-			    char **argv, char *result, unsigned int maxlen)
+static int ilio_msg_compact(struct ilio_dev *d, char *result,
+			    unsigned int maxlen)
 {
 	unsigned int sz = 0;
 	int n;
 
-	if (argc != 1)
-		return -EINVAL;
 	if (d->persistent) {
 		n = ilio_core_gc(d->core, UINT_MAX);
 		if (n < 0)
@@ -925,13 +1043,11 @@ static int ilio_msg_compact(struct ilio_dev *d, unsigned int argc,
 	return 1;
 }
 
-static int ilio_msg_checkpoint(struct ilio_dev *d, unsigned int argc,
-			       char **argv, char *result, unsigned int maxlen)
+static int ilio_msg_checkpoint(struct ilio_dev *d, char *result,
+			       unsigned int maxlen)
 {
 	int ret;
 
-	if (argc != 1)
-		return -EINVAL;
 	if (!d->persistent) {
 		DMERR("%s: checkpoint: a diskless device has nothing to write", d->name);
 		return -EOPNOTSUPP;
@@ -941,15 +1057,13 @@ static int ilio_msg_checkpoint(struct ilio_dev *d, unsigned int argc,
 	return ret;
 }
 
-static int ilio_msg_check(struct ilio_dev *d, unsigned int argc, char **argv,
-			  char *result, unsigned int maxlen)
+static int ilio_msg_check(struct ilio_dev *d, char *result,
+			  unsigned int maxlen)
 {
 	char why[128];
 	unsigned int sz = 0;
 	int ret;
 
-	if (argc != 1)
-		return -EINVAL;
 	ret = ilio_core_check(d->core, why, sizeof(why));
 	if (ret == -ENOMEM)
 		return ret;
@@ -959,38 +1073,53 @@ static int ilio_msg_check(struct ilio_dev *d, unsigned int argc, char **argv,
 	return 1;
 }
 
-struct ilio_message {
-	const char *verb;
-	int (*fn)(struct ilio_dev *d, unsigned int argc, char **argv,
-		  char *result, unsigned int maxlen);
+/* One ilio_msg_<verb>() per enum ilio_msg_verb (ilio-args.c parses). */
+static int (*const ilio_msg_fns[ILIO_MSG_NR])(struct ilio_dev *d,
+					       char *result,
+					       unsigned int maxlen) = {
+	[ILIO_MSG_CLEAR_STATS] = ilio_msg_clear_stats,
+	[ILIO_MSG_COMPACT] = ilio_msg_compact,
+	[ILIO_MSG_GC] = ilio_msg_compact,
+	[ILIO_MSG_CHECKPOINT] = ilio_msg_checkpoint,
+	[ILIO_MSG_CHECK] = ilio_msg_check,
 };
 
-static const struct ilio_message ilio_messages[] = {
-	{ "clear_stats", ilio_msg_clear_stats },
-	{ "compact", ilio_msg_compact },
-	{ "gc", ilio_msg_compact },
-	{ "checkpoint", ilio_msg_checkpoint },
-	{ "check", ilio_msg_check },
-};
-
+/*
+ * A message that changes the store (ILIO_MSG_WRITES) is refused while the
+ * device is suspended - a suspended LUN stays exactly as suspend left it,
+ * for snapshots and takeover - with -EBUSY, as dm-writecache does; and in
+ * a degraded mode with -EROFS (read-only) or -EIO (fail).  A refusal is
+ * the caller's answer, not a device error: nothing is logged.  It runs
+ * under d->msg_lock, so a suspend that starts meanwhile waits for it.
+ */
 static int ilio_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
 	struct ilio_target *t = ti->private;
-	unsigned int i;
+	struct ilio_dev *d = t->dev;
+	const char *error;
+	struct ilio_msg m;
 	int ret;
 
-	for (i = 0; i < ARRAY_SIZE(ilio_messages); i++) {
-		if (strcasecmp(argv[0], ilio_messages[i].verb))
-			continue;
-		ret = ilio_messages[i].fn(t->dev, argc, argv, result, maxlen);
-		if (ret == -EINVAL)
-			DMERR("%s: message %s takes no arguments", t->dev->name,
-			      argv[0]);
+	ret = ilio_parse_message(&m, argc, argv, &error);
+	if (ret) {
+		DMERR("%s: message %s: %s", d->name, argc ? argv[0] : "", error);
 		return ret;
 	}
-	DMERR("%s: unknown message %s", t->dev->name, argv[0]);
-	return -EINVAL;
+	if (!(m.flags & ILIO_MSG_WRITES))
+		return ilio_msg_fns[m.verb](d, result, maxlen);
+
+	mutex_lock(&d->msg_lock);
+	if (d->suspended || dm_suspended(ti))
+		ret = -EBUSY;
+	else if (READ_ONCE(d->mode) == ILIO_MODE_READ_ONLY)
+		ret = -EROFS;
+	else if (READ_ONCE(d->mode) != ILIO_MODE_WRITE)
+		ret = -EIO;
+	else
+		ret = ilio_msg_fns[m.verb](d, result, maxlen);
+	mutex_unlock(&d->msg_lock);
+	return ret;
 }
 
 static void ilio_io_hints(struct dm_target *ti, struct queue_limits *limits)
@@ -1027,6 +1156,8 @@ static struct target_type ilio_target = {
 	.ctr = ilio_ctr,
 	.dtr = ilio_dtr,
 	.map = ilio_map,
+	.presuspend = ilio_presuspend,
+	.presuspend_undo = ilio_presuspend_undo,
 	.postsuspend = ilio_postsuspend,
 	.preresume = ilio_preresume,
 	.resume = ilio_resume,

@@ -89,6 +89,10 @@ struct ilio_front_stats {
  * @kobj: /sys/block/dm-N/ilio
  * @kobj_released: completed by the kobject's release
  * @sysfs_ok: @kobj was added
+ * @msg_lock: protects @suspended; held by a message that changes the store
+ *	from its check to its end, so that a suspend waits for it
+ * @suspended: from presuspend to resume: messages that change the store
+ *	are refused
  *
  * A reload keeps the device, and so the data of a diskless store: the new
  * table's constructor finds the device of its mapped device here.
@@ -125,6 +129,9 @@ struct ilio_dev {
 	struct kobject kobj;
 	struct completion kobj_released;
 	bool sysfs_ok;
+
+	struct mutex msg_lock;	/* protects suspended */
+	bool suspended;
 };
 
 int ilio_sysfs_add(struct ilio_dev *d);

@@ -16,6 +16,9 @@
 #      last flush when opened read-only - then they are the seed corpus
 #   4. replay every seed through both targets once
 #   5. fuzz fuzz-meta for 1/4 of SECONDS and fuzz-open for 3/4
+#   6. fuzz-args (table lines and messages, seeded by mkseeds-args.sh from
+#      the lines in the docs and tests): FUZZ_ARGS_RUNS executions
+#      (default 1200000; the step fails if fewer ran), outside SECONDS
 # Corpora grow in build/fuzz/corpus-* across runs (FUZZ_FRESH=1 starts from
 # the seeds alone, as smoke.sh does); crashes are saved in
 # build/fuzz/artifacts/ and the line to reproduce one is printed.
@@ -53,18 +56,24 @@ step() {
 }
 
 command -v clang >/dev/null || { bad "clang not installed"; done_; }
-[ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$OUT/corpus-meta" "$OUT/corpus-open"
-mkdir -p "$OUT/artifacts" "$OUT/corpus-meta" "$OUT/corpus-open"
+[ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$OUT/corpus-meta" "$OUT/corpus-open" "$OUT/corpus-args"
+mkdir -p "$OUT/artifacts" "$OUT/corpus-meta" "$OUT/corpus-open" "$OUT/corpus-args"
 step build-meta make -C "$REPO/tests/fuzz" meta || done_
 open_ok=1
 step build-open make -C "$REPO/tests/fuzz" open || open_ok=0
+args_ok=1
+step build-args make -C "$REPO/tests/fuzz" args || args_ok=0
 
-rm -rf "$OUT/seeds-meta" "$OUT/seeds-open"
-mkdir -p "$OUT/seeds-meta" "$OUT/seeds-open"
+rm -rf "$OUT/seeds-meta" "$OUT/seeds-open" "$OUT/seeds-args"
+mkdir -p "$OUT/seeds-meta" "$OUT/seeds-open" "$OUT/seeds-args"
 step seeds-meta "$OUT/mkseeds-meta" "$OUT/seeds-meta"
 if [ "$open_ok" = 1 ]; then
 	step seeds-open "$OUT/mkseeds-open" "$OUT/seeds-open" &&
 		grep -h 'mkseeds-open:' "$OUT/seeds-open.log" | sed 's/^/  /'
+fi
+if [ "$args_ok" = 1 ]; then
+	step seeds-args bash "$REPO/tests/fuzz/mkseeds-args.sh" "$OUT/seeds-args" &&
+		grep -h 'mkseeds-args:' "$OUT/seeds-args.log" | sed 's/^/  /'
 fi
 
 # fuzz TARGET SECONDS MAX_LEN: one libFuzzer run over corpus + seeds.
@@ -97,8 +106,35 @@ step replay-meta "$OUT/fuzz-meta" -runs=0 -max_len=20000 \
 [ "$open_ok" = 1 ] && step replay-open "$OUT/fuzz-open" -runs=0 -max_len=2400000 \
 	-artifact_prefix="$OUT/artifacts/replay-open-" "$OUT/seeds-open"
 
+[ "$args_ok" = 1 ] && step replay-args "$OUT/fuzz-args" -runs=0 -max_len=600 \
+	-artifact_prefix="$OUT/artifacts/replay-args-" "$OUT/seeds-args"
+
 fuzz fuzz-meta $((SECS / 4)) 20000
 if [ "$open_ok" = 1 ]; then
 	fuzz fuzz-open $((SECS - SECS / 4)) 2400000
+fi
+
+# fuzz-args by execution count: the parsers are fast, the count is the
+# promise (at least 1M in make fuzz).
+fuzz_runs() {
+	local t=$1 runs=$2 maxlen=$3 log="$OUT/$1.log" rc n art
+	"$OUT/$t" -runs="$runs" -max_len="$maxlen" -timeout=20 \
+		-rss_limit_mb=2560 -print_final_stats=1 \
+		-artifact_prefix="$OUT/artifacts/$t-" \
+		"$OUT/corpus-${t#fuzz-}" "$OUT/seeds-${t#fuzz-}" >"$log" 2>&1
+	rc=$?
+	n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	if [ "$rc" = 0 ] && [ "${n:-0}" -ge "$runs" ]; then
+		ok "$t: $n executions, $(grep -E '^#[0-9]+.*DONE' "$log" | tail -n 1)"
+		return
+	fi
+	bad "$t: libFuzzer exit $rc after ${n:-?} of $runs executions; tail of $log:"
+	grep -E 'ERROR|SUMMARY|fuzz-args:|runtime error|Test unit written' "$log" |
+		head -n 15 | sed 's/^/  | /'
+	art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+	[ -n "$art" ] && echo "  reproduce: $OUT/$t $art"
+}
+if [ "$args_ok" = 1 ]; then
+	fuzz_runs fuzz-args "${FUZZ_ARGS_RUNS:-1200000}" 600
 fi
 done_

@@ -3,9 +3,12 @@
  * test-args: proves the table-line parser (dm-ilio/ilio-args.c, the same
  * file the module uses) accepts every valid form with the right values,
  * rejects every malformed one with a specific message, and prints a
- * canonical line that parses back to the same parameters.
+ * canonical line that parses back to the same parameters; and that the
+ * message parser knows every verb (any case), flags exactly the ones
+ * that change the store, and refuses the rest with a specific message.
  */
 #include <stdlib.h>
+#include <strings.h>
 
 #include "ut.h"
 #include "ilio-args.h"
@@ -102,9 +105,71 @@ static void t_invalid(void)
 	}
 }
 
+static int parse_msg(const char *line, struct ilio_msg *m, const char **err)
+{
+	static char buf[256];
+	char *argv[8], *tok;
+	unsigned int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (tok = strtok(buf, " "); tok && argc < 8; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	*err = NULL;
+	return ilio_parse_message(m, argc, argv, err);
+}
+
+static void t_messages(void)
+{
+	static const struct {
+		const char *line;
+		int verb;
+		unsigned int flags;
+	} good[] = {
+		{ "clear_stats", ILIO_MSG_CLEAR_STATS, 0 },
+		{ "compact", ILIO_MSG_COMPACT, ILIO_MSG_WRITES },
+		{ "gc", ILIO_MSG_GC, ILIO_MSG_WRITES },
+		{ "GC", ILIO_MSG_GC, ILIO_MSG_WRITES },
+		{ "checkpoint", ILIO_MSG_CHECKPOINT, ILIO_MSG_WRITES },
+		{ "check", ILIO_MSG_CHECK, 0 },
+		{ "Check", ILIO_MSG_CHECK, 0 },
+	};
+	static const struct {
+		const char *line, *msg;
+	} bad[] = {
+		{ "", "Empty message" },
+		{ "frobnicate", "Unknown message" },
+		{ "checkpoints", "Unknown message" },
+		{ "gc 5", "This message takes no arguments" },
+		{ "check now", "This message takes no arguments" },
+	};
+	struct ilio_msg m;
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		int ret = parse_msg(good[i].line, &m, &err);
+
+		CHECK(ret == 0 && m.verb == good[i].verb && m.flags == good[i].flags,
+		      "'%s': ret %d verb %d flags %u (%s)", good[i].line, ret,
+		      m.verb, m.flags, err ? err : "");
+		CHECK(!strcasecmp(ilio_msg_name(m.verb), good[i].line),
+		      "name of '%s': '%s'", good[i].line, ilio_msg_name(m.verb));
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		int ret = parse_msg(bad[i].line, &m, &err);
+
+		CHECK(ret == -EINVAL && err && !strcmp(err, bad[i].msg),
+		      "'%s': ret %d, error '%s'", bad[i].line, ret,
+		      err ? err : "(none)");
+	}
+	CHECK(!strcmp(ilio_msg_name(ILIO_MSG_NR), "") &&
+	      !strcmp(ilio_msg_name(-1), ""), "names out of range");
+}
+
 static const struct ut_case cases[] = {
 	{ "args_valid", t_valid },
 	{ "args_invalid", t_invalid },
+	{ "messages", t_messages },
 };
 
 int main(int argc, char **argv)

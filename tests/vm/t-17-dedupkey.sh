@@ -111,9 +111,7 @@ assert_cmd "write it again at 64 MiB" -- \
 	dd if="$REF" of="$DEV" bs=1M seek=64 oflag=direct status=none
 assert_eq "$(sysv dedup_hits)" 16384 "persistent: 16384 dedup hits"
 assert_eq "$(capped)" 0 "persistent, normal workload: capped 0"
-# (ilioctl status is checked on the diskless device only: the TABLE line of
-# a persistent device prints a freed backing path until trust #7 item 8 is
-# fixed, and ilioctl then refuses the line.)
+check_ilioctl_capped 0 "persistent, normal workload"
 assert_cmd "remove persistent" -- dmsetup remove $NAME
 assert_cmd "re-create persistent" -- dmsetup create $NAME --table "$TABLE"
 assert_cmd "write the same data a third time at 128 MiB" -- \
