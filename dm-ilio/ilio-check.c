@@ -152,7 +152,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 
 	why[0] = '\0';
 	mutex_lock(&ic->lock);
-	refs = kvcalloc(c->next_new, sizeof(u32), GFP_KERNEL);
+	refs = kvcalloc(c->next_new, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
 	seg_live = kvcalloc(ic->segs.nr_segs, sizeof(u32), GFP_KERNEL);
 	buf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
 	if (!refs || !seg_live || !buf) {
@@ -162,6 +162,10 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 	for (lba = 0; lba < ic->map.nr_blocks; lba++) {
 		if (!(lba & 0xffff))
 			cond_resched();
+		if (!ic->map.dir[lba >> ILIO_LBAMAP_LEAF_SHIFT]) {
+			lba |= ILIO_LBAMAP_LEAF_ENTRIES - 1;	/* an absent leaf maps nothing */
+			continue;
+		}
 		cid = __ilio_lbamap_get(&ic->map, lba);
 		if (!cid)
 			continue;
@@ -267,6 +271,14 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		if (!seg->data != is_free) {
 			ret = ilio_bad(why, len, "segment %u: state %u, data %p", i,
 				       seg->state, seg->data);
+			goto out;
+		}
+	}
+	if (ic->pl) {
+		const char *bad = __ilio_segs_check_index(&ic->segs, &i);
+
+		if (bad) {
+			ret = ilio_bad(why, len, "segment %u: %s", i, bad);
 			goto out;
 		}
 	}

@@ -38,6 +38,14 @@ static inline u32 ilio_bucket(u64 hash, u32 nr_buckets)
 	return (u32)(hash ^ (hash >> 32)) & (nr_buckets - 1);
 }
 
+/* Slots __ilio_chunk_reserve() grows the leaf directory to for @leaves. */
+static u64 ilio_chunk_dir_cap(u32 cap, u64 leaves)
+{
+	while (cap < leaves)
+		cap = cap ? cap * 2 : 16;
+	return cap;
+}
+
 /**
  * ilio_chunks_init() - set up an empty chunk table and index
  * @c: table
@@ -99,7 +107,8 @@ u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c)
 {
 	lockdep_assert_held(c->lock);
 	if (c->free_head ||
-	    c->next_new < (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES)
+	    c->next_new < (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES ||
+	    c->next_new > ILIO_CID_MAX || !c->next_new)
 		return 0;
 	return sizeof(struct ilio_chunk_leaf) +
 	       (c->nr_leaves == c->dir_cap ?
@@ -123,12 +132,16 @@ int __ilio_chunk_reserve(struct ilio_chunks *c)
 	lockdep_assert_held(c->lock);
 	if (c->free_head)
 		return 0;
+	/*
+	 * Before the leaf test: the last leaf reaches id 2^32 - 1, past
+	 * ILIO_CID_MAX, and the id after it wraps to 0 ("unmapped").
+	 */
+	if (c->next_new > ILIO_CID_MAX || !c->next_new)
+		return -ENOSPC;
 	if (c->next_new < (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES)
 		return 0;
-	if (c->next_new > ILIO_CID_MAX)
-		return -ENOSPC;
 	if (c->nr_leaves == c->dir_cap) {
-		u32 cap = c->dir_cap ? c->dir_cap * 2 : 16;
+		u32 cap = (u32)ilio_chunk_dir_cap(c->dir_cap, c->nr_leaves + 1ULL);
 		struct ilio_chunk_leaf **dir;
 
 		dir = kvcalloc(cap, sizeof(*dir), ILIO_GFP);
@@ -370,24 +383,56 @@ void __ilio_index_maybe_grow(struct ilio_chunks *c)
 }
 
 /**
- * __ilio_chunk_restore() - set a chunk's location and hash during recovery
+ * __ilio_chunk_restore_bytes() - what __ilio_chunk_restore() would allocate
  * @c: table
  * @cid: chunk id, 1..ILIO_CID_MAX
+ *
+ * Ids exist densely from 1, so restoring @cid allocates every leaf up to
+ * the one that holds it.  Recovery charges this to the RAM budget before
+ * it restores an id read from the device.
+ *
+ * Return: bytes (0 when @cid's leaf exists).
+ */
+u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, u32 cid)
+{
+	u64 leaves = ((u64)cid >> ILIO_CHUNK_LEAF_SHIFT) + 1;
+	u64 cap;
+
+	lockdep_assert_held(c->lock);
+	if (leaves <= c->nr_leaves)
+		return 0;
+	cap = ilio_chunk_dir_cap(c->dir_cap, leaves);
+	return (leaves - c->nr_leaves) * sizeof(struct ilio_chunk_leaf) +
+	       (cap > c->dir_cap ? cap * sizeof(*c->dir) : 0);
+}
+
+/**
+ * __ilio_chunk_restore() - set a chunk's location and hash during recovery
+ * @c: table
+ * @cid: chunk id, 1..@limit
  * @loc: packed location (0: the id is free)
  * @hash: content hash
+ * @limit: the highest id the store can have handed out (its geometry
+ *	bounds it); a free id above it is ignored
  *
- * References stay untouched; __ilio_chunks_rebuild() derives them.
+ * References stay untouched; __ilio_chunks_rebuild() derives them.  The
+ * caller has charged __ilio_chunk_restore_bytes() to its budget.
  *
  * Return: 0, -EINVAL for an impossible id, or -ENOMEM.
  */
-int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash)
+int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
+			 u32 limit)
 {
 	struct ilio_chunk_leaf *leaf;
 	u32 next_new = c->next_new;
 	int ret;
 
 	lockdep_assert_held(c->lock);
-	if (!cid || cid > ILIO_CID_MAX)
+	if (limit > ILIO_CID_MAX)
+		limit = ILIO_CID_MAX;
+	if (cid > limit && !loc)
+		return 0;	/* the free tail of a checkpoint's last leaf */
+	if (!cid || cid > limit)
 		return -EINVAL;
 	while (cid >= (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES) {
 		c->next_new = c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES;
@@ -398,6 +443,8 @@ int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash)
 		c->next_new = next_new;
 		if (ret)
 			return ret;
+		if ((c->nr_leaves & 63) == 0)
+			cond_resched();
 	}
 	leaf = ilio_chunk_leaf(c, cid);
 	leaf->loc[ILIO_CIDX(cid)] = loc;
@@ -437,13 +484,16 @@ void __ilio_chunks_rebuild(struct ilio_chunks *c)
 	u32 *b;
 
 	lockdep_assert_held(c->lock);
-	for (cid = 1; cid < c->next_new; cid++)
+	for (cid = 1; cid < c->next_new; cid++) {
 		n += ilio_chunk_ref(c, cid) != 0;
+		if ((cid & 4095) == 0)
+			cond_resched();
+	}
 	nb = c->nr_buckets;
 	while (n > 2 * nb && nb < ILIO_BUCKETS_MAX)
 		nb <<= 1;
 	if (nb != c->nr_buckets) {
-		b = kvcalloc(nb, sizeof(u32), GFP_KERNEL);
+		b = kvcalloc(nb, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
 		if (b) {
 			kvfree(c->buckets);
 			c->buckets = b;

@@ -168,7 +168,9 @@ u32 __ilio_chunk_put(struct ilio_chunks *c, u32 cid);
 u32 __ilio_index_first(struct ilio_chunks *c, u64 hash);
 u32 __ilio_index_next(struct ilio_chunks *c, u32 cid, u64 hash);
 void __ilio_index_maybe_grow(struct ilio_chunks *c);
-int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash);
+u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, u32 cid);
+int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
+			 u32 limit);
 int __ilio_chunk_count_ref(struct ilio_chunks *c, u32 cid);
 void __ilio_chunks_rebuild(struct ilio_chunks *c);
 

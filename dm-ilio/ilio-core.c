@@ -58,7 +58,8 @@ static u64 __ilio_meta_bytes(struct ilio_core *ic)
 	u64 b = ilio_lbamap_mem_bytes(&ic->map) +
 		ilio_chunks_mem_bytes(&ic->chunks) +
 		(u64)ic->segs.nr_segs * sizeof(struct ilio_seg) +
-		ilio_segs_reserve_bytes(&ic->segs);
+		ilio_segs_reserve_bytes(&ic->segs) +
+		ilio_segs_index_bytes(&ic->segs);
 
 	if (ic->pl)
 		b += ilio_plog_mem_bytes(ic->pl) + ilio_cache_meta_bytes(&ic->cache);
@@ -850,6 +851,39 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 }
 
 /**
+ * ilio_core_unmapped_run() - blocks from @lba that certainly map nothing
+ * @ic: core
+ * @lba: first block
+ * @max: most blocks to count
+ *
+ * Counts the blocks of whole absent LBA-map leaves from @lba on.  A leaf
+ * that does not exist maps nothing, and no log unit that recovery could
+ * replay maps anything in it (replay allocates the leaf of every entry it
+ * applies, and leaves live as long as the map), so discarding or zeroing
+ * such blocks changes nothing and needs no per-block work: a whole-device
+ * discard of a sparse device costs one step per 64 leaves, not one per
+ * block.  0 on a persistent store that cannot write (its discards fail).
+ *
+ * Return: the number of blocks, at most @max.
+ */
+u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max)
+{
+	u64 next, run = 0;
+
+	if (lba >= ic->map.nr_blocks)
+		return 0;
+	mutex_lock(&ic->lock);
+	if (!ic->pl || (!ic->pl->read_only && !ic->pl->error)) {
+		next = __ilio_lbamap_next_leaf(&ic->map, lba >> ILIO_LBAMAP_LEAF_SHIFT);
+		next = next >= ic->map.nr_leaves ? ic->map.nr_blocks :
+		       next << ILIO_LBAMAP_LEAF_SHIFT;
+		run = next > lba ? next - lba : 0;
+	}
+	mutex_unlock(&ic->lock);
+	return min(run, max);
+}
+
+/**
  * ilio_core_compact() - reclaim mostly dead segments now
  * @ic: core
  * @max_segs: most segments to empty
@@ -974,7 +1008,8 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 /**
  * ilio_core_alloc() - a core with empty maps, no segments yet
  * @p: parameters (nr_blocks, ram_limit, dedup, compress)
- * @err: set to -ENOMEM on failure
+ * @err: set on failure: -ENOMEM; -E2BIG when the LBA map's directory does
+ *	not fit the RAM budget; -EFBIG above ILIO_LBAMAP_MAX_BLOCKS
  *
  * For ilio_core_create() and ilio_core_open(), which add the segments.
  *
@@ -983,6 +1018,7 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
 {
 	struct ilio_core *ic = kzalloc(sizeof(*ic), GFP_KERNEL);
+	u64 room;
 	int ret;
 
 	if (!ic) {
@@ -994,7 +1030,11 @@ struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
 	ic->ram_limit = p->ram_limit;
 	ic->dedup = p->dedup;
 	ic->compress = p->compress;
-	ret = ilio_lbamap_init(&ic->map, p->nr_blocks, &ic->lock);
+	/* The map's directory must fit the budget with two segments to spare. */
+	room = 2ULL * max_t(u32, p->seg_bytes, ILIO_SEG_BYTES_MIN);
+	ret = ilio_lbamap_init(&ic->map, p->nr_blocks,
+			       p->ram_limit > room ? p->ram_limit - room : 0,
+			       &ic->lock);
 	if (!ret)
 		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
 	/* The write path's reserve of leaves (its segment buffer: ilio-seg.c). */
@@ -1016,7 +1056,8 @@ struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
  * ilio_core_create() - create an empty store
  * @p: parameters
  * @err: set to -EINVAL (bad parameters), -E2BIG (the RAM budget cannot
- *       hold the metadata of this size plus two segments) or -ENOMEM
+ *       hold the metadata of this size plus two segments), -EFBIG (more
+ *       than ILIO_LBAMAP_MAX_BLOCKS blocks) or -ENOMEM
  *
  * Return: the core, or NULL with @err set.
  */

@@ -264,6 +264,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 int ilio_core_read(struct ilio_core *ic, u64 lba, void *block);
 int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block);
 int ilio_core_discard(struct ilio_core *ic, u64 lba);
+u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max);
 int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs);
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out);
 void ilio_core_clear_stats(struct ilio_core *ic);

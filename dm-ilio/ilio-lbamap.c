@@ -6,30 +6,56 @@
  */
 #include <linux/types.h>
 #include <linux/errno.h>
+#include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/lockdep.h>
+#include <linux/string.h>
+#include <linux/sched.h>
 
 #include "ilio-lbamap.h"
 #include "ilio-core.h"
 
 /**
+ * ilio_lbamap_dir_bytes() - size of the leaf directory of a map
+ * @nr_blocks: number of logical blocks, any u64
+ *
+ * Return: bytes (no overflow for any @nr_blocks).
+ */
+u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
+{
+	u64 leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
+		     !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
+
+	/* The slots, and the bitmap of the leaves that exist. */
+	return leaves * sizeof(u32 *) + (leaves + 63) / 64 * sizeof(u64);
+}
+
+/**
  * ilio_lbamap_init() - set up an empty map
  * @m: map to initialise
- * @nr_blocks: number of logical blocks
+ * @nr_blocks: number of logical blocks, 1..ILIO_LBAMAP_MAX_BLOCKS
+ * @max_bytes: the most its directory may take (the RAM budget, less room
+ *	for the rest); checked before anything is allocated
  * @lock: the lock that the caller will hold for every access
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0; -EFBIG above ILIO_LBAMAP_MAX_BLOCKS; -E2BIG when the
+ * directory would take more than @max_bytes; -ENOMEM.
  */
-int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, struct mutex *lock)
+int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
+		     struct mutex *lock)
 {
+	memset(m, 0, sizeof(*m));
 	m->lock = lock;
+	if (nr_blocks > ILIO_LBAMAP_MAX_BLOCKS)
+		return -EFBIG;
+	if (ilio_lbamap_dir_bytes(nr_blocks) > max_bytes)
+		return -E2BIG;
 	m->nr_blocks = nr_blocks;
-	m->nr_leaves = (nr_blocks + ILIO_LBAMAP_LEAF_ENTRIES - 1) >>
-		       ILIO_LBAMAP_LEAF_SHIFT;
-	m->leaves_allocated = 0;
-	m->mapped = 0;
+	m->nr_leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
+		       !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
 	m->dir = kvcalloc(m->nr_leaves, sizeof(*m->dir), GFP_KERNEL);
-	return m->dir ? 0 : -ENOMEM;
+	m->present = kvcalloc((m->nr_leaves + 63) / 64, sizeof(u64), GFP_KERNEL);
+	return m->dir && m->present ? 0 : -ENOMEM;
 }
 
 /**
@@ -42,6 +68,8 @@ void ilio_lbamap_exit(struct ilio_lbamap *m)
 
 	kvfree(m->spare);
 	m->spare = NULL;
+	kvfree(m->present);
+	m->present = NULL;
 	if (!m->dir)
 		return;
 	for (i = 0; i < m->nr_leaves; i++)
@@ -58,7 +86,7 @@ void ilio_lbamap_exit(struct ilio_lbamap *m)
  */
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m)
 {
-	return m->nr_leaves * sizeof(*m->dir) +
+	return ilio_lbamap_dir_bytes(m->nr_blocks) +
 	       (m->leaves_allocated + !!m->spare) * ILIO_LBAMAP_LEAF_ENTRIES *
 	       sizeof(u32);
 }
@@ -132,8 +160,41 @@ int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
 	}
 	if (!*slot)
 		return -ENOMEM;
+	m->present[(lba >> ILIO_LBAMAP_LEAF_SHIFT) / 64] |=
+		1ULL << ((lba >> ILIO_LBAMAP_LEAF_SHIFT) % 64);
 	m->leaves_allocated++;
 	return 0;
+}
+
+/**
+ * __ilio_lbamap_next_leaf() - the first allocated leaf at or after @from
+ * @m: the map
+ * @from: leaf index
+ *
+ * One step per 64 slots of @dir, whatever the map's size: a checkpoint of a
+ * sparse 512 TiB map does not visit 2^27 empty slots under the lock.
+ *
+ * Return: the leaf index, or m->nr_leaves when there is none.
+ */
+u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from)
+{
+	u64 w = from / 64, words = (m->nr_leaves + 63) / 64, bits;
+
+	lockdep_assert_held(m->lock);
+	if (from >= m->nr_leaves)
+		return m->nr_leaves;
+	bits = m->present[w] & (~0ULL << (from % 64));
+	while (!bits) {
+		if (++w >= words)
+			return m->nr_leaves;
+		bits = m->present[w];
+	}
+	from = w * 64;
+	while (!(bits & 1)) {
+		bits >>= 1;
+		from++;
+	}
+	return from;
 }
 
 /**
@@ -174,4 +235,40 @@ u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid)
 	leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)] = cid;
 	m->mapped += (cid != 0) - (old != 0);
 	return old;
+}
+
+/**
+ * __ilio_lbamap_unmap_range() - unmap @count blocks from @lba (recovery)
+ * @m: the map
+ * @lba: first block
+ * @count: blocks; @lba + @count is at most m->nr_blocks
+ *
+ * For replay, which derives references afterwards: the references the
+ * old entries held are not handed back.  Absent leaves map nothing and
+ * are skipped, so nothing is allocated and the cost is one step per leaf
+ * of the range (a whole-device discard is one such range), with a
+ * reschedule point every 4096 leaves.
+ */
+void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count)
+{
+	u64 end = lba + count;
+
+	lockdep_assert_held(m->lock);
+	while (lba < end) {
+		u64 li = lba >> ILIO_LBAMAP_LEAF_SHIFT;
+		u64 stop = min_t(u64, end, (li + 1) << ILIO_LBAMAP_LEAF_SHIFT);
+		u32 *leaf = m->dir[li];
+		u32 k;
+
+		if (leaf) {
+			for (k = lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1);
+			     lba < stop; k++, lba++) {
+				m->mapped -= leaf[k] != 0;
+				leaf[k] = 0;
+			}
+		}
+		lba = stop;
+		if ((li & 4095) == 4095)
+			cond_resched();
+	}
 }

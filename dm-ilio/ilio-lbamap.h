@@ -26,6 +26,9 @@
  * @mapped: number of blocks whose chunk id is not 0
  * @spare: a zeroed leaf held for when the allocator fails (a write needs
  *	at most one new leaf); charged to the budget, NULL when used up
+ * @present: one bit per slot of @dir, set when its leaf exists: a walk
+ *	over the allocated leaves of a sparse map (a checkpoint) skips 64
+ *	absent leaves per word
  *
  * Chunk id 0 means "unmapped": the block reads as zeroes.  Leaves are
  * allocated on first write, so a sparse device costs little.  Each mapped
@@ -39,9 +42,17 @@ struct ilio_lbamap {
 	u64 leaves_allocated;
 	u64 mapped;
 	u32 *spare;
+	u64 *present;
 };
 
-int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, struct mutex *lock);
+/*
+ * The largest logical size: 512 TiB, whose leaf directory (1 GiB) stays
+ * below what kvmalloc() accepts at all (INT_MAX bytes).
+ */
+#define ILIO_LBAMAP_MAX_BLOCKS	0x2000000000ULL	/* 2^37 */
+
+u64 ilio_lbamap_dir_bytes(u64 nr_blocks);
+int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes, struct mutex *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);
 u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);
@@ -50,5 +61,7 @@ u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba);
 u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid);
 u32 *ilio_lbamap_alloc_leaf(gfp_t gfp);
 bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf);
+void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count);
+u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from);
 
 #endif /* ILIO_LBAMAP_H */

@@ -312,6 +312,7 @@ void __ilio_plog_finalize(struct ilio_core *ic, u32 idx)
 	__ilio_seg_put_buf(&ic->segs, seg->data);	/* the reserve first */
 	seg->data = NULL;
 	ic->segs.nr_resident--;
+	__ilio_seg_track(&ic->segs, idx);	/* a GC candidate, or waiting */
 	__ilio_plog_fit_ram(ic);
 }
 
@@ -836,9 +837,7 @@ struct ilio_ckpt_cursor {
 static bool __ilio_ckpt_next(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
 			     u32 *kind, u64 *index)
 {
-	while (cur->map_leaf < ic->map.nr_leaves &&
-	       !ic->map.dir[cur->map_leaf])
-		cur->map_leaf++;
+	cur->map_leaf = __ilio_lbamap_next_leaf(&ic->map, cur->map_leaf);
 	if (cur->map_leaf < ic->map.nr_leaves) {
 		*kind = ILIO_CKPT_LBAMAP;
 		*index = cur->map_leaf;
@@ -935,38 +934,50 @@ static int __ilio_ckpt_unit(struct ilio_core *ic, struct ilio_ckpt_cursor *cur,
 /*
  * Free the emptied segments that replay from neither anchor reads (the
  * durable one and the fallback it replaced), and discard them on the
- * device.  Called after an anchor became durable.
+ * device.  Called after an anchor became durable.  It visits only the
+ * segments that wait for a checkpoint (the segment index's waiting set),
+ * not the segment table: O(segments emptied), whatever the device size.
  */
 static void ilio_plog_free_pass(struct ilio_core *ic)
 {
 	struct ilio_plog *pl = ic->pl;
 	struct ilio_segs *s = &ic->segs;
-	u32 i, n = 0;
+	u32 i, n = 0, trim = ILIO_SEG_NONE, idx;
 
 	mutex_lock(&ic->lock);
-	for (i = 0; i < s->nr_segs; i++) {
-		struct ilio_seg *seg = &s->segs[i];
+	for (i = 0; i < s->nr_wait; ) {
+		struct ilio_seg *seg;
 
-		if (seg->state != ILIO_SEG_SEALED || seg->live || seg->pins ||
-		    seg->data || seg->last_seq >= pl->prev_ckpt_start)
+		idx = __ilio_seg_waiting(s, i);
+		seg = &s->segs[idx];
+		if (seg->pins || seg->last_seq >= pl->prev_ckpt_start) {
+			i++;
 			continue;
-		seg->state = pl->ops->discard ? ILIO_SEG_TRIM : ILIO_SEG_FREE;
-		if (seg->state == ILIO_SEG_FREE)
+		}
+		/* The last waiting segment moves to position i. */
+		__ilio_seg_untrack_waiting(s, idx);
+		if (pl->ops->discard) {
+			seg->state = ILIO_SEG_TRIM;
+			s->vpos[idx] = trim;	/* the discard list */
+			trim = idx;
+		} else {
+			seg->state = ILIO_SEG_FREE;
 			pl->nr_free++;
+		}
 		n++;
+		if ((n & 1023) == 0)
+			cond_resched();
 	}
 	ic->st.gc_freed_segments += n;
 	mutex_unlock(&ic->lock);
-	if (!pl->ops->discard || !n)
-		return;
-	for (i = 0; i < s->nr_segs; i++) {
-		/* TRIM segments are ours alone: nobody else changes them. */
-		if (READ_ONCE(s->segs[i].state) != ILIO_SEG_TRIM)
-			continue;
-		pl->ops->discard(pl->priv, ilio_seg_pos(pl, i), s->seg_bytes);
+	/* TRIM segments are ours alone: nobody else changes them. */
+	for (idx = trim; idx != ILIO_SEG_NONE; idx = trim) {
+		trim = s->vpos[idx];
+		pl->ops->discard(pl->priv, ilio_seg_pos(pl, idx), s->seg_bytes);
 		mutex_lock(&ic->lock);
-		s->segs[i].state = ILIO_SEG_FREE;
-		s->segs[i].last_seq = 0;
+		s->vpos[idx] = ILIO_SEG_NONE;
+		s->segs[idx].state = ILIO_SEG_FREE;
+		s->segs[idx].last_seq = 0;
 		pl->nr_free++;
 		mutex_unlock(&ic->lock);
 		cond_resched();
@@ -1181,23 +1192,18 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	ic->st.gc_moved_bytes += ilio_rec_bytes(len);
 }
 
-/* The written segment with the fewest live bytes, at most @max_live. */
+/*
+ * The written segment with the fewest live bytes, at most @max_live: the
+ * top of the segment index's heap (ties go to the lowest index, as a scan
+ * would choose), O(1) instead of a scan of the segment table.
+ */
 static u32 __ilio_gc_victim(struct ilio_core *ic, u32 max_live)
 {
 	struct ilio_segs *s = &ic->segs;
-	u32 i, best = ILIO_SEG_NONE, best_live = max_live + 1;
+	u32 idx = __ilio_seg_emptiest(s);
 
-	for (i = 0; i < s->nr_segs; i++) {
-		struct ilio_seg *seg = &s->segs[i];
-
-		if (seg->state != ILIO_SEG_SEALED || seg->data || !seg->live)
-			continue;
-		if (seg->live < best_live) {
-			best = i;
-			best_live = seg->live;
-		}
-	}
-	return best;
+	return idx != ILIO_SEG_NONE && s->segs[idx].live <= max_live ?
+	       idx : ILIO_SEG_NONE;
 }
 
 /* Clean one victim; *@gain: the bytes it frees net of what was moved. */
@@ -1246,13 +1252,10 @@ static int ilio_gc_one(struct ilio_core *ic, u32 max_live, u64 *gain)
 /* Emptied segments that wait for a checkpoint to become free. */
 static u32 ilio_plog_nr_waiting(struct ilio_core *ic)
 {
-	struct ilio_segs *s = &ic->segs;
-	u32 i, n = 0;
+	u32 n;
 
 	mutex_lock(&ic->lock);
-	for (i = 0; i < s->nr_segs; i++)
-		n += s->segs[i].state == ILIO_SEG_SEALED && !s->segs[i].live &&
-		     !s->segs[i].data;
+	n = ic->segs.nr_wait;
 	mutex_unlock(&ic->lock);
 	return n;
 }
@@ -1416,6 +1419,84 @@ void ilio_core_tick(struct ilio_core *ic)
  * Recovery
  */
 
+/*
+ * Untrusted metadata: bounds.  Every id and index that replay reads from
+ * the device is checked against what the geometry can hold before it
+ * sizes an allocation, and what replay allocates is charged to the RAM
+ * budget as it goes (see "Untrusted metadata: bounds" in
+ * Documentation/ilio-design.rst).
+ *
+ * The highest chunk id a store of geometry @g can have handed out: a new
+ * id is taken only when every lower one is live (the free list is empty),
+ * and each live chunk has its own record - at least ilio_rec_bytes(1)
+ * bytes after the header block of a unit - in one of the segments.
+ */
+static u32 ilio_plog_cid_limit(const struct ilio_geom *g)
+{
+	u64 n = (u64)g->nr_segs *
+		((g->seg_bytes - ILIO_BLOCK_SIZE) / ilio_rec_bytes(1));
+
+	return (u32)min_t(u64, n, ILIO_CID_MAX);
+}
+
+/*
+ * Before anything is allocated for the geometry that the superblock gives:
+ * the per-segment tables (segment table, segment index, write-back queue),
+ * the summary buffer and the scratch segment must fit the budget with the
+ * LBA map and two segments to spare.
+ */
+static int ilio_plog_geom_fits(struct ilio_core *ic, const char **why)
+{
+	const struct ilio_geom *g = &ic->pl->g;
+	u64 need = (u64)g->nr_segs * (sizeof(struct ilio_seg) + 3 * sizeof(u32)) +
+		   4ULL * g->seg_bytes;
+
+	if (ilio_lbamap_mem_bytes(&ic->map) + need <= ic->ram_limit)
+		return 0;
+	*why = "ram_mb is too small for the segment table of this device";
+	return -E2BIG;
+}
+
+/* Charge @bytes that replay is about to allocate to the RAM budget. */
+static int __ilio_replay_charge(struct ilio_core *ic, u64 bytes,
+				const char **why)
+{
+	if (!bytes || __ilio_ram_allows(ic, bytes + 2ULL * ic->segs.seg_bytes))
+		return 0;
+	*why = "ram_mb is too small for the metadata of this store";
+	return -E2BIG;
+}
+
+/* Restore one chunk from the log or a checkpoint, within the budget. */
+static int __ilio_replay_chunk(struct ilio_core *ic, u32 cid, u64 loc,
+			       u64 hash, const char **why)
+{
+	u32 limit = ilio_plog_cid_limit(&ic->pl->g);
+	int ret;
+
+	if (cid > limit) {
+		if (!loc)
+			return 0;	/* a free id in a checkpoint's last leaf */
+		*why = "chunk id beyond what the device can hold";
+		return -EINVAL;
+	}
+	ret = __ilio_replay_charge(ic, __ilio_chunk_restore_bytes(&ic->chunks, cid),
+				   why);
+	if (ret)
+		return ret;
+	return __ilio_chunk_restore(&ic->chunks, cid, loc, hash, limit);
+}
+
+/* Allocate the map leaf of @lba during replay, within the budget. */
+static int __ilio_replay_leaf(struct ilio_core *ic, u64 lba, const char **why)
+{
+	int ret;
+
+	ret = __ilio_replay_charge(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba),
+				   why);
+	return ret ? ret : __ilio_lbamap_prepare(&ic->map, lba);
+}
+
 /* Apply one data unit's summary.  Return: 0 or -EINVAL (corrupt). */
 static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 			      u32 off, const char **why)
@@ -1425,21 +1506,22 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 	const struct ilio_sum_ent *e = (const void *)(u + ILIO_BLOCK_SIZE + rec);
 	u32 rstart = off + ILIO_BLOCK_SIZE, rend = rstart + rec;
 	u64 nr_blocks = ic->map.nr_blocks;
+	u32 cid_limit = ilio_plog_cid_limit(&ic->pl->g);
 	int ret;
 
 	for (i = 0; i < n; i++) {
 		u64 key = le64_to_cpu(e[i].key), val = le64_to_cpu(e[i].val);
-		u64 arg = key & ILIO_SUM_ARG_MASK, j;
+		u64 arg = key & ILIO_SUM_ARG_MASK;
 		const struct ilio_chunk_hdr *rh;
 		u32 cid, len, flags;
 
 		switch (key >> ILIO_SUM_KIND_SHIFT) {
 		case ILIO_SUM_MAP:
-			if (arg >= nr_blocks || !val || val > ILIO_CID_MAX) {
+			if (arg >= nr_blocks || !val || val > cid_limit) {
 				*why = "log entry maps an LBA outside the device or to no chunk";
 				return -EINVAL;
 			}
-			ret = __ilio_lbamap_prepare(&ic->map, arg);
+			ret = __ilio_replay_leaf(ic, arg, why);
 			if (ret)
 				return ret;
 			__ilio_lbamap_set(&ic->map, arg, (u32)val);
@@ -1449,8 +1531,8 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 				*why = "log entry unmaps LBAs outside the device";
 				return -EINVAL;
 			}
-			for (j = arg; j < arg + val; j++)
-				__ilio_lbamap_set(&ic->map, j, 0);
+			/* One entry may cover the whole device: per leaf. */
+			__ilio_lbamap_unmap_range(&ic->map, arg, val);
 			break;
 		case ILIO_SUM_CHUNK:
 			if (arg % ILIO_CHUNK_ALIGN || arg < rstart ||
@@ -1462,16 +1544,20 @@ static int __ilio_replay_data(struct ilio_core *ic, const u8 *u, u32 seg,
 			cid = le32_to_cpu(rh->cid);
 			len = le16_to_cpu(rh->len);
 			flags = le16_to_cpu(rh->flags);
-			if (!cid || cid > ILIO_CID_MAX || !len ||
+			if (!cid || !len ||
 			    len > ILIO_BLOCK_SIZE || flags & ~ILIO_CHUNK_LZ4 ||
 			    arg + ilio_rec_bytes(len) > rend) {
 				*why = "log record header is invalid";
 				return -EINVAL;
 			}
-			ret = __ilio_chunk_restore(&ic->chunks, cid,
-						   ilio_loc_make(seg, (u32)arg, len,
-								 flags & ILIO_CHUNK_LZ4),
-						   val);
+			if (cid > cid_limit) {
+				*why = "log record has a chunk id beyond what the device can hold";
+				return -EINVAL;
+			}
+			ret = __ilio_replay_chunk(ic, cid,
+						  ilio_loc_make(seg, (u32)arg, len,
+								flags & ILIO_CHUNK_LZ4),
+						  val, why);
 			if (ret)
 				return ret;
 			break;
@@ -1492,6 +1578,7 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 	const struct ilio_unit_hdr *h = (const void *)u;
 	const struct ilio_ckpt_desc *d = (const void *)(h + 1);
 	u32 n = le32_to_cpu(h->nr_ents), i, k, pos = ILIO_BLOCK_SIZE;
+	u32 cid_limit = ilio_plog_cid_limit(&ic->pl->g);
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -1506,15 +1593,15 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 				*why = "checkpoint has an LBA-map leaf outside the device";
 				return -EINVAL;
 			}
-			ret = __ilio_lbamap_prepare(&ic->map, (u64)index <<
-						    ILIO_LBAMAP_LEAF_SHIFT);
+			ret = __ilio_replay_leaf(ic, (u64)index << ILIO_LBAMAP_LEAF_SHIFT,
+						 why);
 			if (ret)
 				return ret;
 			leaf = ic->map.dir[index];
 			for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
 				u32 cid = le32_to_cpu(in[k]);
 
-				if (cid > ILIO_CID_MAX ||
+				if (cid > cid_limit ||
 				    (cid && ((u64)index << ILIO_LBAMAP_LEAF_SHIFT) + k >=
 				     ic->map.nr_blocks)) {
 					*why = "checkpoint maps an invalid chunk id";
@@ -1526,9 +1613,9 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 		} else if (kind == ILIO_CKPT_CHUNKS) {
 			const struct ilio_ckpt_chunk *in = (const void *)(u + pos);
 
-			if (index >= ILIO_CID_MAX / ILIO_CHUNK_LEAF_ENTRIES ||
+			if (index > cid_limit >> ILIO_CHUNK_LEAF_SHIFT ||
 			    pos + ILIO_CHUNK_LEAF_BYTES > len) {
-				*why = "checkpoint has a chunk leaf out of range";
+				*why = "checkpoint chunk leaf is beyond what the device can hold";
 				return -EINVAL;
 			}
 			for (k = 0; k < ILIO_CHUNK_LEAF_ENTRIES; k++) {
@@ -1536,9 +1623,9 @@ static int __ilio_replay_ckpt(struct ilio_core *ic, const u8 *u, u32 len,
 
 				if (!cid)
 					continue;
-				ret = __ilio_chunk_restore(&ic->chunks, cid,
-							   le64_to_cpu(in[k].loc),
-							   le64_to_cpu(in[k].hash));
+				ret = __ilio_replay_chunk(ic, cid,
+							  le64_to_cpu(in[k].loc),
+							  le64_to_cpu(in[k].hash), why);
 				if (ret)
 					return ret;
 			}
@@ -1654,6 +1741,8 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 	for (i = 0; i < m->nr_leaves; i++) {
 		u32 *leaf = m->dir[i];
 
+		if ((i & 4095) == 4095)
+			cond_resched();
 		if (!leaf)
 			continue;
 		for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
@@ -1679,6 +1768,8 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 		u64 loc;
 		u32 sg, len;
 
+		if ((cid & 4095) == 0)
+			cond_resched();
 		if (!ilio_chunk_ref(&ic->chunks, cid))
 			continue;
 		loc = ilio_chunk_loc(&ic->chunks, cid);
@@ -1698,6 +1789,7 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 		ic->stored_bytes += len;
 	}
 	pl->nr_free = 0;
+	__ilio_segs_untrack_all(s);
 	for (k = 0; k < s->nr_segs; k++) {
 		struct ilio_seg *seg = &s->segs[k];
 
@@ -1706,10 +1798,13 @@ static int __ilio_rebuild(struct ilio_core *ic, u64 log_seq, const char **why)
 			seg->used = s->seg_bytes;
 			seg->closed = s->seg_bytes;
 			seg->written = s->seg_bytes;
+			__ilio_seg_track(s, k);
 		} else {
 			seg->state = ILIO_SEG_FREE;
 			pl->nr_free++;
 		}
+		if ((k & 4095) == 4095)
+			cond_resched();
 	}
 	return 0;
 }
@@ -1853,8 +1948,13 @@ ilio_core_recover(const struct ilio_core_params *p, struct ilio_anchors *an,
 
 	*why = "out of memory";
 	ic = ilio_core_alloc(p, err);
-	if (!ic)
+	if (!ic) {
+		if (*err == -E2BIG || *err == -EFBIG)
+			*why = *err == -E2BIG ?
+				"ram_mb is too small for the LBA map of this length" :
+				"Target length too large (at most 512 TiB)";
 		return NULL;
+	}
 	pl = ilio_plog_alloc(p);
 	ic->pl = pl;
 	ret = pl ? ilio_cache_init(&ic->cache, p->ram_limit, &ic->lock) : -ENOMEM;
@@ -1889,8 +1989,10 @@ ilio_core_recover(const struct ilio_core_params *p, struct ilio_anchors *an,
 	if (an->state[1 - slot] == ILIO_SLOT_VALID)
 		pl->anchor_seq = max(a.seq, an->a[1 - slot].seq);
 	pl->anchor = a;
-	ret = ilio_segs_init_disk(&ic->segs, pl->g.nr_segs, pl->g.seg_bytes,
-				  &ic->lock);
+	ret = ilio_plog_geom_fits(ic, why);
+	if (!ret)
+		ret = ilio_segs_init_disk(&ic->segs, pl->g.nr_segs, pl->g.seg_bytes,
+					  &ic->lock);
 	if (ret)
 		goto fail;
 	pl->sum_cap = pl->g.seg_bytes / sizeof(struct ilio_sum_ent);

@@ -11,6 +11,7 @@
 #include <linux/string.h>
 #include <linux/lockdep.h>
 #include <linux/bug.h>
+#include <linux/sched.h>
 #include <asm/byteorder.h>
 
 #include "ilio-seg.h"
@@ -22,19 +23,8 @@ static u8 *ilio_seg_alloc_data(u32 bytes, gfp_t gfp)
 	return __vmalloc(bytes, gfp);
 }
 
-/**
- * ilio_segs_init_disk() - set up the table of a backing device's segments
- * @s: table
- * @nr_segs: segments on the device
- * @seg_bytes: segment size
- * @lock: the lock the caller will hold for every __ilio_seg_* call
- *
- * Every slot starts FREE and without memory; recovery sets the states.
- *
- * Return: 0, -EINVAL or -ENOMEM.
- */
-int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-			struct mutex *lock)
+static int ilio_segs_setup(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+			   struct mutex *lock, bool persistent)
 {
 	memset(s, 0, sizeof(*s));
 	if (nr_segs < 2 || nr_segs > ILIO_SEG_MAX || seg_bytes > ILIO_SEG_BYTES_MAX)
@@ -44,10 +34,19 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 	s->seg_bytes = seg_bytes;
 	s->open = ILIO_SEG_NONE;
 	s->spare = ILIO_SEG_NONE;
-	s->persistent = true;
-	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL);
-	if (!s->segs)
+	s->persistent = persistent;
+	/* Above INT_MAX bytes kvmalloc() WARNs: fail quietly instead. */
+	s->segs = kvcalloc(nr_segs, sizeof(*s->segs), GFP_KERNEL | __GFP_NOWARN);
+	if (persistent) {
+		s->vset = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
+		s->vpos = kvcalloc(nr_segs, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
+	}
+	if (!s->segs || (persistent && (!s->vset || !s->vpos))) {
+		ilio_segs_exit(s);
 		return -ENOMEM;
+	}
+	if (persistent)
+		memset(s->vpos, 0xff, (size_t)nr_segs * sizeof(u32));
 	while (s->nr_reserve < ILIO_SEG_RESERVE) {
 		u8 *data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
 
@@ -58,6 +57,24 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 		s->reserve[s->nr_reserve++] = data;
 	}
 	return 0;
+}
+
+/**
+ * ilio_segs_init_disk() - set up the table of a backing device's segments
+ * @s: table
+ * @nr_segs: segments on the device
+ * @seg_bytes: segment size
+ * @lock: the lock the caller will hold for every __ilio_seg_* call
+ *
+ * Every slot starts FREE and without memory, and the segment index
+ * empty; recovery sets the states.
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
+			struct mutex *lock)
+{
+	return ilio_segs_setup(s, nr_segs, seg_bytes, lock, true);
 }
 
 /**
@@ -72,11 +89,10 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
 		   struct mutex *lock)
 {
-	int ret = ilio_segs_init_disk(s, nr_segs, seg_bytes, lock);
+	int ret = ilio_segs_setup(s, nr_segs, seg_bytes, lock, false);
 
 	if (ret)
 		return ret;
-	s->persistent = false;
 	s->segs[0].data = ilio_seg_alloc_data(seg_bytes, GFP_KERNEL);
 	if (!s->segs[0].data) {
 		ilio_segs_exit(s);
@@ -99,6 +115,10 @@ void ilio_segs_exit(struct ilio_segs *s)
 
 	while (s->nr_reserve)
 		vfree(s->reserve[--s->nr_reserve]);
+	kvfree(s->vset);
+	kvfree(s->vpos);
+	s->vset = NULL;
+	s->vpos = NULL;
 	if (!s->segs)
 		return;
 	for (i = 0; i < s->nr_segs; i++)
@@ -218,7 +238,18 @@ int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs)
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s)
 {
 	return (u64)s->nr_resident * s->seg_bytes +
-	       (u64)s->nr_segs * sizeof(*s->segs);
+	       (u64)s->nr_segs * sizeof(*s->segs) + ilio_segs_index_bytes(s);
+}
+
+/**
+ * ilio_segs_index_bytes() - RAM held by the persistent segment index
+ * @s: table
+ *
+ * Return: bytes (0 when diskless).
+ */
+u64 ilio_segs_index_bytes(const struct ilio_segs *s)
+{
+	return s->vset ? 2ULL * s->nr_segs * sizeof(u32) : 0;
 }
 
 /**
@@ -358,6 +389,178 @@ u64 __ilio_seg_append(struct ilio_segs *s, u32 cid, const void *payload,
 	return ilio_loc_make(s->open, off, len, lz4);
 }
 
+/*
+ * The persistent segment index (see struct ilio_segs): a binary min-heap
+ * on (live, index) - the index breaks ties as a scan in index order
+ * would - and an unordered set, in one array.  O(log n) per change.
+ */
+static bool ilio_seg_less(const struct ilio_segs *s, u32 a, u32 b)
+{
+	return s->segs[a].live < s->segs[b].live ||
+	       (s->segs[a].live == s->segs[b].live && a < b);
+}
+
+static void ilio_seg_vput(struct ilio_segs *s, u32 pos, u32 idx)
+{
+	s->vset[pos] = idx;
+	s->vpos[idx] = pos;
+}
+
+static void ilio_seg_heap_up(struct ilio_segs *s, u32 pos)
+{
+	u32 idx = s->vset[pos];
+
+	while (pos && ilio_seg_less(s, idx, s->vset[(pos - 1) / 2])) {
+		ilio_seg_vput(s, pos, s->vset[(pos - 1) / 2]);
+		pos = (pos - 1) / 2;
+	}
+	ilio_seg_vput(s, pos, idx);
+}
+
+static void ilio_seg_heap_down(struct ilio_segs *s, u32 pos)
+{
+	u32 idx = s->vset[pos];
+
+	for (;;) {
+		u64 c = 2ULL * pos + 1;
+
+		if (c >= s->nr_heap)
+			break;
+		if (c + 1 < s->nr_heap &&
+		    ilio_seg_less(s, s->vset[c + 1], s->vset[c]))
+			c++;
+		if (!ilio_seg_less(s, s->vset[c], idx))
+			break;
+		ilio_seg_vput(s, pos, s->vset[c]);
+		pos = (u32)c;
+	}
+	ilio_seg_vput(s, pos, idx);
+}
+
+static void ilio_seg_wait_add(struct ilio_segs *s, u32 idx)
+{
+	s->nr_wait++;
+	ilio_seg_vput(s, s->nr_segs - s->nr_wait, idx);
+}
+
+/* A tracked segment lost live bytes: move it up, or to the waiting set. */
+static void __ilio_seg_heap_fix(struct ilio_segs *s, u32 idx)
+{
+	u32 pos = s->vpos[idx], last;
+
+	if (s->segs[idx].live) {
+		ilio_seg_heap_up(s, pos);
+		return;
+	}
+	last = s->vset[--s->nr_heap];
+	if (last != idx) {
+		ilio_seg_vput(s, pos, last);
+		ilio_seg_heap_down(s, pos);
+		ilio_seg_heap_up(s, s->vpos[last]);
+	}
+	ilio_seg_wait_add(s, idx);
+}
+
+/**
+ * __ilio_seg_track() - index a persistent segment that is sealed and written
+ * @s: table
+ * @idx: segment, SEALED, without a buffer, not indexed yet
+ *
+ * With live data it becomes a GC candidate, else it waits for a checkpoint.
+ */
+void __ilio_seg_track(struct ilio_segs *s, u32 idx)
+{
+	lockdep_assert_held(s->lock);
+	if (WARN_ON(s->vpos[idx] != ILIO_SEG_NONE))
+		return;
+	if (!s->segs[idx].live) {
+		ilio_seg_wait_add(s, idx);
+		return;
+	}
+	ilio_seg_vput(s, s->nr_heap++, idx);
+	ilio_seg_heap_up(s, s->nr_heap - 1);
+}
+
+/**
+ * __ilio_seg_untrack_waiting() - a waiting segment is being freed
+ * @s: table
+ * @idx: segment in the waiting set
+ *
+ * The last waiting segment (by __ilio_seg_waiting() order) takes its place.
+ */
+void __ilio_seg_untrack_waiting(struct ilio_segs *s, u32 idx)
+{
+	u32 pos = s->vpos[idx], low = s->nr_segs - s->nr_wait;
+
+	lockdep_assert_held(s->lock);
+	if (WARN_ON(pos < low || pos >= s->nr_segs))
+		return;
+	if (pos != low)
+		ilio_seg_vput(s, pos, s->vset[low]);
+	s->nr_wait--;
+	s->vpos[idx] = ILIO_SEG_NONE;
+}
+
+/**
+ * __ilio_segs_untrack_all() - empty the index (recovery rebuilds it)
+ * @s: table
+ */
+void __ilio_segs_untrack_all(struct ilio_segs *s)
+{
+	lockdep_assert_held(s->lock);
+	memset(s->vpos, 0xff, (size_t)s->nr_segs * sizeof(u32));
+	s->nr_heap = 0;
+	s->nr_wait = 0;
+}
+
+/**
+ * __ilio_segs_check_index() - verify the persistent segment index
+ * @s: table
+ * @bad: set to the first segment found wrong
+ *
+ * Every sealed, written segment is in the heap (live data) or the waiting
+ * set (empty), nothing else is, and the heap is ordered.
+ *
+ * Return: NULL when exact, else what is wrong.
+ */
+const char *__ilio_segs_check_index(struct ilio_segs *s, u32 *bad)
+{
+	u32 i, n = 0;
+
+	lockdep_assert_held(s->lock);
+	if (!s->vset)
+		return NULL;
+	if ((u64)s->nr_heap + s->nr_wait > s->nr_segs)
+		return "index holds more entries than segments";
+	for (i = 0; i < s->nr_segs; i++) {
+		struct ilio_seg *seg = &s->segs[i];
+		bool want = seg->state == ILIO_SEG_SEALED && !seg->data;
+		u32 pos = s->vpos[i];
+
+		*bad = i;
+		if (seg->state == ILIO_SEG_TRIM)
+			continue;
+		if (!want) {
+			if (pos != ILIO_SEG_NONE)
+				return "indexed but not sealed and written";
+			continue;
+		}
+		n++;
+		if (pos >= s->nr_segs || s->vset[pos] != i)
+			return "sealed and written but not indexed";
+		if (seg->live ? pos >= s->nr_heap : pos < s->nr_segs - s->nr_wait)
+			return "in the wrong part of the index for its live bytes";
+		if (pos && pos < s->nr_heap &&
+		    ilio_seg_less(s, i, s->vset[(pos - 1) / 2]))
+			return "GC heap out of order";
+		if ((i & 4095) == 4095)
+			cond_resched();
+	}
+	if (n != s->nr_heap + s->nr_wait)
+		return "index entry count does not match the segments";
+	return NULL;
+}
+
 /**
  * __ilio_seg_release_bytes() - a chunk stored at @loc died or moved away
  * @s: table
@@ -376,8 +579,12 @@ void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc)
 	if (WARN_ON(seg->live < rec))
 		seg->live = rec;
 	seg->live -= rec;
-	if (s->persistent)
-		return;		/* freed by the next checkpoint (ilio-plog.c) */
+	if (s->persistent) {
+		/* Freed by the next checkpoint (ilio-plog.c). */
+		if (s->vpos[idx] < s->nr_heap)
+			__ilio_seg_heap_fix(s, idx);
+		return;
+	}
 	if (!seg->live && seg->state == ILIO_SEG_SEALED && !seg->release_pending)
 		__ilio_seg_release(s, idx);
 }

@@ -87,6 +87,20 @@ struct ilio_seg {
  * @reserve: segment buffers held for when an allocation fails; charged
  *	to the RAM budget as metadata (ilio_segs_reserve_bytes())
  * @nr_reserve: buffers in @reserve, at most ILIO_SEG_RESERVE
+ * @vset: persistent: the written segments, so that GC and checkpoints
+ *	never scan the table: [0, @nr_heap) is a min-heap on (live bytes,
+ *	index) of the sealed, written segments that hold live data (the GC
+ *	victims); [@nr_segs - @nr_wait, @nr_segs) holds the sealed, written,
+ *	empty ones that wait for a checkpoint to become free
+ * @vpos: persistent: each segment's slot in @vset, or ILIO_SEG_NONE; a
+ *	TRIM segment's successor in the free pass's discard list
+ * @nr_heap: entries in the heap
+ * @nr_wait: entries in the waiting set
+ *
+ * A segment enters @vset when it is sealed and its buffer is gone
+ * (__ilio_seg_track()); it moves from the heap to the waiting set when
+ * its last live byte goes, and leaves when a checkpoint frees it.  Both
+ * are exact, so ilio_core_check() verifies them.
  */
 struct ilio_segs {
 	struct mutex *lock;	/* the core lock */
@@ -100,6 +114,10 @@ struct ilio_segs {
 	bool persistent;
 	u8 *reserve[ILIO_SEG_RESERVE];
 	u32 nr_reserve;
+	u32 *vset;
+	u32 *vpos;
+	u32 nr_heap;
+	u32 nr_wait;
 };
 
 /* Bytes that a record with @len payload bytes takes in a segment. */
@@ -114,6 +132,7 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct 
 void ilio_segs_exit(struct ilio_segs *s);
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs);
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s);
+u64 ilio_segs_index_bytes(const struct ilio_segs *s);
 bool __ilio_seg_fits(struct ilio_segs *s, u32 need);
 int __ilio_seg_open_fresh(struct ilio_segs *s, bool may_alloc);
 u64 ilio_segs_reserve_bytes(const struct ilio_segs *s);
@@ -128,5 +147,21 @@ void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc);
 void __ilio_seg_pin(struct ilio_segs *s, u32 seg);
 void __ilio_seg_unpin(struct ilio_segs *s, u32 seg);
 u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live);
+void __ilio_seg_track(struct ilio_segs *s, u32 idx);
+void __ilio_seg_untrack_waiting(struct ilio_segs *s, u32 idx);
+void __ilio_segs_untrack_all(struct ilio_segs *s);
+const char *__ilio_segs_check_index(struct ilio_segs *s, u32 *bad);
+
+/* Persistent: the written segment with the fewest live bytes, or NONE. */
+static inline u32 __ilio_seg_emptiest(const struct ilio_segs *s)
+{
+	return s->nr_heap ? s->vset[0] : ILIO_SEG_NONE;
+}
+
+/* Persistent: the @i-th segment that waits for a checkpoint. */
+static inline u32 __ilio_seg_waiting(const struct ilio_segs *s, u32 i)
+{
+	return s->vset[s->nr_segs - 1 - i];
+}
 
 #endif /* ILIO_SEG_H */

@@ -200,9 +200,20 @@ static int ilio_do_bio(struct ilio_dev *d, struct ilio_worker *wk,
 	int ret = 0;
 
 	while (left) {
-		u64 lba;
+		u64 lba, skip;
 		unsigned int off, n = ilio_block_step(sector, left, &lba, &off);
 
+		if (op != REQ_OP_READ && op != REQ_OP_WRITE &&
+		    n == ILIO_BLOCK_SIZE && !off) {
+			/* Discard or zeroes over never-mapped leaves: nothing to do. */
+			skip = ilio_core_unmapped_run(d->core, lba, left >> ILIO_BLOCK_SHIFT);
+			if (skip) {
+				sector += skip << (ILIO_BLOCK_SHIFT - SECTOR_SHIFT);
+				left -= skip << ILIO_BLOCK_SHIFT;
+				cond_resched();
+				continue;
+			}
+		}
 		if (op == REQ_OP_READ) {
 			ret = ilio_core_read(d->core, lba, wk->bounce);
 			if (ret)
@@ -570,6 +581,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	if (!d->core) {
 		ti->error = ret == -E2BIG ?
 			"ram_mb too small for this device size (metadata plus two segments)" :
+			ret == -EFBIG ? "Target length too large (at most 512 TiB)" :
 			"Cannot create the store";
 		goto fail;
 	}

@@ -227,6 +227,24 @@ static void run(const struct scenario *s, u8 *img, u32 *gen, const char *dir)
 		perror(path);
 		exit(1);
 	}
+	/*
+	 * And structure-aware mutations of it (fuzzimg_mutate()): ids,
+	 * indexes and counts at their bounds behind a valid checksum, so
+	 * that even a short run starts at the semantic checks.
+	 */
+	for (r = 0; r < 6; r++) {
+		static u8 mut[FUZZ_IMG_BYTES];
+
+		memcpy(mut, img, FUZZ_IMG_BYTES);
+		if (!fuzzimg_mutate(mut, (u64)(s - scenarios) * 1000 + r))
+			continue;
+		snprintf(path, sizeof(path), "%s/open-%s-mut%u", dir, s->name, r);
+		f = fopen(path, "wb");
+		if (!f || fuzzimg_encode(f, mut, r & 1 ? FUZZ_MODE_RW : 0) || fclose(f)) {
+			perror(path);
+			exit(1);
+		}
+	}
 	/* And with an allocation failure at a few points of the open. */
 	for (r = 0; r < 64; r += 21) {
 		snprintf(path, sizeof(path), "%s/open-%s-enomem%u", dir, s->name, r);

@@ -9,5 +9,8 @@ long ilio_shim_fail_alloc_every;
 long ilio_shim_burst_left;
 unsigned long ilio_shim_alloc_failed;
 unsigned long ilio_shim_allocs;
+unsigned long long ilio_shim_alloc_bytes;
+long long ilio_shim_alloc_limit = -1;
+unsigned long ilio_shim_alloc_refused;
 unsigned long ilio_shim_warnings;
 unsigned long ilio_shim_retry_waits;

@@ -6,6 +6,11 @@
  * (a burst; 0 or 1: just that one); ilio_shim_fail_alloc_every = N > 0
  * fails every Nth allocation (transient pressure that never ends).
  * ilio_shim_alloc_failed counts the allocations failed on purpose.
+ * ilio_shim_alloc_bytes adds up every byte asked for; once it passes
+ * ilio_shim_alloc_limit (>= 0) allocations fail and
+ * ilio_shim_alloc_refused counts them - a test's guard against code that
+ * would allocate without bound.  kvmalloc() refuses more than INT_MAX
+ * bytes with a WARN unless __GFP_NOWARN, as the kernel's does.
  */
 #ifndef ILIO_SHIM_SLAB_H
 #define ILIO_SHIM_SLAB_H
@@ -15,18 +20,29 @@
 #include <linux/types.h>
 #include <linux/gfp.h>
 
+#include <linux/bug.h>
+
 extern long ilio_shim_fail_alloc_after;
 extern long ilio_shim_fail_alloc_burst;
 extern long ilio_shim_fail_alloc_every;
 extern unsigned long ilio_shim_allocs;
 extern unsigned long ilio_shim_alloc_failed;
 extern long ilio_shim_burst_left;
+extern unsigned long long ilio_shim_alloc_bytes;
+extern long long ilio_shim_alloc_limit;
+extern unsigned long ilio_shim_alloc_refused;
 
-static inline bool ilio_shim_alloc_fails(void)
+static inline bool ilio_shim_alloc_fails(size_t n)
 {
 	bool fail = false;
 
 	ilio_shim_allocs++;
+	ilio_shim_alloc_bytes += n;
+	if (ilio_shim_alloc_limit >= 0 &&
+	    ilio_shim_alloc_bytes > (unsigned long long)ilio_shim_alloc_limit) {
+		ilio_shim_alloc_refused++;
+		return true;
+	}
 	if (ilio_shim_burst_left > 0) {
 		ilio_shim_burst_left--;
 		fail = true;
@@ -47,7 +63,7 @@ static inline void *kmalloc(size_t n, gfp_t gfp)
 {
 	void *p;
 
-	if (ilio_shim_alloc_fails())
+	if (ilio_shim_alloc_fails(n))
 		return NULL;
 	p = malloc(n ? n : 1);
 	if (p && (gfp & __GFP_ZERO))
@@ -62,6 +78,10 @@ static inline void *kzalloc(size_t n, gfp_t gfp)
 
 static inline void *kvmalloc(size_t n, gfp_t gfp)
 {
+	if (n > 0x7fffffff) {	/* INT_MAX: "Don't even allow crazy sizes" */
+		WARN_ON(!(gfp & __GFP_NOWARN));
+		return NULL;
+	}
 	return kmalloc(n, gfp);
 }
 
@@ -69,7 +89,7 @@ static inline void *kvcalloc(size_t n, size_t size, gfp_t gfp)
 {
 	if (size && n > SIZE_MAX / size)
 		return NULL;
-	return kmalloc(n * size, gfp | __GFP_ZERO);
+	return kvmalloc(n * size, gfp | __GFP_ZERO);
 }
 
 static inline void kfree(const void *p)
