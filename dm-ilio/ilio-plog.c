@@ -88,7 +88,7 @@ u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
 {
 	return (u64)pl->sum_cap * ILIO_SUM_ENT +
 	       (u64)pl->g.nr_segs * sizeof(u32) + pl->g.seg_bytes +
-	       ILIO_BLOCK_SIZE + ILIO_RBUF_BYTES + sizeof(*pl);
+	       2 * ILIO_BLOCK_SIZE + ILIO_RBUF_BYTES + sizeof(*pl);	/* blk, vbuf */
 }
 
 /* Bytes a checkpoint of the current maps takes in the log, at most. */
@@ -2101,7 +2101,7 @@ struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 		/* Only the format anchor is valid: never open an empty store. */
 		ilio_core_destroy(ic);
 		*err = -EINVAL;
-		*why = "an anchor is damaged, the other is the format one: refusing an empty store";
+		*why = "an anchor is damaged, the other is the format one (reformat if never used)";
 		return NULL;
 	}
 	if (!ic) {

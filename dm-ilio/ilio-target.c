@@ -1068,10 +1068,17 @@ static int ilio_msg_check(struct ilio_dev *d, char *result,
 			  unsigned int maxlen)
 {
 	char why[128];
-	unsigned int sz = 0;
+	unsigned int sz = 0, noio;
 	int ret;
 
+	/*
+	 * The check allocates (GFP_KERNEL) and may read the device with the
+	 * store lock held: reclaim must not write to a device (swap on
+	 * ilio) that would need that lock.
+	 */
+	noio = memalloc_noio_save();
 	ret = ilio_core_check(d->core, why, sizeof(why));
+	memalloc_noio_restore(noio);
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret)

@@ -176,9 +176,16 @@ log "stress-ng --vm 2 --vm-bytes ${want}M with ${total_kb} kB of RAM"
 	done >"$T_TMP/swapused"
 ) &
 wpid=$!
-assert_cmd "stress-ng --vm --verify maps more than RAM, swaps onto ilio, checks every page" -- \
-	stress_ng --vm 2 --vm-bytes "${want}M" --vm-keep --vm-populate --verify --timeout 30s --metrics-brief
-grep -E 'fail|error' "$_T_LAST_OUT" | head -n 5 | sed 's/^/# /'
+# The kernel does not always swap in the first round (0 kB in some runs,
+# reason not analysed); a second round is allowed, and one must swap.
+for round in 1 2; do
+	assert_cmd "stress-ng --vm --verify maps more than RAM, swaps onto ilio, checks every page (round $round)" -- \
+		stress_ng --vm 2 --vm-bytes "${want}M" --vm-keep --vm-populate --verify --timeout 30s --metrics-brief
+	grep -E 'fail|error' "$_T_LAST_OUT" | head -n 5 | sed 's/^/# /'
+	peak=$(sort -n "$T_TMP/swapused" | tail -n 1)
+	log "round $round: peak swap used on $S so far: ${peak:-0} kB"
+	[ "${peak:-0}" -ge $((96 * 1024)) ] && break
+done
 kill "$wpid" 2>/dev/null
 wait "$wpid" 2>/dev/null
 peak=$(sort -n "$T_TMP/swapused" | tail -n 1)
