@@ -721,6 +721,19 @@ static u32 ilio_rec_span(u64 loc)
  * it against @hash.  On success *@rhp is the record in @buf.
  * Return: 0 or -EIO.
  */
+/*
+ * Decode the payload of record @rh (at @loc) into @block and check it
+ * against the chunk hash @hash.  Return: true when it is the chunk's
+ * content.  Every record read from the device passes here before it is
+ * returned, cached or moved.
+ */
+static bool ilio_rec_verify(struct ilio_core *ic, const struct ilio_chunk_hdr *rh,
+			    u64 loc, u64 hash, void *block)
+{
+	return !ilio_load_payload((const u8 *)(rh + 1), loc, block) &&
+	       ilio_hash_block(block, ic->hash_seed) == hash;
+}
+
 static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 			   void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
 {
@@ -736,9 +749,7 @@ static int ilio_plog_fetch(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
 	if (!ret && (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len ||
 		     !!(le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)))
 		ret = -EIO;
-	if (!ret && ilio_load_payload((const u8 *)(rh + 1), loc, block))
-		ret = -EIO;
-	if (!ret && ilio_hash_block(block, ic->hash_seed) != hash)
+	if (!ret && !ilio_rec_verify(ic, rh, loc, hash, block))
 		ret = -EIO;
 	*rhp = rh;
 	return ret;
@@ -1168,9 +1179,8 @@ static void __ilio_gc_move(struct ilio_core *ic, u32 seg, u32 off,
 	if (!ilio_chunk_valid(&ic->chunks, cid) ||
 	    ilio_chunk_loc(&ic->chunks, cid) != old)
 		return;
-	if (ilio_load_payload((const u8 *)(rh + 1), old, ic->pl->vbuf) ||
-	    ilio_hash_block(ic->pl->vbuf, ic->hash_seed) !=
-	    ilio_chunk_hash(&ic->chunks, cid)) {
+	if (!ilio_rec_verify(ic, rh, old, ilio_chunk_hash(&ic->chunks, cid),
+			     ic->pl->vbuf)) {
 		__ilio_cache_remove(&ic->cache, cid);
 		ilio_chunk_set_loc(&ic->chunks, cid, ILIO_LOC_DAMAGED);
 		__ilio_seg_release_bytes(&ic->segs, old);
