@@ -15,7 +15,7 @@
 #include <linux/bug.h>
 
 #include "ilio-cache.h"
-#include "ilio-core.h"
+#include "ilio-common.h"
 
 #define ILIO_CACHE_BUCKETS_MIN	1024U
 #define ILIO_CACHE_BUCKETS_MAX	BIT(24)

@@ -14,7 +14,7 @@
  * are checked against that list, one for one - an in-flight reader is not
  * an error, a pin or reference that no reader holds is.
  *
- * Locking: takes ic->lock.
+ * Locking: takes ic->sp.lock.
  */
 #include <linux/types.h>
 #include <linux/errno.h>
@@ -28,7 +28,6 @@
 #include <linux/list.h>
 
 #include "ilio-core.h"
-#include "ilio-plog.h"
 
 /* Describe an inconsistency in @why; returns -EUCLEAN. */
 static __printf(3, 4) int ilio_bad(char *why, size_t len, const char *fmt, ...)
@@ -44,7 +43,7 @@ static __printf(3, 4) int ilio_bad(char *why, size_t len, const char *fmt, ...)
 static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 			      u32 *seg_live, char *why, size_t len)
 {
-	struct ilio_chunks *c = &ic->chunks;
+	struct ilio_chunks *c = &ic->sp.chunks;
 	u64 loc = ilio_chunk_loc(c, cid);
 	u32 segno = ilio_loc_seg(loc), off = ilio_loc_off(loc);
 	u32 clen = ilio_loc_len(loc);
@@ -58,11 +57,11 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 			       cid);
 		goto out;
 	}
-	if (segno >= ic->segs.nr_segs) {
+	if (segno >= ic->sp.segs.nr_segs) {
 		ret = ilio_bad(why, len, "chunk %u: segment %u out of range", cid, segno);
 		goto out;
 	}
-	seg = &ic->segs.segs[segno];
+	seg = &ic->sp.segs.segs[segno];
 	if (seg->state != ILIO_SEG_OPEN && seg->state != ILIO_SEG_SEALED) {
 		ret = ilio_bad(why, len, "chunk %u: segment %u in state %u", cid, segno,
 			       seg->state);
@@ -74,7 +73,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 	}
 	if (!seg->data) {
 		/* Persistent, on the device only: cache or a read (under the lock). */
-		ret = __ilio_plog_load_locked(ic, loc, cid, buf);
+		ret = ic->store->ops->load_locked(ic->store, loc, cid, buf);
 		if (ret) {
 			ret = ilio_bad(why, len, "chunk %u: cannot be loaded: %d", cid, ret);
 			goto out;
@@ -100,7 +99,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 		memcpy(buf, hdr + 1, ILIO_BLOCK_SIZE);
 	}
 loaded:
-	if (ilio_hash_block(buf, ic->hash_seed) != ilio_chunk_hash(c, cid)) {
+	if (ilio_hash_block(buf, ic->sp.hash_seed) != ilio_chunk_hash(c, cid)) {
 		ret = ilio_bad(why, len, "chunk %u: content does not match its hash", cid);
 		goto out;
 	}
@@ -143,7 +142,7 @@ static u32 __ilio_check_held(struct ilio_core *ic, u32 seg)
  */
 int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 {
-	struct ilio_chunks *c = &ic->chunks;
+	struct ilio_chunks *c = &ic->sp.chunks;
 	u32 *refs = NULL, *seg_live = NULL, cid, i, nr_free = 0;
 	u64 lba, mapped = 0, stored = 0, nr_live = 0;
 	struct ilio_hold *h;
@@ -151,22 +150,22 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 	int ret = 0;
 
 	why[0] = '\0';
-	mutex_lock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
 	refs = kvcalloc(c->next_new, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
-	seg_live = kvcalloc(ic->segs.nr_segs, sizeof(u32), GFP_KERNEL);
+	seg_live = kvcalloc(ic->sp.segs.nr_segs, sizeof(u32), GFP_KERNEL);
 	buf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
 	if (!refs || !seg_live || !buf) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (lba = 0; lba < ic->map.nr_blocks; lba++) {
+	for (lba = 0; lba < ic->sp.map.nr_blocks; lba++) {
 		if (!(lba & 0xffff))
 			cond_resched();
-		if (!ic->map.dir[lba >> ILIO_LBAMAP_LEAF_SHIFT]) {
+		if (!ic->sp.map.dir[lba >> ILIO_LBAMAP_LEAF_SHIFT]) {
 			lba |= ILIO_LBAMAP_LEAF_ENTRIES - 1;	/* an absent leaf maps nothing */
 			continue;
 		}
-		cid = __ilio_lbamap_get(&ic->map, lba);
+		cid = __ilio_lbamap_get(&ic->sp.map, lba);
 		if (!cid)
 			continue;
 		if (!ilio_chunk_valid(c, cid)) {
@@ -179,7 +178,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 	}
 	/* References that readers in flight hold. */
 	list_for_each_entry(h, &ic->holds, node) {
-		if (h->seg >= ic->segs.nr_segs ||
+		if (h->seg >= ic->sp.segs.nr_segs ||
 		    (h->cid && !ilio_chunk_valid(c, h->cid))) {
 			ret = ilio_bad(why, len, "reader holds segment %u, chunk %u: bad",
 				       h->seg, h->cid);
@@ -188,10 +187,10 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		if (h->cid)
 			refs[h->cid]++;
 	}
-	if (mapped != ic->map.mapped) {
+	if (mapped != ic->sp.map.mapped) {
 		ret = ilio_bad(why, len, "mapped count %llu, map says %llu",
 			       (unsigned long long)mapped,
-			      (unsigned long long)ic->map.mapped);
+			      (unsigned long long)ic->sp.map.mapped);
 		goto out;
 	}
 	for (cid = 1; cid < c->next_new; cid++) {
@@ -217,10 +216,10 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			       (unsigned long long)nr_live, c->nr_live);
 		goto out;
 	}
-	if (stored != ic->stored_bytes) {
+	if (stored != ic->sp.stored_bytes) {
 		ret = ilio_bad(why, len, "stored bytes %llu, counter says %llu",
 			       (unsigned long long)stored,
-			      (unsigned long long)ic->stored_bytes);
+			      (unsigned long long)ic->sp.stored_bytes);
 		goto out;
 	}
 	for (cid = c->free_head; cid;
@@ -236,11 +235,11 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			      c->next_new - 1);
 		goto out;
 	}
-	for (i = 0; i < ic->segs.nr_segs; i++) {
-		struct ilio_seg *seg = &ic->segs.segs[i];
+	for (i = 0; i < ic->sp.segs.nr_segs; i++) {
+		struct ilio_seg *seg = &ic->sp.segs.segs[i];
 		bool is_free = seg->state == ILIO_SEG_FREE;
 
-		if (ic->pl) {
+		if (ic->persistent) {
 			if (seg->live != seg_live[i]) {
 				ret = ilio_bad(why, len, "segment %u: live %u, chunks hold %u",
 					       i, seg->live, seg_live[i]);
@@ -274,15 +273,15 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			goto out;
 		}
 	}
-	if (ic->pl) {
-		const char *bad = __ilio_segs_check_index(&ic->segs, &i);
+	if (ic->persistent) {
+		const char *bad = __ilio_segs_check_index(&ic->sp.segs, &i);
 
 		if (bad) {
 			ret = ilio_bad(why, len, "segment %u: %s", i, bad);
 			goto out;
 		}
 	}
-	if (__ilio_ram_used(ic) > ic->ram_limit) {
+	if (__ilio_ram_used(&ic->sp) > ic->sp.ram_limit) {
 		ret = ilio_bad(why, len, "RAM used above the limit");
 		goto out;
 	}
@@ -291,7 +290,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		i++;
 	snprintf(why, len, "%u in flight", i);
 out:
-	mutex_unlock(&ic->lock);
+	mutex_unlock(&ic->sp.lock);
 	kvfree(refs);
 	kvfree(seg_live);
 	kfree(buf);

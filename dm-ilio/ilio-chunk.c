@@ -17,7 +17,7 @@
 #include <linux/sched.h>
 
 #include "ilio-chunk.h"
-#include "ilio-core.h"
+#include "ilio-common.h"
 
 #define ILIO_BUCKETS_MIN	1024U
 #define ILIO_BUCKETS_MAX	0x40000000U

@@ -2,7 +2,7 @@
 /*
  * ilio-core: store, find and load 4 KiB blocks.
  *
- * Locking: ic->lock (a mutex) protects the map, the chunk table, the
+ * Locking: ic->sp.lock (a mutex) protects the map, the chunk table, the
  * index, the segments and the statistics; see ilio-core.h.  Functions
  * named __ilio_* expect it held.
  *
@@ -28,14 +28,7 @@
  *
  * How is space reclaimed?
  *
- *   A chunk whose last reference goes releases its record bytes in its
- *   segment; a sealed segment with no live byte left is freed at once.
- *   When a store finds no room and the RAM budget allows no new segment,
- *   the compactor empties the sealed segment with the fewest live bytes:
- *   it walks the segment's records, re-appends each record that its chunk
- *   still points at, and repoints the chunk (one table entry, whatever
- *   the number of LBAs that share it).  The compactor may use the spare
- *   segment, so it never needs a fresh allocation to make room.
+ *   By the store: see ilio-ram.c (compaction) and ilio-gc.c (GC).
  */
 #include <linux/types.h>
 #include <linux/errno.h>
@@ -51,71 +44,6 @@
 #include <asm/byteorder.h>
 
 #include "ilio-core.h"
-#include "ilio-plog.h"
-
-static u64 __ilio_meta_bytes(struct ilio_core *ic)
-{
-	u64 b = ilio_lbamap_mem_bytes(&ic->map) +
-		ilio_chunks_mem_bytes(&ic->chunks) +
-		(u64)ic->segs.nr_segs * sizeof(struct ilio_seg) +
-		ilio_segs_reserve_bytes(&ic->segs) +
-		ilio_segs_index_bytes(&ic->segs);
-
-	if (ic->pl)
-		b += ilio_plog_mem_bytes(ic->pl) + ilio_cache_meta_bytes(&ic->cache);
-	return b;
-}
-
-/**
- * __ilio_ram_used() - RAM charged to the budget: segments plus metadata
- * @ic: core, locked
- *
- * Return: bytes.
- */
-u64 __ilio_ram_used(struct ilio_core *ic)
-{
-	lockdep_assert_held(&ic->lock);
-	return __ilio_meta_bytes(ic) + ilio_cache_bytes(&ic->cache) +
-	       (u64)ic->segs.nr_resident * ic->segs.seg_bytes;
-}
-
-/**
- * __ilio_ram_allows() - would @extra more bytes fit in the RAM budget?
- * @ic: core, locked
- * @extra: bytes
- *
- * Return: true when they would.
- */
-bool __ilio_ram_allows(struct ilio_core *ic, u64 extra)
-{
-	return __ilio_ram_used(ic) + extra <= ic->ram_limit;
-}
-
-/**
- * __ilio_chunk_drop() - drop one reference; release the space on the last
- * @ic: core, locked
- * @cid: chunk id, or 0 (nothing to do)
- */
-void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
-{
-	u64 loc;
-
-	if (!cid)
-		return;
-	loc = ilio_chunk_loc(&ic->chunks, cid);
-	if (__ilio_chunk_put(&ic->chunks, cid))
-		return;
-	if (ic->pl)
-		__ilio_cache_remove(&ic->cache, cid);
-	if (!loc)
-		return;		/* never stored: a failed write */
-	if (ilio_loc_damaged(loc)) {
-		ic->nr_damaged--;
-		return;		/* its record was released when found damaged */
-	}
-	ic->stored_bytes -= ilio_loc_len(loc);
-	__ilio_seg_release_bytes(&ic->segs, loc);
-}
 
 /*
  * How does the check stay exact while readers work unlocked?
@@ -132,156 +60,46 @@ void __ilio_chunk_drop(struct ilio_core *ic, u32 cid)
 static void __ilio_hold(struct ilio_core *ic, struct ilio_hold *h, u32 seg,
 			u32 cid)
 {
-	lockdep_assert_held(&ic->lock);
+	lockdep_assert_held(&ic->sp.lock);
 	h->seg = seg;
 	h->cid = cid;
-	__ilio_seg_pin(&ic->segs, seg);
+	__ilio_seg_pin(&ic->sp.segs, seg);
 	if (cid)
-		__ilio_chunk_get(&ic->chunks, cid);
+		__ilio_chunk_get(&ic->sp.chunks, cid);
 	list_add(&h->node, &ic->holds);
 }
 
 /* The lock is back: the pin goes, a chunk reference stays the caller's. */
 static void __ilio_unhold(struct ilio_core *ic, struct ilio_hold *h)
 {
-	lockdep_assert_held(&ic->lock);
+	lockdep_assert_held(&ic->sp.lock);
 	list_del(&h->node);
-	__ilio_seg_unpin(&ic->segs, h->seg);
+	__ilio_seg_unpin(&ic->sp.segs, h->seg);
+}
+
+/* A reader or comparer unpinned @seg: the store may drop its buffer. */
+static void __ilio_release(struct ilio_core *ic, u32 seg)
+{
+	if (ic->store->ops->release)
+		ic->store->ops->release(ic->store, seg);
+}
+
+/* Make @bytes of metadata allocation fit in the RAM budget. */
+static int __ilio_make_room(struct ilio_core *ic, u64 bytes)
+{
+	return ic->store->ops->make_room(ic->store, bytes);
+}
+
+/* The store was opened read-only (it serves reads only). */
+static bool ilio_core_read_only(struct ilio_core *ic)
+{
+	return ic->store->ops->read_only && ic->store->ops->read_only(ic->store);
 }
 
 static const u8 *__ilio_loc_payload(struct ilio_core *ic, u64 loc)
 {
-	return ic->segs.segs[ilio_loc_seg(loc)].data + ilio_loc_off(loc) +
+	return ic->sp.segs.segs[ilio_loc_seg(loc)].data + ilio_loc_off(loc) +
 	       sizeof(struct ilio_chunk_hdr);
-}
-
-static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
-			u32 len, bool lz4, bool gc, u64 *loc);
-
-/*
- * Empty the sealed segment with the fewest live bytes, if it has at most
- * @max_live of them.  Return: 0, or -ENOSPC when there is no such victim
- * or the moved records found no room.
- */
-static int __ilio_compact_one(struct ilio_core *ic, u32 max_live)
-{
-	struct ilio_segs *s = &ic->segs;
-	struct ilio_seg *seg;
-	u32 victim, off = 0;
-	int ret = 0;
-
-	lockdep_assert_held(&ic->lock);
-	victim = __ilio_seg_pick_victim(s, max_live);
-	if (victim == ILIO_SEG_NONE)
-		return -ENOSPC;
-	seg = &s->segs[victim];
-	/* Pinned: the walk goes on after the last live record releases it. */
-	__ilio_seg_pin(s, victim);
-	while (off + sizeof(struct ilio_chunk_hdr) <= seg->used) {
-		const struct ilio_chunk_hdr *hdr = (void *)(seg->data + off);
-		u32 cid = le32_to_cpu(hdr->cid);
-		u32 len = le16_to_cpu(hdr->len);
-		bool lz4 = le16_to_cpu(hdr->flags) & ILIO_CHUNK_LZ4;
-		u32 rec = ilio_rec_bytes(len);
-		u64 old = ilio_loc_make(victim, off, len, lz4), nloc;
-
-		if (!len || len > ILIO_BLOCK_SIZE || off + rec > seg->used) {
-			WARN_ONCE(1, "ilio: corrupt record in segment %u\n",
-				  victim);
-			ret = -EIO;
-			break;
-		}
-		if (ilio_chunk_valid(&ic->chunks, cid) &&
-		    ilio_chunk_loc(&ic->chunks, cid) == old) {
-			ret = __ilio_store(ic, cid, hdr + 1, len, lz4, true,
-					   &nloc);
-			if (ret)
-				break;
-			ilio_chunk_set_loc(&ic->chunks, cid, nloc);
-			__ilio_seg_release_bytes(s, old);
-			ic->st.compact_moved_bytes += rec;
-		}
-		off += rec;
-	}
-	__ilio_seg_unpin(s, victim);
-	if (!ret)
-		ic->st.compactions++;
-	return ret;
-}
-
-/*
- * Make @bytes of metadata allocation fit in the RAM budget, compacting
- * segments if needed.  Return: 0 or -ENOSPC.
- */
-static int __ilio_make_room(struct ilio_core *ic, u64 bytes)
-{
-	int tries;
-
-	if (ic->pl) {
-		/*
-		 * Persistent: clean cached chunks give way to metadata, and
-		 * so do segment buffers once written back (__ilio_plog_drain()).
-		 */
-		while (!__ilio_ram_allows(ic, bytes) &&
-		       __ilio_cache_evict_one(&ic->cache))
-			;
-		return __ilio_ram_allows(ic, bytes) ? 0 : __ilio_plog_drain(ic);
-	}
-	for (tries = 0; tries < ILIO_COMPACT_TRIES; tries++) {
-		if (__ilio_ram_allows(ic, bytes))
-			return 0;
-		if (__ilio_compact_one(ic, ic->segs.seg_bytes - 1))
-			break;
-	}
-	return __ilio_ram_allows(ic, bytes) ? 0 : -ENOSPC;
-}
-
-/*
- * Append a record for @cid.  @gc: the caller is the compactor, which may
- * use the spare segment and must not recurse into compaction.
- */
-static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
-			u32 len, bool lz4, bool gc, u64 *loc)
-{
-	struct ilio_segs *s = &ic->segs;
-	u32 need = ilio_rec_bytes(len);
-	bool nomem = false;
-	int tries = 0, ret;
-
-	lockdep_assert_held(&ic->lock);
-	if (ic->pl) {
-		/* The caller ran __ilio_plog_prepare(): this cannot fail. */
-		*loc = __ilio_plog_append(ic, cid, payload, len, lz4);
-		return 0;
-	}
-	while (!__ilio_seg_fits(s, need)) {
-		bool room = __ilio_ram_allows(ic, s->seg_bytes);
-
-		/* A reserve buffer is already charged: it needs no room. */
-		if (room || s->nr_reserve) {
-			ret = __ilio_seg_open_fresh(s, room);
-			if (!ret)
-				continue;
-			if (ret == -ENOMEM)
-				nomem = true;	/* compaction may still help */
-			else if (ret != -ENOSPC)
-				return ret;
-		}
-		if (gc) {
-			ret = __ilio_seg_open_spare(s);
-			if (ret)
-				return ret;
-			continue;
-		}
-		/* Out of memory, not of budget: the caller waits, retries. */
-		if (tries++ >= ILIO_COMPACT_TRIES)
-			return nomem ? -ENOMEM : -ENOSPC;
-		ret = __ilio_compact_one(ic, s->seg_bytes - need);
-		if (ret)
-			return nomem && ret == -ENOSPC ? -ENOMEM : ret;
-	}
-	*loc = __ilio_seg_append(s, cid, payload, len, lz4);
-	return 0;
 }
 
 /*
@@ -304,7 +122,7 @@ static int __ilio_store(struct ilio_core *ic, u32 cid, const void *payload,
 static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			   struct ilio_ctx *ctx, bool *capped)
 {
-	struct ilio_chunks *c = &ic->chunks;
+	struct ilio_chunks *c = &ic->sp.chunks;
 	unsigned int budget = ILIO_DEDUP_BUDGET, cost;
 	struct ilio_hold h;
 	u32 cid, next, seg;
@@ -312,7 +130,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 	bool equal, on_disk;
 	u64 loc;
 
-	lockdep_assert_held(&ic->lock);
+	lockdep_assert_held(&ic->sp.lock);
 	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
 		loc = ilio_chunk_loc(c, cid);
 		if (!loc || ilio_loc_damaged(loc) ||
@@ -322,16 +140,11 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 		}
 		seg = ilio_loc_seg(loc);
 		/* Persistent: a chunk only the device holds may be cached. */
-		on_disk = ic->pl && !ic->segs.segs[seg].data;
-		p = NULL;
-		if (on_disk) {
-			struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
-
-			if (e)
-				p = e->data;
-		} else {
+		on_disk = !ic->sp.segs.segs[seg].data;
+		if (on_disk)
+			p = ic->store->ops->peek(ic->store, cid);
+		else
 			p = __ilio_loc_payload(ic, loc);
-		}
 		if (!p)
 			cost = ILIO_DEDUP_COST_READ;
 		else if (ilio_loc_lz4(loc))
@@ -343,7 +156,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 			return 0;
 		}
 		budget -= cost;
-		ic->st.dedup_candidates++;
+		ic->sp.st.dedup_candidates++;
 		if (p && !ilio_loc_lz4(loc)) {
 			/* Raw, in RAM: compare in place. */
 			equal = ilio_loc_len(loc) == ILIO_BLOCK_SIZE &&
@@ -354,22 +167,22 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 		} else {
 			/* Decode, or read, without the lock. */
 			__ilio_hold(ic, &h, seg, cid);
-			mutex_unlock(&ic->lock);
+			mutex_unlock(&ic->sp.lock);
 			if (on_disk)
-				equal = !ilio_plog_read_record(ic, loc, cid, hash,
-							       ctx->dbuf);
+				equal = !ic->store->ops->load(ic->store, loc, cid,
+							      hash, ctx->dbuf,
+							      false);
 			else
 				equal = !ilio_decompress_block(p, ilio_loc_len(loc),
 							       ctx->dbuf);
 			equal = equal && !memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
-			mutex_lock(&ic->lock);
+			mutex_lock(&ic->sp.lock);
 			__ilio_unhold(ic, &h);
-			if (ic->pl)
-				__ilio_plog_finalize(ic, seg);
+			__ilio_release(ic, seg);
 			if (equal)
 				return cid;
 			next = __ilio_index_next(c, cid, hash);
-			__ilio_chunk_drop(ic, cid);
+			__ilio_chunk_drop(&ic->sp, cid);
 			continue;
 		}
 		if (equal) {
@@ -382,20 +195,23 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 }
 
 /*
- * Point @lba at @cid (whose reference the caller hands over).  Persistent:
- * the change is logged; the caller made room (__ilio_plog_prepare()).
+ * Point @lba at @cid (whose reference the caller hands over).  The store
+ * logs the change; the caller made room (__ilio_reserve()).
  */
 static void __ilio_remap(struct ilio_core *ic, u64 lba, u32 cid)
 {
-	if (ic->pl)
-		__ilio_plog_log_map(ic, lba, cid);
-	__ilio_chunk_drop(ic, __ilio_lbamap_set(&ic->map, lba, cid));
+	if (ic->store->ops->log_map)
+		ic->store->ops->log_map(ic->store, lba, cid);
+	__ilio_chunk_drop(&ic->sp, __ilio_lbamap_set(&ic->sp.map, lba, cid));
 }
 
-/* Persistent: room to log @nents map changes; diskless: nothing to do. */
-static int __ilio_log_room(struct ilio_core *ic, u32 len, u32 nents)
+/*
+ * Room for a record of @len payload bytes (0: none) and @nents map
+ * changes: after success the append and the remaps cannot fail.
+ */
+static int __ilio_reserve(struct ilio_core *ic, u32 len, u32 nents, int level)
 {
-	return ic->pl ? __ilio_plog_prepare(ic, len, nents, ILIO_LEVEL_USER) : 0;
+	return ic->store->ops->reserve(ic->store, len, nents, level);
 }
 
 /*
@@ -414,13 +230,13 @@ static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
 	cid = __ilio_find_dup(ic, hash, block, ctx, capped);
 	if (!cid)
 		return 0;
-	ret = __ilio_log_room(ic, 0, 1);
+	ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_USER);
 	if (ret) {
-		__ilio_chunk_drop(ic, cid);
+		__ilio_chunk_drop(&ic->sp, cid);
 		return ret;
 	}
 	__ilio_remap(ic, lba, cid);
-	ic->st.dedup_hits++;
+	ic->sp.st.dedup_hits++;
 	return 1;
 }
 
@@ -429,22 +245,22 @@ static int __ilio_prepare_meta(struct ilio_core *ic, u64 lba)
 {
 	int ret;
 
-	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba) +
-			       __ilio_chunk_reserve_bytes(&ic->chunks));
+	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->sp.map, lba) +
+			       __ilio_chunk_reserve_bytes(&ic->sp.chunks));
 	if (!ret)
-		ret = __ilio_lbamap_prepare(&ic->map, lba);
+		ret = __ilio_lbamap_prepare(&ic->sp.map, lba);
 	if (!ret)
-		ret = __ilio_chunk_reserve(&ic->chunks);
+		ret = __ilio_chunk_reserve(&ic->sp.chunks);
 	return ret;
 }
 
 /* After a persistent update: write back now, or start it in the background. */
 static void ilio_core_after_update(struct ilio_core *ic, bool sync, bool kick)
 {
-	if (sync || (kick && !ic->pl->ops->kick))
+	if (sync)
 		ilio_core_writeback(ic);
 	else if (kick)
-		ic->pl->ops->kick(ic->pl->priv);
+		ic->store->ops->kick(ic->store);
 }
 
 static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block,
@@ -457,32 +273,32 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	int ret;
 
 	if (ilio_block_is_zero(block)) {
-		mutex_lock(&ic->lock);
-		ret = __ilio_log_room(ic, 0, 1);
+		mutex_lock(&ic->sp.lock);
+		ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_USER);
 		if (!ret) {
 			__ilio_remap(ic, lba, 0);
-			ic->st.zero_blocks++;
+			ic->sp.st.zero_blocks++;
 		}
 		goto out;
 	}
 
-	hash = ilio_hash_block(block, ic->hash_seed);
-	mutex_lock(&ic->lock);
+	hash = ilio_hash_block(block, ic->sp.hash_seed);
+	mutex_lock(&ic->sp.lock);
 	/* A dedup hit needs only the map leaf; a new chunk needs more later. */
-	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->map, lba));
+	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->sp.map, lba));
 	if (!ret)
-		ret = __ilio_lbamap_prepare(&ic->map, lba);
+		ret = __ilio_lbamap_prepare(&ic->sp.map, lba);
 	if (!ret)
 		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
 	if (ret)
 		goto out;
 	gen = ic->stored_gen;
-	mutex_unlock(&ic->lock);
+	mutex_unlock(&ic->sp.lock);
 
 	if (READ_ONCE(ic->compress))
 		len = ilio_compress_block(ctx, block, &payload, &lz4);
 
-	mutex_lock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
 	/* Another writer may have stored the same content meanwhile. */
 	if (ic->stored_gen != gen) {
 		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
@@ -491,91 +307,26 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	}
 	ret = __ilio_prepare_meta(ic, lba);
 	if (!ret)
-		ret = __ilio_log_room(ic, len, 2);
+		ret = __ilio_reserve(ic, len, 2, ILIO_LEVEL_USER);
 	if (ret)
 		goto out;
-	cid = __ilio_chunk_alloc(&ic->chunks, hash, 0);
-	ret = __ilio_store(ic, cid, payload, len, lz4, false, &loc);
-	if (ret) {
-		__ilio_chunk_drop(ic, cid);
-		goto out;
-	}
-	ilio_chunk_set_loc(&ic->chunks, cid, loc);
-	ic->stored_bytes += len;
+	cid = __ilio_chunk_alloc(&ic->sp.chunks, hash, 0);
+	loc = ic->store->ops->append(ic->store, cid, payload, len, lz4);
+	ilio_chunk_set_loc(&ic->sp.chunks, cid, loc);
+	ic->sp.stored_bytes += len;
 	ic->stored_gen++;
-	if (__ilio_ram_allows(ic, (u64)ic->chunks.nr_buckets * 2 * sizeof(u32)))
-		__ilio_index_maybe_grow(&ic->chunks);
+	if (__ilio_ram_allows(&ic->sp, (u64)ic->sp.chunks.nr_buckets * 2 * sizeof(u32)))
+		__ilio_index_maybe_grow(&ic->sp.chunks);
 	__ilio_remap(ic, lba, cid);
 	if (capped)
-		ic->st.dedup_candidates_capped++;
+		ic->sp.st.dedup_candidates_capped++;
 out:
 	if (ret > 0)
 		ret = 0;
-	if (!ret && ic->pl)
-		__ilio_plog_after_write(ic, sync, kick);
-	mutex_unlock(&ic->lock);
+	if (!ret && ic->store->ops->after_write)
+		ic->store->ops->after_write(ic->store, sync, kick);
+	mutex_unlock(&ic->sp.lock);
 	return ret;
-}
-
-/*
- * Refill the write path's reserves (segment buffer, map leaf, chunk leaf,
- * a chunk directory with a free slot) with the lock dropped, so that the
- * allocator may reclaim and retry.  A piece goes in only when the budget
- * has room for it.  Return: how many pieces went in.
- */
-static int ilio_core_refill(struct ilio_core *ic)
-{
-	struct ilio_chunk_leaf *cleaf = NULL, **dir = NULL;
-	bool want_seg, want_map, want_chunk;
-	u32 *mleaf = NULL, cap;
-	u8 *seg = NULL;
-	int n = 0;
-
-	mutex_lock(&ic->lock);
-	want_seg = __ilio_seg_reserve_short(&ic->segs);
-	want_map = !ic->map.spare;
-	want_chunk = !ic->chunks.spare;
-	cap = __ilio_chunk_dir_want(&ic->chunks);
-	mutex_unlock(&ic->lock);
-
-	if (want_map)
-		mleaf = ilio_lbamap_alloc_leaf(ILIO_GFP_WAIT);
-	if (want_chunk)
-		cleaf = kvmalloc(sizeof(*cleaf), ILIO_GFP_WAIT);
-	if (cap)
-		dir = kvcalloc(cap, sizeof(*dir), ILIO_GFP_WAIT);
-	if (want_seg)
-		seg = ilio_seg_alloc_wait(&ic->segs);
-
-	mutex_lock(&ic->lock);
-	if (dir && cap > ic->chunks.dir_cap &&
-	    __ilio_ram_allows(ic, (u64)(cap - ic->chunks.dir_cap) * sizeof(*dir)) &&
-	    __ilio_chunk_set_dir(&ic->chunks, dir, cap)) {
-		dir = NULL;
-		n++;
-	}
-	if (mleaf && __ilio_ram_allows(ic, ILIO_LBAMAP_LEAF_ENTRIES * sizeof(u32)) &&
-	    __ilio_lbamap_add_spare(&ic->map, mleaf)) {
-		mleaf = NULL;
-		n++;
-	}
-	if (cleaf && __ilio_ram_allows(ic, sizeof(*cleaf)) &&
-	    __ilio_chunk_add_spare(&ic->chunks, cleaf)) {
-		cleaf = NULL;
-		n++;
-	}
-	if (seg && __ilio_ram_allows(ic, ic->segs.seg_bytes) &&
-	    __ilio_seg_reserve_short(&ic->segs)) {
-		__ilio_seg_put_buf(&ic->segs, seg);
-		seg = NULL;
-		n++;
-	}
-	mutex_unlock(&ic->lock);
-	kvfree(dir);
-	kvfree(mleaf);
-	kvfree(cleaf);
-	vfree(seg);
-	return n;
 }
 
 /**
@@ -596,15 +347,14 @@ int ilio_core_relieve(struct ilio_core *ic, int err)
 {
 	int ret;
 
-	if (ic->pl) {
+	if (ic->store->ops->writeback) {
 		ret = ilio_core_writeback(ic);
 		if (ret)
 			return ret;
 		if (err == -EAGAIN)
 			return 0;
 	}
-	if (!ilio_core_refill(ic))
-		memalloc_retry_wait(ILIO_GFP_WAIT);
+	ilio_space_relieve(&ic->sp);
 	return 0;
 }
 
@@ -632,7 +382,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	bool sync = false, kick = false, reclaimed = false;
 	int ret;
 
-	if (lba >= ic->map.nr_blocks)
+	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
 	for (;;) {
 		ret = ilio_core_write_once(ic, lba, block, ctx, &sync, &kick);
@@ -643,19 +393,19 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 				break;
 			continue;
 		}
-		if (ret == -ENOSPC && ic->pl && !reclaimed) {
+		if (ret == -ENOSPC && ic->store->ops->reclaim && !reclaimed) {
 			reclaimed = true;
-			if (!ilio_plog_reclaim(ic))
+			if (!ic->store->ops->reclaim(ic->store))
 				continue;
 		}
 		break;
 	}
 	if (ret == -ENOSPC) {
-		mutex_lock(&ic->lock);
-		ic->st.nospc_errors++;
-		mutex_unlock(&ic->lock);
+		mutex_lock(&ic->sp.lock);
+		ic->sp.st.nospc_errors++;
+		mutex_unlock(&ic->sp.lock);
 	}
-	if (!ret && ic->pl)
+	if (!ret)
 		ilio_core_after_update(ic, sync, kick);
 	return ret;
 }
@@ -663,42 +413,8 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 /* The chunk @lba maps to (in *@cid) and its location; 0 when unmapped. */
 static u64 __ilio_lba_loc(struct ilio_core *ic, u64 lba, u32 *cid)
 {
-	*cid = __ilio_lbamap_get(&ic->map, lba);
-	return *cid ? ilio_chunk_loc(&ic->chunks, *cid) : 0;
-}
-
-/**
- * ilio_load_payload() - decode a stored payload
- * @p: the payload
- * @loc: the location it was stored with (length, lz4 flag)
- * @block: ILIO_BLOCK_SIZE bytes of output
- *
- * Return: 0, or -EIO when it does not decode.
- */
-int ilio_load_payload(const u8 *p, u64 loc, void *block)
-{
-	if (ilio_loc_lz4(loc))
-		return ilio_decompress_block(p, ilio_loc_len(loc), block);
-	if (ilio_loc_len(loc) != ILIO_BLOCK_SIZE)
-		return -EIO;
-	memcpy(block, p, ILIO_BLOCK_SIZE);
-	return 0;
-}
-
-/*
- * Persistent: serve @cid at @loc from the clean cache when it is there.
- * Return: 1 when served (0 or -EIO in *@ret), 0 when not cached.
- */
-static int __ilio_read_cached(struct ilio_core *ic, u32 cid, u64 loc,
-			      void *block, int *ret)
-{
-	struct ilio_centry *e = __ilio_cache_lookup(&ic->cache, cid);
-
-	if (!e)
-		return 0;
-	*ret = ilio_load_payload(e->data, loc, block);
-	ic->st.cache_hits++;
-	return 1;
+	*cid = __ilio_lbamap_get(&ic->sp.map, lba);
+	return *cid ? ilio_chunk_loc(&ic->sp.chunks, *cid) : 0;
 }
 
 /**
@@ -722,44 +438,45 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	u64 loc, hash;
 	int ret;
 
-	if (lba >= ic->map.nr_blocks)
+	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
-	mutex_lock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
 	loc = __ilio_lba_loc(ic, lba, &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
-		mutex_unlock(&ic->lock);
+		mutex_unlock(&ic->sp.lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return loc ? -EIO : 0;
 	}
 	seg = ilio_loc_seg(loc);
-	if (ic->pl && !ic->segs.segs[seg].data) {
-		if (__ilio_read_cached(ic, cid, loc, block, &ret)) {
-			mutex_unlock(&ic->lock);
+	if (!ic->sp.segs.segs[seg].data) {
+		/* Persistent, on the device: the store's RAM first. */
+		ret = ic->store->ops->load(ic->store, loc, cid, 0, block, true);
+		if (ret != -EAGAIN) {
+			mutex_unlock(&ic->sp.lock);
 			return ret;
 		}
-		ic->st.cache_misses++;
-		hash = ilio_chunk_hash(&ic->chunks, cid);
+		ic->sp.st.cache_misses++;
+		hash = ilio_chunk_hash(&ic->sp.chunks, cid);
 		__ilio_hold(ic, &h, seg, 0);
-		mutex_unlock(&ic->lock);
-		ret = ilio_plog_read_record(ic, loc, cid, hash, block);
-		mutex_lock(&ic->lock);
+		mutex_unlock(&ic->sp.lock);
+		ret = ic->store->ops->load(ic->store, loc, cid, hash, block, false);
+		mutex_lock(&ic->sp.lock);
 		__ilio_unhold(ic, &h);
-		mutex_unlock(&ic->lock);
+		mutex_unlock(&ic->sp.lock);
 		return ret;
 	}
 	p = __ilio_loc_payload(ic, loc);
 	__ilio_hold(ic, &h, seg, 0);
-	if (ic->pl)
-		ic->st.cache_hits++;
-	mutex_unlock(&ic->lock);
+	if (ic->persistent)
+		ic->sp.st.cache_hits++;
+	mutex_unlock(&ic->sp.lock);
 
 	ret = ilio_load_payload(p, loc, block);
 
-	mutex_lock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
 	__ilio_unhold(ic, &h);
-	if (ic->pl)
-		__ilio_plog_finalize(ic, seg);
-	mutex_unlock(&ic->lock);
+	__ilio_release(ic, seg);
+	mutex_unlock(&ic->sp.lock);
 	return ret;
 }
 
@@ -784,26 +501,26 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 	u64 loc;
 	int ret;
 
-	if (lba >= ic->map.nr_blocks)
+	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
-	if (!mutex_trylock(&ic->lock))
+	if (!mutex_trylock(&ic->sp.lock))
 		return -EAGAIN;
 	loc = __ilio_lba_loc(ic, lba, &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
-		mutex_unlock(&ic->lock);
+		mutex_unlock(&ic->sp.lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return loc ? -EIO : 0;
 	}
-	if (ic->pl && !ic->segs.segs[ilio_loc_seg(loc)].data) {
-		if (!__ilio_read_cached(ic, cid, loc, block, &ret))
-			ret = -EAGAIN;
-		mutex_unlock(&ic->lock);
+	if (!ic->sp.segs.segs[ilio_loc_seg(loc)].data) {
+		/* Persistent, on the device: only from the store's RAM. */
+		ret = ic->store->ops->load(ic->store, loc, cid, 0, block, true);
+		mutex_unlock(&ic->sp.lock);
 		return ret;
 	}
 	ret = ilio_load_payload(__ilio_loc_payload(ic, loc), loc, block);
-	if (ic->pl)
-		ic->st.cache_hits++;
-	mutex_unlock(&ic->lock);
+	if (ic->persistent)
+		ic->sp.st.cache_hits++;
+	mutex_unlock(&ic->sp.lock);
 	return ret;
 }
 
@@ -822,30 +539,28 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 	bool sync = false, kick = false;
 	int ret, tries;
 
-	if (lba >= ic->map.nr_blocks)
+	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
 	/* A discard frees space: it may use the GC part of the reserve. */
 	for (tries = 0; ; ) {
-		mutex_lock(&ic->lock);
-		ret = ic->pl ? __ilio_plog_prepare(ic, 0, 1, ILIO_LEVEL_GC) : 0;
+		mutex_lock(&ic->sp.lock);
+		ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_GC);
 		if (!ret) {
 			__ilio_remap(ic, lba, 0);
-			if (ic->pl)
-				__ilio_plog_after_write(ic, &sync, &kick);
+			if (ic->store->ops->after_write)
+				ic->store->ops->after_write(ic->store, &sync, &kick);
 		}
-		mutex_unlock(&ic->lock);
-		if (!ic->pl)
-			break;
+		mutex_unlock(&ic->sp.lock);
 		if (ret == -EAGAIN || ret == -ENOMEM)
 			ret = ilio_core_relieve(ic, ret);	/* pressure: it passes */
-		else if (ret == -ENOSPC && tries++ < 2)
-			ret = ilio_plog_reclaim(ic);
+		else if (ret == -ENOSPC && ic->store->ops->reclaim && tries++ < 2)
+			ret = ic->store->ops->reclaim(ic->store);
 		else
 			break;
 		if (ret)
 			break;
 	}
-	if (!ret && ic->pl)
+	if (!ret)
 		ilio_core_after_update(ic, sync, kick);
 	return ret;
 }
@@ -870,16 +585,16 @@ u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max)
 {
 	u64 next, run = 0;
 
-	if (lba >= ic->map.nr_blocks)
+	if (lba >= ic->sp.map.nr_blocks)
 		return 0;
-	mutex_lock(&ic->lock);
-	if (!ic->pl || (!ic->pl->read_only && !ic->pl->error)) {
-		next = __ilio_lbamap_next_leaf(&ic->map, lba >> ILIO_LBAMAP_LEAF_SHIFT);
-		next = next >= ic->map.nr_leaves ? ic->map.nr_blocks :
+	mutex_lock(&ic->sp.lock);
+	if (!ilio_core_read_only(ic) && !ilio_core_error(ic)) {
+		next = __ilio_lbamap_next_leaf(&ic->sp.map, lba >> ILIO_LBAMAP_LEAF_SHIFT);
+		next = next >= ic->sp.map.nr_leaves ? ic->sp.map.nr_blocks :
 		       next << ILIO_LBAMAP_LEAF_SHIFT;
 		run = next > lba ? next - lba : 0;
 	}
-	mutex_unlock(&ic->lock);
+	mutex_unlock(&ic->sp.lock);
 	return min(run, max);
 }
 
@@ -888,22 +603,16 @@ u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max)
  * @ic: core
  * @max_segs: most segments to empty
  *
- * Empties sealed segments that are at most 3/4 live, emptiest first.
+ * RAM store: empties sealed segments that are at most 3/4 live, emptiest
+ * first.  Persistent: nothing (see ilio_core_gc()).
  *
  * Return: the number of segments emptied.
  */
 int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 {
-	unsigned int n;
-
-	if (ic->pl)
-		return 0;	/* persistent: see ilio_core_gc() */
-	mutex_lock(&ic->lock);
-	for (n = 0; n < max_segs; n++)
-		if (__ilio_compact_one(ic, ic->segs.seg_bytes / 4 * 3))
-			break;
-	mutex_unlock(&ic->lock);
-	return n;
+	if (!ic->store->ops->compact)
+		return 0;
+	return ic->store->ops->compact(ic->store, max_segs);
 }
 
 /**
@@ -913,23 +622,18 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
  */
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 {
-	mutex_lock(&ic->lock);
-	*out = ic->st;
-	out->logical_bytes = ic->map.mapped << ILIO_BLOCK_SHIFT;
-	out->unique_chunks = ic->chunks.nr_live;
-	out->unique_bytes = (u64)ic->chunks.nr_live << ILIO_BLOCK_SHIFT;
-	out->stored_bytes = ic->stored_bytes;
-	out->meta_bytes = __ilio_meta_bytes(ic);
-	out->ram_used_bytes = __ilio_ram_used(ic);
-	out->ram_limit_bytes = ic->ram_limit;
-	if (ic->pl) {
-		out->dirty_bytes = ic->pl->dirty;
-		out->cache_bytes = ilio_cache_bytes(&ic->cache);
-		out->free_segments = ic->pl->nr_free;
-		out->nr_segments = ic->segs.nr_segs;
-		out->chunks_damaged = ic->nr_damaged;
-	}
-	mutex_unlock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
+	*out = ic->sp.st;
+	out->logical_bytes = ic->sp.map.mapped << ILIO_BLOCK_SHIFT;
+	out->unique_chunks = ic->sp.chunks.nr_live;
+	out->unique_bytes = (u64)ic->sp.chunks.nr_live << ILIO_BLOCK_SHIFT;
+	out->stored_bytes = ic->sp.stored_bytes;
+	out->meta_bytes = __ilio_meta_bytes(&ic->sp);
+	out->ram_used_bytes = __ilio_ram_used(&ic->sp);
+	out->ram_limit_bytes = ic->sp.ram_limit;
+	if (ic->store->ops->stats)
+		ic->store->ops->stats(ic->store, out);
+	mutex_unlock(&ic->sp.lock);
 }
 
 /**
@@ -938,9 +642,9 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
  */
 void ilio_core_clear_stats(struct ilio_core *ic)
 {
-	mutex_lock(&ic->lock);
-	memset(&ic->st, 0, sizeof(ic->st));
-	mutex_unlock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
+	memset(&ic->sp.st, 0, sizeof(ic->sp.st));
+	mutex_unlock(&ic->sp.lock);
 }
 
 /**
@@ -954,10 +658,10 @@ void ilio_core_clear_stats(struct ilio_core *ic)
  */
 void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress)
 {
-	mutex_lock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
 	ic->dedup = dedup;
 	WRITE_ONCE(ic->compress, compress);
-	mutex_unlock(&ic->lock);
+	mutex_unlock(&ic->sp.lock);
 }
 
 /**
@@ -965,96 +669,65 @@ void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress)
  * @ic: core
  * @bytes: new budget
  *
- * Growing always works (given memory for a larger segment table);
- * shrinking works down to what is in use now.
+ * RAM store: growing always works (given memory for a larger segment
+ * table); shrinking works down to what is in use now.  Persistent: the
+ * cache shrinks to fit; the metadata and one more segment must fit.
  *
  * Return: 0; -ENOSPC when @bytes is below the RAM in use; -ENOMEM;
  * -EINVAL when @bytes needs more segments than locations can address.
  */
 int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 {
-	u64 nr = bytes / ic->segs.seg_bytes;
-	int ret = 0;
+	int ret;
 
-	mutex_lock(&ic->lock);
-	if (ic->pl) {
-		/*
-		 * Persistent: the cache shrinks to fit; metadata cannot.  The
-		 * metadata (with the reserve buffer) and one more segment must
-		 * fit, as at open.  Segment buffers are not counted: writes
-		 * drain them (__ilio_plog_drain()).
-		 */
-		if (__ilio_meta_bytes(ic) + ic->segs.seg_bytes > bytes) {
-			ret = -ENOSPC;
-		} else {
-			ic->ram_limit = bytes;
-			__ilio_plog_fit_ram(ic);
-		}
-		mutex_unlock(&ic->lock);
-		return ret;
-	}
-	if (nr > ILIO_SEG_MAX)
-		ret = -EINVAL;
-	else if (bytes < __ilio_ram_used(ic))
-		ret = -ENOSPC;
-	else
-		ret = __ilio_segs_grow(&ic->segs, nr);
-	if (!ret)
-		ic->ram_limit = bytes;
-	mutex_unlock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
+	ret = ic->store->ops->set_ram_limit(ic->store, bytes);
+	mutex_unlock(&ic->sp.lock);
 	return ret;
 }
 
-/**
- * ilio_core_alloc() - a core with empty maps, no segments yet
- * @p: parameters (nr_blocks, ram_limit, dedup, compress)
- * @err: set on failure: -ENOMEM; -E2BIG when the LBA map's directory does
- *	not fit the RAM budget; -EFBIG above ILIO_LBAMAP_MAX_BLOCKS
- *
- * For ilio_core_create() and ilio_core_open(), which add the segments.
- *
- * Return: the core, or NULL.
+/*
+ * A core over a store of @type.  On failure *@err, and *@why when the
+ * store gives a reason.
  */
-struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
+static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
+				       const struct ilio_store_type *type,
+				       int *err, const char **why)
 {
 	struct ilio_core *ic = kzalloc(sizeof(*ic), GFP_KERNEL);
-	u64 room;
 	int ret;
 
+	*why = "out of memory";
 	if (!ic) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-	mutex_init(&ic->lock);
 	INIT_LIST_HEAD(&ic->holds);
-	ic->ram_limit = p->ram_limit;
 	ic->dedup = p->dedup;
 	ic->compress = p->compress;
-	/* The map's directory must fit the budget with two segments to spare. */
-	room = 2ULL * max_t(u32, p->seg_bytes, ILIO_SEG_BYTES_MIN);
-	ret = ilio_lbamap_init(&ic->map, p->nr_blocks,
-			       p->ram_limit > room ? p->ram_limit - room : 0,
-			       &ic->lock);
-	if (!ret)
-		ret = ilio_chunks_init(&ic->chunks, &ic->lock);
-	/* The write path's reserve of leaves (its segment buffer: ilio-seg.c). */
-	if (!ret) {
-		ic->map.spare = ilio_lbamap_alloc_leaf(GFP_KERNEL);
-		ic->chunks.spare = kvmalloc(sizeof(*ic->chunks.spare), GFP_KERNEL);
-		if (!ic->map.spare || !ic->chunks.spare)
-			ret = -ENOMEM;
-	}
+	ret = ilio_space_init(&ic->sp, p->nr_blocks, p->ram_limit, p->seg_bytes);
 	if (ret) {
-		ilio_core_destroy(ic);
-		*err = ret;
-		return NULL;
+		if (ret == -E2BIG)
+			*why = "ram_mb is too small for the LBA map of this length";
+		else if (ret == -EFBIG)
+			*why = "Target length too large (at most 512 TiB)";
+		goto fail;
 	}
+	ic->store = type->open(&ic->sp, p, &ret, why);
+	if (!ic->store)
+		goto fail;
+	ic->persistent = ic->store->persistent;
 	return ic;
+fail:
+	ilio_space_exit(&ic->sp);
+	kfree(ic);
+	*err = ret;
+	return NULL;
 }
 
 /**
- * ilio_core_create() - create an empty store
- * @p: parameters
+ * ilio_core_create() - create an empty RAM store (diskless mode)
+ * @p: parameters (@p->store is ignored)
  * @err: set to -EINVAL (bad parameters), -E2BIG (the RAM budget cannot
  *       hold the metadata of this size plus two segments), -EFBIG (more
  *       than ILIO_LBAMAP_MAX_BLOCKS blocks) or -ENOMEM
@@ -1063,62 +736,212 @@ struct ilio_core *ilio_core_alloc(const struct ilio_core_params *p, int *err)
  */
 struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err)
 {
-	struct ilio_core *ic;
-	u64 nr_segs;
-	int ret;
+	const char *why;
 
 	if (!p->nr_blocks || !p->seg_bytes || p->seg_bytes % ILIO_BLOCK_SIZE ||
 	    p->seg_bytes > ILIO_SEG_BYTES_MAX) {
 		*err = -EINVAL;
 		return NULL;
 	}
-	nr_segs = p->ram_limit / p->seg_bytes;
-	if (nr_segs < 2) {
+	if (p->ram_limit / p->seg_bytes < 2) {
 		*err = -E2BIG;
 		return NULL;
 	}
-	if (nr_segs > ILIO_SEG_MAX)
-		nr_segs = ILIO_SEG_MAX;
-
-	ic = ilio_core_alloc(p, &ret);
-	if (!ic) {
-		*err = ret;
-		return NULL;
-	}
-	/* Diskless: a key of its own for the life of the store. */
-	ic->hash_seed = get_random_u64();
-	ret = ilio_segs_init(&ic->segs, nr_segs, p->seg_bytes, &ic->lock);
-	if (!ret) {
-		/*
-		 * Metadata, the compactor's spare and the reserve buffer,
-		 * which is the one segment a write needs when no other fits.
-		 */
-		mutex_lock(&ic->lock);
-		if (__ilio_ram_used(ic) > ic->ram_limit)
-			ret = -E2BIG;
-		mutex_unlock(&ic->lock);
-	}
-	if (ret) {
-		ilio_core_destroy(ic);
-		*err = ret;
-		return NULL;
-	}
-	return ic;
+	return ilio_core_new(p, &ilio_ram_store, err, &why);
 }
 
 /**
- * ilio_core_destroy() - free a store and everything in it
+ * ilio_core_open() - open (recover) a persistent store
+ * @p: parameters, with @p->store (the persistent store, ilio_log_store)
+ *	and @p->bops set
+ * @err: set on failure: -ENOENT (not an ilio device), -EINVAL (damaged,
+ *	or another size than @p), -EIO, -ENOMEM, -E2BIG (RAM budget too
+ *	small)
+ * @why: set on failure: a static string for the admin
+ *
+ * The recovery rules are the store's: see ilio_log_open() in
+ * ilio-recover.c.
+ *
+ * Return: the core, or NULL.
+ */
+struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
+				 const char **why)
+{
+	if (!p->store) {
+		*err = -EINVAL;
+		*why = "internal: no store type";
+		return NULL;
+	}
+	return ilio_core_new(p, p->store, err, why);
+}
+
+/**
+ * ilio_core_destroy() - free a store and everything in it (no I/O)
  * @ic: core, or NULL; no call may be in progress
  */
 void ilio_core_destroy(struct ilio_core *ic)
 {
 	if (!ic)
 		return;
-	ilio_cache_exit(&ic->cache);
-	ilio_plog_free(ic->pl);
-	ilio_segs_exit(&ic->segs);
-	ilio_chunks_exit(&ic->chunks);
-	ilio_lbamap_exit(&ic->map);
-	mutex_destroy(&ic->lock);
+	ic->store->ops->destroy(ic->store);
+	ilio_space_exit(&ic->sp);
 	kfree(ic);
+}
+
+/**
+ * ilio_core_close() - write everything back, checkpoint, and free
+ * @ic: core, or NULL; no other call may be in progress
+ *
+ * Return: 0, or the error that kept data from reaching the device (the
+ * core is freed either way).
+ */
+int ilio_core_close(struct ilio_core *ic)
+{
+	int ret = ic ? ilio_core_quiesce(ic) : 0;
+
+	ilio_core_destroy(ic);
+	return ret;
+}
+
+/**
+ * ilio_core_writeback() - write every closed unit to the backing device
+ * @ic: core
+ *
+ * Segments go in log order, each as one write of its closed, unwritten
+ * bytes.  A failed write is retried once; a second failure makes the
+ * device read-only (sticky), and the data stays in RAM.  RAM store:
+ * nothing to do.
+ *
+ * Return: 0, or the sticky error.
+ */
+int ilio_core_writeback(struct ilio_core *ic)
+{
+	return ic->store->ops->writeback ? ic->store->ops->writeback(ic->store) : 0;
+}
+
+/**
+ * ilio_core_flush() - make every write completed so far durable
+ * @ic: core
+ *
+ * Closes the open unit (a partial segment), writes everything back and
+ * flushes the backing device.  Concurrent flushes share the device flush
+ * when one covers the other.  Diskless: nothing to do.
+ *
+ * Return: 0, or -EIO when the device cannot keep the promise.
+ */
+int ilio_core_flush(struct ilio_core *ic)
+{
+	return ic->store->ops->flush ? ic->store->ops->flush(ic->store) : 0;
+}
+
+/**
+ * ilio_core_checkpoint() - write a checkpoint and free what it releases
+ * @ic: core
+ *
+ * Return: 0 (also when diskless); -EIO (or the sticky error) when the
+ * device fails; -ENOSPC when not even the reserve holds the checkpoint;
+ * -EROFS read-only.
+ */
+int ilio_core_checkpoint(struct ilio_core *ic)
+{
+	return ic->store->ops->checkpoint ?
+	       ic->store->ops->checkpoint(ic->store) : 0;
+}
+
+/**
+ * ilio_core_gc() - move live chunks out of mostly dead segments
+ * @ic: core
+ * @max_segs: most segments to clean
+ *
+ * Greedy: the written segment with the fewest live bytes (at most 3/4
+ * live) first.  The segments cleaned become free after the checkpoint
+ * this function ends with.
+ *
+ * Return: segments cleaned (0 when diskless), or a negative errno
+ * (-EROFS read-only).
+ */
+int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
+{
+	return ic->store->ops->gc ? ic->store->ops->gc(ic->store, max_segs) : 0;
+}
+
+/**
+ * ilio_core_tick() - background work, called every 100 ms or so
+ * @ic: core
+ *
+ * Persistent: write-back of aging data, GC when free segments run low,
+ * checkpoints when the log got long (see ilio-gc.c).
+ */
+void ilio_core_tick(struct ilio_core *ic)
+{
+	if (ic->store->ops->tick)
+		ic->store->ops->tick(ic->store);
+}
+
+/**
+ * ilio_core_quiesce() - write everything back and checkpoint if needed
+ * @ic: core
+ *
+ * For suspend and close: afterwards the backing device holds every write
+ * and a checkpoint that makes the next recovery short.  The checkpoint is
+ * skipped when nothing changed since the last one.
+ *
+ * Return: 0, or the error that kept data from reaching the device.
+ */
+int ilio_core_quiesce(struct ilio_core *ic)
+{
+	return ic->store->ops->quiesce ? ic->store->ops->quiesce(ic->store) : 0;
+}
+
+/**
+ * ilio_core_error() - the sticky backend error of a persistent core
+ * @ic: core
+ *
+ * Return: 0 while healthy.
+ */
+int ilio_core_error(struct ilio_core *ic)
+{
+	return ic->store->ops->error ? ic->store->ops->error(ic->store) : 0;
+}
+
+/**
+ * ilio_core_persistent() - does this core have a backing device?
+ * @ic: core
+ *
+ * Return: true in persistent mode.
+ */
+bool ilio_core_persistent(struct ilio_core *ic)
+{
+	return ic->persistent;
+}
+
+/**
+ * ilio_core_used_fallback() - did recovery use the older anchor?
+ * @ic: core
+ *
+ * Return: true when the newest anchor's chain was damaged and the older
+ * anchor's chain, which provably covers it, was replayed instead.
+ */
+bool ilio_core_used_fallback(struct ilio_core *ic)
+{
+	return ic->store->ops->used_fallback &&
+	       ic->store->ops->used_fallback(ic->store);
+}
+
+/**
+ * ilio_core_set_coalesce() - change the coalescing policy (table reload)
+ * @ic: core
+ * @coalesce: enum ilio_coalesce
+ * @flush_interval_ms: coalesce auto: oldest unwritten data
+ * @max_dirty: unwritten bytes before writers write back themselves
+ */
+void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
+			    u32 flush_interval_ms, u64 max_dirty)
+{
+	if (!ic->store->ops->set_coalesce)
+		return;
+	mutex_lock(&ic->sp.lock);
+	ic->store->ops->set_coalesce(ic->store, coalesce, flush_interval_ms,
+				     max_dirty);
+	mutex_unlock(&ic->sp.lock);
 }

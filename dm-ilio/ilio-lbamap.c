@@ -13,7 +13,7 @@
 #include <linux/sched.h>
 
 #include "ilio-lbamap.h"
-#include "ilio-core.h"
+#include "ilio-common.h"
 
 /**
  * ilio_lbamap_dir_bytes() - size of the leaf directory of a map

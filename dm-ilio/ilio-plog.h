@@ -1,6 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ilio-plog: persistent mode - the log on the backing device.
+ * ilio-plog: the persistent store - the log on the backing device.  This
+ * header is shared by its four files, one concern each:
+ *
+ *   ilio-log.c      log units, write-back, flush, reading records back;
+ *                   the store's ops
+ *   ilio-ckpt.c     checkpoints, anchors, the free pass
+ *   ilio-gc.c       GC and the background tick
+ *   ilio-recover.c  replay, rebuild, the recovery rules and open
+ *
+ * The core reaches it only through struct ilio_store_ops (ilio-store.h),
+ * and it reaches the core's state only through struct ilio_space.
  *
  * The write path appends records and map changes to the open log unit of
  * the open segment (in RAM); closed units are written to the backing
@@ -10,11 +20,11 @@
  * argument are in Documentation/ilio-design.rst.
  *
  * Locking:
- *  - ic->lock (the core mutex) protects every field marked (L), the
+ *  - sp->lock (the space mutex) protects every field marked (L), the
  *    segment table and the cache.  Backend I/O never happens under it.
  *  - @wb_mutex serialises backend writes and flushes, so that units reach
  *    the device in log order and a flush covers everything written before
- *    it.  Taken before ic->lock, never while holding it.
+ *    it.  Taken before sp->lock, never while holding it.
  *  - @ckpt_mutex serialises checkpoints and GC.  Taken before @wb_mutex.
  */
 #ifndef ILIO_PLOG_H
@@ -23,13 +33,24 @@
 #include <linux/types.h>
 #include <linux/mutex.h>
 
+#include <linux/container_of.h>
+
 #include "ilio-format.h"
 #include "ilio-meta.h"
+#include "ilio-store.h"
+#include "ilio-compress.h"
 
-struct ilio_core;
+#define ILIO_SUM_ENT	sizeof(struct ilio_sum_ent)
+#define ILIO_LBAMAP_LEAF_BYTES	(ILIO_LBAMAP_LEAF_ENTRIES * sizeof(__le32))
+#define ILIO_CHUNK_LEAF_BYTES	(ILIO_CHUNK_LEAF_ENTRIES * \
+				 sizeof(struct ilio_ckpt_chunk))
+/* Leaf bytes a checkpoint unit takes at most: bounds lock hold time. */
+#define ILIO_CKPT_UNIT_MAX	(256U << 10)
 
 /**
- * struct ilio_plog - persistent state of a core
+ * struct ilio_plog - the persistent store
+ * @base: what the core sees (struct ilio_store)
+ * @sp: the space it works on (@base.sp)
  * @ops: backing device access
  * @priv: for @ops
  * @g: geometry from the superblock
@@ -63,7 +84,6 @@ struct ilio_core;
  * @fallback: recovery used the older anchor (the newest one's chain was
  *	damaged, and the older chain provably covers it)
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
- * @nr_free: (L) FREE segments
  * @dirty: (L) bytes in segment buffers not yet written
  * @lat_ns: (L) smoothed backend write service time
  * @wb_busy: (L) a backend write is in flight
@@ -77,12 +97,14 @@ struct ilio_core;
  * @buf: one segment of scratch for recovery and GC (under @ckpt_mutex)
  * @blk: one block of scratch for anchors (under @ckpt_mutex)
  * @vbuf: one block of scratch to verify what GC moves (under @ckpt_mutex
- *	and ic->lock)
- * @rbuf_mutex: protects @rbuf; taken before ic->lock, never while holding it
+ *	and sp->lock)
+ * @rbuf_mutex: protects @rbuf; taken before sp->lock, never while holding it
  * @rbuf: ILIO_RBUF_BYTES reserve for reading a record from the device when
  *	a read buffer cannot be allocated (under @rbuf_mutex)
  */
 struct ilio_plog {
+	struct ilio_store base;
+	struct ilio_space *sp;
 	const struct ilio_backend_ops *ops;
 	void *priv;
 	struct ilio_geom g;
@@ -115,7 +137,6 @@ struct ilio_plog {
 	struct ilio_anchor_info anchor;
 	bool fallback;
 	u64 log_bytes;
-	u32 nr_free;
 	u64 dirty;
 	u64 lat_ns;
 	bool wb_busy;
@@ -137,24 +158,58 @@ struct ilio_plog {
 /* The blocks one record spans at most: a header and a full block. */
 #define ILIO_RBUF_BYTES	(2 * ILIO_BLOCK_SIZE)
 
-u64 ilio_plog_mem_bytes(const struct ilio_plog *pl);
-/* How deep into the free-segment reserve a log writer may go. */
-#define ILIO_LEVEL_USER	0	/* front-end writes */
-#define ILIO_LEVEL_GC	1	/* GC moves and discards: they free space */
-#define ILIO_LEVEL_CKPT	2	/* checkpoints: they make freed space usable */
+static inline u64 ilio_align_blk(u64 x)
+{
+	return (x + ILIO_BLOCK_SIZE - 1) & ~(u64)(ILIO_BLOCK_SIZE - 1);
+}
 
-int __ilio_plog_prepare(struct ilio_core *ic, u32 len, u32 nents, int level);
-int __ilio_plog_drain(struct ilio_core *ic);
-u64 __ilio_plog_append(struct ilio_core *ic, u32 cid, const void *payload,
+/* Byte position of segment @seg on the device. */
+static inline u64 ilio_seg_pos(const struct ilio_plog *pl, u32 seg)
+{
+	return ilio_seg_block(&pl->g, seg) * ILIO_BLOCK_SIZE;
+}
+
+static inline struct ilio_plog *ilio_plog_of(struct ilio_store *st)
+{
+	return container_of(st, struct ilio_plog, base);
+}
+
+/* ilio-log.c */
+u64 ilio_plog_mem_bytes(const struct ilio_plog *pl);
+u64 __ilio_plog_ckpt_bytes(struct ilio_plog *pl);
+u32 __ilio_plog_ckpt_segs(struct ilio_plog *pl);
+u32 __ilio_plog_reserve(struct ilio_plog *pl, int level);
+void __ilio_plog_fit_ram(struct ilio_plog *pl);
+u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
+			    u16 type, u32 rec, u32 nents);
+void __ilio_plog_close_unit(struct ilio_plog *pl);
+void ilio_plog_walk(const u8 *img, u32 used, u32 seg_bytes,
+		    void (*fn)(struct ilio_plog *pl, u32 seg, u32 off,
+			       const struct ilio_chunk_hdr *rh),
+		    struct ilio_plog *pl, u32 seg);
+u64 ilio_rec_loc(u32 seg, u32 off, const struct ilio_chunk_hdr *rh);
+bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
+		     u64 loc, u64 hash, void *block);
+int __ilio_plog_open_seg(struct ilio_plog *pl, int level);
+int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level);
+u64 __ilio_plog_append(struct ilio_plog *pl, u32 cid, const void *payload,
 		       u32 len, bool lz4);
-void __ilio_plog_log_map(struct ilio_core *ic, u64 lba, u32 cid);
-void __ilio_plog_after_write(struct ilio_core *ic, bool *sync, bool *kick);
-int ilio_plog_read_record(struct ilio_core *ic, u64 loc, u32 cid, u64 hash,
-			  void *block);
-void __ilio_plog_fit_ram(struct ilio_core *ic);
-void __ilio_plog_finalize(struct ilio_core *ic, u32 idx);
-int __ilio_plog_load_locked(struct ilio_core *ic, u64 loc, u32 cid, void *block);
-int ilio_plog_reclaim(struct ilio_core *ic);
+int ilio_log_writeback(struct ilio_plog *pl);
+int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target);
+int ilio_log_flush(struct ilio_plog *pl);
+int ilio_log_relieve(struct ilio_plog *pl, int err);
 void ilio_plog_free(struct ilio_plog *pl);
+extern const struct ilio_store_ops ilio_log_ops;
+
+/* ilio-ckpt.c */
+int ilio_plog_checkpoint_locked(struct ilio_plog *pl);
+int ilio_log_checkpoint(struct ilio_plog *pl);
+int ilio_plog_anchor_both(struct ilio_plog *pl);
+int ilio_log_quiesce(struct ilio_plog *pl);
+
+/* ilio-gc.c */
+int ilio_log_gc(struct ilio_plog *pl, unsigned int max_segs);
+int ilio_log_reclaim(struct ilio_plog *pl);
+void ilio_log_tick(struct ilio_plog *pl);
 
 #endif /* ILIO_PLOG_H */

@@ -16,7 +16,7 @@
 
 #include "ilio-seg.h"
 #include "ilio-chunk.h"
-#include "ilio-core.h"
+#include "ilio-common.h"
 
 static u8 *ilio_seg_alloc_data(u32 bytes, gfp_t gfp)
 {
@@ -621,8 +621,11 @@ void __ilio_seg_unpin(struct ilio_segs *s, u32 seg)
  * @s: table
  * @max_live: ignore segments with more live bytes than this
  *
- * Greedy choice: in a RAM store every byte costs the same to move, so the
- * emptiest segment frees the most per byte copied.
+ * Greedy choice, for compaction and GC alike: every byte costs the same
+ * to move, so the emptiest segment frees the most per byte copied.  A RAM
+ * table is scanned (it is small: RAM / segment size); a persistent one
+ * keeps its written segments in a heap on live bytes, whose top is the
+ * answer (ties go to the lowest index).
  *
  * Return: segment index, or ILIO_SEG_NONE.
  */
@@ -631,6 +634,12 @@ u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live)
 	u32 i, best = ILIO_SEG_NONE, best_live = max_live;
 
 	lockdep_assert_held(s->lock);
+	if (s->persistent) {
+		/* The top of the segment index's heap: O(1), no scan. */
+		i = __ilio_seg_emptiest(s);
+		return i != ILIO_SEG_NONE && s->segs[i].live <= max_live ?
+		       i : ILIO_SEG_NONE;
+	}
 	for (i = 0; i < s->nr_segs; i++) {
 		struct ilio_seg *seg = &s->segs[i];
 

@@ -87,6 +87,7 @@ struct ilio_seg {
  * @reserve: segment buffers held for when an allocation fails; charged
  *	to the RAM budget as metadata (ilio_segs_reserve_bytes())
  * @nr_reserve: buffers in @reserve, at most ILIO_SEG_RESERVE
+ * @nr_free: persistent: FREE segments (on the device, not in RAM)
  * @vset: persistent: the written segments, so that GC and checkpoints
  *	never scan the table: [0, @nr_heap) is a min-heap on (live bytes,
  *	index) of the sealed, written segments that hold live data (the GC
@@ -114,6 +115,7 @@ struct ilio_segs {
 	bool persistent;
 	u8 *reserve[ILIO_SEG_RESERVE];
 	u32 nr_reserve;
+	u32 nr_free;
 	u32 *vset;
 	u32 *vpos;
 	u32 nr_heap;

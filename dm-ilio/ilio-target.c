@@ -557,6 +557,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			ret = -ENOMEM;
 			goto fail;
 		}
+		cp.store = &ilio_log_store;
 		cp.bops = bdev_max_discard_sectors(d->bdev) ? &ilio_be_ops :
 							      &ilio_be_ops_nodiscard;
 		cp.bpriv = d;

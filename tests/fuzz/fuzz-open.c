@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		.ram_limit = FUZZ_RAM,
 		.dedup = true,
 		.compress = true,
-		.bops = &membe_ops,
+		.store = &ilio_log_store, .bops = &membe_ops,
 		.dev_bytes = FUZZ_IMG_BYTES,
 		.coalesce = ILIO_COALESCE_AUTO,
 		.flush_interval_ms = 1000,

@@ -428,10 +428,10 @@ static void bench_meta(struct ilio_ctx *ctx, struct meta *m)
 	}
 	ilio_core_get_stats(ic, &st);
 	m->blocks = blocks;
-	m->live = ic->chunks.nr_live;
-	m->mapped = ic->map.mapped;
-	m->chunks_mem = ilio_chunks_mem_bytes(&ic->chunks);
-	m->lbamap_mem = ilio_lbamap_mem_bytes(&ic->map);
+	m->live = ic->sp.chunks.nr_live;
+	m->mapped = ic->sp.map.mapped;
+	m->chunks_mem = ilio_chunks_mem_bytes(&ic->sp.chunks);
+	m->lbamap_mem = ilio_lbamap_mem_bytes(&ic->sp.map);
 	m->meta_bytes = st.meta_bytes;
 	m->segs_bytes = st.ram_used_bytes - st.meta_bytes;
 	m->per_chunk = (double)m->chunks_mem / m->live;
@@ -444,10 +444,10 @@ static void bench_meta(struct ilio_ctx *ctx, struct meta *m)
 	for (i = 0; i < blocks; i++)
 		if (ilio_core_write(ic, i, b, ctx))
 			exit(1);
-	m->dmapped = ic->map.mapped;
-	m->dlive = ic->chunks.nr_live;
-	m->dchunks_mem = ilio_chunks_mem_bytes(&ic->chunks);
-	m->dlbamap_mem = ilio_lbamap_mem_bytes(&ic->map);
+	m->dmapped = ic->sp.map.mapped;
+	m->dlive = ic->sp.chunks.nr_live;
+	m->dchunks_mem = ilio_chunks_mem_bytes(&ic->sp.chunks);
+	m->dlbamap_mem = ilio_lbamap_mem_bytes(&ic->sp.map);
 	ilio_core_destroy(ic);
 	free(b);
 }
@@ -495,9 +495,9 @@ static double coll_run(bool lz4, bool forge, struct ilio_ctx *ctx,
 		fill_random(base, lz4 ? BS / 2 : BS, &rs);
 		if (lz4)
 			memset(base + BS / 2, 0x33, BS / 2);
-		xf_lanes(base, XF_STRIPES, ic->hash_seed, lanes);
+		xf_lanes(base, XF_STRIPES, ic->sp.hash_seed, lanes);
 		for (i = 0; i < n; i++)
-			coll_block(d + i * BS, base, lanes, ic->hash_seed, i, forge,
+			coll_block(d + i * BS, base, lanes, ic->sp.hash_seed, i, forge,
 				   &rs);
 		ilio_core_set_policy(ic, false, true);
 		for (i = 0; i < COLL_STORED; i++)

@@ -71,7 +71,7 @@ int main(void)
 		u64 n = sizes[k], lba;
 		struct ilio_core_params p = {
 			.nr_blocks = n, .ram_limit = 1ULL << 30, .seg_bytes = 1 << 20,
-			.dedup = true, .compress = true, .bops = &ops, .dev_bytes = 0,
+			.dedup = true, .compress = true, .store = &ilio_log_store, .bops = &ops, .dev_bytes = 0,
 			.coalesce = ILIO_COALESCE_ALWAYS, .flush_interval_ms = 1000,
 			.max_dirty = 64 << 20,
 		};

@@ -152,7 +152,7 @@ static struct ilio_core *sd_open(struct sdev *d, u64 nblk, u64 ram, u64 guard,
 {
 	struct ilio_core_params p = {
 		.nr_blocks = nblk, .ram_limit = ram, .seg_bytes = 0,
-		.dedup = true, .compress = true, .bops = &sd_ops, .bpriv = d,
+		.dedup = true, .compress = true, .store = &ilio_log_store, .bops = &sd_ops, .bpriv = d,
 		.dev_bytes = d->size, .coalesce = ILIO_COALESCE_ALWAYS,
 		.flush_interval_ms = 1000, .max_dirty = 1U << 20,
 	};
@@ -522,17 +522,17 @@ static void test_unmap_whole_device(void)
 	if (!ic)
 		goto out;
 	printf("  whole-device UNMAP of 2^32 LBAs: open in %.3f s, %llu map leaves\n",
-	       t, (unsigned long long)ic->map.leaves_allocated);
+	       t, (unsigned long long)ic->sp.map.leaves_allocated);
 	CHECK(t < 3.0, "replayed in %.3f s (a walk of 2^32 LBAs takes tens)", t);
-	CHECK(ic->map.leaves_allocated == 2,
+	CHECK(ic->sp.map.leaves_allocated == 2,
 	      "only the two leaves the MAP entries need (%llu)",
-	      (unsigned long long)ic->map.leaves_allocated);
+	      (unsigned long long)ic->sp.map.leaves_allocated);
 	for (i = 0; i < 8; i++)
 		CHECK_QUIET(got_block(ic, i, 0), fails, "lba %u reads zeroes", i);
 	CHECK_QUIET(got_block(ic, nblk - 1, 0), fails, "the last lba reads zeroes");
 	CHECK(fails == 0, "everything the UNMAP covers reads zeroes");
-	CHECK(ic->map.mapped == 0, "nothing mapped (%llu)",
-	      (unsigned long long)ic->map.mapped);
+	CHECK(ic->sp.map.mapped == 0, "nothing mapped (%llu)",
+	      (unsigned long long)ic->sp.map.mapped);
 	ilio_core_destroy(ic);
 out:
 	sd_free(&d);
@@ -615,14 +615,14 @@ static void test_tick_cost(void)
 		CHECK(!ilio_core_check(ic[k], cwhy, sizeof(cwhy)), "check: %s", cwhy);
 	}
 	printf("  %u vs %u segments: gc(1) %.3f vs %.3f ms, checkpoint %.3f vs %.3f ms, tick %.4f vs %.4f ms\n",
-	       ic[0]->segs.nr_segs, ic[1]->segs.nr_segs, gc[0] * 1e3, gc[1] * 1e3,
+	       ic[0]->sp.segs.nr_segs, ic[1]->sp.segs.nr_segs, gc[0] * 1e3, gc[1] * 1e3,
 	       ck[0] * 1e3, ck[1] * 1e3, tk[0] * 1e3, tk[1] * 1e3);
 	CHECK(gc[1] <= 4 * gc[0] + 0.002, "gc(1) on %u segments: %.3f ms (%.3f ms on %u)",
-	      ic[1]->segs.nr_segs, gc[1] * 1e3, gc[0] * 1e3, ic[0]->segs.nr_segs);
+	      ic[1]->sp.segs.nr_segs, gc[1] * 1e3, gc[0] * 1e3, ic[0]->sp.segs.nr_segs);
 	CHECK(ck[1] <= 4 * ck[0] + 0.002, "checkpoint on %u segments: %.3f ms (%.3f ms on %u)",
-	      ic[1]->segs.nr_segs, ck[1] * 1e3, ck[0] * 1e3, ic[0]->segs.nr_segs);
+	      ic[1]->sp.segs.nr_segs, ck[1] * 1e3, ck[0] * 1e3, ic[0]->sp.segs.nr_segs);
 	CHECK(tk[1] <= 4 * tk[0] + 0.002, "tick on %u segments: %.4f ms (%.4f ms on %u)",
-	      ic[1]->segs.nr_segs, tk[1] * 1e3, tk[0] * 1e3, ic[0]->segs.nr_segs);
+	      ic[1]->sp.segs.nr_segs, tk[1] * 1e3, tk[0] * 1e3, ic[0]->sp.segs.nr_segs);
 	for (k = 0; k < 2; k++) {
 		CHECK(!ilio_core_close(ic[k]), "close");
 		sd_free(&d[k]);

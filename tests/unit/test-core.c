@@ -167,9 +167,9 @@ static void t_basic_rw(void)
 		      !memcmp(buf, want, BS), "read_nowait lba %llu",
 		      (unsigned long long)lba);
 	}
-	mutex_lock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
 	CHECK(ilio_core_read_nowait(ic, 0, buf) == -EAGAIN, "busy lock not -EAGAIN");
-	mutex_unlock(&ic->lock);
+	mutex_unlock(&ic->sp.lock);
 	CHECK(ilio_core_read_nowait(ic, 1024, buf) == -EINVAL, "nowait past end");
 	CHECK(ilio_core_write(ic, 1024, buf, &ctx) == -EINVAL, "write past end");
 	check_consistent(ic);
@@ -554,14 +554,14 @@ static void t_collisions(void)
 
 		content_for(buf, seed);
 		if (lba < 3000 && ILIO_HASH_BITS <= 8)
-			collisions += seen[ilio_hash_block(buf, ic->hash_seed)]++ > 0;
-		h0 = ic->st.dedup_hits;
-		c0 = ic->st.dedup_candidates_capped;
+			collisions += seen[ilio_hash_block(buf, ic->sp.hash_seed)]++ > 0;
+		h0 = ic->sp.st.dedup_hits;
+		c0 = ic->sp.st.dedup_candidates_capped;
 		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write");
 		/* A second copy is shared, or its lookup hit the bound. */
-		if (lba >= 3000 && ic->st.dedup_hits == h0) {
+		if (lba >= 3000 && ic->sp.st.dedup_hits == h0) {
 			missed++;
-			CHECK(ic->st.dedup_candidates_capped == c0 + 1,
+			CHECK(ic->sp.st.dedup_candidates_capped == c0 + 1,
 			      "lba %llu: a duplicate neither shared nor capped",
 			      (unsigned long long)lba);
 		}
@@ -671,24 +671,24 @@ static u64 write_forged(struct ilio_core *ic, const u8 *d, u64 n, u64 per,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		u64 h = ilio_hash_block(d + i * BS, ic->hash_seed);
+		u64 h = ilio_hash_block(d + i * BS, ic->sp.hash_seed);
 
 		for (j = 0; j < nh && hv[j] != h; j++)
 			;
 		if (j == nh)
 			hv[nh++] = h;
 		want = min(cnt[j], per);
-		c0 = ic->st.dedup_candidates;
-		k0 = ic->st.dedup_candidates_capped;
+		c0 = ic->sp.st.dedup_candidates;
+		k0 = ic->sp.st.dedup_candidates_capped;
 		CHECK_QUIET(ilio_core_write(ic, i, d + i * BS, &ctx) == 0, fails,
 			    "write %llu", (unsigned long long)i);
-		CHECK_QUIET(ic->st.dedup_candidates - c0 == want &&
-			    ic->st.dedup_candidates_capped - k0 == (cnt[j] > per),
+		CHECK_QUIET(ic->sp.st.dedup_candidates - c0 == want &&
+			    ic->sp.st.dedup_candidates_capped - k0 == (cnt[j] > per),
 			    fails, "write %llu: %llu candidates (want %llu), capped %llu",
 			    (unsigned long long)i,
-			    (unsigned long long)(ic->st.dedup_candidates - c0),
+			    (unsigned long long)(ic->sp.st.dedup_candidates - c0),
 			    (unsigned long long)want,
-			    (unsigned long long)(ic->st.dedup_candidates_capped - k0));
+			    (unsigned long long)(ic->sp.st.dedup_candidates_capped - k0));
 		capped += cnt[j]++ > per;
 		if (fails)
 			break;	/* today's unbounded walk is quadratic */
@@ -723,9 +723,9 @@ static void t_forged_unkeyed(void)
 		CHECK_QUIET(xxh64(d + i * BS, BS, 0) == xxh64(d, BS, 0), fails,
 			    "block %llu: the forgery failed", (unsigned long long)i);
 	CHECK(fails == 0, "forged blocks do not collide at seed 0");
-	CHECK(keyed->hash_seed != plain->hash_seed,
+	CHECK(keyed->sp.hash_seed != plain->sp.hash_seed,
 	      "two stores drew the same key %llx",
-	      (unsigned long long)keyed->hash_seed);
+	      (unsigned long long)keyed->sp.hash_seed);
 
 	capped = write_forged(keyed, d, n, per, &classes);
 	ilio_core_get_stats(keyed, &st);
@@ -746,7 +746,7 @@ static void t_forged_unkeyed(void)
 	check_consistent(keyed);
 
 	/* The same blocks in a store without a key: they all collide. */
-	plain->hash_seed = 0;
+	plain->sp.hash_seed = 0;
 	capped = write_forged(plain, d, n, per, &classes);
 	ilio_core_get_stats(plain, &st);
 	CHECK(classes == 1 && capped == n - per - 1 &&
@@ -781,7 +781,7 @@ static void t_forged_any_key(void)
 
 	if (!ic || !d)
 		return;
-	CHECK(ic->hash_seed, "a store without a key");
+	CHECK(ic->sp.hash_seed, "a store without a key");
 	capped = write_forged(ic, d, n, per, &classes);
 	ilio_core_get_stats(ic, &st);
 	printf("  %llu blocks forged at seed 0: %llu hash values under the store's key\n",
@@ -822,7 +822,7 @@ static void t_forged_leaked_key(void)
 
 		if (!ic)
 			return;
-		d = forge_blocks(n, ic->hash_seed, lz4, FORGE_TAIL, 20 + lz4);
+		d = forge_blocks(n, ic->sp.hash_seed, lz4, FORGE_TAIL, 20 + lz4);
 		if (!d)
 			return;
 		capped = write_forged(ic, d, n, per[lz4], &classes);
@@ -926,10 +926,10 @@ static void t_memory_budget(void)
 			break;
 	}
 	CHECK(lba == n, "stopped at %llu", (unsigned long long)lba);
-	mutex_lock(&ic->lock);
-	per_chunk = (double)ilio_chunks_mem_bytes(&ic->chunks) / ic->chunks.nr_live;
-	per_lba = (double)ilio_lbamap_mem_bytes(&ic->map) / ic->map.mapped;
-	mutex_unlock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
+	per_chunk = (double)ilio_chunks_mem_bytes(&ic->sp.chunks) / ic->sp.chunks.nr_live;
+	per_lba = (double)ilio_lbamap_mem_bytes(&ic->sp.map) / ic->sp.map.mapped;
+	mutex_unlock(&ic->sp.lock);
 	printf("  metadata: %.2f bytes per unique chunk, %.2f per mapped LBA\n",
 	       per_chunk, per_lba);
 	CHECK(per_chunk <= 32.0, "%.2f bytes per chunk", per_chunk);

@@ -237,7 +237,7 @@ static struct ilio_core *md_open(struct mdev *d, u64 nblk, int coalesce,
 {
 	struct ilio_core_params p = {
 		.nr_blocks = nblk, .ram_limit = 8U << 20, .seg_bytes = SEG_BYTES,
-		.dedup = true, .compress = true, .bops = &md_ops, .bpriv = d,
+		.dedup = true, .compress = true, .store = &ilio_log_store, .bops = &md_ops, .bpriv = d,
 		.dev_bytes = DEV_BYTES, .read_only = ro, .coalesce = coalesce,
 		.flush_interval_ms = 1000, .max_dirty = 1U << 20,
 	};
@@ -932,10 +932,10 @@ static void test_gc_rot(void)
 	if (!ic)
 		goto out;
 	/* Rot one byte of rot_lba's payload on the device. */
-	mutex_lock(&ic->lock);
-	cid = __ilio_lbamap_get(&ic->map, rot_lba);
-	loc = ilio_chunk_loc(&ic->chunks, cid);
-	mutex_unlock(&ic->lock);
+	mutex_lock(&ic->sp.lock);
+	cid = __ilio_lbamap_get(&ic->sp.map, rot_lba);
+	loc = ilio_chunk_loc(&ic->sp.chunks, cid);
+	mutex_unlock(&ic->sp.lock);
 	ilio_sb_check(d.img, 0, DEV_BYTES, &g, &why);
 	pos = ilio_seg_block(&g, ilio_loc_seg(loc)) * 4096ULL + ilio_loc_off(loc) +
 	      sizeof(struct ilio_chunk_hdr) + 100;
@@ -954,7 +954,7 @@ static void test_gc_rot(void)
 	ilio_core_get_stats(ic, &st);
 	CHECK(ret >= 0 && st.gc_freed_segments > 0, "gc ran: %d, %llu freed", ret,
 	      (unsigned long long)st.gc_freed_segments);
-	CHECK(ilio_chunk_loc(&ic->chunks, cid) != loc,
+	CHECK(ilio_chunk_loc(&ic->sp.chunks, cid) != loc,
 	      "GC took the rotten record's segment");
 	for (round = 0; round < 2; round++) {
 		const char *when = round ? "after re-open" : "after GC";
@@ -1080,7 +1080,7 @@ static void test_coalesce(void)
 	for (m = 0; m < 3; m++) {
 		struct ilio_core_params p = {
 			.nr_blocks = NBLK, .ram_limit = 8U << 20, .seg_bytes = SEG_BYTES,
-			.dedup = true, .compress = true, .bops = &md_ops, .bpriv = &d,
+			.dedup = true, .compress = true, .store = &ilio_log_store, .bops = &md_ops, .bpriv = &d,
 			.dev_bytes = DEV_BYTES, .coalesce = modes[m],
 			.flush_interval_ms = 100, .max_dirty = 1U << 20,
 		};
@@ -1158,8 +1158,8 @@ static void hash_key_roundtrip(struct mdev *d, u64 want_key, const char *what)
 	CHECK(ic, "%s: open: %d %s", what, err, why);
 	if (!ic)
 		return;
-	CHECK(ic->hash_seed == want_key, "%s: opened with key %llx", what,
-	      (unsigned long long)ic->hash_seed);
+	CHECK(ic->sp.hash_seed == want_key, "%s: opened with key %llx", what,
+	      (unsigned long long)ic->sp.hash_seed);
 	for (lba = 0; lba < 64; lba++) {
 		content(b, lba, 1);
 		CHECK_QUIET(!ilio_core_write(ic, lba, b, &ctx), fails, "write %u", lba);
@@ -1169,8 +1169,8 @@ static void hash_key_roundtrip(struct mdev *d, u64 want_key, const char *what)
 	CHECK(ic, "%s: reopen: %d %s", what, err, why);
 	if (!ic)
 		return;
-	CHECK(ic->hash_seed == want_key, "%s: reopened with key %llx", what,
-	      (unsigned long long)ic->hash_seed);
+	CHECK(ic->sp.hash_seed == want_key, "%s: reopened with key %llx", what,
+	      (unsigned long long)ic->sp.hash_seed);
 	for (lba = 0; lba < 64; lba++) {
 		content(b, lba, 1);
 		CHECK_QUIET(!ilio_core_write(ic, 64 + lba, b, &ctx), fails,
@@ -1285,16 +1285,16 @@ static void test_hash_key(void)
 	if (!ic)
 		goto out;
 	for (i = nfg; i < nfg + nw; i++) {
-		before_r = ic->st.backend_read_ios;
-		before_c = ic->st.dedup_candidates;
+		before_r = ic->sp.st.backend_read_ios;
+		before_c = ic->sp.st.dedup_candidates;
 		CHECK_QUIET(!ilio_core_write(ic, i, fb + i * 4096, &ctx), fails,
 			    "write %llu", (unsigned long long)i);
-		CHECK_QUIET(ic->st.backend_read_ios - before_r <= 1 &&
-			    ic->st.dedup_candidates - before_c <= ILIO_DEDUP_BUDGET,
+		CHECK_QUIET(ic->sp.st.backend_read_ios - before_r <= 1 &&
+			    ic->sp.st.dedup_candidates - before_c <= ILIO_DEDUP_BUDGET,
 			    fails, "write %llu: %llu device reads, %llu candidates",
 			    (unsigned long long)i,
-			    (unsigned long long)(ic->st.backend_read_ios - before_r),
-			    (unsigned long long)(ic->st.dedup_candidates - before_c));
+			    (unsigned long long)(ic->sp.st.backend_read_ios - before_r),
+			    (unsigned long long)(ic->sp.st.dedup_candidates - before_c));
 	}
 	ilio_core_get_stats(ic, &st);
 	CHECK(st.dedup_candidates_capped == nw && st.dedup_hits == 0,
@@ -1317,7 +1317,7 @@ static struct ilio_core *md_open_ram(struct mdev *d, u64 ram, int *err,
 {
 	struct ilio_core_params p = {
 		.nr_blocks = NBLK, .ram_limit = ram, .seg_bytes = SEG_BYTES,
-		.dedup = true, .compress = true, .bops = &md_ops, .bpriv = d,
+		.dedup = true, .compress = true, .store = &ilio_log_store, .bops = &md_ops, .bpriv = d,
 		.dev_bytes = DEV_BYTES, .coalesce = ILIO_COALESCE_AUTO,
 		.flush_interval_ms = 1000, .max_dirty = 1U << 20,
 	};

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-ckpt: the persistent store's checkpoints - snapshots of the maps
+ * written into the log, the two anchor slots that name them, and the free
+ * pass that a durable checkpoint allows.
+ *
+ * Locking: see ilio-plog.h.  Checkpoints run under pl->ckpt_mutex.
+ *
+ * Why can a checkpoint be written while writes go on?
+ *
+ *   A checkpoint is a run of checkpoint units in the log, each holding
+ *   absolute snapshots of some map leaves, taken under sp->lock at the
+ *   moment the unit is built.  Replay applies units in log order: a leaf
+ *   snapshot replaces whatever replay built for that leaf (it includes
+ *   every earlier change), and later data units apply on top.  Replay
+ *   starts with empty maps at the checkpoint's first unit, and every leaf
+ *   that exists is snapshotted by the checkpoint, so by its last unit the
+ *   state is exact.  Reference counts, the free list, the index and
+ *   segment usage are not stored: they are derived after replay.
+ *
+ * When may a segment be written again?
+ *
+ *   Only when no live chunk is in it and replay from the durable anchor
+ *   does not read it: its newest unit precedes the durable checkpoint.
+ *   Emptied segments are therefore freed after the next checkpoint
+ *   (ilio_plog_free_pass()), and discarded on the device then.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/string.h>
+#include <linux/mutex.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+#include <linux/sched.h>
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <asm/byteorder.h>
+
+#include "ilio-plog.h"
+
+/* Cursor over the leaves a checkpoint snapshots. */
+struct ilio_ckpt_cursor {
+	u64 map_leaf;
+	u32 chunk_leaf;
+};
+
+/* Next leaf to snapshot, or false at the end.  @kind/@index set. */
+static bool __ilio_ckpt_next(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
+			     u32 *kind, u64 *index)
+{
+	struct ilio_space *sp = pl->sp;
+
+	cur->map_leaf = __ilio_lbamap_next_leaf(&sp->map, cur->map_leaf);
+	if (cur->map_leaf < sp->map.nr_leaves) {
+		*kind = ILIO_CKPT_LBAMAP;
+		*index = cur->map_leaf;
+		return true;
+	}
+	if (cur->chunk_leaf < sp->chunks.nr_leaves) {
+		*kind = ILIO_CKPT_CHUNKS;
+		*index = cur->chunk_leaf;
+		return true;
+	}
+	return false;
+}
+
+static void __ilio_ckpt_copy(struct ilio_plog *pl, u32 kind, u64 index, u8 *dst)
+{
+	struct ilio_space *sp = pl->sp;
+	u32 i;
+
+	if (kind == ILIO_CKPT_LBAMAP) {
+		const u32 *leaf = sp->map.dir[index];
+		__le32 *out = (__le32 *)dst;
+
+		for (i = 0; i < ILIO_LBAMAP_LEAF_ENTRIES; i++)
+			out[i] = cpu_to_le32(leaf[i]);
+		return;
+	}
+	for (i = 0; i < ILIO_CHUNK_LEAF_ENTRIES; i++) {
+		struct ilio_ckpt_chunk *o = (struct ilio_ckpt_chunk *)dst + i;
+		u32 cid = (u32)index * ILIO_CHUNK_LEAF_ENTRIES + i;
+		bool live = cid && ilio_chunk_valid(&sp->chunks, cid);
+
+		o->loc = cpu_to_le64(live ? ilio_chunk_loc(&sp->chunks, cid) : 0);
+		o->hash = cpu_to_le64(live ? ilio_chunk_hash(&sp->chunks, cid) : 0);
+	}
+}
+
+/*
+ * Build one checkpoint unit from the cursor on.  Return: 0, -ENOSPC, or
+ * 1 when every leaf is done.  @start_seg/@start_off/@start_seq are set for
+ * the first unit (when *@start_seq is 0).
+ */
+static int __ilio_ckpt_unit(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
+			    u32 *start_seg, u32 *start_off, u64 *start_seq,
+			    u64 *end_seq)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_segs *s = &sp->segs;
+	struct ilio_unit_hdr *h;
+	struct ilio_ckpt_desc *d;
+	struct ilio_seg *seg;
+	u32 off, pos, n = 0, kind;
+	u64 index;
+	int ret;
+
+	__ilio_plog_close_unit(pl);
+	if (s->open == ILIO_SEG_NONE ||
+	    s->segs[s->open].used + ILIO_BLOCK_SIZE + ILIO_CHUNK_LEAF_BYTES >
+	    s->seg_bytes) {
+		ret = __ilio_plog_open_seg(pl, ILIO_LEVEL_CKPT);
+		if (ret)
+			return ret;
+	}
+	seg = &s->segs[s->open];
+	off = seg->used;
+	pos = off + ILIO_BLOCK_SIZE;
+	h = (struct ilio_unit_hdr *)(seg->data + off);
+	memset(h, 0, ILIO_BLOCK_SIZE);
+	d = (struct ilio_ckpt_desc *)(h + 1);
+	while (n < ILIO_CKPT_MAX_DESC && __ilio_ckpt_next(pl, cur, &kind, &index)) {
+		u32 bytes = kind == ILIO_CKPT_LBAMAP ? ILIO_LBAMAP_LEAF_BYTES :
+						       ILIO_CHUNK_LEAF_BYTES;
+
+		if (pos + bytes > s->seg_bytes ||
+		    pos - off - ILIO_BLOCK_SIZE + bytes > ILIO_CKPT_UNIT_MAX)
+			break;
+		__ilio_ckpt_copy(pl, kind, index, seg->data + pos);
+		d[n].kind = cpu_to_le32(kind);
+		d[n].index = cpu_to_le32((u32)index);
+		n++;
+		pos += bytes;
+		if (kind == ILIO_CKPT_LBAMAP)
+			cur->map_leaf++;
+		else
+			cur->chunk_leaf++;
+	}
+	if (!*start_seq) {
+		*start_seq = pl->next_seq;
+		*start_seg = s->open;
+		*start_off = off;
+	}
+	*end_seq = __ilio_plog_finish_unit(pl, off, pos, ILIO_UNIT_CKPT, 0, n);
+	return __ilio_ckpt_next(pl, cur, &kind, &index) ? 0 : 1;
+}
+
+/*
+ * Free the emptied segments that replay from neither anchor reads (the
+ * durable one and the fallback it replaced), and discard them on the
+ * device.  Called after an anchor became durable.  It visits only the
+ * segments that wait for a checkpoint (the segment index's waiting set),
+ * not the segment table: O(segments emptied), whatever the device size.
+ */
+static void ilio_plog_free_pass(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_segs *s = &sp->segs;
+	u32 i, n = 0, trim = ILIO_SEG_NONE, idx;
+
+	mutex_lock(&sp->lock);
+	for (i = 0; i < s->nr_wait; ) {
+		struct ilio_seg *seg;
+
+		idx = __ilio_seg_waiting(s, i);
+		seg = &s->segs[idx];
+		if (seg->pins || seg->last_seq >= pl->prev_ckpt_start) {
+			i++;
+			continue;
+		}
+		/* The last waiting segment moves to position i. */
+		__ilio_seg_untrack_waiting(s, idx);
+		if (pl->ops->discard) {
+			seg->state = ILIO_SEG_TRIM;
+			s->vpos[idx] = trim;	/* the discard list */
+			trim = idx;
+		} else {
+			seg->state = ILIO_SEG_FREE;
+			sp->segs.nr_free++;
+		}
+		n++;
+		if ((n & 1023) == 0)
+			cond_resched();
+	}
+	sp->st.gc_freed_segments += n;
+	mutex_unlock(&sp->lock);
+	/* TRIM segments are ours alone: nobody else changes them. */
+	for (idx = trim; idx != ILIO_SEG_NONE; idx = trim) {
+		trim = s->vpos[idx];
+		pl->ops->discard(pl->priv, ilio_seg_pos(pl, idx), s->seg_bytes);
+		mutex_lock(&sp->lock);
+		s->vpos[idx] = ILIO_SEG_NONE;
+		s->segs[idx].state = ILIO_SEG_FREE;
+		s->segs[idx].last_seq = 0;
+		sp->segs.nr_free++;
+		mutex_unlock(&sp->lock);
+		cond_resched();
+	}
+}
+
+/*
+ * Write anchor slot 1 - current naming a checkpoint from @seq (at
+ * @seg/@off) to @end.  The anchor it replaces stays the fallback.  With
+ * @again the checkpoint is the one the current anchor already names (the
+ * open's second anchor write): it is not counted as another checkpoint.
+ */
+static int ilio_plog_write_anchor(struct ilio_plog *pl, u32 seg, u32 off,
+				  u64 seq, u64 end, bool again)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_anchor_info a = {
+		.seq = pl->anchor_seq + 1,
+		.epoch = pl->epoch,
+		.log_seq = seq,
+		.log_seg = seg,
+		.log_off = off,
+		.nr_blocks = pl->nr_blocks,
+		.ckpt_end = end,
+	};
+	unsigned int slot = pl->anchor_seq ? 1 - pl->anchor_slot : 0;
+	int ret;
+
+	ilio_anchor_build(pl->blk, &pl->g, ILIO_ANCHOR_BLOCK + slot, &a);
+	ret = pl->ops->write(pl->priv, (u64)(ILIO_ANCHOR_BLOCK + slot) *
+			     ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+	if (!ret)
+		ret = pl->ops->flush(pl->priv);
+	mutex_lock(&sp->lock);
+	if (ret) {
+		pl->error = ret;
+	} else {
+		pl->anchor_seq = a.seq;
+		pl->anchor_slot = slot;
+		pl->anchor = a;
+		/* The anchor in the other slot stays a fallback: keep its log. */
+		pl->prev_ckpt_start = pl->ckpt_start_seq;
+		pl->ckpt_start_seq = seq;
+		sp->st.backend_write_ios++;
+		sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
+		__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
+		sp->st.backend_flushes++;
+		if (!again)
+			sp->st.checkpoints++;
+	}
+	mutex_unlock(&sp->lock);
+	return ret;
+}
+
+/*
+ * After the open's checkpoint: name it in the other anchor slot too, so
+ * that no anchor of the chain before this open survives as a fallback
+ * (see the recovery rules at ilio_core_open()), then free what that
+ * releases.
+ */
+int ilio_plog_anchor_both(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_anchor_info a;
+	int ret;
+
+	mutex_lock(&pl->ckpt_mutex);
+	mutex_lock(&sp->lock);
+	a = pl->anchor;
+	mutex_unlock(&sp->lock);
+	ret = ilio_plog_write_anchor(pl, a.log_seg, a.log_off, a.log_seq,
+				     a.ckpt_end, true);
+	mutex_unlock(&pl->ckpt_mutex);
+	if (!ret)
+		ilio_plog_free_pass(pl);
+	return ret;
+}
+
+int ilio_plog_checkpoint_locked(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_ckpt_cursor cur = { 0, 0 };
+	u32 seg = 0, off = 0;
+	u64 seq = 0, log_before = 0, front = 0, end = 0;
+	bool retried = false;
+	int ret = 0;
+
+	for (;;) {
+		mutex_lock(&sp->lock);
+		if (pl->error) {
+			ret = pl->error;
+		} else {
+			if (!seq) {
+				log_before = pl->log_bytes;
+				front = pl->front_ops;
+			}
+			ret = __ilio_ckpt_unit(pl, &cur, &seg, &off, &seq, &end);
+		}
+		mutex_unlock(&sp->lock);
+		if (ret == -EAGAIN || ret == -ENOMEM) {
+			/* Memory pressure: write back, refill or wait; go on. */
+			ret = ilio_log_relieve(pl, ret);
+			if (ret)
+				break;
+			continue;
+		}
+		if (ret == -ENOSPC && !retried) {
+			/* Write back what is closed, then try again once. */
+			retried = true;
+			ret = ilio_log_writeback(pl);
+			if (ret)
+				break;
+			continue;
+		}
+		if (ret < 0 || ret == 1)
+			break;
+		retried = false;
+		cond_resched();
+	}
+	if (ret < 0)
+		return ret;
+	ret = ilio_log_writeback(pl);
+	if (!ret) {
+		mutex_lock(&sp->lock);
+		seq = seq ? seq : pl->next_seq;
+		mutex_unlock(&sp->lock);
+		ret = ilio_plog_flush_dev(pl, pl->closed_seq);
+	}
+	if (!ret)
+		ret = ilio_plog_write_anchor(pl, seg, off, seq, end, false);
+	if (ret)
+		return ret;
+	mutex_lock(&sp->lock);
+	pl->log_bytes -= min(pl->log_bytes, log_before);
+	pl->ckpt_front = front;
+	mutex_unlock(&sp->lock);
+	ilio_plog_free_pass(pl);
+	return 0;
+}
+
+/**
+ * ilio_log_checkpoint() - write a checkpoint and free what it releases
+ * @pl: core
+ *
+ * Return: 0; -EIO (or the sticky error) when the device fails; -ENOSPC
+ * when not even the reserve holds the checkpoint; -EROFS read-only.
+ */
+int ilio_log_checkpoint(struct ilio_plog *pl)
+{
+	int ret;
+
+	if (!pl)
+		return 0;
+	if (pl->read_only)
+		return -EROFS;
+	mutex_lock(&pl->ckpt_mutex);
+	ret = ilio_plog_checkpoint_locked(pl);
+	mutex_unlock(&pl->ckpt_mutex);
+	return ret;
+}
+
+/**
+ * ilio_log_quiesce() - write everything back and checkpoint if needed
+ * @pl: core
+ *
+ * For suspend and close: afterwards the backing device holds every write
+ * and a checkpoint that makes the next recovery short.  The checkpoint is
+ * skipped when nothing changed since the last one.
+ *
+ * Return: 0, or the error that kept data from reaching the device.
+ */
+int ilio_log_quiesce(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	bool changed;
+	int ret;
+
+	if (!pl || pl->read_only)
+		return 0;
+	ret = ilio_log_flush(pl);
+	if (ret)
+		return ret;
+	mutex_lock(&sp->lock);
+	changed = pl->front_ops != pl->ckpt_front;
+	mutex_unlock(&sp->lock);
+	return changed ? ilio_log_checkpoint(pl) : 0;
+}
+

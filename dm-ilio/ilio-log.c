@@ -1,0 +1,1030 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-log: the persistent store's log - units, write-back, flush, and
+ * reading records back from the device; and the store's ops.
+ *
+ * Locking: see ilio-plog.h.  Functions named __ilio_plog_* expect
+ * sp->lock held; the others take what they need and may sleep.
+ *
+ * How does a random 4 KiB write become a large sequential one?
+ *
+ *   Records and map changes go into the open unit of the open segment, a
+ *   RAM buffer.  A unit is closed when the segment is full, when a flush
+ *   needs it, or (coalesce auto) when it got old.  Write-back sends each
+ *   segment's closed, unwritten bytes as one bio: a whole segment when
+ *   nothing forced a partial one.
+ *
+ * What may a crash lose?
+ *
+ *   Only writes that no completed flush covered.  A flush closes the
+ *   open unit, writes every closed unit, then flushes the device; it
+ *   completes after that.  Recovery replays the chain of units from the
+ *   newest anchor and stops at the first unit that is missing, torn
+ *   (checksum) or not the chain's (epoch, sequence number).  Every unit
+ *   before a completed flush is complete on the device, so replay reaches
+ *   past all of them.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/string.h>
+#include <linux/mutex.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+#include <linux/sched.h>
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <asm/byteorder.h>
+
+#include "ilio-plog.h"
+
+/**
+ * ilio_plog_mem_bytes() - RAM held by the persistent state itself
+ * @pl: state
+ *
+ * Return: bytes (summary buffer, write-back queue, scratch, the reserve
+ * read buffer).
+ */
+u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
+{
+	return (u64)pl->sum_cap * ILIO_SUM_ENT +
+	       (u64)pl->g.nr_segs * sizeof(u32) + pl->g.seg_bytes +
+	       2 * ILIO_BLOCK_SIZE + ILIO_RBUF_BYTES + sizeof(*pl);	/* blk, vbuf */
+}
+
+/* Bytes a checkpoint of the current maps takes in the log, at most. */
+u64 __ilio_plog_ckpt_bytes(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	u64 leaves = sp->map.leaves_allocated * ILIO_LBAMAP_LEAF_BYTES +
+		     (u64)sp->chunks.nr_leaves * ILIO_CHUNK_LEAF_BYTES;
+
+	/* One header block per unit; units hold at most 256 KiB of leaves. */
+	return leaves + (leaves / ILIO_CKPT_UNIT_MAX + 2) * 2 * ILIO_BLOCK_SIZE;
+}
+
+/*
+ * Free segments that must stay free for a writer at @level: user writes
+ * leave enough for GC to work and then a checkpoint; GC (and discards)
+ * leave enough for the checkpoint; a checkpoint may use everything.
+ */
+/* Segments a checkpoint of the current maps takes, at most. */
+u32 __ilio_plog_ckpt_segs(struct ilio_plog *pl)
+{
+	u64 per = pl->g.seg_bytes - 4 * ILIO_BLOCK_SIZE;
+
+	return (u32)min_t(u64, (__ilio_plog_ckpt_bytes(pl) + per - 1) / per + 1,
+			  pl->g.nr_segs / 4);
+}
+
+u32 __ilio_plog_reserve(struct ilio_plog *pl, int level)
+{
+	u64 ckpt = __ilio_plog_ckpt_segs(pl);
+
+	/*
+	 * GC must be able to empty more segments than the checkpoint that
+	 * frees them takes, even when they are 3/4 live: user writes leave
+	 * room for a checkpoint and as much again for GC to work in.
+	 */
+	if (level == ILIO_LEVEL_CKPT)
+		return 0;
+	if (level == ILIO_LEVEL_GC)
+		return (u32)min_t(u64, ckpt + 1, pl->g.nr_segs / 4);
+	return (u32)min_t(u64, 2 * ckpt + 4, pl->g.nr_segs / 2);
+}
+
+/* Evict clean chunks until the RAM budget holds what is in use. */
+void __ilio_plog_fit_ram(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+
+	while (__ilio_ram_used(sp) > sp->ram_limit &&
+	       __ilio_cache_evict_one(&sp->cache))
+		;
+}
+
+static void __ilio_wbq_push(struct ilio_plog *pl, u32 seg)
+{
+	pl->wbq[(pl->wbq_head + pl->wbq_len) % pl->g.nr_segs] = seg;
+	pl->wbq_len++;
+}
+
+static u32 __ilio_plog_pick_free(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_segs *s = &sp->segs;
+	u32 i, n = s->nr_segs;
+
+	for (i = 0; i < n; i++) {
+		u32 idx = (s->scan_hint + i) % n;
+
+		if (s->segs[idx].state == ILIO_SEG_FREE) {
+			s->scan_hint = (idx + 1) % n;
+			return idx;
+		}
+	}
+	return ILIO_SEG_NONE;
+}
+
+/*
+ * Finish the unit at [@off, @end) of the open segment: header fields,
+ * checksum, and queue it for write-back.  The header block is zeroed and
+ * holds anything type-specific already.  Return: its sequence number.
+ */
+u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
+			    u16 type, u32 rec, u32 nents)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_seg *seg = &sp->segs.segs[sp->segs.open];
+	struct ilio_unit_hdr *h = (struct ilio_unit_hdr *)(seg->data + off);
+	u64 seq = pl->next_seq++;
+
+	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
+	h->blocknr = cpu_to_le64(ilio_seg_block(&pl->g, sp->segs.open) +
+				 off / ILIO_BLOCK_SIZE);
+	h->type = cpu_to_le16(type);
+	h->epoch = cpu_to_le64(pl->epoch);
+	h->seq = cpu_to_le64(seq);
+	h->len = cpu_to_le32(end - off);
+	h->next_seg = cpu_to_le32(pl->next_seg);
+	h->rec_bytes = cpu_to_le32(rec);
+	h->nr_ents = cpu_to_le32(nents);
+	ilio_unit_seal(h, end - off);
+
+	if (seg->closed == seg->written)
+		__ilio_wbq_push(pl, sp->segs.open);
+	pl->dirty += end - seg->used;
+	pl->log_bytes += end - off;
+	seg->used = end;
+	seg->closed = end;
+	seg->last_seq = seq;
+	pl->closed_seq = seq;
+	return seq;
+}
+
+/*
+ * Close the open data unit: summary after the records, padding to a
+ * block, header, checksum.  The unit is then ready for write-back.
+ */
+void __ilio_plog_close_unit(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_seg *seg;
+	u32 off, rec, end, i;
+	__le64 *out;
+
+	if (!pl->unit_open)
+		return;
+	seg = &sp->segs.segs[sp->segs.open];
+	off = pl->unit_off;
+	rec = seg->used - off - ILIO_BLOCK_SIZE;
+	pl->unit_open = false;
+	if (!rec && !pl->nr_sum) {
+		seg->used = off;	/* nothing in it: take the header back */
+		pl->dirty -= ILIO_BLOCK_SIZE;
+		return;
+	}
+	out = (__le64 *)(seg->data + seg->used);
+	for (i = 0; i < pl->nr_sum; i++) {
+		out[2 * i] = pl->sum[i].key;
+		out[2 * i + 1] = pl->sum[i].val;
+	}
+	end = ilio_align_blk(seg->used + pl->nr_sum * ILIO_SUM_ENT);
+	memset(seg->data + seg->used + pl->nr_sum * ILIO_SUM_ENT, 0,
+	       end - seg->used - pl->nr_sum * ILIO_SUM_ENT);
+	memset(seg->data + off, 0, ILIO_BLOCK_SIZE);
+	__ilio_plog_finish_unit(pl, off, end, ILIO_UNIT_DATA, rec, pl->nr_sum);
+	pl->nr_sum = 0;
+}
+
+/*
+ * Walk the records of the data units in a segment image (RAM buffer or a
+ * copy read from disk) and call @fn for each.  The image is not trusted:
+ * the walk stops at the first header that does not parse.
+ */
+void ilio_plog_walk(const u8 *img, u32 used, u32 seg_bytes,
+		    void (*fn)(struct ilio_plog *pl, u32 seg, u32 off,
+			       const struct ilio_chunk_hdr *rh),
+		    struct ilio_plog *pl, u32 seg)
+{
+	u32 off = 0;
+
+	while (off + ILIO_BLOCK_SIZE <= used) {
+		const struct ilio_unit_hdr *h = (const void *)(img + off);
+		u32 len = le32_to_cpu(h->len), rec = le32_to_cpu(h->rec_bytes);
+		u32 r = off + ILIO_BLOCK_SIZE, rend;
+
+		if (le32_to_cpu(h->magic) != ILIO_UNIT_MAGIC ||
+		    len < ILIO_BLOCK_SIZE || len % ILIO_BLOCK_SIZE ||
+		    len > seg_bytes - off)
+			break;
+		if (le16_to_cpu(h->type) == ILIO_UNIT_DATA &&
+		    rec <= len - ILIO_BLOCK_SIZE) {
+			rend = r + rec;
+			while (r + sizeof(struct ilio_chunk_hdr) <= rend) {
+				const struct ilio_chunk_hdr *rh = (const void *)(img + r);
+				u32 plen = le16_to_cpu(rh->len);
+
+				if (!plen || plen > ILIO_BLOCK_SIZE ||
+				    r + ilio_rec_bytes(plen) > rend)
+					break;
+				fn(pl, seg, r, rh);
+				r += ilio_rec_bytes(plen);
+			}
+		}
+		off += len;
+	}
+}
+
+u64 ilio_rec_loc(u32 seg, u32 off, const struct ilio_chunk_hdr *rh)
+{
+	return ilio_loc_make(seg, off, le16_to_cpu(rh->len),
+			     le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4);
+}
+
+static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
+				  const struct ilio_chunk_hdr *rh)
+{
+	struct ilio_space *sp = pl->sp;
+	u32 cid = le32_to_cpu(rh->cid);
+	u64 loc = ilio_rec_loc(seg, off, rh);
+
+	if (!ilio_chunk_valid(&sp->chunks, cid) ||
+	    ilio_chunk_loc(&sp->chunks, cid) != loc)
+		return;
+	__ilio_cache_insert(&sp->cache, cid, rh + 1, ilio_loc_len(loc),
+			    ilio_loc_lz4(loc));
+}
+
+/**
+ * __ilio_plog_finalize() - drop the buffer of a sealed, written segment
+ * @pl: persistent core, locked
+ * @idx: segment
+ *
+ * Its live chunks move to the clean cache (as probationary entries) and
+ * its buffer is freed; nothing happens while it is pinned or not yet
+ * fully written.
+ */
+static void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_seg *seg = &sp->segs.segs[idx];
+
+	if (seg->pins || !seg->data || seg->state != ILIO_SEG_SEALED ||
+	    seg->written != seg->used)
+		return;
+	ilio_plog_walk(seg->data, seg->used, sp->segs.seg_bytes,
+		       __ilio_plog_cache_rec, pl, idx);
+	__ilio_seg_put_buf(&sp->segs, seg->data);	/* the reserve first */
+	seg->data = NULL;
+	sp->segs.nr_resident--;
+	__ilio_seg_track(&sp->segs, idx);	/* a GC candidate, or waiting */
+	__ilio_plog_fit_ram(pl);
+}
+
+/* Seal the open segment: it takes nothing more. */
+static void __ilio_plog_seal(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_segs *s = &sp->segs;
+	struct ilio_seg *seg;
+
+	if (s->open == ILIO_SEG_NONE)
+		return;
+	__ilio_plog_close_unit(pl);
+	seg = &s->segs[s->open];
+	seg->state = ILIO_SEG_SEALED;
+	if (seg->written == seg->used && !seg->used) {
+		/* Never got a unit: give it back. */
+		__ilio_seg_put_buf(s, seg->data);
+		seg->data = NULL;
+		s->nr_resident--;
+		seg->state = ILIO_SEG_FREE;
+		sp->segs.nr_free++;
+	} else if (seg->written == seg->used) {
+		__ilio_plog_finalize(pl, s->open);
+	}
+	s->open = ILIO_SEG_NONE;
+}
+
+/**
+ * __ilio_plog_drain() - no RAM for a segment buffer or metadata: drain
+ * @pl: persistent core, locked
+ *
+ * Seals the open segment, so that write-back writes it (with every other
+ * closed unit) and frees its buffer; then the caller drops the lock,
+ * writes back (ilio_log_relieve()) and tries again.  Without this, a
+ * budget filled by metadata plus the open segment could never drain.
+ *
+ * Return: -EAGAIN when write-back has work that frees buffers, or the
+ * seal freed one (try again); -ENOMEM
+ * when buffers are held only by readers (pins) or the allocator failed
+ * (wait, then try again); -ENOSPC when no segment buffer is left to free:
+ * metadata fills the budget.
+ */
+static int __ilio_plog_drain(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	u32 resident = sp->segs.nr_resident;
+
+	lockdep_assert_held(&sp->lock);
+	__ilio_plog_seal(pl);
+	/* A written segment is freed by the seal itself: try again at once. */
+	if (pl->wbq_len || sp->segs.nr_resident < resident)
+		return -EAGAIN;
+	return sp->segs.nr_resident ? -ENOMEM : -ENOSPC;
+}
+
+/*
+ * Open the reserved next segment (or a free one) and reserve its
+ * successor.  @level: ILIO_LEVEL_*, how deep into the reserve it may go.
+ * The buffer comes from the allocator when the budget has room, else
+ * from the reserve; with neither, the open segment is sealed so that
+ * write-back can free buffers (__ilio_plog_drain()).
+ */
+int __ilio_plog_open_seg(struct ilio_plog *pl, int level)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_segs *s = &sp->segs;
+	u32 need = pl->next_seg == ILIO_SEG_NONE ? 2 : 1;
+	u32 cur, succ;
+	bool room;
+	u8 *data;
+	int ret;
+
+	if (sp->segs.nr_free < need + __ilio_plog_reserve(pl, level))
+		return -ENOSPC;
+	while (!__ilio_ram_allows(sp, s->seg_bytes) &&
+	       __ilio_cache_evict_one(&sp->cache))
+		;
+	room = __ilio_ram_allows(sp, s->seg_bytes);
+	data = __ilio_seg_get_buf(s, room);
+	if (!data) {
+		ret = __ilio_plog_drain(pl);
+		/* Budget room, no memory, nothing to free: wait for memory. */
+		return ret == -ENOSPC && room ? -ENOMEM : ret;
+	}
+	__ilio_plog_seal(pl);
+	cur = pl->next_seg;
+	if (cur == ILIO_SEG_NONE) {
+		cur = __ilio_plog_pick_free(pl);
+		s->segs[cur].state = ILIO_SEG_NEXT;
+		sp->segs.nr_free--;
+	}
+	succ = __ilio_plog_pick_free(pl);
+	if (WARN_ON(cur == ILIO_SEG_NONE || succ == ILIO_SEG_NONE)) {
+		__ilio_seg_put_buf(s, data);
+		return -ENOSPC;
+	}
+	s->segs[succ].state = ILIO_SEG_NEXT;
+	sp->segs.nr_free--;
+	pl->next_seg = succ;
+	s->segs[cur] = (struct ilio_seg){ .data = data, .state = ILIO_SEG_OPEN };
+	s->nr_resident++;
+	s->open = cur;
+	return 0;
+}
+
+/* Would the open unit take @rec record bytes and @nents entries more? */
+static bool __ilio_plog_room(struct ilio_plog *pl, u32 rec, u32 nents)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_seg *seg;
+	u64 end;
+
+	if (sp->segs.open == ILIO_SEG_NONE)
+		return false;
+	seg = &sp->segs.segs[sp->segs.open];
+	if (pl->nr_sum + nents > pl->sum_cap)
+		return false;
+	end = (u64)seg->used + (pl->unit_open ? 0 : ILIO_BLOCK_SIZE) + rec +
+	      (u64)((pl->unit_open ? pl->nr_sum : 0) + nents) * ILIO_SUM_ENT;
+	return ilio_align_blk(end) <= sp->segs.seg_bytes;
+}
+
+/**
+ * __ilio_plog_prepare() - make room for a record and summary entries
+ * @pl: persistent core, locked
+ * @len: payload bytes of the record to append (0: none)
+ * @nents: summary entries to log
+ * @level: ILIO_LEVEL_USER, _GC (GC and discards) or _CKPT: how much of
+ *	the free-segment reserve it may use
+ *
+ * After success, __ilio_plog_append() and __ilio_plog_log_map() for that
+ * much cannot fail, provided the lock is not dropped in between.
+ *
+ * Return: 0; -EIO when the device is read-only after an error; -EROFS
+ * when opened read-only; -ENOSPC when the device (or RAM, with metadata)
+ * is full; -EAGAIN when unwritten data must be written back first, or
+ * -ENOMEM when memory must be waited for (ilio_log_relieve()).
+ */
+int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_seg *seg;
+	u32 rec = len ? ilio_rec_bytes(len) : 0;
+	int ret;
+
+	lockdep_assert_held(&sp->lock);
+	if (pl->read_only)
+		return -EROFS;
+	if (pl->error)
+		return -EIO;
+	if (!__ilio_plog_room(pl, rec, nents)) {
+		ret = __ilio_plog_open_seg(pl, level);
+		if (ret)
+			return ret;
+		if (WARN_ON(!__ilio_plog_room(pl, rec, nents)))
+			return -EINVAL;
+	}
+	if (!pl->unit_open) {
+		seg = &sp->segs.segs[sp->segs.open];
+		pl->unit_off = seg->used;
+		seg->used += ILIO_BLOCK_SIZE;
+		pl->dirty += ILIO_BLOCK_SIZE;
+		pl->unit_open = true;
+		pl->nr_sum = 0;
+		pl->unit_born_ns = ktime_get_ns();
+	}
+	return 0;
+}
+
+static void __ilio_plog_ent(struct ilio_plog *pl, u64 kind, u64 arg, u64 val)
+{
+	struct ilio_sum_ent *e = &pl->sum[pl->nr_sum++];
+
+	e->key = cpu_to_le64(kind << ILIO_SUM_KIND_SHIFT | arg);
+	e->val = cpu_to_le64(val);
+}
+
+/**
+ * __ilio_plog_append() - append a chunk record and log where it is
+ * @pl: persistent core, locked, after __ilio_plog_prepare(@len, ...)
+ * @cid: chunk id (its hash is already in the chunk table)
+ * @payload: stored payload
+ * @len: its bytes
+ * @lz4: it is lz4
+ *
+ * Return: the record's location.
+ */
+u64 __ilio_plog_append(struct ilio_plog *pl, u32 cid, const void *payload,
+		       u32 len, bool lz4)
+{
+	struct ilio_space *sp = pl->sp;
+	u64 loc;
+
+	lockdep_assert_held(&sp->lock);
+	loc = __ilio_seg_append(&sp->segs, cid, payload, len, lz4);
+	pl->dirty += ilio_rec_bytes(len);
+	__ilio_plog_ent(pl, ILIO_SUM_CHUNK, ilio_loc_off(loc),
+			ilio_chunk_hash(&sp->chunks, cid));
+	pl->front_ops++;
+	return loc;
+}
+
+/**
+ * __ilio_plog_log_map() - log that @lba now maps to @cid
+ * @pl: persistent core, locked, after __ilio_plog_prepare(.., 1 or more)
+ * @lba: logical block
+ * @cid: chunk id, 0 for unmapped
+ *
+ * Consecutive unmaps merge into one entry.
+ */
+static void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_sum_ent *last;
+
+	lockdep_assert_held(&sp->lock);
+	pl->front_ops++;
+	if (!cid && pl->nr_sum) {
+		last = &pl->sum[pl->nr_sum - 1];
+		if (le64_to_cpu(last->key) >> ILIO_SUM_KIND_SHIFT == ILIO_SUM_UNMAP &&
+		    (le64_to_cpu(last->key) & ILIO_SUM_ARG_MASK) +
+		    le64_to_cpu(last->val) == lba &&
+		    le64_to_cpu(last->val) < 0xffffffffULL) {
+			last->val = cpu_to_le64(le64_to_cpu(last->val) + 1);
+			return;
+		}
+	}
+	if (cid)
+		__ilio_plog_ent(pl, ILIO_SUM_MAP, lba, cid);
+	else
+		__ilio_plog_ent(pl, ILIO_SUM_UNMAP, lba, 1);
+}
+
+/**
+ * __ilio_plog_after_write() - what a writer should do after its update
+ * @pl: persistent core, locked
+ * @sync: set when the writer must write back itself (backpressure, or
+ *	coalesce off)
+ * @kick: set when write-back should be started in the background
+ */
+static void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync,
+				    bool *kick)
+{
+	if (pl->coalesce == ILIO_COALESCE_OFF)
+		__ilio_plog_close_unit(pl);
+	*sync = pl->coalesce == ILIO_COALESCE_OFF || pl->dirty > pl->max_dirty;
+	*kick = !*sync && pl->wbq_len && !pl->wb_busy;
+}
+
+/**
+ * ilio_log_writeback() - write every closed unit to the backing device
+ * @pl: core
+ *
+ * Segments go in log order, each as one write of its closed, unwritten
+ * bytes.  A failed write is retried once; a second failure makes the
+ * device read-only (sticky), and the data stays in RAM.
+ *
+ * Return: 0, or the sticky error.
+ */
+int ilio_log_writeback(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_seg *seg;
+	u32 idx, from, to;
+	u64 seq, t0;
+	int ret = 0;
+
+	if (!pl)
+		return 0;
+	mutex_lock(&pl->wb_mutex);
+	for (;;) {
+		mutex_lock(&sp->lock);
+		if (pl->error || !pl->wbq_len) {
+			ret = pl->error;
+			mutex_unlock(&sp->lock);
+			break;
+		}
+		idx = pl->wbq[pl->wbq_head];
+		seg = &sp->segs.segs[idx];
+		from = seg->written;
+		to = seg->closed;
+		seq = seg->last_seq;
+		pl->wb_busy = true;
+		mutex_unlock(&sp->lock);
+
+		/* [from, to) is closed: nobody writes it while we do. */
+		t0 = ktime_get_ns();
+		ret = pl->ops->write(pl->priv, ilio_seg_pos(pl, idx) + from,
+				     seg->data + from, to - from);
+		if (ret)
+			ret = pl->ops->write(pl->priv, ilio_seg_pos(pl, idx) + from,
+					     seg->data + from, to - from);
+		t0 = ktime_get_ns() - t0;
+
+		mutex_lock(&sp->lock);
+		pl->wb_busy = false;
+		if (ret) {
+			pl->error = ret;
+			mutex_unlock(&sp->lock);
+			break;
+		}
+		seg = &sp->segs.segs[idx];
+		sp->st.backend_write_ios++;
+		sp->st.backend_write_bytes += to - from;
+		__ilio_hist_write(&sp->st, to - from);
+		pl->lat_ns = pl->lat_ns ? (pl->lat_ns * 7 + t0) / 8 : t0;
+		pl->dirty -= to - from;
+		seg->written = to;
+		if (seq > pl->written_seq)
+			pl->written_seq = seq;
+		if (seg->written == seg->closed) {
+			pl->wbq_head = (pl->wbq_head + 1) % pl->g.nr_segs;
+			pl->wbq_len--;
+		}
+		if (seg->state == ILIO_SEG_SEALED && seg->written == seg->used)
+			__ilio_plog_finalize(pl, idx);
+		mutex_unlock(&sp->lock);
+	}
+	mutex_unlock(&pl->wb_mutex);
+	return ret;
+}
+
+/* Flush the device so that every written unit is durable. */
+int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target)
+{
+	struct ilio_space *sp = pl->sp;
+	u64 written;
+	int ret = 0;
+
+	mutex_lock(&pl->wb_mutex);
+	mutex_lock(&sp->lock);
+	ret = pl->error;
+	written = pl->written_seq;
+	mutex_unlock(&sp->lock);
+	if (!ret && pl->durable_seq < target) {
+		ret = pl->ops->flush(pl->priv);
+		mutex_lock(&sp->lock);
+		if (ret)
+			pl->error = ret;
+		else
+			pl->durable_seq = written;
+		sp->st.backend_flushes++;
+		mutex_unlock(&sp->lock);
+	}
+	mutex_unlock(&pl->wb_mutex);
+	return ret;
+}
+
+/**
+ * ilio_log_flush() - make every write completed so far durable
+ * @pl: core
+ *
+ * Closes the open unit (a partial segment), writes everything back and
+ * flushes the backing device.  Concurrent flushes share the device flush
+ * when one covers the other.  Diskless: nothing to do.
+ *
+ * Return: 0, or -EIO when the device cannot keep the promise.
+ */
+int ilio_log_flush(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->sp;
+	u64 target;
+	int ret;
+
+	if (!pl)
+		return 0;
+	mutex_lock(&sp->lock);
+	if (pl->read_only) {
+		mutex_unlock(&sp->lock);
+		return 0;
+	}
+	__ilio_plog_close_unit(pl);
+	target = pl->closed_seq;
+	mutex_unlock(&sp->lock);
+	ret = ilio_log_writeback(pl);
+	if (!ret)
+		ret = ilio_plog_flush_dev(pl, target);
+	mutex_lock(&sp->lock);
+	if (!ret)
+		sp->st.flushes++;
+	mutex_unlock(&sp->lock);
+	return ret ? -EIO : 0;
+}
+
+/* Bytes of the blocks holding the record at @loc: at most ILIO_RBUF_BYTES. */
+static u32 ilio_rec_span(u64 loc)
+{
+	u32 off = ilio_loc_off(loc);
+
+	return ilio_align_blk(off + sizeof(struct ilio_chunk_hdr) +
+			      ilio_loc_len(loc)) - (off & ~(ILIO_BLOCK_SIZE - 1));
+}
+
+/*
+ * Read the blocks holding the record at @loc into @buf (ilio_rec_span()
+ * bytes), check its header against @cid, decode it into @block and check
+ * it against @hash.  On success *@rhp is the record in @buf.
+ * Return: 0 or -EIO.
+ */
+/*
+ * Decode the payload of record @rh (at @loc) into @block and check it
+ * against the chunk hash @hash.  Return: true when it is the chunk's
+ * content.  Every record read from the device passes here before it is
+ * returned, cached or moved.
+ */
+bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
+		     u64 loc, u64 hash, void *block)
+{
+	struct ilio_space *sp = pl->sp;
+
+	return !ilio_load_payload((const u8 *)(rh + 1), loc, block) &&
+	       ilio_hash_block(block, sp->hash_seed) == hash;
+}
+
+static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
+			   void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
+{
+	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
+	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
+	const struct ilio_chunk_hdr *rh;
+	int ret;
+
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
+			    buf, ilio_rec_span(loc)) ? -EIO : 0;
+	rh = (const void *)(buf + off - first);
+	if (!ret && (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len ||
+		     !!(le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)))
+		ret = -EIO;
+	if (!ret && !ilio_rec_verify(pl, rh, loc, hash, block))
+		ret = -EIO;
+	*rhp = rh;
+	return ret;
+}
+
+/**
+ * ilio_plog_read_record() - load a chunk from the backing device
+ * @pl: persistent core, unlocked; the caller pinned the chunk's segment
+ * @loc: the chunk's location
+ * @cid: the chunk id, checked against the record header
+ * @hash: the chunk's content hash, checked against what was read
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ *
+ * Reads only the blocks that hold the record.  Data records carry no
+ * checksum of their own: the content hash of the chunk table is one, so
+ * a damaged or lost record is an error, never wrong data.  When the read
+ * buffer cannot be allocated, the store's reserve read buffer serves
+ * (one reader at a time): memory pressure never fails a read.
+ *
+ * Return: 0; -EIO when the device fails or the record is not what the
+ * map says (a lost or damaged write).
+ */
+static int ilio_plog_read_record(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
+				 void *block)
+{
+	struct ilio_space *sp = pl->sp;
+	const struct ilio_chunk_hdr *rh;
+	u32 span = ilio_rec_span(loc);
+	u8 *buf = kmalloc(span, ILIO_GFP);
+	int ret;
+
+	if (!buf) {
+		if (WARN_ON(span > ILIO_RBUF_BYTES))
+			return -EIO;
+		mutex_lock(&pl->rbuf_mutex);
+		buf = pl->rbuf;
+	}
+	ret = ilio_plog_fetch(pl, loc, cid, hash, block, buf, &rh);
+	mutex_lock(&sp->lock);
+	sp->st.backend_read_ios++;
+	sp->st.backend_read_bytes += span;
+	if (!ret && ilio_chunk_valid(&sp->chunks, cid) &&
+	    ilio_chunk_loc(&sp->chunks, cid) == loc) {
+		__ilio_cache_insert(&sp->cache, cid, rh + 1, ilio_loc_len(loc),
+				    ilio_loc_lz4(loc));
+		__ilio_plog_fit_ram(pl);
+	}
+	mutex_unlock(&sp->lock);
+	if (buf == pl->rbuf)
+		mutex_unlock(&pl->rbuf_mutex);
+	else
+		kfree(buf);
+	return ret;
+}
+
+/**
+ * __ilio_plog_load_locked() - load a chunk with the lock held
+ * @pl: persistent core, locked
+ * @loc: its location (segment not in RAM)
+ * @cid: its id
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ *
+ * For the consistency check only: it may read the device under the lock.
+ *
+ * Return: 0, -EIO or -ENOMEM.
+ */
+static int __ilio_plog_load_locked(struct ilio_plog *pl, u64 loc, u32 cid, void *block)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_centry *e = __ilio_cache_lookup(&sp->cache, cid);
+	const struct ilio_chunk_hdr *rh;
+	u8 *buf;
+	int ret;
+
+	if (e)
+		return ilio_load_payload(e->data, loc, block) ? -EIO : 0;
+	buf = kmalloc(ilio_rec_span(loc), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	ret = ilio_plog_fetch(pl, loc, cid, ilio_chunk_hash(&sp->chunks, cid),
+			      block, buf, &rh);
+	kfree(buf);
+	return ret;
+}
+
+/*
+ * The store's ops (struct ilio_store_ops): what the core asks of the
+ * persistent store.  Contracts in ilio-store.h.
+ */
+
+static int ilio_log_op_reserve(struct ilio_store *st, u32 len, u32 nents,
+			       int level)
+{
+	return __ilio_plog_prepare(ilio_plog_of(st), len, nents, level);
+}
+
+static u64 ilio_log_op_append(struct ilio_store *st, u32 cid,
+			      const void *payload, u32 len, bool lz4)
+{
+	return __ilio_plog_append(ilio_plog_of(st), cid, payload, len, lz4);
+}
+
+static void ilio_log_op_log_map(struct ilio_store *st, u64 lba, u32 cid)
+{
+	__ilio_plog_log_map(ilio_plog_of(st), lba, cid);
+}
+
+static void ilio_log_op_after_write(struct ilio_store *st, bool *sync,
+				    bool *kick)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+
+	__ilio_plog_after_write(pl, sync, kick);
+	/* Without a backend kick, the writer writes back itself. */
+	if (*kick && !pl->ops->kick) {
+		*kick = false;
+		*sync = true;
+	}
+}
+
+/*
+ * Clean cached chunks give way to metadata, and so do segment buffers
+ * once written back (__ilio_plog_drain()).
+ */
+static int ilio_log_op_make_room(struct ilio_store *st, u64 bytes)
+{
+	struct ilio_space *sp = st->sp;
+
+	while (!__ilio_ram_allows(sp, bytes) &&
+	       __ilio_cache_evict_one(&sp->cache))
+		;
+	return __ilio_ram_allows(sp, bytes) ? 0 :
+	       __ilio_plog_drain(ilio_plog_of(st));
+}
+
+static void ilio_log_op_release(struct ilio_store *st, u32 seg)
+{
+	__ilio_plog_finalize(ilio_plog_of(st), seg);
+}
+
+/*
+ * The cache shrinks to fit; metadata cannot.  The metadata (with the
+ * reserve buffer) and one more segment must fit, as at open.  Segment
+ * buffers are not counted: writes drain them (__ilio_plog_drain()).
+ */
+static int ilio_log_op_set_ram_limit(struct ilio_store *st, u64 bytes)
+{
+	struct ilio_space *sp = st->sp;
+
+	if (__ilio_meta_bytes(sp) + sp->segs.seg_bytes > bytes)
+		return -ENOSPC;
+	sp->ram_limit = bytes;
+	__ilio_plog_fit_ram(ilio_plog_of(st));
+	return 0;
+}
+
+static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+	struct ilio_space *sp = st->sp;
+
+	out->dirty_bytes = pl->dirty;
+	out->cache_bytes = ilio_cache_bytes(&sp->cache);
+	out->free_segments = sp->segs.nr_free;
+	out->nr_segments = sp->segs.nr_segs;
+	out->chunks_damaged = sp->nr_damaged;
+}
+
+static const u8 *ilio_log_op_peek(struct ilio_store *st, u32 cid)
+{
+	struct ilio_centry *e = __ilio_cache_lookup(&st->sp->cache, cid);
+
+	return e ? e->data : NULL;
+}
+
+static int ilio_log_op_load(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
+			    void *block, bool nowait)
+{
+	struct ilio_space *sp = st->sp;
+	const u8 *p;
+
+	if (!nowait)
+		return ilio_plog_read_record(ilio_plog_of(st), loc, cid, hash,
+					     block);
+	p = ilio_log_op_peek(st, cid);
+	if (!p)
+		return -EAGAIN;
+	sp->st.cache_hits++;
+	return ilio_load_payload(p, loc, block);
+}
+
+static int ilio_log_op_load_locked(struct ilio_store *st, u64 loc, u32 cid,
+				   void *block)
+{
+	return __ilio_plog_load_locked(ilio_plog_of(st), loc, cid, block);
+}
+
+static int ilio_log_op_writeback(struct ilio_store *st)
+{
+	return ilio_log_writeback(ilio_plog_of(st));
+}
+
+static void ilio_log_op_kick(struct ilio_store *st)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+
+	pl->ops->kick(pl->priv);
+}
+
+static int ilio_log_op_flush(struct ilio_store *st)
+{
+	return ilio_log_flush(ilio_plog_of(st));
+}
+
+static int ilio_log_op_reclaim(struct ilio_store *st)
+{
+	return ilio_log_reclaim(ilio_plog_of(st));
+}
+
+static int ilio_log_op_gc(struct ilio_store *st, unsigned int max)
+{
+	return ilio_log_gc(ilio_plog_of(st), max);
+}
+
+static int ilio_log_op_checkpoint(struct ilio_store *st)
+{
+	return ilio_log_checkpoint(ilio_plog_of(st));
+}
+
+static void ilio_log_op_tick(struct ilio_store *st)
+{
+	ilio_log_tick(ilio_plog_of(st));
+}
+
+static int ilio_log_op_quiesce(struct ilio_store *st)
+{
+	return ilio_log_quiesce(ilio_plog_of(st));
+}
+
+static int ilio_log_op_error(struct ilio_store *st)
+{
+	return READ_ONCE(ilio_plog_of(st)->error);
+}
+
+static bool ilio_log_op_read_only(struct ilio_store *st)
+{
+	return ilio_plog_of(st)->read_only;
+}
+
+static bool ilio_log_op_used_fallback(struct ilio_store *st)
+{
+	return ilio_plog_of(st)->fallback;
+}
+
+static void ilio_log_op_set_coalesce(struct ilio_store *st, int coalesce,
+				     u32 flush_interval_ms, u64 max_dirty)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+
+	pl->coalesce = coalesce;
+	pl->flush_interval_ms = flush_interval_ms;
+	pl->max_dirty = max_t(u64, max_dirty, 2ULL * pl->g.seg_bytes);
+}
+
+static void ilio_log_op_destroy(struct ilio_store *st)
+{
+	ilio_plog_free(ilio_plog_of(st));
+}
+
+const struct ilio_store_ops ilio_log_ops = {
+	.reserve = ilio_log_op_reserve,
+	.append = ilio_log_op_append,
+	.log_map = ilio_log_op_log_map,
+	.after_write = ilio_log_op_after_write,
+	.make_room = ilio_log_op_make_room,
+	.release = ilio_log_op_release,
+	.set_ram_limit = ilio_log_op_set_ram_limit,
+	.stats = ilio_log_op_stats,
+	.peek = ilio_log_op_peek,
+	.load = ilio_log_op_load,
+	.load_locked = ilio_log_op_load_locked,
+	.writeback = ilio_log_op_writeback,
+	.kick = ilio_log_op_kick,
+	.flush = ilio_log_op_flush,
+	.reclaim = ilio_log_op_reclaim,
+	.gc = ilio_log_op_gc,
+	.checkpoint = ilio_log_op_checkpoint,
+	.tick = ilio_log_op_tick,
+	.quiesce = ilio_log_op_quiesce,
+	.error = ilio_log_op_error,
+	.read_only = ilio_log_op_read_only,
+	.used_fallback = ilio_log_op_used_fallback,
+	.set_coalesce = ilio_log_op_set_coalesce,
+	.destroy = ilio_log_op_destroy,
+};
+
+/**
+ * ilio_log_relieve() - a log writer met memory pressure: make progress
+ * @pl: store, unlocked
+ * @err: -EAGAIN (segment buffers wait for write-back) or -ENOMEM
+ *
+ * Writes back first: that frees segment buffers, and a freed buffer
+ * refills the reserve before it goes back to the system.  For -ENOMEM it
+ * then refills the reserves, or waits (ilio_space_relieve()).
+ *
+ * Return: 0 to try again, or the sticky backend error.
+ */
+int ilio_log_relieve(struct ilio_plog *pl, int err)
+{
+	int ret = ilio_log_writeback(pl);
+
+	if (ret)
+		return ret;
+	if (err == -ENOMEM)
+		ilio_space_relieve(pl->sp);
+	return 0;
+}

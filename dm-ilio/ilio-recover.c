@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ilio-recover: opening the persistent store - read the superblock and
+ * the anchors, replay the log into the space, rebuild what is derived,
+ * and apply the recovery rules (ilio_log_open()).
+ *
+ * Locking: recovery runs before the store is shared; it takes sp->lock
+ * where the leaves assert it.
+ */
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/string.h>
+#include <linux/mutex.h>
+#include <linux/lockdep.h>
+#include <linux/bug.h>
+#include <linux/sched.h>
+#include <linux/ktime.h>
+#include <linux/random.h>
+#include <asm/byteorder.h>
+
+#include "ilio-plog.h"
+
+/*
+ * Untrusted metadata: bounds.  Every id and index that replay reads from
+ * the device is checked against what the geometry can hold before it
+ * sizes an allocation, and what replay allocates is charged to the RAM
+ * budget as it goes (see "Untrusted metadata: bounds" in
+ * Documentation/ilio-design.rst).
+ *
+ * The highest chunk id a store of geometry @g can have handed out: a new
+ * id is taken only when every lower one is live (the free list is empty),
+ * and each live chunk has its own record - at least ilio_rec_bytes(1)
+ * bytes after the header block of a unit - in one of the segments.
+ */
+static u32 ilio_plog_cid_limit(const struct ilio_geom *g)
+{
+	u64 n = (u64)g->nr_segs *
+		((g->seg_bytes - ILIO_BLOCK_SIZE) / ilio_rec_bytes(1));
+
+	return (u32)min_t(u64, n, ILIO_CID_MAX);
+}
+
+/*
+ * Before anything is allocated for the geometry that the superblock gives:
+ * the per-segment tables (segment table, segment index, write-back queue),
+ * the summary buffer and the scratch segment must fit the budget with the
+ * LBA map and two segments to spare.
+ */
+static int ilio_plog_geom_fits(struct ilio_plog *pl, const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+	const struct ilio_geom *g = &pl->g;
+	u64 need = (u64)g->nr_segs * (sizeof(struct ilio_seg) + 3 * sizeof(u32)) +
+		   4ULL * g->seg_bytes;
+
+	if (ilio_lbamap_mem_bytes(&sp->map) + need <= sp->ram_limit)
+		return 0;
+	*why = "ram_mb is too small for the segment table of this device";
+	return -E2BIG;
+}
+
+/* Charge @bytes that replay is about to allocate to the RAM budget. */
+static int __ilio_replay_charge(struct ilio_plog *pl, u64 bytes,
+				const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+
+	if (!bytes || __ilio_ram_allows(sp, bytes + 2ULL * sp->segs.seg_bytes))
+		return 0;
+	*why = "ram_mb is too small for the metadata of this store";
+	return -E2BIG;
+}
+
+/* Restore one chunk from the log or a checkpoint, within the budget. */
+static int __ilio_replay_chunk(struct ilio_plog *pl, u32 cid, u64 loc,
+			       u64 hash, const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+	u32 limit = ilio_plog_cid_limit(&pl->g);
+	int ret;
+
+	if (cid > limit) {
+		if (!loc)
+			return 0;	/* a free id in a checkpoint's last leaf */
+		*why = "chunk id beyond what the device can hold";
+		return -EINVAL;
+	}
+	ret = __ilio_replay_charge(pl, __ilio_chunk_restore_bytes(&sp->chunks, cid),
+				   why);
+	if (ret)
+		return ret;
+	return __ilio_chunk_restore(&sp->chunks, cid, loc, hash, limit);
+}
+
+/* Allocate the map leaf of @lba during replay, within the budget. */
+static int __ilio_replay_leaf(struct ilio_plog *pl, u64 lba, const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+	int ret;
+
+	ret = __ilio_replay_charge(pl, __ilio_lbamap_prepare_bytes(&sp->map, lba),
+				   why);
+	return ret ? ret : __ilio_lbamap_prepare(&sp->map, lba);
+}
+
+/* Apply one data unit's summary.  Return: 0 or -EINVAL (corrupt). */
+static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u, u32 seg,
+			      u32 off, const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+	const struct ilio_unit_hdr *h = (const void *)u;
+	u32 rec = le32_to_cpu(h->rec_bytes), n = le32_to_cpu(h->nr_ents), i;
+	const struct ilio_sum_ent *e = (const void *)(u + ILIO_BLOCK_SIZE + rec);
+	u32 rstart = off + ILIO_BLOCK_SIZE, rend = rstart + rec;
+	u64 nr_blocks = sp->map.nr_blocks;
+	u32 cid_limit = ilio_plog_cid_limit(&pl->g);
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		u64 key = le64_to_cpu(e[i].key), val = le64_to_cpu(e[i].val);
+		u64 arg = key & ILIO_SUM_ARG_MASK;
+		const struct ilio_chunk_hdr *rh;
+		u32 cid, len, flags;
+
+		switch (key >> ILIO_SUM_KIND_SHIFT) {
+		case ILIO_SUM_MAP:
+			if (arg >= nr_blocks || !val || val > cid_limit) {
+				*why = "log entry maps an LBA outside the device or to no chunk";
+				return -EINVAL;
+			}
+			ret = __ilio_replay_leaf(pl, arg, why);
+			if (ret)
+				return ret;
+			__ilio_lbamap_set(&sp->map, arg, (u32)val);
+			break;
+		case ILIO_SUM_UNMAP:
+			if (arg >= nr_blocks || val > nr_blocks - arg) {
+				*why = "log entry unmaps LBAs outside the device";
+				return -EINVAL;
+			}
+			/* One entry may cover the whole device: per leaf. */
+			__ilio_lbamap_unmap_range(&sp->map, arg, val);
+			break;
+		case ILIO_SUM_CHUNK:
+			if (arg % ILIO_CHUNK_ALIGN || arg < rstart ||
+			    arg + sizeof(*rh) > rend) {
+				*why = "log entry names a record outside its unit";
+				return -EINVAL;
+			}
+			rh = (const void *)(u + (arg - off));
+			cid = le32_to_cpu(rh->cid);
+			len = le16_to_cpu(rh->len);
+			flags = le16_to_cpu(rh->flags);
+			if (!cid || !len ||
+			    len > ILIO_BLOCK_SIZE || flags & ~ILIO_CHUNK_LZ4 ||
+			    arg + ilio_rec_bytes(len) > rend) {
+				*why = "log record header is invalid";
+				return -EINVAL;
+			}
+			if (cid > cid_limit) {
+				*why = "log record has a chunk id beyond what the device can hold";
+				return -EINVAL;
+			}
+			ret = __ilio_replay_chunk(pl, cid,
+						  ilio_loc_make(seg, (u32)arg, len,
+								flags & ILIO_CHUNK_LZ4),
+						  val, why);
+			if (ret)
+				return ret;
+			break;
+		default:
+			*why = "log entry of unknown kind";
+			return -EINVAL;
+		}
+		if ((i & 1023) == 1023)
+			cond_resched();
+	}
+	return 0;
+}
+
+/* Apply one checkpoint unit's leaves.  Return: 0 or -EINVAL (corrupt). */
+static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u, u32 len,
+			      const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+	const struct ilio_unit_hdr *h = (const void *)u;
+	const struct ilio_ckpt_desc *d = (const void *)(h + 1);
+	u32 n = le32_to_cpu(h->nr_ents), i, k, pos = ILIO_BLOCK_SIZE;
+	u32 cid_limit = ilio_plog_cid_limit(&pl->g);
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		u32 kind = le32_to_cpu(d[i].kind), index = le32_to_cpu(d[i].index);
+
+		if (kind == ILIO_CKPT_LBAMAP) {
+			const __le32 *in = (const void *)(u + pos);
+			u32 *leaf;
+
+			if (index >= sp->map.nr_leaves ||
+			    pos + ILIO_LBAMAP_LEAF_BYTES > len) {
+				*why = "checkpoint has an LBA-map leaf outside the device";
+				return -EINVAL;
+			}
+			ret = __ilio_replay_leaf(pl, (u64)index << ILIO_LBAMAP_LEAF_SHIFT,
+						 why);
+			if (ret)
+				return ret;
+			leaf = sp->map.dir[index];
+			for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
+				u32 cid = le32_to_cpu(in[k]);
+
+				if (cid > cid_limit ||
+				    (cid && ((u64)index << ILIO_LBAMAP_LEAF_SHIFT) + k >=
+				     sp->map.nr_blocks)) {
+					*why = "checkpoint maps an invalid chunk id";
+					return -EINVAL;
+				}
+				leaf[k] = cid;
+			}
+			pos += ILIO_LBAMAP_LEAF_BYTES;
+		} else if (kind == ILIO_CKPT_CHUNKS) {
+			const struct ilio_ckpt_chunk *in = (const void *)(u + pos);
+
+			if (index > cid_limit >> ILIO_CHUNK_LEAF_SHIFT ||
+			    pos + ILIO_CHUNK_LEAF_BYTES > len) {
+				*why = "checkpoint chunk leaf is beyond what the device can hold";
+				return -EINVAL;
+			}
+			for (k = 0; k < ILIO_CHUNK_LEAF_ENTRIES; k++) {
+				u32 cid = index * ILIO_CHUNK_LEAF_ENTRIES + k;
+
+				if (!cid)
+					continue;
+				ret = __ilio_replay_chunk(pl, cid,
+							  le64_to_cpu(in[k].loc),
+							  le64_to_cpu(in[k].hash), why);
+				if (ret)
+					return ret;
+			}
+			pos += ILIO_CHUNK_LEAF_BYTES;
+		} else {
+			*why = "checkpoint leaf of unknown kind";
+			return -EINVAL;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Read the unit expected at @seg/@off into pl->buf.  -ENOENT: log end. */
+static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
+			    const char **why)
+{
+	const struct ilio_unit_hdr *h = (const void *)pl->buf;
+	u32 len;
+	int ret;
+
+	if (off + ILIO_BLOCK_SIZE > pl->g.seg_bytes)
+		return -ENOENT;
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, seg) + off, pl->buf,
+			    ILIO_BLOCK_SIZE);
+	if (ret) {
+		*why = "cannot read the log";
+		return -EIO;
+	}
+	ret = ilio_unit_check_hdr(pl->buf, &pl->g, seg, off, pl->epoch, seq, why);
+	if (ret)
+		return ret;
+	len = le32_to_cpu(h->len);
+	if (len > ILIO_BLOCK_SIZE &&
+	    pl->ops->read(pl->priv, ilio_seg_pos(pl, seg) + off + ILIO_BLOCK_SIZE,
+			  pl->buf + ILIO_BLOCK_SIZE, len - ILIO_BLOCK_SIZE)) {
+		*why = "cannot read the log";
+		return -EIO;
+	}
+	return ilio_unit_check_body(pl->buf, &pl->g, why);
+}
+
+/*
+ * Replay the chain from the anchor.  Return: 0, or -EINVAL/-EIO/-ENOMEM
+ * with @why set.  Sets pl->next_seq and the last unit's position.
+ */
+static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
+		       const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+	const struct ilio_unit_hdr *h = (const void *)pl->buf;
+	u32 seg = a->log_seg, off = a->log_off, len;
+	u64 seq = a->log_seq, units = 0;
+	u32 next = 0;
+	const char *end;
+	int ret;
+
+	for (;;) {
+		ret = ilio_replay_read(pl, seg, off, seq, &end);
+		if (ret == -ENOENT && units) {
+			/* Not directly after the last unit: in its successor? */
+			ret = ilio_replay_read(pl, next, 0, seq, &end);
+			if (!ret) {
+				seg = next;
+				off = 0;
+			}
+		}
+		if (ret == -ENOENT)
+			break;
+		if (ret) {
+			*why = end;
+			return ret;
+		}
+		len = le32_to_cpu(h->len);
+		next = le32_to_cpu(h->next_seg);
+		mutex_lock(&sp->lock);
+		if (le16_to_cpu(h->type) == ILIO_UNIT_DATA)
+			ret = __ilio_replay_data(pl, pl->buf, seg, off, why);
+		else
+			ret = __ilio_replay_ckpt(pl, pl->buf, len, why);
+		sp->segs.segs[seg].last_seq = seq;
+		mutex_unlock(&sp->lock);
+		if (ret)
+			return ret;
+		units++;
+		seq++;
+		off += len;
+		cond_resched();
+	}
+	pl->next_seq = seq;
+	if (a->ckpt_end && seq <= a->ckpt_end) {
+		*why = "the checkpoint that the anchor names is damaged or missing";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Derive references, the free list, the index and segment usage from the
+ * replayed maps, checking every cross reference.
+ */
+static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
+{
+	struct ilio_space *sp = pl->sp;
+	struct ilio_segs *s = &sp->segs;
+	struct ilio_lbamap *m = &sp->map;
+	u64 i;
+	u32 k, cid;
+
+	m->mapped = 0;
+	sp->nr_damaged = 0;
+	for (i = 0; i < m->nr_leaves; i++) {
+		u32 *leaf = m->dir[i];
+
+		if ((i & 4095) == 4095)
+			cond_resched();
+		if (!leaf)
+			continue;
+		for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
+			cid = leaf[k];
+			if (!cid)
+				continue;
+			if (cid >= sp->chunks.next_new ||
+			    !ilio_chunk_loc(&sp->chunks, cid)) {
+				*why = "an LBA maps to a chunk that has no location";
+				return -EINVAL;
+			}
+			if (__ilio_chunk_count_ref(&sp->chunks, cid)) {
+				*why = "a chunk has too many references";
+				return -EINVAL;
+			}
+			m->mapped++;
+		}
+		cond_resched();
+	}
+	__ilio_chunks_rebuild(&sp->chunks);
+	sp->stored_bytes = 0;
+	for (cid = 1; cid < sp->chunks.next_new; cid++) {
+		u64 loc;
+		u32 sg, len;
+
+		if ((cid & 4095) == 0)
+			cond_resched();
+		if (!ilio_chunk_ref(&sp->chunks, cid))
+			continue;
+		loc = ilio_chunk_loc(&sp->chunks, cid);
+		if (ilio_loc_damaged(loc)) {
+			sp->nr_damaged++;
+			continue;
+		}
+		sg = ilio_loc_seg(loc);
+		len = ilio_loc_len(loc);
+		if (sg >= s->nr_segs || !len || len > ILIO_BLOCK_SIZE ||
+		    ilio_loc_off(loc) + ilio_rec_bytes(len) > s->seg_bytes ||
+		    (!ilio_loc_lz4(loc) && len != ILIO_BLOCK_SIZE)) {
+			*why = "a chunk location is outside the device";
+			return -EINVAL;
+		}
+		s->segs[sg].live += ilio_rec_bytes(len);
+		sp->stored_bytes += len;
+	}
+	sp->segs.nr_free = 0;
+	__ilio_segs_untrack_all(s);
+	for (k = 0; k < s->nr_segs; k++) {
+		struct ilio_seg *seg = &s->segs[k];
+
+		if (seg->live || seg->last_seq >= log_seq) {
+			seg->state = ILIO_SEG_SEALED;
+			seg->used = s->seg_bytes;
+			seg->closed = s->seg_bytes;
+			seg->written = s->seg_bytes;
+			__ilio_seg_track(s, k);
+		} else {
+			seg->state = ILIO_SEG_FREE;
+			sp->segs.nr_free++;
+		}
+		if ((k & 4095) == 4095)
+			cond_resched();
+	}
+	return 0;
+}
+
+/* What a read of the two anchor slots found. */
+#define ILIO_SLOT_BLANK		0	/* all zeroes: never written (format) */
+#define ILIO_SLOT_VALID		1
+#define ILIO_SLOT_DAMAGED	2	/* written once, now fails validation */
+
+/**
+ * struct ilio_anchors - both anchor slots as recovery found them
+ * @a: the content of each valid slot
+ * @state: ILIO_SLOT_* per slot
+ * @why: the validator's reason for each damaged slot
+ * @newest: the valid slot with the highest sequence number, or -1
+ * @chain_damaged: set by ilio_log_recover() when replay or rebuild found
+ *	the chain invalid (the only failure that may allow a fallback)
+ */
+struct ilio_anchors {
+	struct ilio_anchor_info a[2];
+	int state[2];
+	const char *why[2];
+	int newest;
+	bool chain_damaged;
+};
+
+/* Read and validate the superblock (either copy) and both anchor slots. */
+static int ilio_plog_read_meta(struct ilio_plog *pl, u64 dev_bytes,
+			       struct ilio_anchors *an, const char **why)
+{
+	const char *why0 = NULL, *why1;
+	int ret, r0 = -EINVAL, i;
+
+	for (i = 0; i < 2; i++) {
+		ret = pl->ops->read(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
+				    ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+		if (ret) {
+			*why = "cannot read the superblock";
+			return -EIO;
+		}
+		ret = ilio_sb_check(pl->blk, ILIO_SB_BLOCK + i, dev_bytes, &pl->g,
+				    i ? &why1 : &why0);
+		if (!ret)
+			break;
+		if (!i)
+			r0 = ret;
+	}
+	if (ret) {
+		*why = why0;
+		return r0 == -ENOENT ? -ENOENT : -EINVAL;
+	}
+	an->newest = -1;
+	for (i = 0; i < 2; i++) {
+		ret = pl->ops->read(pl->priv, (u64)(ILIO_ANCHOR_BLOCK + i) *
+				    ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+		if (ret) {
+			*why = "cannot read the anchors";
+			return -EIO;
+		}
+		an->why[i] = NULL;
+		if (!ilio_anchor_check(pl->blk, ILIO_ANCHOR_BLOCK + i, &pl->g,
+				       &an->a[i], &an->why[i]))
+			an->state[i] = ILIO_SLOT_VALID;
+		else if (!memchr_inv(pl->blk, 0, ILIO_BLOCK_SIZE))
+			an->state[i] = ILIO_SLOT_BLANK;
+		else
+			an->state[i] = ILIO_SLOT_DAMAGED;
+		if (an->state[i] == ILIO_SLOT_VALID &&
+		    (an->newest < 0 || an->a[i].seq > an->a[an->newest].seq))
+			an->newest = i;
+	}
+	if (an->newest < 0) {
+		*why = an->why[1] ? an->why[1] : an->why[0] ? an->why[0] :
+		       "no anchor slot was ever written";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * ilio_plog_free() - free the persistent state (no I/O)
+ * @pl: state, or NULL
+ */
+void ilio_plog_free(struct ilio_plog *pl)
+{
+	if (!pl)
+		return;
+	kvfree(pl->sum);
+	kvfree(pl->wbq);
+	vfree(pl->buf);
+	kfree(pl->blk);
+	kfree(pl->vbuf);
+	kfree(pl->rbuf);
+	mutex_destroy(&pl->wb_mutex);
+	mutex_destroy(&pl->ckpt_mutex);
+	mutex_destroy(&pl->rbuf_mutex);
+	kfree(pl);
+}
+
+/* Allocate the persistent state over @sp; the geometry is read later. */
+static struct ilio_plog *ilio_plog_alloc(struct ilio_space *sp,
+					 const struct ilio_core_params *p)
+{
+	struct ilio_plog *pl = kzalloc(sizeof(*pl), GFP_KERNEL);
+
+	if (!pl)
+		return NULL;
+	pl->base.ops = &ilio_log_ops;
+	pl->base.sp = sp;
+	pl->base.persistent = true;
+	pl->sp = sp;
+	mutex_init(&pl->wb_mutex);
+	mutex_init(&pl->ckpt_mutex);
+	mutex_init(&pl->rbuf_mutex);
+	pl->ops = p->bops;
+	pl->priv = p->bpriv;
+	pl->read_only = p->read_only;
+	pl->coalesce = p->coalesce;
+	pl->flush_interval_ms = p->flush_interval_ms;
+	pl->nr_blocks = p->nr_blocks;
+	pl->next_seg = ILIO_SEG_NONE;
+	pl->blk = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+	pl->vbuf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+	pl->rbuf = kmalloc(ILIO_RBUF_BYTES, GFP_KERNEL);
+	if (!pl->blk || !pl->vbuf || !pl->rbuf) {
+		ilio_plog_free(pl);
+		return NULL;
+	}
+	sp->store_bytes = ilio_plog_mem_bytes(pl);
+	return pl;
+}
+
+/*
+ * Recover the maps into @sp (set up, empty) from anchor slot @slot (-1:
+ * the newest): replay its chain and rebuild everything derived.  Writes
+ * nothing.  On success pl->next_seq is one past the chain's last unit.
+ * On failure @sp may hold part of the state: the caller resets it.
+ */
+static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
+					  const struct ilio_core_params *p,
+					  struct ilio_anchors *an, int slot,
+					  int *err, const char **why)
+{
+	struct ilio_anchor_info a;
+	struct ilio_plog *pl;
+	int ret, i;
+
+	*why = "out of memory";
+	pl = ilio_plog_alloc(sp, p);
+	ret = pl ? ilio_cache_init(&sp->cache, p->ram_limit, &sp->lock) : -ENOMEM;
+	if (ret)
+		goto fail;
+	sp->cached = true;
+
+	ret = ilio_plog_read_meta(pl, p->dev_bytes, an, why);
+	if (ret)
+		goto fail;
+	/* The superblock's key (0 for a store formatted before keyed hashing). */
+	sp->hash_seed = pl->g.hash_seed;
+	/* A size mismatch is a refusal, never a reason to try another anchor. */
+	for (i = 0; i < 2; i++) {
+		if (an->state[i] == ILIO_SLOT_VALID && an->a[i].nr_blocks &&
+		    an->a[i].nr_blocks != p->nr_blocks) {
+			*why = "the store on this device has another size than the table";
+			ret = -EINVAL;
+			goto fail;
+		}
+	}
+	if (slot < 0)
+		slot = an->newest;
+	if (an->state[slot] != ILIO_SLOT_VALID) {
+		*why = "internal: recovery from an invalid anchor";
+		ret = -EINVAL;
+		goto fail;
+	}
+	a = an->a[slot];
+	/* The next anchor goes to the other slot, with a higher seq than both. */
+	pl->anchor_slot = slot;
+	pl->anchor_seq = a.seq;
+	if (an->state[1 - slot] == ILIO_SLOT_VALID)
+		pl->anchor_seq = max(a.seq, an->a[1 - slot].seq);
+	pl->anchor = a;
+	ret = ilio_plog_geom_fits(pl, why);
+	if (!ret)
+		ret = ilio_segs_init_disk(&sp->segs, pl->g.nr_segs, pl->g.seg_bytes,
+					  &sp->lock);
+	if (ret)
+		goto fail;
+	pl->sum_cap = pl->g.seg_bytes / sizeof(struct ilio_sum_ent);
+	pl->sum = kvcalloc(pl->sum_cap, sizeof(*pl->sum), GFP_KERNEL);
+	pl->wbq = kvcalloc(pl->g.nr_segs, sizeof(u32), GFP_KERNEL);
+	pl->buf = vmalloc(pl->g.seg_bytes);
+	if (!pl->sum || !pl->wbq || !pl->buf) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	sp->store_bytes = ilio_plog_mem_bytes(pl);
+	pl->max_dirty = max_t(u64, p->max_dirty, 2ULL * pl->g.seg_bytes);
+	pl->epoch = a.epoch;
+
+	ret = ilio_replay(pl, &a, why);
+	if (!ret) {
+		mutex_lock(&sp->lock);
+		ret = __ilio_rebuild(pl, a.log_seq, why);
+		/* Metadata with the reserve buffer, and one more segment. */
+		if (!ret && __ilio_ram_used(sp) + pl->g.seg_bytes >
+		    sp->ram_limit) {
+			*why = "ram_mb is too small for the metadata of this store";
+			ret = -E2BIG;
+		}
+		mutex_unlock(&sp->lock);
+	}
+	an->chain_damaged = ret == -EINVAL;
+	if (ret)
+		goto fail;
+	pl->ckpt_start_seq = a.log_seq;
+	pl->prev_ckpt_start = a.log_seq;
+	pl->written_seq = pl->next_seq - 1;
+	pl->durable_seq = pl->written_seq;
+	pl->closed_seq = pl->written_seq;
+	return pl;
+fail:
+	*err = ret;
+	ilio_plog_free(pl);
+	return NULL;
+}
+
+/*
+ * May recovery use the older anchor @o because the newest one, @n, failed?
+ * Only when the older chain provably covers everything the newer anchor
+ * made durable: it is the same chain (same epoch, so the newer checkpoint
+ * and everything after it are units of the older anchor's chain too) and
+ * its replay went past the newer checkpoint's last unit, so that from
+ * there on both replays read the very same units.  Replay from @o then
+ * ends where replay from @n would have ended.
+ */
+static bool ilio_fallback_covers(const struct ilio_anchor_info *n,
+				 const struct ilio_anchor_info *o, u64 next_seq)
+{
+	return o->epoch == n->epoch && o->seq < n->seq && n->ckpt_end &&
+	       next_seq > n->ckpt_end;
+}
+
+/**
+ * ilio_log_open() - open (recover) the persistent store on a space
+ * @sp: the core's space, set up and empty
+ * @p: parameters, with @bops set
+ * @err: set on failure: -ENOENT (not an ilio device), -EINVAL (damaged,
+ *	or another size than @p), -EIO, -ENOMEM, -E2BIG (RAM budget too
+ *	small)
+ * @why: set on failure: a static string for the admin
+ *
+ * DOC: recovery rules
+ *
+ * - A size mismatch is always a refusal, never a reason to try another
+ *   anchor.
+ * - An I/O error while reading the metadata or the log fails the open; it
+ *   never opens an older state.
+ * - The newest valid anchor is replayed.  If its chain is damaged, the
+ *   other anchor is used only when its chain provably covers everything
+ *   the newest one made durable (ilio_fallback_covers()); otherwise the
+ *   open is refused and nothing is written.
+ * - A slot that fails validation but is not blank (all zeroes, as format
+ *   leaves it) is damaged.  The remaining valid anchor is used only if it
+ *   is not the format anchor: every completed open writes the new epoch's
+ *   anchor into both slots, so the other valid anchor of a completed open
+ *   is of the same chain as the damaged one, and its replay covers it.
+ * - Nothing is written (no new epoch, no checkpoint) until the recovered
+ *   state has passed replay and rebuild.  Unless @p->read_only, the open
+ *   then starts a new chain (a fresh epoch) with a checkpoint, and names
+ *   it in both anchor slots, so that units of the old chain that were
+ *   never acknowledged can never be mistaken for new ones and no anchor
+ *   of an older chain survives as a fallback.
+ *
+ * Return: the store, or NULL (@sp is then still set up: the caller exits
+ * it).
+ */
+static struct ilio_store *ilio_log_open(struct ilio_space *sp,
+					const struct ilio_core_params *p,
+					int *err, const char **why)
+{
+	struct ilio_anchors an;
+	struct ilio_plog *pl;
+	const char *why2;
+	int n, o, err2, ret;
+
+	an.newest = -1;
+	an.chain_damaged = false;
+	pl = ilio_log_recover(sp, p, &an, -1, err, why);
+	if (!pl && (!an.chain_damaged || an.newest < 0))
+		return NULL;	/* I/O error, size, memory, no anchor: final */
+	n = an.newest;
+	o = 1 - n;
+	if (an.state[o] == ILIO_SLOT_DAMAGED && !an.a[n].ckpt_end &&
+	    !an.a[n].nr_blocks) {
+		/* Only the format anchor is valid: never open an empty store. */
+		ilio_plog_free(pl);
+		*err = -EINVAL;
+		*why = "an anchor is damaged, the other is the format one (reformat if never used)";
+		return NULL;
+	}
+	if (!pl) {
+		struct ilio_anchors an2;
+
+		if (an.state[o] != ILIO_SLOT_VALID)
+			return NULL;
+		/* Start again from empty maps, with the older anchor. */
+		ilio_space_exit(sp);
+		if (ilio_space_init(sp, p->nr_blocks, p->ram_limit, p->seg_bytes))
+			return NULL;	/* report the newest anchor's problem */
+		pl = ilio_log_recover(sp, p, &an2, o, &err2, &why2);
+		if (!pl)
+			return NULL;
+		if (!ilio_fallback_covers(&an.a[n], &an.a[o], pl->next_seq)) {
+			ilio_plog_free(pl);
+			return NULL;
+		}
+		pl->fallback = true;
+	}
+	if (p->read_only)
+		return &pl->base;
+	pl->epoch = get_random_u64();
+	ret = ilio_log_checkpoint(pl);
+	if (!ret)
+		ret = ilio_plog_anchor_both(pl);
+	if (ret) {
+		*err = ret;
+		*why = ret == -ENOSPC ?
+			"no free space on the backing device for a checkpoint" :
+			"cannot write to the backing device";
+		ilio_plog_free(pl);
+		return NULL;
+	}
+	return &pl->base;
+}
+
+/* The store of persistent mode. */
+const struct ilio_store_type ilio_log_store = {
+	.name = "log",
+	.open = ilio_log_open,
+};

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-store: the seam between the dedup core and the stores that hold
+ * its records.
+ *
+ * The core (ilio-core.c) decides what is stored: zero blocks, duplicates,
+ * new chunks, and which LBA maps to which chunk.  A store decides where
+ * and how records live: the RAM store (ilio-ram.c) keeps them in RAM
+ * segments and compacts them; the persistent store (ilio-log.c,
+ * ilio-ckpt.c, ilio-gc.c, ilio-recover.c) logs them to a backing device,
+ * checkpoints and cleans it, and recovers it.  Both work on the shared
+ * struct ilio_space (ilio-space.h) through the leaf APIs; neither sees
+ * struct ilio_core.  Edges point down only: the core calls a store
+ * through struct ilio_store_ops, a store calls the leaves and, for its
+ * device, struct ilio_backend_ops.
+ *
+ * Locking: "lock held" below means the space lock (struct ilio_space
+ * @lock).  Ops documented as unlocked take it themselves and may sleep.
+ */
+#ifndef ILIO_STORE_H
+#define ILIO_STORE_H
+
+#include <linux/types.h>
+
+#include "ilio-space.h"
+
+/* Coalescing policies of persistent mode (table feature "coalesce"). */
+enum ilio_coalesce {
+	ILIO_COALESCE_AUTO = 0,
+	ILIO_COALESCE_ALWAYS,
+	ILIO_COALESCE_OFF,
+};
+
+#define ILIO_SEG_BYTES_DEFAULT	0x100000U
+
+/* How many compaction passes one store may run before giving up. */
+#define ILIO_COMPACT_TRIES	8
+
+/**
+ * struct ilio_backend_ops - how a persistent store reaches its device
+ * @read: read @len bytes at byte @pos into @buf; may sleep
+ * @write: write @len bytes from @buf at byte @pos; may sleep; returns when
+ *	the device completed the write (not necessarily durable)
+ * @flush: make every completed write durable
+ * @discard: optional; tell the device that a byte range is unused
+ * @kick: optional; ask for ilio_core_writeback() to run soon in another
+ *	context.  Without it the core writes back synchronously.
+ *
+ * Each returns 0 or a negative errno; positions and lengths are 4 KiB
+ * multiples.
+ */
+struct ilio_backend_ops {
+	int (*read)(void *priv, u64 pos, void *buf, u32 len);
+	int (*write)(void *priv, u64 pos, const void *buf, u32 len);
+	int (*flush)(void *priv);
+	int (*discard)(void *priv, u64 pos, u64 len);
+	void (*kick)(void *priv);
+};
+
+struct ilio_store_type;
+
+/**
+ * struct ilio_core_params - what a core is created with
+ * @nr_blocks: logical size in 4 KiB blocks
+ * @ram_limit: RAM budget in bytes (segments and metadata together)
+ * @seg_bytes: segment size in bytes
+ * @dedup: look duplicates up in the content index
+ * @compress: lz4-compress new chunks
+ * @store: the store to open (ilio_core_open()); ilio_core_create() always
+ *	makes a RAM store
+ * @bops: persistent mode: backing device access
+ * @bpriv: passed to @bops
+ * @dev_bytes: persistent mode: size of the backing device
+ * @read_only: persistent mode: recover without writing, serve reads only
+ * @coalesce: persistent mode: enum ilio_coalesce
+ * @flush_interval_ms: persistent mode: longest time dirty data waits
+ *	(coalesce auto)
+ * @max_dirty: persistent mode: bytes of unwritten data before writers
+ *	wait for the backing device
+ */
+struct ilio_core_params {
+	u64 nr_blocks;
+	u64 ram_limit;
+	u32 seg_bytes;
+	bool dedup;
+	bool compress;
+	const struct ilio_store_type *store;
+	const struct ilio_backend_ops *bops;
+	void *bpriv;
+	u64 dev_bytes;
+	bool read_only;
+	int coalesce;
+	u32 flush_interval_ms;
+	u64 max_dirty;
+};
+
+/* How deep into the free-segment reserve a log writer may go. */
+#define ILIO_LEVEL_USER	0	/* front-end writes */
+#define ILIO_LEVEL_GC	1	/* GC moves, compaction and discards: they free space */
+#define ILIO_LEVEL_CKPT	2	/* checkpoints: they make freed space usable */
+
+struct ilio_store;
+
+/**
+ * struct ilio_store_ops - what a store does for the core
+ *
+ * Write path, in this order, all with the lock held and without dropping
+ * it in between:
+ *
+ * @reserve: make room for a record of @len payload bytes (0: none) and
+ *	@nents map changes, at reserve @level (ILIO_LEVEL_*).  The only
+ *	write-path op that may fail: afterwards @append and @log_map for
+ *	that much cannot.  Must not sleep on I/O.  Returns 0; -ENOSPC (the
+ *	store is full of live data); -EAGAIN (unwritten data must be
+ *	written back first) or -ENOMEM (memory must be waited for): the
+ *	caller drops the lock and relieves (ilio_core_relieve()); -EIO after
+ *	a backend error; -EROFS read-only.
+ * @append: store @payload for @cid; returns its location.
+ * @log_map: optional; record that @lba now maps to @cid (0: unmapped).
+ * @after_write: optional; after an update, set *@sync when the writer must
+ *	write back itself (unlocked, through @writeback), *@kick when
+ *	write-back should start in another context (through @kick).
+ *
+ * Space and memory, lock held:
+ *
+ * @make_room: make @bytes of metadata allocation fit the RAM budget
+ *	(compaction, cache eviction, sealing for write-back).  Returns 0,
+ *	-ENOSPC, or -EAGAIN/-ENOMEM as @reserve.
+ * @release: a reader or comparer unpinned segment @seg: the store may
+ *	now drop what it kept for it.  Must not block.
+ * @set_ram_limit: change the budget to @bytes; on success the space's
+ *	ram_limit is @bytes.  Returns 0, -ENOSPC (below what is in use),
+ *	-EINVAL, -ENOMEM.
+ * @stats: fill the store's gauges into @out.
+ *
+ * The RAM a store holds for itself is charged through the space's
+ * store_bytes, which the store sets when it is created.
+ *
+ * Reading a chunk whose segment has no RAM buffer (persistent only):
+ *
+ * @peek: optional, lock held, must not block: the clean cached payload of
+ *	@cid, or NULL.
+ * @load: optional.  With @nowait: lock held, must not block; serves @cid
+ *	at @loc from RAM or returns -EAGAIN.  Without: unlocked, the caller
+ *	pinned @loc's segment; may sleep (reads the device), and checks
+ *	what it read against @cid and @hash.  Returns 0, -EIO, -EAGAIN.
+ * @load_locked: optional; for the consistency check only: like @load, but
+ *	with the lock held, and it may read the device under it.
+ *
+ * Background and control, unlocked, may sleep; each optional (a RAM store
+ * has nothing to write back or flush):
+ *
+ * @writeback: write every closed unit to the device; returns 0 or the
+ *	sticky error.
+ * @kick: lockless, must not block; ask for @writeback to run soon in
+ *	another context (the backend's kick).
+ * @flush: make every completed update durable; returns 0 or -EIO.
+ * @reclaim: a writer found the store full: clean some now; 0 when space
+ *	was freed.
+ * @compact: reclaim up to @max mostly dead segments now; returns how many.
+ * @gc: clean up to @max segments; returns how many, or a negative errno.
+ * @checkpoint: write a checkpoint; 0 or a negative errno.
+ * @tick: periodic background work.
+ * @quiesce: write everything back and checkpoint if needed (suspend).
+ * @error: lockless; the sticky backend error, 0 while healthy.
+ * @read_only: lockless; the store was opened read-only.
+ * @used_fallback: lockless; recovery used the older anchor.
+ * @set_coalesce: change the coalescing policy (lock held).
+ *
+ * @destroy: free the store and what it holds in the space (no I/O; no
+ *	call may be in progress).
+ */
+struct ilio_store_ops {
+	int (*reserve)(struct ilio_store *st, u32 len, u32 nents, int level);
+	u64 (*append)(struct ilio_store *st, u32 cid, const void *payload,
+		      u32 len, bool lz4);
+	void (*log_map)(struct ilio_store *st, u64 lba, u32 cid);
+	void (*after_write)(struct ilio_store *st, bool *sync, bool *kick);
+
+	int (*make_room)(struct ilio_store *st, u64 bytes);
+	void (*release)(struct ilio_store *st, u32 seg);
+	int (*set_ram_limit)(struct ilio_store *st, u64 bytes);
+	void (*stats)(struct ilio_store *st, struct ilio_stats *out);
+
+	const u8 *(*peek)(struct ilio_store *st, u32 cid);
+	int (*load)(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
+		    void *block, bool nowait);
+	int (*load_locked)(struct ilio_store *st, u64 loc, u32 cid, void *block);
+
+	int (*writeback)(struct ilio_store *st);
+	void (*kick)(struct ilio_store *st);
+	int (*flush)(struct ilio_store *st);
+	int (*reclaim)(struct ilio_store *st);
+	int (*compact)(struct ilio_store *st, unsigned int max);
+	int (*gc)(struct ilio_store *st, unsigned int max);
+	int (*checkpoint)(struct ilio_store *st);
+	void (*tick)(struct ilio_store *st);
+	int (*quiesce)(struct ilio_store *st);
+	int (*error)(struct ilio_store *st);
+	bool (*read_only)(struct ilio_store *st);
+	bool (*used_fallback)(struct ilio_store *st);
+	void (*set_coalesce)(struct ilio_store *st, int coalesce,
+			     u32 flush_interval_ms, u64 max_dirty);
+
+	void (*destroy)(struct ilio_store *st);
+};
+
+/**
+ * struct ilio_store - the part of every store that the core sees
+ * @ops: what it does
+ * @sp: the space it works on (the core's)
+ * @persistent: it has a backing device
+ */
+struct ilio_store {
+	const struct ilio_store_ops *ops;
+	struct ilio_space *sp;
+	bool persistent;
+};
+
+/**
+ * struct ilio_store_type - how a store comes to be
+ * @name: for messages
+ * @open: build the store on @sp, which ilio_space_init() set up for @p;
+ *	a persistent store recovers into it (and may re-initialise it to
+ *	try an older anchor).  Returns the store, or NULL with *@err and
+ *	*@why (a static string for the admin) set; @sp is then still
+ *	initialised and the caller exits it.
+ */
+struct ilio_store_type {
+	const char *name;
+	struct ilio_store *(*open)(struct ilio_space *sp,
+				   const struct ilio_core_params *p, int *err,
+				   const char **why);
+};
+
+extern const struct ilio_store_type ilio_ram_store;
+extern const struct ilio_store_type ilio_log_store;
+
+#endif /* ILIO_STORE_H */
