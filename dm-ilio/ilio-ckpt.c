@@ -178,8 +178,7 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 			s->vpos[idx] = trim;	/* the discard list */
 			trim = idx;
 		} else {
-			seg->state = ILIO_SEG_FREE;
-			sp->segs.nr_free++;
+			__ilio_seg_set_free(s, idx);
 		}
 		n++;
 		if ((n & 1023) == 0)
@@ -193,9 +192,8 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 		pl->ops->discard(pl->priv, ilio_seg_pos(pl, idx), s->seg_bytes);
 		mutex_lock(&sp->lock);
 		s->vpos[idx] = ILIO_SEG_NONE;
-		s->segs[idx].state = ILIO_SEG_FREE;
 		s->segs[idx].last_seq = 0;
-		sp->segs.nr_free++;
+		__ilio_seg_set_free(s, idx);
 		mutex_unlock(&sp->lock);
 		cond_resched();
 	}

@@ -34,55 +34,57 @@
  * as EIO, counted in chunks_damaged), and its bytes are released so that
  * the segment can be reused.
  */
-static void __ilio_gc_move(struct ilio_plog *pl, u32 seg, u32 off,
-			   const struct ilio_chunk_hdr *rh)
+/* What GC's way of storing a moved record needs to know. */
+struct ilio_gc_move {
+	struct ilio_plog *pl;
+	u64 old;
+};
+
+/*
+ * GC's part of the move (__ilio_move_record()): verify, then append to
+ * the log.  Return: 0 (moved), 1 (damaged: the chunk was marked), or the
+ * prepare error (GC is out of room: the rest of the victim stays).
+ */
+static int __ilio_gc_store(void *priv, u32 cid, const void *payload, u32 len,
+			   bool lz4, u64 *loc)
 {
+	struct ilio_gc_move *m = priv;
+	struct ilio_plog *pl = m->pl;
 	struct ilio_space *sp = pl->sp;
-	u32 cid = le32_to_cpu(rh->cid), len = le16_to_cpu(rh->len);
-	u64 old = ilio_rec_loc(seg, off, rh), nloc;
+	const struct ilio_chunk_hdr *rh = (const void *)((const u8 *)payload -
+							 sizeof(*rh));
 	int ret;
 
-	if (pl->gc_full)	/* out of room: leave the rest */
-		return;
-	if (!ilio_chunk_valid(&sp->chunks, cid) ||
-	    ilio_chunk_loc(&sp->chunks, cid) != old)
-		return;
-	if (!ilio_rec_verify(pl, rh, old, ilio_chunk_hash(&sp->chunks, cid),
+	if (!ilio_rec_verify(pl, rh, m->old, ilio_chunk_hash(&sp->chunks, cid),
 			     pl->vbuf)) {
 		__ilio_cache_remove(&sp->cache, cid);
 		ilio_chunk_set_loc(&sp->chunks, cid, ILIO_LOC_DAMAGED);
-		__ilio_seg_release_bytes(&sp->segs, old);
+		__ilio_seg_release_bytes(&sp->segs, m->old);
 		sp->stored_bytes -= len;
 		sp->nr_damaged++;
 		pl->front_ops++;	/* the next checkpoint must record it */
-		return;
+		return 1;
 	}
 	ret = __ilio_plog_prepare(pl, len, 1, ILIO_LEVEL_GC);
 	if (ret) {
 		pl->gc_full = true;
 		pl->gc_err = ret;
-		return;
+		return ret;
 	}
-	nloc = __ilio_plog_append(pl, cid, rh + 1, len, ilio_loc_lz4(old));
+	*loc = __ilio_plog_append(pl, cid, payload, len, lz4);
 	pl->front_ops--;	/* GC is not front-end activity */
-	ilio_chunk_set_loc(&sp->chunks, cid, nloc);
-	__ilio_seg_release_bytes(&sp->segs, old);
-	sp->st.gc_moved_bytes += ilio_rec_bytes(len);
+	return 0;
 }
 
-/*
- * The written segment with the fewest live bytes, at most @max_live: the
- * top of the segment index's heap (ties go to the lowest index, as a scan
- * would choose), O(1) instead of a scan of the segment table.
- */
-static u32 __ilio_gc_victim(struct ilio_plog *pl, u32 max_live)
+static void __ilio_gc_move(struct ilio_plog *pl, u32 seg, u32 off,
+			   const struct ilio_chunk_hdr *rh)
 {
-	struct ilio_space *sp = pl->sp;
-	struct ilio_segs *s = &sp->segs;
-	u32 idx = __ilio_seg_emptiest(s);
+	struct ilio_gc_move m = { .pl = pl, .old = ilio_rec_loc(seg, off, rh) };
 
-	return idx != ILIO_SEG_NONE && s->segs[idx].live <= max_live ?
-	       idx : ILIO_SEG_NONE;
+	if (pl->gc_full)	/* out of room: leave the rest */
+		return;
+	__ilio_move_record(pl->sp, le32_to_cpu(rh->cid), m.old, rh + 1,
+			   __ilio_gc_store, &m, &pl->sp->st.gc_moved_bytes);
 }
 
 /* Clean one victim; *@gain: the bytes it frees net of what was moved. */
@@ -94,7 +96,7 @@ static int ilio_gc_one(struct ilio_plog *pl, u32 max_live, u64 *gain)
 	int ret, err;
 
 	mutex_lock(&sp->lock);
-	victim = pl->error ? ILIO_SEG_NONE : __ilio_gc_victim(pl, max_live);
+	victim = pl->error ? ILIO_SEG_NONE : __ilio_seg_pick_victim(s, max_live);
 	if (victim != ILIO_SEG_NONE) {
 		__ilio_seg_pin(s, victim);
 		*gain = s->seg_bytes - s->segs[victim].live;

@@ -111,23 +111,6 @@ static void __ilio_wbq_push(struct ilio_plog *pl, u32 seg)
 	pl->wbq_len++;
 }
 
-static u32 __ilio_plog_pick_free(struct ilio_plog *pl)
-{
-	struct ilio_space *sp = pl->sp;
-	struct ilio_segs *s = &sp->segs;
-	u32 i, n = s->nr_segs;
-
-	for (i = 0; i < n; i++) {
-		u32 idx = (s->scan_hint + i) % n;
-
-		if (s->segs[idx].state == ILIO_SEG_FREE) {
-			s->scan_hint = (idx + 1) % n;
-			return idx;
-		}
-	}
-	return ILIO_SEG_NONE;
-}
-
 /*
  * Finish the unit at [@off, @end) of the open segment: header fields,
  * checksum, and queue it for write-back.  The header block is zeroed and
@@ -301,8 +284,7 @@ static void __ilio_plog_seal(struct ilio_plog *pl)
 		__ilio_seg_put_buf(s, seg->data);
 		seg->data = NULL;
 		s->nr_resident--;
-		seg->state = ILIO_SEG_FREE;
-		sp->segs.nr_free++;
+		__ilio_seg_set_free(s, s->open);
 	} else if (seg->written == seg->used) {
 		__ilio_plog_finalize(pl, s->open);
 	}
@@ -368,18 +350,13 @@ int __ilio_plog_open_seg(struct ilio_plog *pl, int level)
 	}
 	__ilio_plog_seal(pl);
 	cur = pl->next_seg;
-	if (cur == ILIO_SEG_NONE) {
-		cur = __ilio_plog_pick_free(pl);
-		s->segs[cur].state = ILIO_SEG_NEXT;
-		sp->segs.nr_free--;
-	}
-	succ = __ilio_plog_pick_free(pl);
+	if (cur == ILIO_SEG_NONE)
+		cur = __ilio_seg_take_free(s);
+	succ = __ilio_seg_take_free(s);
 	if (WARN_ON(cur == ILIO_SEG_NONE || succ == ILIO_SEG_NONE)) {
 		__ilio_seg_put_buf(s, data);
 		return -ENOSPC;
 	}
-	s->segs[succ].state = ILIO_SEG_NEXT;
-	sp->segs.nr_free--;
 	pl->next_seg = succ;
 	s->segs[cur] = (struct ilio_seg){ .data = data, .state = ILIO_SEG_OPEN };
 	s->nr_resident++;

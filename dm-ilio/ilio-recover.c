@@ -410,8 +410,7 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 			seg->written = s->seg_bytes;
 			__ilio_seg_track(s, k);
 		} else {
-			seg->state = ILIO_SEG_FREE;
-			sp->segs.nr_free++;
+			__ilio_seg_set_free(s, k);
 		}
 		if ((k & 4095) == 4095)
 			cond_resched();

@@ -654,3 +654,42 @@ u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live)
 	}
 	return best;
 }
+
+/**
+ * __ilio_seg_take_free() - reserve a free device segment for the log
+ * @s: persistent table
+ *
+ * The first FREE slot from the scan hint on (wrapping) becomes NEXT: the
+ * log will open it.  The caller checked that @s->nr_free allows it.
+ *
+ * Return: segment index, or ILIO_SEG_NONE when none is free.
+ */
+u32 __ilio_seg_take_free(struct ilio_segs *s)
+{
+	u32 i, n = s->nr_segs;
+
+	lockdep_assert_held(s->lock);
+	for (i = 0; i < n; i++) {
+		u32 idx = (s->scan_hint + i) % n;
+
+		if (s->segs[idx].state == ILIO_SEG_FREE) {
+			s->scan_hint = (idx + 1) % n;
+			s->segs[idx].state = ILIO_SEG_NEXT;
+			s->nr_free--;
+			return idx;
+		}
+	}
+	return ILIO_SEG_NONE;
+}
+
+/**
+ * __ilio_seg_set_free() - a device segment is free again
+ * @s: persistent table
+ * @idx: segment (its buffer is gone; the log replays nothing from it)
+ */
+void __ilio_seg_set_free(struct ilio_segs *s, u32 idx)
+{
+	lockdep_assert_held(s->lock);
+	s->segs[idx].state = ILIO_SEG_FREE;
+	s->nr_free++;
+}

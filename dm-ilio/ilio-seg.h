@@ -153,6 +153,8 @@ void __ilio_seg_track(struct ilio_segs *s, u32 idx);
 void __ilio_seg_untrack_waiting(struct ilio_segs *s, u32 idx);
 void __ilio_segs_untrack_all(struct ilio_segs *s);
 const char *__ilio_segs_check_index(struct ilio_segs *s, u32 *bad);
+u32 __ilio_seg_take_free(struct ilio_segs *s);
+void __ilio_seg_set_free(struct ilio_segs *s, u32 idx);
 
 /* Persistent: the written segment with the fewest live bytes, or NONE. */
 static inline u32 __ilio_seg_emptiest(const struct ilio_segs *s)
