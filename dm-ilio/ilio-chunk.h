@@ -19,6 +19,9 @@
 
 #include <linux/types.h>
 #include <linux/mutex.h>
+#include <linux/build_bug.h>
+
+#include "ilio-format.h"
 
 #define ILIO_CHUNK_LEAF_SHIFT	9
 #define ILIO_CHUNK_LEAF_ENTRIES	512U	/* 1 << ILIO_CHUNK_LEAF_SHIFT */
@@ -26,55 +29,11 @@
 #define ILIO_REF_MAX		0xfffffff0U
 
 /*
- * A location packs: segment number (28 bits), byte offset / 8 (22 bits),
- * payload length (13 bits), lz4 flag (1 bit).  Location 0 is "nowhere"
- * (segment 0 offset 0 length 0 never holds a chunk: length is >= 1).
+ * The leaves are checkpointed whole (the location codec and the on-disk
+ * leaf are in ilio-format.h).
  */
-#define ILIO_LOC_SEG_BITS	28
-#define ILIO_LOC_OFF_BITS	22
-#define ILIO_LOC_LEN_BITS	13
-#define ILIO_SEG_MAX		((1U << ILIO_LOC_SEG_BITS) - 1)
-#define ILIO_SEG_BYTES_MAX	((1U << ILIO_LOC_OFF_BITS) * 8U)
-
-/*
- * ILIO_LOC_DAMAGED: the location of a live chunk whose record was found
- * damaged on the device (persistent mode; see __ilio_gc_move()).  It names
- * no segment (ILIO_SEG_MAX is never a segment number) and no length, so
- * nothing can read it: the chunk's LBAs read as EIO until rewritten.
- * Checkpoints carry it like any location.
- */
-#define ILIO_LOC_DAMAGED	((u64)ILIO_SEG_MAX << 36)
-
-static inline bool ilio_loc_damaged(u64 loc)
-{
-	return loc == ILIO_LOC_DAMAGED;
-}
-
-static inline u64 ilio_loc_make(u32 seg, u32 off, u32 len, bool lz4)
-{
-	return ((u64)seg << 36) | ((u64)(off >> 3) << 14) |
-	       ((u64)len << 1) | (lz4 ? 1 : 0);
-}
-
-static inline u32 ilio_loc_seg(u64 loc)
-{
-	return loc >> 36;
-}
-
-static inline u32 ilio_loc_off(u64 loc)
-{
-	return ((loc >> 14) & ((1U << ILIO_LOC_OFF_BITS) - 1)) << 3;
-}
-
-static inline u32 ilio_loc_len(u64 loc)
-{
-	return (loc >> 1) & ((1U << ILIO_LOC_LEN_BITS) - 1);
-}
-
-static inline bool ilio_loc_lz4(u64 loc)
-{
-	return loc & 1;
-}
+static_assert(ILIO_CHUNK_LEAF_ENTRIES == ILIO_CKPT_CHUNK_ENTRIES,
+	      "a chunk leaf is one checkpoint leaf");
 
 /**
  * struct ilio_chunk_leaf - ILIO_CHUNK_LEAF_ENTRIES chunk table entries

@@ -67,6 +67,100 @@
 #define ILIO_CHUNK_LZ4		0x0001	/* payload is an lz4 block */
 
 /**
+ * DOC: location encoding
+ *
+ * A location names one record: the segment it is in, its byte offset
+ * there, its payload length and whether the payload is lz4.  It packs into
+ * 64 bits, most significant first::
+ *
+ *   63        36 35          14 13         1   0
+ *   +-----------+--------------+------------+---+
+ *   |  segment  |  offset / 8  |   length   |lz4|
+ *   |  28 bits  |   22 bits    |  13 bits   | 1 |
+ *   +-----------+--------------+------------+---+
+ *
+ * The offset is the record's (its &struct ilio_chunk_hdr's), a multiple of
+ * ILIO_CHUNK_ALIGN, so segments up to ILIO_SEG_BYTES_MAX are addressable;
+ * the length is the payload's, 1..ILIO_BLOCK_SIZE.  Location 0 is
+ * "nowhere": segment 0, offset 0, length 0 never holds a chunk, because a
+ * record's length is at least 1.
+ *
+ * This layout is part of the on-disk format: checkpoint chunk leaves store
+ * the in-core value as it is (&struct ilio_ckpt_chunk @loc, little-endian),
+ * including the ILIO_LOC_DAMAGED sentinel.  Summary entries carry no
+ * location: replay rebuilds it from the unit's segment, the record offset
+ * in the ILIO_SUM_CHUNK entry and the record's header.
+ */
+#define ILIO_LOC_SEG_SHIFT	36
+#define ILIO_LOC_OFF_SHIFT	14
+#define ILIO_LOC_LEN_SHIFT	1
+#define ILIO_LOC_SEG_BITS	28
+#define ILIO_LOC_OFF_BITS	22
+#define ILIO_LOC_LEN_BITS	13
+#define ILIO_LOC_LZ4		1ULL
+/** ILIO_SEG_MAX - the highest segment number a location can hold. */
+#define ILIO_SEG_MAX		((1U << ILIO_LOC_SEG_BITS) - 1)
+/** ILIO_SEG_BYTES_MAX - the largest segment a location can address. */
+#define ILIO_SEG_BYTES_MAX	((1U << ILIO_LOC_OFF_BITS) * 8U)
+
+/*
+ * ILIO_LOC_DAMAGED: the location of a live chunk whose record was found
+ * damaged on the device (persistent mode; see __ilio_gc_move()).  It names
+ * no segment (ILIO_SEG_MAX is never a segment number) and no length, so
+ * nothing can read it: the chunk's LBAs read as EIO until rewritten.
+ * Checkpoints carry it like any location.
+ */
+#define ILIO_LOC_DAMAGED	((u64)ILIO_SEG_MAX << ILIO_LOC_SEG_SHIFT)
+
+/**
+ * ilio_loc_make() - pack a location
+ * @seg: segment number, at most ILIO_SEG_MAX
+ * @off: byte offset of the record, a multiple of ILIO_CHUNK_ALIGN below
+ *	ILIO_SEG_BYTES_MAX
+ * @len: payload length, below 1 << ILIO_LOC_LEN_BITS
+ * @lz4: the payload is an lz4 block
+ *
+ * Return: the packed location.
+ */
+static inline u64 ilio_loc_make(u32 seg, u32 off, u32 len, bool lz4)
+{
+	return ((u64)seg << ILIO_LOC_SEG_SHIFT) |
+	       ((u64)(off >> 3) << ILIO_LOC_OFF_SHIFT) |
+	       ((u64)len << ILIO_LOC_LEN_SHIFT) | (lz4 ? ILIO_LOC_LZ4 : 0);
+}
+
+/* ilio_loc_seg() - the segment number of location @loc */
+static inline u32 ilio_loc_seg(u64 loc)
+{
+	return loc >> ILIO_LOC_SEG_SHIFT;
+}
+
+/* ilio_loc_off() - the byte offset of the record at location @loc */
+static inline u32 ilio_loc_off(u64 loc)
+{
+	return ((loc >> ILIO_LOC_OFF_SHIFT) &
+		((1U << ILIO_LOC_OFF_BITS) - 1)) << 3;
+}
+
+/* ilio_loc_len() - the payload length of the record at location @loc */
+static inline u32 ilio_loc_len(u64 loc)
+{
+	return (loc >> ILIO_LOC_LEN_SHIFT) & ((1U << ILIO_LOC_LEN_BITS) - 1);
+}
+
+/* ilio_loc_lz4() - is the payload at location @loc an lz4 block? */
+static inline bool ilio_loc_lz4(u64 loc)
+{
+	return loc & ILIO_LOC_LZ4;
+}
+
+/* ilio_loc_damaged() - is @loc the ILIO_LOC_DAMAGED sentinel? */
+static inline bool ilio_loc_damaged(u64 loc)
+{
+	return loc == ILIO_LOC_DAMAGED;
+}
+
+/**
  * struct ilio_chunk_hdr - header of one chunk record inside a segment
  * @cid: chunk id that owned this record when it was written (0: end)
  * @len: payload length in bytes (1..ILIO_BLOCK_SIZE)
@@ -79,6 +173,18 @@ struct ilio_chunk_hdr {
 } __packed;
 
 _Static_assert(sizeof(struct ilio_chunk_hdr) == 8, "chunk header size");
+
+/**
+ * ilio_rec_bytes() - bytes a record takes in a segment
+ * @len: its payload length
+ *
+ * Return: the header plus the payload, padded to ILIO_CHUNK_ALIGN.
+ */
+static inline u32 ilio_rec_bytes(u32 len)
+{
+	return sizeof(struct ilio_chunk_hdr) +
+	       ((len + ILIO_CHUNK_ALIGN - 1) & ~(ILIO_CHUNK_ALIGN - 1));
+}
 
 /* Magic numbers: "ILSB", "ILAN", "ILUN" read as little-endian u32. */
 #define ILIO_SB_MAGIC		0x42534c49U
@@ -260,7 +366,8 @@ _Static_assert(sizeof(struct ilio_ckpt_desc) == 8, "checkpoint descriptor");
 
 /**
  * struct ilio_ckpt_chunk - one chunk-table entry in a checkpoint leaf
- * @loc: packed location (see ilio-chunk.h), 0 when the id is free
+ * @loc: packed location (see "location encoding" above), 0 when the id
+ *	is free
  * @hash: content hash
  */
 struct ilio_ckpt_chunk {
@@ -269,6 +376,16 @@ struct ilio_ckpt_chunk {
 } __packed;
 
 _Static_assert(sizeof(struct ilio_ckpt_chunk) == 16, "checkpoint chunk");
+
+/* Entries of a checkpoint leaf of each kind, and its bytes. */
+#define ILIO_CKPT_MAP_ENTRIES	1024U
+#define ILIO_CKPT_MAP_BYTES	(ILIO_CKPT_MAP_ENTRIES * sizeof(__le32))
+#define ILIO_CKPT_CHUNK_ENTRIES	512U
+#define ILIO_CKPT_CHUNK_BYTES	(ILIO_CKPT_CHUNK_ENTRIES * \
+				 sizeof(struct ilio_ckpt_chunk))
+
+_Static_assert(ILIO_CKPT_MAP_BYTES == 4096, "LBA-map leaf size");
+_Static_assert(ILIO_CKPT_CHUNK_BYTES == 8192, "chunk leaf size");
 
 #define ILIO_CKPT_MAX_DESC \
 	((ILIO_BLOCK_SIZE - sizeof(struct ilio_unit_hdr)) / \

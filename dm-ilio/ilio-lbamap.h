@@ -11,10 +11,17 @@
 #include <linux/types.h>
 #include <linux/mutex.h>
 #include <linux/gfp.h>
+#include <linux/build_bug.h>
+
+#include "ilio-format.h"
 
 /* Entries per leaf: one 4 KiB leaf maps 4 MiB of logical space. */
 #define ILIO_LBAMAP_LEAF_SHIFT	10
 #define ILIO_LBAMAP_LEAF_ENTRIES 1024U	/* 1 << ILIO_LBAMAP_LEAF_SHIFT */
+
+/* A leaf is checkpointed whole, as one ILIO_CKPT_LBAMAP leaf. */
+static_assert(ILIO_LBAMAP_LEAF_ENTRIES == ILIO_CKPT_MAP_ENTRIES,
+	      "an LBA-map leaf is one checkpoint leaf");
 
 /**
  * struct ilio_lbamap - two-level map from logical block to chunk id

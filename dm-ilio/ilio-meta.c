@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ilio-meta: build and validate superblocks, anchors and log unit headers.
+ * ilio-meta: the on-disk codec: pack, unpack and validate superblocks,
+ * anchors, log unit headers, chunk record headers, summary entries,
+ * checkpoint leaves and locations (the table is in ilio-meta.h).
  *
  * No locks: pure functions over caller-owned buffers.
  *
@@ -105,6 +107,24 @@ void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr)
 }
 
 /**
+ * ilio_sb_unpack() - decode a superblock block's geometry, unchecked
+ * @blk: ILIO_BLOCK_SIZE bytes
+ * @g: filled in from the block as it is (see ilio_sb_check())
+ */
+void ilio_sb_unpack(const void *blk, struct ilio_geom *g)
+{
+	const struct ilio_sb *sb = blk;
+
+	g->dev_blocks = le64_to_cpu(sb->dev_blocks);
+	g->seg_bytes = le32_to_cpu(sb->seg_bytes);
+	g->nr_segs = le32_to_cpu(sb->nr_segs);
+	g->seg_start = le64_to_cpu(sb->seg_start);
+	memcpy(g->uuid, sb->uuid, sizeof(g->uuid));
+	g->keyed_hash = le64_to_cpu(sb->incompat) & ILIO_FEAT_INCOMPAT_KEYED_HASH;
+	g->hash_seed = le64_to_cpu(sb->hash_seed);
+}
+
+/**
  * ilio_sb_check() - validate a superblock block
  * @blk: ILIO_BLOCK_SIZE bytes read from block @blocknr
  * @blocknr: where it was read from
@@ -145,13 +165,7 @@ int ilio_sb_check(const void *blk, u64 blocknr, u64 dev_bytes,
 		*why = "superblock has unknown read-only-compatible features";
 		return -EINVAL;
 	}
-	g->dev_blocks = le64_to_cpu(sb->dev_blocks);
-	g->seg_bytes = le32_to_cpu(sb->seg_bytes);
-	g->nr_segs = le32_to_cpu(sb->nr_segs);
-	g->seg_start = le64_to_cpu(sb->seg_start);
-	memcpy(g->uuid, sb->uuid, sizeof(g->uuid));
-	g->keyed_hash = le64_to_cpu(sb->incompat) & ILIO_FEAT_INCOMPAT_KEYED_HASH;
-	g->hash_seed = le64_to_cpu(sb->hash_seed);
+	ilio_sb_unpack(blk, g);
 	if (!g->keyed_hash && g->hash_seed) {
 		*why = "superblock has a hash key but not the keyed-hash feature";
 		return -EINVAL;
@@ -205,6 +219,24 @@ void ilio_anchor_build(void *blk, const struct ilio_geom *g, u64 blocknr,
 }
 
 /**
+ * ilio_anchor_unpack() - decode an anchor block, unchecked
+ * @blk: ILIO_BLOCK_SIZE bytes
+ * @a: filled in from the block as it is (see ilio_anchor_check())
+ */
+void ilio_anchor_unpack(const void *blk, struct ilio_anchor_info *a)
+{
+	const struct ilio_anchor *an = blk;
+
+	a->seq = le64_to_cpu(an->seq);
+	a->epoch = le64_to_cpu(an->epoch);
+	a->log_seq = le64_to_cpu(an->log_seq);
+	a->log_seg = le32_to_cpu(an->log_seg);
+	a->log_off = le32_to_cpu(an->log_off);
+	a->nr_blocks = le64_to_cpu(an->nr_blocks);
+	a->ckpt_end = le64_to_cpu(an->ckpt_end);
+}
+
+/**
  * ilio_anchor_check() - validate an anchor block
  * @blk: ILIO_BLOCK_SIZE bytes read from block @blocknr
  * @blocknr: where it was read from
@@ -230,13 +262,7 @@ int ilio_anchor_check(const void *blk, u64 blocknr, const struct ilio_geom *g,
 		*why = "anchor belongs elsewhere (location, version or uuid)";
 		return -EINVAL;
 	}
-	a->seq = le64_to_cpu(an->seq);
-	a->epoch = le64_to_cpu(an->epoch);
-	a->log_seq = le64_to_cpu(an->log_seq);
-	a->log_seg = le32_to_cpu(an->log_seg);
-	a->log_off = le32_to_cpu(an->log_off);
-	a->nr_blocks = le64_to_cpu(an->nr_blocks);
-	a->ckpt_end = le64_to_cpu(an->ckpt_end);
+	ilio_anchor_unpack(blk, a);
 	if (a->log_seg >= g->nr_segs || a->log_off % ILIO_BLOCK_SIZE ||
 	    a->log_off >= g->seg_bytes || !a->seq ||
 	    a->nr_blocks > (1ULL << 40) ||
@@ -246,6 +272,56 @@ int ilio_anchor_check(const void *blk, u64 blocknr, const struct ilio_geom *g,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/**
+ * ilio_unit_hdr_pack() - write a unit header
+ * @blk: the unit's header block; only the &struct ilio_unit_hdr at its
+ *	start is written (checkpoint descriptors after it stay)
+ * @u: content
+ *
+ * Writes the magic and zero flags, padding and checksum: the unit is
+ * sealed with ilio_unit_seal() once its body is complete.
+ */
+void ilio_unit_hdr_pack(void *blk, const struct ilio_unit_info *u)
+{
+	struct ilio_unit_hdr *h = blk;
+
+	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
+	h->csum = 0;
+	h->blocknr = cpu_to_le64(u->blocknr);
+	h->type = cpu_to_le16(u->type);
+	h->flags = 0;
+	h->pad = 0;
+	h->epoch = cpu_to_le64(u->epoch);
+	h->seq = cpu_to_le64(u->seq);
+	h->len = cpu_to_le32(u->len);
+	h->next_seg = cpu_to_le32(u->next_seg);
+	h->rec_bytes = cpu_to_le32(u->rec_bytes);
+	h->nr_ents = cpu_to_le32(u->nr_ents);
+}
+
+/**
+ * ilio_unit_hdr_unpack() - decode a unit header, unchecked
+ * @blk: at least sizeof(struct ilio_unit_hdr) bytes
+ * @u: filled in from the header as it is, whatever the return value
+ *
+ * Return: true when the block carries the unit magic.  Only
+ * ilio_unit_check_hdr() and ilio_unit_check_body() make it a valid unit.
+ */
+bool ilio_unit_hdr_unpack(const void *blk, struct ilio_unit_info *u)
+{
+	const struct ilio_unit_hdr *h = blk;
+
+	u->blocknr = le64_to_cpu(h->blocknr);
+	u->type = le16_to_cpu(h->type);
+	u->epoch = le64_to_cpu(h->epoch);
+	u->seq = le64_to_cpu(h->seq);
+	u->len = le32_to_cpu(h->len);
+	u->next_seg = le32_to_cpu(h->next_seg);
+	u->rec_bytes = le32_to_cpu(h->rec_bytes);
+	u->nr_ents = le32_to_cpu(h->nr_ents);
+	return le32_to_cpu(h->magic) == ILIO_UNIT_MAGIC;
 }
 
 /**
@@ -281,25 +357,26 @@ int ilio_unit_check_hdr(const void *blk, const struct ilio_geom *g, u32 seg,
 			u32 off, u64 epoch, u64 seq, const char **why)
 {
 	const struct ilio_unit_hdr *h = blk;
-	u32 len = le32_to_cpu(h->len), type = le16_to_cpu(h->type);
+	struct ilio_unit_info u;
 	u64 rec, nents;
+	u32 len;
 
-	if (le32_to_cpu(h->magic) != ILIO_UNIT_MAGIC ||
-	    le64_to_cpu(h->epoch) != epoch || le64_to_cpu(h->seq) != seq ||
-	    le64_to_cpu(h->blocknr) !=
-	    ilio_seg_block(g, seg) + off / ILIO_BLOCK_SIZE) {
+	if (!ilio_unit_hdr_unpack(blk, &u) ||
+	    u.epoch != epoch || u.seq != seq ||
+	    u.blocknr != ilio_seg_block(g, seg) + off / ILIO_BLOCK_SIZE) {
 		*why = "end of log";
 		return -ENOENT;
 	}
-	rec = le32_to_cpu(h->rec_bytes);
-	nents = le32_to_cpu(h->nr_ents);
+	len = u.len;
+	rec = u.rec_bytes;
+	nents = u.nr_ents;
 	if (len < ILIO_BLOCK_SIZE || len % ILIO_BLOCK_SIZE ||
 	    len > g->seg_bytes - off || h->flags || h->pad ||
-	    le32_to_cpu(h->next_seg) >= g->nr_segs) {
+	    u.next_seg >= g->nr_segs) {
 		*why = "unit header has an impossible length or successor";
 		return -EINVAL;
 	}
-	switch (type) {
+	switch (u.type) {
 	case ILIO_UNIT_DATA:
 		if (rec % ILIO_CHUNK_ALIGN ||
 		    ILIO_BLOCK_SIZE + rec + nents * sizeof(struct ilio_sum_ent) > len) {
@@ -337,6 +414,303 @@ int ilio_unit_check_body(const void *unit, const struct ilio_geom *g,
 	if (le32_to_cpu(h->csum) != ilio_csum(unit, len)) {
 		*why = "unit checksum mismatch (torn write)";
 		return -ENOENT;
+	}
+	return 0;
+}
+
+/**
+ * ilio_rec_pack() - write a chunk record header
+ * @h: the record's header
+ * @r: content
+ */
+void ilio_rec_pack(struct ilio_chunk_hdr *h, const struct ilio_rec_info *r)
+{
+	h->cid = cpu_to_le32(r->cid);
+	h->len = cpu_to_le16(r->len);
+	h->flags = cpu_to_le16(r->flags);
+}
+
+/**
+ * ilio_rec_unpack() - decode a chunk record header, unchecked
+ * @h: the record's header
+ * @r: filled in from it as it is
+ */
+void ilio_rec_unpack(const struct ilio_chunk_hdr *h, struct ilio_rec_info *r)
+{
+	r->cid = le32_to_cpu(h->cid);
+	r->len = le16_to_cpu(h->len);
+	r->flags = le16_to_cpu(h->flags);
+}
+
+/**
+ * ilio_rec_fits() - can this header start a record in [@off, @end)?
+ * @r: decoded header of a record at byte @off
+ * @off: where the record starts
+ * @end: where the records it is among end
+ *
+ * The walk over a segment's records needs no more than this to step to
+ * the next record without leaving the buffer; ilio_rec_check() is the
+ * strict test for a record that replay will point the chunk table at.
+ *
+ * Return: true when its length is 1..ILIO_BLOCK_SIZE and the record with
+ * its padding ends by @end.
+ */
+bool ilio_rec_fits(const struct ilio_rec_info *r, u32 off, u32 end)
+{
+	return r->len && r->len <= ILIO_BLOCK_SIZE &&
+	       (u64)off + ilio_rec_bytes(r->len) <= end;
+}
+
+/**
+ * ilio_rec_check() - validate a record header that a summary entry names
+ * @r: decoded header of the record at byte @off
+ * @off: where the record starts (in its segment)
+ * @end: where the unit's records end (in the same segment)
+ * @cid_limit: the highest chunk id the store can hold
+ * @why: the reason on failure
+ *
+ * Return: 0, or -EINVAL.
+ */
+int ilio_rec_check(const struct ilio_rec_info *r, u32 off, u32 end,
+		   u32 cid_limit, const char **why)
+{
+	if (!r->cid || !ilio_rec_fits(r, off, end) ||
+	    r->flags & ~ILIO_CHUNK_LZ4) {
+		*why = "log record header is invalid";
+		return -EINVAL;
+	}
+	if (r->cid > cid_limit) {
+		*why = "log record has a chunk id beyond what the device can hold";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * ilio_rec_matches() - is this the record that chunk @cid at @loc names?
+ * @r: decoded header of the record read at @loc
+ * @cid: the chunk
+ * @loc: its location
+ *
+ * Return: true when the header names @cid, @loc's length and lz4 flag.
+ */
+bool ilio_rec_matches(const struct ilio_rec_info *r, u32 cid, u64 loc)
+{
+	return r->cid == cid && r->len == ilio_loc_len(loc) &&
+	       !!(r->flags & ILIO_CHUNK_LZ4) == ilio_loc_lz4(loc);
+}
+
+/**
+ * ilio_rec_make_loc() - the location of a record
+ * @seg: its segment
+ * @off: its byte offset there
+ * @r: its decoded header (ilio_rec_fits() was true)
+ *
+ * Return: the packed location.
+ */
+u64 ilio_rec_make_loc(u32 seg, u32 off, const struct ilio_rec_info *r)
+{
+	return ilio_loc_make(seg, off, r->len, r->flags & ILIO_CHUNK_LZ4);
+}
+
+/**
+ * ilio_sum_pack() - write a summary entry
+ * @e: the entry
+ * @s: content; @s->arg must be below 1 << ILIO_SUM_KIND_SHIFT
+ */
+void ilio_sum_pack(struct ilio_sum_ent *e, const struct ilio_sum_info *s)
+{
+	e->key = cpu_to_le64((u64)s->kind << ILIO_SUM_KIND_SHIFT |
+			     (s->arg & ILIO_SUM_ARG_MASK));
+	e->val = cpu_to_le64(s->val);
+}
+
+/**
+ * ilio_sum_unpack() - decode a summary entry, unchecked
+ * @e: the entry
+ * @s: filled in from it as it is
+ */
+void ilio_sum_unpack(const struct ilio_sum_ent *e, struct ilio_sum_info *s)
+{
+	u64 key = le64_to_cpu(e->key);
+
+	s->kind = key >> ILIO_SUM_KIND_SHIFT;
+	s->arg = key & ILIO_SUM_ARG_MASK;
+	s->val = le64_to_cpu(e->val);
+}
+
+/**
+ * ilio_sum_check() - validate a decoded summary entry
+ * @s: the entry
+ * @nr_blocks: the device's logical size in blocks
+ * @cid_limit: the highest chunk id the store can hold
+ * @rstart: byte offset in the segment of the unit's first record
+ * @rend: byte offset in the segment where the unit's records end
+ * @why: the reason on failure
+ *
+ * For ILIO_SUM_CHUNK this checks only that the record header lies inside
+ * the unit's records: the header itself is ilio_rec_check()'s.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int ilio_sum_check(const struct ilio_sum_info *s, u64 nr_blocks,
+		   u32 cid_limit, u32 rstart, u32 rend, const char **why)
+{
+	switch (s->kind) {
+	case ILIO_SUM_MAP:
+		if (s->arg >= nr_blocks || !s->val || s->val > cid_limit) {
+			*why = "log entry maps an LBA outside the device or to no chunk";
+			return -EINVAL;
+		}
+		return 0;
+	case ILIO_SUM_UNMAP:
+		if (s->arg >= nr_blocks || s->val > nr_blocks - s->arg) {
+			*why = "log entry unmaps LBAs outside the device";
+			return -EINVAL;
+		}
+		return 0;
+	case ILIO_SUM_CHUNK:
+		if (s->arg % ILIO_CHUNK_ALIGN || s->arg < rstart ||
+		    s->arg + sizeof(struct ilio_chunk_hdr) > rend) {
+			*why = "log entry names a record outside its unit";
+			return -EINVAL;
+		}
+		return 0;
+	default:
+		*why = "log entry of unknown kind";
+		return -EINVAL;
+	}
+}
+
+/**
+ * ilio_ckpt_desc_pack() - write a checkpoint leaf descriptor
+ * @d: the descriptor
+ * @di: content
+ */
+void ilio_ckpt_desc_pack(struct ilio_ckpt_desc *d,
+			 const struct ilio_desc_info *di)
+{
+	d->kind = cpu_to_le32(di->kind);
+	d->index = cpu_to_le32(di->index);
+}
+
+/**
+ * ilio_ckpt_desc_unpack() - decode a checkpoint leaf descriptor, unchecked
+ * @d: the descriptor
+ * @di: filled in from it as it is
+ */
+void ilio_ckpt_desc_unpack(const struct ilio_ckpt_desc *d,
+			   struct ilio_desc_info *di)
+{
+	di->kind = le32_to_cpu(d->kind);
+	di->index = le32_to_cpu(d->index);
+}
+
+/**
+ * ilio_ckpt_map_pack() - write an LBA-map leaf into a checkpoint
+ * @dst: ILIO_CKPT_MAP_BYTES bytes
+ * @leaf: ILIO_CKPT_MAP_ENTRIES chunk ids
+ */
+void ilio_ckpt_map_pack(void *dst, const u32 *leaf)
+{
+	__le32 *out = dst;
+	u32 i;
+
+	for (i = 0; i < ILIO_CKPT_MAP_ENTRIES; i++)
+		out[i] = cpu_to_le32(leaf[i]);
+}
+
+/**
+ * ilio_ckpt_map_unpack() - decode an LBA-map leaf, unchecked
+ * @src: ILIO_CKPT_MAP_BYTES bytes
+ * @leaf: ILIO_CKPT_MAP_ENTRIES chunk ids, filled in
+ */
+void ilio_ckpt_map_unpack(const void *src, u32 *leaf)
+{
+	const __le32 *in = src;
+	u32 i;
+
+	for (i = 0; i < ILIO_CKPT_MAP_ENTRIES; i++)
+		leaf[i] = le32_to_cpu(in[i]);
+}
+
+/**
+ * ilio_ckpt_map_check() - validate an LBA-map leaf of a checkpoint
+ * @src: ILIO_CKPT_MAP_BYTES bytes
+ * @index: the leaf number its descriptor gives (below the device's leaves)
+ * @nr_blocks: the device's logical size in blocks
+ * @cid_limit: the highest chunk id the store can hold
+ * @why: the reason on failure
+ *
+ * Return: 0 when every id is at most @cid_limit and only LBAs below
+ * @nr_blocks are mapped; -EINVAL otherwise.
+ */
+int ilio_ckpt_map_check(const void *src, u32 index, u64 nr_blocks,
+			u32 cid_limit, const char **why)
+{
+	const __le32 *in = src;
+	u64 first = (u64)index * ILIO_CKPT_MAP_ENTRIES;
+	u32 k;
+
+	for (k = 0; k < ILIO_CKPT_MAP_ENTRIES; k++) {
+		u32 cid = le32_to_cpu(in[k]);
+
+		if (cid > cid_limit || (cid && first + k >= nr_blocks)) {
+			*why = "checkpoint maps an invalid chunk id";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/**
+ * ilio_ckpt_chunk_pack() - write one chunk-table entry of a checkpoint leaf
+ * @o: the entry
+ * @loc: packed location (0: the id is free)
+ * @hash: content hash (0 for a free id)
+ */
+void ilio_ckpt_chunk_pack(struct ilio_ckpt_chunk *o, u64 loc, u64 hash)
+{
+	o->loc = cpu_to_le64(loc);
+	o->hash = cpu_to_le64(hash);
+}
+
+/**
+ * ilio_ckpt_chunk_unpack() - decode one chunk-table entry, unchecked
+ * @in: the entry
+ * @loc: its location (validated later, by ilio_loc_check())
+ * @hash: its content hash
+ */
+void ilio_ckpt_chunk_unpack(const struct ilio_ckpt_chunk *in, u64 *loc,
+			    u64 *hash)
+{
+	*loc = le64_to_cpu(in->loc);
+	*hash = le64_to_cpu(in->hash);
+}
+
+/**
+ * ilio_loc_check() - can a live chunk be at this location?
+ * @loc: the location, as a checkpoint or replay restored it
+ * @nr_segs: segments in the store
+ * @seg_bytes: segment size
+ * @why: the reason on failure
+ *
+ * 0 and ILIO_LOC_DAMAGED fail here: a caller that accepts the sentinel
+ * tests for it first.
+ *
+ * Return: 0 when @loc names a record inside a segment of the store whose
+ * length is 1..ILIO_BLOCK_SIZE, and exactly ILIO_BLOCK_SIZE unless lz4;
+ * -EINVAL otherwise.
+ */
+int ilio_loc_check(u64 loc, u32 nr_segs, u32 seg_bytes, const char **why)
+{
+	u32 len = ilio_loc_len(loc);
+
+	if (ilio_loc_seg(loc) >= nr_segs || !len || len > ILIO_BLOCK_SIZE ||
+	    ilio_loc_off(loc) + ilio_rec_bytes(len) > seg_bytes ||
+	    (!ilio_loc_lz4(loc) && len != ILIO_BLOCK_SIZE)) {
+		*why = "a chunk location is outside the device";
+		return -EINVAL;
 	}
 	return 0;
 }

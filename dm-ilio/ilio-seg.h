@@ -122,13 +122,6 @@ struct ilio_segs {
 	u32 nr_wait;
 };
 
-/* Bytes that a record with @len payload bytes takes in a segment. */
-static inline u32 ilio_rec_bytes(u32 len)
-{
-	return sizeof(struct ilio_chunk_hdr) +
-	       ((len + ILIO_CHUNK_ALIGN - 1) & ~(ILIO_CHUNK_ALIGN - 1));
-}
-
 int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
 int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
 void ilio_segs_exit(struct ilio_segs *s);

@@ -8,14 +8,17 @@
 # Steps, each one assertion ("ok:"/"FAIL:" lines, then "fuzz: N passed,
 # N failed"; exit 1 on any failure - a crash, leak, timeout or OOM of a
 # target fails the run):
-#   1. build fuzz-meta, fuzz-open and their seed builders (tests/fuzz/Makefile)
+#   1. build fuzz-meta, fuzz-codec, fuzz-open and their seed builders
+#      (tests/fuzz/Makefile)
 #   2. mkseeds-meta: valid superblocks/anchors/units from ilio-meta's builders
-#      must pass ilio-meta's validators
+#      must pass ilio-meta's validators; mkseeds-codec: the same for records,
+#      summary entries, checkpoint leaves and locations
 #   3. mkseeds-open: images written by the core (crash and clean close, with
 #      checkpoints, overwrites, discards, GC) must recover exactly to their
 #      last flush when opened read-only - then they are the seed corpus
-#   4. replay every seed through both targets once
-#   5. fuzz fuzz-meta for 1/4 of SECONDS and fuzz-open for 3/4
+#   4. replay every seed through the targets once
+#   5. fuzz fuzz-meta for 1/4 of SECONDS, fuzz-codec for 1/10 and fuzz-open
+#      for the rest
 #   6. fuzz-args (table lines and messages, seeded by mkseeds-args.sh from
 #      the lines in the docs and tests): FUZZ_ARGS_RUNS executions
 #      (default 1200000; the step fails if fewer ran), outside SECONDS
@@ -56,17 +59,22 @@ step() {
 }
 
 command -v clang >/dev/null || { bad "clang not installed"; done_; }
-[ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$OUT/corpus-meta" "$OUT/corpus-open" "$OUT/corpus-args"
-mkdir -p "$OUT/artifacts" "$OUT/corpus-meta" "$OUT/corpus-open" "$OUT/corpus-args"
+[ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$OUT/corpus-meta" "$OUT/corpus-codec" "$OUT/corpus-open" \
+	"$OUT/corpus-args"
+mkdir -p "$OUT/artifacts" "$OUT/corpus-meta" "$OUT/corpus-codec" "$OUT/corpus-open" \
+	"$OUT/corpus-args"
 step build-meta make -C "$REPO/tests/fuzz" meta || done_
+codec_ok=1
+step build-codec make -C "$REPO/tests/fuzz" codec || codec_ok=0
 open_ok=1
 step build-open make -C "$REPO/tests/fuzz" open || open_ok=0
 args_ok=1
 step build-args make -C "$REPO/tests/fuzz" args || args_ok=0
 
-rm -rf "$OUT/seeds-meta" "$OUT/seeds-open" "$OUT/seeds-args"
-mkdir -p "$OUT/seeds-meta" "$OUT/seeds-open" "$OUT/seeds-args"
+rm -rf "$OUT/seeds-meta" "$OUT/seeds-codec" "$OUT/seeds-open" "$OUT/seeds-args"
+mkdir -p "$OUT/seeds-meta" "$OUT/seeds-codec" "$OUT/seeds-open" "$OUT/seeds-args"
 step seeds-meta "$OUT/mkseeds-meta" "$OUT/seeds-meta"
+[ "$codec_ok" = 1 ] && step seeds-codec "$OUT/mkseeds-codec" "$OUT/seeds-codec"
 if [ "$open_ok" = 1 ]; then
 	step seeds-open "$OUT/mkseeds-open" "$OUT/seeds-open" &&
 		grep -h 'mkseeds-open:' "$OUT/seeds-open.log" | sed 's/^/  /'
@@ -94,7 +102,7 @@ fuzz() {
 		return
 	fi
 	bad "$t: libFuzzer exit $rc after a finding; tail of $log:"
-	grep -E 'ERROR|SUMMARY|fuzz-open:|fuzz-meta:|membe:|runtime error|Test unit written' "$log" |
+	grep -E 'ERROR|SUMMARY|fuzz-open:|fuzz-meta:|fuzz-codec:|membe:|runtime error|Test unit written' "$log" |
 		head -n 15 | sed 's/^/  | /'
 	art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	[ -n "$art" ] && echo "  reproduce: $OUT/$t $art"
@@ -103,6 +111,8 @@ fuzz() {
 # Replay: every seed once, no mutation.
 step replay-meta "$OUT/fuzz-meta" -runs=0 -max_len=20000 \
 	-artifact_prefix="$OUT/artifacts/replay-meta-" "$OUT/seeds-meta"
+[ "$codec_ok" = 1 ] && step replay-codec "$OUT/fuzz-codec" -runs=0 -max_len=8192 \
+	-artifact_prefix="$OUT/artifacts/replay-codec-" "$OUT/seeds-codec"
 [ "$open_ok" = 1 ] && step replay-open "$OUT/fuzz-open" -runs=0 -max_len=2400000 \
 	-artifact_prefix="$OUT/artifacts/replay-open-" "$OUT/seeds-open"
 
@@ -110,8 +120,11 @@ step replay-meta "$OUT/fuzz-meta" -runs=0 -max_len=20000 \
 	-artifact_prefix="$OUT/artifacts/replay-args-" "$OUT/seeds-args"
 
 fuzz fuzz-meta $((SECS / 4)) 20000
+if [ "$codec_ok" = 1 ]; then
+	fuzz fuzz-codec $((SECS / 10)) 8192
+fi
 if [ "$open_ok" = 1 ]; then
-	fuzz fuzz-open $((SECS - SECS / 4)) 2400000
+	fuzz fuzz-open $((SECS - SECS / 4 - SECS / 10)) 2400000
 fi
 
 # fuzz-args by execution count: the parsers are fast, the count is the

@@ -25,6 +25,18 @@ typedef uint64_t __u64;
 typedef uint8_t __u8;
 typedef unsigned int gfp_t;
 
+/*
+ * Sparse's address-space annotations, as the kernel spells them (uapi
+ * <linux/types.h> and <linux/compiler_types.h>): checked under sparse,
+ * nothing for the compiler.
+ */
+#ifdef __CHECKER__
+#define __bitwise __attribute__((bitwise))
+#define __force __attribute__((force))
+#else
+#define __bitwise
+#define __force
+#endif
 #define __packed __attribute__((packed))
 #define __must_check __attribute__((warn_unused_result))
 #define __always_inline inline __attribute__((always_inline))
