@@ -41,6 +41,8 @@
 #include <linux/bug.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
+#include <linux/atomic.h>
+#include <linux/printk.h>
 #include <asm/byteorder.h>
 
 #include "ilio-core.h"
@@ -75,6 +77,108 @@ static void __ilio_unhold(struct ilio_core *ic, struct ilio_hold *h)
 	lockdep_assert_held(&ic->sp.lock);
 	list_del(&h->node);
 	__ilio_seg_unpin(&ic->sp.segs, h->seg);
+}
+
+/*
+ * DOC: modes
+ *
+ * The device's mode is the core's: one field, ic->mode, changed by one
+ * setter, ilio_core_set_mode(), which only ever moves it down (write,
+ * read-only, fail) and logs the change once, naming the device.  A store
+ * reports trouble through its sticky error (struct ilio_store_ops
+ * @error); every core entry point that called into the store looks at
+ * it afterwards (ilio_core_sync_mode()), and every entry point refuses
+ * what its mode no longer allows before it does anything
+ * (ilio_core_refuse()).  A store opened read-only starts in read-only
+ * mode without a log line: that is what the table asked for.
+ */
+static const char * const ilio_mode_names[] = {
+	[ILIO_MODE_WRITE] = "write",
+	[ILIO_MODE_READ_ONLY] = "read-only",
+	[ILIO_MODE_FAIL] = "fail",
+};
+
+/**
+ * ilio_mode_name() - the status word of a mode
+ * @mode: enum ilio_mode
+ *
+ * Return: a static string.
+ */
+const char *ilio_mode_name(int mode)
+{
+	if (mode < 0 || mode >= ARRAY_SIZE(ilio_mode_names))
+		return "fail";
+	return ilio_mode_names[mode];
+}
+
+/**
+ * ilio_core_mode() - the device's mode
+ * @ic: core
+ *
+ * Return: enum ilio_mode; lockless.
+ */
+int ilio_core_mode(struct ilio_core *ic)
+{
+	return READ_ONCE(ic->mode);
+}
+
+/**
+ * ilio_core_set_mode() - degrade the device (sticky)
+ * @ic: core
+ * @mode: enum ilio_mode; a mode no worse than the current one is ignored
+ * @why: what happened, for the log line
+ * @err: the error behind it
+ *
+ * The only place that changes ic->mode.  Safe in any context that may
+ * print; takes no lock.
+ *
+ * Return: true when this call changed the mode (and logged it).
+ */
+bool ilio_core_set_mode(struct ilio_core *ic, int mode, const char *why,
+			int err)
+{
+	int old = READ_ONCE(ic->mode), prev;
+
+	for (;;) {
+		if (mode <= old)
+			return false;
+		prev = cmpxchg(&ic->mode, old, mode);
+		if (prev == old)
+			break;
+		old = prev;
+	}
+	pr_err("device-mapper: ilio: %s: %s (%d): %s mode\n", ic->name, why,
+	       err, ilio_mode_name(mode));
+	return true;
+}
+
+/* After a call into the store: its sticky error degrades the device. */
+static void ilio_core_sync_mode(struct ilio_core *ic)
+{
+	int err = ic->store->ops->error ? ic->store->ops->error(ic->store) : 0;
+
+	if (err == -EUCLEAN)
+		ilio_core_set_mode(ic, ILIO_MODE_FAIL,
+				   "the store found its own state corrupt", err);
+	else if (err)
+		ilio_core_set_mode(ic, ILIO_MODE_READ_ONLY,
+				   "backing device write failed", err);
+}
+
+/*
+ * What the mode refuses before anything is done: in fail mode every call
+ * (-EIO); with @writes, in read-only mode, every change (-EROFS when
+ * opened read-only, -EIO after an error).  Return: 0 or that errno.
+ */
+static int ilio_core_refuse(struct ilio_core *ic, bool writes)
+{
+	int mode = READ_ONCE(ic->mode);
+
+	if (mode == ILIO_MODE_FAIL)
+		return -EIO;
+	if (writes && mode == ILIO_MODE_READ_ONLY)
+		return ilio_core_error(ic) ? -EIO : -EROFS;
+	return 0;
 }
 
 /* A reader or comparer unpinned @seg: the store may drop its buffer. */
@@ -384,6 +488,9 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 
 	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
+	ret = ilio_core_refuse(ic, true);
+	if (ret)
+		return ret;
 	for (;;) {
 		ret = ilio_core_write_once(ic, lba, block, ctx, &sync, &kick);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
@@ -407,6 +514,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	}
 	if (!ret)
 		ilio_core_after_update(ic, sync, kick);
+	ilio_core_sync_mode(ic);
 	return ret;
 }
 
@@ -440,6 +548,9 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 
 	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
+	ret = ilio_core_refuse(ic, false);
+	if (ret)
+		return ret;
 	mutex_lock(&ic->sp.lock);
 	loc = __ilio_lba_loc(ic, lba, &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
@@ -503,6 +614,9 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 
 	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
+	ret = ilio_core_refuse(ic, false);
+	if (ret)
+		return ret;
 	if (!mutex_trylock(&ic->sp.lock))
 		return -EAGAIN;
 	loc = __ilio_lba_loc(ic, lba, &cid);
@@ -541,6 +655,9 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 
 	if (lba >= ic->sp.map.nr_blocks)
 		return -EINVAL;
+	ret = ilio_core_refuse(ic, true);
+	if (ret)
+		return ret;
 	/* A discard frees space: it may use the GC part of the reserve. */
 	for (tries = 0; ; ) {
 		mutex_lock(&ic->sp.lock);
@@ -562,6 +679,7 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 	}
 	if (!ret)
 		ilio_core_after_update(ic, sync, kick);
+	ilio_core_sync_mode(ic);
 	return ret;
 }
 
@@ -610,9 +728,13 @@ u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max)
  */
 int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 {
-	if (!ic->store->ops->compact)
+	int n;
+
+	if (!ic->store->ops->compact || ilio_core_refuse(ic, true))
 		return 0;
-	return ic->store->ops->compact(ic->store, max_segs);
+	n = ic->store->ops->compact(ic->store, max_segs);
+	ilio_core_sync_mode(ic);
+	return n;
 }
 
 /**
@@ -703,6 +825,7 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 		return NULL;
 	}
 	INIT_LIST_HEAD(&ic->holds);
+	strscpy(ic->name, p->name ? p->name : "ilio", sizeof(ic->name));
 	ic->dedup = p->dedup;
 	ic->compress = p->compress;
 	ret = ilio_space_init(&ic->sp, p->nr_blocks, p->ram_limit, p->seg_bytes);
@@ -717,6 +840,9 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 	if (!ic->store)
 		goto fail;
 	ic->persistent = ic->store->persistent;
+	/* Asked for, not an error: no log line. */
+	if (ilio_core_read_only(ic))
+		ic->mode = ILIO_MODE_READ_ONLY;
 	return ic;
 fail:
 	ilio_space_exit(&ic->sp);
@@ -816,7 +942,15 @@ int ilio_core_close(struct ilio_core *ic)
  */
 int ilio_core_writeback(struct ilio_core *ic)
 {
-	return ic->store->ops->writeback ? ic->store->ops->writeback(ic->store) : 0;
+	int ret;
+
+	if (!ic->store->ops->writeback)
+		return 0;
+	ret = ilio_core_refuse(ic, false);
+	if (!ret)
+		ret = ic->store->ops->writeback(ic->store);
+	ilio_core_sync_mode(ic);
+	return ret;
 }
 
 /**
@@ -831,7 +965,12 @@ int ilio_core_writeback(struct ilio_core *ic)
  */
 int ilio_core_flush(struct ilio_core *ic)
 {
-	return ic->store->ops->flush ? ic->store->ops->flush(ic->store) : 0;
+	int ret = ilio_core_refuse(ic, false);
+
+	if (!ret && ic->store->ops->flush)
+		ret = ic->store->ops->flush(ic->store);
+	ilio_core_sync_mode(ic);
+	return ret;
 }
 
 /**
@@ -844,8 +983,15 @@ int ilio_core_flush(struct ilio_core *ic)
  */
 int ilio_core_checkpoint(struct ilio_core *ic)
 {
-	return ic->store->ops->checkpoint ?
-	       ic->store->ops->checkpoint(ic->store) : 0;
+	int ret;
+
+	if (!ic->store->ops->checkpoint)
+		return 0;
+	ret = ilio_core_refuse(ic, false);
+	if (!ret)
+		ret = ic->store->ops->checkpoint(ic->store);
+	ilio_core_sync_mode(ic);
+	return ret;
 }
 
 /**
@@ -862,7 +1008,15 @@ int ilio_core_checkpoint(struct ilio_core *ic)
  */
 int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
 {
-	return ic->store->ops->gc ? ic->store->ops->gc(ic->store, max_segs) : 0;
+	int ret;
+
+	if (!ic->store->ops->gc)
+		return 0;
+	ret = ilio_core_refuse(ic, false);
+	if (!ret)
+		ret = ic->store->ops->gc(ic->store, max_segs);
+	ilio_core_sync_mode(ic);
+	return ret;
 }
 
 /**
@@ -874,8 +1028,10 @@ int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
  */
 void ilio_core_tick(struct ilio_core *ic)
 {
-	if (ic->store->ops->tick)
-		ic->store->ops->tick(ic->store);
+	if (!ic->store->ops->tick || ilio_core_refuse(ic, false))
+		return;
+	ic->store->ops->tick(ic->store);
+	ilio_core_sync_mode(ic);
 }
 
 /**
@@ -890,7 +1046,15 @@ void ilio_core_tick(struct ilio_core *ic)
  */
 int ilio_core_quiesce(struct ilio_core *ic)
 {
-	return ic->store->ops->quiesce ? ic->store->ops->quiesce(ic->store) : 0;
+	int ret;
+
+	if (!ic->store->ops->quiesce)
+		return 0;
+	ret = ilio_core_refuse(ic, false);
+	if (!ret)
+		ret = ic->store->ops->quiesce(ic->store);
+	ilio_core_sync_mode(ic);
+	return ret;
 }
 
 /**

@@ -50,6 +50,24 @@
 #define ILIO_DEDUP_COST_READ	4
 
 /**
+ * enum ilio_mode - what the device still does, from best to worst
+ * @ILIO_MODE_WRITE: everything
+ * @ILIO_MODE_READ_ONLY: reads; writes, discards and messages that change
+ *	the store fail (-EROFS when opened read-only, -EIO after a backend
+ *	write error)
+ * @ILIO_MODE_FAIL: nothing: the store found its own state corrupt, so
+ *	nothing it holds can be trusted; every I/O fails with -EIO
+ *
+ * Sticky: a core only ever moves down this list (ilio_core_set_mode()).
+ * Status and sysfs lead with its name (ilio_mode_name()).
+ */
+enum ilio_mode {
+	ILIO_MODE_WRITE = 0,
+	ILIO_MODE_READ_ONLY,
+	ILIO_MODE_FAIL,
+};
+
+/**
  * struct ilio_hold - what a call keeps while it works with the lock dropped
  * @node: in ilio_core.holds
  * @seg: the segment it pinned
@@ -77,11 +95,16 @@ struct ilio_hold {
  *	across its unlocked compression need not look for a duplicate again
  * @holds: struct ilio_hold of every call working unlocked on a pinned
  *	segment (readers, duplicate comparisons)
+ * @mode: enum ilio_mode; read without a lock, changed only by
+ *	ilio_core_set_mode() (cmpxchg)
+ * @name: the device's name, for the kernel log
  */
 struct ilio_core {
 	struct ilio_space sp;
 	struct ilio_store *store;
 	bool persistent;
+	int mode;
+	char name[32];
 	bool dedup;
 	bool compress;
 	u64 stored_gen;
@@ -118,5 +141,9 @@ bool ilio_core_persistent(struct ilio_core *ic);
 bool ilio_core_used_fallback(struct ilio_core *ic);
 void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
 			    u32 flush_interval_ms, u64 max_dirty);
+int ilio_core_mode(struct ilio_core *ic);
+bool ilio_core_set_mode(struct ilio_core *ic, int mode, const char *why,
+			int err);
+const char *ilio_mode_name(int mode);
 
 #endif /* ILIO_CORE_H */

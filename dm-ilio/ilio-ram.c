@@ -33,22 +33,31 @@
 /**
  * struct ilio_ram - the RAM store
  * @base: what the core sees
+ * @error: (L) sticky: -EUCLEAN once the compactor found a record that
+ *	does not parse (RAM corruption: the core enters fail mode)
  */
 struct ilio_ram {
 	struct ilio_store base;
+	int error;
 };
 
-static int __ilio_ram_reserve(struct ilio_space *sp, u32 len, int level);
+static inline struct ilio_ram *ilio_ram_of(struct ilio_store *st)
+{
+	return container_of(st, struct ilio_ram, base);
+}
+
+static int __ilio_ram_reserve(struct ilio_ram *r, u32 len, int level);
 
 /* The compactor's way of storing a moved record: the spare may serve. */
 static int __ilio_ram_move(void *priv, u32 cid, const void *payload, u32 len,
 			   bool lz4, u64 *loc)
 {
-	struct ilio_space *sp = priv;
-	int ret = __ilio_ram_reserve(sp, len, ILIO_LEVEL_GC);
+	struct ilio_ram *r = priv;
+	int ret = __ilio_ram_reserve(r, len, ILIO_LEVEL_GC);
 
 	if (!ret)
-		*loc = __ilio_seg_append(&sp->segs, cid, payload, len, lz4);
+		*loc = __ilio_seg_append(&r->base.sp->segs, cid, payload, len,
+					 lz4);
 	return ret;
 }
 
@@ -57,8 +66,9 @@ static int __ilio_ram_move(void *priv, u32 cid, const void *payload, u32 len,
  * @max_live of them.  Return: 0, or -ENOSPC when there is no such victim
  * or the moved records found no room.
  */
-static int __ilio_compact_one(struct ilio_space *sp, u32 max_live)
+static int __ilio_compact_one(struct ilio_ram *r, u32 max_live)
 {
+	struct ilio_space *sp = r->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	struct ilio_seg *seg;
 	u32 victim, off = 0;
@@ -79,13 +89,13 @@ static int __ilio_compact_one(struct ilio_space *sp, u32 max_live)
 		u32 rec = ilio_rec_bytes(len);
 
 		if (!len || len > ILIO_BLOCK_SIZE || off + rec > seg->used) {
-			WARN_ONCE(1, "ilio: corrupt record in segment %u\n",
-				  victim);
+			/* RAM corruption: nothing here can be trusted. */
+			r->error = -EUCLEAN;
 			ret = -EIO;
 			break;
 		}
 		ret = __ilio_move_record(sp, cid, ilio_loc_make(victim, off, len, lz4),
-					 hdr + 1, __ilio_ram_move, sp,
+					 hdr + 1, __ilio_ram_move, r,
 					 &sp->st.compact_moved_bytes);
 		if (ret)
 			break;
@@ -102,8 +112,9 @@ static int __ilio_compact_one(struct ilio_space *sp, u32 max_live)
  * ILIO_LEVEL_GC: the caller is the compactor, which may use the spare
  * segment and must not recurse into compaction.
  */
-static int __ilio_ram_reserve(struct ilio_space *sp, u32 len, int level)
+static int __ilio_ram_reserve(struct ilio_ram *r, u32 len, int level)
 {
+	struct ilio_space *sp = r->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	u32 need = ilio_rec_bytes(len);
 	bool nomem = false;
@@ -132,7 +143,7 @@ static int __ilio_ram_reserve(struct ilio_space *sp, u32 len, int level)
 		/* Out of memory, not of budget: the caller waits, retries. */
 		if (tries++ >= ILIO_COMPACT_TRIES)
 			return nomem ? -ENOMEM : -ENOSPC;
-		ret = __ilio_compact_one(sp, s->seg_bytes - need);
+		ret = __ilio_compact_one(r, s->seg_bytes - need);
 		if (ret)
 			return nomem && ret == -ENOSPC ? -ENOMEM : ret;
 	}
@@ -142,7 +153,11 @@ static int __ilio_ram_reserve(struct ilio_space *sp, u32 len, int level)
 static int ilio_ram_reserve(struct ilio_store *st, u32 len, u32 nents,
 			    int level)
 {
-	return len ? __ilio_ram_reserve(st->sp, len, level) : 0;
+	struct ilio_ram *r = ilio_ram_of(st);
+
+	if (r->error)
+		return -EIO;
+	return len ? __ilio_ram_reserve(r, len, level) : 0;
 }
 
 static u64 ilio_ram_append(struct ilio_store *st, u32 cid, const void *payload,
@@ -159,7 +174,7 @@ static int ilio_ram_make_room(struct ilio_store *st, u64 bytes)
 	for (tries = 0; tries < ILIO_COMPACT_TRIES; tries++) {
 		if (__ilio_ram_allows(sp, bytes))
 			return 0;
-		if (__ilio_compact_one(sp, sp->segs.seg_bytes - 1))
+		if (__ilio_compact_one(ilio_ram_of(st), sp->segs.seg_bytes - 1))
 			break;
 	}
 	return __ilio_ram_allows(sp, bytes) ? 0 : -ENOSPC;
@@ -189,15 +204,20 @@ static int ilio_ram_compact(struct ilio_store *st, unsigned int max)
 
 	mutex_lock(&sp->lock);
 	for (n = 0; n < max; n++)
-		if (__ilio_compact_one(sp, sp->segs.seg_bytes / 4 * 3))
+		if (__ilio_compact_one(ilio_ram_of(st), sp->segs.seg_bytes / 4 * 3))
 			break;
 	mutex_unlock(&sp->lock);
 	return n;
 }
 
+static int ilio_ram_error(struct ilio_store *st)
+{
+	return READ_ONCE(ilio_ram_of(st)->error);
+}
+
 static void ilio_ram_destroy(struct ilio_store *st)
 {
-	kfree(container_of(st, struct ilio_ram, base));
+	kfree(ilio_ram_of(st));
 }
 
 static const struct ilio_store_ops ilio_ram_ops = {
@@ -206,6 +226,7 @@ static const struct ilio_store_ops ilio_ram_ops = {
 	.make_room = ilio_ram_make_room,
 	.set_ram_limit = ilio_ram_set_ram_limit,
 	.compact = ilio_ram_compact,
+	.error = ilio_ram_error,
 	.destroy = ilio_ram_destroy,
 };
 

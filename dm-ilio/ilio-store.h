@@ -61,6 +61,7 @@ struct ilio_store_type;
 
 /**
  * struct ilio_core_params - what a core is created with
+ * @name: the device's name, for the kernel log (may be NULL)
  * @nr_blocks: logical size in 4 KiB blocks
  * @ram_limit: RAM budget in bytes (segments and metadata together)
  * @seg_bytes: segment size in bytes
@@ -79,6 +80,7 @@ struct ilio_store_type;
  *	wait for the backing device
  */
 struct ilio_core_params {
+	const char *name;
 	u64 nr_blocks;
 	u64 ram_limit;
 	u32 seg_bytes;
@@ -162,7 +164,10 @@ struct ilio_store;
  * @checkpoint: write a checkpoint; 0 or a negative errno.
  * @tick: periodic background work.
  * @quiesce: write everything back and checkpoint if needed (suspend).
- * @error: lockless; the sticky backend error, 0 while healthy.
+ * @error: lockless; the store's sticky error, 0 while healthy:
+ *	-EUCLEAN when it found its own state corrupt (nothing it holds can
+ *	be trusted: the core enters fail mode), any other errno for a
+ *	backend write failure (reads are still served: read-only mode).
  * @read_only: lockless; the store was opened read-only.
  * @used_fallback: lockless; recovery used the older anchor.
  * @set_coalesce: change the coalescing policy (lock held).

@@ -231,7 +231,7 @@ static ssize_t ilio_attr_show(struct kobject *kobj, struct attribute *attr,
 	struct ilio_attr *a = container_of(attr, struct ilio_attr, attr);
 
 	if (a->id == ILIO_A_MODE)
-		return sysfs_emit(buf, "%s\n", ilio_mode_name(READ_ONCE(d->mode)));
+		return sysfs_emit(buf, "%s\n", ilio_mode_name(ilio_core_mode(d->core)));
 	if (a->id == ILIO_A_WHIST) {
 		struct ilio_stats st;
 		int i, n = 0;

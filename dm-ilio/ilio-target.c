@@ -88,27 +88,6 @@ struct ilio_target {
 /* Period of the persistent-mode tick. */
 #define ILIO_TICK_MS	100
 
-static void ilio_note_error(struct ilio_dev *d);
-
-static const char * const ilio_mode_names[] = {
-	[ILIO_MODE_WRITE] = "write",
-	[ILIO_MODE_READ_ONLY] = "read-only",
-	[ILIO_MODE_FAIL] = "fail",
-};
-
-/**
- * ilio_mode_name() - the status word of a mode
- * @mode: enum ilio_mode
- *
- * Return: a static string.
- */
-const char *ilio_mode_name(int mode)
-{
-	if (mode < 0 || mode >= ARRAY_SIZE(ilio_mode_names))
-		return "fail";
-	return ilio_mode_names[mode];
-}
-
 /*
  * Bio data movement
  */
@@ -314,8 +293,6 @@ static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
 	 */
 	if (ret == -EAGAIN || ret == -ENOMEM)
 		ret = -EIO;
-	if (ret)
-		ilio_note_error(d);
 	bio->bi_status = errno_to_blk_status(ret);
 	bio_endio(bio);
 }
@@ -436,17 +413,6 @@ static void ilio_wb_fn(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
-/* A backend write failed: the device goes read-only (once, loudly). */
-static void ilio_note_error(struct ilio_dev *d)
-{
-	int err = d->persistent ? ilio_core_error(d->core) : 0;
-
-	if (err && cmpxchg(&d->mode, ILIO_MODE_WRITE, ILIO_MODE_READ_ONLY) ==
-	    ILIO_MODE_WRITE)
-		DMERR("%s: backing device write failed (%d): read-only mode",
-		      d->name, err);
-}
-
 static void ilio_tick_fn(struct work_struct *work)
 {
 	struct ilio_dev *d = container_of(to_delayed_work(work), struct ilio_dev,
@@ -455,7 +421,6 @@ static void ilio_tick_fn(struct work_struct *work)
 
 	ilio_core_tick(d->core);
 	memalloc_noio_restore(noio);
-	ilio_note_error(d);
 	if (!d->damage_logged) {
 		struct ilio_stats st;
 
@@ -498,7 +463,8 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 		mutex_destroy(&d->blk_locks[i]);
 	mutex_destroy(&d->msg_lock);
 	free_percpu(d->map_bounce);
-	if (d->persistent && d->core && d->mode == ILIO_MODE_WRITE) {
+	if (d->persistent && d->core &&
+	    ilio_core_mode(d->core) == ILIO_MODE_WRITE) {
 		int ret = ilio_core_close(d->core);
 
 		if (ret)
@@ -534,6 +500,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	d->md = md;
 	d->nr_blocks = nr_blocks;
 	strscpy(d->name, dm_disk(md)->disk_name, sizeof(d->name));
+	cp.name = d->name;
 	spin_lock_init(&d->bio_lock);
 	bio_list_init(&d->bios);
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
@@ -549,7 +516,6 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 
 		d->persistent = true;
 		d->bdev = backing->bdev;
-		d->mode = ro ? ILIO_MODE_READ_ONLY : ILIO_MODE_WRITE;
 		d->bg_wq = alloc_ordered_workqueue("ilio-bg-%s", WQ_MEM_RECLAIM,
 						   d->name);
 		if (!d->bg_wq) {
@@ -683,7 +649,8 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 			ti->error = "Cannot change the size of a live ilio device";
 			d = ERR_PTR(-EINVAL);
 		} else if (d->bdev != (backing ? backing->bdev : NULL) ||
-			   (backing && (d->mode == ILIO_MODE_READ_ONLY) !=
+			   (backing &&
+			    (ilio_core_mode(d->core) == ILIO_MODE_READ_ONLY) !=
 			    !(dm_table_get_mode(ti->table) & FMODE_WRITE) &&
 			    !ilio_core_error(d->core))) {
 			ti->error = "Cannot change the backing device of a live device";
@@ -828,7 +795,7 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 	unsigned long flags;
 	unsigned int w;
 
-	if (unlikely(READ_ONCE(d->mode) == ILIO_MODE_FAIL))
+	if (unlikely(ilio_core_mode(d->core) == ILIO_MODE_FAIL))
 		return DM_MAPIO_KILL;
 	if (bio_op(bio) == REQ_OP_WRITE && !bio->bi_iter.bi_size &&
 	    !d->persistent) {
@@ -913,13 +880,11 @@ static void ilio_postsuspend(struct dm_target *ti)
 	WRITE_ONCE(d->ticking, false);
 	cancel_delayed_work_sync(&d->tick);
 	flush_work(&d->wb_work);
-	if (d->mode != ILIO_MODE_WRITE)
+	if (ilio_core_mode(d->core) != ILIO_MODE_WRITE)
 		return;
 	ret = ilio_core_quiesce(d->core);
-	if (ret) {
+	if (ret)
 		DMERR("%s: write-back on suspend failed: %d", d->name, ret);
-		ilio_note_error(d);
-	}
 }
 
 static void ilio_resume(struct dm_target *ti)
@@ -982,7 +947,7 @@ static void ilio_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_INFO:
 		ilio_core_get_stats(d->core, &st);
 		DMEMIT("%s %llu %llu %llu %llu %llu %llu %llu",
-		       ilio_mode_name(READ_ONCE(d->mode)),
+		       ilio_mode_name(ilio_core_mode(d->core)),
 		       st.logical_bytes, st.unique_bytes, st.stored_bytes,
 		       st.ram_used_bytes, st.ram_limit_bytes, st.dedup_hits,
 		       st.zero_blocks);
@@ -1054,15 +1019,11 @@ static int ilio_msg_compact(struct ilio_dev *d, char *result,
 static int ilio_msg_checkpoint(struct ilio_dev *d, char *result,
 			       unsigned int maxlen)
 {
-	int ret;
-
 	if (!d->persistent) {
 		DMERR("%s: checkpoint: a diskless device has nothing to write", d->name);
 		return -EOPNOTSUPP;
 	}
-	ret = ilio_core_checkpoint(d->core);
-	ilio_note_error(d);
-	return ret;
+	return ilio_core_checkpoint(d->core);
 }
 
 static int ilio_msg_check(struct ilio_dev *d, char *result,
@@ -1127,9 +1088,9 @@ static int ilio_message(struct dm_target *ti, unsigned int argc, char **argv,
 	mutex_lock(&d->msg_lock);
 	if (d->suspended || dm_suspended(ti))
 		ret = -EBUSY;
-	else if (READ_ONCE(d->mode) == ILIO_MODE_READ_ONLY)
+	else if (ilio_core_mode(d->core) == ILIO_MODE_READ_ONLY)
 		ret = -EROFS;
-	else if (READ_ONCE(d->mode) != ILIO_MODE_WRITE)
+	else if (ilio_core_mode(d->core) != ILIO_MODE_WRITE)
 		ret = -EIO;
 	else
 		ret = ilio_msg_fns[m.verb](d, result, maxlen);

@@ -24,13 +24,6 @@
 /* Writes to one 4 KiB block are serialised by a lock hashed from its LBA. */
 #define ILIO_BLK_LOCKS	64
 
-/* Device modes, from best to worst; status leads with the mode word. */
-enum ilio_mode {
-	ILIO_MODE_WRITE = 0,
-	ILIO_MODE_READ_ONLY,
-	ILIO_MODE_FAIL,
-};
-
 /**
  * struct ilio_worker - one of the device's workers
  * @work: queued on the device's workqueue
@@ -69,7 +62,6 @@ struct ilio_front_stats {
  * @name: the dm disk name (dm-N), for messages
  * @core: the store
  * @nr_blocks: logical size in 4 KiB blocks
- * @mode: enum ilio_mode, read without a lock
  * @bio_lock: protects @bios
  * @bios: bios waiting for a worker
  * @wq: the workers' workqueue (unbound, one active work per CPU)
@@ -104,7 +96,6 @@ struct ilio_dev {
 	char name[32];
 	struct ilio_core *core;
 	u64 nr_blocks;
-	int mode;
 
 	spinlock_t bio_lock;	/* protects bios */
 	struct bio_list bios;
@@ -136,6 +127,5 @@ struct ilio_dev {
 
 int ilio_sysfs_add(struct ilio_dev *d);
 void ilio_sysfs_del(struct ilio_dev *d);
-const char *ilio_mode_name(int mode);
 
 #endif /* ILIO_TARGET_H */

@@ -2,6 +2,7 @@
 /* Userspace shim: the globals behind the shim headers. */
 #include <linux/slab.h>
 #include <linux/kernel.h>
+#include <linux/printk.h>
 
 long ilio_shim_fail_alloc_after = -1;
 long ilio_shim_fail_alloc_burst;
@@ -14,3 +15,5 @@ long long ilio_shim_alloc_limit = -1;
 unsigned long ilio_shim_alloc_refused;
 unsigned long ilio_shim_warnings;
 unsigned long ilio_shim_retry_waits;
+char ilio_shim_last_log[256];
+unsigned long ilio_shim_nr_log;

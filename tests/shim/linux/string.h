@@ -17,4 +17,20 @@ static inline void *memchr_inv(const void *s, int c, size_t n)
 	return NULL;
 }
 
+/* Copy at most @size - 1 bytes and terminate; -E2BIG when truncated. */
+static inline long strscpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strnlen(src, size);
+
+	if (!size)
+		return -7;
+	if (len >= size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = 0;
+		return -7;
+	}
+	memcpy(dst, src, len + 1);
+	return (long)len;
+}
+
 #endif
