@@ -22,9 +22,9 @@
 #include "ilio-target.h"
 
 /* The mode words of ilio-fields.h are indexed by enum ilio_mode. */
-#define ILIO_MODE_CHECK(ID, word) \
-	static_assert((int)ILIO_MODE_##ID == (int)ILIO_MODE_WORD_##ID);
-ILIO_MODE_WORDS(ILIO_MODE_CHECK)
+static_assert((int)ILIO_MODE_WRITE == (int)ILIO_MODE_WORD_WRITE);
+static_assert((int)ILIO_MODE_READ_ONLY == (int)ILIO_MODE_WORD_READ_ONLY);
+static_assert((int)ILIO_MODE_FAIL == (int)ILIO_MODE_WORD_FAIL);
 static_assert((int)ILIO_MODE_FAIL + 1 == (int)ILIO_MODE_WORD_NR);
 
 /* The two files that are not an enum ilio_stat value. */
@@ -35,11 +35,23 @@ static_assert((int)ILIO_MODE_FAIL + 1 == (int)ILIO_MODE_WORD_NR);
  * The sources of ilio-fields.h: CORE values come from the core's snapshot,
  * FRONT values from the glue's atomic counters (read without a lock).
  */
-#define ILIO_SRC_CORE(d, st, m)		((st)->m)
-#define ILIO_SRC_FRONT(d, st, m)	((u64)atomic64_read(&(d)->front.m))
+static u64 ilio_stats_read(const struct ilio_stats *st, size_t off)
+{
+	return *(const u64 *)((const char *)st + off);
+}
 
-#define ILIO_FIELD_VALUE(ID, name, pos, since, src, member, doc) \
-	v[ILIO_ST_##ID] = ILIO_SRC_##src(d, st, member);
+static u64 ilio_front_read(struct ilio_dev *d, size_t off)
+{
+	return atomic64_read((atomic64_t *)((char *)&d->front + off));
+}
+
+#define ILIO_SRC_CORE(d, st, mbr) \
+	ilio_stats_read(st, offsetof(struct ilio_stats, mbr))
+#define ILIO_SRC_FRONT(d, st, mbr) \
+	ilio_front_read(d, offsetof(struct ilio_front_stats, mbr))
+
+#define ILIO_FIELD_VALUE(ID, name, pos, src, member, doc) \
+	[ILIO_ST_##ID] = ILIO_SRC_##src(d, st, member),
 
 /**
  * ilio_stat_values() - every numeric value of ilio-fields.h
@@ -51,31 +63,37 @@ static_assert((int)ILIO_MODE_FAIL + 1 == (int)ILIO_MODE_WORD_NR);
  */
 void ilio_stat_values(struct ilio_dev *d, const struct ilio_stats *st, u64 *v)
 {
-	ILIO_STATUS_FIELDS(ILIO_FIELD_VALUE)
-	ILIO_SYSFS_FIELDS(ILIO_FIELD_VALUE)
+	const u64 all[ILIO_ST_ALL] = { ILIO_ALL_FIELDS(ILIO_FIELD_VALUE) };
+
+	memcpy(v, all, sizeof(all));
 }
 
 /* Which values need the core's snapshot (and so its mutex). */
 #define ILIO_SRC_IS_CORE_CORE		true
 #define ILIO_SRC_IS_CORE_FRONT		false
-#define ILIO_FIELD_IS_CORE(ID, name, pos, since, src, member, doc) \
+#define ILIO_FIELD_IS_CORE(ID, name, pos, src, member, doc) \
 	[ILIO_ST_##ID] = ILIO_SRC_IS_CORE_##src,
 
 static const bool ilio_stat_is_core[ILIO_ST_ALL] = {
-	ILIO_STATUS_FIELDS(ILIO_FIELD_IS_CORE)
-	ILIO_SYSFS_FIELDS(ILIO_FIELD_IS_CORE)
+	ILIO_ALL_FIELDS(ILIO_FIELD_IS_CORE)
 };
 
+/**
+ * struct ilio_attr - one file of /sys/block/dm-N/ilio/
+ * @attr: the sysfs attribute
+ * @id: enum ilio_stat, or ILIO_A_MODE or ILIO_A_WHIST
+ */
 struct ilio_attr {
 	struct attribute attr;
 	int id;
 };
 
-#define ILIO_FIELD_ATTR(ID, _name, pos, since, src, member, doc) \
-	static struct ilio_attr ilio_attr_##_name = { \
-		.attr = { .name = #_name, .mode = 0444 }, .id = ILIO_ST_##ID };
-ILIO_STATUS_FIELDS(ILIO_FIELD_ATTR)
-ILIO_SYSFS_FIELDS(ILIO_FIELD_ATTR)
+#define ILIO_FIELD_ATTR(ID, _name, pos, src, member, doc) \
+	[ILIO_ST_##ID] = { .attr = { .name = #_name, .mode = 0444 }, .id = ILIO_ST_##ID },
+
+static struct ilio_attr ilio_field_attrs[ILIO_ST_ALL] = {
+	ILIO_ALL_FIELDS(ILIO_FIELD_ATTR)
+};
 
 static struct ilio_attr ilio_attr_mode = {
 	.attr = { .name = ILIO_SYSFS_MODE, .mode = 0444 }, .id = ILIO_A_MODE
@@ -85,14 +103,13 @@ static struct ilio_attr ilio_attr_whist = {
 	.attr = { .name = ILIO_SYSFS_WHIST, .mode = 0444 }, .id = ILIO_A_WHIST
 };
 
-#define ILIO_FIELD_ATTR_PTR(ID, name, pos, since, src, member, doc) \
-	&ilio_attr_##name.attr,
+#define ILIO_FIELD_ATTR_PTR(ID, name, pos, src, member, doc) \
+	(&ilio_field_attrs[ILIO_ST_##ID].attr),
 
 static struct attribute *ilio_attrs[] = {
 	&ilio_attr_mode.attr,
-	ILIO_STATUS_FIELDS(ILIO_FIELD_ATTR_PTR)
-	ILIO_SYSFS_FIELDS(ILIO_FIELD_ATTR_PTR)
 	&ilio_attr_whist.attr,
+	ILIO_ALL_FIELDS(ILIO_FIELD_ATTR_PTR)
 	NULL,
 };
 ATTRIBUTE_GROUPS(ilio);
