@@ -108,7 +108,6 @@ static const struct ilio_opt ilio_create_opts[] = {
 	{ NULL, 0, false, 0 }
 };
 
-
 /* Parse a SIZE option value; prints the reason and returns 2 on error. */
 static int ilio_opt_size(const char *opt, const char *val, unsigned long long *bytes)
 {
@@ -284,7 +283,8 @@ static int ilio_create_parse(int argc, char **argv, const char **name,
 		return r;
 	if (a->table_params) {
 		if (diskless || a->backing || have_ram || persistent_opt)
-			return ilio_usage_err("--table-params replaces --diskless, --backing, --ram and the persistent options");
+			return ilio_usage_err("--table-params replaces %s",
+					      "--diskless, --backing, --ram and the persistent options");
 		if (!have_size)
 			return ilio_usage_err("create: --size is required");
 		if (!a->size_bytes || a->size_bytes % ILIO_SIZE_ALIGN)

@@ -23,7 +23,6 @@ static const struct ilio_opt ilio_format_opts[] = {
 	{ NULL, 0, false, 0 }
 };
 
-
 /**
  * struct ilio_format_args - what "format" was asked to do
  * @dev: device or image path

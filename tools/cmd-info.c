@@ -102,7 +102,8 @@ int ilio_cmd_info(int argc, char **argv)
 			sb = (const struct ilio_sb *)(head + i * ILIO_BLOCK_SIZE);
 			g = gc;
 		} else if (!ilio_geom_equal(&g, &gc)) {
-			ilio_row(rows, "note", "%s", "the superblock copies differ; showing copy 0");
+			ilio_row(rows, "note", "%s",
+				 "the superblock copies differ; showing copy 0");
 		}
 	}
 	if (!sb) {

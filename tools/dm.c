@@ -408,7 +408,6 @@ int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
 	return 0;
 }
 
-
 /*
  * ilio_dm_create() - create device name with one ilio target.  Returns
  * ILIO_EXIT_OK, or ILIO_EXIT_FAIL after printing why (with the kernel's

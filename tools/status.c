@@ -325,67 +325,67 @@ static void ilio_print_human(const struct ilio_dev *dev)
 	ilio_row(r, "mode", "%s", dev->st.mode);
 	if (dev->has_table) {
 		ilio_row(r, "backing", "%s", ilio_dev_diskless(dev) ?
-			    "none (diskless)" : dev->tb.backing);
+			 "none (diskless)" : dev->tb.backing);
 		ilio_row(r, "features", "%s", *dev->tb.features ?
-			    dev->tb.features : "-");
+			 dev->tb.features : "-");
 	}
 	ilio_row(r, "logical size", "%s",
-		    ilio_human(dev->len << ILIO_SECTOR_SHIFT, a, sizeof(a)));
+		 ilio_human(dev->len << ILIO_SECTOR_SHIFT, a, sizeof(a)));
 	ilio_row(r, "logical data stored", "%s",
-		    ilio_human(v[ILIO_ST_LOGICAL_BYTES], a, sizeof(a)));
+		 ilio_human(v[ILIO_ST_LOGICAL_BYTES], a, sizeof(a)));
 	ilio_row(r, "unique", "%s", ilio_human(v[ILIO_ST_UNIQUE_BYTES], a, sizeof(a)));
 	ilio_row(r, "stored (compressed)", "%s",
-		    ilio_human(v[ILIO_ST_STORED_BYTES], a, sizeof(a)));
+		 ilio_human(v[ILIO_ST_STORED_BYTES], a, sizeof(a)));
 	ilio_row(r, "dedup ratio", "%s",
-		    ilio_fmt_ratio(d.has_dedup, d.dedup_ratio, a, sizeof(a)));
+		 ilio_fmt_ratio(d.has_dedup, d.dedup_ratio, a, sizeof(a)));
 	ilio_row(r, "compression ratio", "%s",
-		    ilio_fmt_ratio(d.has_compress, d.compress_ratio, a, sizeof(a)));
+		 ilio_fmt_ratio(d.has_compress, d.compress_ratio, a, sizeof(a)));
 	ilio_row(r, "total savings", "%s",
-		    ilio_fmt_pct(d.has_savings, d.savings_pct, a, sizeof(a)));
+		 ilio_fmt_pct(d.has_savings, d.savings_pct, a, sizeof(a)));
 	ilio_row(r, "RAM used / limit", "%s / %s (%s)",
-		    ilio_human(v[ILIO_ST_RAM_USED_BYTES], a, sizeof(a)),
-		    ilio_human(v[ILIO_ST_RAM_LIMIT_BYTES], b, sizeof(b)),
-		    ilio_fmt_pct(d.has_ram, d.ram_pct, c, sizeof(c)));
+		 ilio_human(v[ILIO_ST_RAM_USED_BYTES], a, sizeof(a)),
+		 ilio_human(v[ILIO_ST_RAM_LIMIT_BYTES], b, sizeof(b)),
+		 ilio_fmt_pct(d.has_ram, d.ram_pct, c, sizeof(c)));
 	if (ext)
 		ilio_row(r, "dirty", "%s",
-			    ilio_human(v[ILIO_ST_DIRTY_BYTES], a, sizeof(a)));
+			 ilio_human(v[ILIO_ST_DIRTY_BYTES], a, sizeof(a)));
 	ilio_row(r, "dedup hits", "%llu", v[ILIO_ST_DEDUP_HITS]);
 	if (dev->has_capped)
 		ilio_row(r, "dedup capped", "%llu", dev->capped);
 	ilio_row(r, "zero blocks", "%llu", v[ILIO_ST_ZERO_BLOCKS]);
 	ilio_print_io_row(r, "front reads", v[ILIO_ST_FRONT_READ_IOS],
-			     v[ILIO_ST_FRONT_READ_BYTES]);
+			  v[ILIO_ST_FRONT_READ_BYTES]);
 	ilio_print_io_row(r, "front writes", v[ILIO_ST_FRONT_WRITE_IOS],
-			     v[ILIO_ST_FRONT_WRITE_BYTES]);
+			  v[ILIO_ST_FRONT_WRITE_BYTES]);
 	ilio_print_io_row(r, "backend reads", v[ILIO_ST_BACKEND_READ_IOS],
-			     v[ILIO_ST_BACKEND_READ_BYTES]);
+			  v[ILIO_ST_BACKEND_READ_BYTES]);
 	ilio_print_io_row(r, "backend writes", v[ILIO_ST_BACKEND_WRITE_IOS],
-			     v[ILIO_ST_BACKEND_WRITE_BYTES]);
+			  v[ILIO_ST_BACKEND_WRITE_BYTES]);
 	ilio_row(r, "I/O offload", "%s",
-		    ilio_fmt_pct(d.has_offload, d.offload_pct, a, sizeof(a)));
+		 ilio_fmt_pct(d.has_offload, d.offload_pct, a, sizeof(a)));
 	if (ilio_dev_persistent(dev)) {
 		ilio_row(r, "write offload", "%s",
-			    ilio_fmt_times(d.has_write_offload, d.write_offload,
+			 ilio_fmt_times(d.has_write_offload, d.write_offload,
 					a, sizeof(a)));
 		ilio_row(r, "read offload", "%s",
-			    ilio_fmt_pct(d.has_read_offload, d.read_offload_pct,
+			 ilio_fmt_pct(d.has_read_offload, d.read_offload_pct,
 				      a, sizeof(a)));
 		ilio_row(r, "RAM-served reads", "%s",
-			    ilio_fmt_pct(d.has_ram_reads, d.ram_reads_pct, a,
+			 ilio_fmt_pct(d.has_ram_reads, d.ram_reads_pct, a,
 				      sizeof(a)));
 		ilio_row(r, "avg backend write", "%s",
-			    ilio_fmt_avg(d.has_avg_write, d.avg_write, a, sizeof(a)));
+			 ilio_fmt_avg(d.has_avg_write, d.avg_write, a, sizeof(a)));
 		ilio_row(r, "avg backend read", "%s",
-			    ilio_fmt_avg(d.has_avg_read, d.avg_read, a, sizeof(a)));
+			 ilio_fmt_avg(d.has_avg_read, d.avg_read, a, sizeof(a)));
 	}
 	if (ext) {
 		ilio_row(r, "cache hits / misses", "%llu / %llu",
-			    v[ILIO_ST_CACHE_HITS], v[ILIO_ST_CACHE_MISSES]);
+			 v[ILIO_ST_CACHE_HITS], v[ILIO_ST_CACHE_MISSES]);
 		ilio_row(r, "flushes", "%llu", v[ILIO_ST_FLUSHES]);
 		ilio_row(r, "GC moved", "%s",
-			    ilio_human(v[ILIO_ST_GC_MOVED_BYTES], a, sizeof(a)));
+			 ilio_human(v[ILIO_ST_GC_MOVED_BYTES], a, sizeof(a)));
 		ilio_row(r, "GC freed segments", "%llu",
-			    v[ILIO_ST_GC_FREED_SEGMENTS]);
+			 v[ILIO_ST_GC_FREED_SEGMENTS]);
 	}
 	ilio_row(r, "ENOSPC errors", "%llu", v[ILIO_ST_NOSPC_ERRORS]);
 	ilio_rows_print(r);
