@@ -519,7 +519,7 @@ static json_object *ilio_json_dev(const struct ilio_dev *dev)
 	ilio_derive(dev, &d);
 
 	ok = ilio_json_strkey(o, "name", true, dev->name) &&
-	     ilio_json_strkey(o, "mode", true, dev->st.mode) &&
+	     ilio_json_strkey(o, ILIO_SYSFS_MODE, true, dev->st.mode) &&
 	     ilio_json_u64(o, "start_sector", dev->start) &&
 	     ilio_json_u64(o, "length_sectors", dev->len) &&
 	     ilio_json_u64(o, "size_bytes", dev->len << ILIO_SECTOR_SHIFT) &&
