@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ilioctl - manage dm-ilio devices (device-mapper target "ilio").
- *
- * This file: the command table and main().  The parts are listed in
- * ilioctl.h.
+ * ilioctl.c - the command table and main() of ilioctl, which manages
+ * dm-ilio devices (device-mapper target "ilio").  The other parts, one
+ * concern each, are listed in ilioctl.h.
  *
  * ilioctl builds and loads ilio tables, removes ilio devices, clears their
  * statistics and renders their status (human-readable or JSON).  It talks to
