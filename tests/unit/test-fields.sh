@@ -28,10 +28,10 @@ ok() { pass=$((pass + 1)); }
 ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
 eq() { if [ "$2" = "$3" ]; then ok; else ko "$1: got '$2', want '$3'"; fi; }
 
+cd "$root" || exit 1
 if [ -z "${ILIOCTL:-}" ]; then
-	make -s -C "$root/tools" >/dev/null || { ko "cannot build tools/ilioctl"; ILIOCTL=false; }
-	ILIOCTL=${ILIOCTL:-$root/tools/ilioctl}
-	[ "$ILIOCTL" = false ] || ILIOCTL=$root/tools/ilioctl
+	ILIOCTL=$root/tools/ilioctl
+	make -s -C "$root/tools" >/dev/null || ko "cannot build tools/ilioctl"
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -84,13 +84,17 @@ eq "an appended field is ignored" "$?" 0
 
 # --- no second spelling of a name ---------------------------------------------
 # (ilioctl's human row labels are prose for people: "flushes" is one.)
+nr_src=0
 for f in dm-ilio/ilio-target.c dm-ilio/ilio-sysfs.c tools/*.c; do
+	[ -f "$f" ] || { ko "$f: no such source"; continue; }
+	nr_src=$((nr_src + 1))
 	hits=
 	for n in $status $sysfs_only $special; do
 		grep -F "\"$n\"" "$root/$f" | grep -qv 'ilio_row(' && hits="$hits $n"
 	done
 	eq "$f spells no field name" "$hits" ""
 done
+[ "$nr_src" -ge 10 ] && ok || ko "only $nr_src sources checked for spelled names"
 if [ -f "$root/dm-ilio/ilio-sysfs.o" ]; then
 	missing=
 	for n in $status $sysfs_only $special; do
