@@ -282,9 +282,11 @@ static int ilio_create_parse(int argc, char **argv, const char **name,
 	if (r)
 		return r;
 	if (a->table_params) {
-		if (diskless || a->backing || have_ram || persistent_opt)
+		if (diskless || a->backing || have_ram || persistent_opt ||
+		    !a->dedup || !a->compress ||
+		    a->block_size != ILIO_BLOCK_SIZE_DEFAULT)
 			return ilio_usage_err("--table-params replaces %s",
-					      "--diskless, --backing, --ram and the persistent options");
+					      "the options that build the table line");
 		if (!have_size)
 			return ilio_usage_err("create: --size is required");
 		if (!a->size_bytes || a->size_bytes % ILIO_SIZE_ALIGN)

@@ -331,6 +331,8 @@ dry "kernel parser: the bounds pass" "0 16 ilio - 16777216 2 dedup off" \
 	d --size 8K --table-params "- 16777216 2 dedup off"
 usage "--table-params with --ram" "--table-params replaces" \
 	create d --size 8K --ram 4M --table-params "- 64"
+usage "--table-params with --no-dedup" "--table-params replaces" \
+	create d --size 8K --no-dedup --table-params "- 64"
 usage "--table-params needs --size" "--size is required" create d --table-params "- 64"
 
 # --- status rendering (--parse-status) --------------------------------------
