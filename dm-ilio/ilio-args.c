@@ -31,7 +31,8 @@ static int parse_ram_mb(struct ilio_params *p, const char *arg,
 		return -EINVAL;
 	}
 	if (p->ram_mb < ILIO_RAM_MB_MIN || p->ram_mb > ILIO_RAM_MB_MAX) {
-		*error = "Invalid ram_mb: must be between 4 and 16777216";
+		*error = "Invalid ram_mb: must be between " ILIO_STR(ILIO_RAM_MB_MIN)
+			 " and " ILIO_STR(ILIO_RAM_MB_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -76,8 +77,10 @@ static int parse_block_size(struct ilio_params *p, const char *arg,
 			    const char **error)
 {
 	if (kstrtouint(arg, 10, &p->block_size) ||
-	    (p->block_size != 4096 && p->block_size != 512)) {
-		*error = "Invalid block_size: expected 4096 or 512";
+	    (p->block_size != ILIO_BLOCK_SIZE_DEFAULT &&
+	     p->block_size != ILIO_BLOCK_SIZE_SMALL)) {
+		*error = "Invalid block_size: expected " ILIO_STR(ILIO_BLOCK_SIZE_DEFAULT)
+			 " or " ILIO_STR(ILIO_BLOCK_SIZE_SMALL);
 		return -EINVAL;
 	}
 	return 0;
@@ -103,8 +106,9 @@ static int parse_flush_interval(struct ilio_params *p, const char *arg,
 				const char **error)
 {
 	if (kstrtouint(arg, 10, &p->flush_interval_ms) ||
-	    p->flush_interval_ms > 3600000) {
-		*error = "Invalid flush_interval_ms: expected 0..3600000";
+	    p->flush_interval_ms > ILIO_FLUSH_INTERVAL_MS_MAX) {
+		*error = "Invalid flush_interval_ms: expected 0.."
+			 ILIO_STR(ILIO_FLUSH_INTERVAL_MS_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -196,9 +200,9 @@ int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 	memset(p, 0, sizeof(*p));
 	p->dedup = true;
 	p->compress = true;
-	p->block_size = 4096;
+	p->block_size = ILIO_BLOCK_SIZE_DEFAULT;
 	p->coalesce = ILIO_ARG_COALESCE_AUTO;
-	p->flush_interval_ms = 1000;
+	p->flush_interval_ms = ILIO_FLUSH_INTERVAL_MS_DEFAULT;
 
 	if (argc < 2) {
 		*error = "Not enough arguments: <backing_dev|-> <ram_mb> [<#features> ...]";

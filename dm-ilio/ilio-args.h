@@ -36,8 +36,7 @@
 
 #include <linux/types.h>
 
-#define ILIO_RAM_MB_MIN		4U
-#define ILIO_RAM_MB_MAX		16777216U
+#include "ilio-limits.h"
 
 /* Values of struct ilio_params.coalesce (same as enum ilio_coalesce). */
 #define ILIO_ARG_COALESCE_AUTO		0

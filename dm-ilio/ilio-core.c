@@ -92,25 +92,6 @@ static void __ilio_unhold(struct ilio_core *ic, struct ilio_hold *h)
  * (ilio_core_refuse()).  A store opened read-only starts in read-only
  * mode without a log line: that is what the table asked for.
  */
-static const char * const ilio_mode_names[] = {
-	[ILIO_MODE_WRITE] = "write",
-	[ILIO_MODE_READ_ONLY] = "read-only",
-	[ILIO_MODE_FAIL] = "fail",
-};
-
-/**
- * ilio_mode_name() - the status word of a mode
- * @mode: enum ilio_mode
- *
- * Return: a static string.
- */
-const char *ilio_mode_name(int mode)
-{
-	if (mode < 0 || mode >= ARRAY_SIZE(ilio_mode_names))
-		return "fail";
-	return ilio_mode_names[mode];
-}
-
 /**
  * ilio_core_mode() - the device's mode
  * @ic: core
@@ -148,7 +129,7 @@ bool ilio_core_set_mode(struct ilio_core *ic, int mode, const char *why,
 		old = prev;
 	}
 	pr_err("device-mapper: ilio: %s: %s (%d): %s mode\n", ic->name, why,
-	       err, ilio_mode_name(mode));
+	       err, ilio_mode_word(mode));
 	return true;
 }
 

@@ -34,6 +34,7 @@
 #include "ilio-space.h"
 #include "ilio-store.h"
 #include "ilio-compress.h"
+#include "ilio-fields.h"
 
 /*
  * What one duplicate lookup may spend on the candidates that share its
@@ -59,12 +60,12 @@
  *	nothing it holds can be trusted; every I/O fails with -EIO
  *
  * Sticky: a core only ever moves down this list (ilio_core_set_mode()).
- * Status and sysfs lead with its name (ilio_mode_name()).
+ * Status and sysfs lead with its word (ilio_mode_word()); the list, with
+ * the words, is ILIO_MODE_WORDS() in ilio-fields.h.
  */
+#define ILIO_MODE_CONST(ID, word) ILIO_MODE_##ID,
 enum ilio_mode {
-	ILIO_MODE_WRITE = 0,
-	ILIO_MODE_READ_ONLY,
-	ILIO_MODE_FAIL,
+	ILIO_MODE_WORDS(ILIO_MODE_CONST)
 };
 
 /**
@@ -144,6 +145,5 @@ void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
 int ilio_core_mode(struct ilio_core *ic);
 bool ilio_core_set_mode(struct ilio_core *ic, int mode, const char *why,
 			int err);
-const char *ilio_mode_name(int mode);
 
 #endif /* ILIO_CORE_H */

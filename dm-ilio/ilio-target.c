@@ -941,27 +941,17 @@ static void ilio_status(struct dm_target *ti, status_type_t type,
 	struct ilio_target *t = ti->private;
 	struct ilio_dev *d = t->dev;
 	struct ilio_stats st;
-	unsigned int sz = 0;
+	u64 v[ILIO_ST_ALL];
+	unsigned int sz = 0, i;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
+		/* Field 1, then ILIO_STATUS_FIELDS() of ilio-fields.h. */
 		ilio_core_get_stats(d->core, &st);
-		DMEMIT("%s %llu %llu %llu %llu %llu %llu %llu",
-		       ilio_mode_name(ilio_core_mode(d->core)),
-		       st.logical_bytes, st.unique_bytes, st.stored_bytes,
-		       st.ram_used_bytes, st.ram_limit_bytes, st.dedup_hits,
-		       st.zero_blocks);
-		DMEMIT(" %lld %lld %lld %lld %llu %llu %llu %llu %llu",
-		       atomic64_read(&d->front.read_ios),
-		       atomic64_read(&d->front.read_bytes),
-		       atomic64_read(&d->front.write_ios),
-		       atomic64_read(&d->front.write_bytes),
-		       st.backend_read_ios, st.backend_read_bytes,
-		       st.backend_write_ios, st.backend_write_bytes,
-		       st.nospc_errors);
-		DMEMIT(" %llu %llu %llu %llu %llu %llu", st.dirty_bytes,
-		       st.cache_hits, st.cache_misses, st.flushes,
-		       st.gc_moved_bytes, st.gc_freed_segments);
+		ilio_stat_values(d, &st, v);
+		DMEMIT("%s", ilio_mode_word(ilio_core_mode(d->core)));
+		for (i = 0; i < ILIO_ST_NR; i++)
+			DMEMIT(" %llu", v[i]);
 		break;
 	case STATUSTYPE_TABLE:
 		ilio_format_table(&t->params, result, maxlen);

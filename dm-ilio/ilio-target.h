@@ -18,6 +18,7 @@
 
 #include "ilio-core.h"
 #include "ilio-args.h"
+#include "ilio-fields.h"
 
 #define DM_MSG_PREFIX "ilio"
 
@@ -127,5 +128,7 @@ struct ilio_dev {
 
 int ilio_sysfs_add(struct ilio_dev *d);
 void ilio_sysfs_del(struct ilio_dev *d);
+void ilio_stat_values(struct ilio_dev *d, const struct ilio_stats *st,
+		      u64 *v);
 
 #endif /* ILIO_TARGET_H */

@@ -19,6 +19,8 @@ PACKAGES=(
 	build-essential gcc make bc kmod
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	libdevmapper-dev liblz4-dev libxxhash-dev libblkid-dev
+	# ilioctl: tables (as zramctl) and JSON output
+	libsmartcols-dev libjson-c-dev pkg-config
 	# lint
 	sparse
 	# tests

@@ -53,5 +53,6 @@ fi
 if [ -f "$here/test-ilioctl.sh" ]; then
 	run test-ilioctl bash "$here/test-ilioctl.sh"
 fi
+run test-fields bash "$here/test-fields.sh"
 echo "unit: $total_p passed, $total_f failed"
 exit $rc

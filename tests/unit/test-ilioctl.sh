@@ -7,6 +7,9 @@
 #   * builds the exact table line dm-ilio expects (checked with --dry-run),
 #     including size suffixes, feature flags, the persistent-mode features
 #     (coalesce, flush_interval_ms, max_dirty_mb) and argument order;
+#   * checks each line with the kernel's own table parser: a line the
+#     constructor refuses (given whole with --table-params) is bad usage
+#     with the constructor's reason, a good one passes;
 #   * parses the 23-field INFO status line and the 17-field one of older
 #     modules (ignoring appended fields, refusing short, 18..22-field or
 #     malformed lines with exit 1) and renders it: human sizes, ratios,
@@ -297,6 +300,40 @@ usage "flush interval with diskless" "--flush-interval-ms is for persistent mode
 usage "max-dirty with diskless" "--max-dirty is for persistent mode" create "${D[@]}" d --max-dirty 4M
 usage "first persistent option named" "--max-dirty is for persistent mode" \
 	create "${D[@]}" d --max-dirty 4M --coalesce off
+
+# --- the kernel's table parser (dm-ilio/ilio-args.c, linked in) -------------
+# create checks every line with the module's own parser before it prints or
+# loads it.  --table-params (testing) hands it a line ilioctl's option
+# checks would never build: each one the constructor refuses is bad usage
+# here too, with the constructor's own reason.
+kern() {	# DESC KERNEL-REASON PARAMS
+	usage "kernel parser: $1" "the kernel's table parser refuses '$3': $2" \
+		create d --size 8K --table-params "$3" --dry-run
+}
+kern "ram 0" "Invalid ram_mb: must be between 4 and 16777216" "- 0"
+kern "ram above the bound" "Invalid ram_mb: must be between 4 and 16777216" "- 16777217"
+kern "no ram" "Not enough arguments: <backing_dev|-> <ram_mb> [<#features> ...]" "-"
+kern "odd feature args" "Feature arguments must be key/value pairs" "- 64 1 dedup"
+kern "count mismatch" "Feature argument count does not match the arguments" "- 64 1 dedup on"
+kern "count too big" "Invalid feature argument count" "- 64 4 dedup on"
+kern "bad dedup value" "Invalid dedup: expected on or off" "- 64 2 dedup maybe"
+kern "unknown feature" "Unknown feature argument" "- 64 2 colour blue"
+kern "repeated key" "Feature argument given twice" "- 64 4 dedup on dedup off"
+kern "block size 1024" "Invalid block_size: expected 4096 or 512" "- 64 2 block_size 1024"
+kern "persistent feature, diskless" "coalesce, flush_interval_ms and max_dirty_mb need a backing device" \
+	"- 64 2 coalesce auto"
+kern "flush interval bound" "Invalid flush_interval_ms: expected 0..3600000" \
+	"/dev/x 64 2 flush_interval_ms 3600001"
+kern "max dirty above ram" "Invalid max_dirty_mb: more than ram_mb" "/dev/x 64 2 max_dirty_mb 65"
+dry "kernel parser: a good line passes" "0 16 ilio /dev/x 64 4 coalesce off max_dirty_mb 64" \
+	d --size 8K --table-params "/dev/x 64 4 coalesce off max_dirty_mb 64"
+dry "kernel parser: the bounds pass" "0 16 ilio - 16777216 2 dedup off" \
+	d --size 8K --table-params "- 16777216 2 dedup off"
+usage "--table-params with --ram" "--table-params replaces" \
+	create d --size 8K --ram 4M --table-params "- 64"
+usage "--table-params with --no-dedup" "--table-params replaces" \
+	create d --size 8K --no-dedup --table-params "- 64"
+usage "--table-params needs --size" "--size is required" create d --table-params "- 64"
 
 # --- status rendering (--parse-status) --------------------------------------
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # t-14-counters: the status INFO fields and sysfs files report exactly what a
-# known workload did: 23 fields in the documented order, sysfs equal to
-# status, clear_stats zeroing the I/O counters but not the space gauges,
+# known workload did: 23 fields in the documented order (which is
+# dm-ilio/ilio-fields.h's; sysfs holds exactly that header's files), sysfs
+# equal to status, clear_stats zeroing the I/O counters but not the space gauges,
 # 16384 dedup hits for 64 MiB of random data written a second time,
 # logical = 2 x unique, 4096 zero_blocks for 16 MiB of zeros with no new
 # unique data, front read/write byte counts, no backend I/O when diskless,
@@ -62,6 +63,14 @@ for n in "${FIELDS[@]}" unique_chunks; do
 	[ -r "/sys/block/$node/ilio/$n" ] || missing="$missing $n"
 done
 assert_eq "$missing" "" "sysfs has every field plus unique_chunks"
+# The one definition (dm-ilio/ilio-fields.h) agrees with the documented
+# order above, and the module's sysfs files are exactly its rows.
+hdr=$(bash "$REPO/tests/unit/ilio-fields-list.sh" "$REPO")
+assert_eq "mode $(awk '$1 ~ /^status_/ { print $3 }' <<<"$hdr" | paste -sd' ')" "${FIELDS[*]}" \
+	"status fields are ilio-fields.h's, in its order"
+assert_eq "$(ls "/sys/block/$node/ilio/" | sort | paste -sd' ')" \
+	"$(awk '$1 != "mode" { print $3 }' <<<"$hdr" | sort | paste -sd' ')" \
+	"sysfs holds exactly the files of ilio-fields.h"
 assert_eq "$(st mode)" write "mode"
 assert_eq "$(st ram_limit_bytes)" $((512 * MB)) "ram_limit_bytes"
 assert_fails "an unknown message is refused" -- dmsetup message $NAME 0 frobnicate

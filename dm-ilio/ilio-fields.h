@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-fields: the statistics interface, defined once.
+ *
+ * Every value that users read - the INFO status line ("dmsetup status"),
+ * the files of /sys/block/dm-N/ilio/ and the keys of "ilioctl status
+ * --json" - is one row of the lists below.  ilio_status() (ilio-target.c)
+ * emits the status line from them, ilio-sysfs.c makes one attribute per
+ * row, and ilioctl (tools/) parses the line and names its JSON keys with
+ * them.  A field is added here and nowhere else, at the end of its list.
+ *
+ * The header includes nothing: it is built into the module, into the
+ * userspace unit tests and into ilioctl alike.
+ *
+ * A row is X(ID, name, pos, src, member, doc):
+ *   ID      suffix of the enum ilio_stat constant ILIO_ST_<ID>
+ *   name    sysfs file name and JSON key (and the status field's name in
+ *           the admin guide, Documentation/admin-guide/device-mapper/
+ *           ilio.rst)
+ *   pos     position on the INFO line (field 1 is the mode word); 0 for
+ *           a value that only sysfs shows
+ *   src     CORE: member of struct ilio_stats (ilio-core.h); FRONT:
+ *           member of struct ilio_front_stats (ilio-target.h), the dm
+ *           glue's own atomic counters
+ *   member  that struct member
+ *   doc     one line for the reader
+ */
+#ifndef ILIO_FIELDS_H
+#define ILIO_FIELDS_H
+
+/*
+ * ILIO_STATUS_FIELDS() - the numeric INFO status fields, in line order:
+ * fields 2, 3, ...  Only appended to: ilioctl reads the 17-field line of
+ * modules older than persistent mode (ILIO_STATUS_FIELDS_V1()) as well as
+ * today's.  The header checks that each row's pos is its place.
+ *
+ * Fields 2 to 17, the line of modules older than persistent mode.
+ */
+#define ILIO_STATUS_FIELDS_V1(X)					\
+	X(LOGICAL_BYTES, logical_bytes, 2, CORE, logical_bytes,	\
+	  "mapped, non-zero logical bytes")				\
+	X(UNIQUE_BYTES, unique_bytes, 3, CORE, unique_bytes,	\
+	  "unique chunks x block size: after dedup, before compression") \
+	X(STORED_BYTES, stored_bytes, 4, CORE, stored_bytes,	\
+	  "payload bytes of the unique chunks after compression")	\
+	X(RAM_USED_BYTES, ram_used_bytes, 5, CORE, ram_used_bytes,	\
+	  "RAM charged to the budget: segments + metadata")		\
+	X(RAM_LIMIT_BYTES, ram_limit_bytes, 6, CORE, ram_limit_bytes, \
+	  "the RAM budget")						\
+	X(DEDUP_HITS, dedup_hits, 7, CORE, dedup_hits,		\
+	  "blocks written that matched a stored chunk")			\
+	X(ZERO_BLOCKS, zero_blocks, 8, CORE, zero_blocks,		\
+	  "blocks written that were all zeroes")			\
+	X(FRONT_READ_IOS, front_read_ios, 9, FRONT, read_ios,	\
+	  "read bios received")						\
+	X(FRONT_READ_BYTES, front_read_bytes, 10, FRONT, read_bytes, \
+	  "bytes read")							\
+	X(FRONT_WRITE_IOS, front_write_ios, 11, FRONT, write_ios,	\
+	  "write bios with data received")				\
+	X(FRONT_WRITE_BYTES, front_write_bytes, 12, FRONT, write_bytes, \
+	  "bytes written")						\
+	X(BACKEND_READ_IOS, backend_read_ios, 13, CORE, backend_read_ios, \
+	  "reads sent to the backing device")				\
+	X(BACKEND_READ_BYTES, backend_read_bytes, 14, CORE,		\
+	  backend_read_bytes, "bytes read from the backing device")	\
+	X(BACKEND_WRITE_IOS, backend_write_ios, 15, CORE,		\
+	  backend_write_ios, "writes sent to the backing device")	\
+	X(BACKEND_WRITE_BYTES, backend_write_bytes, 16, CORE,	\
+	  backend_write_bytes, "bytes written to the backing device")	\
+	X(NOSPC_ERRORS, nospc_errors, 17, CORE, nospc_errors,	\
+	  "writes refused with ENOSPC")
+
+/* Fields 18 to 23, appended with persistent mode. */
+#define ILIO_STATUS_FIELDS_V2(X)					\
+	X(DIRTY_BYTES, dirty_bytes, 18, CORE, dirty_bytes,		\
+	  "persistent: bytes in RAM not yet written back")		\
+	X(CACHE_HITS, cache_hits, 19, CORE, cache_hits,		\
+	  "persistent: reads served from RAM")				\
+	X(CACHE_MISSES, cache_misses, 20, CORE, cache_misses,	\
+	  "persistent: reads that went to the backing device")		\
+	X(FLUSHES, flushes, 21, CORE, flushes,			\
+	  "persistent: flush and FUA requests completed")		\
+	X(GC_MOVED_BYTES, gc_moved_bytes, 22, CORE, gc_moved_bytes, \
+	  "persistent: record bytes GC moved")				\
+	X(GC_FREED_SEGMENTS, gc_freed_segments, 23, CORE,		\
+	  gc_freed_segments, "persistent: segments returned to the free pool")
+
+/* ILIO_SYSFS_FIELDS() - the values that only sysfs shows. */
+#define ILIO_SYSFS_FIELDS(X)						\
+	X(UNIQUE_CHUNKS, unique_chunks, 0, CORE, unique_chunks,	\
+	  "unique chunks stored")					\
+	X(METADATA_BYTES, metadata_bytes, 0, CORE, meta_bytes,	\
+	  "the metadata part of ram_used_bytes")			\
+	X(DEDUP_CANDIDATES_CAPPED, dedup_candidates_capped, 0, CORE, \
+	  dedup_candidates_capped,					\
+	  "blocks stored new because their lookup hit the candidate bound") \
+	X(COMPACTIONS, compactions, 0, CORE, compactions,		\
+	  "segments emptied by the compactor")				\
+	X(COMPACT_MOVED_BYTES, compact_moved_bytes, 0, CORE,	\
+	  compact_moved_bytes, "record bytes the compactor copied")	\
+	X(INLINE_READS, inline_reads, 0, FRONT, inline_reads,	\
+	  "read bios served in the submitter's context")		\
+	X(CACHE_BYTES, cache_bytes, 0, CORE, cache_bytes,		\
+	  "persistent: RAM held by the clean-chunk cache")		\
+	X(BACKEND_FLUSHES, backend_flushes, 0, CORE, backend_flushes, \
+	  "persistent: flushes sent to the backing device")		\
+	X(CHECKPOINTS, checkpoints, 0, CORE, checkpoints,		\
+	  "persistent: checkpoints written")				\
+	X(FREE_SEGMENTS, free_segments, 0, CORE, free_segments,	\
+	  "persistent: free segments on the backing device")		\
+	X(NR_SEGMENTS, nr_segments, 0, CORE, nr_segments,		\
+	  "persistent: segments on the backing device")			\
+	X(CHUNKS_DAMAGED, chunks_damaged, 0, CORE, chunks_damaged,	\
+	  "persistent: live chunks whose record was found damaged")
+
+#define ILIO_STATUS_FIELDS(X)	ILIO_STATUS_FIELDS_V1(X) ILIO_STATUS_FIELDS_V2(X)
+
+/* Every numeric value: the status fields, then the sysfs-only ones. */
+#define ILIO_ALL_FIELDS(X)	ILIO_STATUS_FIELDS(X) ILIO_SYSFS_FIELDS(X)
+
+/* ILIO_FIELD_ENUM() - generator: the enum ilio_stat constant of a row. */
+#define ILIO_FIELD_ENUM(ID, name, pos, src, member, doc) ILIO_ST_##ID,
+
+/**
+ * enum ilio_stat - index of every numeric value, ILIO_ST_<ID>
+ * @ILIO_ST_NR_V1: numeric fields of the 17-field line of older modules
+ * @ILIO_ST_NR: numeric status fields today (the line has one more, the
+ *	mode word); status field N is ILIO_ST_<ID> N - 2
+ * @ILIO_ST_ALL: every value, the sysfs-only ones after ILIO_ST_NR
+ *
+ * The _BASE constants only restart the numbering after each count.
+ */
+enum ilio_stat {
+	ILIO_STATUS_FIELDS_V1(ILIO_FIELD_ENUM)
+	ILIO_ST_NR_V1,
+	ILIO_ST_V2_BASE = ILIO_ST_NR_V1 - 1,
+	ILIO_STATUS_FIELDS_V2(ILIO_FIELD_ENUM)
+	ILIO_ST_NR,
+	ILIO_ST_SYSFS_BASE = ILIO_ST_NR - 1,
+	ILIO_SYSFS_FIELDS(ILIO_FIELD_ENUM)
+	ILIO_ST_ALL
+};
+
+/* Each status row's pos is its place on the line (1 / 0 fails to build). */
+#define ILIO_FIELD_POS_CHECK(ID, name, pos, src, member, doc) \
+	ILIO_POS_CHECK_##ID = 1 / (ILIO_ST_##ID + 2 == (pos)),
+enum ilio_stat_pos_check {
+	ILIO_STATUS_FIELDS(ILIO_FIELD_POS_CHECK)
+};
+
+/**
+ * struct ilio_field - what a user of the lists may need of a row
+ * @name: sysfs file name and JSON key
+ * @pos: position on the status line, 0 for a sysfs-only value
+ * @doc: one line for the reader
+ */
+struct ilio_field {
+	const char *name;
+	int pos;
+	const char *doc;
+};
+
+/*
+ * ILIO_FIELD_INFO() - generator: the struct ilio_field of a row, for
+ * "static const struct ilio_field f[ILIO_ST_ALL] = {
+ * ILIO_ALL_FIELDS(ILIO_FIELD_INFO) };".
+ */
+#define ILIO_FIELD_INFO(ID, _name, _pos, src, member, _doc) \
+	[ILIO_ST_##ID] = { .name = #_name, .pos = (_pos), .doc = (_doc) },
+
+/*
+ * Two sysfs files are not numbers: the mode word (also status field 1)
+ * and the backend write size histogram (struct ilio_stats's
+ * backend_write_hist, ten space-separated counts).
+ */
+#define ILIO_SYSFS_MODE		"mode"
+#define ILIO_SYSFS_WHIST	"backend_write_size_hist"
+
+/*
+ * ILIO_MODE_WORDS() - X(ID, word): the mode word of each device mode, best
+ * first, in the order of enum ilio_mode (ILIO_MODE_<ID>).
+ */
+#define ILIO_MODE_WORDS(X)						\
+	X(WRITE, "write")						\
+	X(READ_ONLY, "read-only")					\
+	X(FAIL, "fail")
+
+#define ILIO_MODE_ENUM(ID, word) ILIO_MODE_WORD_##ID,
+#define ILIO_MODE_STR(ID, word) word,
+
+/**
+ * enum ilio_mode_word - index of a mode word, ILIO_MODE_WORD_<ID>
+ * @ILIO_MODE_WORD_NR: number of modes
+ *
+ * Equal to enum ilio_mode's ILIO_MODE_<ID> (ilio-core.h generates that
+ * enum from the same list).
+ */
+enum ilio_mode_word {
+	ILIO_MODE_WORDS(ILIO_MODE_ENUM)
+	ILIO_MODE_WORD_NR
+};
+
+/**
+ * ilio_mode_word() - the status word of a device mode
+ * @mode: enum ilio_mode
+ *
+ * Return: a static string; "fail" for a value out of range.
+ */
+static inline const char *ilio_mode_word(int mode)
+{
+	static const char * const words[] = { ILIO_MODE_WORDS(ILIO_MODE_STR) };
+
+	if (mode < 0 || mode >= ILIO_MODE_WORD_NR)
+		return "fail";
+	return words[mode];
+}
+
+#endif /* ILIO_FIELDS_H */

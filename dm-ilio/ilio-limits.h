@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilio-limits: the user-visible bounds of the table line, defined once.
+ *
+ * The kernel's parser (ilio-args.c) enforces them and ilioctl (tools/)
+ * checks its options against them before it builds a table line.  Plain
+ * decimal literals without a suffix, so that ILIO_STR() can spell them in
+ * the parser's static error strings.  The header includes nothing.
+ */
+#ifndef ILIO_LIMITS_H
+#define ILIO_LIMITS_H
+
+#define ILIO_STR_(x)		#x
+/* ILIO_STR() - a bound as a string literal: ILIO_STR(ILIO_RAM_MB_MAX). */
+#define ILIO_STR(x)		ILIO_STR_(x)
+
+/* ram_mb: the RAM budget in MiB (16 TiB at most). */
+#define ILIO_RAM_MB_MIN		4
+#define ILIO_RAM_MB_MAX		16777216
+
+/* block_size: the two logical block sizes, and the default. */
+#define ILIO_BLOCK_SIZE_SMALL	512
+#define ILIO_BLOCK_SIZE_DEFAULT	4096
+
+/* flush_interval_ms: 0 .. one hour; 1000 when not given. */
+#define ILIO_FLUSH_INTERVAL_MS_MAX	3600000
+#define ILIO_FLUSH_INTERVAL_MS_DEFAULT	1000
+
+/* Logical sizes (the table's length) are whole 4 KiB blocks. */
+#define ILIO_LEN_ALIGN_BYTES	4096
+
+#endif /* ILIO_LIMITS_H */

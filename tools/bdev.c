@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bdev.c - offline access to a backing device or image file: open it
+ * (exclusively when it will be written, and say who holds it when that
+ * fails), read and write it raw, find an ilio store on it with the
+ * module's validators, and probe and wipe foreign signatures with
+ * libblkid.  Used by "format" and "info"; nothing here talks to
+ * device-mapper.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <blkid/blkid.h>
+#include <linux/fs.h>
+
+#include "bdev.h"
+
+/* Signatures wiped by "format --force" before giving up (a loop guard). */
+#define ILIO_WIPE_MAX		32
+
+/*
+ * ilio_bdev_users() - say why a block device is busy, as far as this
+ * process can see: its holders (/sys/dev/block/M:m/holders: dm-N, md...)
+ * and where it is mounted (/proc/self/mountinfo).  buf is "" when nothing
+ * is found (an active swap area, for one, shows in neither).
+ */
+static void ilio_bdev_users(dev_t rdev, char *buf, size_t size)
+{
+	char path[64], line[4096], mnt[4096];
+	unsigned int ma, mi;
+	struct dirent *de;
+	size_t len = 0;
+	DIR *dir;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders",
+		 major(rdev), minor(rdev));
+	dir = opendir(path);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			if (de->d_name[0] == '.')
+				continue;
+			ilio_append(buf, size, &len, "%sheld by %s",
+				    len ? ", " : "", de->d_name);
+		}
+		closedir(dir);
+	}
+	f = fopen("/proc/self/mountinfo", "re");
+	if (f) {
+		/* "<id> <parent id> <major>:<minor> <root> <mount point> ..." */
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &ma, &mi,
+				   mnt) == 3 && makedev(ma, mi) == rdev)
+				ilio_append(buf, size, &len, "%smounted on %s",
+					    len ? ", " : "", mnt);
+		}
+		fclose(f);
+	}
+}
+
+/*
+ * ilio_bdev_open() - open path (a block device or a regular file) and find
+ * its size.  A block device opened exclusively (O_EXCL) cannot be mounted,
+ * in a device-mapper table or otherwise claimed, and is refused when it
+ * already is.  Returns 0, or ILIO_EXIT_FAIL after printing why.
+ */
+int ilio_bdev_open(struct ilio_bdev *b, const char *path,
+		   enum ilio_open_mode mode)
+{
+	int flags = O_CLOEXEC, err;
+	char users[512];
+	struct stat st;
+	uint64_t bytes;
+
+	memset(b, 0, sizeof(*b));
+	b->path = path;
+	b->fd = -1;
+	if (stat(path, &st))
+		return ilio_fail("cannot open %s: %s", path, strerror(errno));
+	if (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode))
+		return ilio_fail("%s is neither a block device nor a regular file",
+				 path);
+	b->is_blk = S_ISBLK(st.st_mode);
+	flags |= mode == ILIO_OPEN_EXCL_WRITE ? O_RDWR : O_RDONLY;
+	/* Without O_CREAT, O_EXCL is defined for block devices only. */
+	if (b->is_blk && mode != ILIO_OPEN_READ)
+		flags |= O_EXCL;
+
+	b->fd = open(path, flags);
+	if (b->fd < 0) {
+		err = errno;
+		if (err == EBUSY && b->is_blk) {
+			ilio_bdev_users(st.st_rdev, users, sizeof(users));
+			return ilio_fail("%s is in use (%s)", path, *users ? users :
+					 "mounted, an active swap area, or held by device-mapper, md or another driver");
+		}
+		if (err == EACCES || err == EPERM)
+			return ilio_fail("cannot open %s%s: %s (run as root?)", path,
+					 mode == ILIO_OPEN_EXCL_WRITE ? " for writing" : "",
+					 strerror(err));
+		return ilio_fail("cannot open %s%s: %s", path,
+				 mode == ILIO_OPEN_EXCL_WRITE ? " for writing" : "",
+				 strerror(err));
+	}
+
+	if (fstat(b->fd, &st) || !!S_ISBLK(st.st_mode) != b->is_blk) {
+		close(b->fd);
+		b->fd = -1;
+		return ilio_fail("%s changed while it was being opened", path);
+	}
+	if (b->is_blk) {
+		if (ioctl(b->fd, BLKGETSIZE64, &bytes)) {
+			err = errno;
+			close(b->fd);
+			b->fd = -1;
+			return ilio_fail("cannot get the size of %s: %s", path,
+					 strerror(err));
+		}
+		b->bytes = bytes;
+	} else {
+		b->bytes = st.st_size;
+	}
+	return 0;
+}
+
+void ilio_bdev_close(struct ilio_bdev *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+/*
+ * ilio_bdev_read() - read len bytes at off.  What lies past the end of the
+ * device reads as zeros.  Returns 0 or -errno.
+ */
+int ilio_bdev_read(const struct ilio_bdev *b, void *buf, size_t len,
+		   unsigned long long off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(b->fd, (char *)buf + done, len - done, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n) {
+			memset((char *)buf + done, 0, len - done);
+			break;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* Write len bytes at off.  Returns 0 or -errno. */
+int ilio_bdev_write(const struct ilio_bdev *b, const void *buf,
+		    size_t len, unsigned long long off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pwrite(b->fd, (const char *)buf + done, len - done,
+			   off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return -ENOSPC;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * ilio_bdev_forget() - drop the clean cached pages of the first len bytes,
+ * so that the next read comes from the device, not from what this or an
+ * earlier process left in the page cache (dm-ilio writes past that cache).
+ */
+void ilio_bdev_forget(const struct ilio_bdev *b, unsigned long long len)
+{
+	(void)posix_fadvise(b->fd, 0, len, POSIX_FADV_DONTNEED);
+}
+
+bool ilio_geom_equal(const struct ilio_geom *a, const struct ilio_geom *b)
+{
+	return a->dev_blocks == b->dev_blocks && a->seg_bytes == b->seg_bytes &&
+	       a->nr_segs == b->nr_segs && a->seg_start == b->seg_start &&
+	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid)) &&
+	       a->keyed_hash == b->keyed_hash && a->hash_seed == b->hash_seed;
+}
+
+bool ilio_all_zero(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i])
+			return false;
+	}
+	return true;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" */
+const char *ilio_fmt_uuid(const u8 *u, char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	return buf;
+}
+
+/*
+ * ilio_find_store() - look for an ilio superblock in a device's first two
+ * blocks (head).  Returns 0 with *g from the first valid copy; -ENOENT when
+ * neither copy has the ilio magic; -EINVAL when one has it but neither is
+ * valid (*why says why, copy 0's reason first).
+ */
+int ilio_find_store(const u8 *head, unsigned long long dev_bytes,
+		    struct ilio_geom *g, const char **why)
+{
+	const char *why1 = NULL;
+	int r0, r1;
+
+	r0 = ilio_sb_check(head, ILIO_SB_BLOCK, dev_bytes, g, why);
+	if (!r0)
+		return 0;
+	r1 = ilio_sb_check(head + ILIO_BLOCK_SIZE, ILIO_SB_BLOCK + 1,
+			   dev_bytes, g, &why1);
+	if (!r1)
+		return 0;
+	if (r0 == -ENOENT && r1 == -ENOENT)
+		return -ENOENT;
+	if (r0 == -ENOENT)
+		*why = why1;
+	return -EINVAL;
+}
+
+/*
+ * ilio_blkid_describe() - what the probe found: "a ext4 filesystem", "a
+ * gpt partition table", "a LVM2_member signature (RAID or volume-manager
+ * member)"...
+ */
+static void ilio_blkid_describe(blkid_probe pr, char *buf, size_t size)
+{
+	const char *type = NULL, *usage = NULL, *pttype = NULL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (!blkid_probe_lookup_value(pr, "TYPE", &type, NULL)) {
+		if (blkid_probe_lookup_value(pr, "USAGE", &usage, NULL))
+			usage = "";
+		if (!strcmp(usage, "filesystem"))
+			ilio_append(buf, size, &len, "a %s filesystem", type);
+		else if (!strcmp(usage, "raid"))
+			ilio_append(buf, size, &len,
+				    "a %s signature (RAID or volume-manager member)",
+				    type);
+		else if (!strcmp(usage, "crypto"))
+			ilio_append(buf, size, &len, "a %s encrypted volume",
+				    type);
+		else
+			ilio_append(buf, size, &len, "a %s signature", type);
+	}
+	if (!blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL))
+		ilio_append(buf, size, &len, "%sa %s partition table",
+			    len ? " and " : "", pttype);
+	if (!len)
+		ilio_append(buf, size, &len, "an unnamed signature");
+}
+
+/* A prober over fd with superblock and partition-table probing on. */
+static blkid_probe ilio_blkid_new(int fd, bool magic)
+{
+	blkid_probe pr = blkid_new_probe();
+
+	if (!pr)
+		return NULL;
+	if (blkid_probe_set_device(pr, fd, 0, 0) ||
+	    blkid_probe_enable_superblocks(pr, 1) ||
+	    blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
+					      BLKID_SUBLKS_USAGE |
+					      (magic ? BLKID_SUBLKS_MAGIC |
+					       BLKID_SUBLKS_BADCSUM : 0)) ||
+	    blkid_probe_enable_partitions(pr, 1) ||
+	    blkid_probe_set_partitions_flags(pr, magic ? BLKID_PARTS_MAGIC : 0)) {
+		blkid_free_probe(pr);
+		return NULL;
+	}
+	return pr;
+}
+
+/*
+ * ilio_blkid_each() - list every signature libblkid finds, one by one
+ * (wipefs's loop), into buf ("a, b"); erase each one if wipe.  Returns the
+ * number found, or -EIO.
+ */
+int ilio_blkid_each(int fd, bool wipe, char *buf, size_t size)
+{
+	char one[256];
+	size_t len = 0;
+	blkid_probe pr;
+	int nr = 0;
+
+	buf[0] = '\0';
+	pr = ilio_blkid_new(fd, true);
+	if (!pr)
+		return -EIO;
+	while (nr < ILIO_WIPE_MAX && !blkid_do_probe(pr)) {
+		ilio_blkid_describe(pr, one, sizeof(one));
+		ilio_append(buf, size, &len, "%s%s", len ? ", " : "", one);
+		nr++;
+		/* On success the prober steps back to look at the spot again. */
+		if (wipe && blkid_do_wipe(pr, 0)) {
+			blkid_free_probe(pr);
+			return -EIO;
+		}
+		if (wipe && ilio_verbose)
+			printf("wiped %s\n", one);
+	}
+	blkid_free_probe(pr);
+	return nr;
+}
+
+/*
+ * ilio_blkid_find() - does libblkid recognise anything on fd (a
+ * filesystem, LVM or RAID member, swap, a partition table...)?  Returns 1
+ * with buf describing it, 0 for nothing, or -EIO.
+ */
+int ilio_blkid_find(int fd, char *buf, size_t size)
+{
+	char list[512];
+	size_t len = 0;
+	blkid_probe pr;
+	int r;
+
+	buf[0] = '\0';
+	pr = ilio_blkid_new(fd, false);
+	if (!pr)
+		return -EIO;
+	r = blkid_do_safeprobe(pr);
+	if (!r)
+		ilio_blkid_describe(pr, buf, size);
+	blkid_free_probe(pr);
+	if (r == 1)
+		return 0;
+	if (!r)
+		return 1;
+	if (r != -2)
+		return -EIO;
+	/* Ambivalent: several signatures; name them all. */
+	r = ilio_blkid_each(fd, false, list, sizeof(list));
+	if (r < 0)
+		return r;
+	ilio_append(buf, size, &len, "more than one signature (%s)",
+		    r ? list : "conflicting, unnamed");
+	return 1;
+}
+
+/* Fill buf with len random bytes from the kernel.  Returns 0 or -EIO. */
+int ilio_random(void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = getrandom(buf, len, 0);
+	} while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* A random UUID, RFC 4122 version 4. */
+int ilio_new_uuid(u8 *uuid)
+{
+	if (ilio_random(uuid, 16))
+		return -EIO;
+	uuid[6] = (uuid[6] & 0x0f) | 0x40;	/* version 4 */
+	uuid[8] = (uuid[8] & 0x3f) | 0x80;	/* variant 10 */
+	return 0;
+}
+
+/* The row "label <human size> (<bytes> bytes)". */
+void ilio_row_size(struct ilio_rows *r, const char *label,
+		   unsigned long long bytes)
+{
+	char h[32];
+
+	ilio_row(r, label, "%s (%llu bytes)", ilio_human(bytes, h, sizeof(h)),
+		 bytes);
+}
+
+/* The rows format and info share: what the geometry offers. */
+void ilio_rows_geom(struct ilio_rows *r, const struct ilio_geom *g)
+{
+	char h[32];
+
+	ilio_row(r, "segment size", "%s",
+		 ilio_human(g->seg_bytes, h, sizeof(h)));
+	ilio_row(r, "segments", "%u", g->nr_segs);
+	ilio_row(r, "usable capacity", "%s",
+		 ilio_human((unsigned long long)g->nr_segs * g->seg_bytes, h,
+			    sizeof(h)));
+}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd-help.c - "ilioctl help" (also --help, and -h of every command) and
+ * "ilioctl --version".
+ */
+#include "ilioctl.h"
+
+static const char ilio_help_text[] =
+"Usage: ilioctl COMMAND [ARGS]\n"
+"\n"
+"Manage dm-ilio devices (device-mapper target \"ilio\": RAM cache with\n"
+"deduplication and compression) and their backing devices.\n"
+"\n"
+"Commands:\n"
+"  create NAME (--diskless | --backing DEV) --size SIZE --ram SIZE [OPTIONS]\n"
+"      Create /dev/mapper/NAME.\n"
+"        --diskless           no backing device: data lives in RAM only\n"
+"        --backing DEV        backing block device (persistent mode),\n"
+"                             prepared with \"ilioctl format DEV\"\n"
+"        --size SIZE          logical size, a multiple of 4 KiB\n"
+"        --ram SIZE           RAM budget, a whole number of MiB (>= "
+	ILIO_STR(ILIO_RAM_MB_MIN) "M)\n"
+"        --no-dedup           disable deduplication (default: on)\n"
+"        --no-compress        disable compression (default: lz4)\n"
+"        --block-size N       " ILIO_STR(ILIO_BLOCK_SIZE_DEFAULT) " (default) or "
+	ILIO_STR(ILIO_BLOCK_SIZE_SMALL) "\n"
+"        --coalesce MODE      persistent: auto (default), always or off\n"
+"        --flush-interval-ms N\n"
+"                             persistent: write-back interval in ms,\n"
+"                             0.." ILIO_STR(ILIO_FLUSH_INTERVAL_MS_MAX) " (kernel default "
+	ILIO_STR(ILIO_FLUSH_INTERVAL_MS_DEFAULT) ")\n"
+"        --max-dirty SIZE     persistent: bound on dirty data, whole MiB,\n"
+"                             at most --ram (kernel default: --ram / 4)\n"
+"        -n, --dry-run        print the table line, change nothing\n"
+"        -v, --verbose        print the table line that is loaded\n"
+"        --table-params PARAMS\n"
+"                             (testing) the parameters after \"ilio\", given\n"
+"                             whole; checked by the kernel's table parser\n"
+"  remove NAME\n"
+"      Remove ilio device NAME.\n"
+"  status [NAME] [--json]\n"
+"      Show statistics of NAME, or of every ilio device.\n"
+"        -j, --json           JSON array, one object per device\n"
+"        --parse-status LINE  (testing) render LINE, \"NAME <start> <len> ilio\n"
+"                             <info fields>...\", instead of asking the\n"
+"                             kernel; may be repeated\n"
+"        --parse-table LINE   (testing) TABLE status for a --parse-status\n"
+"                             device, \"NAME <start> <len> ilio <table>...\"\n"
+"  clear-stats NAME\n"
+"      Reset the I/O and dedup counters of NAME.\n"
+"  format DEV [--segment-kb N] [--force] [--dry-run]\n"
+"      Write an empty ilio store (persistent mode) to DEV, a block device\n"
+"      or an image file.  Refuses a device in use, and one that holds a\n"
+"      filesystem, partition table, LVM/RAID member, swap or ilio store.\n"
+"        --segment-kb N       segment size in KiB, a power of two from 64\n"
+"                             to 32768 (default 1024)\n"
+"        -f, --force          overwrite (and wipe) whatever DEV holds\n"
+"        -n, --dry-run        check and report, write nothing\n"
+"  info DEV\n"
+"      Show DEV's ilio superblocks and anchor slots (read-only).\n"
+"  help\n"
+"      Show this help.\n"
+"\n"
+"Options: -h, --help (this help), -V, --version (version).\n"
+"\n"
+"SIZE is a number of bytes with an optional binary suffix K, M, G or T,\n"
+"optionally followed by B or iB, any case: 4096, 512M, 8G, 1TiB.\n"
+"\n"
+"Exit status: 0 success, 1 failure, 2 bad usage.\n";
+
+int ilio_cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs(ilio_help_text, stdout);
+	return ILIO_EXIT_OK;
+}
+
+int ilio_cmd_version(int argc, char **argv)
+{
+	char lib[64];
+
+	(void)argc;
+	(void)argv;
+	printf("ilioctl %s (libdevmapper %s)\n", ILIOCTL_VERSION,
+	       ilio_dm_library_version(lib, sizeof(lib)));
+	return ILIO_EXIT_OK;
+}

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cmd-info.c - "ilioctl info DEV": show a backing device's superblock
+ * copies and anchor slots as the module's validators see them
+ * (read-only).
+ */
+#include <endian.h>
+#include <errno.h>
+#include <string.h>
+
+#include "bdev.h"
+
+/*
+ * ilio_info_anchor() - print one anchor slot's row.  Returns true if the
+ * slot is valid, with *ai filled in.
+ */
+static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
+			     unsigned int slot, const struct ilio_geom *g,
+			     struct ilio_anchor_info *ai)
+{
+	char label[16], buf[256] = "";
+	const char *why;
+	size_t len = 0;
+
+	snprintf(label, sizeof(label), "anchor %u", slot);
+	if (ilio_all_zero(blk, ILIO_BLOCK_SIZE)) {
+		ilio_row(rows, label, "%s", "invalid: empty (all zeros)");
+		return false;
+	}
+	if (ilio_anchor_check(blk, ILIO_ANCHOR_BLOCK + slot, g, ai, &why)) {
+		ilio_row(rows, label, "invalid: %s", why);
+		return false;
+	}
+	ilio_append(buf, sizeof(buf), &len, "valid: seq %llu, epoch 0x%016llx",
+		    (unsigned long long)ai->seq, (unsigned long long)ai->epoch);
+	ilio_append(buf, sizeof(buf), &len, ", log_seq %llu, log_seg %u",
+		    (unsigned long long)ai->log_seq, ai->log_seg);
+	ilio_append(buf, sizeof(buf), &len, ", log_off %u, nr_blocks %llu",
+		    ai->log_off, (unsigned long long)ai->nr_blocks);
+	ilio_row(rows, label, "%s", buf);
+	return true;
+}
+
+int ilio_cmd_info(int argc, char **argv)
+{
+	static u8 head[ILIO_HEAD_BYTES];
+	struct ilio_args it = { .argc = argc, .argv = argv };
+	struct ilio_anchor_info ai[2], *cur = NULL;
+	char label[32], uuid[40], what[512], h[32];
+	const struct ilio_sb *sb = NULL;
+	struct ilio_geom g, gc;
+	const char *path = NULL, *val, *why;
+	bool magic = false, valid[2];
+	struct ilio_rows *rows;
+	struct ilio_bdev b;
+	int id, r, i;
+
+	while ((id = ilio_next_arg(&it, ilio_name_opts, &val)) != ILIO_ARG_END) {
+		switch (id) {
+		case ILIO_ARG_ERROR:
+			return ILIO_EXIT_USAGE;
+		case ILIO_ARG_POSITIONAL:
+			if (path)
+				return ilio_usage_err("info: unexpected argument '%s'",
+						      val);
+			path = val;
+			break;
+		case ILIO_OPT_HELP:
+			return ilio_cmd_help(0, NULL);
+		case ILIO_OPT_VERBOSE:
+			ilio_verbose = true;
+			break;
+		}
+	}
+	if (!path || !*path)
+		return ilio_usage_err("info: missing device DEV");
+
+	r = ilio_bdev_open(&b, path, ILIO_OPEN_READ);
+	if (r)
+		return r;
+	rows = ilio_rows_new();
+	ilio_bdev_forget(&b, sizeof(head));
+	r = ilio_bdev_read(&b, head, sizeof(head), 0);
+	if (r) {
+		r = ilio_fail("cannot read %s: %s", path, strerror(-r));
+		goto out;
+	}
+
+	printf("%s\n", path);
+	ilio_row_size(rows, "device size", b.bytes);
+	for (i = 0; i < 2; i++) {
+		snprintf(label, sizeof(label), "superblock %d", i);
+		r = ilio_sb_check(head + i * ILIO_BLOCK_SIZE, ILIO_SB_BLOCK + i,
+				  b.bytes, &gc, &why);
+		magic |= r != -ENOENT;
+		if (r) {
+			ilio_row(rows, label, "invalid: %s", why);
+			continue;
+		}
+		ilio_row(rows, label, "%s", "valid");
+		if (!sb) {
+			sb = (const struct ilio_sb *)(head + i * ILIO_BLOCK_SIZE);
+			g = gc;
+		} else if (!ilio_geom_equal(&g, &gc)) {
+			ilio_row(rows, "note", "%s",
+				 "the superblock copies differ; showing copy 0");
+		}
+	}
+	if (!sb) {
+		if (magic) {
+			r = ilio_fail("%s: no valid ilio superblock", path);
+			goto out;
+		}
+		if (ilio_blkid_find(b.fd, what, sizeof(what)) == 1)
+			r = ilio_fail("%s is not an ilio store (it contains %s)",
+				      path, what);
+		else
+			r = ilio_fail("%s is not an ilio store (no ilio superblock)",
+				      path);
+		goto out;
+	}
+
+	ilio_row(rows, "uuid", "%s", ilio_fmt_uuid(g.uuid, uuid, sizeof(uuid)));
+	ilio_row(rows, "version", "%u", le32toh(sb->version));
+	ilio_row(rows, "sequence", "%llu", (unsigned long long)le64toh(sb->seq));
+	ilio_row(rows, "features", "compat 0x%llx, ro_compat 0x%llx, incompat 0x%llx",
+		 (unsigned long long)le64toh(sb->compat),
+		 (unsigned long long)le64toh(sb->ro_compat),
+		 (unsigned long long)le64toh(sb->incompat));
+	ilio_row(rows, "keyed hash", "%s", g.keyed_hash ? "yes" :
+		 "no (seed 0: formatted before keyed hashing)");
+	ilio_row_size(rows, "size at format", g.dev_blocks * ILIO_BLOCK_SIZE);
+	ilio_row(rows, "first segment", "block %llu", (unsigned long long)g.seg_start);
+	ilio_rows_geom(rows, &g);
+
+	for (i = 0; i < 2; i++) {
+		valid[i] = ilio_info_anchor(rows, head + (ILIO_ANCHOR_BLOCK + i) *
+					    ILIO_BLOCK_SIZE, i, &g, &ai[i]);
+		/* The valid slot with the higher sequence number wins. */
+		if (valid[i] && (!cur || ai[i].seq > cur->seq))
+			cur = &ai[i];
+	}
+	if (!cur) {
+		ilio_row(rows, "current anchor", "%s", "none");
+		r = ilio_fail("%s: no valid anchor", path);
+		goto out;
+	}
+	ilio_row(rows, "current anchor", "%d (seq %llu)", (int)(cur - ai),
+		 (unsigned long long)cur->seq);
+	if (cur->nr_blocks)
+		ilio_row(rows, "logical size", "%s",
+			 ilio_human(cur->nr_blocks * ILIO_BLOCK_SIZE, h, sizeof(h)));
+	else
+		ilio_row(rows, "logical size", "%s", "not set (never activated)");
+	r = ILIO_EXIT_OK;
+out:
+	ilio_rows_print(rows);
+	ilio_bdev_close(&b);
+	return r;
+}

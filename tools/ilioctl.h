@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ilioctl.h - what the parts of ilioctl share: the device model, the
+ * interfaces between the parts, and the kernel's headers for userspace.
+ *
+ * The parts, one concern each:
+ *   ilioctl.c       the command table and main()
+ *   cli.c           messages, exit codes, option and number parsing
+ *   dm.c            the dm control plane (libdevmapper, /dev/kmsg, sysfs)
+ *   status.c        INFO/TABLE status parsing and device rendering
+ *                   (human rows, JSON through json-c)
+ *   render.c        label/value rows (libsmartcols) and human sizes
+ *   bdev.c          offline backing-device access (raw I/O, libblkid)
+ *   cmd-*.c         one command each
+ *
+ * The kernel's own code is linked in: dm-ilio/ilio-args.c (the table
+ * parser, so that create checks its line as the module will) and
+ * dm-ilio/ilio-meta.c (the on-disk builders and validators), both
+ * compiled against tests/shim.  dm-ilio/ilio-fields.h and ilio-limits.h
+ * define the status fields and the table's bounds for both sides.
+ */
+#ifndef ILIOCTL_H
+#define ILIOCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/dm-ioctl.h>
+
+/*
+ * Kernel helpers that userspace headers lack.  __printf() is written through
+ * ilio_attr() because checkpatch asks for __printf() wherever a format
+ * attribute is spelled out, including in the definition of __printf().
+ */
+#define ilio_attr(x)		__attribute__(x)
+#define __printf(a, b)		ilio_attr((format(printf, a, b)))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+/*
+ * The module's headers use the kernel's short type names.  ilio-meta.c and
+ * ilio-args.c are compiled against tests/shim, whose <linux/types.h>
+ * defines these same types; ilioctl uses the system's uapi headers, which
+ * lack them.
+ */
+typedef uint8_t u8;
+typedef uint32_t u32;
+typedef uint64_t u64;
+#define __packed		ilio_attr((packed))
+
+#include "ilio-fields.h"
+#include "ilio-limits.h"
+
+#define ILIOCTL_VERSION		"0.1.0"
+#define ILIO_TARGET		"ilio"
+
+#define ILIO_EXIT_OK		0
+#define ILIO_EXIT_FAIL		1
+#define ILIO_EXIT_USAGE		2
+
+#define ILIO_SECTOR_SHIFT	9
+#define ILIO_MIB_SHIFT		20
+#define ILIO_SIZE_ALIGN		((unsigned long long)ILIO_LEN_ALIGN_BYTES)
+
+/* Longest device name the kernel accepts (DM_NAME_LEN includes the NUL). */
+#define ILIO_NAME_MAX		(DM_NAME_LEN - 1)
+
+/* Buffer for one table parameter string (backing path plus features). */
+#define ILIO_PARAMS_MAX		(4096 + 256)
+
+/**
+ * struct ilio_status - parsed INFO status of one ilio target.
+ * @mode: mode word (write, read-only, fail, or a later one).
+ * @nr: counters the line had: ILIO_ST_NR_V1 or ILIO_ST_NR.
+ * @v: numeric fields, indexed by &enum ilio_stat (ilio-fields.h); those at
+ *	@nr and above are 0.
+ */
+struct ilio_status {
+	char mode[32];
+	int nr;
+	unsigned long long v[ILIO_ST_NR];
+};
+
+/**
+ * struct ilio_table - parsed TABLE status of one ilio target.
+ * @backing: backing device as the kernel prints it, "-" when diskless.
+ * @ram_mb: RAM budget in MiB.
+ * @features: feature key/value pairs without their count ("" if none).
+ */
+struct ilio_table {
+	char *backing;
+	unsigned long long ram_mb;
+	char *features;
+};
+
+/**
+ * struct ilio_dev - one ilio device, as read from the kernel or from
+ * --parse-status/--parse-table.
+ * @name: device-mapper name.
+ * @start: first sector of the target (0 for a one-target ilio device).
+ * @len: target length in 512-byte sectors.
+ * @st: INFO status.
+ * @has_table: @tb is valid.
+ * @tb: TABLE status.
+ * @has_capped: @capped was read from sysfs (a live device on a module that
+ *	has the file).
+ * @capped: /sys/block/dm-N/ilio/dedup_candidates_capped, which the status
+ *	line does not carry.
+ */
+struct ilio_dev {
+	char name[DM_NAME_LEN];
+	unsigned long long start;
+	unsigned long long len;
+	struct ilio_status st;
+	bool has_table;
+	struct ilio_table tb;
+	bool has_capped;
+	unsigned long long capped;
+};
+
+/* cli.c: messages */
+extern bool ilio_verbose;
+void __printf(1, 2) ilio_msg(const char *fmt, ...);
+int __printf(1, 2) ilio_usage_err(const char *fmt, ...);
+int __printf(1, 2) ilio_fail(const char *fmt, ...);
+void ilio_lib_error(const char *line);
+void ilio_lib_errors_discard(void);
+
+/* cli.c: options */
+enum ilio_opt_id {
+	ILIO_OPT_HELP = 1,
+	ILIO_OPT_VERBOSE,
+	ILIO_OPT_DRY_RUN,
+	ILIO_OPT_DISKLESS,
+	ILIO_OPT_BACKING,
+	ILIO_OPT_SIZE,
+	ILIO_OPT_RAM,
+	ILIO_OPT_NO_DEDUP,
+	ILIO_OPT_NO_COMPRESS,
+	ILIO_OPT_BLOCK_SIZE,
+	ILIO_OPT_JSON,
+	ILIO_OPT_PARSE_STATUS,
+	ILIO_OPT_PARSE_TABLE,
+	ILIO_OPT_COALESCE,
+	ILIO_OPT_FLUSH_INTERVAL,
+	ILIO_OPT_MAX_DIRTY,
+	ILIO_OPT_SEGMENT_KB,
+	ILIO_OPT_FORCE,
+	ILIO_OPT_TABLE_PARAMS,
+};
+
+/**
+ * struct ilio_opt - one accepted option of a command.
+ * @name: long name without the leading "--".
+ * @short_name: single-letter form, or 0.
+ * @has_arg: takes a value ("--opt VALUE" or "--opt=VALUE").
+ * @id: value returned by ilio_next_arg().
+ */
+struct ilio_opt {
+	const char *name;
+	char short_name;
+	bool has_arg;
+	enum ilio_opt_id id;
+};
+
+/**
+ * struct ilio_args - iterator over a command's arguments.
+ * @argc: number of arguments.
+ * @argv: the arguments (after the command word).
+ * @i: next argument to look at.
+ * @no_more_opts: "--" was seen; everything after it is positional.
+ */
+struct ilio_args {
+	int argc;
+	char **argv;
+	int i;
+	bool no_more_opts;
+};
+
+#define ILIO_ARG_END		(-1)
+#define ILIO_ARG_ERROR		(-2)
+#define ILIO_ARG_POSITIONAL	0
+
+extern const struct ilio_opt ilio_name_opts[];
+int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
+		  const char **value);
+int ilio_parse_u64(const char *s, unsigned long long *out);
+int ilio_parse_size(const char *s, unsigned long long *bytes);
+int ilio_check_name(const char *name);
+int ilio_name_parse(const char *cmd, int argc, char **argv, const char **name);
+
+/* dm.c: the control plane */
+void ilio_dm_init(void);
+void ilio_kmsg_begin(void);
+void ilio_kmsg_end(void);
+void ilio_kmsg_report(void);
+int ilio_dm_available(void);
+int ilio_dm_target_loaded(void);
+int ilio_module_missing(void);
+int ilio_dm_exists(const char *name);
+int ilio_dm_lookup(const char *name, struct ilio_dev *dev, char *raw,
+		   size_t raw_size);
+int ilio_lookup_fail(const char *name, int err, const char *raw);
+int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
+			const char **name);
+int ilio_dm_create(const char *name, unsigned long long len_sectors,
+		   const char *params);
+int ilio_dm_remove(const char *name);
+int ilio_dm_message(const char *name, const char *msg, const char *what);
+int ilio_dm_list(struct ilio_dev **devs, size_t *nr);
+const char *ilio_dm_library_version(char *buf, size_t size);
+
+/* status.c: status lines and devices */
+int ilio_token(const char **p, char *buf, size_t size);
+const char *ilio_skip_space(const char *s);
+int ilio_parse_status(const char *params, struct ilio_status *st);
+int ilio_parse_table(const char *params, struct ilio_table *tb);
+void ilio_dev_release(struct ilio_dev *dev);
+struct ilio_dev *ilio_dev_add(struct ilio_dev **devs, size_t *nr,
+			      size_t *cap);
+void ilio_print_devs(const struct ilio_dev *devs, size_t nr, bool json);
+
+/* status.c: every value's name, from ilio-fields.h */
+extern const struct ilio_field ilio_fields[ILIO_ST_ALL];
+
+/* render.c: rows and sizes */
+struct ilio_rows;
+struct ilio_rows *ilio_rows_new(void);
+void __printf(3, 4) ilio_row(struct ilio_rows *r, const char *label,
+			     const char *fmt, ...);
+void ilio_rows_print(struct ilio_rows *r);
+const char *ilio_human(unsigned long long bytes, char *buf, size_t size);
+void __printf(4, 5) ilio_append(char *buf, size_t size, size_t *len,
+				const char *fmt, ...);
+
+/* The commands, one file each (cmd-*.c); each returns the exit code. */
+int ilio_cmd_help(int argc, char **argv);
+int ilio_cmd_version(int argc, char **argv);
+int ilio_cmd_create(int argc, char **argv);
+int ilio_cmd_remove(int argc, char **argv);
+int ilio_cmd_status(int argc, char **argv);
+int ilio_cmd_clear_stats(int argc, char **argv);
+int ilio_cmd_format(int argc, char **argv);
+int ilio_cmd_info(int argc, char **argv);
+
+#endif /* ILIOCTL_H */
