@@ -24,6 +24,8 @@
 #include <linux/lz4.h>
 #include <linux/xxhash.h>
 
+#include <linux/printk.h>
+
 #include "ut.h"
 #include "ilio-core.h"
 #include "xxh64-forge.h"
@@ -968,6 +970,65 @@ static void t_ram_limit(void)
 	ilio_core_destroy(ic);
 }
 
+/*
+ * Modes (arch #8 item 3): a record that does not parse in a RAM segment
+ * is RAM corruption.  The compactor that finds it puts the device into
+ * fail mode - one log line naming the device, sticky - and from then on
+ * every read and write fails with -EIO, never with data.
+ */
+static void t_fail_mode(void)
+{
+	struct ilio_core_params p = {
+		.name = "dm-test", .nr_blocks = 4096, .ram_limit = 8 << 20,
+		.seg_bytes = 256 << 10, .dedup = true, .compress = false,
+	};
+	struct ilio_core *ic;
+	unsigned long logs;
+	u32 i, n = 0;
+	u8 buf[BS];
+	int err = 0;
+
+	ic = ilio_core_create(&p, &err);
+	CHECK(ic, "create: %d", err);
+	if (!ic)
+		return;
+	CHECK(ilio_core_mode(ic) == ILIO_MODE_WRITE, "a new store is in write mode");
+	for (i = 0; i < 1024; i++) {
+		ut_fill_random(buf, BS, 7000 + i);
+		CHECK_QUIET(!ilio_core_write(ic, i, buf, &ctx), n, "write %u", i);
+	}
+	for (i = 0; i < 1024; i += 2)
+		ilio_core_discard(ic, i);
+	/* Rot the first record header of every sealed segment. */
+	mutex_lock(&ic->sp.lock);
+	for (i = 0; i < ic->sp.segs.nr_segs; i++) {
+		struct ilio_seg *sg = &ic->sp.segs.segs[i];
+
+		if (sg->state == ILIO_SEG_SEALED && sg->data)
+			memset(sg->data, 0, sizeof(struct ilio_chunk_hdr));
+	}
+	mutex_unlock(&ic->sp.lock);
+	logs = ilio_shim_nr_log;
+	ilio_core_compact(ic, 1);
+	CHECK(ilio_core_mode(ic) == ILIO_MODE_FAIL, "corrupt record: fail mode, not %d",
+	      ilio_core_mode(ic));
+	CHECK(ilio_shim_nr_log == logs + 1 &&
+	      strstr(ilio_shim_last_log, "ilio: dm-test: ") &&
+	      strstr(ilio_shim_last_log, "fail mode"),
+	      "one log line naming the device: %lu, '%s'", ilio_shim_nr_log - logs,
+	      ilio_shim_last_log);
+	CHECK(ilio_core_read(ic, 1, buf) == -EIO, "fail mode: reads fail");
+	CHECK(ilio_core_read_nowait(ic, 1, buf) == -EIO, "fail mode: inline reads fail");
+	CHECK(ilio_core_write(ic, 1, buf, &ctx) == -EIO, "fail mode: writes fail");
+	CHECK(ilio_core_discard(ic, 1) == -EIO, "fail mode: discards fail");
+	CHECK(ilio_core_flush(ic) == -EIO, "fail mode: flushes fail");
+	CHECK(ilio_core_compact(ic, 4) == 0, "fail mode: no compaction");
+	CHECK(!ilio_core_set_mode(ic, ILIO_MODE_READ_ONLY, "test", 0) &&
+	      ilio_core_mode(ic) == ILIO_MODE_FAIL && ilio_shim_nr_log == logs + 1,
+	      "sticky, and logged once");
+	ilio_core_destroy(ic);
+}
+
 static const struct ut_case cases[] = {
 	{ "ram_limit", t_ram_limit },
 	{ "hash_and_zero", t_hash_and_zero },
@@ -987,6 +1048,7 @@ static const struct ut_case cases[] = {
 	{ "transient_enomem", t_transient_enomem },
 	{ "concurrency", t_concurrency },
 	{ "memory_budget", t_memory_budget },
+	{ "fail_mode", t_fail_mode },
 };
 
 int main(int argc, char **argv)

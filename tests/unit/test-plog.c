@@ -38,6 +38,8 @@
 #include <linux/string.h>
 #include <asm/byteorder.h>
 
+#include <linux/printk.h>
+
 #include "ut.h"
 #include "ilio-core.h"
 #include "ilio-meta.h"
@@ -998,6 +1000,7 @@ out:
 
 static void test_errors_ro(void)
 {
+	unsigned long logs;
 	struct ilio_core *ic;
 	struct mdev d;
 	const char *why = "";
@@ -1015,6 +1018,8 @@ static void test_errors_ro(void)
 		ilio_core_write(ic, i, b, &ctx);
 	}
 	CHECK(ilio_core_flush(ic) == 0, "flush");
+	CHECK(ilio_core_mode(ic) == ILIO_MODE_WRITE, "healthy: write mode");
+	logs = ilio_shim_nr_log;
 	d.fail_writes = -1;
 	for (i = 100; i < 400; i++) {
 		content(b, i, 9);
@@ -1024,6 +1029,17 @@ static void test_errors_ro(void)
 	}
 	CHECK(ilio_core_flush(ic) == -EIO, "flush fails after backend error");
 	CHECK(ilio_core_error(ic) != 0, "sticky error");
+	/* One mode change, logged once, naming the device. */
+	CHECK(ilio_core_mode(ic) == ILIO_MODE_READ_ONLY, "read-only mode: %d",
+	      ilio_core_mode(ic));
+	CHECK(ilio_shim_nr_log == logs + 1 &&
+	      strstr(ilio_shim_last_log, "ilio: ilio: backing device write failed") &&
+	      strstr(ilio_shim_last_log, "read-only mode"),
+	      "one log line: %lu, '%s'", ilio_shim_nr_log - logs, ilio_shim_last_log);
+	CHECK(!ilio_core_set_mode(ic, ILIO_MODE_WRITE, "test", 0) &&
+	      ilio_core_mode(ic) == ILIO_MODE_READ_ONLY, "sticky: never back to write");
+	CHECK(ilio_core_checkpoint(ic) && ilio_core_gc(ic, 1) <= 0 &&
+	      ilio_shim_nr_log == logs + 1, "more failures log nothing more");
 	content(b, 0, 9);
 	CHECK(ilio_core_write(ic, 0, b, &ctx) == -EIO, "write refused read-only");
 	CHECK(!ilio_core_read(ic, 5, got) && !memcmp(got, b, 0) &&
@@ -1035,9 +1051,13 @@ static void test_errors_ro(void)
 	/* Read-only open: serves the flushed data, writes nothing. */
 	copy = malloc(DEV_BYTES);
 	memcpy(copy, d.img, DEV_BYTES);
+	logs = ilio_shim_nr_log;
 	ic = md_open(&d, NBLK, 0, true, &err, &why);
 	CHECK(ic, "read-only open: %s", why);
 	if (ic) {
+		CHECK(ilio_core_mode(ic) == ILIO_MODE_READ_ONLY &&
+		      ilio_shim_nr_log == logs,
+		      "opened read-only: read-only mode, nothing logged");
 		content(b, 50, 9);
 		CHECK(!ilio_core_read(ic, 50, got) && !memcmp(got, b, 4096), "ro read");
 		CHECK(ilio_core_write(ic, 1, b, &ctx) == -EROFS, "ro write refused");
