@@ -5,7 +5,8 @@
 #   1. the portable core includes only headers that tests/shim provides;
 #   2. checkpatch.pl --strict (from linux-source-6.1) is clean on our C
 #      (the module and tools/);
-#   3. the module builds with W=1 and sparse (C=2) without a warning.
+#   3. the module builds with W=1 and sparse (C=2) without a warning;
+#   4. layering: includes point down, and the diskless core links alone.
 # Prints "lint: N passed, N failed" and exits non-zero on any failure.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -63,6 +64,46 @@ if [ -x "$CP" ]; then
 	done
 else
 	bad "checkpatch.pl missing (run make deps)"
+fi
+
+# 4. Layering: edges point down only (dm glue -> core -> store seam ->
+#    stores -> space -> leaves -> format).  Each layer may include only the
+#    headers of the layers below it, and the diskless core - the unit tests'
+#    DISKLESS objects - links without any persistent-store object.
+layer_of() {
+	case $(basename "$1") in
+	ilio-target.[ch]|ilio-sysfs.c) echo 6 ;;
+	ilio-core.[ch]|ilio-check.c) echo 5 ;;
+	ilio-store.h) echo 4 ;;
+	ilio-ram.c|ilio-log.c|ilio-ckpt.c|ilio-gc.c|ilio-recover.c|ilio-plog.h) echo 3 ;;
+	ilio-space.[ch]) echo 2 ;;
+	*) echo 1 ;;
+	esac
+}
+for f in dm-ilio/ilio-*.[ch]; do
+	me=$(layer_of "$f") up=
+	for h in $(sed -n 's/^#include "\(ilio-[^"]*\)".*/\1/p' "$f"); do
+		[ "$h" = "$(basename "${f%.c}").h" ] && continue	# its own header
+		hl=$(layer_of "$h")
+		# A store may include the seam (layer 4): that is its contract.
+		[ "$hl" -eq 4 ] && [ "$me" -eq 3 ] && continue
+		[ "$hl" -gt "$me" ] || [ "$h" = ilio-plog.h -a "$me" -ne 3 ] && up="$up $h"
+	done
+	if [ -n "$up" ]; then bad "$f (layer $me) includes upwards:$up"; else ok "$f: includes point down"; fi
+done
+diskless=$(sed -n 's/^DISKLESS *:= *//p' tests/unit/Makefile)
+persist=$(sed -n 's/^PERSIST *:= *//p' tests/unit/Makefile)
+mkdir -p build/lint-layer
+if [ -z "$diskless" ] || [ -z "$persist" ]; then
+	bad "tests/unit/Makefile lists no DISKLESS/PERSIST objects"
+elif gcc -std=gnu11 -O0 -w -isystem tests/shim -Idm-ilio -Itests/unit \
+	-o build/lint-layer/test-core-diskless tests/unit/test-core.c tests/unit/ut.c \
+	$(for o in $diskless; do echo dm-ilio/$o.c; done) tests/shim/shim.c \
+	-llz4 -lxxhash -lpthread 2>build/lint-layer/link.log &&
+	build/lint-layer/test-core-diskless basic_rw >/dev/null 2>&1; then
+	ok "the diskless core links and runs without:$(for o in $persist; do printf ' %s' "$o"; done)"
+else
+	bad "the diskless core needs persistent objects:"; head -20 build/lint-layer/link.log
 fi
 
 # 3. W=1 + sparse on every module file
