@@ -580,7 +580,7 @@ void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc)
 		seg->live = rec;
 	seg->live -= rec;
 	if (s->persistent) {
-		/* Freed by the next checkpoint (ilio-plog.c). */
+		/* Freed by the next checkpoint (the free pass, ilio-ckpt.c). */
 		if (s->vpos[idx] < s->nr_heap)
 			__ilio_seg_heap_fix(s, idx);
 		return;

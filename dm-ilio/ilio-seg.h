@@ -4,7 +4,7 @@
  *
  * Chunks are appended to the one open segment.  A full segment is sealed
  * and never written again; it loses live bytes as its chunks die, and the
- * compactor (in ilio-core.c) moves the survivors of a mostly dead segment
+ * compactor (in ilio-ram.c) moves the survivors of a mostly dead segment
  * into the open one so that the whole segment can be released.
  *
  * One spare segment is kept allocated at all times when it can be, for the
@@ -82,7 +82,7 @@ struct ilio_seg {
  * @spare: the spare segment, or ILIO_SEG_NONE
  * @nr_resident: segments that hold memory (open, sealed, spare)
  * @persistent: slots are backing-device segments; emptied segments wait
- *	for a checkpoint instead of being released (ilio-plog.c)
+ *	for a checkpoint instead of being released (ilio-ckpt.c)
  * @scan_hint: where the search for a free slot starts
  * @reserve: segment buffers held for when an allocation fails; charged
  *	to the RAM budget as metadata (ilio_segs_reserve_bytes())
