@@ -3,11 +3,11 @@
  * ilio-plog: the persistent store - the log on the backing device.  This
  * header is shared by its four files, one concern each:
  *
- *   ilio-log.c      log units, write-back, flush, reading records back;
- *                   the store's ops
+ *   ilio-log.c      log units, write-back, flush, reading records back
  *   ilio-ckpt.c     checkpoints, anchors, the free pass
  *   ilio-gc.c       GC and the background tick
- *   ilio-recover.c  replay, rebuild, the recovery rules and open
+ *   ilio-recover.c  replay, rebuild, the recovery rules and open; the
+ *                   store's ops (the only way in from the core)
  *
  * The core reaches it only through struct ilio_store_ops (ilio-store.h),
  * and it reaches the core's state only through struct ilio_space.
@@ -194,18 +194,27 @@ int __ilio_plog_open_seg(struct ilio_plog *pl, int level);
 int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level);
 u64 __ilio_plog_append(struct ilio_plog *pl, u32 cid, const void *payload,
 		       u32 len, bool lz4);
+void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx);
+int __ilio_plog_drain(struct ilio_plog *pl);
+void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid);
+void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick);
+int ilio_plog_read_record(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
+			  void *block);
+int __ilio_plog_load_locked(struct ilio_plog *pl, u64 loc, u32 cid,
+			    void *block);
 int ilio_log_writeback(struct ilio_plog *pl);
 int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target);
 int ilio_log_flush(struct ilio_plog *pl);
 int ilio_log_relieve(struct ilio_plog *pl, int err);
-void ilio_plog_free(struct ilio_plog *pl);
-extern const struct ilio_store_ops ilio_log_ops;
 
 /* ilio-ckpt.c */
 int ilio_plog_checkpoint_locked(struct ilio_plog *pl);
 int ilio_log_checkpoint(struct ilio_plog *pl);
 int ilio_plog_anchor_both(struct ilio_plog *pl);
 int ilio_log_quiesce(struct ilio_plog *pl);
+
+/* ilio-recover.c */
+void ilio_plog_free(struct ilio_plog *pl);
 
 /* ilio-gc.c */
 int ilio_log_gc(struct ilio_plog *pl, unsigned int max_segs);

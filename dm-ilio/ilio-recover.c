@@ -2,7 +2,8 @@
 /*
  * ilio-recover: opening the persistent store - read the superblock and
  * the anchors, replay the log into the space, rebuild what is derived,
- * and apply the recovery rules (ilio_log_open()).
+ * and apply the recovery rules (ilio_log_open()); and the store's ops,
+ * the one table through which the core reaches everything persistent.
  *
  * Locking: recovery runs before the store is shared; it takes sp->lock
  * where the leaves assert it.
@@ -512,6 +513,217 @@ void ilio_plog_free(struct ilio_plog *pl)
 	mutex_destroy(&pl->rbuf_mutex);
 	kfree(pl);
 }
+
+/*
+ * The store's ops (struct ilio_store_ops): what the core asks of the
+ * persistent store.  Contracts in ilio-store.h.
+ */
+
+static int ilio_log_op_reserve(struct ilio_store *st, u32 len, u32 nents,
+			       int level)
+{
+	return __ilio_plog_prepare(ilio_plog_of(st), len, nents, level);
+}
+
+static u64 ilio_log_op_append(struct ilio_store *st, u32 cid,
+			      const void *payload, u32 len, bool lz4)
+{
+	return __ilio_plog_append(ilio_plog_of(st), cid, payload, len, lz4);
+}
+
+static void ilio_log_op_log_map(struct ilio_store *st, u64 lba, u32 cid)
+{
+	__ilio_plog_log_map(ilio_plog_of(st), lba, cid);
+}
+
+static void ilio_log_op_after_write(struct ilio_store *st, bool *sync,
+				    bool *kick)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+
+	__ilio_plog_after_write(pl, sync, kick);
+	/* Without a backend kick, the writer writes back itself. */
+	if (*kick && !pl->ops->kick) {
+		*kick = false;
+		*sync = true;
+	}
+}
+
+/*
+ * Clean cached chunks give way to metadata, and so do segment buffers
+ * once written back (__ilio_plog_drain()).
+ */
+static int ilio_log_op_make_room(struct ilio_store *st, u64 bytes)
+{
+	struct ilio_space *sp = st->sp;
+
+	while (!__ilio_ram_allows(sp, bytes) &&
+	       __ilio_cache_evict_one(&sp->cache))
+		;
+	return __ilio_ram_allows(sp, bytes) ? 0 :
+	       __ilio_plog_drain(ilio_plog_of(st));
+}
+
+static void ilio_log_op_release(struct ilio_store *st, u32 seg)
+{
+	__ilio_plog_finalize(ilio_plog_of(st), seg);
+}
+
+/*
+ * The cache shrinks to fit; metadata cannot.  The metadata (with the
+ * reserve buffer) and one more segment must fit, as at open.  Segment
+ * buffers are not counted: writes drain them (__ilio_plog_drain()).
+ */
+static int ilio_log_op_set_ram_limit(struct ilio_store *st, u64 bytes)
+{
+	struct ilio_space *sp = st->sp;
+
+	if (__ilio_meta_bytes(sp) + sp->segs.seg_bytes > bytes)
+		return -ENOSPC;
+	sp->ram_limit = bytes;
+	__ilio_plog_fit_ram(ilio_plog_of(st));
+	return 0;
+}
+
+static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+	struct ilio_space *sp = st->sp;
+
+	out->dirty_bytes = pl->dirty;
+	out->cache_bytes = ilio_cache_bytes(&sp->cache);
+	out->free_segments = sp->segs.nr_free;
+	out->nr_segments = sp->segs.nr_segs;
+	out->chunks_damaged = sp->nr_damaged;
+}
+
+static const u8 *ilio_log_op_peek(struct ilio_store *st, u32 cid)
+{
+	struct ilio_centry *e = __ilio_cache_lookup(&st->sp->cache, cid);
+
+	return e ? e->data : NULL;
+}
+
+static int ilio_log_op_load(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
+			    void *block, bool nowait)
+{
+	struct ilio_space *sp = st->sp;
+	const u8 *p;
+
+	if (!nowait)
+		return ilio_plog_read_record(ilio_plog_of(st), loc, cid, hash,
+					     block);
+	p = ilio_log_op_peek(st, cid);
+	if (!p)
+		return -EAGAIN;
+	sp->st.cache_hits++;
+	return ilio_load_payload(p, loc, block);
+}
+
+static int ilio_log_op_load_locked(struct ilio_store *st, u64 loc, u32 cid,
+				   void *block)
+{
+	return __ilio_plog_load_locked(ilio_plog_of(st), loc, cid, block);
+}
+
+static int ilio_log_op_writeback(struct ilio_store *st)
+{
+	return ilio_log_writeback(ilio_plog_of(st));
+}
+
+static void ilio_log_op_kick(struct ilio_store *st)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+
+	pl->ops->kick(pl->priv);
+}
+
+static int ilio_log_op_flush(struct ilio_store *st)
+{
+	return ilio_log_flush(ilio_plog_of(st));
+}
+
+static int ilio_log_op_reclaim(struct ilio_store *st)
+{
+	return ilio_log_reclaim(ilio_plog_of(st));
+}
+
+static int ilio_log_op_gc(struct ilio_store *st, unsigned int max)
+{
+	return ilio_log_gc(ilio_plog_of(st), max);
+}
+
+static int ilio_log_op_checkpoint(struct ilio_store *st)
+{
+	return ilio_log_checkpoint(ilio_plog_of(st));
+}
+
+static void ilio_log_op_tick(struct ilio_store *st)
+{
+	ilio_log_tick(ilio_plog_of(st));
+}
+
+static int ilio_log_op_quiesce(struct ilio_store *st)
+{
+	return ilio_log_quiesce(ilio_plog_of(st));
+}
+
+static int ilio_log_op_error(struct ilio_store *st)
+{
+	return READ_ONCE(ilio_plog_of(st)->error);
+}
+
+static bool ilio_log_op_read_only(struct ilio_store *st)
+{
+	return ilio_plog_of(st)->read_only;
+}
+
+static bool ilio_log_op_used_fallback(struct ilio_store *st)
+{
+	return ilio_plog_of(st)->fallback;
+}
+
+static void ilio_log_op_set_coalesce(struct ilio_store *st, int coalesce,
+				     u32 flush_interval_ms, u64 max_dirty)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+
+	pl->coalesce = coalesce;
+	pl->flush_interval_ms = flush_interval_ms;
+	pl->max_dirty = max_t(u64, max_dirty, 2ULL * pl->g.seg_bytes);
+}
+
+static void ilio_log_op_destroy(struct ilio_store *st)
+{
+	ilio_plog_free(ilio_plog_of(st));
+}
+
+static const struct ilio_store_ops ilio_log_ops = {
+	.reserve = ilio_log_op_reserve,
+	.append = ilio_log_op_append,
+	.log_map = ilio_log_op_log_map,
+	.after_write = ilio_log_op_after_write,
+	.make_room = ilio_log_op_make_room,
+	.release = ilio_log_op_release,
+	.set_ram_limit = ilio_log_op_set_ram_limit,
+	.stats = ilio_log_op_stats,
+	.peek = ilio_log_op_peek,
+	.load = ilio_log_op_load,
+	.load_locked = ilio_log_op_load_locked,
+	.writeback = ilio_log_op_writeback,
+	.kick = ilio_log_op_kick,
+	.flush = ilio_log_op_flush,
+	.reclaim = ilio_log_op_reclaim,
+	.gc = ilio_log_op_gc,
+	.checkpoint = ilio_log_op_checkpoint,
+	.tick = ilio_log_op_tick,
+	.quiesce = ilio_log_op_quiesce,
+	.error = ilio_log_op_error,
+	.read_only = ilio_log_op_read_only,
+	.used_fallback = ilio_log_op_used_fallback,
+	.set_coalesce = ilio_log_op_set_coalesce,
+	.destroy = ilio_log_op_destroy,
+};
 
 /* Allocate the persistent state over @sp; the geometry is read later. */
 static struct ilio_plog *ilio_plog_alloc(struct ilio_space *sp,
