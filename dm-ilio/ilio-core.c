@@ -226,6 +226,10 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 		seg = ilio_loc_seg(loc);
 		/* Persistent: a chunk only the device holds may be cached. */
 		on_disk = !ic->sp.segs.segs[seg].data;
+		if (on_disk && WARN_ON_ONCE(!ic->store->ops->load)) {
+			next = __ilio_index_next(c, cid, hash);
+			continue;	/* no buffer, and no device to read */
+		}
 		if (on_disk)
 			p = ic->store->ops->peek(ic->store, cid);
 		else
@@ -542,6 +546,10 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	seg = ilio_loc_seg(loc);
 	if (!ic->sp.segs.segs[seg].data) {
 		/* Persistent, on the device: the store's RAM first. */
+		if (WARN_ON_ONCE(!ic->store->ops->load)) {
+			mutex_unlock(&ic->sp.lock);
+			return -EIO;
+		}
 		ret = ic->store->ops->load(ic->store, loc, cid, 0, block, true);
 		if (ret != -EAGAIN) {
 			mutex_unlock(&ic->sp.lock);
@@ -608,7 +616,8 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 	}
 	if (!ic->sp.segs.segs[ilio_loc_seg(loc)].data) {
 		/* Persistent, on the device: only from the store's RAM. */
-		ret = ic->store->ops->load(ic->store, loc, cid, 0, block, true);
+		ret = WARN_ON_ONCE(!ic->store->ops->load) ? -EIO :
+		      ic->store->ops->load(ic->store, loc, cid, 0, block, true);
 		mutex_unlock(&ic->sp.lock);
 		return ret;
 	}
@@ -923,13 +932,11 @@ int ilio_core_close(struct ilio_core *ic)
  */
 int ilio_core_writeback(struct ilio_core *ic)
 {
-	int ret;
+	int ret = ilio_core_refuse(ic, false);
 
-	if (!ic->store->ops->writeback)
-		return 0;
-	ret = ilio_core_refuse(ic, false);
-	if (!ret)
-		ret = ic->store->ops->writeback(ic->store);
+	if (ret || !ic->store->ops->writeback)
+		return ret;
+	ret = ic->store->ops->writeback(ic->store);
 	ilio_core_sync_mode(ic);
 	return ret;
 }
@@ -964,13 +971,11 @@ int ilio_core_flush(struct ilio_core *ic)
  */
 int ilio_core_checkpoint(struct ilio_core *ic)
 {
-	int ret;
+	int ret = ilio_core_refuse(ic, false);
 
-	if (!ic->store->ops->checkpoint)
-		return 0;
-	ret = ilio_core_refuse(ic, false);
-	if (!ret)
-		ret = ic->store->ops->checkpoint(ic->store);
+	if (ret || !ic->store->ops->checkpoint)
+		return ret;
+	ret = ic->store->ops->checkpoint(ic->store);
 	ilio_core_sync_mode(ic);
 	return ret;
 }
@@ -989,13 +994,11 @@ int ilio_core_checkpoint(struct ilio_core *ic)
  */
 int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
 {
-	int ret;
+	int ret = ilio_core_refuse(ic, false);
 
-	if (!ic->store->ops->gc)
-		return 0;
-	ret = ilio_core_refuse(ic, false);
-	if (!ret)
-		ret = ic->store->ops->gc(ic->store, max_segs);
+	if (ret || !ic->store->ops->gc)
+		return ret;
+	ret = ic->store->ops->gc(ic->store, max_segs);
 	ilio_core_sync_mode(ic);
 	return ret;
 }
@@ -1009,7 +1012,7 @@ int ilio_core_gc(struct ilio_core *ic, unsigned int max_segs)
  */
 void ilio_core_tick(struct ilio_core *ic)
 {
-	if (!ic->store->ops->tick || ilio_core_refuse(ic, false))
+	if (ilio_core_refuse(ic, false) || !ic->store->ops->tick)
 		return;
 	ic->store->ops->tick(ic->store);
 	ilio_core_sync_mode(ic);
@@ -1027,13 +1030,11 @@ void ilio_core_tick(struct ilio_core *ic)
  */
 int ilio_core_quiesce(struct ilio_core *ic)
 {
-	int ret;
+	int ret = ilio_core_refuse(ic, false);
 
-	if (!ic->store->ops->quiesce)
-		return 0;
-	ret = ilio_core_refuse(ic, false);
-	if (!ret)
-		ret = ic->store->ops->quiesce(ic->store);
+	if (ret || !ic->store->ops->quiesce)
+		return ret;
+	ret = ic->store->ops->quiesce(ic->store);
 	ilio_core_sync_mode(ic);
 	return ret;
 }

@@ -111,8 +111,8 @@ struct ilio_stats {
  *	from the superblock in persistent mode (0 for stores formatted
  *	before keyed hashing).  Set before the space is used, then constant:
  *	read without the lock.  Secret: never printed.
- * @store_bytes: RAM the store holds for itself (its ops' mem_bytes()),
- *	charged as metadata; set when the store is created, then constant
+ * @store_bytes: RAM the store holds for itself, charged as metadata; the
+ *	store keeps it current (constant once a store is open)
  * @st: counters (the gauges of struct ilio_stats are derived)
  */
 struct ilio_space {

@@ -116,7 +116,8 @@ struct ilio_store;
  *	store is full of live data); -EAGAIN (unwritten data must be
  *	written back first) or -ENOMEM (memory must be waited for): the
  *	caller drops the lock and relieves (ilio_core_relieve()); -EIO after
- *	a backend error; -EROFS read-only.
+ *	a backend error or after the store found its state corrupt;
+ *	-EROFS read-only.
  * @append: store @payload for @cid; returns its location.
  * @log_map: optional; record that @lba now maps to @cid (0: unmapped).
  * @after_write: optional; after an update, set *@sync when the writer must
@@ -136,18 +137,22 @@ struct ilio_store;
  * @stats: fill the store's gauges into @out.
  *
  * The RAM a store holds for itself is charged through the space's
- * store_bytes, which the store sets when it is created.
+ * store_bytes, which the store keeps equal to what it holds (the
+ * persistent store sets it when it allocates its tables at open).
  *
- * Reading a chunk whose segment has no RAM buffer (persistent only):
+ * Reading a chunk whose segment has no RAM buffer - required of a store
+ * whose segments can lack one (the persistent store); a RAM store has
+ * none, and the core treats a call it would need as an inconsistency:
  *
- * @peek: optional, lock held, must not block: the clean cached payload of
- *	@cid, or NULL.
- * @load: optional.  With @nowait: lock held, must not block; serves @cid
- *	at @loc from RAM or returns -EAGAIN.  Without: unlocked, the caller
- *	pinned @loc's segment; may sleep (reads the device), and checks
- *	what it read against @cid and @hash.  Returns 0, -EIO, -EAGAIN.
- * @load_locked: optional; for the consistency check only: like @load, but
- *	with the lock held, and it may read the device under it.
+ * @peek: lock held, must not block: the clean cached payload of @cid, or
+ *	NULL.
+ * @load: with @nowait: lock held, must not block; serves @cid at @loc
+ *	from the store's RAM (counted in cache_hits) or returns -EAGAIN.
+ *	Without: unlocked, the caller pinned @loc's segment; may sleep
+ *	(reads the device), and checks what it read against @cid and @hash.
+ *	Returns 0 or -EIO (and -EAGAIN only with @nowait).
+ * @load_locked: for the consistency check only: like @load, but with the
+ *	lock held, and it may read the device under it.
  *
  * Background and control, unlocked, may sleep; each optional (a RAM store
  * has nothing to write back or flush):
@@ -172,8 +177,9 @@ struct ilio_store;
  * @used_fallback: lockless; recovery used the older anchor.
  * @set_coalesce: change the coalescing policy (lock held).
  *
- * @destroy: free the store and what it holds in the space (no I/O; no
- *	call may be in progress).
+ * @destroy: free the store's own state (no I/O; no call may be in
+ *	progress); the leaves in the space are the core's to free
+ *	(ilio_space_exit()).
  */
 struct ilio_store_ops {
 	int (*reserve)(struct ilio_store *st, u32 len, u32 nents, int level);
@@ -227,9 +233,9 @@ struct ilio_store {
  * @name: for messages
  * @open: build the store on @sp, which ilio_space_init() set up for @p;
  *	a persistent store recovers into it (and may re-initialise it to
- *	try an older anchor).  Returns the store, or NULL with *@err and
- *	*@why (a static string for the admin) set; @sp is then still
- *	initialised and the caller exits it.
+ *	try an older anchor).  Returns the store, or NULL with *@err set
+ *	and *@why a static string for the admin, or NULL when the errno says
+ *	it all; @sp is then still initialised and the caller exits it.
  */
 struct ilio_store_type {
 	const char *name;
