@@ -28,6 +28,7 @@
 #include <linux/list.h>
 
 #include "ilio-core.h"
+#include "ilio-meta.h"
 
 /* Describe an inconsistency in @why; returns -EUCLEAN. */
 static __printf(3, 4) int ilio_bad(char *why, size_t len, const char *fmt, ...)
@@ -48,6 +49,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 	u32 segno = ilio_loc_seg(loc), off = ilio_loc_off(loc);
 	u32 clen = ilio_loc_len(loc);
 	const struct ilio_chunk_hdr *hdr;
+	struct ilio_rec_info ri;
 	struct ilio_seg *seg;
 	int ret = 0;
 	u32 i;
@@ -81,8 +83,8 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 		goto loaded;
 	}
 	hdr = (const void *)(seg->data + off);
-	if (le32_to_cpu(hdr->cid) != cid || le16_to_cpu(hdr->len) != clen ||
-	    !!(le16_to_cpu(hdr->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)) {
+	ilio_rec_unpack(hdr, &ri);
+	if (!ilio_rec_matches(&ri, cid, loc)) {
 		ret = ilio_bad(why, len, "chunk %u: record header mismatch", cid);
 		goto out;
 	}

@@ -37,7 +37,6 @@
 #include <linux/sched.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
-#include <asm/byteorder.h>
 
 #include "ilio-plog.h"
 
@@ -73,11 +72,7 @@ static void __ilio_ckpt_copy(struct ilio_plog *pl, u32 kind, u64 index, u8 *dst)
 	u32 i;
 
 	if (kind == ILIO_CKPT_LBAMAP) {
-		const u32 *leaf = sp->map.dir[index];
-		__le32 *out = (__le32 *)dst;
-
-		for (i = 0; i < ILIO_LBAMAP_LEAF_ENTRIES; i++)
-			out[i] = cpu_to_le32(leaf[i]);
+		ilio_ckpt_map_pack(dst, sp->map.dir[index]);
 		return;
 	}
 	for (i = 0; i < ILIO_CHUNK_LEAF_ENTRIES; i++) {
@@ -85,8 +80,8 @@ static void __ilio_ckpt_copy(struct ilio_plog *pl, u32 kind, u64 index, u8 *dst)
 		u32 cid = (u32)index * ILIO_CHUNK_LEAF_ENTRIES + i;
 		bool live = cid && ilio_chunk_valid(&sp->chunks, cid);
 
-		o->loc = cpu_to_le64(live ? ilio_chunk_loc(&sp->chunks, cid) : 0);
-		o->hash = cpu_to_le64(live ? ilio_chunk_hash(&sp->chunks, cid) : 0);
+		ilio_ckpt_chunk_pack(o, live ? ilio_chunk_loc(&sp->chunks, cid) : 0,
+				     live ? ilio_chunk_hash(&sp->chunks, cid) : 0);
 	}
 }
 
@@ -103,6 +98,7 @@ static int __ilio_ckpt_unit(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
 	struct ilio_segs *s = &sp->segs;
 	struct ilio_unit_hdr *h;
 	struct ilio_ckpt_desc *d;
+	struct ilio_desc_info di;
 	struct ilio_seg *seg;
 	u32 off, pos, n = 0, kind;
 	u64 index;
@@ -110,7 +106,7 @@ static int __ilio_ckpt_unit(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
 
 	__ilio_plog_close_unit(pl);
 	if (s->open == ILIO_SEG_NONE ||
-	    s->segs[s->open].used + ILIO_BLOCK_SIZE + ILIO_CHUNK_LEAF_BYTES >
+	    s->segs[s->open].used + ILIO_BLOCK_SIZE + ILIO_CKPT_CHUNK_BYTES >
 	    s->seg_bytes) {
 		ret = __ilio_plog_open_seg(pl, ILIO_LEVEL_CKPT);
 		if (ret)
@@ -123,15 +119,16 @@ static int __ilio_ckpt_unit(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
 	memset(h, 0, ILIO_BLOCK_SIZE);
 	d = (struct ilio_ckpt_desc *)(h + 1);
 	while (n < ILIO_CKPT_MAX_DESC && __ilio_ckpt_next(pl, cur, &kind, &index)) {
-		u32 bytes = kind == ILIO_CKPT_LBAMAP ? ILIO_LBAMAP_LEAF_BYTES :
-						       ILIO_CHUNK_LEAF_BYTES;
+		u32 bytes = kind == ILIO_CKPT_LBAMAP ? ILIO_CKPT_MAP_BYTES :
+						       ILIO_CKPT_CHUNK_BYTES;
 
 		if (pos + bytes > s->seg_bytes ||
 		    pos - off - ILIO_BLOCK_SIZE + bytes > ILIO_CKPT_UNIT_MAX)
 			break;
 		__ilio_ckpt_copy(pl, kind, index, seg->data + pos);
-		d[n].kind = cpu_to_le32(kind);
-		d[n].index = cpu_to_le32((u32)index);
+		di.kind = kind;
+		di.index = (u32)index;
+		ilio_ckpt_desc_pack(&d[n], &di);
 		n++;
 		pos += bytes;
 		if (kind == ILIO_CKPT_LBAMAP)

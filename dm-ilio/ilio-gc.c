@@ -18,7 +18,6 @@
 #include <linux/sched.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
-#include <asm/byteorder.h>
 
 #include "ilio-plog.h"
 
@@ -77,13 +76,13 @@ static int __ilio_gc_store(void *priv, u32 cid, const void *payload, u32 len,
 }
 
 static void __ilio_gc_move(struct ilio_plog *pl, u32 seg, u32 off,
-			   const struct ilio_chunk_hdr *rh)
+			   const struct ilio_rec_info *ri, const void *payload)
 {
-	struct ilio_gc_move m = { .pl = pl, .old = ilio_rec_loc(seg, off, rh) };
+	struct ilio_gc_move m = { .pl = pl, .old = ilio_rec_make_loc(seg, off, ri) };
 
 	if (pl->gc_full)	/* out of room: leave the rest */
 		return;
-	__ilio_move_record(pl->sp, le32_to_cpu(rh->cid), m.old, rh + 1,
+	__ilio_move_record(pl->sp, ri->cid, m.old, payload,
 			   __ilio_gc_store, &m, &pl->sp->st.gc_moved_bytes);
 }
 

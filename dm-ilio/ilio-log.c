@@ -36,7 +36,6 @@
 #include <linux/sched.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
-#include <asm/byteorder.h>
 
 #include "ilio-plog.h"
 
@@ -58,8 +57,8 @@ u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
 u64 __ilio_plog_ckpt_bytes(struct ilio_plog *pl)
 {
 	struct ilio_space *sp = pl->sp;
-	u64 leaves = sp->map.leaves_allocated * ILIO_LBAMAP_LEAF_BYTES +
-		     (u64)sp->chunks.nr_leaves * ILIO_CHUNK_LEAF_BYTES;
+	u64 leaves = sp->map.leaves_allocated * ILIO_CKPT_MAP_BYTES +
+		     (u64)sp->chunks.nr_leaves * ILIO_CKPT_CHUNK_BYTES;
 
 	/* One header block per unit; units hold at most 256 KiB of leaves. */
 	return leaves + (leaves / ILIO_CKPT_UNIT_MAX + 2) * 2 * ILIO_BLOCK_SIZE;
@@ -121,19 +120,21 @@ u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_seg *seg = &sp->segs.segs[sp->segs.open];
-	struct ilio_unit_hdr *h = (struct ilio_unit_hdr *)(seg->data + off);
+	void *h = seg->data + off;
 	u64 seq = pl->next_seq++;
+	struct ilio_unit_info u = {
+		.blocknr = ilio_seg_block(&pl->g, sp->segs.open) +
+			   off / ILIO_BLOCK_SIZE,
+		.type = type,
+		.epoch = pl->epoch,
+		.seq = seq,
+		.len = end - off,
+		.next_seg = pl->next_seg,
+		.rec_bytes = rec,
+		.nr_ents = nents,
+	};
 
-	h->magic = cpu_to_le32(ILIO_UNIT_MAGIC);
-	h->blocknr = cpu_to_le64(ilio_seg_block(&pl->g, sp->segs.open) +
-				 off / ILIO_BLOCK_SIZE);
-	h->type = cpu_to_le16(type);
-	h->epoch = cpu_to_le64(pl->epoch);
-	h->seq = cpu_to_le64(seq);
-	h->len = cpu_to_le32(end - off);
-	h->next_seg = cpu_to_le32(pl->next_seg);
-	h->rec_bytes = cpu_to_le32(rec);
-	h->nr_ents = cpu_to_le32(nents);
+	ilio_unit_hdr_pack(h, &u);
 	ilio_unit_seal(h, end - off);
 
 	if (seg->closed == seg->written)
@@ -155,8 +156,7 @@ void __ilio_plog_close_unit(struct ilio_plog *pl)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_seg *seg;
-	u32 off, rec, end, i;
-	__le64 *out;
+	u32 off, rec, end;
 
 	if (!pl->unit_open)
 		return;
@@ -169,11 +169,8 @@ void __ilio_plog_close_unit(struct ilio_plog *pl)
 		pl->dirty -= ILIO_BLOCK_SIZE;
 		return;
 	}
-	out = (__le64 *)(seg->data + seg->used);
-	for (i = 0; i < pl->nr_sum; i++) {
-		out[2 * i] = pl->sum[i].key;
-		out[2 * i + 1] = pl->sum[i].val;
-	}
+	/* pl->sum holds the entries packed already. */
+	memcpy(seg->data + seg->used, pl->sum, pl->nr_sum * ILIO_SUM_ENT);
 	end = ilio_align_blk(seg->used + pl->nr_sum * ILIO_SUM_ENT);
 	memset(seg->data + seg->used + pl->nr_sum * ILIO_SUM_ENT, 0,
 	       end - seg->used - pl->nr_sum * ILIO_SUM_ENT);
@@ -184,60 +181,55 @@ void __ilio_plog_close_unit(struct ilio_plog *pl)
 
 /*
  * Walk the records of the data units in a segment image (RAM buffer or a
- * copy read from disk) and call @fn for each.  The image is not trusted:
- * the walk stops at the first header that does not parse.
+ * copy read from disk) and call @fn for each, with its decoded header
+ * and its payload.  The image is not trusted: the walk stops at the first
+ * header that does not parse (ilio_rec_fits()).
  */
 void ilio_plog_walk(const u8 *img, u32 used, u32 seg_bytes,
 		    void (*fn)(struct ilio_plog *pl, u32 seg, u32 off,
-			       const struct ilio_chunk_hdr *rh),
+			       const struct ilio_rec_info *ri,
+			       const void *payload),
 		    struct ilio_plog *pl, u32 seg)
 {
 	u32 off = 0;
 
 	while (off + ILIO_BLOCK_SIZE <= used) {
-		const struct ilio_unit_hdr *h = (const void *)(img + off);
-		u32 len = le32_to_cpu(h->len), rec = le32_to_cpu(h->rec_bytes);
+		struct ilio_unit_info u;
+		bool magic = ilio_unit_hdr_unpack(img + off, &u);
 		u32 r = off + ILIO_BLOCK_SIZE, rend;
 
-		if (le32_to_cpu(h->magic) != ILIO_UNIT_MAGIC ||
-		    len < ILIO_BLOCK_SIZE || len % ILIO_BLOCK_SIZE ||
-		    len > seg_bytes - off)
+		if (!magic || u.len < ILIO_BLOCK_SIZE || u.len % ILIO_BLOCK_SIZE ||
+		    u.len > seg_bytes - off)
 			break;
-		if (le16_to_cpu(h->type) == ILIO_UNIT_DATA &&
-		    rec <= len - ILIO_BLOCK_SIZE) {
-			rend = r + rec;
+		if (u.type == ILIO_UNIT_DATA &&
+		    u.rec_bytes <= u.len - ILIO_BLOCK_SIZE) {
+			rend = r + u.rec_bytes;
 			while (r + sizeof(struct ilio_chunk_hdr) <= rend) {
 				const struct ilio_chunk_hdr *rh = (const void *)(img + r);
-				u32 plen = le16_to_cpu(rh->len);
+				struct ilio_rec_info ri;
 
-				if (!plen || plen > ILIO_BLOCK_SIZE ||
-				    r + ilio_rec_bytes(plen) > rend)
+				ilio_rec_unpack(rh, &ri);
+				if (!ilio_rec_fits(&ri, r, rend))
 					break;
-				fn(pl, seg, r, rh);
-				r += ilio_rec_bytes(plen);
+				fn(pl, seg, r, &ri, rh + 1);
+				r += ilio_rec_bytes(ri.len);
 			}
 		}
-		off += len;
+		off += u.len;
 	}
 }
 
-u64 ilio_rec_loc(u32 seg, u32 off, const struct ilio_chunk_hdr *rh)
-{
-	return ilio_loc_make(seg, off, le16_to_cpu(rh->len),
-			     le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4);
-}
-
 static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
-				  const struct ilio_chunk_hdr *rh)
+				  const struct ilio_rec_info *ri,
+				  const void *payload)
 {
 	struct ilio_space *sp = pl->sp;
-	u32 cid = le32_to_cpu(rh->cid);
-	u64 loc = ilio_rec_loc(seg, off, rh);
+	u64 loc = ilio_rec_make_loc(seg, off, ri);
 
-	if (!ilio_chunk_valid(&sp->chunks, cid) ||
-	    ilio_chunk_loc(&sp->chunks, cid) != loc)
+	if (!ilio_chunk_valid(&sp->chunks, ri->cid) ||
+	    ilio_chunk_loc(&sp->chunks, ri->cid) != loc)
 		return;
-	__ilio_cache_insert(&sp->cache, cid, rh + 1, ilio_loc_len(loc),
+	__ilio_cache_insert(&sp->cache, ri->cid, payload, ilio_loc_len(loc),
 			    ilio_loc_lz4(loc));
 }
 
@@ -430,10 +422,9 @@ int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level)
 
 static void __ilio_plog_ent(struct ilio_plog *pl, u64 kind, u64 arg, u64 val)
 {
-	struct ilio_sum_ent *e = &pl->sum[pl->nr_sum++];
+	struct ilio_sum_info s = { .kind = kind, .arg = arg, .val = val };
 
-	e->key = cpu_to_le64(kind << ILIO_SUM_KIND_SHIFT | arg);
-	e->val = cpu_to_le64(val);
+	ilio_sum_pack(&pl->sum[pl->nr_sum++], &s);
 }
 
 /**
@@ -473,16 +464,17 @@ void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_sum_ent *last;
+	struct ilio_sum_info s;
 
 	lockdep_assert_held(&sp->lock);
 	pl->front_ops++;
 	if (!cid && pl->nr_sum) {
 		last = &pl->sum[pl->nr_sum - 1];
-		if (le64_to_cpu(last->key) >> ILIO_SUM_KIND_SHIFT == ILIO_SUM_UNMAP &&
-		    (le64_to_cpu(last->key) & ILIO_SUM_ARG_MASK) +
-		    le64_to_cpu(last->val) == lba &&
-		    le64_to_cpu(last->val) < 0xffffffffULL) {
-			last->val = cpu_to_le64(le64_to_cpu(last->val) + 1);
+		ilio_sum_unpack(last, &s);
+		if (s.kind == ILIO_SUM_UNMAP && s.arg + s.val == lba &&
+		    s.val < 0xffffffffULL) {
+			s.val++;
+			ilio_sum_pack(last, &s);
 			return;
 		}
 	}
@@ -675,17 +667,20 @@ bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
 static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
 			   void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
 {
-	u32 off = ilio_loc_off(loc), len = ilio_loc_len(loc);
+	u32 off = ilio_loc_off(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
 	const struct ilio_chunk_hdr *rh;
+	struct ilio_rec_info ri;
 	int ret;
 
 	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, ilio_loc_seg(loc)) + first,
 			    buf, ilio_rec_span(loc)) ? -EIO : 0;
 	rh = (const void *)(buf + off - first);
-	if (!ret && (le32_to_cpu(rh->cid) != cid || le16_to_cpu(rh->len) != len ||
-		     !!(le16_to_cpu(rh->flags) & ILIO_CHUNK_LZ4) != ilio_loc_lz4(loc)))
-		ret = -EIO;
+	if (!ret) {
+		ilio_rec_unpack(rh, &ri);
+		if (!ilio_rec_matches(&ri, cid, loc))
+			ret = -EIO;
+	}
 	if (!ret && !ilio_rec_verify(pl, rh, loc, hash, block))
 		ret = -EIO;
 	*rhp = rh;

@@ -41,9 +41,6 @@
 #include "ilio-compress.h"
 
 #define ILIO_SUM_ENT	sizeof(struct ilio_sum_ent)
-#define ILIO_LBAMAP_LEAF_BYTES	(ILIO_LBAMAP_LEAF_ENTRIES * sizeof(__le32))
-#define ILIO_CHUNK_LEAF_BYTES	(ILIO_CHUNK_LEAF_ENTRIES * \
-				 sizeof(struct ilio_ckpt_chunk))
 /* Leaf bytes a checkpoint unit takes at most: bounds lock hold time. */
 #define ILIO_CKPT_UNIT_MAX	(256U << 10)
 
@@ -66,7 +63,7 @@
  * @unit_open: (L) the open segment has an open data unit
  * @unit_off: (L) its header's offset
  * @unit_born_ns: (L) when it was opened
- * @sum: (L) its summary entries so far
+ * @sum: (L) its summary entries so far, packed as they go on disk
  * @nr_sum: (L) number of them
  * @sum_cap: capacity of @sum
  * @wbq: (L) ring of segments with closed, unwritten units, in log order
@@ -185,9 +182,9 @@ u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 void __ilio_plog_close_unit(struct ilio_plog *pl);
 void ilio_plog_walk(const u8 *img, u32 used, u32 seg_bytes,
 		    void (*fn)(struct ilio_plog *pl, u32 seg, u32 off,
-			       const struct ilio_chunk_hdr *rh),
+			       const struct ilio_rec_info *ri,
+			       const void *payload),
 		    struct ilio_plog *pl, u32 seg);
-u64 ilio_rec_loc(u32 seg, u32 off, const struct ilio_chunk_hdr *rh);
 bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
 		     u64 loc, u64 hash, void *block);
 int __ilio_plog_open_seg(struct ilio_plog *pl, int level);

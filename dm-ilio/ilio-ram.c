@@ -26,9 +26,10 @@
 #include <linux/lockdep.h>
 #include <linux/bug.h>
 #include <linux/random.h>
-#include <asm/byteorder.h>
+#include <linux/printk.h>
 
 #include "ilio-store.h"
+#include "ilio-meta.h"
 
 /**
  * struct ilio_ram - the RAM store
@@ -83,23 +84,24 @@ static int __ilio_compact_one(struct ilio_ram *r, u32 max_live)
 	__ilio_seg_pin(s, victim);
 	while (off + sizeof(struct ilio_chunk_hdr) <= seg->used) {
 		const struct ilio_chunk_hdr *hdr = (void *)(seg->data + off);
-		u32 cid = le32_to_cpu(hdr->cid);
-		u32 len = le16_to_cpu(hdr->len);
-		bool lz4 = le16_to_cpu(hdr->flags) & ILIO_CHUNK_LZ4;
-		u32 rec = ilio_rec_bytes(len);
+		struct ilio_rec_info ri;
 
-		if (!len || len > ILIO_BLOCK_SIZE || off + rec > seg->used) {
+		ilio_rec_unpack(hdr, &ri);
+		if (!ilio_rec_fits(&ri, off, seg->used)) {
 			/* RAM corruption: nothing here can be trusted. */
+			pr_err("device-mapper: ilio: corrupt record in RAM segment %u at offset %u\n",
+			       victim, off);
 			r->error = -EUCLEAN;
 			ret = -EIO;
 			break;
 		}
-		ret = __ilio_move_record(sp, cid, ilio_loc_make(victim, off, len, lz4),
+		ret = __ilio_move_record(sp, ri.cid,
+					 ilio_rec_make_loc(victim, off, &ri),
 					 hdr + 1, __ilio_ram_move, r,
 					 &sp->st.compact_moved_bytes);
 		if (ret)
 			break;
-		off += rec;
+		off += ilio_rec_bytes(ri.len);
 	}
 	__ilio_seg_unpin(s, victim);
 	if (!ret)

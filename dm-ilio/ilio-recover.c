@@ -20,7 +20,6 @@
 #include <linux/sched.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
-#include <asm/byteorder.h>
 
 #include "ilio-plog.h"
 
@@ -108,12 +107,12 @@ static int __ilio_replay_leaf(struct ilio_plog *pl, u64 lba, const char **why)
 }
 
 /* Apply one data unit's summary.  Return: 0 or -EINVAL (corrupt). */
-static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u, u32 seg,
+static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
+			      const struct ilio_unit_info *hu, u32 seg,
 			      u32 off, const char **why)
 {
 	struct ilio_space *sp = pl->sp;
-	const struct ilio_unit_hdr *h = (const void *)u;
-	u32 rec = le32_to_cpu(h->rec_bytes), n = le32_to_cpu(h->nr_ents), i;
+	u32 rec = hu->rec_bytes, n = hu->nr_ents, i;
 	const struct ilio_sum_ent *e = (const void *)(u + ILIO_BLOCK_SIZE + rec);
 	u32 rstart = off + ILIO_BLOCK_SIZE, rend = rstart + rec;
 	u64 nr_blocks = sp->map.nr_blocks;
@@ -121,60 +120,35 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u, u32 seg,
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		u64 key = le64_to_cpu(e[i].key), val = le64_to_cpu(e[i].val);
-		u64 arg = key & ILIO_SUM_ARG_MASK;
-		const struct ilio_chunk_hdr *rh;
-		u32 cid, len, flags;
+		struct ilio_sum_info se;
+		struct ilio_rec_info ri;
 
-		switch (key >> ILIO_SUM_KIND_SHIFT) {
+		ilio_sum_unpack(&e[i], &se);
+		ret = ilio_sum_check(&se, nr_blocks, cid_limit, rstart, rend, why);
+		if (ret)
+			return ret;
+		switch (se.kind) {	/* ilio_sum_check() refused any other */
 		case ILIO_SUM_MAP:
-			if (arg >= nr_blocks || !val || val > cid_limit) {
-				*why = "log entry maps an LBA outside the device or to no chunk";
-				return -EINVAL;
-			}
-			ret = __ilio_replay_leaf(pl, arg, why);
+			ret = __ilio_replay_leaf(pl, se.arg, why);
 			if (ret)
 				return ret;
-			__ilio_lbamap_set(&sp->map, arg, (u32)val);
+			__ilio_lbamap_set(&sp->map, se.arg, (u32)se.val);
 			break;
 		case ILIO_SUM_UNMAP:
-			if (arg >= nr_blocks || val > nr_blocks - arg) {
-				*why = "log entry unmaps LBAs outside the device";
-				return -EINVAL;
-			}
 			/* One entry may cover the whole device: per leaf. */
-			__ilio_lbamap_unmap_range(&sp->map, arg, val);
+			__ilio_lbamap_unmap_range(&sp->map, se.arg, se.val);
 			break;
 		case ILIO_SUM_CHUNK:
-			if (arg % ILIO_CHUNK_ALIGN || arg < rstart ||
-			    arg + sizeof(*rh) > rend) {
-				*why = "log entry names a record outside its unit";
-				return -EINVAL;
-			}
-			rh = (const void *)(u + (arg - off));
-			cid = le32_to_cpu(rh->cid);
-			len = le16_to_cpu(rh->len);
-			flags = le16_to_cpu(rh->flags);
-			if (!cid || !len ||
-			    len > ILIO_BLOCK_SIZE || flags & ~ILIO_CHUNK_LZ4 ||
-			    arg + ilio_rec_bytes(len) > rend) {
-				*why = "log record header is invalid";
-				return -EINVAL;
-			}
-			if (cid > cid_limit) {
-				*why = "log record has a chunk id beyond what the device can hold";
-				return -EINVAL;
-			}
-			ret = __ilio_replay_chunk(pl, cid,
-						  ilio_loc_make(seg, (u32)arg, len,
-								flags & ILIO_CHUNK_LZ4),
-						  val, why);
+			ilio_rec_unpack((const void *)(u + (se.arg - off)), &ri);
+			ret = ilio_rec_check(&ri, (u32)se.arg, rend, cid_limit, why);
+			if (ret)
+				return ret;
+			ret = __ilio_replay_chunk(pl, ri.cid,
+						  ilio_rec_make_loc(seg, (u32)se.arg, &ri),
+						  se.val, why);
 			if (ret)
 				return ret;
 			break;
-		default:
-			*why = "log entry of unknown kind";
-			return -EINVAL;
 		}
 		if ((i & 1023) == 1023)
 			cond_resched();
@@ -183,65 +157,56 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u, u32 seg,
 }
 
 /* Apply one checkpoint unit's leaves.  Return: 0 or -EINVAL (corrupt). */
-static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u, u32 len,
-			      const char **why)
+static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
+			      const struct ilio_unit_info *hu, const char **why)
 {
 	struct ilio_space *sp = pl->sp;
-	const struct ilio_unit_hdr *h = (const void *)u;
-	const struct ilio_ckpt_desc *d = (const void *)(h + 1);
-	u32 n = le32_to_cpu(h->nr_ents), i, k, pos = ILIO_BLOCK_SIZE;
+	const struct ilio_ckpt_desc *d = (const void *)(u + sizeof(struct ilio_unit_hdr));
+	u32 len = hu->len, n = hu->nr_ents, i, k, pos = ILIO_BLOCK_SIZE;
 	u32 cid_limit = ilio_plog_cid_limit(&pl->g);
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		u32 kind = le32_to_cpu(d[i].kind), index = le32_to_cpu(d[i].index);
+		struct ilio_desc_info di;
 
-		if (kind == ILIO_CKPT_LBAMAP) {
-			const __le32 *in = (const void *)(u + pos);
-			u32 *leaf;
-
-			if (index >= sp->map.nr_leaves ||
-			    pos + ILIO_LBAMAP_LEAF_BYTES > len) {
+		ilio_ckpt_desc_unpack(&d[i], &di);
+		if (di.kind == ILIO_CKPT_LBAMAP) {
+			if (di.index >= sp->map.nr_leaves ||
+			    pos + ILIO_CKPT_MAP_BYTES > len) {
 				*why = "checkpoint has an LBA-map leaf outside the device";
 				return -EINVAL;
 			}
-			ret = __ilio_replay_leaf(pl, (u64)index << ILIO_LBAMAP_LEAF_SHIFT,
+			ret = __ilio_replay_leaf(pl, (u64)di.index << ILIO_LBAMAP_LEAF_SHIFT,
 						 why);
 			if (ret)
 				return ret;
-			leaf = sp->map.dir[index];
-			for (k = 0; k < ILIO_LBAMAP_LEAF_ENTRIES; k++) {
-				u32 cid = le32_to_cpu(in[k]);
-
-				if (cid > cid_limit ||
-				    (cid && ((u64)index << ILIO_LBAMAP_LEAF_SHIFT) + k >=
-				     sp->map.nr_blocks)) {
-					*why = "checkpoint maps an invalid chunk id";
-					return -EINVAL;
-				}
-				leaf[k] = cid;
-			}
-			pos += ILIO_LBAMAP_LEAF_BYTES;
-		} else if (kind == ILIO_CKPT_CHUNKS) {
+			/* The whole leaf is checked before any of it is used. */
+			ret = ilio_ckpt_map_check(u + pos, di.index, sp->map.nr_blocks,
+						  cid_limit, why);
+			if (ret)
+				return ret;
+			ilio_ckpt_map_unpack(u + pos, sp->map.dir[di.index]);
+			pos += ILIO_CKPT_MAP_BYTES;
+		} else if (di.kind == ILIO_CKPT_CHUNKS) {
 			const struct ilio_ckpt_chunk *in = (const void *)(u + pos);
 
-			if (index > cid_limit >> ILIO_CHUNK_LEAF_SHIFT ||
-			    pos + ILIO_CHUNK_LEAF_BYTES > len) {
+			if (di.index > cid_limit >> ILIO_CHUNK_LEAF_SHIFT ||
+			    pos + ILIO_CKPT_CHUNK_BYTES > len) {
 				*why = "checkpoint chunk leaf is beyond what the device can hold";
 				return -EINVAL;
 			}
 			for (k = 0; k < ILIO_CHUNK_LEAF_ENTRIES; k++) {
-				u32 cid = index * ILIO_CHUNK_LEAF_ENTRIES + k;
+				u32 cid = di.index * ILIO_CHUNK_LEAF_ENTRIES + k;
+				u64 loc, hash;
 
 				if (!cid)
 					continue;
-				ret = __ilio_replay_chunk(pl, cid,
-							  le64_to_cpu(in[k].loc),
-							  le64_to_cpu(in[k].hash), why);
+				ilio_ckpt_chunk_unpack(&in[k], &loc, &hash);
+				ret = __ilio_replay_chunk(pl, cid, loc, hash, why);
 				if (ret)
 					return ret;
 			}
-			pos += ILIO_CHUNK_LEAF_BYTES;
+			pos += ILIO_CKPT_CHUNK_BYTES;
 		} else {
 			*why = "checkpoint leaf of unknown kind";
 			return -EINVAL;
@@ -251,11 +216,13 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u, u32 len,
 	return 0;
 }
 
-/* Read the unit expected at @seg/@off into pl->buf.  -ENOENT: log end. */
+/*
+ * Read the unit expected at @seg/@off into pl->buf, its header decoded
+ * into *@hu.  -ENOENT: log end.
+ */
 static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
-			    const char **why)
+			    struct ilio_unit_info *hu, const char **why)
 {
-	const struct ilio_unit_hdr *h = (const void *)pl->buf;
 	u32 len;
 	int ret;
 
@@ -270,7 +237,8 @@ static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
 	ret = ilio_unit_check_hdr(pl->buf, &pl->g, seg, off, pl->epoch, seq, why);
 	if (ret)
 		return ret;
-	len = le32_to_cpu(h->len);
+	ilio_unit_hdr_unpack(pl->buf, hu);
+	len = hu->len;
 	if (len > ILIO_BLOCK_SIZE &&
 	    pl->ops->read(pl->priv, ilio_seg_pos(pl, seg) + off + ILIO_BLOCK_SIZE,
 			  pl->buf + ILIO_BLOCK_SIZE, len - ILIO_BLOCK_SIZE)) {
@@ -288,7 +256,7 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 		       const char **why)
 {
 	struct ilio_space *sp = pl->sp;
-	const struct ilio_unit_hdr *h = (const void *)pl->buf;
+	struct ilio_unit_info hu;
 	u32 seg = a->log_seg, off = a->log_off, len;
 	u64 seq = a->log_seq, units = 0;
 	u32 next = 0;
@@ -296,10 +264,10 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 	int ret;
 
 	for (;;) {
-		ret = ilio_replay_read(pl, seg, off, seq, &end);
+		ret = ilio_replay_read(pl, seg, off, seq, &hu, &end);
 		if (ret == -ENOENT && units) {
 			/* Not directly after the last unit: in its successor? */
-			ret = ilio_replay_read(pl, next, 0, seq, &end);
+			ret = ilio_replay_read(pl, next, 0, seq, &hu, &end);
 			if (!ret) {
 				seg = next;
 				off = 0;
@@ -311,13 +279,13 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 			*why = end;
 			return ret;
 		}
-		len = le32_to_cpu(h->len);
-		next = le32_to_cpu(h->next_seg);
+		len = hu.len;
+		next = hu.next_seg;
 		mutex_lock(&sp->lock);
-		if (le16_to_cpu(h->type) == ILIO_UNIT_DATA)
-			ret = __ilio_replay_data(pl, pl->buf, seg, off, why);
+		if (hu.type == ILIO_UNIT_DATA)
+			ret = __ilio_replay_data(pl, pl->buf, &hu, seg, off, why);
 		else
-			ret = __ilio_replay_ckpt(pl, pl->buf, len, why);
+			ret = __ilio_replay_ckpt(pl, pl->buf, &hu, why);
 		sp->segs.segs[seg].last_seq = seq;
 		mutex_unlock(&sp->lock);
 		if (ret)
@@ -377,7 +345,7 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 	sp->stored_bytes = 0;
 	for (cid = 1; cid < sp->chunks.next_new; cid++) {
 		u64 loc;
-		u32 sg, len;
+		int ret;
 
 		if ((cid & 4095) == 0)
 			cond_resched();
@@ -388,16 +356,11 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 			sp->nr_damaged++;
 			continue;
 		}
-		sg = ilio_loc_seg(loc);
-		len = ilio_loc_len(loc);
-		if (sg >= s->nr_segs || !len || len > ILIO_BLOCK_SIZE ||
-		    ilio_loc_off(loc) + ilio_rec_bytes(len) > s->seg_bytes ||
-		    (!ilio_loc_lz4(loc) && len != ILIO_BLOCK_SIZE)) {
-			*why = "a chunk location is outside the device";
-			return -EINVAL;
-		}
-		s->segs[sg].live += ilio_rec_bytes(len);
-		sp->stored_bytes += len;
+		ret = ilio_loc_check(loc, s->nr_segs, s->seg_bytes, why);
+		if (ret)
+			return ret;
+		s->segs[ilio_loc_seg(loc)].live += ilio_rec_bytes(ilio_loc_len(loc));
+		sp->stored_bytes += ilio_loc_len(loc);
 	}
 	sp->segs.nr_free = 0;
 	__ilio_segs_untrack_all(s);

@@ -12,11 +12,11 @@
 #include <linux/lockdep.h>
 #include <linux/bug.h>
 #include <linux/sched.h>
-#include <asm/byteorder.h>
 
 #include "ilio-seg.h"
 #include "ilio-chunk.h"
 #include "ilio-common.h"
+#include "ilio-meta.h"
 
 static u8 *ilio_seg_alloc_data(u32 bytes, gfp_t gfp)
 {
@@ -373,14 +373,15 @@ u64 __ilio_seg_append(struct ilio_segs *s, u32 cid, const void *payload,
 		      u32 len, bool lz4)
 {
 	struct ilio_seg *seg = &s->segs[s->open];
+	struct ilio_rec_info r = {
+		.cid = cid, .len = len, .flags = lz4 ? ILIO_CHUNK_LZ4 : 0,
+	};
 	struct ilio_chunk_hdr *hdr;
 	u32 off = seg->used, need = ilio_rec_bytes(len);
 
 	lockdep_assert_held(s->lock);
 	hdr = (struct ilio_chunk_hdr *)(seg->data + off);
-	hdr->cid = cpu_to_le32(cid);
-	hdr->len = cpu_to_le16(len);
-	hdr->flags = cpu_to_le16(lz4 ? ILIO_CHUNK_LZ4 : 0);
+	ilio_rec_pack(hdr, &r);
 	memcpy(hdr + 1, payload, len);
 	/* Zero the alignment pad: segment bytes are fully defined. */
 	memset((u8 *)(hdr + 1) + len, 0, need - sizeof(*hdr) - len);
