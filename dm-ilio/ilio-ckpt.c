@@ -171,8 +171,7 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 		/* The last waiting segment moves to position i. */
 		__ilio_seg_untrack_waiting(s, idx);
 		if (pl->ops->discard) {
-			seg->state = ILIO_SEG_TRIM;
-			s->vpos[idx] = trim;	/* the discard list */
+			__ilio_seg_set_trim(s, idx, trim);	/* the discard list */
 			trim = idx;
 		} else {
 			__ilio_seg_set_free(s, idx);
@@ -185,12 +184,10 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 	mutex_unlock(&sp->lock);
 	/* TRIM segments are ours alone: nobody else changes them. */
 	for (idx = trim; idx != ILIO_SEG_NONE; idx = trim) {
-		trim = s->vpos[idx];
+		trim = ilio_seg_trim_next(s, idx);
 		pl->ops->discard(pl->priv, ilio_seg_pos(pl, idx), s->seg_bytes);
 		mutex_lock(&sp->lock);
-		s->vpos[idx] = ILIO_SEG_NONE;
-		s->segs[idx].last_seq = 0;
-		__ilio_seg_set_free(s, idx);
+		__ilio_seg_trimmed(s, idx);
 		mutex_unlock(&sp->lock);
 		cond_resched();
 	}

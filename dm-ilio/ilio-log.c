@@ -252,9 +252,7 @@ void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx)
 		return;
 	ilio_plog_walk(seg->data, seg->used, sp->segs.seg_bytes,
 		       __ilio_plog_cache_rec, pl, idx);
-	__ilio_seg_put_buf(&sp->segs, seg->data);	/* the reserve first */
-	seg->data = NULL;
-	sp->segs.nr_resident--;
+	__ilio_seg_drop_buf(&sp->segs, idx);	/* the reserve first */
 	__ilio_seg_track(&sp->segs, idx);	/* a GC candidate, or waiting */
 	__ilio_plog_fit_ram(pl);
 }
@@ -265,22 +263,20 @@ static void __ilio_plog_seal(struct ilio_plog *pl)
 	struct ilio_space *sp = pl->sp;
 	struct ilio_segs *s = &sp->segs;
 	struct ilio_seg *seg;
+	u32 idx;
 
 	if (s->open == ILIO_SEG_NONE)
 		return;
 	__ilio_plog_close_unit(pl);
-	seg = &s->segs[s->open];
-	seg->state = ILIO_SEG_SEALED;
+	idx = __ilio_seg_seal_log(s);
+	seg = &s->segs[idx];
 	if (seg->written == seg->used && !seg->used) {
 		/* Never got a unit: give it back. */
-		__ilio_seg_put_buf(s, seg->data);
-		seg->data = NULL;
-		s->nr_resident--;
-		__ilio_seg_set_free(s, s->open);
+		__ilio_seg_drop_buf(s, idx);
+		__ilio_seg_set_free(s, idx);
 	} else if (seg->written == seg->used) {
-		__ilio_plog_finalize(pl, s->open);
+		__ilio_plog_finalize(pl, idx);
 	}
-	s->open = ILIO_SEG_NONE;
 }
 
 /**
@@ -350,9 +346,7 @@ int __ilio_plog_open_seg(struct ilio_plog *pl, int level)
 		return -ENOSPC;
 	}
 	pl->next_seg = succ;
-	s->segs[cur] = (struct ilio_seg){ .data = data, .state = ILIO_SEG_OPEN };
-	s->nr_resident++;
-	s->open = cur;
+	__ilio_seg_open_log(s, cur, data);
 	return 0;
 }
 

@@ -367,15 +367,10 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 	for (k = 0; k < s->nr_segs; k++) {
 		struct ilio_seg *seg = &s->segs[k];
 
-		if (seg->live || seg->last_seq >= log_seq) {
-			seg->state = ILIO_SEG_SEALED;
-			seg->used = s->seg_bytes;
-			seg->closed = s->seg_bytes;
-			seg->written = s->seg_bytes;
-			__ilio_seg_track(s, k);
-		} else {
+		if (seg->live || seg->last_seq >= log_seq)
+			__ilio_seg_recovered(s, k);
+		else
 			__ilio_seg_set_free(s, k);
-		}
 		if ((k & 4095) == 4095)
 			cond_resched();
 	}

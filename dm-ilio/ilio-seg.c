@@ -694,3 +694,118 @@ void __ilio_seg_set_free(struct ilio_segs *s, u32 idx)
 	s->segs[idx].state = ILIO_SEG_FREE;
 	s->nr_free++;
 }
+
+/*
+ * Persistent segments, as the log uses them: a free device segment is
+ * taken as the log's next one (NEXT), opened with a RAM buffer (OPEN),
+ * sealed, loses its buffer once written (SEALED, tracked by the segment
+ * index), waits for a checkpoint once empty, is discarded (TRIM) and is
+ * free again.  The transitions below are the only code that changes
+ * those states, so the segment table's counters (nr_free, nr_resident)
+ * and the index stay exact.
+ */
+
+/**
+ * __ilio_seg_open_log() - a NEXT segment becomes the log's open segment
+ * @s: persistent table, with no open segment
+ * @idx: the segment (NEXT, from __ilio_seg_take_free())
+ * @data: its RAM buffer (from __ilio_seg_get_buf())
+ */
+void __ilio_seg_open_log(struct ilio_segs *s, u32 idx, u8 *data)
+{
+	lockdep_assert_held(s->lock);
+	s->segs[idx] = (struct ilio_seg){ .data = data, .state = ILIO_SEG_OPEN };
+	s->nr_resident++;
+	s->open = idx;
+}
+
+/**
+ * __ilio_seg_seal_log() - the log's open segment takes nothing more
+ * @s: persistent table with an open segment
+ *
+ * Return: the segment, now SEALED (its buffer stays until it is written).
+ */
+u32 __ilio_seg_seal_log(struct ilio_segs *s)
+{
+	u32 idx = s->open;
+
+	lockdep_assert_held(s->lock);
+	s->segs[idx].state = ILIO_SEG_SEALED;
+	s->open = ILIO_SEG_NONE;
+	return idx;
+}
+
+/**
+ * __ilio_seg_drop_buf() - a persistent segment gives its RAM buffer back
+ * @s: persistent table
+ * @idx: the segment (its data is on the device, or it never had any)
+ *
+ * The buffer refills the reserve first (__ilio_seg_put_buf()).
+ */
+void __ilio_seg_drop_buf(struct ilio_segs *s, u32 idx)
+{
+	lockdep_assert_held(s->lock);
+	__ilio_seg_put_buf(s, s->segs[idx].data);
+	s->segs[idx].data = NULL;
+	s->nr_resident--;
+}
+
+/**
+ * __ilio_seg_set_trim() - a segment freed by a checkpoint is discarded first
+ * @s: persistent table
+ * @idx: the segment, untracked
+ * @next: the rest of the discard list (ILIO_SEG_NONE ends it)
+ *
+ * The discard list is threaded through @s->vpos, which TRIM segments do
+ * not use otherwise.
+ */
+void __ilio_seg_set_trim(struct ilio_segs *s, u32 idx, u32 next)
+{
+	lockdep_assert_held(s->lock);
+	s->segs[idx].state = ILIO_SEG_TRIM;
+	s->vpos[idx] = next;
+}
+
+/**
+ * ilio_seg_trim_next() - the segment after @idx on the discard list
+ * @s: persistent table
+ * @idx: a TRIM segment (only its owner, the free pass, reads the list)
+ *
+ * Return: segment, or ILIO_SEG_NONE at the end.
+ */
+u32 ilio_seg_trim_next(const struct ilio_segs *s, u32 idx)
+{
+	return s->vpos[idx];
+}
+
+/**
+ * __ilio_seg_trimmed() - a discarded segment is free again
+ * @s: persistent table
+ * @idx: the TRIM segment
+ */
+void __ilio_seg_trimmed(struct ilio_segs *s, u32 idx)
+{
+	lockdep_assert_held(s->lock);
+	s->vpos[idx] = ILIO_SEG_NONE;
+	s->segs[idx].last_seq = 0;
+	__ilio_seg_set_free(s, idx);
+}
+
+/**
+ * __ilio_seg_recovered() - recovery found a segment in use on the device
+ * @s: persistent table, being rebuilt (__ilio_segs_untrack_all() first)
+ * @idx: the segment: it holds live records or units replay must read
+ *
+ * It is SEALED and fully written, without a buffer, and tracked.
+ */
+void __ilio_seg_recovered(struct ilio_segs *s, u32 idx)
+{
+	struct ilio_seg *seg = &s->segs[idx];
+
+	lockdep_assert_held(s->lock);
+	seg->state = ILIO_SEG_SEALED;
+	seg->used = s->seg_bytes;
+	seg->closed = s->seg_bytes;
+	seg->written = s->seg_bytes;
+	__ilio_seg_track(s, idx);
+}

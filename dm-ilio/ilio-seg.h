@@ -148,6 +148,13 @@ void __ilio_segs_untrack_all(struct ilio_segs *s);
 const char *__ilio_segs_check_index(struct ilio_segs *s, u32 *bad);
 u32 __ilio_seg_take_free(struct ilio_segs *s);
 void __ilio_seg_set_free(struct ilio_segs *s, u32 idx);
+void __ilio_seg_open_log(struct ilio_segs *s, u32 idx, u8 *data);
+u32 __ilio_seg_seal_log(struct ilio_segs *s);
+void __ilio_seg_drop_buf(struct ilio_segs *s, u32 idx);
+void __ilio_seg_set_trim(struct ilio_segs *s, u32 idx, u32 next);
+u32 ilio_seg_trim_next(const struct ilio_segs *s, u32 idx);
+void __ilio_seg_trimmed(struct ilio_segs *s, u32 idx);
+void __ilio_seg_recovered(struct ilio_segs *s, u32 idx);
 
 /* Persistent: the written segment with the fewest live bytes, or NONE. */
 static inline u32 __ilio_seg_emptiest(const struct ilio_segs *s)
