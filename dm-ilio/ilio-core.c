@@ -43,7 +43,6 @@
 #include <linux/sched/mm.h>
 #include <linux/atomic.h>
 #include <linux/printk.h>
-#include <asm/byteorder.h>
 
 #include "ilio-core.h"
 
