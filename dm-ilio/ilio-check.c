@@ -45,7 +45,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 			      u32 *seg_live, char *why, size_t len)
 {
 	struct ilio_chunks *c = &ic->sp.chunks;
-	u64 loc = ilio_chunk_loc(c, cid);
+	ilio_loc_t loc = ilio_chunk_loc(c, cid);
 	u32 segno = ilio_loc_seg(loc), off = ilio_loc_off(loc);
 	u32 clen = ilio_loc_len(loc);
 	const struct ilio_chunk_hdr *hdr;
@@ -84,7 +84,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 	}
 	hdr = (const void *)(seg->data + off);
 	ilio_rec_unpack(hdr, &ri);
-	if (!ilio_rec_matches(&ri, cid, loc)) {
+	if (!ilio_rec_matches(&ri, cid, ilio_from_loc(loc))) {
 		ret = ilio_bad(why, len, "chunk %u: record header mismatch", cid);
 		goto out;
 	}

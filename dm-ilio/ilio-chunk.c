@@ -250,7 +250,7 @@ static void __ilio_index_remove(struct ilio_chunks *c, u32 cid)
  *
  * Return: the new chunk id (never 0).
  */
-u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc)
+u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, ilio_loc_t loc)
 {
 	struct ilio_chunk_leaf *leaf;
 	u32 cid;
@@ -420,8 +420,8 @@ u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, u32 cid)
  *
  * Return: 0, -EINVAL for an impossible id, or -ENOMEM.
  */
-int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
-			 u32 limit)
+int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, ilio_loc_t loc,
+			 u64 hash, u32 limit)
 {
 	struct ilio_chunk_leaf *leaf;
 	u32 next_new = c->next_new;

@@ -22,6 +22,7 @@
 #include <linux/build_bug.h>
 
 #include "ilio-format.h"
+#include "ilio-types.h"
 
 #define ILIO_CHUNK_LEAF_SHIFT	9
 #define ILIO_CHUNK_LEAF_ENTRIES	512U	/* 1 << ILIO_CHUNK_LEAF_SHIFT */
@@ -45,7 +46,7 @@ static_assert(ILIO_CHUNK_LEAF_ENTRIES == ILIO_CKPT_CHUNK_ENTRIES,
  * Structure of arrays, so that an entry costs exactly 24 bytes.
  */
 struct ilio_chunk_leaf {
-	u64 loc[ILIO_CHUNK_LEAF_ENTRIES];
+	ilio_loc_t loc[ILIO_CHUNK_LEAF_ENTRIES];
 	u64 hash[ILIO_CHUNK_LEAF_ENTRIES];
 	u32 ref[ILIO_CHUNK_LEAF_ENTRIES];
 	u32 next[ILIO_CHUNK_LEAF_ENTRIES];
@@ -86,12 +87,13 @@ static inline struct ilio_chunk_leaf *ilio_chunk_leaf(struct ilio_chunks *c,
 
 #define ILIO_CIDX(cid) ((cid) & (ILIO_CHUNK_LEAF_ENTRIES - 1))
 
-static inline u64 ilio_chunk_loc(struct ilio_chunks *c, u32 cid)
+static inline ilio_loc_t ilio_chunk_loc(struct ilio_chunks *c, u32 cid)
 {
 	return ilio_chunk_leaf(c, cid)->loc[ILIO_CIDX(cid)];
 }
 
-static inline void ilio_chunk_set_loc(struct ilio_chunks *c, u32 cid, u64 loc)
+static inline void ilio_chunk_set_loc(struct ilio_chunks *c, u32 cid,
+				      ilio_loc_t loc)
 {
 	ilio_chunk_leaf(c, cid)->loc[ILIO_CIDX(cid)] = loc;
 }
@@ -121,15 +123,15 @@ u32 __ilio_chunk_dir_want(struct ilio_chunks *c);
 bool __ilio_chunk_set_dir(struct ilio_chunks *c, struct ilio_chunk_leaf **dir,
 			  u32 cap);
 u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c);
-u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc);
+u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, ilio_loc_t loc);
 void __ilio_chunk_get(struct ilio_chunks *c, u32 cid);
 u32 __ilio_chunk_put(struct ilio_chunks *c, u32 cid);
 u32 __ilio_index_first(struct ilio_chunks *c, u64 hash);
 u32 __ilio_index_next(struct ilio_chunks *c, u32 cid, u64 hash);
 void __ilio_index_maybe_grow(struct ilio_chunks *c);
 u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, u32 cid);
-int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
-			 u32 limit);
+int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, ilio_loc_t loc,
+			 u64 hash, u32 limit);
 int __ilio_chunk_count_ref(struct ilio_chunks *c, u32 cid);
 void __ilio_chunks_rebuild(struct ilio_chunks *c);
 

@@ -80,7 +80,7 @@ static void __ilio_ckpt_copy(struct ilio_plog *pl, u32 kind, u64 index, u8 *dst)
 		u32 cid = (u32)index * ILIO_CHUNK_LEAF_ENTRIES + i;
 		bool live = cid && ilio_chunk_valid(&sp->chunks, cid);
 
-		ilio_ckpt_chunk_pack(o, live ? ilio_chunk_loc(&sp->chunks, cid) : 0,
+		ilio_ckpt_chunk_pack(o, live ? ilio_from_loc(ilio_chunk_loc(&sp->chunks, cid)) : 0,
 				     live ? ilio_chunk_hash(&sp->chunks, cid) : 0);
 	}
 }

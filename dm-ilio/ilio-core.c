@@ -181,7 +181,7 @@ static bool ilio_core_read_only(struct ilio_core *ic)
 	return ic->store->ops->read_only && ic->store->ops->read_only(ic->store);
 }
 
-static const u8 *__ilio_loc_payload(struct ilio_core *ic, u64 loc)
+static const u8 *__ilio_loc_payload(struct ilio_core *ic, ilio_loc_t loc)
 {
 	return ic->sp.segs.segs[ilio_loc_seg(loc)].data + ilio_loc_off(loc) +
 	       sizeof(struct ilio_chunk_hdr);
@@ -213,7 +213,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 	u32 cid, next, seg;
 	const u8 *p;
 	bool equal, on_disk;
-	u64 loc;
+	ilio_loc_t loc;
 
 	lockdep_assert_held(&ic->sp.lock);
 	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
@@ -358,7 +358,8 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	const void *payload = block;
 	u32 len = ILIO_BLOCK_SIZE, cid;
 	bool lz4 = false, capped = false;
-	u64 hash, loc, gen;
+	u64 hash, gen;
+	ilio_loc_t loc;
 	int ret;
 
 	if (ilio_block_is_zero(block)) {
@@ -504,7 +505,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 }
 
 /* The chunk @lba maps to (in *@cid) and its location; 0 when unmapped. */
-static u64 __ilio_lba_loc(struct ilio_core *ic, u64 lba, u32 *cid)
+static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, u64 lba, u32 *cid)
 {
 	*cid = __ilio_lbamap_get(&ic->sp.map, lba);
 	return *cid ? ilio_chunk_loc(&ic->sp.chunks, *cid) : 0;
@@ -528,7 +529,8 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	struct ilio_hold h;
 	const u8 *p;
 	u32 seg, cid;
-	u64 loc, hash;
+	ilio_loc_t loc;
+	u64 hash;
 	int ret;
 
 	if (lba >= ic->sp.map.nr_blocks)
@@ -598,7 +600,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 {
 	u32 cid;
-	u64 loc;
+	ilio_loc_t loc;
 	int ret;
 
 	if (lba >= ic->sp.map.nr_blocks)

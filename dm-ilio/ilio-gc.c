@@ -36,7 +36,7 @@
 /* What GC's way of storing a moved record needs to know. */
 struct ilio_gc_move {
 	struct ilio_plog *pl;
-	u64 old;
+	ilio_loc_t old;
 };
 
 /*
@@ -45,7 +45,7 @@ struct ilio_gc_move {
  * prepare error (GC is out of room: the rest of the victim stays).
  */
 static int __ilio_gc_store(void *priv, u32 cid, const void *payload, u32 len,
-			   bool lz4, u64 *loc)
+			   bool lz4, ilio_loc_t *loc)
 {
 	struct ilio_gc_move *m = priv;
 	struct ilio_plog *pl = m->pl;
@@ -78,7 +78,9 @@ static int __ilio_gc_store(void *priv, u32 cid, const void *payload, u32 len,
 static void __ilio_gc_move(struct ilio_plog *pl, u32 seg, u32 off,
 			   const struct ilio_rec_info *ri, const void *payload)
 {
-	struct ilio_gc_move m = { .pl = pl, .old = ilio_rec_make_loc(seg, off, ri) };
+	struct ilio_gc_move m = {
+		.pl = pl, .old = ilio_to_loc(ilio_rec_make_loc(seg, off, ri)),
+	};
 
 	if (pl->gc_full)	/* out of room: leave the rest */
 		return;

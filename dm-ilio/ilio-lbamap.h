@@ -14,6 +14,7 @@
 #include <linux/build_bug.h>
 
 #include "ilio-format.h"
+#include "ilio-types.h"
 
 /* Entries per leaf: one 4 KiB leaf maps 4 MiB of logical space. */
 #define ILIO_LBAMAP_LEAF_SHIFT	10

@@ -224,7 +224,7 @@ static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
 				  const void *payload)
 {
 	struct ilio_space *sp = pl->sp;
-	u64 loc = ilio_rec_make_loc(seg, off, ri);
+	ilio_loc_t loc = ilio_to_loc(ilio_rec_make_loc(seg, off, ri));
 
 	if (!ilio_chunk_valid(&sp->chunks, ri->cid) ||
 	    ilio_chunk_loc(&sp->chunks, ri->cid) != loc)
@@ -437,11 +437,11 @@ static void __ilio_plog_ent(struct ilio_plog *pl, u64 kind, u64 arg, u64 val)
  *
  * Return: the record's location.
  */
-u64 __ilio_plog_append(struct ilio_plog *pl, u32 cid, const void *payload,
-		       u32 len, bool lz4)
+ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, u32 cid,
+			      const void *payload, u32 len, bool lz4)
 {
 	struct ilio_space *sp = pl->sp;
-	u64 loc;
+	ilio_loc_t loc;
 
 	lockdep_assert_held(&sp->lock);
 	loc = __ilio_seg_append(&sp->segs, cid, payload, len, lz4);
@@ -635,7 +635,7 @@ int ilio_log_flush(struct ilio_plog *pl)
 }
 
 /* Bytes of the blocks holding the record at @loc: at most ILIO_RBUF_BYTES. */
-static u32 ilio_rec_span(u64 loc)
+static u32 ilio_rec_span(ilio_loc_t loc)
 {
 	u32 off = ilio_loc_off(loc);
 
@@ -656,7 +656,7 @@ static u32 ilio_rec_span(u64 loc)
  * returned, cached or moved.
  */
 bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
-		     u64 loc, u64 hash, void *block)
+		     ilio_loc_t loc, u64 hash, void *block)
 {
 	struct ilio_space *sp = pl->sp;
 
@@ -664,8 +664,8 @@ bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
 	       ilio_hash_block(block, sp->hash_seed) == hash;
 }
 
-static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
-			   void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
+static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
+			   u64 hash, void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
 {
 	u32 off = ilio_loc_off(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
@@ -678,7 +678,7 @@ static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
 	rh = (const void *)(buf + off - first);
 	if (!ret) {
 		ilio_rec_unpack(rh, &ri);
-		if (!ilio_rec_matches(&ri, cid, loc))
+		if (!ilio_rec_matches(&ri, cid, ilio_from_loc(loc)))
 			ret = -EIO;
 	}
 	if (!ret && !ilio_rec_verify(pl, rh, loc, hash, block))
@@ -704,8 +704,8 @@ static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
  * Return: 0; -EIO when the device fails or the record is not what the
  * map says (a lost or damaged write).
  */
-int ilio_plog_read_record(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
-			  void *block)
+int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
+			  u64 hash, void *block)
 {
 	struct ilio_space *sp = pl->sp;
 	const struct ilio_chunk_hdr *rh;
@@ -748,7 +748,8 @@ int ilio_plog_read_record(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
  *
  * Return: 0, -EIO or -ENOMEM.
  */
-int __ilio_plog_load_locked(struct ilio_plog *pl, u64 loc, u32 cid, void *block)
+int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
+			    void *block)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_centry *e = __ilio_cache_lookup(&sp->cache, cid);

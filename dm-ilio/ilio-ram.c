@@ -51,7 +51,7 @@ static int __ilio_ram_reserve(struct ilio_ram *r, u32 len, int level);
 
 /* The compactor's way of storing a moved record: the spare may serve. */
 static int __ilio_ram_move(void *priv, u32 cid, const void *payload, u32 len,
-			   bool lz4, u64 *loc)
+			   bool lz4, ilio_loc_t *loc)
 {
 	struct ilio_ram *r = priv;
 	int ret = __ilio_ram_reserve(r, len, ILIO_LEVEL_GC);
@@ -96,7 +96,7 @@ static int __ilio_compact_one(struct ilio_ram *r, u32 max_live)
 			break;
 		}
 		ret = __ilio_move_record(sp, ri.cid,
-					 ilio_rec_make_loc(victim, off, &ri),
+					 ilio_to_loc(ilio_rec_make_loc(victim, off, &ri)),
 					 hdr + 1, __ilio_ram_move, r,
 					 &sp->st.compact_moved_bytes);
 		if (ret)
@@ -162,8 +162,8 @@ static int ilio_ram_reserve(struct ilio_store *st, u32 len, u32 nents,
 	return len ? __ilio_ram_reserve(r, len, level) : 0;
 }
 
-static u64 ilio_ram_append(struct ilio_store *st, u32 cid, const void *payload,
-			   u32 len, bool lz4)
+static ilio_loc_t ilio_ram_append(struct ilio_store *st, u32 cid,
+				  const void *payload, u32 len, bool lz4)
 {
 	return __ilio_seg_append(&st->sp->segs, cid, payload, len, lz4);
 }

@@ -75,7 +75,7 @@ static int __ilio_replay_charge(struct ilio_plog *pl, u64 bytes,
 }
 
 /* Restore one chunk from the log or a checkpoint, within the budget. */
-static int __ilio_replay_chunk(struct ilio_plog *pl, u32 cid, u64 loc,
+static int __ilio_replay_chunk(struct ilio_plog *pl, u32 cid, ilio_loc_t loc,
 			       u64 hash, const char **why)
 {
 	struct ilio_space *sp = pl->sp;
@@ -122,6 +122,7 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 	for (i = 0; i < n; i++) {
 		struct ilio_sum_info se;
 		struct ilio_rec_info ri;
+		ilio_loc_t loc;
 
 		ilio_sum_unpack(&e[i], &se);
 		ret = ilio_sum_check(&se, nr_blocks, cid_limit, rstart, rend, why);
@@ -143,9 +144,8 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 			ret = ilio_rec_check(&ri, (u32)se.arg, rend, cid_limit, why);
 			if (ret)
 				return ret;
-			ret = __ilio_replay_chunk(pl, ri.cid,
-						  ilio_rec_make_loc(seg, (u32)se.arg, &ri),
-						  se.val, why);
+			loc = ilio_to_loc(ilio_rec_make_loc(seg, (u32)se.arg, &ri));
+			ret = __ilio_replay_chunk(pl, ri.cid, loc, se.val, why);
 			if (ret)
 				return ret;
 			break;
@@ -202,7 +202,8 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 				if (!cid)
 					continue;
 				ilio_ckpt_chunk_unpack(&in[k], &loc, &hash);
-				ret = __ilio_replay_chunk(pl, cid, loc, hash, why);
+				ret = __ilio_replay_chunk(pl, cid, ilio_to_loc(loc),
+							  hash, why);
 				if (ret)
 					return ret;
 			}
@@ -344,7 +345,7 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 	__ilio_chunks_rebuild(&sp->chunks);
 	sp->stored_bytes = 0;
 	for (cid = 1; cid < sp->chunks.next_new; cid++) {
-		u64 loc;
+		ilio_loc_t loc;
 		int ret;
 
 		if ((cid & 4095) == 0)
@@ -356,7 +357,8 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 			sp->nr_damaged++;
 			continue;
 		}
-		ret = ilio_loc_check(loc, s->nr_segs, s->seg_bytes, why);
+		ret = ilio_loc_check(ilio_from_loc(loc), s->nr_segs, s->seg_bytes,
+				     why);
 		if (ret)
 			return ret;
 		s->segs[ilio_loc_seg(loc)].live += ilio_rec_bytes(ilio_loc_len(loc));
@@ -488,8 +490,8 @@ static int ilio_log_op_reserve(struct ilio_store *st, u32 len, u32 nents,
 	return __ilio_plog_prepare(ilio_plog_of(st), len, nents, level);
 }
 
-static u64 ilio_log_op_append(struct ilio_store *st, u32 cid,
-			      const void *payload, u32 len, bool lz4)
+static ilio_loc_t ilio_log_op_append(struct ilio_store *st, u32 cid,
+				     const void *payload, u32 len, bool lz4)
 {
 	return __ilio_plog_append(ilio_plog_of(st), cid, payload, len, lz4);
 }
@@ -567,8 +569,8 @@ static const u8 *ilio_log_op_peek(struct ilio_store *st, u32 cid)
 	return e ? e->data : NULL;
 }
 
-static int ilio_log_op_load(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
-			    void *block, bool nowait)
+static int ilio_log_op_load(struct ilio_store *st, ilio_loc_t loc, u32 cid,
+			    u64 hash, void *block, bool nowait)
 {
 	struct ilio_space *sp = st->sp;
 	const u8 *p;
@@ -583,7 +585,7 @@ static int ilio_log_op_load(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
 	return ilio_load_payload(p, loc, block);
 }
 
-static int ilio_log_op_load_locked(struct ilio_store *st, u64 loc, u32 cid,
+static int ilio_log_op_load_locked(struct ilio_store *st, ilio_loc_t loc, u32 cid,
 				   void *block)
 {
 	return __ilio_plog_load_locked(ilio_plog_of(st), loc, cid, block);

@@ -124,7 +124,7 @@ bool __ilio_ram_allows(struct ilio_space *sp, u64 extra)
  */
 void __ilio_chunk_drop(struct ilio_space *sp, u32 cid)
 {
-	u64 loc;
+	ilio_loc_t loc;
 
 	if (!cid)
 		return;
@@ -151,7 +151,7 @@ void __ilio_chunk_drop(struct ilio_space *sp, u32 cid)
  *
  * Return: 0, or -EIO when it does not decode.
  */
-int ilio_load_payload(const u8 *p, u64 loc, void *block)
+int ilio_load_payload(const u8 *p, ilio_loc_t loc, void *block)
 {
 	if (ilio_loc_lz4(loc))
 		return ilio_decompress_block(p, ilio_loc_len(loc), block);
@@ -204,11 +204,11 @@ void __ilio_hist_write(struct ilio_stats *st, u32 len)
  * Return: 0 (moved, or nothing to move), or what @store returned when it
  * failed.
  */
-int __ilio_move_record(struct ilio_space *sp, u32 cid, u64 old,
+int __ilio_move_record(struct ilio_space *sp, u32 cid, ilio_loc_t old,
 		       const void *payload, ilio_move_fn store, void *priv,
 		       u64 *moved_bytes)
 {
-	u64 nloc;
+	ilio_loc_t nloc;
 	int ret;
 
 	lockdep_assert_held(&sp->lock);
