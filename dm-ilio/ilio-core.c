@@ -60,7 +60,7 @@
  *   nobody.
  */
 static void __ilio_hold(struct ilio_core *ic, struct ilio_hold *h, u32 seg,
-			u32 cid)
+			ilio_cid_t cid)
 {
 	lockdep_assert_held(&ic->sp.lock);
 	h->seg = seg;
@@ -204,13 +204,15 @@ static const u8 *__ilio_loc_payload(struct ilio_core *ic, ilio_loc_t loc)
  * at most a few block compares whatever the chain holds: the hash key
  * makes collisions rare, the budget makes them cheap.
  */
-static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
-			   struct ilio_ctx *ctx, bool *capped)
+static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
+				  const void *block, struct ilio_ctx *ctx,
+				  bool *capped)
 {
 	struct ilio_chunks *c = &ic->sp.chunks;
 	unsigned int budget = ILIO_DEDUP_BUDGET, cost;
 	struct ilio_hold h;
-	u32 cid, next, seg;
+	ilio_cid_t cid, next;
+	u32 seg;
 	const u8 *p;
 	bool equal, on_disk;
 	ilio_loc_t loc;
@@ -287,7 +289,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
  * Point @lba at @cid (whose reference the caller hands over).  The store
  * logs the change; the caller made room (__ilio_reserve()).
  */
-static void __ilio_remap(struct ilio_core *ic, u64 lba, u32 cid)
+static void __ilio_remap(struct ilio_core *ic, u64 lba, ilio_cid_t cid)
 {
 	if (ic->store->ops->log_map)
 		ic->store->ops->log_map(ic->store, lba, cid);
@@ -311,7 +313,7 @@ static int __ilio_reserve(struct ilio_core *ic, u32 len, u32 nents, int level)
 static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
 			    const void *block, struct ilio_ctx *ctx, bool *capped)
 {
-	u32 cid;
+	ilio_cid_t cid;
 	int ret;
 
 	if (!ic->dedup)
@@ -356,7 +358,8 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 				struct ilio_ctx *ctx, bool *sync, bool *kick)
 {
 	const void *payload = block;
-	u32 len = ILIO_BLOCK_SIZE, cid;
+	u32 len = ILIO_BLOCK_SIZE;
+	ilio_cid_t cid;
 	bool lz4 = false, capped = false;
 	u64 hash, gen;
 	ilio_loc_t loc;
@@ -405,7 +408,7 @@ static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block
 	ilio_chunk_set_loc(&ic->sp.chunks, cid, loc);
 	ic->sp.stored_bytes += len;
 	ic->stored_gen++;
-	if (__ilio_ram_allows(&ic->sp, (u64)ic->sp.chunks.nr_buckets * 2 * sizeof(u32)))
+	if (__ilio_ram_allows(&ic->sp, (u64)ic->sp.chunks.nr_buckets * 2 * sizeof(ilio_cid_t)))
 		__ilio_index_maybe_grow(&ic->sp.chunks);
 	__ilio_remap(ic, lba, cid);
 	if (capped)
@@ -505,7 +508,7 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 }
 
 /* The chunk @lba maps to (in *@cid) and its location; 0 when unmapped. */
-static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, u64 lba, u32 *cid)
+static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, u64 lba, ilio_cid_t *cid)
 {
 	*cid = __ilio_lbamap_get(&ic->sp.map, lba);
 	return *cid ? ilio_chunk_loc(&ic->sp.chunks, *cid) : 0;
@@ -528,8 +531,9 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 {
 	struct ilio_hold h;
 	const u8 *p;
-	u32 seg, cid;
+	ilio_cid_t cid;
 	ilio_loc_t loc;
+	u32 seg;
 	u64 hash;
 	int ret;
 
@@ -599,7 +603,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
  */
 int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 {
-	u32 cid;
+	ilio_cid_t cid;
 	ilio_loc_t loc;
 	int ret;
 

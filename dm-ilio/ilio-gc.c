@@ -44,7 +44,7 @@ struct ilio_gc_move {
  * the log.  Return: 0 (moved), 1 (damaged: the chunk was marked), or the
  * prepare error (GC is out of room: the rest of the victim stays).
  */
-static int __ilio_gc_store(void *priv, u32 cid, const void *payload, u32 len,
+static int __ilio_gc_store(void *priv, ilio_cid_t cid, const void *payload, u32 len,
 			   bool lz4, ilio_loc_t *loc)
 {
 	struct ilio_gc_move *m = priv;
@@ -84,7 +84,7 @@ static void __ilio_gc_move(struct ilio_plog *pl, u32 seg, u32 off,
 
 	if (pl->gc_full)	/* out of room: leave the rest */
 		return;
-	__ilio_move_record(pl->sp, ri->cid, m.old, payload,
+	__ilio_move_record(pl->sp, ilio_to_cid(ri->cid), m.old, payload,
 			   __ilio_gc_store, &m, &pl->sp->st.gc_moved_bytes);
 }
 

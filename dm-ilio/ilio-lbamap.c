@@ -27,7 +27,7 @@ u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
 		     !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
 
 	/* The slots, and the bitmap of the leaves that exist. */
-	return leaves * sizeof(u32 *) + (leaves + 63) / 64 * sizeof(u64);
+	return leaves * sizeof(ilio_cid_t *) + (leaves + 63) / 64 * sizeof(u64);
 }
 
 /**
@@ -88,7 +88,7 @@ u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m)
 {
 	return ilio_lbamap_dir_bytes(m->nr_blocks) +
 	       (m->leaves_allocated + !!m->spare) * ILIO_LBAMAP_LEAF_ENTRIES *
-	       sizeof(u32);
+	       sizeof(ilio_cid_t);
 }
 
 /**
@@ -97,9 +97,9 @@ u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m)
  *
  * Return: the leaf, or NULL.
  */
-u32 *ilio_lbamap_alloc_leaf(gfp_t gfp)
+ilio_cid_t *ilio_lbamap_alloc_leaf(gfp_t gfp)
 {
-	return kvcalloc(ILIO_LBAMAP_LEAF_ENTRIES, sizeof(u32), gfp);
+	return kvcalloc(ILIO_LBAMAP_LEAF_ENTRIES, sizeof(ilio_cid_t), gfp);
 }
 
 /**
@@ -109,7 +109,7 @@ u32 *ilio_lbamap_alloc_leaf(gfp_t gfp)
  *
  * Return: true when taken; false when the map has one (free @leaf).
  */
-bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf)
+bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, ilio_cid_t *leaf)
 {
 	lockdep_assert_held(m->lock);
 	if (m->spare)
@@ -125,9 +125,9 @@ bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf)
  *
  * Return: the chunk id, 0 when unmapped.
  */
-u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
+ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
 {
-	u32 *leaf;
+	ilio_cid_t *leaf;
 
 	lockdep_assert_held(m->lock);
 	leaf = m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
@@ -147,7 +147,7 @@ u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
  */
 int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
 {
-	u32 **slot;
+	ilio_cid_t **slot;
 
 	lockdep_assert_held(m->lock);
 	slot = &m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
@@ -208,7 +208,7 @@ u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba)
 {
 	lockdep_assert_held(m->lock);
 	return m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT] ? 0 :
-	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(u32);
+	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t);
 }
 
 /**
@@ -223,9 +223,9 @@ u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba)
  *
  * Return: the previous chunk id (0 when it was unmapped).
  */
-u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid)
+ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, ilio_cid_t cid)
 {
-	u32 *leaf, old;
+	ilio_cid_t *leaf, old;
 
 	lockdep_assert_held(m->lock);
 	leaf = m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
@@ -257,7 +257,7 @@ void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count)
 	while (lba < end) {
 		u64 li = lba >> ILIO_LBAMAP_LEAF_SHIFT;
 		u64 stop = min_t(u64, end, (li + 1) << ILIO_LBAMAP_LEAF_SHIFT);
-		u32 *leaf = m->dir[li];
+		ilio_cid_t *leaf = m->dir[li];
 		u32 k;
 
 		if (leaf) {

@@ -46,10 +46,10 @@ struct ilio_lbamap {
 	struct mutex *lock;	/* the core lock */
 	u64 nr_blocks;
 	u64 nr_leaves;
-	u32 **dir;
+	ilio_cid_t **dir;
 	u64 leaves_allocated;
 	u64 mapped;
-	u32 *spare;
+	ilio_cid_t *spare;
 	u64 *present;
 };
 
@@ -63,12 +63,12 @@ u64 ilio_lbamap_dir_bytes(u64 nr_blocks);
 int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes, struct mutex *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);
-u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);
+ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);
 int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba);
 u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba);
-u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid);
-u32 *ilio_lbamap_alloc_leaf(gfp_t gfp);
-bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf);
+ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, ilio_cid_t cid);
+ilio_cid_t *ilio_lbamap_alloc_leaf(gfp_t gfp);
+bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, ilio_cid_t *leaf);
 void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count);
 u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from);
 

@@ -225,11 +225,12 @@ static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
 {
 	struct ilio_space *sp = pl->sp;
 	ilio_loc_t loc = ilio_to_loc(ilio_rec_make_loc(seg, off, ri));
+	ilio_cid_t cid = ilio_to_cid(ri->cid);
 
-	if (!ilio_chunk_valid(&sp->chunks, ri->cid) ||
-	    ilio_chunk_loc(&sp->chunks, ri->cid) != loc)
+	if (!ilio_chunk_valid(&sp->chunks, cid) ||
+	    ilio_chunk_loc(&sp->chunks, cid) != loc)
 		return;
-	__ilio_cache_insert(&sp->cache, ri->cid, payload, ilio_loc_len(loc),
+	__ilio_cache_insert(&sp->cache, cid, payload, ilio_loc_len(loc),
 			    ilio_loc_lz4(loc));
 }
 
@@ -437,7 +438,7 @@ static void __ilio_plog_ent(struct ilio_plog *pl, u64 kind, u64 arg, u64 val)
  *
  * Return: the record's location.
  */
-ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, u32 cid,
+ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
 			      const void *payload, u32 len, bool lz4)
 {
 	struct ilio_space *sp = pl->sp;
@@ -460,7 +461,7 @@ ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, u32 cid,
  *
  * Consecutive unmaps merge into one entry.
  */
-void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid)
+void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, ilio_cid_t cid)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_sum_ent *last;
@@ -479,7 +480,7 @@ void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid)
 		}
 	}
 	if (cid)
-		__ilio_plog_ent(pl, ILIO_SUM_MAP, lba, cid);
+		__ilio_plog_ent(pl, ILIO_SUM_MAP, lba, ilio_from_cid(cid));
 	else
 		__ilio_plog_ent(pl, ILIO_SUM_UNMAP, lba, 1);
 }
@@ -664,7 +665,7 @@ bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
 	       ilio_hash_block(block, sp->hash_seed) == hash;
 }
 
-static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
+static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 			   u64 hash, void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
 {
 	u32 off = ilio_loc_off(loc);
@@ -678,7 +679,7 @@ static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
 	rh = (const void *)(buf + off - first);
 	if (!ret) {
 		ilio_rec_unpack(rh, &ri);
-		if (!ilio_rec_matches(&ri, cid, ilio_from_loc(loc)))
+		if (!ilio_rec_matches(&ri, ilio_from_cid(cid), ilio_from_loc(loc)))
 			ret = -EIO;
 	}
 	if (!ret && !ilio_rec_verify(pl, rh, loc, hash, block))
@@ -704,7 +705,7 @@ static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
  * Return: 0; -EIO when the device fails or the record is not what the
  * map says (a lost or damaged write).
  */
-int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
+int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 			  u64 hash, void *block)
 {
 	struct ilio_space *sp = pl->sp;
@@ -748,7 +749,7 @@ int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
  *
  * Return: 0, -EIO or -ENOMEM.
  */
-int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc, u32 cid,
+int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 			    void *block)
 {
 	struct ilio_space *sp = pl->sp;

@@ -122,7 +122,7 @@ bool __ilio_ram_allows(struct ilio_space *sp, u64 extra)
  * @sp: space, locked
  * @cid: chunk id, or 0 (nothing to do)
  */
-void __ilio_chunk_drop(struct ilio_space *sp, u32 cid)
+void __ilio_chunk_drop(struct ilio_space *sp, ilio_cid_t cid)
 {
 	ilio_loc_t loc;
 
@@ -204,7 +204,7 @@ void __ilio_hist_write(struct ilio_stats *st, u32 len)
  * Return: 0 (moved, or nothing to move), or what @store returned when it
  * failed.
  */
-int __ilio_move_record(struct ilio_space *sp, u32 cid, ilio_loc_t old,
+int __ilio_move_record(struct ilio_space *sp, ilio_cid_t cid, ilio_loc_t old,
 		       const void *payload, ilio_move_fn store, void *priv,
 		       u64 *moved_bytes)
 {
@@ -235,7 +235,8 @@ static int ilio_space_refill(struct ilio_space *sp)
 {
 	struct ilio_chunk_leaf *cleaf = NULL, **dir = NULL;
 	bool want_seg, want_map, want_chunk;
-	u32 *mleaf = NULL, cap;
+	ilio_cid_t *mleaf = NULL;
+	u32 cap;
 	u8 *seg = NULL;
 	int n = 0;
 
@@ -262,7 +263,7 @@ static int ilio_space_refill(struct ilio_space *sp)
 		dir = NULL;
 		n++;
 	}
-	if (mleaf && __ilio_ram_allows(sp, ILIO_LBAMAP_LEAF_ENTRIES * sizeof(u32)) &&
+	if (mleaf && __ilio_ram_allows(sp, ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t)) &&
 	    __ilio_lbamap_add_spare(&sp->map, mleaf)) {
 		mleaf = NULL;
 		n++;
