@@ -168,7 +168,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			lba |= ILIO_LBAMAP_LEAF_ENTRIES - 1;	/* an absent leaf maps nothing */
 			continue;
 		}
-		cid = __ilio_lbamap_get(&ic->sp.map, lba);
+		cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(lba));
 		if (!cid)
 			continue;
 		if (!ilio_chunk_valid(c, cid)) {

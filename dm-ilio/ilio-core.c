@@ -289,7 +289,7 @@ static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
  * Point @lba at @cid (whose reference the caller hands over).  The store
  * logs the change; the caller made room (__ilio_reserve()).
  */
-static void __ilio_remap(struct ilio_core *ic, u64 lba, ilio_cid_t cid)
+static void __ilio_remap(struct ilio_core *ic, ilio_lba_t lba, ilio_cid_t cid)
 {
 	if (ic->store->ops->log_map)
 		ic->store->ops->log_map(ic->store, lba, cid);
@@ -310,7 +310,7 @@ static int __ilio_reserve(struct ilio_core *ic, u32 len, u32 nents, int level)
  * shared, 0 when not, or a negative errno (nothing changed).  *@capped:
  * see __ilio_find_dup().
  */
-static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
+static int __ilio_try_dedup(struct ilio_core *ic, ilio_lba_t lba, u64 hash,
 			    const void *block, struct ilio_ctx *ctx, bool *capped)
 {
 	ilio_cid_t cid;
@@ -332,7 +332,7 @@ static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
 }
 
 /* Metadata that the next store of a new chunk for @lba may allocate. */
-static int __ilio_prepare_meta(struct ilio_core *ic, u64 lba)
+static int __ilio_prepare_meta(struct ilio_core *ic, ilio_lba_t lba)
 {
 	int ret;
 
@@ -354,7 +354,8 @@ static void ilio_core_after_update(struct ilio_core *ic, bool sync, bool kick)
 		ic->store->ops->kick(ic->store);
 }
 
-static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block,
+static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
+				const void *block,
 				struct ilio_ctx *ctx, bool *sync, bool *kick)
 {
 	const void *payload = block;
@@ -481,7 +482,8 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	if (ret)
 		return ret;
 	for (;;) {
-		ret = ilio_core_write_once(ic, lba, block, ctx, &sync, &kick);
+		ret = ilio_core_write_once(ic, ilio_to_lba(lba), block, ctx,
+					   &sync, &kick);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
 			/* Pressure, not a full store: it passes. */
 			ret = ilio_core_relieve(ic, ret);
@@ -508,7 +510,8 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 }
 
 /* The chunk @lba maps to (in *@cid) and its location; 0 when unmapped. */
-static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, u64 lba, ilio_cid_t *cid)
+static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, ilio_lba_t lba,
+				 ilio_cid_t *cid)
 {
 	*cid = __ilio_lbamap_get(&ic->sp.map, lba);
 	return *cid ? ilio_chunk_loc(&ic->sp.chunks, *cid) : 0;
@@ -543,7 +546,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	if (ret)
 		return ret;
 	mutex_lock(&ic->sp.lock);
-	loc = __ilio_lba_loc(ic, lba, &cid);
+	loc = __ilio_lba_loc(ic, ilio_to_lba(lba), &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->sp.lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
@@ -614,7 +617,7 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 		return ret;
 	if (!mutex_trylock(&ic->sp.lock))
 		return -EAGAIN;
-	loc = __ilio_lba_loc(ic, lba, &cid);
+	loc = __ilio_lba_loc(ic, ilio_to_lba(lba), &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->sp.lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
@@ -659,7 +662,7 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 		mutex_lock(&ic->sp.lock);
 		ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_GC);
 		if (!ret) {
-			__ilio_remap(ic, lba, 0);
+			__ilio_remap(ic, ilio_to_lba(lba), 0);
 			if (ic->store->ops->after_write)
 				ic->store->ops->after_write(ic->store, &sync, &kick);
 		}

@@ -125,13 +125,13 @@ bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, ilio_cid_t *leaf)
  *
  * Return: the chunk id, 0 when unmapped.
  */
-ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
+ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, ilio_lba_t lba)
 {
 	ilio_cid_t *leaf;
 
 	lockdep_assert_held(m->lock);
-	leaf = m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
-	return leaf ? leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)] : 0;
+	leaf = m->dir[ilio_lba_leaf(lba)];
+	return leaf ? leaf[ilio_lba_slot(lba)] : 0;
 }
 
 /**
@@ -145,12 +145,12 @@ ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
  *
  * Return: 0, or -ENOMEM (allocator failed, no spare).
  */
-int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
+int __ilio_lbamap_prepare(struct ilio_lbamap *m, ilio_lba_t lba)
 {
 	ilio_cid_t **slot;
 
 	lockdep_assert_held(m->lock);
-	slot = &m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
+	slot = &m->dir[ilio_lba_leaf(lba)];
 	if (*slot)
 		return 0;
 	*slot = ilio_lbamap_alloc_leaf(ILIO_GFP);
@@ -160,8 +160,7 @@ int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
 	}
 	if (!*slot)
 		return -ENOMEM;
-	m->present[(lba >> ILIO_LBAMAP_LEAF_SHIFT) / 64] |=
-		1ULL << ((lba >> ILIO_LBAMAP_LEAF_SHIFT) % 64);
+	m->present[ilio_lba_leaf(lba) / 64] |= 1ULL << (ilio_lba_leaf(lba) % 64);
 	m->leaves_allocated++;
 	return 0;
 }
@@ -204,10 +203,10 @@ u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from)
  *
  * Return: bytes (0 when the leaf exists).
  */
-u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba)
+u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, ilio_lba_t lba)
 {
 	lockdep_assert_held(m->lock);
-	return m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT] ? 0 :
+	return m->dir[ilio_lba_leaf(lba)] ? 0 :
 	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t);
 }
 
@@ -223,16 +222,17 @@ u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba)
  *
  * Return: the previous chunk id (0 when it was unmapped).
  */
-ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, ilio_cid_t cid)
+ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, ilio_lba_t lba,
+			     ilio_cid_t cid)
 {
 	ilio_cid_t *leaf, old;
 
 	lockdep_assert_held(m->lock);
-	leaf = m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
+	leaf = m->dir[ilio_lba_leaf(lba)];
 	if (!leaf)
 		return 0;	/* only reachable with cid == 0 */
-	old = leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)];
-	leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)] = cid;
+	old = leaf[ilio_lba_slot(lba)];
+	leaf[ilio_lba_slot(lba)] = cid;
 	m->mapped += (cid != 0) - (old != 0);
 	return old;
 }
@@ -249,25 +249,26 @@ ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, ilio_cid_t cid)
  * of the range (a whole-device discard is one such range), with a
  * reschedule point every 4096 leaves.
  */
-void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count)
+void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, ilio_lba_t lba,
+			       u64 count)
 {
-	u64 end = lba + count;
+	u64 b = ilio_from_lba(lba), end = b + count;
 
 	lockdep_assert_held(m->lock);
-	while (lba < end) {
-		u64 li = lba >> ILIO_LBAMAP_LEAF_SHIFT;
+	while (b < end) {
+		u64 li = b >> ILIO_LBAMAP_LEAF_SHIFT;
 		u64 stop = min_t(u64, end, (li + 1) << ILIO_LBAMAP_LEAF_SHIFT);
 		ilio_cid_t *leaf = m->dir[li];
 		u32 k;
 
 		if (leaf) {
-			for (k = lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1);
-			     lba < stop; k++, lba++) {
+			for (k = b & (ILIO_LBAMAP_LEAF_ENTRIES - 1);
+			     b < stop; k++, b++) {
 				m->mapped -= leaf[k] != 0;
 				leaf[k] = 0;
 			}
 		}
-		lba = stop;
+		b = stop;
 		if ((li & 4095) == 4095)
 			cond_resched();
 	}

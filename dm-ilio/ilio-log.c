@@ -461,18 +461,19 @@ ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
  *
  * Consecutive unmaps merge into one entry.
  */
-void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, ilio_cid_t cid)
+void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_sum_ent *last;
 	struct ilio_sum_info s;
+	u64 b = ilio_from_lba(lba);
 
 	lockdep_assert_held(&sp->lock);
 	pl->front_ops++;
 	if (!cid && pl->nr_sum) {
 		last = &pl->sum[pl->nr_sum - 1];
 		ilio_sum_unpack(last, &s);
-		if (s.kind == ILIO_SUM_UNMAP && s.arg + s.val == lba &&
+		if (s.kind == ILIO_SUM_UNMAP && s.arg + s.val == b &&
 		    s.val < 0xffffffffULL) {
 			s.val++;
 			ilio_sum_pack(last, &s);
@@ -480,9 +481,9 @@ void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, ilio_cid_t cid)
 		}
 	}
 	if (cid)
-		__ilio_plog_ent(pl, ILIO_SUM_MAP, lba, ilio_from_cid(cid));
+		__ilio_plog_ent(pl, ILIO_SUM_MAP, b, ilio_from_cid(cid));
 	else
-		__ilio_plog_ent(pl, ILIO_SUM_UNMAP, lba, 1);
+		__ilio_plog_ent(pl, ILIO_SUM_UNMAP, b, 1);
 }
 
 /**

@@ -193,7 +193,7 @@ ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
 			      const void *payload, u32 len, bool lz4);
 void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx);
 int __ilio_plog_drain(struct ilio_plog *pl);
-void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, ilio_cid_t cid);
+void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid);
 void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick);
 int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid, u64 hash,
 			  void *block);

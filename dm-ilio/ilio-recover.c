@@ -96,7 +96,8 @@ static int __ilio_replay_chunk(struct ilio_plog *pl, ilio_cid_t cid, ilio_loc_t 
 }
 
 /* Allocate the map leaf of @lba during replay, within the budget. */
-static int __ilio_replay_leaf(struct ilio_plog *pl, u64 lba, const char **why)
+static int __ilio_replay_leaf(struct ilio_plog *pl, ilio_lba_t lba,
+			      const char **why)
 {
 	struct ilio_space *sp = pl->sp;
 	int ret;
@@ -130,14 +131,15 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 			return ret;
 		switch (se.kind) {	/* ilio_sum_check() refused any other */
 		case ILIO_SUM_MAP:
-			ret = __ilio_replay_leaf(pl, se.arg, why);
+			ret = __ilio_replay_leaf(pl, ilio_to_lba(se.arg), why);
 			if (ret)
 				return ret;
-			__ilio_lbamap_set(&sp->map, se.arg, ilio_to_cid((u32)se.val));
+			__ilio_lbamap_set(&sp->map, ilio_to_lba(se.arg),
+					  ilio_to_cid((u32)se.val));
 			break;
 		case ILIO_SUM_UNMAP:
 			/* One entry may cover the whole device: per leaf. */
-			__ilio_lbamap_unmap_range(&sp->map, se.arg, se.val);
+			__ilio_lbamap_unmap_range(&sp->map, ilio_to_lba(se.arg), se.val);
 			break;
 		case ILIO_SUM_CHUNK:
 			ilio_rec_unpack((const void *)(u + (se.arg - off)), &ri);
@@ -177,7 +179,8 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 				*why = "checkpoint has an LBA-map leaf outside the device";
 				return -EINVAL;
 			}
-			ret = __ilio_replay_leaf(pl, (u64)di.index << ILIO_LBAMAP_LEAF_SHIFT,
+			ret = __ilio_replay_leaf(pl, ilio_to_lba((u64)di.index <<
+							     ILIO_LBAMAP_LEAF_SHIFT),
 						 why);
 			if (ret)
 				return ret;
@@ -501,7 +504,8 @@ static ilio_loc_t ilio_log_op_append(struct ilio_store *st, ilio_cid_t cid,
 	return __ilio_plog_append(ilio_plog_of(st), cid, payload, len, lz4);
 }
 
-static void ilio_log_op_log_map(struct ilio_store *st, u64 lba, ilio_cid_t cid)
+static void ilio_log_op_log_map(struct ilio_store *st, ilio_lba_t lba,
+				ilio_cid_t cid)
 {
 	__ilio_plog_log_map(ilio_plog_of(st), lba, cid);
 }

@@ -185,7 +185,7 @@ struct ilio_store_ops {
 	int (*reserve)(struct ilio_store *st, u32 len, u32 nents, int level);
 	ilio_loc_t (*append)(struct ilio_store *st, ilio_cid_t cid, const void *payload,
 			     u32 len, bool lz4);
-	void (*log_map)(struct ilio_store *st, u64 lba, ilio_cid_t cid);
+	void (*log_map)(struct ilio_store *st, ilio_lba_t lba, ilio_cid_t cid);
 	void (*after_write)(struct ilio_store *st, bool *sync, bool *kick);
 
 	int (*make_room)(struct ilio_store *st, u64 bytes);
