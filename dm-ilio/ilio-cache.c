@@ -186,8 +186,8 @@ struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid)
  *
  * Return: 0, or -ENOMEM (the chunk is simply not cached).
  */
-int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid, const void *payload,
-			u32 len, bool lz4)
+int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
+			const void *payload, u32 len, bool lz4)
 {
 	struct ilio_centry *e;
 

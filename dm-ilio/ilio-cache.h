@@ -80,8 +80,8 @@ void ilio_cache_exit(struct ilio_cache *c);
 u64 ilio_cache_bytes(const struct ilio_cache *c);
 u64 ilio_cache_meta_bytes(const struct ilio_cache *c);
 struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid);
-int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid, const void *payload,
-			u32 len, bool lz4);
+int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
+			const void *payload, u32 len, bool lz4);
 void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid);
 bool __ilio_cache_evict_one(struct ilio_cache *c);
 

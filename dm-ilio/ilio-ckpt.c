@@ -78,7 +78,8 @@ static void __ilio_ckpt_copy(struct ilio_plog *pl, u32 kind, u64 index, u8 *dst)
 	}
 	for (i = 0; i < ILIO_CHUNK_LEAF_ENTRIES; i++) {
 		struct ilio_ckpt_chunk *o = (struct ilio_ckpt_chunk *)dst + i;
-		ilio_cid_t cid = ilio_to_cid((u32)index * ILIO_CHUNK_LEAF_ENTRIES + i);
+		u32 id = (u32)index * ILIO_CHUNK_LEAF_ENTRIES + i;
+		ilio_cid_t cid = ilio_to_cid(id);
 		bool live = cid && ilio_chunk_valid(&sp->chunks, cid);
 		ilio_loc_t loc = live ? ilio_chunk_loc(&sp->chunks, cid) : 0;
 

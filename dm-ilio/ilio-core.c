@@ -409,7 +409,7 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	ilio_chunk_set_loc(&ic->sp.chunks, cid, loc);
 	ic->sp.stored_bytes += len;
 	ic->stored_gen++;
-	if (__ilio_ram_allows(&ic->sp, (u64)ic->sp.chunks.nr_buckets * 2 * sizeof(ilio_cid_t)))
+	if (__ilio_ram_allows(&ic->sp, (u64)ic->sp.chunks.nr_buckets * 2 * sizeof(u32)))
 		__ilio_index_maybe_grow(&ic->sp.chunks);
 	__ilio_remap(ic, lba, cid);
 	if (capped)

@@ -44,8 +44,8 @@ struct ilio_gc_move {
  * the log.  Return: 0 (moved), 1 (damaged: the chunk was marked), or the
  * prepare error (GC is out of room: the rest of the victim stays).
  */
-static int __ilio_gc_store(void *priv, ilio_cid_t cid, const void *payload, u32 len,
-			   bool lz4, ilio_loc_t *loc)
+static int __ilio_gc_store(void *priv, ilio_cid_t cid, const void *payload,
+			   u32 len, bool lz4, ilio_loc_t *loc)
 {
 	struct ilio_gc_move *m = priv;
 	struct ilio_plog *pl = m->pl;

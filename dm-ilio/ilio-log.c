@@ -667,7 +667,8 @@ bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
 }
 
 static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
-			   u64 hash, void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
+			   u64 hash, void *block, u8 *buf,
+			   const struct ilio_chunk_hdr **rhp)
 {
 	u32 off = ilio_loc_off(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
@@ -680,7 +681,8 @@ static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 	rh = (const void *)(buf + off - first);
 	if (!ret) {
 		ilio_rec_unpack(rh, &ri);
-		if (!ilio_rec_matches(&ri, ilio_from_cid(cid), ilio_from_loc(loc)))
+		if (!ilio_rec_matches(&ri, ilio_from_cid(cid),
+				      ilio_from_loc(loc)))
 			ret = -EIO;
 	}
 	if (!ret && !ilio_rec_verify(pl, rh, loc, hash, block))
@@ -750,8 +752,8 @@ int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
  *
  * Return: 0, -EIO or -ENOMEM.
  */
-int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
-			    void *block)
+int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc,
+			    ilio_cid_t cid, void *block)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_centry *e = __ilio_cache_lookup(&sp->cache, cid);

@@ -75,8 +75,8 @@ static int __ilio_replay_charge(struct ilio_plog *pl, u64 bytes,
 }
 
 /* Restore one chunk from the log or a checkpoint, within the budget. */
-static int __ilio_replay_chunk(struct ilio_plog *pl, ilio_cid_t cid, ilio_loc_t loc,
-			       u64 hash, const char **why)
+static int __ilio_replay_chunk(struct ilio_plog *pl, ilio_cid_t cid,
+			       ilio_loc_t loc, u64 hash, const char **why)
 {
 	struct ilio_space *sp = pl->sp;
 	u32 limit = ilio_plog_cid_limit(&pl->g);
@@ -139,16 +139,18 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 			break;
 		case ILIO_SUM_UNMAP:
 			/* One entry may cover the whole device: per leaf. */
-			__ilio_lbamap_unmap_range(&sp->map, ilio_to_lba(se.arg), se.val);
+			__ilio_lbamap_unmap_range(&sp->map, ilio_to_lba(se.arg),
+						  se.val);
 			break;
 		case ILIO_SUM_CHUNK:
 			ilio_rec_unpack((const void *)(u + (se.arg - off)), &ri);
 			ret = ilio_rec_check(&ri, (u32)se.arg, rend, cid_limit, why);
 			if (ret)
 				return ret;
-			loc = ilio_to_loc(ilio_rec_make_loc(seg, (u32)se.arg, &ri));
-			ret = __ilio_replay_chunk(pl, ilio_to_cid(ri.cid), loc, se.val,
-						  why);
+			loc = ilio_to_loc(ilio_rec_make_loc(seg, (u32)se.arg,
+							    &ri));
+			ret = __ilio_replay_chunk(pl, ilio_to_cid(ri.cid), loc,
+						  se.val, why);
 			if (ret)
 				return ret;
 			break;
@@ -208,8 +210,9 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 				if (!cid)
 					continue;
 				ilio_ckpt_chunk_unpack(&in[k], &loc, &hash);
-				ret = __ilio_replay_chunk(pl, ilio_to_cid(cid), ilio_to_loc(loc),
-							  hash, why);
+				ret = __ilio_replay_chunk(pl, ilio_to_cid(cid),
+							  ilio_to_loc(loc), hash,
+							  why);
 				if (ret)
 					return ret;
 			}
@@ -365,8 +368,8 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 			sp->nr_damaged++;
 			continue;
 		}
-		ret = ilio_loc_check(ilio_from_loc(loc), s->nr_segs, s->seg_bytes,
-				     why);
+		ret = ilio_loc_check(ilio_from_loc(loc), s->nr_segs,
+				     s->seg_bytes, why);
 		if (ret)
 			return ret;
 		s->segs[ilio_loc_seg(loc)].live += ilio_rec_bytes(ilio_loc_len(loc));
@@ -578,8 +581,8 @@ static const u8 *ilio_log_op_peek(struct ilio_store *st, ilio_cid_t cid)
 	return e ? e->data : NULL;
 }
 
-static int ilio_log_op_load(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t cid,
-			    u64 hash, void *block, bool nowait)
+static int ilio_log_op_load(struct ilio_store *st, ilio_loc_t loc,
+			    ilio_cid_t cid, u64 hash, void *block, bool nowait)
 {
 	struct ilio_space *sp = st->sp;
 	const u8 *p;
@@ -594,8 +597,8 @@ static int ilio_log_op_load(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t ci
 	return ilio_load_payload(p, loc, block);
 }
 
-static int ilio_log_op_load_locked(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t cid,
-				   void *block)
+static int ilio_log_op_load_locked(struct ilio_store *st, ilio_loc_t loc,
+				   ilio_cid_t cid, void *block)
 {
 	return __ilio_plog_load_locked(ilio_plog_of(st), loc, cid, block);
 }

@@ -263,7 +263,7 @@ static int ilio_space_refill(struct ilio_space *sp)
 		dir = NULL;
 		n++;
 	}
-	if (mleaf && __ilio_ram_allows(sp, ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t)) &&
+	if (mleaf && __ilio_ram_allows(sp, ILIO_LBAMAP_LEAF_ENTRIES * sizeof(u32)) &&
 	    __ilio_lbamap_add_spare(&sp->map, mleaf)) {
 		mleaf = NULL;
 		n++;

@@ -183,8 +183,8 @@ struct ilio_store;
  */
 struct ilio_store_ops {
 	int (*reserve)(struct ilio_store *st, u32 len, u32 nents, int level);
-	ilio_loc_t (*append)(struct ilio_store *st, ilio_cid_t cid, const void *payload,
-			     u32 len, bool lz4);
+	ilio_loc_t (*append)(struct ilio_store *st, ilio_cid_t cid,
+			     const void *payload, u32 len, bool lz4);
 	void (*log_map)(struct ilio_store *st, ilio_lba_t lba, ilio_cid_t cid);
 	void (*after_write)(struct ilio_store *st, bool *sync, bool *kick);
 
@@ -194,9 +194,10 @@ struct ilio_store_ops {
 	void (*stats)(struct ilio_store *st, struct ilio_stats *out);
 
 	const u8 *(*peek)(struct ilio_store *st, ilio_cid_t cid);
-	int (*load)(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t cid, u64 hash,
-		    void *block, bool nowait);
-	int (*load_locked)(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t cid, void *block);
+	int (*load)(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t cid,
+		    u64 hash, void *block, bool nowait);
+	int (*load_locked)(struct ilio_store *st, ilio_loc_t loc,
+			   ilio_cid_t cid, void *block);
 
 	int (*writeback)(struct ilio_store *st);
 	void (*kick)(struct ilio_store *st);
