@@ -25,9 +25,9 @@ static u64 ilio_centry_bytes(const struct ilio_centry *e)
 	return sizeof(*e) + e->len;
 }
 
-static u32 ilio_cache_hash(const struct ilio_cache *c, u32 cid)
+static u32 ilio_cache_hash(const struct ilio_cache *c, ilio_cid_t cid)
 {
-	return (cid * 0x9e3779b1U) >> 8 & (c->nr_buckets - 1);
+	return (ilio_from_cid(cid) * 0x9e3779b1U) >> 8 & (c->nr_buckets - 1);
 }
 
 /**
@@ -128,7 +128,8 @@ static void ilio_cq_push_head(struct ilio_cqueue *q, struct ilio_centry *e)
 	q->bytes += ilio_centry_bytes(e);
 }
 
-static struct ilio_centry **ilio_cache_slot(struct ilio_cache *c, u32 cid)
+static struct ilio_centry **ilio_cache_slot(struct ilio_cache *c,
+					    ilio_cid_t cid)
 {
 	struct ilio_centry **p = &c->buckets[ilio_cache_hash(c, cid)];
 
@@ -147,7 +148,7 @@ static struct ilio_centry **ilio_cache_slot(struct ilio_cache *c, u32 cid)
  *
  * Return: the entry (valid while the lock is held), or NULL.
  */
-struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, u32 cid)
+struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid)
 {
 	struct ilio_centry *e;
 
@@ -185,8 +186,8 @@ struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, u32 cid)
  *
  * Return: 0, or -ENOMEM (the chunk is simply not cached).
  */
-int __ilio_cache_insert(struct ilio_cache *c, u32 cid, const void *payload,
-			u32 len, bool lz4)
+int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
+			const void *payload, u32 len, bool lz4)
 {
 	struct ilio_centry *e;
 
@@ -224,7 +225,7 @@ static void __ilio_cache_free(struct ilio_cache *c, struct ilio_centry *e)
  * @c: cache
  * @cid: chunk id
  */
-void __ilio_cache_remove(struct ilio_cache *c, u32 cid)
+void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid)
 {
 	struct ilio_centry *e;
 

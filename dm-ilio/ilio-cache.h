@@ -21,6 +21,8 @@
 #include <linux/types.h>
 #include <linux/mutex.h>
 
+#include "ilio-types.h"
+
 /**
  * struct ilio_centry - one cached chunk
  * @hnext: next entry in the hash bucket
@@ -36,7 +38,7 @@ struct ilio_centry {
 	struct ilio_centry *hnext;
 	struct ilio_centry *prev;
 	struct ilio_centry *next;
-	u32 cid;
+	ilio_cid_t cid;
 	u16 len;
 	u8 lz4;
 	u8 prot;
@@ -77,10 +79,10 @@ int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct mutex *lock);
 void ilio_cache_exit(struct ilio_cache *c);
 u64 ilio_cache_bytes(const struct ilio_cache *c);
 u64 ilio_cache_meta_bytes(const struct ilio_cache *c);
-struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, u32 cid);
-int __ilio_cache_insert(struct ilio_cache *c, u32 cid, const void *payload,
-			u32 len, bool lz4);
-void __ilio_cache_remove(struct ilio_cache *c, u32 cid);
+struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid);
+int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
+			const void *payload, u32 len, bool lz4);
+void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid);
 bool __ilio_cache_evict_one(struct ilio_cache *c);
 
 #endif /* ILIO_CACHE_H */

@@ -41,18 +41,18 @@ static __printf(3, 4) int ilio_bad(char *why, size_t len, const char *fmt, ...)
 	return -EUCLEAN;
 }
 
-static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
+static int __ilio_check_chunk(struct ilio_core *ic, ilio_cid_t cid, u8 *buf,
 			      u32 *seg_live, char *why, size_t len)
 {
 	struct ilio_chunks *c = &ic->sp.chunks;
-	u64 loc = ilio_chunk_loc(c, cid);
+	ilio_loc_t loc = ilio_chunk_loc(c, cid);
 	u32 segno = ilio_loc_seg(loc), off = ilio_loc_off(loc);
 	u32 clen = ilio_loc_len(loc);
 	const struct ilio_chunk_hdr *hdr;
 	struct ilio_rec_info ri;
 	struct ilio_seg *seg;
 	int ret = 0;
-	u32 i;
+	ilio_cid_t i;
 
 	if (ilio_loc_damaged(loc)) {
 		ret = ilio_bad(why, len, "chunk %u: damaged on the device (its LBAs read as EIO)",
@@ -84,7 +84,7 @@ static int __ilio_check_chunk(struct ilio_core *ic, u32 cid, u8 *buf,
 	}
 	hdr = (const void *)(seg->data + off);
 	ilio_rec_unpack(hdr, &ri);
-	if (!ilio_rec_matches(&ri, cid, loc)) {
+	if (!ilio_rec_matches(&ri, ilio_from_cid(cid), ilio_from_loc(loc))) {
 		ret = ilio_bad(why, len, "chunk %u: record header mismatch", cid);
 		goto out;
 	}
@@ -145,7 +145,8 @@ static u32 __ilio_check_held(struct ilio_core *ic, u32 seg)
 int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 {
 	struct ilio_chunks *c = &ic->sp.chunks;
-	u32 *refs = NULL, *seg_live = NULL, cid, i, nr_free = 0;
+	u32 *refs = NULL, *seg_live = NULL, id, i, nr_free = 0;
+	ilio_cid_t cid;
 	u64 lba, mapped = 0, stored = 0, nr_live = 0;
 	struct ilio_hold *h;
 	u8 *buf = NULL;
@@ -167,7 +168,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			lba |= ILIO_LBAMAP_LEAF_ENTRIES - 1;	/* an absent leaf maps nothing */
 			continue;
 		}
-		cid = __ilio_lbamap_get(&ic->sp.map, lba);
+		cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(lba));
 		if (!cid)
 			continue;
 		if (!ilio_chunk_valid(c, cid)) {
@@ -175,7 +176,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 				       (unsigned long long)lba, cid);
 			goto out;
 		}
-		refs[cid]++;
+		refs[ilio_from_cid(cid)]++;
 		mapped++;
 	}
 	/* References that readers in flight hold. */
@@ -187,7 +188,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			goto out;
 		}
 		if (h->cid)
-			refs[h->cid]++;
+			refs[ilio_from_cid(h->cid)]++;
 	}
 	if (mapped != ic->sp.map.mapped) {
 		ret = ilio_bad(why, len, "mapped count %llu, map says %llu",
@@ -195,16 +196,18 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			      (unsigned long long)ic->sp.map.mapped);
 		goto out;
 	}
-	for (cid = 1; cid < c->next_new; cid++) {
-		u32 ref = ilio_chunk_ref(c, cid);
+	for (id = 1; id < c->next_new; id++) {
+		u32 ref;
 
-		if (!(cid & 0xfff))
+		cid = ilio_to_cid(id);
+		ref = ilio_chunk_ref(c, cid);
+		if (!(id & 0xfff))
 			cond_resched();
 		if (!ref)
 			continue;
-		if (ref != refs[cid]) {
+		if (ref != refs[id]) {
 			ret = ilio_bad(why, len, "chunk %u: refcount %u, %u references",
-				       cid, ref, refs[cid]);
+				       id, ref, refs[id]);
 			goto out;
 		}
 		ret = __ilio_check_chunk(ic, cid, buf, seg_live, why, len);

@@ -22,12 +22,12 @@
 #define ILIO_BUCKETS_MIN	1024U
 #define ILIO_BUCKETS_MAX	0x40000000U
 
-static inline u32 *ilio_chunk_next(struct ilio_chunks *c, u32 cid)
+static inline ilio_cid_t *ilio_chunk_next(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	return &ilio_chunk_leaf(c, cid)->next[ILIO_CIDX(cid)];
 }
 
-static inline u32 *ilio_chunk_refp(struct ilio_chunks *c, u32 cid)
+static inline u32 *ilio_chunk_refp(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	return &ilio_chunk_leaf(c, cid)->ref[ILIO_CIDX(cid)];
 }
@@ -59,7 +59,7 @@ int ilio_chunks_init(struct ilio_chunks *c, struct mutex *lock)
 	c->lock = lock;
 	c->next_new = 1;
 	c->nr_buckets = ILIO_BUCKETS_MIN;
-	c->buckets = kvcalloc(c->nr_buckets, sizeof(u32), GFP_KERNEL);
+	c->buckets = kvcalloc(c->nr_buckets, sizeof(*c->buckets), GFP_KERNEL);
 	if (!c->buckets)
 		return -ENOMEM;
 	return 0;
@@ -94,7 +94,7 @@ u64 ilio_chunks_mem_bytes(const struct ilio_chunks *c)
 {
 	return (u64)c->dir_cap * sizeof(*c->dir) +
 	       (u64)(c->nr_leaves + !!c->spare) * sizeof(struct ilio_chunk_leaf) +
-	       (u64)c->nr_buckets * sizeof(u32);
+	       (u64)c->nr_buckets * sizeof(*c->buckets);
 }
 
 /**
@@ -219,7 +219,7 @@ bool __ilio_chunk_set_dir(struct ilio_chunks *c, struct ilio_chunk_leaf **dir,
 	return true;
 }
 
-static void __ilio_index_insert(struct ilio_chunks *c, u32 cid)
+static void __ilio_index_insert(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	u32 b = ilio_bucket(ilio_chunk_hash(c, cid), c->nr_buckets);
 
@@ -227,9 +227,9 @@ static void __ilio_index_insert(struct ilio_chunks *c, u32 cid)
 	c->buckets[b] = cid;
 }
 
-static void __ilio_index_remove(struct ilio_chunks *c, u32 cid)
+static void __ilio_index_remove(struct ilio_chunks *c, ilio_cid_t cid)
 {
-	u32 *link = &c->buckets[ilio_bucket(ilio_chunk_hash(c, cid),
+	ilio_cid_t *link = &c->buckets[ilio_bucket(ilio_chunk_hash(c, cid),
 					    c->nr_buckets)];
 
 	while (*link && *link != cid)
@@ -250,17 +250,17 @@ static void __ilio_index_remove(struct ilio_chunks *c, u32 cid)
  *
  * Return: the new chunk id (never 0).
  */
-u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc)
+ilio_cid_t __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, ilio_loc_t loc)
 {
 	struct ilio_chunk_leaf *leaf;
-	u32 cid;
+	ilio_cid_t cid;
 
 	lockdep_assert_held(c->lock);
 	if (c->free_head) {
 		cid = c->free_head;
 		c->free_head = *ilio_chunk_next(c, cid);
 	} else {
-		cid = c->next_new++;
+		cid = ilio_to_cid(c->next_new++);
 	}
 	leaf = ilio_chunk_leaf(c, cid);
 	leaf->loc[ILIO_CIDX(cid)] = loc;
@@ -276,7 +276,7 @@ u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc)
  * @c: table
  * @cid: live chunk, with fewer than ILIO_REF_MAX references
  */
-void __ilio_chunk_get(struct ilio_chunks *c, u32 cid)
+void __ilio_chunk_get(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	lockdep_assert_held(c->lock);
 	WARN_ON(!ilio_chunk_ref(c, cid));
@@ -294,7 +294,7 @@ void __ilio_chunk_get(struct ilio_chunks *c, u32 cid)
  *
  * Return: the remaining reference count (0: the chunk was freed).
  */
-u32 __ilio_chunk_put(struct ilio_chunks *c, u32 cid)
+u32 __ilio_chunk_put(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	u32 *ref;
 
@@ -318,9 +318,9 @@ u32 __ilio_chunk_put(struct ilio_chunks *c, u32 cid)
  *
  * Return: chunk id, or 0 when there is none.
  */
-u32 __ilio_index_first(struct ilio_chunks *c, u64 hash)
+ilio_cid_t __ilio_index_first(struct ilio_chunks *c, u64 hash)
 {
-	u32 cid;
+	ilio_cid_t cid;
 
 	lockdep_assert_held(c->lock);
 	cid = c->buckets[ilio_bucket(hash, c->nr_buckets)];
@@ -337,7 +337,7 @@ u32 __ilio_index_first(struct ilio_chunks *c, u64 hash)
  *
  * Return: chunk id, or 0 at the end of the chain.
  */
-u32 __ilio_index_next(struct ilio_chunks *c, u32 cid, u64 hash)
+ilio_cid_t __ilio_index_next(struct ilio_chunks *c, ilio_cid_t cid, u64 hash)
 {
 	lockdep_assert_held(c->lock);
 	do
@@ -356,22 +356,22 @@ u32 __ilio_index_next(struct ilio_chunks *c, u32 cid, u64 hash)
  */
 void __ilio_index_maybe_grow(struct ilio_chunks *c)
 {
-	u32 *old = c->buckets, old_n = c->nr_buckets, i;
-	u32 *nb;
+	ilio_cid_t *old = c->buckets, *nb;
+	u32 old_n = c->nr_buckets, i;
 
 	lockdep_assert_held(c->lock);
 	if (c->nr_live <= 2 * c->nr_buckets || c->nr_buckets >= ILIO_BUCKETS_MAX)
 		return;
-	nb = kvcalloc(2 * old_n, sizeof(u32), ILIO_GFP);
+	nb = kvcalloc(2 * old_n, sizeof(*nb), ILIO_GFP);
 	if (!nb)
 		return;
 	c->buckets = nb;
 	c->nr_buckets = 2 * old_n;
 	for (i = 0; i < old_n; i++) {
-		u32 cid = old[i];
+		ilio_cid_t cid = old[i];
 
 		while (cid) {
-			u32 next = *ilio_chunk_next(c, cid);
+			ilio_cid_t next = *ilio_chunk_next(c, cid);
 
 			__ilio_index_insert(c, cid);
 			cid = next;
@@ -393,9 +393,9 @@ void __ilio_index_maybe_grow(struct ilio_chunks *c)
  *
  * Return: bytes (0 when @cid's leaf exists).
  */
-u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, u32 cid)
+u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, ilio_cid_t cid)
 {
-	u64 leaves = ((u64)cid >> ILIO_CHUNK_LEAF_SHIFT) + 1;
+	u64 leaves = ((u64)ilio_from_cid(cid) >> ILIO_CHUNK_LEAF_SHIFT) + 1;
 	u64 cap;
 
 	lockdep_assert_held(c->lock);
@@ -420,21 +420,21 @@ u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, u32 cid)
  *
  * Return: 0, -EINVAL for an impossible id, or -ENOMEM.
  */
-int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
-			 u32 limit)
+int __ilio_chunk_restore(struct ilio_chunks *c, ilio_cid_t cid, ilio_loc_t loc,
+			 u64 hash, u32 limit)
 {
 	struct ilio_chunk_leaf *leaf;
-	u32 next_new = c->next_new;
+	u32 next_new = c->next_new, id = ilio_from_cid(cid);
 	int ret;
 
 	lockdep_assert_held(c->lock);
 	if (limit > ILIO_CID_MAX)
 		limit = ILIO_CID_MAX;
-	if (cid > limit && !loc)
+	if (id > limit && !loc)
 		return 0;	/* the free tail of a checkpoint's last leaf */
-	if (!cid || cid > limit)
+	if (!id || id > limit)
 		return -EINVAL;
-	while (cid >= (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES) {
+	while (id >= (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES) {
 		c->next_new = c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES;
 		if (!c->next_new)
 			c->next_new = 1;
@@ -449,8 +449,8 @@ int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
 	leaf = ilio_chunk_leaf(c, cid);
 	leaf->loc[ILIO_CIDX(cid)] = loc;
 	leaf->hash[ILIO_CIDX(cid)] = hash;
-	if (cid >= c->next_new)
-		c->next_new = cid + 1;
+	if (id >= c->next_new)
+		c->next_new = id + 1;
 	return 0;
 }
 
@@ -461,7 +461,7 @@ int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
  *
  * Return: 0, or -EINVAL when the count would overflow.
  */
-int __ilio_chunk_count_ref(struct ilio_chunks *c, u32 cid)
+int __ilio_chunk_count_ref(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	u32 *ref = ilio_chunk_refp(c, cid);
 
@@ -480,31 +480,33 @@ int __ilio_chunk_count_ref(struct ilio_chunks *c, u32 cid)
  */
 void __ilio_chunks_rebuild(struct ilio_chunks *c)
 {
-	u32 cid, n = 0, nb;
-	u32 *b;
+	u32 i, n = 0, nb;
+	ilio_cid_t *b;
 
 	lockdep_assert_held(c->lock);
-	for (cid = 1; cid < c->next_new; cid++) {
-		n += ilio_chunk_ref(c, cid) != 0;
-		if ((cid & 4095) == 0)
+	for (i = 1; i < c->next_new; i++) {
+		n += ilio_chunk_ref(c, ilio_to_cid(i)) != 0;
+		if ((i & 4095) == 0)
 			cond_resched();
 	}
 	nb = c->nr_buckets;
 	while (n > 2 * nb && nb < ILIO_BUCKETS_MAX)
 		nb <<= 1;
 	if (nb != c->nr_buckets) {
-		b = kvcalloc(nb, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
+		b = kvcalloc(nb, sizeof(*b), GFP_KERNEL | __GFP_NOWARN);
 		if (b) {
 			kvfree(c->buckets);
 			c->buckets = b;
 			c->nr_buckets = nb;
 		}
 	}
-	memset(c->buckets, 0, (size_t)c->nr_buckets * sizeof(u32));
+	memset(c->buckets, 0, (size_t)c->nr_buckets * sizeof(*c->buckets));
 	c->free_head = 0;
 	c->nr_live = 0;
 	/* Highest ids first, so the free list hands out low ids first. */
-	for (cid = c->next_new - 1; cid >= 1; cid--) {
+	for (i = c->next_new - 1; i >= 1; i--) {
+		ilio_cid_t cid = ilio_to_cid(i);
+
 		if (ilio_chunk_ref(c, cid)) {
 			__ilio_index_insert(c, cid);
 			c->nr_live++;
@@ -513,7 +515,7 @@ void __ilio_chunks_rebuild(struct ilio_chunks *c)
 			*ilio_chunk_next(c, cid) = c->free_head;
 			c->free_head = cid;
 		}
-		if ((cid & 4095) == 0)
+		if ((i & 4095) == 0)
 			cond_resched();
 	}
 }

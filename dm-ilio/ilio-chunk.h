@@ -22,6 +22,7 @@
 #include <linux/build_bug.h>
 
 #include "ilio-format.h"
+#include "ilio-types.h"
 
 #define ILIO_CHUNK_LEAF_SHIFT	9
 #define ILIO_CHUNK_LEAF_ENTRIES	512U	/* 1 << ILIO_CHUNK_LEAF_SHIFT */
@@ -45,10 +46,10 @@ static_assert(ILIO_CHUNK_LEAF_ENTRIES == ILIO_CKPT_CHUNK_ENTRIES,
  * Structure of arrays, so that an entry costs exactly 24 bytes.
  */
 struct ilio_chunk_leaf {
-	u64 loc[ILIO_CHUNK_LEAF_ENTRIES];
+	ilio_loc_t loc[ILIO_CHUNK_LEAF_ENTRIES];
 	u64 hash[ILIO_CHUNK_LEAF_ENTRIES];
 	u32 ref[ILIO_CHUNK_LEAF_ENTRIES];
-	u32 next[ILIO_CHUNK_LEAF_ENTRIES];
+	ilio_cid_t next[ILIO_CHUNK_LEAF_ENTRIES];
 };
 
 /**
@@ -71,45 +72,47 @@ struct ilio_chunks {
 	u32 dir_cap;
 	u32 nr_leaves;
 	u32 next_new;
-	u32 free_head;
+	ilio_cid_t free_head;
 	u32 nr_live;
-	u32 *buckets;
+	ilio_cid_t *buckets;
 	u32 nr_buckets;
 	struct ilio_chunk_leaf *spare;
 };
 
 static inline struct ilio_chunk_leaf *ilio_chunk_leaf(struct ilio_chunks *c,
-						      u32 cid)
+						      ilio_cid_t cid)
 {
-	return c->dir[cid >> ILIO_CHUNK_LEAF_SHIFT];
+	return c->dir[ilio_from_cid(cid) >> ILIO_CHUNK_LEAF_SHIFT];
 }
 
-#define ILIO_CIDX(cid) ((cid) & (ILIO_CHUNK_LEAF_ENTRIES - 1))
+/* ILIO_CIDX() - the index of chunk id @cid in its leaf */
+#define ILIO_CIDX(cid) (ilio_from_cid(cid) & (ILIO_CHUNK_LEAF_ENTRIES - 1))
 
-static inline u64 ilio_chunk_loc(struct ilio_chunks *c, u32 cid)
+static inline ilio_loc_t ilio_chunk_loc(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	return ilio_chunk_leaf(c, cid)->loc[ILIO_CIDX(cid)];
 }
 
-static inline void ilio_chunk_set_loc(struct ilio_chunks *c, u32 cid, u64 loc)
+static inline void ilio_chunk_set_loc(struct ilio_chunks *c, ilio_cid_t cid,
+				      ilio_loc_t loc)
 {
 	ilio_chunk_leaf(c, cid)->loc[ILIO_CIDX(cid)] = loc;
 }
 
-static inline u64 ilio_chunk_hash(struct ilio_chunks *c, u32 cid)
+static inline u64 ilio_chunk_hash(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	return ilio_chunk_leaf(c, cid)->hash[ILIO_CIDX(cid)];
 }
 
-static inline u32 ilio_chunk_ref(struct ilio_chunks *c, u32 cid)
+static inline u32 ilio_chunk_ref(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	return ilio_chunk_leaf(c, cid)->ref[ILIO_CIDX(cid)];
 }
 
 /* True when @cid names an allocated (live) chunk. */
-static inline bool ilio_chunk_valid(struct ilio_chunks *c, u32 cid)
+static inline bool ilio_chunk_valid(struct ilio_chunks *c, ilio_cid_t cid)
 {
-	return cid && cid < c->next_new && ilio_chunk_ref(c, cid);
+	return cid && ilio_from_cid(cid) < c->next_new && ilio_chunk_ref(c, cid);
 }
 
 int ilio_chunks_init(struct ilio_chunks *c, struct mutex *lock);
@@ -121,16 +124,16 @@ u32 __ilio_chunk_dir_want(struct ilio_chunks *c);
 bool __ilio_chunk_set_dir(struct ilio_chunks *c, struct ilio_chunk_leaf **dir,
 			  u32 cap);
 u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c);
-u32 __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, u64 loc);
-void __ilio_chunk_get(struct ilio_chunks *c, u32 cid);
-u32 __ilio_chunk_put(struct ilio_chunks *c, u32 cid);
-u32 __ilio_index_first(struct ilio_chunks *c, u64 hash);
-u32 __ilio_index_next(struct ilio_chunks *c, u32 cid, u64 hash);
+ilio_cid_t __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, ilio_loc_t loc);
+void __ilio_chunk_get(struct ilio_chunks *c, ilio_cid_t cid);
+u32 __ilio_chunk_put(struct ilio_chunks *c, ilio_cid_t cid);
+ilio_cid_t __ilio_index_first(struct ilio_chunks *c, u64 hash);
+ilio_cid_t __ilio_index_next(struct ilio_chunks *c, ilio_cid_t cid, u64 hash);
 void __ilio_index_maybe_grow(struct ilio_chunks *c);
-u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, u32 cid);
-int __ilio_chunk_restore(struct ilio_chunks *c, u32 cid, u64 loc, u64 hash,
-			 u32 limit);
-int __ilio_chunk_count_ref(struct ilio_chunks *c, u32 cid);
+u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, ilio_cid_t cid);
+int __ilio_chunk_restore(struct ilio_chunks *c, ilio_cid_t cid, ilio_loc_t loc,
+			 u64 hash, u32 limit);
+int __ilio_chunk_count_ref(struct ilio_chunks *c, ilio_cid_t cid);
 void __ilio_chunks_rebuild(struct ilio_chunks *c);
 
 #endif /* ILIO_CHUNK_H */

@@ -72,15 +72,18 @@ static void __ilio_ckpt_copy(struct ilio_plog *pl, u32 kind, u64 index, u8 *dst)
 	u32 i;
 
 	if (kind == ILIO_CKPT_LBAMAP) {
-		ilio_ckpt_map_pack(dst, sp->map.dir[index]);
+		/* To the codec, a leaf of chunk ids is a u32 array. */
+		ilio_ckpt_map_pack(dst, (__force const u32 *)sp->map.dir[index]);
 		return;
 	}
 	for (i = 0; i < ILIO_CHUNK_LEAF_ENTRIES; i++) {
 		struct ilio_ckpt_chunk *o = (struct ilio_ckpt_chunk *)dst + i;
-		u32 cid = (u32)index * ILIO_CHUNK_LEAF_ENTRIES + i;
+		u32 id = (u32)index * ILIO_CHUNK_LEAF_ENTRIES + i;
+		ilio_cid_t cid = ilio_to_cid(id);
 		bool live = cid && ilio_chunk_valid(&sp->chunks, cid);
+		ilio_loc_t loc = live ? ilio_chunk_loc(&sp->chunks, cid) : 0;
 
-		ilio_ckpt_chunk_pack(o, live ? ilio_chunk_loc(&sp->chunks, cid) : 0,
+		ilio_ckpt_chunk_pack(o, ilio_from_loc(loc),
 				     live ? ilio_chunk_hash(&sp->chunks, cid) : 0);
 	}
 }

@@ -59,7 +59,7 @@
  *   nobody.
  */
 static void __ilio_hold(struct ilio_core *ic, struct ilio_hold *h, u32 seg,
-			u32 cid)
+			ilio_cid_t cid)
 {
 	lockdep_assert_held(&ic->sp.lock);
 	h->seg = seg;
@@ -180,7 +180,7 @@ static bool ilio_core_read_only(struct ilio_core *ic)
 	return ic->store->ops->read_only && ic->store->ops->read_only(ic->store);
 }
 
-static const u8 *__ilio_loc_payload(struct ilio_core *ic, u64 loc)
+static const u8 *__ilio_loc_payload(struct ilio_core *ic, ilio_loc_t loc)
 {
 	return ic->sp.segs.segs[ilio_loc_seg(loc)].data + ilio_loc_off(loc) +
 	       sizeof(struct ilio_chunk_hdr);
@@ -203,16 +203,18 @@ static const u8 *__ilio_loc_payload(struct ilio_core *ic, u64 loc)
  * at most a few block compares whatever the chain holds: the hash key
  * makes collisions rare, the budget makes them cheap.
  */
-static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
-			   struct ilio_ctx *ctx, bool *capped)
+static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
+				  const void *block, struct ilio_ctx *ctx,
+				  bool *capped)
 {
 	struct ilio_chunks *c = &ic->sp.chunks;
 	unsigned int budget = ILIO_DEDUP_BUDGET, cost;
 	struct ilio_hold h;
-	u32 cid, next, seg;
+	ilio_cid_t cid, next;
+	u32 seg;
 	const u8 *p;
 	bool equal, on_disk;
-	u64 loc;
+	ilio_loc_t loc;
 
 	lockdep_assert_held(&ic->sp.lock);
 	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
@@ -286,7 +288,7 @@ static u32 __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
  * Point @lba at @cid (whose reference the caller hands over).  The store
  * logs the change; the caller made room (__ilio_reserve()).
  */
-static void __ilio_remap(struct ilio_core *ic, u64 lba, u32 cid)
+static void __ilio_remap(struct ilio_core *ic, ilio_lba_t lba, ilio_cid_t cid)
 {
 	if (ic->store->ops->log_map)
 		ic->store->ops->log_map(ic->store, lba, cid);
@@ -307,10 +309,10 @@ static int __ilio_reserve(struct ilio_core *ic, u32 len, u32 nents, int level)
  * shared, 0 when not, or a negative errno (nothing changed).  *@capped:
  * see __ilio_find_dup().
  */
-static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
+static int __ilio_try_dedup(struct ilio_core *ic, ilio_lba_t lba, u64 hash,
 			    const void *block, struct ilio_ctx *ctx, bool *capped)
 {
-	u32 cid;
+	ilio_cid_t cid;
 	int ret;
 
 	if (!ic->dedup)
@@ -329,7 +331,7 @@ static int __ilio_try_dedup(struct ilio_core *ic, u64 lba, u64 hash,
 }
 
 /* Metadata that the next store of a new chunk for @lba may allocate. */
-static int __ilio_prepare_meta(struct ilio_core *ic, u64 lba)
+static int __ilio_prepare_meta(struct ilio_core *ic, ilio_lba_t lba)
 {
 	int ret;
 
@@ -351,13 +353,16 @@ static void ilio_core_after_update(struct ilio_core *ic, bool sync, bool kick)
 		ic->store->ops->kick(ic->store);
 }
 
-static int ilio_core_write_once(struct ilio_core *ic, u64 lba, const void *block,
+static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
+				const void *block,
 				struct ilio_ctx *ctx, bool *sync, bool *kick)
 {
 	const void *payload = block;
-	u32 len = ILIO_BLOCK_SIZE, cid;
+	u32 len = ILIO_BLOCK_SIZE;
+	ilio_cid_t cid;
 	bool lz4 = false, capped = false;
-	u64 hash, loc, gen;
+	u64 hash, gen;
+	ilio_loc_t loc;
 	int ret;
 
 	if (ilio_block_is_zero(block)) {
@@ -476,7 +481,8 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 	if (ret)
 		return ret;
 	for (;;) {
-		ret = ilio_core_write_once(ic, lba, block, ctx, &sync, &kick);
+		ret = ilio_core_write_once(ic, ilio_to_lba(lba), block, ctx,
+					   &sync, &kick);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
 			/* Pressure, not a full store: it passes. */
 			ret = ilio_core_relieve(ic, ret);
@@ -503,7 +509,8 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 }
 
 /* The chunk @lba maps to (in *@cid) and its location; 0 when unmapped. */
-static u64 __ilio_lba_loc(struct ilio_core *ic, u64 lba, u32 *cid)
+static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, ilio_lba_t lba,
+				 ilio_cid_t *cid)
 {
 	*cid = __ilio_lbamap_get(&ic->sp.map, lba);
 	return *cid ? ilio_chunk_loc(&ic->sp.chunks, *cid) : 0;
@@ -526,8 +533,10 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 {
 	struct ilio_hold h;
 	const u8 *p;
-	u32 seg, cid;
-	u64 loc, hash;
+	ilio_cid_t cid;
+	ilio_loc_t loc;
+	u32 seg;
+	u64 hash;
 	int ret;
 
 	if (lba >= ic->sp.map.nr_blocks)
@@ -536,7 +545,7 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 	if (ret)
 		return ret;
 	mutex_lock(&ic->sp.lock);
-	loc = __ilio_lba_loc(ic, lba, &cid);
+	loc = __ilio_lba_loc(ic, ilio_to_lba(lba), &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->sp.lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
@@ -596,8 +605,8 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
  */
 int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 {
-	u32 cid;
-	u64 loc;
+	ilio_cid_t cid;
+	ilio_loc_t loc;
 	int ret;
 
 	if (lba >= ic->sp.map.nr_blocks)
@@ -607,7 +616,7 @@ int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
 		return ret;
 	if (!mutex_trylock(&ic->sp.lock))
 		return -EAGAIN;
-	loc = __ilio_lba_loc(ic, lba, &cid);
+	loc = __ilio_lba_loc(ic, ilio_to_lba(lba), &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
 		mutex_unlock(&ic->sp.lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
@@ -652,7 +661,7 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 		mutex_lock(&ic->sp.lock);
 		ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_GC);
 		if (!ret) {
-			__ilio_remap(ic, lba, 0);
+			__ilio_remap(ic, ilio_to_lba(lba), 0);
 			if (ic->store->ops->after_write)
 				ic->store->ops->after_write(ic->store, &sync, &kick);
 		}

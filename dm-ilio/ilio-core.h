@@ -81,7 +81,7 @@ enum ilio_mode {
 struct ilio_hold {
 	struct list_head node;
 	u32 seg;
-	u32 cid;
+	ilio_cid_t cid;
 };
 
 /**

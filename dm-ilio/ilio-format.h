@@ -87,9 +87,14 @@
  *
  * This layout is part of the on-disk format: checkpoint chunk leaves store
  * the in-core value as it is (&struct ilio_ckpt_chunk @loc, little-endian),
- * including the ILIO_LOC_DAMAGED sentinel.  Summary entries carry no
+ * including the ILIO_LOC_RAW_DAMAGED sentinel.  Summary entries carry no
  * location: replay rebuilds it from the unit's segment, the record offset
  * in the ILIO_SUM_CHUNK entry and the record's header.
+ *
+ * The helpers here work on the raw u64, for the codec (ilio-meta.c) and
+ * tools/.  The core holds locations as ilio_loc_t and uses the typed
+ * twins in ilio-types.h, ilio_loc_make() and friends, so that sparse
+ * tells a location from an LBA or a chunk id.
  */
 #define ILIO_LOC_SEG_SHIFT	36
 #define ILIO_LOC_OFF_SHIFT	14
@@ -104,16 +109,16 @@
 #define ILIO_SEG_BYTES_MAX	((1U << ILIO_LOC_OFF_BITS) * 8U)
 
 /*
- * ILIO_LOC_DAMAGED: the location of a live chunk whose record was found
+ * ILIO_LOC_RAW_DAMAGED: the location of a live chunk whose record was found
  * damaged on the device (persistent mode; see __ilio_gc_move()).  It names
  * no segment (ILIO_SEG_MAX is never a segment number) and no length, so
  * nothing can read it: the chunk's LBAs read as EIO until rewritten.
  * Checkpoints carry it like any location.
  */
-#define ILIO_LOC_DAMAGED	((u64)ILIO_SEG_MAX << ILIO_LOC_SEG_SHIFT)
+#define ILIO_LOC_RAW_DAMAGED	((u64)ILIO_SEG_MAX << ILIO_LOC_SEG_SHIFT)
 
 /**
- * ilio_loc_make() - pack a location
+ * ilio_loc_raw_make() - pack a location
  * @seg: segment number, at most ILIO_SEG_MAX
  * @off: byte offset of the record, a multiple of ILIO_CHUNK_ALIGN below
  *	ILIO_SEG_BYTES_MAX
@@ -122,42 +127,42 @@
  *
  * Return: the packed location.
  */
-static inline u64 ilio_loc_make(u32 seg, u32 off, u32 len, bool lz4)
+static inline u64 ilio_loc_raw_make(u32 seg, u32 off, u32 len, bool lz4)
 {
 	return ((u64)seg << ILIO_LOC_SEG_SHIFT) |
 	       ((u64)(off >> 3) << ILIO_LOC_OFF_SHIFT) |
 	       ((u64)len << ILIO_LOC_LEN_SHIFT) | (lz4 ? ILIO_LOC_LZ4 : 0);
 }
 
-/* ilio_loc_seg() - the segment number of location @loc */
-static inline u32 ilio_loc_seg(u64 loc)
+/* ilio_loc_raw_seg() - the segment number of location @loc */
+static inline u32 ilio_loc_raw_seg(u64 loc)
 {
 	return loc >> ILIO_LOC_SEG_SHIFT;
 }
 
-/* ilio_loc_off() - the byte offset of the record at location @loc */
-static inline u32 ilio_loc_off(u64 loc)
+/* ilio_loc_raw_off() - the byte offset of the record at location @loc */
+static inline u32 ilio_loc_raw_off(u64 loc)
 {
 	return ((loc >> ILIO_LOC_OFF_SHIFT) &
 		((1U << ILIO_LOC_OFF_BITS) - 1)) << 3;
 }
 
-/* ilio_loc_len() - the payload length of the record at location @loc */
-static inline u32 ilio_loc_len(u64 loc)
+/* ilio_loc_raw_len() - the payload length of the record at location @loc */
+static inline u32 ilio_loc_raw_len(u64 loc)
 {
 	return (loc >> ILIO_LOC_LEN_SHIFT) & ((1U << ILIO_LOC_LEN_BITS) - 1);
 }
 
-/* ilio_loc_lz4() - is the payload at location @loc an lz4 block? */
-static inline bool ilio_loc_lz4(u64 loc)
+/* ilio_loc_raw_lz4() - is the payload at location @loc an lz4 block? */
+static inline bool ilio_loc_raw_lz4(u64 loc)
 {
 	return loc & ILIO_LOC_LZ4;
 }
 
-/* ilio_loc_damaged() - is @loc the ILIO_LOC_DAMAGED sentinel? */
-static inline bool ilio_loc_damaged(u64 loc)
+/* ilio_loc_raw_damaged() - is @loc the ILIO_LOC_RAW_DAMAGED sentinel? */
+static inline bool ilio_loc_raw_damaged(u64 loc)
 {
-	return loc == ILIO_LOC_DAMAGED;
+	return loc == ILIO_LOC_RAW_DAMAGED;
 }
 
 /**

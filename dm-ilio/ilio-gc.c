@@ -36,7 +36,7 @@
 /* What GC's way of storing a moved record needs to know. */
 struct ilio_gc_move {
 	struct ilio_plog *pl;
-	u64 old;
+	ilio_loc_t old;
 };
 
 /*
@@ -44,8 +44,8 @@ struct ilio_gc_move {
  * the log.  Return: 0 (moved), 1 (damaged: the chunk was marked), or the
  * prepare error (GC is out of room: the rest of the victim stays).
  */
-static int __ilio_gc_store(void *priv, u32 cid, const void *payload, u32 len,
-			   bool lz4, u64 *loc)
+static int __ilio_gc_store(void *priv, ilio_cid_t cid, const void *payload,
+			   u32 len, bool lz4, ilio_loc_t *loc)
 {
 	struct ilio_gc_move *m = priv;
 	struct ilio_plog *pl = m->pl;
@@ -78,11 +78,13 @@ static int __ilio_gc_store(void *priv, u32 cid, const void *payload, u32 len,
 static void __ilio_gc_move(struct ilio_plog *pl, u32 seg, u32 off,
 			   const struct ilio_rec_info *ri, const void *payload)
 {
-	struct ilio_gc_move m = { .pl = pl, .old = ilio_rec_make_loc(seg, off, ri) };
+	struct ilio_gc_move m = {
+		.pl = pl, .old = ilio_to_loc(ilio_rec_make_loc(seg, off, ri)),
+	};
 
 	if (pl->gc_full)	/* out of room: leave the rest */
 		return;
-	__ilio_move_record(pl->sp, ri->cid, m.old, payload,
+	__ilio_move_record(pl->sp, ilio_to_cid(ri->cid), m.old, payload,
 			   __ilio_gc_store, &m, &pl->sp->st.gc_moved_bytes);
 }
 

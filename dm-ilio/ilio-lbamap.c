@@ -27,7 +27,7 @@ u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
 		     !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
 
 	/* The slots, and the bitmap of the leaves that exist. */
-	return leaves * sizeof(u32 *) + (leaves + 63) / 64 * sizeof(u64);
+	return leaves * sizeof(ilio_cid_t *) + (leaves + 63) / 64 * sizeof(u64);
 }
 
 /**
@@ -88,7 +88,7 @@ u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m)
 {
 	return ilio_lbamap_dir_bytes(m->nr_blocks) +
 	       (m->leaves_allocated + !!m->spare) * ILIO_LBAMAP_LEAF_ENTRIES *
-	       sizeof(u32);
+	       sizeof(ilio_cid_t);
 }
 
 /**
@@ -97,9 +97,9 @@ u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m)
  *
  * Return: the leaf, or NULL.
  */
-u32 *ilio_lbamap_alloc_leaf(gfp_t gfp)
+ilio_cid_t *ilio_lbamap_alloc_leaf(gfp_t gfp)
 {
-	return kvcalloc(ILIO_LBAMAP_LEAF_ENTRIES, sizeof(u32), gfp);
+	return kvcalloc(ILIO_LBAMAP_LEAF_ENTRIES, sizeof(ilio_cid_t), gfp);
 }
 
 /**
@@ -109,7 +109,7 @@ u32 *ilio_lbamap_alloc_leaf(gfp_t gfp)
  *
  * Return: true when taken; false when the map has one (free @leaf).
  */
-bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf)
+bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, ilio_cid_t *leaf)
 {
 	lockdep_assert_held(m->lock);
 	if (m->spare)
@@ -125,13 +125,13 @@ bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf)
  *
  * Return: the chunk id, 0 when unmapped.
  */
-u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
+ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, ilio_lba_t lba)
 {
-	u32 *leaf;
+	ilio_cid_t *leaf;
 
 	lockdep_assert_held(m->lock);
-	leaf = m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
-	return leaf ? leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)] : 0;
+	leaf = m->dir[ilio_lba_leaf(lba)];
+	return leaf ? leaf[ilio_lba_slot(lba)] : 0;
 }
 
 /**
@@ -145,12 +145,12 @@ u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba)
  *
  * Return: 0, or -ENOMEM (allocator failed, no spare).
  */
-int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
+int __ilio_lbamap_prepare(struct ilio_lbamap *m, ilio_lba_t lba)
 {
-	u32 **slot;
+	ilio_cid_t **slot;
 
 	lockdep_assert_held(m->lock);
-	slot = &m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
+	slot = &m->dir[ilio_lba_leaf(lba)];
 	if (*slot)
 		return 0;
 	*slot = ilio_lbamap_alloc_leaf(ILIO_GFP);
@@ -160,8 +160,7 @@ int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba)
 	}
 	if (!*slot)
 		return -ENOMEM;
-	m->present[(lba >> ILIO_LBAMAP_LEAF_SHIFT) / 64] |=
-		1ULL << ((lba >> ILIO_LBAMAP_LEAF_SHIFT) % 64);
+	m->present[ilio_lba_leaf(lba) / 64] |= 1ULL << (ilio_lba_leaf(lba) % 64);
 	m->leaves_allocated++;
 	return 0;
 }
@@ -204,11 +203,11 @@ u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from)
  *
  * Return: bytes (0 when the leaf exists).
  */
-u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba)
+u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, ilio_lba_t lba)
 {
 	lockdep_assert_held(m->lock);
-	return m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT] ? 0 :
-	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(u32);
+	return m->dir[ilio_lba_leaf(lba)] ? 0 :
+	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t);
 }
 
 /**
@@ -223,16 +222,17 @@ u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba)
  *
  * Return: the previous chunk id (0 when it was unmapped).
  */
-u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid)
+ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, ilio_lba_t lba,
+			     ilio_cid_t cid)
 {
-	u32 *leaf, old;
+	ilio_cid_t *leaf, old;
 
 	lockdep_assert_held(m->lock);
-	leaf = m->dir[lba >> ILIO_LBAMAP_LEAF_SHIFT];
+	leaf = m->dir[ilio_lba_leaf(lba)];
 	if (!leaf)
 		return 0;	/* only reachable with cid == 0 */
-	old = leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)];
-	leaf[lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1)] = cid;
+	old = leaf[ilio_lba_slot(lba)];
+	leaf[ilio_lba_slot(lba)] = cid;
 	m->mapped += (cid != 0) - (old != 0);
 	return old;
 }
@@ -249,25 +249,26 @@ u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid)
  * of the range (a whole-device discard is one such range), with a
  * reschedule point every 4096 leaves.
  */
-void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count)
+void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, ilio_lba_t lba,
+			       u64 count)
 {
-	u64 end = lba + count;
+	u64 b = ilio_from_lba(lba), end = b + count;
 
 	lockdep_assert_held(m->lock);
-	while (lba < end) {
-		u64 li = lba >> ILIO_LBAMAP_LEAF_SHIFT;
+	while (b < end) {
+		u64 li = b >> ILIO_LBAMAP_LEAF_SHIFT;
 		u64 stop = min_t(u64, end, (li + 1) << ILIO_LBAMAP_LEAF_SHIFT);
-		u32 *leaf = m->dir[li];
+		ilio_cid_t *leaf = m->dir[li];
 		u32 k;
 
 		if (leaf) {
-			for (k = lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1);
-			     lba < stop; k++, lba++) {
+			for (k = b & (ILIO_LBAMAP_LEAF_ENTRIES - 1);
+			     b < stop; k++, b++) {
 				m->mapped -= leaf[k] != 0;
 				leaf[k] = 0;
 			}
 		}
-		lba = stop;
+		b = stop;
 		if ((li & 4095) == 4095)
 			cond_resched();
 	}

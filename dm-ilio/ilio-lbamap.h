@@ -14,10 +14,23 @@
 #include <linux/build_bug.h>
 
 #include "ilio-format.h"
+#include "ilio-types.h"
 
 /* Entries per leaf: one 4 KiB leaf maps 4 MiB of logical space. */
 #define ILIO_LBAMAP_LEAF_SHIFT	10
 #define ILIO_LBAMAP_LEAF_ENTRIES 1024U	/* 1 << ILIO_LBAMAP_LEAF_SHIFT */
+
+/* ilio_lba_leaf() - the index of the leaf that maps @lba */
+static inline u64 ilio_lba_leaf(ilio_lba_t lba)
+{
+	return ilio_from_lba(lba) >> ILIO_LBAMAP_LEAF_SHIFT;
+}
+
+/* ilio_lba_slot() - the entry of @lba in its leaf */
+static inline u32 ilio_lba_slot(ilio_lba_t lba)
+{
+	return ilio_from_lba(lba) & (ILIO_LBAMAP_LEAF_ENTRIES - 1);
+}
 
 /* A leaf is checkpointed whole, as one ILIO_CKPT_LBAMAP leaf. */
 static_assert(ILIO_LBAMAP_LEAF_ENTRIES == ILIO_CKPT_MAP_ENTRIES,
@@ -45,10 +58,10 @@ struct ilio_lbamap {
 	struct mutex *lock;	/* the core lock */
 	u64 nr_blocks;
 	u64 nr_leaves;
-	u32 **dir;
+	ilio_cid_t **dir;
 	u64 leaves_allocated;
 	u64 mapped;
-	u32 *spare;
+	ilio_cid_t *spare;
 	u64 *present;
 };
 
@@ -62,13 +75,15 @@ u64 ilio_lbamap_dir_bytes(u64 nr_blocks);
 int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes, struct mutex *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);
-u32 __ilio_lbamap_get(struct ilio_lbamap *m, u64 lba);
-int __ilio_lbamap_prepare(struct ilio_lbamap *m, u64 lba);
-u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, u64 lba);
-u32 __ilio_lbamap_set(struct ilio_lbamap *m, u64 lba, u32 cid);
-u32 *ilio_lbamap_alloc_leaf(gfp_t gfp);
-bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, u32 *leaf);
-void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, u64 lba, u64 count);
+ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, ilio_lba_t lba);
+int __ilio_lbamap_prepare(struct ilio_lbamap *m, ilio_lba_t lba);
+u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, ilio_lba_t lba);
+ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, ilio_lba_t lba,
+			     ilio_cid_t cid);
+ilio_cid_t *ilio_lbamap_alloc_leaf(gfp_t gfp);
+bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, ilio_cid_t *leaf);
+void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, ilio_lba_t lba,
+			       u64 count);
 u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from);
 
 #endif /* ILIO_LBAMAP_H */

@@ -224,12 +224,13 @@ static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
 				  const void *payload)
 {
 	struct ilio_space *sp = pl->sp;
-	u64 loc = ilio_rec_make_loc(seg, off, ri);
+	ilio_loc_t loc = ilio_to_loc(ilio_rec_make_loc(seg, off, ri));
+	ilio_cid_t cid = ilio_to_cid(ri->cid);
 
-	if (!ilio_chunk_valid(&sp->chunks, ri->cid) ||
-	    ilio_chunk_loc(&sp->chunks, ri->cid) != loc)
+	if (!ilio_chunk_valid(&sp->chunks, cid) ||
+	    ilio_chunk_loc(&sp->chunks, cid) != loc)
 		return;
-	__ilio_cache_insert(&sp->cache, ri->cid, payload, ilio_loc_len(loc),
+	__ilio_cache_insert(&sp->cache, cid, payload, ilio_loc_len(loc),
 			    ilio_loc_lz4(loc));
 }
 
@@ -431,11 +432,11 @@ static void __ilio_plog_ent(struct ilio_plog *pl, u64 kind, u64 arg, u64 val)
  *
  * Return: the record's location.
  */
-u64 __ilio_plog_append(struct ilio_plog *pl, u32 cid, const void *payload,
-		       u32 len, bool lz4)
+ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
+			      const void *payload, u32 len, bool lz4)
 {
 	struct ilio_space *sp = pl->sp;
-	u64 loc;
+	ilio_loc_t loc;
 
 	lockdep_assert_held(&sp->lock);
 	loc = __ilio_seg_append(&sp->segs, cid, payload, len, lz4);
@@ -454,18 +455,19 @@ u64 __ilio_plog_append(struct ilio_plog *pl, u32 cid, const void *payload,
  *
  * Consecutive unmaps merge into one entry.
  */
-void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid)
+void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_sum_ent *last;
 	struct ilio_sum_info s;
+	u64 b = ilio_from_lba(lba);
 
 	lockdep_assert_held(&sp->lock);
 	pl->front_ops++;
 	if (!cid && pl->nr_sum) {
 		last = &pl->sum[pl->nr_sum - 1];
 		ilio_sum_unpack(last, &s);
-		if (s.kind == ILIO_SUM_UNMAP && s.arg + s.val == lba &&
+		if (s.kind == ILIO_SUM_UNMAP && s.arg + s.val == b &&
 		    s.val < 0xffffffffULL) {
 			s.val++;
 			ilio_sum_pack(last, &s);
@@ -473,9 +475,9 @@ void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid)
 		}
 	}
 	if (cid)
-		__ilio_plog_ent(pl, ILIO_SUM_MAP, lba, cid);
+		__ilio_plog_ent(pl, ILIO_SUM_MAP, b, ilio_from_cid(cid));
 	else
-		__ilio_plog_ent(pl, ILIO_SUM_UNMAP, lba, 1);
+		__ilio_plog_ent(pl, ILIO_SUM_UNMAP, b, 1);
 }
 
 /**
@@ -629,7 +631,7 @@ int ilio_log_flush(struct ilio_plog *pl)
 }
 
 /* Bytes of the blocks holding the record at @loc: at most ILIO_RBUF_BYTES. */
-static u32 ilio_rec_span(u64 loc)
+static u32 ilio_rec_span(ilio_loc_t loc)
 {
 	u32 off = ilio_loc_off(loc);
 
@@ -650,7 +652,7 @@ static u32 ilio_rec_span(u64 loc)
  * returned, cached or moved.
  */
 bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
-		     u64 loc, u64 hash, void *block)
+		     ilio_loc_t loc, u64 hash, void *block)
 {
 	struct ilio_space *sp = pl->sp;
 
@@ -658,8 +660,9 @@ bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
 	       ilio_hash_block(block, sp->hash_seed) == hash;
 }
 
-static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
-			   void *block, u8 *buf, const struct ilio_chunk_hdr **rhp)
+static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
+			   u64 hash, void *block, u8 *buf,
+			   const struct ilio_chunk_hdr **rhp)
 {
 	u32 off = ilio_loc_off(loc);
 	u32 first = off & ~(ILIO_BLOCK_SIZE - 1);
@@ -672,7 +675,8 @@ static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
 	rh = (const void *)(buf + off - first);
 	if (!ret) {
 		ilio_rec_unpack(rh, &ri);
-		if (!ilio_rec_matches(&ri, cid, loc))
+		if (!ilio_rec_matches(&ri, ilio_from_cid(cid),
+				      ilio_from_loc(loc)))
 			ret = -EIO;
 	}
 	if (!ret && !ilio_rec_verify(pl, rh, loc, hash, block))
@@ -698,8 +702,8 @@ static int ilio_plog_fetch(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
  * Return: 0; -EIO when the device fails or the record is not what the
  * map says (a lost or damaged write).
  */
-int ilio_plog_read_record(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
-			  void *block)
+int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
+			  u64 hash, void *block)
 {
 	struct ilio_space *sp = pl->sp;
 	const struct ilio_chunk_hdr *rh;
@@ -742,7 +746,8 @@ int ilio_plog_read_record(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
  *
  * Return: 0, -EIO or -ENOMEM.
  */
-int __ilio_plog_load_locked(struct ilio_plog *pl, u64 loc, u32 cid, void *block)
+int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc,
+			    ilio_cid_t cid, void *block)
 {
 	struct ilio_space *sp = pl->sp;
 	struct ilio_centry *e = __ilio_cache_lookup(&sp->cache, cid);

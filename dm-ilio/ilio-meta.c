@@ -496,8 +496,8 @@ int ilio_rec_check(const struct ilio_rec_info *r, u32 off, u32 end,
  */
 bool ilio_rec_matches(const struct ilio_rec_info *r, u32 cid, u64 loc)
 {
-	return r->cid == cid && r->len == ilio_loc_len(loc) &&
-	       !!(r->flags & ILIO_CHUNK_LZ4) == ilio_loc_lz4(loc);
+	return r->cid == cid && r->len == ilio_loc_raw_len(loc) &&
+	       !!(r->flags & ILIO_CHUNK_LZ4) == ilio_loc_raw_lz4(loc);
 }
 
 /**
@@ -510,7 +510,7 @@ bool ilio_rec_matches(const struct ilio_rec_info *r, u32 cid, u64 loc)
  */
 u64 ilio_rec_make_loc(u32 seg, u32 off, const struct ilio_rec_info *r)
 {
-	return ilio_loc_make(seg, off, r->len, r->flags & ILIO_CHUNK_LZ4);
+	return ilio_loc_raw_make(seg, off, r->len, r->flags & ILIO_CHUNK_LZ4);
 }
 
 /**
@@ -695,7 +695,7 @@ void ilio_ckpt_chunk_unpack(const struct ilio_ckpt_chunk *in, u64 *loc,
  * @seg_bytes: segment size
  * @why: the reason on failure
  *
- * 0 and ILIO_LOC_DAMAGED fail here: a caller that accepts the sentinel
+ * 0 and ILIO_LOC_RAW_DAMAGED fail here: a caller that accepts the sentinel
  * tests for it first.
  *
  * Return: 0 when @loc names a record inside a segment of the store whose
@@ -704,11 +704,11 @@ void ilio_ckpt_chunk_unpack(const struct ilio_ckpt_chunk *in, u64 *loc,
  */
 int ilio_loc_check(u64 loc, u32 nr_segs, u32 seg_bytes, const char **why)
 {
-	u32 len = ilio_loc_len(loc);
+	u32 len = ilio_loc_raw_len(loc);
 
-	if (ilio_loc_seg(loc) >= nr_segs || !len || len > ILIO_BLOCK_SIZE ||
-	    ilio_loc_off(loc) + ilio_rec_bytes(len) > seg_bytes ||
-	    (!ilio_loc_lz4(loc) && len != ILIO_BLOCK_SIZE)) {
+	if (ilio_loc_raw_seg(loc) >= nr_segs || !len || len > ILIO_BLOCK_SIZE ||
+	    ilio_loc_raw_off(loc) + ilio_rec_bytes(len) > seg_bytes ||
+	    (!ilio_loc_raw_lz4(loc) && len != ILIO_BLOCK_SIZE)) {
 		*why = "a chunk location is outside the device";
 		return -EINVAL;
 	}

@@ -186,19 +186,19 @@ void ilio_plog_walk(const u8 *img, u32 used, u32 seg_bytes,
 			       const void *payload),
 		    struct ilio_plog *pl, u32 seg);
 bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
-		     u64 loc, u64 hash, void *block);
+		     ilio_loc_t loc, u64 hash, void *block);
 int __ilio_plog_open_seg(struct ilio_plog *pl, int level);
 int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level);
-u64 __ilio_plog_append(struct ilio_plog *pl, u32 cid, const void *payload,
-		       u32 len, bool lz4);
+ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
+			      const void *payload, u32 len, bool lz4);
 void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx);
 int __ilio_plog_drain(struct ilio_plog *pl);
-void __ilio_plog_log_map(struct ilio_plog *pl, u64 lba, u32 cid);
+void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid);
 void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick);
-int ilio_plog_read_record(struct ilio_plog *pl, u64 loc, u32 cid, u64 hash,
-			  void *block);
-int __ilio_plog_load_locked(struct ilio_plog *pl, u64 loc, u32 cid,
-			    void *block);
+int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
+			  u64 hash, void *block);
+int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc,
+			    ilio_cid_t cid, void *block);
 int ilio_log_writeback(struct ilio_plog *pl);
 int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target);
 int ilio_log_flush(struct ilio_plog *pl);

@@ -50,8 +50,8 @@ static inline struct ilio_ram *ilio_ram_of(struct ilio_store *st)
 static int __ilio_ram_reserve(struct ilio_ram *r, u32 len, int level);
 
 /* The compactor's way of storing a moved record: the spare may serve. */
-static int __ilio_ram_move(void *priv, u32 cid, const void *payload, u32 len,
-			   bool lz4, u64 *loc)
+static int __ilio_ram_move(void *priv, ilio_cid_t cid, const void *payload,
+			   u32 len, bool lz4, ilio_loc_t *loc)
 {
 	struct ilio_ram *r = priv;
 	int ret = __ilio_ram_reserve(r, len, ILIO_LEVEL_GC);
@@ -85,6 +85,7 @@ static int __ilio_compact_one(struct ilio_ram *r, u32 max_live)
 	while (off + sizeof(struct ilio_chunk_hdr) <= seg->used) {
 		const struct ilio_chunk_hdr *hdr = (void *)(seg->data + off);
 		struct ilio_rec_info ri;
+		ilio_loc_t loc;
 
 		ilio_rec_unpack(hdr, &ri);
 		if (!ilio_rec_fits(&ri, off, seg->used)) {
@@ -95,8 +96,8 @@ static int __ilio_compact_one(struct ilio_ram *r, u32 max_live)
 			ret = -EIO;
 			break;
 		}
-		ret = __ilio_move_record(sp, ri.cid,
-					 ilio_rec_make_loc(victim, off, &ri),
+		loc = ilio_to_loc(ilio_rec_make_loc(victim, off, &ri));
+		ret = __ilio_move_record(sp, ilio_to_cid(ri.cid), loc,
 					 hdr + 1, __ilio_ram_move, r,
 					 &sp->st.compact_moved_bytes);
 		if (ret)
@@ -162,8 +163,8 @@ static int ilio_ram_reserve(struct ilio_store *st, u32 len, u32 nents,
 	return len ? __ilio_ram_reserve(r, len, level) : 0;
 }
 
-static u64 ilio_ram_append(struct ilio_store *st, u32 cid, const void *payload,
-			   u32 len, bool lz4)
+static ilio_loc_t ilio_ram_append(struct ilio_store *st, ilio_cid_t cid,
+				  const void *payload, u32 len, bool lz4)
 {
 	return __ilio_seg_append(&st->sp->segs, cid, payload, len, lz4);
 }

@@ -75,14 +75,14 @@ static int __ilio_replay_charge(struct ilio_plog *pl, u64 bytes,
 }
 
 /* Restore one chunk from the log or a checkpoint, within the budget. */
-static int __ilio_replay_chunk(struct ilio_plog *pl, u32 cid, u64 loc,
-			       u64 hash, const char **why)
+static int __ilio_replay_chunk(struct ilio_plog *pl, ilio_cid_t cid,
+			       ilio_loc_t loc, u64 hash, const char **why)
 {
 	struct ilio_space *sp = pl->sp;
 	u32 limit = ilio_plog_cid_limit(&pl->g);
 	int ret;
 
-	if (cid > limit) {
+	if (ilio_from_cid(cid) > limit) {
 		if (!loc)
 			return 0;	/* a free id in a checkpoint's last leaf */
 		*why = "chunk id beyond what the device can hold";
@@ -96,7 +96,8 @@ static int __ilio_replay_chunk(struct ilio_plog *pl, u32 cid, u64 loc,
 }
 
 /* Allocate the map leaf of @lba during replay, within the budget. */
-static int __ilio_replay_leaf(struct ilio_plog *pl, u64 lba, const char **why)
+static int __ilio_replay_leaf(struct ilio_plog *pl, ilio_lba_t lba,
+			      const char **why)
 {
 	struct ilio_space *sp = pl->sp;
 	int ret;
@@ -122,6 +123,7 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 	for (i = 0; i < n; i++) {
 		struct ilio_sum_info se;
 		struct ilio_rec_info ri;
+		ilio_loc_t loc;
 
 		ilio_sum_unpack(&e[i], &se);
 		ret = ilio_sum_check(&se, nr_blocks, cid_limit, rstart, rend, why);
@@ -129,22 +131,25 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 			return ret;
 		switch (se.kind) {	/* ilio_sum_check() refused any other */
 		case ILIO_SUM_MAP:
-			ret = __ilio_replay_leaf(pl, se.arg, why);
+			ret = __ilio_replay_leaf(pl, ilio_to_lba(se.arg), why);
 			if (ret)
 				return ret;
-			__ilio_lbamap_set(&sp->map, se.arg, (u32)se.val);
+			__ilio_lbamap_set(&sp->map, ilio_to_lba(se.arg),
+					  ilio_to_cid((u32)se.val));
 			break;
 		case ILIO_SUM_UNMAP:
 			/* One entry may cover the whole device: per leaf. */
-			__ilio_lbamap_unmap_range(&sp->map, se.arg, se.val);
+			__ilio_lbamap_unmap_range(&sp->map, ilio_to_lba(se.arg),
+						  se.val);
 			break;
 		case ILIO_SUM_CHUNK:
 			ilio_rec_unpack((const void *)(u + (se.arg - off)), &ri);
 			ret = ilio_rec_check(&ri, (u32)se.arg, rend, cid_limit, why);
 			if (ret)
 				return ret;
-			ret = __ilio_replay_chunk(pl, ri.cid,
-						  ilio_rec_make_loc(seg, (u32)se.arg, &ri),
+			loc = ilio_to_loc(ilio_rec_make_loc(seg, (u32)se.arg,
+							    &ri));
+			ret = __ilio_replay_chunk(pl, ilio_to_cid(ri.cid), loc,
 						  se.val, why);
 			if (ret)
 				return ret;
@@ -176,7 +181,8 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 				*why = "checkpoint has an LBA-map leaf outside the device";
 				return -EINVAL;
 			}
-			ret = __ilio_replay_leaf(pl, (u64)di.index << ILIO_LBAMAP_LEAF_SHIFT,
+			ret = __ilio_replay_leaf(pl, ilio_to_lba((u64)di.index <<
+							     ILIO_LBAMAP_LEAF_SHIFT),
 						 why);
 			if (ret)
 				return ret;
@@ -185,7 +191,9 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 						  cid_limit, why);
 			if (ret)
 				return ret;
-			ilio_ckpt_map_unpack(u + pos, sp->map.dir[di.index]);
+			/* To the codec, a leaf of chunk ids is a u32 array. */
+			ilio_ckpt_map_unpack(u + pos,
+					     (__force u32 *)sp->map.dir[di.index]);
 			pos += ILIO_CKPT_MAP_BYTES;
 		} else if (di.kind == ILIO_CKPT_CHUNKS) {
 			const struct ilio_ckpt_chunk *in = (const void *)(u + pos);
@@ -202,7 +210,9 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 				if (!cid)
 					continue;
 				ilio_ckpt_chunk_unpack(&in[k], &loc, &hash);
-				ret = __ilio_replay_chunk(pl, cid, loc, hash, why);
+				ret = __ilio_replay_chunk(pl, ilio_to_cid(cid),
+							  ilio_to_loc(loc), hash,
+							  why);
 				if (ret)
 					return ret;
 			}
@@ -313,12 +323,13 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 	struct ilio_segs *s = &sp->segs;
 	struct ilio_lbamap *m = &sp->map;
 	u64 i;
-	u32 k, cid;
+	ilio_cid_t cid;
+	u32 k, id;
 
 	m->mapped = 0;
 	sp->nr_damaged = 0;
 	for (i = 0; i < m->nr_leaves; i++) {
-		u32 *leaf = m->dir[i];
+		ilio_cid_t *leaf = m->dir[i];
 
 		if ((i & 4095) == 4095)
 			cond_resched();
@@ -328,7 +339,7 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 			cid = leaf[k];
 			if (!cid)
 				continue;
-			if (cid >= sp->chunks.next_new ||
+			if (ilio_from_cid(cid) >= sp->chunks.next_new ||
 			    !ilio_chunk_loc(&sp->chunks, cid)) {
 				*why = "an LBA maps to a chunk that has no location";
 				return -EINVAL;
@@ -343,11 +354,12 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 	}
 	__ilio_chunks_rebuild(&sp->chunks);
 	sp->stored_bytes = 0;
-	for (cid = 1; cid < sp->chunks.next_new; cid++) {
-		u64 loc;
+	for (id = 1; id < sp->chunks.next_new; id++) {
+		ilio_loc_t loc;
 		int ret;
 
-		if ((cid & 4095) == 0)
+		cid = ilio_to_cid(id);
+		if ((id & 4095) == 0)
 			cond_resched();
 		if (!ilio_chunk_ref(&sp->chunks, cid))
 			continue;
@@ -356,7 +368,8 @@ static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 			sp->nr_damaged++;
 			continue;
 		}
-		ret = ilio_loc_check(loc, s->nr_segs, s->seg_bytes, why);
+		ret = ilio_loc_check(ilio_from_loc(loc), s->nr_segs,
+				     s->seg_bytes, why);
 		if (ret)
 			return ret;
 		s->segs[ilio_loc_seg(loc)].live += ilio_rec_bytes(ilio_loc_len(loc));
@@ -483,13 +496,14 @@ static int ilio_log_op_reserve(struct ilio_store *st, u32 len, u32 nents,
 	return __ilio_plog_prepare(ilio_plog_of(st), len, nents, level);
 }
 
-static u64 ilio_log_op_append(struct ilio_store *st, u32 cid,
-			      const void *payload, u32 len, bool lz4)
+static ilio_loc_t ilio_log_op_append(struct ilio_store *st, ilio_cid_t cid,
+				     const void *payload, u32 len, bool lz4)
 {
 	return __ilio_plog_append(ilio_plog_of(st), cid, payload, len, lz4);
 }
 
-static void ilio_log_op_log_map(struct ilio_store *st, u64 lba, u32 cid)
+static void ilio_log_op_log_map(struct ilio_store *st, ilio_lba_t lba,
+				ilio_cid_t cid)
 {
 	__ilio_plog_log_map(ilio_plog_of(st), lba, cid);
 }
@@ -555,15 +569,15 @@ static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
 	out->chunks_damaged = sp->nr_damaged;
 }
 
-static const u8 *ilio_log_op_peek(struct ilio_store *st, u32 cid)
+static const u8 *ilio_log_op_peek(struct ilio_store *st, ilio_cid_t cid)
 {
 	struct ilio_centry *e = __ilio_cache_lookup(&st->sp->cache, cid);
 
 	return e ? e->data : NULL;
 }
 
-static int ilio_log_op_load(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
-			    void *block, bool nowait)
+static int ilio_log_op_load(struct ilio_store *st, ilio_loc_t loc,
+			    ilio_cid_t cid, u64 hash, void *block, bool nowait)
 {
 	struct ilio_space *sp = st->sp;
 	const u8 *p;
@@ -578,8 +592,8 @@ static int ilio_log_op_load(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
 	return ilio_load_payload(p, loc, block);
 }
 
-static int ilio_log_op_load_locked(struct ilio_store *st, u64 loc, u32 cid,
-				   void *block)
+static int ilio_log_op_load_locked(struct ilio_store *st, ilio_loc_t loc,
+				   ilio_cid_t cid, void *block)
 {
 	return __ilio_plog_load_locked(ilio_plog_of(st), loc, cid, block);
 }

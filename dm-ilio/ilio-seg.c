@@ -369,12 +369,13 @@ int __ilio_seg_open_spare(struct ilio_segs *s)
  *
  * Return: the packed location of the record.
  */
-u64 __ilio_seg_append(struct ilio_segs *s, u32 cid, const void *payload,
-		      u32 len, bool lz4)
+ilio_loc_t __ilio_seg_append(struct ilio_segs *s, ilio_cid_t cid,
+			     const void *payload, u32 len, bool lz4)
 {
 	struct ilio_seg *seg = &s->segs[s->open];
 	struct ilio_rec_info r = {
-		.cid = cid, .len = len, .flags = lz4 ? ILIO_CHUNK_LZ4 : 0,
+		.cid = ilio_from_cid(cid), .len = len,
+		.flags = lz4 ? ILIO_CHUNK_LZ4 : 0,
 	};
 	struct ilio_chunk_hdr *hdr;
 	u32 off = seg->used, need = ilio_rec_bytes(len);
@@ -570,7 +571,7 @@ const char *__ilio_segs_check_index(struct ilio_segs *s, u32 *bad)
  * A sealed segment that loses its last live byte is released at once (or
  * when its last pin goes).
  */
-void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc)
+void __ilio_seg_release_bytes(struct ilio_segs *s, ilio_loc_t loc)
 {
 	u32 idx = ilio_loc_seg(loc);
 	struct ilio_seg *seg = &s->segs[idx];

@@ -23,6 +23,7 @@
 #include <linux/mutex.h>
 
 #include "ilio-format.h"
+#include "ilio-types.h"
 
 #define ILIO_SEG_NONE	0xffffffffU
 
@@ -136,9 +137,9 @@ void __ilio_seg_put_buf(struct ilio_segs *s, u8 *data);
 bool __ilio_seg_reserve_short(struct ilio_segs *s);
 u8 *ilio_seg_alloc_wait(struct ilio_segs *s);
 int __ilio_seg_open_spare(struct ilio_segs *s);
-u64 __ilio_seg_append(struct ilio_segs *s, u32 cid, const void *payload,
-		      u32 len, bool lz4);
-void __ilio_seg_release_bytes(struct ilio_segs *s, u64 loc);
+ilio_loc_t __ilio_seg_append(struct ilio_segs *s, ilio_cid_t cid,
+			     const void *payload, u32 len, bool lz4);
+void __ilio_seg_release_bytes(struct ilio_segs *s, ilio_loc_t loc);
 void __ilio_seg_pin(struct ilio_segs *s, u32 seg);
 void __ilio_seg_unpin(struct ilio_segs *s, u32 seg);
 u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live);

@@ -122,9 +122,9 @@ bool __ilio_ram_allows(struct ilio_space *sp, u64 extra)
  * @sp: space, locked
  * @cid: chunk id, or 0 (nothing to do)
  */
-void __ilio_chunk_drop(struct ilio_space *sp, u32 cid)
+void __ilio_chunk_drop(struct ilio_space *sp, ilio_cid_t cid)
 {
-	u64 loc;
+	ilio_loc_t loc;
 
 	if (!cid)
 		return;
@@ -151,7 +151,7 @@ void __ilio_chunk_drop(struct ilio_space *sp, u32 cid)
  *
  * Return: 0, or -EIO when it does not decode.
  */
-int ilio_load_payload(const u8 *p, u64 loc, void *block)
+int ilio_load_payload(const u8 *p, ilio_loc_t loc, void *block)
 {
 	if (ilio_loc_lz4(loc))
 		return ilio_decompress_block(p, ilio_loc_len(loc), block);
@@ -204,11 +204,11 @@ void __ilio_hist_write(struct ilio_stats *st, u32 len)
  * Return: 0 (moved, or nothing to move), or what @store returned when it
  * failed.
  */
-int __ilio_move_record(struct ilio_space *sp, u32 cid, u64 old,
+int __ilio_move_record(struct ilio_space *sp, ilio_cid_t cid, ilio_loc_t old,
 		       const void *payload, ilio_move_fn store, void *priv,
 		       u64 *moved_bytes)
 {
-	u64 nloc;
+	ilio_loc_t nloc;
 	int ret;
 
 	lockdep_assert_held(&sp->lock);
@@ -235,7 +235,8 @@ static int ilio_space_refill(struct ilio_space *sp)
 {
 	struct ilio_chunk_leaf *cleaf = NULL, **dir = NULL;
 	bool want_seg, want_map, want_chunk;
-	u32 *mleaf = NULL, cap;
+	ilio_cid_t *mleaf = NULL;
+	u32 cap;
 	u8 *seg = NULL;
 	int n = 0;
 

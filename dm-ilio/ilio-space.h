@@ -136,8 +136,8 @@ void ilio_space_exit(struct ilio_space *sp);
 u64 __ilio_meta_bytes(struct ilio_space *sp);
 u64 __ilio_ram_used(struct ilio_space *sp);
 bool __ilio_ram_allows(struct ilio_space *sp, u64 extra);
-void __ilio_chunk_drop(struct ilio_space *sp, u32 cid);
-int ilio_load_payload(const u8 *p, u64 loc, void *block);
+void __ilio_chunk_drop(struct ilio_space *sp, ilio_cid_t cid);
+int ilio_load_payload(const u8 *p, ilio_loc_t loc, void *block);
 void __ilio_hist_write(struct ilio_stats *st, u32 len);
 void ilio_space_relieve(struct ilio_space *sp);
 
@@ -153,9 +153,9 @@ void ilio_space_relieve(struct ilio_space *sp);
  * Called with the lock held.  Return: 0, or a negative errno (the record
  * stays where it was).
  */
-typedef int (*ilio_move_fn)(void *priv, u32 cid, const void *payload,
-			    u32 len, bool lz4, u64 *loc);
-int __ilio_move_record(struct ilio_space *sp, u32 cid, u64 old,
+typedef int (*ilio_move_fn)(void *priv, ilio_cid_t cid, const void *payload,
+			    u32 len, bool lz4, ilio_loc_t *loc);
+int __ilio_move_record(struct ilio_space *sp, ilio_cid_t cid, ilio_loc_t old,
 		       const void *payload, ilio_move_fn store, void *priv,
 		       u64 *moved_bytes);
 

@@ -183,9 +183,9 @@ struct ilio_store;
  */
 struct ilio_store_ops {
 	int (*reserve)(struct ilio_store *st, u32 len, u32 nents, int level);
-	u64 (*append)(struct ilio_store *st, u32 cid, const void *payload,
-		      u32 len, bool lz4);
-	void (*log_map)(struct ilio_store *st, u64 lba, u32 cid);
+	ilio_loc_t (*append)(struct ilio_store *st, ilio_cid_t cid,
+			     const void *payload, u32 len, bool lz4);
+	void (*log_map)(struct ilio_store *st, ilio_lba_t lba, ilio_cid_t cid);
 	void (*after_write)(struct ilio_store *st, bool *sync, bool *kick);
 
 	int (*make_room)(struct ilio_store *st, u64 bytes);
@@ -193,10 +193,11 @@ struct ilio_store_ops {
 	int (*set_ram_limit)(struct ilio_store *st, u64 bytes);
 	void (*stats)(struct ilio_store *st, struct ilio_stats *out);
 
-	const u8 *(*peek)(struct ilio_store *st, u32 cid);
-	int (*load)(struct ilio_store *st, u64 loc, u32 cid, u64 hash,
-		    void *block, bool nowait);
-	int (*load_locked)(struct ilio_store *st, u64 loc, u32 cid, void *block);
+	const u8 *(*peek)(struct ilio_store *st, ilio_cid_t cid);
+	int (*load)(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t cid,
+		    u64 hash, void *block, bool nowait);
+	int (*load_locked)(struct ilio_store *st, ilio_loc_t loc,
+			   ilio_cid_t cid, void *block);
 
 	int (*writeback)(struct ilio_store *st);
 	void (*kick)(struct ilio_store *st);

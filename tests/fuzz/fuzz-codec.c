@@ -26,6 +26,7 @@
 
 #include "ilio-format.h"
 #include "ilio-meta.h"
+#include "ilio-types.h"
 
 #define BS	ILIO_BLOCK_SIZE
 #define HDR	32

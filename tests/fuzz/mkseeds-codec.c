@@ -17,6 +17,7 @@
 
 #include "ilio-format.h"
 #include "ilio-meta.h"
+#include "ilio-types.h"
 
 #define BS ILIO_BLOCK_SIZE
 
