@@ -50,7 +50,7 @@ struct ilio_ckpt_cursor {
 static bool __ilio_ckpt_next(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
 			     u32 *kind, u64 *index)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 
 	cur->map_leaf = __ilio_lbamap_next_leaf(&sp->map, cur->map_leaf);
 	if (cur->map_leaf < sp->map.nr_leaves) {
@@ -68,7 +68,7 @@ static bool __ilio_ckpt_next(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
 
 static void __ilio_ckpt_copy(struct ilio_plog *pl, u32 kind, u64 index, u8 *dst)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u32 i;
 
 	if (kind == ILIO_CKPT_LBAMAP) {
@@ -97,7 +97,7 @@ static int __ilio_ckpt_unit(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
 			    u32 *start_seg, u32 *start_off, u64 *start_seq,
 			    u64 *end_seq)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	struct ilio_unit_hdr *h;
 	struct ilio_ckpt_desc *d;
@@ -157,7 +157,7 @@ static int __ilio_ckpt_unit(struct ilio_plog *pl, struct ilio_ckpt_cursor *cur,
  */
 static void ilio_plog_free_pass(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	u32 i, n = 0, trim = ILIO_SEG_NONE, idx;
 
@@ -205,7 +205,7 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 static int ilio_plog_write_anchor(struct ilio_plog *pl, u32 seg, u32 off,
 				  u64 seq, u64 end, bool again)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_anchor_info a = {
 		.seq = pl->anchor_seq + 1,
 		.epoch = pl->epoch,
@@ -252,7 +252,7 @@ static int ilio_plog_write_anchor(struct ilio_plog *pl, u32 seg, u32 off,
  */
 int ilio_plog_anchor_both(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_anchor_info a;
 	int ret;
 
@@ -270,7 +270,7 @@ int ilio_plog_anchor_both(struct ilio_plog *pl)
 
 int ilio_plog_checkpoint_locked(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_ckpt_cursor cur = { 0, 0 };
 	u32 seg = 0, off = 0;
 	u64 seq = 0, log_before = 0, front = 0, end = 0;
@@ -363,7 +363,7 @@ int ilio_log_checkpoint(struct ilio_plog *pl)
  */
 int ilio_log_quiesce(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	bool changed;
 	int ret;
 

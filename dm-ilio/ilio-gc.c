@@ -49,7 +49,7 @@ static int __ilio_gc_store(void *priv, ilio_cid_t cid, const void *payload,
 {
 	struct ilio_gc_move *m = priv;
 	struct ilio_plog *pl = m->pl;
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	const struct ilio_chunk_hdr *rh = (const void *)((const u8 *)payload -
 							 sizeof(*rh));
 	int ret;
@@ -84,14 +84,14 @@ static void __ilio_gc_move(struct ilio_plog *pl, u32 seg, u32 off,
 
 	if (pl->gc_full)	/* out of room: leave the rest */
 		return;
-	__ilio_move_record(pl->sp, ilio_to_cid(ri->cid), m.old, payload,
-			   __ilio_gc_store, &m, &pl->sp->st.gc_moved_bytes);
+	__ilio_move_record(pl->base.sp, ilio_to_cid(ri->cid), m.old, payload,
+			   __ilio_gc_store, &m, &pl->base.sp->st.gc_moved_bytes);
 }
 
 /* Clean one victim; *@gain: the bytes it frees net of what was moved. */
 static int ilio_gc_one(struct ilio_plog *pl, u32 max_live, u64 *gain)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	u32 victim;
 	int ret, err;
@@ -134,7 +134,7 @@ static int ilio_gc_one(struct ilio_plog *pl, u32 max_live, u64 *gain)
 /* Emptied segments that wait for a checkpoint to become free. */
 static u32 ilio_plog_nr_waiting(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u32 n;
 
 	mutex_lock(&sp->lock);
@@ -153,7 +153,7 @@ static u32 ilio_plog_nr_waiting(struct ilio_plog *pl)
 static int ilio_gc_locked(struct ilio_plog *pl, unsigned int max_segs,
 			  u32 max_live, int want, bool force)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u64 seg = sp->segs.seg_bytes, gain = 0, one;
 	u32 waiting = ilio_plog_nr_waiting(pl), ckpt;
 	unsigned int n = 0;
@@ -200,7 +200,7 @@ static int ilio_gc_locked(struct ilio_plog *pl, unsigned int max_segs,
  */
 int ilio_log_gc(struct ilio_plog *pl, unsigned int max_segs)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	int ret;
 
 	if (!pl || pl->read_only)
@@ -218,7 +218,7 @@ int ilio_log_gc(struct ilio_plog *pl, unsigned int max_segs)
 static void ilio_log_gc_tick(struct ilio_plog *pl, unsigned int max_segs,
 			     bool urgent)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 
 	mutex_lock(&pl->ckpt_mutex);
 	ilio_gc_locked(pl, max_segs, sp->segs.seg_bytes / 4 * 3,
@@ -235,7 +235,7 @@ static void ilio_log_gc_tick(struct ilio_plog *pl, unsigned int max_segs,
  */
 int ilio_log_reclaim(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	int ret;
 
 	mutex_lock(&pl->ckpt_mutex);
@@ -258,7 +258,7 @@ int ilio_log_reclaim(struct ilio_plog *pl)
  */
 void ilio_log_tick(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	bool wb, idle, ckpt, urgent = false;
 	u32 low, gc = 0;
 	u64 age, limit;

@@ -56,7 +56,7 @@ u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
 /* Bytes a checkpoint of the current maps takes in the log, at most. */
 u64 __ilio_plog_ckpt_bytes(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u64 leaves = sp->map.leaves_allocated * ILIO_CKPT_MAP_BYTES +
 		     (u64)sp->chunks.nr_leaves * ILIO_CKPT_CHUNK_BYTES;
 
@@ -97,7 +97,7 @@ u32 __ilio_plog_reserve(struct ilio_plog *pl, int level)
 /* Evict clean chunks until the RAM budget holds what is in use. */
 void __ilio_plog_fit_ram(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 
 	while (__ilio_ram_used(sp) > sp->ram_limit &&
 	       __ilio_cache_evict_one(&sp->cache))
@@ -118,7 +118,7 @@ static void __ilio_wbq_push(struct ilio_plog *pl, u32 seg)
 u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 			    u16 type, u32 rec, u32 nents)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_seg *seg = &sp->segs.segs[sp->segs.open];
 	void *h = seg->data + off;
 	u64 seq = pl->next_seq++;
@@ -154,7 +154,7 @@ u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
  */
 void __ilio_plog_close_unit(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_seg *seg;
 	u32 off, rec, end;
 
@@ -223,7 +223,7 @@ static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
 				  const struct ilio_rec_info *ri,
 				  const void *payload)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	ilio_loc_t loc = ilio_to_loc(ilio_rec_make_loc(seg, off, ri));
 	ilio_cid_t cid = ilio_to_cid(ri->cid);
 
@@ -245,7 +245,7 @@ static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
  */
 void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_seg *seg = &sp->segs.segs[idx];
 
 	if (seg->pins || !seg->data || seg->state != ILIO_SEG_SEALED ||
@@ -261,7 +261,7 @@ void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx)
 /* Seal the open segment: it takes nothing more. */
 static void __ilio_plog_seal(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	struct ilio_seg *seg;
 	u32 idx;
@@ -297,7 +297,7 @@ static void __ilio_plog_seal(struct ilio_plog *pl)
  */
 int __ilio_plog_drain(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u32 resident = sp->segs.nr_resident;
 
 	lockdep_assert_held(&sp->lock);
@@ -317,7 +317,7 @@ int __ilio_plog_drain(struct ilio_plog *pl)
  */
 int __ilio_plog_open_seg(struct ilio_plog *pl, int level)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	u32 need = pl->next_seg == ILIO_SEG_NONE ? 2 : 1;
 	u32 cur, succ;
@@ -354,7 +354,7 @@ int __ilio_plog_open_seg(struct ilio_plog *pl, int level)
 /* Would the open unit take @rec record bytes and @nents entries more? */
 static bool __ilio_plog_room(struct ilio_plog *pl, u32 rec, u32 nents)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_seg *seg;
 	u64 end;
 
@@ -386,7 +386,7 @@ static bool __ilio_plog_room(struct ilio_plog *pl, u32 rec, u32 nents)
  */
 int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_seg *seg;
 	u32 rec = len ? ilio_rec_bytes(len) : 0;
 	int ret;
@@ -435,7 +435,7 @@ static void __ilio_plog_ent(struct ilio_plog *pl, u64 kind, u64 arg, u64 val)
 ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
 			      const void *payload, u32 len, bool lz4)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	ilio_loc_t loc;
 
 	lockdep_assert_held(&sp->lock);
@@ -457,7 +457,7 @@ ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
  */
 void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_sum_ent *last;
 	struct ilio_sum_info s;
 	u64 b = ilio_from_lba(lba);
@@ -507,7 +507,7 @@ void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick)
  */
 int ilio_log_writeback(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_seg *seg;
 	u32 idx, from, to;
 	u64 seq, t0;
@@ -571,7 +571,7 @@ int ilio_log_writeback(struct ilio_plog *pl)
 /* Flush the device so that every written unit is durable. */
 int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u64 written;
 	int ret = 0;
 
@@ -606,7 +606,7 @@ int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target)
  */
 int ilio_log_flush(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u64 target;
 	int ret;
 
@@ -654,7 +654,7 @@ static u32 ilio_rec_span(ilio_loc_t loc)
 bool ilio_rec_verify(struct ilio_plog *pl, const struct ilio_chunk_hdr *rh,
 		     ilio_loc_t loc, u64 hash, void *block)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 
 	return !ilio_load_payload((const u8 *)(rh + 1), loc, block) &&
 	       ilio_hash_block(block, sp->hash_seed) == hash;
@@ -705,7 +705,7 @@ static int ilio_plog_fetch(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 			  u64 hash, void *block)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	const struct ilio_chunk_hdr *rh;
 	u32 span = ilio_rec_span(loc);
 	u8 *buf = kmalloc(span, ILIO_GFP);
@@ -749,7 +749,7 @@ int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc,
 			    ilio_cid_t cid, void *block)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_centry *e = __ilio_cache_lookup(&sp->cache, cid);
 	const struct ilio_chunk_hdr *rh;
 	u8 *buf;
@@ -784,6 +784,6 @@ int ilio_log_relieve(struct ilio_plog *pl, int err)
 	if (ret)
 		return ret;
 	if (err == -ENOMEM)
-		ilio_space_relieve(pl->sp);
+		ilio_space_relieve(pl->base.sp);
 	return 0;
 }

@@ -47,7 +47,6 @@
 /**
  * struct ilio_plog - the persistent store
  * @base: what the core sees (struct ilio_store)
- * @sp: the space it works on (@base.sp)
  * @ops: backing device access
  * @priv: for @ops
  * @g: geometry from the superblock
@@ -101,7 +100,6 @@
  */
 struct ilio_plog {
 	struct ilio_store base;
-	struct ilio_space *sp;
 	const struct ilio_backend_ops *ops;
 	void *priv;
 	struct ilio_geom g;

@@ -51,7 +51,7 @@ static u32 ilio_plog_cid_limit(const struct ilio_geom *g)
  */
 static int ilio_plog_geom_fits(struct ilio_plog *pl, const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	const struct ilio_geom *g = &pl->g;
 	u64 need = (u64)g->nr_segs * (sizeof(struct ilio_seg) + 3 * sizeof(u32)) +
 		   4ULL * g->seg_bytes;
@@ -66,7 +66,7 @@ static int ilio_plog_geom_fits(struct ilio_plog *pl, const char **why)
 static int __ilio_replay_charge(struct ilio_plog *pl, u64 bytes,
 				const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 
 	if (!bytes || __ilio_ram_allows(sp, bytes + 2ULL * sp->segs.seg_bytes))
 		return 0;
@@ -78,7 +78,7 @@ static int __ilio_replay_charge(struct ilio_plog *pl, u64 bytes,
 static int __ilio_replay_chunk(struct ilio_plog *pl, ilio_cid_t cid,
 			       ilio_loc_t loc, u64 hash, const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u32 limit = ilio_plog_cid_limit(&pl->g);
 	int ret;
 
@@ -99,7 +99,7 @@ static int __ilio_replay_chunk(struct ilio_plog *pl, ilio_cid_t cid,
 static int __ilio_replay_leaf(struct ilio_plog *pl, ilio_lba_t lba,
 			      const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	int ret;
 
 	ret = __ilio_replay_charge(pl, __ilio_lbamap_prepare_bytes(&sp->map, lba),
@@ -112,7 +112,7 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 			      const struct ilio_unit_info *hu, u32 seg,
 			      u32 off, const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	u32 rec = hu->rec_bytes, n = hu->nr_ents, i;
 	const struct ilio_sum_ent *e = (const void *)(u + ILIO_BLOCK_SIZE + rec);
 	u32 rstart = off + ILIO_BLOCK_SIZE, rend = rstart + rec;
@@ -165,7 +165,7 @@ static int __ilio_replay_data(struct ilio_plog *pl, const u8 *u,
 static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 			      const struct ilio_unit_info *hu, const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	const struct ilio_ckpt_desc *d = (const void *)(u + sizeof(struct ilio_unit_hdr));
 	u32 len = hu->len, n = hu->nr_ents, i, k, pos = ILIO_BLOCK_SIZE;
 	u32 cid_limit = ilio_plog_cid_limit(&pl->g);
@@ -265,7 +265,7 @@ static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
 static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 		       const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_unit_info hu;
 	u32 seg = a->log_seg, off = a->log_off, len;
 	u64 seq = a->log_seq, units = 0;
@@ -319,7 +319,7 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
  */
 static int __ilio_rebuild(struct ilio_plog *pl, u64 log_seq, const char **why)
 {
-	struct ilio_space *sp = pl->sp;
+	struct ilio_space *sp = pl->base.sp;
 	struct ilio_segs *s = &sp->segs;
 	struct ilio_lbamap *m = &sp->map;
 	u64 i;
@@ -708,7 +708,6 @@ static struct ilio_plog *ilio_plog_alloc(struct ilio_space *sp,
 	pl->base.ops = &ilio_log_ops;
 	pl->base.sp = sp;
 	pl->base.persistent = true;
-	pl->sp = sp;
 	mutex_init(&pl->wb_mutex);
 	mutex_init(&pl->ckpt_mutex);
 	mutex_init(&pl->rbuf_mutex);
