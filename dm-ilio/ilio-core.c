@@ -187,9 +187,9 @@ static const u8 *__ilio_loc_payload(struct ilio_core *ic, ilio_loc_t loc)
 }
 
 /*
- * A live chunk whose content equals @block, returned with a reference
- * taken for the caller; or 0.  *@capped is set when the lookup stopped at
- * the candidate bound with candidates left unexamined.
+ * A live chunk whose content equals @block, returned in *@out with a
+ * reference taken for the caller; or 0 there.  *@capped is set when the
+ * lookup stopped at the candidate bound with candidates left unexamined.
  *
  * Raw candidates are compared in place, under the lock (a memcmp).  A
  * compressed candidate is decoded with the lock dropped: a reference keeps
@@ -202,10 +202,14 @@ static const u8 *__ilio_loc_payload(struct ilio_core *ic, ilio_loc_t loc)
  * against ILIO_DEDUP_BUDGET before that work is done, so one lookup costs
  * at most a few block compares whatever the chain holds: the hash key
  * makes collisions rare, the budget makes them cheap.
+ *
+ * Return: 0; -EAGAIN with @nowait when a candidate could only be read
+ * from the device (nothing is held then: the caller's writer must wait
+ * for I/O, so it goes to a worker).
  */
-static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
-				  const void *block, struct ilio_ctx *ctx,
-				  bool *capped)
+static int __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
+			   struct ilio_ctx *ctx, bool nowait, bool *capped,
+			   ilio_cid_t *out)
 {
 	struct ilio_chunks *c = &ic->sp.chunks;
 	unsigned int budget = ILIO_DEDUP_BUDGET, cost;
@@ -217,6 +221,7 @@ static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
 	ilio_loc_t loc;
 
 	lockdep_assert_held(&ic->sp.lock);
+	*out = 0;
 	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
 		loc = ilio_chunk_loc(c, cid);
 		if (!loc || ilio_loc_damaged(loc) ||
@@ -245,6 +250,8 @@ static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
 			*capped = true;
 			return 0;
 		}
+		if (!p && nowait)
+			return -EAGAIN;
 		budget -= cost;
 		ic->sp.st.dedup_candidates++;
 		if (p && !ilio_loc_lz4(loc)) {
@@ -260,8 +267,7 @@ static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
 			mutex_unlock(&ic->sp.lock);
 			if (on_disk)
 				equal = !ic->store->ops->load(ic->store, loc, cid,
-							      hash, ctx->dbuf,
-							      false);
+							      hash, ctx->dbuf);
 			else
 				equal = !ilio_decompress_block(p, ilio_loc_len(loc),
 							       ctx->dbuf);
@@ -269,15 +275,18 @@ static ilio_cid_t __ilio_find_dup(struct ilio_core *ic, u64 hash,
 			mutex_lock(&ic->sp.lock);
 			__ilio_unhold(ic, &h);
 			__ilio_release(ic, seg);
-			if (equal)
-				return cid;
+			if (equal) {
+				*out = cid;
+				return 0;
+			}
 			next = __ilio_index_next(c, cid, hash);
 			__ilio_chunk_drop(&ic->sp, cid);
 			continue;
 		}
 		if (equal) {
 			__ilio_chunk_get(c, cid);
-			return cid;
+			*out = cid;
+			return 0;
 		}
 		next = __ilio_index_next(c, cid, hash);
 	}
@@ -306,20 +315,21 @@ static int __ilio_reserve(struct ilio_core *ic, u32 len, u32 nents, int level)
 
 /*
  * Share an existing chunk for @lba, if dedup finds one.  Return: 1 when
- * shared, 0 when not, or a negative errno (nothing changed).  *@capped:
- * see __ilio_find_dup().
+ * shared, 0 when not, or a negative errno (nothing changed; -EAGAIN with
+ * @nowait: see __ilio_find_dup()).  *@capped: see __ilio_find_dup().
  */
 static int __ilio_try_dedup(struct ilio_core *ic, ilio_lba_t lba, u64 hash,
-			    const void *block, struct ilio_ctx *ctx, bool *capped)
+			    const void *block, struct ilio_ctx *ctx, bool nowait,
+			    bool *capped)
 {
 	ilio_cid_t cid;
 	int ret;
 
 	if (!ic->dedup)
 		return 0;
-	cid = __ilio_find_dup(ic, hash, block, ctx, capped);
-	if (!cid)
-		return 0;
+	ret = __ilio_find_dup(ic, hash, block, ctx, nowait, capped, &cid);
+	if (ret || !cid)
+		return ret;
 	ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_USER);
 	if (ret) {
 		__ilio_chunk_drop(&ic->sp, cid);
@@ -354,8 +364,8 @@ static void ilio_core_after_update(struct ilio_core *ic, bool sync, bool kick)
 }
 
 static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
-				const void *block,
-				struct ilio_ctx *ctx, bool *sync, bool *kick)
+				const void *block, struct ilio_ctx *ctx,
+				bool nowait, bool *sync, bool *kick)
 {
 	const void *payload = block;
 	u32 len = ILIO_BLOCK_SIZE;
@@ -382,7 +392,8 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	if (!ret)
 		ret = __ilio_lbamap_prepare(&ic->sp.map, lba);
 	if (!ret)
-		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, nowait,
+				       &capped);
 	if (ret)
 		goto out;
 	gen = ic->stored_gen;
@@ -394,7 +405,8 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	mutex_lock(&ic->sp.lock);
 	/* Another writer may have stored the same content meanwhile. */
 	if (ic->stored_gen != gen) {
-		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, &capped);
+		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, nowait,
+				       &capped);
 		if (ret)
 			goto out;
 	}
@@ -451,26 +463,15 @@ int ilio_core_relieve(struct ilio_core *ic, int err)
 	return 0;
 }
 
-/**
- * ilio_core_write() - store one block at @lba
- * @ic: core
- * @lba: logical block, below the core's nr_blocks
- * @block: ILIO_BLOCK_SIZE bytes
- * @ctx: the calling worker's context
- *
- * The old content of @lba stays intact when the write fails.  Memory
- * pressure never fails it: when an allocation fails and its reserve is
- * used up, or (persistent) RAM is full of unwritten data, the writer
- * writes back, refills the reserves or waits, and tries again
- * (ilio_core_relieve()).  When the device has no free segment it runs GC
- * once before giving up.
- *
- * Return: 0; -ENOSPC when the store (RAM budget or device) is full of
- * live data; -EINVAL for an LBA out of range; -EIO (persistent, after a
- * backend write error) or -EROFS (opened read-only).
+/*
+ * ilio_core_write() and ilio_core_write_nowait().  With @nowait, whatever
+ * would wait for I/O (write-back to relieve pressure, a device read of a
+ * dedup candidate, GC to reclaim space) is not done: the call returns
+ * -EAGAIN having changed nothing, or ILIO_OWES_WRITEBACK having stored
+ * the block when the writer must write back before it completes.
  */
-int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
-		    struct ilio_ctx *ctx)
+static int ilio_core_do_write(struct ilio_core *ic, u64 lba, const void *block,
+			      struct ilio_ctx *ctx, bool nowait)
 {
 	bool sync = false, kick = false, reclaimed = false;
 	int ret;
@@ -482,8 +483,12 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 		return ret;
 	for (;;) {
 		ret = ilio_core_write_once(ic, ilio_to_lba(lba), block, ctx,
-					   &sync, &kick);
+					   nowait, &sync, &kick);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
+			if (nowait) {
+				ret = -EAGAIN;
+				break;
+			}
 			/* Pressure, not a full store: it passes. */
 			ret = ilio_core_relieve(ic, ret);
 			if (ret)
@@ -491,6 +496,10 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 			continue;
 		}
 		if (ret == -ENOSPC && ic->store->ops->reclaim && !reclaimed) {
+			if (nowait) {
+				ret = -EAGAIN;
+				break;
+			}
 			reclaimed = true;
 			if (!ic->store->ops->reclaim(ic->store))
 				continue;
@@ -502,10 +511,64 @@ int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 		ic->sp.st.nospc_errors++;
 		mutex_unlock(&ic->sp.lock);
 	}
-	if (!ret)
+	if (!ret && nowait && sync)
+		ret = ILIO_OWES_WRITEBACK;
+	else if (!ret)
 		ilio_core_after_update(ic, sync, kick);
 	ilio_core_sync_mode(ic);
 	return ret;
+}
+
+/**
+ * ilio_core_write() - store one block at @lba
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes
+ * @ctx: the caller's context, used by it alone during the call
+ *
+ * The old content of @lba stays intact when the write fails.  Memory
+ * pressure never fails it: when an allocation fails and its reserve is
+ * used up, or (persistent) RAM is full of unwritten data, the writer
+ * writes back, refills the reserves or waits, and tries again
+ * (ilio_core_relieve()).  When the device has no free segment it runs GC
+ * once before giving up.  It may wait for backend I/O: not for the dm map
+ * function (ilio_core_write_nowait()).
+ *
+ * Return: 0; -ENOSPC when the store (RAM budget or device) is full of
+ * live data; -EINVAL for an LBA out of range; -EIO (persistent, after a
+ * backend write error) or -EROFS (opened read-only).
+ */
+int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
+		    struct ilio_ctx *ctx)
+{
+	return ilio_core_do_write(ic, lba, block, ctx, false);
+}
+
+/**
+ * ilio_core_write_nowait() - store one block without waiting for I/O
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes
+ * @ctx: the caller's context, used by it alone during the call
+ *
+ * For the dm map function, which may sleep (on the space lock, in an
+ * allocation) but must never wait for I/O issued on the device's behalf:
+ * it is only dispatched after map returns.  Hashing, dedup against what
+ * RAM holds, compression and the append all happen here; background
+ * write-back is started (kick) as ilio_core_write() would.
+ *
+ * Return: 0; ILIO_OWES_WRITEBACK: stored, and the caller must call
+ * ilio_core_writeback() before it completes the write (no coalescing, or
+ * more dirty data than max_dirty: the writer pays); -EAGAIN: nothing
+ * changed, and ilio_core_write() from a context that may wait will do the
+ * write (memory or write-back pressure, a dedup candidate only the device
+ * holds, a full device that GC may clean); or what ilio_core_write()
+ * returns otherwise.
+ */
+int ilio_core_write_nowait(struct ilio_core *ic, u64 lba, const void *block,
+			   struct ilio_ctx *ctx)
+{
+	return ilio_core_do_write(ic, lba, block, ctx, true);
 }
 
 /* The chunk @lba maps to (in *@cid) and its location; 0 when unmapped. */
@@ -516,20 +579,14 @@ static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, ilio_lba_t lba,
 	return *cid ? ilio_chunk_loc(&ic->sp.chunks, *cid) : 0;
 }
 
-/**
- * ilio_core_read() - load the block at @lba
- * @ic: core
- * @lba: logical block, below the core's nr_blocks
- * @block: ILIO_BLOCK_SIZE bytes of output
- *
- * A chunk in a RAM segment is decompressed outside the lock, from the
- * pinned segment.  Persistent mode: a clean chunk comes from the cache, or
- * else from the device (only the blocks holding it), and is cached.
- *
- * Return: 0; -EIO when the stored chunk does not decode or the device
- * fails; -EINVAL for an LBA out of range; -ENOMEM.
+/*
+ * ilio_core_read() and ilio_core_read_nowait().  Nothing is decoded under
+ * the lock when the caller gives a context: a chunk in a RAM segment is
+ * decoded from the pinned segment, and a compressed clean cached one is
+ * copied out (at most a block) and decoded from the copy.
  */
-int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
+static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
+			     struct ilio_ctx *ctx, bool nowait)
 {
 	struct ilio_hold h;
 	const u8 *p;
@@ -558,25 +615,42 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 			mutex_unlock(&ic->sp.lock);
 			return -EIO;
 		}
-		ret = ic->store->ops->load(ic->store, loc, cid, 0, block, true);
-		if (ret != -EAGAIN) {
+		p = ic->store->ops->peek(ic->store, cid);
+		if (p) {
+			ic->sp.st.cache_hits++;
+			if (!ctx || !ilio_loc_lz4(loc)) {
+				ret = ilio_load_payload(p, loc, block);
+				mutex_unlock(&ic->sp.lock);
+				return ret;
+			}
+			memcpy(ctx->cbuf, p, ilio_loc_len(loc));
 			mutex_unlock(&ic->sp.lock);
-			return ret;
+			return ilio_load_payload(ctx->cbuf, loc, block);
+		}
+		if (nowait) {
+			mutex_unlock(&ic->sp.lock);
+			return -EAGAIN;
 		}
 		ic->sp.st.cache_misses++;
 		hash = ilio_chunk_hash(&ic->sp.chunks, cid);
 		__ilio_hold(ic, &h, seg, 0);
 		mutex_unlock(&ic->sp.lock);
-		ret = ic->store->ops->load(ic->store, loc, cid, hash, block, false);
+		ret = ic->store->ops->load(ic->store, loc, cid, hash, block);
 		mutex_lock(&ic->sp.lock);
 		__ilio_unhold(ic, &h);
 		mutex_unlock(&ic->sp.lock);
 		return ret;
 	}
 	p = __ilio_loc_payload(ic, loc);
-	__ilio_hold(ic, &h, seg, 0);
 	if (ic->persistent)
 		ic->sp.st.cache_hits++;
+	if (!ilio_loc_lz4(loc)) {
+		/* A copy costs what a pin and a second lock round trip would. */
+		ret = ilio_load_payload(p, loc, block);
+		mutex_unlock(&ic->sp.lock);
+		return ret;
+	}
+	__ilio_hold(ic, &h, seg, 0);
 	mutex_unlock(&ic->sp.lock);
 
 	ret = ilio_load_payload(p, loc, block);
@@ -589,64 +663,47 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 }
 
 /**
- * ilio_core_read_nowait() - load the block at @lba if that needs no sleep
+ * ilio_core_read() - load the block at @lba
  * @ic: core
  * @lba: logical block, below the core's nr_blocks
  * @block: ILIO_BLOCK_SIZE bytes of output
  *
- * For callers that must not sleep (the dm map function): it only
- * try-locks, and decodes with the lock held (a few microseconds at most),
- * so it needs no pin.  A chunk that only the backing device holds is not
- * served here.
+ * A chunk in a RAM segment is decompressed outside the lock, from the
+ * pinned segment.  Persistent mode: a clean chunk comes from the cache, or
+ * else from the device (only the blocks holding it), and is cached.
  *
- * Return: 0; -EAGAIN when the lock is busy or the chunk must be read from
- * the device; -EIO when the stored chunk does not decode; -EINVAL for an
- * LBA out of range.
+ * Return: 0; -EIO when the stored chunk does not decode or the device
+ * fails; -EINVAL for an LBA out of range; -ENOMEM.
  */
-int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block)
+int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 {
-	ilio_cid_t cid;
-	ilio_loc_t loc;
-	int ret;
-
-	if (lba >= ic->sp.map.nr_blocks)
-		return -EINVAL;
-	ret = ilio_core_refuse(ic, false);
-	if (ret)
-		return ret;
-	if (!mutex_trylock(&ic->sp.lock))
-		return -EAGAIN;
-	loc = __ilio_lba_loc(ic, ilio_to_lba(lba), &cid);
-	if (!loc || ilio_loc_damaged(loc)) {
-		mutex_unlock(&ic->sp.lock);
-		memset(block, 0, ILIO_BLOCK_SIZE);
-		return loc ? -EIO : 0;
-	}
-	if (!ic->sp.segs.segs[ilio_loc_seg(loc)].data) {
-		/* Persistent, on the device: only from the store's RAM. */
-		ret = WARN_ON_ONCE(!ic->store->ops->load) ? -EIO :
-		      ic->store->ops->load(ic->store, loc, cid, 0, block, true);
-		mutex_unlock(&ic->sp.lock);
-		return ret;
-	}
-	ret = ilio_load_payload(__ilio_loc_payload(ic, loc), loc, block);
-	if (ic->persistent)
-		ic->sp.st.cache_hits++;
-	mutex_unlock(&ic->sp.lock);
-	return ret;
+	return ilio_core_do_read(ic, lba, block, NULL, false);
 }
 
 /**
- * ilio_core_discard() - unmap @lba; it reads back as zeroes
+ * ilio_core_read_nowait() - load the block at @lba without waiting for I/O
  * @ic: core
  * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ * @ctx: the caller's context (its scratch holds a cached chunk's copy so
+ *	that it decodes outside the lock), or NULL
  *
- * Like a write, it waits out memory pressure (ilio_core_relieve()).
+ * For the dm map function: it may sleep on the space lock, and never
+ * waits for I/O.  A chunk that only the backing device holds is not
+ * served here.
  *
- * Return: 0, -EINVAL for an LBA out of range, or (persistent) what
- * ilio_core_write() may return.
+ * Return: 0; -EAGAIN when the chunk must be read from the device (nothing
+ * was counted: ilio_core_read() will); -EIO when the stored chunk does
+ * not decode; -EINVAL for an LBA out of range.
  */
-int ilio_core_discard(struct ilio_core *ic, u64 lba)
+int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block,
+			  struct ilio_ctx *ctx)
+{
+	return ilio_core_do_read(ic, lba, block, ctx, true);
+}
+
+/* ilio_core_discard() and ilio_core_discard_nowait(). */
+static int ilio_core_do_discard(struct ilio_core *ic, u64 lba, bool nowait)
 {
 	bool sync = false, kick = false;
 	int ret, tries;
@@ -666,7 +723,10 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 				ic->store->ops->after_write(ic->store, &sync, &kick);
 		}
 		mutex_unlock(&ic->sp.lock);
-		if (ret == -EAGAIN || ret == -ENOMEM)
+		if (nowait && (ret == -EAGAIN || ret == -ENOMEM ||
+			       (ret == -ENOSPC && ic->store->ops->reclaim)))
+			ret = -EAGAIN;	/* the worker waits */
+		else if (ret == -EAGAIN || ret == -ENOMEM)
 			ret = ilio_core_relieve(ic, ret);	/* pressure: it passes */
 		else if (ret == -ENOSPC && ic->store->ops->reclaim && tries++ < 2)
 			ret = ic->store->ops->reclaim(ic->store);
@@ -675,10 +735,39 @@ int ilio_core_discard(struct ilio_core *ic, u64 lba)
 		if (ret)
 			break;
 	}
-	if (!ret)
+	if (!ret && nowait && sync)
+		ret = ILIO_OWES_WRITEBACK;
+	else if (!ret)
 		ilio_core_after_update(ic, sync, kick);
 	ilio_core_sync_mode(ic);
 	return ret;
+}
+
+/**
+ * ilio_core_discard() - unmap @lba; it reads back as zeroes
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ *
+ * Like a write, it waits out memory pressure (ilio_core_relieve()).
+ *
+ * Return: 0, -EINVAL for an LBA out of range, or (persistent) what
+ * ilio_core_write() may return.
+ */
+int ilio_core_discard(struct ilio_core *ic, u64 lba)
+{
+	return ilio_core_do_discard(ic, lba, false);
+}
+
+/**
+ * ilio_core_discard_nowait() - unmap @lba without waiting for I/O
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ *
+ * Return: as ilio_core_write_nowait().
+ */
+int ilio_core_discard_nowait(struct ilio_core *ic, u64 lba)
+{
+	return ilio_core_do_discard(ic, lba, true);
 }
 
 /**

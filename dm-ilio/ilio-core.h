@@ -112,6 +112,13 @@ struct ilio_core {
 	struct list_head holds;
 };
 
+/*
+ * ilio_core_write_nowait() and ilio_core_discard_nowait(): the block is
+ * stored, and the caller must write back (ilio_core_writeback()) before
+ * it completes the write.
+ */
+#define ILIO_OWES_WRITEBACK	1
+
 struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err);
 struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 				 const char **why);
@@ -119,9 +126,13 @@ void ilio_core_destroy(struct ilio_core *ic);
 int ilio_core_close(struct ilio_core *ic);
 int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 		    struct ilio_ctx *ctx);
+int ilio_core_write_nowait(struct ilio_core *ic, u64 lba, const void *block,
+			   struct ilio_ctx *ctx);
 int ilio_core_read(struct ilio_core *ic, u64 lba, void *block);
-int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block);
+int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block,
+			  struct ilio_ctx *ctx);
 int ilio_core_discard(struct ilio_core *ic, u64 lba);
+int ilio_core_discard_nowait(struct ilio_core *ic, u64 lba);
 u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max);
 int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs);
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out);

@@ -100,6 +100,8 @@
 	  compact_moved_bytes, "record bytes the compactor copied")	\
 	X(INLINE_READS, inline_reads, 0, FRONT, inline_reads,	\
 	  "read bios served in the submitter's context")		\
+	X(INLINE_WRITES, inline_writes, 0, FRONT, inline_writes,	\
+	  "write bios served in the submitter's context")		\
 	X(CACHE_BYTES, cache_bytes, 0, CORE, cache_bytes,		\
 	  "persistent: RAM held by the clean-chunk cache")		\
 	X(BACKEND_FLUSHES, backend_flushes, 0, CORE, backend_flushes, \

@@ -577,19 +577,9 @@ static const u8 *ilio_log_op_peek(struct ilio_store *st, ilio_cid_t cid)
 }
 
 static int ilio_log_op_load(struct ilio_store *st, ilio_loc_t loc,
-			    ilio_cid_t cid, u64 hash, void *block, bool nowait)
+			    ilio_cid_t cid, u64 hash, void *block)
 {
-	struct ilio_space *sp = st->sp;
-	const u8 *p;
-
-	if (!nowait)
-		return ilio_plog_read_record(ilio_plog_of(st), loc, cid, hash,
-					     block);
-	p = ilio_log_op_peek(st, cid);
-	if (!p)
-		return -EAGAIN;
-	sp->st.cache_hits++;
-	return ilio_load_payload(p, loc, block);
+	return ilio_plog_read_record(ilio_plog_of(st), loc, cid, hash, block);
 }
 
 static int ilio_log_op_load_locked(struct ilio_store *st, ilio_loc_t loc,

@@ -146,11 +146,9 @@ struct ilio_store;
  *
  * @peek: lock held, must not block: the clean cached payload of @cid, or
  *	NULL.
- * @load: with @nowait: lock held, must not block; serves @cid at @loc
- *	from the store's RAM (counted in cache_hits) or returns -EAGAIN.
- *	Without: unlocked, the caller pinned @loc's segment; may sleep
- *	(reads the device), and checks what it read against @cid and @hash.
- *	Returns 0 or -EIO (and -EAGAIN only with @nowait).
+ * @load: unlocked, the caller pinned @loc's segment; may sleep (reads
+ *	the device), and checks what it read against @cid and @hash.
+ *	Returns 0 or -EIO.  What @peek finds is served from it instead.
  * @load_locked: for the consistency check only: like @load, but with the
  *	lock held, and it may read the device under it.
  *
@@ -195,7 +193,7 @@ struct ilio_store_ops {
 
 	const u8 *(*peek)(struct ilio_store *st, ilio_cid_t cid);
 	int (*load)(struct ilio_store *st, ilio_loc_t loc, ilio_cid_t cid,
-		    u64 hash, void *block, bool nowait);
+		    u64 hash, void *block);
 	int (*load_locked)(struct ilio_store *st, ilio_loc_t loc,
 			   ilio_cid_t cid, void *block);
 

@@ -18,8 +18,12 @@
  *    write's read-modify-write is atomic against other writes.  A worker
  *    holds at most one at a time.
  *  - The core's own mutex protects the store (ilio-core.h).
- * map() never sleeps: it queues the bio for a worker.  Workers run in
- * memalloc_noio scope.
+ *  - d->lanes[i].lock (mutex) makes one lane (compression context and
+ *    bounce block) the map function's on one CPU at a time; taken before
+ *    a block lock.
+ * map() serves bios in the submitter's context, in memalloc_noio scope,
+ * and may sleep on these mutexes, but never waits for I/O: what must goes
+ * to a worker (ilio_map_inline()).  Workers run in memalloc_noio scope.
  *
  * Persistent mode adds one ordered workqueue per device (d->bg_wq) for
  * background write-back and the periodic tick (coalescing, GC,
@@ -132,13 +136,28 @@ static struct mutex *ilio_blk_lock(struct ilio_dev *d, u64 lba)
 }
 
 /*
+ * One block's read, for the map function (@nowait: never waits for I/O,
+ * -EAGAIN when the block needs the device) or for a worker.
+ */
+static int ilio_read_block(struct ilio_dev *d, struct ilio_ctx *ctx, u64 lba,
+			   u8 *buf, bool nowait)
+{
+	int ret = ilio_core_read_nowait(d->core, lba, buf, ctx);
+
+	if (ret == -EAGAIN && !nowait)
+		ret = ilio_core_read(d->core, lba, buf);
+	return ret;
+}
+
+/*
  * Write @n bytes at byte @off of block @lba: from the bio at @iter, or
  * zeroes when @iter is NULL (discard, write-zeroes).  A whole block is
- * written directly; a part is merged into the old content first.
+ * written directly; a part is merged into the old content first.  With
+ * @nowait, see ilio_core_write_nowait().
  */
-static int ilio_write_part(struct ilio_dev *d, struct ilio_worker *wk,
+static int ilio_write_part(struct ilio_dev *d, struct ilio_ctx *ctx, u8 *bounce,
 			   struct bio *bio, struct bvec_iter *iter, u64 lba,
-			   unsigned int off, unsigned int n)
+			   unsigned int off, unsigned int n, bool nowait)
 {
 	struct mutex *bl = ilio_blk_lock(d, lba);
 	int ret = 0;
@@ -146,38 +165,60 @@ static int ilio_write_part(struct ilio_dev *d, struct ilio_worker *wk,
 	if (n == ILIO_BLOCK_SIZE) {
 		if (!iter) {
 			mutex_lock(bl);
-			ret = ilio_core_discard(d->core, lba);
+			ret = nowait ? ilio_core_discard_nowait(d->core, lba) :
+				       ilio_core_discard(d->core, lba);
 			mutex_unlock(bl);
 			return ret;
 		}
-		ilio_bio_copy(bio, iter, wk->bounce, n, false);
+		ilio_bio_copy(bio, iter, bounce, n, false);
 		mutex_lock(bl);
-		ret = ilio_core_write(d->core, lba, wk->bounce, &wk->ctx);
+		ret = nowait ? ilio_core_write_nowait(d->core, lba, bounce, ctx) :
+			       ilio_core_write(d->core, lba, bounce, ctx);
 		mutex_unlock(bl);
 		return ret;
 	}
 	mutex_lock(bl);
-	ret = ilio_core_read(d->core, lba, wk->bounce);
+	ret = ilio_read_block(d, ctx, lba, bounce, nowait);
 	if (!ret) {
 		if (iter)
-			ilio_bio_copy(bio, iter, wk->bounce + off, n, false);
+			ilio_bio_copy(bio, iter, bounce + off, n, false);
 		else
-			memset(wk->bounce + off, 0, n);
-		ret = ilio_core_write(d->core, lba, wk->bounce, &wk->ctx);
+			memset(bounce + off, 0, n);
+		ret = nowait ? ilio_core_write_nowait(d->core, lba, bounce, ctx) :
+			       ilio_core_write(d->core, lba, bounce, ctx);
 	}
 	mutex_unlock(bl);
 	return ret;
 }
 
-/* Walk a bio block by block.  @op: REQ_OP_READ, _WRITE or _DISCARD. */
-static int ilio_do_bio(struct ilio_dev *d, struct ilio_worker *wk,
-		       struct bio *bio, enum req_op op)
+static const char *ilio_op_word(enum req_op op)
+{
+	return op == REQ_OP_READ ? "read" : op == REQ_OP_WRITE ? "write" :
+	       "discard";
+}
+
+/*
+ * Walk a bio block by block from @io->done on, and advance @io->done past
+ * each block served.  @op: REQ_OP_READ, _WRITE or _DISCARD.  With @nowait
+ * (the map function) nothing waits for I/O: the walk stops with -EAGAIN
+ * at the first block that would, and a worker goes on from there (every
+ * block before it is done; the one it stopped at is unchanged).  A write
+ * that owes write-back sets @io->owes_wb.
+ *
+ * Return: 0, -EAGAIN (with @nowait only), or the error that ended the bio.
+ */
+static int ilio_walk_bio(struct ilio_dev *d, struct ilio_ctx *ctx, u8 *bounce,
+			 struct bio *bio, struct ilio_io *io, enum req_op op,
+			 bool nowait)
 {
 	struct bvec_iter iter = bio->bi_iter;
-	sector_t sector = bio->bi_iter.bi_sector;
-	unsigned int left = bio->bi_iter.bi_size;
+	sector_t sector;
+	unsigned int left;
 	int ret = 0;
 
+	bio_advance_iter(bio, &iter, io->done);
+	sector = iter.bi_sector;
+	left = iter.bi_size;
 	while (left) {
 		u64 lba, skip;
 		unsigned int off, n = ilio_block_step(sector, left, &lba, &off);
@@ -189,103 +230,49 @@ static int ilio_do_bio(struct ilio_dev *d, struct ilio_worker *wk,
 			if (skip) {
 				sector += skip << (ILIO_BLOCK_SHIFT - SECTOR_SHIFT);
 				left -= skip << ILIO_BLOCK_SHIFT;
+				io->done += skip << ILIO_BLOCK_SHIFT;
 				cond_resched();
 				continue;
 			}
 		}
 		if (op == REQ_OP_READ) {
-			ret = ilio_core_read(d->core, lba, wk->bounce);
+			ret = ilio_read_block(d, ctx, lba, bounce, nowait);
 			if (ret)
 				break;
-			ilio_bio_copy(bio, &iter, wk->bounce + off, n, true);
+			ilio_bio_copy(bio, &iter, bounce + off, n, true);
 		} else {
-			ret = ilio_write_part(d, wk, bio,
+			ret = ilio_write_part(d, ctx, bounce, bio,
 					      op == REQ_OP_WRITE ? &iter : NULL,
-					      lba, off, n);
+					      lba, off, n, nowait);
+			if (ret == ILIO_OWES_WRITEBACK) {
+				io->owes_wb = true;
+				ret = 0;
+			}
 			if (ret)
 				break;
 		}
 		sector += n >> SECTOR_SHIFT;
 		left -= n;
+		io->done += n;
 		/* A whole-device discard is one bio of millions of blocks. */
 		if (!(lba & 255))
 			cond_resched();
 	}
-	if (ret)
+	if (ret && ret != -EAGAIN)
 		DMERR_LIMIT("%s: %s at sector %llu failed: %d", d->name,
-			    op == REQ_OP_READ ? "read" :
-			    op == REQ_OP_WRITE ? "write" : "discard",
-			    (unsigned long long)sector, ret);
+			    ilio_op_word(op), (unsigned long long)sector, ret);
 	return ret;
 }
 
-/*
- * Serve a read in the submitter's context, without a worker hand-off, when
- * the store lock is free: the common case, and what makes small reads
- * cheap.  Decoding happens with preemption off (per-CPU bounce buffer) and
- * the core lock try-locked.  Return: false when any block could not be
- * served that way; the caller then queues the whole bio (reads are
- * idempotent, and the bio's own iterator was not advanced).
- */
-static bool ilio_read_inline(struct ilio_dev *d, struct bio *bio)
+/* The walk's REQ_OP_* for @bio: discards and zeroes are one kind. */
+static enum req_op ilio_walk_op(struct bio *bio)
 {
-	struct bvec_iter iter = bio->bi_iter;
-	sector_t sector = iter.bi_sector;
-	unsigned int left = iter.bi_size;
-	bool done = true;
-	u8 *buf;
-
-	buf = get_cpu_ptr(d->map_bounce);
-	while (left) {
-		u64 lba;
-		unsigned int off, n = ilio_block_step(sector, left, &lba, &off);
-
-		if (ilio_core_read_nowait(d->core, lba, buf)) {
-			done = false;
-			break;
-		}
-		ilio_bio_copy(bio, &iter, buf + off, n, true);
-		sector += n >> SECTOR_SHIFT;
-		left -= n;
-	}
-	put_cpu_ptr(d->map_bounce);
-	return done;
+	return bio_op(bio) == REQ_OP_WRITE_ZEROES ? REQ_OP_DISCARD : bio_op(bio);
 }
 
-static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
-			     struct bio *bio)
+/* A bio's status from the core's errno. */
+static void ilio_bio_end(struct bio *bio, int ret)
 {
-	int ret = 0;
-
-	switch (bio_op(bio)) {
-	case REQ_OP_READ:
-		atomic64_inc(&d->front.read_ios);
-		atomic64_add(bio->bi_iter.bi_size, &d->front.read_bytes);
-		ret = ilio_do_bio(d, wk, bio, REQ_OP_READ);
-		break;
-	case REQ_OP_WRITE:
-		/* Diskless: nothing is volatile, ilio_core_flush() is a no-op. */
-		if (bio->bi_opf & REQ_PREFLUSH) {
-			ret = ilio_core_flush(d->core);
-			if (ret)
-				break;
-		}
-		if (!bio->bi_iter.bi_size)
-			break;
-		atomic64_inc(&d->front.write_ios);
-		atomic64_add(bio->bi_iter.bi_size, &d->front.write_bytes);
-		ret = ilio_do_bio(d, wk, bio, REQ_OP_WRITE);
-		if (!ret && (bio->bi_opf & REQ_FUA))
-			ret = ilio_core_flush(d->core);
-		break;
-	case REQ_OP_DISCARD:
-	case REQ_OP_WRITE_ZEROES:
-		ret = ilio_do_bio(d, wk, bio, REQ_OP_DISCARD);
-		break;
-	default:
-		ret = -EOPNOTSUPP;
-		break;
-	}
 	/*
 	 * The core waits out memory pressure (ilio_core_relieve()).  Should
 	 * -EAGAIN or -ENOMEM still come back, a bio that did not ask for
@@ -295,6 +282,48 @@ static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
 		ret = -EIO;
 	bio->bi_status = errno_to_blk_status(ret);
 	bio_endio(bio);
+}
+
+/*
+ * A worker finishes what the map function could not: the flush before
+ * the data, the blocks from @io->done on, the write-back the inline part
+ * owes, and the flush after it (FUA).
+ */
+static void ilio_process_bio(struct ilio_dev *d, struct ilio_worker *wk,
+			     struct bio *bio)
+{
+	struct ilio_io *io = dm_per_bio_data(bio, sizeof(struct ilio_io));
+	int ret = 0;
+
+	switch (bio_op(bio)) {
+	case REQ_OP_WRITE:
+		/* Diskless: nothing is volatile, ilio_core_flush() is a no-op. */
+		if ((bio->bi_opf & REQ_PREFLUSH) && !io->done) {
+			ret = ilio_core_flush(d->core);
+			if (ret)
+				break;
+		}
+		if (io->done < bio->bi_iter.bi_size)
+			ret = ilio_walk_bio(d, &wk->ctx, wk->bounce, bio, io,
+					    REQ_OP_WRITE, false);
+		if (!ret && io->owes_wb)
+			ret = ilio_core_writeback(d->core);
+		if (!ret && (bio->bi_opf & REQ_FUA) && bio->bi_iter.bi_size)
+			ret = ilio_core_flush(d->core);
+		break;
+	case REQ_OP_READ:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		ret = ilio_walk_bio(d, &wk->ctx, wk->bounce, bio, io,
+				    ilio_walk_op(bio), false);
+		if (!ret && io->owes_wb)
+			ret = ilio_core_writeback(d->core);
+		break;
+	default:
+		ret = -EOPNOTSUPP;
+		break;
+	}
+	ilio_bio_end(bio, ret);
 }
 
 static void ilio_worker_fn(struct work_struct *work)
@@ -462,7 +491,12 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_destroy(&d->blk_locks[i]);
 	mutex_destroy(&d->msg_lock);
-	free_percpu(d->map_bounce);
+	for (i = 0; d->lanes && i < d->nr_lanes; i++) {
+		ilio_ctx_exit(&d->lanes[i].ctx);
+		kfree(d->lanes[i].bounce);
+		mutex_destroy(&d->lanes[i].lock);
+	}
+	kfree(d->lanes);
 	if (d->persistent && d->core &&
 	    ilio_core_mode(d->core) == ILIO_MODE_WRITE) {
 		int ret = ilio_core_close(d->core);
@@ -571,11 +605,25 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			goto fail;
 		}
 	}
-	d->map_bounce = __alloc_percpu(ILIO_BLOCK_SIZE, sizeof(u64));
-	if (!d->map_bounce) {
-		ti->error = "Cannot allocate per-CPU buffers";
+	d->nr_lanes = min_t(unsigned int, nr_cpu_ids, ILIO_MAX_LANES);
+	d->lanes = kcalloc(d->nr_lanes, sizeof(*d->lanes), GFP_KERNEL);
+	if (!d->lanes) {
+		ti->error = "Cannot allocate compression workspaces";
 		ret = -ENOMEM;
 		goto fail;
+	}
+	for (i = 0; i < d->nr_lanes; i++) {
+		struct ilio_lane *ln = &d->lanes[i];
+
+		mutex_init(&ln->lock);
+		ln->bounce = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+		ret = ln->bounce ? ilio_ctx_init(&ln->ctx) : -ENOMEM;
+		if (ret) {
+			/* ilio_dev_destroy() frees lanes [0, i]. */
+			d->nr_lanes = i + 1;
+			ti->error = "Cannot allocate compression workspaces";
+			goto fail;
+		}
 	}
 	d->wq = alloc_workqueue("ilio-%s", WQ_UNBOUND | WQ_MEM_RECLAIM,
 				d->nr_workers, d->name);
@@ -769,6 +817,7 @@ static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_discard_bios = 1;
 	ti->discards_supported = true;
 	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = sizeof(struct ilio_io);
 	ti->private = t;
 	return 0;
 bad:
@@ -788,35 +837,121 @@ static void ilio_dtr(struct dm_target *ti)
 	kfree(t);
 }
 
-static int ilio_map(struct dm_target *ti, struct bio *bio)
+/* Hand @bio to a worker, which goes on from its struct ilio_io. */
+static void ilio_queue_bio(struct ilio_dev *d, struct bio *bio)
 {
-	struct ilio_target *t = ti->private;
-	struct ilio_dev *d = t->dev;
 	unsigned long flags;
 	unsigned int w;
-
-	if (unlikely(ilio_core_mode(d->core) == ILIO_MODE_FAIL))
-		return DM_MAPIO_KILL;
-	if (bio_op(bio) == REQ_OP_WRITE && !bio->bi_iter.bi_size &&
-	    !d->persistent) {
-		/* Empty flush: a RAM store has no volatile cache. */
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
-	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	if (bio_op(bio) == REQ_OP_READ && ilio_read_inline(d, bio)) {
-		atomic64_inc(&d->front.read_ios);
-		atomic64_add(bio->bi_iter.bi_size, &d->front.read_bytes);
-		atomic64_inc(&d->front.inline_reads);
-		bio_endio(bio);
-		return DM_MAPIO_SUBMITTED;
-	}
 
 	spin_lock_irqsave(&d->bio_lock, flags);
 	bio_list_add(&d->bios, bio);
 	spin_unlock_irqrestore(&d->bio_lock, flags);
 	w = (unsigned int)atomic_inc_return(&d->next_worker) % d->nr_workers;
 	queue_work(d->wq, &d->workers[w].work);
+}
+
+/*
+ * Serve @bio in the submitter's context (rule 4 of the house style, and
+ * Documentation/ilio-design.rst, "Locking"): map may sleep on a mutex and
+ * allocate with GFP_NOIO, but never waits for I/O it issued, which would
+ * only be dispatched after map returns.  So the walk runs with @nowait
+ * and stops at the first block that needs the device; the lane (this
+ * CPU's compression context) is held throughout.
+ *
+ * Return: 0 when every block is done (and nothing is owed), -EAGAIN
+ * when a worker must go on, or the error that ends the bio.
+ */
+static int ilio_map_inline(struct ilio_dev *d, struct bio *bio,
+			   struct ilio_io *io)
+{
+	struct ilio_lane *ln = &d->lanes[raw_smp_processor_id() % d->nr_lanes];
+	unsigned int noio;
+	int ret;
+
+	mutex_lock(&ln->lock);
+	noio = memalloc_noio_save();
+	ret = ilio_walk_bio(d, &ln->ctx, ln->bounce, bio, io, ilio_walk_op(bio),
+			    true);
+	memalloc_noio_restore(noio);
+	mutex_unlock(&ln->lock);
+	if (!ret && io->owes_wb)
+		ret = -EAGAIN;
+	return ret;
+}
+
+/*
+ * The dispatcher: count the bio, then serve it here or hand it on.  Only
+ * what must wait for the device goes to a worker: a persistent store's
+ * flushes (PREFLUSH, FUA: the flush part only), the blocks from the first
+ * one that needs a device read or write-back on, and discards too long to
+ * hold a lane for.
+ */
+static int ilio_map(struct dm_target *ti, struct bio *bio)
+{
+	struct ilio_target *t = ti->private;
+	struct ilio_dev *d = t->dev;
+	struct ilio_io *io = dm_per_bio_data(bio, sizeof(struct ilio_io));
+	unsigned int size = bio->bi_iter.bi_size;
+	bool persistent_flush;
+	int ret;
+
+	if (unlikely(ilio_core_mode(d->core) == ILIO_MODE_FAIL))
+		return DM_MAPIO_KILL;
+	io->done = 0;
+	io->owes_wb = false;
+	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		atomic64_inc(&d->front.read_ios);
+		atomic64_add(size, &d->front.read_bytes);
+		break;
+	case REQ_OP_WRITE:
+		persistent_flush = d->persistent &&
+				   (bio->bi_opf & (REQ_PREFLUSH | REQ_FUA));
+		if (!size) {
+			/* Empty flush: a RAM store has no volatile cache. */
+			if (!d->persistent) {
+				bio_endio(bio);
+				return DM_MAPIO_SUBMITTED;
+			}
+			ilio_queue_bio(d, bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		atomic64_inc(&d->front.write_ios);
+		atomic64_add(size, &d->front.write_bytes);
+		/* The flush goes before the data: all of it to a worker. */
+		if (persistent_flush && (bio->bi_opf & REQ_PREFLUSH)) {
+			ilio_queue_bio(d, bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		break;
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		if (size > ILIO_MAX_IO_SECTORS << SECTOR_SHIFT) {
+			ilio_queue_bio(d, bio);
+			return DM_MAPIO_SUBMITTED;
+		}
+		break;
+	default:
+		ilio_bio_end(bio, -EOPNOTSUPP);
+		return DM_MAPIO_SUBMITTED;
+	}
+
+	ret = ilio_map_inline(d, bio, io);
+	if (!ret && bio_op(bio) == REQ_OP_WRITE && d->persistent &&
+	    (bio->bi_opf & REQ_FUA))
+		ret = -EAGAIN;	/* the data is in; a worker flushes */
+	if (ret == -EAGAIN) {
+		ilio_queue_bio(d, bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	if (!ret && io->done == size) {
+		if (bio_op(bio) == REQ_OP_READ)
+			atomic64_inc(&d->front.inline_reads);
+		else if (bio_op(bio) == REQ_OP_WRITE)
+			atomic64_inc(&d->front.inline_writes);
+	}
+	ilio_bio_end(bio, ret);
 	return DM_MAPIO_SUBMITTED;
 }
 
@@ -978,6 +1113,7 @@ static void ilio_clear_front_stats(struct ilio_dev *d)
 	atomic64_set(&d->front.write_ios, 0);
 	atomic64_set(&d->front.write_bytes, 0);
 	atomic64_set(&d->front.inline_reads, 0);
+	atomic64_set(&d->front.inline_writes, 0);
 }
 
 static int ilio_msg_clear_stats(struct ilio_dev *d, char *result,

@@ -39,6 +39,36 @@ struct ilio_worker {
 	u8 *bounce;
 };
 
+/* The map function's compression contexts: one per CPU, up to this many. */
+#define ILIO_MAX_LANES	64
+
+/**
+ * struct ilio_lane - what the map function needs to store a block
+ * @lock: makes the lane one submitter's at a time (a submitter sleeps
+ *	holding it, on the store lock or in an allocation)
+ * @ctx: lz4 workspace and scratch
+ * @bounce: one block of bounce buffer
+ *
+ * Lane i serves the CPUs whose number is i modulo the number of lanes.
+ */
+struct ilio_lane {
+	struct mutex lock;	/* protects ctx, bounce */
+	struct ilio_ctx ctx;
+	u8 *bounce;
+};
+
+/**
+ * struct ilio_io - per-bio state (dm's per-bio data)
+ * @done: bytes of the bio already served, from its start; a worker goes
+ *	on from there
+ * @owes_wb: a block was stored that must be written back before the bio
+ *	completes (ILIO_OWES_WRITEBACK)
+ */
+struct ilio_io {
+	unsigned int done;
+	bool owes_wb;
+};
+
 /**
  * struct ilio_front_stats - front-end I/O counters (atomic, no lock)
  * @read_ios: read bios
@@ -46,6 +76,7 @@ struct ilio_worker {
  * @write_ios: write bios with data
  * @write_bytes: bytes written
  * @inline_reads: read bios served in the submitter's context
+ * @inline_writes: write bios served in the submitter's context
  */
 struct ilio_front_stats {
 	atomic64_t read_ios;
@@ -53,6 +84,7 @@ struct ilio_front_stats {
 	atomic64_t write_ios;
 	atomic64_t write_bytes;
 	atomic64_t inline_reads;
+	atomic64_t inline_writes;
 };
 
 /**
@@ -69,7 +101,8 @@ struct ilio_front_stats {
  * @workers: @nr_workers workers
  * @nr_workers: number of workers
  * @next_worker: round-robin cursor for queueing
- * @map_bounce: per-CPU block buffer for reads served by map()
+ * @lanes: @nr_lanes compression contexts for the map function
+ * @nr_lanes: number of lanes
  * @blk_locks: serialise writes (and read-modify-writes) per block
  * @front: front-end I/O counters
  * @bdev: persistent: the backing device (the first table's; reloads must
@@ -105,7 +138,8 @@ struct ilio_dev {
 	struct ilio_worker *workers;
 	unsigned int nr_workers;
 	atomic_t next_worker;
-	void __percpu *map_bounce;
+	struct ilio_lane *lanes;
+	unsigned int nr_lanes;
 
 	struct mutex blk_locks[ILIO_BLK_LOCKS];	/* per-block write order */
 	struct ilio_front_stats front;

@@ -160,19 +160,20 @@ static void t_basic_rw(void)
 	CHECK(st.stored_bytes < st.unique_bytes, "no compression at all");
 	CHECK(st.dedup_hits == 0, "dedup hits on unique data");
 	CHECK(ilio_core_read(ic, 1024, buf) == -EINVAL, "read past end");
-	/* The non-sleeping read: same bytes, or -EAGAIN when the lock is busy. */
+	/* The map function's read: same bytes, with a context or without. */
 	for (lba = 0; lba < 1024; lba += 97) {
 		u8 want[BS];
 
 		content_for(want, model[lba]);
-		CHECK(ilio_core_read_nowait(ic, lba, buf) == 0 &&
+		CHECK(ilio_core_read_nowait(ic, lba, buf, &ctx) == 0 &&
 		      !memcmp(buf, want, BS), "read_nowait lba %llu",
 		      (unsigned long long)lba);
+		memset(buf, 0xa5, BS);
+		CHECK(ilio_core_read_nowait(ic, lba, buf, NULL) == 0 &&
+		      !memcmp(buf, want, BS), "read_nowait without ctx lba %llu",
+		      (unsigned long long)lba);
 	}
-	mutex_lock(&ic->sp.lock);
-	CHECK(ilio_core_read_nowait(ic, 0, buf) == -EAGAIN, "busy lock not -EAGAIN");
-	mutex_unlock(&ic->sp.lock);
-	CHECK(ilio_core_read_nowait(ic, 1024, buf) == -EINVAL, "nowait past end");
+	CHECK(ilio_core_read_nowait(ic, 1024, buf, &ctx) == -EINVAL, "nowait past end");
 	CHECK(ilio_core_write(ic, 1024, buf, &ctx) == -EINVAL, "write past end");
 	check_consistent(ic);
 	ilio_core_destroy(ic);
@@ -1018,7 +1019,9 @@ static void t_fail_mode(void)
 	      "one log line naming the device: %lu, '%s'", ilio_shim_nr_log - logs,
 	      ilio_shim_last_log);
 	CHECK(ilio_core_read(ic, 1, buf) == -EIO, "fail mode: reads fail");
-	CHECK(ilio_core_read_nowait(ic, 1, buf) == -EIO, "fail mode: inline reads fail");
+	CHECK(ilio_core_read_nowait(ic, 1, buf, &ctx) == -EIO, "fail mode: inline reads fail");
+	CHECK(ilio_core_write_nowait(ic, 1, buf, &ctx) == -EIO, "fail mode: inline writes fail");
+	CHECK(ilio_core_discard_nowait(ic, 1) == -EIO, "fail mode: inline discards fail");
 	CHECK(ilio_core_write(ic, 1, buf, &ctx) == -EIO, "fail mode: writes fail");
 	CHECK(ilio_core_discard(ic, 1) == -EIO, "fail mode: discards fail");
 	CHECK(ilio_core_flush(ic) == -EIO, "fail mode: flushes fail");

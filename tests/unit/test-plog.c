@@ -1515,6 +1515,179 @@ out:
 	md_free(&d);
 }
 
+static unsigned long md_kicks;
+
+static void md_kick(void *priv)
+{
+	md_kicks++;
+}
+
+/* md_ops with a background write-back that only counts its kicks. */
+static const struct ilio_backend_ops md_ops_kick = {
+	.read = md_read, .write = md_write, .flush = md_flush,
+	.discard = md_discard, .kick = md_kick,
+};
+
+static struct ilio_core *md_open_kick(struct mdev *d, int coalesce, u64 ram,
+				      u64 max_dirty, int *err, const char **why)
+{
+	struct ilio_core_params p = {
+		.nr_blocks = NBLK, .ram_limit = ram, .seg_bytes = SEG_BYTES,
+		.dedup = true, .compress = true, .store = &ilio_log_store,
+		.bops = &md_ops_kick, .bpriv = d, .dev_bytes = DEV_BYTES,
+		.coalesce = coalesce, .flush_interval_ms = 1000,
+		.max_dirty = max_dirty,
+	};
+
+	return ilio_core_open(&p, err, why);
+}
+
+/*
+ * The map function's calls (ilio_core_*_nowait()) never touch the device:
+ * what needs it - a chunk only the device holds, a dedup candidate there,
+ * write-back under pressure - comes back as -EAGAIN with nothing changed,
+ * or (stored, write-back owed) ILIO_OWES_WRITEBACK; the worker's call
+ * then finishes the job.  Device I/O is counted on the mdev, so "no I/O"
+ * is checked directly.
+ */
+static void test_nowait(void)
+{
+	static struct model m;
+	struct ilio_stats st, st2;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	char cwhy[128];
+	unsigned long w0, again = 0, owes = 0;
+	u8 b[4096], r[4096];
+	int err = 0, ret, i, errs = 0;
+
+	memset(&m, 0, sizeof(m));
+	md_format(&d, SEG_BYTES);
+	ic = md_open_kick(&d, ILIO_COALESCE_AUTO, 8U << 20, 1U << 20, &err, &why);
+	CHECK(ic, "open: %s", why);
+	if (!ic)
+		goto out;
+	/* Plain writes: stored here, write-back only kicked. */
+	md_kicks = 0;
+	w0 = d.writes;
+	for (i = 0; i < 64; i++) {
+		content(b, i, 3 + i);
+		ret = ilio_core_write_nowait(ic, i, b, &ctx);
+		CHECK_QUIET(ret == 0, errs, "write_nowait %d: %d", i, ret);
+		ret = ilio_core_read_nowait(ic, i, r, &ctx);
+		CHECK_QUIET(ret == 0 && !memcmp(b, r, 4096), errs,
+			    "read_nowait %d back: %d", i, ret);
+		model_write(&m, i, 3 + i);
+	}
+	CHECK(d.writes == w0, "nowait writes wrote to the device (%lu)", d.writes - w0);
+	CHECK(md_kicks > 0, "full units never kicked write-back");
+	CHECK(ilio_core_discard_nowait(ic, 63) == 0, "discard_nowait");
+	model_write(&m, 63, 0);
+	CHECK(ilio_core_close(ic) == 0, "close");
+
+	/* Reopened: every chunk is on the device only. */
+	ic = md_open_kick(&d, ILIO_COALESCE_AUTO, 8U << 20, 1U << 20, &err, &why);
+	CHECK(ic, "reopen: %s", why);
+	if (!ic)
+		goto out;
+	ilio_core_get_stats(ic, &st);
+	w0 = d.writes;
+	memset(r, 0x5a, 4096);
+	CHECK(ilio_core_read_nowait(ic, 5, r, &ctx) == -EAGAIN,
+	      "a chunk on the device only is not read inline");
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.cache_misses == st.cache_misses && st2.backend_read_ios ==
+	      st.backend_read_ios, "the inline attempt counted or read (%llu %llu)",
+	      (unsigned long long)(st2.cache_misses - st.cache_misses),
+	      (unsigned long long)(st2.backend_read_ios - st.backend_read_ios));
+	content(b, 5, 3 + 5);
+	CHECK(ilio_core_read(ic, 5, r) == 0 && !memcmp(b, r, 4096), "worker read");
+	CHECK(ilio_core_read_nowait(ic, 5, r, &ctx) == 0 && !memcmp(b, r, 4096),
+	      "now cached: inline");
+
+	/*
+	 * A dedup candidate on the device only: -EAGAIN, nothing changed.
+	 * Version 20 (lba 17) is content that does not depend on the lba.
+	 */
+	content(b, 100, 20);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ilio_core_write_nowait(ic, 100, b, &ctx) == -EAGAIN,
+	      "dedup against the device inline");
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.dedup_hits == st.dedup_hits && st2.logical_bytes == st.logical_bytes &&
+	      st2.unique_chunks == st.unique_chunks, "the failed attempt changed the store");
+	CHECK(st2.backend_read_ios == st.backend_read_ios,
+	      "the inline write read the device");
+	CHECK(ilio_core_read_nowait(ic, 100, r, &ctx) == 0 && ilio_all_zero_range(r, 4096),
+	      "lba 100 written by an attempt");
+	CHECK(ilio_core_write(ic, 100, b, &ctx) == 0, "worker write");
+	model_write(&m, 100, 20);
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.dedup_hits == st.dedup_hits + 1, "worker write shared the chunk");
+	CHECK(d.writes == w0, "still nothing written");
+	CHECK(verify(ic, &m, true) == 0, "data");
+	CHECK(ilio_core_close(ic) == 0, "close 2");
+
+	/* No coalescing: every stored block owes its write-back. */
+	ic = md_open_kick(&d, ILIO_COALESCE_OFF, 8U << 20, 1U << 20, &err, &why);
+	CHECK(ic, "open off: %s", why);
+	if (!ic)
+		goto out;
+	content(b, 7, 99);
+	w0 = d.writes;
+	CHECK(ilio_core_write_nowait(ic, 7, b, &ctx) == ILIO_OWES_WRITEBACK,
+	      "coalesce off: write-back owed");
+	CHECK(d.writes == w0, "owed, not done");
+	CHECK(ilio_core_writeback(ic) == 0 && d.writes > w0, "the worker's write-back");
+	model_write(&m, 7, 99);
+	CHECK(ilio_core_close(ic) == 0, "close 3");
+
+	/*
+	 * A tight budget, coalescing, and nobody writing back: the inline
+	 * writer is stopped by -EAGAIN (pressure) or owes write-back (more
+	 * than max_dirty), never loses a block, and never waits.
+	 */
+	ic = md_open_kick(&d, ILIO_COALESCE_ALWAYS, 2U << 20, 256U << 10, &err, &why);
+	CHECK(ic, "open tight: %s", why);
+	if (!ic)
+		goto out;
+	w0 = d.writes;
+	for (i = 0; i < (int)NBLK; i++) {
+		u32 v = 1000 + (u32)i * 7;
+
+		content(b, i, v % 5 ? v : v + 1);
+		ret = ilio_core_write_nowait(ic, i, b, &ctx);
+		if (ret == -EAGAIN) {
+			again++;
+			CHECK_QUIET(d.writes == w0, errs, "-EAGAIN after device writes");
+			/* Nothing changed: the block still reads as before. */
+			ret = ilio_core_read(ic, i, r);
+			content(b, i, m.cur[i]);
+			CHECK_QUIET(ret == 0 && !memcmp(r, b, 4096), errs,
+				    "lba %d changed by a refused write", i);
+			content(b, i, v % 5 ? v : v + 1);
+			ret = ilio_core_write(ic, i, b, &ctx);
+			w0 = d.writes;
+		} else if (ret == ILIO_OWES_WRITEBACK) {
+			owes++;
+			ret = 0;
+		}
+		CHECK_QUIET(ret == 0, errs, "write %d: %d", i, ret);
+		if (!ret)
+			model_write(&m, i, v % 5 ? v : v + 1);
+	}
+	printf("  tight budget: %lu refused (-EAGAIN), %lu owed write-back\n",
+	       again, owes);
+	CHECK(owes > 0, "more than max_dirty never made the writer pay");
+	CHECK(verify(ic, &m, true) == 0, "data after pressure");
+	CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check: %s", cwhy);
+	CHECK(ilio_core_close(ic) == 0, "close 4");
+out:
+	model_free(&m);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -1529,6 +1702,7 @@ int main(int argc, char **argv)
 		{ "hash_key", test_hash_key },
 		{ "transient_enomem", test_transient_enomem },
 		{ "ram_full_drain", test_ram_full_drain },
+		{ "nowait", test_nowait },
 	};
 	int ret;
 
