@@ -581,9 +581,11 @@ static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, ilio_lba_t lba,
 
 /*
  * ilio_core_read() and ilio_core_read_nowait().  Nothing is decoded under
- * the lock when the caller gives a context: a chunk in a RAM segment is
- * decoded from the pinned segment, and a compressed clean cached one is
- * copied out (at most a block) and decoded from the copy.
+ * the lock.  With a context, a compressed payload (in a RAM segment or the
+ * clean cache) is copied out under the lock into the context's scratch,
+ * at most a block and usually half of one, and decoded from the copy: one
+ * lock round trip per block.  Without one, a chunk in a RAM segment is
+ * decoded from the pinned segment (two round trips).
  */
 static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 			     struct ilio_ctx *ctx, bool nowait)
@@ -649,6 +651,12 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 		ret = ilio_load_payload(p, loc, block);
 		mutex_unlock(&ic->sp.lock);
 		return ret;
+	}
+	if (ctx) {
+		/* One lock round trip: copy the payload out, decode the copy. */
+		memcpy(ctx->cbuf, p, ilio_loc_len(loc));
+		mutex_unlock(&ic->sp.lock);
+		return ilio_load_payload(ctx->cbuf, loc, block);
 	}
 	__ilio_hold(ic, &h, seg, 0);
 	mutex_unlock(&ic->sp.lock);

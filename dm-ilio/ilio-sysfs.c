@@ -11,10 +11,11 @@
  * the leaf header ilio-fields.h, never back into ilio-target.c.
  *
  * Locking: show() takes the core mutex through ilio_core_get_stats(),
- * except for the glue's own counters (FRONT), which are atomics.
+ * except for the glue's own counters (FRONT), which are per-CPU.
  * kobject_del() drains running show() calls before the device is freed.
  */
 #include <linux/kobject.h>
+#include <linux/percpu.h>
 #include <linux/sysfs.h>
 #include <linux/device-mapper.h>
 #include <linux/blkdev.h>
@@ -29,7 +30,7 @@
 
 /*
  * The sources of ilio-fields.h: CORE values come from the core's snapshot,
- * FRONT values from the glue's atomic counters (read without a lock).
+ * FRONT values from the glue's per-CPU counters, summed without a lock.
  */
 static u64 ilio_stats_read(const struct ilio_stats *st, size_t off)
 {
@@ -38,7 +39,12 @@ static u64 ilio_stats_read(const struct ilio_stats *st, size_t off)
 
 static u64 ilio_front_read(struct ilio_dev *d, size_t off)
 {
-	return atomic64_read((atomic64_t *)((char *)&d->front + off));
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*(u64 *)((char *)per_cpu_ptr(d->front, cpu) + off));
+	return sum;
 }
 
 #define ILIO_SRC_CORE(d, st, mbr) \

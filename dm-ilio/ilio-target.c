@@ -497,6 +497,7 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 		mutex_destroy(&d->lanes[i].lock);
 	}
 	kfree(d->lanes);
+	free_percpu(d->front);
 	if (d->persistent && d->core &&
 	    ilio_core_mode(d->core) == ILIO_MODE_WRITE) {
 		int ret = ilio_core_close(d->core);
@@ -604,6 +605,12 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			ti->error = "Cannot allocate compression workspaces";
 			goto fail;
 		}
+	}
+	d->front = alloc_percpu(struct ilio_front_stats);
+	if (!d->front) {
+		ti->error = "Cannot allocate per-CPU counters";
+		ret = -ENOMEM;
+		goto fail;
 	}
 	d->nr_lanes = min_t(unsigned int, nr_cpu_ids, ILIO_MAX_LANES);
 	d->lanes = kcalloc(d->nr_lanes, sizeof(*d->lanes), GFP_KERNEL);
@@ -902,8 +909,8 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 	bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
-		atomic64_inc(&d->front.read_ios);
-		atomic64_add(size, &d->front.read_bytes);
+		this_cpu_inc(d->front->read_ios);
+		this_cpu_add(d->front->read_bytes, size);
 		break;
 	case REQ_OP_WRITE:
 		persistent_flush = d->persistent &&
@@ -917,8 +924,8 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 			ilio_queue_bio(d, bio);
 			return DM_MAPIO_SUBMITTED;
 		}
-		atomic64_inc(&d->front.write_ios);
-		atomic64_add(size, &d->front.write_bytes);
+		this_cpu_inc(d->front->write_ios);
+		this_cpu_add(d->front->write_bytes, size);
 		/* The flush goes before the data: all of it to a worker. */
 		if (persistent_flush && (bio->bi_opf & REQ_PREFLUSH)) {
 			ilio_queue_bio(d, bio);
@@ -947,9 +954,9 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 	}
 	if (!ret && io->done == size) {
 		if (bio_op(bio) == REQ_OP_READ)
-			atomic64_inc(&d->front.inline_reads);
+			this_cpu_inc(d->front->inline_reads);
 		else if (bio_op(bio) == REQ_OP_WRITE)
-			atomic64_inc(&d->front.inline_writes);
+			this_cpu_inc(d->front->inline_writes);
 	}
 	ilio_bio_end(bio, ret);
 	return DM_MAPIO_SUBMITTED;
@@ -1108,12 +1115,11 @@ static void ilio_status(struct dm_target *ti, status_type_t type,
 
 static void ilio_clear_front_stats(struct ilio_dev *d)
 {
-	atomic64_set(&d->front.read_ios, 0);
-	atomic64_set(&d->front.read_bytes, 0);
-	atomic64_set(&d->front.write_ios, 0);
-	atomic64_set(&d->front.write_bytes, 0);
-	atomic64_set(&d->front.inline_reads, 0);
-	atomic64_set(&d->front.inline_writes, 0);
+	int cpu;
+
+	/* Racy against a concurrent increment, which it may miss: a counter. */
+	for_each_possible_cpu(cpu)
+		memset(per_cpu_ptr(d->front, cpu), 0, sizeof(*d->front));
 }
 
 static int ilio_msg_clear_stats(struct ilio_dev *d, char *result,

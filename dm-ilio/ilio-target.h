@@ -12,6 +12,7 @@
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 #include <linux/device-mapper.h>
@@ -70,7 +71,7 @@ struct ilio_io {
 };
 
 /**
- * struct ilio_front_stats - front-end I/O counters (atomic, no lock)
+ * struct ilio_front_stats - front-end I/O counters, per CPU (no lock)
  * @read_ios: read bios
  * @read_bytes: bytes read
  * @write_ios: write bios with data
@@ -79,12 +80,12 @@ struct ilio_io {
  * @inline_writes: write bios served in the submitter's context
  */
 struct ilio_front_stats {
-	atomic64_t read_ios;
-	atomic64_t read_bytes;
-	atomic64_t write_ios;
-	atomic64_t write_bytes;
-	atomic64_t inline_reads;
-	atomic64_t inline_writes;
+	u64 read_ios;
+	u64 read_bytes;
+	u64 write_ios;
+	u64 write_bytes;
+	u64 inline_reads;
+	u64 inline_writes;
 };
 
 /**
@@ -104,7 +105,7 @@ struct ilio_front_stats {
  * @lanes: @nr_lanes compression contexts for the map function
  * @nr_lanes: number of lanes
  * @blk_locks: serialise writes (and read-modify-writes) per block
- * @front: front-end I/O counters
+ * @front: front-end I/O counters, per CPU (this_cpu_inc()), summed when read
  * @bdev: persistent: the backing device (the first table's; reloads must
  *	name the same device)
  * @persistent: has a backing device
@@ -142,7 +143,7 @@ struct ilio_dev {
 	unsigned int nr_lanes;
 
 	struct mutex blk_locks[ILIO_BLK_LOCKS];	/* per-block write order */
-	struct ilio_front_stats front;
+	struct ilio_front_stats __percpu *front;
 
 	struct block_device *bdev;
 	bool persistent;
