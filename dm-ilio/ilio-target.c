@@ -235,7 +235,19 @@ static int ilio_walk_bio(struct ilio_dev *d, struct ilio_ctx *ctx, u8 *bounce,
 				continue;
 			}
 		}
-		if (op == REQ_OP_READ) {
+		if (op == REQ_OP_READ && n == ILIO_BLOCK_SIZE &&
+		    bio_iter_len(bio, iter) >= ILIO_BLOCK_SIZE) {
+			/* The block lies in one page: decode straight into it. */
+			struct bio_vec bv = bio_iter_iovec(bio, iter);
+			u8 *p = bvec_kmap_local(&bv);
+
+			ret = ilio_read_block(d, ctx, lba, p, nowait);
+			flush_dcache_page(bv.bv_page);
+			kunmap_local(p);
+			if (ret)
+				break;
+			bio_advance_iter_single(bio, &iter, n);
+		} else if (op == REQ_OP_READ) {
 			ret = ilio_read_block(d, ctx, lba, bounce, nowait);
 			if (ret)
 				break;
