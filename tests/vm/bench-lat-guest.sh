@@ -245,5 +245,5 @@ pers_tier() {
 [ "$ONLY" != pers ] && ram_tier
 [ "$ONLY" != ram ] && pers_tier
 rows=$(($(wc -l <"$CSV") - 1))
-assert_ge "lat.csv rows" "$rows" 10
+assert_ge "$rows" 10 "lat.csv rows"
 finish
