@@ -20,7 +20,8 @@
  *   Closing a unit (under the lock) writes its header with a zero
  *   checksum.  A closed unit's bytes never change again, so write-back
  *   computes the crc32c of each unit it is about to submit with the lock
- *   dropped (ilio_wb_seal()), exactly once: seg->issued marks how far.
+ *   dropped (ilio_wb_seal()), exactly once: a claimed range is never
+ *   claimed again.
  *   Nothing reads a unit's checksum from RAM: recovery, GC and the check
  *   read units from the device, which only ever receives sealed units;
  *   the finalize walk and record reads parse headers and records, which
@@ -61,6 +62,7 @@
 #include <linux/ktime.h>
 #include <linux/random.h>
 #include <linux/wait.h>
+#include <linux/spinlock.h>
 #include <asm/barrier.h>
 
 #include "ilio-plog.h"
@@ -533,22 +535,55 @@ void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick)
  * only.  See "How can writes complete out of order" above.
  */
 
-/* The backend's completion: may run in interrupt context.  Record, wake. */
+/*
+ * The backend's completion: may run in interrupt context.  Record, wake.
+ * All of it under the wait queue's lock, so that once write-back has seen
+ * @done and taken that lock (ilio_wb_quiet()), no completion still
+ * touches the store: it may be freed.
+ */
 static void ilio_wb_done(struct ilio_backend_io *bio, int err)
 {
 	struct ilio_wb_io *io = container_of(bio, struct ilio_wb_io, bio);
 	struct ilio_plog *pl = io->pl;
+	unsigned long flags;
 
+	spin_lock_irqsave(&pl->wb_wait.lock, flags);
 	io->t_done = ktime_get_ns();
 	io->err = err;
 	smp_store_release(&io->done, 1);
-	wake_up(&pl->wb_wait);
+	wake_up_locked(&pl->wb_wait);
+	spin_unlock_irqrestore(&pl->wb_wait.lock, flags);
+}
+
+/* Every write retired: wait for the last completion to leave the store. */
+static void ilio_wb_quiet(struct ilio_plog *pl)
+{
+	spin_lock_irq(&pl->wb_wait.lock);
+	spin_unlock_irq(&pl->wb_wait.lock);
 }
 
 /* Has the oldest write in flight completed, or is there more to send? */
 static bool ilio_wb_progress(struct ilio_plog *pl, struct ilio_wb_io *head)
 {
 	return smp_load_acquire(&head->done) || READ_ONCE(pl->wb_more);
+}
+
+/*
+ * How far segment @idx is submitted: the end of its newest write in the
+ * ring, else what is written.  (Not a field of struct ilio_seg: the table
+ * has a slot per device segment, and only ILIO_WB_DEPTH are in flight.)
+ */
+static u32 __ilio_wb_issued(struct ilio_plog *pl, u32 idx)
+{
+	u32 i;
+
+	for (i = pl->wb_nr; i--; ) {
+		struct ilio_wb_io *io = &pl->wb_io[(pl->wb_first + i) % ILIO_WB_DEPTH];
+
+		if (io->seg == idx)
+			return io->to;
+	}
+	return pl->base.sp->segs.segs[idx].written;
 }
 
 /*
@@ -561,14 +596,15 @@ static struct ilio_wb_io *__ilio_wb_claim(struct ilio_plog *pl)
 	struct ilio_space *sp = pl->base.sp;
 	struct ilio_wb_io *io;
 	struct ilio_seg *seg = NULL;
-	u32 i, idx = 0;
+	u32 i, idx = 0, from = 0;
 
 	if (pl->wb_nr == ILIO_WB_DEPTH || pl->error)
 		return NULL;
 	for (i = 0; i < pl->wbq_len; i++) {
 		idx = pl->wbq[(pl->wbq_head + i) % pl->g.nr_segs];
 		seg = &sp->segs.segs[idx];
-		if (seg->issued < seg->closed)
+		from = __ilio_wb_issued(pl, idx);
+		if (from < seg->closed)
 			break;
 	}
 	if (i == pl->wbq_len)
@@ -579,20 +615,19 @@ static struct ilio_wb_io *__ilio_wb_claim(struct ilio_plog *pl)
 	io->pl = pl;
 	io->bio.done = ilio_wb_done;
 	io->seg = idx;
-	io->from = seg->issued;
+	io->from = from;
 	io->to = seg->closed;
 	io->seq = seg->last_seq;
 	io->retried = false;
 	io->err = 0;
 	io->done = 0;
-	seg->issued = seg->closed;
 	return io;
 }
 
 /*
  * Checksum every unit of [@from, @to) of a segment buffer: closed units,
  * which nobody changes any more, so no lock is needed.  Each unit is
- * sealed once (seg->issued moved past it when it was claimed).
+ * sealed once: once claimed, a range is never claimed again.
  */
 static void ilio_wb_seal(struct ilio_plog *pl, u8 *data, u32 from, u32 to)
 {
@@ -728,6 +763,7 @@ int ilio_log_writeback(struct ilio_plog *pl)
 			break;
 		wait_event(pl->wb_wait, ilio_wb_progress(pl, head));
 	}
+	ilio_wb_quiet(pl);
 	mutex_unlock(&pl->wb_mutex);
 	return ret;
 }

@@ -807,7 +807,6 @@ void __ilio_seg_recovered(struct ilio_segs *s, u32 idx)
 	seg->state = ILIO_SEG_SEALED;
 	seg->used = s->seg_bytes;
 	seg->closed = s->seg_bytes;
-	seg->issued = s->seg_bytes;
 	seg->written = s->seg_bytes;
 	__ilio_seg_track(s, idx);
 }

@@ -52,10 +52,7 @@ enum ilio_seg_state {
  * @state: enum ilio_seg_state
  * @release_pending: release once @pins drops to zero
  * @closed: persistent: bytes in closed log units (ready to write)
- * @issued: persistent: bytes handed to the backing device (checksummed,
- *	perhaps still in flight): @written <= @issued <= @closed
- * @written: persistent: bytes written to the backing device, every write
- *	before them in the log included
+ * @written: persistent: bytes written to the backing device
  * @last_seq: persistent: sequence number of the newest unit in it; the
  *	segment is part of the replay log while this is not below the
  *	durable checkpoint's first unit
@@ -72,7 +69,6 @@ struct ilio_seg {
 	u8 state;
 	bool release_pending;
 	u32 closed;
-	u32 issued;
 	u32 written;
 	u64 last_seq;
 };
