@@ -550,6 +550,7 @@ static void ilio_wb_done(struct ilio_backend_io *bio, int err)
 	spin_lock_irqsave(&pl->wb_wait.lock, flags);
 	io->t_done = ktime_get_ns();
 	io->err = err;
+	/* Pairs with the acquires in the waiter and in retiring: @err first. */
 	smp_store_release(&io->done, 1);
 	wake_up_locked(&pl->wb_wait);
 	spin_unlock_irqrestore(&pl->wb_wait.lock, flags);
@@ -565,6 +566,7 @@ static void ilio_wb_quiet(struct ilio_plog *pl)
 /* Has the oldest write in flight completed, or is there more to send? */
 static bool ilio_wb_progress(struct ilio_plog *pl, struct ilio_wb_io *head)
 {
+	/* Pairs with ilio_wb_done()'s release of @done. */
 	return smp_load_acquire(&head->done) || READ_ONCE(pl->wb_more);
 }
 
@@ -674,6 +676,7 @@ static struct ilio_wb_io *__ilio_wb_retire(struct ilio_plog *pl)
 		u32 len = io->to - io->from;
 		u64 t;
 
+		/* Pairs with ilio_wb_done(): @err and @t_done are set. */
 		if (!smp_load_acquire(&io->done))
 			break;
 		if (io->err && !pl->error && !io->retried) {
