@@ -600,7 +600,9 @@ static struct ilio_wb_io *__ilio_wb_claim(struct ilio_plog *pl)
 	struct ilio_seg *seg = NULL;
 	u32 i, idx = 0, from = 0;
 
-	if (pl->wb_nr == ILIO_WB_DEPTH || pl->error)
+	/* A backend without write_async gets one write at a time. */
+	if (pl->wb_nr == (pl->ops->write_async ? ILIO_WB_DEPTH : 1) ||
+	    pl->error)
 		return NULL;
 	for (i = 0; i < pl->wbq_len; i++) {
 		idx = pl->wbq[(pl->wbq_head + i) % pl->g.nr_segs];

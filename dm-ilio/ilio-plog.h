@@ -138,7 +138,8 @@ struct ilio_wb_io {
  * @ckpt_front: (L) @front_ops when the durable checkpoint began
  * @gc_full: (L) GC found no room to move a record to
  * @gc_err: (L) why (__ilio_plog_prepare()'s error): pressure is waited out
- * @wb_mutex: serialises backend writes and flushes (see Locking)
+ * @wb_mutex: held by the one context running write-back, and by device
+ *	flushes (see Locking)
  * @ckpt_mutex: serialises checkpoints and GC
  * @buf: one segment of scratch for recovery and GC (under @ckpt_mutex)
  * @blk: one block of scratch for anchors (under @ckpt_mutex)
@@ -196,7 +197,7 @@ struct ilio_plog {
 	bool gc_full;
 	int gc_err;
 
-	struct mutex wb_mutex;	/* backend write order; see Locking */
+	struct mutex wb_mutex;	/* write-back and flushes; see Locking */
 	struct mutex ckpt_mutex;	/* checkpoints and GC */
 	u8 *buf;
 	u8 *blk;
