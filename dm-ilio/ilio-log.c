@@ -167,8 +167,8 @@ u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 
 	if (seg->closed == seg->written)
 		__ilio_wbq_push(pl, sp->segs.open);
-	if (pl->wb_nr && !pl->wb_more) {
-		/* Write-back is waiting for a completion: it can send this. */
+	if (pl->wb_nr && pl->wb_nr < ILIO_WB_DEPTH && !pl->wb_more) {
+		/* Write-back waits for a completion, but can send this now. */
 		WRITE_ONCE(pl->wb_more, true);
 		wake_up(&pl->wb_wait);
 	}
