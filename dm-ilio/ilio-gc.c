@@ -276,12 +276,12 @@ void ilio_log_tick(struct ilio_plog *pl)
 		age = ktime_get_ns() - pl->unit_born_ns;
 		limit = (u64)pl->flush_interval_ms * 1000000ULL;
 		/* Fast (writes under 1 ms) and idle: do not keep data dirty. */
-		if (pl->lat_ns < 1000000ULL && !pl->wb_busy)
+		if (pl->lat_ns < 1000000ULL && !pl->wb_nr)
 			limit /= 10;
 		if (age >= limit)
 			__ilio_plog_close_unit(pl);
 	}
-	wb = pl->wbq_len && !pl->wb_busy;
+	wb = pl->wbq_len && !pl->wb_nr;
 	low = max_t(u32, 4, pl->g.nr_segs / 16) +
 	      __ilio_plog_reserve(pl, ILIO_LEVEL_USER);
 	if (sp->segs.nr_free < low) {

@@ -11,8 +11,33 @@
  *   Records and map changes go into the open unit of the open segment, a
  *   RAM buffer.  A unit is closed when the segment is full, when a flush
  *   needs it, or (coalesce auto) when it got old.  Write-back sends each
- *   segment's closed, unwritten bytes as one bio: a whole segment when
- *   nothing forced a partial one.
+ *   segment's closed, unwritten bytes as one write: a whole segment when
+ *   nothing forced a partial one.  Up to ILIO_WB_DEPTH such writes are in
+ *   flight at once.
+ *
+ * Who checksums a unit, and when?
+ *
+ *   Closing a unit (under the lock) writes its header with a zero
+ *   checksum.  A closed unit's bytes never change again, so write-back
+ *   computes the crc32c of each unit it is about to submit with the lock
+ *   dropped (ilio_wb_seal()), exactly once: a claimed range is never
+ *   claimed again.
+ *   Nothing reads a unit's checksum from RAM: recovery, GC and the check
+ *   read units from the device, which only ever receives sealed units;
+ *   the finalize walk and record reads parse headers and records, which
+ *   the checksum does not change.
+ *
+ * How can writes complete out of order and flushes still be honest?
+ *
+ *   Writes are submitted in log order and kept in a ring in that order.
+ *   A completion only marks its entry; write-back retires entries from
+ *   the ring's head, and stops at the first that has not completed.  Only
+ *   retiring advances seg->written and @written_seq, so a later write
+ *   that completes first is not counted until every earlier one has
+ *   completed too.  A device flush then promises exactly the retired
+ *   units, and a segment buffer is freed only once its last byte is
+ *   retired.  A failed write (after one retry) sets the sticky error,
+ *   and nothing after it is retired: the durable point stops before it.
  *
  * What may a crash lose?
  *
@@ -36,6 +61,9 @@
 #include <linux/sched.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
+#include <linux/wait.h>
+#include <linux/spinlock.h>
+#include <asm/barrier.h>
 
 #include "ilio-plog.h"
 
@@ -112,8 +140,9 @@ static void __ilio_wbq_push(struct ilio_plog *pl, u32 seg)
 
 /*
  * Finish the unit at [@off, @end) of the open segment: header fields,
- * checksum, and queue it for write-back.  The header block is zeroed and
- * holds anything type-specific already.  Return: its sequence number.
+ * and queue it for write-back, which checksums it (ilio_wb_seal()).  The
+ * header block is zeroed and holds anything type-specific already.
+ * Return: its sequence number.
  */
 u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 			    u16 type, u32 rec, u32 nents)
@@ -135,10 +164,14 @@ u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 	};
 
 	ilio_unit_hdr_pack(h, &u);
-	ilio_unit_seal(h, end - off);
 
 	if (seg->closed == seg->written)
 		__ilio_wbq_push(pl, sp->segs.open);
+	if (pl->wb_nr && pl->wb_nr < ILIO_WB_DEPTH && !pl->wb_more) {
+		/* Write-back waits for a completion, but can send this now. */
+		WRITE_ONCE(pl->wb_more, true);
+		wake_up(&pl->wb_wait);
+	}
 	pl->dirty += end - seg->used;
 	pl->log_bytes += end - off;
 	seg->used = end;
@@ -492,7 +525,196 @@ void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick)
 	if (pl->coalesce == ILIO_COALESCE_OFF)
 		__ilio_plog_close_unit(pl);
 	*sync = pl->coalesce == ILIO_COALESCE_OFF || pl->dirty > pl->max_dirty;
-	*kick = !*sync && pl->wbq_len && !pl->wb_busy;
+	*kick = !*sync && pl->wbq_len && !pl->wb_nr;
+}
+
+/*
+ * Write-back.  One context at a time runs it (under @wb_mutex): it
+ * claims closed, unsubmitted byte ranges in log order, submits them with
+ * the lock dropped, and retires completed writes from the ring's head
+ * only.  See "How can writes complete out of order" above.
+ */
+
+/*
+ * The backend's completion: may run in interrupt context.  Record, wake.
+ * All of it under the wait queue's lock, so that once write-back has seen
+ * @done and taken that lock (ilio_wb_quiet()), no completion still
+ * touches the store: it may be freed.
+ */
+static void ilio_wb_done(struct ilio_backend_io *bio, int err)
+{
+	struct ilio_wb_io *io = container_of(bio, struct ilio_wb_io, bio);
+	struct ilio_plog *pl = io->pl;
+	unsigned long flags;
+
+	spin_lock_irqsave(&pl->wb_wait.lock, flags);
+	io->t_done = ktime_get_ns();
+	io->err = err;
+	/* Pairs with the acquires in the waiter and in retiring: @err first. */
+	smp_store_release(&io->done, 1);
+	wake_up_locked(&pl->wb_wait);
+	spin_unlock_irqrestore(&pl->wb_wait.lock, flags);
+}
+
+/* Every write retired: wait for the last completion to leave the store. */
+static void ilio_wb_quiet(struct ilio_plog *pl)
+{
+	spin_lock_irq(&pl->wb_wait.lock);
+	spin_unlock_irq(&pl->wb_wait.lock);
+}
+
+/* Has the oldest write in flight completed, or is there more to send? */
+static bool ilio_wb_progress(struct ilio_plog *pl, struct ilio_wb_io *head)
+{
+	/* Pairs with ilio_wb_done()'s release of @done. */
+	return smp_load_acquire(&head->done) || READ_ONCE(pl->wb_more);
+}
+
+/*
+ * How far segment @idx is submitted: the end of its newest write in the
+ * ring, else what is written.  (Not a field of struct ilio_seg: the table
+ * has a slot per device segment, and only ILIO_WB_DEPTH are in flight.)
+ */
+static u32 __ilio_wb_issued(struct ilio_plog *pl, u32 idx)
+{
+	u32 i;
+
+	for (i = pl->wb_nr; i--; ) {
+		struct ilio_wb_io *io = &pl->wb_io[(pl->wb_first + i) % ILIO_WB_DEPTH];
+
+		if (io->seg == idx)
+			return io->to;
+	}
+	return pl->base.sp->segs.segs[idx].written;
+}
+
+/*
+ * Claim the next closed, unsubmitted range in log order, or NULL.  The
+ * segments before it in the write-back queue are all submitted, and each
+ * has a write in the ring: the scan passes at most ILIO_WB_DEPTH of them.
+ */
+static struct ilio_wb_io *__ilio_wb_claim(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->base.sp;
+	struct ilio_wb_io *io;
+	struct ilio_seg *seg = NULL;
+	u32 i, idx = 0, from = 0;
+
+	/* A backend without write_async gets one write at a time. */
+	if (pl->wb_nr == (pl->ops->write_async ? ILIO_WB_DEPTH : 1) ||
+	    pl->error)
+		return NULL;
+	for (i = 0; i < pl->wbq_len; i++) {
+		idx = pl->wbq[(pl->wbq_head + i) % pl->g.nr_segs];
+		seg = &sp->segs.segs[idx];
+		from = __ilio_wb_issued(pl, idx);
+		if (from < seg->closed)
+			break;
+	}
+	if (i == pl->wbq_len)
+		return NULL;
+	io = &pl->wb_io[(pl->wb_first + pl->wb_nr) % ILIO_WB_DEPTH];
+	pl->wb_nr++;
+	pl->wb_peak = max(pl->wb_peak, pl->wb_nr);
+	io->pl = pl;
+	io->bio.done = ilio_wb_done;
+	io->seg = idx;
+	io->from = from;
+	io->to = seg->closed;
+	io->seq = seg->last_seq;
+	io->retried = false;
+	io->err = 0;
+	io->done = 0;
+	return io;
+}
+
+/*
+ * Checksum every unit of [@from, @to) of a segment buffer: closed units,
+ * which nobody changes any more, so no lock is needed.  Each unit is
+ * sealed once: once claimed, a range is never claimed again.
+ */
+static void ilio_wb_seal(struct ilio_plog *pl, u8 *data, u32 from, u32 to)
+{
+	struct ilio_unit_info u;
+
+	while (from < to) {
+		if (WARN_ON(!ilio_unit_hdr_unpack(data + from, &u) ||
+			    u.len < ILIO_BLOCK_SIZE || u.len > to - from))
+			return;
+		ilio_unit_seal(data + from, u.len);
+		from += u.len;
+	}
+}
+
+/* Send @io (claimed, or failed once); the lock is not held. */
+static void ilio_wb_submit(struct ilio_plog *pl, struct ilio_wb_io *io,
+			   u8 *data)
+{
+	u64 pos = ilio_seg_pos(pl, io->seg) + io->from;
+	u32 len = io->to - io->from;
+
+	io->t0 = ktime_get_ns();
+	if (pl->ops->write_async)
+		pl->ops->write_async(pl->priv, pos, data + io->from, len, &io->bio);
+	else
+		ilio_wb_done(&io->bio, pl->ops->write(pl->priv, pos,
+						      data + io->from, len));
+}
+
+/*
+ * Retire completed writes from the ring's head, in submission order: the
+ * only place where the durable point advances.  Returns the head write
+ * when it failed for the first time: the caller submits it again (it
+ * stays at the head).  After the sticky error, completions are retired
+ * without effect: their data stays in RAM, unwritten.
+ */
+static struct ilio_wb_io *__ilio_wb_retire(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->base.sp;
+
+	while (pl->wb_nr) {
+		struct ilio_wb_io *io = &pl->wb_io[pl->wb_first];
+		struct ilio_seg *seg = &sp->segs.segs[io->seg];
+		u32 len = io->to - io->from;
+		u64 t;
+
+		/* Pairs with ilio_wb_done(): @err and @t_done are set. */
+		if (!smp_load_acquire(&io->done))
+			break;
+		if (io->err && !pl->error && !io->retried) {
+			io->retried = true;
+			io->err = 0;
+			io->done = 0;
+			return io;
+		}
+		pl->wb_first = (pl->wb_first + 1) % ILIO_WB_DEPTH;
+		pl->wb_nr--;
+		if (io->err && !pl->error)
+			pl->error = io->err;
+		if (pl->error)
+			continue;
+		t = io->t_done - io->t0;
+		sp->st.backend_write_ios++;
+		sp->st.backend_write_bytes += len;
+		__ilio_hist_write(&sp->st, len);
+		pl->lat_ns = pl->lat_ns ? (pl->lat_ns * 7 + t) / 8 : t;
+		pl->dirty -= len;
+		WARN_ON(seg->written != io->from);
+		seg->written = io->to;
+		if (io->seq > pl->written_seq)
+			pl->written_seq = io->seq;
+		while (pl->wbq_len) {
+			struct ilio_seg *h = &sp->segs.segs[pl->wbq[pl->wbq_head]];
+
+			if (h->written != h->closed)
+				break;
+			pl->wbq_head = (pl->wbq_head + 1) % pl->g.nr_segs;
+			pl->wbq_len--;
+		}
+		if (seg->state == ILIO_SEG_SEALED && seg->written == seg->used)
+			__ilio_plog_finalize(pl, io->seg);
+	}
+	return NULL;
 }
 
 /**
@@ -500,70 +722,53 @@ void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick)
  * @pl: core
  *
  * Segments go in log order, each as one write of its closed, unwritten
- * bytes.  A failed write is retried once; a second failure makes the
- * device read-only (sticky), and the data stays in RAM.
+ * bytes, up to ILIO_WB_DEPTH writes in flight; units closed meanwhile go
+ * out too.  Returns once nothing is left to send and every write it sent
+ * has completed.  A failed write is sent once more; a second failure
+ * makes the device read-only (sticky), and the data stays in RAM.
  *
  * Return: 0, or the sticky error.
  */
 int ilio_log_writeback(struct ilio_plog *pl)
 {
-	struct ilio_space *sp = pl->base.sp;
-	struct ilio_seg *seg;
-	u32 idx, from, to;
-	u64 seq, t0;
-	int ret = 0;
+	struct ilio_space *sp;
+	struct ilio_wb_io *claim[ILIO_WB_DEPTH], *again, *head;
+	u8 *data[ILIO_WB_DEPTH], *again_data = NULL;
+	unsigned int n, i;
+	int ret;
 
 	if (!pl)
 		return 0;
+	sp = pl->base.sp;
 	mutex_lock(&pl->wb_mutex);
 	for (;;) {
 		mutex_lock(&sp->lock);
-		if (pl->error || !pl->wbq_len) {
-			ret = pl->error;
-			mutex_unlock(&sp->lock);
-			break;
+		WRITE_ONCE(pl->wb_more, false);
+		again = __ilio_wb_retire(pl);
+		if (again)
+			again_data = sp->segs.segs[again->seg].data;
+		for (n = 0; n < ILIO_WB_DEPTH; n++) {
+			claim[n] = __ilio_wb_claim(pl);
+			if (!claim[n])
+				break;
+			data[n] = sp->segs.segs[claim[n]->seg].data;
 		}
-		idx = pl->wbq[pl->wbq_head];
-		seg = &sp->segs.segs[idx];
-		from = seg->written;
-		to = seg->closed;
-		seq = seg->last_seq;
-		pl->wb_busy = true;
+		head = pl->wb_nr ? &pl->wb_io[pl->wb_first] : NULL;
+		ret = pl->error;
 		mutex_unlock(&sp->lock);
 
-		/* [from, to) is closed: nobody writes it while we do. */
-		t0 = ktime_get_ns();
-		ret = pl->ops->write(pl->priv, ilio_seg_pos(pl, idx) + from,
-				     seg->data + from, to - from);
-		if (ret)
-			ret = pl->ops->write(pl->priv, ilio_seg_pos(pl, idx) + from,
-					     seg->data + from, to - from);
-		t0 = ktime_get_ns() - t0;
-
-		mutex_lock(&sp->lock);
-		pl->wb_busy = false;
-		if (ret) {
-			pl->error = ret;
-			mutex_unlock(&sp->lock);
+		/* Closed ranges: nobody changes them, nobody frees them. */
+		if (again)
+			ilio_wb_submit(pl, again, again_data);
+		for (i = 0; i < n; i++) {
+			ilio_wb_seal(pl, data[i], claim[i]->from, claim[i]->to);
+			ilio_wb_submit(pl, claim[i], data[i]);
+		}
+		if (!head)
 			break;
-		}
-		seg = &sp->segs.segs[idx];
-		sp->st.backend_write_ios++;
-		sp->st.backend_write_bytes += to - from;
-		__ilio_hist_write(&sp->st, to - from);
-		pl->lat_ns = pl->lat_ns ? (pl->lat_ns * 7 + t0) / 8 : t0;
-		pl->dirty -= to - from;
-		seg->written = to;
-		if (seq > pl->written_seq)
-			pl->written_seq = seq;
-		if (seg->written == seg->closed) {
-			pl->wbq_head = (pl->wbq_head + 1) % pl->g.nr_segs;
-			pl->wbq_len--;
-		}
-		if (seg->state == ILIO_SEG_SEALED && seg->written == seg->used)
-			__ilio_plog_finalize(pl, idx);
-		mutex_unlock(&sp->lock);
+		wait_event(pl->wb_wait, ilio_wb_progress(pl, head));
 	}
+	ilio_wb_quiet(pl);
 	mutex_unlock(&pl->wb_mutex);
 	return ret;
 }

@@ -21,10 +21,18 @@
  *
  * Locking:
  *  - sp->lock (the space mutex) protects every field marked (L), the
- *    segment table and the cache.  Backend I/O never happens under it.
- *  - @wb_mutex serialises backend writes and flushes, so that units reach
- *    the device in log order and a flush covers everything written before
- *    it.  Taken before sp->lock, never while holding it.
+ *    segment table and the cache.  Backend I/O never happens under it, and
+ *    neither does work on a whole unit: a unit is checksummed by
+ *    write-back, with the lock dropped, just before it is written.
+ *  - @wb_mutex is held by the one context that runs write-back (it
+ *    submits up to ILIO_WB_DEPTH segment writes and retires them in
+ *    submission order) and by device flushes, so that a flush covers
+ *    everything retired before it.  Taken before sp->lock, never while
+ *    holding it.
+ *  - A write's completion (struct ilio_wb_io: @err, @t_done, @done) runs
+ *    in the backend's completion context, perhaps an interrupt: it writes
+ *    only those three fields, @done last (release), and wakes @wb_wait.
+ *    Everything else in the ring is (L).
  *  - @ckpt_mutex serialises checkpoints and GC.  Taken before @wb_mutex.
  */
 #ifndef ILIO_PLOG_H
@@ -32,6 +40,7 @@
 
 #include <linux/types.h>
 #include <linux/mutex.h>
+#include <linux/wait.h>
 
 #include <linux/container_of.h>
 
@@ -43,6 +52,38 @@
 #define ILIO_SUM_ENT	sizeof(struct ilio_sum_ent)
 /* Leaf bytes a checkpoint unit takes at most: bounds lock hold time. */
 #define ILIO_CKPT_UNIT_MAX	(256U << 10)
+/* Segment writes write-back keeps in flight at most. */
+#define ILIO_WB_DEPTH	8
+
+struct ilio_plog;
+
+/**
+ * struct ilio_wb_io - one segment write in flight
+ * @bio: the backend's handle; its done() is ilio_wb_done()
+ * @pl: the store
+ * @seg: (L) the segment
+ * @from: (L) first byte written, in the segment
+ * @to: (L) end of the write: a unit boundary
+ * @seq: (L) the newest unit in [@from, @to)
+ * @t0: (L) when it was submitted
+ * @retried: (L) it failed once and went out again
+ * @t_done: when it completed (written by the completion)
+ * @err: its result (written by the completion)
+ * @done: it completed (written last by the completion, with release)
+ */
+struct ilio_wb_io {
+	struct ilio_backend_io bio;
+	struct ilio_plog *pl;
+	u32 seg;
+	u32 from;
+	u32 to;
+	u64 seq;
+	u64 t0;
+	bool retried;
+	u64 t_done;
+	int err;
+	int done;
+};
 
 /**
  * struct ilio_plog - the persistent store
@@ -69,7 +110,8 @@
  * @wbq_head: (L) first entry of @wbq
  * @wbq_len: (L) entries in @wbq
  * @closed_seq: (L) newest closed unit
- * @written_seq: (L) every unit up to this one is written
+ * @written_seq: (L) every unit up to this one is written (completed, in
+ *	order: no unit at or before it has a write outstanding)
  * @durable_seq: (L) every unit up to this one is durable (flushed)
  * @ckpt_start_seq: (L) first unit of the durable checkpoint
  * @prev_ckpt_start: (L) first unit of the checkpoint the other anchor
@@ -82,13 +124,22 @@
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
  * @dirty: (L) bytes in segment buffers not yet written
  * @lat_ns: (L) smoothed backend write service time
- * @wb_busy: (L) a backend write is in flight
+ * @wb_io: (L) ring of the segment writes in flight, in submission order
+ *	(which is log order); retired from @wb_first only, so the durable
+ *	point (@written_seq, seg->written) follows completion order
+ * @wb_first: (L) oldest entry of @wb_io
+ * @wb_nr: (L) entries in flight (0: write-back is idle)
+ * @wb_peak: (L) most entries in flight at once since open
+ * @wb_more: (L, read without it) a unit was closed while writes were in
+ *	flight: write-back should submit it without waiting for a completion
+ * @wb_wait: write-back waits here for a completion or @wb_more
  * @last_front: (L) front-end operation count at the last tick
  * @front_ops: (L) front-end operations so far
  * @ckpt_front: (L) @front_ops when the durable checkpoint began
  * @gc_full: (L) GC found no room to move a record to
  * @gc_err: (L) why (__ilio_plog_prepare()'s error): pressure is waited out
- * @wb_mutex: serialises backend writes and flushes (see Locking)
+ * @wb_mutex: held by the one context running write-back, and by device
+ *	flushes (see Locking)
  * @ckpt_mutex: serialises checkpoints and GC
  * @buf: one segment of scratch for recovery and GC (under @ckpt_mutex)
  * @blk: one block of scratch for anchors (under @ckpt_mutex)
@@ -134,14 +185,19 @@ struct ilio_plog {
 	u64 log_bytes;
 	u64 dirty;
 	u64 lat_ns;
-	bool wb_busy;
+	struct ilio_wb_io wb_io[ILIO_WB_DEPTH];
+	u32 wb_first;
+	u32 wb_nr;
+	u32 wb_peak;
+	bool wb_more;
+	wait_queue_head_t wb_wait;
 	u64 last_front;
 	u64 front_ops;
 	u64 ckpt_front;
 	bool gc_full;
 	int gc_err;
 
-	struct mutex wb_mutex;	/* backend write order; see Locking */
+	struct mutex wb_mutex;	/* write-back and flushes; see Locking */
 	struct mutex ckpt_mutex;	/* checkpoints and GC */
 	u8 *buf;
 	u8 *blk;

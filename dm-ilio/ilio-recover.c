@@ -20,6 +20,7 @@
 #include <linux/sched.h>
 #include <linux/ktime.h>
 #include <linux/random.h>
+#include <linux/wait.h>
 
 #include "ilio-plog.h"
 
@@ -473,6 +474,8 @@ void ilio_plog_free(struct ilio_plog *pl)
 {
 	if (!pl)
 		return;
+	/* Write-back returns only once its writes completed. */
+	WARN_ON(pl->wb_nr);
 	kvfree(pl->sum);
 	kvfree(pl->wbq);
 	vfree(pl->buf);
@@ -699,6 +702,7 @@ static struct ilio_plog *ilio_plog_alloc(struct ilio_space *sp,
 	pl->base.sp = sp;
 	pl->base.persistent = true;
 	mutex_init(&pl->wb_mutex);
+	init_waitqueue_head(&pl->wb_wait);
 	mutex_init(&pl->ckpt_mutex);
 	mutex_init(&pl->rbuf_mutex);
 	pl->ops = p->bops;

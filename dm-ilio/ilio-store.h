@@ -37,10 +37,29 @@ enum ilio_coalesce {
 #define ILIO_COMPACT_TRIES	8
 
 /**
+ * struct ilio_backend_io - one asynchronous backend write (write_async)
+ * @done: called exactly once when the write completed, with 0 or a
+ *	negative errno.  It may run before write_async() returns and it may
+ *	run in interrupt context: it must not sleep, take a mutex or
+ *	allocate; it records the result and wakes whoever waits for it.
+ *
+ * Embedded in the caller's own state, which it finds with container_of().
+ */
+struct ilio_backend_io {
+	void (*done)(struct ilio_backend_io *io, int err);
+};
+
+/**
  * struct ilio_backend_ops - how a persistent store reaches its device
  * @read: read @len bytes at byte @pos into @buf; may sleep
  * @write: write @len bytes from @buf at byte @pos; may sleep; returns when
  *	the device completed the write (not necessarily durable)
+ * @write_async: optional; start writing @len bytes from @buf at byte @pos
+ *	and return; @io->done() reports the completion (not necessarily
+ *	durable).  @buf must stay unchanged until then.  Writes in flight
+ *	together may complete in any order.  May sleep to allocate
+ *	(GFP_NOIO), never to wait for I/O.  Without it the store uses @write,
+ *	one write at a time.
  * @flush: make every completed write durable
  * @discard: optional; tell the device that a byte range is unused
  * @kick: optional; ask for ilio_core_writeback() to run soon in another
@@ -52,6 +71,8 @@ enum ilio_coalesce {
 struct ilio_backend_ops {
 	int (*read)(void *priv, u64 pos, void *buf, u32 len);
 	int (*write)(void *priv, u64 pos, const void *buf, u32 len);
+	void (*write_async)(void *priv, u64 pos, const void *buf, u32 len,
+			    struct ilio_backend_io *io);
 	int (*flush)(void *priv);
 	int (*discard)(void *priv, u64 pos, u64 len);
 	void (*kick)(void *priv);

@@ -359,9 +359,30 @@ static void ilio_worker_fn(struct work_struct *work)
 
 /*
  * Backing device access for the core (struct ilio_backend_ops).  Buffers
- * are kmalloc'ed or vmalloc'ed; each call is synchronous, and a write of
- * a segment leaves as one bio (up to BIO_MAX_VECS pages).
+ * are kmalloc'ed or vmalloc'ed.  Reads, flushes, discards and @write are
+ * synchronous; @write_async (segment write-back) submits and returns, and
+ * its completion runs from the bio's end_io.  A write of a segment leaves
+ * as one bio (up to BIO_MAX_VECS pages), or a chain of them.
  */
+
+/* Add as much of [@p, @p + @len) to @bio as it takes; returns the bytes. */
+static u32 ilio_bio_fill(struct bio *bio, u8 *p, u32 len)
+{
+	u32 done = 0;
+
+	while (done < len) {
+		u8 *q = p + done;
+		unsigned int off = offset_in_page(q);
+		unsigned int n = min_t(u32, PAGE_SIZE - off, len - done);
+		struct page *pg = is_vmalloc_addr(q) ? vmalloc_to_page(q) :
+						       virt_to_page(q);
+
+		if (bio_add_page(bio, pg, n, off) != n)
+			break;
+		done += n;
+	}
+	return done;
+}
 
 static int ilio_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 pos,
 			u8 *p, u32 len)
@@ -370,20 +391,10 @@ static int ilio_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 pos,
 
 	while (len && !ret) {
 		struct bio *bio = bio_alloc(bdev, BIO_MAX_VECS, opf, GFP_NOIO);
-		u32 done = 0;
+		u32 done;
 
 		bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
-		while (done < len) {
-			u8 *q = p + done;
-			unsigned int off = offset_in_page(q);
-			unsigned int n = min_t(u32, PAGE_SIZE - off, len - done);
-			struct page *pg = is_vmalloc_addr(q) ? vmalloc_to_page(q) :
-							       virt_to_page(q);
-
-			if (bio_add_page(bio, pg, n, off) != n)
-				break;
-			done += n;
-		}
+		done = ilio_bio_fill(bio, p, len);
 		ret = submit_bio_wait(bio);
 		bio_put(bio);
 		p += done;
@@ -406,6 +417,59 @@ static int ilio_be_write(void *priv, u64 pos, const void *buf, u32 len)
 
 	return ilio_bdev_rw(d->bdev, REQ_OP_WRITE | REQ_SYNC, pos, (u8 *)buf,
 			    len);
+}
+
+/* Interrupt context: hand the result to the core, which only records it. */
+static void ilio_be_write_endio(struct bio *bio)
+{
+	struct ilio_backend_io *io = bio->bi_private;
+	int err = blk_status_to_errno(bio->bi_status);
+
+	bio_put(bio);
+	io->done(io, err);
+}
+
+/*
+ * Submit a write of [@pos, @pos + @len) and return.  Bios past the first
+ * BIO_MAX_VECS pages are chained to the last one, which carries the
+ * completion: it runs once all of them completed, with the first error.
+ * bio_alloc() with GFP_NOIO waits on the bio mempool at worst, never on
+ * I/O this device issued.
+ */
+static void ilio_be_write_async(void *priv, u64 pos, const void *buf, u32 len,
+				struct ilio_backend_io *io)
+{
+	struct ilio_dev *d = priv;
+	u8 *p = (u8 *)buf;
+	struct bio *prev = NULL, *bio;
+
+	if (WARN_ON_ONCE(!len)) {
+		io->done(io, 0);
+		return;
+	}
+	if (is_vmalloc_addr(p))
+		flush_kernel_vmap_range(p, len);
+	for (;;) {
+		u32 done;
+
+		bio = bio_alloc(d->bdev, BIO_MAX_VECS, REQ_OP_WRITE | REQ_SYNC,
+				GFP_NOIO);
+		bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
+		done = ilio_bio_fill(bio, p, len);
+		if (prev) {
+			bio_chain(prev, bio);
+			submit_bio(prev);
+		}
+		prev = bio;
+		p += done;
+		pos += done;
+		len -= done;
+		if (!len)
+			break;
+	}
+	bio->bi_end_io = ilio_be_write_endio;
+	bio->bi_private = io;
+	submit_bio(bio);
 }
 
 static int ilio_be_flush(void *priv)
@@ -433,6 +497,7 @@ static void ilio_be_kick(void *priv)
 static const struct ilio_backend_ops ilio_be_ops = {
 	.read = ilio_be_read,
 	.write = ilio_be_write,
+	.write_async = ilio_be_write_async,
 	.flush = ilio_be_flush,
 	.discard = ilio_be_discard,
 	.kick = ilio_be_kick,
@@ -441,6 +506,7 @@ static const struct ilio_backend_ops ilio_be_ops = {
 static const struct ilio_backend_ops ilio_be_ops_nodiscard = {
 	.read = ilio_be_read,
 	.write = ilio_be_write,
+	.write_async = ilio_be_write_async,
 	.flush = ilio_be_flush,
 	.kick = ilio_be_kick,
 };

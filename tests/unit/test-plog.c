@@ -30,6 +30,15 @@
  *    discard or flush, and loses no data; a RAM budget that metadata plus
  *    the open segment fill drains through write-back instead of failing
  *    with ENOMEM/EAGAIN (trust #7 items 12 and 13).
+ *  - asynchronous write-back (issue 9): a burst keeps at least 4 segment
+ *    writes in flight; writes completed out of order (newest first) never
+ *    move the durable point past an earlier incomplete write, and what a
+ *    flush promised survives a power cut taken mid-burst; a failure of the
+ *    2nd of several writes in flight fails the flush, makes the store
+ *    read-only and keeps acknowledged data readable; every unit on the
+ *    device carries a valid checksum (units are sealed outside the lock,
+ *    at submission).  The crash-point rounds alternate between immediate
+ *    and deferred, newest-first completion.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -40,9 +49,12 @@
 
 #include <linux/printk.h>
 
+#include <linux/wait.h>
+
 #include "ut.h"
 #include "ilio-core.h"
 #include "ilio-meta.h"
+#include "ilio-plog.h"
 #include "xxh64-forge.h"
 
 #define DEV_BYTES	(24U << 20)
@@ -84,6 +96,25 @@ struct mdev {
 	unsigned long die_after;	/* writes accepted before a power cut */
 	bool dead;		/* past die_after: writes and flushes vanish */
 	unsigned long writes, flushes, discards;
+	/* Asynchronous writes (write_async). */
+	bool kick_later;	/* open with md_ops_bg */
+	bool defer;		/* queue them; the wait hook completes them */
+	bool fifo;		/* complete the oldest first (else the newest) */
+	struct aio {
+		u64 pos;
+		u32 len;
+		const void *buf;
+		struct ilio_backend_io *io;
+	} q[ILIO_WB_DEPTH * 2];
+	unsigned int nq;	/* queued, not completed */
+	unsigned int peak;	/* most queued at once */
+	unsigned long submitted;
+	unsigned long fail_nth;	/* this submission fails, and so does its range */
+	u64 fail_pos;		/* ... (set when it is submitted) */
+	u64 fail_seq;		/* its first unit */
+	unsigned int peak_while_failing;	/* queued with it pending */
+	unsigned long cut_after;	/* power cut after this many completions */
+	unsigned long completed;
 };
 
 static int md_read(void *priv, u64 pos, void *buf, u32 len)
@@ -166,9 +197,125 @@ static int md_discard(void *priv, u64 pos, u64 len)
 	return 0;
 }
 
+/*
+ * Asynchronous writes.  Immediate mode completes inside write_async; in
+ * deferred mode they queue, and the core's wait (ilio_shim_wait_hook)
+ * completes one per call, newest first unless @fifo.  Before each
+ * completion md_check_durable() asserts the completion-order rule.
+ */
+static struct mdev *g_md;		/* the device the wait hook serves */
+static struct ilio_plog *g_pl;		/* its store, for the invariant check */
+static unsigned long g_order_checks, g_order_fails;
+
+static int md_complete_one(struct mdev *d, struct aio *a)
+{
+	if (d->fail_pos != ~0ULL && a->pos == d->fail_pos)
+		return -EIO;
+	if (d->cut_after && d->completed++ == d->cut_after)
+		d->dead = true;		/* from here on nothing reaches the disk */
+	return md_write(d, a->pos, a->buf, a->len);
+}
+
+static void md_write_async(void *priv, u64 pos, const void *buf, u32 len,
+			   struct ilio_backend_io *io)
+{
+	struct mdev *d = priv;
+	struct aio a = { .pos = pos, .len = len, .buf = buf, .io = io };
+
+	if (++d->submitted == d->fail_nth) {
+		struct ilio_unit_info u;
+
+		ilio_unit_hdr_unpack(buf, &u);
+		d->fail_pos = pos;
+		d->fail_seq = u.seq;
+	}
+	if (!d->defer) {
+		io->done(io, md_complete_one(d, &a));
+		return;
+	}
+	if (d->nq == ARRAY_SIZE(d->q))
+		abort();	/* more in flight than the core may have */
+	d->q[d->nq++] = a;
+	d->peak = max(d->peak, d->nq);
+}
+
+/*
+ * The completion-order rule: no unit of a write still in flight is
+ * counted as written, or durable.  The first unit of each queued write
+ * is sealed, so its header names its sequence number.
+ */
+static void md_check_durable(struct mdev *d)
+{
+	unsigned int i;
+
+	if (!g_pl)
+		return;
+	for (i = 0; i < d->nq; i++) {
+		struct ilio_unit_info u;
+		bool ok;
+
+		ilio_unit_hdr_unpack(d->q[i].buf, &u);
+		ok = g_pl->written_seq < u.seq && g_pl->durable_seq < u.seq;
+		g_order_checks++;
+		if (!ok && g_order_fails++ < 5)
+			fprintf(stderr, "FAIL %s: unit %llu in flight, written %llu durable %llu\n",
+				ut_current, (unsigned long long)u.seq,
+				(unsigned long long)g_pl->written_seq,
+				(unsigned long long)g_pl->durable_seq);
+	}
+}
+
+static void md_wait_hook(void)
+{
+	struct mdev *d = g_md;
+	struct aio a;
+	unsigned int k;
+
+	if (!d || !d->nq) {
+		fprintf(stderr, "test-plog: the core waits with no write queued\n");
+		abort();
+	}
+	md_check_durable(d);
+	if (d->fail_pos != ~0ULL)
+		for (k = 0; k < d->nq; k++)
+			if (d->q[k].pos == d->fail_pos)
+				d->peak_while_failing = max(d->peak_while_failing, d->nq);
+	k = d->fifo ? 0 : d->nq - 1;
+	a = d->q[k];
+	memmove(&d->q[k], &d->q[k + 1], (d->nq - k - 1) * sizeof(d->q[0]));
+	d->nq--;
+	a.io->done(a.io, md_complete_one(d, &a));
+}
+
+/* Deferred completion on @d (newest first unless @fifo), checked. */
+static void md_defer(struct mdev *d, bool on, bool fifo)
+{
+	d->defer = on;
+	d->fifo = fifo;
+	g_md = on ? d : NULL;
+	ilio_shim_wait_hook = on ? md_wait_hook : NULL;
+}
+
 static const struct ilio_backend_ops md_ops = {
-	.read = md_read, .write = md_write, .flush = md_flush,
-	.discard = md_discard,
+	.read = md_read, .write = md_write, .write_async = md_write_async,
+	.flush = md_flush, .discard = md_discard,
+};
+
+/*
+ * With a kick, write-back is "started in the background" (that is, not
+ * at all until a writer passes max_dirty or a flush comes): closed
+ * segments pile up, as they do behind a busy device.
+ */
+static unsigned long md_kicks;
+
+static void md_kick(void *priv)
+{
+	md_kicks++;
+}
+
+static const struct ilio_backend_ops md_ops_bg = {
+	.read = md_read, .write = md_write, .write_async = md_write_async,
+	.flush = md_flush, .discard = md_discard, .kick = md_kick,
 };
 
 /* Power cut: durable image plus a random subset of pending writes, torn. */
@@ -208,6 +355,7 @@ static void md_format_key(struct mdev *d, u32 seg_bytes, bool keyed, u64 key)
 	const char *why;
 
 	memset(d, 0, sizeof(*d));
+	d->fail_pos = ~0ULL;
 	d->img = calloc(1, DEV_BYTES);
 	d->dur = calloc(1, DEV_BYTES);
 	if (ilio_geom_compute(&g, DEV_BYTES, seg_bytes, &why))
@@ -239,7 +387,8 @@ static struct ilio_core *md_open(struct mdev *d, u64 nblk, int coalesce,
 {
 	struct ilio_core_params p = {
 		.nr_blocks = nblk, .ram_limit = 8U << 20, .seg_bytes = SEG_BYTES,
-		.dedup = true, .compress = true, .store = &ilio_log_store, .bops = &md_ops, .bpriv = d,
+		.dedup = true, .compress = true, .store = &ilio_log_store,
+		.bops = d->kick_later ? &md_ops_bg : &md_ops, .bpriv = d,
 		.dev_bytes = DEV_BYTES, .read_only = ro, .coalesce = coalesce,
 		.flush_interval_ms = 1000, .max_dirty = 1U << 20,
 	};
@@ -416,6 +565,9 @@ static void test_crash_points(void)
 			points++;
 		}
 		model_flush(&m);	/* open wrote a checkpoint: all durable */
+		/* Odd rounds: writes complete later, newest first. */
+		md_defer(&d, round % 2, false);
+		g_pl = ilio_plog_of(ic->store);
 		for (i = 0; i < 300; i++) {
 			u64 lba = ut_rand(&rs) % NBLK, r = ut_rand(&rs) % 100;
 			u32 v = next_version(&rs);
@@ -440,10 +592,15 @@ static void test_crash_points(void)
 		}
 		if (round % 10 == 9)
 			ilio_core_tick(ic);
+		CHECK(d.nq == 0, "round %d: writes left in flight", round);
+		g_pl = NULL;
+		md_defer(&d, false, false);
 		ilio_core_destroy(ic);	/* power cut: no write-back */
 		md_crash(&d, &rs);
 	}
 	CHECK(points >= 100, "crash points verified: %d", points);
+	CHECK(g_order_checks > 1000 && !g_order_fails,
+	      "completion order: %lu checks, %lu failed", g_order_checks, g_order_fails);
 	model_free(&m);
 	md_free(&d);
 }
@@ -1515,26 +1672,13 @@ out:
 	md_free(&d);
 }
 
-static unsigned long md_kicks;
-
-static void md_kick(void *priv)
-{
-	md_kicks++;
-}
-
-/* md_ops with a background write-back that only counts its kicks. */
-static const struct ilio_backend_ops md_ops_kick = {
-	.read = md_read, .write = md_write, .flush = md_flush,
-	.discard = md_discard, .kick = md_kick,
-};
-
 static struct ilio_core *md_open_kick(struct mdev *d, int coalesce, u64 ram,
 				      u64 max_dirty, int *err, const char **why)
 {
 	struct ilio_core_params p = {
 		.nr_blocks = NBLK, .ram_limit = ram, .seg_bytes = SEG_BYTES,
 		.dedup = true, .compress = true, .store = &ilio_log_store,
-		.bops = &md_ops_kick, .bpriv = d, .dev_bytes = DEV_BYTES,
+		.bops = &md_ops_bg, .bpriv = d, .dev_bytes = DEV_BYTES,
 		.coalesce = coalesce, .flush_interval_ms = 1000,
 		.max_dirty = max_dirty,
 	};
@@ -1688,6 +1832,221 @@ out:
 	md_free(&d);
 }
 
+/*
+ * Every unit on the device must carry a valid checksum: units are sealed
+ * by write-back, outside the lock, just before they are submitted.  Walks
+ * each segment of @img from its start while headers parse; a zeroed (or
+ * never written) segment ends at once.  Returns the units of @epoch seen
+ * (older epochs may hold units torn by an earlier power cut); *@bad
+ * counts those whose checksum is wrong.
+ */
+static unsigned int md_units_sealed(const u8 *img, u64 epoch, unsigned int *bad)
+{
+	struct ilio_geom g;
+	const char *why;
+	unsigned int n = 0;
+	u32 i, off;
+
+	*bad = 0;
+	if (ilio_geom_compute(&g, DEV_BYTES, SEG_BYTES, &why))
+		abort();
+	for (i = 0; i < g.nr_segs; i++) {
+		const u8 *seg = img + ilio_seg_block(&g, i) * 4096;
+
+		for (off = 0; off + 4096 <= SEG_BYTES; ) {
+			struct ilio_unit_info u;
+
+			if (!ilio_unit_hdr_unpack(seg + off, &u) || u.len < 4096 ||
+			    u.len % 4096 || u.len > SEG_BYTES - off)
+				break;
+			if (u.epoch == epoch) {
+				n++;
+				if (ilio_unit_check_body(seg + off, &g, &why))
+					(*bad)++;
+			}
+			off += u.len;
+		}
+	}
+	return n;
+}
+
+/*
+ * Asynchronous write-back, completion order and the flush promise.  A
+ * burst of unique blocks fills many segments; write-back keeps several
+ * writes in flight and the backend completes them newest first.  The
+ * durable point never passes an incomplete write (md_check_durable() at
+ * every completion), the flush promises every block, every unit on the
+ * device is sealed, and a power cut taken in the middle of the next burst
+ * (after a few out-of-order completions) recovers what the flush
+ * promised, with each later block either old or new.
+ */
+static void test_wb_order(void)
+{
+	static struct model m;
+	unsigned long checks = g_order_checks, fails = g_order_fails;
+	unsigned int units, bad;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 rs = 99;
+	int err = 0, cut, ret;
+	u32 lba;
+
+	memset(&m, 0, sizeof(m));
+	md_format(&d, SEG_BYTES);
+	d.kick_later = true;
+	for (cut = 0; cut < 6; cut++) {
+		ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		CHECK(ic, "open %d: %s", cut, why);
+		if (!ic)
+			break;
+		if (cut)
+			CHECK(verify(ic, &m, false) == 0, "cut %d: recovered state", cut);
+		model_flush(&m);
+		g_pl = ilio_plog_of(ic->store);
+		md_defer(&d, true, false);
+		d.peak = 0;
+		for (lba = 0; lba < 400; lba++) {
+			u32 v = 1 + cut * 1000 + lba;
+
+			content(b, lba, v);
+			ret = ilio_core_write(ic, lba, b, &ctx);
+			CHECK_QUIET(!ret, err, "write %u: %d", lba, ret);
+			model_write(&m, lba, v);
+		}
+		CHECK(!ilio_core_flush(ic), "cut %d: flush", cut);
+		CHECK(d.nq == 0, "flush returned with %u writes in flight", d.nq);
+		model_flush(&m);
+		CHECK(d.peak >= 4, "cut %d: %u writes in flight at most, want >= 4",
+		      cut, d.peak);
+		CHECK(g_pl->wb_peak >= 4, "store's own peak %u", g_pl->wb_peak);
+		CHECK(g_pl->durable_seq == g_pl->written_seq &&
+		      g_pl->written_seq == g_pl->closed_seq,
+		      "after the flush everything closed is durable");
+		units = md_units_sealed(d.dur, g_pl->epoch, &bad);
+		CHECK(units >= 10 && !bad, "cut %d: %u units on the device, %u not sealed",
+		      cut, units, bad);
+		/* The next burst is cut by a power loss after cut + 1 completions. */
+		d.completed = 0;
+		d.cut_after = cut + 1;
+		for (lba = 0; lba < 400; lba++) {
+			u32 v = 500 + cut * 1000 + lba;
+
+			content(b, (lba * 7) % NBLK, v);
+			if (!ilio_core_write(ic, (lba * 7) % NBLK, b, &ctx))
+				model_write(&m, (lba * 7) % NBLK, v);
+		}
+		ilio_core_flush(ic);	/* the power is gone: nothing reaches the disk */
+		CHECK(d.nq == 0, "writes left in flight");
+		g_pl = NULL;
+		md_defer(&d, false, false);
+		d.cut_after = 0;
+		ilio_core_destroy(ic);
+		md_crash(&d, &rs);
+	}
+	CHECK(g_order_checks - checks > 100 && g_order_fails == fails,
+	      "completion order: %lu checks, %lu failed", g_order_checks - checks,
+	      g_order_fails - fails);
+	model_free(&m);
+	md_free(&d);
+}
+
+/*
+ * A write error on the 2nd of several writes in flight (its retry fails
+ * too): the flush fails, the store is read-only with the sticky error and
+ * one log line, the writes completed after the failed one do not count
+ * (the durable point stays before it), and every acknowledged block -
+ * flushed before, or only in RAM since - still reads back.  After a power
+ * cut the flushed data is all there.
+ */
+static void test_wb_error(void)
+{
+	static bool acked[NBLK];
+	unsigned long logs;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096], got[4096];
+	int err = 0, ret;
+	unsigned int fails = 0;
+	u32 lba;
+	unsigned long writes_before;
+
+	md_format(&d, SEG_BYTES);
+	d.kick_later = true;
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %s", why);
+	if (!ic)
+		goto out;
+	for (lba = 0; lba < 200; lba++) {
+		content(b, lba, 3);
+		CHECK_QUIET(!ilio_core_write(ic, lba, b, &ctx), fails, "write %u", lba);
+	}
+	CHECK(!ilio_core_flush(ic), "flush before the burst");
+	g_pl = ilio_plog_of(ic->store);
+	md_defer(&d, true, true);
+	d.peak = 0;
+	d.fail_nth = d.submitted + 2;
+	writes_before = d.writes;
+	logs = ilio_shim_nr_log;
+	memset(acked, 0, sizeof(acked));
+	for (lba = 200; lba < 800; lba++) {
+		content(b, lba, 4);
+		ret = ilio_core_write(ic, lba, b, &ctx);
+		if (ret)
+			break;
+		acked[lba] = true;
+	}
+	CHECK(ilio_core_flush(ic) == -EIO, "flush fails");
+	CHECK(d.nq == 0, "writes left in flight");
+	CHECK(d.peak_while_failing >= 4, "%u writes in flight with the failed one",
+	      d.peak_while_failing);
+	CHECK(ilio_core_error(ic) == -EIO, "sticky error %d", ilio_core_error(ic));
+	CHECK(ilio_core_mode(ic) == ILIO_MODE_READ_ONLY, "read-only: %d",
+	      ilio_core_mode(ic));
+	CHECK(ilio_shim_nr_log == logs + 1, "one log line: %lu", ilio_shim_nr_log - logs);
+	/* Writes after the failed one completed, but nothing from it on counts. */
+	CHECK(d.fail_seq && g_pl->written_seq < d.fail_seq &&
+	      g_pl->durable_seq <= g_pl->written_seq && d.writes > writes_before + 1,
+	      "durable point stops before the failed unit %llu: written %llu, %lu writes completed",
+	      (unsigned long long)d.fail_seq, (unsigned long long)g_pl->written_seq,
+	      d.writes - writes_before);
+	CHECK(ilio_core_flush(ic) == -EIO, "a second flush fails too");
+	content(b, 0, 5);
+	CHECK(ilio_core_write(ic, 0, b, &ctx) == -EIO, "writes refused");
+	fails = 0;
+	for (lba = 0; lba < 800; lba++) {
+		if (lba >= 200 && !acked[lba])
+			continue;
+		content(b, lba, lba < 200 ? 3 : 4);
+		CHECK_QUIET(!ilio_core_read(ic, lba, got) && !memcmp(got, b, 4096),
+			    fails, "lba %u reads back", lba);
+	}
+	CHECK(!fails, "every acknowledged block reads back (%u bad)", fails);
+	g_pl = NULL;
+	md_defer(&d, false, false);
+	ilio_core_destroy(ic);
+	d.fail_pos = ~0ULL;
+	d.fail_nth = 0;
+	md_drop_pending(&d);
+	memcpy(d.img, d.dur, DEV_BYTES);
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "reopen: %s", why);
+	if (ic) {
+		fails = 0;
+		for (lba = 0; lba < 200; lba++) {
+			content(b, lba, 3);
+			CHECK_QUIET(!ilio_core_read(ic, lba, got) && !memcmp(got, b, 4096),
+				    fails, "lba %u after the power cut", lba);
+		}
+		CHECK(!fails, "flushed data survives (%u bad)", fails);
+		ilio_core_destroy(ic);
+	}
+out:
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -1703,6 +2062,8 @@ int main(int argc, char **argv)
 		{ "transient_enomem", test_transient_enomem },
 		{ "ram_full_drain", test_ram_full_drain },
 		{ "nowait", test_nowait },
+		{ "wb_order", test_wb_order },
+		{ "wb_error", test_wb_error },
 	};
 	int ret;
 
