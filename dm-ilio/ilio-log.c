@@ -941,6 +941,74 @@ int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 }
 
 /**
+ * ilio_plog_prefetch() - cache several records of one segment, one read
+ * @pl: persistent core, unlocked; the caller pinned the records' segment
+ * @f: the chunks, all in that segment
+ * @n: how many
+ *
+ * A read miss of a multi-block bio (an 8 KiB guest read) used to cost one
+ * device read per block although the records usually sit side by side in
+ * one unit.  This reads the blocks from the first record's to the last
+ * one's end at once, when that is at most ILIO_FETCH_SPAN bytes, and
+ * checks and caches each record exactly as ilio_plog_read_record() does.
+ * It is only an optimisation: a record it does not cache (damaged, moved
+ * meanwhile, no memory) is read on its own by the caller's load.
+ *
+ * Return: records cached; 0 when it read nothing; -EIO when the read failed.
+ */
+int ilio_plog_prefetch(struct ilio_plog *pl, const struct ilio_fetch *f,
+		       unsigned int n)
+{
+	struct ilio_space *sp = pl->base.sp;
+	u32 seg = ilio_loc_seg(f[0].loc), lo = ~0U, hi = 0, i;
+	int ret, got = 0;
+	u8 *buf, *block;
+
+	for (i = 0; i < n; i++) {
+		u32 first = ilio_loc_off(f[i].loc) & ~(ILIO_BLOCK_SIZE - 1);
+
+		lo = min(lo, first);
+		hi = max(hi, first + ilio_rec_span(f[i].loc));
+	}
+	if (n < 2 || hi - lo > ILIO_FETCH_SPAN)
+		return 0;
+	buf = kvmalloc(hi - lo + ILIO_BLOCK_SIZE, ILIO_GFP);
+	if (!buf)
+		return 0;
+	block = buf + (hi - lo);
+	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, seg) + lo, buf,
+			    hi - lo) ? -EIO : 0;
+	mutex_lock(&sp->lock);
+	sp->st.backend_read_ios++;
+	sp->st.backend_read_bytes += hi - lo;
+	mutex_unlock(&sp->lock);
+	for (i = 0; !ret && i < n; i++) {
+		const struct ilio_chunk_hdr *rh =
+			(const void *)(buf + ilio_loc_off(f[i].loc) - lo);
+		struct ilio_rec_info ri;
+
+		ilio_rec_unpack(rh, &ri);
+		if (!ilio_rec_matches(&ri, ilio_from_cid(f[i].cid),
+				      ilio_from_loc(f[i].loc)) ||
+		    !ilio_rec_verify(pl, rh, f[i].loc, f[i].hash, block))
+			continue;	/* its own load reports it */
+		mutex_lock(&sp->lock);
+		if (ilio_chunk_valid(&sp->chunks, f[i].cid) &&
+		    ilio_chunk_loc(&sp->chunks, f[i].cid) == f[i].loc &&
+		    !__ilio_cache_lookup(&sp->cache, f[i].cid)) {
+			__ilio_cache_insert(&sp->cache, f[i].cid, rh + 1,
+					    ilio_loc_len(f[i].loc),
+					    ilio_loc_lz4(f[i].loc));
+			__ilio_plog_fit_ram(pl);
+			got++;
+		}
+		mutex_unlock(&sp->lock);
+	}
+	kvfree(buf);
+	return ret ? ret : got;
+}
+
+/**
  * __ilio_plog_load_locked() - load a chunk with the lock held
  * @pl: persistent core, locked
  * @loc: its location (segment not in RAM)

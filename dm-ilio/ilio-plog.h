@@ -249,6 +249,8 @@ void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx);
 int __ilio_plog_drain(struct ilio_plog *pl);
 void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid);
 void __ilio_plog_after_write(struct ilio_plog *pl, bool *sync, bool *kick);
+int ilio_plog_prefetch(struct ilio_plog *pl, const struct ilio_fetch *f,
+		       unsigned int n);
 int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 			  u64 hash, void *block);
 int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc,

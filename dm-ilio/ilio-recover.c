@@ -585,6 +585,12 @@ static int ilio_log_op_load(struct ilio_store *st, ilio_loc_t loc,
 	return ilio_plog_read_record(ilio_plog_of(st), loc, cid, hash, block);
 }
 
+static int ilio_log_op_prefetch(struct ilio_store *st,
+				const struct ilio_fetch *f, unsigned int n)
+{
+	return ilio_plog_prefetch(ilio_plog_of(st), f, n);
+}
+
 static int ilio_log_op_load_locked(struct ilio_store *st, ilio_loc_t loc,
 				   ilio_cid_t cid, void *block)
 {
@@ -675,6 +681,7 @@ static const struct ilio_store_ops ilio_log_ops = {
 	.peek = ilio_log_op_peek,
 	.load = ilio_log_op_load,
 	.load_locked = ilio_log_op_load_locked,
+	.prefetch = ilio_log_op_prefetch,
 	.writeback = ilio_log_op_writeback,
 	.kick = ilio_log_op_kick,
 	.flush = ilio_log_op_flush,

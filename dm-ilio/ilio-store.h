@@ -124,6 +124,23 @@ struct ilio_core_params {
 
 struct ilio_store;
 
+/* Chunks one prefetch reads at most: the blocks of a 64 KiB bio. */
+#define ILIO_FETCH_MAX		16
+/* Bytes one prefetch reads at most. */
+#define ILIO_FETCH_SPAN		(128U << 10)
+
+/**
+ * struct ilio_fetch - one chunk for &ilio_store_ops.prefetch
+ * @loc: its location
+ * @cid: its id
+ * @hash: its content hash, to check what is read
+ */
+struct ilio_fetch {
+	ilio_loc_t loc;
+	ilio_cid_t cid;
+	u64 hash;
+};
+
 /**
  * struct ilio_store_ops - what a store does for the core
  *
@@ -172,6 +189,13 @@ struct ilio_store;
  *	Returns 0 or -EIO.  What @peek finds is served from it instead.
  * @load_locked: for the consistency check only: like @load, but with the
  *	lock held, and it may read the device under it.
+ * @prefetch: optional; unlocked, the caller pinned the one segment that
+ *	holds all @n chunks of @f; may sleep.  Reads the blocks that hold
+ *	them with one device read when they lie close together (at most
+ *	ILIO_FETCH_SPAN bytes), checks each record as @load does, and caches
+ *	those still live there.  Returns how many it cached (0 when it did
+ *	not read), or -EIO when the read failed; a chunk it did not cache is
+ *	left to @load.
  *
  * Background and control, unlocked, may sleep; each optional (a RAM store
  * has nothing to write back or flush):
@@ -217,6 +241,8 @@ struct ilio_store_ops {
 		    u64 hash, void *block);
 	int (*load_locked)(struct ilio_store *st, ilio_loc_t loc,
 			   ilio_cid_t cid, void *block);
+	int (*prefetch)(struct ilio_store *st, const struct ilio_fetch *f,
+			unsigned int n);
 
 	int (*writeback)(struct ilio_store *st);
 	void (*kick)(struct ilio_store *st);

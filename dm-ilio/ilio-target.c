@@ -219,6 +219,11 @@ static int ilio_walk_bio(struct ilio_dev *d, struct ilio_ctx *ctx, u8 *bounce,
 	bio_advance_iter(bio, &iter, io->done);
 	sector = iter.bi_sector;
 	left = iter.bi_size;
+	/* A worker's multi-block read: one device read for neighbours. */
+	if (op == REQ_OP_READ && !nowait && left > ILIO_BLOCK_SIZE)
+		ilio_core_prefetch(d->core, sector >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT),
+				   DIV_ROUND_UP(left + ((sector << SECTOR_SHIFT) &
+						(ILIO_BLOCK_SIZE - 1)), ILIO_BLOCK_SIZE));
 	while (left) {
 		u64 lba, skip;
 		unsigned int off, n = ilio_block_step(sector, left, &lba, &off);

@@ -2047,6 +2047,99 @@ out:
 	md_free(&d);
 }
 
+/*
+ * An 8 KiB (or 64 KiB) read miss costs one device read: the worker's
+ * ilio_core_prefetch() reads neighbouring records of one segment at once
+ * and caches them, and a damaged record among them is still an error for
+ * its own block only.
+ */
+static void test_prefetch(void)
+{
+	struct ilio_stats st, st2;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096], r[4096];
+	int err = 0, i, bad = 0;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "open: %s", why);
+	if (!ic)
+		goto out;
+	for (i = 0; i < 16; i++) {
+		content(b, 200 + i, 1 + i * 5 + 1);
+		CHECK(ilio_core_write(ic, 200 + i, b, &ctx) == 0, "write %d", i);
+	}
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "reopen: %s", why);
+	if (!ic)
+		goto out;
+	/* Control: without it, each block of a miss is one device read. */
+	ilio_core_get_stats(ic, &st);
+	CHECK(ilio_core_read(ic, 214, r) == 0 && ilio_core_read(ic, 215, r) == 0,
+	      "plain reads");
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.backend_read_ios - st.backend_read_ios == 2,
+	      "two plain misses: %llu device reads",
+	      (unsigned long long)(st2.backend_read_ios - st.backend_read_ios));
+	/* 8 KiB: one read, then both blocks from RAM. */
+	ilio_core_get_stats(ic, &st);
+	CHECK(ilio_core_prefetch(ic, 200, 2) == 0, "prefetch 2");
+	for (i = 0; i < 2; i++) {
+		content(b, 200 + i, 1 + i * 5 + 1);
+		CHECK(ilio_core_read(ic, 200 + i, r) == 0 && !memcmp(b, r, 4096),
+		      "block %d after prefetch", i);
+	}
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.backend_read_ios - st.backend_read_ios == 1,
+	      "8 KiB miss: %llu device reads, want 1",
+	      (unsigned long long)(st2.backend_read_ios - st.backend_read_ios));
+	/* Already cached: no read at all. */
+	ilio_core_get_stats(ic, &st);
+	CHECK(ilio_core_prefetch(ic, 200, 2) == 0, "prefetch again");
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.backend_read_ios == st.backend_read_ios, "cached blocks read again");
+	ilio_core_destroy(ic);
+
+	/* A damaged record among 10: the other 9 come from one read. */
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "reopen 2: %s", why);
+	if (!ic)
+		goto out;
+	mutex_lock(&ic->sp.lock);
+	{
+		ilio_cid_t cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(207));
+		ilio_loc_t loc = ilio_chunk_loc(&ic->sp.chunks, cid);
+		u64 pos = (u64)ilio_seg_block(&ilio_plog_of(ic->store)->g,
+					      ilio_loc_seg(loc)) * 4096 +
+			  ilio_loc_off(loc) + sizeof(struct ilio_chunk_hdr) + 100;
+
+		d.img[pos] ^= 0x40;
+	}
+	mutex_unlock(&ic->sp.lock);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ilio_core_prefetch(ic, 204, 10) == 0, "prefetch 10");
+	for (i = 4; i < 14; i++) {
+		int ret = ilio_core_read(ic, 200 + i, r);
+
+		content(b, 200 + i, 1 + i * 5 + 1);
+		if (i == 7)
+			CHECK(ret == -EIO, "the damaged block reads %d, not EIO", ret);
+		else
+			CHECK_QUIET(ret == 0 && !memcmp(b, r, 4096), bad,
+				    "block %d next to a damaged one", i);
+	}
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.backend_read_ios - st.backend_read_ios == 2,
+	      "10 blocks, one damaged: %llu device reads, want 2 (the span, then the damaged one alone)",
+	      (unsigned long long)(st2.backend_read_ios - st.backend_read_ios));
+	ilio_core_destroy(ic);
+out:
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2062,6 +2155,7 @@ int main(int argc, char **argv)
 		{ "transient_enomem", test_transient_enomem },
 		{ "ram_full_drain", test_ram_full_drain },
 		{ "nowait", test_nowait },
+		{ "prefetch", test_prefetch },
 		{ "wb_order", test_wb_order },
 		{ "wb_error", test_wb_error },
 	};

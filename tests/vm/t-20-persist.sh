@@ -16,7 +16,8 @@
 # backing device; reload with another coalesce policy keeps the data and
 # "coalesce off" writes through; a table with another length is refused;
 # with "coalesce always" 4k random writes reach the backend in >= 10x fewer
-# I/Os; backend_write_size_hist sums to backend_write_ios.
+# I/Os; backend_write_size_hist sums to backend_write_ios; an 8 KiB read
+# miss costs one backend read.
 #
 # vm-args: --mem 3072 --timeout 1200 --disk t20:384
 
@@ -210,6 +211,14 @@ t0=$(date +%s%N)
 assert_cmd "re-create $NAME over the same disk" -- dmsetup create $NAME --table "$(table)"
 log "re-create took $((($(date +%s%N) - t0) / 1000000)) ms"
 assert_eq "$(status_field $NAME 1)" write "mode write after re-create"
+# Nothing is cached yet: an 8 KiB read of two neighbouring records (the
+# coalesce-off region, written in order) is one backend read, not two.
+r0=$(status_field $NAME 13)
+assert_rc 0 "8 KiB read miss (direct)" -- \
+	cmp <(dd if=$DEV bs=8k skip=$((300 * MB / 8192 + 3)) count=1 iflag=direct status=none) \
+	<(dd if="$T_TMP/thru" bs=8k skip=3 count=1 status=none)
+r1=$(status_field $NAME 13)
+assert_eq $((r1 - r0)) 1 "an 8 KiB read miss costs one backend read"
 verify_all $DEV "after remove + rmmod + re-create"
 assert_rc 0 "coalesce-off data intact" -- cmp_dev $DEV $((300 * MB)) $MB "$T_TMP/thru"
 assert_eq "$(dmsetup message $NAME 0 check 2>&1)" ok "check: store consistent"
