@@ -128,7 +128,10 @@ EOF
 # stat_w DEV: "writes sectors" completed on block device DEV (a path).
 stat_w() {
 	local n
-	n=$(basename "$(readlink -f "$1")")
+	case "$1" in
+	/dev/mapper/*) n=$(dm_node "${1#/dev/mapper/}") || fatal "no dm node for $1" ;;
+	*) n=$(basename "$1") ;;
+	esac
 	awk '{ print $5, $7 }' "/sys/block/$n/stat"
 }
 
