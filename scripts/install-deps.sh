@@ -21,8 +21,8 @@ PACKAGES=(
 	libdevmapper-dev liblz4-dev libxxhash-dev libblkid-dev
 	# ilioctl: tables (as zramctl) and JSON output
 	libsmartcols-dev libjson-c-dev pkg-config
-	# lint
-	sparse
+	# lint (sparse; docutils parses the .rst docs)
+	sparse python3-docutils
 	# tests
 	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils
 	util-linux valgrind python3 gzip coreutils

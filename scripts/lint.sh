@@ -35,6 +35,21 @@ bo=$(grep -lE '\b(le(16|32|64)_to_cpu[ps]?|cpu_to_le(16|32|64)[ps]?|(get|put)_un
 	dm-ilio/*.[ch] | grep -vx dm-ilio/ilio-meta.c)
 [ -z "$bo" ] && ok "byte order only in the codec (ilio-meta.c)" || bad "byte-order conversion outside ilio-meta.c: ${bo//$'\n'/ }"
 
+# The reStructuredText docs parse without a warning: a malformed table or
+# list renders as garbage for the reader, so it is a defect.
+for f in Documentation/*.rst Documentation/admin-guide/device-mapper/*.rst; do
+	msg=$(python3 - "$f" 2>&1 <<'PY'
+import io, sys
+import docutils.core
+err = io.StringIO()
+docutils.core.publish_doctree(open(sys.argv[1]).read(), source_path=sys.argv[1],
+                              settings_overrides={"warning_stream": err, "report_level": 2})
+sys.stdout.write(err.getvalue())
+PY
+)
+	[ -z "$msg" ] && ok "$f: parses cleanly" || bad "$f: ${msg%%$'\n'*}"
+done
+
 # The __bitwise types (dm-ilio/ilio-types.h) are seen by sparse: a file that
 # crosses types only through the helpers is clean, and each line marked
 # "ILIO_MIX" in tests/lint/bitwise.c warns when it is compiled in.

@@ -13,13 +13,16 @@
 #   30%-duplicate data, QD16 read IOPS with two jobs, QD1 read latency.
 # Persistent tier: a persistent ilio device and dm-writecache (ssd mode,
 #   its cache device a brd RAM disk), each over its own dm-delay "LUN"
-#   (brd plus DELAY_MS per I/O). QD1 8 KiB write latency; an 80/20
+#   (brd plus DELAY_MS per I/O). Both have a quarter of the LUN as their
+#   logical size, so writecache's cache (as large as the LUN) never passes
+#   its write-back watermark: its best case. Each workload runs on both
+#   devices in turn, after both LUNs were quiet for a second. QD1 8 KiB write latency; an 80/20
 #   read/write mix with two jobs at QD16; 4 KiB writes with an fsync every
 #   1, 4, 16 and 64 writes: the time per write and, from the LUN's own
 #   /sys/block/*/stat, its write count and average size against the front.
 #   With --journal, ilio also gets a journal on a brd RAM disk (the
-#   "journal <dev>" feature), and the journal disk's raw FUA write latency
-#   is measured in the same boot.
+#   "journal <dev>" feature), and the raw O_SYNC (FUA) write latency of a
+#   disk like the journal's is measured in the same boot.
 #
 # Every run is time-based (RUNTIME seconds). In round r every device runs
 # once, in an order rotated by r. Output: $RESULTS/lat.csv with
@@ -188,12 +191,27 @@ ram_tier() {
 }
 
 # ---------------------------------------------------------- persistent tier
+
+# settle: wait (up to 20 s) until neither LUN has written for a second.
+settle() {
+	local i a b c e
+	for ((i = 0; i < 20; i++)); do
+		read -r a _ < <(stat_w /dev/mapper/lat-lun1)
+		read -r b _ < <(stat_w /dev/mapper/lat-lun2)
+		sleep 1
+		read -r c _ < <(stat_w /dev/mapper/lat-lun1)
+		read -r e _ < <(stat_w /dev/mapper/lat-lun2)
+		[ "$a" = "$c" ] && [ "$b" = "$e" ] && return 0
+	done
+}
+
 pers_tier() {
 	local r d n w0 s0 w1 s1 fw ilio_table jdev=""
 	local -A P=([ilio]=/dev/mapper/lat-pilio [wc]=/dev/mapper/lat-wc)
 	local -A LUN=([ilio]=/dev/mapper/lat-lun1 [wc]=/dev/mapper/lat-lun2)
-	# ram0, ram1: the LUNs; ram2: writecache's cache; ram3: ilio's journal.
-	brd_setup "$SIZE_MB" 4
+	# ram0, ram1: the LUNs; ram2: writecache's cache; ram3: ilio's journal;
+	# ram4: a disk like the journal's, for its raw FUA write latency.
+	brd_setup "$SIZE_MB" 5
 	dmsetup create lat-lun1 --table "0 $SECTORS delay /dev/ram0 0 $DELAY_MS" ||
 		fatal "cannot create dm-delay 1"
 	dmsetup create lat-lun2 --table "0 $SECTORS delay /dev/ram1 0 $DELAY_MS" ||
@@ -202,28 +220,37 @@ pers_tier() {
 		jdev=/dev/ram3
 		"$ILIOCTL" format /dev/mapper/lat-lun1 --force --journal "$jdev" >/dev/null ||
 			fatal "ilioctl format --journal failed"
-		ilio_table="0 $((SECTORS / 2)) ilio /dev/mapper/lat-lun1 $((SIZE_MB + 64)) 2 journal $jdev"
+		ilio_table="0 $((SECTORS / 4)) ilio /dev/mapper/lat-lun1 $((SIZE_MB + 64)) 2 journal $jdev"
 	else
 		"$ILIOCTL" format /dev/mapper/lat-lun1 --force >/dev/null || fatal "ilioctl format failed"
-		ilio_table="0 $((SECTORS / 2)) ilio /dev/mapper/lat-lun1 $((SIZE_MB + 64))"
+		ilio_table="0 $((SECTORS / 4)) ilio /dev/mapper/lat-lun1 $((SIZE_MB + 64))"
 	fi
 	dmsetup create lat-pilio --table "$ilio_table" || fatal "cannot create persistent ilio"
-	dmsetup create lat-wc --table "0 $((SECTORS / 2)) writecache s /dev/mapper/lat-lun2 /dev/ram2 4096 0" ||
+	dmsetup create lat-wc --table "0 $((SECTORS / 4)) writecache s /dev/mapper/lat-lun2 /dev/ram2 4096 0" ||
 		fatal "cannot create dm-writecache"
 	pass "persistent tier devices up (ilio: $ilio_table)"
 	for d in ilio wc; do
 		fio --name=fill --filename="${P[$d]}" --direct=1 --ioengine=libaio --bs=1M \
-			--iodepth=4 --rw=write --size="$((SIZE_MB / 2))M" --refill_buffers=1 \
+			--iodepth=4 --rw=write --size="$((SIZE_MB / 4))M" --refill_buffers=1 \
 			--buffer_compress_percentage=50 --buffer_compress_chunk=4k \
 			--output=/dev/null || fatal "fill $d failed"
 	done
 	sync
 	for ((r = 1; r <= ROUNDS; r++)); do
+		# Test by test, each device in turn, after both LUNs went quiet:
+		# a device's background write-back must not bill the next one.
 		for d in $(rot "$r" ilio wc); do
+			settle
 			fio_one pers w8k_qd1 comp50 1 "$d" "$r" "${P[$d]}" --rw=randwrite --bs=8k --iodepth=1
+		done
+		for d in $(rot "$r" ilio wc); do
+			settle
 			fio_one pers mix8020 comp50 2 "$d" "$r" "${P[$d]}" --rw=randrw --rwmixread=20 \
 				--bs=8k --iodepth=16
-			for n in 1 4 16 64; do
+		done
+		for n in 1 4 16 64; do
+			for d in $(rot "$r" ilio wc); do
+				settle
 				read -r w0 s0 < <(stat_w "${LUN[$d]}")
 				fio_one pers "fsync$n" comp50 1 "$d" "$r" "${P[$d]}" --rw=randwrite --bs=4k \
 					--iodepth=1 --fsync="$n"
@@ -233,8 +260,8 @@ pers_tier() {
 			done
 		done
 		if [ -n "$jdev" ]; then
-			fio_one pers jraw_fua comp50 1 jdev "$r" "$jdev" --rw=randwrite --bs=4k \
-				--iodepth=1 --sync=1 --offset=$((SIZE_MB / 2))M --size=$((SIZE_MB / 4))M
+			fio_one pers jraw_fua comp50 1 jdev "$r" /dev/ram4 --rw=randwrite --bs=4k \
+				--iodepth=1 --sync=1
 		fi
 		log "persistent tier round $r done"
 	done
