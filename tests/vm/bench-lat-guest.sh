@@ -11,7 +11,8 @@
 #   zram and dm-linear do their work inside the submit call), QD16 write
 #   IOPS with one and two jobs on unique, 50%-compressible and
 #   30%-duplicate data, QD16 read IOPS with two jobs, QD1 read latency.
-# Persistent tier: a persistent ilio device and dm-writecache (ssd mode,
+# Persistent tier: a persistent ilio device, the same without dedup and
+#   compression (ilioraw), and dm-writecache (ssd mode,
 #   its cache device a brd RAM disk), each over its own dm-delay "LUN"
 #   (brd plus DELAY_MS per I/O). Both have a quarter of the LUN as their
 #   logical size, so writecache's cache (as large as the LUN) never passes
@@ -192,44 +193,58 @@ ram_tier() {
 
 # ---------------------------------------------------------- persistent tier
 
-# settle: wait (up to 20 s) until neither LUN has written for a second.
+# settle: wait (up to 20 s) until no LUN has written for a second.
 settle() {
-	local i a b c e
+	local i l before after
 	for ((i = 0; i < 20; i++)); do
-		read -r a _ < <(stat_w /dev/mapper/lat-lun1)
-		read -r b _ < <(stat_w /dev/mapper/lat-lun2)
+		before=$(for l in $PLUNS; do stat_w "$l"; done)
 		sleep 1
-		read -r c _ < <(stat_w /dev/mapper/lat-lun1)
-		read -r e _ < <(stat_w /dev/mapper/lat-lun2)
-		[ "$a" = "$c" ] && [ "$b" = "$e" ] && return 0
+		after=$(for l in $PLUNS; do stat_w "$l"; done)
+		[ "$before" = "$after" ] && return 0
 	done
 }
 
+PDEVS="ilio ilioraw wc"
+PLUNS="/dev/mapper/lat-lun1 /dev/mapper/lat-lun2 /dev/mapper/lat-lun3"
+
 pers_tier() {
-	local r d n w0 s0 w1 s1 fw ilio_table jdev=""
-	local -A P=([ilio]=/dev/mapper/lat-pilio [wc]=/dev/mapper/lat-wc)
-	local -A LUN=([ilio]=/dev/mapper/lat-lun1 [wc]=/dev/mapper/lat-lun2)
-	# ram0, ram1: the LUNs; ram2: writecache's cache; ram3: ilio's journal;
-	# ram4: a disk like the journal's, for its raw FUA write latency.
-	brd_setup "$SIZE_MB" 5
+	local r d n w0 s0 w1 s1 feat jfeat
+	local -A P=([ilio]=/dev/mapper/lat-pilio [ilioraw]=/dev/mapper/lat-praw [wc]=/dev/mapper/lat-wc)
+	local -A LUN=([ilio]=/dev/mapper/lat-lun1 [ilioraw]=/dev/mapper/lat-lun3 [wc]=/dev/mapper/lat-lun2)
+	local -A JDEV=([ilio]=/dev/ram3 [ilioraw]=/dev/ram6)
+	local -A FEAT=([ilio]="" [ilioraw]="dedup off compress none")
+	# ram0, ram1, ram5: the LUNs; ram2: writecache's cache; ram3, ram6: the
+	# ilio devices' journals; ram4: a disk like a journal's, for its raw
+	# FUA write latency. ilioraw is ilio without dedup and compression: the
+	# part of ilio's cost that is its CPU work per block.
+	brd_setup "$SIZE_MB" 7
 	dmsetup create lat-lun1 --table "0 $SECTORS delay /dev/ram0 0 $DELAY_MS" ||
 		fatal "cannot create dm-delay 1"
 	dmsetup create lat-lun2 --table "0 $SECTORS delay /dev/ram1 0 $DELAY_MS" ||
 		fatal "cannot create dm-delay 2"
-	if [ "$JOURNAL" = 1 ]; then
-		jdev=/dev/ram3
-		"$ILIOCTL" format /dev/mapper/lat-lun1 --force --journal "$jdev" >/dev/null ||
-			fatal "ilioctl format --journal failed"
-		ilio_table="0 $((SECTORS / 4)) ilio /dev/mapper/lat-lun1 $((SIZE_MB + 64)) 2 journal $jdev"
-	else
-		"$ILIOCTL" format /dev/mapper/lat-lun1 --force >/dev/null || fatal "ilioctl format failed"
-		ilio_table="0 $((SECTORS / 4)) ilio /dev/mapper/lat-lun1 $((SIZE_MB + 64))"
-	fi
-	dmsetup create lat-pilio --table "$ilio_table" || fatal "cannot create persistent ilio"
+	dmsetup create lat-lun3 --table "0 $SECTORS delay /dev/ram5 0 $DELAY_MS" ||
+		fatal "cannot create dm-delay 3"
+	for d in ilio ilioraw; do
+		feat=${FEAT[$d]}
+		jfeat=""
+		if [ "$JOURNAL" = 1 ]; then
+			"$ILIOCTL" format "${LUN[$d]}" --force --journal "${JDEV[$d]}" >/dev/null ||
+				fatal "ilioctl format --journal failed ($d)"
+			jfeat="journal ${JDEV[$d]}"
+		else
+			"$ILIOCTL" format "${LUN[$d]}" --force >/dev/null || fatal "ilioctl format failed ($d)"
+		fi
+		feat="$feat${feat:+ }$jfeat"
+		# shellcheck disable=SC2086
+		set -- $feat
+		dmsetup create "${P[$d]#/dev/mapper/}" --table \
+			"0 $((SECTORS / 4)) ilio ${LUN[$d]} $((SIZE_MB + 64))${feat:+ $# $feat}" ||
+			fatal "cannot create persistent ilio ($d)"
+		pass "$d: $(dmsetup table "${P[$d]#/dev/mapper/}")"
+	done
 	dmsetup create lat-wc --table "0 $((SECTORS / 4)) writecache s /dev/mapper/lat-lun2 /dev/ram2 4096 0" ||
 		fatal "cannot create dm-writecache"
-	pass "persistent tier devices up (ilio: $ilio_table)"
-	for d in ilio wc; do
+	for d in $PDEVS; do
 		fio --name=fill --filename="${P[$d]}" --direct=1 --ioengine=libaio --bs=1M \
 			--iodepth=4 --rw=write --size="$((SIZE_MB / 4))M" --refill_buffers=1 \
 			--buffer_compress_percentage=50 --buffer_compress_chunk=4k \
@@ -237,19 +252,19 @@ pers_tier() {
 	done
 	sync
 	for ((r = 1; r <= ROUNDS; r++)); do
-		# Test by test, each device in turn, after both LUNs went quiet:
+		# Test by test, each device in turn, after all LUNs went quiet:
 		# a device's background write-back must not bill the next one.
-		for d in $(rot "$r" ilio wc); do
+		for d in $(rot "$r" $PDEVS); do
 			settle
 			fio_one pers w8k_qd1 comp50 1 "$d" "$r" "${P[$d]}" --rw=randwrite --bs=8k --iodepth=1
 		done
-		for d in $(rot "$r" ilio wc); do
+		for d in $(rot "$r" $PDEVS); do
 			settle
 			fio_one pers mix8020 comp50 2 "$d" "$r" "${P[$d]}" --rw=randrw --rwmixread=20 \
 				--bs=8k --iodepth=16
 		done
 		for n in 1 4 16 64; do
-			for d in $(rot "$r" ilio wc); do
+			for d in $(rot "$r" $PDEVS); do
 				settle
 				read -r w0 s0 < <(stat_w "${LUN[$d]}")
 				fio_one pers "fsync$n" comp50 1 "$d" "$r" "${P[$d]}" --rw=randwrite --bs=4k \
@@ -259,16 +274,21 @@ pers_tier() {
 				csv_put pers "fsync$n" comp50 1 "$d" "$r" lun_write_kib $(((s1 - s0) / 2))
 			done
 		done
-		if [ -n "$jdev" ]; then
+		if [ "$JOURNAL" = 1 ]; then
 			fio_one pers jraw_fua comp50 1 jdev "$r" /dev/ram4 --rw=randwrite --bs=4k \
 				--iodepth=1 --sync=1
 		fi
 		log "persistent tier round $r done"
 	done
-	dmsetup remove lat-pilio || fail "cannot remove persistent ilio"
+	for d in ilio ilioraw; do
+		log "$d: inline_writes $(sysfs_val "${P[$d]#/dev/mapper/}" inline_writes) of" \
+			"$(sysfs_val "${P[$d]#/dev/mapper/}" front_write_ios)"
+		dmsetup remove "${P[$d]#/dev/mapper/}" || fail "cannot remove $d"
+	done
 	dmsetup remove lat-wc || fail "cannot remove writecache"
 	dmsetup remove lat-lun1
 	dmsetup remove lat-lun2
+	dmsetup remove lat-lun3
 	brd_teardown
 }
 

@@ -82,33 +82,38 @@ if iw is not None and fw:
 
 print()
 print("Persistent tier over dm-delay, vs dm-writecache (ssd mode, brd cache)")
-line("QD1 8 KiB write, mean total latency, ilio/writecache",
-     ("pers", "w8k_qd1", "comp50", "1", "write_lat_mean_us"), "ilio", "wc", 1.5, higher=False)
-line("80/20 mix, 2 jobs QD16, total IOPS (read), ilio/writecache",
-     ("pers", "mix8020", "comp50", "2", "read_iops"), "ilio", "wc", 1.0)
-line("80/20 mix, 2 jobs QD16, total IOPS (write), ilio/writecache",
-     ("pers", "mix8020", "comp50", "2", "write_iops"), "ilio", "wc", 1.0)
+print("(ilioraw: ilio with dedup off and compress none, the cost of the CPU work)")
+for dev in ("ilio", "ilioraw"):
+    line("QD1 8 KiB write, mean total latency, %s/writecache" % dev,
+         ("pers", "w8k_qd1", "comp50", "1", "write_lat_mean_us"), dev, "wc", 1.5, higher=False)
+    line("80/20 mix, 2 jobs QD16, read IOPS, %s/writecache" % dev,
+         ("pers", "mix8020", "comp50", "2", "read_iops"), dev, "wc", 1.0)
+    line("80/20 mix, 2 jobs QD16, write IOPS, %s/writecache" % dev,
+         ("pers", "mix8020", "comp50", "2", "write_iops"), dev, "wc", 1.0)
 for n in ("1", "4", "16", "64"):
     key = ("pers", "fsync" + n, "comp50", "1")
     # The runtime is fixed: time per write is runtime / writes, so the
     # ratio is the inverse of the write counts' ratio.
-    rs = [1 / x for x in ratios(key + ("write_ios",), "ilio", "wc") if x > 0]
-    print("  %-52s %s" % ("fsync every %s: time per write, ilio/writecache" % n, fmt(sorted(rs))))
-    for dev in ("ilio", "wc"):
+    for dev in ("ilio", "ilioraw"):
+        rs = [1 / x for x in ratios(key + ("write_ios",), dev, "wc") if x > 0]
+        print("  %-52s %s" % ("fsync every %s: time per write, %s/writecache" % (n, dev),
+                              fmt(sorted(rs))))
+    for dev in ("ilio", "ilioraw", "wc"):
         w = absval(key + ("write_ios",), dev)
         lw = absval(key + ("lun_writes",), dev)
         lk = absval(key + ("lun_write_kib",), dev)
+        sl = absval(key + ("sync_lat_mean_us",), dev)
+        tail = ", fsync %.0f us" % sl if sl else ""
         if w and lw:
-            print("  %-52s front/LUN writes %.1fx, LUN write avg %.0f KiB" %
-                  ("fsync every %s, %s" % (n, dev), w / lw, lk / lw))
+            print("  %-52s front/LUN writes %.1fx, LUN write avg %.0f KiB%s" %
+                  ("fsync every %s, %s" % (n, dev), w / lw, lk / lw, tail))
         elif w:
-            print("  %-52s no LUN writes during the run" % ("fsync every %s, %s" % (n, dev)))
+            print("  %-52s no LUN writes during the run%s" % ("fsync every %s, %s" % (n, dev), tail))
 jr = absval(("pers", "jraw_fua", "comp50", "1", "write_lat_mean_us"), "jdev")
 if jr:
-    for n in ("1",):
-        key = ("pers", "fsync" + n, "comp50", "1", "runtime_ms")
-        w = absval(("pers", "fsync" + n, "comp50", "1", "write_ios"), "ilio")
-        t = absval(key, "ilio")
-        if w and t:
+    print("  %-52s %.0f us" % ("raw O_SYNC 4 KiB write on a journal-like disk", jr))
+    for dev in ("ilio", "ilioraw"):
+        sl = absval(("pers", "fsync1", "comp50", "1", "sync_lat_mean_us"), dev)
+        if sl:
             print("  %-52s %.2fx  target <=1.50" %
-                  ("fsync every 1: ilio time per write / journal raw FUA", (t * 1000 / w) / jr))
+                  ("fsync every 1: %s fsync latency / raw FUA write" % dev, sl / jr))
