@@ -252,6 +252,7 @@ int ilio_journal_open(struct ilio_plog *pl, const struct ilio_core_params *p,
 		return -ENOMEM;
 	}
 	mutex_init(&jn->mutex);
+	strscpy(jn->name, p->name ? p->name : "ilio", sizeof(jn->name));
 	pl->jn = jn;
 	jn->ops = p->jops;
 	jn->priv = p->jpriv;
@@ -396,8 +397,8 @@ int ilio_journal_reset(struct ilio_plog *pl)
 	mutex_lock(&sp->lock);
 	if (ret) {
 		jn->failed = true;
-		pr_err("ilio: journal superblock write failed (%d): flushes go to the backing device\n",
-		       ret);
+		pr_err("device-mapper: ilio: %s: journal superblock write failed (%d): flushes go to the backing device\n",
+		       jn->name, ret);
 	}
 	jn->covered = pl->durable_seq;
 	sp->store_bytes = ilio_plog_mem_bytes(pl);
@@ -457,8 +458,8 @@ static void ilio_journal_fail(struct ilio_plog *pl, int err)
 
 	mutex_lock(&sp->lock);
 	if (!pl->jn->failed)
-		pr_err("ilio: journal write failed (%d): flushes go to the backing device from now on\n",
-		       err);
+		pr_err("device-mapper: ilio: %s: journal write failed (%d): flushes go to the backing device from now on\n",
+		       pl->jn->name, err);
 	pl->jn->failed = true;
 	mutex_unlock(&sp->lock);
 }

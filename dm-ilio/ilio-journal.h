@@ -71,6 +71,7 @@ struct ilio_jgather {
 
 /**
  * struct ilio_journal - the journal of a persistent store
+ * @name: the device's name, for the kernel log
  * @ops: journal device access; @ops->write must return only once the
  *	data is durable (REQ_FUA); @ops->flush is not used
  * @priv: for @ops
@@ -97,6 +98,7 @@ struct ilio_jgather {
  * @used: (R) units recovery took from the journal
  */
 struct ilio_journal {
+	char name[32];
 	const struct ilio_backend_ops *ops;
 	void *priv;
 	u64 dev_bytes;

@@ -74,6 +74,8 @@ struct ilio_front_stats {
  * @front: front-end I/O counters
  * @bdev: persistent: the backing device (the first table's; reloads must
  *	name the same device)
+ * @jbdev: persistent, optional: the journal device (reloads must name the
+ *	same one)
  * @persistent: has a backing device
  * @bg_wq: persistent: ordered workqueue for @wb_work and @tick
  * @wb_work: persistent: background write-back (ilio_core_writeback())
@@ -111,6 +113,7 @@ struct ilio_dev {
 	struct ilio_front_stats front;
 
 	struct block_device *bdev;
+	struct block_device *jbdev;
 	bool persistent;
 	struct workqueue_struct *bg_wq;
 	struct work_struct wb_work;
