@@ -187,7 +187,7 @@ static int parse_features(struct ilio_params *p, unsigned int argc,
 			return -EINVAL;
 	}
 	if (!p->backing && (seen & ILIO_PERSISTENT_FEATURES)) {
-		*error = "coalesce, flush_interval_ms, max_dirty_mb and journal need a backing device";
+		*error = "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device";
 		return -EINVAL;
 	}
 	if (p->max_dirty_mb > p->ram_mb) {

@@ -355,7 +355,7 @@ int ilio_journal_find(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
 		if (ilio_unit_check_body(pl->buf, &pl->g, &end))
 			continue;
 		if (pl->read_only) {
-			*why = "the journal holds flushed writes the backing device lacks: activate read-write once";
+			*why = "journal holds flushed writes the LUN lacks: open read-write once";
 			return -EROFS;
 		}
 		if (pl->ops->write(pl->priv, p, pl->buf, u.len)) {

@@ -303,7 +303,7 @@ int ilio_cmd_format(int argc, char **argv)
 			goto out;
 		jopen = true;
 		if (jb.bytes / ILIO_BLOCK_SIZE < ILIO_JRING_START + ILIO_JRING_MIN_BLOCKS) {
-			r = ilio_fail("%s is too small for a journal (it has %s; it needs at least %u KiB)",
+			r = ilio_fail("%s is too small for a journal (%s; at least %u KiB)",
 				      jb.path, ilio_human(jb.bytes, h, sizeof(h)),
 				      (ILIO_JRING_START + ILIO_JRING_MIN_BLOCKS) * 4);
 			goto out;

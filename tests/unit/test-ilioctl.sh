@@ -320,7 +320,7 @@ kern "bad dedup value" "Invalid dedup: expected on or off" "- 64 2 dedup maybe"
 kern "unknown feature" "Unknown feature argument" "- 64 2 colour blue"
 kern "repeated key" "Feature argument given twice" "- 64 4 dedup on dedup off"
 kern "block size 1024" "Invalid block_size: expected 4096 or 512" "- 64 2 block_size 1024"
-kern "persistent feature, diskless" "coalesce, flush_interval_ms, max_dirty_mb and journal need a backing device" \
+kern "persistent feature, diskless" "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" \
 	"- 64 2 coalesce auto"
 kern "flush interval bound" "Invalid flush_interval_ms: expected 0..3600000" \
 	"/dev/x 64 2 flush_interval_ms 3600001"
