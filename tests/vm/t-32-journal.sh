@@ -128,8 +128,7 @@ boot1)
 	dmsetup remove t32 >/dev/null 2>&1
 	assert_cmd "create ilio t32 over $LUN, journal $JD" -- \
 		dmsetup create t32 --table "0 $LOG_SECT ilio $LUN $RAM_MB 2 journal $JD"
-	jmm=$(printf '%d:%d' "$(stat -Lc '%t' "$JD" | xargs printf '%d' 0x)" \
-		"$(stat -Lc '%T' "$JD" | xargs printf '%d' 0x)")
+	jmm=$(($(stat -Lc '0x%t' "$JD"))):$(($(stat -Lc '0x%T' "$JD")))
 	tbl=$(dmsetup table t32)
 	case "$tbl" in
 	*" 14 dedup "*" journal $jmm") pass "TABLE line is canonical with the journal: $tbl" ;;
