@@ -25,7 +25,9 @@
  *    flushed block; the persisted tail moves;
  *  - a journal write error falls back to the LUN path (partial segments
  *    and a LUN flush), sets journal_failed, and loses no data;
- *  - a read-only open that would need the journal's units is refused.
+ *  - a read-only open that would need the journal's units is refused;
+ *  - the journal superblock and record validators refuse damaged, foreign,
+ *    misplaced and out-of-bounds blocks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -772,9 +774,81 @@ out:
 	rig_free(&r);
 }
 
+/* The validators of the journal's blocks treat them as hostile. */
+static void test_codec(void)
+{
+	static u8 blk[4096], rec[3 * 4096];
+	struct ilio_jsb_info j = { .seq = 3, .bind_gen = 1, .ring_blocks = 2048,
+				   .tail_pos = 7, .tail_seq = 9 }, got;
+	struct ilio_jrec_info r = { .blocknr = 5, .seq = 9, .bind_gen = 1,
+				    .blocks = 3, .nr_ext = 1, .last_useq = 4 };
+	struct ilio_geom g;
+	const char *why;
+	u64 dev = (ILIO_JRING_START + 2048) * 4096ULL, seg0;
+
+	memset(j.uuid, 0x5a, 16);
+	ilio_jsb_build(blk, 1, &j);
+	CHECK(!ilio_jsb_check(blk, 1, dev, &got, &why) && got.seq == 3 &&
+	      got.tail_pos == 7 && got.tail_seq == 9 && got.ring_blocks == 2048 &&
+	      !memcmp(got.uuid, j.uuid, 16), "journal superblock round trip");
+	CHECK(ilio_jsb_check(blk, 0, dev, &got, &why) == -EINVAL, "wrong slot: %s", why);
+	CHECK(ilio_jsb_check(blk, 1, dev - 4096, &got, &why) == -EINVAL,
+	      "device shorter than the ring: %s", why);
+	blk[100] ^= 1;
+	CHECK(ilio_jsb_check(blk, 1, dev, &got, &why) == -EINVAL, "bad checksum: %s", why);
+	memset(blk, 0, sizeof(blk));
+	CHECK(ilio_jsb_check(blk, 1, dev, &got, &why) == -ENOENT, "no magic: %s", why);
+	j.tail_pos = 2048;
+	ilio_jsb_build(blk, 1, &j);
+	CHECK(ilio_jsb_check(blk, 1, dev, &got, &why) == -EINVAL, "tail outside the ring");
+	j.tail_pos = 0;
+	j.ring_blocks = ILIO_JRING_MIN_BLOCKS - 1;
+	ilio_jsb_build(blk, 1, &j);
+	CHECK(ilio_jsb_check(blk, 1, dev, &got, &why) == -EINVAL, "ring too small");
+	j.ring_blocks = 2048;
+
+	if (ilio_geom_compute(&g, LUN_BYTES, SEG_BYTES, &why))
+		abort();
+	memset(g.uuid, 0x5a, 16);
+	seg0 = g.seg_start * 4096;
+	memcpy(r.uuid, j.uuid, 16);
+	memset(rec, 0, sizeof(rec));
+	ilio_jrec_pack(rec, &r);
+	ilio_jext_pack(rec, 0, seg0 + SEG_BYTES, 8192);
+	ilio_jrec_seal(rec, sizeof(rec));
+	CHECK(!ilio_jrec_check_hdr(rec, &j, &g, 5, 9, &why), "record header: %s", why);
+	CHECK(!ilio_jrec_check_body(rec, &why), "record body: %s", why);
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 5, 10, &why) == -ENOENT, "other seq: end");
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 6, 9, &why) == -ENOENT, "other place: end");
+	j.bind_gen = 2;
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 5, 9, &why) == -ENOENT, "other binding: end");
+	j.bind_gen = 1;
+	j.uuid[0] ^= 1;
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 5, 9, &why) == -ENOENT, "other store: end");
+	j.uuid[0] ^= 1;
+	rec[3 * 4096 - 1] ^= 1;
+	CHECK(ilio_jrec_check_body(rec, &why) == -ENOENT, "torn record: %s", why);
+	ilio_jext_pack(rec, 0, seg0 - 4096, 8192);
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 5, 9, &why) == -EINVAL,
+	      "extent before the segments: %s", why);
+	ilio_jext_pack(rec, 0, seg0 + SEG_BYTES - 4096, 8192);
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 5, 9, &why) == -EINVAL,
+	      "extent across two segments: %s", why);
+	ilio_jext_pack(rec, 0, seg0, 4096);
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 5, 9, &why) == -EINVAL,
+	      "extents shorter than the record: %s", why);
+	ilio_jext_pack(rec, 0, seg0 + 100, 8192);
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 5, 9, &why) == -EINVAL,
+	      "unaligned extent: %s", why);
+	ilio_jext_pack(rec, 0, seg0, 8192);
+	CHECK(ilio_jrec_check_hdr(rec, &j, &g, 2047, 9, &why) != 0,
+	      "record beyond the ring's end");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
+		{ "codec", test_codec },
 		{ "fsync_path", test_fsync_path },
 		{ "journal_needed", test_journal_needed },
 		{ "crash_points", test_crash_points },
