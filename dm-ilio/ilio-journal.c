@@ -598,6 +598,7 @@ int ilio_journal_flush(struct ilio_plog *pl)
 		mutex_unlock(&jn->mutex);
 		return 1;
 	}
+	jn->pending = target;
 	mutex_unlock(&sp->lock);
 
 	if (lun_flush) {
@@ -648,6 +649,7 @@ int ilio_journal_flush(struct ilio_plog *pl)
 	mutex_unlock(&sp->lock);
 out:
 	mutex_lock(&sp->lock);
+	jn->pending = 0;
 	__ilio_journal_unpin(pl, jg);
 	mutex_unlock(&sp->lock);
 	mutex_unlock(&jn->mutex);
@@ -659,8 +661,8 @@ out:
  * @pl: the store, locked
  * @idx: the segment at the head of the write-back queue
  *
- * The open segment waits to leave whole while the journal covers every
- * unit closed in it; anything else (not journaled units, a failed
+ * The open segment waits to leave whole while the journal covers (or is
+ * writing) every unit closed in it; anything else (not journaled units, a failed
  * journal, the LUN path) is written as without a journal.
  *
  * Return: true to stop write-back at @idx for now.
@@ -672,7 +674,7 @@ bool __ilio_journal_defer(struct ilio_plog *pl, u32 idx)
 
 	lockdep_assert_held(&sp->lock);
 	return jn && !jn->failed && !jn->force && idx == sp->segs.open &&
-	       sp->segs.segs[idx].last_seq <= jn->covered &&
+	       sp->segs.segs[idx].last_seq <= max(jn->covered, jn->pending) &&
 	       pl->dirty <= pl->max_dirty;
 }
 

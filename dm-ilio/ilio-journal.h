@@ -86,6 +86,9 @@ struct ilio_jgather {
  * @fifo_len: (J) entries
  * @covered: (L) every log unit up to this one is durable in the journal
  *	or on the LUN
+ * @pending: (L) the target of the journal write in progress (0: none):
+ *	write-back defers its units as if covered, so that they do not leave
+ *	as a partial segment meanwhile
  * @failed: (L) sticky: a journal write failed; flushes go to the LUN
  * @force: (L) write-back in progress that must not defer (the LUN path)
  * @jg: (J) the flush in progress
@@ -111,6 +114,7 @@ struct ilio_journal {
 	u32 fifo_head;
 	u32 fifo_len;
 	u64 covered;
+	u64 pending;
 	bool failed;
 	int force;
 	struct ilio_jgather jg;
