@@ -122,6 +122,7 @@ static int ilio_format_check(const struct ilio_bdev *b, bool force,
 {
 	u8 head[2 * ILIO_BLOCK_SIZE];
 	char what[512], uuid[40];
+	struct ilio_jsb_info ji;
 	struct ilio_geom old;
 	const char *why = "";
 	size_t len = 0;
@@ -143,6 +144,17 @@ static int ilio_format_check(const struct ilio_bdev *b, bool force,
 			return ilio_fail("%s holds a damaged ilio superblock (%s); %s",
 					 b->path, why, ilio_force_hint);
 		ilio_append(found, size, &len, "a damaged ilio store");
+	}
+	/* A journal's superblock, in either slot: it may hold flushed data. */
+	if (!ilio_jsb_check(head, ILIO_JSB_BLOCK, b->bytes, &ji, &why) ||
+	    !ilio_jsb_check(head + ILIO_BLOCK_SIZE, ILIO_JSB_BLOCK + 1, b->bytes,
+			    &ji, &why)) {
+		ilio_fmt_uuid(ji.uuid, uuid, sizeof(uuid));
+		if (!force)
+			return ilio_fail("%s is the journal of the ilio store %s; %s",
+					 b->path, uuid, ilio_force_hint);
+		ilio_append(found, size, &len, "%sthe journal of ilio store %s",
+			    len ? ", " : "", uuid);
 	}
 
 	r = ilio_blkid_find(b->fd, what, sizeof(what));

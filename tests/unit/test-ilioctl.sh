@@ -802,6 +802,28 @@ run format "$I" --segment-kb 32768 --dry-run
 eq "32 MiB segments: dry run" "$rc:$(row 'segment size'):$(row segments):$(row 'usable capacity')" \
 	"0:32.00 MiB:8:256.00 MiB"
 
+# --journal: the journal ring is laid out and bound; the store says so; a
+# journal is refused as a store or as another store's journal without
+# --force; a journal below 4 MiB + 8 KiB is refused.
+J=$tmp/j.img
+img "$I" 64M
+img "$J" $((4 * MiB + 8 * KiB - 4096))
+failure "journal too small" "is too small for a journal" format "$I" --journal "$J"
+img "$J" $((4 * MiB + 8 * KiB))
+run format "$I" --journal "$J"
+eq "format --journal: exit" "$rc:$err" "0:"
+eq "format --journal: journal row" "$(row journal)" "$J"
+eq "format --journal: ring" "$(row 'journal ring')" "4.00 MiB (4194304 bytes)"
+run info "$I"
+eq "info: journal bound" "$rc:$(row journal)" "0:bound, generation 1"
+failure "a journal is not formatted over" "is the journal of the ilio store" format "$J" --segment-kb 64
+I2=$tmp/store2.img
+img "$I2" 64M
+failure "nor bound to a second store" "is the journal of the ilio store" format "$I2" --journal "$J"
+usage "--journal needs a value" "option '--journal' requires an argument" format "$I" --journal
+run format "$I2" --journal "$J" --force
+eq "--force rebinds the journal to a new store" "$rc:$err" "0:"
+
 # Dry run on an empty image: reports, writes nothing.
 img "$I" 64M
 s0=$(sum "$I")
