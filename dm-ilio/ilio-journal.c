@@ -519,6 +519,26 @@ static void __ilio_journal_unpin(struct ilio_plog *pl, struct ilio_jgather *jg)
 	jg->n = 0;
 }
 
+/*
+ * Checksum each unit of a run copied into a record.  The checksum field
+ * does not enter the checksum, so the copy's is the one write-back gives
+ * the unit in the segment, whether or not (or while) it sealed it there:
+ * the journal never depends on when write-back seals.
+ */
+static void ilio_journal_seal_units(u8 *run, u32 len)
+{
+	struct ilio_unit_info u;
+	u32 off = 0;
+
+	while (off < len) {
+		if (WARN_ON(!ilio_unit_hdr_unpack(run + off, &u) ||
+			    u.len < ILIO_BLOCK_SIZE || u.len > len - off))
+			return;
+		ilio_unit_seal(run + off, u.len);
+		off += u.len;
+	}
+}
+
 /* Build the record of @jg at ring block @pos in jn->buf and write it. */
 static int ilio_journal_write_rec(struct ilio_plog *pl, struct ilio_jgather *jg,
 				  u64 pos, u64 last_useq)
@@ -544,6 +564,7 @@ static int ilio_journal_write_rec(struct ilio_plog *pl, struct ilio_jgather *jg,
 		ilio_jext_pack(jn->buf, i, ilio_seg_pos(pl, jg->seg[i]) + jg->off[i],
 			       jg->len[i]);
 		memcpy(d, sp->segs.segs[jg->seg[i]].data + jg->off[i], jg->len[i]);
+		ilio_journal_seal_units(d, jg->len[i]);
 		d += jg->len[i];
 	}
 	ilio_jrec_seal(jn->buf, r.blocks * ILIO_BLOCK_SIZE);
