@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# t-33-journal-logwrites: persistent ilio with an NV journal device is
+# t-35-journal-logwrites: persistent ilio with an NV journal device is
 # crash-consistent at every flush of a logged run.  Two dm-log-writes
 # devices log, each in the order its disk got them, the writes and flushes
 # of the backing LUN (8 MiB of brd) and of the journal
@@ -41,7 +41,7 @@ BLOCKS=2048			# the workload's LBAs: 8 MiB
 SECT=$((BLOCKS * 8))
 OPS=400
 EVERY=4
-SEED=33
+SEED=35
 RAM_MB=4
 BACK_MB=8
 J_MB=8
@@ -53,44 +53,44 @@ REC=$T_TMP/record
 brd_setup 64 5
 # shellcheck disable=SC2317
 lin() { dmsetup create "$1" --table "0 $S8 linear $2 $3"; }
-assert_cmd "LUN: the first $BACK_MB MiB of ram0" -- lin back33 /dev/ram0 0 || fatal "no LUN"
-assert_cmd "journal: the first $J_MB MiB of ram2" -- lin jback33 /dev/ram2 0 || fatal "no journal"
-assert_cmd "replay target of state (a)'s LUN" -- lin rla33 /dev/ram4 0
-assert_cmd "replay target of state (b)'s LUN" -- lin rlb33 /dev/ram4 $S8
-assert_cmd "replay target of the journal" -- lin rj33 /dev/ram4 $((2 * S8))
-assert_cmd "copy of a LUN state" -- lin cl33 /dev/ram4 $((3 * S8))
-assert_cmd "copy of a journal state" -- lin cj33 /dev/ram4 $((4 * S8))
+assert_cmd "LUN: the first $BACK_MB MiB of ram0" -- lin back35 /dev/ram0 0 || fatal "no LUN"
+assert_cmd "journal: the first $J_MB MiB of ram2" -- lin jback35 /dev/ram2 0 || fatal "no journal"
+assert_cmd "replay target of state (a)'s LUN" -- lin rla35 /dev/ram4 0
+assert_cmd "replay target of state (b)'s LUN" -- lin rlb35 /dev/ram4 $S8
+assert_cmd "replay target of the journal" -- lin rj35 /dev/ram4 $((2 * S8))
+assert_cmd "copy of a LUN state" -- lin cl35 /dev/ram4 $((3 * S8))
+assert_cmd "copy of a journal state" -- lin cj35 /dev/ram4 $((4 * S8))
 
 # --- the logged run ----------------------------------------------------------
 assert_cmd "log-writes over the LUN, log on ram1" -- \
-	dmsetup create lw33 --table "0 $S8 log-writes /dev/mapper/back33 /dev/ram1" ||
+	dmsetup create lw35 --table "0 $S8 log-writes /dev/mapper/back35 /dev/ram1" ||
 	fatal "no log-writes device"
 assert_cmd "log-writes over the journal, log on ram3" -- \
-	dmsetup create lwj33 --table "0 $S8 log-writes /dev/mapper/jback33 /dev/ram3" ||
+	dmsetup create lwj35 --table "0 $S8 log-writes /dev/mapper/jback35 /dev/ram3" ||
 	fatal "no log-writes device"
 assert_cmd "ilioctl format the LUN (256 KiB segments) with the journal" -- \
-	"$ILIOCTL" format /dev/mapper/lw33 --segment-kb 256 --journal /dev/mapper/lwj33 ||
+	"$ILIOCTL" format /dev/mapper/lw35 --segment-kb 256 --journal /dev/mapper/lwj35 ||
 	fatal "format failed"
-dmsetup message lw33 0 mark formatted
-dmsetup message lwj33 0 mark formatted
+dmsetup message lw35 0 mark formatted
+dmsetup message lwj35 0 mark formatted
 cat >"$T_TMP/mark.sh" <<'EOF'
 #!/bin/sh
-dmsetup message lwj33 0 mark "$1" && dmsetup message lw33 0 mark "$1"
+dmsetup message lwj35 0 mark "$1" && dmsetup message lw35 0 mark "$1"
 EOF
 chmod +x "$T_TMP/mark.sh"
-assert_cmd "create ilio33 with the journal" -- \
-	dmsetup create ilio33 --table "0 $SECT ilio /dev/mapper/lw33 $RAM_MB 2 journal /dev/mapper/lwj33" ||
+assert_cmd "create ilio35 with the journal" -- \
+	dmsetup create ilio35 --table "0 $SECT ilio /dev/mapper/lw35 $RAM_MB 2 journal /dev/mapper/lwj35" ||
 	fatal "no ilio device: $(dmesg | tail -n 5)"
 assert_cmd "workload: $OPS ops, fdatasync every $EVERY, both logs marked" -- \
-	"$CC" workload /dev/mapper/ilio33 --blocks $BLOCKS --ops $OPS --seed $SEED \
+	"$CC" workload /dev/mapper/ilio35 --blocks $BLOCKS --ops $OPS --seed $SEED \
 	--flush-every $EVERY --record "$REC" --mark-cmd "$T_TMP/mark.sh %s" ||
 	fatal "workload failed: $(dmesg | tail -n 5)"
-log "ilio33 status: $(dmsetup status ilio33)"
-jw=$(sysfs_val ilio33 journal_writes)
-log "journal_writes=$jw journal_bytes=$(sysfs_val ilio33 journal_bytes) backend_flushes=$(sysfs_val ilio33 backend_flushes)"
-assert_eq "$(sysfs_val ilio33 journal_failed)" 0 "journal healthy"
-assert_cmd "remove ilio33" -- dmsetup remove ilio33
-for d in lw33 lwj33; do
+log "ilio35 status: $(dmsetup status ilio35)"
+jw=$(sysfs_val ilio35 journal_writes)
+log "journal_writes=$jw journal_bytes=$(sysfs_val ilio35 journal_bytes) backend_flushes=$(sysfs_val ilio35 backend_flushes)"
+assert_eq "$(sysfs_val ilio35 journal_failed)" 0 "journal healthy"
+assert_cmd "remove ilio35" -- dmsetup remove ilio35
+for d in lw35 lwj35; do
 	case "$(dmsetup status $d)" in
 	*logging_disabled*) fatal "dm-log-writes $d stopped logging (log device full?)" ;;
 	esac
@@ -122,46 +122,46 @@ awk 'NR == FNR { j[$1] = $2; next } ($1 in j) { print $1, $2, $3, j[$1] }' \
 assert_eq "$(wc -l <"$T_TMP/points")" "$F" "both logs have every flush mark"
 
 # --- replay and check ------------------------------------------------------------
-TABLE="0 $SECT ilio /dev/mapper/cl33 $RAM_MB 2 journal /dev/mapper/cj33"
+TABLE="0 $SECT ilio /dev/mapper/cl35 $RAM_MB 2 journal /dev/mapper/cj35"
 fa=0 fb=0 fj=0 npts=0 nbad=0 carried=0 tried=0 neg_done=0
 # check K WHAT LUNSRC JSRC [WIPE]: copy the states, recover, verify flush K.
 check() {
 	local k=$1 what=$2 rc
-	dd if="$3" of=/dev/mapper/cl33 bs=1M status=none
-	dd if="$4" of=/dev/mapper/cj33 bs=1M status=none
-	[ "${5:-}" = wipe ] && dd if=/dev/zero of=/dev/mapper/cj33 bs=4k seek=2 \
+	dd if="$3" of=/dev/mapper/cl35 bs=1M status=none
+	dd if="$4" of=/dev/mapper/cj35 bs=1M status=none
+	[ "${5:-}" = wipe ] && dd if=/dev/zero of=/dev/mapper/cj35 bs=4k seek=2 \
 		count=$((J_MB * 256 - 2)) status=none
-	if ! dmsetup create chk33 --table "$TABLE" >"$T_TMP/c" 2>&1; then
+	if ! dmsetup create chk35 --table "$TABLE" >"$T_TMP/c" 2>&1; then
 		echo "f$k $what: recovery refused: $(dmesg | grep ilio | tail -n 1)"
 		return 2
 	fi
-	"$CC" verify /dev/mapper/chk33 --record "$REC" --flush "$k" >"$T_TMP/v" 2>&1
+	"$CC" verify /dev/mapper/chk35 --record "$REC" --flush "$k" >"$T_TMP/v" 2>&1
 	rc=$?
 	if [ "$rc" = 0 ] && [ "$neg_done" = 0 ] && [ "$k" -lt $((F - 2)) ] &&
 	   [ "$what" = b ]; then
 		assert_rc 1 "negative control: the state at f$k fails at flush $((k + 2))" -- \
-			"$CC" verify /dev/mapper/chk33 --record "$REC" --flush $((k + 2))
+			"$CC" verify /dev/mapper/chk35 --record "$REC" --flush $((k + 2))
 		neg_done=1
 	fi
-	dmsetup remove --retry chk33 >/dev/null 2>&1 || fatal "cannot remove chk33"
+	dmsetup remove --retry chk35 >/dev/null 2>&1 || fatal "cannot remove chk35"
 	return $rc
 }
 t0=$SECONDS
 while read -r k ln lf jn; do
 	if [ "$lf" -gt "$fa" ]; then
-		"$CC" replay /dev/ram1 /dev/mapper/rla33 --from-entry "$fa" --to-entry "$lf" \
+		"$CC" replay /dev/ram1 /dev/mapper/rla35 --from-entry "$fa" --to-entry "$lf" \
 			>/dev/null 2>&1 || fatal "replay LUN (a) to $lf failed"
 		fa=$lf
 	fi
-	"$CC" replay /dev/ram1 /dev/mapper/rlb33 --from-entry "$fb" --to-entry "$ln" >/dev/null 2>&1 ||
+	"$CC" replay /dev/ram1 /dev/mapper/rlb35 --from-entry "$fb" --to-entry "$ln" >/dev/null 2>&1 ||
 		fatal "replay LUN (b) to $ln failed"
 	fb=$ln
-	"$CC" replay /dev/ram3 /dev/mapper/rj33 --from-entry "$fj" --to-entry "$jn" >/dev/null 2>&1 ||
+	"$CC" replay /dev/ram3 /dev/mapper/rj35 --from-entry "$fj" --to-entry "$jn" >/dev/null 2>&1 ||
 		fatal "replay journal to $jn failed"
 	fj=$jn
 	for what in a b; do
 		[ $what = b ] && [ $((k % 4)) != 0 ] && continue
-		check "$k" $what /dev/mapper/rl${what}33 /dev/mapper/rj33
+		check "$k" $what /dev/mapper/rl${what}35 /dev/mapper/rj35
 		rc=$?
 		npts=$((npts + 1))
 		if [ "$rc" != 0 ]; then
@@ -173,7 +173,7 @@ while read -r k ln lf jn; do
 	# Control: state (a) without the journal's records (while none failed yet).
 	if [ "$carried" = 0 ] && [ $((k % 3)) = 2 ]; then
 		tried=$((tried + 1))
-		check "$k" a-wiped /dev/mapper/rla33 /dev/mapper/rj33 wipe
+		check "$k" a-wiped /dev/mapper/rla35 /dev/mapper/rj35 wipe
 		[ $? = 1 ] && carried=$k
 	fi
 done <"$T_TMP/points"
@@ -186,7 +186,7 @@ if [ "$carried" != 0 ]; then
 else
 	fail "negative control: the journal never carried data the LUN lacked ($tried tried)"
 fi
-for d in cj33 cl33 rj33 rlb33 rla33 jback33 back33; do
+for d in cj35 cl35 rj35 rlb35 rla35 jback35 back35; do
 	dmsetup remove --retry $d >/dev/null 2>&1
 done
 finish
