@@ -124,6 +124,17 @@ static int parse_max_dirty(struct ilio_params *p, const char *arg,
 	return 0;
 }
 
+static int parse_journal(struct ilio_params *p, const char *arg,
+			 const char **error)
+{
+	if (!arg[0] || !strcmp(arg, "-")) {
+		*error = "Invalid journal: expected a device";
+		return -EINVAL;
+	}
+	p->journal = arg;
+	return 0;
+}
+
 struct ilio_feature {
 	const char *key;
 	int (*parse)(struct ilio_params *p, const char *arg, const char **error);
@@ -136,10 +147,11 @@ static const struct ilio_feature ilio_features[] = {
 	{ "coalesce", parse_coalesce },
 	{ "flush_interval_ms", parse_flush_interval },
 	{ "max_dirty_mb", parse_max_dirty },
+	{ ILIO_KEY_JOURNAL, parse_journal },
 };
 
 /* Features that only persistent mode has: their bits in "seen". */
-#define ILIO_PERSISTENT_FEATURES	(7U << 3)
+#define ILIO_PERSISTENT_FEATURES	(15U << 3)
 
 static int parse_features(struct ilio_params *p, unsigned int argc,
 			  char **argv, const char **error)
@@ -175,7 +187,7 @@ static int parse_features(struct ilio_params *p, unsigned int argc,
 			return -EINVAL;
 	}
 	if (!p->backing && (seen & ILIO_PERSISTENT_FEATURES)) {
-		*error = "coalesce, flush_interval_ms and max_dirty_mb need a backing device";
+		*error = "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device";
 		return -EINVAL;
 	}
 	if (p->max_dirty_mb > p->ram_mb) {
@@ -237,10 +249,12 @@ int ilio_format_table(const struct ilio_params *p, char *buf, size_t len)
 				p->ram_mb, p->dedup ? "on" : "off",
 				p->compress ? "lz4" : "none", p->block_size);
 	return snprintf(buf, len,
-			"%s %u 12 dedup %s compress %s block_size %u coalesce %s flush_interval_ms %u max_dirty_mb %u",
-			p->backing, p->ram_mb, p->dedup ? "on" : "off",
-			p->compress ? "lz4" : "none", p->block_size,
-			co[p->coalesce], p->flush_interval_ms, p->max_dirty_mb);
+			"%s %u %u dedup %s compress %s block_size %u coalesce %s flush_interval_ms %u max_dirty_mb %u%s%s",
+			p->backing, p->ram_mb, p->journal ? 14 : 12,
+			p->dedup ? "on" : "off", p->compress ? "lz4" : "none",
+			p->block_size, co[p->coalesce], p->flush_interval_ms,
+			p->max_dirty_mb, p->journal ? " " ILIO_KEY_JOURNAL " " : "",
+			p->journal ? p->journal : "");
 }
 
 /*

@@ -19,6 +19,9 @@
  *     flush_interval_ms N     auto: oldest unwritten data, 0..3600000 (1000)
  *     max_dirty_mb N          unwritten data before writers wait
  *                             (default ram_mb / 4)
+ *     journal <dev>           NV journal device that takes the flushes; the
+ *                             store must be formatted with it (ilioctl
+ *                             format --journal), and is refused without it
  *
  * Messages ("dmsetup message <dev> 0 <verb>"), case-insensitive, none
  * takes an argument:
@@ -38,6 +41,9 @@
 
 #include "ilio-limits.h"
 
+/* The table key of the journal feature (ilioctl builds lines with it). */
+#define ILIO_KEY_JOURNAL		"journal"
+
 /* Values of struct ilio_params.coalesce (same as enum ilio_coalesce). */
 #define ILIO_ARG_COALESCE_AUTO		0
 #define ILIO_ARG_COALESCE_ALWAYS	1
@@ -55,6 +61,8 @@
  * @coalesce: ILIO_ARG_COALESCE_*
  * @flush_interval_ms: coalesce auto: oldest unwritten data
  * @max_dirty_mb: unwritten data before writers wait
+ * @journal: journal device (points into argv, repointed by the dm glue as
+ *	@backing is); NULL without one
  */
 struct ilio_params {
 	const char *backing;
@@ -65,6 +73,7 @@ struct ilio_params {
 	int coalesce;
 	u32 flush_interval_ms;
 	u32 max_dirty_mb;
+	const char *journal;
 };
 
 int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,

@@ -369,7 +369,7 @@ int ilio_log_quiesce(struct ilio_plog *pl)
 
 	if (!pl || pl->read_only)
 		return 0;
-	ret = ilio_log_flush(pl);
+	ret = ilio_log_flush_lun(pl);
 	if (ret)
 		return ret;
 	mutex_lock(&sp->lock);

@@ -113,7 +113,13 @@
 	X(NR_SEGMENTS, nr_segments, 0, CORE, nr_segments,		\
 	  "persistent: segments on the backing device")			\
 	X(CHUNKS_DAMAGED, chunks_damaged, 0, CORE, chunks_damaged,	\
-	  "persistent: live chunks whose record was found damaged")
+	  "persistent: live chunks whose record was found damaged")	\
+	X(JOURNAL_WRITES, journal_writes, 0, CORE, journal_writes,	\
+	  "persistent: records written to the journal device")		\
+	X(JOURNAL_BYTES, journal_bytes, 0, CORE, journal_bytes,	\
+	  "persistent: bytes written to the journal device")		\
+	X(JOURNAL_FAILED, journal_failed, 0, CORE, journal_failed,	\
+	  "persistent: 1 once the journal failed and flushes went to the LUN")
 
 #define ILIO_STATUS_FIELDS(X)	ILIO_STATUS_FIELDS_V1(X) ILIO_STATUS_FIELDS_V2(X)
 

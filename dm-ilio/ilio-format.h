@@ -214,8 +214,15 @@ static inline u32 ilio_rec_bytes(u32 len)
 #define ILIO_FEAT_INCOMPAT_LZ4	0x1ULL	/* records may be lz4 blocks */
 /* Content hashes are xxh64 seeded with the superblock's @hash_seed. */
 #define ILIO_FEAT_INCOMPAT_KEYED_HASH 0x2ULL
+/*
+ * A journal device is bound to the store (@journal_gen of the superblock):
+ * flushed writes may live only there until the log on this device covers
+ * them, so a module that does not know journals must not open the store.
+ */
+#define ILIO_FEAT_INCOMPAT_JOURNAL 0x4ULL
 #define ILIO_FEAT_INCOMPAT_SUPP	(ILIO_FEAT_INCOMPAT_LZ4 | \
-				 ILIO_FEAT_INCOMPAT_KEYED_HASH)
+				 ILIO_FEAT_INCOMPAT_KEYED_HASH | \
+				 ILIO_FEAT_INCOMPAT_JOURNAL)
 
 /**
  * struct ilio_sb - superblock (blocks 0 and 1, written by format only)
@@ -236,6 +243,9 @@ static inline u32 ilio_rec_bytes(u32 len)
  * @hash_seed: with ILIO_FEAT_INCOMPAT_KEYED_HASH, the xxh64 seed of every
  *	content hash in the store (random at format, secret: never printed);
  *	without it 0, and the hashes are unkeyed (seed 0)
+ * @journal_gen: with ILIO_FEAT_INCOMPAT_JOURNAL, the binding generation
+ *	of the journal device that belongs to the store (its
+ *	&struct ilio_jsb @bind_gen must be equal); without it 0
  */
 struct ilio_sb {
 	__le32 magic;
@@ -253,9 +263,10 @@ struct ilio_sb {
 	__le32 nr_segs;
 	__le64 seg_start;
 	__le64 hash_seed;
+	__le64 journal_gen;
 } __packed;
 
-_Static_assert(sizeof(struct ilio_sb) == 104, "superblock size");
+_Static_assert(sizeof(struct ilio_sb) == 112, "superblock size");
 
 /**
  * struct ilio_anchor - where the newest checkpoint starts (blocks 2, 3)
@@ -395,5 +406,117 @@ _Static_assert(ILIO_CKPT_CHUNK_BYTES == 8192, "chunk leaf size");
 #define ILIO_CKPT_MAX_DESC \
 	((ILIO_BLOCK_SIZE - sizeof(struct ilio_unit_hdr)) / \
 	 sizeof(struct ilio_ckpt_desc))
+
+/**
+ * DOC: journal layout
+ *
+ * An optional journal device (table feature "journal", ilioctl format
+ * --journal) takes the flushes: on REQ_PREFLUSH/FUA the closed log units
+ * that the backing device does not durably hold yet are appended to the
+ * journal as one record, written with FUA, and the flush completes.  The
+ * units still go to the backing device whole, in the background.  The
+ * journal device is cut in 4 KiB blocks::
+ *
+ *   block 0, 1      journal superblock slots (&struct ilio_jsb; the valid
+ *                   one with the higher @seq wins)
+ *   block 2 ...     the ring: @ring_blocks blocks of records
+ *
+ * A record is a 4 KiB &struct ilio_jrec header block followed by the
+ * exact image of @nr_ext byte ranges of the backing device (each a run
+ * of whole log units, as they are or will be written there); its crc32c
+ * covers header and data.  Records follow each other in the ring with
+ * consecutive @seq; one that does not fit before the ring's end starts
+ * at ring block 0.  Recovery walks them from the superblock's @tail_pos
+ * (with @tail_seq), and uses a unit from the journal only where the log
+ * on the backing device lacks the unit that its chain expects next (same
+ * epoch, sequence number and location): a stale record can never match.
+ */
+#define ILIO_JSB_MAGIC		0x534a4c49U	/* "ILJS" */
+#define ILIO_JREC_MAGIC		0x524a4c49U	/* "ILJR" */
+
+#define ILIO_JSB_BLOCK		0	/* slots at 0 and 1 */
+#define ILIO_JRING_START	2	/* first ring block */
+/* A journal holds at least this many ring blocks (4 MiB). */
+#define ILIO_JRING_MIN_BLOCKS	1024U
+
+/**
+ * struct ilio_jsb - journal superblock (journal blocks 0 and 1)
+ * @magic: ILIO_JSB_MAGIC
+ * @csum: crc32c of the 4 KiB block with @csum zero
+ * @blocknr: the block this slot lives in (0 or 1)
+ * @version: ILIO_FORMAT_VERSION
+ * @flags: none defined, must be 0
+ * @seq: generation of this slot's content; the higher valid one wins
+ * @uuid: the uuid of the store the journal belongs to
+ * @bind_gen: binding generation; equal to the store's @journal_gen
+ * @ring_blocks: blocks in the ring (from block ILIO_JRING_START)
+ * @tail_pos: ring block where the oldest record that may be needed starts
+ * @tail_seq: its record sequence number
+ */
+struct ilio_jsb {
+	__le32 magic;
+	__le32 csum;
+	__le64 blocknr;
+	__le32 version;
+	__le32 flags;
+	__le64 seq;
+	__u8 uuid[16];
+	__le64 bind_gen;
+	__le64 ring_blocks;
+	__le64 tail_pos;
+	__le64 tail_seq;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_jsb) == 80, "journal superblock size");
+
+/**
+ * struct ilio_jext - one range of the backing device in a journal record
+ * @pos: its byte position on the backing device (4 KiB aligned, inside
+ *	one segment)
+ * @len: its bytes (4 KiB multiple)
+ * @pad: zero
+ */
+struct ilio_jext {
+	__le64 pos;
+	__le32 len;
+	__le32 pad;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_jext) == 16, "journal extent size");
+
+/**
+ * struct ilio_jrec - header block of a journal record
+ * @magic: ILIO_JREC_MAGIC
+ * @csum: crc32c of the whole record (@blocks blocks) with @csum zero
+ * @blocknr: ring block of this header
+ * @version: ILIO_FORMAT_VERSION
+ * @nr_ext: number of &struct ilio_jext after this header
+ * @seq: record sequence number (consecutive along the ring)
+ * @uuid: the store's uuid
+ * @bind_gen: the binding generation
+ * @blocks: record length in blocks, header included
+ * @last_useq: sequence number of the newest log unit in the record
+ */
+struct ilio_jrec {
+	__le32 magic;
+	__le32 csum;
+	__le64 blocknr;
+	__le32 version;
+	__le32 nr_ext;
+	__le64 seq;
+	__u8 uuid[16];
+	__le64 bind_gen;
+	__le64 blocks;
+	__le64 last_useq;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_jrec) == 72, "journal record header size");
+
+/* A record is at most its header and 4 MiB of units. */
+#define ILIO_JREC_MAX_BLOCKS	1025U
+
+/* Extents one record header block holds. */
+#define ILIO_JREC_MAX_EXT \
+	((ILIO_BLOCK_SIZE - sizeof(struct ilio_jrec)) / sizeof(struct ilio_jext))
 
 #endif /* ILIO_FORMAT_H */

@@ -259,7 +259,7 @@ int ilio_log_reclaim(struct ilio_plog *pl)
 void ilio_log_tick(struct ilio_plog *pl)
 {
 	struct ilio_space *sp = pl->base.sp;
-	bool wb, idle, ckpt, urgent = false;
+	bool wb, idle, ckpt, urgent = false, aged = false;
 	u32 low, gc = 0;
 	u64 age, limit;
 
@@ -278,8 +278,10 @@ void ilio_log_tick(struct ilio_plog *pl)
 		/* Fast (writes under 1 ms) and idle: do not keep data dirty. */
 		if (pl->lat_ns < 1000000ULL && !pl->wb_nr)
 			limit /= 10;
-		if (age >= limit)
+		if (age >= limit) {
 			__ilio_plog_close_unit(pl);
+			aged = true;
+		}
 	}
 	wb = pl->wbq_len && !pl->wb_nr;
 	low = max_t(u32, 4, pl->g.nr_segs / 16) +
@@ -291,6 +293,9 @@ void ilio_log_tick(struct ilio_plog *pl)
 	ckpt = pl->log_bytes > max_t(u64, 2 * __ilio_plog_ckpt_bytes(pl),
 				     (u64)pl->g.nr_segs * sp->segs.seg_bytes / 8);
 	mutex_unlock(&sp->lock);
+	/* With a journal, aged data goes there: segments leave whole. */
+	if (aged && pl->jn)
+		ilio_journal_flush(pl);
 	if (wb)
 		ilio_log_writeback(pl);
 	if (gc)

@@ -78,7 +78,8 @@ u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
 {
 	return (u64)pl->sum_cap * ILIO_SUM_ENT +
 	       (u64)pl->g.nr_segs * sizeof(u32) + pl->g.seg_bytes +
-	       2 * ILIO_BLOCK_SIZE + ILIO_RBUF_BYTES + sizeof(*pl);	/* blk, vbuf */
+	       2 * ILIO_BLOCK_SIZE + ILIO_RBUF_BYTES + sizeof(*pl) +	/* blk, vbuf */
+	       ilio_journal_mem_bytes(pl->jn);
 }
 
 /* Bytes a checkpoint of the current maps takes in the log, at most. */
@@ -613,6 +614,9 @@ static struct ilio_wb_io *__ilio_wb_claim(struct ilio_plog *pl)
 	}
 	if (i == pl->wbq_len)
 		return NULL;
+	/* Journaled: the open segment leaves whole, later. */
+	if (__ilio_journal_defer(pl, idx))
+		return NULL;
 	io = &pl->wb_io[(pl->wb_first + pl->wb_nr) % ILIO_WB_DEPTH];
 	pl->wb_nr++;
 	pl->wb_peak = max(pl->wb_peak, pl->wb_nr);
@@ -800,16 +804,19 @@ int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target)
 }
 
 /**
- * ilio_log_flush() - make every write completed so far durable
+ * ilio_log_flush_lun() - make every write completed so far durable on the
+ *	backing device
  * @pl: core
  *
  * Closes the open unit (a partial segment), writes everything back and
  * flushes the backing device.  Concurrent flushes share the device flush
- * when one covers the other.  Diskless: nothing to do.
+ * when one covers the other.  Diskless: nothing to do.  A journal's
+ * deferral of the open segment is off meanwhile (suspend, close, and
+ * flushes the journal cannot take).
  *
  * Return: 0, or -EIO when the device cannot keep the promise.
  */
-int ilio_log_flush(struct ilio_plog *pl)
+int ilio_log_flush_lun(struct ilio_plog *pl)
 {
 	struct ilio_space *sp = pl->base.sp;
 	u64 target;
@@ -824,10 +831,44 @@ int ilio_log_flush(struct ilio_plog *pl)
 	}
 	__ilio_plog_close_unit(pl);
 	target = pl->closed_seq;
+	if (pl->jn)
+		pl->jn->force++;
 	mutex_unlock(&sp->lock);
 	ret = ilio_log_writeback(pl);
 	if (!ret)
 		ret = ilio_plog_flush_dev(pl, target);
+	mutex_lock(&sp->lock);
+	if (pl->jn)
+		pl->jn->force--;
+	if (!ret)
+		sp->st.flushes++;
+	mutex_unlock(&sp->lock);
+	return ret ? -EIO : 0;
+}
+
+/**
+ * ilio_log_flush() - make every write completed so far durable
+ * @pl: core
+ *
+ * Through the journal when the store has a healthy one
+ * (ilio_journal_flush()), else on the backing device
+ * (ilio_log_flush_lun()).
+ *
+ * Return: 0, or -EIO when the device cannot keep the promise.
+ */
+int ilio_log_flush(struct ilio_plog *pl)
+{
+	struct ilio_space *sp;
+	int ret;
+
+	if (!pl)
+		return 0;
+	if (!pl->jn || pl->read_only)
+		return ilio_log_flush_lun(pl);
+	ret = ilio_journal_flush(pl);
+	if (ret > 0)
+		return ilio_log_flush_lun(pl);
+	sp = pl->base.sp;
 	mutex_lock(&sp->lock);
 	if (!ret)
 		sp->st.flushes++;

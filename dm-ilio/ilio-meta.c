@@ -64,6 +64,7 @@ int ilio_geom_compute(struct ilio_geom *g, u64 dev_bytes, u32 seg_bytes,
 	seg_blocks = seg_bytes / ILIO_BLOCK_SIZE;
 	g->keyed_hash = false;
 	g->hash_seed = 0;
+	g->journal_gen = 0;
 	g->dev_blocks = dev_bytes / ILIO_BLOCK_SIZE;
 	g->seg_bytes = seg_bytes;
 	/* Segment 0 starts at the first segment-aligned block after the metadata. */
@@ -103,6 +104,10 @@ void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr)
 	sb->seg_bytes = cpu_to_le32(g->seg_bytes);
 	sb->nr_segs = cpu_to_le32(g->nr_segs);
 	sb->seg_start = cpu_to_le64(g->seg_start);
+	if (g->journal_gen) {
+		sb->incompat |= cpu_to_le64(ILIO_FEAT_INCOMPAT_JOURNAL);
+		sb->journal_gen = cpu_to_le64(g->journal_gen);
+	}
 	sb->csum = cpu_to_le32(ilio_csum(blk, ILIO_BLOCK_SIZE));
 }
 
@@ -122,6 +127,8 @@ void ilio_sb_unpack(const void *blk, struct ilio_geom *g)
 	memcpy(g->uuid, sb->uuid, sizeof(g->uuid));
 	g->keyed_hash = le64_to_cpu(sb->incompat) & ILIO_FEAT_INCOMPAT_KEYED_HASH;
 	g->hash_seed = le64_to_cpu(sb->hash_seed);
+	g->journal_gen = le64_to_cpu(sb->incompat) & ILIO_FEAT_INCOMPAT_JOURNAL ?
+			 le64_to_cpu(sb->journal_gen) : 0;
 }
 
 /**
@@ -168,6 +175,11 @@ int ilio_sb_check(const void *blk, u64 blocknr, u64 dev_bytes,
 	ilio_sb_unpack(blk, g);
 	if (!g->keyed_hash && g->hash_seed) {
 		*why = "superblock has a hash key but not the keyed-hash feature";
+		return -EINVAL;
+	}
+	if ((le64_to_cpu(sb->incompat) & ILIO_FEAT_INCOMPAT_JOURNAL) ?
+	    !g->journal_gen : !!sb->journal_gen) {
+		*why = "superblock journal binding is inconsistent";
 		return -EINVAL;
 	}
 	if (g->seg_bytes < ILIO_SEG_BYTES_MIN ||
@@ -686,6 +698,252 @@ void ilio_ckpt_chunk_unpack(const struct ilio_ckpt_chunk *in, u64 *loc,
 {
 	*loc = le64_to_cpu(in->loc);
 	*hash = le64_to_cpu(in->hash);
+}
+
+/**
+ * ilio_jsb_build() - fill a 4 KiB journal superblock block
+ * @blk: ILIO_BLOCK_SIZE bytes
+ * @blocknr: ILIO_JSB_BLOCK or ILIO_JSB_BLOCK + 1
+ * @j: content
+ */
+void ilio_jsb_build(void *blk, u64 blocknr, const struct ilio_jsb_info *j)
+{
+	struct ilio_jsb *sb = blk;
+
+	memset(blk, 0, ILIO_BLOCK_SIZE);
+	sb->magic = cpu_to_le32(ILIO_JSB_MAGIC);
+	sb->blocknr = cpu_to_le64(blocknr);
+	sb->version = cpu_to_le32(ILIO_FORMAT_VERSION);
+	sb->seq = cpu_to_le64(j->seq);
+	memcpy(sb->uuid, j->uuid, sizeof(sb->uuid));
+	sb->bind_gen = cpu_to_le64(j->bind_gen);
+	sb->ring_blocks = cpu_to_le64(j->ring_blocks);
+	sb->tail_pos = cpu_to_le64(j->tail_pos);
+	sb->tail_seq = cpu_to_le64(j->tail_seq);
+	sb->csum = cpu_to_le32(ilio_csum(blk, ILIO_BLOCK_SIZE));
+}
+
+/**
+ * ilio_jsb_unpack() - decode a journal superblock, unchecked
+ * @blk: ILIO_BLOCK_SIZE bytes
+ * @j: filled in from the block as it is (see ilio_jsb_check())
+ */
+void ilio_jsb_unpack(const void *blk, struct ilio_jsb_info *j)
+{
+	const struct ilio_jsb *sb = blk;
+
+	j->seq = le64_to_cpu(sb->seq);
+	memcpy(j->uuid, sb->uuid, sizeof(j->uuid));
+	j->bind_gen = le64_to_cpu(sb->bind_gen);
+	j->ring_blocks = le64_to_cpu(sb->ring_blocks);
+	j->tail_pos = le64_to_cpu(sb->tail_pos);
+	j->tail_seq = le64_to_cpu(sb->tail_seq);
+}
+
+/**
+ * ilio_jsb_check() - validate a journal superblock block
+ * @blk: ILIO_BLOCK_SIZE bytes read from journal block @blocknr
+ * @blocknr: where it was read from
+ * @dev_bytes: the journal device's size now
+ * @j: filled in on success
+ * @why: the reason on failure
+ *
+ * The binding (uuid and generation against the store's superblock) is
+ * the caller's to check: this validates the block by itself.
+ *
+ * Return: 0; -ENOENT when the block is no journal superblock (no magic);
+ * -EINVAL when it is one but damaged or inconsistent.
+ */
+int ilio_jsb_check(const void *blk, u64 blocknr, u64 dev_bytes,
+		   struct ilio_jsb_info *j, const char **why)
+{
+	const struct ilio_jsb *sb = blk;
+
+	if (le32_to_cpu(sb->magic) != ILIO_JSB_MAGIC) {
+		*why = "no ilio journal superblock (ilioctl format --journal)";
+		return -ENOENT;
+	}
+	if (le32_to_cpu(sb->csum) != ilio_csum(blk, ILIO_BLOCK_SIZE) ||
+	    le64_to_cpu(sb->blocknr) != blocknr ||
+	    le32_to_cpu(sb->version) != ILIO_FORMAT_VERSION || sb->flags) {
+		*why = "journal superblock damaged (checksum, location or version)";
+		return -EINVAL;
+	}
+	ilio_jsb_unpack(blk, j);
+	if (!j->seq || !j->bind_gen || j->ring_blocks < ILIO_JRING_MIN_BLOCKS ||
+	    j->ring_blocks > (1ULL << 40) || j->tail_pos >= j->ring_blocks ||
+	    !j->tail_seq) {
+		*why = "journal superblock geometry is invalid";
+		return -EINVAL;
+	}
+	if (ILIO_JRING_START + j->ring_blocks > dev_bytes / ILIO_BLOCK_SIZE) {
+		*why = "journal device is smaller than its superblock says";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * ilio_jrec_pack() - write a journal record header
+ * @blk: the record's header block; only the &struct ilio_jrec at its
+ *	start is written (the extents after it stay)
+ * @r: content
+ *
+ * The checksum is set by ilio_jrec_seal() once the record is complete.
+ */
+void ilio_jrec_pack(void *blk, const struct ilio_jrec_info *r)
+{
+	struct ilio_jrec *h = blk;
+
+	h->magic = cpu_to_le32(ILIO_JREC_MAGIC);
+	h->csum = 0;
+	h->blocknr = cpu_to_le64(r->blocknr);
+	h->version = cpu_to_le32(ILIO_FORMAT_VERSION);
+	h->nr_ext = cpu_to_le32(r->nr_ext);
+	h->seq = cpu_to_le64(r->seq);
+	memcpy(h->uuid, r->uuid, sizeof(h->uuid));
+	h->bind_gen = cpu_to_le64(r->bind_gen);
+	h->blocks = cpu_to_le64(r->blocks);
+	h->last_useq = cpu_to_le64(r->last_useq);
+}
+
+/**
+ * ilio_jrec_unpack() - decode a journal record header, unchecked
+ * @blk: at least sizeof(struct ilio_jrec) bytes
+ * @r: filled in from the header as it is
+ */
+void ilio_jrec_unpack(const void *blk, struct ilio_jrec_info *r)
+{
+	const struct ilio_jrec *h = blk;
+
+	r->blocknr = le64_to_cpu(h->blocknr);
+	r->seq = le64_to_cpu(h->seq);
+	memcpy(r->uuid, h->uuid, sizeof(r->uuid));
+	r->bind_gen = le64_to_cpu(h->bind_gen);
+	r->blocks = le64_to_cpu(h->blocks);
+	r->nr_ext = le32_to_cpu(h->nr_ext);
+	r->last_useq = le64_to_cpu(h->last_useq);
+}
+
+/**
+ * ilio_jrec_seal() - set the checksum of a complete journal record
+ * @rec: the record, header block first
+ * @len: its bytes
+ */
+void ilio_jrec_seal(void *rec, u32 len)
+{
+	struct ilio_jrec *h = rec;
+
+	h->csum = cpu_to_le32(ilio_csum(rec, len));
+}
+
+/**
+ * ilio_jext_pack() - write extent @i of a journal record header block
+ * @blk: the header block
+ * @i: extent index, below ILIO_JREC_MAX_EXT
+ * @pos: byte position on the backing device
+ * @len: bytes
+ */
+void ilio_jext_pack(void *blk, u32 i, u64 pos, u32 len)
+{
+	struct ilio_jext *e = (struct ilio_jext *)((u8 *)blk +
+						    sizeof(struct ilio_jrec)) + i;
+
+	e->pos = cpu_to_le64(pos);
+	e->len = cpu_to_le32(len);
+	e->pad = 0;
+}
+
+/**
+ * ilio_jext_unpack() - decode extent @i of a journal record header block
+ * @blk: the header block
+ * @i: extent index, below ILIO_JREC_MAX_EXT
+ * @pos: its byte position on the backing device
+ * @len: its bytes
+ */
+void ilio_jext_unpack(const void *blk, u32 i, u64 *pos, u32 *len)
+{
+	const struct ilio_jext *e =
+		(const struct ilio_jext *)((const u8 *)blk +
+					   sizeof(struct ilio_jrec)) + i;
+
+	*pos = le64_to_cpu(e->pos);
+	*len = le32_to_cpu(e->len);
+}
+
+/**
+ * ilio_jrec_check_hdr() - is this block the expected journal record?
+ * @blk: ILIO_BLOCK_SIZE bytes read at ring block @blocknr
+ * @j: the journal superblock (identity and ring size)
+ * @g: the store's geometry (where extents may point)
+ * @blocknr: ring block it was read from
+ * @seq: the record sequence number expected there
+ * @why: the reason on failure
+ *
+ * Checks everything but the checksum, which covers the whole record.
+ *
+ * Return: 0; -ENOENT when it is not the expected record (the end of the
+ * journal); -EINVAL for a record of this journal with impossible fields.
+ */
+int ilio_jrec_check_hdr(const void *blk, const struct ilio_jsb_info *j,
+			const struct ilio_geom *g, u64 blocknr, u64 seq,
+			const char **why)
+{
+	const struct ilio_jrec *h = blk;
+	struct ilio_jrec_info r;
+	u64 seg_lo = g->seg_start * ILIO_BLOCK_SIZE, seg_hi, data = 0, pos;
+	u32 i, len;
+
+	ilio_jrec_unpack(blk, &r);
+	if (le32_to_cpu(h->magic) != ILIO_JREC_MAGIC || r.seq != seq ||
+	    r.blocknr != blocknr || memcmp(r.uuid, j->uuid, sizeof(r.uuid)) ||
+	    r.bind_gen != j->bind_gen ||
+	    le32_to_cpu(h->version) != ILIO_FORMAT_VERSION) {
+		*why = "end of journal";
+		return -ENOENT;
+	}
+	seg_hi = seg_lo + (u64)g->nr_segs * g->seg_bytes;
+	if (!r.nr_ext || r.nr_ext > ILIO_JREC_MAX_EXT || r.blocks < 2 ||
+	    r.blocks > j->ring_blocks - blocknr ||
+	    r.blocks > ILIO_JREC_MAX_BLOCKS) {
+		*why = "journal record has an impossible length";
+		return -EINVAL;
+	}
+	for (i = 0; i < r.nr_ext; i++) {
+		ilio_jext_unpack(blk, i, &pos, &len);
+		if (!len || len % ILIO_BLOCK_SIZE || pos % ILIO_BLOCK_SIZE ||
+		    pos < seg_lo || pos + len > seg_hi ||
+		    (pos - seg_lo) / g->seg_bytes !=
+		    (pos - seg_lo + len - 1) / g->seg_bytes) {
+			*why = "journal record extent outside the store's segments";
+			return -EINVAL;
+		}
+		data += len;
+	}
+	if (data != (r.blocks - 1) * ILIO_BLOCK_SIZE) {
+		*why = "journal record extents do not add up to its length";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * ilio_jrec_check_body() - verify a whole journal record's checksum
+ * @rec: the record (its header passed ilio_jrec_check_hdr())
+ * @why: the reason on failure
+ *
+ * Return: 0, or -ENOENT: a torn record ends the journal.
+ */
+int ilio_jrec_check_body(const void *rec, const char **why)
+{
+	const struct ilio_jrec *h = rec;
+	u64 blocks = le64_to_cpu(h->blocks);
+
+	if (le32_to_cpu(h->csum) != ilio_csum(rec, blocks * ILIO_BLOCK_SIZE)) {
+		*why = "journal record checksum mismatch (torn write)";
+		return -ENOENT;
+	}
+	return 0;
 }
 
 /**

@@ -17,6 +17,9 @@
  *   struct ilio_ckpt_desc     struct ilio_desc_info     ilio_ckpt_desc_pack/_unpack
  *   LBA-map leaf (__le32[])   u32[]                     ilio_ckpt_map_pack/_unpack
  *   struct ilio_ckpt_chunk    u64 loc, u64 hash         ilio_ckpt_chunk_pack/_unpack
+ *   struct ilio_jsb           struct ilio_jsb_info      ilio_jsb_build/_unpack
+ *   struct ilio_jrec          struct ilio_jrec_info     ilio_jrec_pack/_unpack
+ *   struct ilio_jext          u64 pos, u32 len          ilio_jext_pack/_unpack
  *
  * Unpack decodes whatever it is given and never fails; the validator beside
  * it decides whether the decoded value may be used.  Every validator treats
@@ -43,6 +46,8 @@
  * @keyed_hash: the store's content hashes are keyed with @hash_seed
  *	(ILIO_FEAT_INCOMPAT_KEYED_HASH); false for stores formatted before
  * @hash_seed: the content hash key, 0 when not @keyed_hash
+ * @journal_gen: binding generation of the store's journal device, 0 when
+ *	the store has none (ILIO_FEAT_INCOMPAT_JOURNAL)
  */
 struct ilio_geom {
 	u64 dev_blocks;
@@ -52,6 +57,45 @@ struct ilio_geom {
 	u8 uuid[16];
 	bool keyed_hash;
 	u64 hash_seed;
+	u64 journal_gen;
+};
+
+/**
+ * struct ilio_jsb_info - a journal superblock, in CPU order
+ * @seq: slot generation
+ * @uuid: the store's uuid
+ * @bind_gen: binding generation
+ * @ring_blocks: blocks in the ring
+ * @tail_pos: ring block of the oldest record that may be needed
+ * @tail_seq: its record sequence number
+ */
+struct ilio_jsb_info {
+	u64 seq;
+	u8 uuid[16];
+	u64 bind_gen;
+	u64 ring_blocks;
+	u64 tail_pos;
+	u64 tail_seq;
+};
+
+/**
+ * struct ilio_jrec_info - a journal record header, in CPU order
+ * @blocknr: ring block of the header
+ * @seq: record sequence number
+ * @uuid: the store's uuid
+ * @bind_gen: binding generation
+ * @blocks: record length in blocks, header included
+ * @nr_ext: extents in the header
+ * @last_useq: newest log unit in the record
+ */
+struct ilio_jrec_info {
+	u64 blocknr;
+	u64 seq;
+	u8 uuid[16];
+	u64 bind_gen;
+	u64 blocks;
+	u32 nr_ext;
+	u64 last_useq;
 };
 
 /**
@@ -186,6 +230,21 @@ int ilio_ckpt_map_check(const void *src, u32 index, u64 nr_blocks,
 void ilio_ckpt_chunk_pack(struct ilio_ckpt_chunk *o, u64 loc, u64 hash);
 void ilio_ckpt_chunk_unpack(const struct ilio_ckpt_chunk *in, u64 *loc,
 			    u64 *hash);
+
+/* The journal device. */
+void ilio_jsb_build(void *blk, u64 blocknr, const struct ilio_jsb_info *j);
+void ilio_jsb_unpack(const void *blk, struct ilio_jsb_info *j);
+int ilio_jsb_check(const void *blk, u64 blocknr, u64 dev_bytes,
+		   struct ilio_jsb_info *j, const char **why);
+void ilio_jrec_pack(void *blk, const struct ilio_jrec_info *r);
+void ilio_jrec_unpack(const void *blk, struct ilio_jrec_info *r);
+void ilio_jrec_seal(void *rec, u32 len);
+void ilio_jext_pack(void *blk, u32 i, u64 pos, u32 len);
+void ilio_jext_unpack(const void *blk, u32 i, u64 *pos, u32 *len);
+int ilio_jrec_check_hdr(const void *blk, const struct ilio_jsb_info *j,
+			const struct ilio_geom *g, u64 blocknr, u64 seq,
+			const char **why);
+int ilio_jrec_check_body(const void *rec, const char **why);
 
 /* Locations (the bit layout is in ilio-format.h). */
 int ilio_loc_check(u64 loc, u32 nr_segs, u32 seg_bytes, const char **why);

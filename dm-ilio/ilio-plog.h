@@ -8,6 +8,7 @@
  *   ilio-gc.c       GC and the background tick
  *   ilio-recover.c  replay, rebuild, the recovery rules and open; the
  *                   store's ops (the only way in from the core)
+ *   ilio-journal.c  the optional NV journal device (ilio-journal.h)
  *
  * The core reaches it only through struct ilio_store_ops (ilio-store.h),
  * and it reaches the core's state only through struct ilio_space.
@@ -48,6 +49,7 @@
 #include "ilio-meta.h"
 #include "ilio-store.h"
 #include "ilio-compress.h"
+#include "ilio-journal.h"
 
 #define ILIO_SUM_ENT	sizeof(struct ilio_sum_ent)
 /* Leaf bytes a checkpoint unit takes at most: bounds lock hold time. */
@@ -148,6 +150,7 @@ struct ilio_wb_io {
  * @rbuf_mutex: protects @rbuf; taken before sp->lock, never while holding it
  * @rbuf: ILIO_RBUF_BYTES reserve for reading a record from the device when
  *	a read buffer cannot be allocated (under @rbuf_mutex)
+ * @jn: the NV journal device, NULL without one (ilio-journal.h)
  */
 struct ilio_plog {
 	struct ilio_store base;
@@ -204,6 +207,7 @@ struct ilio_plog {
 	u8 *vbuf;
 	struct mutex rbuf_mutex;	/* protects rbuf */
 	u8 *rbuf;
+	struct ilio_journal *jn;
 };
 
 /* The blocks one record spans at most: a header and a full block. */
@@ -258,6 +262,7 @@ int __ilio_plog_load_locked(struct ilio_plog *pl, ilio_loc_t loc,
 int ilio_log_writeback(struct ilio_plog *pl);
 int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target);
 int ilio_log_flush(struct ilio_plog *pl);
+int ilio_log_flush_lun(struct ilio_plog *pl);
 int ilio_log_relieve(struct ilio_plog *pl, int err);
 
 /* ilio-ckpt.c */

@@ -228,11 +228,12 @@ static int __ilio_replay_ckpt(struct ilio_plog *pl, const u8 *u,
 }
 
 /*
- * Read the unit expected at @seg/@off into pl->buf, its header decoded
- * into *@hu.  -ENOENT: log end.
+ * Read the unit expected at @seg/@off from the LUN into pl->buf, its
+ * header decoded into *@hu.  -ENOENT: log end.
  */
-static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
-			    struct ilio_unit_info *hu, const char **why)
+static int ilio_replay_read_lun(struct ilio_plog *pl, u32 seg, u32 off,
+				u64 seq, struct ilio_unit_info *hu,
+				const char **why)
 {
 	u32 len;
 	int ret;
@@ -257,6 +258,26 @@ static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
 		return -EIO;
 	}
 	return ilio_unit_check_body(pl->buf, &pl->g, why);
+}
+
+/*
+ * The unit expected at @seg/@off: from the LUN, or - where the LUN lacks
+ * it - from the journal, which then writes it to the LUN
+ * (ilio_journal_find()).  -ENOENT: log end.
+ */
+static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
+			    struct ilio_unit_info *hu, const char **why)
+{
+	int ret = ilio_replay_read_lun(pl, seg, off, seq, hu, why);
+
+	if (ret != -ENOENT || !pl->jn)
+		return ret;
+	ret = ilio_journal_find(pl, seg, off, seq, why);
+	if (!ret)
+		ilio_unit_hdr_unpack(pl->buf, hu);
+	else if (ret == -ENOENT)
+		*why = "end of log";
+	return ret;
 }
 
 /*
@@ -482,6 +503,7 @@ void ilio_plog_free(struct ilio_plog *pl)
 	kfree(pl->blk);
 	kfree(pl->vbuf);
 	kfree(pl->rbuf);
+	ilio_journal_free(pl->jn);
 	mutex_destroy(&pl->wb_mutex);
 	mutex_destroy(&pl->ckpt_mutex);
 	mutex_destroy(&pl->rbuf_mutex);
@@ -570,6 +592,7 @@ static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
 	out->free_segments = sp->segs.nr_free;
 	out->nr_segments = sp->segs.nr_segs;
 	out->chunks_damaged = sp->nr_damaged;
+	out->journal_failed = pl->jn && pl->jn->failed;
 }
 
 static const u8 *ilio_log_op_peek(struct ilio_store *st, ilio_cid_t cid)
@@ -599,7 +622,12 @@ static int ilio_log_op_load_locked(struct ilio_store *st, ilio_loc_t loc,
 
 static int ilio_log_op_writeback(struct ilio_store *st)
 {
-	return ilio_log_writeback(ilio_plog_of(st));
+	struct ilio_plog *pl = ilio_plog_of(st);
+	int ret = ilio_log_writeback(pl);
+
+	if (!ret)
+		ilio_journal_settle(pl);	/* lets the journal free records */
+	return ret;
 }
 
 static void ilio_log_op_kick(struct ilio_store *st)
@@ -794,6 +822,9 @@ static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
 		ret = -ENOMEM;
 		goto fail;
 	}
+	ret = ilio_journal_open(pl, p, why);
+	if (ret)
+		goto fail;
 	sp->store_bytes = ilio_plog_mem_bytes(pl);
 	pl->max_dirty = max_t(u64, p->max_dirty, 2ULL * pl->g.seg_bytes);
 	pl->epoch = a.epoch;
@@ -923,6 +954,9 @@ static struct ilio_store *ilio_log_open(struct ilio_space *sp,
 	ret = ilio_log_checkpoint(pl);
 	if (!ret)
 		ret = ilio_plog_anchor_both(pl);
+	/* What replay took from the journal is now durable on the LUN. */
+	if (!ret)
+		ret = ilio_journal_reset(pl);
 	if (ret) {
 		*err = ret;
 		*why = ret == -ENOSPC ?

@@ -61,6 +61,10 @@
  * @nr_segments: persistent: segments on the device
  * @chunks_damaged: persistent: live chunks whose record was found damaged
  *	on the device (their LBAs read as EIO until rewritten)
+ * @journal_writes: persistent, with a journal: records written
+ * @journal_bytes: bytes written to the journal in records
+ * @journal_failed: 1 once a journal write failed (flushes go to the
+ *	backing device), else 0
  */
 struct ilio_stats {
 	u64 logical_bytes;
@@ -94,6 +98,9 @@ struct ilio_stats {
 	u64 free_segments;
 	u64 nr_segments;
 	u64 chunks_damaged;
+	u64 journal_writes;
+	u64 journal_bytes;
+	u64 journal_failed;
 };
 
 /**

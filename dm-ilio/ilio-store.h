@@ -99,6 +99,10 @@ struct ilio_store_type;
  *	(coalesce auto)
  * @max_dirty: persistent mode: bytes of unwritten data before writers
  *	wait for the backing device
+ * @jops: persistent mode, optional: the journal device's access; its
+ *	@write returns only once the data is durable (FUA); NULL: no journal
+ * @jpriv: passed to @jops
+ * @jdev_bytes: size of the journal device
  */
 struct ilio_core_params {
 	const char *name;
@@ -115,6 +119,9 @@ struct ilio_core_params {
 	int coalesce;
 	u32 flush_interval_ms;
 	u64 max_dirty;
+	const struct ilio_backend_ops *jops;
+	void *jpriv;
+	u64 jdev_bytes;
 };
 
 /* How deep into the free-segment reserve a log writer may go. */

@@ -82,11 +82,13 @@ static LIST_HEAD(ilio_claims);
  * @dev: the device, shared with other tables of the same mapped device
  * @params: this table's parameters
  * @backing: persistent mode: this table's reference to the backing device
+ * @journal: persistent mode, optional: its reference to the journal device
  */
 struct ilio_target {
 	struct ilio_dev *dev;
 	struct ilio_params params;
 	struct dm_dev *backing;
+	struct dm_dev *journal;
 };
 
 /* Period of the persistent-mode tick. */
@@ -508,6 +510,38 @@ static const struct ilio_backend_ops ilio_be_ops = {
 	.kick = ilio_be_kick,
 };
 
+/*
+ * The journal device (struct ilio_core_params @jops): every write is
+ * FUA, so that it is durable when it completes; no flush is needed.
+ */
+static int ilio_jbe_read(void *priv, u64 pos, void *buf, u32 len)
+{
+	struct ilio_dev *d = priv;
+
+	return ilio_bdev_rw(d->jbdev, REQ_OP_READ, pos, buf, len);
+}
+
+static int ilio_jbe_write(void *priv, u64 pos, const void *buf, u32 len)
+{
+	struct ilio_dev *d = priv;
+
+	return ilio_bdev_rw(d->jbdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, pos,
+			    (u8 *)buf, len);
+}
+
+static int ilio_jbe_flush(void *priv)
+{
+	struct ilio_dev *d = priv;
+
+	return blkdev_issue_flush(d->jbdev);
+}
+
+static const struct ilio_backend_ops ilio_jbe_ops = {
+	.read = ilio_jbe_read,
+	.write = ilio_jbe_write,
+	.flush = ilio_jbe_flush,
+};
+
 static const struct ilio_backend_ops ilio_be_ops_nodiscard = {
 	.read = ilio_be_read,
 	.write = ilio_be_write,
@@ -596,7 +630,8 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 
 static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 					const struct ilio_params *p,
-					u64 nr_blocks, struct dm_dev *backing)
+					u64 nr_blocks, struct dm_dev *backing,
+					struct dm_dev *journal)
 {
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	struct ilio_core_params cp = {
@@ -650,6 +685,12 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 		cp.coalesce = p->coalesce;
 		cp.flush_interval_ms = p->flush_interval_ms;
 		cp.max_dirty = (u64)p->max_dirty_mb << 20;
+		if (journal) {
+			d->jbdev = journal->bdev;
+			cp.jops = &ilio_jbe_ops;
+			cp.jpriv = d;
+			cp.jdev_bytes = bdev_nr_bytes(d->jbdev);
+		}
 		d->core = ilio_core_open(&cp, &ret, &why);
 		if (!d->core) {
 			ti->error = (char *)why;
@@ -774,7 +815,7 @@ static void ilio_claim_drop(dev_t dev)
 /* Find or create the device of @ti's mapped device; takes a user. */
 static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 				     const struct ilio_params *p, u64 nr_blocks,
-				     struct dm_dev *backing)
+				     struct dm_dev *backing, struct dm_dev *journal)
 {
 	struct mapped_device *md = dm_table_get_md(ti->table);
 	struct ilio_dev *d;
@@ -793,6 +834,9 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 			    !ilio_core_error(d->core))) {
 			ti->error = "Cannot change the backing device of a live device";
 			d = ERR_PTR(-EINVAL);
+		} else if (d->jbdev != (journal ? journal->bdev : NULL)) {
+			ti->error = "Cannot change the journal device of a live device";
+			d = ERR_PTR(-EINVAL);
 		} else {
 			d->users++;
 		}
@@ -806,7 +850,7 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 			goto out;
 		}
 	}
-	d = ilio_dev_create(ti, p, nr_blocks, backing);
+	d = ilio_dev_create(ti, p, nr_blocks, backing, journal);
 	if (!IS_ERR(d)) {
 		d->users = 1;
 		list_add(&d->list, &ilio_devs);
@@ -887,8 +931,23 @@ static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		 */
 		t->params.backing = t->backing->name;
 	}
+	if (t->params.journal) {
+		ret = dm_get_device(ti, t->params.journal,
+				    dm_table_get_mode(ti->table), &t->journal);
+		if (ret) {
+			ti->error = "Cannot open the journal device";
+			goto bad;
+		}
+		if (t->journal->bdev == t->backing->bdev) {
+			ti->error = "The journal device must not be the backing device";
+			ret = -EINVAL;
+			goto bad;
+		}
+		t->params.journal = t->journal->name;
+	}
 	d = ilio_dev_get(ti, &t->params,
-			 ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT), t->backing);
+			 ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT), t->backing,
+			 t->journal);
 	if (IS_ERR(d)) {
 		ret = PTR_ERR(d);
 		goto bad;
@@ -911,6 +970,8 @@ static int ilio_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->private = t;
 	return 0;
 bad:
+	if (t->journal)
+		dm_put_device(ti, t->journal);
 	if (t->backing)
 		dm_put_device(ti, t->backing);
 	kfree(t);
@@ -922,6 +983,8 @@ static void ilio_dtr(struct dm_target *ti)
 	struct ilio_target *t = ti->private;
 
 	ilio_dev_put(t->dev);	/* the last one writes everything back */
+	if (t->journal)
+		dm_put_device(ti, t->journal);
 	if (t->backing)
 		dm_put_device(ti, t->backing);
 	kfree(t);
@@ -1191,6 +1254,8 @@ static void ilio_status(struct dm_target *ti, status_type_t type,
 			DMEMIT(",backing=%s,coalesce=%d,flush_interval_ms=%u,max_dirty_mb=%u",
 			       t->backing->name, t->params.coalesce,
 			       t->params.flush_interval_ms, t->params.max_dirty_mb);
+		if (t->journal)
+			DMEMIT(",journal=%s", t->journal->name);
 		DMEMIT(";");
 		break;
 	}

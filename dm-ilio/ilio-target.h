@@ -113,6 +113,8 @@ struct ilio_front_stats {
  * @front: front-end I/O counters, per CPU (this_cpu_inc()), summed when read
  * @bdev: persistent: the backing device (the first table's; reloads must
  *	name the same device)
+ * @jbdev: persistent, optional: the journal device (reloads must name the
+ *	same one)
  * @persistent: has a backing device
  * @bg_wq: persistent: ordered workqueue for @wb_work and @tick
  * @wb_work: persistent: background write-back (ilio_core_writeback())
@@ -151,6 +153,7 @@ struct ilio_dev {
 	struct ilio_front_stats __percpu *front;
 
 	struct block_device *bdev;
+	struct block_device *jbdev;
 	bool persistent;
 	struct workqueue_struct *bg_wq;
 	struct work_struct wb_work;

@@ -98,7 +98,7 @@ layer_of() {
 	ilio-target.[ch]|ilio-sysfs.c) echo 6 ;;
 	ilio-core.[ch]|ilio-check.c) echo 5 ;;
 	ilio-store.h) echo 4 ;;
-	ilio-ram.c|ilio-log.c|ilio-ckpt.c|ilio-gc.c|ilio-recover.c|ilio-plog.h) echo 3 ;;
+	ilio-ram.c|ilio-log.c|ilio-ckpt.c|ilio-gc.c|ilio-recover.c|ilio-plog.h|ilio-journal.[ch]) echo 3 ;;
 	ilio-space.[ch]) echo 2 ;;
 	*) echo 1 ;;
 	esac

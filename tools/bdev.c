@@ -199,7 +199,8 @@ bool ilio_geom_equal(const struct ilio_geom *a, const struct ilio_geom *b)
 	return a->dev_blocks == b->dev_blocks && a->seg_bytes == b->seg_bytes &&
 	       a->nr_segs == b->nr_segs && a->seg_start == b->seg_start &&
 	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid)) &&
-	       a->keyed_hash == b->keyed_hash && a->hash_seed == b->hash_seed;
+	       a->keyed_hash == b->keyed_hash && a->hash_seed == b->hash_seed &&
+	       a->journal_gen == b->journal_gen;
 }
 
 bool ilio_all_zero(const void *buf, size_t len)

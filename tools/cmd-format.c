@@ -5,6 +5,11 @@
  * (ilio_geom_compute(), ilio_sb_build(), ilio_anchor_build()), and read
  * the result back through the module's validators.  Refuses a device that
  * holds anything unless --force.  Layout: dm-ilio/ilio-format.h.
+ *
+ * With --journal JDEV it also lays out an empty journal ring on JDEV
+ * (ilio_jsb_build()) bound to the new store: the store's uuid, binding
+ * generation 1 in both superblocks.  The journal is written first, so a
+ * store that names a journal always has one.
  */
 #include <errno.h>
 #include <string.h>
@@ -20,6 +25,7 @@ static const struct ilio_opt ilio_format_opts[] = {
 	{ "dry-run", 'n', false, ILIO_OPT_DRY_RUN },
 	{ "segment-kb", 0, true, ILIO_OPT_SEGMENT_KB },
 	{ "force", 'f', false, ILIO_OPT_FORCE },
+	{ "journal", 0, true, ILIO_OPT_JOURNAL },
 	{ NULL, 0, false, 0 }
 };
 
@@ -29,9 +35,11 @@ static const struct ilio_opt ilio_format_opts[] = {
  * @seg_bytes: segment size in bytes
  * @force: overwrite whatever the device holds
  * @dry_run: check and report, write nothing
+ * @journal: journal device or image to bind, or NULL
  */
 struct ilio_format_args {
 	const char *dev;
+	const char *journal;
 	unsigned int seg_bytes;
 	bool force;
 	bool dry_run;
@@ -84,6 +92,11 @@ static int ilio_format_parse(int argc, char **argv, struct ilio_format_args *a)
 		case ILIO_OPT_FORCE:
 			a->force = true;
 			break;
+		case ILIO_OPT_JOURNAL:
+			if (!*val)
+				return ilio_usage_err("format: --journal needs a device");
+			a->journal = val;
+			break;
 		case ILIO_OPT_SEGMENT_KB:
 			r = ilio_opt_segment_kb(val, &a->seg_bytes);
 			if (r)
@@ -109,6 +122,7 @@ static int ilio_format_check(const struct ilio_bdev *b, bool force,
 {
 	u8 head[2 * ILIO_BLOCK_SIZE];
 	char what[512], uuid[40];
+	struct ilio_jsb_info ji;
 	struct ilio_geom old;
 	const char *why = "";
 	size_t len = 0;
@@ -130,6 +144,17 @@ static int ilio_format_check(const struct ilio_bdev *b, bool force,
 			return ilio_fail("%s holds a damaged ilio superblock (%s); %s",
 					 b->path, why, ilio_force_hint);
 		ilio_append(found, size, &len, "a damaged ilio store");
+	}
+	/* A journal's superblock, in either slot: it may hold flushed data. */
+	if (!ilio_jsb_check(head, ILIO_JSB_BLOCK, b->bytes, &ji, &why) ||
+	    !ilio_jsb_check(head + ILIO_BLOCK_SIZE, ILIO_JSB_BLOCK + 1, b->bytes,
+			    &ji, &why)) {
+		ilio_fmt_uuid(ji.uuid, uuid, sizeof(uuid));
+		if (!force)
+			return ilio_fail("%s is the journal of the ilio store %s; %s",
+					 b->path, uuid, ilio_force_hint);
+		ilio_append(found, size, &len, "%sthe journal of ilio store %s",
+			    len ? ", " : "", uuid);
 	}
 
 	r = ilio_blkid_find(b->fd, what, sizeof(what));
@@ -217,6 +242,47 @@ static const char *ilio_format_verify(const struct ilio_bdev *b,
 	return NULL;
 }
 
+/*
+ * ilio_journal_write() - lay out the journal on @j for the store of @g:
+ * zero both superblock slots and the first ring block, make that durable,
+ * then write slot 0 and make it durable; read it back through the
+ * module's validator.  Returns 0 or ILIO_EXIT_FAIL after printing why.
+ */
+static int ilio_journal_write(const struct ilio_bdev *j,
+			      const struct ilio_geom *g)
+{
+	static u8 blk[3 * ILIO_BLOCK_SIZE];
+	struct ilio_jsb_info ji = {
+		.seq = 1, .bind_gen = g->journal_gen, .tail_pos = 0, .tail_seq = 1,
+	};
+	struct ilio_jsb_info got;
+	const char *why;
+	int r;
+
+	ji.ring_blocks = j->bytes / ILIO_BLOCK_SIZE - ILIO_JRING_START;
+	memcpy(ji.uuid, g->uuid, sizeof(ji.uuid));
+	memset(blk, 0, sizeof(blk));
+	r = ilio_bdev_write(j, blk, sizeof(blk), 0);
+	if (!r && fsync(j->fd))
+		r = -errno;
+	ilio_jsb_build(blk, ILIO_JSB_BLOCK, &ji);
+	if (!r)
+		r = ilio_bdev_write(j, blk, ILIO_BLOCK_SIZE, 0);
+	if (!r && fsync(j->fd))
+		r = -errno;
+	if (r)
+		return ilio_fail("cannot write to %s: %s", j->path, strerror(-r));
+	ilio_bdev_forget(j, sizeof(blk));
+	if (ilio_bdev_read(j, blk, ILIO_BLOCK_SIZE, 0))
+		return ilio_fail("%s: cannot read the journal superblock back", j->path);
+	if (ilio_jsb_check(blk, ILIO_JSB_BLOCK, j->bytes, &got, &why))
+		return ilio_fail("%s: read-back check failed: %s", j->path, why);
+	if (memcmp(got.uuid, g->uuid, sizeof(got.uuid)) ||
+	    got.bind_gen != g->journal_gen)
+		return ilio_fail("%s: the journal superblock reads back different", j->path);
+	return 0;
+}
+
 int ilio_cmd_format(int argc, char **argv)
 {
 	static u8 head[ILIO_HEAD_BYTES];
@@ -227,7 +293,9 @@ int ilio_cmd_format(int argc, char **argv)
 	char found[1024], left[512], uuid[40], h[32], need[32];
 	struct ilio_format_args a;
 	struct ilio_rows *rows;
-	struct ilio_bdev b;
+	char jfound[1024] = "";
+	struct ilio_bdev b, jb;
+	bool jopen = false;
 	struct ilio_geom g;
 	const char *why;
 	int r;
@@ -240,6 +308,22 @@ int ilio_cmd_format(int argc, char **argv)
 			   ILIO_OPEN_EXCL_WRITE);
 	if (r)
 		return r;
+	if (a.journal) {
+		r = ilio_bdev_open(&jb, a.journal, a.dry_run ? ILIO_OPEN_EXCL_READ :
+				   ILIO_OPEN_EXCL_WRITE);
+		if (r)
+			goto out;
+		jopen = true;
+		if (jb.bytes / ILIO_BLOCK_SIZE < ILIO_JRING_START + ILIO_JRING_MIN_BLOCKS) {
+			r = ilio_fail("%s is too small for a journal (%s; at least %u KiB)",
+				      jb.path, ilio_human(jb.bytes, h, sizeof(h)),
+				      (ILIO_JRING_START + ILIO_JRING_MIN_BLOCKS) * 4);
+			goto out;
+		}
+		r = ilio_format_check(&jb, a.force, jfound, sizeof(jfound));
+		if (r)
+			goto out;
+	}
 
 	memset(&g, 0, sizeof(g));
 	if (ilio_geom_compute(&g, b.bytes, a.seg_bytes, &why)) {
@@ -257,6 +341,7 @@ int ilio_cmd_format(int argc, char **argv)
 
 	/* The content hash key: random, secret, never printed. */
 	g.keyed_hash = true;
+	g.journal_gen = a.journal ? 1 : 0;
 	if (ilio_new_uuid(g.uuid) || ilio_random(&ai.epoch, sizeof(ai.epoch)) ||
 	    ilio_random(&g.hash_seed, sizeof(g.hash_seed))) {
 		r = ilio_fail("cannot get random bytes from the kernel");
@@ -274,6 +359,17 @@ int ilio_cmd_format(int argc, char **argv)
 			r = ilio_fail("cannot wipe the old signatures on %s (libblkid failed)",
 				      b.path);
 			goto out;
+		}
+		if (a.journal && a.force &&
+		    ilio_blkid_each(jb.fd, true, left, sizeof(left)) < 0) {
+			r = ilio_fail("cannot wipe the old signatures on %s (libblkid failed)",
+				      jb.path);
+			goto out;
+		}
+		if (a.journal) {
+			r = ilio_journal_write(&jb, &g);
+			if (r)
+				goto out;
 		}
 		r = ilio_format_write(&b, &g, head);
 		if (r) {
@@ -303,9 +399,20 @@ int ilio_cmd_format(int argc, char **argv)
 	ilio_rows_geom(rows, &g);
 	if (*found)
 		ilio_row(rows, a.dry_run ? "would replace" : "replaced", "%s", found);
+	if (a.journal) {
+		ilio_row(rows, "journal", "%s", jb.path);
+		ilio_row_size(rows, "journal ring",
+			      (jb.bytes / ILIO_BLOCK_SIZE - ILIO_JRING_START) *
+			      ILIO_BLOCK_SIZE);
+		if (*jfound)
+			ilio_row(rows, a.dry_run ? "would replace on journal" :
+				 "replaced on journal", "%s", jfound);
+	}
 	ilio_rows_print(rows);
 	r = ILIO_EXIT_OK;
 out:
+	if (jopen)
+		ilio_bdev_close(&jb);
 	ilio_bdev_close(&b);
 	return r;
 }

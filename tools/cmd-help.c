@@ -48,7 +48,7 @@ static const char ilio_help_text[] =
 "                             device, \"NAME <start> <len> ilio <table>...\"\n"
 "  clear-stats NAME\n"
 "      Reset the I/O and dedup counters of NAME.\n"
-"  format DEV [--segment-kb N] [--force] [--dry-run]\n"
+"  format DEV [--segment-kb N] [--journal JDEV] [--force] [--dry-run]\n"
 "      Write an empty ilio store (persistent mode) to DEV, a block device\n"
 "      or an image file.  Refuses a device in use, and one that holds a\n"
 "      filesystem, partition table, LVM/RAID member, swap or ilio store.\n"

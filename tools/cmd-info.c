@@ -129,6 +129,11 @@ int ilio_cmd_info(int argc, char **argv)
 		 (unsigned long long)le64toh(sb->incompat));
 	ilio_row(rows, "keyed hash", "%s", g.keyed_hash ? "yes" :
 		 "no (seed 0: formatted before keyed hashing)");
+	if (g.journal_gen)
+		ilio_row(rows, "journal", "bound, generation %llu",
+			 (unsigned long long)g.journal_gen);
+	else
+		ilio_row(rows, "journal", "none");
 	ilio_row_size(rows, "size at format", g.dev_blocks * ILIO_BLOCK_SIZE);
 	ilio_row(rows, "first segment", "block %llu", (unsigned long long)g.seg_start);
 	ilio_rows_geom(rows, &g);

@@ -33,6 +33,8 @@
 
 /* The dm glue repoints a parsed backing path at the opened dm_dev's name. */
 #define DM_DEV_NAME	"254:16"
+/* ... and the journal's likewise. */
+#define DM_JDEV_NAME	"254:32"
 
 static void finding(const char *what, const char *line)
 {
@@ -112,6 +114,10 @@ static void check_bounds(const struct ilio_params *p, const char *line)
 		finding("empty backing device accepted", line);
 	if (p->backing && !strcmp(p->backing, "-"))
 		finding("'-' taken as a backing device", line);
+	if (p->journal && (!p->journal[0] || !strcmp(p->journal, "-")))
+		finding("empty or '-' journal device accepted", line);
+	if (p->journal && !p->backing)
+		finding("journal on a diskless table", line);
 	/* Diskless: the persistent-only settings keep their defaults. */
 	if (!p->backing &&
 	    (p->coalesce != ILIO_ARG_COALESCE_AUTO ||
@@ -125,6 +131,9 @@ static bool same_params(const struct ilio_params *a,
 {
 	if (!a->backing != !b->backing ||
 	    (a->backing && strcmp(a->backing, b->backing)))
+		return false;
+	if (!a->journal != !b->journal ||
+	    (a->journal && strcmp(a->journal, b->journal)))
 		return false;
 	return a->ram_mb == b->ram_mb && a->dedup == b->dedup &&
 	       a->compress == b->compress && a->block_size == b->block_size &&
@@ -154,6 +163,8 @@ static void fuzz_table(const char *line, unsigned int salt)
 	check_bounds(&p, line);
 	if (p.backing)
 		p.backing = DM_DEV_NAME;
+	if (p.journal)
+		p.journal = DM_JDEV_NAME;
 
 	n = ilio_format_table(&p, canon, sizeof(canon));
 	if (n <= 0 || (size_t)n >= sizeof(canon) || strlen(canon) != (size_t)n)

@@ -31,6 +31,7 @@ run() {
 run test-args "$out/test-args"
 run test-core "$out/test-core"
 run test-plog "$out/test-plog"
+run test-journal "$out/test-journal"
 run test-check "$out/test-check"
 run test-bounds "$out/test-bounds"
 run test-codec "$out/test-codec"

@@ -55,6 +55,13 @@ static void t_valid(void)
 	      p.max_dirty_mb == 8, "persistent values");
 	CHECK(parse("/dev/sdb 64 2 coalesce off", &p, &err) == 0 &&
 	      p.coalesce == ILIO_ARG_COALESCE_OFF, "coalesce off");
+	CHECK(parse("/dev/sdb 64 2 journal /dev/pmem0", &p, &err) == 0 &&
+	      p.journal && !strcmp(p.journal, "/dev/pmem0"), "journal: %s", err);
+	ilio_format_table(&p, out, sizeof(out));
+	CHECK(!strcmp(out, "/dev/sdb 64 14 dedup on compress lz4 block_size 4096 coalesce auto flush_interval_ms 1000 max_dirty_mb 16 journal /dev/pmem0"),
+	      "canonical with journal: %s", out);
+	CHECK(parse(out, &p, &err) == 0 && p.journal &&
+	      !strcmp(p.journal, "/dev/pmem0"), "journal reparses: %s", err);
 	CHECK(parse("- 4 0", &p, &err) == 0, "zero features: %s", err);
 	CHECK(parse("- 16777216", &p, &err) == 0, "max ram: %s", err);
 }
@@ -67,14 +74,17 @@ static void t_invalid(void)
 		{ "", "Not enough arguments" },
 		{ "-", "Not enough arguments" },
 		{ "- 0", "Invalid ram_mb: must be" },
-		{ "- 64 2 coalesce always", "coalesce, flush_interval_ms and max_dirty_mb need a backing device" },
-		{ "- 64 2 max_dirty_mb 8", "coalesce, flush_interval_ms and max_dirty_mb need a backing device" },
+		{ "- 64 2 coalesce always", "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" },
+		{ "- 64 2 max_dirty_mb 8", "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" },
 		{ "/dev/x 64 2 coalesce sometimes", "Invalid coalesce" },
 		{ "/dev/x 64 2 flush_interval_ms 3600001", "Invalid flush_interval_ms" },
 		{ "/dev/x 64 2 flush_interval_ms -1", "Invalid flush_interval_ms" },
 		{ "/dev/x 64 2 max_dirty_mb 0", "Invalid max_dirty_mb" },
 		{ "/dev/x 64 2 max_dirty_mb 65", "Invalid max_dirty_mb: more than ram_mb" },
 		{ "/dev/x 64 4 coalesce auto coalesce off", "Feature argument given twice" },
+		{ "- 64 2 journal /dev/y", "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" },
+		{ "/dev/x 64 2 journal -", "Invalid journal" },
+		{ "/dev/x 64 4 journal /dev/y journal /dev/z", "Feature argument given twice" },
 		{ "- 3", "Invalid ram_mb: must be" },
 		{ "- 16777217", "Invalid ram_mb: must be" },
 		{ "- 12x", "Invalid ram_mb: not a decimal" },

@@ -320,7 +320,7 @@ kern "bad dedup value" "Invalid dedup: expected on or off" "- 64 2 dedup maybe"
 kern "unknown feature" "Unknown feature argument" "- 64 2 colour blue"
 kern "repeated key" "Feature argument given twice" "- 64 4 dedup on dedup off"
 kern "block size 1024" "Invalid block_size: expected 4096 or 512" "- 64 2 block_size 1024"
-kern "persistent feature, diskless" "coalesce, flush_interval_ms and max_dirty_mb need a backing device" \
+kern "persistent feature, diskless" "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" \
 	"- 64 2 coalesce auto"
 kern "flush interval bound" "Invalid flush_interval_ms: expected 0..3600000" \
 	"/dev/x 64 2 flush_interval_ms 3600001"
@@ -801,6 +801,28 @@ img "$I" $((288 * MiB))
 run format "$I" --segment-kb 32768 --dry-run
 eq "32 MiB segments: dry run" "$rc:$(row 'segment size'):$(row segments):$(row 'usable capacity')" \
 	"0:32.00 MiB:8:256.00 MiB"
+
+# --journal: the journal ring is laid out and bound; the store says so; a
+# journal is refused as a store or as another store's journal without
+# --force; a journal below 4 MiB + 8 KiB is refused.
+J=$tmp/j.img
+img "$I" 64M
+img "$J" $((4 * MiB + 8 * KiB - 4096))
+failure "journal too small" "is too small for a journal" format "$I" --journal "$J"
+img "$J" $((4 * MiB + 8 * KiB))
+run format "$I" --journal "$J"
+eq "format --journal: exit" "$rc:$err" "0:"
+eq "format --journal: journal row" "$(row journal)" "$J"
+eq "format --journal: ring" "$(row 'journal ring')" "4.00 MiB (4194304 bytes)"
+run info "$I"
+eq "info: journal bound" "$rc:$(row journal)" "0:bound, generation 1"
+failure "a journal is not formatted over" "is the journal of the ilio store" format "$J" --segment-kb 64
+I2=$tmp/store2.img
+img "$I2" 64M
+failure "nor bound to a second store" "is the journal of the ilio store" format "$I2" --journal "$J"
+usage "--journal needs a value" "option '--journal' requires an argument" format "$I" --journal
+run format "$I2" --journal "$J" --force
+eq "--force rebinds the journal to a new store" "$rc:$err" "0:"
 
 # Dry run on an empty image: reports, writes nothing.
 img "$I" 64M
