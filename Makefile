@@ -61,6 +61,8 @@ bench: deps
 	$(MAKE) all
 	$(MAKE) -C tests/unit bench
 	bash tests/vm/bench.sh
+	bash tests/vm/bench-lat.sh
+	bash tests/vm/bench-lat.sh --name bench-lat-journal --only pers --journal
 	bash tests/vm/bench-vdi.sh
 
 # fuzz: tests/fuzz (clang, libFuzzer + ASan/UBSan); make check runs the
