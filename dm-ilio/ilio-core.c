@@ -354,13 +354,22 @@ static int __ilio_prepare_meta(struct ilio_core *ic, ilio_lba_t lba)
 	return ret;
 }
 
-/* After a persistent update: write back now, or start it in the background. */
-static void ilio_core_after_update(struct ilio_core *ic, bool sync, bool kick)
+/*
+ * After an update that returned @ret: a persistent store writes back now
+ * or starts it in the background.  With @nowait a write-back owed is the
+ * caller's (ILIO_OWES_WRITEBACK) instead.  Return: what the update returns.
+ */
+static int ilio_core_after_update(struct ilio_core *ic, int ret, bool nowait,
+				  bool sync, bool kick)
 {
-	if (sync)
+	if (!ret && nowait && sync)
+		ret = ILIO_OWES_WRITEBACK;
+	else if (!ret && sync)
 		ilio_core_writeback(ic);
-	else if (kick)
+	else if (!ret && kick)
 		ic->store->ops->kick(ic->store);
+	ilio_core_sync_mode(ic);
+	return ret;
 }
 
 static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
@@ -511,12 +520,7 @@ static int ilio_core_do_write(struct ilio_core *ic, u64 lba, const void *block,
 		ic->sp.st.nospc_errors++;
 		mutex_unlock(&ic->sp.lock);
 	}
-	if (!ret && nowait && sync)
-		ret = ILIO_OWES_WRITEBACK;
-	else if (!ret)
-		ilio_core_after_update(ic, sync, kick);
-	ilio_core_sync_mode(ic);
-	return ret;
+	return ilio_core_after_update(ic, ret, nowait, sync, kick);
 }
 
 /**
@@ -806,12 +810,7 @@ static int ilio_core_do_discard(struct ilio_core *ic, u64 lba, bool nowait)
 		if (ret)
 			break;
 	}
-	if (!ret && nowait && sync)
-		ret = ILIO_OWES_WRITEBACK;
-	else if (!ret)
-		ilio_core_after_update(ic, sync, kick);
-	ilio_core_sync_mode(ic);
-	return ret;
+	return ilio_core_after_update(ic, ret, nowait, sync, kick);
 }
 
 /**

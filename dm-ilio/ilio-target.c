@@ -1045,7 +1045,6 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 	struct ilio_dev *d = t->dev;
 	struct ilio_io *io = dm_per_bio_data(bio, sizeof(struct ilio_io));
 	unsigned int size = bio->bi_iter.bi_size;
-	bool persistent_flush;
 	int ret;
 
 	if (unlikely(ilio_core_mode(d->core) == ILIO_MODE_FAIL))
@@ -1059,8 +1058,6 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 		this_cpu_add(d->front->read_bytes, size);
 		break;
 	case REQ_OP_WRITE:
-		persistent_flush = d->persistent &&
-				   (bio->bi_opf & (REQ_PREFLUSH | REQ_FUA));
 		if (!size) {
 			/* Empty flush: a RAM store has no volatile cache. */
 			if (!d->persistent) {
@@ -1073,7 +1070,7 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 		this_cpu_inc(d->front->write_ios);
 		this_cpu_add(d->front->write_bytes, size);
 		/* The flush goes before the data: all of it to a worker. */
-		if (persistent_flush && (bio->bi_opf & REQ_PREFLUSH)) {
+		if (d->persistent && (bio->bi_opf & REQ_PREFLUSH)) {
 			ilio_queue_bio(d, bio);
 			return DM_MAPIO_SUBMITTED;
 		}
