@@ -175,9 +175,53 @@ struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid)
 }
 
 /**
+ * ilio_centry_new() - a cache entry for a chunk, not in any cache yet
+ * @cid: chunk id
+ * @payload: stored payload
+ * @len: payload bytes, 1..ILIO_BLOCK_SIZE
+ * @lz4: payload is lz4
+ *
+ * Needs no lock: write-back prepares the entries of a whole segment
+ * unlocked and links them with __ilio_cache_link().
+ *
+ * Return: the entry, or NULL (no memory: the chunk is simply not cached).
+ */
+struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
+				    u32 len, bool lz4)
+{
+	struct ilio_centry *e = kmalloc(sizeof(*e) + len, ILIO_GFP);
+
+	if (!e)
+		return NULL;
+	e->cid = cid;
+	e->len = len;
+	e->lz4 = lz4;
+	e->prot = 0;
+	memcpy(e->data, payload, len);
+	return e;
+}
+
+/**
+ * __ilio_cache_link() - put an entry on the probationary queue
+ * @c: cache
+ * @e: from ilio_centry_new(); replaces any entry its chunk id has
+ *
+ * The caller evicts afterwards to stay within its budget.
+ */
+void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e)
+{
+	lockdep_assert_held(c->lock);
+	__ilio_cache_remove(c, e->cid);
+	e->hnext = *ilio_cache_slot(c, e->cid);
+	*ilio_cache_slot(c, e->cid) = e;
+	ilio_cq_push_head(&c->prob, e);
+	c->nr++;
+}
+
+/**
  * __ilio_cache_insert() - cache a clean chunk on the probationary queue
  * @c: cache
- * @cid: chunk id (replaces any entry it has)
+ * @cid: chunk id (replaces any entry it has, even when out of memory)
  * @payload: stored payload
  * @len: payload bytes, 1..ILIO_BLOCK_SIZE
  * @lz4: payload is lz4
@@ -193,18 +237,10 @@ int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
 
 	lockdep_assert_held(c->lock);
 	__ilio_cache_remove(c, cid);
-	e = kmalloc(sizeof(*e) + len, ILIO_GFP);
+	e = ilio_centry_new(cid, payload, len, lz4);
 	if (!e)
 		return -ENOMEM;
-	e->cid = cid;
-	e->len = len;
-	e->lz4 = lz4;
-	e->prot = 0;
-	memcpy(e->data, payload, len);
-	e->hnext = *ilio_cache_slot(c, cid);
-	*ilio_cache_slot(c, cid) = e;
-	ilio_cq_push_head(&c->prob, e);
-	c->nr++;
+	__ilio_cache_link(c, e);
 	return 0;
 }
 

@@ -80,6 +80,9 @@ void ilio_cache_exit(struct ilio_cache *c);
 u64 ilio_cache_bytes(const struct ilio_cache *c);
 u64 ilio_cache_meta_bytes(const struct ilio_cache *c);
 struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid);
+struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
+				    u32 len, bool lz4);
+void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e);
 int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
 			const void *payload, u32 len, bool lz4);
 void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid);

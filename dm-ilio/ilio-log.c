@@ -128,6 +128,7 @@ void __ilio_plog_fit_ram(struct ilio_plog *pl)
 {
 	struct ilio_space *sp = pl->base.sp;
 
+	__ilio_ram_trim(sp, sp->ram_limit);
 	while (__ilio_ram_used(sp) > sp->ram_limit &&
 	       __ilio_cache_evict_one(&sp->cache))
 		;
@@ -268,6 +269,25 @@ static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
 			    ilio_loc_lz4(loc));
 }
 
+/* A sealed segment is written whole: may its buffer go? */
+static bool __ilio_plog_finalizable(struct ilio_plog *pl, u32 idx)
+{
+	struct ilio_seg *seg = &pl->base.sp->segs.segs[idx];
+
+	return !seg->pins && seg->data && seg->state == ILIO_SEG_SEALED &&
+	       seg->written == seg->used;
+}
+
+/* Its live chunks are in the cache: drop the buffer, track the segment. */
+static void __ilio_plog_drop_written(struct ilio_plog *pl, u32 idx)
+{
+	struct ilio_space *sp = pl->base.sp;
+
+	__ilio_seg_drop_buf(&sp->segs, idx);	/* the reserve first */
+	__ilio_seg_track(&sp->segs, idx);	/* a GC candidate, or waiting */
+	__ilio_plog_fit_ram(pl);
+}
+
 /**
  * __ilio_plog_finalize() - drop the buffer of a sealed, written segment
  * @pl: persistent core, locked
@@ -275,21 +295,91 @@ static void __ilio_plog_cache_rec(struct ilio_plog *pl, u32 seg, u32 off,
  *
  * Its live chunks move to the clean cache (as probationary entries) and
  * its buffer is freed; nothing happens while it is pinned or not yet
- * fully written.
+ * fully written.  Write-back does the same with the copies made outside
+ * the lock (ilio_wb_finalize()); this is for the other callers (a
+ * reader's release, the journal, seal, recovery).
  */
 void __ilio_plog_finalize(struct ilio_plog *pl, u32 idx)
 {
 	struct ilio_space *sp = pl->base.sp;
-	struct ilio_seg *seg = &sp->segs.segs[idx];
 
-	if (seg->pins || !seg->data || seg->state != ILIO_SEG_SEALED ||
-	    seg->written != seg->used)
+	if (!__ilio_plog_finalizable(pl, idx))
 		return;
-	ilio_plog_walk(seg->data, seg->used, sp->segs.seg_bytes,
-		       __ilio_plog_cache_rec, pl, idx);
-	__ilio_seg_drop_buf(&sp->segs, idx);	/* the reserve first */
-	__ilio_seg_track(&sp->segs, idx);	/* a GC candidate, or waiting */
-	__ilio_plog_fit_ram(pl);
+	ilio_plog_walk(sp->segs.segs[idx].data, sp->segs.segs[idx].used,
+		       sp->segs.seg_bytes, __ilio_plog_cache_rec, pl, idx);
+	__ilio_plog_drop_written(pl, idx);
+}
+
+/* A segment written whole, to finalize with the lock dropped. */
+struct ilio_wb_fin {
+	u32 seg;
+	u32 used;
+	u8 *data;	/* the pin keeps it; nobody changes it */
+};
+
+/* Link the prepared entries whose chunk still lives where they were. */
+static void __ilio_wb_link(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->base.sp;
+	u32 i;
+
+	for (i = 0; i < pl->fin_nr; i++) {
+		struct ilio_fin_ent *f = &pl->fin[i];
+		ilio_cid_t cid = f->e->cid;
+
+		if (ilio_chunk_valid(&sp->chunks, cid) &&
+		    ilio_chunk_loc(&sp->chunks, cid) == f->loc)
+			__ilio_cache_link(&sp->cache, f->e);
+		else
+			kfree(f->e);
+	}
+	pl->fin_nr = 0;
+}
+
+/* Walk callback: copy one record for the cache, unlocked. */
+static void ilio_wb_fin_rec(struct ilio_plog *pl, u32 seg, u32 off,
+			    const struct ilio_rec_info *ri, const void *payload)
+{
+	struct ilio_space *sp = pl->base.sp;
+	struct ilio_fin_ent *f = &pl->fin[pl->fin_nr];
+
+	f->loc = ilio_to_loc(ilio_rec_make_loc(seg, off, ri));
+	f->e = ilio_centry_new(ilio_to_cid(ri->cid), payload,
+			       ilio_loc_len(f->loc), ilio_loc_lz4(f->loc));
+	if (f->e && ++pl->fin_nr == ILIO_FIN_BATCH) {
+		mutex_lock(&sp->lock);
+		__ilio_wb_link(pl);
+		mutex_unlock(&sp->lock);
+	}
+}
+
+/*
+ * Finalize segment @idx, which __ilio_wb_retire() found written whole and
+ * pinned (__ilio_seg_pin_bg()): the lock is not held.  The buffer of a
+ * sealed, written segment never changes again and the pin keeps it, so
+ * its records are copied for the cache without the lock (a kmalloc and a
+ * copy each, a segment's worth, which writers used to wait behind); the
+ * lock is taken only to link each batch of ILIO_FIN_BATCH entries, and
+ * only entries whose chunk still lives at that record are linked.  The
+ * copies are charged to the budget as they are linked, as before, and
+ * __ilio_plog_fit_ram() evicts once the buffer is gone.
+ */
+static void ilio_wb_finalize(struct ilio_plog *pl, struct ilio_wb_fin *f)
+{
+	struct ilio_space *sp = pl->base.sp;
+	u32 idx = f->seg;
+
+	pl->fin_nr = 0;
+	ilio_plog_walk(f->data, f->used, sp->segs.seg_bytes, ilio_wb_fin_rec,
+		       pl, idx);
+	mutex_lock(&sp->lock);
+	__ilio_wb_link(pl);
+	/* Emptied meanwhile: the last unpin releases it, and that is all. */
+	__ilio_seg_unpin_bg(&sp->segs, idx);
+	/* A reader holds it now: its release finalizes it (again). */
+	if (__ilio_plog_finalizable(pl, idx))
+		__ilio_plog_drop_written(pl, idx);
+	mutex_unlock(&sp->lock);
 }
 
 /* Seal the open segment: it takes nothing more. */
@@ -361,10 +451,14 @@ int __ilio_plog_open_seg(struct ilio_plog *pl, int level)
 
 	if (sp->segs.nr_free < need + __ilio_plog_reserve(pl, level))
 		return -ENOSPC;
-	while (!__ilio_ram_allows(sp, s->seg_bytes) &&
-	       __ilio_cache_evict_one(&sp->cache))
-		;
-	room = __ilio_ram_allows(sp, s->seg_bytes);
+	/* A recycled buffer needs no room: it is charged already. */
+	room = s->nr_reserve > ILIO_SEG_RESERVE;
+	if (!room) {
+		while (!__ilio_ram_allows(sp, s->seg_bytes) &&
+		       __ilio_cache_evict_one(&sp->cache))
+			;
+		room = __ilio_ram_allows(sp, s->seg_bytes);
+	}
 	data = __ilio_seg_get_buf(s, room);
 	if (!data) {
 		ret = __ilio_plog_drain(pl);
@@ -667,12 +761,16 @@ static void ilio_wb_submit(struct ilio_plog *pl, struct ilio_wb_io *io,
 
 /*
  * Retire completed writes from the ring's head, in submission order: the
- * only place where the durable point advances.  Returns the head write
+ * only place where the durable point advances.  A segment written whole
+ * is pinned and added to @fin (@nr_fin entries): the caller finalizes it
+ * with the lock dropped (ilio_wb_finalize()).  Returns the head write
  * when it failed for the first time: the caller submits it again (it
  * stays at the head).  After the sticky error, completions are retired
  * without effect: their data stays in RAM, unwritten.
  */
-static struct ilio_wb_io *__ilio_wb_retire(struct ilio_plog *pl)
+static struct ilio_wb_io *__ilio_wb_retire(struct ilio_plog *pl,
+					   struct ilio_wb_fin *fin,
+					   unsigned int *nr_fin)
 {
 	struct ilio_space *sp = pl->base.sp;
 
@@ -715,8 +813,14 @@ static struct ilio_wb_io *__ilio_wb_retire(struct ilio_plog *pl)
 			pl->wbq_head = (pl->wbq_head + 1) % pl->g.nr_segs;
 			pl->wbq_len--;
 		}
-		if (seg->state == ILIO_SEG_SEALED && seg->written == seg->used)
-			__ilio_plog_finalize(pl, io->seg);
+		/* At most one per entry retired: ILIO_WB_DEPTH. */
+		if (__ilio_plog_finalizable(pl, io->seg)) {
+			__ilio_seg_pin_bg(&sp->segs, io->seg);
+			fin[*nr_fin].seg = io->seg;
+			fin[*nr_fin].data = seg->data;
+			fin[*nr_fin].used = seg->used;
+			(*nr_fin)++;
+		}
 	}
 	return NULL;
 }
@@ -738,7 +842,8 @@ int ilio_log_writeback(struct ilio_plog *pl)
 	struct ilio_space *sp;
 	struct ilio_wb_io *claim[ILIO_WB_DEPTH], *again, *head;
 	u8 *data[ILIO_WB_DEPTH], *again_data = NULL;
-	unsigned int n, i;
+	struct ilio_wb_fin fin[ILIO_WB_DEPTH];
+	unsigned int n, i, nr_fin;
 	int ret;
 
 	if (!pl)
@@ -748,7 +853,8 @@ int ilio_log_writeback(struct ilio_plog *pl)
 	for (;;) {
 		mutex_lock(&sp->lock);
 		WRITE_ONCE(pl->wb_more, false);
-		again = __ilio_wb_retire(pl);
+		nr_fin = 0;
+		again = __ilio_wb_retire(pl, fin, &nr_fin);
 		if (again)
 			again_data = sp->segs.segs[again->seg].data;
 		for (n = 0; n < ILIO_WB_DEPTH; n++) {
@@ -768,6 +874,9 @@ int ilio_log_writeback(struct ilio_plog *pl)
 			ilio_wb_seal(pl, data[i], claim[i]->from, claim[i]->to);
 			ilio_wb_submit(pl, claim[i], data[i]);
 		}
+		/* With the next writes on their way. */
+		for (i = 0; i < nr_fin; i++)
+			ilio_wb_finalize(pl, &fin[i]);
 		if (!head)
 			break;
 		wait_event(pl->wb_wait, ilio_wb_progress(pl, head));

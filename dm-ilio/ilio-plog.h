@@ -56,6 +56,20 @@
 #define ILIO_CKPT_UNIT_MAX	(256U << 10)
 /* Segment writes write-back keeps in flight at most. */
 #define ILIO_WB_DEPTH	8
+/* Cache entries write-back's finalize links per lock hold. */
+#define ILIO_FIN_BATCH	64
+
+struct ilio_centry;
+
+/**
+ * struct ilio_fin_ent - a record of a written segment, copied for the cache
+ * @e: its cache entry, not linked yet
+ * @loc: where the record is: linked only if its chunk still lives there
+ */
+struct ilio_fin_ent {
+	struct ilio_centry *e;
+	ilio_loc_t loc;
+};
 
 struct ilio_plog;
 
@@ -151,6 +165,9 @@ struct ilio_wb_io {
  * @rbuf: ILIO_RBUF_BYTES reserve for reading a record from the device when
  *	a read buffer cannot be allocated (under @rbuf_mutex)
  * @jn: the NV journal device, NULL without one (ilio-journal.h)
+ * @fin: records of a written segment copied for the cache, not linked yet
+ *	(ilio_wb_finalize(); under @wb_mutex)
+ * @fin_nr: entries in @fin (under @wb_mutex)
  */
 struct ilio_plog {
 	struct ilio_store base;
@@ -208,6 +225,8 @@ struct ilio_plog {
 	struct mutex rbuf_mutex;	/* protects rbuf */
 	u8 *rbuf;
 	struct ilio_journal *jn;
+	struct ilio_fin_ent fin[ILIO_FIN_BATCH];
+	u32 fin_nr;
 };
 
 /* The blocks one record spans at most: a header and a full block. */

@@ -125,7 +125,9 @@ static int __ilio_ram_reserve(struct ilio_ram *r, u32 len, int level)
 
 	lockdep_assert_held(&sp->lock);
 	while (!__ilio_seg_fits(s, need)) {
-		bool room = __ilio_ram_allows(sp, s->seg_bytes);
+		/* A recycled buffer needs no room: it is charged already. */
+		bool room = s->nr_reserve > ILIO_SEG_RESERVE ||
+			    __ilio_ram_allows(sp, s->seg_bytes);
 
 		/* A reserve buffer is already charged: it needs no room. */
 		if (room || s->nr_reserve) {
@@ -191,6 +193,7 @@ static int ilio_ram_set_ram_limit(struct ilio_store *st, u64 bytes)
 
 	if (nr > ILIO_SEG_MAX)
 		return -EINVAL;
+	__ilio_ram_trim(sp, bytes);
 	if (bytes < __ilio_ram_used(sp))
 		return -ENOSPC;
 	ret = __ilio_segs_grow(&sp->segs, nr);

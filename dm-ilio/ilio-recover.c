@@ -575,6 +575,7 @@ static int ilio_log_op_set_ram_limit(struct ilio_store *st, u64 bytes)
 {
 	struct ilio_space *sp = st->sp;
 
+	__ilio_ram_trim(sp, 0);		/* recycled buffers are not metadata */
 	if (__ilio_meta_bytes(sp) + sp->segs.seg_bytes > bytes)
 		return -ENOSPC;
 	sp->ram_limit = bytes;

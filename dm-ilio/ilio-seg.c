@@ -142,19 +142,25 @@ u64 ilio_segs_reserve_bytes(const struct ilio_segs *s)
  * __ilio_seg_get_buf() - a buffer for a segment about to open
  * @s: table
  * @may_alloc: the RAM budget has room for one more segment: try the
- *	allocator (no retry) first
+ *	allocator (no retry) before the reserve
  *
- * A buffer from the reserve costs the budget nothing: it was charged
- * while it waited there.
+ * A recycled buffer comes first, then the allocator, then the reserve.
+ * A buffer from the pool costs the budget nothing: it was charged while
+ * it waited there.  Its old bytes are not cleared: nothing reads a
+ * segment past @used, and every byte below it is written by its append
+ * (record padding included).
  *
  * Return: the buffer, or NULL when the allocator failed (or was not
  * allowed) and the reserve is empty.
  */
 u8 *__ilio_seg_get_buf(struct ilio_segs *s, bool may_alloc)
 {
-	u8 *data = may_alloc ? ilio_seg_alloc_data(s->seg_bytes, ILIO_GFP) : NULL;
+	u8 *data;
 
 	lockdep_assert_held(s->lock);
+	if (s->nr_reserve > ILIO_SEG_RESERVE)
+		return s->reserve[--s->nr_reserve];
+	data = may_alloc ? ilio_seg_alloc_data(s->seg_bytes, ILIO_GFP) : NULL;
 	if (!data && s->nr_reserve)
 		data = s->reserve[--s->nr_reserve];
 	return data;
@@ -165,16 +171,34 @@ u8 *__ilio_seg_get_buf(struct ilio_segs *s, bool may_alloc)
  * @s: table
  * @data: the buffer
  *
- * It refills the reserve first (neutral for the budget: it stays
- * charged), and is freed when the reserve is full.
+ * It refills the reserve first, then the pool of recycled buffers
+ * (neutral for the budget: it stays charged), and is freed when both
+ * are full.
  */
 void __ilio_seg_put_buf(struct ilio_segs *s, u8 *data)
 {
 	lockdep_assert_held(s->lock);
-	if (s->nr_reserve < ILIO_SEG_RESERVE)
+	if (s->nr_reserve < ILIO_SEG_POOL)
 		s->reserve[s->nr_reserve++] = data;
 	else
 		vfree(data);
+}
+
+/**
+ * __ilio_seg_pool_trim() - give one recycled buffer back to the system
+ * @s: table
+ *
+ * Called whenever the budget is short: a recycled buffer is idle RAM.
+ *
+ * Return: false when only the reserve is left.
+ */
+bool __ilio_seg_pool_trim(struct ilio_segs *s)
+{
+	lockdep_assert_held(s->lock);
+	if (s->nr_reserve <= ILIO_SEG_RESERVE)
+		return false;
+	vfree(s->reserve[--s->nr_reserve]);
+	return true;
 }
 
 /**
@@ -616,6 +640,35 @@ void __ilio_seg_unpin(struct ilio_segs *s, u32 seg)
 		return;
 	if (!--sg->pins && sg->release_pending)
 		__ilio_seg_release(s, seg);
+}
+
+/**
+ * __ilio_seg_pin_bg() - pin a segment for the store's own unlocked work
+ * @s: table
+ * @seg: segment index
+ *
+ * As __ilio_seg_pin(), for a holder that is not a reader (GC's read of
+ * its victim, a journal write, write-back's finalize), so that
+ * ilio_core_check() can tell its pin from a leaked one.
+ */
+void __ilio_seg_pin_bg(struct ilio_segs *s, u32 seg)
+{
+	__ilio_seg_pin(s, seg);
+	s->segs[seg].bg_pins++;
+}
+
+/**
+ * __ilio_seg_unpin_bg() - drop a pin of __ilio_seg_pin_bg()
+ * @s: table
+ * @seg: segment index
+ */
+void __ilio_seg_unpin_bg(struct ilio_segs *s, u32 seg)
+{
+	lockdep_assert_held(s->lock);
+	if (WARN_ON(!s->segs[seg].bg_pins))
+		return;
+	s->segs[seg].bg_pins--;
+	__ilio_seg_unpin(s, seg);
 }
 
 /**

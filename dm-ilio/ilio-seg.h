@@ -33,6 +33,14 @@
  * Documentation/ilio-design.rst).
  */
 #define ILIO_SEG_RESERVE	1
+/*
+ * Segment buffers kept in all: the reserve, then up to this many
+ * recycled ones, so that a segment opens without the allocator (under
+ * init_on_alloc, without zeroing it either).  Recycled buffers are
+ * charged to the budget like the reserve, and given back as soon as the
+ * budget needs their room (__ilio_seg_pool_trim()).
+ */
+#define ILIO_SEG_POOL	4
 
 enum ilio_seg_state {
 	ILIO_SEG_FREE = 0,	/* no memory */
@@ -51,6 +59,8 @@ enum ilio_seg_state {
  * @pins: readers working on @data without the lock
  * @state: enum ilio_seg_state
  * @release_pending: release once @pins drops to zero
+ * @bg_pins: how many of @pins the store's own work holds (GC, the journal,
+ *	write-back's finalize), not a reader: ilio_core_check() counts them
  * @closed: persistent: bytes in closed log units (ready to write)
  * @written: persistent: bytes written to the backing device
  * @last_seq: persistent: sequence number of the newest unit in it; the
@@ -68,6 +78,7 @@ struct ilio_seg {
 	u32 pins;
 	u8 state;
 	bool release_pending;
+	u8 bg_pins;
 	u32 closed;
 	u32 written;
 	u64 last_seq;
@@ -85,9 +96,11 @@ struct ilio_seg {
  * @persistent: slots are backing-device segments; emptied segments wait
  *	for a checkpoint instead of being released (ilio-ckpt.c)
  * @scan_hint: where the search for a free slot starts
- * @reserve: segment buffers held for when an allocation fails; charged
- *	to the RAM budget as metadata (ilio_segs_reserve_bytes())
- * @nr_reserve: buffers in @reserve, at most ILIO_SEG_RESERVE
+ * @reserve: segment buffers held for when an allocation fails, the first
+ *	ILIO_SEG_RESERVE, and recycled ones beyond them (up to
+ *	ILIO_SEG_POOL); charged to the RAM budget as metadata
+ *	(ilio_segs_reserve_bytes())
+ * @nr_reserve: buffers in @reserve, at most ILIO_SEG_POOL
  * @nr_free: persistent: FREE segments (on the device, not in RAM)
  * @vset: persistent: the written segments, so that GC and checkpoints
  *	never scan the table: [0, @nr_heap) is a min-heap on (live bytes,
@@ -114,7 +127,7 @@ struct ilio_segs {
 	u32 nr_resident;
 	u32 scan_hint;
 	bool persistent;
-	u8 *reserve[ILIO_SEG_RESERVE];
+	u8 *reserve[ILIO_SEG_POOL];
 	u32 nr_reserve;
 	u32 nr_free;
 	u32 *vset;
@@ -142,6 +155,9 @@ ilio_loc_t __ilio_seg_append(struct ilio_segs *s, ilio_cid_t cid,
 void __ilio_seg_release_bytes(struct ilio_segs *s, ilio_loc_t loc);
 void __ilio_seg_pin(struct ilio_segs *s, u32 seg);
 void __ilio_seg_unpin(struct ilio_segs *s, u32 seg);
+bool __ilio_seg_pool_trim(struct ilio_segs *s);
+void __ilio_seg_pin_bg(struct ilio_segs *s, u32 seg);
+void __ilio_seg_unpin_bg(struct ilio_segs *s, u32 seg);
 u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live);
 void __ilio_seg_track(struct ilio_segs *s, u32 idx);
 void __ilio_seg_untrack_waiting(struct ilio_segs *s, u32 idx);

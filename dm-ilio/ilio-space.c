@@ -106,14 +106,32 @@ u64 __ilio_ram_used(struct ilio_space *sp)
 }
 
 /**
+ * __ilio_ram_trim() - give recycled segment buffers back until @bytes fit
+ * @sp: space, locked
+ * @bytes: the charge to get down to
+ *
+ * Recycled buffers (ILIO_SEG_POOL) are idle RAM: whatever needs the
+ * budget gets their room before the cache or the log gives anything up.
+ */
+void __ilio_ram_trim(struct ilio_space *sp, u64 bytes)
+{
+	while (__ilio_ram_used(sp) > bytes && __ilio_seg_pool_trim(&sp->segs))
+		;
+}
+
+/**
  * __ilio_ram_allows() - would @extra more bytes fit in the RAM budget?
  * @sp: space, locked
  * @extra: bytes
+ *
+ * Recycled segment buffers are given back first if that makes them fit.
  *
  * Return: true when they would.
  */
 bool __ilio_ram_allows(struct ilio_space *sp, u64 extra)
 {
+	if (extra <= sp->ram_limit)
+		__ilio_ram_trim(sp, sp->ram_limit - extra);
 	return __ilio_ram_used(sp) + extra <= sp->ram_limit;
 }
 

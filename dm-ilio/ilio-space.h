@@ -143,6 +143,7 @@ void ilio_space_exit(struct ilio_space *sp);
 u64 __ilio_meta_bytes(struct ilio_space *sp);
 u64 __ilio_ram_used(struct ilio_space *sp);
 bool __ilio_ram_allows(struct ilio_space *sp, u64 extra);
+void __ilio_ram_trim(struct ilio_space *sp, u64 bytes);
 void __ilio_chunk_drop(struct ilio_space *sp, ilio_cid_t cid);
 int ilio_load_payload(const u8 *p, ilio_loc_t loc, void *block);
 void __ilio_hist_write(struct ilio_stats *st, u32 len);

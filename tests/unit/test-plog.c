@@ -41,6 +41,7 @@
  *    and deferred, newest-first completion.
  */
 #include <stdlib.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -2140,6 +2141,140 @@ out:
 	md_free(&d);
 }
 
+/*
+ * Write-back finalizes a written segment with the lock dropped: it copies
+ * every record for the cache, then links only the copies whose chunk
+ * still lives at that record.  A writer kills chunks and reuses their ids
+ * meanwhile, a second thread writes back, and the check runs throughout:
+ * no false report, every block reads back as written, and every cache
+ * entry holds what the device holds for its chunk.
+ */
+#define RACE_BLOCKS	48
+
+struct wb_race {
+	struct ilio_core *ic;
+	volatile int stop;
+	int fails;
+	u32 ver[RACE_BLOCKS];
+	unsigned long writes, writebacks;
+};
+
+static void *race_writer(void *arg)
+{
+	struct wb_race *r = arg;
+	struct ilio_ctx wctx;
+	u64 rs = 5;
+	u8 b[4096];
+	int i;
+
+	if (ilio_ctx_init(&wctx)) {
+		r->fails++;
+		return NULL;
+	}
+	for (i = 0; i < 6000; i++) {
+		u32 lba = ut_rand(&rs) % RACE_BLOCKS;
+		u32 v = r->ver[lba] + 1;
+
+		content(b, lba, v);
+		if (ilio_core_write(r->ic, lba, b, &wctx)) {
+			r->fails++;
+			break;
+		}
+		r->ver[lba] = v;
+		r->writes++;
+	}
+	ilio_ctx_exit(&wctx);
+	r->stop = 1;
+	return NULL;
+}
+
+static void *race_writeback(void *arg)
+{
+	struct wb_race *r = arg;
+
+	while (!r->stop) {
+		if (ilio_core_writeback(r->ic))
+			__atomic_add_fetch(&r->fails, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&r->writebacks, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void test_wb_finalize_race(void)
+{
+	static struct wb_race r;
+	struct ilio_plog *pl;
+	struct mdev d;
+	const char *why = "";
+	char cwhy[200], first[256] = "";
+	unsigned int checks = 0, reports = 0, cached = 0, wrong = 0, bad = 0;
+	pthread_t wr, wb;
+	u8 b[4096], got[4096];
+	int err = 0;
+	u32 lba, i;
+
+	memset(&r, 0, sizeof(r));
+	md_format(&d, SEG_BYTES);
+	r.ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(r.ic, "open: %s", why);
+	if (!r.ic)
+		goto out;
+	pl = ilio_plog_of(r.ic->store);
+	CHECK(!pthread_create(&wb, NULL, race_writeback, &r) &&
+	      !pthread_create(&wr, NULL, race_writer, &r), "threads");
+	while (!r.stop) {
+		int ret = ilio_core_check(r.ic, cwhy, sizeof(cwhy));
+
+		checks++;
+		if (ret && ret != -ENOMEM && !reports++)
+			snprintf(first, sizeof(first), "%s", cwhy);
+	}
+	pthread_join(wr, NULL);
+	pthread_join(wb, NULL);
+	CHECK(!r.fails, "%d writes or write-backs failed", r.fails);
+	CHECK(!reports, "%u of %u checks under load failed; first: %s",
+	      reports, checks, first);
+	CHECK(ilio_core_writeback(r.ic) == 0, "final write-back");
+	CHECK(r.writebacks > 10 && checks > 10,
+	      "the threads overlapped (%lu write-backs, %u checks)",
+	      r.writebacks, checks);
+	for (lba = 0; lba < RACE_BLOCKS; lba++) {
+		content(b, lba, r.ver[lba]);
+		CHECK_QUIET(!ilio_core_read(r.ic, lba, got) && !memcmp(b, got, 4096),
+			    bad, "block %u, version %u", lba, r.ver[lba]);
+	}
+	CHECK(!bad, "%u blocks read back wrong", bad);
+	/* Every cache entry: the payload of its chunk's record on the device. */
+	mutex_lock(&r.ic->sp.lock);
+	for (i = 0; i < r.ic->sp.cache.nr_buckets; i++) {
+		struct ilio_centry *e;
+
+		for (e = r.ic->sp.cache.buckets[i]; e; e = e->hnext) {
+			ilio_loc_t loc;
+			u64 pos;
+
+			cached++;
+			if (!ilio_chunk_valid(&r.ic->sp.chunks, e->cid)) {
+				wrong++;
+				continue;
+			}
+			loc = ilio_chunk_loc(&r.ic->sp.chunks, e->cid);
+			pos = (u64)ilio_seg_block(&pl->g, ilio_loc_seg(loc)) * 4096 +
+			      ilio_loc_off(loc) + sizeof(struct ilio_chunk_hdr);
+			if (e->len != ilio_loc_len(loc) ||
+			    memcmp(e->data, d.img + pos, e->len))
+				wrong++;
+		}
+	}
+	mutex_unlock(&r.ic->sp.lock);
+	CHECK(cached > 0, "write-back cached nothing");
+	CHECK(!wrong, "%u of %u cache entries differ from their chunk on the device",
+	      wrong, cached);
+	ilio_core_destroy(r.ic);
+out:
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2158,6 +2293,7 @@ int main(int argc, char **argv)
 		{ "prefetch", test_prefetch },
 		{ "wb_order", test_wb_order },
 		{ "wb_error", test_wb_error },
+		{ "wb_finalize_race", test_wb_finalize_race },
 	};
 	int ret;
 
