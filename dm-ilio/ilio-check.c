@@ -252,11 +252,9 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 			}
 			continue;
 		}
-		if (seg->pins != __ilio_check_held(ic, i) + seg->bg_pins) {
-			ret = ilio_bad(why, len,
-				       "segment %u: %u pins, %u readers and %u store jobs hold it",
-				       i, seg->pins, __ilio_check_held(ic, i),
-				       seg->bg_pins);
+		if (seg->pins != __ilio_check_held(ic, i)) {
+			ret = ilio_bad(why, len, "segment %u: %u pins, %u readers hold it",
+				       i, seg->pins, __ilio_check_held(ic, i));
 			goto out;
 		}
 		if (seg->live != seg_live[i]) {

@@ -99,7 +99,7 @@ static int ilio_gc_one(struct ilio_plog *pl, u32 max_live, u64 *gain)
 	mutex_lock(&sp->lock);
 	victim = pl->error ? ILIO_SEG_NONE : __ilio_seg_pick_victim(s, max_live);
 	if (victim != ILIO_SEG_NONE) {
-		__ilio_seg_pin_bg(s, victim);
+		__ilio_seg_pin(s, victim);
 		*gain = s->seg_bytes - s->segs[victim].live;
 	}
 	mutex_unlock(&sp->lock);
@@ -126,7 +126,7 @@ static int ilio_gc_one(struct ilio_plog *pl, u32 max_live, u64 *gain)
 	}
 	if (!ret && pl->gc_full)
 		ret = -ENOSPC;
-	__ilio_seg_unpin_bg(s, victim);
+	__ilio_seg_unpin(s, victim);
 	mutex_unlock(&sp->lock);
 	return ret ? ret : 0;
 }

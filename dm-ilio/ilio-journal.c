@@ -503,7 +503,7 @@ static bool __ilio_journal_gather(struct ilio_plog *pl, u64 lo,
 		jg->n++;
 	}
 	for (i = 0; i < jg->n; i++)
-		__ilio_seg_pin_bg(&sp->segs, jg->seg[i]);
+		__ilio_seg_pin(&sp->segs, jg->seg[i]);
 	return true;
 }
 
@@ -513,7 +513,7 @@ static void __ilio_journal_unpin(struct ilio_plog *pl, struct ilio_jgather *jg)
 	u32 i;
 
 	for (i = 0; i < jg->n; i++) {
-		__ilio_seg_unpin_bg(&sp->segs, jg->seg[i]);
+		__ilio_seg_unpin(&sp->segs, jg->seg[i]);
 		__ilio_plog_finalize(pl, jg->seg[i]);
 	}
 	jg->n = 0;

@@ -355,14 +355,15 @@ static void ilio_wb_fin_rec(struct ilio_plog *pl, u32 seg, u32 off,
 
 /*
  * Finalize segment @idx, which __ilio_wb_retire() found written whole and
- * pinned (__ilio_seg_pin_bg()): the lock is not held.  The buffer of a
- * sealed, written segment never changes again and the pin keeps it, so
- * its records are copied for the cache without the lock (a kmalloc and a
- * copy each, a segment's worth, which writers used to wait behind); the
- * lock is taken only to link each batch of ILIO_FIN_BATCH entries, and
- * only entries whose chunk still lives at that record are linked.  The
- * copies are charged to the budget as they are linked, as before, and
- * __ilio_plog_fit_ram() evicts once the buffer is gone.
+ * pinned: the lock is not held.  The buffer of a sealed, written segment
+ * never changes again and the pin keeps it, so its records are copied
+ * for the cache without the lock (a kmalloc and a copy each, a segment's
+ * worth, which writers used to wait behind); the lock is taken only to
+ * link each batch of ILIO_FIN_BATCH entries, and only entries whose chunk
+ * still lives at that record are linked.  The copies are charged to the
+ * budget as they are linked, as before, and __ilio_plog_fit_ram() evicts
+ * once the buffer is gone.  (Persistent mode checks no pins against
+ * readers, so ilio_core_check() does not mind this one.)
  */
 static void ilio_wb_finalize(struct ilio_plog *pl, struct ilio_wb_fin *f)
 {
@@ -375,7 +376,7 @@ static void ilio_wb_finalize(struct ilio_plog *pl, struct ilio_wb_fin *f)
 	mutex_lock(&sp->lock);
 	__ilio_wb_link(pl);
 	/* Emptied meanwhile: the last unpin releases it, and that is all. */
-	__ilio_seg_unpin_bg(&sp->segs, idx);
+	__ilio_seg_unpin(&sp->segs, idx);
 	/* A reader holds it now: its release finalizes it (again). */
 	if (__ilio_plog_finalizable(pl, idx))
 		__ilio_plog_drop_written(pl, idx);
@@ -815,7 +816,7 @@ static struct ilio_wb_io *__ilio_wb_retire(struct ilio_plog *pl,
 		}
 		/* At most one per entry retired: ILIO_WB_DEPTH. */
 		if (__ilio_plog_finalizable(pl, io->seg)) {
-			__ilio_seg_pin_bg(&sp->segs, io->seg);
+			__ilio_seg_pin(&sp->segs, io->seg);
 			fin[*nr_fin].seg = io->seg;
 			fin[*nr_fin].data = seg->data;
 			fin[*nr_fin].used = seg->used;

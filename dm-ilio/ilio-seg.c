@@ -643,35 +643,6 @@ void __ilio_seg_unpin(struct ilio_segs *s, u32 seg)
 }
 
 /**
- * __ilio_seg_pin_bg() - pin a segment for the store's own unlocked work
- * @s: table
- * @seg: segment index
- *
- * As __ilio_seg_pin(), for a holder that is not a reader (GC's read of
- * its victim, a journal write, write-back's finalize), so that
- * ilio_core_check() can tell its pin from a leaked one.
- */
-void __ilio_seg_pin_bg(struct ilio_segs *s, u32 seg)
-{
-	__ilio_seg_pin(s, seg);
-	s->segs[seg].bg_pins++;
-}
-
-/**
- * __ilio_seg_unpin_bg() - drop a pin of __ilio_seg_pin_bg()
- * @s: table
- * @seg: segment index
- */
-void __ilio_seg_unpin_bg(struct ilio_segs *s, u32 seg)
-{
-	lockdep_assert_held(s->lock);
-	if (WARN_ON(!s->segs[seg].bg_pins))
-		return;
-	s->segs[seg].bg_pins--;
-	__ilio_seg_unpin(s, seg);
-}
-
-/**
  * __ilio_seg_pick_victim() - the sealed segment with the least live data
  * @s: table
  * @max_live: ignore segments with more live bytes than this

@@ -59,8 +59,6 @@ enum ilio_seg_state {
  * @pins: readers working on @data without the lock
  * @state: enum ilio_seg_state
  * @release_pending: release once @pins drops to zero
- * @bg_pins: how many of @pins the store's own work holds (GC, the journal,
- *	write-back's finalize), not a reader: ilio_core_check() counts them
  * @closed: persistent: bytes in closed log units (ready to write)
  * @written: persistent: bytes written to the backing device
  * @last_seq: persistent: sequence number of the newest unit in it; the
@@ -78,7 +76,6 @@ struct ilio_seg {
 	u32 pins;
 	u8 state;
 	bool release_pending;
-	u8 bg_pins;
 	u32 closed;
 	u32 written;
 	u64 last_seq;
@@ -156,8 +153,6 @@ void __ilio_seg_release_bytes(struct ilio_segs *s, ilio_loc_t loc);
 void __ilio_seg_pin(struct ilio_segs *s, u32 seg);
 void __ilio_seg_unpin(struct ilio_segs *s, u32 seg);
 bool __ilio_seg_pool_trim(struct ilio_segs *s);
-void __ilio_seg_pin_bg(struct ilio_segs *s, u32 seg);
-void __ilio_seg_unpin_bg(struct ilio_segs *s, u32 seg);
 u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live);
 void __ilio_seg_track(struct ilio_segs *s, u32 idx);
 void __ilio_seg_untrack_waiting(struct ilio_segs *s, u32 idx);
