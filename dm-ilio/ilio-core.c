@@ -129,6 +129,8 @@ bool ilio_core_set_mode(struct ilio_core *ic, int mode, const char *why,
 	}
 	pr_err("device-mapper: ilio: %s: %s (%d): %s mode\n", ic->name, why,
 	       err, ilio_mode_word(mode));
+	if (ic->event)
+		ic->event(ic->event_priv);
 	return true;
 }
 
@@ -983,6 +985,8 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 	}
 	INIT_LIST_HEAD(&ic->holds);
 	strscpy(ic->name, p->name ? p->name : "ilio", sizeof(ic->name));
+	ic->event = p->event;
+	ic->event_priv = p->event_priv;
 	ic->dedup = p->dedup;
 	ic->compress = p->compress;
 	ret = ilio_space_init(&ic->sp, p->nr_blocks, p->ram_limit, p->seg_bytes);

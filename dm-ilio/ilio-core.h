@@ -99,6 +99,8 @@ struct ilio_hold {
  * @mode: enum ilio_mode; read without a lock, changed only by
  *	ilio_core_set_mode() (cmpxchg)
  * @name: the device's name, for the kernel log
+ * @event: called when @mode changes (struct ilio_core_params @event)
+ * @event_priv: for @event
  */
 struct ilio_core {
 	struct ilio_space sp;
@@ -110,6 +112,8 @@ struct ilio_core {
 	bool compress;
 	u64 stored_gen;
 	struct list_head holds;
+	void (*event)(void *priv);
+	void *event_priv;
 };
 
 /*

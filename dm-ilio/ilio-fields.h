@@ -31,7 +31,8 @@
 /*
  * ILIO_STATUS_FIELDS() - the numeric INFO status fields, in line order:
  * fields 2, 3, ...  Only appended to: ilioctl reads the 17-field line of
- * modules older than persistent mode (ILIO_STATUS_FIELDS_V1()) as well as
+ * modules older than persistent mode (ILIO_STATUS_FIELDS_V1()) and the
+ * 23-field line of modules before the fill fields (..._V2()) as well as
  * today's.  The header checks that each row's pos is its place.
  *
  * Fields 2 to 17, the line of modules older than persistent mode.
@@ -85,6 +86,14 @@
 	X(GC_FREED_SEGMENTS, gc_freed_segments, 23, CORE,		\
 	  gc_freed_segments, "persistent: segments returned to the free pool")
 
+/* Fields 24 and 25: the backing device's fill. */
+#define ILIO_STATUS_FIELDS_V3(X)					\
+	X(BACKEND_BYTES, backend_bytes, 24, CORE, backend_bytes,	\
+	  "persistent: bytes of the backing device's log area")	\
+	X(BACKEND_FREE_BYTES, backend_free_bytes, 25, CORE,		\
+	  backend_free_bytes,						\
+	  "persistent: bytes of free segments in the log area")
+
 /* ILIO_SYSFS_FIELDS() - the values that only sysfs shows. */
 #define ILIO_SYSFS_FIELDS(X)						\
 	X(UNIQUE_CHUNKS, unique_chunks, 0, CORE, unique_chunks,	\
@@ -121,7 +130,8 @@
 	X(JOURNAL_FAILED, journal_failed, 0, CORE, journal_failed,	\
 	  "persistent: 1 once the journal failed and flushes went to the LUN")
 
-#define ILIO_STATUS_FIELDS(X)	ILIO_STATUS_FIELDS_V1(X) ILIO_STATUS_FIELDS_V2(X)
+#define ILIO_STATUS_FIELDS(X)						\
+	ILIO_STATUS_FIELDS_V1(X) ILIO_STATUS_FIELDS_V2(X) ILIO_STATUS_FIELDS_V3(X)
 
 /* Every numeric value: the status fields, then the sysfs-only ones. */
 #define ILIO_ALL_FIELDS(X)	ILIO_STATUS_FIELDS(X) ILIO_SYSFS_FIELDS(X)
@@ -132,6 +142,8 @@
 /**
  * enum ilio_stat - index of every numeric value, ILIO_ST_<ID>
  * @ILIO_ST_NR_V1: numeric fields of the 17-field line of older modules
+ * @ILIO_ST_NR_V2: numeric fields of the 23-field line of modules before
+ *	the backing device's fill was on it
  * @ILIO_ST_NR: numeric status fields today (the line has one more, the
  *	mode word); status field N is ILIO_ST_<ID> N - 2
  * @ILIO_ST_ALL: every value, the sysfs-only ones after ILIO_ST_NR
@@ -143,6 +155,9 @@ enum ilio_stat {
 	ILIO_ST_NR_V1,
 	ILIO_ST_V2_BASE = ILIO_ST_NR_V1 - 1,
 	ILIO_STATUS_FIELDS_V2(ILIO_FIELD_ENUM)
+	ILIO_ST_NR_V2,
+	ILIO_ST_V3_BASE = ILIO_ST_NR_V2 - 1,
+	ILIO_STATUS_FIELDS_V3(ILIO_FIELD_ENUM)
 	ILIO_ST_NR,
 	ILIO_ST_SYSFS_BASE = ILIO_ST_NR - 1,
 	ILIO_SYSFS_FIELDS(ILIO_FIELD_ENUM)

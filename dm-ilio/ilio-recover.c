@@ -592,6 +592,8 @@ static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
 	out->cache_bytes = ilio_cache_bytes(&sp->cache);
 	out->free_segments = sp->segs.nr_free;
 	out->nr_segments = sp->segs.nr_segs;
+	out->backend_bytes = (u64)sp->segs.nr_segs * sp->segs.seg_bytes;
+	out->backend_free_bytes = (u64)sp->segs.nr_free * sp->segs.seg_bytes;
 	out->chunks_damaged = sp->nr_damaged;
 	out->journal_failed = pl->jn && pl->jn->failed;
 }

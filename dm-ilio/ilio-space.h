@@ -59,6 +59,8 @@
  * @backend_write_hist: backend writes by size: <=4K, <=8K, ... <=1M, more
  * @free_segments: persistent: segments free on the device
  * @nr_segments: persistent: segments on the device
+ * @backend_bytes: persistent: @nr_segments in bytes (the log area)
+ * @backend_free_bytes: persistent: @free_segments in bytes
  * @chunks_damaged: persistent: live chunks whose record was found damaged
  *	on the device (their LBAs read as EIO until rewritten)
  * @journal_writes: persistent, with a journal: records written
@@ -97,6 +99,8 @@ struct ilio_stats {
 	u64 backend_write_hist[ILIO_WHIST_BUCKETS];
 	u64 free_segments;
 	u64 nr_segments;
+	u64 backend_bytes;
+	u64 backend_free_bytes;
 	u64 chunks_damaged;
 	u64 journal_writes;
 	u64 journal_bytes;

@@ -103,6 +103,10 @@ struct ilio_store_type;
  *	@write returns only once the data is durable (FUA); NULL: no journal
  * @jpriv: passed to @jops
  * @jdev_bytes: size of the journal device
+ * @event: optional: called when the device's mode changes (read-only,
+ *	fail), in whatever context changed it (it may be atomic): the dm
+ *	glue raises a dm event from a work item
+ * @event_priv: passed to @event
  */
 struct ilio_core_params {
 	const char *name;
@@ -122,6 +126,8 @@ struct ilio_core_params {
 	const struct ilio_backend_ops *jops;
 	void *jpriv;
 	u64 jdev_bytes;
+	void (*event)(void *priv);
+	void *event_priv;
 };
 
 /* How deep into the free-segment reserve a log writer may go. */

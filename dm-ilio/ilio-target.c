@@ -559,24 +559,85 @@ static void ilio_wb_fn(struct work_struct *work)
 	memalloc_noio_restore(noio);
 }
 
+/*
+ * dm events (dmsetup wait, dmeventd): a mode change (read-only, fail) and
+ * the backing device getting nearly full, or no longer.  The core reports
+ * a mode change from whatever context it happened in; dm_table_event()
+ * may sleep, so a work item raises it, on the live table.
+ */
+static void ilio_event_fn(struct work_struct *work)
+{
+	struct ilio_dev *d = container_of(work, struct ilio_dev, event_work);
+
+	mutex_lock(&d->event_lock);
+	if (d->live_ti)
+		dm_table_event(d->live_ti->table);
+	else
+		d->event_pending = true;
+	mutex_unlock(&d->event_lock);
+}
+
+/* struct ilio_core_params @event: any context. */
+static void ilio_dev_event(void *priv)
+{
+	struct ilio_dev *d = priv;
+
+	schedule_work(&d->event_work);
+}
+
+/*
+ * The backing device is nearly full when live data (stored_bytes) reaches
+ * ILIO_LOW_SPACE_PCT of its log area, or when a write got ENOSPC since the
+ * last tick; no longer once live data is ILIO_LOW_SPACE_HYST points below
+ * that and no write got ENOSPC.  Each change is one log line and one dm
+ * event, as dm-thin raises one when its pool runs low.
+ */
+#define ILIO_LOW_SPACE_PCT	80
+#define ILIO_LOW_SPACE_HYST	10
+
+static void ilio_check_space(struct ilio_dev *d, const struct ilio_stats *st)
+{
+	u64 size = st->backend_bytes, live = st->stored_bytes;
+	bool nospc = st->nospc_errors > d->nospc_seen, low;
+
+	d->nospc_seen = st->nospc_errors;
+	if (!size)
+		return;
+	if (d->low_space)
+		low = nospc ||
+		      live * 100 >= size * (ILIO_LOW_SPACE_PCT - ILIO_LOW_SPACE_HYST);
+	else
+		low = nospc || live * 100 >= size * ILIO_LOW_SPACE_PCT;
+	if (low == d->low_space)
+		return;
+	d->low_space = low;
+	if (low)
+		DMWARN("%s: backing device nearly full: %llu MiB live in a %llu MiB log%s",
+		       d->name, live >> 20, size >> 20,
+		       nospc ? "; writes get ENOSPC" : "");
+	else
+		DMINFO("%s: backing device no longer nearly full: %llu MiB live in a %llu MiB log",
+		       d->name, live >> 20, size >> 20);
+	schedule_work(&d->event_work);
+}
+
 static void ilio_tick_fn(struct work_struct *work)
 {
 	struct ilio_dev *d = container_of(to_delayed_work(work), struct ilio_dev,
 					  tick);
 	unsigned int noio = memalloc_noio_save();
 
+	struct ilio_stats st;
+
 	ilio_core_tick(d->core);
 	memalloc_noio_restore(noio);
-	if (!d->damage_logged) {
-		struct ilio_stats st;
-
-		ilio_core_get_stats(d->core, &st);
-		if (st.chunks_damaged) {
-			d->damage_logged = true;
-			DMERR("%s: %llu damaged chunk(s) on the backing device read as EIO",
-			      d->name, (unsigned long long)st.chunks_damaged);
-		}
+	ilio_core_get_stats(d->core, &st);
+	if (!d->damage_logged && st.chunks_damaged) {
+		d->damage_logged = true;
+		DMERR("%s: %llu damaged chunk(s) on the backing device read as EIO",
+		      d->name, (unsigned long long)st.chunks_damaged);
 	}
+	ilio_check_space(d, &st);
 	if (READ_ONCE(d->ticking))
 		queue_delayed_work(d->bg_wq, &d->tick,
 				   msecs_to_jiffies(ILIO_TICK_MS));
@@ -622,10 +683,39 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 		if (ret)
 			DMERR("%s: could not write everything back on close: %d",
 			      d->name, ret);
+		else
+			DMINFO("%s: store closed, everything written back", d->name);
 	} else {
 		ilio_core_destroy(d->core);
 	}
+	/* No table is live, and the core is gone: nothing raises one again. */
+	cancel_work_sync(&d->event_work);
+	mutex_destroy(&d->event_lock);
 	kfree(d);
+}
+
+/* One line per activation: what the admin's boot log should show. */
+static void ilio_log_activation(struct ilio_dev *d, const struct ilio_params *p,
+				struct dm_dev *backing, struct dm_dev *journal,
+				u64 open_ns)
+{
+	struct ilio_stats st;
+
+	ilio_core_get_stats(d->core, &st);
+	if (!backing) {
+		DMINFO("%s: diskless store created: %llu MiB logical, RAM budget %u MiB",
+		       d->name, (d->nr_blocks * ILIO_BLOCK_SIZE) >> 20, p->ram_mb);
+		return;
+	}
+	DMINFO("%s: store on %s opened%s in %llu ms: %llu MiB logical, %llu MiB stored",
+	       d->name, backing->name,
+	       ilio_core_mode(d->core) == ILIO_MODE_WRITE ? "" : " read-only",
+	       div_u64(open_ns, NSEC_PER_MSEC),
+	       (d->nr_blocks * ILIO_BLOCK_SIZE) >> 20, st.stored_bytes >> 20);
+	DMINFO("%s: log area %llu MiB (%llu MiB free), RAM budget %u MiB%s%s",
+	       d->name, st.backend_bytes >> 20, st.backend_free_bytes >> 20,
+	       p->ram_mb, journal ? ", journal on " : "",
+	       journal ? journal->name : "");
 }
 
 static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
@@ -643,6 +733,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	};
 	struct ilio_dev *d;
 	unsigned int i;
+	u64 t0 = 0;
 	int ret;
 
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
@@ -660,6 +751,10 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 		mutex_init(&d->blk_locks[i]);
 	mutex_init(&d->msg_lock);
 	d->suspended = true;	/* until the first resume */
+	INIT_WORK(&d->event_work, ilio_event_fn);
+	mutex_init(&d->event_lock);
+	cp.event = ilio_dev_event;
+	cp.event_priv = d;
 
 	INIT_WORK(&d->wb_work, ilio_wb_fn);
 	INIT_DELAYED_WORK(&d->tick, ilio_tick_fn);
@@ -691,6 +786,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			cp.jpriv = d;
 			cp.jdev_bytes = bdev_nr_bytes(d->jbdev);
 		}
+		t0 = ktime_get_ns();
 		d->core = ilio_core_open(&cp, &ret, &why);
 		if (!d->core) {
 			ti->error = (char *)why;
@@ -763,6 +859,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 		ret = -ENOMEM;
 		goto fail;
 	}
+	ilio_log_activation(d, p, backing, journal, ktime_get_ns() - t0);
 	return d;
 fail:
 	ilio_dev_destroy(d);
@@ -1136,6 +1233,9 @@ static void ilio_presuspend(struct dm_target *ti)
 	mutex_lock(&d->msg_lock);
 	d->suspended = true;
 	mutex_unlock(&d->msg_lock);
+	mutex_lock(&d->event_lock);
+	d->live_ti = NULL;
+	mutex_unlock(&d->event_lock);
 }
 
 /* The suspend failed after presuspend: the device stays live. */
@@ -1147,6 +1247,9 @@ static void ilio_presuspend_undo(struct dm_target *ti)
 	mutex_lock(&d->msg_lock);
 	d->suspended = false;
 	mutex_unlock(&d->msg_lock);
+	mutex_lock(&d->event_lock);
+	d->live_ti = ti;
+	mutex_unlock(&d->event_lock);
 }
 
 /*
@@ -1182,6 +1285,13 @@ static void ilio_resume(struct dm_target *ti)
 	mutex_lock(&d->msg_lock);
 	d->suspended = false;
 	mutex_unlock(&d->msg_lock);
+	mutex_lock(&d->event_lock);
+	d->live_ti = ti;
+	if (d->event_pending) {
+		d->event_pending = false;
+		dm_table_event(ti->table);
+	}
+	mutex_unlock(&d->event_lock);
 	if (d->persistent) {
 		ilio_core_set_coalesce(d->core, t->params.coalesce,
 				       t->params.flush_interval_ms,
@@ -1217,7 +1327,8 @@ static void ilio_resume(struct dm_target *ti)
  * 12 front_write_bytes  13 backend_read_ios  14 backend_read_bytes
  * 15 backend_write_ios  16 backend_write_bytes  17 nospc_errors
  * 18 dirty_bytes  19 cache_hits  20 cache_misses  21 flushes
- * 22 gc_moved_bytes  23 gc_freed_segments
+ * 22 gc_moved_bytes  23 gc_freed_segments  24 backend_bytes
+ * 25 backend_free_bytes
  */
 static void ilio_status(struct dm_target *ti, status_type_t type,
 			unsigned int status_flags, char *result,

@@ -127,6 +127,12 @@ struct ilio_front_stats {
  *	from its check to its end, so that a suspend waits for it
  * @suspended: from presuspend to resume: messages that change the store
  *	are refused
+ * @event_work: raises a dm event (dm_table_event()) on the live table
+ * @event_lock: protects @live_ti and @event_pending
+ * @live_ti: the target of the resumed table, NULL while suspended
+ * @event_pending: an event came while suspended: raised at the resume
+ * @low_space: the backing device is nearly full (see ilio_check_space())
+ * @nospc_seen: nospc_errors at the last tick
  *
  * A reload keeps the device, and so the data of a diskless store: the new
  * table's constructor finds the device of its mapped device here.
@@ -167,6 +173,13 @@ struct ilio_dev {
 
 	struct mutex msg_lock;	/* protects suspended */
 	bool suspended;
+
+	struct work_struct event_work;
+	struct mutex event_lock;	/* protects live_ti, event_pending */
+	struct dm_target *live_ti;
+	bool event_pending;
+	bool low_space;
+	u64 nospc_seen;
 };
 
 int ilio_sysfs_add(struct ilio_dev *d);

@@ -84,10 +84,10 @@ const char *ilio_skip_space(const char *s)
 /*
  * ilio_parse_status() - parse an INFO status parameter string (what follows
  * the target type): the mode word, then ILIO_ST_NR_V1 counters (older
- * modules, 17 fields in all) or ILIO_ST_NR (23), in the order of
- * ILIO_STATUS_FIELDS() (ilio-fields.h).  Fields after the ones
- * we know are ignored.  Returns 0, or -EPROTO if the line has fewer than 17
- * fields, between 18 and 22, or a malformed one.
+ * modules, 17 fields in all), ILIO_ST_NR_V2 (23) or ILIO_ST_NR (25), in
+ * the order of ILIO_STATUS_FIELDS() (ilio-fields.h).  Fields after the
+ * ones we know are ignored.  Returns 0, or -EPROTO if the line has fewer
+ * than 17 fields, between 18 and 22, 24, or a malformed one.
  */
 int ilio_parse_status(const char *params, struct ilio_status *st)
 {
@@ -100,8 +100,8 @@ int ilio_parse_status(const char *params, struct ilio_status *st)
 		return -EPROTO;
 	for (i = 0; i < ILIO_ST_NR; i++) {
 		n = ilio_token(&p, tok, sizeof(tok));
-		/* An older module ends after field 17. */
-		if (n == 0 && i == ILIO_ST_NR_V1)
+		/* An older module ends after field 17, or 23. */
+		if (n == 0 && (i == ILIO_ST_NR_V1 || i == ILIO_ST_NR_V2))
 			break;
 		if (n <= 0 || ilio_parse_u64(tok, &st->v[i]))
 			return -EPROTO;
@@ -386,6 +386,16 @@ static void ilio_print_human(const struct ilio_dev *dev)
 			 ilio_human(v[ILIO_ST_GC_MOVED_BYTES], a, sizeof(a)));
 		ilio_row(r, "GC freed segments", "%llu",
 			 v[ILIO_ST_GC_FREED_SEGMENTS]);
+	}
+	/* Fields 24 and 25 (zero in diskless mode). */
+	if (dev->st.nr >= ILIO_ST_NR && v[ILIO_ST_BACKEND_BYTES]) {
+		unsigned long long size = v[ILIO_ST_BACKEND_BYTES];
+		unsigned long long free = v[ILIO_ST_BACKEND_FREE_BYTES];
+		unsigned long long used = free < size ? size - free : 0;
+
+		ilio_row(r, "backend fill", "%s of %s (%.1f%%)",
+			 ilio_human(used, a, sizeof(a)), ilio_human(size, b, sizeof(b)),
+			 100.0 * (double)used / (double)size);
 	}
 	ilio_row(r, "ENOSPC errors", "%llu", v[ILIO_ST_NOSPC_ERRORS]);
 	ilio_rows_print(r);

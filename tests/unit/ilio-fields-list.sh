@@ -3,7 +3,8 @@
 #
 # ilio-fields-list.sh - print the rows of dm-ilio/ilio-fields.h as the C
 # preprocessor expands them, one "<list> <pos> <name>" line each, in list
-# order: status_v1 and status_v2 (the INFO fields 2..17 and 18..23), sysfs
+# order: status_v1, status_v2 and status_v3 (the INFO fields 2..17,
+# 18..23 and 24..25), sysfs
 # (the sysfs-only values), mode (the mode words) and special (the two
 # sysfs files that are not numbers).  Used by tests/unit/test-fields.sh and
 # tests/vm/t-14-counters.sh, so that they compare against the one
@@ -17,9 +18,10 @@ root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 	echo 'ILIO_FIELDS_LIST_BEGIN'
 	echo '#define S1(ID, name, pos, src, member, doc) @status_v1 pos name'
 	echo '#define S2(ID, name, pos, src, member, doc) @status_v2 pos name'
+	echo '#define S3(ID, name, pos, src, member, doc) @status_v3 pos name'
 	echo '#define SY(ID, name, pos, src, member, doc) @sysfs pos name'
 	echo '#define MW(ID, word) @mode 0 word'
-	echo 'ILIO_STATUS_FIELDS_V1(S1) ILIO_STATUS_FIELDS_V2(S2)'
+	echo 'ILIO_STATUS_FIELDS_V1(S1) ILIO_STATUS_FIELDS_V2(S2) ILIO_STATUS_FIELDS_V3(S3)'
 	echo 'ILIO_SYSFS_FIELDS(SY) ILIO_MODE_WORDS(MW)'
 	echo '@special 0 ILIO_SYSFS_MODE @special 0 ILIO_SYSFS_WHIST'
 } | cpp -P -I "$root/dm-ilio" - | sed -n '/^ILIO_FIELDS_LIST_BEGIN/,$p' |

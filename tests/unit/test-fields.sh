@@ -50,7 +50,9 @@ n_st=$(wc -l <<<"$status")
 eq "positions run 2.. without a gap" \
 	"$(awk '$1 ~ /^status_/ { print $2 }' <<<"$rows" | paste -sd' ')" "$(seq 2 $((n_st + 1)) | paste -sd' ')"
 eq "the old line has 17 fields" "$((n_v1 + 1))" 17
-eq "the current line has 23 fields" "$((n_st + 1))" 23
+n_v2=$((n_v1 + $(wc -l <<<"$v2")))
+eq "the line before the fill fields has 23 fields" "$((n_v2 + 1))" 23
+eq "the current line has 25 fields" "$((n_st + 1))" 25
 eq "sysfs-only values are not on the line" "$(awk '$1 == "sysfs" && $2 != 0' <<<"$rows")" ""
 eq "no name twice" "$(printf '%s\n' "$status" "$sysfs_only" "$special" | sort | uniq -d)" ""
 eq "three mode words" "$(paste -sd' ' <<<"$modes")" "write read-only fail"
@@ -75,7 +77,8 @@ PY
 }
 check_json "current line: every field under the header's name, in order" "$n_st"
 check_json "17-field line: the V1 names, newer ones null" "$n_v1"
-for n in $((n_v1 + 1)) $((n_st - 1)) $((n_v1 - 1)); do
+check_json "23-field line: the V1 and V2 names, newer ones null" "$n_v2"
+for n in $((n_v1 + 1)) $((n_v2 - 1)) $((n_v2 + 1)) $((n_st - 1)) $((n_v1 - 1)); do
 	"$ILIOCTL" status --parse-status "$(line "$n")" >/dev/null 2>&1
 	eq "a line of $((n + 1)) fields is refused" "$?" 1
 done

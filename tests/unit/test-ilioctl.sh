@@ -485,6 +485,20 @@ eq "persistent: I/O offload" "$(row 'I/O offload')" "94.0%"
 eq "persistent: no dedup capped row without sysfs" "$(row 'dedup capped')" ""
 eq "persistent: ENOSPC still last" "$(printf '%s\n' "$out" | tail -n 1)" "  ENOSPC errors        0"
 
+eq "23 fields: no backend fill row" "$(row 'backend fill')" ""
+
+# Fields 24 and 25: the backing device's log area and its free part.
+run status --parse-status "$L5 $GiB $((256 * MiB))" --parse-table "$T5"
+eq "25 fields: exit" "$rc" 0
+eq "25 fields: backend fill" "$(row 'backend fill')" "768.00 MiB of 1.00 GiB (75.0%)"
+eq "25 fields: ENOSPC still last" "$(printf '%s\n' "$out" | tail -n 1)" "  ENOSPC errors        0"
+run status --parse-status "$L5 $GiB 0" --parse-table "p5 0 2097152 ilio - 256"
+eq "25 fields, full" "$(row 'backend fill')" "1.00 GiB of 1.00 GiB (100.0%)"
+run status --parse-status "$L5 0 0" --parse-table "p5 0 2097152 ilio - 256"
+eq "25 fields, diskless: no backend fill row" "$(row 'backend fill')" ""
+run status --parse-status "$L5 $GiB"
+eq "24 fields: refused" "$rc" 1
+
 # Uneven numbers: 7 front writes in 2 backend writes of 3 and 4 KiB + 1 B.
 L6=$(status_line p6 0 8 write 0 0 0 0 0 0 0 3 0 7 0 3 0 2 $((7 * KiB + 1)) 0 0 1 2 0 0 0)
 run status --parse-status "$L6" --parse-table "p6 0 8 ilio 8:16 4"

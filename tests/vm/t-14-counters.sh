@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # t-14-counters: the status INFO fields and sysfs files report exactly what a
-# known workload did: 23 fields in the documented order (which is
+# known workload did: 25 fields in the documented order (which is
 # dm-ilio/ilio-fields.h's; sysfs holds exactly that header's files), sysfs
 # equal to status, clear_stats zeroing the I/O counters but not the space gauges,
 # 16384 dedup hits for 64 MiB of random data written a second time,
@@ -26,7 +26,7 @@ FIELDS=(mode logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_by
 	dedup_hits zero_blocks front_read_ios front_read_bytes front_write_ios
 	front_write_bytes backend_read_ios backend_read_bytes backend_write_ios
 	backend_write_bytes nospc_errors dirty_bytes cache_hits cache_misses
-	flushes gc_moved_bytes gc_freed_segments)
+	flushes gc_moved_bytes gc_freed_segments backend_bytes backend_free_bytes)
 
 f() { status_field $NAME "$1"; }
 
@@ -50,13 +50,13 @@ check_sysfs_matches_status() {
 			log "sysfs $name='$sv' status='$fv'"
 		fi
 	done
-	assert_eq "$bad" 0 "sysfs equals status for all 23 fields ($1)"
+	assert_eq "$bad" 0 "sysfs equals status for all 25 fields ($1)"
 }
 
 assert_cmd "create 1 GiB diskless device, ram 512" -- \
 	dmsetup create $NAME --table "0 $((1024 * 2048)) ilio - 512"
 log "status: $(dmsetup status $NAME)"
-assert_eq "$(dmsetup status $NAME | awk '{ print NF }')" 26 "status has 3 + 23 fields"
+assert_eq "$(dmsetup status $NAME | awk '{ print NF }')" 28 "status has 3 + 25 fields"
 node=$(dm_node $NAME)
 missing=
 for n in "${FIELDS[@]}" unique_chunks; do
@@ -73,6 +73,7 @@ assert_eq "$(ls "/sys/block/$node/ilio/" | sort | paste -sd' ')" \
 	"sysfs holds exactly the files of ilio-fields.h"
 assert_eq "$(st mode)" write "mode"
 assert_eq "$(st ram_limit_bytes)" $((512 * MB)) "ram_limit_bytes"
+assert_eq "$(st backend_bytes) $(st backend_free_bytes)" "0 0" "diskless: no backing device, no fill"
 assert_fails "an unknown message is refused" -- dmsetup message $NAME 0 frobnicate
 check_sysfs_matches_status "fresh"
 

@@ -10,7 +10,7 @@
 # the constructor refuses an unformatted and an ext4 device with a clear
 # kernel message and leaves them untouched (and ilioctl format refuses ext4
 # without --force); the queue advertises a write-back cache with FUA; status
-# has 23 fields; after dmsetup suspend dirty_bytes is 0 and a copy of the
+# has 25 fields; after dmsetup suspend dirty_bytes is 0 and a copy of the
 # backing disk taken while suspended holds everything (opened read-only);
 # a read-only table serves reads, refuses writes and writes nothing to its
 # backing device; reload with another coalesce policy keeps the data and
@@ -116,7 +116,13 @@ assert_cmd "create persistent $NAME (1 GiB over 384 MiB, ram $RAM)" -- \
 	dmsetup create $NAME --table "$(table)"
 log "table: $(dmsetup table $NAME)"
 NODE=$(dm_node $NAME)
-assert_eq "$(dmsetup status $NAME | awk '{ print NF - 3 }')" 23 "status has 23 INFO fields"
+assert_eq "$(dmsetup status $NAME | awk '{ print NF - 3 }')" 25 "status has 25 INFO fields"
+# Fields 24 and 25: the log area and its free part, as sysfs counts segments.
+assert_eq "$(status_field $NAME 24)" $(($(sysfs_val $NAME nr_segments) * MB)) \
+	"backend_bytes = nr_segments x 1 MiB"
+assert_eq "$(status_field $NAME 25)" $(($(sysfs_val $NAME free_segments) * MB)) \
+	"backend_free_bytes = free_segments x 1 MiB"
+assert_ge "$(status_field $NAME 24)" $((300 * MB)) "the log area is most of the 384 MiB LUN"
 assert_eq "$(status_field $NAME 1)" write "mode is write"
 assert_eq "$(cat "/sys/block/$NODE/queue/write_cache")" "write back" "queue: write back cache"
 assert_eq "$(cat "/sys/block/$NODE/queue/fua")" 1 "queue: fua 1"
@@ -129,6 +135,8 @@ assert_cmd "fio A1 first generation (random 4k/8k/64k, verify)" -- fio "${FIO_A1
 assert_cmd "fio A1 overwritten completely, bs 8k (verify incl. write sequence numbers)" -- \
 	fio "${FIO_A1B[@]}" --filename=$DEV
 assert_cmd "fio A2 (verify)" -- fio "${FIO_A2[@]}" --filename=$DEV
+assert_ge $(($(status_field $NAME 24) - $(status_field $NAME 25))) $((16 * MB)) \
+	"the data fills segments of the log area (backend_bytes - backend_free_bytes)"
 assert_cmd "golden image: blkpat gen (40% dup, 50% compressible, 10% zero)" -- \
 	python3 "$BLKPAT" gen "$GOLD" $B_BLOCKS --seed 20 --tag t20 --dup 40 --comp 50 --zero 10
 dh0=$(status_field $NAME 7)

@@ -88,6 +88,9 @@ assert_cmd "ilioctl format $BACK" -- "$ILIOCTL" format "$BACK"
 assert_cmd "backing disk behind a swappable table ($FLK)" -- \
 	dmsetup create $FLK --table "0 $BSECT linear $BACK 0"
 mk_ilio "create ilio over $FLK (ram $RAM, coalesce always)"
+dm_events() { dmsetup info -c --noheadings -o events "$1" | tr -d ' '; }
+assert_cmd "the activation is in the kernel log" -- \
+	sh -c "dmesg | grep -E 'ilio: $(dm_node $NAME): store on .* opened in [0-9]+ ms: 512 MiB logical'"
 
 # --- (a) error_writes ------------------------------------------------------------
 assert_cmd "write D1 (16 MiB) and fsync" -- \
@@ -96,6 +99,7 @@ check $D1_OFF $D1_BLOCKS "$T_TMP/d1" L "D1 reads back"
 flakey error_writes
 assert_cmd "write D2 (512 KiB): acknowledged from RAM" -- \
 	dd if="$T_TMP/d2" of=$DEV bs=64k seek=$((D2_OFF / 65536)) oflag=direct status=none
+ev0=$(dm_events $NAME)
 dmesg_mark
 fsync_dev $DEV 2>"$T_TMP/fsync.err"
 rc=$?
@@ -107,6 +111,14 @@ else
 fi
 dmesg_since | grep -iE 'ilio' | tail -n 3 | sed 's/^/# dmesg: /'
 assert_eq "$(status_field $NAME 1)" read-only "mode is read-only after the failed write-back"
+# dmsetup wait / dmeventd: the mode change raised a dm event (from a work
+# item: give it a moment).
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(dm_events $NAME)" -gt "$ev0" ] && break
+	sleep 0.2
+done
+assert_eq "$(($(dm_events $NAME) - ev0))" 1 "going read-only raised one dm event"
+assert_cmd "dmsetup wait returns for it" -- timeout 10 dmsetup wait $NAME "$ev0"
 assert_fails "a further write fails" -- \
 	dd if="$T_TMP/d2" of=$DEV bs=4k count=1 seek=$((C_OFF / 4096)) oflag=direct status=none
 fsync_dev $DEV 2>/dev/null

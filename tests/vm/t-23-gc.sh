@@ -60,8 +60,20 @@ assert_cmd "re-create" -- dmsetup create $NAME --table "$TABLE"
 assert_rc 0 "working set identical after re-create" -- cmp_dev $DEV 0 $((WS * MB)) "$T_TMP/ws"
 
 # --- fill to ENOSPC ------------------------------------------------------------------
+dm_events() { dmsetup info -c --noheadings -o events "$1" | tr -d ' '; }
+# wait_log REGEX: the kernel log shows it within 5 s (the 100 ms tick logs).
+wait_log() {
+	local i
+	for ((i = 0; i < 25; i++)); do
+		dmesg_since | grep -qE "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
 head -c $((64 * MB)) /dev/urandom >"$T_TMP/fill"
 n0=$(f 17)
+ev0=$(dm_events $NAME)
+dmesg_mark
 dd if="$T_TMP/fill" of=$DEV bs=1M seek=128 oflag=direct conv=fsync status=none 2>"$T_TMP/dd.err"
 rc=$?
 log "fill: $(head -n 2 "$T_TMP/dd.err")"
@@ -72,6 +84,11 @@ else
 	fail "the failure is not ENOSPC: $(cat "$T_TMP/dd.err")"
 fi
 assert_ge "$(f 17)" $((n0 + 1)) "nospc_errors grew"
+assert_rc 0 "the kernel log says the backing device is nearly full" -- \
+	wait_log "ilio: $(dm_node $NAME): backing device nearly full: [0-9]+ MiB live in a [0-9]+ MiB log"
+dmesg_since | grep -E 'nearly full' | sed 's/^/# dmesg: /'
+assert_ge "$(dm_events $NAME)" $((ev0 + 1)) "running out of space raised a dm event"
+log "backend fill: $(f 24) bytes, $(f 25) free; stored $(f 4)"
 assert_eq "$(f 1)" write "mode stays write on ENOSPC"
 assert_rc 0 "working set intact after ENOSPC" -- cmp_dev $DEV 0 $((WS * MB)) "$T_TMP/ws"
 good=0
@@ -89,6 +106,10 @@ wrote=0
 assert_cmd "blkdiscard 1 MiB on the full device" -- blkdiscard -o 0 -l $MB $DEV
 assert_cmd "blkdiscard the working set" -- blkdiscard -o 0 -l $((WS * MB)) $DEV && disc=1
 assert_rc 0 "discarded range reads zeros" -- cmp_dev $DEV 0 $((WS * MB)) /dev/zero
+ev1=$(dm_events $NAME)
+assert_rc 0 "after the discard the kernel log says it is no longer nearly full" -- \
+	wait_log "ilio: $(dm_node $NAME): backing device no longer nearly full"
+assert_ge "$(dm_events $NAME)" $((ev1 + 1)) "and that raised a dm event too"
 head -c $((8 * MB)) /dev/urandom >"$T_TMP/new"
 assert_cmd "after the discard an 8 MiB write (fsync) succeeds" -- \
 	dd if="$T_TMP/new" of=$DEV bs=1M seek=64 oflag=direct conv=fsync status=none && wrote=1
