@@ -103,10 +103,10 @@ assert_ge "$good" 8 "the free space was usable before ENOSPC"
 BLKPAT="$REPO/tests/vm/blkpat.py"
 disc=0
 wrote=0
+ev1=$(dm_events $NAME)
 assert_cmd "blkdiscard 1 MiB on the full device" -- blkdiscard -o 0 -l $MB $DEV
 assert_cmd "blkdiscard the working set" -- blkdiscard -o 0 -l $((WS * MB)) $DEV && disc=1
 assert_rc 0 "discarded range reads zeros" -- cmp_dev $DEV 0 $((WS * MB)) /dev/zero
-ev1=$(dm_events $NAME)
 assert_rc 0 "after the discard the kernel log says it is no longer nearly full" -- \
 	wait_log "ilio: $(dm_node $NAME): backing device no longer nearly full"
 assert_ge "$(dm_events $NAME)" $((ev1 + 1)) "and that raised a dm event too"
