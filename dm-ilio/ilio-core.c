@@ -695,6 +695,25 @@ int ilio_core_read(struct ilio_core *ic, u64 lba, void *block)
 }
 
 /**
+ * ilio_core_read_ctx() - ilio_core_read(), decoding in the caller's context
+ * @ic: core
+ * @lba: logical block, below the core's nr_blocks
+ * @block: ILIO_BLOCK_SIZE bytes of output
+ * @ctx: the caller's context: a compressed chunk in RAM is copied into
+ *	its scratch and decoded outside the lock
+ *
+ * For a worker: one lookup whether the chunk is in RAM or only on the
+ * device (which it reads, and may sleep for).
+ *
+ * Return: as ilio_core_read().
+ */
+int ilio_core_read_ctx(struct ilio_core *ic, u64 lba, void *block,
+		       struct ilio_ctx *ctx)
+{
+	return ilio_core_do_read(ic, lba, block, ctx, false);
+}
+
+/**
  * ilio_core_read_nowait() - load the block at @lba without waiting for I/O
  * @ic: core
  * @lba: logical block, below the core's nr_blocks

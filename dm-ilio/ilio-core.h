@@ -135,6 +135,8 @@ int ilio_core_write_nowait(struct ilio_core *ic, u64 lba, const void *block,
 int ilio_core_read(struct ilio_core *ic, u64 lba, void *block);
 int ilio_core_read_nowait(struct ilio_core *ic, u64 lba, void *block,
 			  struct ilio_ctx *ctx);
+int ilio_core_read_ctx(struct ilio_core *ic, u64 lba, void *block,
+		       struct ilio_ctx *ctx);
 int ilio_core_prefetch(struct ilio_core *ic, u64 lba, unsigned int nr);
 int ilio_core_discard(struct ilio_core *ic, u64 lba);
 int ilio_core_discard_nowait(struct ilio_core *ic, u64 lba);

@@ -144,11 +144,9 @@ static struct mutex *ilio_blk_lock(struct ilio_dev *d, u64 lba)
 static int ilio_read_block(struct ilio_dev *d, struct ilio_ctx *ctx, u64 lba,
 			   u8 *buf, bool nowait)
 {
-	int ret = ilio_core_read_nowait(d->core, lba, buf, ctx);
-
-	if (ret == -EAGAIN && !nowait)
-		ret = ilio_core_read(d->core, lba, buf);
-	return ret;
+	if (nowait)
+		return ilio_core_read_nowait(d->core, lba, buf, ctx);
+	return ilio_core_read_ctx(d->core, lba, buf, ctx);
 }
 
 /*

@@ -1747,9 +1747,18 @@ static void test_nowait(void)
 	      (unsigned long long)(st2.cache_misses - st.cache_misses),
 	      (unsigned long long)(st2.backend_read_ios - st.backend_read_ios));
 	content(b, 5, 3 + 5);
-	CHECK(ilio_core_read(ic, 5, r) == 0 && !memcmp(b, r, 4096), "worker read");
+	CHECK(ilio_core_read_ctx(ic, 5, r, &ctx) == 0 && !memcmp(b, r, 4096),
+	      "worker read (the device, in one call)");
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.cache_misses == st.cache_misses + 1 &&
+	      st2.backend_read_ios == st.backend_read_ios + 1,
+	      "the worker read: one miss, one device read (%llu %llu)",
+	      (unsigned long long)(st2.cache_misses - st.cache_misses),
+	      (unsigned long long)(st2.backend_read_ios - st.backend_read_ios));
 	CHECK(ilio_core_read_nowait(ic, 5, r, &ctx) == 0 && !memcmp(b, r, 4096),
 	      "now cached: inline");
+	CHECK(ilio_core_read_ctx(ic, 5, r, &ctx) == 0 && !memcmp(b, r, 4096),
+	      "now cached: the worker's read decodes the cached copy");
 
 	/*
 	 * A dedup candidate on the device only: -EAGAIN, nothing changed.
