@@ -159,8 +159,17 @@ for c in create remove status clear-stats format info; do
 		ko "ilioctl $c --help: rc=$rc err=$err"
 	fi
 done
-run --version
-if [ "$rc" -eq 0 ] && [[ "$out" == "ilioctl "* ]]; then ok; else ko "--version: rc=$rc out=$out"; fi
+# The version is the project's one version, the top-level VERSION file
+# (tests/pkg/test-pkg.sh checks that the built module carries the same).
+version=$(cat "$root/VERSION")
+for v in --version -V; do
+	run $v
+	if [ "$rc" -eq 0 ] && [[ "$out" == "ilioctl $version (libdevmapper "* ]] && [ -z "$err" ]; then
+		ok
+	else
+		ko "$v: rc=$rc out=$out, want 'ilioctl $version (libdevmapper ...)'"
+	fi
+done
 
 # --- bad usage: exit 2 ------------------------------------------------------
 
