@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-pkg.sh - proves, on the host (root, no module loaded), that dm-ilio
+# installs and identifies itself as the admin guide says:
+#   * one version: "modinfo -F version" of the built dm-ilio.ko, the
+#     top-level VERSION file and "ilioctl --version" agree;
+#   * "make install DESTDIR=... " installs exactly the module (extra/),
+#     ilioctl, the man pages, the udev rules (@SBINDIR@ replaced) and the
+#     systemd files of tools/systemd, and "make uninstall" removes them all;
+#   * modprobe resolves the installed module and its dependencies (dm-mod,
+#     libcrc32c, lz4_compress) in a module tree made of the installed
+#     kernel's modules plus what make install put there (depmod -b);
+#   * the udev rule, run by "udevadm test" on a loop device over a formatted
+#     image (in a private mount namespace, with the rule in a tmpfs
+#     /etc/udev/rules.d), imports ID_FS_TYPE=ilio and the store's UUID and
+#     links /dev/disk/by-uuid/<uuid>; on a blank image it adds nothing;
+#   * the man pages render with man and groff without a warning.
+#
+# Needs the module and ilioctl built (make all).  Prints one line per
+# failure, then "test-pkg: N passed, N failed" and "N passed, N failed".
+
+set -u
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root" || exit 1
+tmp=$(mktemp -d)
+loopdev=
+trap '[ -z "$loopdev" ] || losetup -d "$loopdev"; rm -rf "$tmp"' EXIT
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL: $*"; }
+eq() { if [ "$2" == "$3" ]; then ok; else ko "$1: got '$2', want '$3'"; fi; }
+has() { if [[ "$2" == *"$3"* ]]; then ok; else ko "$1: '$3' not in: $2"; fi; }
+done_() {
+	echo "test-pkg: $pass passed, $fail failed"
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+
+KO=dm-ilio/dm-ilio.ko
+if [ ! -f "$KO" ] || [ ! -x tools/ilioctl ]; then
+	ko "$KO or tools/ilioctl not built (make all)"
+	done_
+fi
+version=$(cat VERSION)
+kver=$(modinfo -F vermagic "$KO" | cut -d' ' -f1)
+
+# --- one version ------------------------------------------------------------
+eq "VERSION is MAJOR.MINOR.PATCH" "$(grep -cxE '[0-9]+\.[0-9]+\.[0-9]+' VERSION)" 1
+eq "modinfo -F version dm-ilio.ko" "$(modinfo -F version "$KO")" "$version"
+eq "ilioctl --version" "$(tools/ilioctl --version | cut -d' ' -f1,2)" "ilioctl $version"
+[ -d "/lib/modules/$kver/kernel" ] || ko "the module's kernel $kver has no /lib/modules/$kver/kernel"
+
+# --- make install / uninstall ---------------------------------------------------
+dest=$tmp/dest
+if ! make -s install DESTDIR="$dest" >"$tmp/install.log" 2>&1; then
+	ko "make install DESTDIR: $(cat "$tmp/install.log")"
+fi
+want=(
+	"lib/modules/$kver/extra/dm-ilio.ko"
+	usr/local/sbin/ilioctl
+	usr/local/share/man/man4/dm-ilio.4
+	lib/udev/rules.d/69-ilio.rules
+)
+# Whatever else the tree holds for installation goes too (the other
+# man pages, tools/systemd's units and generators).
+for m in Documentation/man/*.[1-8] tools/*.[1-8]; do
+	[ -f "$m" ] || continue
+	[ "$m" = Documentation/man/dm-ilio.4 ] && continue
+	want+=("usr/local/share/man/man${m##*.}/${m##*/}")
+done
+for u in tools/systemd/*; do
+	[ -f "$u" ] || continue
+	case $u in
+	*-generator) want+=("lib/systemd/system-generators/${u##*/}") ;;
+	*.service|*.target|*.mount|*.socket|*.timer|*.path) want+=("lib/systemd/system/${u##*/}") ;;
+	esac
+done
+got=$(cd "$dest" 2>/dev/null && find . -type f -o -type l | sed 's|^\./||' | sort)
+eq "make install DESTDIR: the files" "$got" "$(printf '%s\n' "${want[@]}" | sort)"
+has "make install DESTDIR: no depmod, says so" "$(cat "$tmp/install.log")" "not running depmod"
+eq "installed module is the built one" "$(cmp "$KO" "$dest/lib/modules/$kver/extra/dm-ilio.ko" && echo same)" same
+eq "installed ilioctl is executable" "$(stat -c %a "$dest/usr/local/sbin/ilioctl")" 755
+rule=$dest/lib/udev/rules.d/69-ilio.rules
+has "udev rule: ilioctl's installed path" "$(grep IMPORT "$rule")" '"/usr/local/sbin/ilioctl probe $devnode"'
+eq "udev rule: no @...@ left" "$(grep -c '@[A-Z]*@' "$rule")" 0
+make -s install DESTDIR="$tmp/d2" PREFIX=/usr >/dev/null 2>&1
+eq "PREFIX=/usr: ilioctl in /usr/sbin" "$(ls "$tmp/d2/usr/sbin")" ilioctl
+has "PREFIX=/usr: the rule calls /usr/sbin/ilioctl" "$(grep IMPORT "$tmp/d2/lib/udev/rules.d/69-ilio.rules")" /usr/sbin/ilioctl
+out=$(make -s install DESTDIR="$tmp/d3" KVER=0.0.0-none 2>&1)
+eq "KVER other than the module's: refused" "$?:$(ls "$tmp/d3" 2>/dev/null)" "2:"
+has "KVER other than the module's: says why" "$out" "was built for $kver, not KVER=0.0.0-none"
+
+# modprobe finds it, with its dependencies: the installed kernel's modules
+# (symlinked) plus what make install staged, indexed by depmod -b.
+mt=$tmp/modtree
+mkdir -p "$mt/lib/modules/$kver"
+ln -s "/lib/modules/$kver/kernel" "$mt/lib/modules/$kver/kernel"
+cp /lib/modules/"$kver"/modules.order /lib/modules/"$kver"/modules.builtin* "$mt/lib/modules/$kver/"
+cp -a "$dest/lib/modules/$kver/extra" "$mt/lib/modules/$kver/"
+if depmod -b "$mt" "$kver" 2>"$tmp/depmod.err"; then
+	deps=$(modprobe -d "$mt" -S "$kver" --show-depends dm-ilio 2>&1)
+	for m in extra/dm-ilio.ko kernel/drivers/md/dm-mod.ko kernel/lib/libcrc32c.ko kernel/lib/lz4/lz4_compress.ko; do
+		has "modprobe --show-depends dm-ilio: $m" "$deps" "/lib/modules/$kver/$m"
+	done
+	eq "modprobe --show-depends: dm-ilio last" "$(tail -n 1 <<<"$deps" | grep -c 'extra/dm-ilio.ko')" 1
+else
+	ko "depmod -b: $(cat "$tmp/depmod.err")"
+fi
+
+# --- the udev rule, run by udevadm test -------------------------------------
+# udevadm test runs the rules of /etc/udev/rules.d (and IMPORT{program}) on
+# a device without udevd; a private mount namespace keeps the rule out of
+# the host's /etc/udev/rules.d.
+udev_test() {	# IMAGE: udevadm test on a loop device over IMAGE, into $tmp/udev.out
+	loopdev=$(losetup -f --show "$1") || { ko "losetup $1"; return 1; }
+	unshare -m sh -c 'mount -t tmpfs none /etc/udev/rules.d &&
+		cp "$1" /etc/udev/rules.d/ && udevadm test "/sys/class/block/$2"' \
+		sh "$rule" "${loopdev#/dev/}" >"$tmp/udev.out" 2>&1
+	local r=$?
+	losetup -d "$loopdev"
+	loopdev=
+	return $r
+}
+# The installed rule calls /usr/local/sbin/ilioctl: call this tree's.
+sed -i "s|/usr/local/sbin/ilioctl|$root/tools/ilioctl|" "$rule"
+for c in udevadm losetup unshare; do
+	command -v $c >/dev/null || ko "$c missing (udev, util-linux)"
+done
+truncate -s 64M "$tmp/store.img"
+uuid=$(tools/ilioctl format "$tmp/store.img" | awk '$1 == "uuid" { print $2 }')
+if udev_test "$tmp/store.img"; then
+	u=$(cat "$tmp/udev.out")
+	has "udevadm test: the rule file is read" "$u" "Reading rules file: /etc/udev/rules.d/69-ilio.rules"
+	eq "udevadm test: no complaint about the rule" \
+		"$(grep '69-ilio.rules' "$tmp/udev.out" | grep -ciE 'invalid|error|unknown|fail')" 0
+	for p in ID_FS_TYPE=ilio ID_FS_USAGE=other ID_FS_VERSION=1 "ID_FS_UUID=$uuid" "ID_FS_UUID_ENC=$uuid"; do
+		eq "udevadm test: property $p" "$(grep -cx "$p" "$tmp/udev.out")" 1
+	done
+	has "udevadm test: /dev/disk/by-uuid link" "$u" "LINK 'disk/by-uuid/$uuid'"
+else
+	ko "udevadm test on the store: $(tail -n 5 "$tmp/udev.out")"
+fi
+truncate -s 0 "$tmp/blank.img" && truncate -s 64M "$tmp/blank.img"
+if udev_test "$tmp/blank.img"; then
+	has "udevadm test, blank: the probe ran" "$(cat "$tmp/udev.out")" "ilioctl probe /dev/"
+	eq "udevadm test, blank: no ID_FS_TYPE" "$(grep -c '^ID_FS_TYPE=' "$tmp/udev.out")" 0
+else
+	ko "udevadm test on a blank image: $(tail -n 5 "$tmp/udev.out")"
+fi
+
+make -s uninstall DESTDIR="$dest" >/dev/null 2>&1
+eq "make uninstall DESTDIR: no file left" "$(find "$dest" -type f -o -type l)" ""
+done_
