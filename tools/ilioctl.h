@@ -246,5 +246,6 @@ int ilio_cmd_status(int argc, char **argv);
 int ilio_cmd_clear_stats(int argc, char **argv);
 int ilio_cmd_format(int argc, char **argv);
 int ilio_cmd_info(int argc, char **argv);
+int ilio_cmd_probe(int argc, char **argv);
 
 #endif /* ILIOCTL_H */
