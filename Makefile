@@ -11,6 +11,7 @@
 #   make deps       install build and test dependencies (Debian)
 #   make install    install what "make" built (see "Install" below)
 #   make uninstall  remove what "make install" installed
+#   make dkms-source  the module's sources for DKMS into /usr/src/dm-ilio-VERSION
 #
 # KDIR defaults to /lib/modules/$(KVER)/build when KVER is given, else the
 # running kernel's build dir when it exists, else the newest installed
@@ -27,7 +28,7 @@ KDIR ?= $(shell if [ -d /lib/modules/$(KVER_RUNNING)/build ]; then \
 PWD := $(shell pwd)
 
 .PHONY: all module tools testtools unit lint vm check demo bench fuzz deps clean \
-	install uninstall
+	install uninstall dkms-source
 
 all: module tools testtools
 
@@ -157,6 +158,24 @@ uninstall:
 ifeq ($(DESTDIR),)
 	/sbin/depmod -a $(INST_KVER)
 endif
+
+# --- DKMS ------------------------------------------------------------------
+#
+# "make dkms-source" copies what DKMS needs to build the module (dkms.conf,
+# VERSION, Kbuild and dm-ilio/) into $(DKMS_SRC), /usr/src/dm-ilio-VERSION;
+# "dkms install dm-ilio/VERSION" then adds, builds and installs it.  ("dkms
+# add ." would copy the whole tree, build outputs and VM disks included.)
+
+VERSION := $(shell cat VERSION)
+DKMS_SRC ?= /usr/src/dm-ilio-$(VERSION)
+# The module's sources, without kbuild's outputs (dm-ilio.mod.c).
+DKMS_FILES = $(filter-out %.mod.c,$(wildcard dm-ilio/*.c)) $(wildcard dm-ilio/*.h)
+
+dkms-source:
+	rm -rf $(DESTDIR)$(DKMS_SRC)
+	install -d $(DESTDIR)$(DKMS_SRC)/dm-ilio
+	install -m 0644 dkms.conf VERSION Kbuild $(DESTDIR)$(DKMS_SRC)/
+	install -m 0644 dm-ilio/Kbuild $(DKMS_FILES) $(DESTDIR)$(DKMS_SRC)/dm-ilio/
 
 clean:
 	-[ -n "$(KDIR)" ] && $(MAKE) -C $(KDIR) M=$(PWD) clean

@@ -15,6 +15,14 @@
 #     image (in a private mount namespace, with the rule in a tmpfs
 #     /etc/udev/rules.d), imports ID_FS_TYPE=ilio and the store's UUID and
 #     links /dev/disk/by-uuid/<uuid>; on a blank image it adds nothing;
+#   * dkms.conf takes its version from VERSION; "make dkms-source", then
+#     dkms add, build and install against the installed linux-headers-amd64
+#     put a signed (DKMS's MOK key) dm-ilio.ko of that version and kernel
+#     in /lib/modules/KVER/updates/dkms, where modprobe finds it; dkms
+#     remove --all takes it away (the test leaves the host as it found it);
+#   * the kernel's scripts/sign-file signs the module with a fresh key, as
+#     the admin guide's Secure Boot steps do (Secure Boot itself, the MOK
+#     enrollment and the kernel's check, cannot be tested here);
 #   * the man pages render with man and groff without a warning.
 #
 # Needs the module and ilioctl built (make all).  Prints one line per
@@ -154,4 +162,78 @@ fi
 
 make -s uninstall DESTDIR="$dest" >/dev/null 2>&1
 eq "make uninstall DESTDIR: no file left" "$(find "$dest" -type f -o -type l)" ""
+
+# --- signing by hand, as the admin guide says (not Secure Boot itself) ------
+sf=/lib/modules/$kver/build/scripts/sign-file
+if [ -x "$sf" ] && command -v openssl >/dev/null; then
+	(cd "$tmp" && openssl req -new -x509 -newkey rsa:2048 -keyout MOK.priv -outform DER \
+		-out MOK.der -nodes -days 36500 -subj "/CN=dm-ilio module signing/" >/dev/null 2>&1)
+	cp "$KO" "$tmp/signed.ko"
+	"$sf" sha256 "$tmp/MOK.priv" "$tmp/MOK.der" "$tmp/signed.ko" 2>"$tmp/sign.err" ||
+		ko "sign-file: $(cat "$tmp/sign.err")"
+	eq "sign-file: the module's signer" "$(modinfo -F signer "$tmp/signed.ko")" "dm-ilio module signing"
+	eq "sign-file: still the same module" "$(modinfo -F version "$tmp/signed.ko")" "$version"
+else
+	ko "$sf or openssl missing (linux-headers-amd64, openssl)"
+fi
+
+# --- DKMS -------------------------------------------------------------------------
+# dkms.conf reads its version from the VERSION file next to it.
+mkdir -p "$tmp/dk" && cp dkms.conf "$tmp/dk/" && echo 9.8.7 >"$tmp/dk/VERSION"
+eq "dkms.conf: PACKAGE_VERSION from VERSION" \
+	"$(bash -c '. "$1"; echo "$PACKAGE_NAME $PACKAGE_VERSION"' sh "$tmp/dk/dkms.conf")" "dm-ilio 9.8.7"
+
+# add, build, install and remove against the installed linux-headers-amd64,
+# for real (root): the module lands in /lib/modules/KVER/updates/dkms.
+hk=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
+	sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
+src=/usr/src/dm-ilio-$version
+mok=/var/lib/dkms/mok.key
+dkms_cleanup() {
+	dkms remove "dm-ilio/$version" --all >/dev/null 2>&1
+	rm -rf "$src"
+	# DKMS makes a MOK key pair for signing when there is none: drop the
+	# one this test caused.
+	[ "$mok_before" = 1 ] || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
+}
+if ! command -v dkms >/dev/null; then
+	ko "dkms missing (make deps installs it)"
+elif [ "$(id -u)" != 0 ]; then
+	ko "DKMS test needs root"
+elif [ -z "$hk" ] || [ ! -d "/lib/modules/$hk/build" ]; then
+	ko "no linux-headers-amd64 (make deps)"
+elif [ -n "$(dkms status dm-ilio 2>/dev/null)" ] || [ -e "$src" ]; then
+	ko "dm-ilio is in DKMS on this host already ($(dkms status dm-ilio)); not touching it"
+else
+	mok_before=0
+	[ -e "$mok" ] && mok_before=1
+	trap 'dkms_cleanup; [ -z "$loopdev" ] || losetup -d "$loopdev"; rm -rf "$tmp"' EXIT
+	make -s dkms-source >/dev/null 2>&1 || ko "make dkms-source"
+	eq "make dkms-source: the files" "$(cd "$src" && find . -type f | sed 's|^\./||' | sort)" \
+		"$(printf '%s\n' dkms.conf VERSION Kbuild dm-ilio/Kbuild $(git ls-files 'dm-ilio/*.[ch]') | sort)"
+	for step in add build install; do
+		if dkms "$step" -m dm-ilio -v "$version" -k "$hk" >"$tmp/dkms.log" 2>&1; then
+			ok
+		else
+			ko "dkms $step -k $hk: $(tail -n 15 "$tmp/dkms.log")"
+		fi
+	done
+	eq "dkms status" "$(dkms status dm-ilio)" "dm-ilio/$version, $hk, x86_64: installed"
+	f=/lib/modules/$hk/updates/dkms/dm-ilio.ko
+	eq "modinfo -k $hk finds the DKMS module" "$(modinfo -k "$hk" -F filename dm-ilio 2>&1)" "$f"
+	eq "DKMS module: version" "$(modinfo -F version "$f" 2>&1)" "$version"
+	eq "DKMS module: built for $hk" "$(modinfo -F vermagic "$f" 2>&1 | cut -d' ' -f1)" "$hk"
+	has "DKMS module: signed with DKMS's MOK key" "$(modinfo -F signer "$f" 2>&1)" "DKMS module signing key"
+	deps=$(modprobe -S "$hk" --show-depends dm-ilio 2>&1)
+	has "modprobe -S $hk --show-depends: the DKMS module" "$deps" "insmod $f"
+	has "modprobe -S $hk --show-depends: dm-mod" "$deps" "kernel/drivers/md/dm-mod.ko"
+	if dkms remove "dm-ilio/$version" --all >"$tmp/dkms.log" 2>&1; then
+		ok
+	else
+		ko "dkms remove --all: $(tail -n 5 "$tmp/dkms.log")"
+	fi
+	eq "after dkms remove: no module" "$(modinfo -k "$hk" -F filename dm-ilio 2>/dev/null)" ""
+	dkms_cleanup
+	trap '[ -z "$loopdev" ] || losetup -d "$loopdev"; rm -rf "$tmp"' EXIT
+fi
 done_
