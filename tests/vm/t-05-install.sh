@@ -13,7 +13,10 @@
 # uuid> on a persistent one (udevd does not run in the test VM, so this
 # reads "dmsetup info -o uuid", not /dev/disk/by-id), refuses a second
 # device over the same store by its UUID, and "ilioctl format" refuses a
-# store in use, naming its holder, while "ilioctl probe" still reads it.
+# store in use, naming its holder, while "ilioctl probe" still reads it;
+# blkid -p and wipefs see nothing on a store, mkfs.ext4 refuses it while
+# it is active and overwrites it once it is not (the admin guide's
+# "Keeping mkfs off a store").
 #
 # vm-args: --mem 1024 --timeout 300 --disk t05:64
 
@@ -92,6 +95,9 @@ assert_cmd "ilioctl format $D" -- ilioctl format "$D"
 fmt_uuid=$(awk '$1 == "uuid" { print $2 }' "$_T_LAST_OUT")
 assert_cmd "ilioctl probe $D" -- ilioctl probe "$D"
 assert_eq "$(sed -n 's/^ID_FS_UUID=//p' "$_T_LAST_OUT")" "$fmt_uuid" "probe: the store's uuid"
+# What the admin guide says libblkid sees: nothing.
+assert_rc 2 "blkid -p finds nothing on the store" -- blkid -p "$D"
+assert_eq "$(wipefs "$D")" "" "wipefs lists nothing on the store"
 assert_cmd "ilioctl create lun --backing $D" -- \
 	ilioctl create lun --backing "$D" --size 32M --ram 16M
 assert_eq "$(dmsetup info -c --noheadings -o uuid lun)" "ILIO-$fmt_uuid" "persistent dm UUID"
@@ -104,7 +110,13 @@ assert_fails "format refuses the store in use" -- ilioctl format "$D" --force
 grep -q "$D is in use (held by $node)" "$_T_LAST_OUT" && pass "format names the holder ($node)" ||
 	fail "format in use: $(cat "$_T_LAST_OUT")"
 assert_cmd "probe reads the store in use" -- ilioctl probe "$D"
+assert_fails "mkfs.ext4 refuses the store in use" -- mkfs.ext4 -q "$D"
+grep -q "is apparently in use by the system" "$_T_LAST_OUT" && pass "mkfs says it is in use" ||
+	fail "mkfs.ext4 on the store in use: $(cat "$_T_LAST_OUT")"
 assert_cmd "ilioctl remove lun" -- ilioctl remove lun
+# ... and, as the admin guide warns, overwrites it once it is inactive.
+assert_cmd "mkfs.ext4 on the inactive store (no prompt)" -- mkfs.ext4 -q "$D"
+assert_rc 1 "ilioctl probe: no store any more" -- ilioctl probe "$D"
 
 # --- unload, uninstall ------------------------------------------------------------
 assert_cmd "modprobe -r dm-ilio" -- modprobe -r dm-ilio
