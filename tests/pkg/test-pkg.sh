@@ -163,6 +163,34 @@ fi
 make -s uninstall DESTDIR="$dest" >/dev/null 2>&1
 eq "make uninstall DESTDIR: no file left" "$(find "$dest" -type f -o -type l)" ""
 
+# --- man pages ---------------------------------------------------------------
+for m in Documentation/man/*.[1-8] tools/*.[1-8]; do
+	[ -f "$m" ] || continue
+	w=$(MANWIDTH=80 man --warnings -l "$m" 2>&1 >/dev/null)
+	eq "man --warnings -l $m: no warning" "$w" ""
+	w=$(groff -ww -z -man "$m" 2>&1)
+	eq "groff -ww -z -man $m: no warning" "$w" ""
+	eq "$m renders" "$(MANWIDTH=80 man -l "$m" 2>/dev/null | grep -c '^NAME$')" 1
+done
+# dm-ilio.4 names the fields of dm-ilio/ilio-fields.h, in order.
+M=Documentation/man/dm-ilio.4
+fields=$(bash tests/unit/ilio-fields-list.sh)
+eq "dm-ilio.4: status fields 1..23 as ilio-fields.h" \
+	"$(awk '/^\.SH STATUS/ { s = 1; next } /^\.SH/ { s = 0 } s && /^\.B [0-9]+ / { print $2, $3 }' "$M")" \
+	"$(echo "1 mode"; awk '$1 ~ /^status_v/ { print $2, $3 }' <<<"$fields")"
+eq "dm-ilio.4: every sysfs-only file, in order" \
+	"$(awk '/^\.SH SYSFS/ { s = 1; next } /^\.SH/ { s = 0 } s && /^\.B [a-z_]+$/ { print $2 }' "$M")" \
+	"$(awk '$1 == "sysfs" { print $3 } $1 == "special" && $3 != "mode" { print $3 }' <<<"$fields")"
+# section NAME: the lines of section NAME of $M; tagged NAME: the first
+# line of each of its .TP entries.
+section() { awk -v n="$1" '$0 == ".SH " n { s = 1; next } /^\.SH/ { s = 0 } s' "$M"; }
+tagged() { section "$1" | awk 'p { print; p = 0 } /^\.TP$/ { p = 1 }'; }
+modes=$(section STATUS | awk '/^\.B 1 mode$/ { s = 1; next } /^\.TP$/ { s = 0 } s')
+for w in $(awk '$1 == "mode" { print $3 }' <<<"$fields"); do
+	eq "dm-ilio.4: mode word $w under field 1" "$(grep -c "^\.BR\? ${w//-/\\\\-}\( \|,\|$\)" <<<"$modes")" 1
+done
+eq "dm-ilio.4: the messages" "$(tagged MESSAGES | tr '\n' ' ')" ".B clear_stats .B compact .B gc .B checkpoint .B check "
+
 # --- signing by hand, as the admin guide says (not Secure Boot itself) ------
 sf=/lib/modules/$kver/build/scripts/sign-file
 if [ -x "$sf" ] && command -v openssl >/dev/null; then
