@@ -10,8 +10,10 @@
 # bare insmod without the dependencies fails (the old README step), and
 # the README's insmod line from the tree works.  Identity: ilioctl sets
 # the dm UUID ILIO-DISKLESS-<uuid> on a diskless device and ILIO-<store
-# uuid> on a persistent one (udevd does not run in the test VM, so this
-# reads "dmsetup info -o uuid", not /dev/disk/by-id), refuses a second
+# uuid> on a persistent one ("dmsetup info -o uuid"; with udevd started
+# for a while, the installed 69-ilio.rules and ilioctl probe give the store
+# FSTYPE ilio and its UUID in lsblk -f and /dev/disk/by-uuid, and udev's dm
+# rules /dev/disk/by-id/dm-uuid-ILIO-<store uuid>), refuses a second
 # device over the same store by its UUID, and "ilioctl format" refuses a
 # store in use, naming its holder, while "ilioctl probe" still reads it;
 # blkid -p and wipefs see nothing on a store, mkfs.ext4 refuses it while
@@ -26,8 +28,9 @@
 need_cmd make dmsetup depmod modinfo
 KVER=$(uname -r)
 version=$(cat "$REPO/VERSION")
-[ -f "$REPO/dm-ilio/dm-ilio.ko" ] && [ -x "$REPO/tools/ilioctl" ] ||
+if [ ! -f "$REPO/dm-ilio/dm-ilio.ko" ] || [ ! -x "$REPO/tools/ilioctl" ]; then
 	fatal "dm-ilio.ko and tools/ilioctl must be built on the host first"
+fi
 
 # The guest's / is the host's, read-only (9p): make install may write only
 # through overlays in tmpfs.  depmod reads every module of the tree, which
@@ -54,16 +57,23 @@ for d in /usr/lib/udev /usr/lib/systemd /usr/local; do
 done
 cd "$REPO" || fatal "cd $REPO"
 
+# check MSG FAILMSG CMD...: pass MSG if CMD succeeds, else fail FAILMSG.
+check() {
+	local msg=$1 bad=$2
+	shift 2
+	if "$@"; then pass "$msg"; else fail "$bad"; fi
+}
+
 # --- README: make install, modprobe dm-ilio --------------------------------
 assert_cmd "make install" -- make install
-grep -q "depmod -a $KVER" "$_T_LAST_OUT" && pass "make install ran depmod -a $KVER" ||
-	fail "make install did not run depmod: $(tail -n 3 "$_T_LAST_OUT")"
+check "make install ran depmod -a $KVER" "make install did not run depmod: $(tail -n 3 "$_T_LAST_OUT")" \
+	grep -q "depmod -a $KVER" "$_T_LAST_OUT"
 assert_eq "$(modinfo -F filename dm-ilio)" "/lib/modules/$KVER/extra/dm-ilio.ko" \
 	"modinfo finds the installed module"
 assert_eq "$(command -v ilioctl)" /usr/local/sbin/ilioctl "ilioctl in PATH"
 assert_cmd "modprobe dm-ilio" -- modprobe dm-ilio
 for m in dm_ilio dm_mod libcrc32c lz4_compress; do
-	[ -d "/sys/module/$m" ] && pass "$m loaded" || fail "$m not loaded by modprobe dm-ilio"
+	check "$m loaded" "$m not loaded by modprobe dm-ilio" [ -d "/sys/module/$m" ]
 done
 assert_eq "$(modinfo -F version dm-ilio)" "$version" "modinfo -F version dm-ilio"
 assert_eq "$(cat /sys/module/dm_ilio/version)" "$version" "/sys/module/dm_ilio/version"
@@ -98,21 +108,49 @@ assert_eq "$(sed -n 's/^ID_FS_UUID=//p' "$_T_LAST_OUT")" "$fmt_uuid" "probe: the
 # What the admin guide says libblkid sees: nothing.
 assert_rc 2 "blkid -p finds nothing on the store" -- blkid -p "$D"
 assert_eq "$(wipefs "$D")" "" "wipefs lists nothing on the store"
+
+# udev with the installed rule (and ilioctl): the store shows in lsblk -f
+# and /dev/disk/by-uuid, the device in /dev/disk/by-id/dm-uuid-ILIO-*.
+# udevd runs for this part only; libdevmapper waits for it meanwhile.
+need_cmd udevadm lsblk
+if /lib/systemd/systemd-udevd --daemon >"$T_TMP/udevd.log" 2>&1; then
+	pass "systemd-udevd started"
+	assert_cmd "udevadm trigger $D (the admin guide)" -- udevadm trigger "$D"
+	assert_cmd "udevadm settle" -- udevadm settle -t 30
+	assert_eq "$(readlink "/dev/disk/by-uuid/$fmt_uuid")" ../../"${D#/dev/}" \
+		"/dev/disk/by-uuid/<store uuid>"
+	assert_eq "$(lsblk -dno FSTYPE,UUID "$D" | tr -s ' ')" "ilio $fmt_uuid" "lsblk -f: FSTYPE ilio, UUID"
+	assert_eq "$(udevadm info --query=property "$D" | grep -c '^ID_FS_TYPE=ilio$')" 1 \
+		"udevadm info: ID_FS_TYPE=ilio"
+	assert_cmd "ilioctl create lun, with udev" -- \
+		env -u DM_DISABLE_UDEV ilioctl create lun --backing "$D" --size 32M --ram 16M
+	udevadm settle -t 30
+	assert_eq "$(readlink "/dev/disk/by-id/dm-uuid-ILIO-$fmt_uuid")" "../../$(dm_node lun)" \
+		"/dev/disk/by-id/dm-uuid-ILIO-<store uuid>"
+	assert_cmd "ilioctl remove lun, with udev" -- env -u DM_DISABLE_UDEV ilioctl remove lun
+	udevadm settle -t 30
+	check "by-id link gone with the device" "by-id link left" \
+		[ ! -e "/dev/disk/by-id/dm-uuid-ILIO-$fmt_uuid" ]
+	udevadm control --exit
+else
+	fail "systemd-udevd: $(cat "$T_TMP/udevd.log")"
+fi
+
 assert_cmd "ilioctl create lun --backing $D" -- \
 	ilioctl create lun --backing "$D" --size 32M --ram 16M
 assert_eq "$(dmsetup info -c --noheadings -o uuid lun)" "ILIO-$fmt_uuid" "persistent dm UUID"
 assert_fails "a second device over the same store" -- \
 	ilioctl create lun2 --backing "$D" --size 32M --ram 16M
-grep -q "already active as device 'lun' (dm uuid ILIO-$fmt_uuid)" "$_T_LAST_OUT" &&
-	pass "it names the device that has the store" || fail "second create: $(cat "$_T_LAST_OUT")"
+check "it names the device that has the store" "second create: $(cat "$_T_LAST_OUT")" \
+	grep -q "already active as device 'lun' (dm uuid ILIO-$fmt_uuid)" "$_T_LAST_OUT"
 node=$(dm_node lun)
 assert_fails "format refuses the store in use" -- ilioctl format "$D" --force
-grep -q "$D is in use (held by $node)" "$_T_LAST_OUT" && pass "format names the holder ($node)" ||
-	fail "format in use: $(cat "$_T_LAST_OUT")"
+check "format names the holder ($node)" "format in use: $(cat "$_T_LAST_OUT")" \
+	grep -q "$D is in use (held by $node)" "$_T_LAST_OUT"
 assert_cmd "probe reads the store in use" -- ilioctl probe "$D"
 assert_fails "mkfs.ext4 refuses the store in use" -- mkfs.ext4 -q "$D"
-grep -q "is apparently in use by the system" "$_T_LAST_OUT" && pass "mkfs says it is in use" ||
-	fail "mkfs.ext4 on the store in use: $(cat "$_T_LAST_OUT")"
+check "mkfs says it is in use" "mkfs.ext4 on the store in use: $(cat "$_T_LAST_OUT")" \
+	grep -q "is apparently in use by the system" "$_T_LAST_OUT"
 assert_cmd "ilioctl remove lun" -- ilioctl remove lun
 # ... and, as the admin guide warns, overwrites it once it is inactive.
 assert_cmd "mkfs.ext4 on the inactive store (no prompt)" -- mkfs.ext4 -q "$D"
@@ -120,10 +158,10 @@ assert_rc 1 "ilioctl probe: no store any more" -- ilioctl probe "$D"
 
 # --- unload, uninstall ------------------------------------------------------------
 assert_cmd "modprobe -r dm-ilio" -- modprobe -r dm-ilio
-[ -d /sys/module/dm_ilio ] && fail "dm_ilio still loaded" || pass "dm_ilio unloaded"
+check "dm_ilio unloaded" "dm_ilio still loaded" [ ! -d /sys/module/dm_ilio ]
 assert_cmd "make uninstall" -- make uninstall
 assert_fails "modprobe dm-ilio after make uninstall" -- modprobe -n dm-ilio
-[ -e /usr/local/sbin/ilioctl ] && fail "ilioctl left in /usr/local/sbin" || pass "ilioctl removed"
+check "ilioctl removed" "ilioctl left in /usr/local/sbin" [ ! -e /usr/local/sbin/ilioctl ]
 
 # --- README: from the tree ------------------------------------------------------
 for m in dm_mod libcrc32c lz4_compress; do
@@ -135,8 +173,8 @@ else
 	dmesg_mark
 	assert_fails "bare insmod without dm-mod (the old README step)" -- \
 		insmod dm-ilio/dm-ilio.ko
-	dmesg_since | grep -q "dm_ilio: Unknown symbol" && pass "the kernel says: Unknown symbol" ||
-		fail "no 'Unknown symbol' in the log"
+	check "the kernel says: Unknown symbol" "no 'Unknown symbol' in the log" \
+		grep -q "dm_ilio: Unknown symbol" <(dmesg_since)
 fi
 assert_cmd "README: modprobe -a dm-mod libcrc32c lz4_compress && insmod dm-ilio/dm-ilio.ko" -- \
 	bash -c "modprobe -a dm-mod libcrc32c lz4_compress && insmod dm-ilio/dm-ilio.ko"
