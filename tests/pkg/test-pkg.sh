@@ -237,10 +237,11 @@ else
 	[ -e "$mok" ] && mok_before=1
 	trap 'dkms_cleanup; [ -z "$loopdev" ] || losetup -d "$loopdev"; rm -rf "$tmp"' EXIT
 	make -s dkms-source >/dev/null 2>&1 || ko "make dkms-source"
+	mapfile -t srcs < <(git ls-files 'dm-ilio/*.[ch]')
 	eq "make dkms-source: the files" "$(cd "$src" && find . -type f | sed 's|^\./||' | sort)" \
-		"$(printf '%s\n' dkms.conf VERSION Kbuild dm-ilio/Kbuild $(git ls-files 'dm-ilio/*.[ch]') | sort)"
+		"$(printf '%s\n' dkms.conf VERSION Kbuild dm-ilio/Kbuild "${srcs[@]}" | sort)"
 	for step in add build install; do
-		if dkms "$step" -m dm-ilio -v "$version" -k "$hk" >"$tmp/dkms.log" 2>&1; then
+		if dkms "$step" "dm-ilio/$version" -k "$hk" >"$tmp/dkms.log" 2>&1; then
 			ok
 		else
 			ko "dkms $step -k $hk: $(tail -n 15 "$tmp/dkms.log")"
