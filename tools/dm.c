@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,9 +425,12 @@ int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
  */
 static bool ilio_dm_uuid(const char *params, char *buf, size_t size)
 {
-	char backing[4096], text[40];
+	char backing[4096], sys[64], link[PATH_MAX], node[PATH_MAX + 8];
+	char text[40], c;
+	const char *p = params, *dev = backing, *name, *why;
 	struct ilio_geom g;
-	const char *p = params, *why;
+	unsigned int ma, mi;
+	ssize_t n;
 	u8 uuid[16];
 
 	if (ilio_token(&p, backing, sizeof(backing)) <= 0)
@@ -438,7 +442,21 @@ static bool ilio_dm_uuid(const char *params, char *buf, size_t size)
 			 ilio_fmt_uuid(uuid, text, sizeof(text)));
 		return true;
 	}
-	if (ilio_read_store(backing, &g, &why))
+	/*
+	 * The kernel also takes major:minor: /sys/dev/block/M:m links to the
+	 * device's sysfs directory, whose name is the node's in /dev.
+	 */
+	if (sscanf(backing, "%u:%u%c", &ma, &mi, &c) == 2) {
+		snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", ma, mi);
+		n = readlink(sys, link, sizeof(link) - 1);
+		if (n <= 0)
+			return false;
+		link[n] = '\0';
+		name = strrchr(link, '/');
+		snprintf(node, sizeof(node), "/dev/%s", name ? name + 1 : link);
+		dev = node;
+	}
+	if (ilio_read_store(dev, &g, &why))
 		return false;
 	snprintf(buf, size, "ILIO-%s", ilio_fmt_uuid(g.uuid, text, sizeof(text)));
 	return true;

@@ -152,6 +152,11 @@ assert_fails "mkfs.ext4 refuses the store in use" -- mkfs.ext4 -q "$D"
 check "mkfs says it is in use" "mkfs.ext4 on the store in use: $(cat "$_T_LAST_OUT")" \
 	grep -q "is apparently in use by the system" "$_T_LAST_OUT"
 assert_cmd "ilioctl remove lun" -- ilioctl remove lun
+mm=$(( 0x$(stat -c %t "$D") )):$(( 0x$(stat -c %T "$D") ))
+assert_cmd "ilioctl create lun --backing $mm (major:minor)" -- \
+	ilioctl create lun --backing "$mm" --size 32M --ram 16M
+assert_eq "$(dmsetup info -c --noheadings -o uuid lun)" "ILIO-$fmt_uuid" "dm UUID over major:minor"
+assert_cmd "ilioctl remove lun (major:minor)" -- ilioctl remove lun
 # ... and, as the admin guide warns, overwrites it once it is inactive.
 assert_cmd "mkfs.ext4 on the inactive store (no prompt)" -- mkfs.ext4 -q "$D"
 assert_rc 1 "ilioctl probe: no store any more" -- ilioctl probe "$D"
