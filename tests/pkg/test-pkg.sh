@@ -14,7 +14,8 @@
 #   * the udev rule, run by "udevadm test" on a loop device over a formatted
 #     image (in a private mount namespace, with the rule in a tmpfs
 #     /etc/udev/rules.d), imports ID_FS_TYPE=ilio and the store's UUID and
-#     links /dev/disk/by-uuid/<uuid>; on a blank image it adds nothing;
+#     links /dev/disk/by-uuid/<uuid>; on a blank image it adds nothing, and
+#     it does not probe an image with a partition table or a filesystem;
 #   * dkms.conf takes its version from VERSION; "make dkms-source", then
 #     dkms add, build and install against the installed linux-headers-amd64
 #     put a signed (DKMS's MOK key) dm-ilio.ko of that version and kernel
@@ -159,6 +160,26 @@ if udev_test "$tmp/blank.img"; then
 else
 	ko "udevadm test on a blank image: $(tail -n 5 "$tmp/udev.out")"
 fi
+# blkid's finds (60-persistent-storage.rules) keep the probe away.
+truncate -s 64M "$tmp/dos.img"
+python3 - "$tmp/dos.img" <<'PY'
+import struct, sys
+mbr = bytearray(512)
+mbr[440:444] = b"\x12\x34\x56\x78"
+mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\0\0", 0x83, b"\0\0\0", 2048, 20480)
+mbr[510:512] = b"\x55\xaa"
+open(sys.argv[1], "r+b").write(mbr)
+PY
+truncate -s 64M "$tmp/ext4.img" && mkfs.ext4 -q -F "$tmp/ext4.img" >/dev/null 2>&1
+for i in dos ext4; do
+	if udev_test "$tmp/$i.img"; then
+		eq "udevadm test, $i: blkid found it (ID_FS_TYPE or ID_PART_TABLE_TYPE)" \
+			"$(grep -cE '^ID_(FS|PART_TABLE)_TYPE=(dos|ext4)$' "$tmp/udev.out")" 1
+		eq "udevadm test, $i: no probe" "$(grep -c 'ilioctl probe' "$tmp/udev.out")" 0
+	else
+		ko "udevadm test on $i: $(tail -n 5 "$tmp/udev.out")"
+	fi
+done
 
 make -s uninstall DESTDIR="$dest" >/dev/null 2>&1
 eq "make uninstall DESTDIR: no file left" "$(find "$dest" -type f -o -type l)" ""
