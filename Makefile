@@ -107,7 +107,8 @@ UDEVDIR ?= /lib/udev
 SYSTEMDUNITDIR ?= /lib/systemd/system
 SYSTEMDGENERATORDIR ?= /lib/systemd/system-generators
 KO := dm-ilio/dm-ilio.ko
-KO_KVER = $(shell /sbin/modinfo -F vermagic $(KO) 2>/dev/null | cut -d' ' -f1)
+# Read once, when first needed (not at every make).
+KO_KVER = $(eval KO_KVER := $$(shell /sbin/modinfo -F vermagic $(KO) 2>/dev/null | cut -d' ' -f1))$(KO_KVER)
 INST_KVER = $(or $(KVER),$(KO_KVER))
 MODDIR ?= /lib/modules/$(INST_KVER)/extra
 MANPAGES := $(wildcard Documentation/man/*.[1-8] tools/*.[1-8])
