@@ -116,6 +116,13 @@ if depmod -b "$mt" "$kver" 2>"$tmp/depmod.err"; then
 		has "modprobe --show-depends dm-ilio: $m" "$deps" "/lib/modules/$kver/$m"
 	done
 	eq "modprobe --show-depends: dm-ilio last" "$(tail -n 1 <<<"$deps" | grep -c 'extra/dm-ilio.ko')" 1
+	# With a DKMS copy too, modprobe takes the DKMS one (the admin guide).
+	mkdir -p "$mt/lib/modules/$kver/updates/dkms"
+	cp "$KO" "$mt/lib/modules/$kver/updates/dkms/"
+	depmod -b "$mt" "$kver" 2>/dev/null
+	eq "modprobe prefers updates/dkms to extra" \
+		"$(modprobe -d "$mt" -S "$kver" --show-depends dm-ilio 2>&1 | tail -n 1 | grep -o '[a-z]*/[a-z]*/dm-ilio.ko')" \
+		updates/dkms/dm-ilio.ko
 else
 	ko "depmod -b: $(cat "$tmp/depmod.err")"
 fi
