@@ -62,6 +62,11 @@ eq "VERSION is MAJOR.MINOR.PATCH" "$(grep -cxE '[0-9]+\.[0-9]+\.[0-9]+' VERSION)
 eq "modinfo -F version dm-ilio.ko" "$(modinfo -F version "$KO")" "$version"
 eq "ilioctl --version" "$(tools/ilioctl --version | cut -d' ' -f1,2)" "ilioctl $version"
 [ -d "/lib/modules/$kver/kernel" ] || ko "the module's kernel $kver has no /lib/modules/$kver/kernel"
+# Versions that the documents quote (dm-ilio/1.1.0, dm-ilio-1.1.0, ilio
+# v1.1.0) are VERSION: a bump must update them.
+quoted=$(grep -ohE '(dm-ilio[/-]|ilio v)[0-9]+\.[0-9]+\.[0-9]+' README Documentation/admin-guide/device-mapper/ilio.rst \
+	Documentation/man/*.[1-8] dkms.conf | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | sort -u)
+eq "the documents quote VERSION" "$quoted" "$version"
 
 # --- make install / uninstall ---------------------------------------------------
 dest=$tmp/dest
