@@ -45,9 +45,14 @@
 
 #include "ilio-target.h"
 
-#define ILIO_VERSION_MAJOR 1
-#define ILIO_VERSION_MINOR 0
-#define ILIO_VERSION_PATCH 0
+/*
+ * ILIO_VERSION ("1.1.0") and its three numbers come from the top-level
+ * VERSION file, through dm-ilio/Kbuild: one version for the module, the
+ * target and ilioctl.
+ */
+#ifndef ILIO_VERSION
+#error "ILIO_VERSION is not defined: build through dm-ilio/Kbuild"
+#endif
 
 /* Split I/O at 64 KiB so that large bios spread over the workers. */
 #define ILIO_MAX_IO_SECTORS	128
@@ -1549,3 +1554,4 @@ module_exit(dm_ilio_exit);
 MODULE_DESCRIPTION(DM_NAME " ilio: RAM deduplicating, compressing store for virtual desktops");
 MODULE_AUTHOR("dm-ilio developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(ILIO_VERSION);

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - the whole test suite, as "make check" runs it (after make deps):
-# unit tests of the core, a fuzz smoke run, the build, lint, then the
-# module in a booted VM.
+# unit tests of the core, a fuzz smoke run, the build, packaging
+# (tests/pkg), lint, then the module in a booted VM.
 # Every stage runs even if an earlier one failed (except that the VM stage
 # needs the build).  Each stage ends in "N passed, N failed"; the last line
 # is the grand total, and the exit status is non-zero on any failure.
@@ -43,6 +43,8 @@ stage crashcheck make -C tests/crash check
 # 45 s of libFuzzer on the metadata validators and on recovery from damaged images.
 stage fuzz bash tests/fuzz/smoke.sh
 if stage build make all; then
+	# Packaging on the host: version, make install, udev rule, man pages, DKMS.
+	stage pkg bash tests/pkg/test-pkg.sh
 	stage lint bash scripts/lint.sh
 	stage vm bash tests/vm/run-all.sh
 else

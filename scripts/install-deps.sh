@@ -23,6 +23,9 @@ PACKAGES=(
 	libsmartcols-dev libjson-c-dev pkg-config
 	# lint (sparse; docutils parses the .rst docs)
 	sparse python3-docutils
+	# packaging (tests/pkg): DKMS builds the module for every kernel;
+	# udevadm test runs the udev rule; man and groff check the man pages
+	dkms udev man-db groff-base openssl
 	# tests
 	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils
 	util-linux valgrind python3 gzip coreutils

@@ -140,7 +140,7 @@ else
 	log=$(mktemp)
 	lint_dir="$REPO/build/lint"
 	rm -rf "$lint_dir" && mkdir -p "$lint_dir/dm-ilio"
-	cp Kbuild "$lint_dir/" && cp dm-ilio/*.[ch] dm-ilio/Kbuild "$lint_dir/dm-ilio/"
+	cp Kbuild VERSION "$lint_dir/" && cp dm-ilio/*.[ch] dm-ilio/Kbuild "$lint_dir/dm-ilio/"
 	if make -C "$KDIR" M="$lint_dir" W=1 C=2 modules >"$log" 2>&1; then
 		warn=$(grep -E 'warning:|error:' "$log" | grep -v 'linux-headers' || true)
 		if [ -z "$warn" ]; then ok "W=1 + sparse build clean"; else bad "W=1/sparse warnings"; echo "$warn" | head -40; fi

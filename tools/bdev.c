@@ -415,3 +415,55 @@ void ilio_rows_geom(struct ilio_rows *r, const struct ilio_geom *g)
 		 ilio_human((unsigned long long)g->nr_segs * g->seg_bytes, h,
 			    sizeof(h)));
 }
+
+/*
+ * ilio_read_store() - find the ilio store on path without claiming it:
+ * open it shared and read-only (it may be in use, by udev's probe or a live
+ * ilio device), read both superblock copies and validate them as
+ * ilio_find_store() does.  Prints nothing.  Returns 0 with *g; 1 when path
+ * holds no ilio superblock (or is shorter than two blocks); -EINVAL when it
+ * holds one but no copy is valid (*why says why); another negative errno
+ * when path cannot be opened, sized or read.
+ */
+int ilio_read_store(const char *path, struct ilio_geom *g, const char **why)
+{
+	static u8 head[2 * ILIO_BLOCK_SIZE];
+	unsigned long long bytes;
+	struct stat st;
+	uint64_t sz;
+	ssize_t n;
+	int fd, r;
+
+	*why = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		r = -errno;
+		goto out;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &sz)) {
+			r = -errno;
+			goto out;
+		}
+		bytes = sz;
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = st.st_size;
+	} else {
+		r = -ENOTBLK;
+		goto out;
+	}
+	n = pread(fd, head, sizeof(head), 0);
+	if (n != (ssize_t)sizeof(head)) {
+		/* A device shorter than two blocks holds no store. */
+		r = n < 0 ? -errno : 1;
+		goto out;
+	}
+	r = ilio_find_store(head, bytes, g, why);
+	if (r == -ENOENT)
+		r = 1;
+out:
+	close(fd);
+	return r;
+}

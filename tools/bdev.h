@@ -58,6 +58,7 @@ bool ilio_all_zero(const void *buf, size_t len);
 const char *ilio_fmt_uuid(const u8 *u, char *buf, size_t size);
 int ilio_find_store(const u8 *head, unsigned long long dev_bytes,
 		    struct ilio_geom *g, const char **why);
+int ilio_read_store(const char *path, struct ilio_geom *g, const char **why);
 void ilio_row_size(struct ilio_rows *r, const char *label,
 		   unsigned long long bytes);
 void ilio_rows_geom(struct ilio_rows *r, const struct ilio_geom *g);

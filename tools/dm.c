@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,10 @@
 #include <libdevmapper.h>
 
 #include "ilioctl.h"
+#include "bdev.h"
+
+/* "ILIO-DISKLESS-" and a UUID: the longest dm UUID ilioctl sets. */
+#define ILIO_DM_UUID_LEN	64
 
 /* libdevmapper log levels (lib/log/log.h); the level is in the low bits. */
 #define ILIO_DM_LOG_LEVEL_MASK	0x0f
@@ -409,15 +414,86 @@ int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
 }
 
 /*
- * ilio_dm_create() - create device name with one ilio target.  Returns
- * ILIO_EXIT_OK, or ILIO_EXIT_FAIL after printing why (with the kernel's
- * reason when it refused the table).
+ * ilio_dm_uuid() - the dm UUID of a new device with table parameters
+ * params (from "<backing|-> <ram_mb> ...").  A persistent device is
+ * "ILIO-<store uuid>", the UUID in the backing device's superblock, so that
+ * /dev/disk/by-id/dm-uuid-ILIO-<uuid> names the same store whatever the
+ * device is called and wherever it is activated.  A diskless device has no
+ * identity beyond its life: "ILIO-DISKLESS-<random UUID>".  Returns false
+ * (no UUID) when the backing device holds no readable, valid superblock:
+ * the kernel then refuses the table and says why.
+ */
+static bool ilio_dm_uuid(const char *params, char *buf, size_t size)
+{
+	char backing[4096], sys[64], link[PATH_MAX], node[PATH_MAX + 8];
+	char text[40], c;
+	const char *p = params, *dev = backing, *name, *why;
+	struct ilio_geom g;
+	unsigned int ma, mi;
+	ssize_t n;
+	u8 uuid[16];
+
+	if (ilio_token(&p, backing, sizeof(backing)) <= 0)
+		return false;
+	if (!strcmp(backing, "-")) {
+		if (ilio_new_uuid(uuid))
+			return false;
+		snprintf(buf, size, "ILIO-DISKLESS-%s",
+			 ilio_fmt_uuid(uuid, text, sizeof(text)));
+		return true;
+	}
+	/*
+	 * The kernel also takes major:minor: /sys/dev/block/M:m links to the
+	 * device's sysfs directory, whose name is the node's in /dev.
+	 */
+	if (sscanf(backing, "%u:%u%c", &ma, &mi, &c) == 2) {
+		snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", ma, mi);
+		n = readlink(sys, link, sizeof(link) - 1);
+		if (n <= 0)
+			return false;
+		link[n] = '\0';
+		name = strrchr(link, '/');
+		snprintf(node, sizeof(node), "/dev/%s", name ? name + 1 : link);
+		dev = node;
+	}
+	if (ilio_read_store(dev, &g, &why))
+		return false;
+	snprintf(buf, size, "ILIO-%s", ilio_fmt_uuid(g.uuid, text, sizeof(text)));
+	return true;
+}
+
+/* ilio_dm_uuid_owner() - the name of the device with dm UUID uuid, if any. */
+static bool ilio_dm_uuid_owner(const char *uuid, char *name, size_t size)
+{
+	struct dm_task *dmt;
+	struct dm_info info;
+	bool found = false;
+
+	dmt = dm_task_create(DM_DEVICE_INFO);
+	if (!dmt)
+		return false;
+	if (dm_task_set_uuid(dmt, uuid) && dm_task_run(dmt) &&
+	    dm_task_get_info(dmt, &info) && info.exists) {
+		snprintf(name, size, "%s", dm_task_get_name(dmt));
+		found = true;
+	}
+	dm_task_destroy(dmt);
+	ilio_lib_errors_discard();
+	return found;
+}
+
+/*
+ * ilio_dm_create() - create device name with one ilio target, with the dm
+ * UUID of ilio_dm_uuid().  Returns ILIO_EXIT_OK, or ILIO_EXIT_FAIL after
+ * printing why (with the kernel's reason when it refused the table).
  */
 int ilio_dm_create(const char *name, unsigned long long len_sectors,
 		   const char *params)
 {
+	char uuid[ILIO_DM_UUID_LEN], owner[DM_NAME_LEN];
 	uint32_t cookie = 0;
 	struct dm_task *dmt;
+	bool has_uuid;
 	int r, err;
 
 	r = ilio_dm_available();
@@ -429,10 +505,16 @@ int ilio_dm_create(const char *name, unsigned long long len_sectors,
 	if (r)
 		return ilio_fail("device '%s' already exists", name);
 
+	has_uuid = ilio_dm_uuid(params, uuid, sizeof(uuid));
+	if (has_uuid && ilio_dm_uuid_owner(uuid, owner, sizeof(owner)))
+		return ilio_fail("the store on %s is already active as device '%s' (dm uuid %s)",
+				 "this backing device", owner, uuid);
+
 	dmt = dm_task_create(DM_DEVICE_CREATE);
 	if (!dmt)
 		return ilio_fail("out of memory");
 	if (!dm_task_set_name(dmt, name) ||
+	    (has_uuid && !dm_task_set_uuid(dmt, uuid)) ||
 	    !dm_task_add_target(dmt, 0, len_sectors, ILIO_TARGET, params) ||
 	    !dm_task_set_cookie(dmt, &cookie, 0)) {
 		dm_task_destroy(dmt);

@@ -51,7 +51,10 @@ typedef uint64_t u64;
 #include "ilio-fields.h"
 #include "ilio-limits.h"
 
-#define ILIOCTL_VERSION		"0.1.0"
+/* The project version, from the top-level VERSION file (tools/Makefile). */
+#ifndef ILIOCTL_VERSION
+#error "ILIOCTL_VERSION is not defined: build with tools/Makefile"
+#endif
 #define ILIO_TARGET		"ilio"
 
 #define ILIO_EXIT_OK		0
@@ -243,5 +246,6 @@ int ilio_cmd_status(int argc, char **argv);
 int ilio_cmd_clear_stats(int argc, char **argv);
 int ilio_cmd_format(int argc, char **argv);
 int ilio_cmd_info(int argc, char **argv);
+int ilio_cmd_probe(int argc, char **argv);
 
 #endif /* ILIOCTL_H */

@@ -29,7 +29,11 @@
 #     signature: blkid sees nothing after); --dry-run writes nothing;
 #     --segment-kb is validated;
 #   * "info" reports each superblock copy and anchor slot as valid, or
-#     invalid with the validator's reason, after single-byte corruptions.
+#     invalid with the validator's reason, after single-byte corruptions;
+#   * "probe" prints udev's ID_FS_TYPE=ilio and the store's UUID for a
+#     store (also with superblock copy 0 damaged), nothing and exit 1 for a
+#     blank, short or ext4 image, and an error for a damaged store;
+#   * --version prints the top-level VERSION.
 #
 # Usage: bash tests/unit/test-ilioctl.sh
 #        ILIOCTL=/path/to/ilioctl bash tests/unit/test-ilioctl.sh  (no build)
@@ -151,7 +155,7 @@ for h in --help -h help; do
 		ko "ilioctl $h: rc=$rc out=$out err=$err"
 	fi
 done
-for c in create remove status clear-stats format info; do
+for c in create remove status clear-stats format info probe; do
 	run $c --help
 	if [ "$rc" -eq 0 ] && [[ "$out" == *"Usage: ilioctl"* ]]; then
 		ok
@@ -159,8 +163,17 @@ for c in create remove status clear-stats format info; do
 		ko "ilioctl $c --help: rc=$rc err=$err"
 	fi
 done
-run --version
-if [ "$rc" -eq 0 ] && [[ "$out" == "ilioctl "* ]]; then ok; else ko "--version: rc=$rc out=$out"; fi
+# The version is the project's one version, the top-level VERSION file
+# (tests/pkg/test-pkg.sh checks that the built module carries the same).
+version=$(cat "$root/VERSION")
+for v in --version -V; do
+	run $v
+	if [ "$rc" -eq 0 ] && [[ "$out" == "ilioctl $version (libdevmapper "* ]] && [ -z "$err" ]; then
+		ok
+	else
+		ko "$v: rc=$rc out=$out, want 'ilioctl $version (libdevmapper ...)'"
+	fi
+done
 
 # --- bad usage: exit 2 ------------------------------------------------------
 
@@ -1164,6 +1177,46 @@ img "$tmp/zero.img" 64M
 failure "info: blank image" "$tmp/zero.img is not an ilio store (no ilio superblock)" info "$tmp/zero.img"
 eq "info: blank image: superblock 0" "$(row 'superblock 0')" \
 	"invalid: no ilio superblock (format the device with ilioctl format)"
+
+# --- probe: udev's view of a store (tools/udev/69-ilio.rules) ---------------
+
+P=$tmp/probe.img
+img "$P" 64M
+run format "$P"
+puuid=$(row uuid)
+run probe "$P"
+eq "probe: a store, udev export lines" "$rc:$out:$err" "0:ID_FS_TYPE=ilio
+ID_FS_USAGE=other
+ID_FS_VERSION=1
+ID_FS_UUID=$puuid
+ID_FS_UUID_ENC=$puuid:"
+run info "$P"
+eq "probe: the uuid info shows" "$(row uuid)" "$puuid"
+# Copy 0 damaged: the probe reads copy 1, as the module does.
+printf 'X' | dd of="$P" bs=1 seek=100 conv=notrunc status=none
+run probe "$P"
+eq "probe: superblock copy 0 damaged" "$rc:$(grep -c "^ID_FS_UUID=$puuid\$" <<<"$out")" "0:1"
+printf 'X' | dd of="$P" bs=1 seek=$((4096 + 100)) conv=notrunc status=none
+failure "probe: both copies damaged" "$P holds a damaged ilio superblock: " probe "$P"
+eq "probe: both copies damaged, nothing on stdout" "$out" ""
+# Not a store: exit 1 and silence (udev runs it on every blank device).
+img "$P" 64M
+run probe "$P"
+eq "probe: blank image" "$rc:$out:$err" "1::"
+img "$P" 4K
+run probe "$P"
+eq "probe: shorter than the superblocks" "$rc:$out:$err" "1::"
+if mkfs.ext4 -q -F "$P" 64M >/dev/null 2>&1; then
+	run probe "$P"
+	eq "probe: ext4" "$rc:$out:$err" "1::"
+else
+	ko "mkfs.ext4 failed"
+fi
+failure "probe: no such file" "cannot read $tmp/none: No such file or directory" probe "$tmp/none"
+failure "probe: a character device" "cannot read /dev/null" probe /dev/null
+usage "probe: missing DEV" "probe: missing DEV" probe
+usage "probe: two DEVs" "probe: unexpected argument 'b'" probe a b
+usage "probe: unknown option" "unknown option '--json'" probe a --json
 
 # --- live commands without such a device: exit 1 ----------------------------
 
