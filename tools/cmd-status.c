@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmd-status.c - "ilioctl status [NAME] [--json]": read the status of one
- * or every ilio device from the kernel (or, for testing, from
- * --parse-status/--parse-table lines) and render it (status.c).
+ * cmd-status.c - "ilioctl status [NAME] [--json|--prometheus]": read the
+ * status of one or every ilio device from the kernel (or, for testing,
+ * from --parse-status/--parse-table lines) and render it (status.c,
+ * metrics.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 static const struct ilio_opt ilio_status_opts[] = {
 	{ "help", 'h', false, ILIO_OPT_HELP },
 	{ "json", 'j', false, ILIO_OPT_JSON },
+	{ "prometheus", 0, false, ILIO_OPT_PROMETHEUS },
 	{ "parse-status", 0, true, ILIO_OPT_PARSE_STATUS },
 	{ "parse-table", 0, true, ILIO_OPT_PARSE_TABLE },
 	{ NULL, 0, false, 0 }
@@ -137,7 +139,7 @@ int ilio_cmd_status(int argc, char **argv)
 	size_t st_nr = 0, tb_nr = 0, nr = 0, i;
 	struct ilio_dev *devs = NULL;
 	const char *name = NULL, *val;
-	bool json = false;
+	bool json = false, prom = false;
 	int id, r = 0;
 
 	st_lines = calloc(argc + 1, sizeof(*st_lines));
@@ -166,6 +168,9 @@ int ilio_cmd_status(int argc, char **argv)
 		case ILIO_OPT_JSON:
 			json = true;
 			break;
+		case ILIO_OPT_PROMETHEUS:
+			prom = true;
+			break;
 		case ILIO_OPT_PARSE_STATUS:
 			st_lines[st_nr++] = val;
 			break;
@@ -184,6 +189,10 @@ int ilio_cmd_status(int argc, char **argv)
 		r = ilio_usage_err("status: NAME cannot be combined with --parse-status");
 		goto out;
 	}
+	if (json && prom) {
+		r = ilio_usage_err("status: give --json or --prometheus, not both");
+		goto out;
+	}
 	if (tb_nr && !st_nr) {
 		r = ilio_usage_err("status: --parse-table needs --parse-status");
 		goto out;
@@ -196,7 +205,9 @@ int ilio_cmd_status(int argc, char **argv)
 		r = ilio_status_from_kernel(name, &devs, &nr);
 
 	/* Show what could be read even if another device failed. */
-	if (!r || nr)
+	if ((!r || nr) && prom)
+		ilio_print_prometheus(devs, nr);
+	else if (!r || nr)
 		ilio_print_devs(devs, nr, json);
 out:
 	for (i = 0; i < nr; i++)

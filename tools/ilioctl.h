@@ -151,6 +151,7 @@ enum ilio_opt_id {
 	ILIO_OPT_FORCE,
 	ILIO_OPT_JOURNAL,
 	ILIO_OPT_TABLE_PARAMS,
+	ILIO_OPT_PROMETHEUS,
 };
 
 /**
@@ -223,6 +224,8 @@ void ilio_dev_release(struct ilio_dev *dev);
 struct ilio_dev *ilio_dev_add(struct ilio_dev **devs, size_t *nr,
 			      size_t *cap);
 void ilio_print_devs(const struct ilio_dev *devs, size_t nr, bool json);
+/* metrics.c */
+void ilio_print_prometheus(const struct ilio_dev *devs, size_t nr);
 
 /* status.c: every value's name, from ilio-fields.h */
 extern const struct ilio_field ilio_fields[ILIO_ST_ALL];

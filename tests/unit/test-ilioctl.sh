@@ -1233,6 +1233,56 @@ for c in "remove $ghost" "clear-stats $ghost" "status $ghost" "status $ghost --j
 	fi
 done
 
+# --- Prometheus ----------------------------------------------------------------
+# Two devices: a current (25-field) line and an older module's 17-field one
+# whose name needs escaping.  The exposition format is checked line by line.
+P25="vdi 0 2097152 ilio write $(seq 2 25 | paste -sd' ')"
+P17='old"x 0 8 ilio read-only '"$(seq 102 117 | paste -sd' ')"
+run status --prometheus --parse-status "$P25" --parse-status "$P17"
+eq "prometheus: exit" "$rc" 0
+printf '%s\n' "$out" >"$tmp/prom"
+if python3 - "$tmp/prom" "$root/tests/unit/ilio-fields-list.sh" "$root" <<'PY' 2>"$tmp/perr"; then ok; else ko "prometheus format: $(tail -n 3 "$tmp/perr")"; fi
+import re, subprocess, sys
+lines = open(sys.argv[1]).read().splitlines()
+rows = subprocess.run(["bash", sys.argv[2], sys.argv[3]], capture_output=True, text=True, check=True).stdout.split()
+fields = [rows[i + 2] for i in range(0, len(rows), 3) if rows[i].startswith("status_")]
+assert len(fields) == 24, len(fields)
+gauges = {"logical_bytes", "unique_bytes", "stored_bytes", "ram_used_bytes", "ram_limit_bytes",
+          "dirty_bytes", "backend_bytes", "backend_free_bytes"}
+sample = re.compile(r'^([a-z_]+)\{device="((?:[^"\\]|\\.)*)"(?:,mode="([a-z-]+)")?\} ([0-9]+)$')
+families, order, cur, vals = {}, [], None, {}
+for l in lines:
+    if l.startswith("# HELP "):
+        cur = l.split()[2]; assert cur not in families, cur; families[cur] = None; order.append(cur)
+    elif l.startswith("# TYPE "):
+        n, t = l.split()[2:4]; assert n == cur, (n, cur); families[n] = t
+    else:
+        m = sample.match(l); assert m, l
+        assert m.group(1) == cur, (l, cur)
+        vals[(cur, m.group(2), m.group(3))] = int(m.group(4))
+want = ["ilio_" + f + ("" if f in gauges else "_total") for f in fields] + ["ilio_mode", "ilio_size_bytes"]
+assert order == want, order
+for f in fields:
+    n = "ilio_" + f + ("" if f in gauges else "_total")
+    assert families[n] == ("gauge" if f in gauges else "counter"), (n, families[n])
+# field at position p is p on the 25-field line, 100 + p on the 17-field one
+for i, f in enumerate(fields):
+    n = "ilio_" + f + ("" if f in gauges else "_total")
+    assert vals[(n, "vdi", None)] == i + 2, (n, vals.get((n, "vdi", None)))
+    if i + 2 <= 17:
+        assert vals[(n, 'old\\"x', None)] == 100 + i + 2, n
+    else:
+        assert (n, 'old\\"x', None) not in vals, n
+assert vals[("ilio_mode", "vdi", "write")] == 1
+assert vals[("ilio_mode", 'old\\"x', "read-only")] == 1
+assert vals[("ilio_size_bytes", "vdi", None)] == 2097152 * 512
+assert vals[("ilio_size_bytes", 'old\\"x', None)] == 8 * 512
+PY
+run status --prometheus --json --parse-status "$P25"
+eq "--prometheus with --json: usage error" "$rc" 2
+run status --prometheus --parse-status "vdi 0 8 ilio write 1 2 3"
+eq "--prometheus on a malformed line: refused" "$rc" 1
+
 # tests/unit/run-unit.sh collects "<name>: N passed, N failed"; the closing
 # line is the bare count.
 echo "test-ilioctl: $pass passed, $fail failed"
