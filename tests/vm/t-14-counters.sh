@@ -114,6 +114,23 @@ for n in backend_read_ios backend_read_bytes backend_write_ios backend_write_byt
 	assert_eq "$(st $n)" 0 "diskless: $n = 0"
 done
 check_sysfs_matches_status "after the dedup workload"
+# ilioctl status --prometheus reports the kernel's values: each sample
+# equals its sysfs file (the device is idle, so they cannot move).
+prom=$("$REPO/tools/ilioctl" status --prometheus $NAME)
+bad=0
+for i in "${!FIELDS[@]}"; do
+	n=${FIELDS[$i]}
+	[ "$n" = mode ] && continue
+	pv=$(awk -v a="ilio_$n{device=\"$NAME\"}" -v b="ilio_${n}_total{device=\"$NAME\"}" \
+		'$1 == a || $1 == b { print $2 }' <<<"$prom")
+	if [ "$pv" != "$(sysfs_val $NAME "$n")" ]; then
+		bad=$((bad + 1))
+		log "prometheus $n='$pv' sysfs='$(sysfs_val $NAME "$n")'"
+	fi
+done
+assert_eq "$bad" 0 "ilioctl status --prometheus: every field equals sysfs"
+assert_eq "$(grep -c "^ilio_mode{device=\"$NAME\",mode=\"write\"} 1$" <<<"$prom")" 1 \
+	"ilioctl status --prometheus: the mode"
 assert_cmd "both copies read back" -- cmp_dev "$DEV" $((64 * MB)) $((64 * MB)) "$REF"
 
 # Reads.
