@@ -38,6 +38,8 @@ static const char ilio_help_text[] =
 "                             whole; checked by the kernel's table parser\n"
 "  remove NAME\n"
 "      Remove ilio device NAME.\n"
+"  iostat [NAME] [--interval S] [--count N]\n"
+"      Live view: I/O rates, dedup and RAM-served shares, every S seconds.\n"
 "  status [NAME] [--json | --prometheus]\n"
 "      Show statistics of NAME, or of every ilio device.\n"
 "        -j, --json           JSON array, one object per device\n"

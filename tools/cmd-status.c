@@ -57,9 +57,9 @@ static int ilio_dev_cmp(const void *a, const void *b)
 }
 
 /* Build the device list from --parse-status and --parse-table lines. */
-static int ilio_status_from_lines(const char **st_lines, size_t st_nr,
-				  const char **tb_lines, size_t tb_nr,
-				  struct ilio_dev **devs, size_t *nr)
+int ilio_status_from_lines(const char **st_lines, size_t st_nr,
+			   const char **tb_lines, size_t tb_nr,
+			   struct ilio_dev **devs, size_t *nr)
 {
 	size_t cap = 0, i, j;
 	struct ilio_dev *dev, tmp;
@@ -102,9 +102,16 @@ static int ilio_status_from_lines(const char **st_lines, size_t st_nr,
 	return 0;
 }
 
-/* Build the device list from the kernel: one name, or all ilio devices. */
-static int ilio_status_from_kernel(const char *name, struct ilio_dev **devs,
-				   size_t *nr)
+/**
+ * ilio_status_from_kernel() - the status of one ilio device, or of all
+ * @name: a device, or NULL for every ilio device (sorted by name)
+ * @devs: grown array of devices (ilio_dev_add()), the caller frees it
+ * @nr: entries in @devs
+ *
+ * Return: 0, or the exit code after a message.
+ */
+int ilio_status_from_kernel(const char *name, struct ilio_dev **devs,
+			    size_t *nr)
 {
 	char raw[ILIO_PARAMS_MAX];
 	struct ilio_dev *dev;

@@ -49,6 +49,7 @@ static const struct ilio_cmd ilio_cmds[] = {
 	{ "create", ilio_cmd_create },
 	{ "remove", ilio_cmd_remove },
 	{ "status", ilio_cmd_status },
+	{ "iostat", ilio_cmd_iostat },
 	{ "clear-stats", ilio_cmd_clear_stats },
 	{ "format", ilio_cmd_format },
 	{ "info", ilio_cmd_info },

@@ -152,6 +152,8 @@ enum ilio_opt_id {
 	ILIO_OPT_JOURNAL,
 	ILIO_OPT_TABLE_PARAMS,
 	ILIO_OPT_PROMETHEUS,
+	ILIO_OPT_INTERVAL,
+	ILIO_OPT_COUNT,
 };
 
 /**
@@ -246,6 +248,12 @@ int ilio_cmd_version(int argc, char **argv);
 int ilio_cmd_create(int argc, char **argv);
 int ilio_cmd_remove(int argc, char **argv);
 int ilio_cmd_status(int argc, char **argv);
+int ilio_cmd_iostat(int argc, char **argv);
+int ilio_status_from_kernel(const char *name, struct ilio_dev **devs,
+			    size_t *nr);
+int ilio_status_from_lines(const char **st_lines, size_t st_nr,
+			   const char **tb_lines, size_t tb_nr,
+			   struct ilio_dev **devs, size_t *nr);
 int ilio_cmd_clear_stats(int argc, char **argv);
 int ilio_cmd_format(int argc, char **argv);
 int ilio_cmd_info(int argc, char **argv);

@@ -1283,6 +1283,40 @@ eq "--prometheus with --json: usage error" "$rc" 2
 run status --prometheus --parse-status "vdi 0 8 ilio write 1 2 3"
 eq "--prometheus on a malformed line: refused" "$rc" 1
 
+# --- iostat ----------------------------------------------------------------------
+# Readings from --parse-status lines: a reading ends before a device it has.
+IL() {	# NAME DEDUP ZERO RIOS RBYTES WIOS WBYTES BE_RIOS BE_WIOS BE_WBYTES RAM_USED DIRTY
+	local log=0	# backend_bytes: vdi is persistent, the others diskless
+	[ "$1" = vdi ] && log=$GiB
+	echo "$1 0 2097152 ilio write 0 0 0 ${11} 536870912 $2 $3 $4 $5 $6 $7 $8 0 $9 ${10} 0 ${12} 0 0 0 0 0 $log 0"
+}
+run iostat --interval 2 \
+	--parse-status "$(IL vdi 0 0 0 0 0 0 0 0 0 0 0)" \
+	--parse-status "$(IL vdi 100 50 200 819200 400 3276800 10 4 2097152 268435456 1048576)" \
+	--parse-status "$(IL new 0 0 0 0 0 0 0 0 0 0 0)" \
+	--parse-status "$(IL vdi 10 5 20 81920 40 327680 0 0 0 0 0)" \
+	--parse-status "$(IL new 0 0 8 32768 0 0 0 0 0 0 0)"
+eq "iostat: exit" "$rc" 0
+eq "iostat: header, then a line per device that has an older reading" "$(printf '%s\n' "$out" | awk '{ print $1 }' | paste -sd' ')" "device vdi vdi new"
+eq "iostat: rates over the interval" "$(printf '%s\n' "$out" | sed -n 2p | tr -s ' ')" \
+	"vdi 100.0 200.0 0.39 1.56 5.0 2.0 1.00 18.8 95.0 1.0 50.0"
+eq "iostat: a counter that went down (clear_stats) counts from zero" \
+	"$(printf '%s\n' "$out" | sed -n 3p | tr -s ' ')" "vdi 10.0 20.0 0.04 0.16 0.0 0.0 0.00 18.8 100.0 0.0 0.0"
+eq "iostat: no writes: dedup% is -; diskless: ram_r% is -" "$(printf '%s\n' "$out" | sed -n 4p | awk '{ print $2, $9, $10 }')" "4.0 - -"
+run iostat --interval 0 --parse-status "$(IL vdi 0 0 0 0 0 0 0 0 0 0 0)"
+eq "iostat: --interval 0 refused" "$rc" 2
+run iostat --interval 3601 --parse-status "$(IL vdi 0 0 0 0 0 0 0 0 0 0 0)"
+eq "iostat: --interval 3601 refused" "$rc" 2
+run iostat --count x --parse-status "$(IL vdi 0 0 0 0 0 0 0 0 0 0 0)"
+eq "iostat: --count x refused" "$rc" 2
+run iostat --count 1 --parse-status "$(IL vdi 0 0 0 0 0 0 0 0 0 0 0)" \
+	--parse-status "$(IL vdi 2 0 2 8192 2 8192 0 0 0 0 0)" --parse-status "$(IL vdi 4 0 4 8192 4 8192 0 0 0 0 0)"
+eq "iostat: --count 1 prints one report" "$(printf '%s\n' "$out" | wc -l)" 2
+run iostat vdi --parse-status "$(IL vdi 0 0 0 0 0 0 0 0 0 0 0)"
+eq "iostat: NAME with --parse-status: usage error" "$rc" 2
+run iostat --parse-status "vdi 0 8 ilio write 1 2"
+eq "iostat: a malformed line is refused" "$rc" 1
+
 # tests/unit/run-unit.sh collects "<name>: N passed, N failed"; the closing
 # line is the bare count.
 echo "test-ilioctl: $pass passed, $fail failed"
