@@ -178,14 +178,14 @@ int ilio_cmd_iostat(int argc, char **argv)
 			goto out;
 		case ILIO_OPT_INTERVAL:
 			if (ilio_parse_u64(val, &interval) || !interval || interval > 3600) {
-				r = ilio_usage_err("iostat: --interval must be 1 to 3600 seconds, not '%s'",
+				r = ilio_usage_err("iostat: --interval: 1 to 3600 s, not '%s'",
 						   val);
 				goto out;
 			}
 			break;
 		case ILIO_OPT_COUNT:
 			if (ilio_parse_u64(val, &count) || count > 1000000) {
-				r = ilio_usage_err("iostat: --count must be 0 (no end) to 1000000, not '%s'",
+				r = ilio_usage_err("iostat: --count: 0 (no end) to 1000000, not '%s'",
 						   val);
 				goto out;
 			}
