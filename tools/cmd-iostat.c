@@ -185,7 +185,7 @@ int ilio_cmd_iostat(int argc, char **argv)
 			break;
 		case ILIO_OPT_COUNT:
 			if (ilio_parse_u64(val, &count) || count > 1000000) {
-				r = ilio_usage_err("iostat: --count: 0 (no end) to 1000000, not '%s'",
+				r = ilio_usage_err("iostat: --count: 0 (no end) to 10^6, not '%s'",
 						   val);
 				goto out;
 			}
