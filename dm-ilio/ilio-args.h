@@ -79,6 +79,10 @@ struct ilio_params {
 int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 		    const char **error);
 int ilio_format_table(const struct ilio_params *p, char *buf, size_t len);
+u64 ilio_budget_map_bytes(u64 ram_bytes, u32 seg_bytes);
+u64 ilio_budget_min_bytes(u64 nr_blocks, u32 seg_bytes);
+int ilio_check_budget(u64 nr_blocks, u64 ram_bytes, u32 seg_bytes,
+		      const char **error);
 
 /* Message verbs, the values of struct ilio_msg.verb. */
 enum ilio_msg_verb {

@@ -10,6 +10,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -414,4 +416,100 @@ void ilio_rows_geom(struct ilio_rows *r, const struct ilio_geom *g)
 	ilio_row(r, "usable capacity", "%s",
 		 ilio_human((unsigned long long)g->nr_segs * g->seg_bytes, h,
 			    sizeof(h)));
+}
+
+/*
+ * ilio_blk_check() - what (the "backing device", the "journal device")
+ * at path must be an existing block device, as the kernel's
+ * dm_get_device() needs.  real gets the path with its symbolic links
+ * resolved.  Returns 0, or ILIO_EXIT_FAIL after printing why.
+ */
+int ilio_blk_check(const char *what, const char *path, char *real,
+		   size_t size)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st)) {
+		if (errno == ENOENT)
+			return ilio_fail("%s %s does not exist", what, path);
+		return ilio_fail("cannot use %s %s: %s", what, path,
+				 strerror(errno));
+	}
+	if (S_ISREG(st.st_mode))
+		return ilio_fail("%s %s is a regular file, not a block device (attach it first: losetup --find --show %s)",
+				 what, path, path);
+	if (!S_ISBLK(st.st_mode))
+		return ilio_fail("%s %s is not a block device", what, path);
+	snprintf(real, size, "%s", realpath(path, buf) ? buf : path);
+	return 0;
+}
+
+/*
+ * ilio_store_read() - find the ilio store on the block device at path:
+ * a valid superblock copy and a valid anchor, read with the module's
+ * validators past the page cache.  excl opens the device with O_EXCL, so
+ * that a device in use (mounted, held by device-mapper) is refused as the
+ * kernel would refuse it.  Returns 0 with *si filled in, or
+ * ILIO_EXIT_FAIL after printing why.
+ */
+int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si)
+{
+	static u8 head[ILIO_HEAD_BYTES];
+	struct ilio_anchor_info ai;
+	unsigned long long seq = 0;
+	const char *why, *real;
+	char what[512];
+	struct ilio_bdev b;
+	bool found = false;
+	int r, i;
+
+	memset(si, 0, sizeof(*si));
+	si->path = path;
+	r = ilio_blk_check("backing device", path, si->real, sizeof(si->real));
+	if (r)
+		return r;
+	real = strcmp(path, si->real) ? si->real : NULL;
+	r = ilio_bdev_open(&b, path, excl ? ILIO_OPEN_EXCL_READ : ILIO_OPEN_READ);
+	if (r)
+		return r;
+	si->dev_bytes = b.bytes;
+	ilio_bdev_forget(&b, sizeof(head));
+	r = ilio_bdev_read(&b, head, sizeof(head), 0);
+	if (r) {
+		ilio_bdev_close(&b);
+		return ilio_fail("cannot read %s: %s", path, strerror(-r));
+	}
+	r = ilio_find_store(head, b.bytes, &si->g, &why);
+	if (r == -ENOENT) {
+		if (ilio_blkid_find(b.fd, what, sizeof(what)) == 1)
+			r = ilio_fail("%s%s%s%s is not an ilio store (it contains %s)",
+				      path, real ? " (" : "", real ?: "",
+				      real ? ")" : "", what);
+		else
+			r = ilio_fail("%s%s%s%s is not an ilio store (format it with: ilioctl format %s)",
+				      path, real ? " (" : "", real ?: "",
+				      real ? ")" : "", path);
+		ilio_bdev_close(&b);
+		return r;
+	}
+	ilio_bdev_close(&b);
+	if (r)
+		return ilio_fail("%s holds a damaged ilio store: %s (see ilioctl info %s)",
+				 path, why, path);
+	for (i = 0; i < 2; i++) {
+		if (ilio_anchor_check(head + (ILIO_ANCHOR_BLOCK + i) * ILIO_BLOCK_SIZE,
+				      ILIO_ANCHOR_BLOCK + i, &si->g, &ai, &why))
+			continue;
+		/* The valid slot with the higher sequence number wins. */
+		if (found && ai.seq < seq)
+			continue;
+		seq = ai.seq;
+		si->nr_blocks = ai.nr_blocks;
+		found = true;
+	}
+	if (!found)
+		return ilio_fail("%s holds an ilio store without a valid anchor (see ilioctl info %s)",
+				 path, path);
+	return 0;
 }

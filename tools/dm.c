@@ -351,6 +351,14 @@ int ilio_dm_lookup(const char *name, struct ilio_dev *dev, char *raw,
 	dev->has_capped = !ilio_read_sysfs(info.major, info.minor,
 					   ilio_fields[ILIO_ST_DEDUP_CANDIDATES_CAPPED].name,
 					   &dev->capped);
+	/* The backing device's fill (persistent mode; "list"). */
+	dev->has_segs = !ilio_read_sysfs(info.major, info.minor,
+					 ilio_fields[ILIO_ST_NR_SEGMENTS].name,
+					 &dev->nr_segments) &&
+			!ilio_read_sysfs(info.major, info.minor,
+					 ilio_fields[ILIO_ST_FREE_SEGMENTS].name,
+					 &dev->free_segments) &&
+			dev->nr_segments;
 	return 0;
 }
 
@@ -409,12 +417,14 @@ int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
 }
 
 /*
- * ilio_dm_create() - create device name with one ilio target.  Returns
+ * ilio_dm_create() - create device name with one ilio target, read-only
+ * when read_only (the kernel then opens the backing device read-only and
+ * recovers without writing).  Returns
  * ILIO_EXIT_OK, or ILIO_EXIT_FAIL after printing why (with the kernel's
  * reason when it refused the table).
  */
 int ilio_dm_create(const char *name, unsigned long long len_sectors,
-		   const char *params)
+		   const char *params, bool read_only)
 {
 	uint32_t cookie = 0;
 	struct dm_task *dmt;
@@ -433,6 +443,7 @@ int ilio_dm_create(const char *name, unsigned long long len_sectors,
 	if (!dmt)
 		return ilio_fail("out of memory");
 	if (!dm_task_set_name(dmt, name) ||
+	    (read_only && !dm_task_set_ro(dmt)) ||
 	    !dm_task_add_target(dmt, 0, len_sectors, ILIO_TARGET, params) ||
 	    !dm_task_set_cookie(dmt, &cookie, 0)) {
 		dm_task_destroy(dmt);
@@ -554,6 +565,48 @@ int ilio_dm_message(const char *name, const char *msg, const char *what)
 		  err ? strerror(err) : "");
 	ilio_kmsg_report();
 	return ILIO_EXIT_FAIL;
+}
+
+/*
+ * ilio_dm_message_reply() - send msg to sector 0 of device name and keep
+ * the target's answer (the result buffer: "ok" for check).  Returns 0
+ * with *reply a copy of the answer ("" when the target gave none; free
+ * it), or -1 with *err the errno of the failure (0 when unknown) and the
+ * kernel's reason captured for ilio_kmsg_report().
+ */
+int ilio_dm_message_reply(const char *name, const char *msg, char **reply,
+			  int *err)
+{
+	const char *resp;
+	struct dm_task *dmt;
+
+	*reply = NULL;
+	*err = ENOMEM;
+	dmt = dm_task_create(DM_DEVICE_TARGET_MSG);
+	if (!dmt)
+		return -1;
+	if (!dm_task_set_name(dmt, name) || !dm_task_set_sector(dmt, 0) ||
+	    !dm_task_set_message(dmt, msg)) {
+		dm_task_destroy(dmt);
+		return -1;
+	}
+	ilio_kmsg_begin();
+	if (!dm_task_run(dmt)) {
+		*err = dm_task_get_errno(dmt);
+		dm_task_destroy(dmt);
+		return -1;
+	}
+	ilio_kmsg_end();
+	ilio_lib_errors_discard();
+	resp = dm_task_get_message_response(dmt);
+	*reply = strdup(resp ? resp : "");
+	dm_task_destroy(dmt);
+	if (!*reply) {
+		*err = ENOMEM;
+		return -1;
+	}
+	*err = 0;
+	return 0;
 }
 
 /*
