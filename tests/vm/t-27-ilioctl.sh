@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# t-27-ilioctl: ilioctl's admin commands against the real module (issue
+# #10): activate, message, list, --readonly.
+#  - "activate DEV" on a store never activated refuses without --size; with
+#    --size it creates the device, whose data (dedup- and
+#    compression-friendly) is read back byte for byte after "ilioctl
+#    remove" and "ilioctl activate DEV" with no --size and no --name: the
+#    size comes from the store's anchor, the name is ilio-<uuid prefix>;
+#    another --size is then refused (dry run), and so is a create over the
+#    store while it is in use;
+#  - "list" shows the device with its logical size, persistent mode and
+#    the backing device's fill; --bytes prints the exact size;
+#  - "message": check answers the kernel's "ok", checkpoint and gc answer,
+#    checkpoint on a diskless device is refused clearly;
+#  - "--readonly": the block device is read-only and a write fails (EPERM
+#    from the block layer; with the flag cleared, EROFS or EIO from the
+#    target's read-only mode), the data reads back, gc is refused as
+#    read-only while check answers "ok", and list shows "persistent,ro".
+#
+# vm-args: --mem 1024 --timeout 300 --disk t27:128
+
+# shellcheck source=tests/vm/lib.sh
+. "$REPO/tests/vm/lib.sh"
+
+need_cmd dmsetup blockdev cmp dd python3
+ILIOCTL="$REPO/tools/ilioctl"
+BLKPAT="$REPO/tests/vm/blkpat.py"
+[ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
+ilio_load
+
+BACK=$(vm_disk t27) || fatal "no t27 disk (vm-args --disk t27:128)"
+SIZE=$((256 * 1048576))		# 256 MiB logical over 128 MiB
+DATA_BLOCKS=4096		# 16 MiB of golden data
+
+# out_is DESC WANT: the last command's output is exactly WANT.
+out_is() {
+	assert_eq "$(last_output)" "$2" "$1"
+}
+
+assert_cmd "format $BACK" -- "$ILIOCTL" format "$BACK"
+assert_fails "activate: never activated, no --size" -- "$ILIOCTL" activate "$BACK"
+last_output | grep -q "records no logical size yet: give --size once" &&
+	pass "activate says why" || fail "activate: no reason given: $(last_output)"
+assert_cmd "activate --size 256M --ram 64M --name t27" -- \
+	"$ILIOCTL" activate "$BACK" --size 256M --ram 64M --name t27
+out_is "activate prints the device" /dev/mapper/t27
+assert_eq "$(blockdev --getsize64 /dev/mapper/t27)" $SIZE "logical size"
+
+assert_cmd "golden data" -- python3 "$BLKPAT" gen "$T_TMP/gold" $DATA_BLOCKS \
+	--seed 27 --tag t27 --dup 30 --comp 60
+assert_cmd "write it" -- dd if="$T_TMP/gold" of=/dev/mapper/t27 bs=64k \
+	oflag=direct conv=fsync status=none
+
+assert_cmd "message check" -- "$ILIOCTL" message t27 check
+out_is "check answers the kernel's ok" ok
+assert_cmd "message checkpoint" -- "$ILIOCTL" message t27 checkpoint
+out_is "checkpoint answers" "checkpoint written"
+assert_cmd "message gc" -- "$ILIOCTL" message t27 gc
+[[ "$(last_output)" =~ ^cleaned\ [0-9]+\ segments$ ]] &&
+	pass "gc answers: $(last_output)" || fail "gc answer: $(last_output)"
+
+assert_cmd "list" -- "$ILIOCTL" list --noheadings
+line=$(grep '^t27 ' "$_T_LAST_OUT")
+log "list: $line"
+read -r n mode size _ <<<"$line"
+assert_eq "$n $mode $size" "t27 persistent 256.00" "list: name, mode, size"
+[[ "$line" =~ [0-9.]+%$ ]] && pass "list: backend fill ${line##* }" ||
+	fail "list: no backend fill: $line"
+assert_cmd "list --bytes" -- "$ILIOCTL" list --bytes --noheadings
+assert_eq "$(awk '$1 == "t27" { print $3 }' "$_T_LAST_OUT")" $SIZE "list --bytes: size"
+
+assert_fails "create over the store in use (dry run)" -- \
+	"$ILIOCTL" create t27b --backing "$BACK" --size 256M --ram 64M --dry-run
+grep -q "$BACK is in use (held by dm-" "$_T_LAST_OUT" &&
+	pass "in use: says who holds it" || fail "in use: $(last_output)"
+
+assert_cmd "ilioctl remove t27" -- "$ILIOCTL" remove t27
+uuid=$("$ILIOCTL" info "$BACK" | sed -n 's/^ *uuid  *//p')
+NAME=ilio-${uuid:0:8}
+assert_fails "activate: another --size is refused" -- \
+	"$ILIOCTL" activate "$BACK" --size 512M --dry-run
+grep -q "records a logical size of 256.00 MiB (268435456 bytes), not 512.00 MiB" \
+	"$_T_LAST_OUT" && pass "another size: says why" ||
+	fail "another size: $(last_output)"
+assert_cmd "activate DEV (no --size, no --name)" -- "$ILIOCTL" activate "$BACK"
+out_is "default name ilio-<uuid prefix>" "/dev/mapper/$NAME"
+assert_eq "$(blockdev --getsize64 "/dev/mapper/$NAME")" $SIZE "size from the store"
+assert_cmd "data read back byte for byte" -- cmp_dev "/dev/mapper/$NAME" 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_cmd "remove" -- "$ILIOCTL" remove "$NAME"
+
+assert_cmd "activate --readonly" -- "$ILIOCTL" activate "$BACK" --readonly --name t27ro
+assert_eq "$(blockdev --getro /dev/mapper/t27ro)" 1 "the block device is read-only"
+assert_cmd "read-only: data reads back" -- cmp_dev /dev/mapper/t27ro 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_fails "read-only: a write fails" -- dd if=/dev/zero of=/dev/mapper/t27ro \
+	bs=4k count=1 oflag=direct status=none
+last_output | grep -qE "Operation not permitted|Read-only file system|Input/output error" &&
+	pass "read-only write refused: $(last_output)" || fail "read-only write: $(last_output)"
+# Past the block layer's read-only flag, the target itself refuses.
+assert_cmd "blockdev --setrw (the table stays read-only)" -- blockdev --setrw /dev/mapper/t27ro
+assert_fails "read-only table: a write reaching the target fails" -- \
+	dd if=/dev/zero of=/dev/mapper/t27ro bs=4k count=1 oflag=direct status=none
+last_output | grep -qE "Read-only file system|Input/output error" &&
+	pass "the target's refusal: $(last_output)" || fail "the target's refusal: $(last_output)"
+assert_fails "read-only: gc refused" -- "$ILIOCTL" message t27ro gc
+grep -q "'gc' refused: the device is read-only" "$_T_LAST_OUT" &&
+	pass "gc refusal says read-only" || fail "gc refusal: $(last_output)"
+assert_cmd "read-only: check" -- "$ILIOCTL" message t27ro check
+out_is "read-only: check ok" ok
+assert_cmd "list (read-only)" -- "$ILIOCTL" list --noheadings
+assert_eq "$(awk '$1 == "t27ro" { print $2 }' "$_T_LAST_OUT")" persistent,ro \
+	"list: mode persistent,ro"
+assert_cmd "remove the read-only device" -- "$ILIOCTL" remove t27ro
+assert_cmd "rw again: data intact" -- "$ILIOCTL" activate "$BACK" --name t27
+assert_cmd "rw again: cmp" -- cmp_dev /dev/mapper/t27 0 $((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_cmd "remove" -- "$ILIOCTL" remove t27
+
+assert_cmd "diskless device" -- "$ILIOCTL" create t27d --diskless --size 64M --ram 16M
+assert_fails "diskless: checkpoint refused" -- "$ILIOCTL" message t27d checkpoint
+grep -q "'checkpoint' needs a persistent device (t27d is diskless)" "$_T_LAST_OUT" &&
+	pass "checkpoint refusal is clear" || fail "checkpoint refusal: $(last_output)"
+assert_cmd "diskless: check" -- "$ILIOCTL" message t27d check
+out_is "diskless: check ok" ok
+assert_cmd "remove t27d" -- "$ILIOCTL" remove t27d
+
+finish
