@@ -437,8 +437,9 @@ int ilio_blk_check(const char *what, const char *path, char *real,
 				 strerror(errno));
 	}
 	if (S_ISREG(st.st_mode))
-		return ilio_fail("%s %s is a regular file, not a block device (attach it first: losetup --find --show %s)",
-				 what, path, path);
+		return ilio_fail("%s %s is a regular file, not a block device (%s %s)",
+				 what, path,
+				 "attach it first: losetup --find --show", path);
 	if (!S_ISBLK(st.st_mode))
 		return ilio_fail("%s %s is not a block device", what, path);
 	snprintf(real, size, "%s", realpath(path, buf) ? buf : path);
@@ -487,9 +488,10 @@ int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si)
 				      path, real ? " (" : "", real ?: "",
 				      real ? ")" : "", what);
 		else
-			r = ilio_fail("%s%s%s%s is not an ilio store (format it with: ilioctl format %s)",
+			r = ilio_fail("%s%s%s%s is not an ilio store (%s %s)",
 				      path, real ? " (" : "", real ?: "",
-				      real ? ")" : "", path);
+				      real ? ")" : "",
+				      "format it with: ilioctl format", path);
 		ilio_bdev_close(&b);
 		return r;
 	}
@@ -509,7 +511,7 @@ int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si)
 		found = true;
 	}
 	if (!found)
-		return ilio_fail("%s holds an ilio store without a valid anchor (see ilioctl info %s)",
-				 path, path);
+		return ilio_fail("%s holds an ilio store without a valid anchor (%s %s)",
+				 path, "see ilioctl info", path);
 	return 0;
 }

@@ -42,8 +42,9 @@ int ilio_cmd_activate(int argc, char **argv)
 	}
 	if (!a.has_size) {
 		if (!si.nr_blocks)
-			return ilio_fail("%s was never activated, so it records no logical size yet: give --size once",
-					 a.backing);
+			return ilio_fail("%s was never activated, so it %s",
+					 a.backing,
+					 "records no logical size yet: give --size once");
 		a.size_bytes = si.nr_blocks * ILIO_BLOCK_SIZE;
 		a.has_size = true;
 	}

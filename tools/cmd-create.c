@@ -23,8 +23,7 @@
 #include "bdev.h"
 #include "ilio-args.h"
 
-
-#define ILIO_MIB		(1ULL << ILIO_MIB_SHIFT)
+#define ILIO_MIB		BIT_ULL(ILIO_MIB_SHIFT)
 
 /*
  * ilio_build_params() - the parameter string after "ilio" in the table line.
@@ -74,36 +73,41 @@ static int ilio_build_params(const struct ilio_create_args *a, char *buf,
 	return 0;
 }
 
-/* The options create and activate share, then each one's own. */
-#define ILIO_TABLE_OPTS							\
-	{ "help", 'h', false, ILIO_OPT_HELP },				\
-	{ "verbose", 'v', false, ILIO_OPT_VERBOSE },			\
-	{ "dry-run", 'n', false, ILIO_OPT_DRY_RUN },			\
-	{ "size", 0, true, ILIO_OPT_SIZE },				\
-	{ "ram", 0, true, ILIO_OPT_RAM },				\
-	{ "no-dedup", 0, false, ILIO_OPT_NO_DEDUP },			\
-	{ "no-compress", 0, false, ILIO_OPT_NO_COMPRESS },		\
-	{ "block-size", 0, true, ILIO_OPT_BLOCK_SIZE },			\
-	{ "coalesce", 0, true, ILIO_OPT_COALESCE },			\
-	{ "flush-interval-ms", 0, true, ILIO_OPT_FLUSH_INTERVAL },	\
-	{ "max-dirty", 0, true, ILIO_OPT_MAX_DIRTY },			\
-	{ "journal", 0, true, ILIO_OPT_JOURNAL },			\
-	{ "readonly", 0, false, ILIO_OPT_READONLY },			\
-	{ "overcommit-warn", 0, true, ILIO_OPT_OVERCOMMIT_WARN }
-
+/*
+ * The options of create and activate.  --diskless, --backing and
+ * --table-params are create's alone, --name is activate's
+ * (ilio_create_parse() refuses them in the other command).
+ */
 static const struct ilio_opt ilio_create_opts[] = {
-	ILIO_TABLE_OPTS,
+	{ "help", 'h', false, ILIO_OPT_HELP },
+	{ "verbose", 'v', false, ILIO_OPT_VERBOSE },
+	{ "dry-run", 'n', false, ILIO_OPT_DRY_RUN },
+	{ "size", 0, true, ILIO_OPT_SIZE },
+	{ "ram", 0, true, ILIO_OPT_RAM },
+	{ "no-dedup", 0, false, ILIO_OPT_NO_DEDUP },
+	{ "no-compress", 0, false, ILIO_OPT_NO_COMPRESS },
+	{ "block-size", 0, true, ILIO_OPT_BLOCK_SIZE },
+	{ "coalesce", 0, true, ILIO_OPT_COALESCE },
+	{ "flush-interval-ms", 0, true, ILIO_OPT_FLUSH_INTERVAL },
+	{ "max-dirty", 0, true, ILIO_OPT_MAX_DIRTY },
+	{ "journal", 0, true, ILIO_OPT_JOURNAL },
+	{ "readonly", 0, false, ILIO_OPT_READONLY },
+	{ "overcommit-warn", 0, true, ILIO_OPT_OVERCOMMIT_WARN },
 	{ "diskless", 0, false, ILIO_OPT_DISKLESS },
 	{ "backing", 0, true, ILIO_OPT_BACKING },
 	{ "table-params", 0, true, ILIO_OPT_TABLE_PARAMS },
-	{ NULL, 0, false, 0 }
-};
-
-static const struct ilio_opt ilio_activate_opts[] = {
-	ILIO_TABLE_OPTS,
 	{ "name", 0, true, ILIO_OPT_NAME },
 	{ NULL, 0, false, 0 }
 };
+
+/* Is option id one of the other command's? */
+static bool ilio_opt_foreign(int id, bool activate)
+{
+	if (id == ILIO_OPT_NAME)
+		return !activate;
+	return activate && (id == ILIO_OPT_DISKLESS || id == ILIO_OPT_BACKING ||
+			    id == ILIO_OPT_TABLE_PARAMS);
+}
 
 /* Parse a SIZE option value; prints the reason and returns 2 on error. */
 static int ilio_opt_size(const char *opt, const char *val, unsigned long long *bytes)
@@ -173,7 +177,6 @@ static int ilio_check_dev(const char *opt, const char *dev)
 	return 0;
 }
 
-
 /* The long name of option id in opts, for messages. */
 static const char *ilio_opt_name(const struct ilio_opt *opts, int id)
 {
@@ -193,8 +196,7 @@ static const char *ilio_opt_name(const struct ilio_opt *opts, int id)
 int ilio_create_parse(int argc, char **argv, bool activate,
 		      struct ilio_create_args *a)
 {
-	const struct ilio_opt *opts = activate ? ilio_activate_opts :
-						 ilio_create_opts;
+	const struct ilio_opt *opts = ilio_create_opts;
 	const char *cmd = activate ? "activate" : "create";
 	struct ilio_args it = { .argc = argc, .argv = argv };
 	const char *persistent_opt = NULL, *pos = NULL;
@@ -210,6 +212,10 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 	a->overcommit_warn = ILIO_OVERCOMMIT_WARN_DEFAULT;
 
 	while ((id = ilio_next_arg(&it, opts, &val)) != ILIO_ARG_END) {
+		if (id > 0 && ilio_opt_foreign(id, activate))
+			return ilio_usage_err("%s: '--%s' is an option of '%s'", cmd,
+					      ilio_opt_name(opts, id),
+					      activate ? "create" : "activate");
 		if (id > 0 && id != ILIO_OPT_VERBOSE && id != ILIO_OPT_HELP) {
 			if (seen & (1ULL << id))
 				return ilio_usage_err("%s: option '--%s' given twice",
@@ -302,8 +308,8 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 			break;
 		case ILIO_OPT_OVERCOMMIT_WARN:
 			if (ilio_parse_u64(val, &a->overcommit_warn))
-				return ilio_usage_err("invalid --overcommit-warn '%s' (a whole factor; 0: never warn)",
-						      val);
+				return ilio_usage_err("invalid --overcommit-warn '%s' (%s)",
+						      val, "a whole factor; 0: never warn");
 			break;
 		case ILIO_OPT_TABLE_PARAMS:
 			a->table_params = val;
@@ -352,8 +358,9 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 		if (!diskless && !a->backing)
 			return ilio_usage_err("one of --diskless or --backing DEV is required");
 		if (diskless && persistent_opt)
-			return ilio_usage_err("%s is for persistent mode (--backing DEV), not --diskless",
-					      persistent_opt);
+			return ilio_usage_err("%s is for persistent mode %s",
+					      persistent_opt,
+					      "(--backing DEV), not --diskless");
 		if (!a->has_size)
 			return ilio_usage_err("create: --size is required");
 		if (!a->has_ram)
@@ -361,8 +368,8 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 	}
 	if (a->has_ram) {
 		if (ram_bytes % ILIO_MIB)
-			return ilio_usage_err("--ram must be a whole number of MiB (got %llu bytes)",
-					      ram_bytes);
+			return ilio_usage_err("--ram must be a whole number of MiB (got %llu %s)",
+					      ram_bytes, "bytes");
 		a->ram_mb = ram_bytes >> ILIO_MIB_SHIFT;
 		/* The kernel's bounds (dm-ilio/ilio-limits.h). */
 		if (a->ram_mb < ILIO_RAM_MB_MIN || a->ram_mb > ILIO_RAM_MB_MAX)
@@ -422,9 +429,10 @@ static int ilio_budget_check(const struct ilio_create_args *a)
 		return ilio_usage_err("--size %s is too large: the kernel refuses it (%s)",
 				      h, why);
 	need = ilio_budget_min_bytes(blocks, ILIO_SEG_BYTES_CTR);
-	return ilio_usage_err("--ram %s is too small for --size %s: the kernel refuses it (%s); it needs at least %llu MiB",
+	return ilio_usage_err("--ram %s is too small for --size %s: %s (%s); %s %llu MiB",
 			      ilio_human_binary(a->ram_mb << ILIO_MIB_SHIFT, r,
-						sizeof(r)), h, why,
+						sizeof(r)), h, "the kernel refuses it",
+			      why, "it needs at least",
 			      (need + ILIO_MIB - 1) >> ILIO_MIB_SHIFT);
 }
 
@@ -463,12 +471,12 @@ static int ilio_journal_check(const char *path, const struct ilio_geom *g)
 	if (r)
 		return ilio_fail("cannot read %s: %s", path, strerror(-r));
 	if (!found)
-		return ilio_fail("journal device %s holds no ilio journal (ilioctl format DEV --journal %s)",
-				 path, path);
+		return ilio_fail("journal device %s holds no ilio journal (%s %s)",
+				 path, "ilioctl format DEV --journal", path);
 	if (memcmp(best.uuid, g->uuid, sizeof(g->uuid)) ||
 	    best.bind_gen != g->journal_gen)
-		return ilio_fail("journal device %s belongs to another store (or an older binding of this one)",
-				 path);
+		return ilio_fail("journal device %s belongs to another store (%s)",
+				 path, "or an older binding of this one");
 	return 0;
 }
 
@@ -486,18 +494,20 @@ static int ilio_store_check(const struct ilio_create_args *a,
 	int r;
 
 	if (si->nr_blocks && si->nr_blocks != blocks)
-		return ilio_fail("%s records a logical size of %s (%llu bytes), not %s: a store keeps the size of its first activation",
+		return ilio_fail("%s records a logical size of %s (%llu bytes), not %s: %s",
 				 a->backing,
 				 ilio_human_binary(si->nr_blocks * ILIO_BLOCK_SIZE,
 						   h, sizeof(h)),
 				 si->nr_blocks * ILIO_BLOCK_SIZE,
-				 ilio_human_binary(a->size_bytes, s, sizeof(s)));
+				 ilio_human_binary(a->size_bytes, s, sizeof(s)),
+				 "a store keeps the size of its first activation");
 	if (si->g.journal_gen && !a->journal)
 		return ilio_fail("%s is bound to a journal device: give --journal JDEV",
 				 a->backing);
 	if (!si->g.journal_gen && a->journal)
-		return ilio_fail("%s was formatted without a journal: --journal needs a store formatted with one (ilioctl format DEV --journal JDEV)",
-				 a->backing);
+		return ilio_fail("%s was formatted without a journal: %s",
+				 a->backing,
+				 "--journal needs a store formatted with one (ilioctl format DEV --journal JDEV)");
 	if (a->journal) {
 		r = ilio_journal_check(a->journal, &si->g);
 		if (r)
@@ -507,10 +517,11 @@ static int ilio_store_check(const struct ilio_create_args *a,
 	if (a->overcommit_warn && cap &&
 	    a->size_bytes / cap >= a->overcommit_warn &&
 	    a->size_bytes > cap * a->overcommit_warn)
-		ilio_msg("warning: the logical size %s is %.1fx the capacity of %s (%s): writes fail once the store is full, unless dedup and compression keep up (--overcommit-warn 0 silences this)",
+		ilio_msg("warning: the logical size %s is %.1fx the capacity of %s (%s): %s",
 			 ilio_human_binary(a->size_bytes, h, sizeof(h)),
 			 (double)a->size_bytes / cap, a->backing,
-			 ilio_human_binary(cap, s, sizeof(s)));
+			 ilio_human_binary(cap, s, sizeof(s)),
+			 "writes fail once the store is full, unless dedup and compression keep up (--overcommit-warn 0 silences this)");
 	return 0;
 }
 

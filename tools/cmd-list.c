@@ -215,8 +215,8 @@ int ilio_cmd_list(int argc, char **argv)
 			r = ILIO_EXIT_USAGE;
 			goto out;
 		case ILIO_ARG_POSITIONAL:
-			r = ilio_usage_err("list: unexpected argument '%s' (ilioctl status NAME shows one device)",
-					   val);
+			r = ilio_usage_err("list: unexpected argument '%s' (%s)", val,
+					   "ilioctl status NAME shows one device");
 			goto out;
 		case ILIO_OPT_HELP:
 			r = ilio_cmd_help(0, NULL);

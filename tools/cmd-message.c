@@ -15,19 +15,26 @@
 #include "ilioctl.h"
 #include "ilio-args.h"
 
+/* The messages, for the usage errors. */
+#define ILIO_VERBS	"gc, compact, checkpoint, check or clear_stats"
+
 /* Explain the kernel's refusal of verb; returns ILIO_EXIT_FAIL. */
 static int ilio_message_refused(const char *name, const char *verb, int err)
 {
 	switch (err) {
 	case EBUSY:
-		return ilio_fail("%s: '%s' refused: the device is suspended (resume it first: dmsetup resume %s)",
-				 name, verb, name);
+		return ilio_fail("%s: '%s' refused: the device is suspended (%s %s)",
+				 name, verb, "resume it first: dmsetup resume",
+				 name);
 	case EROFS:
-		return ilio_fail("%s: '%s' refused: the device is read-only (a read-only table, or read-only mode after a backend error: see ilioctl status %s)",
-				 name, verb, name);
+		return ilio_fail("%s: '%s' refused: the device is read-only (%s %s)",
+				 name, verb,
+				 "a read-only table, or read-only mode after a backend error: see ilioctl status",
+				 name);
 	case EIO:
-		return ilio_fail("%s: '%s' refused: the device has failed (mode fail: see ilioctl status %s and the kernel log)",
-				 name, verb, name);
+		return ilio_fail("%s: '%s' refused: the device has failed (%s %s %s)",
+				 name, verb, "mode fail: see ilioctl status", name,
+				 "and the kernel log");
 	case EOPNOTSUPP:
 		ilio_lib_errors_discard();
 		ilio_kmsg_end();
@@ -59,8 +66,8 @@ int ilio_cmd_message(int argc, char **argv)
 			else if (!verb)
 				verb = val;
 			else
-				return ilio_usage_err("message: unexpected argument '%s' (messages take no arguments)",
-						      val);
+				return ilio_usage_err("message: unexpected argument '%s' (%s)",
+						      val, "messages take no arguments");
 			break;
 		case ILIO_OPT_HELP:
 			return ilio_cmd_help(0, NULL);
@@ -75,11 +82,11 @@ int ilio_cmd_message(int argc, char **argv)
 	if (r)
 		return r;
 	if (!verb)
-		return ilio_usage_err("message: missing MESSAGE (gc, compact, checkpoint, check or clear_stats)");
+		return ilio_usage_err("message: missing MESSAGE (%s)", ILIO_VERBS);
 	words[0] = (char *)verb;
 	if (ilio_parse_message(&m, 1, words, &why))
-		return ilio_usage_err("message: unknown message '%s' (gc, compact, checkpoint, check or clear_stats)",
-				      verb);
+		return ilio_usage_err("message: unknown message '%s' (%s)", verb,
+				      ILIO_VERBS);
 	verb = ilio_msg_name(m.verb);
 
 	r = ilio_dm_available();

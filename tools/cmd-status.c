@@ -178,7 +178,8 @@ int ilio_cmd_status(int argc, char **argv)
 		case ILIO_OPT_BYTES:
 		case ILIO_OPT_SI:
 			if (units) {
-				r = ilio_usage_err("status: --bytes and --si are mutually exclusive");
+				r = ilio_usage_err("status: %s",
+						   "--bytes and --si are mutually exclusive");
 				goto out;
 			}
 			units = true;
@@ -210,7 +211,7 @@ int ilio_cmd_status(int argc, char **argv)
 
 	if (st_nr)
 		r = ilio_devs_from_lines(st_lines, st_nr, tb_lines, tb_nr,
-					   &devs, &nr);
+					 &devs, &nr);
 	else
 		r = ilio_devs_from_kernel(name, &devs, &nr);
 

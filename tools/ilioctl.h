@@ -36,6 +36,7 @@
 #define ilio_attr(x)		__attribute__(x)
 #define __printf(a, b)		ilio_attr((format(printf, a, b)))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define BIT_ULL(n)		(1ULL << (n))
 
 /*
  * The module's headers use the kernel's short type names.  ilio-meta.c and

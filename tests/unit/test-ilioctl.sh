@@ -1212,7 +1212,10 @@ usage "--journal with --diskless" "--journal is for persistent mode" \
 usage "bad --overcommit-warn" "invalid --overcommit-warn '1.5' (a whole factor; 0: never warn)" \
 	create d --diskless --size 1G --ram 64M --overcommit-warn 1.5
 usage "activate: missing DEV" "activate: missing backing device DEV" activate --ram 64M
-usage "activate: --diskless is create's" "unknown option '--diskless'" activate /dev/x --diskless
+usage "activate: --diskless is create's" "activate: '--diskless' is an option of 'create'" \
+	activate /dev/x --diskless
+usage "create: --name is activate's" "create: '--name' is an option of 'activate'" \
+	create d --diskless --size 4K --ram 4M --name x
 usage "activate: a bad --name" "invalid device name 'a/b'" activate /dev/x --name a/b
 usage "activate: --ram below the bound" "--ram must be between 4 MiB and 16 TiB" activate /dev/x --ram 2M
 usage "activate: a repeated option" "activate: option '--ram' given twice" \
