@@ -23,6 +23,8 @@ PACKAGES=(
 	libsmartcols-dev libjson-c-dev pkg-config
 	# lint (sparse; docutils parses the .rst docs)
 	sparse python3-docutils
+	# lint: the man pages render (groff -ww, man --warnings)
+	groff-base man-db
 	# tests
 	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils
 	util-linux valgrind python3 gzip coreutils
