@@ -29,7 +29,20 @@
 #     signature: blkid sees nothing after); --dry-run writes nothing;
 #     --segment-kb is validated;
 #   * "info" reports each superblock copy and anchor slot as valid, or
-#     invalid with the validator's reason, after single-byte corruptions.
+#     invalid with the validator's reason, after single-byte corruptions;
+#   * create and activate --dry-run make the kernel's checks: the RAM
+#     budget (16T over 4M refused, naming the least --ram that fits; a size
+#     of 2^64-4096 and one past 512 TiB refused), and for a backing device:
+#     missing, a regular file, a directory, blank, ext4, journal missing,
+#     foreign or overwritten are each refused with a clear reason, a
+#     symbolic link is followed; the overcommit warning appears past the
+#     factor (default 10, --overcommit-warn N, 0 never) and not at it;
+#     activate takes the name ilio-<uuid prefix> and --ram 256M (more for a
+#     huge size) by default, needs --size on a store never activated, and
+#     builds the line from create's options; a repeated option is refused;
+#   * message, list and the units: usage errors; list's columns (human,
+#     --bytes, --si, --json, --noheadings) from --parse-status lines;
+#     status --bytes and --si.
 #
 # Usage: bash tests/unit/test-ilioctl.sh
 #        ILIOCTL=/path/to/ilioctl bash tests/unit/test-ilioctl.sh  (no build)
