@@ -13,6 +13,7 @@
 #include "ilio-args.h"
 #include "ilio-format.h"
 #include "ilio-lbamap.h"
+#include "ilio-seg.h"
 
 static int parse_backing(struct ilio_params *p, const char *arg,
 			 const char **error)
@@ -323,6 +324,58 @@ int ilio_check_budget(u64 nr_blocks, u64 ram_bytes, u32 seg_bytes,
 		return -E2BIG;
 	}
 	return 0;
+}
+
+/**
+ * ilio_budget_map_start_bytes() - what the LBA map holds before any write
+ * @nr_blocks: logical size in 4 KiB blocks
+ *
+ * Return: bytes: its directory and the spare leaf the write path keeps
+ * (ilio_lbamap_mem_bytes() of a fresh map).
+ */
+u64 ilio_budget_map_start_bytes(u64 nr_blocks)
+{
+	return ilio_lbamap_dir_bytes(nr_blocks) +
+	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t);
+}
+
+/**
+ * ilio_budget_store_bytes() - what a persistent store's geometry needs
+ * @nr_segs: segments on the backing device (its superblock)
+ * @seg_bytes: segment size (its superblock)
+ *
+ * Return: bytes: the per-segment tables (segment table, segment index,
+ * write-back queue), the summary buffer, the scratch segment and two
+ * segments to spare.
+ */
+u64 ilio_budget_store_bytes(u32 nr_segs, u32 seg_bytes)
+{
+	return (u64)nr_segs * (sizeof(struct ilio_seg) + 3 * sizeof(u32)) +
+	       4ULL * seg_bytes;
+}
+
+/**
+ * ilio_check_store_budget() - does a persistent store's geometry fit?
+ * @map_bytes: what the LBA map holds now (ilio_lbamap_mem_bytes(); before
+ *	replay: ilio_budget_map_start_bytes())
+ * @ram_bytes: the RAM budget
+ * @nr_segs: segments on the backing device
+ * @seg_bytes: segment size
+ * @error: set to a static message on failure
+ *
+ * The second check of the constructor, once the superblock is read and
+ * before anything is allocated for its geometry (ilio-recover.c); ilioctl
+ * makes it with the superblock it reads.
+ *
+ * Return: 0 or -E2BIG.
+ */
+int ilio_check_store_budget(u64 map_bytes, u64 ram_bytes, u32 nr_segs,
+			    u32 seg_bytes, const char **error)
+{
+	if (map_bytes + ilio_budget_store_bytes(nr_segs, seg_bytes) <= ram_bytes)
+		return 0;
+	*error = "ram_mb is too small for the segment table of this device";
+	return -E2BIG;
 }
 
 /*

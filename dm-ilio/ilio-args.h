@@ -81,6 +81,10 @@ int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 int ilio_format_table(const struct ilio_params *p, char *buf, size_t len);
 u64 ilio_budget_map_bytes(u64 ram_bytes, u32 seg_bytes);
 u64 ilio_budget_min_bytes(u64 nr_blocks, u32 seg_bytes);
+u64 ilio_budget_map_start_bytes(u64 nr_blocks);
+u64 ilio_budget_store_bytes(u32 nr_segs, u32 seg_bytes);
+int ilio_check_store_budget(u64 map_bytes, u64 ram_bytes, u32 nr_segs,
+			    u32 seg_bytes, const char **error);
 int ilio_check_budget(u64 nr_blocks, u64 ram_bytes, u32 seg_bytes,
 		      const char **error);
 

@@ -503,11 +503,15 @@ int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si)
 		if (ilio_anchor_check(head + (ILIO_ANCHOR_BLOCK + i) * ILIO_BLOCK_SIZE,
 				      ILIO_ANCHOR_BLOCK + i, &si->g, &ai, &why))
 			continue;
-		/* The valid slot with the higher sequence number wins. */
-		if (found && ai.seq < seq)
-			continue;
-		seq = ai.seq;
-		si->nr_blocks = ai.nr_blocks;
+		/*
+		 * The logical size: the newest valid slot's, or the other's
+		 * when the newest records none.  The kernel refuses a table
+		 * whose length differs from any valid slot's size.
+		 */
+		if (!found || (ai.seq > seq && ai.nr_blocks) || !si->nr_blocks)
+			si->nr_blocks = ai.nr_blocks ?: si->nr_blocks;
+		if (!found || ai.seq > seq)
+			seq = ai.seq;
 		found = true;
 	}
 	if (!found)

@@ -48,8 +48,8 @@ enum ilio_open_mode {
  * @real: the device the path resolves to (symbolic links followed)
  * @dev_bytes: size of the device
  * @g: geometry of the first valid superblock copy
- * @nr_blocks: logical size in 4 KiB blocks that the current anchor
- *	records; 0: never activated
+ * @nr_blocks: logical size in 4 KiB blocks that the anchors record (the
+ *	newest valid one that records one); 0: never activated
  */
 struct ilio_store_info {
 	const char *path;

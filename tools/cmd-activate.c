@@ -6,7 +6,9 @@
  * logical size of its first activation (dm-ilio/ilio-format.h), which
  * becomes --size; the name defaults to "ilio-" and the first 8 hex digits
  * of the store's uuid, stable whatever DEV is called; --ram defaults to
- * ILIO_ACTIVATE_RAM_MB (more when the LBA map of the size needs it).
+ * ILIO_ACTIVATE_RAM_MB (more when the LBA map of the size, or the
+ * store's segment table, needs it: what the kernel's budget checks ask,
+ * plus ILIO_ACTIVATE_RAM_MB_EXTRA).
  * The table line is then checked and loaded as "create" does
  * (cmd-create.c).
  */
@@ -25,7 +27,7 @@ int ilio_cmd_activate(int argc, char **argv)
 	struct ilio_create_args a;
 	struct ilio_store_info si;
 	char name[DM_NAME_LEN], uuid[40];
-	unsigned long long need;
+	unsigned long long need, store, blocks;
 	int r;
 
 	r = ilio_create_parse(argc, argv, true, &a);
@@ -49,8 +51,12 @@ int ilio_cmd_activate(int argc, char **argv)
 		a.has_size = true;
 	}
 	if (!a.has_ram) {
-		need = ilio_budget_min_bytes(a.size_bytes / ILIO_BLOCK_SIZE,
-					     ILIO_SEG_BYTES_CTR);
+		blocks = a.size_bytes / ILIO_BLOCK_SIZE;
+		need = ilio_budget_min_bytes(blocks, ILIO_SEG_BYTES_CTR);
+		store = ilio_budget_map_start_bytes(blocks) +
+			ilio_budget_store_bytes(si.g.nr_segs, si.g.seg_bytes);
+		if (store > need)
+			need = store;
 		need = (need + (1ULL << ILIO_MIB_SHIFT) - 1) >> ILIO_MIB_SHIFT;
 		a.ram_mb = ILIO_ACTIVATE_RAM_MB;
 		if (need + ILIO_ACTIVATE_RAM_MB_EXTRA > a.ram_mb)

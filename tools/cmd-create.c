@@ -483,13 +483,16 @@ static int ilio_journal_check(const char *path, const struct ilio_geom *g)
 /*
  * ilio_store_check() - what the constructor will find on the backing
  * device: an ilio store (si, read already by activate, or read here), the
- * logical size it records, its journal; and a warning when the logical
- * size overcommits the store's capacity.  Returns 0 or ILIO_EXIT_FAIL.
+ * logical size it records, a budget that holds its segment table
+ * (ilio_check_store_budget()), its journal; and a warning when the
+ * logical size overcommits the store's capacity.  Returns 0,
+ * ILIO_EXIT_USAGE (the budget) or ILIO_EXIT_FAIL.
  */
 static int ilio_store_check(const struct ilio_create_args *a,
 			    const struct ilio_store_info *si)
 {
-	unsigned long long cap, blocks = a->size_bytes / ILIO_BLOCK_SIZE;
+	unsigned long long cap, need, blocks = a->size_bytes / ILIO_BLOCK_SIZE;
+	const char *why;
 	char h[32], s[32];
 	int r;
 
@@ -501,6 +504,18 @@ static int ilio_store_check(const struct ilio_create_args *a,
 				 si->nr_blocks * ILIO_BLOCK_SIZE,
 				 ilio_human_binary(a->size_bytes, s, sizeof(s)),
 				 "a store keeps the size of its first activation");
+	/* The constructor's second budget check, with this superblock. */
+	need = ilio_budget_map_start_bytes(blocks) +
+	       ilio_budget_store_bytes(si->g.nr_segs, si->g.seg_bytes);
+	if (ilio_check_store_budget(ilio_budget_map_start_bytes(blocks),
+				    a->ram_mb << ILIO_MIB_SHIFT, si->g.nr_segs,
+				    si->g.seg_bytes, &why))
+		return ilio_usage_err("--ram %s is too small for the store on %s: %s (%s); %s %llu MiB",
+				      ilio_human_binary(a->ram_mb << ILIO_MIB_SHIFT,
+							h, sizeof(h)),
+				      a->backing, "the kernel refuses it", why,
+				      "it needs at least",
+				      (need + ILIO_MIB - 1) >> ILIO_MIB_SHIFT);
 	if (si->g.journal_gen && !a->journal)
 		return ilio_fail("%s is bound to a journal device: give --journal JDEV",
 				 a->backing);

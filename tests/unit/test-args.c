@@ -225,6 +225,19 @@ static void t_budget(void)
 	CHECK(ilio_check_budget(1ULL << 32, 4ULL << 20, 1U << 20, &err) == -E2BIG, "16T/4M");
 	CHECK(ilio_check_budget(1ULL << 32, 35ULL << 20, 1U << 20, &err) == 0, "16T/35M");
 	CHECK(ilio_check_budget(1ULL << 32, 34ULL << 20, 1U << 20, &err) == -E2BIG, "16T/34M");
+	/* The store's check: map + tables + 4 segments, to the byte. */
+	{
+		u64 m = ilio_budget_map_start_bytes(262144);
+		u64 need = m + ilio_budget_store_bytes(1023, 1U << 20);
+
+		CHECK(m == 256 * 8 + 4 * 8 + 4096, "map start %llu",
+		      (unsigned long long)m);
+		CHECK(ilio_check_store_budget(m, need, 1023, 1U << 20, &err) == 0,
+		      "store budget at the minimum");
+		CHECK(ilio_check_store_budget(m, need - 1, 1023, 1U << 20, &err) == -E2BIG &&
+		      !strcmp(err, "ram_mb is too small for the segment table of this device"),
+		      "store budget one byte short");
+	}
 	CHECK(ilio_budget_map_bytes(2ULL << 20, 1U << 20) == 0 &&
 	      ilio_budget_map_bytes(3ULL << 20, 1U << 20) == 1ULL << 20 &&
 	      ilio_budget_map_bytes(1ULL << 20, 4096) == (1ULL << 20) - 2 * 65536,

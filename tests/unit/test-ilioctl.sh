@@ -1282,8 +1282,14 @@ would create /dev/mapper/ilio-${sbuuid:0:8}"
 		"0:0 2097152 ilio $lb 1024 8 dedup on compress none block_size 4096 coalesce off
 would create /dev/mapper/vdi (read-only)"
 	run activate "$lb" --size 256T --dry-run --overcommit-warn 0
-	eq "activate: --ram grows with the LBA map (256 TiB: a 520 MiB map + 2 segments, + 64 MiB)" "$rc:${out%%$'\n'*}" \
-		"0:0 549755813888 ilio $lb 586 6 dedup on compress lz4 block_size 4096"
+	eq "activate: --ram grows with the LBA map (256 TiB: a 520 MiB map, the store's tables, + 64 MiB)" "$rc:${out%%$'\n'*}" \
+		"0:0 549755813888 ilio $lb 589 6 dedup on compress lz4 block_size 4096"
+	# The constructor's second budget check: the store's segment table.
+	usage "dry run: --ram too small for the store's segment table" \
+		"--ram 4.00 MiB is too small for the store on $lb: the kernel refuses it (ram_mb is too small for the segment table of this device); it needs at least 5 MiB" \
+		create d --backing "$lb" --size 1G --ram 4M --dry-run
+	run create d --backing "$lb" --size 1G --ram 5M --dry-run
+	eq "dry run: the least --ram named suffices" "$rc" 0
 	usage "activate: --max-dirty above the default --ram" "--max-dirty (512 MiB) must not exceed --ram (256 MiB)" \
 		activate "$lb" --size 1G --max-dirty 512M -n
 
