@@ -21,6 +21,11 @@
 /* Explain the kernel's refusal of verb; returns ILIO_EXIT_FAIL. */
 static int ilio_message_refused(const char *name, const char *verb, int err)
 {
+	/* The known refusals are the whole story: one line, nothing after. */
+	if (err == EBUSY || err == EROFS || err == EOPNOTSUPP) {
+		ilio_lib_errors_discard();
+		ilio_kmsg_end();
+	}
 	switch (err) {
 	case EBUSY:
 		return ilio_fail("%s: '%s' refused: the device is suspended (%s %s)",
@@ -32,12 +37,14 @@ static int ilio_message_refused(const char *name, const char *verb, int err)
 				 "a read-only table, or read-only mode after a backend error: see ilioctl status",
 				 name);
 	case EIO:
-		return ilio_fail("%s: '%s' refused: the device has failed (%s %s %s)",
-				 name, verb, "mode fail: see ilioctl status", name,
-				 "and the kernel log");
-	case EOPNOTSUPP:
+		/* A failed device, or an I/O error on the way: the kernel says. */
 		ilio_lib_errors_discard();
-		ilio_kmsg_end();
+		ilio_fail("%s: '%s' failed: %s (%s %s %s)", name, verb, strerror(EIO),
+			  "a failed device is in mode fail: see ilioctl status", name,
+			  "and the kernel log");
+		ilio_kmsg_report();
+		return ILIO_EXIT_FAIL;
+	case EOPNOTSUPP:
 		return ilio_fail("%s: '%s' needs a persistent device (%s is diskless)",
 				 name, verb, name);
 	}

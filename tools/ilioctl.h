@@ -185,12 +185,15 @@ struct ilio_opt {
  * @argv: the arguments (after the command word).
  * @i: next argument to look at.
  * @no_more_opts: "--" was seen; everything after it is positional.
+ * @sub: within the bundle of short options argv[i - 1] ("-nv"): the
+ *	letter to look at next; 0 when not in one.
  */
 struct ilio_args {
 	int argc;
 	char **argv;
 	int i;
 	bool no_more_opts;
+	int sub;
 };
 
 #define ILIO_ARG_END		(-1)

@@ -253,6 +253,10 @@ usage "status: NAME with /" "must not contain '/'" status a/b
 usage "clear-stats: NAME with /" "must not contain '/'" clear-stats a/b
 usage "empty NAME" "device name must not be empty" remove ''
 usage "NAME '..'" "invalid device name '..'" remove ..
+usage "NAME with a space" "invalid device name 'a b': must not contain blanks or control characters" \
+	create "a b" "${D[@]}"
+usage "NAME with a tab" "must not contain blanks or control characters" remove "$(printf 'a\tb')"
+usage "NAME with a newline" "must not contain blanks or control characters" status "$(printf 'a\nb')"
 usage "status: NAME and --parse-status" "cannot be combined" status d --parse-status "d 0 8 ilio write"
 usage "status: --parse-table alone" "--parse-table needs --parse-status" status --parse-table "d 0 8 ilio - 1"
 usage "bad usage wins over dry-run" "--size must be a multiple" create d --diskless --size 4097 --ram 1G --dry-run
@@ -287,6 +291,12 @@ usage "a repeated flag is refused" "create: option '--no-dedup' given twice" \
 	create d --diskless --size 4K --ram 4M --no-dedup --no-dedup
 run create d --diskless --size 8G --ram 2G -n -v
 eq "-n -v prints the table once" "$out" "0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
+run create d --diskless --size 8G --ram 2G -nv
+eq "-nv: bundled short options" "$rc:$out" "0:0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
+run create -vn d --diskless --size 8G --ram 2G
+eq "-vn before NAME" "$rc:$out" "0:0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
+usage "a bundle with an unknown letter" "unknown option '-x' in '-nx'" create d --diskless --size 8G --ram 2G -nx
+usage "a bundle repeating a letter" "create: option '--dry-run' given twice" create d --diskless --size 8G --ram 2G -nn
 
 # Persistent-mode features: appended after the three that are always there,
 # in a fixed order, only when given.  create checks the backing device

@@ -72,6 +72,17 @@ assert_eq "$n $mode $size" "t27 persistent 256.00" "list: name, mode, size"
 assert_cmd "list --bytes" -- "$ILIOCTL" list --bytes --noheadings
 assert_eq "$(awk '$1 == "t27" { print $3 }' "$_T_LAST_OUT")" $SIZE "list --bytes: size"
 
+assert_cmd "list --json" -- "$ILIOCTL" list --json
+assert_cmd "list --json: the device, its size and fill" -- python3 -c '
+import json, sys
+d = [x for x in json.load(open(sys.argv[1]))["devices"] if x["name"] == "t27"]
+assert len(d) == 1, d
+d = d[0]
+assert d["mode"] == "persistent" and d["disksize"] == int(sys.argv[2]), d
+assert isinstance(d["fill"], float) and 0 < d["fill"] < 100, d
+assert 0 < d["data"] <= int(sys.argv[3]) and 0 < d["stored"] < d["data"], d
+' "$_T_LAST_OUT" $SIZE $((DATA_BLOCKS * 4096))
+
 assert_fails "create over the store in use (dry run)" -- \
 	"$ILIOCTL" create t27b --backing "$BACK" --size 256M --ram 64M --dry-run
 grep -q "$BACK is in use (held by dm-" "$_T_LAST_OUT" &&
@@ -120,5 +131,10 @@ grep -q "'checkpoint' needs a persistent device (t27d is diskless)" "$_T_LAST_OU
 assert_cmd "diskless: check" -- "$ILIOCTL" message t27d check
 out_is "diskless: check ok" ok
 assert_cmd "remove t27d" -- "$ILIOCTL" remove t27d
+assert_cmd "list --json, no devices" -- "$ILIOCTL" list --json
+assert_cmd "list --json, no devices: an empty array" -- python3 -c '
+import json, sys
+assert json.load(open(sys.argv[1])) == {"devices": []}
+' "$_T_LAST_OUT"
 
 finish
