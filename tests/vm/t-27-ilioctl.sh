@@ -14,6 +14,9 @@
 #    the backing device's fill; --bytes prints the exact size;
 #  - "message": check answers the kernel's "ok", checkpoint and gc answer,
 #    checkpoint on a diskless device is refused clearly;
+#  - boot-like: the unit that tools/systemd/ilio-generator writes for an
+#    iliotab line has an ExecStart= that activates the store with the
+#    line's options (data intact) and an ExecStop= that removes it;
 #  - "--readonly": the block device is read-only and a write fails (EPERM:
 #    the disk of a read-only table is read-only, so the block layer refuses
 #    it before the target sees it; "blockdev --setrw" cannot clear that),
@@ -33,7 +36,7 @@ ilio_load
 
 BACK=$(vm_disk t27) || fatal "no t27 disk (vm-args --disk t27:128)"
 SIZE=$((256 * 1048576))		# 256 MiB logical over 128 MiB
-DATA_BLOCKS=4096		# 16 MiB of golden data
+DATA_BLOCKS=2048		# 8 MiB of golden data
 
 # out_is DESC WANT: the last command's output is exactly WANT.
 out_is() {
@@ -120,9 +123,28 @@ assert_cmd "list (read-only)" -- "$ILIOCTL" list --noheadings
 assert_eq "$(awk '$1 == "t27ro" { print $2 }' "$_T_LAST_OUT")" persistent,ro \
 	"list: mode persistent,ro"
 assert_cmd "remove the read-only device" -- "$ILIOCTL" remove t27ro
-assert_cmd "rw again: data intact" -- "$ILIOCTL" activate "$BACK" --name t27
-assert_cmd "rw again: cmp" -- cmp_dev /dev/mapper/t27 0 $((DATA_BLOCKS * 4096)) "$T_TMP/gold"
-assert_cmd "remove" -- "$ILIOCTL" remove t27
+
+# Boot-like: the generator's unit for an iliotab line, its ExecStart= and
+# ExecStop= run as systemd would run them (read-write again after the
+# read-only activation: the data is intact).
+printf '# test\nt27gen  %s  ram=64M,coalesce=always,nofail\n' "$BACK" >"$T_TMP/iliotab"
+mkdir -p "$T_TMP/gen"
+assert_cmd "ilio-generator on an iliotab" -- env ILIOTAB="$T_TMP/iliotab" ILIOCTL="$ILIOCTL" \
+	sh "$REPO/tools/systemd/ilio-generator" "$T_TMP/gen"
+unit=$T_TMP/gen/ilio-t27gen.service
+start=$(sed -n 's/^ExecStart=//p' "$unit")
+stop=$(sed -n 's/^ExecStop=//p' "$unit")
+assert_eq "$start" "$ILIOCTL activate $BACK --name t27gen --ram=64M --coalesce=always" \
+	"the unit's ExecStart="
+# shellcheck disable=SC2086
+assert_cmd "ExecStart= activates" -- $start
+assert_cmd "the generated device: data intact" -- cmp_dev /dev/mapper/t27gen 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_eq "$(dmsetup table t27gen | grep -o 'coalesce [a-z]*')" "coalesce always" \
+	"the iliotab options reach the table"
+# shellcheck disable=SC2086
+assert_cmd "ExecStop= removes" -- $stop
+assert_fails "gone after ExecStop=" -- dmsetup info t27gen
 
 assert_cmd "diskless device" -- "$ILIOCTL" create t27d --diskless --size 64M --ram 16M
 assert_fails "diskless: checkpoint refused" -- "$ILIOCTL" message t27d checkpoint
