@@ -934,7 +934,7 @@ eq "info: first segment" "$(row 'first segment')" "block 256"
 eq "info: segments" "$(row segments)" 63
 eq "info: anchor 0" "$(row 'anchor 0')" \
 	"valid: seq 1, epoch 0x$epoch1, log_seq 1, log_seg 0, log_off 0, nr_blocks 0"
-eq "info: anchor 1" "$(row 'anchor 1')" "invalid: empty (all zeros)"
+eq "info: anchor 1" "$(row 'anchor 1')" "empty (normal: written at the first activation)"
 eq "info: current anchor" "$(row 'current anchor')" "0 (seq 1)"
 eq "info: logical size" "$(row 'logical size')" "not set (never activated)"
 
@@ -1054,6 +1054,7 @@ corrupt "anchor 0" $((2 * 4096 + 100))
 eq "anchor flipped: exit" "$rc" 1
 eq "anchor flipped: anchor 0" "$(row 'anchor 0')" "invalid: anchor magic or checksum mismatch"
 eq "anchor flipped: current anchor" "$(row 'current anchor')" none
+eq "anchor flipped: the empty slot 1 is no longer normal" "$(row 'anchor 1')" "invalid: empty (all zeros)"
 if [[ "$err" == *"no valid anchor"* ]]; then
 	ok
 else
