@@ -7,6 +7,7 @@
  * libblkid.  Used by "format" and "info"; nothing here talks to
  * device-mapper.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -254,8 +255,24 @@ int ilio_find_store(const u8 *head, unsigned long long dev_bytes,
 }
 
 /*
- * ilio_blkid_describe() - what the probe found: "a ext4 filesystem", "a
- * gpt partition table", "a LVM2_member signature (RAID or volume-manager
+ * ilio_article() - "a" or "an" before a signature's name, as it is read
+ * aloud: "an ext4", "an xfs", "an LVM2_member", "a gpt", "a swap".
+ */
+static const char *ilio_article(const char *name)
+{
+	char c = name[0], n = name[0] ? name[1] : '\0';
+
+	if (strchr("aeiouAEIOU", c) && c)
+		return "an";
+	/* xfs; and acronyms whose first letter's name starts with a vowel. */
+	if (c == 'x' || (strchr("FHLMNRSX", c) && c && isupper((unsigned char)n)))
+		return "an";
+	return "a";
+}
+
+/*
+ * ilio_blkid_describe() - what the probe found: "an ext4 filesystem", "a
+ * gpt partition table", "an LVM2_member signature (RAID or volume-manager
  * member)"...
  */
 static void ilio_blkid_describe(blkid_probe pr, char *buf, size_t size)
@@ -268,20 +285,22 @@ static void ilio_blkid_describe(blkid_probe pr, char *buf, size_t size)
 		if (blkid_probe_lookup_value(pr, "USAGE", &usage, NULL))
 			usage = "";
 		if (!strcmp(usage, "filesystem"))
-			ilio_append(buf, size, &len, "a %s filesystem", type);
+			ilio_append(buf, size, &len, "%s %s filesystem",
+				    ilio_article(type), type);
 		else if (!strcmp(usage, "raid"))
 			ilio_append(buf, size, &len,
-				    "a %s signature (RAID or volume-manager member)",
-				    type);
+				    "%s %s signature (RAID or volume-manager member)",
+				    ilio_article(type), type);
 		else if (!strcmp(usage, "crypto"))
-			ilio_append(buf, size, &len, "a %s encrypted volume",
-				    type);
+			ilio_append(buf, size, &len, "%s %s encrypted volume",
+				    ilio_article(type), type);
 		else
-			ilio_append(buf, size, &len, "a %s signature", type);
+			ilio_append(buf, size, &len, "%s %s signature",
+				    ilio_article(type), type);
 	}
 	if (!blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL))
-		ilio_append(buf, size, &len, "%sa %s partition table",
-			    len ? " and " : "", pttype);
+		ilio_append(buf, size, &len, "%s%s %s partition table",
+			    len ? " and " : "", ilio_article(pttype), pttype);
 	if (!len)
 		ilio_append(buf, size, &len, "an unnamed signature");
 }

@@ -1109,16 +1109,16 @@ E=$tmp/ext4.img
 img "$E" 64M
 if mkfs.ext4 -q -F "$E" >/dev/null 2>&1; then
 	s0=$(sum "$E")
-	failure "ext4: refused" "$E contains a ext4 filesystem; use --force to overwrite" format "$E"
+	failure "ext4: refused" "$E contains an ext4 filesystem; use --force to overwrite" format "$E"
 	eq "ext4: nothing written" "$(sum "$E")" "$s0"
-	failure "ext4: dry run refused too" "contains a ext4 filesystem" format "$E" -n
-	failure "ext4: info says what it is" "$E is not an ilio store (it contains a ext4 filesystem)" info "$E"
+	failure "ext4: dry run refused too" "contains an ext4 filesystem" format "$E" -n
+	failure "ext4: info says what it is" "$E is not an ilio store (it contains an ext4 filesystem)" info "$E"
 	run format "$E" --force --dry-run
-	eq "ext4: --force --dry-run" "$rc:$(row 'would replace')" "0:a ext4 filesystem"
+	eq "ext4: --force --dry-run" "$rc:$(row 'would replace')" "0:an ext4 filesystem"
 	eq "ext4: --force --dry-run writes nothing" "$(sum "$E")" "$s0"
 	run format "$E" --force
 	eq "ext4: --force: exit" "$rc:$err" "0:"
-	eq "ext4: --force: replaced" "$(row replaced)" "a ext4 filesystem"
+	eq "ext4: --force: replaced" "$(row replaced)" "an ext4 filesystem"
 	if python3 "$tmp/layout.py" "$E" "$(row uuid)" $MiB 63 >/dev/null 2>"$tmp/perr"; then
 		ok
 	else
@@ -1157,7 +1157,7 @@ img "$tmp/two.img" 64M
 if mkfs.ext4 -q -F "$tmp/two.img" >/dev/null 2>&1; then
 	poke "$tmp/two.img" 32768 1 67 68 48 48 49 1	# "\1CD001\1": iso9660
 	failure "two signatures" \
-		"contains more than one signature (a ext4 filesystem, a iso9660 filesystem)" \
+		"contains more than one signature (an ext4 filesystem, an iso9660 filesystem)" \
 		format "$tmp/two.img"
 	run format "$tmp/two.img" --force
 	eq "two signatures: --force" "$rc" 0
@@ -1253,9 +1253,9 @@ if [ -n "$lb" ] && img "$tmp/lz.img" 64M && img "$tmp/lj.img" 16M &&
 		"$lz is not an ilio store (format it with: ilioctl format $lz)" \
 		create d --backing "$lz" --size 1G --ram 64M --dry-run
 	mkfs.ext4 -q -F "$lz" 2>/dev/null
-	failure "dry run: an ext4 filesystem" "$lz is not an ilio store (it contains a ext4 filesystem)" \
+	failure "dry run: an ext4 filesystem" "$lz is not an ilio store (it contains an ext4 filesystem)" \
 		create d --backing "$lz" --size 1G --ram 64M --dry-run
-	failure "activate: an ext4 filesystem" "is not an ilio store (it contains a ext4 filesystem)" \
+	failure "activate: an ext4 filesystem" "is not an ilio store (it contains an ext4 filesystem)" \
 		activate "$lz" --size 1G --dry-run
 	ln -s "$lb" "$tmp/by-uuid-link"
 	dry "dry run: a symbolic link to the store" \
