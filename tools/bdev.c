@@ -34,7 +34,7 @@
  * and where it is mounted (/proc/self/mountinfo).  buf is "" when nothing
  * is found (an active swap area, for one, shows in neither).
  */
-static void ilio_bdev_users(dev_t rdev, char *buf, size_t size)
+void ilio_bdev_users(dev_t rdev, char *buf, size_t size)
 {
 	char path[64], line[4096], mnt[4096];
 	unsigned int ma, mi;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/sysmacros.h>
 
 #include <libdevmapper.h>
 
@@ -522,9 +523,18 @@ int ilio_dm_remove(const char *name)
 	}
 	if (err == EBUSY) {
 		ilio_kmsg_end();
-		if (!ilio_dm_info(name, &info) && info.exists)
-			return ilio_fail("device '%s' is busy (open count %d)",
-					 name, info.open_count);
+		if (!ilio_dm_info(name, &info) && info.exists) {
+			char users[512];
+
+			ilio_bdev_users(makedev(info.major, info.minor), users,
+					sizeof(users));
+			if (!*users)
+				snprintf(users, sizeof(users),
+					 "open by a process: see fuser -vm %s/%s",
+					 dm_dir(), name);
+			return ilio_fail("device '%s' is busy (open count %d: %s)",
+					 name, info.open_count, users);
+		}
 		return ilio_fail("device '%s' is busy", name);
 	}
 	ilio_fail("cannot remove device '%s'%s%s", name, err ? ": " : "",

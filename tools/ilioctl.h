@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <linux/dm-ioctl.h>
 
 /*
@@ -207,6 +208,9 @@ int ilio_parse_u64(const char *s, unsigned long long *out);
 int ilio_parse_size(const char *s, unsigned long long *bytes);
 int ilio_check_name(const char *name);
 int ilio_name_parse(const char *cmd, int argc, char **argv, const char **name);
+
+/* bdev.c: who holds a block device (holders, mounts), for messages */
+void ilio_bdev_users(dev_t rdev, char *buf, size_t size);
 
 /* dm.c: the control plane */
 void ilio_dm_init(void);

@@ -9,7 +9,8 @@
 #    remove" and "ilioctl activate DEV" with no --size and no --name: the
 #    size comes from the store's anchor, the name is ilio-<uuid prefix>;
 #    another --size is then refused (dry run), and so is a create over the
-#    store while it is in use;
+#    store while it is in use; a remove while a process holds the device
+#    open is refused, saying so;
 #  - "list" shows the device with its logical size, persistent mode and
 #    the backing device's fill; --bytes prints the exact size;
 #  - "message": check answers the kernel's "ok", checkpoint and gc answer,
@@ -91,6 +92,11 @@ assert_fails "create over the store in use (dry run)" -- \
 grep -q "$BACK is in use (held by dm-" "$_T_LAST_OUT" &&
 	pass "in use: says who holds it" || fail "in use: $(last_output)"
 
+exec 3</dev/mapper/t27
+assert_fails "remove while open" -- "$ILIOCTL" remove t27
+grep -q "device 't27' is busy (open count 1: open by a process: see fuser -vm /dev/mapper/t27)" \
+	"$_T_LAST_OUT" && pass "busy remove says who holds it" || fail "busy remove: $(last_output)"
+exec 3<&-
 assert_cmd "ilioctl remove t27" -- "$ILIOCTL" remove t27
 uuid=$("$ILIOCTL" info "$BACK" | sed -n 's/^ *uuid  *//p')
 NAME=ilio-${uuid:0:8}
