@@ -158,21 +158,27 @@ static int ilio_opt_flush_interval(const char *val, unsigned long long *ms)
 	return 0;
 }
 
-/* A backing or journal device: one word, usable in a table line. */
+/*
+ * A backing or journal device (opt: "--backing", "--journal", or "DEV" for
+ * activate's): one word, usable in a table line.
+ */
 static int ilio_check_dev(const char *opt, const char *dev)
 {
+	const char *what = strcmp(opt, "--journal") ? "backing" : "journal";
 	const char *s;
 
 	if (!*dev)
 		return ilio_usage_err("%s needs a device path", opt);
 	if (!strcmp(dev, "-"))
-		return ilio_usage_err("invalid %s '-' (use --diskless)", opt);
+		return ilio_usage_err("invalid %s device '-'%s", what,
+				      strcmp(opt, "--backing") ? "" :
+				      " (use --diskless)");
 	if (strlen(dev) >= ILIO_PARAMS_MAX - 256)
 		return ilio_usage_err("%s: device path too long", opt);
 	for (s = dev; *s; s++) {
 		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
-			return ilio_usage_err("invalid %s device '%s' (whitespace)", opt + 2,
-					      dev);
+			return ilio_usage_err("invalid %s device '%s' (whitespace)",
+					      what, dev);
 	}
 	return 0;
 }

@@ -1236,6 +1236,10 @@ usage "--journal with --diskless" "--journal is for persistent mode" \
 usage "bad --overcommit-warn" "invalid --overcommit-warn '1.5' (a whole factor; 0: never warn)" \
 	create d --diskless --size 1G --ram 64M --overcommit-warn 1.5
 usage "activate: missing DEV" "activate: missing backing device DEV" activate --ram 64M
+usage "activate: DEV '-'" "invalid backing device '-'" activate -
+usage "activate: DEV with a blank" "invalid backing device 'a b' (whitespace)" activate "a b"
+usage "--journal '-'" "invalid journal device '-'" activate /dev/x --journal -
+usage "--journal ''" "--journal needs a device path" activate /dev/x --journal ''
 usage "activate: --diskless is create's" "activate: '--diskless' is an option of 'create'" \
 	activate /dev/x --diskless
 usage "create: --name is activate's" "create: '--name' is an option of 'activate'" \
