@@ -414,6 +414,19 @@ static int ilio_kernel_check(const char *params, const char **why)
 	return r ? -EINVAL : 0;
 }
 
+/* A budget check refused --ram for what; need: the least that fits. */
+static int ilio_budget_refused(unsigned long long ram_mb, const char *what,
+			       const char *why, unsigned long long need)
+{
+	char h[32];
+
+	ilio_human_binary(ram_mb << ILIO_MIB_SHIFT, h, sizeof(h));
+	return ilio_usage_err("--ram %s is too small for %s: %s (%s); %s %llu MiB",
+			      h, what, "the kernel refuses it", why,
+			      "it needs at least",
+			      (need + ILIO_MIB - 1) >> ILIO_MIB_SHIFT);
+}
+
 /*
  * ilio_budget_check() - the constructor's first RAM budget check
  * (ilio_check_budget(), linked in): the LBA map of this length and two
@@ -423,7 +436,7 @@ static int ilio_budget_check(const struct ilio_create_args *a)
 {
 	unsigned long long blocks = a->size_bytes / ILIO_BLOCK_SIZE, need;
 	const char *why;
-	char h[32], r[32];
+	char h[32], r[48];
 	int ret;
 
 	ret = ilio_check_budget(blocks, a->ram_mb << ILIO_MIB_SHIFT,
@@ -435,11 +448,8 @@ static int ilio_budget_check(const struct ilio_create_args *a)
 		return ilio_usage_err("--size %s is too large: the kernel refuses it (%s)",
 				      h, why);
 	need = ilio_budget_min_bytes(blocks, ILIO_SEG_BYTES_CTR);
-	return ilio_usage_err("--ram %s is too small for --size %s: %s (%s); %s %llu MiB",
-			      ilio_human_binary(a->ram_mb << ILIO_MIB_SHIFT, r,
-						sizeof(r)), h, "the kernel refuses it",
-			      why, "it needs at least",
-			      (need + ILIO_MIB - 1) >> ILIO_MIB_SHIFT);
+	snprintf(r, sizeof(r), "--size %s", h);
+	return ilio_budget_refused(a->ram_mb, r, why, need);
 }
 
 /*
@@ -498,8 +508,8 @@ static int ilio_store_check(const struct ilio_create_args *a,
 			    const struct ilio_store_info *si)
 {
 	unsigned long long cap, need, blocks = a->size_bytes / ILIO_BLOCK_SIZE;
+	char h[32], s[ILIO_PARAMS_MAX];
 	const char *why;
-	char h[32], s[32];
 	int r;
 
 	if (si->nr_blocks && si->nr_blocks != blocks)
@@ -515,13 +525,10 @@ static int ilio_store_check(const struct ilio_create_args *a,
 	       ilio_budget_store_bytes(si->g.nr_segs, si->g.seg_bytes);
 	if (ilio_check_store_budget(ilio_budget_map_start_bytes(blocks),
 				    a->ram_mb << ILIO_MIB_SHIFT, si->g.nr_segs,
-				    si->g.seg_bytes, &why))
-		return ilio_usage_err("--ram %s is too small for the store on %s: %s (%s); %s %llu MiB",
-				      ilio_human_binary(a->ram_mb << ILIO_MIB_SHIFT,
-							h, sizeof(h)),
-				      a->backing, "the kernel refuses it", why,
-				      "it needs at least",
-				      (need + ILIO_MIB - 1) >> ILIO_MIB_SHIFT);
+				    si->g.seg_bytes, &why)) {
+		snprintf(s, sizeof(s), "the store on %s", a->backing);
+		return ilio_budget_refused(a->ram_mb, s, why, need);
+	}
 	if (si->g.journal_gen && !a->journal)
 		return ilio_fail("%s is bound to a journal device: give --journal JDEV",
 				 a->backing);
