@@ -33,6 +33,10 @@
  *
  * compact, gc and checkpoint change the store (ILIO_MSG_WRITES): the dm
  * glue refuses them while the device is suspended or degraded.
+ *
+ * The constructor's RAM budget checks are here too (ilio_check_budget(),
+ * ilio_check_store_budget()), so that ilioctl, which links this file,
+ * refuses what the constructor refuses.
  */
 #ifndef ILIO_ARGS_H
 #define ILIO_ARGS_H
