@@ -103,10 +103,38 @@ const struct ilio_opt ilio_name_opts[] = {
 };
 
 /*
+ * ilio_opt_once() - o was given: its id, or ILIO_ARG_ERROR (printed) when
+ * it was given before.  An option keeps one value, so a second one is a
+ * mistake, not an override.  --help and --verbose may repeat, and so
+ * may the options whose every value counts (--parse-status, --parse-table).
+ */
+static int ilio_opt_once(struct ilio_args *it, const struct ilio_opt *o)
+{
+	unsigned long long bit = BIT_ULL(o->id);
+
+	switch (o->id) {
+	case ILIO_OPT_HELP:
+	case ILIO_OPT_VERBOSE:
+	case ILIO_OPT_PARSE_STATUS:
+	case ILIO_OPT_PARSE_TABLE:
+		return o->id;
+	default:
+		break;
+	}
+	if (it->seen & bit) {
+		ilio_usage_err("option '--%s' given twice", o->name);
+		return ILIO_ARG_ERROR;
+	}
+	it->seen |= bit;
+	return o->id;
+}
+
+/*
  * ilio_next_arg() - fetch the next argument.
  *
  * Options match exactly (no abbreviations); short ones may be bundled
- * ("-nv" is "-n -v").  Returns the option id with
+ * ("-nv" is "-n -v"); an option given twice is refused (ilio_opt_once()).
+ * Returns the option id with
  * *value set to its argument (or NULL), ILIO_ARG_POSITIONAL with *value set
  * to the word, ILIO_ARG_END, or ILIO_ARG_ERROR after printing why.
  */
@@ -127,7 +155,7 @@ int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
 			it->sub = 0;
 		for (o = opts; o->name; o++) {
 			if (o->short_name && !o->has_arg && c == o->short_name)
-				return o->id;
+				return ilio_opt_once(it, o);
 		}
 		if (arg[2])
 			ilio_usage_err("unknown option '-%c' in '%s'", c, arg);
@@ -166,7 +194,7 @@ int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
 					       o->name);
 				return ILIO_ARG_ERROR;
 			}
-			return o->id;
+			return ilio_opt_once(it, o);
 		}
 		if (eq) {
 			*value = eq + 1;
@@ -177,7 +205,7 @@ int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
 				       o->name);
 			return ILIO_ARG_ERROR;
 		}
-		return o->id;
+		return ilio_opt_once(it, o);
 	}
 	ilio_usage_err("unknown option '%.*s'", (int)(len + 2), arg);
 	return ILIO_ARG_ERROR;

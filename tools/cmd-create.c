@@ -206,7 +206,7 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 	const char *cmd = activate ? "activate" : "create";
 	struct ilio_args it = { .argc = argc, .argv = argv };
 	const char *persistent_opt = NULL, *pos = NULL;
-	unsigned long long ram_bytes = 0, seen = 0;
+	unsigned long long ram_bytes = 0;
 	bool diskless = false;
 	const char *val;
 	int id, r;
@@ -222,12 +222,6 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 			return ilio_usage_err("%s: '--%s' is an option of '%s'", cmd,
 					      ilio_opt_name(opts, id),
 					      activate ? "create" : "activate");
-		if (id > 0 && id != ILIO_OPT_VERBOSE && id != ILIO_OPT_HELP) {
-			if (seen & (1ULL << id))
-				return ilio_usage_err("%s: option '--%s' given twice",
-						      cmd, ilio_opt_name(opts, id));
-			seen |= 1ULL << id;
-		}
 		switch (id) {
 		case ILIO_ARG_ERROR:
 			return ILIO_EXIT_USAGE;

@@ -188,6 +188,7 @@ struct ilio_opt {
  * @no_more_opts: "--" was seen; everything after it is positional.
  * @sub: within the bundle of short options argv[i - 1] ("-nv"): the
  *	letter to look at next; 0 when not in one.
+ * @seen: BIT_ULL(id) of each option given so far.
  */
 struct ilio_args {
 	int argc;
@@ -195,6 +196,7 @@ struct ilio_args {
 	int i;
 	bool no_more_opts;
 	int sub;
+	unsigned long long seen;
 };
 
 #define ILIO_ARG_END		(-1)

@@ -285,9 +285,18 @@ run create --diskless --size 4K --ram 4M --dry-run -- -d
 eq "NAME after --" "$rc:$out" "0:0 8 ilio - 4 6 dedup on compress lz4 block_size 4096"
 run create d --diskless --size 4K --ram 4M -- --dry-run
 eq "nothing is an option after --" "$rc" 2
-usage "a repeated option is refused" "create: option '--size' given twice" \
+usage "a repeated option is refused" "option '--size' given twice" \
 	create d --diskless --size 4K --size 8K --ram 4M
-usage "a repeated flag is refused" "create: option '--no-dedup' given twice" \
+usage "format: a repeated option" "option '--segment-kb' given twice" \
+	format "$tmp/x.img" --segment-kb 64 --segment-kb 128
+usage "status: a repeated --json" "option '--json' given twice" status --json -j
+usage "list: a repeated --bytes" "option '--bytes' given twice" list -b --bytes
+run status --parse-status "$(status_line a 0 8 write 0 0 0 0 4194304 0 0 0 0 0 0 0 0 0 0 0)" \
+	--parse-status "$(status_line b 0 8 write 0 0 0 0 4194304 0 0 0 0 0 0 0 0 0 0 0)"
+eq "--parse-status may repeat" "$rc:$(grep -c '^[ab]$' <<<"$out")" "0:2"
+run create d --diskless --size 4K --ram 4M -n -v -v
+eq "--verbose may repeat" "$rc" 0
+usage "a repeated flag is refused" "option '--no-dedup' given twice" \
 	create d --diskless --size 4K --ram 4M --no-dedup --no-dedup
 run create d --diskless --size 8G --ram 2G -n -v
 eq "-n -v prints the table once" "$out" "0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
@@ -296,7 +305,7 @@ eq "-nv: bundled short options" "$rc:$out" "0:0 16777216 ilio - 2048 6 dedup on 
 run create -vn d --diskless --size 8G --ram 2G
 eq "-vn before NAME" "$rc:$out" "0:0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
 usage "a bundle with an unknown letter" "unknown option '-x' in '-nx'" create d --diskless --size 8G --ram 2G -nx
-usage "a bundle repeating a letter" "create: option '--dry-run' given twice" create d --diskless --size 8G --ram 2G -nn
+usage "a bundle repeating a letter" "option '--dry-run' given twice" create d --diskless --size 8G --ram 2G -nn
 
 # Persistent-mode features: appended after the three that are always there,
 # in a fixed order, only when given.  create checks the backing device
@@ -1246,7 +1255,7 @@ usage "create: --name is activate's" "create: '--name' is an option of 'activate
 	create d --diskless --size 4K --ram 4M --name x
 usage "activate: a bad --name" "invalid device name 'a/b'" activate /dev/x --name a/b
 usage "activate: --ram below the bound" "--ram must be between 4 MiB and 16 TiB" activate /dev/x --ram 2M
-usage "activate: a repeated option" "activate: option '--ram' given twice" \
+usage "activate: a repeated option" "option '--ram' given twice" \
 	activate /dev/x --ram 64M --ram 128M
 
 if [ -n "$lb" ] && img "$tmp/lz.img" 64M && img "$tmp/lj.img" 16M &&
