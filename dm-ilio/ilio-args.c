@@ -11,6 +11,9 @@
 #include <linux/string.h>
 
 #include "ilio-args.h"
+#include "ilio-format.h"
+#include "ilio-lbamap.h"
+#include "ilio-seg.h"
 
 static int parse_backing(struct ilio_params *p, const char *arg,
 			 const char **error)
@@ -255,6 +258,124 @@ int ilio_format_table(const struct ilio_params *p, char *buf, size_t len)
 			p->block_size, co[p->coalesce], p->flush_interval_ms,
 			p->max_dirty_mb, p->journal ? " " ILIO_KEY_JOURNAL " " : "",
 			p->journal ? p->journal : "");
+}
+
+/*
+ * The RAM budget against the length: the first check of the constructor,
+ * before anything is allocated (ilio_core_new()), and of "ilioctl create
+ * --dry-run", which links this file.
+ */
+
+/**
+ * ilio_budget_map_bytes() - the most the LBA map's directory may take
+ * @ram_bytes: the RAM budget
+ * @seg_bytes: segment size; two segments (of at least ILIO_SEG_BYTES_MIN)
+ *	stay free for data
+ *
+ * Return: bytes, 0 when the budget holds no more than the two segments.
+ */
+u64 ilio_budget_map_bytes(u64 ram_bytes, u32 seg_bytes)
+{
+	u64 room = 2ULL * max_t(u32, seg_bytes, ILIO_SEG_BYTES_MIN);
+
+	return ram_bytes > room ? ram_bytes - room : 0;
+}
+
+/**
+ * ilio_budget_min_bytes() - the smallest budget ilio_check_budget() passes
+ * @nr_blocks: logical size in 4 KiB blocks, at most ILIO_LBAMAP_MAX_BLOCKS
+ * @seg_bytes: segment size
+ *
+ * Return: bytes: the LBA map's directory and two segments.
+ */
+u64 ilio_budget_min_bytes(u64 nr_blocks, u32 seg_bytes)
+{
+	return ilio_lbamap_dir_bytes(nr_blocks) +
+	       2ULL * max_t(u32, seg_bytes, ILIO_SEG_BYTES_MIN);
+}
+
+/**
+ * ilio_check_budget() - can a device of @nr_blocks live in @ram_bytes?
+ * @nr_blocks: logical size in 4 KiB blocks
+ * @ram_bytes: the RAM budget
+ * @seg_bytes: segment size
+ * @error: set to a static message on failure
+ *
+ * The LBA map's directory and two segments must fit the budget, and the
+ * length must not pass ILIO_LBAMAP_MAX_BLOCKS.  A store checks more once
+ * it knows its geometry (the segment table of a backing device).
+ *
+ * Return: 0; -EFBIG (too long); -E2BIG (budget too small); -EINVAL (no
+ * blocks).
+ */
+int ilio_check_budget(u64 nr_blocks, u64 ram_bytes, u32 seg_bytes,
+		      const char **error)
+{
+	if (!nr_blocks) {
+		*error = "Target length is zero";
+		return -EINVAL;
+	}
+	if (nr_blocks > ILIO_LBAMAP_MAX_BLOCKS) {
+		*error = "Target length too large (at most 512 TiB)";
+		return -EFBIG;
+	}
+	if (ram_bytes < ilio_budget_min_bytes(nr_blocks, seg_bytes)) {
+		*error = "ram_mb is too small for the LBA map of this length";
+		return -E2BIG;
+	}
+	return 0;
+}
+
+/**
+ * ilio_budget_map_start_bytes() - what the LBA map holds before any write
+ * @nr_blocks: logical size in 4 KiB blocks
+ *
+ * Return: bytes: its directory and the spare leaf the write path keeps
+ * (ilio_lbamap_mem_bytes() of a fresh map).
+ */
+u64 ilio_budget_map_start_bytes(u64 nr_blocks)
+{
+	return ilio_lbamap_dir_bytes(nr_blocks) +
+	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t);
+}
+
+/**
+ * ilio_budget_store_bytes() - what a persistent store's geometry needs
+ * @nr_segs: segments on the backing device (its superblock)
+ * @seg_bytes: segment size (its superblock)
+ *
+ * Return: bytes: the per-segment tables (segment table, segment index,
+ * write-back queue), the summary buffer, the scratch segment and two
+ * segments to spare.
+ */
+u64 ilio_budget_store_bytes(u32 nr_segs, u32 seg_bytes)
+{
+	return (u64)nr_segs * (sizeof(struct ilio_seg) + 3 * sizeof(u32)) +
+	       4ULL * seg_bytes;
+}
+
+/**
+ * ilio_check_store_budget() - does a persistent store's geometry fit?
+ * @map_bytes: what the LBA map holds now (ilio_lbamap_mem_bytes(); before
+ *	replay: ilio_budget_map_start_bytes())
+ * @ram_bytes: the RAM budget
+ * @nr_segs: segments on the backing device
+ * @seg_bytes: segment size
+ * @error: set to a static message on failure
+ *
+ * The second check of the constructor, once the superblock is read and
+ * before anything is allocated for its geometry (ilio-recover.c); ilioctl
+ * makes it with the superblock it reads.
+ *
+ * Return: 0 or -E2BIG.
+ */
+int ilio_check_store_budget(u64 map_bytes, u64 ram_bytes, u32 nr_segs,
+			    u32 seg_bytes, const char **error)
+{
+	if (map_bytes + ilio_budget_store_bytes(nr_segs, seg_bytes) <= ram_bytes)
+		return 0;
+	*error = "ram_mb is too small for the segment table of this device";
+	return -E2BIG;
 }
 
 /*

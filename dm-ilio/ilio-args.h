@@ -33,6 +33,10 @@
  *
  * compact, gc and checkpoint change the store (ILIO_MSG_WRITES): the dm
  * glue refuses them while the device is suspended or degraded.
+ *
+ * The constructor's RAM budget checks are here too (ilio_check_budget(),
+ * ilio_check_store_budget()), so that ilioctl, which links this file,
+ * refuses what the constructor refuses.
  */
 #ifndef ILIO_ARGS_H
 #define ILIO_ARGS_H
@@ -79,6 +83,14 @@ struct ilio_params {
 int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,
 		    const char **error);
 int ilio_format_table(const struct ilio_params *p, char *buf, size_t len);
+u64 ilio_budget_map_bytes(u64 ram_bytes, u32 seg_bytes);
+u64 ilio_budget_min_bytes(u64 nr_blocks, u32 seg_bytes);
+u64 ilio_budget_map_start_bytes(u64 nr_blocks);
+u64 ilio_budget_store_bytes(u32 nr_segs, u32 seg_bytes);
+int ilio_check_store_budget(u64 map_bytes, u64 ram_bytes, u32 nr_segs,
+			    u32 seg_bytes, const char **error);
+int ilio_check_budget(u64 nr_blocks, u64 ram_bytes, u32 seg_bytes,
+		      const char **error);
 
 /* Message verbs, the values of struct ilio_msg.verb. */
 enum ilio_msg_verb {

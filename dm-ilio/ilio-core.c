@@ -45,6 +45,7 @@
 #include <linux/printk.h>
 
 #include "ilio-core.h"
+#include "ilio-args.h"
 
 /*
  * How does the check stay exact while readers work unlocked?
@@ -1008,14 +1009,13 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 	ic->event_priv = p->event_priv;
 	ic->dedup = p->dedup;
 	ic->compress = p->compress;
-	ret = ilio_space_init(&ic->sp, p->nr_blocks, p->ram_limit, p->seg_bytes);
-	if (ret) {
-		if (ret == -E2BIG)
-			*why = "ram_mb is too small for the LBA map of this length";
-		else if (ret == -EFBIG)
-			*why = "Target length too large (at most 512 TiB)";
+	/* The parser's budget check, which ilioctl runs as well. */
+	ret = ilio_check_budget(p->nr_blocks, p->ram_limit, p->seg_bytes, why);
+	if (!ret)
+		ret = ilio_space_init(&ic->sp, p->nr_blocks, p->ram_limit,
+				      p->seg_bytes);
+	if (ret)
 		goto fail;
-	}
 	ic->store = type->open(&ic->sp, p, &ret, why);
 	if (!ic->store)
 		goto fail;

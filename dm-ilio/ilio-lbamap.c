@@ -16,21 +16,6 @@
 #include "ilio-common.h"
 
 /**
- * ilio_lbamap_dir_bytes() - size of the leaf directory of a map
- * @nr_blocks: number of logical blocks, any u64
- *
- * Return: bytes (no overflow for any @nr_blocks).
- */
-u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
-{
-	u64 leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
-		     !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
-
-	/* The slots, and the bitmap of the leaves that exist. */
-	return leaves * sizeof(ilio_cid_t *) + (leaves + 63) / 64 * sizeof(u64);
-}
-
-/**
  * ilio_lbamap_init() - set up an empty map
  * @m: map to initialise
  * @nr_blocks: number of logical blocks, 1..ILIO_LBAMAP_MAX_BLOCKS

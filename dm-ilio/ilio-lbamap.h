@@ -71,7 +71,24 @@ struct ilio_lbamap {
  */
 #define ILIO_LBAMAP_MAX_BLOCKS	0x2000000000ULL	/* 2^37 */
 
-u64 ilio_lbamap_dir_bytes(u64 nr_blocks);
+/**
+ * ilio_lbamap_dir_bytes() - size of the leaf directory of a map
+ * @nr_blocks: number of logical blocks, any u64
+ *
+ * Inline, so that the table parser's budget check (ilio-args.c, also built
+ * alone into ilioctl and the fuzzer) uses the very same sum.
+ *
+ * Return: bytes (no overflow for any @nr_blocks).
+ */
+static inline u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
+{
+	u64 leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
+		     !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
+
+	/* The slots, and the bitmap of the leaves that exist. */
+	return leaves * sizeof(ilio_cid_t *) + (leaves + 63) / 64 * sizeof(u64);
+}
+
 int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes, struct mutex *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);

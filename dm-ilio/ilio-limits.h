@@ -29,4 +29,11 @@
 /* Logical sizes (the table's length) are whole 4 KiB blocks. */
 #define ILIO_LEN_ALIGN_BYTES	4096
 
+/*
+ * The segment size the constructor checks the RAM budget with
+ * (ilio_check_budget(): the LBA map plus two segments), that of diskless
+ * mode (ILIO_SEG_BYTES_DEFAULT); ilioctl's checks use it too.
+ */
+#define ILIO_SEG_BYTES_CTR	1048576
+
 #endif /* ILIO_LIMITS_H */

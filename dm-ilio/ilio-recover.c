@@ -23,6 +23,7 @@
 #include <linux/wait.h>
 
 #include "ilio-plog.h"
+#include "ilio-args.h"
 
 /*
  * Untrusted metadata: bounds.  Every id and index that replay reads from
@@ -48,19 +49,16 @@ static u32 ilio_plog_cid_limit(const struct ilio_geom *g)
  * Before anything is allocated for the geometry that the superblock gives:
  * the per-segment tables (segment table, segment index, write-back queue),
  * the summary buffer and the scratch segment must fit the budget with the
- * LBA map and two segments to spare.
+ * LBA map and two segments to spare (ilio_check_store_budget(), which
+ * ilioctl makes too).
  */
 static int ilio_plog_geom_fits(struct ilio_plog *pl, const char **why)
 {
 	struct ilio_space *sp = pl->base.sp;
-	const struct ilio_geom *g = &pl->g;
-	u64 need = (u64)g->nr_segs * (sizeof(struct ilio_seg) + 3 * sizeof(u32)) +
-		   4ULL * g->seg_bytes;
 
-	if (ilio_lbamap_mem_bytes(&sp->map) + need <= sp->ram_limit)
-		return 0;
-	*why = "ram_mb is too small for the segment table of this device";
-	return -E2BIG;
+	return ilio_check_store_budget(ilio_lbamap_mem_bytes(&sp->map),
+				       sp->ram_limit, pl->g.nr_segs,
+				       pl->g.seg_bytes, why);
 }
 
 /* Charge @bytes that replay is about to allocate to the RAM budget. */

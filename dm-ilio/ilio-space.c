@@ -18,6 +18,7 @@
 
 #include "ilio-space.h"
 #include "ilio-compress.h"
+#include "ilio-args.h"
 
 /**
  * ilio_space_init() - empty maps, no segments yet
@@ -36,14 +37,14 @@
 int ilio_space_init(struct ilio_space *sp, u64 nr_blocks, u64 ram_limit,
 		    u32 seg_bytes)
 {
-	u64 room = 2ULL * max_t(u32, seg_bytes, ILIO_SEG_BYTES_MIN);
 	int ret;
 
 	memset(sp, 0, sizeof(*sp));
 	mutex_init(&sp->lock);
 	sp->ram_limit = ram_limit;
 	ret = ilio_lbamap_init(&sp->map, nr_blocks,
-			       ram_limit > room ? ram_limit - room : 0, &sp->lock);
+			       ilio_budget_map_bytes(ram_limit, seg_bytes),
+			       &sp->lock);
 	if (!ret)
 		ret = ilio_chunks_init(&sp->chunks, &sp->lock);
 	/* The write path's reserve of leaves (its segment buffer: ilio-seg.c). */

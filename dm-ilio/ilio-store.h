@@ -22,6 +22,7 @@
 
 #include <linux/types.h>
 
+#include "ilio-limits.h"
 #include "ilio-space.h"
 
 /* Coalescing policies of persistent mode (table feature "coalesce"). */
@@ -31,7 +32,8 @@ enum ilio_coalesce {
 	ILIO_COALESCE_OFF,
 };
 
-#define ILIO_SEG_BYTES_DEFAULT	0x100000U
+/* Segment size of diskless mode, and of the constructor's budget check. */
+#define ILIO_SEG_BYTES_DEFAULT	((u32)ILIO_SEG_BYTES_CTR)
 
 /* How many compaction passes one store may run before giving up. */
 #define ILIO_COMPACT_TRIES	8

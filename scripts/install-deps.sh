@@ -25,6 +25,7 @@ PACKAGES=(
 	sparse python3-docutils
 	# packaging (tests/pkg): DKMS builds the module for every kernel;
 	# udevadm test runs the udev rule; man and groff check the man pages
+	# (lint too: groff -ww, man --warnings)
 	dkms udev man-db groff-base openssl
 	# tests
 	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils

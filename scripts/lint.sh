@@ -50,6 +50,21 @@ PY
 	[ -z "$msg" ] && ok "$f: parses cleanly" || bad "$f: ${msg%%$'\n'*}"
 done
 
+# The man pages (Documentation/man/*.[1-9]) render without a warning:
+# groff's own checks (-ww), and man-db's as the reader's man(1) sees them.
+for f in Documentation/man/*.[1-9]; do
+	[ -f "$f" ] || continue
+	if ! command -v groff >/dev/null; then
+		bad "$f: groff missing (run make deps)"
+		continue
+	fi
+	msg=$(groff -man -ww -z "$f" 2>&1)
+	if [ -z "$msg" ] && command -v man >/dev/null; then
+		msg=$(MANWIDTH=80 man --warnings -l "$f" 2>&1 >/dev/null)
+	fi
+	[ -z "$msg" ] && ok "$f: renders cleanly" || bad "$f: ${msg%%$'\n'*}"
+done
+
 # The __bitwise types (dm-ilio/ilio-types.h) are seen by sparse: a file that
 # crosses types only through the helpers is clean, and each line marked
 # "ILIO_MIX" in tests/lint/bitwise.c warns when it is compiled in.

@@ -7,9 +7,12 @@
  * libblkid.  Used by "format" and "info"; nothing here talks to
  * device-mapper.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -31,7 +34,7 @@
  * and where it is mounted (/proc/self/mountinfo).  buf is "" when nothing
  * is found (an active swap area, for one, shows in neither).
  */
-static void ilio_bdev_users(dev_t rdev, char *buf, size_t size)
+void ilio_bdev_users(dev_t rdev, char *buf, size_t size)
 {
 	char path[64], line[4096], mnt[4096];
 	unsigned int ma, mi;
@@ -252,8 +255,24 @@ int ilio_find_store(const u8 *head, unsigned long long dev_bytes,
 }
 
 /*
- * ilio_blkid_describe() - what the probe found: "a ext4 filesystem", "a
- * gpt partition table", "a LVM2_member signature (RAID or volume-manager
+ * ilio_article() - "a" or "an" before a signature's name, as it is read
+ * aloud: "an ext4", "an xfs", "an LVM2_member", "a gpt", "a swap".
+ */
+static const char *ilio_article(const char *name)
+{
+	char c = name[0], n = name[0] ? name[1] : '\0';
+
+	if (strchr("aeiouAEIOU", c) && c)
+		return "an";
+	/* xfs; and acronyms whose first letter's name starts with a vowel. */
+	if (c == 'x' || (strchr("FHLMNRSX", c) && c && isupper((unsigned char)n)))
+		return "an";
+	return "a";
+}
+
+/*
+ * ilio_blkid_describe() - what the probe found: "an ext4 filesystem", "a
+ * gpt partition table", "an LVM2_member signature (RAID or volume-manager
  * member)"...
  */
 static void ilio_blkid_describe(blkid_probe pr, char *buf, size_t size)
@@ -266,20 +285,22 @@ static void ilio_blkid_describe(blkid_probe pr, char *buf, size_t size)
 		if (blkid_probe_lookup_value(pr, "USAGE", &usage, NULL))
 			usage = "";
 		if (!strcmp(usage, "filesystem"))
-			ilio_append(buf, size, &len, "a %s filesystem", type);
+			ilio_append(buf, size, &len, "%s %s filesystem",
+				    ilio_article(type), type);
 		else if (!strcmp(usage, "raid"))
 			ilio_append(buf, size, &len,
-				    "a %s signature (RAID or volume-manager member)",
-				    type);
+				    "%s %s signature (RAID or volume-manager member)",
+				    ilio_article(type), type);
 		else if (!strcmp(usage, "crypto"))
-			ilio_append(buf, size, &len, "a %s encrypted volume",
-				    type);
+			ilio_append(buf, size, &len, "%s %s encrypted volume",
+				    ilio_article(type), type);
 		else
-			ilio_append(buf, size, &len, "a %s signature", type);
+			ilio_append(buf, size, &len, "%s %s signature",
+				    ilio_article(type), type);
 	}
 	if (!blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL))
-		ilio_append(buf, size, &len, "%sa %s partition table",
-			    len ? " and " : "", pttype);
+		ilio_append(buf, size, &len, "%s%s %s partition table",
+			    len ? " and " : "", ilio_article(pttype), pttype);
 	if (!len)
 		ilio_append(buf, size, &len, "an unnamed signature");
 }
@@ -466,4 +487,106 @@ int ilio_read_store(const char *path, struct ilio_geom *g, const char **why)
 out:
 	close(fd);
 	return r;
+}
+
+/*
+ * ilio_blk_check() - what (the "backing device", the "journal device")
+ * at path must be an existing block device, as the kernel's
+ * dm_get_device() needs.  real gets the path with its symbolic links
+ * resolved.  Returns 0, or ILIO_EXIT_FAIL after printing why.
+ */
+int ilio_blk_check(const char *what, const char *path, char *real,
+		   size_t size)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+
+	if (stat(path, &st)) {
+		if (errno == ENOENT)
+			return ilio_fail("%s %s does not exist", what, path);
+		return ilio_fail("cannot use %s %s: %s", what, path,
+				 strerror(errno));
+	}
+	if (S_ISREG(st.st_mode))
+		return ilio_fail("%s %s is a regular file, not a block device (%s %s)",
+				 what, path,
+				 "attach it first: losetup --find --show", path);
+	if (!S_ISBLK(st.st_mode))
+		return ilio_fail("%s %s is not a block device", what, path);
+	snprintf(real, size, "%s", realpath(path, buf) ? buf : path);
+	return 0;
+}
+
+/*
+ * ilio_store_read() - find the ilio store on the block device at path:
+ * a valid superblock copy and a valid anchor, read with the module's
+ * validators past the page cache.  excl opens the device with O_EXCL, so
+ * that a device in use (mounted, held by device-mapper) is refused as the
+ * kernel would refuse it.  Returns 0 with *si filled in, or
+ * ILIO_EXIT_FAIL after printing why.
+ */
+int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si)
+{
+	static u8 head[ILIO_HEAD_BYTES];
+	struct ilio_anchor_info ai;
+	unsigned long long seq = 0;
+	const char *why, *real;
+	char what[512];
+	struct ilio_bdev b;
+	bool found = false;
+	int r, i;
+
+	memset(si, 0, sizeof(*si));
+	si->path = path;
+	r = ilio_blk_check("backing device", path, si->real, sizeof(si->real));
+	if (r)
+		return r;
+	real = strcmp(path, si->real) ? si->real : NULL;
+	r = ilio_bdev_open(&b, path, excl ? ILIO_OPEN_EXCL_READ : ILIO_OPEN_READ);
+	if (r)
+		return r;
+	si->dev_bytes = b.bytes;
+	ilio_bdev_forget(&b, sizeof(head));
+	r = ilio_bdev_read(&b, head, sizeof(head), 0);
+	if (r) {
+		ilio_bdev_close(&b);
+		return ilio_fail("cannot read %s: %s", path, strerror(-r));
+	}
+	r = ilio_find_store(head, b.bytes, &si->g, &why);
+	if (r == -ENOENT) {
+		if (ilio_blkid_find(b.fd, what, sizeof(what)) == 1)
+			r = ilio_fail("%s%s%s%s is not an ilio store (it contains %s)",
+				      path, real ? " (" : "", real ?: "",
+				      real ? ")" : "", what);
+		else
+			r = ilio_fail("%s%s%s%s is not an ilio store (%s %s)",
+				      path, real ? " (" : "", real ?: "",
+				      real ? ")" : "",
+				      "format it with: ilioctl format", path);
+		ilio_bdev_close(&b);
+		return r;
+	}
+	ilio_bdev_close(&b);
+	if (r)
+		return ilio_fail("%s holds a damaged ilio store: %s (see ilioctl info %s)",
+				 path, why, path);
+	for (i = 0; i < 2; i++) {
+		if (ilio_anchor_check(head + (ILIO_ANCHOR_BLOCK + i) * ILIO_BLOCK_SIZE,
+				      ILIO_ANCHOR_BLOCK + i, &si->g, &ai, &why))
+			continue;
+		/*
+		 * The logical size: the newest valid slot's, or the other's
+		 * when the newest records none.  The kernel refuses a table
+		 * whose length differs from any valid slot's size.
+		 */
+		if (!found || (ai.seq > seq && ai.nr_blocks) || !si->nr_blocks)
+			si->nr_blocks = ai.nr_blocks ?: si->nr_blocks;
+		if (!found || ai.seq > seq)
+			seq = ai.seq;
+		found = true;
+	}
+	if (!found)
+		return ilio_fail("%s holds an ilio store without a valid anchor (%s %s)",
+				 path, "see ilioctl info", path);
+	return 0;
 }

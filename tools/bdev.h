@@ -41,6 +41,27 @@ enum ilio_open_mode {
 	ILIO_OPEN_EXCL_WRITE,
 };
 
+/**
+ * struct ilio_store_info - what an ilio store says about itself, for
+ * "activate" and the checks of "create"
+ * @path: the device as given
+ * @real: the device the path resolves to (symbolic links followed)
+ * @dev_bytes: size of the device
+ * @g: geometry of the first valid superblock copy
+ * @nr_blocks: logical size in 4 KiB blocks that the anchors record (the
+ *	newest valid one that records one); 0: never activated
+ */
+struct ilio_store_info {
+	const char *path;
+	char real[4096];
+	unsigned long long dev_bytes;
+	struct ilio_geom g;
+	unsigned long long nr_blocks;
+};
+
+int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si);
+int ilio_blk_check(const char *what, const char *path, char *real,
+		   size_t size);
 int ilio_bdev_open(struct ilio_bdev *b, const char *path,
 		   enum ilio_open_mode mode);
 void ilio_bdev_close(struct ilio_bdev *b);

@@ -103,9 +103,38 @@ const struct ilio_opt ilio_name_opts[] = {
 };
 
 /*
+ * ilio_opt_once() - o was given: its id, or ILIO_ARG_ERROR (printed) when
+ * it was given before.  An option keeps one value, so a second one is a
+ * mistake, not an override.  --help and --verbose may repeat, and so
+ * may the options whose every value counts (--parse-status, --parse-table).
+ */
+static int ilio_opt_once(struct ilio_args *it, const struct ilio_opt *o)
+{
+	unsigned long long bit = BIT_ULL(o->id);
+
+	switch (o->id) {
+	case ILIO_OPT_HELP:
+	case ILIO_OPT_VERBOSE:
+	case ILIO_OPT_PARSE_STATUS:
+	case ILIO_OPT_PARSE_TABLE:
+		return o->id;
+	default:
+		break;
+	}
+	if (it->seen & bit) {
+		ilio_usage_err("option '--%s' given twice", o->name);
+		return ILIO_ARG_ERROR;
+	}
+	it->seen |= bit;
+	return o->id;
+}
+
+/*
  * ilio_next_arg() - fetch the next argument.
  *
- * Options match exactly (no abbreviations).  Returns the option id with
+ * Options match exactly (no abbreviations); short ones may be bundled
+ * ("-nv" is "-n -v"); an option given twice is refused (ilio_opt_once()).
+ * Returns the option id with
  * *value set to its argument (or NULL), ILIO_ARG_POSITIONAL with *value set
  * to the word, ILIO_ARG_END, or ILIO_ARG_ERROR after printing why.
  */
@@ -115,8 +144,25 @@ int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
 	const struct ilio_opt *o;
 	const char *arg, *eq;
 	size_t len;
+	char c;
 
 	*value = NULL;
+	if (it->sub) {
+		/* The next letter of a bundle of short options ("-nv"). */
+		arg = it->argv[it->i - 1];
+		c = arg[it->sub++];
+		if (!arg[it->sub])
+			it->sub = 0;
+		for (o = opts; o->name; o++) {
+			if (o->short_name && !o->has_arg && c == o->short_name)
+				return ilio_opt_once(it, o);
+		}
+		if (arg[2])
+			ilio_usage_err("unknown option '-%c' in '%s'", c, arg);
+		else
+			ilio_usage_err("unknown option '%s'", arg);
+		return ILIO_ARG_ERROR;
+	}
 	if (it->i >= it->argc)
 		return ILIO_ARG_END;
 	arg = it->argv[it->i++];
@@ -127,14 +173,9 @@ int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
 	}
 
 	if (arg[1] != '-') {
-		/* Single short option; no bundling, no short option takes a value. */
-		for (o = opts; o->name; o++) {
-			if (o->short_name && !o->has_arg &&
-			    arg[1] == o->short_name && arg[2] == '\0')
-				return o->id;
-		}
-		ilio_usage_err("unknown option '%s'", arg);
-		return ILIO_ARG_ERROR;
+		/* Short options, alone or bundled; none takes a value. */
+		it->sub = 1;
+		return ilio_next_arg(it, opts, value);
 	}
 
 	if (arg[2] == '\0') {
@@ -153,7 +194,7 @@ int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
 					       o->name);
 				return ILIO_ARG_ERROR;
 			}
-			return o->id;
+			return ilio_opt_once(it, o);
 		}
 		if (eq) {
 			*value = eq + 1;
@@ -164,7 +205,7 @@ int ilio_next_arg(struct ilio_args *it, const struct ilio_opt *opts,
 				       o->name);
 			return ILIO_ARG_ERROR;
 		}
-		return o->id;
+		return ilio_opt_once(it, o);
 	}
 	ilio_usage_err("unknown option '%.*s'", (int)(len + 2), arg);
 	return ILIO_ARG_ERROR;
@@ -252,6 +293,8 @@ int ilio_parse_size(const char *s, unsigned long long *bytes)
  */
 int ilio_check_name(const char *name)
 {
+	const char *s;
+
 	if (!*name)
 		return ilio_usage_err("device name must not be empty");
 	if (strlen(name) > ILIO_NAME_MAX)
@@ -260,6 +303,12 @@ int ilio_check_name(const char *name)
 	if (strchr(name, '/'))
 		return ilio_usage_err("invalid device name '%s': must not contain '/'",
 				      name);
+	for (s = name; *s; s++) {
+		/* udev, dmsetup's columns and iliotab all split on blanks. */
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return ilio_usage_err("invalid device name '%s': %s", name,
+					      "must not contain blanks or control characters");
+	}
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return ilio_usage_err("invalid device name '%s'", name);
 	return 0;

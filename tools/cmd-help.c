@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cmd-help.c - "ilioctl help" (also --help, and -h of every command) and
- * "ilioctl --version".
+ * "ilioctl --version".  The same text, in more words, is ilioctl(8)
+ * (Documentation/man/ilioctl.8) and tools/README.ilioctl.
  */
 #include "ilioctl.h"
 
@@ -31,19 +32,41 @@ static const char ilio_help_text[] =
 	ILIO_STR(ILIO_FLUSH_INTERVAL_MS_DEFAULT) ")\n"
 "        --max-dirty SIZE     persistent: bound on dirty data, whole MiB,\n"
 "                             at most --ram (kernel default: --ram / 4)\n"
-"        -n, --dry-run        print the table line, change nothing\n"
+"        --journal JDEV       persistent: the store's journal device\n"
+"        --readonly           persistent: a read-only table (recovers\n"
+"                             without writing; writes fail)\n"
+"        --overcommit-warn N  persistent: warn when --size is more than N\n"
+"                             times the store's capacity (default "
+	ILIO_STR(ILIO_OVERCOMMIT_WARN_DEFAULT) ", 0: never)\n"
+"        -n, --dry-run        check everything the kernel would (table,\n"
+"                             RAM budget, backing device), print the\n"
+"                             table line, change nothing\n"
 "        -v, --verbose        print the table line that is loaded\n"
 "        --table-params PARAMS\n"
 "                             (testing) the parameters after \"ilio\", given\n"
 "                             whole; checked by the kernel's table parser\n"
+"  activate DEV [--name NAME] [--ram SIZE] [--readonly] [OPTIONS]\n"
+"      Create a device over the ilio store on DEV with the logical size the\n"
+"      store records (--size only at its first activation).  NAME defaults\n"
+"      to ilio-<first 8 hex digits of the store's uuid>, --ram to 256M (more\n"
+"      when the size needs it); the other options are create's.  Prints\n"
+"      /dev/mapper/NAME.\n"
+"  message NAME gc|compact|checkpoint|check|clear_stats\n"
+"      Send a message to NAME and print the kernel's answer (check: \"ok\",\n"
+"      or the problem found, exit 1).\n"
+"  list [--bytes|--si] [--json] [--noheadings]\n"
+"      One line per ilio device: name, mode, logical size, data, stored,\n"
+"      savings, RAM used/limit, backing device fill.\n"
 "  remove NAME\n"
 "      Remove ilio device NAME.\n"
 "  iostat [NAME] [--interval S] [--count N]\n"
 "      Live view: I/O rates, dedup and RAM-served shares, every S seconds.\n"
-"  status [NAME] [--json | --prometheus]\n"
+"  status [NAME] [--json | --prometheus] [--bytes|--si]\n"
 "      Show statistics of NAME, or of every ilio device.\n"
 "        -j, --json           JSON array, one object per device\n"
 "        --prometheus         Prometheus text format (node_exporter textfile)\n"
+"        -b, --bytes          sizes in bytes (status, list)\n"
+"        --si                 sizes in powers of 1000 (status, list)\n"
 "        --parse-status LINE  (testing) render LINE, \"NAME <start> <len> ilio\n"
 "                             <info fields>...\", instead of asking the\n"
 "                             kernel; may be repeated\n"

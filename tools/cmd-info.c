@@ -11,12 +11,14 @@
 #include "bdev.h"
 
 /*
- * ilio_info_anchor() - print one anchor slot's row.  Returns true if the
- * slot is valid, with *ai filled in.
+ * ilio_info_anchor() - print one anchor slot's row.  fresh: the other slot
+ * is the valid anchor of a store never activated, so an empty slot is
+ * what format left, not damage.  Returns true if the slot is valid, with
+ * *ai filled in.
  */
 static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 			     unsigned int slot, const struct ilio_geom *g,
-			     struct ilio_anchor_info *ai)
+			     bool fresh, struct ilio_anchor_info *ai)
 {
 	char label[16], buf[256] = "";
 	const char *why;
@@ -24,7 +26,9 @@ static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 
 	snprintf(label, sizeof(label), "anchor %u", slot);
 	if (ilio_all_zero(blk, ILIO_BLOCK_SIZE)) {
-		ilio_row(rows, label, "%s", "invalid: empty (all zeros)");
+		ilio_row(rows, label, "%s", fresh ?
+			 "empty (normal: written at the first activation)" :
+			 "invalid: empty (all zeros)");
 		return false;
 	}
 	if (ilio_anchor_check(blk, ILIO_ANCHOR_BLOCK + slot, g, ai, &why)) {
@@ -139,8 +143,14 @@ int ilio_cmd_info(int argc, char **argv)
 	ilio_rows_geom(rows, &g);
 
 	for (i = 0; i < 2; i++) {
+		const u8 *other = head + (ILIO_ANCHOR_BLOCK + 1 - i) * ILIO_BLOCK_SIZE;
+		struct ilio_anchor_info oi;
+		bool fresh;
+
+		fresh = !ilio_anchor_check(other, ILIO_ANCHOR_BLOCK + 1 - i, &g,
+					   &oi, &why) && !oi.nr_blocks;
 		valid[i] = ilio_info_anchor(rows, head + (ILIO_ANCHOR_BLOCK + i) *
-					    ILIO_BLOCK_SIZE, i, &g, &ai[i]);
+					    ILIO_BLOCK_SIZE, i, &g, fresh, &ai[i]);
 		/* The valid slot with the higher sequence number wins. */
 		if (valid[i] && (!cur || ai[i].seq > cur->seq))
 			cur = &ai[i];

@@ -141,8 +141,8 @@ static int ilio_iostat_next_lines(const char **lines, size_t nr, size_t *pos,
 		if (j < end)
 			break;
 	}
-	r = ilio_status_from_lines(lines + *pos, end - *pos, NULL, 0, &rd->devs,
-				   &rd->nr);
+	r = ilio_devs_from_lines(lines + *pos, end - *pos, NULL, 0, &rd->devs,
+				 &rd->nr);
 	for (i = 0; r && i < rd->nr; i++)
 		ilio_dev_release(&rd->devs[i]);
 	*pos = end;
@@ -205,7 +205,7 @@ int ilio_cmd_iostat(int argc, char **argv)
 			goto out;
 	}
 	r = nr_lines ? ilio_iostat_next_lines(lines, nr_lines, &pos, &old) :
-		       ilio_status_from_kernel(name, &old.devs, &old.nr);
+		       ilio_devs_from_kernel(name, &old.devs, &old.nr);
 	if (r)
 		goto out;
 	if (!nr_lines && !old.nr) {
@@ -221,7 +221,7 @@ int ilio_cmd_iostat(int argc, char **argv)
 			r = ilio_iostat_next_lines(lines, nr_lines, &pos, &cur);
 		} else {
 			sleep((unsigned int)interval);
-			r = ilio_status_from_kernel(name, &cur.devs, &cur.nr);
+			r = ilio_devs_from_kernel(name, &cur.devs, &cur.nr);
 		}
 		if (r)
 			break;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cmd-status.c - "ilioctl status [NAME] [--json|--prometheus]": read the
- * status of one or every ilio device from the kernel (or, for testing,
- * from --parse-status/--parse-table lines) and render it (status.c,
- * metrics.c).
+ * cmd-status.c - "ilioctl status [NAME] [--json|--prometheus]
+ * [--bytes|--si]": read the status of one or every ilio device from the
+ * kernel (or, for testing, from --parse-status/--parse-table lines) and
+ * render it (status.c, metrics.c).
+ * "list" (cmd-list.c) reads its devices the same way.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 static const struct ilio_opt ilio_status_opts[] = {
 	{ "help", 'h', false, ILIO_OPT_HELP },
 	{ "json", 'j', false, ILIO_OPT_JSON },
+	{ "bytes", 'b', false, ILIO_OPT_BYTES },
+	{ "si", 0, false, ILIO_OPT_SI },
 	{ "prometheus", 0, false, ILIO_OPT_PROMETHEUS },
 	{ "parse-status", 0, true, ILIO_OPT_PARSE_STATUS },
 	{ "parse-table", 0, true, ILIO_OPT_PARSE_TABLE },
@@ -56,10 +59,13 @@ static int ilio_dev_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Build the device list from --parse-status and --parse-table lines. */
-int ilio_status_from_lines(const char **st_lines, size_t st_nr,
-			   const char **tb_lines, size_t tb_nr,
-			   struct ilio_dev **devs, size_t *nr)
+/*
+ * ilio_devs_from_lines() - build the device list from --parse-status and
+ * --parse-table lines (testing).  Returns 0 or ILIO_EXIT_FAIL.
+ */
+int ilio_devs_from_lines(const char **st_lines, size_t st_nr,
+			 const char **tb_lines, size_t tb_nr,
+			 struct ilio_dev **devs, size_t *nr)
 {
 	size_t cap = 0, i, j;
 	struct ilio_dev *dev, tmp;
@@ -102,16 +108,12 @@ int ilio_status_from_lines(const char **st_lines, size_t st_nr,
 	return 0;
 }
 
-/**
- * ilio_status_from_kernel() - the status of one ilio device, or of all
- * @name: a device, or NULL for every ilio device (sorted by name)
- * @devs: grown array of devices (ilio_dev_add()), the caller frees it
- * @nr: entries in @devs
- *
- * Return: 0, or the exit code after a message.
+/*
+ * ilio_devs_from_kernel() - build the device list from the kernel: one
+ * name, or every ilio device sorted by name.  Returns 0 or an exit code.
  */
-int ilio_status_from_kernel(const char *name, struct ilio_dev **devs,
-			    size_t *nr)
+int ilio_devs_from_kernel(const char *name, struct ilio_dev **devs,
+			  size_t *nr)
 {
 	char raw[ILIO_PARAMS_MAX];
 	struct ilio_dev *dev;
@@ -146,7 +148,7 @@ int ilio_cmd_status(int argc, char **argv)
 	size_t st_nr = 0, tb_nr = 0, nr = 0, i;
 	struct ilio_dev *devs = NULL;
 	const char *name = NULL, *val;
-	bool json = false, prom = false;
+	bool json = false, units = false, prom = false;
 	int id, r = 0;
 
 	st_lines = calloc(argc + 1, sizeof(*st_lines));
@@ -178,6 +180,17 @@ int ilio_cmd_status(int argc, char **argv)
 		case ILIO_OPT_PROMETHEUS:
 			prom = true;
 			break;
+		case ILIO_OPT_BYTES:
+		case ILIO_OPT_SI:
+			if (units) {
+				r = ilio_usage_err("status: %s",
+						   "--bytes and --si are mutually exclusive");
+				goto out;
+			}
+			units = true;
+			ilio_size_units = id == ILIO_OPT_SI ? ILIO_UNITS_SI :
+							      ILIO_UNITS_BYTES;
+			break;
 		case ILIO_OPT_PARSE_STATUS:
 			st_lines[st_nr++] = val;
 			break;
@@ -206,10 +219,10 @@ int ilio_cmd_status(int argc, char **argv)
 	}
 
 	if (st_nr)
-		r = ilio_status_from_lines(st_lines, st_nr, tb_lines, tb_nr,
-					   &devs, &nr);
+		r = ilio_devs_from_lines(st_lines, st_nr, tb_lines, tb_nr,
+					 &devs, &nr);
 	else
-		r = ilio_status_from_kernel(name, &devs, &nr);
+		r = ilio_devs_from_kernel(name, &devs, &nr);
 
 	/* Show what could be read even if another device failed. */
 	if ((!r || nr) && prom)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/sysmacros.h>
 
 #include <libdevmapper.h>
 
@@ -356,6 +357,14 @@ int ilio_dm_lookup(const char *name, struct ilio_dev *dev, char *raw,
 	dev->has_capped = !ilio_read_sysfs(info.major, info.minor,
 					   ilio_fields[ILIO_ST_DEDUP_CANDIDATES_CAPPED].name,
 					   &dev->capped);
+	/* The backing device's fill (persistent mode; "list"). */
+	dev->has_segs = !ilio_read_sysfs(info.major, info.minor,
+					 ilio_fields[ILIO_ST_NR_SEGMENTS].name,
+					 &dev->nr_segments) &&
+			!ilio_read_sysfs(info.major, info.minor,
+					 ilio_fields[ILIO_ST_FREE_SEGMENTS].name,
+					 &dev->free_segments) &&
+			dev->nr_segments;
 	return 0;
 }
 
@@ -484,11 +493,13 @@ static bool ilio_dm_uuid_owner(const char *uuid, char *name, size_t size)
 
 /*
  * ilio_dm_create() - create device name with one ilio target, with the dm
- * UUID of ilio_dm_uuid().  Returns ILIO_EXIT_OK, or ILIO_EXIT_FAIL after
- * printing why (with the kernel's reason when it refused the table).
+ * UUID of ilio_dm_uuid(), read-only when read_only (the kernel then opens
+ * the backing device read-only and recovers without writing).  Returns
+ * ILIO_EXIT_OK, or ILIO_EXIT_FAIL after printing why (with the kernel's
+ * reason when it refused the table).
  */
 int ilio_dm_create(const char *name, unsigned long long len_sectors,
-		   const char *params)
+		   const char *params, bool read_only)
 {
 	char uuid[ILIO_DM_UUID_LEN], owner[DM_NAME_LEN];
 	uint32_t cookie = 0;
@@ -515,6 +526,7 @@ int ilio_dm_create(const char *name, unsigned long long len_sectors,
 		return ilio_fail("out of memory");
 	if (!dm_task_set_name(dmt, name) ||
 	    (has_uuid && !dm_task_set_uuid(dmt, uuid)) ||
+	    (read_only && !dm_task_set_ro(dmt)) ||
 	    !dm_task_add_target(dmt, 0, len_sectors, ILIO_TARGET, params) ||
 	    !dm_task_set_cookie(dmt, &cookie, 0)) {
 		dm_task_destroy(dmt);
@@ -593,9 +605,18 @@ int ilio_dm_remove(const char *name)
 	}
 	if (err == EBUSY) {
 		ilio_kmsg_end();
-		if (!ilio_dm_info(name, &info) && info.exists)
-			return ilio_fail("device '%s' is busy (open count %d)",
-					 name, info.open_count);
+		if (!ilio_dm_info(name, &info) && info.exists) {
+			char users[512];
+
+			ilio_bdev_users(makedev(info.major, info.minor), users,
+					sizeof(users));
+			if (!*users)
+				snprintf(users, sizeof(users),
+					 "open by a process: see fuser -vm %s/%s",
+					 dm_dir(), name);
+			return ilio_fail("device '%s' is busy (open count %d: %s)",
+					 name, info.open_count, users);
+		}
 		return ilio_fail("device '%s' is busy", name);
 	}
 	ilio_fail("cannot remove device '%s'%s%s", name, err ? ": " : "",
@@ -636,6 +657,48 @@ int ilio_dm_message(const char *name, const char *msg, const char *what)
 		  err ? strerror(err) : "");
 	ilio_kmsg_report();
 	return ILIO_EXIT_FAIL;
+}
+
+/*
+ * ilio_dm_message_reply() - send msg to sector 0 of device name and keep
+ * the target's answer (the result buffer: "ok" for check).  Returns 0
+ * with *reply a copy of the answer ("" when the target gave none; free
+ * it), or -1 with *err the errno of the failure (0 when unknown) and the
+ * kernel's reason captured for ilio_kmsg_report().
+ */
+int ilio_dm_message_reply(const char *name, const char *msg, char **reply,
+			  int *err)
+{
+	const char *resp;
+	struct dm_task *dmt;
+
+	*reply = NULL;
+	*err = ENOMEM;
+	dmt = dm_task_create(DM_DEVICE_TARGET_MSG);
+	if (!dmt)
+		return -1;
+	if (!dm_task_set_name(dmt, name) || !dm_task_set_sector(dmt, 0) ||
+	    !dm_task_set_message(dmt, msg)) {
+		dm_task_destroy(dmt);
+		return -1;
+	}
+	ilio_kmsg_begin();
+	if (!dm_task_run(dmt)) {
+		*err = dm_task_get_errno(dmt);
+		dm_task_destroy(dmt);
+		return -1;
+	}
+	ilio_kmsg_end();
+	ilio_lib_errors_discard();
+	resp = dm_task_get_message_response(dmt);
+	*reply = strdup(resp ? resp : "");
+	dm_task_destroy(dmt);
+	if (!*reply) {
+		*err = ENOMEM;
+		return -1;
+	}
+	*err = 0;
+	return 0;
 }
 
 /*

@@ -19,7 +19,7 @@
  *                  ILIO_ST_NR unsigned decimal counters (enum ilio_stat,
  *                  dm-ilio/ilio-fields.h); later versions may append
  *                  fields, which are ignored.
- *   message:       clear_stats
+ *   messages:      clear_stats, gc, compact, checkpoint, check
  *
  * Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad arguments.
  *
@@ -47,9 +47,12 @@ struct ilio_cmd {
 
 static const struct ilio_cmd ilio_cmds[] = {
 	{ "create", ilio_cmd_create },
+	{ "activate", ilio_cmd_activate },
 	{ "remove", ilio_cmd_remove },
 	{ "status", ilio_cmd_status },
 	{ "iostat", ilio_cmd_iostat },
+	{ "list", ilio_cmd_list },
+	{ "message", ilio_cmd_message },
 	{ "clear-stats", ilio_cmd_clear_stats },
 	{ "format", ilio_cmd_format },
 	{ "info", ilio_cmd_info },

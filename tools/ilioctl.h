@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <linux/dm-ioctl.h>
 
 /*
@@ -36,6 +37,7 @@
 #define ilio_attr(x)		__attribute__(x)
 #define __printf(a, b)		ilio_attr((format(printf, a, b)))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define BIT_ULL(n)		(1ULL << (n))
 
 /*
  * The module's headers use the kernel's short type names.  ilio-meta.c and
@@ -109,6 +111,11 @@ struct ilio_table {
  *	has the file).
  * @capped: /sys/block/dm-N/ilio/dedup_candidates_capped, which the status
  *	line does not carry.
+ * @has_segs: @nr_segments and @free_segments were read from sysfs (a live
+ *	persistent device).
+ * @nr_segments: /sys/block/dm-N/ilio/nr_segments: segments of the backing
+ *	device.
+ * @free_segments: /sys/block/dm-N/ilio/free_segments.
  */
 struct ilio_dev {
 	char name[DM_NAME_LEN];
@@ -119,6 +126,9 @@ struct ilio_dev {
 	struct ilio_table tb;
 	bool has_capped;
 	unsigned long long capped;
+	bool has_segs;
+	unsigned long long nr_segments;
+	unsigned long long free_segments;
 };
 
 /* cli.c: messages */
@@ -154,6 +164,12 @@ enum ilio_opt_id {
 	ILIO_OPT_PROMETHEUS,
 	ILIO_OPT_INTERVAL,
 	ILIO_OPT_COUNT,
+	ILIO_OPT_NAME,
+	ILIO_OPT_READONLY,
+	ILIO_OPT_OVERCOMMIT_WARN,
+	ILIO_OPT_BYTES,
+	ILIO_OPT_SI,
+	ILIO_OPT_NOHEADINGS,
 };
 
 /**
@@ -176,12 +192,17 @@ struct ilio_opt {
  * @argv: the arguments (after the command word).
  * @i: next argument to look at.
  * @no_more_opts: "--" was seen; everything after it is positional.
+ * @sub: within the bundle of short options argv[i - 1] ("-nv"): the
+ *	letter to look at next; 0 when not in one.
+ * @seen: BIT_ULL(id) of each option given so far.
  */
 struct ilio_args {
 	int argc;
 	char **argv;
 	int i;
 	bool no_more_opts;
+	int sub;
+	unsigned long long seen;
 };
 
 #define ILIO_ARG_END		(-1)
@@ -195,6 +216,9 @@ int ilio_parse_u64(const char *s, unsigned long long *out);
 int ilio_parse_size(const char *s, unsigned long long *bytes);
 int ilio_check_name(const char *name);
 int ilio_name_parse(const char *cmd, int argc, char **argv, const char **name);
+
+/* bdev.c: who holds a block device (holders, mounts), for messages */
+void ilio_bdev_users(dev_t rdev, char *buf, size_t size);
 
 /* dm.c: the control plane */
 void ilio_dm_init(void);
@@ -211,9 +235,11 @@ int ilio_lookup_fail(const char *name, int err, const char *raw);
 int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
 			const char **name);
 int ilio_dm_create(const char *name, unsigned long long len_sectors,
-		   const char *params);
+		   const char *params, bool read_only);
 int ilio_dm_remove(const char *name);
 int ilio_dm_message(const char *name, const char *msg, const char *what);
+int ilio_dm_message_reply(const char *name, const char *msg, char **reply,
+			  int *err);
 int ilio_dm_list(struct ilio_dev **devs, size_t *nr);
 const char *ilio_dm_library_version(char *buf, size_t size);
 
@@ -228,6 +254,29 @@ struct ilio_dev *ilio_dev_add(struct ilio_dev **devs, size_t *nr,
 void ilio_print_devs(const struct ilio_dev *devs, size_t nr, bool json);
 /* metrics.c */
 void ilio_print_prometheus(const struct ilio_dev *devs, size_t nr);
+bool ilio_dev_is_persistent(const struct ilio_dev *dev);
+bool ilio_savings(const struct ilio_dev *dev, double *ratio, double *pct);
+
+/* cmd-status.c: the device list of "status" and "list" */
+int ilio_devs_from_lines(const char **st_lines, size_t st_nr,
+			 const char **tb_lines, size_t tb_nr,
+			 struct ilio_dev **devs, size_t *nr);
+int ilio_devs_from_kernel(const char *name, struct ilio_dev **devs,
+			  size_t *nr);
+
+/**
+ * enum ilio_units - how sizes are printed (--bytes, --si)
+ * @ILIO_UNITS_BINARY: powers of 1024, "1.50 GiB" (the default)
+ * @ILIO_UNITS_SI: powers of 1000, "1.61 GB"
+ * @ILIO_UNITS_BYTES: exact byte counts, "1610612736"
+ */
+enum ilio_units {
+	ILIO_UNITS_BINARY,
+	ILIO_UNITS_SI,
+	ILIO_UNITS_BYTES,
+};
+
+extern enum ilio_units ilio_size_units;
 
 /* status.c: every value's name, from ilio-fields.h */
 extern const struct ilio_field ilio_fields[ILIO_ST_ALL];
@@ -239,6 +288,8 @@ void __printf(3, 4) ilio_row(struct ilio_rows *r, const char *label,
 			     const char *fmt, ...);
 void ilio_rows_print(struct ilio_rows *r);
 const char *ilio_human(unsigned long long bytes, char *buf, size_t size);
+const char *ilio_human_binary(unsigned long long bytes, char *buf,
+			      size_t size);
 void __printf(4, 5) ilio_append(char *buf, size_t size, size_t *len,
 				const char *fmt, ...);
 
@@ -249,14 +300,71 @@ int ilio_cmd_create(int argc, char **argv);
 int ilio_cmd_remove(int argc, char **argv);
 int ilio_cmd_status(int argc, char **argv);
 int ilio_cmd_iostat(int argc, char **argv);
-int ilio_status_from_kernel(const char *name, struct ilio_dev **devs,
-			    size_t *nr);
-int ilio_status_from_lines(const char **st_lines, size_t st_nr,
-			   const char **tb_lines, size_t tb_nr,
-			   struct ilio_dev **devs, size_t *nr);
 int ilio_cmd_clear_stats(int argc, char **argv);
 int ilio_cmd_format(int argc, char **argv);
 int ilio_cmd_info(int argc, char **argv);
 int ilio_cmd_probe(int argc, char **argv);
+int ilio_cmd_activate(int argc, char **argv);
+int ilio_cmd_message(int argc, char **argv);
+int ilio_cmd_list(int argc, char **argv);
+
+/**
+ * struct ilio_create_args - what "create" or "activate" was asked to build.
+ * @name: device-mapper name (activate: NULL until the default is chosen).
+ * @backing: backing device path, or NULL for diskless.
+ * @journal: journal device path (persistent), or NULL.
+ * @has_size: @size_bytes was given.
+ * @size_bytes: logical size, a non-zero multiple of ILIO_SIZE_ALIGN.
+ * @has_ram: @ram_mb was given.
+ * @ram_mb: RAM budget in MiB, >= 1.
+ * @dedup: deduplication on.
+ * @compress: lz4 compression on.
+ * @block_size: 4096 or 512.
+ * @coalesce: persistent mode: "auto", "always" or "off"; NULL: the
+ *	kernel's default.
+ * @has_flush_interval: @flush_interval_ms was given.
+ * @flush_interval_ms: persistent mode: write-back interval, 0 to
+ *	ILIO_FLUSH_INTERVAL_MS_MAX.
+ * @max_dirty_bytes: persistent mode: dirty data bound as given; 0: the
+ *	kernel's default.
+ * @has_max_dirty: --max-dirty was given.
+ * @read_only: load a read-only table (--readonly).
+ * @overcommit_warn: warn when the logical size exceeds this many times the
+ *	store's capacity; 0: never.
+ * @dry_run: check and print, load nothing.
+ * @table_params: (testing) the parameter string given whole, instead of
+ *	one built from the above.
+ */
+struct ilio_create_args {
+	const char *name;
+	const char *backing;
+	const char *journal;
+	bool has_size;
+	unsigned long long size_bytes;
+	bool has_ram;
+	unsigned long long ram_mb;
+	bool dedup;
+	bool compress;
+	unsigned int block_size;
+	const char *coalesce;
+	bool has_flush_interval;
+	unsigned long long flush_interval_ms;
+	unsigned long long max_dirty_bytes;
+	bool has_max_dirty;
+	bool read_only;
+	unsigned long long overcommit_warn;
+	bool dry_run;
+	const char *table_params;
+};
+
+/* Default of --overcommit-warn: warn past 10 times the store's capacity. */
+#define ILIO_OVERCOMMIT_WARN_DEFAULT	10
+
+/* cmd-create.c: the options and checks that create and activate share */
+int ilio_create_parse(int argc, char **argv, bool activate,
+		      struct ilio_create_args *a);
+struct ilio_store_info;
+int ilio_create_run(const struct ilio_create_args *a,
+		    const struct ilio_store_info *si);
 
 #endif /* ILIOCTL_H */

@@ -93,32 +93,63 @@ void ilio_rows_print(struct ilio_rows *r)
 	free(r);
 }
 
-static const char * const ilio_units[] = {
+enum ilio_units ilio_size_units = ILIO_UNITS_BINARY;
+
+static const char * const ilio_units_binary[] = {
 	"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
 };
 
-/* "512 B", "1.50 GiB" */
-const char *ilio_human(unsigned long long bytes, char *buf, size_t size)
+static const char * const ilio_units_si[] = {
+	"kB", "MB", "GB", "TB", "PB", "EB"
+};
+
+/* "512 B", "1.50 GiB" (base 1024) or "1.61 GB" (base 1000). */
+static const char *ilio_human_base(unsigned long long bytes, unsigned int base,
+				   const char * const *units, char *buf,
+				   size_t size)
 {
-	const int last = (int)ARRAY_SIZE(ilio_units) - 1;
+	const int last = 5;
 	double v = (double)bytes;
 	int i = -1;
 
-	if (bytes < 1024) {
+	if (bytes < base) {
 		snprintf(buf, size, "%llu B", bytes);
 		return buf;
 	}
 	do {
-		v /= 1024;
+		v /= base;
 		i++;
-	} while (v >= 1024 && i < last);
+	} while (v >= base && i < last);
 	/* Do not print "1024.00 KiB" when rounding reaches the next unit. */
-	if (v >= 1023.995 && i < last) {
-		v /= 1024;
+	if (v >= base - 0.005 && i < last) {
+		v /= base;
 		i++;
 	}
-	snprintf(buf, size, "%.2f %s", v, ilio_units[i]);
+	snprintf(buf, size, "%.2f %s", v, units[i]);
 	return buf;
+}
+
+/* A size in binary units whatever --bytes or --si say (messages). */
+const char *ilio_human_binary(unsigned long long bytes, char *buf, size_t size)
+{
+	return ilio_human_base(bytes, 1024, ilio_units_binary, buf, size);
+}
+
+/*
+ * ilio_human() - a size as the output's units ask (ilio_size_units):
+ * "1.50 GiB" by default, "1.61 GB" with --si, "1610612736" with --bytes.
+ */
+const char *ilio_human(unsigned long long bytes, char *buf, size_t size)
+{
+	switch (ilio_size_units) {
+	case ILIO_UNITS_BYTES:
+		snprintf(buf, size, "%llu", bytes);
+		return buf;
+	case ILIO_UNITS_SI:
+		return ilio_human_base(bytes, 1000, ilio_units_si, buf, size);
+	default:
+		return ilio_human_binary(bytes, buf, size);
+	}
 }
 
 /* Append to buf (size bytes, *len used so far); stops quietly when full. */

@@ -188,6 +188,32 @@ static bool ilio_dev_persistent(const struct ilio_dev *dev)
 	return dev->has_table && strcmp(dev->tb.backing, "-");
 }
 
+/* Known to have a backing device: a persistent device ("list"). */
+bool ilio_dev_is_persistent(const struct ilio_dev *dev)
+{
+	return ilio_dev_persistent(dev);
+}
+
+static void ilio_derive(const struct ilio_dev *dev, struct ilio_derived *d);
+
+/*
+ * ilio_savings() - what dedup and compression saved together: *ratio =
+ * logical / stored, *pct = 100 * (1 - stored / logical).  Returns false
+ * (both undefined) while the device holds no data.
+ */
+bool ilio_savings(const struct ilio_dev *dev, double *ratio, double *pct)
+{
+	const unsigned long long *v = dev->st.v;
+	struct ilio_derived d;
+
+	ilio_derive(dev, &d);
+	if (!d.has_savings || !v[ILIO_ST_STORED_BYTES])
+		return false;
+	*ratio = (double)v[ILIO_ST_LOGICAL_BYTES] / (double)v[ILIO_ST_STORED_BYTES];
+	*pct = d.savings_pct;
+	return true;
+}
+
 static void ilio_derive(const struct ilio_dev *dev, struct ilio_derived *d)
 {
 	const unsigned long long *v = dev->st.v;

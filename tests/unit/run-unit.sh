@@ -55,5 +55,6 @@ if [ -f "$here/test-ilioctl.sh" ]; then
 	run test-ilioctl bash "$here/test-ilioctl.sh"
 fi
 run test-fields bash "$here/test-fields.sh"
+run test-generator bash "$here/test-generator.sh"
 echo "unit: $total_p passed, $total_f failed"
 exit $rc

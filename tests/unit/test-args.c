@@ -5,13 +5,19 @@
  * rejects every malformed one with a specific message, and prints a
  * canonical line that parses back to the same parameters; and that the
  * message parser knows every verb (any case), flags exactly the ones
- * that change the store, and refuses the rest with a specific message.
+ * that change the store, and refuses the rest with a specific message;
+ * and that the constructor's budget check (ilio_check_budget(), which
+ * ilioctl links too) draws the line exactly where the space's own LBA-map
+ * check does: the least budget it names is accepted by ilio_space_init(),
+ * one byte less is refused by both.
  */
 #include <stdlib.h>
 #include <strings.h>
 
 #include "ut.h"
 #include "ilio-args.h"
+#include "ilio-lbamap.h"
+#include "ilio-space.h"
 
 static int parse(const char *line, struct ilio_params *p, const char **err)
 {
@@ -176,10 +182,73 @@ static void t_messages(void)
 	      !strcmp(ilio_msg_name(-1), ""), "names out of range");
 }
 
+static void t_budget(void)
+{
+	static const u64 sizes[] = {
+		1, 1023, 1024, 1025, 262144, 1ULL << 32, ILIO_LBAMAP_MAX_BLOCKS,
+	};
+	static const u32 segs[] = { 1U << 20, 65536, 4096 };
+	struct ilio_space sp;
+	const char *err;
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (j = 0; j < ARRAY_SIZE(segs); j++) {
+			u64 min = ilio_budget_min_bytes(sizes[i], segs[j]);
+			int a, b;
+
+			CHECK(ilio_check_budget(sizes[i], min, segs[j], &err) == 0,
+			      "%llu blocks, seg %u: the minimum %llu refused",
+			      (unsigned long long)sizes[i], segs[j],
+			      (unsigned long long)min);
+			err = NULL;
+			a = ilio_check_budget(sizes[i], min - 1, segs[j], &err);
+			CHECK(a == -E2BIG && err &&
+			      !strcmp(err, "ram_mb is too small for the LBA map of this length"),
+			      "%llu blocks: one byte less: %d %s",
+			      (unsigned long long)sizes[i], a, err ? err : "");
+			/* The space (what the constructor builds) agrees. */
+			if (sizes[i] > (1ULL << 32))
+				continue;	/* a 1 GiB directory: skip allocating it */
+			b = ilio_space_init(&sp, sizes[i], min - 1, segs[j]);
+			ilio_space_exit(&sp);
+			CHECK(b == -E2BIG, "space init below the minimum: %d", b);
+			b = ilio_space_init(&sp, sizes[i], min, segs[j]);
+			ilio_space_exit(&sp);
+			CHECK(b == 0, "space init at the minimum: %d", b);
+		}
+	}
+	CHECK(ilio_check_budget(ILIO_LBAMAP_MAX_BLOCKS + 1, ~0ULL, 1U << 20, &err) == -EFBIG &&
+	      !strcmp(err, "Target length too large (at most 512 TiB)"), "too long");
+	CHECK(ilio_check_budget(0, ~0ULL, 1U << 20, &err) == -EINVAL, "zero length");
+	/* 16 TiB over 4 MiB (issue #10): refused; 35 MiB suffices. */
+	CHECK(ilio_check_budget(1ULL << 32, 4ULL << 20, 1U << 20, &err) == -E2BIG, "16T/4M");
+	CHECK(ilio_check_budget(1ULL << 32, 35ULL << 20, 1U << 20, &err) == 0, "16T/35M");
+	CHECK(ilio_check_budget(1ULL << 32, 34ULL << 20, 1U << 20, &err) == -E2BIG, "16T/34M");
+	/* The store's check: map + tables + 4 segments, to the byte. */
+	{
+		u64 m = ilio_budget_map_start_bytes(262144);
+		u64 need = m + ilio_budget_store_bytes(1023, 1U << 20);
+
+		CHECK(m == 256 * 8 + 4 * 8 + 4096, "map start %llu",
+		      (unsigned long long)m);
+		CHECK(ilio_check_store_budget(m, need, 1023, 1U << 20, &err) == 0,
+		      "store budget at the minimum");
+		CHECK(ilio_check_store_budget(m, need - 1, 1023, 1U << 20, &err) == -E2BIG &&
+		      !strcmp(err, "ram_mb is too small for the segment table of this device"),
+		      "store budget one byte short");
+	}
+	CHECK(ilio_budget_map_bytes(2ULL << 20, 1U << 20) == 0 &&
+	      ilio_budget_map_bytes(3ULL << 20, 1U << 20) == 1ULL << 20 &&
+	      ilio_budget_map_bytes(1ULL << 20, 4096) == (1ULL << 20) - 2 * 65536,
+	      "map bytes: two segments of at least ILIO_SEG_BYTES_MIN spared");
+}
+
 static const struct ut_case cases[] = {
 	{ "args_valid", t_valid },
 	{ "args_invalid", t_invalid },
 	{ "messages", t_messages },
+	{ "budget", t_budget },
 };
 
 int main(int argc, char **argv)

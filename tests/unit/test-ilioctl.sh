@@ -34,6 +34,19 @@
 #     store (also with superblock copy 0 damaged), nothing and exit 1 for a
 #     blank, short or ext4 image, and an error for a damaged store;
 #   * --version prints the top-level VERSION.
+#   * create and activate --dry-run make the kernel's checks: the RAM
+#     budget (16T over 4M refused, naming the least --ram that fits; a size
+#     of 2^64-4096 and one past 512 TiB refused), and for a backing device:
+#     missing, a regular file, a directory, blank, ext4, journal missing,
+#     foreign or overwritten are each refused with a clear reason, a
+#     symbolic link is followed; the overcommit warning appears past the
+#     factor (default 10, --overcommit-warn N, 0 never) and not at it;
+#     activate takes the name ilio-<uuid prefix> and --ram 256M (more for a
+#     huge size) by default, needs --size on a store never activated, and
+#     builds the line from create's options; a repeated option is refused;
+#   * message, list and the units: usage errors; list's columns (human,
+#     --bytes, --si, --json, --noheadings) from --parse-status lines;
+#     status --bytes and --si.
 #
 # Usage: bash tests/unit/test-ilioctl.sh
 #        ILIOCTL=/path/to/ilioctl bash tests/unit/test-ilioctl.sh  (no build)
@@ -55,7 +68,16 @@ fi
 
 tmp=$(mktemp -d)
 loopdev=
-trap '[ -z "$loopdev" ] || losetup -d "$loopdev"; rm -rf "$tmp"' EXIT
+# Loop devices of the dry-run checks (lb: a formatted store, lj: its
+# journal, lsj: a store bound to it, lz: blank), when this host can make
+# them.
+lb= lj= lz= lsj=
+cleanup() {
+	local l
+	for l in "$loopdev" $lb $lj $lz $lsj; do [ -z "$l" ] || losetup -d "$l"; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 pass=0
 fail=0
@@ -155,7 +177,7 @@ for h in --help -h help; do
 		ko "ilioctl $h: rc=$rc out=$out err=$err"
 	fi
 done
-for c in create remove status clear-stats format info probe; do
+for c in create remove status clear-stats format info probe activate message list iostat; do
 	run $c --help
 	if [ "$rc" -eq 0 ] && [[ "$out" == *"Usage: ilioctl"* ]]; then
 		ok
@@ -244,6 +266,10 @@ usage "status: NAME with /" "must not contain '/'" status a/b
 usage "clear-stats: NAME with /" "must not contain '/'" clear-stats a/b
 usage "empty NAME" "device name must not be empty" remove ''
 usage "NAME '..'" "invalid device name '..'" remove ..
+usage "NAME with a space" "invalid device name 'a b': must not contain blanks or control characters" \
+	create "a b" "${D[@]}"
+usage "NAME with a tab" "must not contain blanks or control characters" remove "$(printf 'a\tb')"
+usage "NAME with a newline" "must not contain blanks or control characters" status "$(printf 'a\nb')"
 usage "status: NAME and --parse-status" "cannot be combined" status d --parse-status "d 0 8 ilio write"
 usage "status: --parse-table alone" "--parse-table needs --parse-status" status --parse-table "d 0 8 ilio - 1"
 usage "bad usage wins over dry-run" "--size must be a multiple" create d --diskless --size 4097 --ram 1G --dry-run
@@ -254,8 +280,6 @@ dry "diskless 8G/2G" "0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 
 	d --diskless --size 8G --ram 2G
 dry "no dedup, no compress, 512" "0 1048576 ilio - 64 6 dedup off compress none block_size 512" \
 	d --diskless --size 512M --ram 64M --no-dedup --no-compress --block-size 512
-dry "backing passed through" "0 2147483648 ilio /dev/sdb 1024 6 dedup on compress lz4 block_size 4096" \
-	d --backing /dev/sdb --size=1TiB --ram=1gib
 dry "plain bytes" "0 8 ilio - 4 6 dedup on compress lz4 block_size 4096" \
 	d --diskless --size 4096 --ram 4194304
 dry "lowercase k, trailing B" "0 24 ilio - 4 6 dedup on compress lz4 block_size 4096" \
@@ -274,27 +298,58 @@ run create --diskless --size 4K --ram 4M --dry-run -- -d
 eq "NAME after --" "$rc:$out" "0:0 8 ilio - 4 6 dedup on compress lz4 block_size 4096"
 run create d --diskless --size 4K --ram 4M -- --dry-run
 eq "nothing is an option after --" "$rc" 2
-dry "last --size wins" "0 16 ilio - 4 6 dedup on compress lz4 block_size 4096" \
-	d --diskless --size 4K --size 8K --ram 4M
+usage "a repeated option is refused" "option '--size' given twice" \
+	create d --diskless --size 4K --size 8K --ram 4M
+usage "format: a repeated option" "option '--segment-kb' given twice" \
+	format "$tmp/x.img" --segment-kb 64 --segment-kb 128
+usage "status: a repeated --json" "option '--json' given twice" status --json -j
+usage "list: a repeated --bytes" "option '--bytes' given twice" list -b --bytes
+run status --parse-status "$(status_line a 0 8 write 0 0 0 0 4194304 0 0 0 0 0 0 0 0 0 0 0)" \
+	--parse-status "$(status_line b 0 8 write 0 0 0 0 4194304 0 0 0 0 0 0 0 0 0 0 0)"
+eq "--parse-status may repeat" "$rc:$(grep -c '^[ab]$' <<<"$out")" "0:2"
+run create d --diskless --size 4K --ram 4M -n -v -v
+eq "--verbose may repeat" "$rc" 0
+usage "a repeated flag is refused" "option '--no-dedup' given twice" \
+	create d --diskless --size 4K --ram 4M --no-dedup --no-dedup
 run create d --diskless --size 8G --ram 2G -n -v
 eq "-n -v prints the table once" "$out" "0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
+run create d --diskless --size 8G --ram 2G -nv
+eq "-nv: bundled short options" "$rc:$out" "0:0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
+run create -vn d --diskless --size 8G --ram 2G
+eq "-vn before NAME" "$rc:$out" "0:0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
+usage "a bundle with an unknown letter" "unknown option '-x' in '-nx'" create d --diskless --size 8G --ram 2G -nx
+usage "a bundle repeating a letter" "option '--dry-run' given twice" create d --diskless --size 8G --ram 2G -nn
 
 # Persistent-mode features: appended after the three that are always there,
-# in a fixed order, only when given.
+# in a fixed order, only when given.  create checks the backing device
+# before it prints the line (a formatted store on a loop device here: see
+# "dry-run validation" below for what it refuses); without root or loop
+# devices these lines cannot be built and are skipped, and said so.
 P=(d --backing /dev/vdb --size 1G --ram 256M)
-dry "coalesce always" "0 2097152 ilio /dev/vdb 256 8 dedup on compress lz4 block_size 4096 coalesce always" \
-	"${P[@]}" --coalesce always
-dry "all persistent features" \
-	"0 2097152 ilio /dev/vdb 256 12 dedup on compress lz4 block_size 4096 coalesce off flush_interval_ms 0 max_dirty_mb 64" \
-	"${P[@]}" --max-dirty 64M --flush-interval-ms 0 --coalesce=off
-dry "flush interval max, max-dirty = ram" \
-	"0 2097152 ilio /dev/vdb 256 10 dedup on compress lz4 block_size 4096 flush_interval_ms 3600000 max_dirty_mb 256" \
-	"${P[@]}" --flush-interval-ms 3600000 --max-dirty 256M
-dry "coalesce auto spelled out when given" \
-	"0 2097152 ilio /dev/vdb 256 8 dedup off compress lz4 block_size 4096 coalesce auto" \
-	"${P[@]}" --coalesce auto --no-dedup
-dry "max-dirty in GiB" "0 2097152 ilio /dev/vdb 4096 8 dedup on compress lz4 block_size 4096 max_dirty_mb 1024" \
-	d --backing /dev/vdb --size 1G --ram 4G --max-dirty 1G
+if [ "$(id -u)" = 0 ] && rm -f "$tmp/lb.img" && truncate -s 1G "$tmp/lb.img" &&
+   "$ILIOCTL" format "$tmp/lb.img" >/dev/null 2>&1 &&
+   lb=$(losetup -f --show "$tmp/lb.img" 2>/dev/null) && [ -b "$lb" ]; then
+	PL=(d --backing "$lb" --size 1G --ram 256M)
+	dry "backing passed through" "0 2147483648 ilio $lb 1024 6 dedup on compress lz4 block_size 4096" \
+		d --backing "$lb" --size=1TiB --ram=1gib --overcommit-warn 0
+	dry "coalesce always" "0 2097152 ilio $lb 256 8 dedup on compress lz4 block_size 4096 coalesce always" \
+		"${PL[@]}" --coalesce always
+	dry "all persistent features" \
+		"0 2097152 ilio $lb 256 12 dedup on compress lz4 block_size 4096 coalesce off flush_interval_ms 0 max_dirty_mb 64" \
+		"${PL[@]}" --max-dirty 64M --flush-interval-ms 0 --coalesce=off
+	dry "flush interval max, max-dirty = ram" \
+		"0 2097152 ilio $lb 256 10 dedup on compress lz4 block_size 4096 flush_interval_ms 3600000 max_dirty_mb 256" \
+		"${PL[@]}" --flush-interval-ms 3600000 --max-dirty 256M
+	dry "coalesce auto spelled out when given" \
+		"0 2097152 ilio $lb 256 8 dedup off compress lz4 block_size 4096 coalesce auto" \
+		"${PL[@]}" --coalesce auto --no-dedup
+	dry "max-dirty in GiB" "0 2097152 ilio $lb 4096 8 dedup on compress lz4 block_size 4096 max_dirty_mb 1024" \
+		d --backing "$lb" --size 1G --ram 4G --max-dirty 1G
+	dry "--readonly: the same line" "0 2097152 ilio $lb 256 6 dedup on compress lz4 block_size 4096" \
+		"${PL[@]}" --readonly
+else
+	echo "SKIP: persistent table lines and dry-run device checks (need root and loop devices)"
+fi
 usage "bad coalesce" "invalid --coalesce 'sometimes' (must be auto, always or off)" create "${P[@]}" --coalesce sometimes
 usage "coalesce is case sensitive" "invalid --coalesce 'AUTO'" create "${P[@]}" --coalesce AUTO
 usage "flush interval too big" "invalid --flush-interval-ms '3600001' (must be 0..3600000)" \
@@ -915,7 +970,7 @@ eq "info: first segment" "$(row 'first segment')" "block 256"
 eq "info: segments" "$(row segments)" 63
 eq "info: anchor 0" "$(row 'anchor 0')" \
 	"valid: seq 1, epoch 0x$epoch1, log_seq 1, log_seg 0, log_off 0, nr_blocks 0"
-eq "info: anchor 1" "$(row 'anchor 1')" "invalid: empty (all zeros)"
+eq "info: anchor 1" "$(row 'anchor 1')" "empty (normal: written at the first activation)"
 eq "info: current anchor" "$(row 'current anchor')" "0 (seq 1)"
 eq "info: logical size" "$(row 'logical size')" "not set (never activated)"
 
@@ -1035,6 +1090,7 @@ corrupt "anchor 0" $((2 * 4096 + 100))
 eq "anchor flipped: exit" "$rc" 1
 eq "anchor flipped: anchor 0" "$(row 'anchor 0')" "invalid: anchor magic or checksum mismatch"
 eq "anchor flipped: current anchor" "$(row 'current anchor')" none
+eq "anchor flipped: the empty slot 1 is no longer normal" "$(row 'anchor 1')" "invalid: empty (all zeros)"
 if [[ "$err" == *"no valid anchor"* ]]; then
 	ok
 else
@@ -1089,16 +1145,16 @@ E=$tmp/ext4.img
 img "$E" 64M
 if mkfs.ext4 -q -F "$E" >/dev/null 2>&1; then
 	s0=$(sum "$E")
-	failure "ext4: refused" "$E contains a ext4 filesystem; use --force to overwrite" format "$E"
+	failure "ext4: refused" "$E contains an ext4 filesystem; use --force to overwrite" format "$E"
 	eq "ext4: nothing written" "$(sum "$E")" "$s0"
-	failure "ext4: dry run refused too" "contains a ext4 filesystem" format "$E" -n
-	failure "ext4: info says what it is" "$E is not an ilio store (it contains a ext4 filesystem)" info "$E"
+	failure "ext4: dry run refused too" "contains an ext4 filesystem" format "$E" -n
+	failure "ext4: info says what it is" "$E is not an ilio store (it contains an ext4 filesystem)" info "$E"
 	run format "$E" --force --dry-run
-	eq "ext4: --force --dry-run" "$rc:$(row 'would replace')" "0:a ext4 filesystem"
+	eq "ext4: --force --dry-run" "$rc:$(row 'would replace')" "0:an ext4 filesystem"
 	eq "ext4: --force --dry-run writes nothing" "$(sum "$E")" "$s0"
 	run format "$E" --force
 	eq "ext4: --force: exit" "$rc:$err" "0:"
-	eq "ext4: --force: replaced" "$(row replaced)" "a ext4 filesystem"
+	eq "ext4: --force: replaced" "$(row replaced)" "an ext4 filesystem"
 	if python3 "$tmp/layout.py" "$E" "$(row uuid)" $MiB 63 >/dev/null 2>"$tmp/perr"; then
 		ok
 	else
@@ -1137,7 +1193,7 @@ img "$tmp/two.img" 64M
 if mkfs.ext4 -q -F "$tmp/two.img" >/dev/null 2>&1; then
 	poke "$tmp/two.img" 32768 1 67 68 48 48 49 1	# "\1CD001\1": iso9660
 	failure "two signatures" \
-		"contains more than one signature (a ext4 filesystem, a iso9660 filesystem)" \
+		"contains more than one signature (an ext4 filesystem, an iso9660 filesystem)" \
 		format "$tmp/two.img"
 	run format "$tmp/two.img" --force
 	eq "two signatures: --force" "$rc" 0
@@ -1217,13 +1273,188 @@ failure "probe: a character device" "cannot read /dev/null" probe /dev/null
 usage "probe: missing DEV" "probe: missing DEV" probe
 usage "probe: two DEVs" "probe: unexpected argument 'b'" probe a b
 usage "probe: unknown option" "unknown option '--json'" probe a --json
+# --- dry-run validation (create and activate) ------------------------------
+# --dry-run runs every check the kernel's constructor would make before it
+# prints the line: the table parser, the RAM budget (ilio_check_budget(),
+# linked in), and for a backing device: it exists, is a block device, holds
+# an ilio store (superblock and anchor), its journal.  Each of the issue's
+# four examples fails, with a clear reason.
+usage "dry run: 16T over 4M of RAM" \
+	"--ram 4.00 MiB is too small for --size 16.00 TiB: the kernel refuses it (ram_mb is too small for the LBA map of this length); it needs at least 35 MiB" \
+	create d --diskless --size 16T --ram 4M --dry-run
+run create d --diskless --size 16T --ram 35M --dry-run
+eq "dry run: 16T over the minimum it named" "$rc:$out" \
+	"0:0 34359738368 ilio - 35 6 dedup on compress lz4 block_size 4096"
+usage "dry run: 34M is one too few" "it needs at least 35 MiB" \
+	create d --diskless --size 16T --ram 34M --dry-run
+usage "dry run: size 2^64-4096" \
+	"--size 16.00 EiB is too large: the kernel refuses it (Target length too large (at most 512 TiB))" \
+	create d --diskless --size 18446744073709547520 --ram 4M --dry-run
+usage "dry run: 512 TiB + 4 KiB" "Target length too large (at most 512 TiB)" \
+	create d --diskless --size 562949953425408 --ram 16T --dry-run
+failure "dry run: a missing backing device" "backing device $tmp/nonexistent does not exist" \
+	create d --backing "$tmp/nonexistent" --size 1G --ram 64M --dry-run
+[ -z "$out" ] && ok || ko "dry run: missing backing device: stdout '$out'"
+img "$tmp/plain.img" 64M
+"$ILIOCTL" format "$tmp/plain.img" >/dev/null 2>&1
+failure "dry run: a regular file (even a formatted one)" \
+	"backing device $tmp/plain.img is a regular file, not a block device (attach it first: losetup --find --show $tmp/plain.img)" \
+	create d --backing "$tmp/plain.img" --size 1G --ram 64M --dry-run
+failure "dry run: a directory" "backing device $tmp is not a block device" \
+	create d --backing "$tmp" --size 1G --ram 64M --dry-run
+failure "activate: a missing device" "backing device $tmp/nonexistent does not exist" \
+	activate "$tmp/nonexistent" --dry-run
+usage "--readonly with --diskless" "--readonly is for persistent mode (--backing DEV), not --diskless" \
+	create d --diskless --size 1G --ram 64M --readonly
+usage "--journal with --diskless" "--journal is for persistent mode" \
+	create d --diskless --size 1G --ram 64M --journal /dev/x
+usage "bad --overcommit-warn" "invalid --overcommit-warn '1.5' (a whole factor; 0: never warn)" \
+	create d --diskless --size 1G --ram 64M --overcommit-warn 1.5
+usage "activate: missing DEV" "activate: missing backing device DEV" activate --ram 64M
+usage "activate: DEV '-'" "invalid backing device '-'" activate -
+usage "activate: DEV with a blank" "invalid backing device 'a b' (whitespace)" activate "a b"
+usage "--journal '-'" "invalid journal device '-'" activate /dev/x --journal -
+usage "--journal ''" "--journal needs a device path" activate /dev/x --journal ''
+usage "activate: --diskless is create's" "activate: '--diskless' is an option of 'create'" \
+	activate /dev/x --diskless
+usage "create: --name is activate's" "create: '--name' is an option of 'activate'" \
+	create d --diskless --size 4K --ram 4M --name x
+usage "activate: a bad --name" "invalid device name 'a/b'" activate /dev/x --name a/b
+usage "activate: --ram below the bound" "--ram must be between 4 MiB and 16 TiB" activate /dev/x --ram 2M
+usage "activate: a repeated option" "option '--ram' given twice" \
+	activate /dev/x --ram 64M --ram 128M
+
+if [ -n "$lb" ] && img "$tmp/lz.img" 64M && img "$tmp/lj.img" 16M &&
+   img "$tmp/ls.img" 64M && "$ILIOCTL" format "$tmp/ls.img" --journal "$tmp/lj.img" >/dev/null &&
+   lz=$(losetup -f --show "$tmp/lz.img") && lj=$(losetup -f --show "$tmp/lj.img") &&
+   lsj=$(losetup -f --show "$tmp/ls.img"); then
+	failure "dry run: a blank block device" \
+		"$lz is not an ilio store (format it with: ilioctl format $lz)" \
+		create d --backing "$lz" --size 1G --ram 64M --dry-run
+	mkfs.ext4 -q -F "$lz" 2>/dev/null
+	failure "dry run: an ext4 filesystem" "$lz is not an ilio store (it contains an ext4 filesystem)" \
+		create d --backing "$lz" --size 1G --ram 64M --dry-run
+	failure "activate: an ext4 filesystem" "is not an ilio store (it contains an ext4 filesystem)" \
+		activate "$lz" --size 1G --dry-run
+	ln -s "$lb" "$tmp/by-uuid-link"
+	dry "dry run: a symbolic link to the store" \
+		"0 2097152 ilio $tmp/by-uuid-link 64 6 dedup on compress lz4 block_size 4096" \
+		d --backing "$tmp/by-uuid-link" --size 1G --ram 64M
+
+	# The overcommit warning (1 GiB store, 1023 MiB of segments).
+	run create d --backing "$lb" --size 20G --ram 64M --dry-run
+	eq "overcommit: 20x warns, rc and line" "$rc:$out" \
+		"0:0 41943040 ilio $lb 64 6 dedup on compress lz4 block_size 4096"
+	eq "overcommit: the warning" "$err" \
+		"ilioctl: warning: the logical size 20.00 GiB is 20.0x the capacity of $lb (1023.00 MiB): writes fail once the store is full, unless dedup and compression keep up (--overcommit-warn 0 silences this)"
+	run create d --backing "$lb" --size 10G --ram 64M --dry-run
+	eq "overcommit: 10.01x is past the default factor 10" "$rc:${err:0:16}" "0:ilioctl: warning"
+	run create d --backing "$lb" --size 10230M --ram 64M --dry-run
+	eq "overcommit: exactly 10x does not warn" "$rc:$err" "0:"
+	run create d --backing "$lb" --size 20G --ram 64M --dry-run --overcommit-warn 0
+	eq "overcommit: 0 never warns" "$rc:$err" "0:"
+	run create d --backing "$lb" --size 20G --ram 64M --dry-run --overcommit-warn 25
+	eq "overcommit: a larger factor" "$rc:$err" "0:"
+	run create d --backing "$lb" --size 20G --ram 64M --dry-run --overcommit-warn 2
+	eq "overcommit: a smaller factor" "$rc:${err:0:16}" "0:ilioctl: warning"
+
+	# activate: the size a store records is set at its first activation.
+	failure "activate: a store never activated needs --size" \
+		"$lb was never activated, so it records no logical size yet: give --size once" \
+		activate "$lb" --dry-run
+	sbuuid=$("$ILIOCTL" info "$lb" | sed -n 's/^ *uuid *//p')
+	run activate "$lb" --size 1G --dry-run
+	eq "activate: default --ram 256M and name ilio-<uuid>" "$rc:$out" \
+		"0:0 2097152 ilio $lb 256 6 dedup on compress lz4 block_size 4096
+would create /dev/mapper/ilio-${sbuuid:0:8}"
+	run activate "$lb" --size 1G --name vdi --ram 1G --readonly --no-compress --coalesce off -n
+	eq "activate: options" "$rc:$out" \
+		"0:0 2097152 ilio $lb 1024 8 dedup on compress none block_size 4096 coalesce off
+would create /dev/mapper/vdi (read-only)"
+	run activate "$lb" --size 256T --dry-run --overcommit-warn 0
+	eq "activate: --ram grows with the LBA map (256 TiB: a 520 MiB map, the store's tables, + 64 MiB)" "$rc:${out%%$'\n'*}" \
+		"0:0 549755813888 ilio $lb 589 6 dedup on compress lz4 block_size 4096"
+	# The constructor's second budget check: the store's segment table.
+	usage "dry run: --ram too small for the store's segment table" \
+		"--ram 4.00 MiB is too small for the store on $lb: the kernel refuses it (ram_mb is too small for the segment table of this device); it needs at least 5 MiB" \
+		create d --backing "$lb" --size 1G --ram 4M --dry-run
+	run create d --backing "$lb" --size 1G --ram 5M --dry-run
+	eq "dry run: the least --ram named suffices" "$rc" 0
+	usage "activate: --max-dirty above the default --ram" "--max-dirty (512 MiB) must not exceed --ram (256 MiB)" \
+		activate "$lb" --size 1G --max-dirty 512M -n
+
+	# The journal: a store formatted with one needs it, and only its own.
+	failure "journal: store bound to one, none given" "$lsj is bound to a journal device: give --journal JDEV" \
+		activate "$lsj" --size 1G --dry-run
+	run activate "$lsj" --size 1G --journal "$lj" --name j -n --overcommit-warn 0
+	eq "journal: its own journal" "$rc:$out" \
+		"0:0 2097152 ilio $lsj 256 8 dedup on compress lz4 block_size 4096 journal $lj
+would create /dev/mapper/j"
+	failure "journal: a store without one" "$lb was formatted without a journal" \
+		create d --backing "$lb" --size 1G --ram 64M --journal "$lj" -n
+	failure "journal: not a journal" "journal device $lb holds no ilio journal" \
+		activate "$lsj" --size 1G --journal "$lb" -n
+	"$ILIOCTL" format "$tmp/lj.img" --force >/dev/null 2>&1	# now a store, not a journal
+	failure "journal: overwritten" "journal device $lj holds no ilio journal" \
+		activate "$lsj" --size 1G --journal "$lj" -n
+else
+	echo "SKIP: dry-run checks of block devices (need root and loop devices)"
+fi
+
+# --- message, list, units (no kernel: usage, and --parse-status) ----------
+usage "message: no NAME" "message: missing device NAME" message
+usage "message: no MESSAGE" "message: missing MESSAGE (gc, compact, checkpoint, check or clear_stats)" message d
+usage "message: unknown" "message: unknown message 'defrag' (gc, compact, checkpoint, check or clear_stats)" \
+	message d defrag
+usage "message: an argument" "message: unexpected argument 'now' (messages take no arguments)" \
+	message d gc now
+usage "message: a bad NAME" "invalid device name 'a/b'" message a/b gc
+usage "list: a NAME" "list: unexpected argument 'd' (ilioctl status NAME shows one device)" list d
+usage "list: --bytes and --si" "list: --bytes and --si are mutually exclusive" list --bytes --si
+usage "status: --bytes and --si" "status: --bytes and --si are mutually exclusive" status --si --bytes
+
+LD=$(status_line vdi: 0 16777216 write $((6 * GiB)) $((2 * GiB)) $((1 * GiB)) $((1536 * MiB)) $((2 * GiB)) \
+	0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
+TD="vdi: 0 16777216 ilio - 2048 6 dedup on compress lz4 block_size 4096"
+LP=$(status_line lun: 0 2097152 read-only 0 0 0 $((4 * MiB)) $((256 * MiB)) \
+	0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
+TP="lun: 0 2097152 ilio 8:16 256 6 dedup on compress lz4 block_size 4096"
+run list --parse-status "$LD" --parse-table "$TD" --parse-status "$LP" --parse-table "$TP"
+eq "list: one line per device" "$rc:$out" "0:NAME MODE          DISKSIZE     DATA   STORED RATIO SAVINGS RAM-USED  RAM-LIMIT FILL
+vdi  diskless      8.00 GiB 6.00 GiB 1.00 GiB 6.00x   83.3% 1.50 GiB   2.00 GiB    -
+lun  persistent,ro 1.00 GiB      0 B      0 B     -       - 4.00 MiB 256.00 MiB    -"
+run list --bytes --noheadings --parse-status "$LD" --parse-table "$TD"
+eq "list --bytes" "$rc:$out" "0:vdi  diskless 8589934592 6442450944 1073741824 6.00x   83.3% 1610612736 2147483648    -"
+run list --si --noheadings --parse-status "$LD"
+eq "list --si, no table: mode unknown" "$rc:$out" "0:vdi  -     8.59 GB 6.44 GB 1.07 GB 6.00x   83.3%  1.61 GB   2.15 GB    -"
+run list --json --parse-status "$LD" --parse-table "$TD" --parse-status "$LP" --parse-table "$TP"
+if [ "$rc" -eq 0 ] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])["devices"]
+assert [x["name"] for x in d] == ["vdi", "lun"]
+v, l = d
+assert v == {"name": "vdi", "mode": "diskless", "disksize": 8589934592,
+             "data": 6442450944, "stored": 1073741824, "ratio": 6.0,
+             "savings": 83.3, "ram-used": 1610612736, "ram-limit": 2147483648,
+             "fill": None}, v
+assert l["mode"] == "persistent,ro" and l["ratio"] is None and l["savings"] is None
+' "$out"; then ok; else ko "list --json: rc=$rc out=$out"; fi
+run list --json --parse-status "$(status_line 'a"b\' 0 8 write 0 0 0 0 4194304 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)"
+python3 -c 'import json, sys; assert json.loads(sys.argv[1])["devices"][0]["name"] == "a\"b\\"' "$out" &&
+	ok || ko "list --json escapes names: $out"
+run status --bytes --parse-status "$LD" --parse-table "$TD"
+eq "status --bytes: logical size" "$(row 'logical size')" 8589934592
+eq "status --bytes: RAM" "$(row 'RAM used / limit')" "1610612736 / 2147483648 (75.0%)"
+run status --si --parse-status "$LD" --parse-table "$TD"
+eq "status --si: logical size" "$(row 'logical size')" "8.59 GB"
 
 # --- live commands without such a device: exit 1 ----------------------------
 
 # Whatever this host has (no device-mapper, no permission, or no such
 # device), a missing device is a runtime error: exit 1, "ilioctl: ...".
 ghost=ilioctl-test-no-such-device-$$
-for c in "remove $ghost" "clear-stats $ghost" "status $ghost" "status $ghost --json"; do
+for c in "remove $ghost" "clear-stats $ghost" "status $ghost" "status $ghost --json" \
+	"message $ghost check" "message $ghost gc"; do
 	# shellcheck disable=SC2086
 	run $c
 	if [ "$rc" -eq 1 ] && [[ "$err" == "ilioctl: "* ]] && [ -z "$out" ]; then

@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# t-27-ilioctl: ilioctl's admin commands against the real module (issue
+# #10): activate, message, list, --readonly.
+#  - "activate DEV" on a store never activated refuses without --size; with
+#    --size it creates the device, whose data (dedup- and
+#    compression-friendly) is read back byte for byte after "ilioctl
+#    remove" and "ilioctl activate DEV" with no --size and no --name: the
+#    size comes from the store's anchor, the name is ilio-<uuid prefix>;
+#    another --size is then refused (dry run), and so is a create over the
+#    store while it is in use; a remove while a process holds the device
+#    open is refused, saying so;
+#  - "list" shows the device with its logical size, persistent mode and
+#    the backing device's fill; --bytes prints the exact size;
+#  - "message": check answers the kernel's "ok", checkpoint and gc answer,
+#    checkpoint on a diskless device is refused clearly;
+#  - boot-like: the unit that tools/systemd/ilio-generator writes for an
+#    iliotab line has an ExecStart= that activates the store with the
+#    line's options (data intact) and an ExecStop= that removes it;
+#  - "--readonly": the block device is read-only and a write fails (EPERM:
+#    the disk of a read-only table is read-only, so the block layer refuses
+#    it before the target sees it; "blockdev --setrw" cannot clear that),
+#    the data reads back, gc is refused as read-only while check answers
+#    "ok", and list shows "persistent,ro".
+#
+# vm-args: --mem 1024 --timeout 300 --disk t27:128
+
+# shellcheck source=tests/vm/lib.sh
+. "$REPO/tests/vm/lib.sh"
+
+need_cmd dmsetup blockdev cmp dd python3
+ILIOCTL="$REPO/tools/ilioctl"
+BLKPAT="$REPO/tests/vm/blkpat.py"
+[ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
+ilio_load
+
+BACK=$(vm_disk t27) || fatal "no t27 disk (vm-args --disk t27:128)"
+SIZE=$((256 * 1048576))		# 256 MiB logical over 128 MiB
+DATA_BLOCKS=2048		# 8 MiB of golden data
+
+# out_is DESC WANT: the last command's output is exactly WANT.
+out_is() {
+	assert_eq "$(last_output)" "$2" "$1"
+}
+
+assert_cmd "format $BACK" -- "$ILIOCTL" format "$BACK"
+assert_fails "activate: never activated, no --size" -- "$ILIOCTL" activate "$BACK"
+last_output | grep -q "records no logical size yet: give --size once" &&
+	pass "activate says why" || fail "activate: no reason given: $(last_output)"
+assert_cmd "activate --size 256M --ram 64M --name t27" -- \
+	"$ILIOCTL" activate "$BACK" --size 256M --ram 64M --name t27
+out_is "activate prints the device" /dev/mapper/t27
+assert_eq "$(blockdev --getsize64 /dev/mapper/t27)" $SIZE "logical size"
+
+assert_cmd "golden data" -- python3 "$BLKPAT" gen "$T_TMP/gold" $DATA_BLOCKS \
+	--seed 27 --tag t27 --dup 30 --comp 60
+assert_cmd "write it" -- dd if="$T_TMP/gold" of=/dev/mapper/t27 bs=64k \
+	oflag=direct conv=fsync status=none
+
+assert_cmd "message check" -- "$ILIOCTL" message t27 check
+out_is "check answers the kernel's ok" ok
+assert_cmd "message checkpoint" -- "$ILIOCTL" message t27 checkpoint
+out_is "checkpoint answers" "checkpoint written"
+assert_cmd "message gc" -- "$ILIOCTL" message t27 gc
+[[ "$(last_output)" =~ ^cleaned\ [0-9]+\ segments$ ]] &&
+	pass "gc answers: $(last_output)" || fail "gc answer: $(last_output)"
+
+assert_cmd "list" -- "$ILIOCTL" list --noheadings
+line=$(grep '^t27 ' "$_T_LAST_OUT")
+log "list: $line"
+read -r n mode size _ <<<"$line"
+assert_eq "$n $mode $size" "t27 persistent 256.00" "list: name, mode, size"
+[[ "$line" =~ [0-9.]+%$ ]] && pass "list: backend fill ${line##* }" ||
+	fail "list: no backend fill: $line"
+assert_cmd "list --bytes" -- "$ILIOCTL" list --bytes --noheadings
+assert_eq "$(awk '$1 == "t27" { print $3 }' "$_T_LAST_OUT")" $SIZE "list --bytes: size"
+
+assert_cmd "list --json" -- "$ILIOCTL" list --json
+assert_cmd "list --json: the device, its size and fill" -- python3 -c '
+import json, sys
+d = [x for x in json.load(open(sys.argv[1]))["devices"] if x["name"] == "t27"]
+assert len(d) == 1, d
+d = d[0]
+assert d["mode"] == "persistent" and d["disksize"] == int(sys.argv[2]), d
+assert isinstance(d["fill"], float) and 0 < d["fill"] < 100, d
+assert 0 < d["data"] <= int(sys.argv[3]) and 0 < d["stored"] < d["data"], d
+' "$_T_LAST_OUT" $SIZE $((DATA_BLOCKS * 4096))
+
+assert_fails "create over the store in use (dry run)" -- \
+	"$ILIOCTL" create t27b --backing "$BACK" --size 256M --ram 64M --dry-run
+grep -q "$BACK is in use (held by dm-" "$_T_LAST_OUT" &&
+	pass "in use: says who holds it" || fail "in use: $(last_output)"
+
+exec 3</dev/mapper/t27
+assert_fails "remove while open" -- "$ILIOCTL" remove t27
+grep -q "device 't27' is busy (open count 1: open by a process: see fuser -vm /dev/mapper/t27)" \
+	"$_T_LAST_OUT" && pass "busy remove says who holds it" || fail "busy remove: $(last_output)"
+exec 3<&-
+assert_cmd "ilioctl remove t27" -- "$ILIOCTL" remove t27
+uuid=$("$ILIOCTL" info "$BACK" | sed -n 's/^ *uuid  *//p')
+NAME=ilio-${uuid:0:8}
+assert_fails "activate: another --size is refused" -- \
+	"$ILIOCTL" activate "$BACK" --size 512M --dry-run
+grep -q "records a logical size of 256.00 MiB (268435456 bytes), not 512.00 MiB" \
+	"$_T_LAST_OUT" && pass "another size: says why" ||
+	fail "another size: $(last_output)"
+assert_cmd "activate DEV (no --size, no --name)" -- "$ILIOCTL" activate "$BACK"
+out_is "default name ilio-<uuid prefix>" "/dev/mapper/$NAME"
+assert_eq "$(blockdev --getsize64 "/dev/mapper/$NAME")" $SIZE "size from the store"
+assert_cmd "data read back byte for byte" -- cmp_dev "/dev/mapper/$NAME" 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_cmd "remove" -- "$ILIOCTL" remove "$NAME"
+
+assert_cmd "activate --readonly" -- "$ILIOCTL" activate "$BACK" --readonly --name t27ro
+assert_eq "$(blockdev --getro /dev/mapper/t27ro)" 1 "the block device is read-only"
+assert_cmd "read-only: data reads back" -- cmp_dev /dev/mapper/t27ro 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_fails "read-only: a write fails" -- dd if=/dev/zero of=/dev/mapper/t27ro \
+	bs=4k count=1 oflag=direct status=none
+last_output | grep -qE "Operation not permitted|Read-only file system|Input/output error" &&
+	pass "read-only write refused: $(last_output)" || fail "read-only write: $(last_output)"
+assert_fails "read-only: gc refused" -- "$ILIOCTL" message t27ro gc
+grep -q "'gc' refused: the device is read-only" "$_T_LAST_OUT" &&
+	pass "gc refusal says read-only" || fail "gc refusal: $(last_output)"
+assert_cmd "read-only: check" -- "$ILIOCTL" message t27ro check
+out_is "read-only: check ok" ok
+assert_cmd "list (read-only)" -- "$ILIOCTL" list --noheadings
+assert_eq "$(awk '$1 == "t27ro" { print $2 }' "$_T_LAST_OUT")" persistent,ro \
+	"list: mode persistent,ro"
+assert_cmd "remove the read-only device" -- "$ILIOCTL" remove t27ro
+
+# Boot-like: the generator's unit for an iliotab line, its ExecStart= and
+# ExecStop= run as systemd would run them (read-write again after the
+# read-only activation: the data is intact).
+printf '# test\nt27gen  %s  ram=64M,coalesce=always,nofail\n' "$BACK" >"$T_TMP/iliotab"
+mkdir -p "$T_TMP/gen"
+assert_cmd "ilio-generator on an iliotab" -- env ILIOTAB="$T_TMP/iliotab" ILIOCTL="$ILIOCTL" \
+	sh "$REPO/tools/systemd/ilio-generator" "$T_TMP/gen"
+unit=$T_TMP/gen/ilio-t27gen.service
+start=$(sed -n 's/^ExecStart=//p' "$unit")
+stop=$(sed -n 's/^ExecStop=//p' "$unit")
+assert_eq "$start" "$ILIOCTL activate $BACK --name t27gen --ram=64M --coalesce=always" \
+	"the unit's ExecStart="
+# shellcheck disable=SC2086
+assert_cmd "ExecStart= activates" -- $start
+assert_cmd "the generated device: data intact" -- cmp_dev /dev/mapper/t27gen 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_eq "$(dmsetup table t27gen | grep -o 'coalesce [a-z]*')" "coalesce always" \
+	"the iliotab options reach the table"
+# shellcheck disable=SC2086
+assert_cmd "ExecStop= removes" -- $stop
+assert_fails "gone after ExecStop=" -- dmsetup info t27gen
+
+assert_cmd "diskless device" -- "$ILIOCTL" create t27d --diskless --size 64M --ram 16M
+assert_fails "diskless: checkpoint refused" -- "$ILIOCTL" message t27d checkpoint
+grep -q "'checkpoint' needs a persistent device (t27d is diskless)" "$_T_LAST_OUT" &&
+	pass "checkpoint refusal is clear" || fail "checkpoint refusal: $(last_output)"
+assert_cmd "diskless: check" -- "$ILIOCTL" message t27d check
+out_is "diskless: check ok" ok
+assert_cmd "remove t27d" -- "$ILIOCTL" remove t27d
+assert_cmd "list --json, no devices" -- "$ILIOCTL" list --json
+assert_eq "$(tr -d ' \n' <"$_T_LAST_OUT")" '{"devices":[]}' "list --json, no devices: an empty array"
+
+finish
