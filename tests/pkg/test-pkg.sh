@@ -101,9 +101,15 @@ eq "installed ilioctl is executable" "$(stat -c %a "$dest/usr/local/sbin/ilioctl
 rule=$dest/lib/udev/rules.d/69-ilio.rules
 has "udev rule: ilioctl's installed path" "$(grep IMPORT "$rule")" '"/usr/local/sbin/ilioctl probe $devnode"'
 eq "udev rule: no @...@ left" "$(grep -c '@[A-Z]*@' "$rule")" 0
+gen=$dest/lib/systemd/system-generators/ilio-generator
+eq "generator: installed, executable" "$(stat -c %a "$gen" 2>/dev/null)" 755
+has "generator: its units call the installed ilioctl" "$(grep '^ILIOCTL=' "$gen")" '/usr/local/sbin/ilioctl}'
+eq "generator: no @...@ left" "$(grep -c '@[A-Z]*@' "$gen")" 0
 make -s install DESTDIR="$tmp/d2" PREFIX=/usr >/dev/null 2>&1
 eq "PREFIX=/usr: ilioctl in /usr/sbin" "$(ls "$tmp/d2/usr/sbin")" ilioctl
 has "PREFIX=/usr: the rule calls /usr/sbin/ilioctl" "$(grep IMPORT "$tmp/d2/lib/udev/rules.d/69-ilio.rules")" /usr/sbin/ilioctl
+has "PREFIX=/usr: the generator calls /usr/sbin/ilioctl" \
+	"$(grep '^ILIOCTL=' "$tmp/d2/lib/systemd/system-generators/ilio-generator")" '/usr/sbin/ilioctl}'
 out=$(make -s install DESTDIR="$tmp/d3" KVER=0.0.0-none 2>&1)
 eq "KVER other than the module's: refused" "$?:$(ls "$tmp/d3" 2>/dev/null)" "2:"
 has "KVER other than the module's: says why" "$out" "was built for $kver, not KVER=0.0.0-none"
