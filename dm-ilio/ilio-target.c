@@ -42,6 +42,7 @@
 #include <linux/log2.h>
 #include <linux/vmalloc.h>
 #include <linux/mm.h>
+#include <linux/ratelimit.h>
 
 #include "ilio-target.h"
 
@@ -212,6 +213,30 @@ static const char *ilio_op_word(enum req_op op)
  *
  * Return: 0, -EAGAIN (with @nowait only), or the error that ended the bio.
  */
+/*
+ * A write refused with ENOSPC: say which space is full and how full, not
+ * an errno.  Persistent: the backing device when under an eighth of its
+ * log is free segments, else the RAM budget (metadata filled it).
+ */
+static void ilio_log_nospc(struct ilio_dev *d, enum req_op op, sector_t sector)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+	struct ilio_stats st;
+
+	if (!__ratelimit(&rs))
+		return;
+	ilio_core_get_stats(d->core, &st);
+	if (d->persistent && st.backend_free_bytes * 8 < st.backend_bytes)
+		DMERR("%s: %s at sector %llu: backing device full: %llu MiB live in a %llu MiB log",
+		      d->name, ilio_op_word(op), (unsigned long long)sector,
+		      st.stored_bytes >> 20, st.backend_bytes >> 20);
+	else
+		DMERR("%s: %s at sector %llu: RAM budget full: %llu of %llu MiB used",
+		      d->name, ilio_op_word(op), (unsigned long long)sector,
+		      st.ram_used_bytes >> 20, st.ram_limit_bytes >> 20);
+}
+
 static int ilio_walk_bio(struct ilio_dev *d, struct ilio_ctx *ctx, u8 *bounce,
 			 struct bio *bio, struct ilio_io *io, enum req_op op,
 			 bool nowait)
@@ -280,7 +305,9 @@ static int ilio_walk_bio(struct ilio_dev *d, struct ilio_ctx *ctx, u8 *bounce,
 		if (!(lba & 255))
 			cond_resched();
 	}
-	if (ret && ret != -EAGAIN)
+	if (ret == -ENOSPC)
+		ilio_log_nospc(d, op, sector);
+	else if (ret && ret != -EAGAIN)
 		DMERR_LIMIT("%s: %s at sector %llu failed: %d", d->name,
 			    ilio_op_word(op), (unsigned long long)sector, ret);
 	return ret;

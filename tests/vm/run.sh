@@ -91,6 +91,9 @@ case "$SCRIPT" in
 *) SCRIPT="$(pwd)/$SCRIPT" ;;
 esac
 [ -f "$SCRIPT" ] || die "no such guest script: $SCRIPT"
+# The guest executes it: without its run bit it would fail there, and look
+# like a failed boot (rc 126) rather than the mode bit it is.
+[ -x "$SCRIPT" ] || die "guest script is not executable: $SCRIPT (chmod +x it)"
 [ -n "$NAME" ] || NAME=$(basename "$SCRIPT" .sh)
 case "$REPO$SCRIPT" in
 *[[:space:]]*) die "paths with spaces are not supported: $REPO" ;;

@@ -64,6 +64,7 @@ assert_eq "$(status_field $NAME 6)" $((RAM * MB)) "ram_limit_bytes = $RAM MiB"
 
 # Incompressible, unique data; more than the budget can hold.
 head -c $((2 * RAM * MB)) /dev/urandom >"$REF"
+dmesg_mark
 dd if="$REF" of="$DEV" bs=1M oflag=direct status=noxfer 2>"$T_TMP/dd.err"
 rc=$?
 log "dd: $(head -n 2 "$T_TMP/dd.err")"
@@ -73,6 +74,10 @@ if grep -q 'No space left on device' "$T_TMP/dd.err"; then
 else
 	fail "the failure is not ENOSPC: $(cat "$T_TMP/dd.err")"
 fi
+dmesg_since | grep -m 1 'ilio' | sed 's/^/# dmesg: /'
+assert_ge "$(dmesg_since | grep -cE "ilio: dm-[0-9]+: write at sector [0-9]+: RAM budget full: [0-9]+ of $RAM MiB used")" \
+	1 "the kernel log says which space is full, not an errno"
+assert_eq "$(dmesg_since | grep -cE 'ilio: .* failed: -28')" 0 "and no raw -28"
 # How far did it get? Find the first MiB that does not match (dd's own count
 # is not reliable for the failing record).
 good=0

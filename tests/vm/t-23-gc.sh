@@ -84,6 +84,8 @@ else
 	fail "the failure is not ENOSPC: $(cat "$T_TMP/dd.err")"
 fi
 assert_ge "$(f 17)" $((n0 + 1)) "nospc_errors grew"
+assert_rc 0 "the kernel log says the backing device is full, not an errno" -- \
+	sh -c "dmesg | grep -qE 'ilio: dm-[0-9]+: write at sector [0-9]+: backing device full: [0-9]+ MiB live in a [0-9]+ MiB log'"
 assert_rc 0 "the kernel log says the backing device is nearly full" -- \
 	wait_log "ilio: $(dm_node $NAME): backing device nearly full: [0-9]+ MiB live in a [0-9]+ MiB log"
 dmesg_since | grep -E 'nearly full' | sed 's/^/# dmesg: /'
