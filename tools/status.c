@@ -554,7 +554,12 @@ static json_object *ilio_json_dev(const struct ilio_dev *dev)
 		return NULL;
 	ilio_derive(dev, &d);
 
-	ok = ilio_json_strkey(o, "name", true, dev->name) &&
+	/*
+	 * The JSON schema: bumped when a key goes or changes meaning; keys
+	 * are only ever added otherwise (as status fields are).
+	 */
+	ok = ilio_json_u64(o, "schema_version", ILIO_JSON_SCHEMA) &&
+	     ilio_json_strkey(o, "name", true, dev->name) &&
 	     ilio_json_strkey(o, ILIO_SYSFS_MODE, true, dev->st.mode) &&
 	     ilio_json_u64(o, "start_sector", dev->start) &&
 	     ilio_json_u64(o, "length_sectors", dev->len) &&

@@ -695,6 +695,7 @@ assert a[3]["name"] == "\u00ff", repr(a[3]["name"])
 json_check "json: persistent fields and derived values" '
 d = a[0]
 assert d["status_fields"] == 23, d["status_fields"]
+assert d["schema_version"] == 1 and list(d)[0] == "schema_version", list(d)[:2]
 want = dict(dirty_bytes=3 << 20, cache_hits=900, cache_misses=100, flushes=42,
             gc_moved_bytes=5 << 20, gc_freed_segments=3)
 for k, v in want.items():
