@@ -124,5 +124,19 @@ for m in $modes; do
 	grep -qF "\`\`$m\`\`" <<<"$row1" && ok || ko "admin guide status field 1 lacks mode word $m"
 done
 
+# --- the sysfs ABI document -----------------------------------------------------
+abi=$root/Documentation/ABI/testing/sysfs-block-dm-ilio
+eq "ABI: one What: per sysfs file, in the header's order, after the directory" \
+	"$(sed -n 's|^What:\t\t/sys/block/dm-<N>/ilio/||p' "$abi" | paste -sd' ')" \
+	" mode backend_write_size_hist $(printf '%s\n' $status $sysfs_only | paste -sd' ')"
+# Each entry names its status field (or says "sysfs only"), as the header does.
+bad=
+while read -r list pos name; do
+	case $list in status_*) want="status field $pos." ;; sysfs) want="sysfs only." ;; *) continue ;; esac
+	entry=$(awk -v w="What:\t\t/sys/block/dm-<N>/ilio/$name" '$0 == w { p = 1; next } /^What:/ { p = 0 } p' "$abi" | tr -s ' \t\n' ' ')
+	[[ "$entry" == *"$want"* ]] || bad="$bad $name"
+done <<<"$rows"
+eq "ABI: every entry names its status field" "$bad" ""
+
 echo "test-fields: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

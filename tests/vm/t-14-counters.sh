@@ -63,6 +63,8 @@ for n in "${FIELDS[@]}" unique_chunks; do
 	[ -r "/sys/block/$node/ilio/$n" ] || missing="$missing $n"
 done
 assert_eq "$missing" "" "sysfs has every field plus unique_chunks"
+assert_eq "$(stat -c %a "/sys/block/$node/ilio/"* | sort -u | paste -sd' ')" 444 \
+	"every sysfs file is world-readable and read-only (0444, as Documentation/ABI says)"
 # The one definition (dm-ilio/ilio-fields.h) agrees with the documented
 # order above, and the module's sysfs files are exactly its rows.
 hdr=$(bash "$REPO/tests/unit/ilio-fields-list.sh" "$REPO")
