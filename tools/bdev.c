@@ -490,17 +490,47 @@ out:
 }
 
 /*
+ * ilio_majmin_node() - the /dev node of "MAJOR:MINOR" (the kernel takes a
+ * device that way too): /sys/dev/block/M:m links to the device's sysfs
+ * directory, whose name is the node's in /dev.  Returns true with node
+ * set, false when s is not MAJOR:MINOR or no such block device exists.
+ */
+bool ilio_majmin_node(const char *s, char *node, size_t size)
+{
+	char sys[64], link[PATH_MAX];
+	const char *name;
+	unsigned int ma, mi;
+	ssize_t n;
+	char c;
+
+	if (sscanf(s, "%u:%u%c", &ma, &mi, &c) != 2)
+		return false;
+	snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", ma, mi);
+	n = readlink(sys, link, sizeof(link) - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	name = strrchr(link, '/');
+	snprintf(node, size, "/dev/%s", name ? name + 1 : link);
+	return true;
+}
+
+/*
  * ilio_blk_check() - what (the "backing device", the "journal device")
  * at path must be an existing block device, as the kernel's
- * dm_get_device() needs.  real gets the path with its symbolic links
- * resolved.  Returns 0, or ILIO_EXIT_FAIL after printing why.
+ * dm_get_device() needs (which also takes MAJOR:MINOR).  real gets the
+ * path with its symbolic links resolved (the node, for MAJOR:MINOR).
+ * Returns 0, or ILIO_EXIT_FAIL after printing why.
  */
 int ilio_blk_check(const char *what, const char *path, char *real,
 		   size_t size)
 {
-	char buf[PATH_MAX];
+	char buf[PATH_MAX], node[PATH_MAX + 8];
 	struct stat st;
 
+	if (stat(path, &st) && errno == ENOENT &&
+	    ilio_majmin_node(path, node, sizeof(node)))
+		path = node;
 	if (stat(path, &st)) {
 		if (errno == ENOENT)
 			return ilio_fail("%s %s does not exist", what, path);
@@ -542,7 +572,7 @@ int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si)
 	if (r)
 		return r;
 	real = strcmp(path, si->real) ? si->real : NULL;
-	r = ilio_bdev_open(&b, path, excl ? ILIO_OPEN_EXCL_READ : ILIO_OPEN_READ);
+	r = ilio_bdev_open(&b, si->real, excl ? ILIO_OPEN_EXCL_READ : ILIO_OPEN_READ);
 	if (r)
 		return r;
 	si->dev_bytes = b.bytes;

@@ -60,6 +60,7 @@ struct ilio_store_info {
 };
 
 int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si);
+bool ilio_majmin_node(const char *s, char *node, size_t size);
 int ilio_blk_check(const char *what, const char *path, char *real,
 		   size_t size);
 int ilio_bdev_open(struct ilio_bdev *b, const char *path,

@@ -434,12 +434,9 @@ int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
  */
 static bool ilio_dm_uuid(const char *params, char *buf, size_t size)
 {
-	char backing[4096], sys[64], link[PATH_MAX], node[PATH_MAX + 8];
-	char text[40], c;
-	const char *p = params, *dev = backing, *name, *why;
+	char backing[4096], node[PATH_MAX + 8], text[40];
+	const char *p = params, *dev = backing, *why;
 	struct ilio_geom g;
-	unsigned int ma, mi;
-	ssize_t n;
 	u8 uuid[16];
 
 	if (ilio_token(&p, backing, sizeof(backing)) <= 0)
@@ -451,20 +448,9 @@ static bool ilio_dm_uuid(const char *params, char *buf, size_t size)
 			 ilio_fmt_uuid(uuid, text, sizeof(text)));
 		return true;
 	}
-	/*
-	 * The kernel also takes major:minor: /sys/dev/block/M:m links to the
-	 * device's sysfs directory, whose name is the node's in /dev.
-	 */
-	if (sscanf(backing, "%u:%u%c", &ma, &mi, &c) == 2) {
-		snprintf(sys, sizeof(sys), "/sys/dev/block/%u:%u", ma, mi);
-		n = readlink(sys, link, sizeof(link) - 1);
-		if (n <= 0)
-			return false;
-		link[n] = '\0';
-		name = strrchr(link, '/');
-		snprintf(node, sizeof(node), "/dev/%s", name ? name + 1 : link);
+	/* The kernel also takes MAJOR:MINOR. */
+	if (ilio_majmin_node(backing, node, sizeof(node)))
 		dev = node;
-	}
 	if (ilio_read_store(dev, &g, &why))
 		return false;
 	snprintf(buf, size, "ILIO-%s", ilio_fmt_uuid(g.uuid, text, sizeof(text)));
