@@ -349,6 +349,8 @@ static void ilio_wb_fin_rec(struct ilio_plog *pl, u32 seg, u32 off,
 	if (f->e && ++pl->fin_nr == ILIO_FIN_BATCH) {
 		mutex_lock(&sp->lock);
 		__ilio_wb_link(pl);
+		/* The buffer is still charged: the budget holds at every unlock. */
+		__ilio_plog_fit_ram(pl);
 		mutex_unlock(&sp->lock);
 	}
 }
@@ -361,9 +363,11 @@ static void ilio_wb_fin_rec(struct ilio_plog *pl, u32 seg, u32 off,
  * worth, which writers used to wait behind); the lock is taken only to
  * link each batch of ILIO_FIN_BATCH entries, and only entries whose chunk
  * still lives at that record are linked.  The copies are charged to the
- * budget as they are linked, as before, and __ilio_plog_fit_ram() evicts
- * once the buffer is gone.  (Persistent mode checks no pins against
- * readers, so ilio_core_check() does not mind this one.)
+ * budget as they are linked, and __ilio_plog_fit_ram() evicts after each
+ * batch: the buffer is still charged then, and the budget must hold
+ * whenever the lock is free (the check verifies it, writers rely on it).
+ * (Persistent mode checks no pins against readers, so ilio_core_check()
+ * does not mind this one.)
  */
 static void ilio_wb_finalize(struct ilio_plog *pl, struct ilio_wb_fin *f)
 {
@@ -380,6 +384,8 @@ static void ilio_wb_finalize(struct ilio_plog *pl, struct ilio_wb_fin *f)
 	/* A reader holds it now: its release finalizes it (again). */
 	if (__ilio_plog_finalizable(pl, idx))
 		__ilio_plog_drop_written(pl, idx);
+	else
+		__ilio_plog_fit_ram(pl);
 	mutex_unlock(&sp->lock);
 }
 

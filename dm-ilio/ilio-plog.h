@@ -57,7 +57,9 @@
 /* Segment writes write-back keeps in flight at most. */
 #define ILIO_WB_DEPTH	8
 /* Cache entries write-back's finalize links per lock hold. */
+#ifndef ILIO_FIN_BATCH
 #define ILIO_FIN_BATCH	64
+#endif
 
 struct ilio_centry;
 

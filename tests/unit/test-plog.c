@@ -2209,7 +2209,7 @@ static void *race_writeback(void *arg)
 	return NULL;
 }
 
-static void test_wb_finalize_race(void)
+static void wb_finalize_race(u64 ram)
 {
 	static struct wb_race r;
 	struct ilio_plog *pl;
@@ -2224,8 +2224,9 @@ static void test_wb_finalize_race(void)
 
 	memset(&r, 0, sizeof(r));
 	md_format(&d, SEG_BYTES);
-	r.ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
-	CHECK(r.ic, "open: %s", why);
+	r.ic = ram ? md_open_ram(&d, ram, &err, &why) :
+		     md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(r.ic, "open (ram %llu): %s", (unsigned long long)ram, why);
 	if (!r.ic)
 		goto out;
 	pl = ilio_plog_of(r.ic->store);
@@ -2282,6 +2283,17 @@ static void test_wb_finalize_race(void)
 	ilio_core_destroy(r.ic);
 out:
 	md_free(&d);
+}
+
+/*
+ * Roomy, then a budget the cache fills: the copies a finalize links are
+ * charged while the buffer still is, and a check between two batches
+ * must still find the budget held.
+ */
+static void test_wb_finalize_race(void)
+{
+	wb_finalize_race(0);
+	wb_finalize_race(1536U << 10);
 }
 
 int main(int argc, char **argv)
