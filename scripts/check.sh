@@ -37,11 +37,17 @@ stage() {
 	return "$rc"
 }
 
+# 45 s of libFuzzer on the metadata validators and on recovery from damaged
+# images.  It is time-based and takes one core, so it runs beside the unit
+# tests and the crash checker (the other core), and is reported after them.
+bash tests/fuzz/smoke.sh >build/check-fuzz-run.log 2>&1 &
+fuzz_pid=$!
 stage unit make -C tests/unit check
 # The crash-consistency checker's own self-test (no kernel: a file is the device).
 stage crashcheck make -C tests/crash check
-# 45 s of libFuzzer on the metadata validators and on recovery from damaged images.
-stage fuzz bash tests/fuzz/smoke.sh
+wait "$fuzz_pid"
+fuzz_rc=$?
+stage fuzz sh -c 'cat build/check-fuzz-run.log; exit "$1"' sh "$fuzz_rc"
 if stage build make all; then
 	# Packaging on the host: version, make install, udev rule, man pages, DKMS.
 	stage pkg bash tests/pkg/test-pkg.sh

@@ -65,13 +65,13 @@ hammer() {
 
 assert_cmd "create diskless t25d (256 MiB, 96 MiB RAM)" -- \
 	dmsetup create t25d --table "0 $LSECT ilio - 96"
-hammer t25d /dev/mapper/t25d 16 150
+hammer t25d /dev/mapper/t25d 16 80
 assert_cmd "remove t25d" -- dmsetup remove t25d
 
 assert_cmd "ilioctl format $BACK" -- "$ILIOCTL" format "$BACK"
 assert_cmd "create persistent t25p (16 MiB RAM, most reads from the disk)" -- \
 	dmsetup create t25p --table "0 $LSECT ilio $BACK 16"
-hammer t25p /dev/mapper/t25p 16 40
+hammer t25p /dev/mapper/t25p 16 30
 assert_cmd "remove t25p" -- dmsetup remove t25p
 assert_cmd "rmmod dm_ilio" -- ilio_unload
 finish

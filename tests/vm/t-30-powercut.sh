@@ -30,7 +30,7 @@ MB=1048576
 PC_MB=256		# backing file of the real device
 LOG_SECT=$((512 * 2048))	# logical 512 MiB
 RAM_MB=64
-TRIGGER_S=30		# fio saves its verify state and stops after this
+TRIGGER_S=20		# fio saves its verify state and stops after this
 FLAKEY_UP_S=12		# the control's backing starts dropping writes here
 # Verified writers: 2 jobs, 64 MiB each at 0 and 64 MiB, sync=1.
 FIO_VERIFY=(--rw=randwrite --bssplit=4k/60:8k/25:64k/15 --size=64M --numjobs=2

@@ -23,7 +23,7 @@ LUN_MB=256
 J_MB=16
 LOG_SECT=$((512 * 2048))	# logical 512 MiB
 RAM_MB=64
-TRIGGER_S=30
+TRIGGER_S=20
 FIO_VERIFY=(--rw=randwrite --bs=4k --size=64M --numjobs=2
 	--offset_increment=64M --ioengine=psync --direct=1 --verify=crc32c
 	--rate_iops=60)

@@ -39,7 +39,7 @@ ilio_load
 
 BLOCKS=2048			# the workload's LBAs: 8 MiB
 SECT=$((BLOCKS * 8))
-OPS=240
+OPS=160
 EVERY=4
 SEED=35
 RAM_MB=4
