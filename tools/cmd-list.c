@@ -226,13 +226,9 @@ int ilio_cmd_list(int argc, char **argv)
 			break;
 		case ILIO_OPT_BYTES:
 		case ILIO_OPT_SI:
-			if (units) {
-				r = ilio_usage_err("list: --bytes and --si are mutually exclusive");
+			r = ilio_units_opt("list", id, &units);
+			if (r)
 				goto out;
-			}
-			units = true;
-			ilio_size_units = id == ILIO_OPT_SI ? ILIO_UNITS_SI :
-							      ILIO_UNITS_BYTES;
 			break;
 		case ILIO_OPT_NOHEADINGS:
 			noheadings = true;

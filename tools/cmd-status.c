@@ -182,14 +182,9 @@ int ilio_cmd_status(int argc, char **argv)
 			break;
 		case ILIO_OPT_BYTES:
 		case ILIO_OPT_SI:
-			if (units) {
-				r = ilio_usage_err("status: %s",
-						   "--bytes and --si are mutually exclusive");
+			r = ilio_units_opt("status", id, &units);
+			if (r)
 				goto out;
-			}
-			units = true;
-			ilio_size_units = id == ILIO_OPT_SI ? ILIO_UNITS_SI :
-							      ILIO_UNITS_BYTES;
 			break;
 		case ILIO_OPT_PARSE_STATUS:
 			st_lines[st_nr++] = val;

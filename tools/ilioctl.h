@@ -279,6 +279,7 @@ enum ilio_units {
 };
 
 extern enum ilio_units ilio_size_units;
+int ilio_units_opt(const char *cmd, int id, bool *seen);
 
 /* status.c: every value's name, from ilio-fields.h */
 extern const struct ilio_field ilio_fields[ILIO_ST_ALL];

@@ -95,6 +95,24 @@ void ilio_rows_print(struct ilio_rows *r)
 
 enum ilio_units ilio_size_units = ILIO_UNITS_BINARY;
 
+/**
+ * ilio_units_opt() - take --bytes or --si (option @id) for command @cmd
+ * @cmd: the command's name, for the message
+ * @id: ILIO_OPT_BYTES or ILIO_OPT_SI
+ * @seen: set once either was given
+ *
+ * Return: 0, or ILIO_EXIT_USAGE after the message when both were given.
+ */
+int ilio_units_opt(const char *cmd, int id, bool *seen)
+{
+	if (*seen)
+		return ilio_usage_err("%s: --bytes and --si are mutually exclusive",
+				      cmd);
+	*seen = true;
+	ilio_size_units = id == ILIO_OPT_SI ? ILIO_UNITS_SI : ILIO_UNITS_BYTES;
+	return 0;
+}
+
 static const char * const ilio_units_binary[] = {
 	"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
 };
