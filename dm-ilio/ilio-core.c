@@ -987,6 +987,97 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 	return ret;
 }
 
+/**
+ * __ilio_store_grow_map() - make the LBA map cover @nr_blocks
+ * @st: store; its space is locked
+ * @nr_blocks: the new logical size, not below the current one
+ * @why: set on failure
+ *
+ * The directory's growth is metadata: the store makes room for it first
+ * (cache eviction, compaction), and the budget check of the table parser
+ * must still pass at the new size.
+ *
+ * Return: 0; -EFBIG above ILIO_LBAMAP_MAX_BLOCKS; -E2BIG when the RAM
+ * budget cannot hold the larger map; -ENOMEM.
+ */
+int __ilio_store_grow_map(struct ilio_store *st, u64 nr_blocks,
+			  const char **why)
+{
+	struct ilio_space *sp = st->sp;
+	u64 extra;
+	int ret;
+
+	lockdep_assert_held(&sp->lock);
+	if (nr_blocks <= sp->map.nr_blocks)
+		return 0;
+	ret = ilio_check_budget(nr_blocks, sp->ram_limit, sp->segs.seg_bytes,
+				why);
+	if (ret)
+		return ret;
+	extra = ilio_lbamap_dir_bytes(nr_blocks) -
+		ilio_lbamap_dir_bytes(sp->map.nr_blocks);
+	if (st->ops->make_room(st, extra) || !__ilio_ram_allows(sp, extra)) {
+		*why = "ram_mb is too small for the LBA map of the new size";
+		return -E2BIG;
+	}
+	ret = __ilio_lbamap_grow(&sp->map, nr_blocks);
+	if (ret)
+		*why = "out of memory";
+	return ret;
+}
+
+/**
+ * ilio_core_grow() - grow the logical size, and the store over a larger
+ *	backing device
+ * @ic: core; no I/O may be in flight (the device is suspended)
+ * @nr_blocks: the new logical size in blocks, not below the current one
+ * @dev_bytes: persistent: the backing device's size now (whole new
+ *	segments beyond the store's join it); ignored by a RAM store
+ * @why: set on failure, a static string for the admin
+ *
+ * Shrinking is refused: blocks beyond a smaller size may hold data.  A
+ * persistent store makes the new geometry durable before it uses it (see
+ * "Online grow" in Documentation/ilio-design.rst).
+ *
+ * Return: 0; -EINVAL (shrink); -EROFS (read-only); -EIO (failed store, or
+ * the metadata write failed: the store is then read-only); -EFBIG, -E2BIG,
+ * -ENOMEM as __ilio_store_grow_map().
+ */
+int ilio_core_grow(struct ilio_core *ic, u64 nr_blocks, u64 dev_bytes,
+		   const char **why)
+{
+	struct ilio_store *st = ic->store;
+	int ret;
+
+	*why = "";
+	if (nr_blocks < ic->sp.map.nr_blocks) {
+		*why = "shrinking is not supported (blocks beyond the new end may hold data)";
+		return -EINVAL;
+	}
+	ret = ilio_core_refuse(ic, true);
+	if (ret) {
+		/* A larger backing device waits for a writable open. */
+		if (nr_blocks == ic->sp.map.nr_blocks)
+			return 0;
+		*why = ret == -EROFS ? "the store is read-only" : "the store has failed";
+		return ret;
+	}
+	/* The table parser's check at the new size, before any change. */
+	ret = ilio_check_budget(nr_blocks, ic->sp.ram_limit, ic->sp.segs.seg_bytes,
+				why);
+	if (ret)
+		return ret;
+	if (st->ops->grow) {
+		ret = st->ops->grow(st, nr_blocks, dev_bytes, why);
+		ilio_core_sync_mode(ic);
+		return ret;
+	}
+	mutex_lock(&ic->sp.lock);
+	ret = __ilio_store_grow_map(st, nr_blocks, why);
+	mutex_unlock(&ic->sp.lock);
+	return ret;
+}
+
 /*
  * A core over a store of @type.  On failure *@err, and *@why when the
  * store gives a reason.

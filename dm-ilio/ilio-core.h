@@ -146,6 +146,8 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out);
 void ilio_core_clear_stats(struct ilio_core *ic);
 void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress);
 int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes);
+int ilio_core_grow(struct ilio_core *ic, u64 nr_blocks, u64 dev_bytes,
+		   const char **why);
 int ilio_core_check(struct ilio_core *ic, char *why, size_t len);
 int ilio_core_relieve(struct ilio_core *ic, int err);
 

@@ -44,6 +44,49 @@ int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
 }
 
 /**
+ * __ilio_lbamap_grow() - make the map cover more blocks
+ * @m: the map
+ * @nr_blocks: the new number of blocks, at least m->nr_blocks and at most
+ *	ILIO_LBAMAP_MAX_BLOCKS (the caller checked both, and the budget)
+ *
+ * Only the directory and its presence bits grow; every leaf stays where
+ * it is, and the new blocks are unmapped (a partial last leaf was zeroed
+ * whole when it was allocated, and no block beyond the old size was ever
+ * set in it).  May sleep (allocation under the core mutex, GFP_NOIO).
+ *
+ * Return: 0 or -ENOMEM (the map is unchanged).
+ */
+int __ilio_lbamap_grow(struct ilio_lbamap *m, u64 nr_blocks)
+{
+	u64 leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
+		     !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
+	ilio_cid_t **dir;
+	u64 *present;
+
+	lockdep_assert_held(m->lock);
+	if (nr_blocks <= m->nr_blocks)
+		return 0;
+	if (leaves > m->nr_leaves) {
+		dir = kvcalloc(leaves, sizeof(*dir), ILIO_GFP_WAIT);
+		present = kvcalloc((leaves + 63) / 64, sizeof(u64), ILIO_GFP_WAIT);
+		if (!dir || !present) {
+			kvfree(dir);
+			kvfree(present);
+			return -ENOMEM;
+		}
+		memcpy(dir, m->dir, m->nr_leaves * sizeof(*dir));
+		memcpy(present, m->present, (m->nr_leaves + 63) / 64 * sizeof(u64));
+		kvfree(m->dir);
+		kvfree(m->present);
+		m->dir = dir;
+		m->present = present;
+		m->nr_leaves = leaves;
+	}
+	m->nr_blocks = nr_blocks;
+	return 0;
+}
+
+/**
  * ilio_lbamap_exit() - free the map
  * @m: map to free; references held by its entries are not dropped
  */

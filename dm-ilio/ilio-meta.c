@@ -65,6 +65,7 @@ int ilio_geom_compute(struct ilio_geom *g, u64 dev_bytes, u32 seg_bytes,
 	g->keyed_hash = false;
 	g->hash_seed = 0;
 	g->journal_gen = 0;
+	g->seq = 1;
 	g->dev_blocks = dev_bytes / ILIO_BLOCK_SIZE;
 	g->seg_bytes = seg_bytes;
 	/* Segment 0 starts at the first segment-aligned block after the metadata. */
@@ -95,7 +96,7 @@ void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr)
 	sb->magic = cpu_to_le32(ILIO_SB_MAGIC);
 	sb->blocknr = cpu_to_le64(blocknr);
 	sb->version = cpu_to_le32(ILIO_FORMAT_VERSION);
-	sb->seq = cpu_to_le64(1);
+	sb->seq = cpu_to_le64(g->seq ? g->seq : 1);
 	memcpy(sb->uuid, g->uuid, sizeof(sb->uuid));
 	sb->incompat = cpu_to_le64(ILIO_FEAT_INCOMPAT_LZ4 |
 				   (g->keyed_hash ? ILIO_FEAT_INCOMPAT_KEYED_HASH : 0));
@@ -120,6 +121,7 @@ void ilio_sb_unpack(const void *blk, struct ilio_geom *g)
 {
 	const struct ilio_sb *sb = blk;
 
+	g->seq = le64_to_cpu(sb->seq);
 	g->dev_blocks = le64_to_cpu(sb->dev_blocks);
 	g->seg_bytes = le32_to_cpu(sb->seg_bytes);
 	g->nr_segs = le32_to_cpu(sb->nr_segs);

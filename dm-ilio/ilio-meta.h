@@ -38,6 +38,8 @@
 
 /**
  * struct ilio_geom - the geometry a superblock describes
+ * @seq: superblock generation: 1 at format, one more at each grow of the
+ *	backing device
  * @dev_blocks: device size in 4 KiB blocks
  * @seg_bytes: segment size in bytes
  * @nr_segs: number of segments
@@ -50,6 +52,7 @@
  *	the store has none (ILIO_FEAT_INCOMPAT_JOURNAL)
  */
 struct ilio_geom {
+	u64 seq;
 	u64 dev_blocks;
 	u32 seg_bytes;
 	u32 nr_segs;

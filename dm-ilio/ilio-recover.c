@@ -698,6 +698,143 @@ static void ilio_log_op_destroy(struct ilio_store *st)
 	ilio_plog_free(ilio_plog_of(st));
 }
 
+/*
+ * Write both superblock copies with geometry @g, each made durable before
+ * the next: copy 0 first, because every reader (this module, ilioctl)
+ * takes the first valid copy.  Until copy 0 is durable the old geometry
+ * holds; from then on the new one.  Nothing uses the new segments before
+ * this returns.
+ */
+static int ilio_plog_write_sb(struct ilio_plog *pl, const struct ilio_geom *g)
+{
+	struct ilio_space *sp = pl->base.sp;
+	int ret = 0, i;
+
+	mutex_lock(&pl->ckpt_mutex);	/* pl->blk is the anchor writer's too */
+	for (i = 0; i < 2 && !ret; i++) {
+		ilio_sb_build(pl->blk, g, ILIO_SB_BLOCK + i);
+		ret = pl->ops->write(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
+				     ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+		if (!ret)
+			ret = pl->ops->flush(pl->priv);
+		mutex_lock(&sp->lock);
+		if (ret) {
+			pl->error = ret;
+		} else {
+			sp->st.backend_write_ios++;
+			sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
+			__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
+			sp->st.backend_flushes++;
+		}
+		mutex_unlock(&sp->lock);
+	}
+	mutex_unlock(&pl->ckpt_mutex);
+	return ret;
+}
+
+/*
+ * Join the whole segments of a backing device of @dev_blocks that lie
+ * beyond the store (@nr in all): the per-segment tables must fit the
+ * budget as at open; the superblock that names them is durable before the
+ * segment table takes them.
+ */
+static int ilio_log_grow_backing(struct ilio_plog *pl, u64 dev_blocks, u32 nr,
+				 const char **why)
+{
+	struct ilio_space *sp = pl->base.sp;
+	struct ilio_geom g = pl->g;
+	u32 *wbq, i;
+	u64 extra;
+	int ret;
+
+	extra = ilio_budget_store_bytes(nr, g.seg_bytes) -
+		ilio_budget_store_bytes(g.nr_segs, g.seg_bytes);
+	mutex_lock(&sp->lock);
+	ret = ilio_check_store_budget(ilio_lbamap_mem_bytes(&sp->map),
+				      sp->ram_limit, nr, g.seg_bytes, why);
+	if (!ret && (ilio_log_op_make_room(&pl->base, extra) ||
+		     !__ilio_ram_allows(sp, extra))) {
+		*why = "ram_mb is too small for the segment table of the grown device";
+		ret = -E2BIG;
+	}
+	mutex_unlock(&sp->lock);
+	if (ret)
+		return ret;
+	wbq = kvcalloc(nr, sizeof(u32), ILIO_GFP_WAIT);
+	if (!wbq) {
+		*why = "out of memory";
+		return -ENOMEM;
+	}
+	g.seq++;
+	g.dev_blocks = dev_blocks;
+	g.nr_segs = nr;
+	ret = ilio_plog_write_sb(pl, &g);
+	if (ret) {
+		kvfree(wbq);
+		*why = "writing the superblock failed";
+		return ret;
+	}
+	mutex_lock(&sp->lock);
+	pl->g.seq = g.seq;	/* a retry writes a higher generation */
+	ret = __ilio_segs_grow(&sp->segs, nr);
+	if (!ret) {
+		/* The ring, in log order from its head, at the new size. */
+		for (i = 0; i < pl->wbq_len; i++)
+			wbq[i] = pl->wbq[(pl->wbq_head + i) % pl->g.nr_segs];
+		kvfree(pl->wbq);
+		pl->wbq = wbq;
+		pl->wbq_head = 0;
+		pl->g = g;
+		sp->store_bytes = ilio_plog_mem_bytes(pl);
+		wbq = NULL;
+	}
+	mutex_unlock(&sp->lock);
+	kvfree(wbq);
+	if (ret)
+		*why = "out of memory (the device's new segments join at the next resume)";
+	return ret;
+}
+
+/*
+ * Online grow (the device is suspended): the backing device first, then
+ * the logical size, whose anchor must name it in both slots before the
+ * grown table serves I/O.  See "Online grow" in ilio-design.rst.
+ */
+static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
+			    u64 dev_bytes, const char **why)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+	struct ilio_space *sp = st->sp;
+	u64 dev_blocks = dev_bytes / ILIO_BLOCK_SIZE, nr = 0;
+	u64 seg_blocks = pl->g.seg_bytes / ILIO_BLOCK_SIZE;
+	int ret;
+
+	if (dev_blocks > pl->g.seg_start)
+		nr = min_t(u64, (dev_blocks - pl->g.seg_start) / seg_blocks,
+			   ILIO_SEG_MAX);
+	if (nr > pl->g.nr_segs) {
+		ret = ilio_log_grow_backing(pl, dev_blocks, (u32)nr, why);
+		if (ret)
+			return ret;
+	}
+	if (nr_blocks <= pl->nr_blocks)
+		return 0;
+	mutex_lock(&sp->lock);
+	ret = __ilio_store_grow_map(st, nr_blocks, why);
+	if (!ret)
+		pl->nr_blocks = nr_blocks;
+	mutex_unlock(&sp->lock);
+	if (ret)
+		return ret;
+	/* Both slots: no anchor of the old size is left to open by. */
+	ret = ilio_plog_anchor_both(pl);
+	if (!ret)
+		ret = ilio_plog_anchor_both(pl);
+	if (ret)
+		*why = "writing the anchor failed";
+	return ret;
+}
+
 static const struct ilio_store_ops ilio_log_ops = {
 	.reserve = ilio_log_op_reserve,
 	.append = ilio_log_op_append,
@@ -706,6 +843,7 @@ static const struct ilio_store_ops ilio_log_ops = {
 	.make_room = ilio_log_op_make_room,
 	.release = ilio_log_op_release,
 	.set_ram_limit = ilio_log_op_set_ram_limit,
+	.grow = ilio_log_op_grow,
 	.stats = ilio_log_op_stats,
 	.peek = ilio_log_op_peek,
 	.load = ilio_log_op_load,
@@ -786,10 +924,17 @@ static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
 		goto fail;
 	/* The superblock's key (0 for a store formatted before keyed hashing). */
 	sp->hash_seed = pl->g.hash_seed;
-	/* A size mismatch is a refusal, never a reason to try another anchor. */
+	/*
+	 * A size mismatch is a refusal, never a reason to try another anchor.
+	 * The newest anchor gives the size; the other may give a smaller one
+	 * (an online grow that stopped between its two anchor writes), never
+	 * a larger one: a store never shrinks.
+	 */
 	for (i = 0; i < 2; i++) {
-		if (an->state[i] == ILIO_SLOT_VALID && an->a[i].nr_blocks &&
-		    an->a[i].nr_blocks != p->nr_blocks) {
+		u64 nb = an->a[i].nr_blocks;
+
+		if (an->state[i] == ILIO_SLOT_VALID && nb &&
+		    (i == an->newest ? nb != p->nr_blocks : nb > p->nr_blocks)) {
 			*why = "the store on this device has another size than the table";
 			ret = -EINVAL;
 			goto fail;
@@ -885,7 +1030,9 @@ static bool ilio_fallback_covers(const struct ilio_anchor_info *n,
  * DOC: recovery rules
  *
  * - A size mismatch is always a refusal, never a reason to try another
- *   anchor.
+ *   anchor.  The size is the newest valid anchor's; the other anchor may
+ *   record a smaller one (an online grow that stopped between its two
+ *   anchor writes), never a larger one.
  * - An I/O error while reading the metadata or the log fails the open; it
  *   never opens an older state.
  * - The newest valid anchor is replayed.  If its chain is damaged, the

@@ -232,23 +232,53 @@ u8 *ilio_seg_alloc_wait(struct ilio_segs *s)
  * @s: table
  * @nr_segs: new number of slots; no change when not above the current
  *
- * Return: 0, -EINVAL (too many) or -ENOMEM.
+ * The new slots are FREE.  Persistent: they are new segments on a backing
+ * device that grew (the superblock that names them is durable first), and
+ * the segment index grows with them: the heap keeps its slots, the
+ * waiting set moves to the new end of @vset.
+ *
+ * Return: 0, -EINVAL (too many) or -ENOMEM (the table is unchanged).
  */
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs)
 {
+	u32 *vset = NULL, *vpos = NULL, old = s->nr_segs, i;
 	struct ilio_seg *n;
 
 	lockdep_assert_held(s->lock);
-	if (nr_segs <= s->nr_segs)
+	if (nr_segs <= old)
 		return 0;
 	if (nr_segs > ILIO_SEG_MAX)
 		return -EINVAL;
 	n = kvcalloc(nr_segs, sizeof(*n), ILIO_GFP);
-	if (!n)
+	if (n && s->persistent) {
+		vset = kvcalloc(nr_segs, sizeof(u32), ILIO_GFP);
+		vpos = kvcalloc(nr_segs, sizeof(u32), ILIO_GFP);
+	}
+	if (!n || (s->persistent && (!vset || !vpos))) {
+		kvfree(n);
+		kvfree(vset);
+		kvfree(vpos);
 		return -ENOMEM;
-	memcpy(n, s->segs, s->nr_segs * sizeof(*n));
+	}
+	memcpy(n, s->segs, old * sizeof(*n));
 	kvfree(s->segs);
 	s->segs = n;
+	if (s->persistent) {
+		memcpy(vset, s->vset, s->nr_heap * sizeof(u32));
+		memcpy(vpos, s->vpos, old * sizeof(u32));
+		memset(vpos + old, 0xff, (size_t)(nr_segs - old) * sizeof(u32));
+		for (i = 0; i < s->nr_wait; i++) {
+			u32 idx = s->vset[old - s->nr_wait + i];
+
+			vset[nr_segs - s->nr_wait + i] = idx;
+			vpos[idx] = nr_segs - s->nr_wait + i;
+		}
+		kvfree(s->vset);
+		kvfree(s->vpos);
+		s->vset = vset;
+		s->vpos = vpos;
+		s->nr_free += nr_segs - old;
+	}
 	s->nr_segs = nr_segs;
 	return 0;
 }

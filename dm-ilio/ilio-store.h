@@ -187,6 +187,12 @@ struct ilio_fetch {
  * @set_ram_limit: change the budget to @bytes; on success the space's
  *	ram_limit is @bytes.  Returns 0, -ENOSPC (below what is in use),
  *	-EINVAL, -ENOMEM.
+ * @grow: optional, unlocked, may sleep and write; no I/O is in flight.
+ *	Grow the logical size to @nr_blocks (through
+ *	__ilio_store_grow_map()) and join whole segments of a backing
+ *	device of @dev_bytes that lie beyond the store; make both durable.
+ *	Returns 0 or a negative errno with *@why set.  Without it the core
+ *	grows the map alone.
  * @stats: fill the store's gauges into @out.
  *
  * The RAM a store holds for itself is charged through the space's
@@ -249,6 +255,8 @@ struct ilio_store_ops {
 	int (*make_room)(struct ilio_store *st, u64 bytes);
 	void (*release)(struct ilio_store *st, u32 seg);
 	int (*set_ram_limit)(struct ilio_store *st, u64 bytes);
+	int (*grow)(struct ilio_store *st, u64 nr_blocks, u64 dev_bytes,
+		    const char **why);
 	void (*stats)(struct ilio_store *st, struct ilio_stats *out);
 
 	const u8 *(*peek)(struct ilio_store *st, ilio_cid_t cid);
@@ -304,6 +312,9 @@ struct ilio_store_type {
 				   const struct ilio_core_params *p, int *err,
 				   const char **why);
 };
+
+int __ilio_store_grow_map(struct ilio_store *st, u64 nr_blocks,
+			  const char **why);
 
 extern const struct ilio_store_type ilio_ram_store;
 extern const struct ilio_store_type ilio_log_store;

@@ -951,8 +951,8 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 	list_for_each_entry(d, &ilio_devs, list) {
 		if (d->md != md)
 			continue;
-		if (d->nr_blocks != nr_blocks) {
-			ti->error = "Cannot change the size of a live ilio device";
+		if (nr_blocks < d->nr_blocks) {
+			ti->error = "Cannot shrink an ilio device (it can only grow)";
 			d = ERR_PTR(-EINVAL);
 		} else if (d->bdev != (backing ? backing->bdev : NULL) ||
 			   (backing &&
@@ -1233,9 +1233,51 @@ static int ilio_map(struct dm_target *ti, struct bio *bio)
 }
 
 /*
+ * Online grow, with the device suspended: to the length of the resuming
+ * table, and over the whole new segments of a backing device that was
+ * extended since the store was opened or last resumed.
+ */
+static int ilio_grow(struct ilio_dev *d, struct dm_target *ti)
+{
+	u64 nr_blocks = ti->len >> (ILIO_BLOCK_SHIFT - SECTOR_SHIFT);
+	u64 old_blocks = d->nr_blocks, old_back, dev_bytes = 0;
+	struct ilio_stats st;
+	const char *why;
+	int ret;
+
+	if (!d->persistent && nr_blocks == old_blocks)
+		return 0;
+	ilio_core_get_stats(d->core, &st);
+	old_back = st.backend_bytes;
+	if (d->persistent)
+		dev_bytes = bdev_nr_bytes(d->bdev);
+	ret = ilio_core_grow(d->core, nr_blocks, dev_bytes, &why);
+	if (ret) {
+		DMERR("%s: cannot grow to %llu MiB logical: %s", d->name,
+		      (nr_blocks * ILIO_BLOCK_SIZE) >> 20, why);
+		return ret;
+	}
+	if (nr_blocks != old_blocks) {
+		mutex_lock(&ilio_devs_lock);
+		d->nr_blocks = nr_blocks;
+		mutex_unlock(&ilio_devs_lock);
+		DMINFO("%s: logical size grown from %llu MiB to %llu MiB", d->name,
+		       (old_blocks * ILIO_BLOCK_SIZE) >> 20,
+		       (nr_blocks * ILIO_BLOCK_SIZE) >> 20);
+	}
+	ilio_core_get_stats(d->core, &st);
+	if (st.backend_bytes != old_back)
+		DMINFO("%s: backing device grew: log area from %llu MiB to %llu MiB (%llu MiB free)",
+		       d->name, old_back >> 20, st.backend_bytes >> 20,
+		       st.backend_free_bytes >> 20);
+	return 0;
+}
+
+/*
  * A reload may change ram_mb: grow always, shrink down to what is in use.
- * A refusal fails the resume; the device stays suspended until a table
- * with a workable budget is loaded.
+ * It may grow the logical size (ilio_grow()), with the new budget.  A
+ * refusal fails the resume; the device stays suspended until a workable
+ * table is loaded (the old one works: nothing changed).
  */
 static int ilio_preresume(struct dm_target *ti)
 {
@@ -1244,11 +1286,13 @@ static int ilio_preresume(struct dm_target *ti)
 	int ret;
 
 	ret = ilio_core_set_ram_limit(d->core, (u64)t->params.ram_mb << 20);
-	if (ret)
+	if (ret) {
 		DMERR("%s: cannot set ram_mb to %u: %s", d->name,
 		      t->params.ram_mb, ret == -ENOSPC ?
 		      "more RAM than that is in use" : "out of memory");
-	return ret;
+		return ret;
+	}
+	return ilio_grow(d, ti);
 }
 
 /*

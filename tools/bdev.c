@@ -607,7 +607,8 @@ int ilio_store_read(const char *path, bool excl, struct ilio_store_info *si)
 		/*
 		 * The logical size: the newest valid slot's, or the other's
 		 * when the newest records none.  The kernel refuses a table
-		 * whose length differs from any valid slot's size.
+		 * whose length differs from the newest slot's size (the other
+		 * may record a smaller one: an interrupted online grow).
 		 */
 		if (!found || (ai.seq > seq && ai.nr_blocks) || !si->nr_blocks)
 			si->nr_blocks = ai.nr_blocks ?: si->nr_blocks;

@@ -513,7 +513,7 @@ static int ilio_store_check(const struct ilio_create_args *a,
 						   h, sizeof(h)),
 				 si->nr_blocks * ILIO_BLOCK_SIZE,
 				 ilio_human_binary(a->size_bytes, s, sizeof(s)),
-				 "a store keeps the size of its first activation");
+				 "activate it at its size, then grow it with ilioctl grow");
 	/* The constructor's second budget check, with this superblock. */
 	need = ilio_budget_map_start_bytes(blocks) +
 	       ilio_budget_store_bytes(si->g.nr_segs, si->g.seg_bytes);

@@ -551,6 +551,58 @@ int ilio_dm_create(const char *name, unsigned long long len_sectors,
 }
 
 /*
+ * ilio_dm_reload() - load len sectors of params as name's inactive table
+ * (grow).  Returns 0, -ENOMEM or -EIO (the kernel's reason is in its log).
+ */
+int ilio_dm_reload(const char *name, unsigned long long len, const char *params,
+		   bool read_only)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_RELOAD);
+	int ok;
+
+	if (!dmt)
+		return -ENOMEM;
+	ok = dm_task_set_name(dmt, name) &&
+	     (!read_only || dm_task_set_ro(dmt)) &&
+	     dm_task_add_target(dmt, 0, len, ILIO_TARGET, params) &&
+	     dm_task_run(dmt);
+	dm_task_destroy(dmt);
+	return ok ? 0 : -EIO;
+}
+
+/* ilio_dm_resume() - resume name, swapping in its inactive table; waits for udev. */
+int ilio_dm_resume(const char *name)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_RESUME);
+	uint32_t cookie = 0;
+	int ok;
+
+	if (!dmt)
+		return -ENOMEM;
+	ok = dm_task_set_name(dmt, name) && dm_task_set_cookie(dmt, &cookie, 0) &&
+	     dm_task_run(dmt);
+	dm_task_destroy(dmt);
+	dm_udev_wait(cookie);
+	return ok ? 0 : -EIO;
+}
+
+/* ilio_dm_read_only() - is name's live table read-only?  -1: cannot tell. */
+int ilio_dm_read_only(const char *name)
+{
+	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
+	struct dm_info info;
+	int r = -1;
+
+	if (!dmt)
+		return -1;
+	if (dm_task_set_name(dmt, name) && dm_task_run(dmt) &&
+	    dm_task_get_info(dmt, &info))
+		r = info.read_only;
+	dm_task_destroy(dmt);
+	return r;
+}
+
+/*
  * ilio_dm_remove() - remove device name (retrying while it is briefly
  * busy).  Returns ILIO_EXIT_OK, or ILIO_EXIT_FAIL after printing why.
  */

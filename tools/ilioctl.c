@@ -52,6 +52,7 @@ static const struct ilio_cmd ilio_cmds[] = {
 	{ "status", ilio_cmd_status },
 	{ "iostat", ilio_cmd_iostat },
 	{ "list", ilio_cmd_list },
+	{ "grow", ilio_cmd_grow },
 	{ "message", ilio_cmd_message },
 	{ "clear-stats", ilio_cmd_clear_stats },
 	{ "format", ilio_cmd_format },

@@ -239,6 +239,10 @@ int ilio_named_ilio_dev(const char *cmd, int argc, char **argv,
 int ilio_dm_create(const char *name, unsigned long long len_sectors,
 		   const char *params, bool read_only);
 int ilio_dm_remove(const char *name);
+int ilio_dm_reload(const char *name, unsigned long long len, const char *params,
+		   bool read_only);
+int ilio_dm_resume(const char *name);
+int ilio_dm_read_only(const char *name);
 int ilio_dm_message(const char *name, const char *msg, const char *what);
 int ilio_dm_message_reply(const char *name, const char *msg, char **reply,
 			  int *err);
@@ -310,6 +314,7 @@ int ilio_cmd_probe(int argc, char **argv);
 int ilio_cmd_activate(int argc, char **argv);
 int ilio_cmd_message(int argc, char **argv);
 int ilio_cmd_list(int argc, char **argv);
+int ilio_cmd_grow(int argc, char **argv);
 
 /**
  * struct ilio_create_args - what "create" or "activate" was asked to build.

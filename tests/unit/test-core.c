@@ -136,6 +136,48 @@ static void t_lz4_roundtrip(void)
 	      "truncated payload accepted");
 }
 
+/*
+ * Online grow of a RAM store (issue 10): from a size that ends inside an
+ * LBA-map leaf to several leaves more; the old blocks keep their data,
+ * the new ones read as zeroes and take writes; shrinking and a size the
+ * budget cannot map are refused with nothing changed.
+ */
+static void t_grow(void)
+{
+	static u64 model[5000];
+	struct ilio_core *ic = mk(1000, 16 << 20, 256 << 10);
+	const char *why;
+	u8 buf[BS];
+	u64 lba;
+
+	if (!ic)
+		return;
+	memset(model, 0, sizeof(model));
+	for (lba = 0; lba < 1000; lba++) {
+		model[lba] = lba + 7;
+		content_for(buf, model[lba]);
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write");
+	}
+	CHECK(ilio_core_write(ic, 1000, buf, &ctx) == -EINVAL, "write past the old end");
+	CHECK(ilio_core_grow(ic, 999, 0, &why) == -EINVAL && strstr(why, "shrink"),
+	      "shrink refused: %s", why);
+	CHECK(ilio_core_grow(ic, 1ULL << 36, 0, &why) == -E2BIG && *why,
+	      "a map the budget cannot hold is refused: %s", why);
+	verify_model(ic, model, 1000);
+	CHECK(ilio_core_grow(ic, 1000, 0, &why) == 0, "same size: %s", why);
+	CHECK(ilio_core_grow(ic, 5000, 0, &why) == 0, "grow: %s", why);
+	verify_model(ic, model, 5000);	/* new blocks read as zeroes */
+	for (lba = 990; lba < 5000; lba += 3) {
+		model[lba] = lba + 100000;
+		content_for(buf, model[lba]);
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write after grow");
+	}
+	CHECK(ilio_core_write(ic, 5000, buf, &ctx) == -EINVAL, "write past the new end");
+	verify_model(ic, model, 5000);
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
 static void t_basic_rw(void)
 {
 	struct ilio_core *ic = mk(1024, 16 << 20, 256 << 10);
@@ -1037,6 +1079,7 @@ static const struct ut_case cases[] = {
 	{ "hash_and_zero", t_hash_and_zero },
 	{ "lz4_roundtrip", t_lz4_roundtrip },
 	{ "basic_rw", t_basic_rw },
+	{ "grow", t_grow },
 	{ "dedup_refcount", t_dedup_refcount },
 	{ "zero_blocks", t_zero_blocks },
 	{ "policy", t_policy },

@@ -348,8 +348,18 @@ static void md_crash(struct mdev *d, u64 *rs)
 
 #define TEST_KEY	0x0123456789abcdefULL
 
+static void md_format_dev(struct mdev *d, u32 seg_bytes, bool keyed, u64 key,
+			  u64 fmt_bytes);
+
 /* Format as ilioctl does; @keyed false: as it did before keyed hashing. */
 static void md_format_key(struct mdev *d, u32 seg_bytes, bool keyed, u64 key)
+{
+	md_format_dev(d, seg_bytes, keyed, key, DEV_BYTES);
+}
+
+/* ... the first @fmt_bytes of the device (it grew after the format). */
+static void md_format_dev(struct mdev *d, u32 seg_bytes, bool keyed, u64 key,
+			  u64 fmt_bytes)
 {
 	struct ilio_geom g;
 	struct ilio_anchor_info a = { .seq = 1, .epoch = 0x1234, .log_seq = 1 };
@@ -359,7 +369,7 @@ static void md_format_key(struct mdev *d, u32 seg_bytes, bool keyed, u64 key)
 	d->fail_pos = ~0ULL;
 	d->img = calloc(1, DEV_BYTES);
 	d->dur = calloc(1, DEV_BYTES);
-	if (ilio_geom_compute(&g, DEV_BYTES, seg_bytes, &why))
+	if (ilio_geom_compute(&g, fmt_bytes, seg_bytes, &why))
 		abort();
 	memset(g.uuid, 0x5a, sizeof(g.uuid));
 	g.keyed_hash = keyed;
@@ -2296,6 +2306,193 @@ static void test_wb_finalize_race(void)
 	wb_finalize_race(1536U << 10);
 }
 
+/* Every block below @n: the durable version or a later one (verify()). */
+static unsigned int verify_n(struct ilio_core *ic, struct model *m, u32 n)
+{
+	u8 got[4096], want[4096];
+	unsigned int fails = 0;
+	u32 lba, i;
+
+	for (lba = 0; lba < n; lba++) {
+		bool ok;
+
+		if (ilio_core_read(ic, lba, got)) {
+			CHECK_QUIET(0, fails, "lba %u: read error", lba);
+			continue;
+		}
+		content(want, lba, m->dur[lba]);
+		ok = !memcmp(got, want, 4096);
+		for (i = 0; !ok && i < m->nlater[lba]; i++) {
+			content(want, lba, m->later[lba][i]);
+			ok = !memcmp(got, want, 4096);
+		}
+		CHECK_QUIET(ok, fails, "lba %u: content never written there (durable v%u)",
+			    lba, m->dur[lba]);
+	}
+	return fails;
+}
+
+#define GROW_FMT	(1U << 20)	/* 15 segments of 64 KiB before the grow */
+
+/*
+ * Issue 10, online grow: a store formatted on the first MiB of the device
+ * and activated at NBLK / 2 blocks grows to NBLK blocks over the whole
+ * device, then takes more data than the old log area could hold.  A power
+ * cut at every device write from the grow's first to well after it: the
+ * store opens at exactly one of the two sizes (the new one once an anchor
+ * of it is durable), every block flushed before the grow is there, and so
+ * is every block flushed after it; an interrupted grow can be redone.
+ * Shrinking and a grow beyond what the budget holds are refused with the
+ * store unchanged.
+ */
+static void test_grow(void)
+{
+	static struct model m;
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	struct mdev d;
+	const char *why = "";
+	char cwhy[128];
+	u8 b[4096];
+	unsigned long total = 0, k;
+	int err = 0, i, cuts = 0, fails = 0, at_new = 0, at_old = 0, ret;
+	u64 rs = 5, old_back = 0;
+
+	for (k = 0; ; k++) {
+		bool grown;
+
+		memset(&m, 0, sizeof(m));
+		md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+		ic = md_open(&d, NBLK / 2, ILIO_COALESCE_ALWAYS, false, &err, &why);
+		if (!ic) {
+			CHECK(0, "grow cut %lu: first open: %d %s", k, err, why);
+			md_free(&d);
+			break;
+		}
+		for (i = 0; i < 100; i++) {
+			content(b, i * 7 % (NBLK / 2), 1 + i);
+			ilio_core_write(ic, i * 7 % (NBLK / 2), b, &ctx);
+			model_write(&m, i * 7 % (NBLK / 2), 1 + i);
+		}
+		CHECK_QUIET(!ilio_core_flush(ic), fails, "grow cut %lu: flush", k);
+		model_flush(&m);
+		ilio_core_get_stats(ic, &st);
+		old_back = st.backend_bytes;
+		if (!k) {
+			/* Refusals first: the store must be unchanged by them. */
+			ret = ilio_core_grow(ic, NBLK / 4, DEV_BYTES, &why);
+			CHECK(ret == -EINVAL && strstr(why, "shrink"),
+			      "shrink refused: %d %s", ret, why);
+			ret = ilio_core_grow(ic, 1ULL << 38, DEV_BYTES, &why);
+			CHECK(ret == -EFBIG, "grow beyond 512 TiB refused: %d %s", ret, why);
+			ret = ilio_core_grow(ic, 1ULL << 33, DEV_BYTES, &why);
+			CHECK(ret == -E2BIG && *why, "grow beyond the budget refused: %d %s",
+			      ret, why);
+			ilio_core_get_stats(ic, &st);
+			CHECK(st.backend_bytes == old_back,
+			      "refusals joined no segments before their checks");
+		}
+		d.writes = 0;
+		d.die_after = k;
+		ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+		grown = !ret && !d.dead;
+		if (!k) {
+			CHECK(!ret, "grow: %d %s", ret, why);
+			ilio_core_get_stats(ic, &st);
+			CHECK(st.backend_bytes > 20 * old_back,
+			      "log area grew from %llu to %llu bytes",
+			      (unsigned long long)old_back,
+			      (unsigned long long)st.backend_bytes);
+			CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)),
+			      "check after grow: %s", cwhy);
+		}
+		if (grown) {
+			/* More than the old log area: new segments hold it. */
+			for (i = 0; i < 1500; i++) {
+				u32 lba = (NBLK / 2 + i * 13) % NBLK;
+				u32 v = 1000 + i;
+
+				content(b, lba, v);
+				CHECK_QUIET(!ilio_core_write(ic, lba, b, &ctx), fails,
+					    "grow cut %lu: write %d after the grow", k, i);
+				model_write(&m, lba, v);
+				if (i == 999) {
+					ilio_core_flush(ic);
+					if (!d.dead)
+						model_flush(&m);
+				}
+			}
+			ilio_core_flush(ic);
+			if (!d.dead)
+				model_flush(&m);
+		}
+		if (!k) {
+			CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)),
+			      "check after writes into the grown store: %s", cwhy);
+			total = d.writes;
+			CHECK(ilio_core_close(ic) == 0, "close after grow");
+			ic = md_open(&d, NBLK, 0, false, &err, &why);
+			CHECK(ic, "reopen at the new size: %d %s", err, why);
+			if (ic) {
+				CHECK(verify_n(ic, &m, NBLK) == 0, "grown store after reopen");
+				ilio_core_get_stats(ic, &st);
+				CHECK(st.backend_bytes > 20 * old_back,
+				      "reopened log area %llu bytes",
+				      (unsigned long long)st.backend_bytes);
+				ilio_core_destroy(ic);
+			}
+			ic = md_open(&d, NBLK / 2, 0, true, &err, &why);
+			CHECK(!ic && err == -EINVAL, "reopen at the old size refused: %s", why);
+			ilio_core_destroy(ic);
+			md_free(&d);
+			model_free(&m);
+			continue;
+		}
+		ilio_core_destroy(ic);	/* power cut */
+		md_crash(&d, &rs);
+		cuts++;
+		ic = md_open(&d, NBLK, 0, false, &err, &why);
+		if (ic) {
+			at_new++;
+			CHECK_QUIET(verify_n(ic, &m, NBLK) == 0, fails,
+				    "grow cut %lu: data lost at the new size", k);
+		} else {
+			CHECK_QUIET(err == -EINVAL, fails,
+				    "grow cut %lu: new size: %d %s", k, err, why);
+			ic = md_open(&d, NBLK / 2, 0, false, &err, &why);
+			CHECK_QUIET(ic, fails, "grow cut %lu: opens at neither size: %s",
+				    k, why);
+			if (ic) {
+				at_old++;
+				CHECK_QUIET(verify_n(ic, &m, NBLK / 2) == 0, fails,
+					    "grow cut %lu: data lost at the old size", k);
+				/* Redo the grow. */
+				ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+				CHECK_QUIET(!ret, fails, "grow cut %lu: grow again: %s",
+					    k, why);
+			}
+		}
+		if (ic) {
+			ilio_core_get_stats(ic, &st);
+			CHECK_QUIET(st.backend_bytes == old_back ||
+				    st.backend_bytes > 20 * old_back, fails,
+				    "grow cut %lu: log area %llu bytes", k,
+				    (unsigned long long)st.backend_bytes);
+			CHECK_QUIET(!ilio_core_check(ic, cwhy, sizeof(cwhy)), fails,
+				    "grow cut %lu: check: %s", k, cwhy);
+			ilio_core_destroy(ic);
+		}
+		md_free(&d);
+		model_free(&m);
+		if (k >= total)
+			break;
+	}
+	CHECK(fails == 0, "%d failures over %d power cuts", fails, cuts);
+	CHECK(cuts >= 20, "power cuts tried: %d (window of %lu writes)", cuts, total);
+	CHECK(at_old >= 2 && at_new >= 2,
+	      "cuts opened at the old size %d times, at the new %d", at_old, at_new);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2315,6 +2512,7 @@ int main(int argc, char **argv)
 		{ "wb_order", test_wb_order },
 		{ "wb_error", test_wb_error },
 		{ "wb_finalize_race", test_wb_finalize_race },
+		{ "grow", test_grow },
 	};
 	int ret;
 

@@ -1,0 +1,152 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# t-28-grow: online grow (issue 10) against the real module, through
+# "ilioctl grow" and dmsetup as an admin types them.
+#  - persistent, over a LUN that is a dm-linear device (so that it can be
+#    extended as a SAN LUN is): shrinking is refused by ilioctl and by the
+#    kernel (a smaller reload); "ilioctl grow --size" doubles the logical
+#    size with the device live, the kernel log says so, old data reads
+#    back and the new range takes data;
+#  - the LUN is extended, "ilioctl grow NAME" joins its new segments (log
+#    area in dmsetup status, kernel line), and more unique data than the
+#    old log area could hold is written and read back;
+#  - after "ilioctl remove", "ilioctl activate" with no --size brings the
+#    store back at the grown size with every byte, and "ilioctl info" shows
+#    the grown geometry;
+#  - a grow the kernel refuses (a read-only device) leaves the device live
+#    at its old size with its data (ilioctl reloads the old table);
+#  - diskless: grow keeps the data and the new range takes writes.
+# Power cuts during a grow are tested at every device write in
+# tests/unit/test-plog.c (grow).
+#
+# vm-args: --mem 1024 --timeout 300 --disk t28:128
+
+# shellcheck source=tests/vm/lib.sh
+. "$REPO/tests/vm/lib.sh"
+
+need_cmd dmsetup blockdev cmp dd python3
+ILIOCTL="$REPO/tools/ilioctl"
+BLKPAT="$REPO/tests/vm/blkpat.py"
+[ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
+ilio_load
+
+DISK=$(vm_disk t28) || fatal "no t28 disk (vm-args --disk t28:128)"
+MIB=1048576
+trap 'dm_remove_prefix t28' EXIT
+
+# lun_size MIB: the LUN is the first MIB MiB of the disk.
+lun_size() {
+	local t="0 $(($1 * 2048)) linear $DISK 0"
+	if dmsetup info t28lun >/dev/null 2>&1; then
+		dmsetup reload t28lun --table "$t" && dmsetup resume t28lun
+	else
+		dmsetup create t28lun --table "$t"
+	fi
+}
+
+assert_cmd "LUN of 24 MiB" -- lun_size 24
+LUN=/dev/mapper/t28lun
+assert_cmd "format the LUN" -- "$ILIOCTL" format "$LUN"
+assert_cmd "activate 64M" -- "$ILIOCTL" activate "$LUN" --size 64M --ram 64M --name t28
+DEV=/dev/mapper/t28
+back0=$(status_field t28 24)
+assert_cmd "golden data" -- python3 "$BLKPAT" gen "$T_TMP/gold1" 1024 \
+	--seed 28 --tag t28a --dup 30 --comp 60
+assert_cmd "write it at 0" -- dd if="$T_TMP/gold1" of=$DEV bs=64k oflag=direct \
+	conv=fsync status=none
+
+# Shrinking: refused by ilioctl, and by the kernel for a hand-made table.
+assert_fails "grow --size 32M (a shrink)" -- "$ILIOCTL" grow t28 --size 32M
+last_output | grep -q "shrinking is not supported" &&
+	pass "ilioctl says shrinking is not supported" ||
+	fail "shrink refusal: $(last_output)"
+table=$(dmsetup table t28 | cut -d' ' -f4-)
+dmesg_mark
+assert_fails "dmsetup reload with a smaller length" -- \
+	dmsetup reload t28 --table "0 $((32 * 2048)) ilio $table"
+dmesg_since | grep -q "Cannot shrink an ilio device" &&
+	pass "the kernel says it cannot shrink" || fail "no kernel refusal line"
+assert_eq "$(blockdev --getsize64 $DEV)" $((64 * MIB)) "size unchanged by the refusals"
+
+# Grow the logical size online.
+dmesg_mark
+assert_cmd "grow --size 128M" -- "$ILIOCTL" grow t28 --size 128M
+last_output | grep -q "t28: logical size 64.00 MiB -> 128.00 MiB" &&
+	pass "grow reports the new size" || fail "grow output: $(last_output)"
+assert_eq "$(blockdev --getsize64 $DEV)" $((128 * MIB)) "logical size after grow"
+dmesg_since | grep -q "dm-[0-9]*: logical size grown from 64 MiB to 128 MiB" &&
+	pass "kernel log: logical size grown" || fail "no kernel grow line"
+cmp_dev $DEV 0 $((4 * MIB)) "$T_TMP/gold1" && pass "old data after grow" ||
+	fail "old data differs after grow"
+assert_cmd "golden data 2" -- python3 "$BLKPAT" gen "$T_TMP/gold2" 1024 \
+	--seed 29 --tag t28b --dup 30 --comp 60
+assert_cmd "write it at 100M (new range)" -- dd if="$T_TMP/gold2" of=$DEV bs=64k \
+	seek=$((100 * 16)) oflag=direct conv=fsync status=none
+cmp_dev $DEV $((100 * MIB)) $((4 * MIB)) "$T_TMP/gold2" &&
+	pass "data in the new range" || fail "data in the new range differs"
+
+# Extend the LUN; grow without --size joins its new segments.
+assert_cmd "LUN extended to 96 MiB" -- lun_size 96
+dmesg_mark
+assert_cmd "grow (backing only)" -- "$ILIOCTL" grow t28
+back1=$(status_field t28 24)
+assert_ge "$back1" $((back0 + 64 * MIB)) "log area grew (was $back0)"
+dmesg_since | grep -q "dm-[0-9]*: backing device grew: log area from 23 MiB to 95 MiB" &&
+	pass "kernel log: backing device grew" || fail "no kernel backing-grow line"
+assert_eq "$(blockdev --getsize64 $DEV)" $((128 * MIB)) "logical size kept"
+# More unique data than the old log area (about 23 MiB) could hold.
+assert_cmd "36 MiB of random data" -- dd if=/dev/urandom of="$T_TMP/big" bs=1M \
+	count=36 status=none
+assert_cmd "write it at 40M" -- dd if="$T_TMP/big" of=$DEV bs=1M seek=40 \
+	oflag=direct conv=fsync status=none
+cmp_dev $DEV $((40 * MIB)) $((36 * MIB)) "$T_TMP/big" &&
+	pass "36 MiB read back from the grown log" || fail "big data differs"
+assert_cmd "check" -- "$ILIOCTL" message t28 check
+
+# Deactivate, activate without --size: the grown store as it was.
+assert_cmd "remove" -- "$ILIOCTL" remove t28
+assert_cmd "info" -- "$ILIOCTL" info "$LUN"
+last_output | grep -q "logical size *128.00 MiB" && pass "info shows the grown logical size" ||
+	fail "info: $(last_output)"
+assert_cmd "activate with no --size" -- "$ILIOCTL" activate "$LUN" --ram 64M --name t28
+assert_eq "$(blockdev --getsize64 $DEV)" $((128 * MIB)) "size from the anchor"
+assert_eq "$(status_field t28 24)" "$back1" "log area from the superblock"
+cmp_dev $DEV 0 $((4 * MIB)) "$T_TMP/gold1" && pass "gold1 after reactivation" ||
+	fail "gold1 differs after reactivation"
+cmp_dev $DEV $((100 * MIB)) $((4 * MIB)) "$T_TMP/gold2" &&
+	pass "gold2 after reactivation" || fail "gold2 differs after reactivation"
+cmp_dev $DEV $((40 * MIB)) $((36 * MIB)) "$T_TMP/big" &&
+	pass "big data after reactivation" || fail "big data differs after reactivation"
+
+# A grow the kernel refuses: read-only.  The device stays live, as it was.
+assert_cmd "remove" -- "$ILIOCTL" remove t28
+assert_cmd "activate --readonly" -- "$ILIOCTL" activate "$LUN" --ram 64M --name t28 \
+	--readonly
+assert_fails "grow a read-only device" -- "$ILIOCTL" grow t28 --size 256M
+last_output | grep -q "is back at 128.00 MiB" && pass "ilioctl restored the old table" ||
+	fail "read-only grow: $(last_output)"
+last_output | grep -q "read-only" && pass "the kernel's reason is shown" ||
+	fail "no reason: $(last_output)"
+assert_eq "$(dmsetup info -c --noheadings -o attr t28 | cut -c3)" "-" \
+	"not left suspended"
+assert_eq "$(blockdev --getsize64 $DEV)" $((128 * MIB)) "old size after the refusal"
+cmp_dev $DEV 0 $((4 * MIB)) "$T_TMP/gold1" && pass "data after the refused grow" ||
+	fail "data differs after the refused grow"
+assert_cmd "remove" -- "$ILIOCTL" remove t28
+
+# Diskless.
+assert_cmd "diskless 32M" -- "$ILIOCTL" create t28d --diskless --size 32M --ram 64M
+assert_cmd "write gold1" -- dd if="$T_TMP/gold1" of=/dev/mapper/t28d bs=64k \
+	oflag=direct status=none
+assert_cmd "grow diskless --size 64M" -- "$ILIOCTL" grow t28d --size 64M
+assert_eq "$(blockdev --getsize64 /dev/mapper/t28d)" $((64 * MIB)) "diskless grown"
+assert_cmd "write gold2 at 40M" -- dd if="$T_TMP/gold2" of=/dev/mapper/t28d bs=64k \
+	seek=$((40 * 16)) oflag=direct status=none
+cmp_dev /dev/mapper/t28d 0 $((4 * MIB)) "$T_TMP/gold1" && pass "diskless old data" ||
+	fail "diskless old data differs"
+cmp_dev /dev/mapper/t28d $((40 * MIB)) $((4 * MIB)) "$T_TMP/gold2" &&
+	pass "diskless new range" || fail "diskless new range differs"
+assert_cmd "remove diskless" -- "$ILIOCTL" remove t28d
+assert_cmd "remove the LUN" -- dmsetup remove t28lun
+finish
