@@ -22,7 +22,8 @@
  *
  * The backing device is cut in 4 KiB blocks::
  *
- *   block 0, 1      superblock, two identical copies (static after format)
+ *   block 0, 1      superblock, two identical copies (format; rewritten,
+ *                   copy 0 first, when the backing device grows)
  *   block 2, 3      anchor slots 0 and 1 (alternating; the valid one with
  *                   the highest sequence number wins)
  *   block 4 ...     padding to the first segment (segment-aligned)
@@ -225,13 +226,15 @@ static inline u32 ilio_rec_bytes(u32 len)
 				 ILIO_FEAT_INCOMPAT_JOURNAL)
 
 /**
- * struct ilio_sb - superblock (blocks 0 and 1, written by format only)
+ * struct ilio_sb - superblock (blocks 0 and 1, written by format and by an
+ *	online grow of the backing device)
  * @magic: ILIO_SB_MAGIC
  * @csum: crc32c of the 4 KiB block with @csum zero
  * @blocknr: the block this copy lives in (0 or 1)
  * @version: ILIO_FORMAT_VERSION
  * @flags: none defined, must be 0
- * @seq: format generation (1 for a fresh format)
+ * @seq: generation: 1 for a fresh format, one more at each online grow of
+ *	the backing device
  * @uuid: random, identifies the store; anchors carry it too
  * @compat: compatible features
  * @ro_compat: features that a reader may ignore only when read-only

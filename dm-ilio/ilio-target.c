@@ -216,7 +216,9 @@ static const char *ilio_op_word(enum req_op op)
 /*
  * A write refused with ENOSPC: say which space is full and how full, not
  * an errno.  Persistent: the backing device when under an eighth of its
- * log is free segments, else the RAM budget (metadata filled it).
+ * log is free segments, or when the RAM budget is not nearly full (GC's
+ * reserve of free segments may be all that is left), else the RAM budget
+ * (metadata filled it).
  */
 static void ilio_log_nospc(struct ilio_dev *d, enum req_op op, sector_t sector)
 {
@@ -227,7 +229,8 @@ static void ilio_log_nospc(struct ilio_dev *d, enum req_op op, sector_t sector)
 	if (!__ratelimit(&rs))
 		return;
 	ilio_core_get_stats(d->core, &st);
-	if (d->persistent && st.backend_free_bytes * 8 < st.backend_bytes)
+	if (d->persistent && (st.backend_free_bytes * 8 < st.backend_bytes ||
+			      st.ram_used_bytes * 8 < st.ram_limit_bytes * 7))
 		DMERR("%s: %s at sector %llu: backing device full: %llu MiB live in a %llu MiB log",
 		      d->name, ilio_op_word(op), (unsigned long long)sector,
 		      st.stored_bytes >> 20, st.backend_bytes >> 20);
@@ -1267,7 +1270,7 @@ static int ilio_grow(struct ilio_dev *d, struct dm_target *ti)
 	}
 	ilio_core_get_stats(d->core, &st);
 	if (st.backend_bytes != old_back)
-		DMINFO("%s: backing device grew: log area from %llu MiB to %llu MiB (%llu MiB free)",
+		DMINFO("%s: backing device grew: log area %llu -> %llu MiB, %llu MiB free",
 		       d->name, old_back >> 20, st.backend_bytes >> 20,
 		       st.backend_free_bytes >> 20);
 	return 0;

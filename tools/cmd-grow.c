@@ -54,7 +54,7 @@ int ilio_cmd_grow(int argc, char **argv)
 	char params[ILIO_PARAMS_MAX], h1[32], h2[32], h3[32], h4[32];
 	unsigned long long size = 0, ram = 0, ram_mb, len, old_len, old_back;
 	bool has_size = false, has_ram = false, dry_run = false;
-	const char *name = NULL, *val, *why;
+	const char *name = NULL, *val, *why, *opt;
 	struct ilio_dev dev;
 	int id, r, ro;
 
@@ -77,10 +77,11 @@ int ilio_cmd_grow(int argc, char **argv)
 			break;
 		case ILIO_OPT_SIZE:
 		case ILIO_OPT_RAM:
+			opt = id == ILIO_OPT_SIZE ? "size" : "ram";
 			r = ilio_parse_size(val, id == ILIO_OPT_SIZE ? &size : &ram);
 			if (r)
-				return ilio_usage_err("invalid size '%s' for --%s (examples: 512M, 8G, 2T)",
-						      val, id == ILIO_OPT_SIZE ? "size" : "ram");
+				return ilio_usage_err("invalid size '%s' for --%s (%s)",
+						      val, opt, "examples: 512M, 8G, 2T");
 			if (id == ILIO_OPT_SIZE)
 				has_size = true;
 			else

@@ -177,7 +177,7 @@ for h in --help -h help; do
 		ko "ilioctl $h: rc=$rc out=$out err=$err"
 	fi
 done
-for c in create remove status clear-stats format info probe activate message list iostat; do
+for c in create remove status clear-stats format info probe activate message list iostat grow; do
 	run $c --help
 	if [ "$rc" -eq 0 ] && [[ "$out" == *"Usage: ilioctl"* ]]; then
 		ok
@@ -1410,6 +1410,18 @@ usage "message: unknown" "message: unknown message 'defrag' (gc, compact, checkp
 usage "message: an argument" "message: unexpected argument 'now' (messages take no arguments)" \
 	message d gc now
 usage "message: a bad NAME" "invalid device name 'a/b'" message a/b gc
+# grow: usage errors before any kernel access (t-28 grows for real)
+usage "grow: no NAME" "grow: missing device NAME" grow
+usage "grow: two NAMEs" "grow: unexpected argument 'e'" grow d e
+usage "grow: a bad NAME" "invalid device name 'a/b'" grow a/b --size 8G
+usage "grow: bad --size" "invalid size 'big' for --size (examples: 512M, 8G, 2T)" \
+	grow d --size big
+usage "grow: --size not 4 KiB" "grow: --size must be a non-zero multiple of 4 KiB" \
+	grow d --size 6000
+usage "grow: --size 0" "grow: --size must be a non-zero multiple of 4 KiB" grow d --size 0
+usage "grow: --ram too small" "grow: --ram must be from 1 MiB to 16777216 MiB" \
+	grow d --ram 4096
+usage "grow: --size twice" "option '--size' given twice" grow d --size 8G --size 4G
 usage "list: a NAME" "list: unexpected argument 'd' (ilioctl status NAME shows one device)" list d
 usage "list: --bytes and --si" "list: --bytes and --si are mutually exclusive" list --bytes --si
 usage "status: --bytes and --si" "status: --bytes and --si are mutually exclusive" status --si --bytes
@@ -1455,7 +1467,7 @@ eq "status --si: logical size" "$(row 'logical size')" "8.59 GB"
 # device), a missing device is a runtime error: exit 1, "ilioctl: ...".
 ghost=ilioctl-test-no-such-device-$$
 for c in "remove $ghost" "clear-stats $ghost" "status $ghost" "status $ghost --json" \
-	"message $ghost check" "message $ghost gc"; do
+	"message $ghost check" "message $ghost gc" "grow $ghost" "grow $ghost --size 8G"; do
 	# shellcheck disable=SC2086
 	run $c
 	if [ "$rc" -eq 1 ] && [[ "$err" == "ilioctl: "* ]] && [ -z "$out" ]; then

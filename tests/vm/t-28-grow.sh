@@ -92,7 +92,7 @@ dmesg_mark
 assert_cmd "grow (backing only)" -- "$ILIOCTL" grow t28
 back1=$(status_field t28 24)
 assert_ge "$back1" $((back0 + 64 * MIB)) "log area grew (was $back0)"
-dmesg_since | grep -q "dm-[0-9]*: backing device grew: log area from 23 MiB to 95 MiB" &&
+dmesg_since | grep -q "dm-[0-9]*: backing device grew: log area 23 -> 95 MiB" &&
 	pass "kernel log: backing device grew" || fail "no kernel backing-grow line"
 assert_eq "$(blockdev --getsize64 $DEV)" $((128 * MIB)) "logical size kept"
 # More unique data than the old log area (about 23 MiB) could hold.
