@@ -30,6 +30,9 @@ PACKAGES=(
 	# tests
 	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils
 	util-linux valgrind python3 gzip coreutils
+	# exports (t-36-exports): the kernel NFS server and client tools, LIO's
+	# initiator side, XFS
+	nfs-kernel-server open-iscsi xfsprogs
 	# memory-pressure test (t-24-mempressure)
 	stress-ng
 	# fuzzing (libFuzzer comes with the clang runtime)
