@@ -742,10 +742,10 @@ static void ilio_log_recovery(struct ilio_dev *d, const struct ilio_recovery *r,
 	if (journal)
 		snprintf(jn, sizeof(jn), "; %llu from the journal",
 			 r->journal_units);
-	DMINFO("%s: recovery: %s shutdown, replayed %llu log units (%llu checkpoint, %llu data%s) in %llu ms",
+	DMINFO("%s: recovery: %s shutdown, replayed %llu log unit%s (%llu checkpoint, %llu data%s) in %llu ms",
 	       d->name, r->shutdown == ILIO_SHUTDOWN_CLEAN ? "clean" : "unclean",
-	       r->units, r->units - r->data_units, r->data_units, jn,
-	       div_u64(r->replay_ns, NSEC_PER_MSEC));
+	       r->units, r->units == 1 ? "" : "s", r->units - r->data_units,
+	       r->data_units, jn, div_u64(r->replay_ns, NSEC_PER_MSEC));
 }
 
 /* One line per activation: what the admin's boot log should show. */

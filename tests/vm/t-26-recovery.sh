@@ -57,7 +57,7 @@ recovery_line() {
 		fail "$1: recovery line '$REC_LINE' does not match '$2'"
 	fi
 }
-RECOVERED='^dm-[0-9]+: recovery: (clean|unclean) shutdown, replayed ([0-9]+) log units \(([0-9]+) checkpoint, ([0-9]+) data\) in [0-9]+ ms$'
+RECOVERED='^dm-[0-9]+: recovery: (clean|unclean) shutdown, replayed ([0-9]+) log units? \(([0-9]+) checkpoint, ([0-9]+) data\) in [0-9]+ ms$'
 
 dmesg_mark
 assert_cmd "first activation" -- \
