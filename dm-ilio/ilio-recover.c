@@ -274,8 +274,9 @@ static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
 	if (!ret) {
 		ilio_unit_hdr_unpack(pl->buf, hu);
 		pl->recovery.journal_units++;
-	} else if (ret == -ENOENT)
+	} else if (ret == -ENOENT) {
 		*why = "end of log";
+	}
 	return ret;
 }
 

@@ -732,20 +732,24 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 static void ilio_log_recovery(struct ilio_dev *d, const struct ilio_recovery *r,
 			      struct dm_dev *journal)
 {
-	char jn[48] = "";
+	char kinds[96];
+	int n;
 
 	if (r->shutdown == ILIO_SHUTDOWN_NEW) {
 		DMINFO("%s: recovery: first activation of a new store, nothing to replay",
 		       d->name);
 		return;
 	}
-	if (journal)
-		snprintf(jn, sizeof(jn), "; %llu from the journal",
+	/* "3 checkpoint, 9 data", then "; 4 from the journal" with one. */
+	n = snprintf(kinds, sizeof(kinds), "%llu checkpoint, %llu data",
+		     r->units - r->data_units, r->data_units);
+	if (journal && n < sizeof(kinds))
+		snprintf(kinds + n, sizeof(kinds) - n, "; %llu from the journal",
 			 r->journal_units);
-	DMINFO("%s: recovery: %s shutdown, replayed %llu log unit%s (%llu checkpoint, %llu data%s) in %llu ms",
+	DMINFO("%s: recovery: %s shutdown, replayed %llu log unit%s (%s) in %llu ms",
 	       d->name, r->shutdown == ILIO_SHUTDOWN_CLEAN ? "clean" : "unclean",
-	       r->units, r->units == 1 ? "" : "s", r->units - r->data_units,
-	       r->data_units, jn, div_u64(r->replay_ns, NSEC_PER_MSEC));
+	       r->units, r->units == 1 ? "" : "s", kinds,
+	       div_u64(r->replay_ns, NSEC_PER_MSEC));
 }
 
 /* One line per activation: what the admin's boot log should show. */
