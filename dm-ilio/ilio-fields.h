@@ -65,7 +65,7 @@
 	  "bytes written")						\
 	X(BACKEND_READ_IOS, backend_read_ios, 13, CORE, ANY, backend_read_ios, \
 	  "reads sent to the backing device")				\
-	X(BACKEND_READ_BYTES, backend_read_bytes, 14, CORE, ANY,		\
+	X(BACKEND_READ_BYTES, backend_read_bytes, 14, CORE, ANY,	\
 	  backend_read_bytes, "bytes read from the backing device")	\
 	X(BACKEND_WRITE_IOS, backend_write_ios, 15, CORE, ANY,		\
 	  backend_write_ios, "writes sent to the backing device")	\
@@ -76,24 +76,24 @@
 
 /* Fields 18 to 23, appended with persistent mode. */
 #define ILIO_STATUS_FIELDS_V2(X)					\
-	X(DIRTY_BYTES, dirty_bytes, 18, CORE, PERSISTENT, dirty_bytes,		\
+	X(DIRTY_BYTES, dirty_bytes, 18, CORE, PERSISTENT, dirty_bytes,	\
 	  "persistent: bytes in RAM not yet written back")		\
-	X(CACHE_HITS, cache_hits, 19, CORE, PERSISTENT, cache_hits,		\
+	X(CACHE_HITS, cache_hits, 19, CORE, PERSISTENT, cache_hits,	\
 	  "persistent: reads served from RAM")				\
-	X(CACHE_MISSES, cache_misses, 20, CORE, PERSISTENT, cache_misses,	\
+	X(CACHE_MISSES, cache_misses, 20, CORE, PERSISTENT, cache_misses, \
 	  "persistent: reads that went to the backing device")		\
-	X(FLUSHES, flushes, 21, CORE, PERSISTENT, flushes,			\
+	X(FLUSHES, flushes, 21, CORE, PERSISTENT, flushes,		\
 	  "persistent: flush and FUA requests completed")		\
 	X(GC_MOVED_BYTES, gc_moved_bytes, 22, CORE, PERSISTENT, gc_moved_bytes, \
 	  "persistent: record bytes GC moved")				\
-	X(GC_FREED_SEGMENTS, gc_freed_segments, 23, CORE, PERSISTENT,		\
+	X(GC_FREED_SEGMENTS, gc_freed_segments, 23, CORE, PERSISTENT,	\
 	  gc_freed_segments, "persistent: segments returned to the free pool")
 
 /* Fields 24 and 25: the backing device's fill. */
 #define ILIO_STATUS_FIELDS_V3(X)					\
-	X(BACKEND_BYTES, backend_bytes, 24, CORE, PERSISTENT, backend_bytes,	\
+	X(BACKEND_BYTES, backend_bytes, 24, CORE, PERSISTENT, backend_bytes, \
 	  "persistent: bytes of the backing device's log area")	\
-	X(BACKEND_FREE_BYTES, backend_free_bytes, 25, CORE, PERSISTENT,		\
+	X(BACKEND_FREE_BYTES, backend_free_bytes, 25, CORE, PERSISTENT,	\
 	  backend_free_bytes,						\
 	  "persistent: bytes of free segments in the log area")
 
@@ -114,23 +114,23 @@
 	  "read bios served in the submitter's context")		\
 	X(INLINE_WRITES, inline_writes, 0, FRONT, ANY, inline_writes,	\
 	  "write bios served in the submitter's context")		\
-	X(CACHE_BYTES, cache_bytes, 0, CORE, PERSISTENT, cache_bytes,		\
+	X(CACHE_BYTES, cache_bytes, 0, CORE, PERSISTENT, cache_bytes,	\
 	  "persistent: RAM held by the clean-chunk cache")		\
 	X(BACKEND_FLUSHES, backend_flushes, 0, CORE, PERSISTENT, backend_flushes, \
 	  "persistent: flushes sent to the backing device")		\
-	X(CHECKPOINTS, checkpoints, 0, CORE, PERSISTENT, checkpoints,		\
+	X(CHECKPOINTS, checkpoints, 0, CORE, PERSISTENT, checkpoints,	\
 	  "persistent: checkpoints written")				\
-	X(FREE_SEGMENTS, free_segments, 0, CORE, PERSISTENT, free_segments,	\
+	X(FREE_SEGMENTS, free_segments, 0, CORE, PERSISTENT, free_segments, \
 	  "persistent: free segments on the backing device")		\
-	X(NR_SEGMENTS, nr_segments, 0, CORE, PERSISTENT, nr_segments,		\
+	X(NR_SEGMENTS, nr_segments, 0, CORE, PERSISTENT, nr_segments,	\
 	  "persistent: segments on the backing device")			\
-	X(CHUNKS_DAMAGED, chunks_damaged, 0, CORE, PERSISTENT, chunks_damaged,	\
+	X(CHUNKS_DAMAGED, chunks_damaged, 0, CORE, PERSISTENT, chunks_damaged, \
 	  "persistent: live chunks whose record was found damaged")	\
-	X(JOURNAL_WRITES, journal_writes, 0, CORE, PERSISTENT, journal_writes,	\
+	X(JOURNAL_WRITES, journal_writes, 0, CORE, PERSISTENT, journal_writes, \
 	  "persistent: records written to the journal device")		\
-	X(JOURNAL_BYTES, journal_bytes, 0, CORE, PERSISTENT, journal_bytes,	\
+	X(JOURNAL_BYTES, journal_bytes, 0, CORE, PERSISTENT, journal_bytes, \
 	  "persistent: bytes written to the journal device")		\
-	X(JOURNAL_FAILED, journal_failed, 0, CORE, PERSISTENT, journal_failed,	\
+	X(JOURNAL_FAILED, journal_failed, 0, CORE, PERSISTENT, journal_failed, \
 	  "persistent: 1 once the journal failed and flushes went to the LUN")
 
 #define ILIO_STATUS_FIELDS(X)						\

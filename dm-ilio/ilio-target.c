@@ -1471,6 +1471,9 @@ static int ilio_msg_compact(struct ilio_dev *d, char *result,
 	moved = st.compact_moved_bytes;
 	ram = st.ram_used_bytes;
 	n = ilio_core_compact(d->core, UINT_MAX);
+	/* A record that did not parse put the store in fail mode. */
+	if (ilio_core_mode(d->core) == ILIO_MODE_FAIL)
+		return -EIO;
 	if (!n) {
 		DMEMIT("compacted 0 segments: no sealed RAM segment is at most 3/4 live");
 		return 1;
