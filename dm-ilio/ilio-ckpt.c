@@ -357,7 +357,10 @@ int ilio_log_checkpoint(struct ilio_plog *pl)
  *
  * For suspend and close: afterwards the backing device holds every write
  * and a checkpoint that makes the next recovery short.  The checkpoint is
- * skipped when nothing changed since the last one.
+ * skipped when nothing changed since the last one and the log ends with
+ * it: then the log holds nothing after the durable checkpoint, which is
+ * how the next open tells a clean shutdown (see ilio_replay()).  GC's
+ * moves are no front-end operation, but they are units after it.
  *
  * Return: 0, or the error that kept data from reaching the device.
  */
@@ -373,7 +376,8 @@ int ilio_log_quiesce(struct ilio_plog *pl)
 	if (ret)
 		return ret;
 	mutex_lock(&sp->lock);
-	changed = pl->front_ops != pl->ckpt_front;
+	changed = pl->front_ops != pl->ckpt_front ||
+		  pl->closed_seq > pl->anchor.ckpt_end;
 	mutex_unlock(&sp->lock);
 	return changed ? ilio_log_checkpoint(pl) : 0;
 }

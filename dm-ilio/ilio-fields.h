@@ -12,7 +12,7 @@
  * The header includes nothing: it is built into the module, into the
  * userspace unit tests and into ilioctl alike.
  *
- * A row is X(ID, name, pos, src, member, doc):
+ * A row is X(ID, name, pos, src, scope, member, doc):
  *   ID      suffix of the enum ilio_stat constant ILIO_ST_<ID>
  *   name    sysfs file name and JSON key (and the status field's name in
  *           the admin guide, Documentation/admin-guide/device-mapper/
@@ -22,6 +22,9 @@
  *   src     CORE: member of struct ilio_stats (ilio-core.h); FRONT:
  *           member of struct ilio_front_stats (ilio-target.h), the dm
  *           glue's own atomic counters
+ *   scope   ANY: meaningful on every device; PERSISTENT: only with a
+ *           backing device (always 0 on a diskless one, whose sysfs
+ *           directory does not show it; its doc starts "persistent:")
  *   member  that struct member
  *   doc     one line for the reader
  */
@@ -38,96 +41,96 @@
  * Fields 2 to 17, the line of modules older than persistent mode.
  */
 #define ILIO_STATUS_FIELDS_V1(X)					\
-	X(LOGICAL_BYTES, logical_bytes, 2, CORE, logical_bytes,	\
+	X(LOGICAL_BYTES, logical_bytes, 2, CORE, ANY, logical_bytes,	\
 	  "mapped, non-zero logical bytes")				\
-	X(UNIQUE_BYTES, unique_bytes, 3, CORE, unique_bytes,	\
+	X(UNIQUE_BYTES, unique_bytes, 3, CORE, ANY, unique_bytes,	\
 	  "unique chunks x block size: after dedup, before compression") \
-	X(STORED_BYTES, stored_bytes, 4, CORE, stored_bytes,	\
+	X(STORED_BYTES, stored_bytes, 4, CORE, ANY, stored_bytes,	\
 	  "payload bytes of the unique chunks after compression")	\
-	X(RAM_USED_BYTES, ram_used_bytes, 5, CORE, ram_used_bytes,	\
+	X(RAM_USED_BYTES, ram_used_bytes, 5, CORE, ANY, ram_used_bytes,	\
 	  "RAM charged to the budget: segments + metadata")		\
-	X(RAM_LIMIT_BYTES, ram_limit_bytes, 6, CORE, ram_limit_bytes, \
+	X(RAM_LIMIT_BYTES, ram_limit_bytes, 6, CORE, ANY, ram_limit_bytes, \
 	  "the RAM budget")						\
-	X(DEDUP_HITS, dedup_hits, 7, CORE, dedup_hits,		\
+	X(DEDUP_HITS, dedup_hits, 7, CORE, ANY, dedup_hits,		\
 	  "blocks written that matched a stored chunk")			\
-	X(ZERO_BLOCKS, zero_blocks, 8, CORE, zero_blocks,		\
+	X(ZERO_BLOCKS, zero_blocks, 8, CORE, ANY, zero_blocks,		\
 	  "blocks written that were all zeroes")			\
-	X(FRONT_READ_IOS, front_read_ios, 9, FRONT, read_ios,	\
+	X(FRONT_READ_IOS, front_read_ios, 9, FRONT, ANY, read_ios,	\
 	  "read bios received")						\
-	X(FRONT_READ_BYTES, front_read_bytes, 10, FRONT, read_bytes, \
+	X(FRONT_READ_BYTES, front_read_bytes, 10, FRONT, ANY, read_bytes, \
 	  "bytes read")							\
-	X(FRONT_WRITE_IOS, front_write_ios, 11, FRONT, write_ios,	\
+	X(FRONT_WRITE_IOS, front_write_ios, 11, FRONT, ANY, write_ios,	\
 	  "write bios with data received")				\
-	X(FRONT_WRITE_BYTES, front_write_bytes, 12, FRONT, write_bytes, \
+	X(FRONT_WRITE_BYTES, front_write_bytes, 12, FRONT, ANY, write_bytes, \
 	  "bytes written")						\
-	X(BACKEND_READ_IOS, backend_read_ios, 13, CORE, backend_read_ios, \
+	X(BACKEND_READ_IOS, backend_read_ios, 13, CORE, ANY, backend_read_ios, \
 	  "reads sent to the backing device")				\
-	X(BACKEND_READ_BYTES, backend_read_bytes, 14, CORE,		\
+	X(BACKEND_READ_BYTES, backend_read_bytes, 14, CORE, ANY,	\
 	  backend_read_bytes, "bytes read from the backing device")	\
-	X(BACKEND_WRITE_IOS, backend_write_ios, 15, CORE,		\
+	X(BACKEND_WRITE_IOS, backend_write_ios, 15, CORE, ANY,		\
 	  backend_write_ios, "writes sent to the backing device")	\
-	X(BACKEND_WRITE_BYTES, backend_write_bytes, 16, CORE,	\
+	X(BACKEND_WRITE_BYTES, backend_write_bytes, 16, CORE, ANY,	\
 	  backend_write_bytes, "bytes written to the backing device")	\
-	X(NOSPC_ERRORS, nospc_errors, 17, CORE, nospc_errors,	\
+	X(NOSPC_ERRORS, nospc_errors, 17, CORE, ANY, nospc_errors,	\
 	  "writes refused with ENOSPC")
 
 /* Fields 18 to 23, appended with persistent mode. */
 #define ILIO_STATUS_FIELDS_V2(X)					\
-	X(DIRTY_BYTES, dirty_bytes, 18, CORE, dirty_bytes,		\
+	X(DIRTY_BYTES, dirty_bytes, 18, CORE, PERSISTENT, dirty_bytes,	\
 	  "persistent: bytes in RAM not yet written back")		\
-	X(CACHE_HITS, cache_hits, 19, CORE, cache_hits,		\
+	X(CACHE_HITS, cache_hits, 19, CORE, PERSISTENT, cache_hits,	\
 	  "persistent: reads served from RAM")				\
-	X(CACHE_MISSES, cache_misses, 20, CORE, cache_misses,	\
+	X(CACHE_MISSES, cache_misses, 20, CORE, PERSISTENT, cache_misses, \
 	  "persistent: reads that went to the backing device")		\
-	X(FLUSHES, flushes, 21, CORE, flushes,			\
+	X(FLUSHES, flushes, 21, CORE, PERSISTENT, flushes,		\
 	  "persistent: flush and FUA requests completed")		\
-	X(GC_MOVED_BYTES, gc_moved_bytes, 22, CORE, gc_moved_bytes, \
+	X(GC_MOVED_BYTES, gc_moved_bytes, 22, CORE, PERSISTENT, gc_moved_bytes, \
 	  "persistent: record bytes GC moved")				\
-	X(GC_FREED_SEGMENTS, gc_freed_segments, 23, CORE,		\
+	X(GC_FREED_SEGMENTS, gc_freed_segments, 23, CORE, PERSISTENT,	\
 	  gc_freed_segments, "persistent: segments returned to the free pool")
 
 /* Fields 24 and 25: the backing device's fill. */
 #define ILIO_STATUS_FIELDS_V3(X)					\
-	X(BACKEND_BYTES, backend_bytes, 24, CORE, backend_bytes,	\
+	X(BACKEND_BYTES, backend_bytes, 24, CORE, PERSISTENT, backend_bytes, \
 	  "persistent: bytes of the backing device's log area")	\
-	X(BACKEND_FREE_BYTES, backend_free_bytes, 25, CORE,		\
+	X(BACKEND_FREE_BYTES, backend_free_bytes, 25, CORE, PERSISTENT,	\
 	  backend_free_bytes,						\
 	  "persistent: bytes of free segments in the log area")
 
 /* ILIO_SYSFS_FIELDS() - the values that only sysfs shows. */
 #define ILIO_SYSFS_FIELDS(X)						\
-	X(UNIQUE_CHUNKS, unique_chunks, 0, CORE, unique_chunks,	\
+	X(UNIQUE_CHUNKS, unique_chunks, 0, CORE, ANY, unique_chunks,	\
 	  "unique chunks stored")					\
-	X(METADATA_BYTES, metadata_bytes, 0, CORE, meta_bytes,	\
+	X(METADATA_BYTES, metadata_bytes, 0, CORE, ANY, meta_bytes,	\
 	  "the metadata part of ram_used_bytes")			\
-	X(DEDUP_CANDIDATES_CAPPED, dedup_candidates_capped, 0, CORE, \
+	X(DEDUP_CANDIDATES_CAPPED, dedup_candidates_capped, 0, CORE, ANY, \
 	  dedup_candidates_capped,					\
 	  "blocks stored new because their lookup hit the candidate bound") \
-	X(COMPACTIONS, compactions, 0, CORE, compactions,		\
+	X(COMPACTIONS, compactions, 0, CORE, ANY, compactions,		\
 	  "segments emptied by the compactor")				\
-	X(COMPACT_MOVED_BYTES, compact_moved_bytes, 0, CORE,	\
+	X(COMPACT_MOVED_BYTES, compact_moved_bytes, 0, CORE, ANY,	\
 	  compact_moved_bytes, "record bytes the compactor copied")	\
-	X(INLINE_READS, inline_reads, 0, FRONT, inline_reads,	\
+	X(INLINE_READS, inline_reads, 0, FRONT, ANY, inline_reads,	\
 	  "read bios served in the submitter's context")		\
-	X(INLINE_WRITES, inline_writes, 0, FRONT, inline_writes,	\
+	X(INLINE_WRITES, inline_writes, 0, FRONT, ANY, inline_writes,	\
 	  "write bios served in the submitter's context")		\
-	X(CACHE_BYTES, cache_bytes, 0, CORE, cache_bytes,		\
+	X(CACHE_BYTES, cache_bytes, 0, CORE, PERSISTENT, cache_bytes,	\
 	  "persistent: RAM held by the clean-chunk cache")		\
-	X(BACKEND_FLUSHES, backend_flushes, 0, CORE, backend_flushes, \
+	X(BACKEND_FLUSHES, backend_flushes, 0, CORE, PERSISTENT, backend_flushes, \
 	  "persistent: flushes sent to the backing device")		\
-	X(CHECKPOINTS, checkpoints, 0, CORE, checkpoints,		\
+	X(CHECKPOINTS, checkpoints, 0, CORE, PERSISTENT, checkpoints,	\
 	  "persistent: checkpoints written")				\
-	X(FREE_SEGMENTS, free_segments, 0, CORE, free_segments,	\
+	X(FREE_SEGMENTS, free_segments, 0, CORE, PERSISTENT, free_segments, \
 	  "persistent: free segments on the backing device")		\
-	X(NR_SEGMENTS, nr_segments, 0, CORE, nr_segments,		\
+	X(NR_SEGMENTS, nr_segments, 0, CORE, PERSISTENT, nr_segments,	\
 	  "persistent: segments on the backing device")			\
-	X(CHUNKS_DAMAGED, chunks_damaged, 0, CORE, chunks_damaged,	\
+	X(CHUNKS_DAMAGED, chunks_damaged, 0, CORE, PERSISTENT, chunks_damaged, \
 	  "persistent: live chunks whose record was found damaged")	\
-	X(JOURNAL_WRITES, journal_writes, 0, CORE, journal_writes,	\
+	X(JOURNAL_WRITES, journal_writes, 0, CORE, PERSISTENT, journal_writes, \
 	  "persistent: records written to the journal device")		\
-	X(JOURNAL_BYTES, journal_bytes, 0, CORE, journal_bytes,	\
+	X(JOURNAL_BYTES, journal_bytes, 0, CORE, PERSISTENT, journal_bytes, \
 	  "persistent: bytes written to the journal device")		\
-	X(JOURNAL_FAILED, journal_failed, 0, CORE, journal_failed,	\
+	X(JOURNAL_FAILED, journal_failed, 0, CORE, PERSISTENT, journal_failed, \
 	  "persistent: 1 once the journal failed and flushes went to the LUN")
 
 #define ILIO_STATUS_FIELDS(X)						\
@@ -137,7 +140,7 @@
 #define ILIO_ALL_FIELDS(X)	ILIO_STATUS_FIELDS(X) ILIO_SYSFS_FIELDS(X)
 
 /* ILIO_FIELD_ENUM() - generator: the enum ilio_stat constant of a row. */
-#define ILIO_FIELD_ENUM(ID, name, pos, src, member, doc) ILIO_ST_##ID,
+#define ILIO_FIELD_ENUM(ID, name, pos, src, scope, member, doc) ILIO_ST_##ID,
 
 /**
  * enum ilio_stat - index of every numeric value, ILIO_ST_<ID>
@@ -165,21 +168,29 @@ enum ilio_stat {
 };
 
 /* Each status row's pos is its place on the line (1 / 0 fails to build). */
-#define ILIO_FIELD_POS_CHECK(ID, name, pos, src, member, doc) \
+#define ILIO_FIELD_POS_CHECK(ID, name, pos, src, scope, member, doc) \
 	ILIO_POS_CHECK_##ID = 1 / (ILIO_ST_##ID + 2 == (pos)),
 enum ilio_stat_pos_check {
 	ILIO_STATUS_FIELDS(ILIO_FIELD_POS_CHECK)
 };
 
+/* A row's scope as a truth value: persistent only? */
+#define ILIO_SCOPE_PERSISTENT_ANY		0
+#define ILIO_SCOPE_PERSISTENT_PERSISTENT	1
+#define ILIO_SCOPE_PERSISTENT(scope)	ILIO_SCOPE_PERSISTENT_##scope
+#define ILIO_FIELD_PERSISTENT(scope)	ILIO_SCOPE_PERSISTENT(scope)
+
 /**
  * struct ilio_field - what a user of the lists may need of a row
  * @name: sysfs file name and JSON key
  * @pos: position on the status line, 0 for a sysfs-only value
+ * @persistent: only meaningful with a backing device (scope PERSISTENT)
  * @doc: one line for the reader
  */
 struct ilio_field {
 	const char *name;
 	int pos;
+	int persistent;
 	const char *doc;
 };
 
@@ -188,16 +199,19 @@ struct ilio_field {
  * "static const struct ilio_field f[ILIO_ST_ALL] = {
  * ILIO_ALL_FIELDS(ILIO_FIELD_INFO) };".
  */
-#define ILIO_FIELD_INFO(ID, _name, _pos, src, member, _doc) \
-	[ILIO_ST_##ID] = { .name = #_name, .pos = (_pos), .doc = (_doc) },
+#define ILIO_FIELD_INFO(ID, _name, _pos, src, scope, member, _doc) \
+	[ILIO_ST_##ID] = { .name = #_name, .pos = (_pos), \
+			   .persistent = ILIO_FIELD_PERSISTENT(scope), .doc = (_doc) },
 
 /*
  * Two sysfs files are not numbers: the mode word (also status field 1)
  * and the backend write size histogram (struct ilio_stats's
- * backend_write_hist, ten space-separated counts).
+ * backend_write_hist, ten space-separated counts), whose scope is
+ * ILIO_SYSFS_WHIST_SCOPE.
  */
 #define ILIO_SYSFS_MODE		"mode"
 #define ILIO_SYSFS_WHIST	"backend_write_size_hist"
+#define ILIO_SYSFS_WHIST_SCOPE	PERSISTENT
 
 /*
  * ILIO_MODE_WORDS() - X(ID, word): the mode word of each device mode, best

@@ -139,6 +139,7 @@ struct ilio_wb_io {
  * @anchor: (L) its content
  * @fallback: recovery used the older anchor (the newest one's chain was
  *	damaged, and the older chain provably covers it)
+ * @recovery: what recovery replayed (set by ilio_replay(), then constant)
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
  * @dirty: (L) bytes in segment buffers not yet written
  * @lat_ns: (L) smoothed backend write service time
@@ -204,6 +205,7 @@ struct ilio_plog {
 	unsigned int anchor_slot;
 	struct ilio_anchor_info anchor;
 	bool fallback;
+	struct ilio_recovery recovery;
 	u64 log_bytes;
 	u64 dirty;
 	u64 lat_ns;

@@ -271,16 +271,29 @@ static int ilio_replay_read(struct ilio_plog *pl, u32 seg, u32 off, u64 seq,
 	if (ret != -ENOENT || !pl->jn)
 		return ret;
 	ret = ilio_journal_find(pl, seg, off, seq, why);
-	if (!ret)
+	if (!ret) {
 		ilio_unit_hdr_unpack(pl->buf, hu);
-	else if (ret == -ENOENT)
+		pl->recovery.journal_units++;
+	} else if (ret == -ENOENT) {
 		*why = "end of log";
+	}
 	return ret;
 }
 
 /*
  * Replay the chain from the anchor.  Return: 0, or -EINVAL/-EIO/-ENOMEM
- * with @why set.  Sets pl->next_seq and the last unit's position.
+ * with @why set.  Sets pl->next_seq, the last unit's position and
+ * pl->recovery.
+ *
+ * How was the store left?  A close (and a suspend) writes everything back
+ * and ends with a checkpoint unless the log already ends at one
+ * (ilio_log_quiesce()), and nothing is written after it.  So the log of a
+ * cleanly closed store holds exactly the checkpoint its anchor names:
+ * units @a->log_seq to @a->ckpt_end, all of them checkpoint units.  Any
+ * unit after @a->ckpt_end, or a data unit among the checkpoint's own
+ * (written while it ran), means the store was stopped while it was in
+ * use: an unclean shutdown.  The format anchor names no checkpoint
+ * (@a->ckpt_end 0): the first activation of a new store.
  */
 static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 		       const char **why)
@@ -291,6 +304,7 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 	u64 seq = a->log_seq, units = 0;
 	u32 next = 0;
 	const char *end;
+	u64 t0 = ktime_get_ns();
 	int ret;
 
 	for (;;) {
@@ -321,6 +335,8 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 		if (ret)
 			return ret;
 		units++;
+		if (hu.type == ILIO_UNIT_DATA)
+			pl->recovery.data_units++;
 		seq++;
 		off += len;
 		cond_resched();
@@ -330,6 +346,15 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 		*why = "the checkpoint that the anchor names is damaged or missing";
 		return -EINVAL;
 	}
+	pl->recovery.units = units;
+	pl->recovery.replay_ns = ktime_get_ns() - t0;
+	if (!a->ckpt_end && !units)
+		pl->recovery.shutdown = ILIO_SHUTDOWN_NEW;
+	else if (a->ckpt_end && seq == a->ckpt_end + 1 &&
+		 !pl->recovery.data_units)
+		pl->recovery.shutdown = ILIO_SHUTDOWN_CLEAN;
+	else
+		pl->recovery.shutdown = ILIO_SHUTDOWN_UNCLEAN;
 	return 0;
 }
 
@@ -594,6 +619,7 @@ static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
 	out->backend_free_bytes = (u64)sp->segs.nr_free * sp->segs.seg_bytes;
 	out->chunks_damaged = sp->nr_damaged;
 	out->journal_failed = pl->jn && pl->jn->failed;
+	out->recovery = pl->recovery;
 }
 
 static const u8 *ilio_log_op_peek(struct ilio_store *st, ilio_cid_t cid)

@@ -24,6 +24,39 @@
 
 #define ILIO_WHIST_BUCKETS	10
 
+/*
+ * How the previous shutdown left a persistent store, as its log shows it
+ * (struct ilio_recovery's @shutdown).  Every close and suspend ends with
+ * the log at a checkpoint (ilio_log_quiesce()), so a log that holds
+ * nothing after the checkpoint its anchor names was closed cleanly - or
+ * stopped while nothing had been written since that checkpoint, which
+ * leaves the same state and loses nothing.
+ */
+#define ILIO_SHUTDOWN_NONE	0	/* diskless: no store was opened */
+#define ILIO_SHUTDOWN_NEW	1	/* the format anchor: first activation */
+#define ILIO_SHUTDOWN_CLEAN	2	/* the log ends at the checkpoint */
+#define ILIO_SHUTDOWN_UNCLEAN	3	/* units after it, or data in it */
+
+/**
+ * struct ilio_recovery - what the open of a persistent store replayed
+ * @units: log units replayed from the anchor on (checkpoint and data)
+ * @data_units: of them, data units (written after the checkpoint began)
+ * @journal_units: of them, units taken from the journal device because
+ *	the backing device lacked them
+ * @replay_ns: time the replay of the log took
+ * @shutdown: ILIO_SHUTDOWN_*
+ *
+ * Set once by the open, then constant; zero for a diskless store.  Not a
+ * counter: clear_stats leaves it.
+ */
+struct ilio_recovery {
+	u64 units;
+	u64 data_units;
+	u64 journal_units;
+	u64 replay_ns;
+	u32 shutdown;
+};
+
 /**
  * struct ilio_stats - a snapshot of the core's gauges and counters
  * @logical_bytes: mapped, non-zero logical bytes
@@ -67,6 +100,8 @@
  * @journal_bytes: bytes written to the journal in records
  * @journal_failed: 1 once a journal write failed (flushes go to the
  *	backing device), else 0
+ * @recovery: persistent: what the open replayed (not a status field; the
+ *	activation's kernel log line reports it)
  */
 struct ilio_stats {
 	u64 logical_bytes;
@@ -105,6 +140,7 @@ struct ilio_stats {
 	u64 journal_writes;
 	u64 journal_bytes;
 	u64 journal_failed;
+	struct ilio_recovery recovery;
 };
 
 /**

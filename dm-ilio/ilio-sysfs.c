@@ -7,7 +7,8 @@
  *
  * Every file but mode and backend_write_size_hist is one row of
  * ilio-fields.h; ilio_stat_values() computes those rows for the status line
- * (ilio-target.c) as well.  This file calls down only: into the core and
+ * (ilio-target.c) as well.  A diskless device shows only the rows of scope
+ * ANY (ilio_attr_visible()).  This file calls down only: into the core and
  * the leaf header ilio-fields.h, never back into ilio-target.c.
  *
  * Locking: show() takes the core mutex through ilio_core_get_stats(),
@@ -52,7 +53,7 @@ static u64 ilio_front_read(struct ilio_dev *d, size_t off)
 #define ILIO_SRC_FRONT(d, st, mbr) \
 	ilio_front_read(d, offsetof(struct ilio_front_stats, mbr))
 
-#define ILIO_FIELD_VALUE(ID, name, pos, src, member, doc) \
+#define ILIO_FIELD_VALUE(ID, name, pos, src, scope, member, doc) \
 	[ILIO_ST_##ID] = ILIO_SRC_##src(d, st, member),
 
 /**
@@ -73,11 +74,19 @@ void ilio_stat_values(struct ilio_dev *d, const struct ilio_stats *st, u64 *v)
 /* Which values need the core's snapshot (and so its mutex). */
 #define ILIO_SRC_IS_CORE_CORE		true
 #define ILIO_SRC_IS_CORE_FRONT		false
-#define ILIO_FIELD_IS_CORE(ID, name, pos, src, member, doc) \
+#define ILIO_FIELD_IS_CORE(ID, name, pos, src, scope, member, doc) \
 	[ILIO_ST_##ID] = ILIO_SRC_IS_CORE_##src,
 
 static const bool ilio_stat_is_core[ILIO_ST_ALL] = {
 	ILIO_ALL_FIELDS(ILIO_FIELD_IS_CORE)
+};
+
+/* Which files a diskless device does not show (scope PERSISTENT). */
+#define ILIO_FIELD_IS_PERSISTENT(ID, name, pos, src, scope, member, doc) \
+	[ILIO_ST_##ID] = ILIO_FIELD_PERSISTENT(scope),
+
+static const bool ilio_stat_persistent[ILIO_ST_ALL] = {
+	ILIO_ALL_FIELDS(ILIO_FIELD_IS_PERSISTENT)
 };
 
 /**
@@ -90,7 +99,7 @@ struct ilio_attr {
 	int id;
 };
 
-#define ILIO_FIELD_ATTR(ID, _name, pos, src, member, doc) \
+#define ILIO_FIELD_ATTR(ID, _name, pos, src, scope, member, doc) \
 	[ILIO_ST_##ID] = { .attr = { .name = #_name, .mode = 0444 }, .id = ILIO_ST_##ID },
 
 static struct ilio_attr ilio_field_attrs[ILIO_ST_ALL] = {
@@ -105,7 +114,7 @@ static struct ilio_attr ilio_attr_whist = {
 	.attr = { .name = ILIO_SYSFS_WHIST, .mode = 0444 }, .id = ILIO_A_WHIST
 };
 
-#define ILIO_FIELD_ATTR_PTR(ID, name, pos, src, member, doc) \
+#define ILIO_FIELD_ATTR_PTR(ID, name, pos, src, scope, member, doc) \
 	(&ilio_field_attrs[ILIO_ST_##ID].attr),
 
 static struct attribute *ilio_attrs[] = {
@@ -114,7 +123,30 @@ static struct attribute *ilio_attrs[] = {
 	ILIO_ALL_FIELDS(ILIO_FIELD_ATTR_PTR)
 	NULL,
 };
-ATTRIBUTE_GROUPS(ilio);
+
+/*
+ * A diskless device has no backing device: the files of scope PERSISTENT
+ * (ilio-fields.h) would only ever read 0, so its directory leaves them
+ * out.  Whether a device is persistent never changes (a table reload
+ * cannot add or drop the backing device), so neither does the set.
+ */
+static umode_t ilio_attr_visible(struct kobject *kobj, struct attribute *attr,
+				 int n)
+{
+	struct ilio_dev *d = container_of(kobj, struct ilio_dev, kobj);
+	struct ilio_attr *a = container_of(attr, struct ilio_attr, attr);
+	bool persistent = a->id == ILIO_A_WHIST ?
+			  ILIO_FIELD_PERSISTENT(ILIO_SYSFS_WHIST_SCOPE) :
+			  a->id >= 0 && ilio_stat_persistent[a->id];
+
+	return persistent && !d->persistent ? 0 : attr->mode;
+}
+
+static const struct attribute_group ilio_group = {
+	.attrs = ilio_attrs,
+	.is_visible = ilio_attr_visible,
+};
+__ATTRIBUTE_GROUPS(ilio);
 
 static ssize_t ilio_attr_show(struct kobject *kobj, struct attribute *attr,
 			      char *buf)

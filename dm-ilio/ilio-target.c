@@ -727,6 +727,34 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	kfree(d);
 }
 
+/*
+ * The recovery line of an activation: how the previous shutdown left the
+ * store (see ilio_replay() for how the log tells), what replay read and
+ * how long it took.  Documented in the admin guide ("Kernel log").
+ */
+static void ilio_log_recovery(struct ilio_dev *d, const struct ilio_recovery *r,
+			      struct dm_dev *journal)
+{
+	char kinds[96];
+	int n;
+
+	if (r->shutdown == ILIO_SHUTDOWN_NEW) {
+		DMINFO("%s: recovery: first activation of a new store, nothing to replay",
+		       d->name);
+		return;
+	}
+	/* "3 checkpoint, 9 data", then "; 4 from the journal" with one. */
+	n = snprintf(kinds, sizeof(kinds), "%llu checkpoint, %llu data",
+		     r->units - r->data_units, r->data_units);
+	if (journal && n < sizeof(kinds))
+		snprintf(kinds + n, sizeof(kinds) - n, "; %llu from the journal",
+			 r->journal_units);
+	DMINFO("%s: recovery: %s shutdown, replayed %llu log unit%s (%s) in %llu ms",
+	       d->name, r->shutdown == ILIO_SHUTDOWN_CLEAN ? "clean" : "unclean",
+	       r->units, r->units == 1 ? "" : "s", kinds,
+	       div_u64(r->replay_ns, NSEC_PER_MSEC));
+}
+
 /* One line per activation: what the admin's boot log should show. */
 static void ilio_log_activation(struct ilio_dev *d, const struct ilio_params *p,
 				struct dm_dev *backing, struct dm_dev *journal,
@@ -749,6 +777,7 @@ static void ilio_log_activation(struct ilio_dev *d, const struct ilio_params *p,
 	       d->name, st.backend_bytes >> 20, st.backend_free_bytes >> 20,
 	       p->ram_mb, journal ? ", journal on " : "",
 	       journal ? journal->name : "");
+	ilio_log_recovery(d, &st.recovery, journal);
 }
 
 static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
@@ -1463,10 +1492,19 @@ static int ilio_msg_clear_stats(struct ilio_dev *d, char *result,
 	return 0;
 }
 
+/*
+ * "gc" and "compact" are one message: persistent, GC cleans log segments
+ * on the backing device; diskless, the compactor (the RAM store's GC)
+ * empties sealed RAM segments that are at most 3/4 live, and the answer
+ * says what that moved and what RAM it gave back - or, when no segment
+ * qualified, that this is why nothing was done.
+ */
 static int ilio_msg_compact(struct ilio_dev *d, char *result,
 			    unsigned int maxlen)
 {
 	unsigned int sz = 0;
+	struct ilio_stats st;
+	u64 moved, ram;
 	int n;
 
 	if (d->persistent) {
@@ -1476,8 +1514,21 @@ static int ilio_msg_compact(struct ilio_dev *d, char *result,
 		DMEMIT("cleaned %d segments", n);
 		return 1;
 	}
+	ilio_core_get_stats(d->core, &st);
+	moved = st.compact_moved_bytes;
+	ram = st.ram_used_bytes;
 	n = ilio_core_compact(d->core, UINT_MAX);
-	DMEMIT("compacted %d segments", n);
+	/* A record that did not parse put the store in fail mode. */
+	if (ilio_core_mode(d->core) == ILIO_MODE_FAIL)
+		return -EIO;
+	if (!n) {
+		DMEMIT("compacted 0 segments: no sealed RAM segment is at most 3/4 live");
+		return 1;
+	}
+	ilio_core_get_stats(d->core, &st);
+	DMEMIT("compacted %d segments: moved %llu bytes, RAM used %llu -> %llu bytes",
+	       n, st.compact_moved_bytes - min(moved, st.compact_moved_bytes),
+	       ram, st.ram_used_bytes);
 	return 1;
 }
 

@@ -11,10 +11,13 @@
 #include "bdev.h"
 
 /*
- * ilio_info_anchor() - print one anchor slot's row.  fresh: the other slot
- * is the valid anchor of a store never activated, so an empty slot is
- * what format left, not damage.  Returns true if the slot is valid, with
- * *ai filled in.
+ * ilio_info_anchor() - print one anchor slot's row.  A slot of all zeros
+ * is blank - never written, as format leaves slot 1 - and, as for the
+ * kernel's recovery (ILIO_SLOT_BLANK), never damage: whether the store
+ * has a usable anchor is the other slot's business ("current anchor").
+ * fresh: the other slot is the valid anchor of a store never activated,
+ * whose first activation writes this one.  Returns true if the slot is
+ * valid, with *ai filled in.
  */
 static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 			     unsigned int slot, const struct ilio_geom *g,
@@ -27,8 +30,8 @@ static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 	snprintf(label, sizeof(label), "anchor %u", slot);
 	if (ilio_all_zero(blk, ILIO_BLOCK_SIZE)) {
 		ilio_row(rows, label, "%s", fresh ?
-			 "empty (normal: written at the first activation)" :
-			 "invalid: empty (all zeros)");
+			 "blank (unused, as format leaves it; the first activation writes it)" :
+			 "blank (unused, as format leaves it)");
 		return false;
 	}
 	if (ilio_anchor_check(blk, ILIO_ANCHOR_BLOCK + slot, g, ai, &why)) {

@@ -4,7 +4,8 @@
  * vdostats print theirs, laid out by libsmartcols: name, mode, logical
  * size, data held, stored bytes, savings, RAM used and limit, and the fill
  * of the backing device.  --bytes and --si choose the units, --json prints
- * the same columns as JSON (sizes in bytes).  The devices are read as
+ * the same columns as JSON (sizes in bytes), each object led by the
+ * "schema_version" of "status --json".  The devices are read as
  * "status" reads them (cmd-status.c), --parse-status included.
  */
 #include <ctype.h>
@@ -95,18 +96,25 @@ static int ilio_cell(struct libscols_line *ln, int col, const char *s,
 	return scols_line_set_data(ln, col, s);
 }
 
+/*
+ * One device's line.  In JSON, column 0 is "schema_version" (as in
+ * "status --json"), and the columns of ilio_list_cols follow it.
+ */
 static int ilio_list_line(struct libscols_table *tb, const struct ilio_dev *dev,
 			  bool json)
 {
 	const unsigned long long *v = dev->st.v;
-	char cell[ILIO_COL_NR][64];
+	char cell[ILIO_COL_NR][64], schema[16];
 	const char *c[ILIO_COL_NR];
 	struct libscols_line *ln;
 	double ratio, pct;
-	int i;
+	int i, base = json ? 1 : 0;
 
 	ln = scols_table_new_line(tb, NULL);
 	if (!ln)
+		return -1;
+	snprintf(schema, sizeof(schema), "%d", ILIO_JSON_SCHEMA);
+	if (json && scols_line_set_data(ln, 0, schema))
 		return -1;
 	c[ILIO_COL_NAME] = dev->name;
 	ilio_list_mode(dev, cell[ILIO_COL_MODE], sizeof(cell[0]));
@@ -139,7 +147,7 @@ static int ilio_list_line(struct libscols_table *tb, const struct ilio_dev *dev,
 		c[ILIO_COL_FILL] = cell[ILIO_COL_FILL];
 	}
 	for (i = 0; i < ILIO_COL_NR; i++) {
-		if (ilio_cell(ln, i, c[i], json))
+		if (ilio_cell(ln, base + i, c[i], json))
 			return -1;
 	}
 	return 0;
@@ -162,6 +170,12 @@ static int ilio_list_print(const struct ilio_dev *devs, size_t nr, bool json,
 	    scols_table_enable_noheadings(tb, noheadings) ||
 	    (json && scols_table_set_name(tb, "devices")))
 		goto out;
+	/* The JSON schema, as "status --json" has it: first in each object. */
+	if (json) {
+		cl = scols_table_new_column(tb, "schema_version", 0, 0);
+		if (!cl || scols_column_set_json_type(cl, SCOLS_JSON_NUMBER))
+			goto out;
+	}
 	for (i = 0; i < ILIO_COL_NR; i++) {
 		const struct ilio_list_col *col = &ilio_list_cols[i];
 

@@ -64,7 +64,7 @@ typedef uint64_t u64;
 #define ILIO_EXIT_USAGE		2
 
 #define ILIO_SECTOR_SHIFT	9
-/* "status --json": the "schema_version" of every object. */
+/* "status --json" and "list --json": the "schema_version" of every object. */
 #define ILIO_JSON_SCHEMA	1
 #define ILIO_MIB_SHIFT		20
 #define ILIO_SIZE_ALIGN		((unsigned long long)ILIO_LEN_ALIGN_BYTES)

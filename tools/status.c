@@ -336,10 +336,20 @@ static void ilio_print_io_row(struct ilio_rows *r, const char *label,
 	ilio_row(r, label, "%llu I/Os, %s", ios, ilio_human(bytes, h, sizeof(h)));
 }
 
+/*
+ * Show status field id in the human output?  Only if the line has it, and
+ * not a persistent-only one (ilio-fields.h's scope) on a device known to
+ * be diskless, where it is always 0.  JSON keeps every field.
+ */
+static bool ilio_shown(const struct ilio_dev *dev, int id)
+{
+	return id < dev->st.nr &&
+	       !(ilio_fields[id].persistent && ilio_dev_diskless(dev));
+}
+
 static void ilio_print_human(const struct ilio_dev *dev)
 {
 	const unsigned long long *v = dev->st.v;
-	bool ext = dev->st.nr > ILIO_ST_NR_V1;
 	struct ilio_derived d;
 	char a[32], b[32], c[32];
 	struct ilio_rows *r;
@@ -372,7 +382,7 @@ static void ilio_print_human(const struct ilio_dev *dev)
 		 ilio_human(v[ILIO_ST_RAM_USED_BYTES], a, sizeof(a)),
 		 ilio_human(v[ILIO_ST_RAM_LIMIT_BYTES], b, sizeof(b)),
 		 ilio_fmt_pct(d.has_ram, d.ram_pct, c, sizeof(c)));
-	if (ext)
+	if (ilio_shown(dev, ILIO_ST_DIRTY_BYTES))
 		ilio_row(r, "dirty", "%s",
 			 ilio_human(v[ILIO_ST_DIRTY_BYTES], a, sizeof(a)));
 	ilio_row(r, "dedup hits", "%llu", v[ILIO_ST_DEDUP_HITS]);
@@ -404,17 +414,19 @@ static void ilio_print_human(const struct ilio_dev *dev)
 		ilio_row(r, "avg backend read", "%s",
 			 ilio_fmt_avg(d.has_avg_read, d.avg_read, a, sizeof(a)));
 	}
-	if (ext) {
+	if (ilio_shown(dev, ILIO_ST_CACHE_HITS))
 		ilio_row(r, "cache hits / misses", "%llu / %llu",
 			 v[ILIO_ST_CACHE_HITS], v[ILIO_ST_CACHE_MISSES]);
+	if (ilio_shown(dev, ILIO_ST_FLUSHES))
 		ilio_row(r, "flushes", "%llu", v[ILIO_ST_FLUSHES]);
+	if (ilio_shown(dev, ILIO_ST_GC_MOVED_BYTES))
 		ilio_row(r, "GC moved", "%s",
 			 ilio_human(v[ILIO_ST_GC_MOVED_BYTES], a, sizeof(a)));
+	if (ilio_shown(dev, ILIO_ST_GC_FREED_SEGMENTS))
 		ilio_row(r, "GC freed segments", "%llu",
 			 v[ILIO_ST_GC_FREED_SEGMENTS]);
-	}
 	/* Fields 24 and 25 (zero in diskless mode). */
-	if (dev->st.nr >= ILIO_ST_NR && v[ILIO_ST_BACKEND_BYTES]) {
+	if (ilio_shown(dev, ILIO_ST_BACKEND_FREE_BYTES) && v[ILIO_ST_BACKEND_BYTES]) {
 		unsigned long long size = v[ILIO_ST_BACKEND_BYTES];
 		unsigned long long free = v[ILIO_ST_BACKEND_FREE_BYTES];
 		unsigned long long used = free < size ? size - free : 0;

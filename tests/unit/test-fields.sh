@@ -16,7 +16,10 @@
 #     name; and when the module is built, ilio-sysfs.o holds every sysfs
 #     name;
 #   * the admin guide's status table numbers the same fields in the same
-#     order, and its sysfs section names every sysfs-only value.
+#     order, and its sysfs section names every sysfs-only value;
+#   * scope PERSISTENT (the files a diskless device does not show) is
+#     exactly the rows documented "persistent:" plus the histogram, and
+#     the ABI document marks exactly those "Persistent only:".
 #
 # Usage: bash tests/unit/test-fields.sh  (builds tools/ilioctl if needed;
 #        ILIOCTL=path skips the build)
@@ -43,6 +46,7 @@ status=$(awk '$1 ~ /^status_/ { print $3 }' <<<"$rows")
 sysfs_only=$(awk '$1 == "sysfs" { print $3 }' <<<"$rows")
 special=$(awk '$1 == "special" { print $3 }' <<<"$rows")
 modes=$(awk '$1 == "mode" { print $3 }' <<<"$rows")
+persistent=$(awk '$1 == "persistent" { print $3 }' <<<"$rows")
 n_v1=$(wc -l <<<"$v1")
 n_st=$(wc -l <<<"$status")
 
@@ -56,6 +60,21 @@ eq "the current line has 25 fields" "$((n_st + 1))" 25
 eq "sysfs-only values are not on the line" "$(awk '$1 == "sysfs" && $2 != 0' <<<"$rows")" ""
 eq "no name twice" "$(printf '%s\n' "$status" "$sysfs_only" "$special" | sort | uniq -d)" ""
 eq "three mode words" "$(paste -sd' ' <<<"$modes")" "write read-only fail"
+# Scope PERSISTENT (the files a diskless device does not show) is exactly
+# the rows whose doc says "persistent:", fields 18..25 among them, and
+# the histogram; mode and the fields 2..17 are on every device.
+docs=$( {
+	echo '#include "ilio-fields.h"'
+	echo 'ILIO_FIELDS_DOC_BEGIN'
+	echo '#define D(ID, name, pos, src, scope, member, doc) @name scope doc'
+	echo 'ILIO_ALL_FIELDS(D)'
+} | cpp -P -I "$root/dm-ilio" - | sed -n '/^ILIO_FIELDS_DOC_BEGIN/,$p' | tail -n +2 | tr '@' '\n')
+eq "scope PERSISTENT is the rows documented \"persistent:\"" \
+	"$(awk '$2 != ($3 ~ /^"persistent:/ ? "PERSISTENT" : "ANY") { print $1 }' <<<"$docs")" ""
+eq "no ANY/PERSISTENT typo" "$(awk 'NF && $2 != "ANY" && $2 != "PERSISTENT" { print $1 }' <<<"$docs")" ""
+eq "persistent only: fields 18..25, the sysfs-only ones of the backing device, the histogram" \
+	"$(paste -sd' ' <<<"$persistent")" \
+	"$(awk '$1 ~ /^status_/ && $2 >= 18 { print $3 }' <<<"$rows" | paste -sd' ') cache_bytes backend_flushes checkpoints free_segments nr_segments chunks_damaged journal_writes journal_bytes journal_failed backend_write_size_hist"
 
 # --- ilioctl's parser and JSON keys -------------------------------------------
 # line N: "d 0 8 ilio write" and the first N fields, field at pos p = 1000 + p.
@@ -137,6 +156,17 @@ while read -r list pos name; do
 	[[ "$entry" == *"$want"* ]] || bad="$bad $name"
 done <<<"$rows"
 eq "ABI: every entry names its status field" "$bad" ""
+# "Persistent only:" marks exactly the files a diskless device lacks.
+bad=
+for name in $status $sysfs_only $special; do
+	entry=$(awk -v w="What:\t\t/sys/block/dm-<N>/ilio/$name" '$0 == w { p = 1; next } /^What:/ { p = 0 } p' "$abi" | tr -s ' \t\n' ' ')
+	if grep -qxF "$name" <<<"$persistent"; then
+		[[ "$entry" == *"Description: Persistent only: "* ]] || bad="$bad +$name"
+	else
+		[[ "$entry" != *"Persistent only"* ]] || bad="$bad -$name"
+	fi
+done
+eq "ABI: \"Persistent only:\" on exactly the persistent-only files" "$bad" ""
 
 echo "test-fields: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -16,7 +16,9 @@
 #     savings, RAM use, I/O offload, fields 18..23 by name, and for a
 #     persistent device the write offload, read offload, RAM-served reads
 #     and average backend I/O sizes, with "-" for zero denominators (checked
-#     with --parse-status/--parse-table);
+#     with --parse-status/--parse-table); a diskless device's table leaves
+#     out the persistent-only rows (dirty, cache, flushes, GC, fill) that
+#     its JSON keeps;
 #   * prints valid JSON (python3 -m json.tool) holding every raw field and
 #     the computed ratios, with strings escaped;
 #   * fails a live command with exit 1 and an "ilioctl: " message when there
@@ -29,7 +31,8 @@
 #     signature: blkid sees nothing after); --dry-run writes nothing;
 #     --segment-kb is validated;
 #   * "info" reports each superblock copy and anchor slot as valid, or
-#     invalid with the validator's reason, after single-byte corruptions;
+#     invalid with the validator's reason, after single-byte corruptions,
+#     and an all-zero anchor slot (format's slot 1) as blank, never invalid;
 #   * "probe" prints udev's ID_FS_TYPE=ilio and the store's UUID for a
 #     store (also with superblock copy 0 damaged), nothing and exit 1 for a
 #     blank, short or ext4 image, and an error for a damaged store;
@@ -45,7 +48,8 @@
 #     huge size) by default, needs --size on a store never activated, and
 #     builds the line from create's options; a repeated option is refused;
 #   * message, list and the units: usage errors; list's columns (human,
-#     --bytes, --si, --json, --noheadings) from --parse-status lines;
+#     --bytes, --si, --json with schema_version first, --noheadings) from
+#     --parse-status lines;
 #     status --bytes and --si.
 #
 # Usage: bash tests/unit/test-ilioctl.sh
@@ -560,7 +564,7 @@ run status --parse-status "$L5 $GiB $((256 * MiB))" --parse-table "$T5"
 eq "25 fields: exit" "$rc" 0
 eq "25 fields: backend fill" "$(row 'backend fill')" "768.00 MiB of 1.00 GiB (75.0%)"
 eq "25 fields: ENOSPC still last" "$(printf '%s\n' "$out" | tail -n 1)" "  ENOSPC errors        0"
-run status --parse-status "$L5 $GiB 0" --parse-table "p5 0 2097152 ilio - 256"
+run status --parse-status "$L5 $GiB 0" --parse-table "$T5"
 eq "25 fields, full" "$(row 'backend fill')" "1.00 GiB of 1.00 GiB (100.0%)"
 run status --parse-status "$L5 0 0" --parse-table "p5 0 2097152 ilio - 256"
 eq "25 fields, diskless: no backend fill row" "$(row 'backend fill')" ""
@@ -594,11 +598,34 @@ eq "17 fields: RAM-served reads" "$(row 'RAM-served reads')" "50.0%"
 eq "17 fields: no dirty row" "$(row dirty)" ""
 eq "17 fields: no flushes row" "$(row flushes)" ""
 
-# Diskless with 23 fields: fields 18..23 shown, no persistent rows.
+# Diskless: fields 18..25 are persistent-only (ilio-fields.h's scope),
+# always 0 there: no dirty, cache, flushes or GC rows (nor the persistent
+# derived rows); JSON keeps every key.  L5's values are not 0, so a row
+# that stayed would show.
 run status --parse-status "$L5" --parse-table "p5 0 2097152 ilio - 256"
-eq "diskless 23: flushes shown" "$(row flushes)" 42
-eq "diskless 23: no write offload" "$(row 'write offload')" ""
-eq "diskless 23: no avg backend write" "$(row 'avg backend write')" ""
+for r in dirty 'cache hits / misses' flushes 'GC moved' 'GC freed segments' \
+	'write offload' 'avg backend write' 'backend fill'; do
+	eq "diskless 23: no '$r' row" "$(row "$r")" ""
+done
+eq "diskless 23: the rows every device has stay" "$(row 'dedup hits'):$(row 'backend writes')" \
+	"0:80 I/Os, 20.00 MiB"
+run status --parse-status "$L5 $GiB $((256 * MiB))" --parse-table "p5 0 2097152 ilio - 256"
+eq "diskless 25: no 'backend fill' row" "$(row 'backend fill')" ""
+eq "diskless 25: ENOSPC still last" "$(printf '%s\n' "$out" | tail -n 1)" "  ENOSPC errors        0"
+run status --json --parse-status "$L5" --parse-table "p5 0 2097152 ilio - 256"
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])[0]
+want = dict(dirty_bytes=3 << 20, cache_hits=900, cache_misses=100, flushes=42,
+            gc_moved_bytes=5 << 20, gc_freed_segments=3)
+assert d["diskless"] is True
+for k, v in want.items():
+    assert d[k] == v, (k, d[k], v)
+' "$out" && ok || ko "diskless JSON keeps every persistent-only key: $out"
+# Persistent: the same rows are there (the table names a backing device).
+run status --parse-status "$L5" --parse-table "$T5"
+eq "persistent 23: the persistent-only rows stay" \
+	"$(row dirty):$(row flushes):$(row 'GC freed segments')" "3.00 MiB:42:3"
 # No table: it is not known to be persistent.
 run status --parse-status "$L5"
 eq "no table: no write offload" "$(row 'write offload')" ""
@@ -971,7 +998,7 @@ eq "info: first segment" "$(row 'first segment')" "block 256"
 eq "info: segments" "$(row segments)" 63
 eq "info: anchor 0" "$(row 'anchor 0')" \
 	"valid: seq 1, epoch 0x$epoch1, log_seq 1, log_seg 0, log_off 0, nr_blocks 0"
-eq "info: anchor 1" "$(row 'anchor 1')" "empty (normal: written at the first activation)"
+eq "info: anchor 1 is blank, not invalid" "$(row 'anchor 1')" "blank (unused, as format leaves it; the first activation writes it)"
 eq "info: current anchor" "$(row 'current anchor')" "0 (seq 1)"
 eq "info: logical size" "$(row 'logical size')" "not set (never activated)"
 
@@ -1091,7 +1118,7 @@ corrupt "anchor 0" $((2 * 4096 + 100))
 eq "anchor flipped: exit" "$rc" 1
 eq "anchor flipped: anchor 0" "$(row 'anchor 0')" "invalid: anchor magic or checksum mismatch"
 eq "anchor flipped: current anchor" "$(row 'current anchor')" none
-eq "anchor flipped: the empty slot 1 is no longer normal" "$(row 'anchor 1')" "invalid: empty (all zeros)"
+eq "anchor flipped: the blank slot 1 is still blank, not invalid" "$(row 'anchor 1')" "blank (unused, as format leaves it)"
 if [[ "$err" == *"no valid anchor"* ]]; then
 	ok
 else
@@ -1446,11 +1473,14 @@ import json, sys
 d = json.loads(sys.argv[1])["devices"]
 assert [x["name"] for x in d] == ["vdi", "lun"]
 v, l = d
-assert v == {"name": "vdi", "mode": "diskless", "disksize": 8589934592,
+assert v == {"schema_version": 1, "name": "vdi", "mode": "diskless", "disksize": 8589934592,
              "data": 6442450944, "stored": 1073741824, "ratio": 6.0,
              "savings": 83.3, "ram-used": 1610612736, "ram-limit": 2147483648,
              "fill": None}, v
 assert l["mode"] == "persistent,ro" and l["ratio"] is None and l["savings"] is None
+# schema_version leads each object, as in status --json.
+assert list(v)[0] == "schema_version" and list(l)[0] == "schema_version", (list(v), list(l))
+assert l["schema_version"] == 1
 ' "$out"; then ok; else ko "list --json: rc=$rc out=$out"; fi
 run list --json --parse-status "$(status_line 'a"b\' 0 8 write 0 0 0 0 4194304 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)"
 python3 -c 'import json, sys; assert json.loads(sys.argv[1])["devices"][0]["name"] == "a\"b\\"' "$out" &&

@@ -20,6 +20,10 @@
  *    opens, transient read errors and a damaged newest anchor refuse
  *    without writing or recover every flushed block; a fallback is taken
  *    only when it provably covers the newest anchor;
+ *  - the recovery counters (the activation's kernel log line): a new
+ *    store replays nothing, a close leaves only checkpoint units (clean),
+ *    a power cut after flushed writes leaves data units (unclean), and a
+ *    close after GC alone still ends the log at a checkpoint (clean);
  *  - GC never moves a record that rotted on the device (trust #7 item 2):
  *    its chunk reads as EIO, is counted, survives a re-open as such;
  *  - the content hash key (trust #7 item 3): a keyed store reopens with
@@ -1160,6 +1164,121 @@ static void test_gc_rot(void)
 		CHECK(ic, "re-open after GC: %s", why);
 		if (!ic)
 			goto out;
+	}
+	ilio_core_destroy(ic);
+out:
+	md_free(&d);
+}
+
+/* What the open replayed (the recovery line's counters), or fail. */
+static struct ilio_recovery reopen_recovery(struct mdev *d, struct ilio_core **icp,
+					    const char *what)
+{
+	struct ilio_recovery r = { 0 };
+	struct ilio_stats st;
+	const char *why = "";
+	int err = 0;
+
+	*icp = md_open(d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(*icp, "%s: open: %d %s", what, err, why);
+	if (*icp) {
+		ilio_core_get_stats(*icp, &st);
+		r = st.recovery;
+	}
+	return r;
+}
+
+/*
+ * The recovery counters, and how the log tells a clean shutdown: a new
+ * store replays nothing; a close leaves only the checkpoint's units
+ * (clean); a power cut after flushed writes leaves data units after it
+ * (unclean); and a close after GC alone (no front-end write since the
+ * checkpoint, but GC's data units after it) still ends the log at a
+ * checkpoint, so the next open says clean.  clear_stats keeps them.
+ */
+static void test_recovery_info(void)
+{
+	struct ilio_recovery r;
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	struct mdev d;
+	static u8 b[4096];
+	u64 rs = 7;
+	int i, ret;
+
+	md_format(&d, SEG_BYTES);
+	r = reopen_recovery(&d, &ic, "new store");
+	if (!ic)
+		goto out;
+	CHECK(r.shutdown == ILIO_SHUTDOWN_NEW && r.units == 0 && r.data_units == 0,
+	      "new store: shutdown %u, %llu units", r.shutdown,
+	      (unsigned long long)r.units);
+	for (i = 0; i < 512; i++) {
+		ut_fill_random(b, 4096, 100 + i);	/* incompressible: raw */
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_close(ic) == 0, "close");
+
+	r = reopen_recovery(&d, &ic, "after a close");
+	if (!ic)
+		goto out;
+	CHECK(r.shutdown == ILIO_SHUTDOWN_CLEAN && r.units >= 1 && r.data_units == 0 &&
+	      r.journal_units == 0, "after a close: shutdown %u, %llu units, %llu data",
+	      r.shutdown, (unsigned long long)r.units, (unsigned long long)r.data_units);
+	ilio_core_clear_stats(ic);
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.recovery.shutdown == r.shutdown && st.recovery.units == r.units,
+	      "clear_stats keeps the recovery counters");
+	for (i = 0; i < 64; i++) {
+		ut_fill_random(b, 4096, 2000 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_flush(ic) == 0, "flush");
+	ilio_core_destroy(ic);		/* power cut: the flushed writes are durable */
+	md_crash(&d, &rs);
+
+	r = reopen_recovery(&d, &ic, "after a power cut");
+	if (!ic)
+		goto out;
+	CHECK(r.shutdown == ILIO_SHUTDOWN_UNCLEAN && r.data_units >= 1 &&
+	      r.units > r.data_units, "after a power cut: shutdown %u, %llu units, %llu data",
+	      r.shutdown, (unsigned long long)r.units, (unsigned long long)r.data_units);
+	for (i = 0; i < 64; i++) {
+		static u8 got[4096];
+
+		ut_fill_random(b, 4096, 2000 + i);
+		if (ilio_core_read(ic, i, got) || memcmp(got, b, 4096)) {
+			CHECK(0, "after a power cut: flushed lba %d", i);
+			break;
+		}
+	}
+	/* Every other block rewritten: segments half live, GC has work. */
+	for (i = 64; i < 512; i += 2) {
+		ut_fill_random(b, 4096, 3000 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(ilio_core_flush(ic) == 0 && ilio_core_checkpoint(ic) == 0,
+	      "flush, checkpoint: the log ends at a checkpoint");
+	ret = ilio_core_gc(ic, 1);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ret == 1 && st.gc_moved_bytes > 0, "GC cleaned one segment: %d, %llu moved",
+	      ret, (unsigned long long)st.gc_moved_bytes);
+	CHECK(ilio_core_close(ic) == 0, "close after GC alone");
+
+	r = reopen_recovery(&d, &ic, "after GC and a close");
+	if (!ic)
+		goto out;
+	CHECK(r.shutdown == ILIO_SHUTDOWN_CLEAN && r.data_units == 0,
+	      "after GC and a close: shutdown %u, %llu data units", r.shutdown,
+	      (unsigned long long)r.data_units);
+	for (i = 64; i < 512; i++) {
+		static u8 got[4096];
+
+		ut_fill_random(b, 4096, (i & 1 ? 100 : 3000) + i);
+		if (ilio_core_read(ic, i, got) || memcmp(got, b, 4096)) {
+			CHECK(0, "after GC and a close: lba %d", i);
+			break;
+		}
 	}
 	ilio_core_destroy(ic);
 out:
@@ -2502,6 +2621,7 @@ int main(int argc, char **argv)
 		{ "corrupt", test_corrupt },
 		{ "open_window", test_open_window },
 		{ "gc_rot", test_gc_rot },
+		{ "recovery_info", test_recovery_info },
 		{ "errors_ro", test_errors_ro },
 		{ "coalesce", test_coalesce },
 		{ "hash_key", test_hash_key },

@@ -10,13 +10,16 @@
 # unique data, front read/write byte counts, no backend I/O when diskless,
 # unique space freed when the last reference goes, dedup off storing both
 # copies, and lz4 shrinking compressible data that compress none keeps raw.
+# Diskless: the persistent-only sysfs files (scope PERSISTENT in
+# ilio-fields.h) are absent and their status fields 0; "gc" runs the
+# compactor and answers why it did nothing, or what it moved and freed.
 #
 # vm-args: --mem 3072 --timeout 900
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
 
-need_cmd dmsetup dd python3 cmp
+need_cmd dmsetup dd python3 cmp fio
 ilio_load
 
 MB=1048576
@@ -30,6 +33,12 @@ FIELDS=(mode logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_by
 
 f() { status_field $NAME "$1"; }
 
+# The one definition of the fields (dm-ilio/ilio-fields.h), and the files
+# of scope PERSISTENT in it, which a diskless device does not show.
+hdr=$(bash "$REPO/tests/unit/ilio-fields-list.sh" "$REPO")
+PERSISTENT=" $(awk '$1 == "persistent" { print $3 }' <<<"$hdr" | paste -sd' ') "
+persistent_only() { [[ "$PERSISTENT" == *" $1 "* ]]; }
+
 # field index by name (1-based)
 field_idx() {
 	local i
@@ -39,18 +48,27 @@ field_idx() {
 }
 st() { f "$(field_idx "$1")"; }
 
+# Diskless: a persistent-only field has no sysfs file, and its status
+# field is 0; every other field's file equals its status field.
 check_sysfs_matches_status() {
 	local i name sv fv bad=0
 	for i in "${!FIELDS[@]}"; do
 		name=${FIELDS[$i]}
-		sv=$(sysfs_val $NAME "$name" 2>/dev/null)
 		fv=$(f $((i + 1)))
+		if persistent_only "$name"; then
+			sv=absent
+			[ -e "/sys/block/$node/ilio/$name" ] && sv=present
+			[ "$fv" = 0 ] || sv="$sv, status '$fv'"
+			[ "$sv" = absent ] || { bad=$((bad + 1)); log "persistent-only $name: $sv"; }
+			continue
+		fi
+		sv=$(sysfs_val $NAME "$name" 2>/dev/null)
 		if [ "$sv" != "$fv" ]; then
 			bad=$((bad + 1))
 			log "sysfs $name='$sv' status='$fv'"
 		fi
 	done
-	assert_eq "$bad" 0 "sysfs equals status for all 25 fields ($1)"
+	assert_eq "$bad" 0 "sysfs equals status for all 25 fields, persistent-only ones absent and 0 ($1)"
 }
 
 assert_cmd "create 1 GiB diskless device, ram 512" -- \
@@ -60,19 +78,29 @@ assert_eq "$(dmsetup status $NAME | awk '{ print NF }')" 28 "status has 3 + 25 f
 node=$(dm_node $NAME)
 missing=
 for n in "${FIELDS[@]}" unique_chunks; do
+	persistent_only "$n" && continue
 	[ -r "/sys/block/$node/ilio/$n" ] || missing="$missing $n"
 done
-assert_eq "$missing" "" "sysfs has every field plus unique_chunks"
+assert_eq "$missing" "" "sysfs has every field but the persistent-only ones, plus unique_chunks"
+shown=
+for n in $PERSISTENT; do
+	[ -e "/sys/block/$node/ilio/$n" ] && shown="$shown $n"
+done
+assert_eq "$shown" "" "diskless: no persistent-only file (dirty_bytes, checkpoints, backend_write_size_hist, ...)"
+assert_ge "$(wc -w <<<"$PERSISTENT")" 18 "ilio-fields.h names the persistent-only files"
 assert_eq "$(stat -c %a "/sys/block/$node/ilio/"* | sort -u | paste -sd' ')" 444 \
 	"every sysfs file is world-readable and read-only (0444, as Documentation/ABI says)"
 # The one definition (dm-ilio/ilio-fields.h) agrees with the documented
 # order above, and the module's sysfs files are exactly its rows.
-hdr=$(bash "$REPO/tests/unit/ilio-fields-list.sh" "$REPO")
 assert_eq "mode $(awk '$1 ~ /^status_/ { print $3 }' <<<"$hdr" | paste -sd' ')" "${FIELDS[*]}" \
 	"status fields are ilio-fields.h's, in its order"
 assert_eq "$(ls "/sys/block/$node/ilio/" | sort | paste -sd' ')" \
-	"$(awk '$1 != "mode" { print $3 }' <<<"$hdr" | sort | paste -sd' ')" \
-	"sysfs holds exactly the files of ilio-fields.h"
+	"$(awk '$1 == "persistent" { p[$3] = 1; next } $1 != "mode" && !($3 in p) { print $3 }' \
+		<(grep '^persistent ' <<<"$hdr"; grep -v '^persistent ' <<<"$hdr") | sort | paste -sd' ')" \
+	"diskless: sysfs holds exactly the files of ilio-fields.h of scope ANY"
+assert_eq "$(dmsetup message $NAME 0 gc)" \
+	"compacted 0 segments: no sealed RAM segment is at most 3/4 live" \
+	"gc on a fresh diskless device: nothing to compact, and why"
 assert_eq "$(st mode)" write "mode"
 assert_eq "$(st ram_limit_bytes)" $((512 * MB)) "ram_limit_bytes"
 assert_eq "$(st backend_bytes) $(st backend_free_bytes)" "0 0" "diskless: no backing device, no fill"
@@ -125,9 +153,15 @@ for i in "${!FIELDS[@]}"; do
 	[ "$n" = mode ] && continue
 	pv=$(awk -v a="ilio_$n{device=\"$NAME\"}" -v b="ilio_${n}_total{device=\"$NAME\"}" \
 		'$1 == a || $1 == b { print $2 }' <<<"$prom")
-	if [ "$pv" != "$(sysfs_val $NAME "$n")" ]; then
+	# A persistent-only field has no file here: its status field (0).
+	if persistent_only "$n"; then
+		sv=$(f $((i + 1)))
+	else
+		sv=$(sysfs_val $NAME "$n")
+	fi
+	if [ "$pv" != "$sv" ]; then
 		bad=$((bad + 1))
-		log "prometheus $n='$pv' sysfs='$(sysfs_val $NAME "$n")'"
+		log "prometheus $n='$pv' sysfs/status='$sv'"
 	fi
 done
 assert_eq "$bad" 0 "ilioctl status --prometheus: every field equals sysfs"
@@ -163,6 +197,29 @@ assert_cmd "blkdiscard 64..128 MiB (last reference to the first generation)" -- 
 assert_near "$(st unique_bytes)" $((64 * MB)) $((MB)) "unique_bytes back to ~64 MiB"
 assert_cmd "new generation intact" -- cmp_dev "$DEV" 0 $((64 * MB)) "$REF2"
 check_sysfs_matches_status "after overwrite and discard"
+# gc on a diskless device is the compactor: overwrite random 4k blocks of
+# 0..32 MiB, so that the segments written there are partly dead, then gc
+# empties those at most 3/4 live and says what it moved and freed.
+assert_cmd "overwrite 8192 random 4k blocks of 0..32 MiB" -- \
+	fio --name=holes --filename="$DEV" --rw=randwrite --bs=4k --size=32M \
+	--number_ios=8192 --ioengine=psync --direct=1 --randseed=14 --norandommap
+c0=$(sysfs_val $NAME compactions)
+m0=$(sysfs_val $NAME compact_moved_bytes)
+ans=$(dmsetup message $NAME 0 gc)
+log "gc: $ans"
+re='^compacted ([0-9]+) segments: moved ([0-9]+) bytes, RAM used ([0-9]+) -> ([0-9]+) bytes$'
+if [[ "$ans" =~ $re ]]; then
+	pass "gc on a diskless device answers what the compactor did: $ans"
+	assert_ge "${BASH_REMATCH[1]}" 1 "gc compacted segments"
+	assert_eq "$(($(sysfs_val $NAME compactions) - c0))" "${BASH_REMATCH[1]}" \
+		"the answer's segments = the growth of compactions"
+	assert_eq "$(($(sysfs_val $NAME compact_moved_bytes) - m0))" "${BASH_REMATCH[2]}" \
+		"the answer's bytes moved = the growth of compact_moved_bytes"
+	assert_le "${BASH_REMATCH[4]}" "${BASH_REMATCH[3]}" "compaction did not grow RAM use"
+	assert_eq "${BASH_REMATCH[4]}" "$(st ram_used_bytes)" "the answer's RAM used = ram_used_bytes"
+else
+	fail "gc on a diskless device: unexpected answer '$ans'"
+fi
 assert_cmd "remove" -- dmsetup remove $NAME
 
 # dedup off keeps both copies.

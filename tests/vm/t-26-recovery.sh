@@ -12,7 +12,10 @@
 #  - an open whose backing device fails every read is refused;
 #  - a damaged newest anchor slot: refused, or every flushed block exact;
 #  - the backing disk is byte-identical after each refusal;
-#  - the right table recovers every fsynced byte, and check says ok.
+#  - the right table recovers every fsynced byte, and check says ok;
+#  - the kernel's recovery line says: first activation of a new store at
+#    the first open; "unclean shutdown" with data units replayed after the
+#    crash; "clean shutdown" with only checkpoint units after a remove.
 # Before the fix the twice-length table was accepted (through the format
 # anchor) and the right one then showed an empty store.
 #
@@ -41,8 +44,26 @@ sum() { sha256sum "$BACK" | cut -d' ' -f1; }
 assert_cmd "format" -- "$ILIOCTL" format "$BACK"
 assert_cmd "linear over the disk (to cut it later)" -- \
 	dmsetup create $FLK --table "0 $BSECT linear $BACK 0"
+# recovery_line DESC ERE: the activation just done logged its recovery
+# line (ilio_log_recovery(): "dm-N: recovery: ..."), in REC_LINE, and it
+# matches ERE.
+recovery_line() {
+	local node line
+	node=$(dm_node t26) || { fail "$1: no dm node for t26"; return; }
+	REC_LINE=$(dmesg_since | grep -oE "$node: recovery: .*" | tail -n 1)
+	if [[ "$REC_LINE" =~ $2 ]]; then
+		pass "$1: $REC_LINE"
+	else
+		fail "$1: recovery line '$REC_LINE' does not match '$2'"
+	fi
+}
+RECOVERED='^dm-[0-9]+: recovery: (clean|unclean) shutdown, replayed ([0-9]+) log units? \(([0-9]+) checkpoint, ([0-9]+) data\) in [0-9]+ ms$'
+
+dmesg_mark
 assert_cmd "first activation" -- \
 	dmsetup create t26 --table "0 $LSECT ilio /dev/mapper/$FLK $RAM"
+recovery_line "first activation" \
+	'^dm-[0-9]+: recovery: first activation of a new store, nothing to replay$'
 assert_cmd "write 16 MiB and fsync" -- \
 	dd if="$T_TMP/data" of=/dev/mapper/t26 bs=1M oflag=direct conv=fsync status=none
 assert_eq "$(sysfs_val t26 checkpoints)" 1 "only the activation's checkpoint so far"
@@ -112,8 +133,16 @@ else
 	fail "ilioctl info names no current anchor: $("$ILIOCTL" info "$BACK" 2>&1 | tail -n 3)"
 fi
 
+dmesg_mark
 assert_cmd "the right table recovers" -- \
 	dmsetup create t26 --table "0 $LSECT ilio $BACK $RAM"
+recovery_line "after the crash" "$RECOVERED"
+if [[ "$REC_LINE" =~ $RECOVERED ]]; then
+	assert_eq "${BASH_REMATCH[1]}" unclean "after the crash: the log says unclean"
+	assert_ge "${BASH_REMATCH[4]}" 1 "after the crash: data units replayed (the fsynced 16 MiB)"
+	assert_eq "$((BASH_REMATCH[3] + BASH_REMATCH[4]))" "${BASH_REMATCH[2]}" \
+		"after the crash: checkpoint + data units = units replayed"
+fi
 assert_rc 0 "every fsynced byte is there" -- \
 	cmp_dev /dev/mapper/t26 0 $((16 * MB)) "$T_TMP/data"
 assert_eq "$(dmsetup message t26 0 check 2>&1)" ok "store consistent"
@@ -122,5 +151,18 @@ assert_cmd "remove" -- dmsetup remove t26
 "$ILIOCTL" info "$BACK" >"$T_TMP/info" 2>&1
 n=$(grep -cE '^ *anchor [01] +valid:' "$T_TMP/info")
 assert_eq "$n" 2 "both anchor slots valid after the recovery"
+# That remove was a clean close: the next open replays its checkpoint only.
+dmesg_mark
+assert_cmd "activate again after the clean remove" -- \
+	dmsetup create t26 --table "0 $LSECT ilio $BACK $RAM"
+recovery_line "after a clean close" "$RECOVERED"
+if [[ "$REC_LINE" =~ $RECOVERED ]]; then
+	assert_eq "${BASH_REMATCH[1]} ${BASH_REMATCH[4]}" "clean 0" \
+		"after a clean close: clean, no data unit replayed"
+	assert_ge "${BASH_REMATCH[3]}" 1 "after a clean close: the checkpoint's units replayed"
+fi
+assert_rc 0 "after a clean close: every fsynced byte is there" -- \
+	cmp_dev /dev/mapper/t26 0 $((16 * MB)) "$T_TMP/data"
+assert_cmd "remove" -- dmsetup remove t26
 assert_cmd "rmmod dm_ilio" -- ilio_unload
 finish

@@ -14,7 +14,10 @@
 #  - "list" shows the device with its logical size, persistent mode and
 #    the backing device's fill; --bytes prints the exact size;
 #  - "message": check answers the kernel's "ok", checkpoint and gc answer,
-#    checkpoint on a diskless device is refused clearly;
+#    checkpoint on a diskless device is refused clearly, and gc there
+#    answers the compactor's "compacted 0 segments" with its reason;
+#  - diskless "status" leaves out the persistent-only rows that its JSON
+#    keeps (at 0), and "list --json" leads each object with schema_version;
 #  - boot-like: the unit that tools/systemd/ilio-generator writes for an
 #    iliotab line has an ExecStart= that activates the store with the
 #    line's options (data intact) and an ExecStop= that removes it;
@@ -158,6 +161,28 @@ grep -q "'checkpoint' needs a persistent device (t27d is diskless)" "$_T_LAST_OU
 	pass "checkpoint refusal is clear" || fail "checkpoint refusal: $(last_output)"
 assert_cmd "diskless: check" -- "$ILIOCTL" message t27d check
 out_is "diskless: check ok" ok
+assert_cmd "diskless: gc" -- "$ILIOCTL" message t27d gc
+out_is "diskless: gc is the compactor, and says why it did nothing" \
+	"compacted 0 segments: no sealed RAM segment is at most 3/4 live"
+assert_cmd "diskless: status" -- "$ILIOCTL" status t27d
+rows=$(grep -cE '^  (dirty|cache hits / misses|flushes|GC moved|GC freed segments|backend fill) ' "$_T_LAST_OUT")
+assert_eq "$rows" 0 "diskless status: no persistent-only rows"
+assert_eq "$(grep -c '^  dedup hits ' "$_T_LAST_OUT")" 1 "diskless status: the other rows are there"
+assert_cmd "diskless: status --json" -- "$ILIOCTL" status --json t27d
+assert_cmd "diskless JSON keeps the persistent-only keys, at 0" -- python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))[0]
+assert d["diskless"] is True
+for k in ("dirty_bytes", "cache_hits", "flushes", "gc_freed_segments", "backend_bytes"):
+    assert d[k] == 0, (k, d[k])
+' "$_T_LAST_OUT"
+assert_cmd "list --json with a device" -- "$ILIOCTL" list --json
+assert_cmd "list --json: schema_version leads the object" -- python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))["devices"]
+assert [x["name"] for x in d] == ["t27d"] and list(d[0])[0] == "schema_version", d
+assert d[0]["schema_version"] == 1 and d[0]["fill"] is None, d
+' "$_T_LAST_OUT"
 assert_cmd "remove t27d" -- "$ILIOCTL" remove t27d
 assert_cmd "list --json, no devices" -- "$ILIOCTL" list --json
 assert_eq "$(tr -d ' \n' <"$_T_LAST_OUT")" '{"devices":[]}' "list --json, no devices: an empty array"

@@ -10,8 +10,9 @@
 # verify state and is SIGKILLed from the host (a power cut: guest RAM is
 # lost, and with it every segment that only the journal held).  Boot 2
 # proves that a foreign journal (another store's) and a missing one are
-# refused without writing, recovers with the journal, and verifies every
-# write fio saw complete; then the journal device starts failing writes
+# refused without writing, recovers with the journal (the kernel's
+# recovery line says unclean, with units from the journal), and verifies
+# every write fio saw complete; then the journal device starts failing writes
 # (dm-linear switched to "error"): flushes keep succeeding through the LUN,
 # journal_failed becomes 1, the kernel log says so once, and the data
 # survives a remove and a re-create.
@@ -212,10 +213,23 @@ boot2)
 	assert_cmd "dm-linear t34jl over the journal disk" -- \
 		dmsetup create t34jl --table "0 $J_SECT linear $JD 0"
 	t0=$(date +%s%N)
+	dmesg_mark
 	assert_cmd "re-create t34 with its journal" -- \
 		dmsetup create t34 --table "0 $LOG_SECT ilio $LUN $RAM_MB 2 journal /dev/mapper/t34jl"
 	t1=$(date +%s%N)
 	log "recovery (dmsetup create) took $(((t1 - t0) / 1000000)) ms"
+	# The kernel's recovery line: a power cut is unclean, and replay took
+	# the units only the journal held from it.
+	rec=$(dmesg_since | grep -oE "$(dm_node t34): recovery: .*" | tail -n 1)
+	re='^dm-[0-9]+: recovery: unclean shutdown, replayed ([0-9]+) log units? \(([0-9]+) checkpoint, ([0-9]+) data; ([0-9]+) from the journal\) in [0-9]+ ms$'
+	if [[ "$rec" =~ $re ]]; then
+		pass "recovery line: $rec"
+		assert_ge "${BASH_REMATCH[4]}" 1 "recovery line: units replayed from the journal"
+		assert_le "${BASH_REMATCH[4]}" "${BASH_REMATCH[1]}" \
+			"recovery line: journal units are among the units replayed"
+	else
+		fail "recovery line '$rec' does not match '$re'"
+	fi
 	assert_eq "$(status_field t34 1)" write "recovered device is in write mode"
 	assert_cmd "every write fio saw complete reads back (verify_state_load)" -- \
 		fio --name=pc --filename=/dev/mapper/t34 "${FIO_VERIFY[@]}" \
