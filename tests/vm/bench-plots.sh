@@ -192,14 +192,15 @@ def vdi_plots():
         g += 'set ylabel "write IOPS (log)"\nset key outside right top\nset style data lines\nset xrange [0:*]\n'
         for c, dat, rows, marks in panels:
             g += 'unset label\nunset arrow\n'
+            if not rows:
+                g += 'set title %s\nunset logscale y\nset yrange [0:1]\nset xrange [0:1]\n' % q(
+                    '%s: no data (no ts-%s.txt in the results)' % (NAMES.get(c, c), c))
+                g += 'set label "no data" at 0.5, 0.5 center\nplot 2 notitle\n'
+                g += 'set logscale y\nset yrange [0.5:*]\nset xrange [0:*]\n'
+                continue
             for x, label in marks:
                 g += 'set arrow from %.2f, graph 0 to %.2f, graph 1 nohead dt 2 lc rgb "gray40"\n' % (x, x)
                 g += 'set label %s at %.2f, graph 0.95 offset 0.3,0 tc rgb "gray30"\n' % (q(label), x)
-            if not rows:
-                g += 'set title %s\nunset logscale y\nset yrange [0:1]\nset xrange [0:1]\n' % q(
-                    NAMES.get(c, c) + ': no data (no ts-%s.txt in %s)' % (c, vdi))
-                g += 'plot 2 notitle\nset logscale y\nset yrange [0.5:*]\nset autoscale x\n'
-                continue
             # time-weighted means over the sampled window
             span = rows[-1][0] - rows[0][0]
             fw = sum(rows[i][1] * (rows[i + 1][0] - rows[i][0]) for i in range(0, len(rows), 2)) / span
@@ -254,12 +255,12 @@ def vdi_plots():
         for i, b in enumerate(BUCKETS):
             f.write(b + ' ' + ' '.join(str(cnt[i]) if cnt[i] else '0.5' for _, cnt, _ in series) + '\n')
     if series:
-        g = HEAD % (900, 520, os.path.join(out, 'vdi-write-sizes.svg'))
-        g += 'set title %s\n' % q('Backend writes by size, VDI workload (run, warm, drain)\n' + src)
+        g = HEAD % (900, 600, os.path.join(out, 'vdi-write-sizes.svg'))
+        g += 'set title %s\n' % q('Backend writes by size (up to 4 KiB, 8 KiB, ... 1 MiB, larger), VDI workload (run, warm, drain)\n' + src)
         g += ('set style data histograms\nset style histogram clustered gap 1\n'
               'set style fill solid 0.85 border -1\nset boxwidth 0.9\nset logscale y\n'
               'set yrange [0.8:*]\nset ylabel "backend writes (log)"\n'
-              'set xlabel "write size (up to)"\nset key top center\n')
+              'unset xlabel\nset key below vertical maxcols 1 Left reverse\n')
         plots = []
         colors = {'raw': '#d62728', 'wc': '#ff7f0e', 'always': '#1f77b4', 'auto': '#2ca02c'}
         for i, (c, cnt, how) in enumerate(series):
@@ -268,6 +269,12 @@ def vdi_plots():
                 title = '%s: %s' % (NAMES.get(c, c), how)
             plots.append('%s using %d:xtic(1) title %s lc rgb "%s"' % (
                 q(dat) if not plots else '""', i + 2, q(title), colors.get(c, 'black')))
+        # the count above each bar (cluster i, series k of n, gap 1)
+        n = len(series)
+        for k in range(n):
+            plots.append('"" using ($0 + %.4f):(column(%d) >= 1 ? column(%d) : NaN):'
+                         '(sprintf("%%d", column(%d))) with labels offset 0,0.6 font ",7" notitle' % (
+                             (k - (n - 1) / 2) / (n + 1), k + 2, k + 2, k + 2))
         g += 'plot ' + ', '.join(plots) + '\n'
         gnuplot('vdi-write-sizes', g)
 
@@ -294,7 +301,7 @@ def ram_plots():
 
     dat = os.path.join(work, 'ram.dat')
     with open(dat, 'w') as f:
-        f.write('set ilio zram data\n')
+        f.write('# set ilio zram data\n')
         for d, bs in groups:
             i, z, b = ram(d, bs, 'ilio'), ram(d, bs, 'zram'), ram(d, bs, 'brd')
             f.write('%s/%s %s %s %s\n' % (d, bs, *('%.2f' % (v[0] / 1048576) if v else 'NaN'
@@ -318,10 +325,13 @@ def ram_plots():
     if tsrows:
         g += ('set style data lines\nset autoscale\nset xlabel "logical data written, MiB"\n'
               'set ylabel "RAM used, MiB"\nset key top left\n'
-              'set title "RAM as the data grows (sampled twice a second; solid ilio, dashed zram)"\n')
+              'set title %s\n') % q('RAM as the data grows, bs=%s (sampled twice a second; solid ilio, dashed zram)' % (
+                  groups[0][1] if groups else '?'))
         colors = ['#1f77b4', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2']
         plots = []
-        for n, (d, bs) in enumerate(groups):
+        # one block size (the first), else the curves crowd each other
+        bs0 = groups[0][1] if groups else None
+        for n, (d, bs) in enumerate(g2 for g2 in groups if g2[1] == bs0):
             path = os.path.join(work, 'ramts-%d.dat' % n)
             with open(path, 'w') as f:
                 for r in tsrows:
