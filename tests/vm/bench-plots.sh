@@ -188,7 +188,7 @@ def vdi_plots():
         g = HEAD % (900, h, os.path.join(out, 'vdi-write-iops.svg'))
         g += 'set multiplot layout %d,1 title %s\n' % (
             len(panels), q('Front vs backend write IOPS, VDI workload (run, warm, drain)\n' + src))
-        g += 'set logscale y\nset yrange [0.5:*]\nset xlabel "seconds since the run step began"\n'
+        g += 'set logscale y\nset yrange [0.5:*]\nset xlabel "seconds since the run step began (a gap: 0 IOPS, which a log scale cannot draw)"\n'
         g += 'set ylabel "write IOPS (log)"\nset key outside right top\nset style data lines\nset xrange [0:*]\n'
         for c, dat, rows, marks in panels:
             g += 'unset label\nunset arrow\n'
@@ -259,7 +259,7 @@ def vdi_plots():
         g += 'set title %s\n' % q('Backend writes by size (up to 4 KiB, 8 KiB, ... 1 MiB, larger), VDI workload (run, warm, drain)\n' + src)
         g += ('set style data histograms\nset style histogram clustered gap 1\n'
               'set style fill solid 0.85 border -1\nset boxwidth 0.9\nset logscale y\n'
-              'set yrange [0.8:*]\nset ylabel "backend writes (log)"\n'
+              'set yrange [0.8:*]\nset offsets 0, 0, graph 0.08, 0\nset ylabel "backend writes (log)"\n'
               'unset xlabel\nset key below vertical maxcols 1 Left reverse\n')
         plots = []
         colors = {'raw': '#d62728', 'wc': '#ff7f0e', 'always': '#1f77b4', 'auto': '#2ca02c'}
@@ -273,7 +273,7 @@ def vdi_plots():
         n = len(series)
         for k in range(n):
             plots.append('"" using ($0 + %.4f):(column(%d) >= 1 ? column(%d) : NaN):'
-                         '(sprintf("%%d", column(%d))) with labels offset 0,0.6 font ",7" notitle' % (
+                         '(sprintf("%%d", column(%d))) with labels rotate by 90 left offset 0,0.4 font ",8" notitle' % (
                              (k - (n - 1) / 2) / (n + 1), k + 2, k + 2, k + 2))
         g += 'plot ' + ', '.join(plots) + '\n'
         gnuplot('vdi-write-sizes', g)
