@@ -286,6 +286,8 @@ def ram_plots():
     rows = [r for r in csv.DictReader(l for l in open(os.path.join(bench, 'ram.csv'))
                                       if not l.startswith('#'))]
     args = guest_args(bench) or '(arguments unknown)'
+    import time
+    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(os.path.getmtime(os.path.join(bench, 'ram.csv'))))
     jobs = sorted({r['jobs'] for r in rows})
     j = jobs[0] if jobs else '1'
     groups = []
@@ -315,15 +317,19 @@ def ram_plots():
     g = HEAD % (900, h, os.path.join(out, 'ram-vs-zram.svg'))
     g += 'set multiplot layout %d,1 title %s\n' % (2 if tsrows else 1, q(
         'RAM used for the same data: diskless ilio vs zram (lz4), numjobs=%s\n'
-        'bench.sh %s' % (j, args)))
+        'bench.sh %s; ram.csv of %s' % (j, args, when)))
     g += ('set title "RAM after the write phase (ilio ram_used_bytes, zram mem_used_total)"\n'
           'set style data histograms\nset style histogram clustered gap 1\n'
           'set style fill solid 0.85 border -1\nset boxwidth 0.9\nset yrange [0:*]\n'
-          'set ylabel "MiB"\nset xlabel "data set / block size"\nset key top right\n')
+          'set ylabel "MiB"\nset xlabel "data set / block size"\nset key top center horizontal\nset offsets 0, 0, graph 0.12, 0\n')
     g += ('plot %s using 2:xtic(1) title "ilio" lc rgb "#1f77b4", "" using 3 title "zram" '
-          'lc rgb "#ff7f0e", "" using 4 title "data written (brd)" lc rgb "gray70"\n') % q(dat)
+          'lc rgb "#ff7f0e", "" using 4 title "data written (brd)" lc rgb "gray70"') % q(dat)
+    for k in range(3):
+        g += (', "" using ($0 + %.4f):(column(%d)):(sprintf("%%.1f", column(%d))) '
+              'with labels offset 0,0.6 font ",8" notitle') % ((k - 1) / 4, k + 2, k + 2)
+    g += '\n'
     if tsrows:
-        g += ('set style data lines\nset autoscale\nset xlabel "logical data written, MiB"\n'
+        g += ('set style data lines\nset autoscale\nset offsets 0, 0, 0, 0\nset xlabel "logical data written, MiB"\n'
               'set ylabel "RAM used, MiB"\nset key top left\n'
               'set title %s\n') % q('RAM as the data grows, bs=%s (sampled twice a second; solid ilio, dashed zram)' % (
                   groups[0][1] if groups else '?'))
