@@ -119,7 +119,8 @@ s=$out/vdi-write-sizes.svg
 has "sizes: raw counted from the trace" "raw backend: 3290 writes (trace)" "$s"
 has "sizes: 8 KiB bucket" ">3279<" "$s"
 has "sizes: 12 KiB rounds up to 16 KiB" ">11<" "$s"
-has "sizes: failed trace" "dm-writecache: no data: the kernel refused the hist trigger" "$s"
+has "sizes: failed trace" "dm-writecache: no data, no trace" "$s"
+has "sizes: why" "no trace for wc: the kernel refused the hist trigger" "$s"
 has "sizes: always" "ilio (coalesce always): 40 writes (trace)" "$s"
 has "sizes: 1 MiB bucket" ">37<" "$s"
 if grep -q 'always: traced 40 backend writes, ilio counted 40$' "$tmp/log"; then ok; else
@@ -136,7 +137,8 @@ if bash "$plots" --vdi "$vdi" --bench "$bench" --out "$out" >"$tmp/log" 2>&1; th
 	ko "no trace: exit $?: $(tail -n 3 "$tmp/log")"
 fi
 has "sizes: ilio's own counters" \
-	"ilio (coalesce always): 40 writes (ilio's own backend_write_size_hist; trace missing: no bsz-always.hist)" "$s"
+	"ilio (coalesce always): 40 writes (ilio's own backend_write_size_hist, no trace)" "$s"
+has "sizes: why, for ilio" "no trace for always: no bsz-always.hist" "$s"
 hasnt "ram: no curves without ram-ts.csv" "ilio dup80/4k" "$r"
 has "ram: bars without ram-ts.csv" "dup80/4k" "$r"
 if grep -q "no $bench/ram-ts.csv: RAM bars only" "$tmp/log"; then ok; else ko "no ram-ts.csv is not said"; fi

@@ -223,7 +223,7 @@ def vdi_plots():
                 return i
         return 9
 
-    series = []
+    series, reasons = [], {}
     for c in configs:
         counts, how = [0] * 10, None
         path = os.path.join(vdi, 'bsz-%s.hist' % c)
@@ -242,13 +242,15 @@ def vdi_plots():
         a = snaps.get((c, 'run', 'pre'), (0, {}))[1].get('hist')
         b = snaps.get((c, 'drain', 'drained'), (0, {}))[1].get('hist')
         own = [int(y) - int(x) for x, y in zip(a, b)] if a and b else None
+        if how is None:
+            reasons.setdefault(missing, []).append(c)
         if how is None and own:
-            counts, how = own, "ilio's own backend_write_size_hist; trace missing: " + missing
+            counts, how = own, "ilio's own backend_write_size_hist, no trace"
         if own and how.startswith('trace'):
             print('bench-plots: %s: traced %d backend writes, ilio counted %d%s' % (
                 c, sum(counts), sum(own), '' if counts == own else
                 ' (by size: trace %s, ilio %s)' % (counts, own)))
-        series.append((c, counts, how or 'no data: ' + missing))
+        series.append((c, counts, how or 'no data, no trace'))
     dat = os.path.join(work, 'sizes.dat')
     with open(dat, 'w') as f:
         f.write('# size ' + ' '.join(c for c, _, _ in series) + '\n')
@@ -256,7 +258,9 @@ def vdi_plots():
             f.write(b + ' ' + ' '.join(str(cnt[i]) if cnt[i] else '0.5' for _, cnt, _ in series) + '\n')
     if series:
         g = HEAD % (900, 600, os.path.join(out, 'vdi-write-sizes.svg'))
-        g += 'set title %s\n' % q('Backend writes by size (up to 4 KiB, 8 KiB, ... 1 MiB, larger), VDI workload (run, warm, drain)\n' + src)
+        why = ''.join('\nno trace for %s: %s' % (', '.join(cs), r) for r, cs in reasons.items())
+        g += 'set title %s\n' % q('Backend writes by size (up to 4 KiB, 8 KiB, ... 1 MiB, larger), '
+                                  'VDI workload (run, warm, drain)\n' + src + why)
         g += ('set style data histograms\nset style histogram clustered gap 1\n'
               'set style fill solid 0.85 border -1\nset boxwidth 0.9\nset logscale y\n'
               'set yrange [0.8:*]\nset offsets 0, 0, graph 0.08, 0\nset ylabel "backend writes (log)"\n'
@@ -265,7 +269,7 @@ def vdi_plots():
         colors = {'raw': '#d62728', 'wc': '#ff7f0e', 'always': '#1f77b4', 'auto': '#2ca02c'}
         for i, (c, cnt, how) in enumerate(series):
             title = '%s: %d writes (%s)' % (NAMES.get(c, c), sum(cnt), how)
-            if how.startswith('no data'):
+            if how.startswith('no data'):  # the reason is in the title
                 title = '%s: %s' % (NAMES.get(c, c), how)
             plots.append('%s using %d:xtic(1) title %s lc rgb "%s"' % (
                 q(dat) if not plots else '""', i + 2, q(title), colors.get(c, 'black')))
