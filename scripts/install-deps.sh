@@ -37,6 +37,9 @@ PACKAGES=(
 	stress-ng
 	# fuzzing (libFuzzer comes with the clang runtime)
 	clang libclang-rt-14-dev
+	# benchmark plots (make bench: tests/vm/bench-plots.sh, SVG); the
+	# no-X11 build is enough for "set terminal svg"
+	gnuplot-nox
 )
 
 # One dpkg-query for all; "ok installed" means really installed, not merely

@@ -56,5 +56,6 @@ if [ -f "$here/test-ilioctl.sh" ]; then
 fi
 run test-fields bash "$here/test-fields.sh"
 run test-generator bash "$here/test-generator.sh"
+run test-bench-plots bash "$here/test-bench-plots.sh"
 echo "unit: $total_p passed, $total_f failed"
 exit $rc

@@ -36,6 +36,10 @@
 #            brd and dmlin the data size; vmalloc_delta: VmallocUsed growth over the
 #            write phase (ilio's segments are vmalloc'ed, zram's and brd's
 #            pages are not: a cross-check of ilio's own accounting)
+#   ram-ts.csv  data,bs,jobs,time_s,ilio_logical,ilio_ram,zram_orig,zram_mem
+#            twice a second over the write phase: ilio logical_bytes and
+#            ram_used_bytes (sysfs), zram mm_stat orig_data_size and
+#            mem_used_total (for bench-plots.sh)
 #
 # The dmlin peer is "0 <sectors> linear /dev/ram1 0": brd plus the dm core's
 # bio cloning, with the remap done in map() (no worker hand-off); ilio/dmlin
@@ -84,6 +88,8 @@ FIO_CSV="$RESULTS/fio.csv"
 RAM_CSV="$RESULTS/ram.csv"
 echo "data,bs,jobs,phase,dev,round,kib,bw_kibs,runtime_ms" >"$FIO_CSV"
 echo "data,bs,jobs,dev,ram_bytes,logical_bytes,stored_bytes,unique_bytes,dedup_hits,vmalloc_delta_bytes" >"$RAM_CSV"
+RAMTS_CSV="$RESULTS/ram-ts.csv"
+echo "data,bs,jobs,time_s,ilio_logical,ilio_ram,zram_orig,zram_mem" >"$RAMTS_CSV"
 
 log "kernel $(uname -r), $(nproc) CPUs, $(($(mem_kb MemTotal) / 1024)) MiB RAM, $(fio --version)"
 log "size ${SIZE_MB} MiB per device, fio libaio direct=1 iodepth=$IODEPTH, jobs '$JOBS', bs '$BSS'," \
@@ -210,6 +216,23 @@ run_phase() {
 	return 0
 }
 
+# ram_sampler DATA BS JOBS: ilio's and zram's logical and RAM bytes twice a
+# second into ram-ts.csv, until killed (bash builtins, but for sleep).
+ram_sampler() {
+	local dir il ir zs t0=${EPOCHREALTIME/./} t node
+	node=$(dm_node "$ILIO_NAME") || return 0
+	dir=/sys/block/$node/ilio
+	while :; do
+		read -r il <"$dir/logical_bytes" || il=
+		read -r ir <"$dir/ram_used_bytes" || ir=
+		read -ra zs </sys/block/zram0/mm_stat || zs=()
+		t=$(((${EPOCHREALTIME/./} - t0) / 10000))
+		printf '%s,%s,%s,%d.%02d,%s,%s,%s,%s\n' "$1" "$2" "$3" \
+			$((t / 100)) $((t % 100)) "$il" "$ir" "${zs[0]-}" "${zs[2]-}"
+		sleep 0.5
+	done >>"$RAMTS_CSV" 2>/dev/null
+}
+
 # bw_of DEV: MiB/s of DEV in the last phase (all rounds: total KiB / total ms).
 bw_of() {
 	awk -F, -v k="$1" '$5 == k { kib += $7; ms += $9 }
@@ -220,14 +243,20 @@ bw_of() {
 # (after the RAM readings) read rounds.
 one_config() {
 	local data=$1 bs=$2 jobs=$3 vm0 vm1 ram logical stored uniq hits line k
-	local ram_ilio=0 ram_zram=0 hits_ilio=0
+	local ram_ilio=0 ram_zram=0 hits_ilio=0 sampler
 
 	devs_up
 	vm0=$(mem_kb VmallocUsed)
+	ram_sampler "$data" "$bs" "$jobs" &
+	sampler=$!
 	if ! run_phase w "$data" "$bs" "$jobs"; then
+		kill "$sampler" 2>/dev/null
+		wait "$sampler" 2>/dev/null
 		devs_down
 		return
 	fi
+	kill "$sampler" 2>/dev/null
+	wait "$sampler" 2>/dev/null
 	vm1=$(mem_kb VmallocUsed)
 	for k in $DEVS; do
 		hits=0 uniq=0

@@ -65,7 +65,15 @@
 #              makes ilio's GC work (ilio stores the set compressed).
 #
 # Output in $RESULTS: meta.txt, snaps.txt, fio-CONFIG-STEP.json, and the
-# dmesg of a failed step in fail-CONFIG.dmesg.
+# dmesg of a failed step in fail-CONFIG.dmesg. For the plots
+# (bench-plots.sh), from "run" to the drain after "warm":
+#   ts-CONFIG.txt    the slow, sink and front stat lines twice a second
+#   bsz-CONFIG.hist  the backend's writes by size: the kernel's hist
+#                    trigger on block:block_bio_queue, keyed by nr_sector,
+#                    filtered to the slow device's data writes. Aggregated
+#                    in the kernel (no trace buffer to overflow, no tool
+#                    beside tracefs); "missing REASON" when tracing failed,
+#                    which never fails the bench.
 #
 # vm-args: --mem 3584 --timeout 1200
 
@@ -233,6 +241,8 @@ cfg_up() {
 
 cfg_down() {
 	local n
+	bsz_stop
+	sampler_stop
 	for n in "$FRONT_NAME" "$WCC" "$SLOW"; do
 		[ -n "$n" ] || continue
 		dmsetup info "$n" >/dev/null 2>&1 || continue
@@ -254,6 +264,73 @@ snap() {
 		line+=" | hist $(cat "/sys/block/$FRONT_NODE/ilio/backend_write_size_hist")"
 	fi
 	echo "$line" >>"$SNAPS"
+}
+
+# --- plot data: per-second stats and the backend write-size trace -----------
+
+TRACEFS=/sys/kernel/tracing
+SAMPLER=
+BSZ_TRIGGER=
+
+# sampler_start: the three stat lines twice a second into ts-$CFG.txt
+# (bash builtins only, but for sleep).
+sampler_start() {
+	local s k f
+	(
+		while :; do
+			read -r s <"/sys/block/$SLOW_NODE/stat" || s=
+			read -r k <"/sys/block/$SINK_NODE/stat" || k=
+			read -r f <"/sys/block/$FRONT_NODE/stat" || f=
+			echo "$EPOCHREALTIME | slow $s | sink $k | front $f"
+			sleep 0.5
+		done
+	) >>"$RESULTS/ts-$CFG.txt" 2>/dev/null &
+	SAMPLER=$!
+}
+
+sampler_stop() {
+	[ -n "$SAMPLER" ] || return 0
+	kill "$SAMPLER" 2>/dev/null
+	wait "$SAMPLER" 2>/dev/null
+	SAMPLER=
+}
+
+# bsz_start: count the slow device's data writes by size in the kernel.
+# Any failure writes "missing REASON" to bsz-$CFG.hist and returns 0.
+bsz_start() {
+	local out="$RESULTS/bsz-$CFG.hist" trig mm dev
+	trig=$TRACEFS/events/block/block_bio_queue/trigger
+	BSZ_TRIGGER=
+	if [ ! -e "$trig" ]; then
+		mount -t tracefs nodev "$TRACEFS" 2>/dev/null
+	fi
+	if [ ! -w "$trig" ]; then
+		echo "missing no tracefs block:block_bio_queue trigger" >"$out"
+		log "$CFG: no $trig: no backend write-size trace"
+		return 0
+	fi
+	read -r mm <"/sys/block/$SLOW_NODE/dev"
+	# The tracepoint's dev is the kernel's dev_t: major << 20 | minor.
+	dev=$(((${mm%%:*} << 20) | ${mm##*:}))
+	BSZ_TRIGGER="hist:keys=nr_sector:sort=nr_sector:size=8192 if dev == $dev && nr_sector > 0 && rwbs ~ \"*W*\""
+	if ! echo "$BSZ_TRIGGER" >"$trig" 2>/dev/null; then
+		echo "missing the kernel refused the hist trigger" >"$out"
+		log "$CFG: hist trigger refused: no backend write-size trace"
+		BSZ_TRIGGER=
+	fi
+	return 0
+}
+
+# bsz_stop: save the histogram and remove the trigger.
+bsz_stop() {
+	local out="$RESULTS/bsz-$CFG.hist" ev=$TRACEFS/events/block/block_bio_queue
+	[ -n "$BSZ_TRIGGER" ] || return 0
+	if ! cat "$ev/hist" >"$out" 2>/dev/null || ! grep -q hitcount "$out"; then
+		echo "missing no hist output" >"$out"
+	fi
+	echo "!$BSZ_TRIGGER" >>"$ev/trigger" 2>/dev/null ||
+		log "$CFG: cannot remove the hist trigger"
+	BSZ_TRIGGER=
 }
 
 # drain STEP: make everything written so far reach the backend, and snap.
@@ -393,9 +470,13 @@ one_config() {
 		return
 	fi
 	run_fio fill 1001 fill && drain fill
+	sampler_start
+	bsz_start
 	run_fio run 2002 rand
 	run_fio warm 3003 rand
 	drain drain
+	bsz_stop
+	sampler_stop
 	if run_fio fprobe 5005 probe; then
 		drain fprobe
 		# writecache makes a flush durable on its cache device, not on

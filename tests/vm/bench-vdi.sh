@@ -6,7 +6,8 @@
 # over a slow backend (dm-delay over brd) on the raw backend, dm-writecache
 # and ilio (coalesce always, auto); then prints the tables
 # (bench-vdi-summary.sh) to build/vm/results/NAME/vdi-summary.txt beside the
-# raw data (snaps.txt, fio-*.json, meta.txt, output.log). NAME is bench-vdi
+# raw data (snaps.txt, fio-*.json, meta.txt, output.log, and for the plots
+# ts-CONFIG.txt and bsz-CONFIG.hist). NAME is bench-vdi
 # by default, and then the tables are also copied to
 # build/vm/results/bench/vdi-summary.txt, next to the diskless summary.
 #
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--mem) MEM=${2:?}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--name) NAME=${2:?}; shift 2 ;;
-	-h|--help) sed -n '4,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '4,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) break ;;
 	esac
 done

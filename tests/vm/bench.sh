@@ -5,7 +5,8 @@
 # runs bench-guest.sh, which measures a diskless ilio device against zram
 # (lz4) and brd with fio in that same boot; then prints the comparison
 # (bench-summary.sh) and writes it to build/vm/results/bench/summary.txt,
-# next to the raw fio.csv and ram.csv and the guest's output.log.
+# next to the raw fio.csv, ram.csv and ram-ts.csv and the guest's
+# output.log.
 #
 # Usage: bench.sh [--mem MB] [--timeout S] [--name NAME] [GUEST ARGS...]
 #   GUEST ARGS go to bench-guest.sh: --size MB, --jobs "1 2", --bs "4k 64k",
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
 	--mem) MEM=${2:?}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--name) NAME=${2:?}; shift 2 ;;
-	-h|--help) sed -n '4,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '4,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) break ;;
 	esac
 done
