@@ -2493,6 +2493,61 @@ static void test_grow(void)
 	      "cuts opened at the old size %d times, at the new %d", at_old, at_new);
 }
 
+/*
+ * Review: a logical grow that ilio_core_grow() accepts must leave a store
+ * that opens again with the same table (length and ram_mb).  The grow
+ * checks only that the RAM in use plus the larger directory fits the
+ * budget; the open checks the store geometry, the budget and one more
+ * segment on top of the metadata.  The largest size the grow accepts is
+ * found by bisection (a refused grow changes nothing), then the store is
+ * closed and opened at that size with the same budget.
+ */
+static void test_grow_reopen_budget(void)
+{
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 lo = NBLK, hi = ILIO_LBAMAP_MAX_BLOCKS, mid;
+	int err = 0, i;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	for (i = 0; i < 200; i++) {
+		content(b, i, 1 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(!ilio_core_flush(ic), "flush");
+	/* Largest logical size the grow accepts: grow step by step. */
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (!ilio_core_grow(ic, mid, DEV_BYTES, &why))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	printf("grow accepted up to %llu blocks\n", (unsigned long long)lo);
+	CHECK(lo > NBLK, "some grow accepted");
+	CHECK(ilio_core_close(ic) == 0, "close after grow");
+	ic = md_open(&d, lo, 0, false, &err, &why);
+	CHECK(ic, "reopen at the grown size %llu with the same ram_mb: %d %s",
+	      (unsigned long long)lo, err, why);
+	if (ic) {
+		for (i = 0; i < 50; i++) {
+			content(b, i, 7 + i);
+			CHECK_QUIET(!ilio_core_write(ic, i, b, &ctx), err,
+				    "write %d after the reopen", i);
+		}
+		ilio_core_destroy(ic);
+	}
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2513,6 +2568,7 @@ int main(int argc, char **argv)
 		{ "wb_error", test_wb_error },
 		{ "wb_finalize_race", test_wb_finalize_race },
 		{ "grow", test_grow },
+		{ "grow_reopen_budget", test_grow_reopen_budget },
 	};
 	int ret;
 
