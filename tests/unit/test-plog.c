@@ -2620,6 +2620,75 @@ static void test_grow_sb_copy1(void)
 	model_free(&m);
 }
 
+/*
+ * Review: every resume of a persistent device calls ilio_core_grow() with
+ * the table's length and the backing device's size (ilio_grow()), and a
+ * failure fails the resume.  When the LUN was extended but its new
+ * segments cannot join (the segment table of the larger device does not
+ * fit ram_mb; or memory is short), a resume with the very same table -
+ * the "old table" that ilioctl grow's rollback and the design promise
+ * works - fails too: the device stays suspended.  Nothing about the
+ * logical size changed, so this must succeed (the LUN can join later).
+ */
+static void test_grow_resume_unchanged(void)
+{
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 lo, hi, mid;
+	int err = 0, i, ret;
+
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	ic = md_open(&d, NBLK / 4, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	for (i = 0; i < 100; i++) {
+		content(b, i, 1 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(!ilio_core_flush(ic), "flush");
+	/* ram_mb as small as the store allows (a reload may set it so). */
+	lo = 1;
+	hi = 8U << 20;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (!ilio_core_set_ram_limit(ic, mid))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	CHECK(!ilio_core_set_ram_limit(ic, lo), "ram limit %llu", (unsigned long long)lo);
+	/* The LUN is now DEV_BYTES (it was GROW_FMT); same table resumes. */
+	ret = ilio_core_grow(ic, NBLK / 4, DEV_BYTES, &why);
+	CHECK(ret == 0, "resume with the unchanged table after the LUN grew: %d %s",
+	      ret, why);
+	ilio_core_get_stats(ic, &st);
+	CHECK(!ilio_core_flush(ic), "store still works");
+	ilio_core_destroy(ic);
+	md_free(&d);
+
+	/* ENOMEM after the superblock write: "join at the next resume". */
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	ilio_shim_fail_alloc_after = 1;	/* the wbq, then the segment table */
+	ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+	inject_off();
+	CHECK(ret == 0, "unchanged table, segment table allocation failed: %d %s",
+	      ret, why);
+	ilio_core_destroy(ic);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2642,6 +2711,7 @@ int main(int argc, char **argv)
 		{ "grow", test_grow },
 		{ "grow_reopen_budget", test_grow_reopen_budget },
 		{ "grow_sb_copy1", test_grow_sb_copy1 },
+		{ "grow_resume_unchanged", test_grow_resume_unchanged },
 	};
 	int ret;
 
