@@ -2689,6 +2689,43 @@ static void test_grow_resume_unchanged(void)
 	md_free(&d);
 }
 
+/*
+ * Review: the anchor write of a logical grow fails (EIO).  The store
+ * turns read-only, but the LBA map and pl->nr_blocks keep the new size
+ * although no anchor of it is durable.  ilioctl grow's rollback then
+ * reloads the old table, whose resume calls ilio_core_grow() with the old
+ * length: refused as a shrink, so the device can resume with neither the
+ * size its anchors record nor the old table.
+ */
+static void test_grow_anchor_fail(void)
+{
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	int err = 0, ret;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK / 2, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	d.fail_writes = -1;	/* the backing device fails from here on */
+	ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+	CHECK(ret == -EIO, "grow with failing anchor writes: %d %s", ret, why);
+	d.fail_writes = 0;
+	/* The rollback's resume with the old table (read-only device). */
+	ret = ilio_core_grow(ic, NBLK / 2, DEV_BYTES, &why);
+	CHECK(ret == 0 || ret == -EIO,
+	      "resume with the old table after the failed grow: %d %s", ret, why);
+	CHECK(ic->sp.map.nr_blocks == NBLK / 2,
+	      "the map keeps the size of the durable anchors (%llu)",
+	      (unsigned long long)ic->sp.map.nr_blocks);
+	ilio_core_destroy(ic);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2712,6 +2749,7 @@ int main(int argc, char **argv)
 		{ "grow_reopen_budget", test_grow_reopen_budget },
 		{ "grow_sb_copy1", test_grow_sb_copy1 },
 		{ "grow_resume_unchanged", test_grow_resume_unchanged },
+		{ "grow_anchor_fail", test_grow_anchor_fail },
 	};
 	int ret;
 
