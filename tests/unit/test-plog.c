@@ -2765,6 +2765,44 @@ static void test_grow_sb_features(void)
 	md_free(&d);
 }
 
+/*
+ * Review: "a refusal changes nothing" (ilio-design.rst, Online grow, step
+ * 1).  A grow whose LBA map passes the table parser's check but not the
+ * RAM the store has left is refused - after the backing device's new
+ * segments joined and the superblock was rewritten (and after they took
+ * part of the RAM the map then lacks).
+ */
+static void test_grow_refusal_joins(void)
+{
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	struct mdev d;
+	const char *why = "";
+	u64 before, big = (1ULL << 30) / 100 * 95;
+	int err = 0, ret;
+
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	ic = md_open(&d, NBLK / 2, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	ilio_core_get_stats(ic, &st);
+	before = st.backend_bytes;
+	d.writes = 0;
+	ret = ilio_core_grow(ic, big, DEV_BYTES, &why);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ret == -E2BIG, "grow to %llu blocks refused: %d %s",
+	      (unsigned long long)big, ret, why);
+	CHECK(st.backend_bytes == before && d.writes == 0,
+	      "the refused grow changed nothing (log area %llu -> %llu, %lu device writes)",
+	      (unsigned long long)before, (unsigned long long)st.backend_bytes,
+	      d.writes);
+	ilio_core_destroy(ic);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2790,6 +2828,7 @@ int main(int argc, char **argv)
 		{ "grow_resume_unchanged", test_grow_resume_unchanged },
 		{ "grow_anchor_fail", test_grow_anchor_fail },
 		{ "grow_sb_features", test_grow_sb_features },
+		{ "grow_refusal_joins", test_grow_refusal_joins },
 	};
 	int ret;
 
