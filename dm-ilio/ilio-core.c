@@ -1016,7 +1016,13 @@ int __ilio_store_grow_map(struct ilio_store *st, u64 nr_blocks,
 		return ret;
 	extra = ilio_lbamap_dir_bytes(nr_blocks) -
 		ilio_lbamap_dir_bytes(sp->map.nr_blocks);
-	if (st->ops->make_room(st, extra) || !__ilio_ram_allows(sp, extra)) {
+	/*
+	 * As the open requires (replay charges leave two segments): else a
+	 * store that grew does not open again with the same table.
+	 */
+	if (st->ops->make_room(st, extra) || !__ilio_ram_allows(sp, extra) ||
+	    __ilio_meta_bytes(sp) + extra + 2ULL * sp->segs.seg_bytes >
+	    sp->ram_limit) {
 		*why = "ram_mb is too small for the LBA map of the new size";
 		return -E2BIG;
 	}

@@ -779,7 +779,9 @@ static int ilio_log_grow_backing(struct ilio_plog *pl, u64 dev_blocks, u32 nr,
 	ret = ilio_check_store_budget(ilio_lbamap_mem_bytes(&sp->map),
 				      sp->ram_limit, nr, g.seg_bytes, why);
 	if (!ret && (ilio_log_op_make_room(&pl->base, extra) ||
-		     !__ilio_ram_allows(sp, extra))) {
+		     !__ilio_ram_allows(sp, extra) ||
+		     __ilio_meta_bytes(sp) + extra + 2ULL * g.seg_bytes >
+		     sp->ram_limit)) {
 		*why = "ram_mb is too small for the segment table of the grown device";
 		ret = -E2BIG;
 	}

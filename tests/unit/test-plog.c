@@ -2612,6 +2612,316 @@ static void test_grow(void)
 	      "cuts opened at the old size %d times, at the new %d", at_old, at_new);
 }
 
+/*
+ * Review: a logical grow that ilio_core_grow() accepts must leave a store
+ * that opens again with the same table (length and ram_mb).  The grow
+ * checks only that the RAM in use plus the larger directory fits the
+ * budget; the open checks the store geometry, the budget and one more
+ * segment on top of the metadata.  The largest size the grow accepts is
+ * found by bisection (a refused grow changes nothing), then the store is
+ * closed and opened at that size with the same budget.
+ */
+static void test_grow_reopen_budget(void)
+{
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 lo = NBLK, hi = ILIO_LBAMAP_MAX_BLOCKS, mid;
+	int err = 0, i;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	for (i = 0; i < 200; i++) {
+		content(b, i, 1 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(!ilio_core_flush(ic), "flush");
+	/* Largest logical size the grow accepts: grow step by step. */
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (!ilio_core_grow(ic, mid, DEV_BYTES, &why))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	printf("grow accepted up to %llu blocks\n", (unsigned long long)lo);
+	CHECK(lo > NBLK, "some grow accepted");
+	CHECK(ilio_core_close(ic) == 0, "close after grow");
+	ic = md_open(&d, lo, 0, false, &err, &why);
+	CHECK(ic, "reopen at the grown size %llu with the same ram_mb: %d %s",
+	      (unsigned long long)lo, err, why);
+	if (ic) {
+		for (i = 0; i < 50; i++) {
+			content(b, i, 7 + i);
+			CHECK_QUIET(!ilio_core_write(ic, i, b, &ctx), err,
+				    "write %d after the reopen", i);
+		}
+		ilio_core_destroy(ic);
+	}
+	md_free(&d);
+}
+
+/*
+ * Review: a power cut between the grow's two superblock writes leaves
+ * copy 0 new and copy 1 of the old geometry.  Nothing repairs copy 1: the
+ * open takes copy 0, and a grow that is redone finds the segments already
+ * joined and writes no superblock.  The store then has one valid copy of
+ * its geometry: damage to copy 0 makes the open fall back to copy 1, which
+ * does not know the segments that now hold data.
+ */
+static void test_grow_sb_copy1(void)
+{
+	static struct model m;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	int err = 0, i, ret;
+	u64 rs = 11;
+
+	memset(&m, 0, sizeof(m));
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	d.die_after = 2;	/* copy 0 and its flush land, copy 1 does not */
+	ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+	ilio_core_destroy(ic);
+	md_crash(&d, &rs);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "reopen after the cut: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	/* The admin redoes the grow: it reports success. */
+	ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+	CHECK(!ret, "grow redone: %d %s", ret, why);
+	for (i = 0; i < 1500; i++) {
+		u32 lba = i * 13 % NBLK, v = 1 + i;
+
+		content(b, lba, v);
+		ilio_core_write(ic, lba, b, &ctx);
+		model_write(&m, lba, v);
+	}
+	CHECK(!ilio_core_flush(ic), "flush");
+	model_flush(&m);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	{
+		struct ilio_geom g0, g1;
+		const char *w0 = "", *w1 = "";
+		int r0 = ilio_sb_check(d.dur, 0, DEV_BYTES, &g0, &w0);
+		int r1 = ilio_sb_check(d.dur + 4096, 1, DEV_BYTES, &g1, &w1);
+
+		CHECK(!r0 && !r1 && g0.nr_segs == g1.nr_segs &&
+		      g0.dev_blocks == g1.dev_blocks,
+		      "both superblock copies name the grown geometry (copy 0: %d %u segs, copy 1: %d %u segs)",
+		      r0, g0.nr_segs, r1, g1.nr_segs);
+	}
+	/* Copy 0 is damaged: copy 1 must still open the store. */
+	flip(&d, 200);
+	ic = md_open(&d, NBLK, 0, false, &err, &why);
+	CHECK(ic, "open with copy 0 damaged: %d %s", err, why);
+	if (ic) {
+		CHECK(verify_n(ic, &m, NBLK) == 0, "data with copy 0 damaged");
+		ilio_core_destroy(ic);
+	}
+	md_free(&d);
+	model_free(&m);
+}
+
+/*
+ * Review: every resume of a persistent device calls ilio_core_grow() with
+ * the table's length and the backing device's size (ilio_grow()), and a
+ * failure fails the resume.  When the LUN was extended but its new
+ * segments cannot join (the segment table of the larger device does not
+ * fit ram_mb; or memory is short), a resume with the very same table -
+ * the "old table" that ilioctl grow's rollback and the design promise
+ * works - fails too: the device stays suspended.  Nothing about the
+ * logical size changed, so this must succeed (the LUN can join later).
+ */
+static void test_grow_resume_unchanged(void)
+{
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 lo, hi, mid;
+	int err = 0, i, ret;
+
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	ic = md_open(&d, NBLK / 4, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	for (i = 0; i < 100; i++) {
+		content(b, i, 1 + i);
+		ilio_core_write(ic, i, b, &ctx);
+	}
+	CHECK(!ilio_core_flush(ic), "flush");
+	/* ram_mb as small as the store allows (a reload may set it so). */
+	lo = 1;
+	hi = 8U << 20;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (!ilio_core_set_ram_limit(ic, mid))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	CHECK(!ilio_core_set_ram_limit(ic, lo), "ram limit %llu", (unsigned long long)lo);
+	/* The LUN is now DEV_BYTES (it was GROW_FMT); same table resumes. */
+	ret = ilio_core_grow(ic, NBLK / 4, DEV_BYTES, &why);
+	CHECK(ret == 0, "resume with the unchanged table after the LUN grew: %d %s",
+	      ret, why);
+	ilio_core_get_stats(ic, &st);
+	CHECK(!ilio_core_flush(ic), "store still works");
+	ilio_core_destroy(ic);
+	md_free(&d);
+
+	/* ENOMEM after the superblock write: "join at the next resume". */
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	ilio_shim_fail_alloc_after = 1;	/* the wbq, then the segment table */
+	ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+	inject_off();
+	CHECK(ret == 0, "unchanged table, segment table allocation failed: %d %s",
+	      ret, why);
+	ilio_core_destroy(ic);
+	md_free(&d);
+}
+
+/*
+ * Review: the anchor write of a logical grow fails (EIO).  The store
+ * turns read-only, but the LBA map and pl->nr_blocks keep the new size
+ * although no anchor of it is durable.  ilioctl grow's rollback then
+ * reloads the old table, whose resume calls ilio_core_grow() with the old
+ * length: refused as a shrink, so the device can resume with neither the
+ * size its anchors record nor the old table.
+ */
+static void test_grow_anchor_fail(void)
+{
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	int err = 0, ret;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open(&d, NBLK / 2, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	d.fail_writes = -1;	/* the backing device fails from here on */
+	ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+	CHECK(ret == -EIO, "grow with failing anchor writes: %d %s", ret, why);
+	d.fail_writes = 0;
+	/* The rollback's resume with the old table (read-only device). */
+	ret = ilio_core_grow(ic, NBLK / 2, DEV_BYTES, &why);
+	CHECK(ret == 0 || ret == -EIO,
+	      "resume with the old table after the failed grow: %d %s", ret, why);
+	CHECK(ic->sp.map.nr_blocks == NBLK / 2,
+	      "the map keeps the size of the durable anchors (%llu)",
+	      (unsigned long long)ic->sp.map.nr_blocks);
+	ilio_core_destroy(ic);
+	md_free(&d);
+}
+
+/*
+ * Review: the grow rewrites both superblock copies from struct ilio_geom
+ * (ilio_sb_build()), not from the block on the device.  What the geometry
+ * does not carry is lost: compat feature bits (which a reader that does
+ * not know them accepts, so a newer ilioctl's compat feature survives an
+ * older module only until its first grow) and the flags word.
+ */
+static void test_grow_sb_features(void)
+{
+	struct ilio_core *ic;
+	struct ilio_sb *sb;
+	struct mdev d;
+	const char *why = "";
+	int err = 0, ret, i;
+
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	for (i = 0; i < 2; i++) {
+		sb = (struct ilio_sb *)(d.img + i * 4096);
+		sb->compat = cpu_to_le64(0x8);	/* a compat feature of a later version */
+		sb_reseal(&d, i);
+	}
+	ic = md_open(&d, NBLK, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open with an unknown compat feature: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
+	CHECK(!ret, "grow: %d %s", ret, why);
+	ilio_core_destroy(ic);
+	for (i = 0; i < 2; i++) {
+		sb = (struct ilio_sb *)(d.dur + i * 4096);
+		CHECK(le64_to_cpu(sb->compat) == 0x8,
+		      "superblock copy %d keeps its compat features after the grow (0x%llx)",
+		      i, (unsigned long long)le64_to_cpu(sb->compat));
+	}
+	md_free(&d);
+}
+
+/*
+ * Review: "a refusal changes nothing" (ilio-design.rst, Online grow, step
+ * 1).  A grow whose LBA map passes the table parser's check but not the
+ * RAM the store has left is refused - after the backing device's new
+ * segments joined and the superblock was rewritten (and after they took
+ * part of the RAM the map then lacks).
+ */
+static void test_grow_refusal_joins(void)
+{
+	struct ilio_core *ic;
+	struct ilio_stats st;
+	struct mdev d;
+	const char *why = "";
+	u64 before, big = (1ULL << 30) / 100 * 95;
+	int err = 0, ret;
+
+	md_format_dev(&d, SEG_BYTES, true, TEST_KEY, GROW_FMT);
+	ic = md_open(&d, NBLK / 2, ILIO_COALESCE_ALWAYS, false, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	ilio_core_get_stats(ic, &st);
+	before = st.backend_bytes;
+	d.writes = 0;
+	ret = ilio_core_grow(ic, big, DEV_BYTES, &why);
+	ilio_core_get_stats(ic, &st);
+	CHECK(ret == -E2BIG, "grow to %llu blocks refused: %d %s",
+	      (unsigned long long)big, ret, why);
+	CHECK(st.backend_bytes == before && d.writes == 0,
+	      "the refused grow changed nothing (log area %llu -> %llu, %lu device writes)",
+	      (unsigned long long)before, (unsigned long long)st.backend_bytes,
+	      d.writes);
+	ilio_core_destroy(ic);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -2633,6 +2943,12 @@ int main(int argc, char **argv)
 		{ "wb_error", test_wb_error },
 		{ "wb_finalize_race", test_wb_finalize_race },
 		{ "grow", test_grow },
+		{ "grow_reopen_budget", test_grow_reopen_budget },
+		{ "grow_sb_copy1", test_grow_sb_copy1 },
+		{ "grow_resume_unchanged", test_grow_resume_unchanged },
+		{ "grow_anchor_fail", test_grow_anchor_fail },
+		{ "grow_sb_features", test_grow_sb_features },
+		{ "grow_refusal_joins", test_grow_refusal_joins },
 	};
 	int ret;
 
