@@ -1045,6 +1045,10 @@ int __ilio_store_grow_map(struct ilio_store *st, u64 nr_blocks,
  * persistent store makes the new geometry durable before it uses it (see
  * "Online grow" in Documentation/ilio-design.rst).
  *
+ * A refusal changes nothing.  A backing device whose new space cannot
+ * join now (RAM budget, memory) fails only a grow of the logical size;
+ * otherwise the call returns 0 with *@why saying why the space waits.
+ *
  * Return: 0; -EINVAL (shrink); -EROFS (read-only); -EIO (failed store, or
  * the metadata write failed: the store is then read-only); -EFBIG, -E2BIG,
  * -ENOMEM as __ilio_store_grow_map().
@@ -1056,6 +1060,7 @@ int ilio_core_grow(struct ilio_core *ic, u64 nr_blocks, u64 dev_bytes,
 	int ret;
 
 	*why = "";
+	ilio_core_sync_mode(ic);	/* a store error since the last call */
 	if (nr_blocks < ic->sp.map.nr_blocks) {
 		*why = "shrinking is not supported (blocks beyond the new end may hold data)";
 		return -EINVAL;

@@ -87,6 +87,21 @@ int __ilio_lbamap_grow(struct ilio_lbamap *m, u64 nr_blocks)
 }
 
 /**
+ * __ilio_lbamap_ungrow() - undo __ilio_lbamap_grow() before any use
+ * @m: the map
+ * @nr_blocks: the size it had; no block at or beyond it was set since
+ *
+ * The larger directory stays allocated (its extra slots are empty).
+ */
+void __ilio_lbamap_ungrow(struct ilio_lbamap *m, u64 nr_blocks)
+{
+	lockdep_assert_held(m->lock);
+	m->nr_blocks = nr_blocks;
+	m->nr_leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
+		       !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
+}
+
+/**
  * ilio_lbamap_exit() - free the map
  * @m: map to free; references held by its entries are not dropped
  */

@@ -92,6 +92,7 @@ static inline u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
 int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes, struct mutex *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 int __ilio_lbamap_grow(struct ilio_lbamap *m, u64 nr_blocks);
+void __ilio_lbamap_ungrow(struct ilio_lbamap *m, u64 nr_blocks);
 u64 ilio_lbamap_mem_bytes(const struct ilio_lbamap *m);
 ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, ilio_lba_t lba);
 int __ilio_lbamap_prepare(struct ilio_lbamap *m, ilio_lba_t lba);

@@ -113,6 +113,30 @@ void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr)
 }
 
 /**
+ * ilio_sb_rewrite() - change a valid superblock block's geometry in place
+ * @blk: ILIO_BLOCK_SIZE bytes holding a superblock that ilio_sb_check()
+ *	accepted
+ * @blocknr: the block it will be written to (ILIO_SB_BLOCK or + 1)
+ * @seq: its new generation
+ * @dev_blocks: the new device size in blocks
+ * @nr_segs: the new number of segments
+ *
+ * Everything else in the block stays as it is (features this module does
+ * not know, fields a later version added); the checksum is recomputed.
+ */
+void ilio_sb_rewrite(void *blk, u64 blocknr, u64 seq, u64 dev_blocks,
+		     u32 nr_segs)
+{
+	struct ilio_sb *sb = blk;
+
+	sb->blocknr = cpu_to_le64(blocknr);
+	sb->seq = cpu_to_le64(seq);
+	sb->dev_blocks = cpu_to_le64(dev_blocks);
+	sb->nr_segs = cpu_to_le32(nr_segs);
+	sb->csum = cpu_to_le32(ilio_csum(blk, ILIO_BLOCK_SIZE));
+}
+
+/**
  * ilio_sb_unpack() - decode a superblock block's geometry, unchecked
  * @blk: ILIO_BLOCK_SIZE bytes
  * @g: filled in from the block as it is (see ilio_sb_check())

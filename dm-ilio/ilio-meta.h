@@ -189,6 +189,8 @@ int ilio_geom_compute(struct ilio_geom *g, u64 dev_bytes, u32 seg_bytes,
 /* Superblock and anchors: build is the pack half, and seals the block. */
 void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr);
 void ilio_sb_unpack(const void *blk, struct ilio_geom *g);
+void ilio_sb_rewrite(void *blk, u64 blocknr, u64 seq, u64 dev_blocks,
+		     u32 nr_segs);
 int ilio_sb_check(const void *blk, u64 blocknr, u64 dev_bytes,
 		  struct ilio_geom *g, const char **why);
 void ilio_anchor_build(void *blk, const struct ilio_geom *g, u64 blocknr,

@@ -725,87 +725,198 @@ static void ilio_log_op_destroy(struct ilio_store *st)
 }
 
 /*
- * Write both superblock copies with geometry @g, each made durable before
- * the next: copy 0 first, because every reader (this module, ilioctl)
- * takes the first valid copy.  Until copy 0 is durable the old geometry
- * holds; from then on the new one.  Nothing uses the new segments before
- * this returns.
+ * Read the superblock copy that the open used - the first valid one - into
+ * @blk.  Return: 0 with *@which set, or -EIO / -EINVAL.
+ */
+static int ilio_plog_read_sb(struct ilio_plog *pl, void *blk, u64 dev_bytes,
+			     int *which)
+{
+	struct ilio_geom g;
+	const char *why;
+	int i, ret;
+
+	for (i = 0; i < 2; i++) {
+		ret = pl->ops->read(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
+				    ILIO_BLOCK_SIZE, blk, ILIO_BLOCK_SIZE);
+		if (ret)
+			return -EIO;
+		if (!ilio_sb_check(blk, ILIO_SB_BLOCK + i, dev_bytes, &g, &why)) {
+			*which = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Write superblock block @blk to copy @i and flush; counted like an anchor. */
+static int ilio_plog_put_sb(struct ilio_plog *pl, const void *blk, int i)
+{
+	struct ilio_space *sp = pl->base.sp;
+	int ret;
+
+	ret = pl->ops->write(pl->priv, (u64)(ILIO_SB_BLOCK + i) * ILIO_BLOCK_SIZE,
+			     blk, ILIO_BLOCK_SIZE);
+	if (!ret)
+		ret = pl->ops->flush(pl->priv);
+	mutex_lock(&sp->lock);
+	if (ret) {
+		pl->error = ret;
+	} else {
+		sp->st.backend_write_ios++;
+		sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
+		__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
+		sp->st.backend_flushes++;
+	}
+	mutex_unlock(&sp->lock);
+	return ret;
+}
+
+/*
+ * Rewrite both superblock copies for geometry @g (generation, device size
+ * and segment count; every other byte of the block in use is kept, features
+ * this module does not know included), each made durable before the next:
+ * copy 0 first, because every reader (this module, ilioctl) takes the
+ * first valid copy.  Until copy 0 is durable the old geometry holds; from
+ * then on the new one.  Nothing uses the new segments before this returns.
  */
 static int ilio_plog_write_sb(struct ilio_plog *pl, const struct ilio_geom *g)
 {
-	struct ilio_space *sp = pl->base.sp;
-	int ret = 0, i;
+	int ret, i, which;
 
 	mutex_lock(&pl->ckpt_mutex);	/* pl->blk is the anchor writer's too */
+	ret = ilio_plog_read_sb(pl, pl->blk, g->dev_blocks * ILIO_BLOCK_SIZE,
+				&which);
 	for (i = 0; i < 2 && !ret; i++) {
-		ilio_sb_build(pl->blk, g, ILIO_SB_BLOCK + i);
-		ret = pl->ops->write(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
-				     ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
-		if (!ret)
-			ret = pl->ops->flush(pl->priv);
-		mutex_lock(&sp->lock);
-		if (ret) {
-			pl->error = ret;
-		} else {
-			sp->st.backend_write_ios++;
-			sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
-			__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
-			sp->st.backend_flushes++;
-		}
-		mutex_unlock(&sp->lock);
+		ilio_sb_rewrite(pl->blk, ILIO_SB_BLOCK + i, g->seq, g->dev_blocks,
+				g->nr_segs);
+		ret = ilio_plog_put_sb(pl, pl->blk, i);
 	}
 	mutex_unlock(&pl->ckpt_mutex);
 	return ret;
 }
 
-/*
- * Join the whole segments of a backing device of @dev_blocks that lie
- * beyond the store (@nr in all): the per-segment tables must fit the
- * budget as at open; the superblock that names them is durable before the
- * segment table takes them.
+/**
+ * ilio_plog_sync_sb() - make both superblock copies say the same
+ * @pl: a store opened for writing
+ * @dev_bytes: the backing device's size
+ *
+ * After a power cut between the two writes of a grow, copy 1 still names
+ * the old geometry (copy 0 is the one in use).  It would be wrong the day
+ * copy 0 is damaged: rewrite the other copy from the one in use.  Also
+ * repairs a damaged copy.
+ *
+ * Return: 0 or a write error (sticky).
  */
-static int ilio_log_grow_backing(struct ilio_plog *pl, u64 dev_blocks, u32 nr,
-				 const char **why)
+int ilio_plog_sync_sb(struct ilio_plog *pl, u64 dev_bytes)
 {
-	struct ilio_space *sp = pl->base.sp;
-	struct ilio_geom g = pl->g;
-	u32 *wbq, i;
-	u64 extra;
-	int ret;
+	int ret, which;
+	u8 *other = pl->vbuf;
 
-	extra = ilio_budget_store_bytes(nr, g.seg_bytes) -
-		ilio_budget_store_bytes(g.nr_segs, g.seg_bytes);
+	mutex_lock(&pl->ckpt_mutex);
+	ret = ilio_plog_read_sb(pl, pl->blk, dev_bytes, &which);
+	if (!ret)
+		ret = pl->ops->read(pl->priv, (u64)(ILIO_SB_BLOCK + 1 - which) *
+				    ILIO_BLOCK_SIZE, other, ILIO_BLOCK_SIZE);
+	if (!ret) {
+		struct ilio_geom g;
+
+		/* Equal but for its block number (and so its checksum)? */
+		memcpy(other + 4, pl->blk + 4, 4);
+		memcpy(other + 8, pl->blk + 8, 8);
+		if (memcmp(other, pl->blk, ILIO_BLOCK_SIZE)) {
+			ilio_sb_unpack(pl->blk, &g);
+			ilio_sb_rewrite(pl->blk, ILIO_SB_BLOCK + 1 - which, g.seq,
+					g.dev_blocks, g.nr_segs);
+			ret = ilio_plog_put_sb(pl, pl->blk, 1 - which);
+		}
+	}
+	mutex_unlock(&pl->ckpt_mutex);
+	return ret == -EINVAL ? 0 : ret;
+}
+
+/*
+ * Online grow (the device is suspended): every check first, with what both
+ * growths take together, so that a refusal changes nothing; then the
+ * backing device (superblock durable before the segment table takes the
+ * new segments), then the logical size, whose anchor must name it in both
+ * slots before the grown table serves I/O.  A larger backing device whose
+ * new space cannot join (RAM budget, memory) does not fail a resume that
+ * keeps the logical size: the store goes on as it was, and *@why says why
+ * the space waits.  See "Online grow" in ilio-design.rst.
+ */
+static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
+			    u64 dev_bytes, const char **why)
+{
+	struct ilio_plog *pl = ilio_plog_of(st);
+	struct ilio_space *sp = st->sp;
+	u64 dev_blocks = dev_bytes / ILIO_BLOCK_SIZE, nr = 0, map_extra = 0;
+	u64 seg_blocks = pl->g.seg_bytes / ILIO_BLOCK_SIZE, seg_extra = 0;
+	u64 old_blocks = pl->nr_blocks;
+	bool grow_map = nr_blocks > pl->nr_blocks, join;
+	struct ilio_segs_growth sg = { 0 };
+	struct ilio_geom g = pl->g;
+	u32 *wbq = NULL, i;
+	int ret = 0;
+
+	if (dev_blocks > pl->g.seg_start)
+		nr = min_t(u64, (dev_blocks - pl->g.seg_start) / seg_blocks,
+			   ILIO_SEG_MAX);
+	join = nr > pl->g.nr_segs;
+	if (!join && !grow_map)
+		return 0;
+	if (grow_map)
+		map_extra = ilio_lbamap_dir_bytes(nr_blocks) -
+			    ilio_lbamap_dir_bytes(pl->nr_blocks);
+	if (join)
+		seg_extra = ilio_budget_store_bytes((u32)nr, g.seg_bytes) -
+			    ilio_budget_store_bytes(g.nr_segs, g.seg_bytes);
+
+	/* 1. The checks of the open, for both growths together. */
 	mutex_lock(&sp->lock);
-	ret = ilio_check_store_budget(ilio_lbamap_mem_bytes(&sp->map),
-				      sp->ram_limit, nr, g.seg_bytes, why);
-	if (!ret && (ilio_log_op_make_room(&pl->base, extra) ||
-		     !__ilio_ram_allows(sp, extra) ||
-		     __ilio_meta_bytes(sp) + extra + 2ULL * g.seg_bytes >
-		     sp->ram_limit)) {
-		*why = "ram_mb is too small for the segment table of the grown device";
+	if (join)
+		ret = ilio_check_store_budget(ilio_lbamap_mem_bytes(&sp->map) +
+					      map_extra, sp->ram_limit, (u32)nr,
+					      g.seg_bytes, why);
+	if (!ret && (ilio_log_op_make_room(st, map_extra + seg_extra) ||
+		     !__ilio_ram_allows(sp, map_extra + seg_extra) ||
+		     __ilio_meta_bytes(sp) + map_extra + seg_extra +
+		     2ULL * g.seg_bytes > sp->ram_limit)) {
+		*why = join ? "ram_mb is too small for the segment table of the grown device" :
+		       "ram_mb is too small for the LBA map of the new size";
 		ret = -E2BIG;
 	}
 	mutex_unlock(&sp->lock);
-	if (ret)
-		return ret;
-	wbq = kvcalloc(nr, sizeof(u32), ILIO_GFP_WAIT);
-	if (!wbq) {
-		*why = "out of memory";
-		return -ENOMEM;
+	/* 2. Everything the join needs, before anything is written. */
+	if (!ret && join) {
+		wbq = kvcalloc(nr, sizeof(u32), ILIO_GFP_WAIT);
+		if (!wbq || ilio_segs_grow_alloc(&sp->segs, (u32)nr, &sg,
+						 ILIO_GFP_WAIT)) {
+			kvfree(wbq);
+			wbq = NULL;
+			*why = "out of memory";
+			ret = -ENOMEM;
+		}
 	}
-	g.seq++;
-	g.dev_blocks = dev_blocks;
-	g.nr_segs = nr;
-	ret = ilio_plog_write_sb(pl, &g);
 	if (ret) {
-		kvfree(wbq);
-		*why = "writing the superblock failed";
-		return ret;
+		if (grow_map)
+			return ret;
+		return 0;	/* the new space waits; *why says why */
 	}
-	mutex_lock(&sp->lock);
-	pl->g.seq = g.seq;	/* a retry writes a higher generation */
-	ret = __ilio_segs_grow(&sp->segs, nr);
-	if (!ret) {
+
+	/* 3. The join: superblock first, then the tables. */
+	if (join) {
+		g.seq++;
+		g.dev_blocks = dev_blocks;
+		g.nr_segs = (u32)nr;
+		ret = ilio_plog_write_sb(pl, &g);
+		if (ret) {
+			kvfree(wbq);
+			ilio_segs_grow_free(&sg);
+			*why = "writing the superblock failed";
+			return ret;
+		}
+		mutex_lock(&sp->lock);
+		__ilio_segs_grow_commit(&sp->segs, &sg);
 		/* The ring, in log order from its head, at the new size. */
 		for (i = 0; i < pl->wbq_len; i++)
 			wbq[i] = pl->wbq[(pl->wbq_head + i) % pl->g.nr_segs];
@@ -814,50 +925,32 @@ static int ilio_log_grow_backing(struct ilio_plog *pl, u64 dev_blocks, u32 nr,
 		pl->wbq_head = 0;
 		pl->g = g;
 		sp->store_bytes = ilio_plog_mem_bytes(pl);
-		wbq = NULL;
+		mutex_unlock(&sp->lock);
+		*why = "";
 	}
-	mutex_unlock(&sp->lock);
-	kvfree(wbq);
-	if (ret)
-		*why = "out of memory (the device's new segments join at the next resume)";
-	return ret;
-}
-
-/*
- * Online grow (the device is suspended): the backing device first, then
- * the logical size, whose anchor must name it in both slots before the
- * grown table serves I/O.  See "Online grow" in ilio-design.rst.
- */
-static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
-			    u64 dev_bytes, const char **why)
-{
-	struct ilio_plog *pl = ilio_plog_of(st);
-	struct ilio_space *sp = st->sp;
-	u64 dev_blocks = dev_bytes / ILIO_BLOCK_SIZE, nr = 0;
-	u64 seg_blocks = pl->g.seg_bytes / ILIO_BLOCK_SIZE;
-	int ret;
-
-	if (dev_blocks > pl->g.seg_start)
-		nr = min_t(u64, (dev_blocks - pl->g.seg_start) / seg_blocks,
-			   ILIO_SEG_MAX);
-	if (nr > pl->g.nr_segs) {
-		ret = ilio_log_grow_backing(pl, dev_blocks, (u32)nr, why);
-		if (ret)
-			return ret;
-	}
-	if (nr_blocks <= pl->nr_blocks)
+	if (!grow_map)
 		return 0;
+
+	/* 4. The logical size: the map, then both anchors. */
 	mutex_lock(&sp->lock);
-	ret = __ilio_store_grow_map(st, nr_blocks, why);
+	ret = __ilio_lbamap_grow(&sp->map, nr_blocks);
 	if (!ret)
 		pl->nr_blocks = nr_blocks;
 	mutex_unlock(&sp->lock);
-	if (ret)
+	if (ret) {
+		*why = "out of memory";
 		return ret;
-	/* Both slots: no anchor of the old size is left to open by. */
+	}
 	ret = ilio_plog_anchor_both(pl);
-	if (!ret)
+	if (ret) {
+		/* No anchor of the new size is durable: the old one holds. */
+		mutex_lock(&sp->lock);
+		__ilio_lbamap_ungrow(&sp->map, old_blocks);
+		pl->nr_blocks = old_blocks;
+		mutex_unlock(&sp->lock);
+	} else {
 		ret = ilio_plog_anchor_both(pl);
+	}
 	if (ret)
 		*why = "writing the anchor failed";
 	return ret;
@@ -1126,8 +1219,15 @@ static struct ilio_store *ilio_log_open(struct ilio_space *sp,
 	}
 	if (p->read_only)
 		return &pl->base;
+	/*
+	 * A grow cut between its superblock writes left copy 1 stale.  Its
+	 * reads come before the open's first write: a read error still
+	 * fails the open without writing.
+	 */
+	ret = ilio_plog_sync_sb(pl, p->dev_bytes);
 	pl->epoch = get_random_u64();
-	ret = ilio_log_checkpoint(pl);
+	if (!ret)
+		ret = ilio_log_checkpoint(pl);
 	if (!ret)
 		ret = ilio_plog_anchor_both(pl);
 	/* What replay took from the journal is now durable on the LUN. */

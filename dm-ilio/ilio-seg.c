@@ -228,58 +228,104 @@ u8 *ilio_seg_alloc_wait(struct ilio_segs *s)
 }
 
 /**
- * __ilio_segs_grow() - add segment slots
+ * ilio_segs_grow_alloc() - allocate the tables of a larger segment table
+ * @s: table (only its size and mode are read: no lock needed)
+ * @nr_segs: new number of slots, above the current, at most ILIO_SEG_MAX
+ * @g: filled in
+ * @gfp: allocation flags
+ *
+ * Return: 0 or -ENOMEM (nothing to free).
+ */
+int ilio_segs_grow_alloc(struct ilio_segs *s, u32 nr_segs,
+			 struct ilio_segs_growth *g, gfp_t gfp)
+{
+	memset(g, 0, sizeof(*g));
+	g->nr_segs = nr_segs;
+	g->segs = kvcalloc(nr_segs, sizeof(*g->segs), gfp);
+	if (g->segs && s->persistent) {
+		g->vset = kvcalloc(nr_segs, sizeof(u32), gfp);
+		g->vpos = kvcalloc(nr_segs, sizeof(u32), gfp);
+	}
+	if (!g->segs || (s->persistent && (!g->vset || !g->vpos))) {
+		ilio_segs_grow_free(g);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * ilio_segs_grow_free() - free what ilio_segs_grow_alloc() allocated
+ * @g: the allocation (or what __ilio_segs_grow_commit() left: nothing)
+ */
+void ilio_segs_grow_free(struct ilio_segs_growth *g)
+{
+	kvfree(g->segs);
+	kvfree(g->vset);
+	kvfree(g->vpos);
+	memset(g, 0, sizeof(*g));
+}
+
+/**
+ * __ilio_segs_grow_commit() - take the larger tables; cannot fail
  * @s: table
- * @nr_segs: new number of slots; no change when not above the current
+ * @g: from ilio_segs_grow_alloc() for this table, which has not grown
+ *	since; emptied (the old tables are freed)
  *
  * The new slots are FREE.  Persistent: they are new segments on a backing
  * device that grew (the superblock that names them is durable first), and
  * the segment index grows with them: the heap keeps its slots, the
  * waiting set moves to the new end of @vset.
+ */
+void __ilio_segs_grow_commit(struct ilio_segs *s, struct ilio_segs_growth *g)
+{
+	u32 old = s->nr_segs, nr = g->nr_segs, i, *t;
+	struct ilio_seg *segs = g->segs;
+
+	lockdep_assert_held(s->lock);
+	memcpy(segs, s->segs, old * sizeof(*segs));
+	g->segs = s->segs;
+	s->segs = segs;
+	if (s->persistent) {
+		memcpy(g->vset, s->vset, s->nr_heap * sizeof(u32));
+		memcpy(g->vpos, s->vpos, old * sizeof(u32));
+		memset(g->vpos + old, 0xff, (size_t)(nr - old) * sizeof(u32));
+		for (i = 0; i < s->nr_wait; i++) {
+			u32 idx = s->vset[old - s->nr_wait + i];
+
+			g->vset[nr - s->nr_wait + i] = idx;
+			g->vpos[idx] = nr - s->nr_wait + i;
+		}
+		t = s->vset;
+		s->vset = g->vset;
+		g->vset = t;
+		t = s->vpos;
+		s->vpos = g->vpos;
+		g->vpos = t;
+		s->nr_free += nr - old;
+	}
+	s->nr_segs = nr;
+	ilio_segs_grow_free(g);		/* the old tables */
+}
+
+/**
+ * __ilio_segs_grow() - add segment slots
+ * @s: table
+ * @nr_segs: new number of slots; no change when not above the current
  *
  * Return: 0, -EINVAL (too many) or -ENOMEM (the table is unchanged).
  */
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs)
 {
-	u32 *vset = NULL, *vpos = NULL, old = s->nr_segs, i;
-	struct ilio_seg *n;
+	struct ilio_segs_growth g;
 
 	lockdep_assert_held(s->lock);
-	if (nr_segs <= old)
+	if (nr_segs <= s->nr_segs)
 		return 0;
 	if (nr_segs > ILIO_SEG_MAX)
 		return -EINVAL;
-	n = kvcalloc(nr_segs, sizeof(*n), ILIO_GFP);
-	if (n && s->persistent) {
-		vset = kvcalloc(nr_segs, sizeof(u32), ILIO_GFP);
-		vpos = kvcalloc(nr_segs, sizeof(u32), ILIO_GFP);
-	}
-	if (!n || (s->persistent && (!vset || !vpos))) {
-		kvfree(n);
-		kvfree(vset);
-		kvfree(vpos);
+	if (ilio_segs_grow_alloc(s, nr_segs, &g, ILIO_GFP))
 		return -ENOMEM;
-	}
-	memcpy(n, s->segs, old * sizeof(*n));
-	kvfree(s->segs);
-	s->segs = n;
-	if (s->persistent) {
-		memcpy(vset, s->vset, s->nr_heap * sizeof(u32));
-		memcpy(vpos, s->vpos, old * sizeof(u32));
-		memset(vpos + old, 0xff, (size_t)(nr_segs - old) * sizeof(u32));
-		for (i = 0; i < s->nr_wait; i++) {
-			u32 idx = s->vset[old - s->nr_wait + i];
-
-			vset[nr_segs - s->nr_wait + i] = idx;
-			vpos[idx] = nr_segs - s->nr_wait + i;
-		}
-		kvfree(s->vset);
-		kvfree(s->vpos);
-		s->vset = vset;
-		s->vpos = vpos;
-		s->nr_free += nr_segs - old;
-	}
-	s->nr_segs = nr_segs;
+	__ilio_segs_grow_commit(s, &g);
 	return 0;
 }
 

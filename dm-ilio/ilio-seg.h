@@ -137,6 +137,19 @@ int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex
 int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
 void ilio_segs_exit(struct ilio_segs *s);
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs);
+
+/* A larger segment table, allocated unlocked before it is taken. */
+struct ilio_segs_growth {
+	struct ilio_seg *segs;
+	u32 *vset;
+	u32 *vpos;
+	u32 nr_segs;
+};
+
+int ilio_segs_grow_alloc(struct ilio_segs *s, u32 nr_segs,
+			 struct ilio_segs_growth *g, gfp_t gfp);
+void ilio_segs_grow_free(struct ilio_segs_growth *g);
+void __ilio_segs_grow_commit(struct ilio_segs *s, struct ilio_segs_growth *g);
 u64 ilio_segs_mem_bytes(const struct ilio_segs *s);
 u64 ilio_segs_index_bytes(const struct ilio_segs *s);
 bool __ilio_seg_fits(struct ilio_segs *s, u32 need);

@@ -1289,6 +1289,9 @@ static int ilio_grow(struct ilio_dev *d, struct dm_target *ti)
 		      (nr_blocks * ILIO_BLOCK_SIZE) >> 20, why);
 		return ret;
 	}
+	if (*why)
+		DMWARN("%s: the backing device grew, but its new space cannot join now: %s",
+		       d->name, why);
 	if (nr_blocks != old_blocks) {
 		mutex_lock(&ilio_devs_lock);
 		d->nr_blocks = nr_blocks;

@@ -155,6 +155,9 @@ lio_setup() {
 	t=$c/iscsi/$TIQN/tpgt_1
 	mkdir -p $t/lun/lun_0 $t/np/127.0.0.1:3260 $t/acls/$IIQN || return 1
 	ln -s $b $t/lun/lun_0/ || return 1
+	# The initiator's ACL sees LUN 0 as its LUN 0.
+	mkdir $t/acls/$IIQN/lun_0 || return 1
+	ln -s $t/lun/lun_0 $t/acls/$IIQN/lun_0/ || return 1
 	echo 0 >$t/attrib/authentication || return 1
 	echo 1 >$t/enable
 }
