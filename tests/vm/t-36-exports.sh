@@ -34,13 +34,9 @@ ILIOCTL="$REPO/tools/ilioctl"
 ilio_load
 MIB=1048576
 
-cleanup() {
-	umount /mnt/nfs 2>/dev/null
-	/usr/sbin/rpc.nfsd 0 2>/dev/null
-	umount /mnt/export 2>/dev/null
-	dm_remove_prefix t36
-}
-trap cleanup EXIT
+# No teardown: the guest is powered off after the script, and the devices
+# are held (LIO's backstore, thin's pool) in an order that dmsetup remove
+# --retry would take half a minute to walk.
 
 # ival DEV FILE: one sysfs counter of ilio device DEV.
 ival() { sysfs_val "$1" "$2"; }
@@ -105,7 +101,7 @@ assert_cmd "rpc.mountd" -- /usr/sbin/rpc.mountd -N 2 -N 3 --no-udp
 assert_cmd "rpc.nfsd" -- /usr/sbin/rpc.nfsd -N 3 --no-udp -G 10 -L 10 4
 assert_cmd "mount over NFS 4.2" -- mount -t nfs4 -o vers=4.2 127.0.0.1:/ /mnt/nfs
 
-FIO_VM=(--ioengine=psync --bs=8k --rw=randwrite --size=16M --verify=crc32c
+FIO_VM=(--ioengine=psync --bs=8k --rw=randwrite --size=8M --verify=crc32c
 	--verify_fatal=1)
 before=$(snap t36nfs)
 assert_cmd "fio: sync writes (stable NFS WRITEs)" -- fio --name=syncvm \
@@ -191,9 +187,9 @@ assert_eq "$(cat /sys/block/${SD##*/}/queue/write_cache)" "write back" \
 before=$(snap t36isc)
 assert_cmd "fio over iSCSI: write, fsync every 16, verify" -- fio --name=isc \
 	--filename="$SD" --direct=1 --ioengine=psync --bs=8k --rw=randwrite \
-	--size=24M --fsync=16 --verify=crc32c --verify_fatal=1
+	--size=12M --fsync=16 --verify=crc32c --verify_fatal=1
 after=$(snap t36isc)
-assert_ge "$(delta "$before" "$after" flushes)" 100 "initiator flushes reached ilio"
+assert_ge "$(delta "$before" "$after" flushes)" 90 "initiator flushes reached ilio (one per 16 writes)"
 assert_cmd "dmsetup suspend under the live login" -- dmsetup suspend t36isc
 assert_cmd "dmsetup resume" -- dmsetup resume t36isc
 table=$(dmsetup table t36isc | cut -d' ' -f4-)
@@ -202,7 +198,7 @@ assert_cmd "table reload under the live login" -- \
 assert_cmd "resume with the reloaded table" -- dmsetup resume t36isc
 assert_cmd "fio over iSCSI: verify what was written" -- fio --name=isc \
 	--filename="$SD" --direct=1 --ioengine=psync --bs=8k --rw=randwrite \
-	--size=24M --verify=crc32c --verify_fatal=1 --verify_only=1
+	--size=12M --verify=crc32c --verify_fatal=1 --verify_only=1
 echo 1 >/sys/block/${SD##*/}/device/delete
 
 # --- dm-thin on ilio ---------------------------------------------------------
