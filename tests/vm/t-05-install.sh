@@ -82,8 +82,8 @@ assert_eq "$(dmsetup targets | awk '$1 == "ilio" { print $2 }')" "v$version" \
 assert_eq "$(ilioctl --version | cut -d' ' -f1,2)" "ilioctl $version" "ilioctl --version"
 
 # --- README: "Using it" -------------------------------------------------------
-assert_cmd "README: dmsetup create vdi" -- \
-	dmsetup create vdi --table "0 16777216 ilio - 2048"
+assert_cmd "README: echo TABLE | dmsetup create vdi" -- \
+	sh -c 'echo "0 16777216 ilio - 2048" | dmsetup create vdi'
 assert_cmd "README: ilioctl status vdi" -- ilioctl status vdi
 assert_eq "$(dm_node vdi)" dm-0 "vdi is dm-0, as the README says"
 assert_eq "$(cat /sys/block/dm-0/ilio/dedup_hits)" 0 "README: /sys/block/dm-0/ilio/dedup_hits"

@@ -69,6 +69,21 @@ assert_cmd "message gc" -- "$ILIOCTL" message t27 gc
 [[ "$(last_output)" =~ ^cleaned\ [0-9]+\ segments$ ]] &&
 	pass "gc answers: $(last_output)" || fail "gc answer: $(last_output)"
 
+assert_cmd "message compact" -- "$ILIOCTL" message t27 compact
+[[ "$(last_output)" =~ ^(cleaned|compacted)\ [0-9]+\ segments ]] &&
+	pass "compact answers: $(last_output)" || fail "compact answer: $(last_output)"
+assert_cmd "iostat: one live sample" -- "$ILIOCTL" iostat t27 --interval 1 --count 1
+grep -q "^t27 " "$_T_LAST_OUT" && pass "iostat shows t27" || fail "iostat: $(last_output)"
+assert_cmd "status --bytes" -- "$ILIOCTL" status t27 --bytes
+grep -q "$SIZE" "$_T_LAST_OUT" && pass "status --bytes: the size in bytes" ||
+	fail "status --bytes: $(last_output)"
+assert_ge "$(sysfs_val t27 front_write_ios)" 1 "front writes counted"
+assert_cmd "message clear_stats" -- "$ILIOCTL" message t27 clear_stats
+assert_eq "$(sysfs_val t27 front_write_ios)" 0 "clear_stats zeroes the front counters"
+dd if=/dev/mapper/t27 of=/dev/null bs=4k count=1 iflag=direct status=none
+assert_cmd "clear-stats" -- "$ILIOCTL" clear-stats t27
+assert_eq "$(sysfs_val t27 front_read_ios)" 0 "clear-stats zeroes them too"
+
 assert_cmd "list" -- "$ILIOCTL" list --noheadings
 line=$(grep '^t27 ' "$_T_LAST_OUT")
 log "list: $line"
@@ -78,6 +93,8 @@ assert_eq "$n $mode $size" "t27 persistent 256.00" "list: name, mode, size"
 	fail "list: no backend fill: $line"
 assert_cmd "list --bytes" -- "$ILIOCTL" list --bytes --noheadings
 assert_eq "$(awk '$1 == "t27" { print $3 }' "$_T_LAST_OUT")" $SIZE "list --bytes: size"
+assert_cmd "list --si" -- "$ILIOCTL" list --si --noheadings
+assert_eq "$(awk '$1 == "t27" { print $3 }' "$_T_LAST_OUT")" 268.44 "list --si: size (MB)"
 
 assert_cmd "list --json" -- "$ILIOCTL" list --json
 assert_cmd "list --json: the device, its size and fill" -- python3 -c '

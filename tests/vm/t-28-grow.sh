@@ -69,7 +69,11 @@ dmesg_since | grep -q "Cannot shrink an ilio device" &&
 	pass "the kernel says it cannot shrink" || fail "no kernel refusal line"
 assert_eq "$(blockdev --getsize64 $DEV)" $((64 * MIB)) "size unchanged by the refusals"
 
-# Grow the logical size online.
+# Grow the logical size online: a dry run first, which changes nothing.
+assert_cmd "grow --size 128M --dry-run" -- "$ILIOCTL" grow t28 --size 128M --dry-run
+last_output | grep -q "would grow t28 from 64.00 MiB to 128.00 MiB" &&
+	pass "dry run says what it would do" || fail "dry run: $(last_output)"
+assert_eq "$(blockdev --getsize64 $DEV)" $((64 * MIB)) "size unchanged by the dry run"
 dmesg_mark
 assert_cmd "grow --size 128M" -- "$ILIOCTL" grow t28 --size 128M
 last_output | grep -q "t28: logical size 64.00 MiB -> 128.00 MiB" &&
@@ -104,13 +108,26 @@ cmp_dev $DEV $((40 * MIB)) $((36 * MIB)) "$T_TMP/big" &&
 	pass "36 MiB read back from the grown log" || fail "big data differs"
 assert_cmd "check" -- "$ILIOCTL" message t28 check
 
+# The same with dmsetup (reload a longer table, resume), then ilioctl with
+# a new RAM budget in the same step.
+table=$(dmsetup table t28 | cut -d' ' -f4-)
+assert_cmd "dmsetup reload with a longer table" -- \
+	dmsetup reload t28 --table "0 $((160 * 2048)) ilio $table"
+assert_cmd "dmsetup resume" -- dmsetup resume t28
+assert_eq "$(blockdev --getsize64 $DEV)" $((160 * MIB)) "grown by dmsetup"
+assert_cmd "grow --size 192M --ram 96M" -- "$ILIOCTL" grow t28 --size 192M --ram 96M
+assert_eq "$(blockdev --getsize64 $DEV)" $((192 * MIB)) "grown with a new budget"
+assert_eq "$(dmsetup table t28 | cut -d' ' -f5)" 96 "the table has ram_mb 96"
+cmp_dev $DEV $((100 * MIB)) $((4 * MIB)) "$T_TMP/gold2" &&
+	pass "data after both grows" || fail "data differs after both grows"
+
 # Deactivate, activate without --size: the grown store as it was.
 assert_cmd "remove" -- "$ILIOCTL" remove t28
 assert_cmd "info" -- "$ILIOCTL" info "$LUN"
-last_output | grep -q "logical size *128.00 MiB" && pass "info shows the grown logical size" ||
+last_output | grep -q "logical size *192.00 MiB" && pass "info shows the grown logical size" ||
 	fail "info: $(last_output)"
 assert_cmd "activate with no --size" -- "$ILIOCTL" activate "$LUN" --ram 64M --name t28
-assert_eq "$(blockdev --getsize64 $DEV)" $((128 * MIB)) "size from the anchor"
+assert_eq "$(blockdev --getsize64 $DEV)" $((192 * MIB)) "size from the anchor"
 assert_eq "$(status_field t28 24)" "$back1" "log area from the superblock"
 cmp_dev $DEV 0 $((4 * MIB)) "$T_TMP/gold1" && pass "gold1 after reactivation" ||
 	fail "gold1 differs after reactivation"
@@ -124,13 +141,13 @@ assert_cmd "remove" -- "$ILIOCTL" remove t28
 assert_cmd "activate --readonly" -- "$ILIOCTL" activate "$LUN" --ram 64M --name t28 \
 	--readonly
 assert_fails "grow a read-only device" -- "$ILIOCTL" grow t28 --size 256M
-last_output | grep -q "is back at 128.00 MiB" && pass "ilioctl restored the old table" ||
+last_output | grep -q "is back at 192.00 MiB" && pass "ilioctl restored the old table" ||
 	fail "read-only grow: $(last_output)"
 last_output | grep -q "read-only" && pass "the kernel's reason is shown" ||
 	fail "no reason: $(last_output)"
 assert_eq "$(dmsetup info -c --noheadings -o attr t28 | cut -c3)" "-" \
 	"not left suspended"
-assert_eq "$(blockdev --getsize64 $DEV)" $((128 * MIB)) "old size after the refusal"
+assert_eq "$(blockdev --getsize64 $DEV)" $((192 * MIB)) "old size after the refusal"
 cmp_dev $DEV 0 $((4 * MIB)) "$T_TMP/gold1" && pass "data after the refused grow" ||
 	fail "data differs after the refused grow"
 assert_cmd "remove" -- "$ILIOCTL" remove t28
