@@ -196,6 +196,16 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 	}
 }
 
+/* A 4 KiB metadata block (anchor, superblock) was written and flushed. */
+void __ilio_plog_count_meta_write(struct ilio_space *sp)
+{
+	lockdep_assert_held(&sp->lock);
+	sp->st.backend_write_ios++;
+	sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
+	__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
+	sp->st.backend_flushes++;
+}
+
 /*
  * Write anchor slot 1 - current naming a checkpoint from @seq (at
  * @seg/@off) to @end.  The anchor it replaces stays the fallback.  With
@@ -233,10 +243,7 @@ static int ilio_plog_write_anchor(struct ilio_plog *pl, u32 seg, u32 off,
 		/* The anchor in the other slot stays a fallback: keep its log. */
 		pl->prev_ckpt_start = pl->ckpt_start_seq;
 		pl->ckpt_start_seq = seq;
-		sp->st.backend_write_ios++;
-		sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
-		__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
-		sp->st.backend_flushes++;
+		__ilio_plog_count_meta_write(sp);
 		if (!again)
 			sp->st.checkpoints++;
 	}

@@ -293,6 +293,7 @@ int ilio_plog_checkpoint_locked(struct ilio_plog *pl);
 int ilio_log_checkpoint(struct ilio_plog *pl);
 int ilio_plog_anchor_both(struct ilio_plog *pl);
 int ilio_plog_sync_sb(struct ilio_plog *pl, u64 dev_bytes);
+void __ilio_plog_count_meta_write(struct ilio_space *sp);
 int ilio_log_quiesce(struct ilio_plog *pl);
 
 /* ilio-recover.c */

@@ -759,14 +759,10 @@ static int ilio_plog_put_sb(struct ilio_plog *pl, const void *blk, int i)
 	if (!ret)
 		ret = pl->ops->flush(pl->priv);
 	mutex_lock(&sp->lock);
-	if (ret) {
+	if (ret)
 		pl->error = ret;
-	} else {
-		sp->st.backend_write_ios++;
-		sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
-		__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
-		sp->st.backend_flushes++;
-	}
+	else
+		__ilio_plog_count_meta_write(sp);
 	mutex_unlock(&sp->lock);
 	return ret;
 }

@@ -589,17 +589,11 @@ int ilio_dm_resume(const char *name)
 /* ilio_dm_read_only() - is name's live table read-only?  -1: cannot tell. */
 int ilio_dm_read_only(const char *name)
 {
-	struct dm_task *dmt = dm_task_create(DM_DEVICE_INFO);
 	struct dm_info info;
-	int r = -1;
 
-	if (!dmt)
+	if (ilio_dm_info(name, &info) || !info.exists)
 		return -1;
-	if (dm_task_set_name(dmt, name) && dm_task_run(dmt) &&
-	    dm_task_get_info(dmt, &info))
-		r = info.read_only;
-	dm_task_destroy(dmt);
-	return r;
+	return info.read_only;
 }
 
 /*

@@ -461,14 +461,18 @@ static void model_free(struct model *m)
 		free(m->later[i]);
 }
 
-/* Every block: the durable version or a later one.  Returns failures. */
-static unsigned int verify(struct ilio_core *ic, struct model *m, bool exact)
+/*
+ * Every block below @n: the durable version or a later one (@exact: the
+ * last written).  Returns failures.
+ */
+static unsigned int verify_n(struct ilio_core *ic, struct model *m, bool exact,
+			     u32 n)
 {
 	u8 got[4096], want[4096];
 	unsigned int fails = 0;
 	u32 lba, i;
 
-	for (lba = 0; lba < NBLK; lba++) {
+	for (lba = 0; lba < n; lba++) {
 		bool ok;
 
 		if (ilio_core_read(ic, lba, got)) {
@@ -493,12 +497,18 @@ static unsigned int verify(struct ilio_core *ic, struct model *m, bool exact)
 		}
 	}
 	if (!exact) {
-		for (lba = 0; lba < NBLK; lba++) {
+		for (lba = 0; lba < n; lba++) {
 			m->cur[lba] = m->dur[lba];
 			m->nlater[lba] = 0;
 		}
 	}
 	return fails;
+}
+
+/* Every block of the device: verify_n() over all NBLK blocks. */
+static unsigned int verify(struct ilio_core *ic, struct model *m, bool exact)
+{
+	return verify_n(ic, m, exact, NBLK);
 }
 
 static u32 next_version(u64 *rs)
@@ -2425,32 +2435,6 @@ static void test_wb_finalize_race(void)
 	wb_finalize_race(1536U << 10);
 }
 
-/* Every block below @n: the durable version or a later one (verify()). */
-static unsigned int verify_n(struct ilio_core *ic, struct model *m, u32 n)
-{
-	u8 got[4096], want[4096];
-	unsigned int fails = 0;
-	u32 lba, i;
-
-	for (lba = 0; lba < n; lba++) {
-		bool ok;
-
-		if (ilio_core_read(ic, lba, got)) {
-			CHECK_QUIET(0, fails, "lba %u: read error", lba);
-			continue;
-		}
-		content(want, lba, m->dur[lba]);
-		ok = !memcmp(got, want, 4096);
-		for (i = 0; !ok && i < m->nlater[lba]; i++) {
-			content(want, lba, m->later[lba][i]);
-			ok = !memcmp(got, want, 4096);
-		}
-		CHECK_QUIET(ok, fails, "lba %u: content never written there (durable v%u)",
-			    lba, m->dur[lba]);
-	}
-	return fails;
-}
-
 #define GROW_FMT	(1U << 20)	/* 15 segments of 64 KiB before the grow */
 
 /*
@@ -2553,7 +2537,7 @@ static void test_grow(void)
 			ic = md_open(&d, NBLK, 0, false, &err, &why);
 			CHECK(ic, "reopen at the new size: %d %s", err, why);
 			if (ic) {
-				CHECK(verify_n(ic, &m, NBLK) == 0, "grown store after reopen");
+				CHECK(verify_n(ic, &m, false, NBLK) == 0, "grown store after reopen");
 				ilio_core_get_stats(ic, &st);
 				CHECK(st.backend_bytes > 20 * old_back,
 				      "reopened log area %llu bytes",
@@ -2573,7 +2557,7 @@ static void test_grow(void)
 		ic = md_open(&d, NBLK, 0, false, &err, &why);
 		if (ic) {
 			at_new++;
-			CHECK_QUIET(verify_n(ic, &m, NBLK) == 0, fails,
+			CHECK_QUIET(verify_n(ic, &m, false, NBLK) == 0, fails,
 				    "grow cut %lu: data lost at the new size", k);
 		} else {
 			CHECK_QUIET(err == -EINVAL, fails,
@@ -2583,7 +2567,7 @@ static void test_grow(void)
 				    k, why);
 			if (ic) {
 				at_old++;
-				CHECK_QUIET(verify_n(ic, &m, NBLK / 2) == 0, fails,
+				CHECK_QUIET(verify_n(ic, &m, false, NBLK / 2) == 0, fails,
 					    "grow cut %lu: data lost at the old size", k);
 				/* Redo the grow. */
 				ret = ilio_core_grow(ic, NBLK, DEV_BYTES, &why);
@@ -2732,7 +2716,7 @@ static void test_grow_sb_copy1(void)
 	ic = md_open(&d, NBLK, 0, false, &err, &why);
 	CHECK(ic, "open with copy 0 damaged: %d %s", err, why);
 	if (ic) {
-		CHECK(verify_n(ic, &m, NBLK) == 0, "data with copy 0 damaged");
+		CHECK(verify_n(ic, &m, false, NBLK) == 0, "data with copy 0 damaged");
 		ilio_core_destroy(ic);
 	}
 	md_free(&d);
