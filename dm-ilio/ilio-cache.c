@@ -38,7 +38,7 @@ static u32 ilio_cache_hash(const struct ilio_cache *c, ilio_cid_t cid)
  *
  * Return: 0, or -ENOMEM.
  */
-int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct mutex *lock)
+int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct rw_semaphore *lock)
 {
 	u32 n = ILIO_CACHE_BUCKETS_MIN;
 
@@ -152,7 +152,7 @@ struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid)
 {
 	struct ilio_centry *e;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	e = *ilio_cache_slot(c, cid);
 	if (!e)
 		return NULL;
@@ -210,7 +210,7 @@ struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
  */
 void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e)
 {
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	__ilio_cache_remove(c, e->cid);
 	e->hnext = *ilio_cache_slot(c, e->cid);
 	*ilio_cache_slot(c, e->cid) = e;
@@ -235,7 +235,7 @@ int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
 {
 	struct ilio_centry *e;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	__ilio_cache_remove(c, cid);
 	e = ilio_centry_new(cid, payload, len, lz4);
 	if (!e)
@@ -265,7 +265,7 @@ void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid)
 {
 	struct ilio_centry *e;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	e = *ilio_cache_slot(c, cid);
 	if (e)
 		__ilio_cache_free(c, e);
@@ -284,7 +284,7 @@ bool __ilio_cache_evict_one(struct ilio_cache *c)
 {
 	struct ilio_centry *e = c->prob.tail ? c->prob.tail : c->prot.tail;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (!e)
 		return false;
 	__ilio_cache_free(c, e);

@@ -19,7 +19,7 @@
 #define ILIO_CACHE_H
 
 #include <linux/types.h>
-#include <linux/mutex.h>
+#include <linux/rwsem.h>
 
 #include "ilio-types.h"
 
@@ -67,7 +67,7 @@ struct ilio_cqueue {
  * @nr: entries
  */
 struct ilio_cache {
-	struct mutex *lock;	/* the core lock, not owned */
+	struct rw_semaphore *lock;	/* the core lock, not owned */
 	struct ilio_centry **buckets;
 	u32 nr_buckets;
 	struct ilio_cqueue prob;
@@ -75,7 +75,7 @@ struct ilio_cache {
 	u64 nr;
 };
 
-int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct mutex *lock);
+int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct rw_semaphore *lock);
 void ilio_cache_exit(struct ilio_cache *c);
 u64 ilio_cache_bytes(const struct ilio_cache *c);
 u64 ilio_cache_meta_bytes(const struct ilio_cache *c);

@@ -153,7 +153,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 	int ret = 0;
 
 	why[0] = '\0';
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	refs = kvcalloc(c->next_new, sizeof(u32), GFP_KERNEL | __GFP_NOWARN);
 	seg_live = kvcalloc(ic->sp.segs.nr_segs, sizeof(u32), GFP_KERNEL);
 	buf = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
@@ -295,7 +295,7 @@ int ilio_core_check(struct ilio_core *ic, char *why, size_t len)
 		i++;
 	snprintf(why, len, "%u in flight", i);
 out:
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	kvfree(refs);
 	kvfree(seg_live);
 	kfree(buf);

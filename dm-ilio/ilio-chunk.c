@@ -53,7 +53,7 @@ static u64 ilio_chunk_dir_cap(u32 cap, u64 leaves)
  *
  * Return: 0, or -ENOMEM.
  */
-int ilio_chunks_init(struct ilio_chunks *c, struct mutex *lock)
+int ilio_chunks_init(struct ilio_chunks *c, struct rw_semaphore *lock)
 {
 	memset(c, 0, sizeof(*c));
 	c->lock = lock;
@@ -105,7 +105,7 @@ u64 ilio_chunks_mem_bytes(const struct ilio_chunks *c)
  */
 u64 __ilio_chunk_reserve_bytes(struct ilio_chunks *c)
 {
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (c->free_head ||
 	    c->next_new < (u64)c->nr_leaves * ILIO_CHUNK_LEAF_ENTRIES ||
 	    c->next_new > ILIO_CID_MAX || !c->next_new)
@@ -129,7 +129,7 @@ int __ilio_chunk_reserve(struct ilio_chunks *c)
 {
 	struct ilio_chunk_leaf *leaf;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (c->free_head)
 		return 0;
 	/*
@@ -175,7 +175,7 @@ int __ilio_chunk_reserve(struct ilio_chunks *c)
  */
 bool __ilio_chunk_add_spare(struct ilio_chunks *c, struct ilio_chunk_leaf *leaf)
 {
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (c->spare)
 		return false;
 	c->spare = leaf;
@@ -191,7 +191,7 @@ bool __ilio_chunk_add_spare(struct ilio_chunks *c, struct ilio_chunk_leaf *leaf)
  */
 u32 __ilio_chunk_dir_want(struct ilio_chunks *c)
 {
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (c->nr_leaves < c->dir_cap)
 		return 0;
 	return c->dir_cap ? c->dir_cap * 2 : 16;
@@ -208,7 +208,7 @@ u32 __ilio_chunk_dir_want(struct ilio_chunks *c)
 bool __ilio_chunk_set_dir(struct ilio_chunks *c, struct ilio_chunk_leaf **dir,
 			  u32 cap)
 {
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (cap <= c->dir_cap)
 		return false;
 	if (c->dir)
@@ -255,7 +255,7 @@ ilio_cid_t __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, ilio_loc_t loc)
 	struct ilio_chunk_leaf *leaf;
 	ilio_cid_t cid;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (c->free_head) {
 		cid = c->free_head;
 		c->free_head = *ilio_chunk_next(c, cid);
@@ -278,7 +278,7 @@ ilio_cid_t __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, ilio_loc_t loc)
  */
 void __ilio_chunk_get(struct ilio_chunks *c, ilio_cid_t cid)
 {
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	WARN_ON(!ilio_chunk_ref(c, cid));
 	(*ilio_chunk_refp(c, cid))++;
 }
@@ -298,7 +298,7 @@ u32 __ilio_chunk_put(struct ilio_chunks *c, ilio_cid_t cid)
 {
 	u32 *ref;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	ref = ilio_chunk_refp(c, cid);
 	if (WARN_ON(!*ref))
 		return 0;
@@ -322,7 +322,7 @@ ilio_cid_t __ilio_index_first(struct ilio_chunks *c, u64 hash)
 {
 	ilio_cid_t cid;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	cid = c->buckets[ilio_bucket(hash, c->nr_buckets)];
 	while (cid && ilio_chunk_hash(c, cid) != hash)
 		cid = *ilio_chunk_next(c, cid);
@@ -339,7 +339,7 @@ ilio_cid_t __ilio_index_first(struct ilio_chunks *c, u64 hash)
  */
 ilio_cid_t __ilio_index_next(struct ilio_chunks *c, ilio_cid_t cid, u64 hash)
 {
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	do
 		cid = *ilio_chunk_next(c, cid);
 	while (cid && ilio_chunk_hash(c, cid) != hash);
@@ -359,7 +359,7 @@ void __ilio_index_maybe_grow(struct ilio_chunks *c)
 	ilio_cid_t *old = c->buckets, *nb;
 	u32 old_n = c->nr_buckets, i;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (c->nr_live <= 2 * c->nr_buckets || c->nr_buckets >= ILIO_BUCKETS_MAX)
 		return;
 	nb = kvcalloc(2 * old_n, sizeof(*nb), ILIO_GFP);
@@ -398,7 +398,7 @@ u64 __ilio_chunk_restore_bytes(struct ilio_chunks *c, ilio_cid_t cid)
 	u64 leaves = ((u64)ilio_from_cid(cid) >> ILIO_CHUNK_LEAF_SHIFT) + 1;
 	u64 cap;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (leaves <= c->nr_leaves)
 		return 0;
 	cap = ilio_chunk_dir_cap(c->dir_cap, leaves);
@@ -427,7 +427,7 @@ int __ilio_chunk_restore(struct ilio_chunks *c, ilio_cid_t cid, ilio_loc_t loc,
 	u32 next_new = c->next_new, id = ilio_from_cid(cid);
 	int ret;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	if (limit > ILIO_CID_MAX)
 		limit = ILIO_CID_MAX;
 	if (id > limit && !loc)
@@ -483,7 +483,7 @@ void __ilio_chunks_rebuild(struct ilio_chunks *c)
 	u32 i, n = 0, nb;
 	ilio_cid_t *b;
 
-	lockdep_assert_held(c->lock);
+	lockdep_assert_held_write(c->lock);
 	for (i = 1; i < c->next_new; i++) {
 		n += ilio_chunk_ref(c, ilio_to_cid(i)) != 0;
 		if ((i & 4095) == 0)

@@ -12,13 +12,14 @@
  * costs nothing per chunk beyond the 4-byte link and the bucket heads.
  *
  * Locking: none of its own; the caller holds the lock given at init for
- * every __ilio_* call (asserted).
+ * writing for every __ilio_* call (asserted).  The inline readers
+ * (ilio_chunk_loc(), ilio_chunk_hash(), ...) need it held, shared or not.
  */
 #ifndef ILIO_CHUNK_H
 #define ILIO_CHUNK_H
 
 #include <linux/types.h>
-#include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/build_bug.h>
 
 #include "ilio-format.h"
@@ -67,7 +68,7 @@ struct ilio_chunk_leaf {
  *	one new leaf); charged to the budget, NULL when used up
  */
 struct ilio_chunks {
-	struct mutex *lock;	/* the core lock */
+	struct rw_semaphore *lock;	/* the core lock */
 	struct ilio_chunk_leaf **dir;
 	u32 dir_cap;
 	u32 nr_leaves;
@@ -115,7 +116,7 @@ static inline bool ilio_chunk_valid(struct ilio_chunks *c, ilio_cid_t cid)
 	return cid && ilio_from_cid(cid) < c->next_new && ilio_chunk_ref(c, cid);
 }
 
-int ilio_chunks_init(struct ilio_chunks *c, struct mutex *lock);
+int ilio_chunks_init(struct ilio_chunks *c, struct rw_semaphore *lock);
 void ilio_chunks_exit(struct ilio_chunks *c);
 u64 ilio_chunks_mem_bytes(const struct ilio_chunks *c);
 int __ilio_chunk_reserve(struct ilio_chunks *c);

@@ -161,7 +161,7 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 	struct ilio_segs *s = &sp->segs;
 	u32 i, n = 0, trim = ILIO_SEG_NONE, idx;
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	for (i = 0; i < s->nr_wait; ) {
 		struct ilio_seg *seg;
 
@@ -184,14 +184,14 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 			cond_resched();
 	}
 	sp->st.gc_freed_segments += n;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	/* TRIM segments are ours alone: nobody else changes them. */
 	for (idx = trim; idx != ILIO_SEG_NONE; idx = trim) {
 		trim = ilio_seg_trim_next(s, idx);
 		pl->ops->discard(pl->priv, ilio_seg_pos(pl, idx), s->seg_bytes);
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		__ilio_seg_trimmed(s, idx);
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		cond_resched();
 	}
 }
@@ -199,7 +199,7 @@ static void ilio_plog_free_pass(struct ilio_plog *pl)
 /* A 4 KiB metadata block (anchor, superblock) was written and flushed. */
 void __ilio_plog_count_meta_write(struct ilio_space *sp)
 {
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	sp->st.backend_write_ios++;
 	sp->st.backend_write_bytes += ILIO_BLOCK_SIZE;
 	__ilio_hist_write(&sp->st, ILIO_BLOCK_SIZE);
@@ -233,7 +233,7 @@ static int ilio_plog_write_anchor(struct ilio_plog *pl, u32 seg, u32 off,
 			     ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
 	if (!ret)
 		ret = pl->ops->flush(pl->priv);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (ret) {
 		pl->error = ret;
 	} else {
@@ -247,7 +247,7 @@ static int ilio_plog_write_anchor(struct ilio_plog *pl, u32 seg, u32 off,
 		if (!again)
 			sp->st.checkpoints++;
 	}
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return ret;
 }
 
@@ -264,9 +264,9 @@ int ilio_plog_anchor_both(struct ilio_plog *pl)
 	int ret;
 
 	mutex_lock(&pl->ckpt_mutex);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	a = pl->anchor;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	ret = ilio_plog_write_anchor(pl, a.log_seg, a.log_off, a.log_seq,
 				     a.ckpt_end, true);
 	mutex_unlock(&pl->ckpt_mutex);
@@ -285,7 +285,7 @@ int ilio_plog_checkpoint_locked(struct ilio_plog *pl)
 	int ret = 0;
 
 	for (;;) {
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		if (pl->error) {
 			ret = pl->error;
 		} else {
@@ -295,7 +295,7 @@ int ilio_plog_checkpoint_locked(struct ilio_plog *pl)
 			}
 			ret = __ilio_ckpt_unit(pl, &cur, &seg, &off, &seq, &end);
 		}
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		if (ret == -EAGAIN || ret == -ENOMEM) {
 			/* Memory pressure: write back, refill or wait; go on. */
 			ret = ilio_log_relieve(pl, ret);
@@ -320,19 +320,19 @@ int ilio_plog_checkpoint_locked(struct ilio_plog *pl)
 		return ret;
 	ret = ilio_log_writeback(pl);
 	if (!ret) {
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		seq = seq ? seq : pl->next_seq;
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		ret = ilio_plog_flush_dev(pl, pl->closed_seq);
 	}
 	if (!ret)
 		ret = ilio_plog_write_anchor(pl, seg, off, seq, end, false);
 	if (ret)
 		return ret;
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	pl->log_bytes -= min(pl->log_bytes, log_before);
 	pl->ckpt_front = front;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	ilio_plog_free_pass(pl);
 	return 0;
 }
@@ -382,10 +382,10 @@ int ilio_log_quiesce(struct ilio_plog *pl)
 	ret = ilio_log_flush_lun(pl);
 	if (ret)
 		return ret;
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	changed = pl->front_ops != pl->ckpt_front ||
 		  pl->closed_seq > pl->anchor.ckpt_end;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return changed ? ilio_log_checkpoint(pl) : 0;
 }
 

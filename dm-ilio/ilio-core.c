@@ -2,9 +2,10 @@
 /*
  * ilio-core: store, find and load 4 KiB blocks.
  *
- * Locking: ic->sp.lock (a mutex) protects the map, the chunk table, the
- * index, the segments and the statistics; see ilio-core.h.  Functions
- * named __ilio_* expect it held.
+ * Locking: ic->sp.lock (a read-write semaphore) protects the map, the
+ * chunk table, the index, the segments and the statistics; see
+ * ilio-core.h.  Functions named __ilio_* expect it held for writing,
+ * except the few lookups that a reader holding it shared may call.
  *
  * How does a write find its duplicate, and why is sharing never false?
  *
@@ -62,7 +63,7 @@
 static void __ilio_hold(struct ilio_core *ic, struct ilio_hold *h, u32 seg,
 			ilio_cid_t cid)
 {
-	lockdep_assert_held(&ic->sp.lock);
+	lockdep_assert_held_write(&ic->sp.lock);
 	h->seg = seg;
 	h->cid = cid;
 	__ilio_seg_pin(&ic->sp.segs, seg);
@@ -74,7 +75,7 @@ static void __ilio_hold(struct ilio_core *ic, struct ilio_hold *h, u32 seg,
 /* The lock is back: the pin goes, a chunk reference stays the caller's. */
 static void __ilio_unhold(struct ilio_core *ic, struct ilio_hold *h)
 {
-	lockdep_assert_held(&ic->sp.lock);
+	lockdep_assert_held_write(&ic->sp.lock);
 	list_del(&h->node);
 	__ilio_seg_unpin(&ic->sp.segs, h->seg);
 }
@@ -223,7 +224,7 @@ static int __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 	bool equal, on_disk;
 	ilio_loc_t loc;
 
-	lockdep_assert_held(&ic->sp.lock);
+	lockdep_assert_held_write(&ic->sp.lock);
 	*out = 0;
 	for (cid = __ilio_index_first(c, hash); cid; cid = next) {
 		loc = ilio_chunk_loc(c, cid);
@@ -267,7 +268,7 @@ static int __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 		} else {
 			/* Decode, or read, without the lock. */
 			__ilio_hold(ic, &h, seg, cid);
-			mutex_unlock(&ic->sp.lock);
+			up_write(&ic->sp.lock);
 			if (on_disk)
 				equal = !ic->store->ops->load(ic->store, loc, cid,
 							      hash, ctx->dbuf);
@@ -275,7 +276,7 @@ static int __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 				equal = !ilio_decompress_block(p, ilio_loc_len(loc),
 							       ctx->dbuf);
 			equal = equal && !memcmp(ctx->dbuf, block, ILIO_BLOCK_SIZE);
-			mutex_lock(&ic->sp.lock);
+			down_write(&ic->sp.lock);
 			__ilio_unhold(ic, &h);
 			__ilio_release(ic, seg);
 			if (equal) {
@@ -388,7 +389,7 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	int ret;
 
 	if (ilio_block_is_zero(block)) {
-		mutex_lock(&ic->sp.lock);
+		down_write(&ic->sp.lock);
 		ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_USER);
 		if (!ret) {
 			__ilio_remap(ic, lba, 0);
@@ -398,7 +399,7 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	}
 
 	hash = ilio_hash_block(block, ic->sp.hash_seed);
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	/* A dedup hit needs only the map leaf; a new chunk needs more later. */
 	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->sp.map, lba));
 	if (!ret)
@@ -409,12 +410,12 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	if (ret)
 		goto out;
 	gen = ic->stored_gen;
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 
 	if (READ_ONCE(ic->compress))
 		len = ilio_compress_block(ctx, block, &payload, &lz4);
 
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	/* Another writer may have stored the same content meanwhile. */
 	if (ic->stored_gen != gen) {
 		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, nowait,
@@ -442,7 +443,7 @@ out:
 		ret = 0;
 	if (!ret && ic->store->ops->after_write)
 		ic->store->ops->after_write(ic->store, sync, kick);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	return ret;
 }
 
@@ -519,9 +520,9 @@ static int ilio_core_do_write(struct ilio_core *ic, u64 lba, const void *block,
 		break;
 	}
 	if (ret == -ENOSPC) {
-		mutex_lock(&ic->sp.lock);
+		down_write(&ic->sp.lock);
 		ic->sp.st.nospc_errors++;
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 	}
 	return ilio_core_after_update(ic, ret, nowait, sync, kick);
 }
@@ -587,9 +588,56 @@ static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, ilio_lba_t lba,
 }
 
 /*
+ * The shared half of a read: with the space lock held for reading, look
+ * the block up and serve it if its chunk is in a RAM segment and the
+ * payload is raw, or compressed with a context to copy it into.  Several
+ * readers run this at once; it changes nothing but a counter (atomic).
+ * Writers, the compactor and every other change hold the lock for
+ * writing, so what it reads is consistent and the segment cannot go.
+ *
+ * Return: as ilio_core_read(), or 1 when the block needs the lock for
+ * writing (the clean cache, which a hit reorders; the device; a pin)
+ * and nothing was done.
+ */
+static int ilio_core_read_shared(struct ilio_core *ic, ilio_lba_t lba,
+				 void *block, struct ilio_ctx *ctx)
+{
+	const u8 *p;
+	ilio_cid_t cid;
+	ilio_loc_t loc;
+	int ret;
+
+	down_read(&ic->sp.lock);
+	loc = __ilio_lba_loc(ic, lba, &cid);
+	if (!loc || ilio_loc_damaged(loc)) {
+		up_read(&ic->sp.lock);
+		memset(block, 0, ILIO_BLOCK_SIZE);
+		return loc ? -EIO : 0;
+	}
+	if (!ic->sp.segs.segs[ilio_loc_seg(loc)].data ||
+	    (ilio_loc_lz4(loc) && !ctx)) {
+		up_read(&ic->sp.lock);
+		return 1;
+	}
+	p = __ilio_loc_payload(ic, loc);
+	if (ic->persistent)
+		atomic64_inc(&ic->sp.shared_hits);
+	if (!ilio_loc_lz4(loc)) {
+		ret = ilio_load_payload(p, loc, block);
+		up_read(&ic->sp.lock);
+		return ret;
+	}
+	memcpy(ctx->cbuf, p, ilio_loc_len(loc));
+	up_read(&ic->sp.lock);
+	return ilio_load_payload(ctx->cbuf, loc, block);
+}
+
+/*
  * ilio_core_read() and ilio_core_read_nowait().  Nothing is decoded under
- * the lock.  With a context, a compressed payload (in a RAM segment or the
- * clean cache) is copied out under the lock into the context's scratch,
+ * the lock.  ilio_core_read_shared() serves what it can with the lock
+ * held for reading; the rest takes it for writing and looks up again.
+ * With a context, a compressed payload (in a RAM segment or the clean
+ * cache) is copied out under the lock into the context's scratch,
  * at most a block and usually half of one, and decoded from the copy: one
  * lock round trip per block.  Without one, a chunk in a RAM segment is
  * decoded from the pinned segment (two round trips).
@@ -610,10 +658,13 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 	ret = ilio_core_refuse(ic, false);
 	if (ret)
 		return ret;
-	mutex_lock(&ic->sp.lock);
+	ret = ilio_core_read_shared(ic, ilio_to_lba(lba), block, ctx);
+	if (ret != 1)
+		return ret;
+	down_write(&ic->sp.lock);
 	loc = __ilio_lba_loc(ic, ilio_to_lba(lba), &cid);
 	if (!loc || ilio_loc_damaged(loc)) {
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return loc ? -EIO : 0;
 	}
@@ -621,7 +672,7 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 	if (!ic->sp.segs.segs[seg].data) {
 		/* Persistent, on the device: the store's RAM first. */
 		if (WARN_ON_ONCE(!ic->store->ops->load)) {
-			mutex_unlock(&ic->sp.lock);
+			up_write(&ic->sp.lock);
 			return -EIO;
 		}
 		p = ic->store->ops->peek(ic->store, cid);
@@ -629,25 +680,25 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 			ic->sp.st.cache_hits++;
 			if (!ctx || !ilio_loc_lz4(loc)) {
 				ret = ilio_load_payload(p, loc, block);
-				mutex_unlock(&ic->sp.lock);
+				up_write(&ic->sp.lock);
 				return ret;
 			}
 			memcpy(ctx->cbuf, p, ilio_loc_len(loc));
-			mutex_unlock(&ic->sp.lock);
+			up_write(&ic->sp.lock);
 			return ilio_load_payload(ctx->cbuf, loc, block);
 		}
 		if (nowait) {
-			mutex_unlock(&ic->sp.lock);
+			up_write(&ic->sp.lock);
 			return -EAGAIN;
 		}
 		ic->sp.st.cache_misses++;
 		hash = ilio_chunk_hash(&ic->sp.chunks, cid);
 		__ilio_hold(ic, &h, seg, 0);
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 		ret = ic->store->ops->load(ic->store, loc, cid, hash, block);
-		mutex_lock(&ic->sp.lock);
+		down_write(&ic->sp.lock);
 		__ilio_unhold(ic, &h);
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 		return ret;
 	}
 	p = __ilio_loc_payload(ic, loc);
@@ -656,24 +707,24 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 	if (!ilio_loc_lz4(loc)) {
 		/* A copy costs what a pin and a second lock round trip would. */
 		ret = ilio_load_payload(p, loc, block);
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 		return ret;
 	}
 	if (ctx) {
 		/* One lock round trip: copy the payload out, decode the copy. */
 		memcpy(ctx->cbuf, p, ilio_loc_len(loc));
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 		return ilio_load_payload(ctx->cbuf, loc, block);
 	}
 	__ilio_hold(ic, &h, seg, 0);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 
 	ret = ilio_load_payload(p, loc, block);
 
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	__ilio_unhold(ic, &h);
 	__ilio_release(ic, seg);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	return ret;
 }
 
@@ -767,7 +818,7 @@ int ilio_core_prefetch(struct ilio_core *ic, u64 lba, unsigned int nr)
 	    ilio_core_refuse(ic, false))
 		return 0;
 	nr = min_t(u64, min_t(u32, nr, ILIO_FETCH_MAX), ic->sp.map.nr_blocks - lba);
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	for (i = 0; i < nr; i++) {
 		loc = __ilio_lba_loc(ic, ilio_to_lba(lba + i), &cid);
 		if (!loc || ilio_loc_damaged(loc) ||
@@ -787,15 +838,15 @@ int ilio_core_prefetch(struct ilio_core *ic, u64 lba, unsigned int nr)
 		n++;
 	}
 	if (n < 2) {
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 		return 0;
 	}
 	__ilio_hold(ic, &h, seg, 0);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	ret = ic->store->ops->prefetch(ic->store, f, n);
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	__ilio_unhold(ic, &h);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	return ret < 0 ? ret : 0;
 }
 
@@ -812,14 +863,14 @@ static int ilio_core_do_discard(struct ilio_core *ic, u64 lba, bool nowait)
 		return ret;
 	/* A discard frees space: it may use the GC part of the reserve. */
 	for (tries = 0; ; ) {
-		mutex_lock(&ic->sp.lock);
+		down_write(&ic->sp.lock);
 		ret = __ilio_reserve(ic, 0, 1, ILIO_LEVEL_GC);
 		if (!ret) {
 			__ilio_remap(ic, ilio_to_lba(lba), 0);
 			if (ic->store->ops->after_write)
 				ic->store->ops->after_write(ic->store, &sync, &kick);
 		}
-		mutex_unlock(&ic->sp.lock);
+		up_write(&ic->sp.lock);
 		if (nowait && (ret == -EAGAIN || ret == -ENOMEM ||
 			       (ret == -ENOSPC && ic->store->ops->reclaim)))
 			ret = -EAGAIN;	/* the worker waits */
@@ -884,14 +935,14 @@ u64 ilio_core_unmapped_run(struct ilio_core *ic, u64 lba, u64 max)
 
 	if (lba >= ic->sp.map.nr_blocks)
 		return 0;
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	if (!ilio_core_read_only(ic) && !ilio_core_error(ic)) {
 		next = __ilio_lbamap_next_leaf(&ic->sp.map, lba >> ILIO_LBAMAP_LEAF_SHIFT);
 		next = next >= ic->sp.map.nr_leaves ? ic->sp.map.nr_blocks :
 		       next << ILIO_LBAMAP_LEAF_SHIFT;
 		run = next > lba ? next - lba : 0;
 	}
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	return min(run, max);
 }
 
@@ -923,8 +974,9 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
  */
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 {
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	*out = ic->sp.st;
+	out->cache_hits += atomic64_read(&ic->sp.shared_hits);
 	out->logical_bytes = ic->sp.map.mapped << ILIO_BLOCK_SHIFT;
 	out->unique_chunks = ic->sp.chunks.nr_live;
 	out->unique_bytes = (u64)ic->sp.chunks.nr_live << ILIO_BLOCK_SHIFT;
@@ -934,7 +986,7 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 	out->ram_limit_bytes = ic->sp.ram_limit;
 	if (ic->store->ops->stats)
 		ic->store->ops->stats(ic->store, out);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 }
 
 /**
@@ -943,9 +995,10 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
  */
 void ilio_core_clear_stats(struct ilio_core *ic)
 {
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	memset(&ic->sp.st, 0, sizeof(ic->sp.st));
-	mutex_unlock(&ic->sp.lock);
+	atomic64_set(&ic->sp.shared_hits, 0);
+	up_write(&ic->sp.lock);
 }
 
 /**
@@ -959,10 +1012,10 @@ void ilio_core_clear_stats(struct ilio_core *ic)
  */
 void ilio_core_set_policy(struct ilio_core *ic, bool dedup, bool compress)
 {
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	ic->dedup = dedup;
 	WRITE_ONCE(ic->compress, compress);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 }
 
 /**
@@ -981,9 +1034,9 @@ int ilio_core_set_ram_limit(struct ilio_core *ic, u64 bytes)
 {
 	int ret;
 
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	ret = ic->store->ops->set_ram_limit(ic->store, bytes);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	return ret;
 }
 
@@ -1007,7 +1060,7 @@ int __ilio_store_grow_map(struct ilio_store *st, u64 nr_blocks,
 	u64 extra;
 	int ret;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	if (nr_blocks <= sp->map.nr_blocks)
 		return 0;
 	ret = ilio_check_budget(nr_blocks, sp->ram_limit, sp->segs.seg_bytes,
@@ -1083,9 +1136,9 @@ int ilio_core_grow(struct ilio_core *ic, u64 nr_blocks, u64 dev_bytes,
 		ilio_core_sync_mode(ic);
 		return ret;
 	}
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	ret = __ilio_store_grow_map(st, nr_blocks, why);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	return ret;
 }
 
@@ -1378,8 +1431,8 @@ void ilio_core_set_coalesce(struct ilio_core *ic, int coalesce,
 {
 	if (!ic->store->ops->set_coalesce)
 		return;
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	ic->store->ops->set_coalesce(ic->store, coalesce, flush_interval_ms,
 				     max_dirty);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 }

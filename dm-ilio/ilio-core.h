@@ -13,9 +13,11 @@
  * calls a RAM store (diskless) or the persistent store through struct
  * ilio_store_ops, and never knows which beyond the persistent flag.
  *
- * Locking: one mutex, the space lock ic->sp.lock, protects the LBA map,
- * the chunk table, the content index, the segment table and the
- * statistics.  Every call below takes it itself; they may sleep.  Data
+ * Locking: one read-write semaphore, the space lock ic->sp.lock, protects
+ * the LBA map, the chunk table, the content index, the segment table and
+ * the statistics.  Every call below takes it itself; they may sleep.  A
+ * read of a chunk in a RAM segment holds it shared, so readers run in
+ * parallel; everything that changes the space holds it exclusive.  Data
  * is copied, compressed and decompressed outside the lock where possible:
  * reads pin the segment
  * they decompress from (see ilio-seg.h), and say so in ic->holds (struct

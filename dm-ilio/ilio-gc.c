@@ -96,19 +96,19 @@ static int ilio_gc_one(struct ilio_plog *pl, u32 max_live, u64 *gain)
 	u32 victim;
 	int ret, err;
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	victim = pl->error ? ILIO_SEG_NONE : __ilio_seg_pick_victim(s, max_live);
 	if (victim != ILIO_SEG_NONE) {
 		__ilio_seg_pin(s, victim);
 		*gain = s->seg_bytes - s->segs[victim].live;
 	}
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	if (victim == ILIO_SEG_NONE)
 		return -ENOSPC;
 
 	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, victim), pl->buf,
 			    s->seg_bytes);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	sp->st.backend_read_ios++;
 	sp->st.backend_read_bytes += s->seg_bytes;
 	while (!ret) {
@@ -120,14 +120,14 @@ static int ilio_gc_one(struct ilio_plog *pl, u32 max_live, u64 *gain)
 			break;
 		/* Memory pressure: relieve it, walk again (moved records are skipped). */
 		err = pl->gc_err;
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		ret = ilio_log_relieve(pl, err);
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 	}
 	if (!ret && pl->gc_full)
 		ret = -ENOSPC;
 	__ilio_seg_unpin(s, victim);
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return ret ? ret : 0;
 }
 
@@ -137,9 +137,9 @@ static u32 ilio_plog_nr_waiting(struct ilio_plog *pl)
 	struct ilio_space *sp = pl->base.sp;
 	u32 n;
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	n = sp->segs.nr_wait;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return n;
 }
 
@@ -159,7 +159,7 @@ static int ilio_gc_locked(struct ilio_plog *pl, unsigned int max_segs,
 	unsigned int n = 0;
 	int ret = 0;
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	ckpt = __ilio_plog_ckpt_segs(pl);
 	/*
 	 * A checkpoint pays off when the space it frees, net of what GC
@@ -171,7 +171,7 @@ static int ilio_gc_locked(struct ilio_plog *pl, unsigned int max_segs,
 		ckpt = max_t(u32, 4 * ckpt, sp->segs.nr_segs / 16);
 	else
 		ckpt = ckpt + 1;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	gain = waiting * seg;
 	while (n < max_segs && gain < max_t(u64, ckpt + 3, 2 * ckpt) * seg) {
 		ret = ilio_gc_one(pl, max_live, &one);
@@ -265,9 +265,9 @@ void ilio_log_tick(struct ilio_plog *pl)
 
 	if (!pl || pl->read_only)
 		return;
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (pl->error) {
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		return;
 	}
 	idle = pl->front_ops == pl->last_front;
@@ -292,7 +292,7 @@ void ilio_log_tick(struct ilio_plog *pl)
 	}
 	ckpt = pl->log_bytes > max_t(u64, 2 * __ilio_plog_ckpt_bytes(pl),
 				     (u64)pl->g.nr_segs * sp->segs.seg_bytes / 8);
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	/* With a journal, aged data goes there: segments leave whole. */
 	if (aged && pl->jn)
 		ilio_journal_flush(pl);

@@ -394,7 +394,7 @@ int ilio_journal_reset(struct ilio_plog *pl)
 	mutex_lock(&jn->mutex);
 	ret = ilio_journal_write_sb(jn, jn->head, jn->head_seq);
 	mutex_unlock(&jn->mutex);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (ret) {
 		jn->failed = true;
 		pr_err("device-mapper: ilio: %s: journal superblock write failed (%d): flushes go to the backing device\n",
@@ -402,7 +402,7 @@ int ilio_journal_reset(struct ilio_plog *pl)
 	}
 	jn->covered = pl->durable_seq;
 	sp->store_bytes = ilio_plog_mem_bytes(pl);
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return 0;
 }
 
@@ -456,12 +456,12 @@ static void ilio_journal_fail(struct ilio_plog *pl, int err)
 {
 	struct ilio_space *sp = pl->base.sp;
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (!pl->jn->failed)
 		pr_err("device-mapper: ilio: %s: journal write failed (%d): flushes go to the backing device from now on\n",
 		       pl->jn->name, err);
 	pl->jn->failed = true;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 }
 
 /*
@@ -598,9 +598,9 @@ int ilio_journal_flush(struct ilio_plog *pl)
 	int ret = 0;
 
 	mutex_lock(&jn->mutex);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (jn->failed || pl->error) {
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		mutex_unlock(&jn->mutex);
 		return 1;
 	}
@@ -609,18 +609,18 @@ int ilio_journal_flush(struct ilio_plog *pl)
 	lo = max(jn->covered, pl->durable_seq);
 	written = pl->written_seq;
 	if (target <= lo) {
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		mutex_unlock(&jn->mutex);
 		return 0;
 	}
 	lun_flush = written > lo;
 	if (!__ilio_journal_gather(pl, max(lo, written), jg)) {
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		mutex_unlock(&jn->mutex);
 		return 1;
 	}
 	jn->pending = target;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 
 	if (lun_flush) {
 		ret = ilio_plog_flush_dev(pl, written);
@@ -629,9 +629,9 @@ int ilio_journal_flush(struct ilio_plog *pl)
 	}
 	if (jg->n) {
 		need = 1 + jg->bytes / ILIO_BLOCK_SIZE;
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		__ilio_journal_trim(pl);
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		pos = ilio_journal_place(jn, need);
 		ilio_journal_tail(jn, &tpos, &tseq);
 		if (pos < 0 && tpos != jn->sb.tail_pos) {
@@ -660,19 +660,19 @@ int ilio_journal_flush(struct ilio_plog *pl)
 		jn->head = ((u64)pos + need) % jn->sb.ring_blocks;
 		jn->head_seq++;
 	}
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (jg->n) {
 		sp->st.journal_writes++;
 		sp->st.journal_bytes += (jg->bytes + ILIO_BLOCK_SIZE);
 	}
 	if (target > jn->covered)
 		jn->covered = target;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 out:
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	jn->pending = 0;
 	__ilio_journal_unpin(pl, jg);
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	mutex_unlock(&jn->mutex);
 	return ret;
 }
@@ -693,7 +693,7 @@ bool __ilio_journal_defer(struct ilio_plog *pl, u32 idx)
 	struct ilio_space *sp = pl->base.sp;
 	struct ilio_journal *jn = pl->jn;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	return jn && !jn->failed && !jn->force && idx == sp->segs.open &&
 	       sp->segs.segs[idx].last_seq <= max(jn->covered, jn->pending) &&
 	       pl->dirty <= pl->max_dirty;
@@ -714,10 +714,10 @@ void ilio_journal_settle(struct ilio_plog *pl)
 
 	if (!pl->jn)
 		return;
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	written = pl->written_seq;
 	need = !pl->error && written > pl->durable_seq;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	if (need)
 		ilio_plog_flush_dev(pl, written);
 }

@@ -27,7 +27,7 @@
  * directory would take more than @max_bytes; -ENOMEM.
  */
 int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
-		     struct mutex *lock)
+		     struct rw_semaphore *lock)
 {
 	memset(m, 0, sizeof(*m));
 	m->lock = lock;
@@ -52,7 +52,7 @@ int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
  * Only the directory and its presence bits grow; every leaf stays where
  * it is, and the new blocks are unmapped (a partial last leaf was zeroed
  * whole when it was allocated, and no block beyond the old size was ever
- * set in it).  May sleep (allocation under the core mutex, GFP_NOIO).
+ * set in it).  May sleep (allocation under the core lock, GFP_NOIO).
  *
  * Return: 0 or -ENOMEM (the map is unchanged).
  */
@@ -63,7 +63,7 @@ int __ilio_lbamap_grow(struct ilio_lbamap *m, u64 nr_blocks)
 	ilio_cid_t **dir;
 	u64 *present;
 
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	if (nr_blocks <= m->nr_blocks)
 		return 0;
 	if (leaves > m->nr_leaves) {
@@ -95,7 +95,7 @@ int __ilio_lbamap_grow(struct ilio_lbamap *m, u64 nr_blocks)
  */
 void __ilio_lbamap_ungrow(struct ilio_lbamap *m, u64 nr_blocks)
 {
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	m->nr_blocks = nr_blocks;
 	m->nr_leaves = (nr_blocks >> ILIO_LBAMAP_LEAF_SHIFT) +
 		       !!(nr_blocks & (ILIO_LBAMAP_LEAF_ENTRIES - 1));
@@ -154,7 +154,7 @@ ilio_cid_t *ilio_lbamap_alloc_leaf(gfp_t gfp)
  */
 bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, ilio_cid_t *leaf)
 {
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	if (m->spare)
 		return false;
 	m->spare = leaf;
@@ -165,6 +165,8 @@ bool __ilio_lbamap_add_spare(struct ilio_lbamap *m, ilio_cid_t *leaf)
  * __ilio_lbamap_get() - look up a block
  * @m: the map
  * @lba: logical block, below m->nr_blocks
+ *
+ * Changes nothing: the lock may be held for reading.
  *
  * Return: the chunk id, 0 when unmapped.
  */
@@ -183,7 +185,7 @@ ilio_cid_t __ilio_lbamap_get(struct ilio_lbamap *m, ilio_lba_t lba)
  * @lba: logical block
  *
  * Call before __ilio_lbamap_set() with a non-zero id, so that the set
- * cannot fail.  May sleep (allocation under the core mutex, GFP_NOIO).
+ * cannot fail.  May sleep (allocation under the core lock, GFP_NOIO).
  * When the allocator fails, the spare leaf is used.
  *
  * Return: 0, or -ENOMEM (allocator failed, no spare).
@@ -192,7 +194,7 @@ int __ilio_lbamap_prepare(struct ilio_lbamap *m, ilio_lba_t lba)
 {
 	ilio_cid_t **slot;
 
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	slot = &m->dir[ilio_lba_leaf(lba)];
 	if (*slot)
 		return 0;
@@ -222,7 +224,7 @@ u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from)
 {
 	u64 w = from / 64, words = (m->nr_leaves + 63) / 64, bits;
 
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	if (from >= m->nr_leaves)
 		return m->nr_leaves;
 	bits = m->present[w] & (~0ULL << (from % 64));
@@ -248,7 +250,7 @@ u64 __ilio_lbamap_next_leaf(struct ilio_lbamap *m, u64 from)
  */
 u64 __ilio_lbamap_prepare_bytes(struct ilio_lbamap *m, ilio_lba_t lba)
 {
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	return m->dir[ilio_lba_leaf(lba)] ? 0 :
 	       ILIO_LBAMAP_LEAF_ENTRIES * sizeof(ilio_cid_t);
 }
@@ -270,7 +272,7 @@ ilio_cid_t __ilio_lbamap_set(struct ilio_lbamap *m, ilio_lba_t lba,
 {
 	ilio_cid_t *leaf, old;
 
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	leaf = m->dir[ilio_lba_leaf(lba)];
 	if (!leaf)
 		return 0;	/* only reachable with cid == 0 */
@@ -297,7 +299,7 @@ void __ilio_lbamap_unmap_range(struct ilio_lbamap *m, ilio_lba_t lba,
 {
 	u64 b = ilio_from_lba(lba), end = b + count;
 
-	lockdep_assert_held(m->lock);
+	lockdep_assert_held_write(m->lock);
 	while (b < end) {
 		u64 li = b >> ILIO_LBAMAP_LEAF_SHIFT;
 		u64 stop = min_t(u64, end, (li + 1) << ILIO_LBAMAP_LEAF_SHIFT);

@@ -3,13 +3,14 @@
  * ilio-lbamap: the logical block map, LBA -> chunk id.
  *
  * Locking: none of its own.  Every __ilio_lbamap_* call requires the lock
- * named at init time (the core lock) to be held; it is asserted.
+ * named at init time (the core lock) to be held, for writing except
+ * __ilio_lbamap_get(); it is asserted.
  */
 #ifndef ILIO_LBAMAP_H
 #define ILIO_LBAMAP_H
 
 #include <linux/types.h>
-#include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/gfp.h>
 #include <linux/build_bug.h>
 
@@ -55,7 +56,7 @@ static_assert(ILIO_LBAMAP_LEAF_ENTRIES == ILIO_CKPT_MAP_ENTRIES,
  * block costs 4 bytes once its leaf is dense.
  */
 struct ilio_lbamap {
-	struct mutex *lock;	/* the core lock */
+	struct rw_semaphore *lock;	/* the core lock */
 	u64 nr_blocks;
 	u64 nr_leaves;
 	ilio_cid_t **dir;
@@ -89,7 +90,8 @@ static inline u64 ilio_lbamap_dir_bytes(u64 nr_blocks)
 	return leaves * sizeof(ilio_cid_t *) + (leaves + 63) / 64 * sizeof(u64);
 }
 
-int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes, struct mutex *lock);
+int ilio_lbamap_init(struct ilio_lbamap *m, u64 nr_blocks, u64 max_bytes,
+		     struct rw_semaphore *lock);
 void ilio_lbamap_exit(struct ilio_lbamap *m);
 int __ilio_lbamap_grow(struct ilio_lbamap *m, u64 nr_blocks);
 void __ilio_lbamap_ungrow(struct ilio_lbamap *m, u64 nr_blocks);

@@ -347,11 +347,11 @@ static void ilio_wb_fin_rec(struct ilio_plog *pl, u32 seg, u32 off,
 	f->e = ilio_centry_new(ilio_to_cid(ri->cid), payload,
 			       ilio_loc_len(f->loc), ilio_loc_lz4(f->loc));
 	if (f->e && ++pl->fin_nr == ILIO_FIN_BATCH) {
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		__ilio_wb_link(pl);
 		/* The buffer is still charged: the budget holds at every unlock. */
 		__ilio_plog_fit_ram(pl);
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 	}
 }
 
@@ -377,7 +377,7 @@ static void ilio_wb_finalize(struct ilio_plog *pl, struct ilio_wb_fin *f)
 	pl->fin_nr = 0;
 	ilio_plog_walk(f->data, f->used, sp->segs.seg_bytes, ilio_wb_fin_rec,
 		       pl, idx);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	__ilio_wb_link(pl);
 	/* Emptied meanwhile: the last unpin releases it, and that is all. */
 	__ilio_seg_unpin(&sp->segs, idx);
@@ -386,7 +386,7 @@ static void ilio_wb_finalize(struct ilio_plog *pl, struct ilio_wb_fin *f)
 		__ilio_plog_drop_written(pl, idx);
 	else
 		__ilio_plog_fit_ram(pl);
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 }
 
 /* Seal the open segment: it takes nothing more. */
@@ -431,7 +431,7 @@ int __ilio_plog_drain(struct ilio_plog *pl)
 	struct ilio_space *sp = pl->base.sp;
 	u32 resident = sp->segs.nr_resident;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	__ilio_plog_seal(pl);
 	/* A written segment is freed by the seal itself: try again at once. */
 	if (pl->wbq_len || sp->segs.nr_resident < resident)
@@ -526,7 +526,7 @@ int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level)
 	u32 rec = len ? ilio_rec_bytes(len) : 0;
 	int ret;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	if (pl->read_only)
 		return -EROFS;
 	if (pl->error)
@@ -573,7 +573,7 @@ ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
 	struct ilio_space *sp = pl->base.sp;
 	ilio_loc_t loc;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	loc = __ilio_seg_append(&sp->segs, cid, payload, len, lz4);
 	pl->dirty += ilio_rec_bytes(len);
 	__ilio_plog_ent(pl, ILIO_SUM_CHUNK, ilio_loc_off(loc),
@@ -597,7 +597,7 @@ void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid)
 	struct ilio_sum_info s;
 	u64 b = ilio_from_lba(lba);
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	pl->front_ops++;
 	if (!cid && pl->nr_sum) {
 		last = &pl->sum[pl->nr_sum - 1];
@@ -858,7 +858,7 @@ int ilio_log_writeback(struct ilio_plog *pl)
 	sp = pl->base.sp;
 	mutex_lock(&pl->wb_mutex);
 	for (;;) {
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		WRITE_ONCE(pl->wb_more, false);
 		nr_fin = 0;
 		again = __ilio_wb_retire(pl, fin, &nr_fin);
@@ -872,7 +872,7 @@ int ilio_log_writeback(struct ilio_plog *pl)
 		}
 		head = pl->wb_nr ? &pl->wb_io[pl->wb_first] : NULL;
 		ret = pl->error;
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 
 		/* Closed ranges: nobody changes them, nobody frees them. */
 		if (again)
@@ -901,19 +901,19 @@ int ilio_plog_flush_dev(struct ilio_plog *pl, u64 target)
 	int ret = 0;
 
 	mutex_lock(&pl->wb_mutex);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	ret = pl->error;
 	written = pl->written_seq;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	if (!ret && pl->durable_seq < target) {
 		ret = pl->ops->flush(pl->priv);
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		if (ret)
 			pl->error = ret;
 		else
 			pl->durable_seq = written;
 		sp->st.backend_flushes++;
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 	}
 	mutex_unlock(&pl->wb_mutex);
 	return ret;
@@ -940,25 +940,25 @@ int ilio_log_flush_lun(struct ilio_plog *pl)
 
 	if (!pl)
 		return 0;
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (pl->read_only) {
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		return 0;
 	}
 	__ilio_plog_close_unit(pl);
 	target = pl->closed_seq;
 	if (pl->jn)
 		pl->jn->force++;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	ret = ilio_log_writeback(pl);
 	if (!ret)
 		ret = ilio_plog_flush_dev(pl, target);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (pl->jn)
 		pl->jn->force--;
 	if (!ret)
 		sp->st.flushes++;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return ret ? -EIO : 0;
 }
 
@@ -985,10 +985,10 @@ int ilio_log_flush(struct ilio_plog *pl)
 	if (ret > 0)
 		return ilio_log_flush_lun(pl);
 	sp = pl->base.sp;
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (!ret)
 		sp->st.flushes++;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return ret ? -EIO : 0;
 }
 
@@ -1080,7 +1080,7 @@ int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 		buf = pl->rbuf;
 	}
 	ret = ilio_plog_fetch(pl, loc, cid, hash, block, buf, &rh);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	sp->st.backend_read_ios++;
 	sp->st.backend_read_bytes += span;
 	if (!ret && ilio_chunk_valid(&sp->chunks, cid) &&
@@ -1089,7 +1089,7 @@ int ilio_plog_read_record(struct ilio_plog *pl, ilio_loc_t loc, ilio_cid_t cid,
 				    ilio_loc_lz4(loc));
 		__ilio_plog_fit_ram(pl);
 	}
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	if (buf == pl->rbuf)
 		mutex_unlock(&pl->rbuf_mutex);
 	else
@@ -1135,10 +1135,10 @@ int ilio_plog_prefetch(struct ilio_plog *pl, const struct ilio_fetch *f,
 	block = buf + (hi - lo);
 	ret = pl->ops->read(pl->priv, ilio_seg_pos(pl, seg) + lo, buf,
 			    hi - lo) ? -EIO : 0;
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	sp->st.backend_read_ios++;
 	sp->st.backend_read_bytes += hi - lo;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	for (i = 0; !ret && i < n; i++) {
 		const struct ilio_chunk_hdr *rh =
 			(const void *)(buf + ilio_loc_off(f[i].loc) - lo);
@@ -1149,7 +1149,7 @@ int ilio_plog_prefetch(struct ilio_plog *pl, const struct ilio_fetch *f,
 				      ilio_from_loc(f[i].loc)) ||
 		    !ilio_rec_verify(pl, rh, f[i].loc, f[i].hash, block))
 			continue;	/* its own load reports it */
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		if (ilio_chunk_valid(&sp->chunks, f[i].cid) &&
 		    ilio_chunk_loc(&sp->chunks, f[i].cid) == f[i].loc &&
 		    !__ilio_cache_lookup(&sp->cache, f[i].cid)) {
@@ -1159,7 +1159,7 @@ int ilio_plog_prefetch(struct ilio_plog *pl, const struct ilio_fetch *f,
 			__ilio_plog_fit_ram(pl);
 			got++;
 		}
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 	}
 	kvfree(buf);
 	return ret ? ret : got;

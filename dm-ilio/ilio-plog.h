@@ -21,7 +21,7 @@
  * argument are in Documentation/ilio-design.rst.
  *
  * Locking:
- *  - sp->lock (the space mutex) protects every field marked (L), the
+ *  - sp->lock (the space rwsem, held for writing) protects every field marked (L), the
  *    segment table and the cache.  Backend I/O never happens under it, and
  *    neither does work on a whole unit: a unit is checksummed by
  *    write-back, with the lock dropped, just before it is written.

@@ -75,7 +75,7 @@ static int __ilio_compact_one(struct ilio_ram *r, u32 max_live)
 	u32 victim, off = 0;
 	int ret = 0;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	victim = __ilio_seg_pick_victim(s, max_live);
 	if (victim == ILIO_SEG_NONE)
 		return -ENOSPC;
@@ -123,7 +123,7 @@ static int __ilio_ram_reserve(struct ilio_ram *r, u32 len, int level)
 	bool nomem = false;
 	int tries = 0, ret;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	while (!__ilio_seg_fits(s, need)) {
 		/* A recycled buffer needs no room: it is charged already. */
 		bool room = s->nr_reserve > ILIO_SEG_RESERVE ||
@@ -208,11 +208,11 @@ static int ilio_ram_compact(struct ilio_store *st, unsigned int max)
 	struct ilio_space *sp = st->sp;
 	unsigned int n;
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	for (n = 0; n < max; n++)
 		if (__ilio_compact_one(ilio_ram_of(st), sp->segs.seg_bytes / 4 * 3))
 			break;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return n;
 }
 
@@ -277,10 +277,10 @@ static struct ilio_store *ilio_ram_open(struct ilio_space *sp,
 		 * Metadata, the compactor's spare and the reserve buffer,
 		 * which is the one segment a write needs when no other fits.
 		 */
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		if (__ilio_ram_used(sp) > sp->ram_limit)
 			ret = -E2BIG;
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 	}
 	if (ret) {
 		kfree(r);

@@ -325,13 +325,13 @@ static int ilio_replay(struct ilio_plog *pl, const struct ilio_anchor_info *a,
 		}
 		len = hu.len;
 		next = hu.next_seg;
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		if (hu.type == ILIO_UNIT_DATA)
 			ret = __ilio_replay_data(pl, pl->buf, &hu, seg, off, why);
 		else
 			ret = __ilio_replay_ckpt(pl, pl->buf, &hu, why);
 		sp->segs.segs[seg].last_seq = seq;
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		if (ret)
 			return ret;
 		units++;
@@ -758,12 +758,12 @@ static int ilio_plog_put_sb(struct ilio_plog *pl, const void *blk, int i)
 			     blk, ILIO_BLOCK_SIZE);
 	if (!ret)
 		ret = pl->ops->flush(pl->priv);
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (ret)
 		pl->error = ret;
 	else
 		__ilio_plog_count_meta_write(sp);
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	return ret;
 }
 
@@ -868,7 +868,7 @@ static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
 			    ilio_budget_store_bytes(g.nr_segs, g.seg_bytes);
 
 	/* 1. The checks of the open, for both growths together. */
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (join)
 		ret = ilio_check_store_budget(ilio_lbamap_mem_bytes(&sp->map) +
 					      map_extra, sp->ram_limit, (u32)nr,
@@ -881,7 +881,7 @@ static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
 		       "ram_mb is too small for the LBA map of the new size";
 		ret = -E2BIG;
 	}
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	/* 2. Everything the join needs, before anything is written. */
 	if (!ret && join) {
 		wbq = kvcalloc(nr, sizeof(u32), ILIO_GFP_WAIT);
@@ -911,7 +911,7 @@ static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
 			*why = "writing the superblock failed";
 			return ret;
 		}
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		__ilio_segs_grow_commit(&sp->segs, &sg);
 		/* The ring, in log order from its head, at the new size. */
 		for (i = 0; i < pl->wbq_len; i++)
@@ -921,18 +921,18 @@ static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
 		pl->wbq_head = 0;
 		pl->g = g;
 		sp->store_bytes = ilio_plog_mem_bytes(pl);
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 		*why = "";
 	}
 	if (!grow_map)
 		return 0;
 
 	/* 4. The logical size: the map, then both anchors. */
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	ret = __ilio_lbamap_grow(&sp->map, nr_blocks);
 	if (!ret)
 		pl->nr_blocks = nr_blocks;
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	if (ret) {
 		*why = "out of memory";
 		return ret;
@@ -940,10 +940,10 @@ static int ilio_log_op_grow(struct ilio_store *st, u64 nr_blocks,
 	ret = ilio_plog_anchor_both(pl);
 	if (ret) {
 		/* No anchor of the new size is durable: the old one holds. */
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		__ilio_lbamap_ungrow(&sp->map, old_blocks);
 		pl->nr_blocks = old_blocks;
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 	} else {
 		ret = ilio_plog_anchor_both(pl);
 	}
@@ -1094,7 +1094,7 @@ static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
 
 	ret = ilio_replay(pl, &a, why);
 	if (!ret) {
-		mutex_lock(&sp->lock);
+		down_write(&sp->lock);
 		ret = __ilio_rebuild(pl, a.log_seq, why);
 		/* Metadata with the reserve buffer, and one more segment. */
 		if (!ret && __ilio_ram_used(sp) + pl->g.seg_bytes >
@@ -1102,7 +1102,7 @@ static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
 			*why = "ram_mb is too small for the metadata of this store";
 			ret = -E2BIG;
 		}
-		mutex_unlock(&sp->lock);
+		up_write(&sp->lock);
 	}
 	an->chain_damaged = ret == -EINVAL;
 	if (ret)

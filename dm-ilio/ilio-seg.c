@@ -24,7 +24,7 @@ static u8 *ilio_seg_alloc_data(u32 bytes, gfp_t gfp)
 }
 
 static int ilio_segs_setup(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-			   struct mutex *lock, bool persistent)
+			   struct rw_semaphore *lock, bool persistent)
 {
 	memset(s, 0, sizeof(*s));
 	if (nr_segs < 2 || nr_segs > ILIO_SEG_MAX || seg_bytes > ILIO_SEG_BYTES_MAX)
@@ -72,7 +72,7 @@ static int ilio_segs_setup(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
  * Return: 0, -EINVAL or -ENOMEM.
  */
 int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-			struct mutex *lock)
+			struct rw_semaphore *lock)
 {
 	return ilio_segs_setup(s, nr_segs, seg_bytes, lock, true);
 }
@@ -87,7 +87,7 @@ int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
  * Return: 0, -EINVAL or -ENOMEM.
  */
 int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes,
-		   struct mutex *lock)
+		   struct rw_semaphore *lock)
 {
 	int ret = ilio_segs_setup(s, nr_segs, seg_bytes, lock, false);
 
@@ -157,7 +157,7 @@ u8 *__ilio_seg_get_buf(struct ilio_segs *s, bool may_alloc)
 {
 	u8 *data;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (s->nr_reserve > ILIO_SEG_RESERVE)
 		return s->reserve[--s->nr_reserve];
 	data = may_alloc ? ilio_seg_alloc_data(s->seg_bytes, ILIO_GFP) : NULL;
@@ -177,7 +177,7 @@ u8 *__ilio_seg_get_buf(struct ilio_segs *s, bool may_alloc)
  */
 void __ilio_seg_put_buf(struct ilio_segs *s, u8 *data)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (s->nr_reserve < ILIO_SEG_POOL)
 		s->reserve[s->nr_reserve++] = data;
 	else
@@ -194,7 +194,7 @@ void __ilio_seg_put_buf(struct ilio_segs *s, u8 *data)
  */
 bool __ilio_seg_pool_trim(struct ilio_segs *s)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (s->nr_reserve <= ILIO_SEG_RESERVE)
 		return false;
 	vfree(s->reserve[--s->nr_reserve]);
@@ -209,7 +209,7 @@ bool __ilio_seg_pool_trim(struct ilio_segs *s)
  */
 bool __ilio_seg_reserve_short(struct ilio_segs *s)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	return s->nr_reserve < ILIO_SEG_RESERVE;
 }
 
@@ -281,7 +281,7 @@ void __ilio_segs_grow_commit(struct ilio_segs *s, struct ilio_segs_growth *g)
 	u32 old = s->nr_segs, nr = g->nr_segs, i, *t;
 	struct ilio_seg *segs = g->segs;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	memcpy(segs, s->segs, old * sizeof(*segs));
 	g->segs = s->segs;
 	s->segs = segs;
@@ -318,7 +318,7 @@ int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs)
 {
 	struct ilio_segs_growth g;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (nr_segs <= s->nr_segs)
 		return 0;
 	if (nr_segs > ILIO_SEG_MAX)
@@ -361,7 +361,7 @@ u64 ilio_segs_index_bytes(const struct ilio_segs *s)
  */
 bool __ilio_seg_fits(struct ilio_segs *s, u32 need)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	return s->open != ILIO_SEG_NONE &&
 	       s->segs[s->open].used + need <= s->seg_bytes;
 }
@@ -417,7 +417,7 @@ int __ilio_seg_open_fresh(struct ilio_segs *s, bool may_alloc)
 	u32 i;
 	u8 *data;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	for (i = s->scan_hint; i < s->nr_segs; i++)
 		if (s->segs[i].state == ILIO_SEG_FREE)
 			break;
@@ -449,7 +449,7 @@ int __ilio_seg_open_spare(struct ilio_segs *s)
 {
 	u32 idx = s->spare;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (idx == ILIO_SEG_NONE)
 		return -ENOSPC;
 	__ilio_seg_seal(s);
@@ -480,7 +480,7 @@ ilio_loc_t __ilio_seg_append(struct ilio_segs *s, ilio_cid_t cid,
 	struct ilio_chunk_hdr *hdr;
 	u32 off = seg->used, need = ilio_rec_bytes(len);
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	hdr = (struct ilio_chunk_hdr *)(seg->data + off);
 	ilio_rec_pack(hdr, &r);
 	memcpy(hdr + 1, payload, len);
@@ -572,7 +572,7 @@ static void __ilio_seg_heap_fix(struct ilio_segs *s, u32 idx)
  */
 void __ilio_seg_track(struct ilio_segs *s, u32 idx)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (WARN_ON(s->vpos[idx] != ILIO_SEG_NONE))
 		return;
 	if (!s->segs[idx].live) {
@@ -594,7 +594,7 @@ void __ilio_seg_untrack_waiting(struct ilio_segs *s, u32 idx)
 {
 	u32 pos = s->vpos[idx], low = s->nr_segs - s->nr_wait;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (WARN_ON(pos < low || pos >= s->nr_segs))
 		return;
 	if (pos != low)
@@ -609,7 +609,7 @@ void __ilio_seg_untrack_waiting(struct ilio_segs *s, u32 idx)
  */
 void __ilio_segs_untrack_all(struct ilio_segs *s)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	memset(s->vpos, 0xff, (size_t)s->nr_segs * sizeof(u32));
 	s->nr_heap = 0;
 	s->nr_wait = 0;
@@ -629,7 +629,7 @@ const char *__ilio_segs_check_index(struct ilio_segs *s, u32 *bad)
 {
 	u32 i, n = 0;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (!s->vset)
 		return NULL;
 	if ((u64)s->nr_heap + s->nr_wait > s->nr_segs)
@@ -677,7 +677,7 @@ void __ilio_seg_release_bytes(struct ilio_segs *s, ilio_loc_t loc)
 	struct ilio_seg *seg = &s->segs[idx];
 	u32 rec = ilio_rec_bytes(ilio_loc_len(loc));
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (WARN_ON(seg->live < rec))
 		seg->live = rec;
 	seg->live -= rec;
@@ -698,7 +698,7 @@ void __ilio_seg_release_bytes(struct ilio_segs *s, ilio_loc_t loc)
  */
 void __ilio_seg_pin(struct ilio_segs *s, u32 seg)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	s->segs[seg].pins++;
 }
 
@@ -711,7 +711,7 @@ void __ilio_seg_unpin(struct ilio_segs *s, u32 seg)
 {
 	struct ilio_seg *sg = &s->segs[seg];
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (WARN_ON(!sg->pins))
 		return;
 	if (!--sg->pins && sg->release_pending)
@@ -735,7 +735,7 @@ u32 __ilio_seg_pick_victim(struct ilio_segs *s, u32 max_live)
 {
 	u32 i, best = ILIO_SEG_NONE, best_live = max_live;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	if (s->persistent) {
 		/* The top of the segment index's heap: O(1), no scan. */
 		i = __ilio_seg_emptiest(s);
@@ -770,7 +770,7 @@ u32 __ilio_seg_take_free(struct ilio_segs *s)
 {
 	u32 i, n = s->nr_segs;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	for (i = 0; i < n; i++) {
 		u32 idx = (s->scan_hint + i) % n;
 
@@ -791,7 +791,7 @@ u32 __ilio_seg_take_free(struct ilio_segs *s)
  */
 void __ilio_seg_set_free(struct ilio_segs *s, u32 idx)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	s->segs[idx].state = ILIO_SEG_FREE;
 	s->nr_free++;
 }
@@ -814,7 +814,7 @@ void __ilio_seg_set_free(struct ilio_segs *s, u32 idx)
  */
 void __ilio_seg_open_log(struct ilio_segs *s, u32 idx, u8 *data)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	s->segs[idx] = (struct ilio_seg){ .data = data, .state = ILIO_SEG_OPEN };
 	s->nr_resident++;
 	s->open = idx;
@@ -830,7 +830,7 @@ u32 __ilio_seg_seal_log(struct ilio_segs *s)
 {
 	u32 idx = s->open;
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	s->segs[idx].state = ILIO_SEG_SEALED;
 	s->open = ILIO_SEG_NONE;
 	return idx;
@@ -845,7 +845,7 @@ u32 __ilio_seg_seal_log(struct ilio_segs *s)
  */
 void __ilio_seg_drop_buf(struct ilio_segs *s, u32 idx)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	__ilio_seg_put_buf(s, s->segs[idx].data);
 	s->segs[idx].data = NULL;
 	s->nr_resident--;
@@ -862,7 +862,7 @@ void __ilio_seg_drop_buf(struct ilio_segs *s, u32 idx)
  */
 void __ilio_seg_set_trim(struct ilio_segs *s, u32 idx, u32 next)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	s->segs[idx].state = ILIO_SEG_TRIM;
 	s->vpos[idx] = next;
 }
@@ -886,7 +886,7 @@ u32 ilio_seg_trim_next(const struct ilio_segs *s, u32 idx)
  */
 void __ilio_seg_trimmed(struct ilio_segs *s, u32 idx)
 {
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	s->vpos[idx] = ILIO_SEG_NONE;
 	s->segs[idx].last_seq = 0;
 	__ilio_seg_set_free(s, idx);
@@ -903,7 +903,7 @@ void __ilio_seg_recovered(struct ilio_segs *s, u32 idx)
 {
 	struct ilio_seg *seg = &s->segs[idx];
 
-	lockdep_assert_held(s->lock);
+	lockdep_assert_held_write(s->lock);
 	seg->state = ILIO_SEG_SEALED;
 	seg->used = s->seg_bytes;
 	seg->closed = s->seg_bytes;

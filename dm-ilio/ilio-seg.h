@@ -12,7 +12,8 @@
  * to make room, or a full store could not recover.
  *
  * Locking: none of its own; the caller holds the lock given at init for
- * every __ilio_seg_* call (asserted).  Segment data may be read without
+ * writing for every __ilio_seg_* call (asserted).  Reading a segment's
+ * @data pointer and its records needs it held, shared or not.  Segment data may be read without
  * the lock while the segment is pinned (__ilio_seg_pin()): a pinned
  * segment's memory is not released or reused until the last unpin.
  */
@@ -20,7 +21,7 @@
 #define ILIO_SEG_H
 
 #include <linux/types.h>
-#include <linux/mutex.h>
+#include <linux/rwsem.h>
 
 #include "ilio-format.h"
 #include "ilio-types.h"
@@ -115,7 +116,7 @@ struct ilio_seg {
  * are exact, so ilio_core_check() verifies them.
  */
 struct ilio_segs {
-	struct mutex *lock;	/* the core lock */
+	struct rw_semaphore *lock;	/* the core lock */
 	struct ilio_seg *segs;
 	u32 nr_segs;
 	u32 seg_bytes;
@@ -133,8 +134,8 @@ struct ilio_segs {
 	u32 nr_wait;
 };
 
-int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
-int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct mutex *lock);
+int ilio_segs_init(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct rw_semaphore *lock);
+int ilio_segs_init_disk(struct ilio_segs *s, u32 nr_segs, u32 seg_bytes, struct rw_semaphore *lock);
 void ilio_segs_exit(struct ilio_segs *s);
 int __ilio_segs_grow(struct ilio_segs *s, u32 nr_segs);
 

@@ -11,7 +11,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/lockdep.h>
 #include <linux/vmalloc.h>
 #include <linux/sched/mm.h>
@@ -40,7 +40,8 @@ int ilio_space_init(struct ilio_space *sp, u64 nr_blocks, u64 ram_limit,
 	int ret;
 
 	memset(sp, 0, sizeof(*sp));
-	mutex_init(&sp->lock);
+	init_rwsem(&sp->lock);
+	atomic64_set(&sp->shared_hits, 0);
 	sp->ram_limit = ram_limit;
 	ret = ilio_lbamap_init(&sp->map, nr_blocks,
 			       ilio_budget_map_bytes(ram_limit, seg_bytes),
@@ -69,7 +70,6 @@ void ilio_space_exit(struct ilio_space *sp)
 	ilio_segs_exit(&sp->segs);
 	ilio_chunks_exit(&sp->chunks);
 	ilio_lbamap_exit(&sp->map);
-	mutex_destroy(&sp->lock);
 }
 
 /**
@@ -100,7 +100,7 @@ u64 __ilio_meta_bytes(struct ilio_space *sp)
  */
 u64 __ilio_ram_used(struct ilio_space *sp)
 {
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	return __ilio_meta_bytes(sp) +
 	       (sp->cached ? ilio_cache_bytes(&sp->cache) : 0) +
 	       (u64)sp->segs.nr_resident * sp->segs.seg_bytes;
@@ -230,7 +230,7 @@ int __ilio_move_record(struct ilio_space *sp, ilio_cid_t cid, ilio_loc_t old,
 	ilio_loc_t nloc;
 	int ret;
 
-	lockdep_assert_held(&sp->lock);
+	lockdep_assert_held_write(&sp->lock);
 	if (!ilio_chunk_valid(&sp->chunks, cid) ||
 	    ilio_chunk_loc(&sp->chunks, cid) != old)
 		return 0;
@@ -259,12 +259,12 @@ static int ilio_space_refill(struct ilio_space *sp)
 	u8 *seg = NULL;
 	int n = 0;
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	want_seg = __ilio_seg_reserve_short(&sp->segs);
 	want_map = !sp->map.spare;
 	want_chunk = !sp->chunks.spare;
 	cap = __ilio_chunk_dir_want(&sp->chunks);
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 
 	if (want_map)
 		mleaf = ilio_lbamap_alloc_leaf(ILIO_GFP_WAIT);
@@ -275,7 +275,7 @@ static int ilio_space_refill(struct ilio_space *sp)
 	if (want_seg)
 		seg = ilio_seg_alloc_wait(&sp->segs);
 
-	mutex_lock(&sp->lock);
+	down_write(&sp->lock);
 	if (dir && cap > sp->chunks.dir_cap &&
 	    __ilio_ram_allows(sp, (u64)(cap - sp->chunks.dir_cap) * sizeof(*dir)) &&
 	    __ilio_chunk_set_dir(&sp->chunks, dir, cap)) {
@@ -298,7 +298,7 @@ static int ilio_space_refill(struct ilio_space *sp)
 		seg = NULL;
 		n++;
 	}
-	mutex_unlock(&sp->lock);
+	up_write(&sp->lock);
 	kvfree(dir);
 	kvfree(mleaf);
 	kvfree(cleaf);

@@ -6,14 +6,17 @@
  * both sides need (budget, dropping a chunk, moving a record, decoding a
  * payload).  It knows neither the core nor any store: both include it.
  *
- * Locking: @lock protects every field of struct ilio_space and every leaf
- * in it.  Functions named __ilio_* expect it held (asserted).
+ * Locking: @lock, a read-write semaphore, protects every field of struct
+ * ilio_space and every leaf in it.  Functions named __ilio_* expect it
+ * held for writing (asserted); the lookups that only read, such as
+ * __ilio_lbamap_get(), accept it held for reading.
  */
 #ifndef ILIO_SPACE_H
 #define ILIO_SPACE_H
 
 #include <linux/types.h>
-#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/atomic.h>
 
 #include "ilio-common.h"
 #include "ilio-format.h"
@@ -145,7 +148,8 @@ struct ilio_stats {
 
 /**
  * struct ilio_space - what the core and its store share
- * @lock: protects everything below, and every leaf
+ * @lock: protects everything below, and every leaf (shared for lookups
+ *	that change nothing, exclusive for everything else)
  * @map: LBA -> chunk id
  * @chunks: chunk table and content index
  * @segs: segment table
@@ -161,9 +165,12 @@ struct ilio_stats {
  * @store_bytes: RAM the store holds for itself, charged as metadata; the
  *	store keeps it current (constant once a store is open)
  * @st: counters (the gauges of struct ilio_stats are derived)
+ * @shared_hits: persistent: reads served from a RAM segment with @lock
+ *	held for reading (several at once, so atomic); part of
+ *	@st.cache_hits when the counters are read
  */
 struct ilio_space {
-	struct mutex lock;	/* protects the whole space */
+	struct rw_semaphore lock;	/* protects the whole space */
 	struct ilio_lbamap map;
 	struct ilio_chunks chunks;
 	struct ilio_segs segs;
@@ -175,6 +182,7 @@ struct ilio_space {
 	u64 hash_seed;
 	u64 store_bytes;
 	struct ilio_stats st;
+	atomic64_t shared_hits;
 };
 
 int ilio_space_init(struct ilio_space *sp, u64 nr_blocks, u64 ram_limit,

@@ -11,7 +11,7 @@
  * ANY (ilio_attr_visible()).  This file calls down only: into the core and
  * the leaf header ilio-fields.h, never back into ilio-target.c.
  *
- * Locking: show() takes the core mutex through ilio_core_get_stats(),
+ * Locking: show() takes the core lock through ilio_core_get_stats(),
  * except for the glue's own counters (FRONT), which are per-CPU.
  * kobject_del() drains running show() calls before the device is freed.
  */

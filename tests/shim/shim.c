@@ -4,6 +4,7 @@
 #include <linux/kernel.h>
 #include <linux/printk.h>
 #include <linux/wait.h>
+#include <linux/rwsem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -36,4 +37,38 @@ void ilio_shim_wait(unsigned long *spins)
 		abort();
 	}
 	usleep(100);
+}
+
+/*
+ * <linux/rwsem.h>: the locks this thread holds for reading.  The core
+ * holds at most one at a time; a few slots catch a nested misuse too.
+ */
+#define ILIO_SHIM_RD_SLOTS 4
+static __thread const struct rw_semaphore *ilio_shim_rd[ILIO_SHIM_RD_SLOTS];
+
+void ilio_shim_rd_note(const struct rw_semaphore *s, int delta)
+{
+	const struct rw_semaphore *want = delta > 0 ? NULL : s;
+	int i;
+
+	for (i = 0; i < ILIO_SHIM_RD_SLOTS; i++) {
+		if (ilio_shim_rd[i] == want) {
+			ilio_shim_rd[i] = delta > 0 ? s : NULL;
+			return;
+		}
+	}
+	fprintf(stderr, "shim: read lock %p %s\n", (const void *)s,
+		delta > 0 ? "taken with every slot of this thread in use" :
+		"released by a thread that does not hold it");
+	abort();
+}
+
+bool ilio_shim_rd_mine(const struct rw_semaphore *s)
+{
+	int i;
+
+	for (i = 0; i < ILIO_SHIM_RD_SLOTS; i++)
+		if (ilio_shim_rd[i] == s)
+			return true;
+	return false;
 }

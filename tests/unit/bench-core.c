@@ -57,6 +57,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <errno.h>
 #include <lz4.h>
 
 #include "ilio-core.h"
@@ -356,6 +357,7 @@ struct thr {
 	const u8 *d;
 	unsigned long first, n;
 	double ns;
+	bool read;		/* read @ic's blocks back instead */
 };
 
 static void *thr_fn(void *arg)
@@ -372,7 +374,12 @@ static void *thr_fn(void *arg)
 	for (i = t->first; i < t->first + t->n; i++) {
 		const u8 *b = t->d + (size_t)i * BS;
 
-		if (t->ic) {
+		if (t->ic && t->read) {
+			u8 out[BS];
+
+			if (bench_read(t->ic, i, out, &ctx) || memcmp(out, b, BS))
+				exit(1);
+		} else if (t->ic) {
 			if (bench_write(t->ic, i, b, &ctx))
 				exit(1);
 		} else {
@@ -415,6 +422,50 @@ static double time_two(const u8 *d, unsigned long n, bool core)
 		ilio_core_destroy(ic);
 	}
 	return best / n;
+}
+
+/*
+ * Wall ns per block reading a filled core with @nthr threads, each on its
+ * part of the blocks (best of RUNS): how reads scale with submitters.
+ */
+static double time_readers(struct ilio_core *ic, const u8 *d, unsigned long n,
+			   int nthr)
+{
+	double best = 1e30;
+	int r, i;
+
+	for (r = 0; r < RUNS; r++) {
+		struct thr t[2];
+		pthread_t th[2];
+		double t0 = now_ns(), w;
+
+		for (i = 0; i < nthr; i++) {
+			t[i] = (struct thr){ ic, d, n * i / nthr,
+					     n * (i + 1) / nthr - n * i / nthr, 0, true };
+			pthread_create(&th[i], NULL, thr_fn, &t[i]);
+		}
+		for (i = 0; i < nthr; i++)
+			pthread_join(th[i], NULL);
+		w = now_ns() - t0;
+		if (w < best)
+			best = w;
+	}
+	return best / n;
+}
+
+/* One and two readers on a core holding @d (written once). */
+static void bench_readers(const u8 *d, unsigned long n, struct ilio_ctx *ctx,
+			  double *one, double *two)
+{
+	struct ilio_core *ic = mk_core(n, ram_for(n));
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (bench_write(ic, i, d + (size_t)i * BS, ctx))
+			exit(1);
+	*one = time_readers(ic, d, n, 1);
+	*two = time_readers(ic, d, n, 2);
+	ilio_core_destroy(ic);
 }
 
 /* --- metadata ---------------------------------------------------------- */
@@ -595,6 +646,7 @@ int main(int argc, char **argv)
 	struct ilio_ctx ctx;
 	struct meta m;
 	double two_core = 0, two_raw = 0, one_core = 0, one_raw = 0;
+	double one_rd = 0, two_rd = 0;
 	bool threads = true, all = true, collide_only = false;
 	char line[512];
 	int opt, ds;
@@ -653,6 +705,8 @@ int main(int argc, char **argv)
 			two_core = time_two(d, nr_blocks, true);
 			two_raw = time_two(d, nr_blocks, false);
 		}
+		if (threads && ds == DS_COMP50)
+			bench_readers(d, nr_blocks, &ctx, &one_rd, &two_rd);
 		free(d);
 	}
 
@@ -689,6 +743,11 @@ int main(int argc, char **argv)
 		       one_core / two_core);
 		printf("%-10s %10.0f %10.0f %8.2fx\n", "xxh64+lz4", one_raw, two_raw,
 		       one_raw / two_raw);
+		printf("\nTWO READERS (comp50 data, disjoint LBA halves, map()'s inline read,\n"
+		       "wall ns per block; lower is better)\n");
+		printf("%-10s %10s %10s %9s\n", "", "1 thread", "2 threads", "speedup");
+		printf("%-10s %10.0f %10.0f %8.2fx\n", "core", one_rd, two_rd,
+		       one_rd / two_rd);
 		printf("(this host has %ld online CPUs; other load skews this)\n",
 		       sysconf(_SC_NPROCESSORS_ONLN));
 	}

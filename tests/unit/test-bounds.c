@@ -844,13 +844,13 @@ static void test_huge_length(void)
  */
 static void test_cid_wrap(void)
 {
-	struct mutex lock;
+	struct rw_semaphore lock;
 	struct ilio_chunks c;
 	struct ilio_chunk_leaf *leaf;
 	u32 nleaves = 1U << (32 - ILIO_CHUNK_LEAF_SHIFT), i, got[8];
 	int n = 0, ret = 0;
 
-	mutex_init(&lock);
+	init_rwsem(&lock);
 	CHECK(!ilio_chunks_init(&c, &lock), "init");
 	leaf = calloc(1, sizeof(*leaf));
 	kvfree(c.dir);
@@ -860,7 +860,7 @@ static void test_cid_wrap(void)
 	c.dir_cap = nleaves;
 	c.nr_leaves = nleaves;
 	c.next_new = ILIO_CID_MAX - 2;
-	mutex_lock(&lock);
+	down_write(&lock);
 	while (n < 8) {
 		ret = __ilio_chunk_reserve(&c);
 		if (ret)
@@ -881,11 +881,10 @@ static void test_cid_wrap(void)
 		CHECK(__ilio_chunk_alloc(&c, 99, 8) == got[1], "the freed id");
 		CHECK(__ilio_chunk_reserve(&c) == -ENOSPC, "full again");
 	}
-	mutex_unlock(&lock);
+	up_write(&lock);
 	free(c.dir);
 	free(leaf);
 	kvfree(c.buckets);
-	mutex_destroy(&lock);
 }
 
 int main(int argc, char **argv)

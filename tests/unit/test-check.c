@@ -199,10 +199,10 @@ static u32 seg_of(struct ilio_core *ic, u64 lba)
 {
 	u32 seg;
 
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	seg = ilio_loc_seg(ilio_chunk_loc(&ic->sp.chunks,
 					  __ilio_lbamap_get(&ic->sp.map, lba)));
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	return seg;
 }
 
@@ -229,66 +229,66 @@ static void t_check_finds_leaks(void)
 	CHECK(seg_of(ic, 255) != seg, "the data spans segments");
 
 	/* A pin that no reader holds. */
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	__ilio_seg_pin(&ic->sp.segs, seg);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_report(ic, "1 pins, 0 readers hold it", "leaked pin");
 	/* The same pin with a reader that says it holds it: fine. */
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	h.seg = seg;
 	h.cid = 0;
 	list_add(&h.node, &ic->holds);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_clean(ic, "pin held by a listed reader");
 	/* A listed reader whose pin was lost. */
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	__ilio_seg_unpin(&ic->sp.segs, seg);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_report(ic, "0 pins, 1 readers hold it", "lost pin");
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	list_del(&h.node);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_clean(ic, "after the reader left");
 
 	/* A chunk reference that no reader or LBA holds. */
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	cid = __ilio_lbamap_get(&ic->sp.map, 7);
 	__ilio_chunk_get(&ic->sp.chunks, cid);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_report(ic, "refcount 2, 1 references", "leaked reference");
 	/* Listed as a reader's, with the pin it takes: fine. */
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	__ilio_chunk_drop(&ic->sp, cid);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	seg = seg_of(ic, 7);
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	__ilio_seg_pin(&ic->sp.segs, seg);
 	__ilio_chunk_get(&ic->sp.chunks, cid);
 	h.seg = seg;
 	h.cid = cid;
 	list_add(&h.node, &ic->holds);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_clean(ic, "reference held by a listed reader");
 	memset(buf, 0, BS);
 	CHECK(!ilio_core_write(ic, 7, buf, &wctx), "overwrite lba 7");
 	expect_clean(ic, "a chunk that only a reader keeps alive");
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	list_del(&h.node);
 	__ilio_seg_unpin(&ic->sp.segs, seg);
 	__ilio_chunk_drop(&ic->sp, cid);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_clean(ic, "after that reader left");
 
 	/* A sealed segment emptied under a reader's pin. */
 	seg = seg_of(ic, 1);
 	CHECK(seg == first_seg && ic->sp.segs.segs[seg].state == ILIO_SEG_SEALED,
 	      "lba 1 in sealed segment %u", seg);
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	__ilio_seg_pin(&ic->sp.segs, seg);
 	h.seg = seg;
 	h.cid = 0;
 	list_add(&h.node, &ic->holds);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	for (lba = 0; lba < 256; lba++) {
 		if (lba == 7 || seg_of(ic, lba) != seg)
 			continue;
@@ -301,20 +301,20 @@ static void t_check_finds_leaks(void)
 	      ic->sp.segs.segs[seg].state, ic->sp.segs.segs[seg].live,
 	      ic->sp.segs.segs[seg].release_pending);
 	expect_clean(ic, "sealed, empty, its release waiting for the reader");
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	ic->sp.segs.segs[seg].release_pending = false;
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_report(ic, "sealed and empty", "sealed and empty, not released");
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	ic->sp.segs.segs[seg].release_pending = true;
 	list_del(&h.node);
 	ic->sp.segs.segs[seg].pins--;	/* a pin lost without its release */
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	expect_report(ic, "release pending, not pinned", "pending release, no pin");
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	ic->sp.segs.segs[seg].pins++;
 	__ilio_seg_unpin(&ic->sp.segs, seg);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	CHECK(ic->sp.segs.segs[seg].state != ILIO_SEG_SEALED,
 	      "released at the unpin: state %u", ic->sp.segs.segs[seg].state);
 	expect_clean(ic, "after the release");

@@ -21,6 +21,7 @@
  */
 #include <stdlib.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <linux/lz4.h>
 #include <linux/xxhash.h>
 
@@ -954,6 +955,212 @@ static void t_concurrency(void)
 	ilio_core_destroy(ic);
 }
 
+/*
+ * Content that names its block and version: @lba and @ver in the first 16
+ * bytes, then either a compressible pattern (odd @ver: lz4) or noise (raw).
+ */
+static void versioned(u8 *buf, u64 lba, u64 ver)
+{
+	if (ver & 1)
+		ut_fill_compressible(buf, BS, lba * 7919 + ver);
+	else
+		ut_fill_random(buf, BS, lba * 7919 + ver);
+	memcpy(buf, &lba, 8);
+	memcpy(buf + 8, &ver, 8);
+}
+
+struct shared_arg {
+	struct ilio_core *ic;
+	u64 n;
+	u64 seed;
+	int inline_reads;
+	volatile int stop;
+	volatile int done;
+	int fails;
+	u64 reads;
+};
+
+/* Read every block once, inline with a context, and check it. */
+static void *shared_reader_once(void *p)
+{
+	struct shared_arg *a = p;
+	struct ilio_ctx rctx;
+	u8 want[BS], got[BS];
+	u64 lba;
+
+	if (ilio_ctx_init(&rctx)) {
+		a->fails++;
+		return NULL;
+	}
+	for (lba = 0; lba < a->n; lba++) {
+		versioned(want, lba, lba + 1);
+		if (ilio_core_read_nowait(a->ic, lba, got, &rctx) ||
+		    memcmp(want, got, BS))
+			a->fails++;
+	}
+	ilio_ctx_exit(&rctx);
+	a->done = 1;
+	return NULL;
+}
+
+static void *shared_writer_once(void *p)
+{
+	struct shared_arg *a = p;
+	struct ilio_ctx wctx;
+	u8 buf[BS];
+
+	versioned(buf, 0, 1000);
+	if (ilio_ctx_init(&wctx) || ilio_core_write(a->ic, 0, buf, &wctx))
+		a->fails++;
+	ilio_ctx_exit(&wctx);
+	a->done = 1;
+	return NULL;
+}
+
+/*
+ * A reader under stress: whatever it reads must be a whole version of
+ * that very block (or zeroes, after a discard): never another block's
+ * chunk, never a torn or stale-segment copy.
+ */
+static void *shared_reader(void *p)
+{
+	struct shared_arg *a = p;
+	struct ilio_ctx rctx;
+	u8 want[BS], got[BS];
+	u64 s = a->seed, lba, ver;
+	int ret;
+
+	if (ilio_ctx_init(&rctx)) {
+		a->fails++;
+		return NULL;
+	}
+	while (!a->stop) {
+		lba = ut_rand(&s) % a->n;
+		if (a->inline_reads) {
+			ret = ilio_core_read_nowait(a->ic, lba, got, &rctx);
+			if (ret == -EAGAIN)
+				continue;
+		} else {
+			ret = ilio_core_read_ctx(a->ic, lba, got, &rctx);
+		}
+		a->reads++;
+		memcpy(&ver, got + 8, 8);
+		if (ret) {
+			a->fails++;
+			continue;
+		}
+		memset(want, 0, BS);
+		if (ver || memcmp(got, want, BS))
+			versioned(want, lba, ver);
+		if (memcmp(got, want, BS)) {
+			if (a->fails++ < 3)
+				fprintf(stderr, "  lba %llu: read neither version %llu nor zeroes\n",
+					(unsigned long long)lba, (unsigned long long)ver);
+		}
+	}
+	ilio_ctx_exit(&rctx);
+	return NULL;
+}
+
+/*
+ * Readers hold the space lock shared: a read of a chunk in RAM proceeds
+ * while another reader holds it, a write waits; and readers, a writer
+ * rewriting and discarding blocks, and the compactor run together with
+ * every read checked.
+ */
+static void t_shared_readers(void)
+{
+	const u64 n = 256;
+	struct ilio_core *ic = mk(n, 2 << 20, 64 << 10);
+	struct shared_arg r = { 0 }, w = { 0 }, sr[3];
+	struct ilio_stats st;
+	pthread_t th, rt[3];
+	u64 lba, i, s = 42, *ver;
+	u8 buf[BS];
+	int k;
+
+	if (!ic)
+		return;
+	ver = calloc(n, sizeof(*ver));
+	for (lba = 0; lba < n; lba++) {
+		ver[lba] = lba + 1;
+		versioned(buf, lba, ver[lba]);
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "write %llu",
+		      (unsigned long long)lba);
+	}
+
+	/* Another reader holds the lock: reads from RAM still complete. */
+	r.ic = ic;
+	r.n = n;
+	down_read(&ic->sp.lock);
+	pthread_create(&th, NULL, shared_reader_once, &r);
+	for (k = 0; k < 500 && !r.done; k++)
+		usleep(10000);
+	CHECK(r.done, "a read from RAM waited for another reader (lock not shared)");
+	w.ic = ic;
+	pthread_create(&rt[0], NULL, shared_writer_once, &w);
+	usleep(100000);
+	CHECK(!w.done, "a write ran while a reader held the space lock");
+	up_read(&ic->sp.lock);
+	pthread_join(th, NULL);
+	pthread_join(rt[0], NULL);
+	CHECK(r.fails == 0, "%d blocks read wrong beside a reader", r.fails);
+	CHECK(w.done && w.fails == 0, "the write after the reader: %d", w.fails);
+	ver[0] = 1000;
+
+	/* Stress: three readers, a writer, discards and the compactor. */
+	for (k = 0; k < 3; k++) {
+		sr[k] = (struct shared_arg){ .ic = ic, .n = n, .seed = 7 + k,
+					     .inline_reads = k != 2 };
+		pthread_create(&rt[k], NULL, shared_reader, &sr[k]);
+	}
+	for (i = 0; i < 20000; i++) {
+		u64 x = ut_rand(&s);
+
+		lba = x % n;
+		if ((x >> 20) % 16 == 0) {
+			CHECK_QUIET(ilio_core_discard(ic, lba) == 0, w.fails,
+				    "discard %llu", (unsigned long long)lba);
+			ver[lba] = 0;
+		} else {
+			int ret;
+
+			ver[lba] += 1;
+			versioned(buf, lba, ver[lba]);
+			ret = ilio_core_write(ic, lba, buf, &ctx);
+			CHECK_QUIET(ret == 0, w.fails, "rewrite %llu: %d",
+				    (unsigned long long)lba, ret);
+		}
+		if (i % 500 == 0)
+			ilio_core_compact(ic, 2);
+	}
+	for (k = 0; k < 3; k++)
+		sr[k].stop = 1;
+	for (k = 0; k < 3; k++) {
+		pthread_join(rt[k], NULL);
+		CHECK(sr[k].fails == 0 && sr[k].reads > 100,
+		      "reader %d: %d of %llu reads wrong", k, sr[k].fails,
+		      (unsigned long long)sr[k].reads);
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.compactions > 0, "the compactor never moved a segment (%llu)",
+	      (unsigned long long)st.compactions);
+	for (lba = 0; lba < n; lba++) {
+		u8 got[BS];
+
+		if (ver[lba])
+			versioned(buf, lba, ver[lba]);
+		else
+			memset(buf, 0, BS);
+		CHECK_QUIET(ilio_core_read(ic, lba, got) == 0 && !memcmp(buf, got, BS),
+			    w.fails, "final lba %llu", (unsigned long long)lba);
+	}
+	CHECK(w.fails == 0, "%d writer-side failures", w.fails);
+	check_consistent(ic);
+	free(ver);
+	ilio_core_destroy(ic);
+}
+
 /* The metadata budget: at most 32 bytes per unique chunk, 8 per LBA. */
 static void t_memory_budget(void)
 {
@@ -971,10 +1178,10 @@ static void t_memory_budget(void)
 			break;
 	}
 	CHECK(lba == n, "stopped at %llu", (unsigned long long)lba);
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	per_chunk = (double)ilio_chunks_mem_bytes(&ic->sp.chunks) / ic->sp.chunks.nr_live;
 	per_lba = (double)ilio_lbamap_mem_bytes(&ic->sp.map) / ic->sp.map.mapped;
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	printf("  metadata: %.2f bytes per unique chunk, %.2f per mapped LBA\n",
 	       per_chunk, per_lba);
 	CHECK(per_chunk <= 32.0, "%.2f bytes per chunk", per_chunk);
@@ -1043,14 +1250,14 @@ static void t_fail_mode(void)
 	for (i = 0; i < 1024; i += 2)
 		ilio_core_discard(ic, i);
 	/* Rot the first record header of every sealed segment. */
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	for (i = 0; i < ic->sp.segs.nr_segs; i++) {
 		struct ilio_seg *sg = &ic->sp.segs.segs[i];
 
 		if (sg->state == ILIO_SEG_SEALED && sg->data)
 			memset(sg->data, 0, sizeof(struct ilio_chunk_hdr));
 	}
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	logs = ilio_shim_nr_log;
 	ilio_core_compact(ic, 1);
 	CHECK(ilio_core_mode(ic) == ILIO_MODE_FAIL, "corrupt record: fail mode, not %d",
@@ -1093,6 +1300,7 @@ static const struct ut_case cases[] = {
 	{ "alloc_failures", t_alloc_failures },
 	{ "transient_enomem", t_transient_enomem },
 	{ "concurrency", t_concurrency },
+	{ "shared_readers", t_shared_readers },
 	{ "memory_budget", t_memory_budget },
 	{ "fail_mode", t_fail_mode },
 };

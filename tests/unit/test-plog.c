@@ -1116,10 +1116,10 @@ static void test_gc_rot(void)
 	if (!ic)
 		goto out;
 	/* Rot one byte of rot_lba's payload on the device. */
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	cid = __ilio_lbamap_get(&ic->sp.map, rot_lba);
 	loc = ilio_chunk_loc(&ic->sp.chunks, cid);
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	ilio_sb_check(d.img, 0, DEV_BYTES, &g, &why);
 	pos = ilio_seg_block(&g, ilio_loc_seg(loc)) * 4096ULL + ilio_loc_off(loc) +
 	      sizeof(struct ilio_chunk_hdr) + 100;
@@ -2257,7 +2257,7 @@ static void test_prefetch(void)
 	CHECK(ic, "reopen 2: %s", why);
 	if (!ic)
 		goto out;
-	mutex_lock(&ic->sp.lock);
+	down_write(&ic->sp.lock);
 	{
 		ilio_cid_t cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(207));
 		ilio_loc_t loc = ilio_chunk_loc(&ic->sp.chunks, cid);
@@ -2267,7 +2267,7 @@ static void test_prefetch(void)
 
 		d.img[pos] ^= 0x40;
 	}
-	mutex_unlock(&ic->sp.lock);
+	up_write(&ic->sp.lock);
 	ilio_core_get_stats(ic, &st);
 	CHECK(ilio_core_prefetch(ic, 204, 10) == 0, "prefetch 10");
 	for (i = 4; i < 14; i++) {
@@ -2394,7 +2394,7 @@ static void wb_finalize_race(u64 ram)
 	}
 	CHECK(!bad, "%u blocks read back wrong", bad);
 	/* Every cache entry: the payload of its chunk's record on the device. */
-	mutex_lock(&r.ic->sp.lock);
+	down_write(&r.ic->sp.lock);
 	for (i = 0; i < r.ic->sp.cache.nr_buckets; i++) {
 		struct ilio_centry *e;
 
@@ -2415,7 +2415,7 @@ static void wb_finalize_race(u64 ram)
 				wrong++;
 		}
 	}
-	mutex_unlock(&r.ic->sp.lock);
+	up_write(&r.ic->sp.lock);
 	CHECK(cached > 0, "write-back cached nothing");
 	CHECK(!wrong, "%u of %u cache entries differ from their chunk on the device",
 	      wrong, cached);
