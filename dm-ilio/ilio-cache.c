@@ -138,8 +138,28 @@ static struct ilio_centry **ilio_cache_slot(struct ilio_cache *c,
 	return p;
 }
 
+/*
+ * A hit, applied: the entry goes to the head of the protected queue (a
+ * probationary one is promoted), and the protected queue is kept at most
+ * 3/4 of the cache by demoting its tail.  Clears the reference bit.
+ */
+static void __ilio_cache_promote(struct ilio_cache *c, struct ilio_centry *e)
+{
+	WRITE_ONCE(e->ref, 0);
+	ilio_cq_unlink(e->prot ? &c->prot : &c->prob, e);
+	e->prot = 1;
+	ilio_cq_push_head(&c->prot, e);
+	while (c->prot.tail && c->prot.bytes * 4 > ilio_cache_bytes(c) * 3) {
+		struct ilio_centry *d = c->prot.tail;
+
+		ilio_cq_unlink(&c->prot, d);
+		d->prot = 0;
+		ilio_cq_push_head(&c->prob, d);
+	}
+}
+
 /**
- * __ilio_cache_lookup() - find a chunk, and count the hit
+ * __ilio_cache_lookup() - find a chunk, and apply the hit at once
  * @c: cache
  * @cid: chunk id
  *
@@ -154,23 +174,33 @@ struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid)
 
 	lockdep_assert_held_write(c->lock);
 	e = *ilio_cache_slot(c, cid);
-	if (!e)
-		return NULL;
-	if (e->prot) {
-		ilio_cq_unlink(&c->prot, e);
-		ilio_cq_push_head(&c->prot, e);
-		return e;
-	}
-	ilio_cq_unlink(&c->prob, e);
-	e->prot = 1;
-	ilio_cq_push_head(&c->prot, e);
-	while (c->prot.tail && c->prot.bytes * 4 > ilio_cache_bytes(c) * 3) {
-		struct ilio_centry *d = c->prot.tail;
+	if (e)
+		__ilio_cache_promote(c, e);
+	return e;
+}
 
-		ilio_cq_unlink(&c->prot, d);
-		d->prot = 0;
-		ilio_cq_push_head(&c->prob, d);
-	}
+/**
+ * __ilio_cache_find() - find a chunk, and mark the hit for later
+ * @c: cache
+ * @cid: chunk id
+ *
+ * For readers that may hold the lock shared: the queues are not touched,
+ * only the entry's reference bit is set (several readers may set it at
+ * once; each stores the same byte).  The hit is applied when the entry
+ * reaches a queue's tail: a marked probationary tail is promoted instead
+ * of evicted, a marked protected tail goes back to the protected head
+ * instead of being demoted (a second chance, as CLOCK gives).
+ *
+ * Return: the entry (valid while the lock is held), or NULL.
+ */
+struct ilio_centry *__ilio_cache_find(struct ilio_cache *c, ilio_cid_t cid)
+{
+	struct ilio_centry *e;
+
+	lockdep_assert_held(c->lock);
+	e = *ilio_cache_slot(c, cid);
+	if (e && !READ_ONCE(e->ref))
+		WRITE_ONCE(e->ref, 1);
 	return e;
 }
 
@@ -197,6 +227,7 @@ struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 	e->len = len;
 	e->lz4 = lz4;
 	e->prot = 0;
+	e->ref = 0;
 	memcpy(e->data, payload, len);
 	return e;
 }
@@ -276,17 +307,26 @@ void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid)
  * @c: cache
  *
  * Probationary entries go first; the protected queue only when the
- * probationary one is empty.
+ * probationary one is empty.  A tail marked by __ilio_cache_find() gets
+ * its hit applied instead (promoted, or back to the protected head, its
+ * mark cleared), so each entry is passed over at most once per mark and
+ * the loop ends.
  *
  * Return: false when the cache is empty.
  */
 bool __ilio_cache_evict_one(struct ilio_cache *c)
 {
-	struct ilio_centry *e = c->prob.tail ? c->prob.tail : c->prot.tail;
+	struct ilio_centry *e;
 
 	lockdep_assert_held_write(c->lock);
-	if (!e)
-		return false;
+	for (;;) {
+		e = c->prob.tail ? c->prob.tail : c->prot.tail;
+		if (!e)
+			return false;
+		if (!e->ref)
+			break;
+		__ilio_cache_promote(c, e);
+	}
 	__ilio_cache_free(c, e);
 	return true;
 }

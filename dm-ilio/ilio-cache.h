@@ -13,7 +13,9 @@
  * each block once) only churns the probationary queue and cannot push the
  * working set out.
  *
- * Locking: the caller holds the core lock for every __ilio_cache_*() call.
+ * Locking: the caller holds the core lock for writing for every
+ * __ilio_cache_*() call except __ilio_cache_find(), which a reader holding
+ * it shared may call.
  */
 #ifndef ILIO_CACHE_H
 #define ILIO_CACHE_H
@@ -32,6 +34,8 @@
  * @len: payload bytes
  * @lz4: payload is an lz4 block
  * @prot: on the protected queue
+ * @ref: hit by a reader holding the lock shared, not yet applied to the
+ *	queues (__ilio_cache_find())
  * @data: payload
  */
 struct ilio_centry {
@@ -42,6 +46,7 @@ struct ilio_centry {
 	u16 len;
 	u8 lz4;
 	u8 prot;
+	u8 ref;
 	u8 data[];
 };
 
@@ -80,6 +85,7 @@ void ilio_cache_exit(struct ilio_cache *c);
 u64 ilio_cache_bytes(const struct ilio_cache *c);
 u64 ilio_cache_meta_bytes(const struct ilio_cache *c);
 struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid);
+struct ilio_centry *__ilio_cache_find(struct ilio_cache *c, ilio_cid_t cid);
 struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 				    u32 len, bool lz4);
 void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e);

@@ -595,9 +595,11 @@ static ilio_loc_t __ilio_lba_loc(struct ilio_core *ic, ilio_lba_t lba,
  * Writers, the compactor and every other change hold the lock for
  * writing, so what it reads is consistent and the segment cannot go.
  *
+ * A persistent store's clean cache is served here too: its @peek only
+ * marks the entry.
+ *
  * Return: as ilio_core_read(), or 1 when the block needs the lock for
- * writing (the clean cache, which a hit reorders; the device; a pin)
- * and nothing was done.
+ * writing (the device, a pin) and nothing was done.
  */
 static int ilio_core_read_shared(struct ilio_core *ic, ilio_lba_t lba,
 				 void *block, struct ilio_ctx *ctx)
@@ -614,12 +616,18 @@ static int ilio_core_read_shared(struct ilio_core *ic, ilio_lba_t lba,
 		memset(block, 0, ILIO_BLOCK_SIZE);
 		return loc ? -EIO : 0;
 	}
-	if (!ic->sp.segs.segs[ilio_loc_seg(loc)].data ||
-	    (ilio_loc_lz4(loc) && !ctx)) {
+	if (ilio_loc_lz4(loc) && !ctx) {
 		up_read(&ic->sp.lock);
 		return 1;
 	}
-	p = __ilio_loc_payload(ic, loc);
+	if (ic->sp.segs.segs[ilio_loc_seg(loc)].data)
+		p = __ilio_loc_payload(ic, loc);
+	else
+		p = ic->store->ops->peek ? ic->store->ops->peek(ic->store, cid) : NULL;
+	if (!p) {
+		up_read(&ic->sp.lock);
+		return 1;
+	}
 	if (ic->persistent)
 		atomic64_inc(&ic->sp.shared_hits);
 	if (!ilio_loc_lz4(loc)) {

@@ -624,7 +624,7 @@ static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
 
 static const u8 *ilio_log_op_peek(struct ilio_store *st, ilio_cid_t cid)
 {
-	struct ilio_centry *e = __ilio_cache_lookup(&st->sp->cache, cid);
+	struct ilio_centry *e = __ilio_cache_find(&st->sp->cache, cid);
 
 	return e ? e->data : NULL;
 }

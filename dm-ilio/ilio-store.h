@@ -203,8 +203,9 @@ struct ilio_fetch {
  * whose segments can lack one (the persistent store); a RAM store has
  * none, and the core treats a call it would need as an inconsistency:
  *
- * @peek: lock held, must not block: the clean cached payload of @cid, or
- *	NULL.
+ * @peek: lock held, shared or not, must not block: the clean cached
+ *	payload of @cid, or NULL.  It changes nothing but the entry's
+ *	reference bit (the hit is applied to the cache's queues later).
  * @load: unlocked, the caller pinned @loc's segment; may sleep (reads
  *	the device), and checks what it read against @cid and @hash.
  *	Returns 0 or -EIO.  What @peek finds is served from it instead.

@@ -887,6 +887,91 @@ static void test_cid_wrap(void)
 	kvfree(c.buckets);
 }
 
+/*
+ * The clean cache's policy (not a bound, but it lives with the leaves):
+ * a working set hit once more survives a one-pass scan of 8x the cache,
+ * whether the hit was applied at once (__ilio_cache_lookup(), a writer)
+ * or only marked by a reader holding the lock shared (__ilio_cache_find());
+ * unhit, it does not.  Eviction ends even when every entry is marked.
+ */
+static int cache_scan(int how)
+{
+	enum { CAP = 16, WS = 8, SCAN = 128 };
+	struct rw_semaphore lock;
+	struct ilio_cache c;
+	u8 payload[64] = { 1 };
+	int i, kept = 0;
+
+	init_rwsem(&lock);
+	if (ilio_cache_init(&c, 1 << 20, &lock))
+		return -1;
+	/* A full cache: older entries, then the working set. */
+	down_write(&lock);
+	for (i = 1; i <= CAP - WS; i++)
+		__ilio_cache_insert(&c, ilio_to_cid(500 + i), payload, sizeof(payload),
+				    false);
+	for (i = 1; i <= WS; i++)
+		__ilio_cache_insert(&c, ilio_to_cid(i), payload, sizeof(payload), false);
+	up_write(&lock);
+	for (i = 1; i <= WS; i++) {
+		if (how == 1) {
+			down_write(&lock);
+			__ilio_cache_lookup(&c, ilio_to_cid(i));
+			up_write(&lock);
+		} else if (how == 2) {
+			down_read(&lock);
+			__ilio_cache_find(&c, ilio_to_cid(i));
+			up_read(&lock);
+		}
+	}
+	down_write(&lock);
+	for (i = 0; i < SCAN; i++) {
+		__ilio_cache_insert(&c, ilio_to_cid(1000 + i), payload, sizeof(payload),
+				    false);
+		while (c.nr > CAP)
+			__ilio_cache_evict_one(&c);
+	}
+	for (i = 1; i <= WS; i++)
+		kept += !!__ilio_cache_lookup(&c, ilio_to_cid(i));
+	up_write(&lock);
+	ilio_cache_exit(&c);
+	return kept;
+}
+
+static void test_cache_policy(void)
+{
+	struct rw_semaphore lock;
+	struct ilio_cache c;
+	u8 payload[64] = { 2 };
+	int i, n;
+
+	CHECK(cache_scan(0) == 0, "an unhit working set survived a scan (%d of 8)",
+	      cache_scan(0));
+	CHECK(cache_scan(1) == 8, "a working set hit (applied) lost %d of 8 to a scan",
+	      8 - cache_scan(1));
+	CHECK(cache_scan(2) == 8, "a working set hit (marked, shared lock) lost %d of 8 to a scan",
+	      8 - cache_scan(2));
+
+	/* Every entry marked: each eviction still drops exactly one. */
+	init_rwsem(&lock);
+	CHECK(!ilio_cache_init(&c, 1 << 20, &lock), "cache init");
+	down_write(&lock);
+	for (i = 1; i <= 32; i++)
+		__ilio_cache_insert(&c, ilio_to_cid(i), payload, sizeof(payload), false);
+	for (i = 1; i <= 32; i++)
+		__ilio_cache_find(&c, ilio_to_cid(i));
+	for (n = 32; n > 0; n--) {
+		if (!__ilio_cache_evict_one(&c) || c.nr != (u64)n - 1)
+			break;
+	}
+	CHECK(n == 0 && c.nr == 0 && ilio_cache_bytes(&c) == 0,
+	      "evicting a fully marked cache: stopped with %llu entries, %llu bytes",
+	      (unsigned long long)c.nr, (unsigned long long)ilio_cache_bytes(&c));
+	CHECK(!__ilio_cache_evict_one(&c), "an empty cache evicts nothing");
+	up_write(&lock);
+	ilio_cache_exit(&c);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -900,6 +985,7 @@ int main(int argc, char **argv)
 		{ "discard_sparse", test_discard_sparse },
 		{ "huge_length", test_huge_length },
 		{ "cid_wrap", test_cid_wrap },
+		{ "cache_policy", test_cache_policy },
 	};
 	int ret;
 
