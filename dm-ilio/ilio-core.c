@@ -376,6 +376,23 @@ static int ilio_core_after_update(struct ilio_core *ic, int ret, bool nowait,
 	return ret;
 }
 
+/* Fold one duplicate lookup's outcome into @hit_avg (lock held). */
+static void __ilio_note_hit(struct ilio_core *ic, bool hit)
+{
+	u32 avg = ic->hit_avg;
+
+	WRITE_ONCE(ic->hit_avg, avg - (avg >> 5) + (hit ? 65536U >> 5 : 0));
+}
+
+/*
+ * Store one block.  Hashing and compression run outside the lock.  Two
+ * orders: when duplicates are common (@hit_avg), look one up first and
+ * compress only a new chunk, with the lock dropped in between (a second
+ * round trip; the lookup is redone if another writer stored a chunk
+ * meanwhile); when they are rare, or dedup is off, compress first and
+ * store with one round trip (a duplicate found then wastes the
+ * compression).  Either order stores the same thing.
+ */
 static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 				const void *block, struct ilio_ctx *ctx,
 				bool nowait, bool *sync, bool *kick)
@@ -383,7 +400,7 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	const void *payload = block;
 	u32 len = ILIO_BLOCK_SIZE;
 	ilio_cid_t cid;
-	bool lz4 = false, capped = false;
+	bool lz4 = false, capped = false, early;
 	u64 hash, gen;
 	ilio_loc_t loc;
 	int ret;
@@ -399,6 +416,10 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	}
 
 	hash = ilio_hash_block(block, ic->sp.hash_seed);
+	early = READ_ONCE(ic->compress) &&
+		(!READ_ONCE(ic->dedup) || READ_ONCE(ic->hit_avg) < ILIO_HIT_AVG_EARLY);
+	if (early)
+		len = ilio_compress_block(ctx, block, &payload, &lz4);
 	down_write(&ic->sp.lock);
 	/* A dedup hit needs only the map leaf; a new chunk needs more later. */
 	ret = __ilio_make_room(ic, __ilio_lbamap_prepare_bytes(&ic->sp.map, lba));
@@ -407,21 +428,25 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	if (!ret)
 		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, nowait,
 				       &capped);
+	if (ret >= 0 && ic->dedup)
+		__ilio_note_hit(ic, ret > 0);
 	if (ret)
 		goto out;
-	gen = ic->stored_gen;
-	up_write(&ic->sp.lock);
+	if (!early) {
+		gen = ic->stored_gen;
+		up_write(&ic->sp.lock);
 
-	if (READ_ONCE(ic->compress))
-		len = ilio_compress_block(ctx, block, &payload, &lz4);
+		if (READ_ONCE(ic->compress))
+			len = ilio_compress_block(ctx, block, &payload, &lz4);
 
-	down_write(&ic->sp.lock);
-	/* Another writer may have stored the same content meanwhile. */
-	if (ic->stored_gen != gen) {
-		ret = __ilio_try_dedup(ic, lba, hash, block, ctx, nowait,
-				       &capped);
-		if (ret)
-			goto out;
+		down_write(&ic->sp.lock);
+		/* Another writer may have stored the same content meanwhile. */
+		if (ic->stored_gen != gen) {
+			ret = __ilio_try_dedup(ic, lba, hash, block, ctx, nowait,
+					       &capped);
+			if (ret)
+				goto out;
+		}
 	}
 	ret = __ilio_prepare_meta(ic, lba);
 	if (!ret)

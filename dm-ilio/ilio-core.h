@@ -48,6 +48,13 @@
  * Documentation/ilio-design.rst, "The hash key and the candidate bound".
  */
 #define ILIO_DEDUP_BUDGET	4
+
+/*
+ * Below this share of dedup hits (in 1/65536: 1/16), a write compresses
+ * before it takes the lock, and stores with one lock round trip; above
+ * it, it looks for a duplicate first and compresses only a new chunk.
+ */
+#define ILIO_HIT_AVG_EARLY	4096U
 #define ILIO_DEDUP_COST_CMP	1
 #define ILIO_DEDUP_COST_DECODE	2
 #define ILIO_DEDUP_COST_READ	4
@@ -96,6 +103,10 @@ struct ilio_hold {
  * @compress: compression enabled
  * @stored_gen: bumped for every new chunk; a writer that saw it unchanged
  *	across its unlocked compression need not look for a duplicate again
+ * @hit_avg: recent share of dedup hits among the writes that looked for
+ *	a duplicate, in 1/65536 (an exponential average over ~32 writes);
+ *	updated under the lock, read without it to choose the write order
+ *	(see ilio_core_write_once())
  * @holds: struct ilio_hold of every call working unlocked on a pinned
  *	segment (readers, duplicate comparisons)
  * @mode: enum ilio_mode; read without a lock, changed only by
@@ -113,6 +124,7 @@ struct ilio_core {
 	bool dedup;
 	bool compress;
 	u64 stored_gen;
+	u32 hit_avg;
 	struct list_head holds;
 	void (*event)(void *priv);
 	void *event_priv;

@@ -43,6 +43,8 @@ void ilio_shim_wait(unsigned long *spins)
  * <linux/rwsem.h>: the locks this thread holds for reading.  The core
  * holds at most one at a time; a few slots catch a nested misuse too.
  */
+unsigned long ilio_shim_wlocks;
+
 #define ILIO_SHIM_RD_SLOTS 4
 static __thread const struct rw_semaphore *ilio_shim_rd[ILIO_SHIM_RD_SLOTS];
 

@@ -1161,6 +1161,86 @@ static void t_shared_readers(void)
 	ilio_core_destroy(ic);
 }
 
+/*
+ * The write order follows the recent share of dedup hits: unique blocks
+ * compress first and take the space lock once each; duplicate-heavy
+ * writes look up first (a second round trip only for a new chunk); dedup
+ * off: once.  Every block reads back, and the hits are the same.
+ */
+static void t_write_order(void)
+{
+	struct ilio_core *ic = mk(4096, 32 << 20, 256 << 10);
+	struct ilio_stats st;
+	unsigned long before;
+	int fails = 0;
+	u8 buf[BS];
+	u64 lba;
+
+	if (!ic)
+		return;
+	before = ilio_shim_wlocks;
+	for (lba = 0; lba < 1000; lba++) {
+		content_for(buf, 2 * lba + 1);
+		CHECK_QUIET(ilio_core_write(ic, lba, buf, &ctx) == 0, fails,
+			    "unique %llu", (unsigned long long)lba);
+	}
+	CHECK(ilio_shim_wlocks - before <= 1000 + 5,
+	      "1000 unique writes took the lock %lu times (one each expected)",
+	      ilio_shim_wlocks - before);
+	/*
+	 * Duplicates of what is stored, all shared: a compressed candidate is
+	 * decoded with the lock dropped, so two round trips each, no more.
+	 */
+	before = ilio_shim_wlocks;
+	for (lba = 1000; lba < 2000; lba++) {
+		content_for(buf, 2 * (lba - 1000) + 1);
+		CHECK_QUIET(ilio_core_write(ic, lba, buf, &ctx) == 0, fails,
+			    "dup %llu", (unsigned long long)lba);
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.dedup_hits == 1000 && st.unique_chunks == 1000,
+	      "duplicates: %llu hits, %llu chunks", (unsigned long long)st.dedup_hits,
+	      (unsigned long long)st.unique_chunks);
+	CHECK(ilio_shim_wlocks - before <= 2000 + 5 + 1,
+	      "1000 duplicate writes took the lock %lu times",
+	      ilio_shim_wlocks - before);
+	CHECK(ic->hit_avg >= ILIO_HIT_AVG_EARLY, "hit share %u after 1000 hits",
+	      ic->hit_avg);
+	/* Now new blocks among duplicates: looked up first, then stored. */
+	before = ilio_shim_wlocks;
+	for (lba = 2000; lba < 2010; lba++) {
+		content_for(buf, 100000 + 2 * lba + 1);
+		CHECK(ilio_core_write(ic, lba, buf, &ctx) == 0, "new %llu",
+		      (unsigned long long)lba);
+	}
+	CHECK(ilio_shim_wlocks - before >= 11 && ilio_shim_wlocks - before <= 20 + 1,
+	      "10 new blocks after many hits: %lu round trips (2 each expected at first)",
+	      ilio_shim_wlocks - before);
+	/* Dedup off: one round trip whatever the history. */
+	ilio_core_set_policy(ic, false, true);
+	before = ilio_shim_wlocks;
+	for (lba = 2010; lba < 2110; lba++) {
+		content_for(buf, 200000 + 2 * lba + 1);
+		CHECK_QUIET(ilio_core_write(ic, lba, buf, &ctx) == 0, fails,
+			    "nodedup %llu", (unsigned long long)lba);
+	}
+	CHECK(ilio_shim_wlocks - before <= 100 + 1 + 1,
+	      "100 writes with dedup off took the lock %lu times",
+	      ilio_shim_wlocks - before);
+	for (lba = 0; lba < 2110; lba++) {
+		u8 got[BS];
+		u64 seed = lba < 1000 ? 2 * lba + 1 : lba < 2000 ? 2 * (lba - 1000) + 1 :
+			   lba < 2010 ? 100000 + 2 * lba + 1 : 200000 + 2 * lba + 1;
+
+		content_for(buf, seed);
+		CHECK_QUIET(ilio_core_read(ic, lba, got) == 0 && !memcmp(buf, got, BS),
+			    fails, "read back %llu", (unsigned long long)lba);
+	}
+	CHECK(fails == 0, "%d writes or reads failed", fails);
+	check_consistent(ic);
+	ilio_core_destroy(ic);
+}
+
 /* The metadata budget: at most 32 bytes per unique chunk, 8 per LBA. */
 static void t_memory_budget(void)
 {
@@ -1301,6 +1381,7 @@ static const struct ut_case cases[] = {
 	{ "transient_enomem", t_transient_enomem },
 	{ "concurrency", t_concurrency },
 	{ "shared_readers", t_shared_readers },
+	{ "write_order", t_write_order },
 	{ "memory_budget", t_memory_budget },
 	{ "fail_mode", t_fail_mode },
 };
