@@ -209,6 +209,12 @@ static int ilio_hsrc_slice(const struct ilio_hsrc *parent, uint64_t off, uint64_
 	return ilio_hsrc_map(parent, off, len, 0, &src->ext, &src->nr, &cap);
 }
 
+/* src in messages: its label, or the device's name. */
+static const char *ilio_hsrc_name(const struct ilio_hwalk *w, const struct ilio_hsrc *src)
+{
+	return src->label[0] ? src->label : w->dev;
+}
+
 /* First device sector of src, for the "fs" lines. */
 static uint64_t ilio_hsrc_first(const struct ilio_hsrc *src)
 {
@@ -646,7 +652,7 @@ static int ilio_hwalk_ntfs(struct ilio_hwalk *w, const struct ilio_hsrc *src)
 	if (libfsntfs_volume_initialize(&vol, &e) != 1 ||
 	    libfsntfs_volume_open_file_io_handle(vol, h, LIBFSNTFS_OPEN_READ, &e) != 1) {
 		ilio_msg("%s: cannot read the NTFS volume: %s",
-			 src->label[0] ? src->label : "the device",
+			 ilio_hsrc_name(w, src),
 			 ilio_ntfs_err(&e, msg, sizeof(msg)));
 		libfsntfs_volume_free(&vol, NULL);
 		libbfio_handle_free(&h, NULL);
@@ -655,8 +661,8 @@ static int ilio_hwalk_ntfs(struct ilio_hwalk *w, const struct ilio_hsrc *src)
 	r = 0;
 	if (libfsntfs_volume_get_number_of_file_entries(vol, &n.nr_entries, &e) != 1 ||
 	    libfsntfs_volume_get_root_directory(vol, &root, &e) != 1) {
-		ilio_msg("%s: cannot read the NTFS root directory: %s",
-			 src->label[0] ? src->label : "the device",
+		ilio_msg("%s: cannot read the NTFS volume's root directory: %s",
+			 ilio_hsrc_name(w, src),
 			 ilio_ntfs_err(&e, msg, sizeof(msg)));
 		r = -EIO;
 	}
@@ -918,7 +924,7 @@ static int ilio_hwalk_ext(struct ilio_hwalk *w, const struct ilio_hsrc *src)
 		return -ENODEV;
 	if (err) {
 		ilio_msg("%s: cannot read the ext2/3/4 filesystem: %s",
-			 src->label[0] ? src->label : "the device", error_message(err));
+			 ilio_hsrc_name(w, src), error_message(err));
 		return -EIO;
 	}
 	ilio_hwalk_fs(w, "fs\text4\t%llu\t%llu\t%s",
@@ -1230,6 +1236,7 @@ int ilio_hints_walk_device(struct ilio_hwalk *w, const char *dev, int fd,
 	struct ilio_hsrc src;
 	int r;
 
+	w->dev = dev;
 	memset(&src, 0, sizeof(src));
 	src.fd = fd;
 	src.size = size;

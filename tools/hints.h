@@ -140,6 +140,7 @@ struct ilio_hrun {
 /**
  * struct ilio_hwalk - what a walk found.
  * @rules: the rules matched against every path.
+ * @dev: the device's name, for messages.
  * @runs: the runs, in the order found.
  * @nr_runs: how many.
  * @cap_runs: allocated.
@@ -153,6 +154,7 @@ struct ilio_hrun {
  */
 struct ilio_hwalk {
 	const struct ilio_hint_rules *rules;
+	const char *dev;
 	struct ilio_hrun *runs;
 	size_t nr_runs;
 	size_t cap_runs;
