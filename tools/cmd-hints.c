@@ -324,8 +324,8 @@ static int ilio_hints_apply(int argc, char **argv)
 		if (!name[0]) {
 			if (!S_ISBLK(st.st_mode) ||
 			    ilio_dm_name_of(st.st_rdev, name, sizeof(name)))
-				r = ilio_fail("%s is not an ilio device: give --dry-run to print its hints only",
-					      path);
+				r = ilio_fail("%s is not an ilio device: %s", path,
+					      "give --dry-run to print its hints only");
 		}
 		if (!r)
 			r = ilio_dm_available();

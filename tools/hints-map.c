@@ -56,7 +56,7 @@
 /* Directory depth walked at most (a loop in a damaged filesystem). */
 #define ILIO_HDEPTH_MAX		128
 /* Bytes of an image copied for libblkid to find its partition table. */
-#define ILIO_HPROBE_BYTES	(1 << 20)
+#define ILIO_HPROBE_BYTES	(1024 * 1024)
 
 const char *const ilio_hint_skip_names[ILIO_SKIP_NR] = {
 	[ILIO_SKIP_RESIDENT] = "resident",
@@ -1043,8 +1043,8 @@ static int ilio_hwalk_source(struct ilio_hwalk *w, struct ilio_hsrc *src, bool t
 	if (r == -ENODEV)
 		r = ilio_hwalk_parts(w, src, top);
 	if (r == -ENODEV && !top)
-		ilio_msg("%s: no NTFS or ext2/3/4 filesystem in this image, nor a partition table with one",
-			 src->label);
+		ilio_msg("%s: %s", src->label,
+			 "no NTFS or ext2/3/4 filesystem in this image, nor a partition table with one");
 	return r;
 }
 
@@ -1246,8 +1246,8 @@ int ilio_hints_walk_device(struct ilio_hwalk *w, const char *dev, int fd,
 		return ilio_hwalk_mounted(w, &src, dev, mnt, root, fstype);
 	r = ilio_hwalk_source(w, &src, true);
 	if (r == -ENODEV)
-		ilio_msg("%s: no NTFS or ext2/3/4 filesystem found, nor a partition table with one",
-			 dev);
+		ilio_msg("%s: %s", dev,
+			 "no NTFS or ext2/3/4 filesystem found, nor a partition table with one");
 	return r;
 }
 

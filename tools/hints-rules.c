@@ -327,7 +327,7 @@ static int ilio_rule_line(struct ilio_hint_rules *rules, char *s, const char *wh
 		ilio_msg("%s:%u: '{' without '}' in '%s'", what, line, pat);
 		return -EINVAL;
 	}
-	r = ilio_rule_expand(rules, cls, pat, strchr(pat, '/') != NULL, line, &count);
+	r = ilio_rule_expand(rules, cls, pat, !!strchr(pat, '/'), line, &count);
 	if (r == -E2BIG)
 		ilio_msg("%s:%u: '%s' makes more than %d patterns", what, line, pat,
 			 ILIO_RULES_EXPAND_MAX);
