@@ -24,8 +24,8 @@
  *
  * Only the default data stream of an NTFS file is mapped.  Resident and
  * compressed files, holes and inline ext4 data are skipped and counted
- * (enum ilio_hint_skip).  A file with several names is walked once, under
- * the first name found.
+ * (enum ilio_hint_skip).  An NTFS file with several names is walked once,
+ * under the first name found; an ext4 or FIEMAP one under each name.
  */
 #include <blkid/blkid.h>
 #include <dirent.h>
@@ -1166,9 +1166,9 @@ static int ilio_ftw_one(const char *fpath, const struct stat *st, int type,
 
 	if (type != FTW_F || !S_ISREG(st->st_mode))
 		return 0;
-	if (snprintf(path, sizeof(path), "%s%s%s", strcmp(ilio_ftw_root, "/") ?
-		     ilio_ftw_root : "", ilio_ftw_mnt_len > 1 ? "" : "/",
-		     fpath + ilio_ftw_mnt_len) >= (int)sizeof(path))
+	/* fpath is the mount point, then "/" and the path below it. */
+	if (snprintf(path, sizeof(path), "%s%s", strcmp(ilio_ftw_root, "/") ?
+		     ilio_ftw_root : "", fpath + ilio_ftw_mnt_len) >= (int)sizeof(path))
 		return 0;
 	cls = ilio_hwalk_class(ilio_ftw_walk, path, false);
 	if (cls < 0)
