@@ -30,6 +30,7 @@
  * \xHH.
  *
  * show sends "hints" and prints the kernel's list of ranges.
+ * match (testing) prints the class the rules give each path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -389,6 +390,59 @@ static int ilio_hints_show(int argc, char **argv)
 	return ILIO_EXIT_OK;
 }
 
+/*
+ * "hints match [--rules FILE] [--ntfs] PATH...": (testing) the class the
+ * rules give each PATH ("-" for none), one "CLASS<TAB>PATH" line each;
+ * --ntfs matches as on NTFS (ASCII case ignored).
+ */
+static int ilio_hints_match(int argc, char **argv)
+{
+	static const struct ilio_opt opts[] = {
+		{ "help", 'h', false, ILIO_OPT_HELP },
+		{ "rules", 0, true, ILIO_OPT_RULES },
+		{ "ntfs", 0, false, ILIO_OPT_NTFS },
+		{ NULL, 0, false, 0 },
+	};
+	struct ilio_args it = { .argc = argc, .argv = argv };
+	const char *rules_path = NULL, *val;
+	struct ilio_hint_rules rules;
+	bool icase = false;
+	int id, r, cls, i, nr = 0;
+
+	while ((id = ilio_next_arg(&it, opts, &val)) != ILIO_ARG_END) {
+		switch (id) {
+		case ILIO_ARG_ERROR:
+			return ILIO_EXIT_USAGE;
+		case ILIO_ARG_POSITIONAL:
+			nr++;
+			break;
+		case ILIO_OPT_HELP:
+			return ilio_cmd_help(0, NULL);
+		case ILIO_OPT_RULES:
+			rules_path = val;
+			break;
+		case ILIO_OPT_NTFS:
+			icase = true;
+			break;
+		}
+	}
+	if (!nr)
+		return ilio_usage_err("hints match: missing PATH");
+	r = ilio_hint_rules_load(rules_path, &rules);
+	if (r)
+		return r;
+	/* Again, for the paths in order (options are not paths). */
+	it = (struct ilio_args){ .argc = argc, .argv = argv };
+	for (i = 0; (id = ilio_next_arg(&it, opts, &val)) != ILIO_ARG_END; i++) {
+		if (id != ILIO_ARG_POSITIONAL)
+			continue;
+		cls = ilio_hint_match(&rules, val, icase);
+		printf("%s\t%s\n", cls < 0 ? "-" : ilio_hint_class_name(cls), val);
+	}
+	ilio_hint_rules_free(&rules);
+	return ILIO_EXIT_OK;
+}
+
 int ilio_cmd_hints(int argc, char **argv)
 {
 	if (argc < 1)
@@ -399,6 +453,8 @@ int ilio_cmd_hints(int argc, char **argv)
 		return ilio_hints_apply(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "show"))
 		return ilio_hints_show(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "match"))
+		return ilio_hints_match(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "rules")) {
 		if (argc > 1)
 			return ilio_usage_err("hints rules: unexpected argument '%s'", argv[1]);

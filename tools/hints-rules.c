@@ -8,12 +8,12 @@
  * normal (the classes of the "hint" message), or image: the file is a raw
  * disk image whose own filesystems are walked with the same rules.
  * PATTERN is the rest of the line, blanks inside included ("Program
- * Files"), with a backslash read as '/'.  In a pattern '*' matches any
+ * Files"), with a backslash read as '/' (and "//" as one).  In a pattern '*' matches any
  * characters but '/', '?' one character but '/', two stars any characters,
  * '/' included, two stars and a '/' zero or more whole directories, and
  * "{a,b,c}" any of its comma-separated words.  There are no escapes.  A
- * pattern with a '/' is anchored at the filesystem's root (a leading '/'
- * changes nothing); one without matches a name in any directory.  A
+ * pattern with a '/' (a leading or a trailing one included) is anchored at
+ * the filesystem's root; one without matches a name in any directory.  A
  * pattern that matches a directory matches all that is below it.  NTFS
  * paths match without regard to ASCII case (as Windows opens them); the
  * paths of Linux filesystems match exactly.  The default rules below are
@@ -266,8 +266,9 @@ static int ilio_rule_expand(struct ilio_hint_rules *rules, int cls,
 static int ilio_rule_line(struct ilio_hint_rules *rules, char *s, const char *what,
 			  unsigned int line)
 {
-	char *word, *pat, *p, *end;
+	char *word, *pat, *p, *q, *end;
 	unsigned int count = 0;
+	bool anchored;
 	int cls, r, depth = 0;
 
 	for (p = s; *p; p++)
@@ -295,9 +296,16 @@ static int ilio_rule_line(struct ilio_hint_rules *rules, char *s, const char *wh
 	end = s + strlen(s);
 	while (end > s && isspace((unsigned char)end[-1]))
 		*--end = '\0';
-	for (p = s; *p; p++)
-		if (*p == '\\')
-			*p = '/';
+	/* Backslashes are slashes; runs of slashes are one. */
+	for (p = s, q = s; *p; p++) {
+		char c = *p == '\\' ? '/' : *p;
+
+		if (c == '/' && q > s && q[-1] == '/')
+			continue;
+		*q++ = c;
+	}
+	*q = '\0';
+	anchored = !!strchr(s, '/') && strcmp(s, "/");
 	pat = s;
 	while (*pat == '/')
 		pat++;
@@ -327,7 +335,7 @@ static int ilio_rule_line(struct ilio_hint_rules *rules, char *s, const char *wh
 		ilio_msg("%s:%u: '{' without '}' in '%s'", what, line, pat);
 		return -EINVAL;
 	}
-	r = ilio_rule_expand(rules, cls, pat, !!strchr(pat, '/'), line, &count);
+	r = ilio_rule_expand(rules, cls, pat, anchored, line, &count);
 	if (r == -E2BIG)
 		ilio_msg("%s:%u: '%s' makes more than %d patterns", what, line, pat,
 			 ILIO_RULES_EXPAND_MAX);

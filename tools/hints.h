@@ -43,8 +43,8 @@ int ilio_hint_class_parse(const char *word);
  * @cls: &enum ilio_hint_class.
  * @pat: the pattern, '\\' turned into '/', without a leading '/', one
  *	brace alternative chosen (a line with "{a,b}" gives one rule each).
- * @anchored: the pattern had a '/': it matches from the filesystem's root;
- *	otherwise it matches a name in any directory.
+ * @anchored: the pattern had a '/' (a leading one included): it matches
+ *	from the filesystem's root; otherwise a name in any directory.
  * @line: line number in the file, for messages.
  */
 struct ilio_hint_rule {

@@ -173,6 +173,7 @@ enum ilio_opt_id {
 	ILIO_OPT_SI,
 	ILIO_OPT_NOHEADINGS,
 	ILIO_OPT_RULES,
+	ILIO_OPT_NTFS,
 };
 
 /**

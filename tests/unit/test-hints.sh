@@ -30,6 +30,10 @@
 #     "hints apply NAME" / "hints show NAME" of a device that does not
 #     exist fail with exit 1 (the refusal of the hint messages by a module
 #     without region classes is left to a VM test);
+#   * the matcher ("hints match", testing): two stars and a slash as zero
+#     or more directories, ? and * stopping at /, anchoring by a leading /,
+#     braces, blanks, backslashes, the last rule winning, case on Linux
+#     and not on NTFS;
 #   * the default rules ("hints rules") parse and classify the issue's
 #     paths.
 #
@@ -440,6 +444,76 @@ run hints apply "$ghost" --rules rules.txt
 run hints show "$ghost"
 [ "$rc" -eq 1 ] && grep -q '^ilioctl: ' err && ! [ -s out ] && ok ||
 	ko "show $ghost: rc=$rc err=$(cat err)"
+
+# --- the matcher (hints match, testing) ---------------------------------------
+cat >m.rules <<'EOF'
+pin     a/**/b.dll
+temp    ?x.tmp
+nocache /root.sys
+pin     Win\Sys/*.dll
+normal  Win//Sys/keep.dll
+temp    {x,y}dir/{1,2}
+pin     Pro Files/**.exe
+EOF
+# match_is DESC FLAGS... -- PATH=CLASS...
+match_is() {
+	local desc=$1 flags=() paths=() got want p
+
+	shift
+	while [ "$1" != -- ]; do flags+=("$1"); shift; done
+	shift
+	for p in "$@"; do paths+=("${p%=*}"); done
+	run hints match --rules m.rules "${flags[@]}" "${paths[@]}"
+	got=$(cut -f1 out | paste -sd' ')
+	want=$(for p in "$@"; do printf '%s\n' "${p##*=}"; done | paste -sd' ')
+	if [ "$rc" -eq 0 ] && [ "$got" == "$want" ]; then ok; else ko "$desc: got '$got', want '$want' ($(cat err))"; fi
+}
+match_is "two stars and a / are zero or more directories" -- a/b.dll=pin a/c/d/b.dll=pin \
+	xa/b.dll=- a/b.dllx=-
+match_is "? is one character, not /" -- q/zx.tmp=temp q/zzx.tmp=- x.tmp=- q/x.tmp=-
+match_is "a leading / anchors" -- root.sys=nocache /root.sys=nocache q/root.sys=-
+match_is "* stops at /, a backslash is /, the last rule wins" -- Win/Sys/x.dll=pin \
+	Win/Sys/y/x.dll=- Win/Sys/keep.dll=normal
+match_is "braces" -- xdir/1=temp ydir/2/f=temp zdir/1=- xdir/3=-
+match_is "a blank inside a pattern" -- "Pro Files/a/b.exe=pin" "Pro  Files/b.exe=-"
+match_is "Linux: case counts" -- win/sys/X.DLL=- "PRO FILES/a.EXE=-"
+match_is "NTFS: ASCII case does not" --ntfs -- win/sys/X.DLL=pin "PRO FILES/a.EXE=pin" \
+	WIN/SYS/KEEP.DLL=normal
+rm -f m.rules
+# The default rules on the issue's paths.
+while IFS='|' read -r flags path want; do
+	# shellcheck disable=SC2086
+	run hints match $flags "$path"
+	if [ "$rc" -eq 0 ] && [ "$(cut -f1 out)" == "$want" ]; then
+		ok
+	else
+		ko "default rules: $flags '$path': got '$(cut -f1 out)', want $want"
+	fi
+done <<'EOF'
+--ntfs|/pagefile.sys|nocache
+--ntfs|/hiberfil.sys|nocache
+--ntfs|/swapfile.sys|nocache
+--ntfs|/Windows/System32/KERNEL32.DLL|pin
+--ntfs|/Windows/System32/drivers/ntfs.sys|pin
+--ntfs|/windows/system32/cmd.exe|pin
+--ntfs|/Windows/System32/config/SYSTEM|-
+--ntfs|/Program Files/Mozilla Firefox/firefox.exe|pin
+--ntfs|/Program Files (x86)/App/lib.dll|pin
+--ntfs|/Program Files/App/readme.txt|-
+--ntfs|/Windows/Temp/a.tmp|temp
+--ntfs|/Users/alice/AppData/Local/Temp/x/y.dat|temp
+--ntfs|/Users/alice/Documents/a.docx|-
+|/usr/lib/x86_64-linux-gnu/libc.so.6|pin
+|/usr/LIB/x|-
+|/tmp/a|temp
+|/home/u/tmp/a|-
+|/var/tmp/a|temp
+|/swapfile|nocache
+|/srv/vm/win10.img|image
+|/srv/vm/disk-flat.vmdk|image
+|/home/u/notes.txt|-
+EOF
+fails "match: no PATH" 2 "hints match: missing PATH" hints match
 
 # --- the default rules -------------------------------------------------------
 run hints rules
