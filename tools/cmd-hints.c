@@ -29,7 +29,8 @@
  * newline and a backslash are written \t, \n and \\, other control bytes
  * \xHH.
  *
- * show sends "hints" and prints the kernel's list of ranges.
+ * show sends "hints" and prints the kernel's list of ranges, and per class
+ * how many and how much (--parse-reply TEXT, testing: TEXT is the reply).
  * match (testing) prints the class the rules give each path.
  */
 #include <errno.h>
@@ -371,23 +372,123 @@ static int ilio_hints_apply(int argc, char **argv)
 	return r;
 }
 
+/*
+ * One pass over the reply of "hints" (the protocol: "ranges <nr> <limit>
+ * <bytes>", then "<class> <start> <nr>" a line): checks it, and prints it
+ * when print.  Returns 0, or -EPROTO for a reply that is not this.
+ */
+static int ilio_hints_reply(const char *name, const char *reply, bool print)
+{
+	unsigned long long nr, limit, bytes, start, len, cnt[ILIO_HINT_NR] = { 0 };
+	unsigned long long sum[ILIO_HINT_NR] = { 0 }, seen = 0;
+	char word[16], a[32], b[32], c[32], h1[32];
+	const char *p = reply;
+	size_t n;
+	int cls;
+
+	if (sscanf(p, "ranges %31s %31s %31s", a, b, c) != 3 || ilio_parse_u64(a, &nr) ||
+	    ilio_parse_u64(b, &limit) || ilio_parse_u64(c, &bytes))
+		return -EPROTO;
+	if (print)
+		printf("%s: %llu ranges (at most %llu), class map %s\n", name, nr, limit,
+		       ilio_human_binary(bytes, h1, sizeof(h1)));
+	if (print && nr)
+		printf("%-8s %12s %12s %12s\n", "CLASS", "START", "SECTORS", "SIZE");
+	p = strchr(p, '\n');
+	while (p && *++p) {
+		n = strcspn(p, "\n");
+		if (n > 80 || sscanf(p, "%15s %31s %31s", word, a, b) != 3)
+			return -EPROTO;
+		cls = ilio_hint_class_parse(word);
+		if (cls < 0 || cls >= ILIO_HINT_NR || ilio_parse_u64(a, &start) ||
+		    ilio_parse_u64(b, &len) || !len || len > (~0ULL >> ILIO_SECTOR_SHIFT))
+			return -EPROTO;
+		if (print)
+			printf("%-8s %12llu %12llu %12s\n", word, start, len,
+			       ilio_human_binary(len << ILIO_SECTOR_SHIFT, h1, sizeof(h1)));
+		cnt[cls]++;
+		sum[cls] += len;
+		seen++;
+		p += n;
+		if (!*p)
+			break;
+	}
+	if (seen != nr)
+		return -EPROTO;
+	for (cls = 0; print && cls < ILIO_HINT_NR; cls++)
+		if (cnt[cls])
+			printf("%-8s %llu ranges, %s\n", ilio_hint_class_name(cls), cnt[cls],
+			       ilio_human_binary(sum[cls] << ILIO_SECTOR_SHIFT, h1, sizeof(h1)));
+	return 0;
+}
+
+/*
+ * Print the reply of "hints": the ranges, then per class how many and how
+ * much.  A reply that does not follow the protocol is quoted and fails.
+ * Returns the exit code.
+ */
+static int ilio_hints_render(const char *name, const char *reply)
+{
+	if (ilio_hints_reply(name, reply, false))
+		return ilio_fail("%s: unexpected reply to 'hints' (%s): '%s'", name,
+				 "see the protocol in ilio-design.rst", reply);
+	ilio_hints_reply(name, reply, true);
+	return ILIO_EXIT_OK;
+}
+
 static int ilio_hints_show(int argc, char **argv)
 {
-	char *reply;
-	const char *name;
-	int r, err;
+	static const struct ilio_opt opts[] = {
+		{ "help", 'h', false, ILIO_OPT_HELP },
+		{ "verbose", 'v', false, ILIO_OPT_VERBOSE },
+		{ "parse-reply", 0, true, ILIO_OPT_PARSE_REPLY },
+		{ NULL, 0, false, 0 },
+	};
+	struct ilio_args it = { .argc = argc, .argv = argv };
+	const char *name = NULL, *parse = NULL, *val;
+	char *reply, raw[ILIO_PARAMS_MAX];
+	struct ilio_dev dev;
+	int id, r, err;
 
-	r = ilio_named_ilio_dev("hints show", argc, argv, &name);
+	while ((id = ilio_next_arg(&it, opts, &val)) != ILIO_ARG_END) {
+		switch (id) {
+		case ILIO_ARG_ERROR:
+			return ILIO_EXIT_USAGE;
+		case ILIO_ARG_POSITIONAL:
+			if (name)
+				return ilio_usage_err("hints show: unexpected argument '%s'", val);
+			name = val;
+			break;
+		case ILIO_OPT_HELP:
+			return ilio_cmd_help(0, NULL);
+		case ILIO_OPT_VERBOSE:
+			ilio_verbose = true;
+			break;
+		case ILIO_OPT_PARSE_REPLY:
+			parse = val;
+			break;
+		}
+	}
+	if (!name)
+		return ilio_usage_err("hints show: missing device NAME");
+	r = ilio_check_name(name);
 	if (r)
-		return r < 0 ? ILIO_EXIT_OK : r;
+		return r;
+	if (parse)
+		return ilio_hints_render(name, parse);
+	r = ilio_dm_available();
+	if (r)
+		return r;
+	r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));
+	if (r && r != -EPROTO)
+		return ilio_lookup_fail(name, r, raw);
+	ilio_dev_release(&dev);
 	ilio_lib_errors_discard();
 	if (ilio_dm_message_reply(name, "hints", &reply, &err))
 		return ilio_hints_refused(name, "hints", err, 0, 1);
-	printf("%s", reply);
-	if (*reply && reply[strlen(reply) - 1] != '\n')
-		printf("\n");
+	r = ilio_hints_render(name, reply);
 	free(reply);
-	return ILIO_EXIT_OK;
+	return r;
 }
 
 /*

@@ -174,6 +174,7 @@ enum ilio_opt_id {
 	ILIO_OPT_NOHEADINGS,
 	ILIO_OPT_RULES,
 	ILIO_OPT_NTFS,
+	ILIO_OPT_PARSE_REPLY,
 };
 
 /**

@@ -30,6 +30,9 @@
 #     "hints apply NAME" / "hints show NAME" of a device that does not
 #     exist fail with exit 1 (the refusal of the hint messages by a module
 #     without region classes is left to a VM test);
+#   * "hints show" renders the protocol's reply (--parse-reply, testing):
+#     ranges, then per class how many and how much; a reply that breaks
+#     the protocol (count, class, numbers) fails with exit 1;
 #   * the matcher ("hints match", testing): two stars and a slash as zero
 #     or more directories, ? and * stopping at /, anchoring by a leading /,
 #     braces, blanks, backslashes, the last rule winning, case on Linux
@@ -514,6 +517,33 @@ done <<'EOF'
 |/home/u/notes.txt|-
 EOF
 fails "match: no PATH" 2 "hints match: missing PATH" hints match
+
+# --- hints show: the kernel's reply (--parse-reply, testing) -------------------
+run hints show d --parse-reply $'ranges 3 65536 1536\npin 2048 592\nnocache 17224 3912\npin 23488 5872\n'
+want='d: 3 ranges (at most 65536), class map 1.50 KiB
+CLASS           START      SECTORS         SIZE
+pin              2048          592   296.00 KiB
+nocache         17224         3912     1.91 MiB
+pin             23488         5872     2.87 MiB
+pin      2 ranges, 3.16 MiB
+nocache  1 ranges, 1.91 MiB'
+if [ "$rc" -eq 0 ] && [ "$(cat out)" == "$want" ] && ! [ -s err ]; then ok; else ko "show: rc=$rc $(cat out) $(cat err)"; fi
+run hints show d --parse-reply $'ranges 0 65536 0\n'
+[ "$rc" -eq 0 ] && [ "$(cat out)" == "d: 0 ranges (at most 65536), class map 0 B" ] && ok ||
+	ko "show, empty map: rc=$rc $(cat out)"
+fails "show: fewer ranges than announced" 1 "unexpected reply to 'hints'" \
+	hints show d --parse-reply $'ranges 2 65536 0\npin 1 2\n'
+fails "show: an unknown class" 1 "unexpected reply to 'hints'" \
+	hints show d --parse-reply $'ranges 1 65536 0\nbogus 1 2\n'
+fails "show: an image class" 1 "unexpected reply to 'hints'" \
+	hints show d --parse-reply $'ranges 1 65536 0\nimage 1 2\n'
+fails "show: zero sectors" 1 "unexpected reply to 'hints'" \
+	hints show d --parse-reply $'ranges 1 65536 0\npin 1 0\n'
+fails "show: no header" 1 "unexpected reply to 'hints'" hints show d --parse-reply 'pin 1 2'
+fails "show: a negative start" 1 "unexpected reply to 'hints'" \
+	hints show d --parse-reply $'ranges 1 65536 0\npin -1 2\n'
+fails "show: no NAME" 2 "hints show: missing device NAME" hints show
+fails "show: a bad NAME" 2 "invalid device name 'a/b'" hints show a/b
 
 # --- the default rules -------------------------------------------------------
 run hints rules
