@@ -27,7 +27,8 @@
 #    the data reads back, gc is refused as read-only while check answers
 #    "ok", and list shows "persistent,ro";
 #  - "hints apply --dry-run" on an ext4 mounted on a diskless device gives
-#    the sectors FIEMAP reports (they hold the file's bytes), and a real
+#    the sectors FIEMAP reports (they hold the file's bytes), also for the
+#    pagefile inside a raw NTFS image stored there, and a real
 #    apply and "hints show" relay the module's refusal of the hint
 #    messages (the kernel side of issue 12 is not built yet).
 #
@@ -36,7 +37,7 @@
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
 
-need_cmd dmsetup blockdev cmp dd python3 mkfs.ext4 mount umount
+need_cmd dmsetup blockdev cmp dd python3 mkfs.ext4 mount umount mkntfs ntfscp
 ILIOCTL="$REPO/tools/ilioctl"
 BLKPAT="$REPO/tests/vm/blkpat.py"
 [ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
@@ -214,6 +215,14 @@ assert_cmd "hints: mount" -- mount /dev/mapper/t27d "$T_TMP/mnt"
 mkdir -p "$T_TMP/mnt/usr/lib" "$T_TMP/mnt/home"
 head -c 65536 /dev/urandom >"$T_TMP/mnt/usr/lib/libt27.so"
 head -c 8192 /dev/urandom >"$T_TMP/mnt/home/notes"
+# A raw NTFS disk image stored on it (the NFS datastore case): the runs of
+# its pagefile come through the image file's FIEMAP extents.
+head -c 262144 /dev/urandom >"$T_TMP/pf"
+truncate -s 16M "$T_TMP/w.img"
+assert_cmd "hints: mkntfs an image" -- mkntfs -F -Q -q "$T_TMP/w.img"
+assert_cmd "hints: ntfscp its pagefile" -- ntfscp -q "$T_TMP/w.img" "$T_TMP/pf" /pagefile.sys
+mkdir -p "$T_TMP/mnt/vm"
+cp "$T_TMP/w.img" "$T_TMP/mnt/vm/w.img"
 assert_cmd "hints apply --dry-run on the mounted filesystem" -- \
 	"$ILIOCTL" hints apply t27d --dry-run
 run_line=$(grep -P '^run\tpin\t[0-9]+\t[0-9]+\t/usr/lib/libt27.so$' "$_T_LAST_OUT")
@@ -229,6 +238,16 @@ if [ -n "$start" ] && [ "$nr" = 128 ] &&
 	pass "hints: the FIEMAP sectors hold the file's bytes"
 else
 	fail "hints: run '$run_line' is not the file's data"
+fi
+pf_runs=$(grep -P '^run\tnocache\t[0-9]+\t[0-9]+\t/vm/w.img::/pagefile.sys$' "$_T_LAST_OUT")
+: >"$T_TMP/pf.got"
+while IFS=$'\t' read -r _ _ start nr _; do
+	dd if=/dev/mapper/t27d bs=512 skip="$start" count="$nr" status=none >>"$T_TMP/pf.got"
+done <<<"$pf_runs"
+if [ -n "$pf_runs" ] && cmp "$T_TMP/pf.got" "$T_TMP/pf"; then
+	pass "hints: the image's pagefile runs, composed with FIEMAP, hold its bytes"
+else
+	fail "hints: image runs '$pf_runs' are not the pagefile's data"
 fi
 assert_fails "hints apply without region classes in the module" -- "$ILIOCTL" hints apply t27d
 grep -q "t27d: the kernel refused 'hint clear 0 131072': Invalid argument" "$_T_LAST_OUT" &&
