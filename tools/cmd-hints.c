@@ -260,16 +260,33 @@ static int ilio_hints_open(const char *dev, uint64_t *size, struct stat *st)
 	return fd;
 }
 
+/* Is name an ilio device?  0, or the exit code after saying why not. */
+static int ilio_hints_target(const char *name)
+{
+	char raw[ILIO_PARAMS_MAX];
+	struct ilio_dev dev;
+	int r;
+
+	r = ilio_dm_available();
+	if (r)
+		return r;
+	r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));
+	if (r && r != -EPROTO)
+		return ilio_lookup_fail(name, r, raw);
+	ilio_dev_release(&dev);
+	ilio_lib_errors_discard();
+	return 0;
+}
+
 static int ilio_hints_apply(int argc, char **argv)
 {
 	struct ilio_args it = { .argc = argc, .argv = argv };
 	const char *arg = NULL, *rules_path = NULL, *val;
-	char path[4096], name[DM_NAME_LEN], raw[ILIO_PARAMS_MAX];
+	char path[4096], name[DM_NAME_LEN];
 	struct ilio_hint_rules rules;
 	struct ilio_hwalk w = { 0 };
 	struct ilio_hint *h = NULL;
 	bool dry_run = false;
-	struct ilio_dev dev;
 	uint64_t size = 0;
 	struct stat st;
 	size_t nr = 0;
@@ -313,6 +330,14 @@ static int ilio_hints_apply(int argc, char **argv)
 	if (r)
 		return r;
 
+	if (!dry_run && name[0]) {
+		/* The messages go to this ilio device: check it before any work. */
+		r = ilio_hints_target(name);
+		if (r) {
+			ilio_hint_rules_free(&rules);
+			return r;
+		}
+	}
 	fd = ilio_hints_open(path, &size, &st);
 	if (fd < 0) {
 		ilio_hint_rules_free(&rules);
@@ -320,26 +345,13 @@ static int ilio_hints_apply(int argc, char **argv)
 			return ilio_fail("%s: not a block device nor an image file", path);
 		return ilio_fail("cannot open %s: %s", path, strerror(-fd));
 	}
-	if (!dry_run) {
-		/* The messages go to an ilio device: which one, before any work. */
-		r = 0;
-		if (!name[0]) {
-			if (!S_ISBLK(st.st_mode) ||
-			    ilio_dm_name_of(st.st_rdev, name, sizeof(name)))
-				r = ilio_fail("%s is not an ilio device: %s", path,
-					      "give --dry-run to print its hints only");
-		}
-		if (!r)
-			r = ilio_dm_available();
-		if (!r) {
-			r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));
-			if (r && r != -EPROTO)
-				r = ilio_lookup_fail(name, r, raw);
-			else
-				r = 0;
-			ilio_dev_release(&dev);
-			ilio_lib_errors_discard();
-		}
+	if (!dry_run && !name[0]) {
+		/* DEV: the ilio device it is. */
+		if (!S_ISBLK(st.st_mode) || ilio_dm_name_of(st.st_rdev, name, sizeof(name)))
+			r = ilio_fail("%s is not an ilio device: %s", path,
+				      "give --dry-run to print its hints only");
+		else
+			r = ilio_hints_target(name);
 		if (r) {
 			close(fd);
 			ilio_hint_rules_free(&rules);
@@ -446,8 +458,7 @@ static int ilio_hints_show(int argc, char **argv)
 	};
 	struct ilio_args it = { .argc = argc, .argv = argv };
 	const char *name = NULL, *parse = NULL, *val;
-	char *reply, raw[ILIO_PARAMS_MAX];
-	struct ilio_dev dev;
+	char *reply;
 	int id, r, err;
 
 	while ((id = ilio_next_arg(&it, opts, &val)) != ILIO_ARG_END) {
@@ -476,14 +487,9 @@ static int ilio_hints_show(int argc, char **argv)
 		return r;
 	if (parse)
 		return ilio_hints_render(name, parse);
-	r = ilio_dm_available();
+	r = ilio_hints_target(name);
 	if (r)
 		return r;
-	r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));
-	if (r && r != -EPROTO)
-		return ilio_lookup_fail(name, r, raw);
-	ilio_dev_release(&dev);
-	ilio_lib_errors_discard();
 	if (ilio_dm_message_reply(name, "hints", &reply, &err))
 		return ilio_hints_refused(name, "hints", err, 0, 1);
 	r = ilio_hints_render(name, reply);
