@@ -981,7 +981,7 @@ static int ilio_hwalk_parts(struct ilio_hwalk *w, struct ilio_hsrc *src, bool to
 
 	fd = ilio_hprobe_fd(src, top);
 	if (fd < 0)
-		return -errno;
+		return errno ? -errno : -EIO;
 	pr = blkid_new_probe();
 	if (!pr || blkid_probe_set_device(pr, fd, 0, src->size)) {
 		if (pr)

@@ -254,6 +254,10 @@ grep -q "t27d: the kernel refused 'hint clear 0 131072': Invalid argument" "$_T_
 	grep -q "Unknown message" "$_T_LAST_OUT" &&
 	grep -q "a module without region classes refuses every hint message" "$_T_LAST_OUT" &&
 	pass "hints apply relays the kernel's refusal" || fail "hints apply: $(last_output)"
+assert_fails "hints apply DEV (/dev/mapper/t27d) without region classes" -- \
+	"$ILIOCTL" hints apply /dev/mapper/t27d
+grep -q "t27d: the kernel refused 'hint clear 0 131072'" "$_T_LAST_OUT" &&
+	pass "hints apply DEV finds the ilio device's name" || fail "hints apply DEV: $(last_output)"
 assert_fails "hints show without region classes in the module" -- "$ILIOCTL" hints show t27d
 grep -q "t27d: the kernel refused 'hints': Invalid argument" "$_T_LAST_OUT" &&
 	pass "hints show relays the kernel's refusal" || fail "hints show: $(last_output)"
