@@ -21,6 +21,9 @@ PACKAGES=(
 	libdevmapper-dev liblz4-dev libxxhash-dev libblkid-dev
 	# ilioctl: tables (as zramctl) and JSON output
 	libsmartcols-dev libjson-c-dev pkg-config
+	# ilioctl hints: the MFT of NTFS (libfsntfs), files in ext4 images
+	# (libext2fs); partition tables come through libblkid
+	libfsntfs-dev libbfio-dev libext2fs-dev
 	# lint (sparse; docutils parses the .rst docs)
 	sparse python3-docutils
 	# packaging (tests/pkg): DKMS builds the module for every kernel;
@@ -30,6 +33,11 @@ PACKAGES=(
 	# tests
 	qemu-system-x86 busybox-static cpio fio dmsetup e2fsprogs xz-utils
 	util-linux valgrind python3 gzip coreutils
+	# hints tests: NTFS images built unmounted (ntfs-3g's mkntfs, ntfscp,
+	# ntfsinfo, ntfscluster; wimtools' wimapply writes a directory tree
+	# into an unmounted NTFS volume through libntfs-3g) and partition
+	# tables (sfdisk)
+	ntfs-3g wimtools fdisk
 	# exports (t-36-exports): the kernel NFS server and client tools, LIO's
 	# initiator side, XFS
 	nfs-kernel-server open-iscsi xfsprogs

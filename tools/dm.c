@@ -386,6 +386,32 @@ int ilio_lookup_fail(const char *name, int err, const char *raw)
 	}
 }
 
+/*
+ * ilio_dm_name_of() - the device-mapper name of block device rdev
+ * (/dev/dm-N, /dev/mapper/NAME).  Returns 0, -ENOENT when rdev is no
+ * device-mapper device, or -EIO.
+ */
+int ilio_dm_name_of(dev_t rdev, char *name, size_t size)
+{
+	struct dm_task *dmt;
+	struct dm_info info;
+	int r = -EIO;
+
+	dmt = dm_task_create(DM_DEVICE_INFO);
+	if (!dmt)
+		return -EIO;
+	if (dm_task_set_major(dmt, major(rdev)) && dm_task_set_minor(dmt, minor(rdev)) &&
+	    dm_task_run(dmt) && dm_task_get_info(dmt, &info)) {
+		r = -ENOENT;
+		if (info.exists && dm_task_get_name(dmt)) {
+			snprintf(name, size, "%s", dm_task_get_name(dmt));
+			r = 0;
+		}
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
 /* Is there a device called name?  1, 0, or -EIO. */
 int ilio_dm_exists(const char *name)
 {
@@ -785,4 +811,10 @@ int ilio_dm_list(struct ilio_dev **devs, size_t *nr)
 	} while (names != last);
 	dm_task_destroy(dmt);
 	return ret;
+}
+
+/* Where device-mapper's nodes are (/dev/mapper). */
+const char *ilio_dm_dir(void)
+{
+	return dm_dir();
 }

@@ -54,6 +54,7 @@ static const struct ilio_cmd ilio_cmds[] = {
 	{ "list", ilio_cmd_list },
 	{ "grow", ilio_cmd_grow },
 	{ "message", ilio_cmd_message },
+	{ "hints", ilio_cmd_hints },
 	{ "clear-stats", ilio_cmd_clear_stats },
 	{ "format", ilio_cmd_format },
 	{ "info", ilio_cmd_info },

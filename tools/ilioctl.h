@@ -172,6 +172,9 @@ enum ilio_opt_id {
 	ILIO_OPT_BYTES,
 	ILIO_OPT_SI,
 	ILIO_OPT_NOHEADINGS,
+	ILIO_OPT_RULES,
+	ILIO_OPT_NTFS,
+	ILIO_OPT_PARSE_REPLY,
 };
 
 /**
@@ -231,6 +234,8 @@ int ilio_dm_available(void);
 int ilio_dm_target_loaded(void);
 int ilio_module_missing(void);
 int ilio_dm_exists(const char *name);
+int ilio_dm_name_of(dev_t rdev, char *name, size_t size);
+const char *ilio_dm_dir(void);
 int ilio_dm_lookup(const char *name, struct ilio_dev *dev, char *raw,
 		   size_t raw_size);
 int ilio_lookup_fail(const char *name, int err, const char *raw);
@@ -315,6 +320,7 @@ int ilio_cmd_activate(int argc, char **argv);
 int ilio_cmd_message(int argc, char **argv);
 int ilio_cmd_list(int argc, char **argv);
 int ilio_cmd_grow(int argc, char **argv);
+int ilio_cmd_hints(int argc, char **argv);
 
 /**
  * struct ilio_create_args - what "create" or "activate" was asked to build.

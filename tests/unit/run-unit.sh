@@ -54,6 +54,7 @@ fi
 if [ -f "$here/test-ilioctl.sh" ]; then
 	run test-ilioctl bash "$here/test-ilioctl.sh"
 fi
+run test-hints bash "$here/test-hints.sh"
 run test-fields bash "$here/test-fields.sh"
 run test-generator bash "$here/test-generator.sh"
 run test-bench-plots bash "$here/test-bench-plots.sh"

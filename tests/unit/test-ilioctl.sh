@@ -181,7 +181,7 @@ for h in --help -h help; do
 		ko "ilioctl $h: rc=$rc out=$out err=$err"
 	fi
 done
-for c in create remove status clear-stats format info probe activate message list iostat grow; do
+for c in create remove status clear-stats format info probe activate message list iostat grow hints; do
 	run $c --help
 	if [ "$rc" -eq 0 ] && [[ "$out" == *"Usage: ilioctl"* ]]; then
 		ok

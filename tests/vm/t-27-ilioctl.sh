@@ -25,14 +25,19 @@
 #    the disk of a read-only table is read-only, so the block layer refuses
 #    it before the target sees it; "blockdev --setrw" cannot clear that),
 #    the data reads back, gc is refused as read-only while check answers
-#    "ok", and list shows "persistent,ro".
+#    "ok", and list shows "persistent,ro";
+#  - "hints apply --dry-run" on an ext4 mounted on a diskless device gives
+#    the sectors FIEMAP reports (they hold the file's bytes), also for the
+#    pagefile inside a raw NTFS image stored there, and a real
+#    apply and "hints show" relay the module's refusal of the hint
+#    messages (the kernel side of issue 12 is not built yet).
 #
 # vm-args: --mem 1024 --timeout 300 --disk t27:128
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
 
-need_cmd dmsetup blockdev cmp dd python3
+need_cmd dmsetup blockdev cmp dd python3 mkfs.ext4 mount umount mkntfs ntfscp
 ILIOCTL="$REPO/tools/ilioctl"
 BLKPAT="$REPO/tests/vm/blkpat.py"
 [ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
@@ -200,6 +205,63 @@ d = json.load(open(sys.argv[1]))["devices"]
 assert [x["name"] for x in d] == ["t27d"] and list(d[0])[0] == "schema_version", d
 assert d[0]["schema_version"] == 1 and d[0]["fill"] is None, d
 ' "$_T_LAST_OUT"
+# hints (issue 12, userspace side) on a mounted ext4: FIEMAP gives the
+# file's sectors on the ilio device (read back from there byte for byte),
+# and a module without region classes refuses the hint messages, which
+# apply and show relay with the kernel's reason.
+assert_cmd "hints: mkfs.ext4 on t27d" -- mkfs.ext4 -q -F /dev/mapper/t27d
+mkdir -p "$T_TMP/mnt"
+assert_cmd "hints: mount" -- mount /dev/mapper/t27d "$T_TMP/mnt"
+mkdir -p "$T_TMP/mnt/usr/lib" "$T_TMP/mnt/home"
+head -c 65536 /dev/urandom >"$T_TMP/mnt/usr/lib/libt27.so"
+head -c 8192 /dev/urandom >"$T_TMP/mnt/home/notes"
+# A raw NTFS disk image stored on it (the NFS datastore case): the runs of
+# its pagefile come through the image file's FIEMAP extents.
+head -c 262144 /dev/urandom >"$T_TMP/pf"
+truncate -s 16M "$T_TMP/w.img"
+assert_cmd "hints: mkntfs an image" -- mkntfs -F -Q -q "$T_TMP/w.img"
+assert_cmd "hints: ntfscp its pagefile" -- ntfscp -q "$T_TMP/w.img" "$T_TMP/pf" /pagefile.sys
+mkdir -p "$T_TMP/mnt/vm"
+cp "$T_TMP/w.img" "$T_TMP/mnt/vm/w.img"
+assert_cmd "hints apply --dry-run on the mounted filesystem" -- \
+	"$ILIOCTL" hints apply t27d --dry-run
+run_line=$(grep -P '^run\tpin\t[0-9]+\t[0-9]+\t/usr/lib/libt27.so$' "$_T_LAST_OUT")
+grep -qP '^fs\text4\t0\t131072\tmounted on ' "$_T_LAST_OUT" &&
+	pass "hints: the mounted filesystem is walked" || fail "hints: fs line: $(last_output)"
+grep -q /home/notes "$_T_LAST_OUT" && fail "hints: an unmatched file is listed" ||
+	pass "hints: only matched files"
+start=$(cut -f3 <<<"$run_line")
+nr=$(cut -f4 <<<"$run_line")
+if [ -n "$start" ] && [ "$nr" = 128 ] &&
+	cmp <(dd if=/dev/mapper/t27d bs=512 skip="$start" count="$nr" status=none) \
+		"$T_TMP/mnt/usr/lib/libt27.so"; then
+	pass "hints: the FIEMAP sectors hold the file's bytes"
+else
+	fail "hints: run '$run_line' is not the file's data"
+fi
+pf_runs=$(grep -P '^run\tnocache\t[0-9]+\t[0-9]+\t/vm/w.img::/pagefile.sys$' "$_T_LAST_OUT")
+: >"$T_TMP/pf.got"
+while IFS=$'\t' read -r _ _ start nr _; do
+	dd if=/dev/mapper/t27d bs=512 skip="$start" count="$nr" status=none >>"$T_TMP/pf.got"
+done <<<"$pf_runs"
+if [ -n "$pf_runs" ] && cmp "$T_TMP/pf.got" "$T_TMP/pf"; then
+	pass "hints: the image's pagefile runs, composed with FIEMAP, hold its bytes"
+else
+	fail "hints: image runs '$pf_runs' are not the pagefile's data"
+fi
+assert_fails "hints apply without region classes in the module" -- "$ILIOCTL" hints apply t27d
+grep -q "t27d: the kernel refused 'hint clear 0 131072': Invalid argument" "$_T_LAST_OUT" &&
+	grep -q "Unknown message" "$_T_LAST_OUT" &&
+	grep -q "a module without region classes refuses every hint message" "$_T_LAST_OUT" &&
+	pass "hints apply relays the kernel's refusal" || fail "hints apply: $(last_output)"
+assert_fails "hints apply DEV (/dev/mapper/t27d) without region classes" -- \
+	"$ILIOCTL" hints apply /dev/mapper/t27d
+grep -q "t27d: the kernel refused 'hint clear 0 131072'" "$_T_LAST_OUT" &&
+	pass "hints apply DEV finds the ilio device's name" || fail "hints apply DEV: $(last_output)"
+assert_fails "hints show without region classes in the module" -- "$ILIOCTL" hints show t27d
+grep -q "t27d: the kernel refused 'hints': Invalid argument" "$_T_LAST_OUT" &&
+	pass "hints show relays the kernel's refusal" || fail "hints show: $(last_output)"
+assert_cmd "hints: umount" -- umount "$T_TMP/mnt"
 assert_cmd "remove t27d" -- "$ILIOCTL" remove t27d
 assert_cmd "list --json, no devices" -- "$ILIOCTL" list --json
 assert_eq "$(tr -d ' \n' <"$_T_LAST_OUT")" '{"devices":[]}' "list --json, no devices: an empty array"
