@@ -34,6 +34,7 @@ run test-plog "$out/test-plog"
 run test-journal "$out/test-journal"
 run test-check "$out/test-check"
 run test-bounds "$out/test-bounds"
+run test-class "$out/test-class"
 run test-codec "$out/test-codec"
 # 8-bit hash: every scenario that writes varied content (the memory budget
 # one is left out: 256 Ki chunks in 256 chains is quadratic, and proves
