@@ -11,6 +11,7 @@
 #include <linux/string.h>
 
 #include "ilio-args.h"
+#include "ilio-class.h"
 #include "ilio-format.h"
 #include "ilio-lbamap.h"
 #include "ilio-seg.h"
@@ -391,7 +392,34 @@ static const struct {
 	[ILIO_MSG_GC] = { "gc", ILIO_MSG_WRITES },
 	[ILIO_MSG_CHECKPOINT] = { "checkpoint", ILIO_MSG_WRITES },
 	[ILIO_MSG_CHECK] = { "check", 0 },
+	[ILIO_MSG_HINT] = { "hint", ILIO_MSG_CLASSES },
+	[ILIO_MSG_HINTS] = { "hints", 0 },
 };
+
+/* hint <class|clear> <start_sector> <nr_sectors> */
+static int ilio_parse_hint(struct ilio_msg *m, unsigned int argc, char **argv,
+			   const char **error)
+{
+	unsigned long long start, nr;
+
+	if (argc != 4) {
+		*error = "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>";
+		return -EINVAL;
+	}
+	m->cls = strcmp(argv[1], "clear") ? ilio_class_parse(argv[1]) : ILIO_CLASS_NORMAL;
+	if (m->cls < 0) {
+		*error = "Unknown class (pin, nocache, temp, normal or clear)";
+		return -EINVAL;
+	}
+	if (kstrtoull(argv[2], 10, &start) || kstrtoull(argv[3], 10, &nr) ||
+	    !nr || start + nr < start) {
+		*error = "Bad range: start and a non-zero length, in sectors";
+		return -EINVAL;
+	}
+	m->start = start;
+	m->nr = nr;
+	return 0;
+}
 
 /**
  * ilio_parse_message() - parse a message into @m
@@ -419,6 +447,10 @@ int ilio_parse_message(struct ilio_msg *m, unsigned int argc, char **argv,
 		*error = "Unknown message";
 		return -EINVAL;
 	}
+	m->verb = i;
+	m->flags = ilio_msgs[i].flags;
+	if (i == ILIO_MSG_HINT)
+		return ilio_parse_hint(m, argc, argv, error);
 	if (argc != 1) {
 		*error = "This message takes no arguments";
 		return -EINVAL;

@@ -99,20 +99,30 @@ enum ilio_msg_verb {
 	ILIO_MSG_GC,
 	ILIO_MSG_CHECKPOINT,
 	ILIO_MSG_CHECK,
+	ILIO_MSG_HINT,
+	ILIO_MSG_HINTS,
 	ILIO_MSG_NR,
 };
 
 /* struct ilio_msg.flags: the message changes the store. */
 #define ILIO_MSG_WRITES		0x1U
+/* ... or the device's region classes: refused while suspended only. */
+#define ILIO_MSG_CLASSES	0x2U
 
 /**
  * struct ilio_msg - a parsed message
  * @verb: enum ilio_msg_verb
  * @flags: ILIO_MSG_* of @verb
+ * @cls: hint: enum ilio_class (clear: ILIO_CLASS_NORMAL)
+ * @start: hint: first sector
+ * @nr: hint: sectors, at least 1 (the caller checks the device's end)
  */
 struct ilio_msg {
 	int verb;
 	unsigned int flags;
+	int cls;
+	u64 start;
+	u64 nr;
 };
 
 int ilio_parse_message(struct ilio_msg *m, unsigned int argc, char **argv,

@@ -16,6 +16,7 @@
 
 #include "ut.h"
 #include "ilio-args.h"
+#include "ilio-class.h"
 #include "ilio-lbamap.h"
 #include "ilio-space.h"
 
@@ -182,6 +183,60 @@ static void t_messages(void)
 	      !strcmp(ilio_msg_name(-1), ""), "names out of range");
 }
 
+/* hint <class|clear> <start> <nr> and hints. */
+static void t_hint_messages(void)
+{
+	static const struct {
+		const char *line;
+		int cls;
+		u64 start, nr;
+	} good[] = {
+		{ "hint pin 0 8", ILIO_CLASS_PIN, 0, 8 },
+		{ "hint nocache 2048 1", ILIO_CLASS_NOCACHE, 2048, 1 },
+		{ "hint temp 18446744073709551614 1", ILIO_CLASS_TEMP, ~0ULL - 1, 1 },
+		{ "hint normal 7 9", ILIO_CLASS_NORMAL, 7, 9 },
+		{ "hint clear 0 100", ILIO_CLASS_NORMAL, 0, 100 },
+		{ "HINT pin 1 1", ILIO_CLASS_PIN, 1, 1 },
+	};
+	static const struct {
+		const char *line, *msg;
+	} bad[] = {
+		{ "hint", "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>" },
+		{ "hint pin 0", "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>" },
+		{ "hint pin 0 8 9", "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>" },
+		{ "hint Pin 0 8", "Unknown class (pin, nocache, temp, normal or clear)" },
+		{ "hint hot 0 8", "Unknown class (pin, nocache, temp, normal or clear)" },
+		{ "hint pin 0 0", "Bad range: start and a non-zero length, in sectors" },
+		{ "hint pin -1 8", "Bad range: start and a non-zero length, in sectors" },
+		{ "hint pin 0x10 8", "Bad range: start and a non-zero length, in sectors" },
+		{ "hint pin 8 8k", "Bad range: start and a non-zero length, in sectors" },
+		{ "hint pin 18446744073709551615 2", "Bad range: start and a non-zero length, in sectors" },
+		{ "hint pin 18446744073709551616 1", "Bad range: start and a non-zero length, in sectors" },
+		{ "hints all", "This message takes no arguments" },
+	};
+	struct ilio_msg m;
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		int ret = parse_msg(good[i].line, &m, &err);
+
+		CHECK(ret == 0 && m.verb == ILIO_MSG_HINT && m.flags == ILIO_MSG_CLASSES &&
+		      m.cls == good[i].cls && m.start == good[i].start && m.nr == good[i].nr,
+		      "'%s': ret %d verb %d cls %d %llu+%llu (%s)", good[i].line, ret, m.verb,
+		      m.cls, (unsigned long long)m.start, (unsigned long long)m.nr,
+		      err ? err : "");
+	}
+	CHECK(parse_msg("hints", &m, &err) == 0 && m.verb == ILIO_MSG_HINTS && !m.flags,
+	      "hints");
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		int ret = parse_msg(bad[i].line, &m, &err);
+
+		CHECK(ret == -EINVAL && err && !strcmp(err, bad[i].msg),
+		      "'%s': ret %d, error '%s'", bad[i].line, ret, err ? err : "(none)");
+	}
+}
+
 static void t_budget(void)
 {
 	static const u64 sizes[] = {
@@ -248,6 +303,7 @@ static const struct ut_case cases[] = {
 	{ "args_valid", t_valid },
 	{ "args_invalid", t_invalid },
 	{ "messages", t_messages },
+	{ "hint_messages", t_hint_messages },
 	{ "budget", t_budget },
 };
 
