@@ -702,6 +702,7 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_destroy(&d->blk_locks[i]);
 	mutex_destroy(&d->msg_lock);
+	ilio_classmap_exit(&d->classes);
 	for (i = 0; d->lanes && i < d->nr_lanes; i++) {
 		ilio_ctx_exit(&d->lanes[i].ctx);
 		kfree(d->lanes[i].bounce);
@@ -812,6 +813,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_init(&d->blk_locks[i]);
 	mutex_init(&d->msg_lock);
+	ilio_classmap_init(&d->classes, ILIO_CLASS_RANGES_DEFAULT);
 	d->suspended = true;	/* until the first resume */
 	INIT_WORK(&d->event_work, ilio_event_fn);
 	mutex_init(&d->event_lock);
@@ -1569,6 +1571,29 @@ static int ilio_msg_check(struct ilio_dev *d, char *result,
 }
 
 /* One ilio_msg_<verb>() per enum ilio_msg_verb (ilio-args.c parses). */
+/*
+ * hints: the class map through the result buffer (DMEMIT: a list that does
+ * not fit sets DM_BUFFER_FULL_FLAG, and libdevmapper asks again with a
+ * larger buffer).  Returns 1: there is a result.
+ */
+static int ilio_msg_hints(struct ilio_dev *d, char *result, unsigned int maxlen)
+{
+	unsigned int sz = 0;
+	u32 i;
+
+	mutex_lock(&d->msg_lock);
+	DMEMIT("ranges %u %u %llu\n", d->classes.nr, d->classes.limit,
+	       ilio_classmap_bytes(&d->classes));
+	for (i = 0; i < d->classes.nr; i++) {
+		const struct ilio_crange *r = &d->classes.r[i];
+
+		DMEMIT("%s %llu %llu\n", ilio_class_name(r->cls), r->start,
+		       r->end - r->start);
+	}
+	mutex_unlock(&d->msg_lock);
+	return 1;
+}
+
 static int (*const ilio_msg_fns[ILIO_MSG_NR])(struct ilio_dev *d,
 					       char *result,
 					       unsigned int maxlen) = {
@@ -1577,6 +1602,7 @@ static int (*const ilio_msg_fns[ILIO_MSG_NR])(struct ilio_dev *d,
 	[ILIO_MSG_GC] = ilio_msg_compact,
 	[ILIO_MSG_CHECKPOINT] = ilio_msg_checkpoint,
 	[ILIO_MSG_CHECK] = ilio_msg_check,
+	[ILIO_MSG_HINTS] = ilio_msg_hints,
 };
 
 /*
@@ -1587,6 +1613,31 @@ static int (*const ilio_msg_fns[ILIO_MSG_NR])(struct ilio_dev *d,
  * the caller's answer, not a device error: nothing is logged.  It runs
  * under d->msg_lock, so a suspend that starts meanwhile waits for it.
  */
+/* hint: under d->msg_lock; refused while suspended, as store changes are. */
+static int ilio_msg_hint(struct ilio_dev *d, struct dm_target *ti,
+			 const struct ilio_msg *m)
+{
+	int ret;
+
+	if (m->start + m->nr > ti->len) {
+		DMERR("%s: message hint: range %llu+%llu is past the end of the device (%llu sectors)",
+		      d->name, m->start, m->nr, (u64)ti->len);
+		return -EINVAL;
+	}
+	mutex_lock(&d->msg_lock);
+	if (d->suspended || dm_suspended(ti))
+		ret = -EBUSY;
+	else
+		ret = ilio_classmap_set(&d->classes, m->start, m->nr, m->cls);
+	mutex_unlock(&d->msg_lock);
+	if (ret == -ENOSPC)
+		DMERR("%s: message hint: the class map holds at most %u ranges",
+		      d->name, d->classes.limit);
+	else if (ret)
+		DMERR("%s: message hint: %d", d->name, ret);
+	return ret;
+}
+
 static int ilio_message(struct dm_target *ti, unsigned int argc, char **argv,
 			char *result, unsigned int maxlen)
 {
@@ -1601,6 +1652,8 @@ static int ilio_message(struct dm_target *ti, unsigned int argc, char **argv,
 		DMERR("%s: message %s: %s", d->name, argc ? argv[0] : "", error);
 		return ret;
 	}
+	if (m.verb == ILIO_MSG_HINT)
+		return ilio_msg_hint(d, ti, &m);
 	if (!(m.flags & ILIO_MSG_WRITES))
 		return ilio_msg_fns[m.verb](d, result, maxlen);
 

@@ -18,6 +18,7 @@
 #include <linux/device-mapper.h>
 
 #include "ilio-core.h"
+#include "ilio-class.h"
 #include "ilio-args.h"
 #include "ilio-fields.h"
 
@@ -171,8 +172,9 @@ struct ilio_dev {
 	struct completion kobj_released;
 	bool sysfs_ok;
 
-	struct mutex msg_lock;	/* protects suspended */
+	struct mutex msg_lock;	/* protects suspended, classes */
 	bool suspended;
+	struct ilio_classmap classes;	/* region classes (hint messages) */
 
 	struct work_struct event_work;
 	struct mutex event_lock;	/* protects live_ti, event_pending */
