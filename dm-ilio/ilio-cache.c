@@ -15,6 +15,8 @@
 #include <linux/bug.h>
 
 #include "ilio-cache.h"
+#include "ilio-chunk.h"
+#include "ilio-class.h"
 #include "ilio-common.h"
 
 #define ILIO_CACHE_BUCKETS_MIN	1024U
@@ -60,7 +62,7 @@ int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct rw_semaphore *lo
  */
 void ilio_cache_exit(struct ilio_cache *c)
 {
-	struct ilio_cqueue *qs[] = { &c->prob, &c->prot };
+	struct ilio_cqueue *qs[] = { &c->prob, &c->prot, &c->pin };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(qs); i++) {
@@ -87,7 +89,7 @@ void ilio_cache_exit(struct ilio_cache *c)
  */
 u64 ilio_cache_bytes(const struct ilio_cache *c)
 {
-	return c->prob.bytes + c->prot.bytes;
+	return c->prob.bytes + c->prot.bytes + c->pin.bytes;
 }
 
 /**
@@ -128,6 +130,25 @@ static void ilio_cq_push_head(struct ilio_cqueue *q, struct ilio_centry *e)
 	q->bytes += ilio_centry_bytes(e);
 }
 
+static void ilio_cq_push_tail(struct ilio_cqueue *q, struct ilio_centry *e)
+{
+	e->next = NULL;
+	e->prev = q->tail;
+	if (q->tail)
+		q->tail->next = e;
+	else
+		q->head = e;
+	q->tail = e;
+	q->bytes += ilio_centry_bytes(e);
+}
+
+/* The queue @e is on. */
+static struct ilio_cqueue *ilio_cq_of(struct ilio_cache *c,
+				      const struct ilio_centry *e)
+{
+	return e->prot == 2 ? &c->pin : e->prot ? &c->prot : &c->prob;
+}
+
 static struct ilio_centry **ilio_cache_slot(struct ilio_cache *c,
 					    ilio_cid_t cid)
 {
@@ -146,6 +167,11 @@ static struct ilio_centry **ilio_cache_slot(struct ilio_cache *c,
 static void __ilio_cache_promote(struct ilio_cache *c, struct ilio_centry *e)
 {
 	WRITE_ONCE(e->ref, 0);
+	if (e->prot == 2) {	/* pinned: to the head of its own queue */
+		ilio_cq_unlink(&c->pin, e);
+		ilio_cq_push_head(&c->pin, e);
+		return;
+	}
 	ilio_cq_unlink(e->prot ? &c->prot : &c->prob, e);
 	e->prot = 1;
 	ilio_cq_push_head(&c->prot, e);
@@ -233,19 +259,37 @@ struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 }
 
 /**
- * __ilio_cache_link() - put an entry on the probationary queue
+ * __ilio_cache_link() - cache an entry, placed by its chunk's class
  * @c: cache
- * @e: from ilio_centry_new(); replaces any entry its chunk id has
+ * @e: from ilio_centry_new(); replaces any entry its chunk id has.  The
+ *	cache owns it from now on.
+ *
+ * Normal chunks enter the probationary queue at its head, temp chunks at
+ * its tail (the next to go), pin chunks the pinned queue; a nocache chunk
+ * is not cached (@e is freed).
  *
  * The caller evicts afterwards to stay within its budget.
  */
 void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e)
 {
+	int cls = c->chunks ? ilio_chunk_class(c->chunks, e->cid) : ILIO_CLASS_NORMAL;
+
 	lockdep_assert_held_write(c->lock);
 	__ilio_cache_remove(c, e->cid);
+	if (cls == ILIO_CLASS_NOCACHE) {
+		kfree(e);	/* clean nocache data is not kept */
+		return;
+	}
 	e->hnext = *ilio_cache_slot(c, e->cid);
 	*ilio_cache_slot(c, e->cid) = e;
-	ilio_cq_push_head(&c->prob, e);
+	if (cls == ILIO_CLASS_PIN) {
+		e->prot = 2;
+		ilio_cq_push_head(&c->pin, e);
+	} else if (cls == ILIO_CLASS_TEMP) {
+		ilio_cq_push_tail(&c->prob, e);	/* the next to go */
+	} else {
+		ilio_cq_push_head(&c->prob, e);
+	}
 	c->nr++;
 }
 
@@ -282,7 +326,7 @@ static void __ilio_cache_free(struct ilio_cache *c, struct ilio_centry *e)
 	if (WARN_ON(*p != e))
 		return;
 	*p = e->hnext;
-	ilio_cq_unlink(e->prot ? &c->prot : &c->prob, e);
+	ilio_cq_unlink(ilio_cq_of(c, e), e);
 	c->nr--;
 	kfree(e);
 }
@@ -320,7 +364,8 @@ bool __ilio_cache_evict_one(struct ilio_cache *c)
 
 	lockdep_assert_held_write(c->lock);
 	for (;;) {
-		e = c->prob.tail ? c->prob.tail : c->prot.tail;
+		e = c->prob.tail ? c->prob.tail :
+		    c->prot.tail ? c->prot.tail : c->pin.tail;
 		if (!e)
 			return false;
 		if (!e->ref)

@@ -25,6 +25,8 @@
 
 #include "ilio-types.h"
 
+struct ilio_chunks;
+
 /**
  * struct ilio_centry - one cached chunk
  * @hnext: next entry in the hash bucket
@@ -33,7 +35,7 @@
  * @cid: chunk id
  * @len: payload bytes
  * @lz4: payload is an lz4 block
- * @prot: on the protected queue
+ * @prot: the queue it is on: 0 probationary, 1 protected, 2 pinned
  * @ref: hit by a reader holding the lock shared, not yet applied to the
  *	queues (__ilio_cache_find())
  * @data: payload
@@ -69,6 +71,9 @@ struct ilio_cqueue {
  * @nr_buckets: a power of two
  * @prob: probationary queue
  * @prot: protected queue
+ * @pin: chunks of class pin, evicted only when the other queues are empty
+ * @chunks: the chunk table whose classes place new entries (NULL: all
+ *	normal)
  * @nr: entries
  */
 struct ilio_cache {
@@ -77,6 +82,8 @@ struct ilio_cache {
 	u32 nr_buckets;
 	struct ilio_cqueue prob;
 	struct ilio_cqueue prot;
+	struct ilio_cqueue pin;
+	struct ilio_chunks *chunks;
 	u64 nr;
 };
 

@@ -266,6 +266,7 @@ ilio_cid_t __ilio_chunk_alloc(struct ilio_chunks *c, u64 hash, ilio_loc_t loc)
 	leaf->loc[ILIO_CIDX(cid)] = loc;
 	leaf->hash[ILIO_CIDX(cid)] = hash;
 	leaf->ref[ILIO_CIDX(cid)] = 1;
+	leaf->cls[ILIO_CIDX(cid)] = 0;
 	__ilio_index_insert(c, cid);
 	c->nr_live++;
 	return cid;

@@ -43,14 +43,16 @@ static_assert(ILIO_CHUNK_LEAF_ENTRIES == ILIO_CKPT_CHUNK_ENTRIES,
  * @hash: content hash
  * @ref: references (LBA map entries plus transient holders); 0 = free
  * @next: next chunk id in the index chain, or in the free list
+ * @cls: region class (enum ilio_class), 0 (normal) when allocated
  *
- * Structure of arrays, so that an entry costs exactly 24 bytes.
+ * Structure of arrays, so that an entry costs exactly 25 bytes.
  */
 struct ilio_chunk_leaf {
 	ilio_loc_t loc[ILIO_CHUNK_LEAF_ENTRIES];
 	u64 hash[ILIO_CHUNK_LEAF_ENTRIES];
 	u32 ref[ILIO_CHUNK_LEAF_ENTRIES];
 	ilio_cid_t next[ILIO_CHUNK_LEAF_ENTRIES];
+	u8 cls[ILIO_CHUNK_LEAF_ENTRIES];
 };
 
 /**
@@ -98,6 +100,18 @@ static inline void ilio_chunk_set_loc(struct ilio_chunks *c, ilio_cid_t cid,
 				      ilio_loc_t loc)
 {
 	ilio_chunk_leaf(c, cid)->loc[ILIO_CIDX(cid)] = loc;
+}
+
+/* The chunk's region class (enum ilio_class; ilio-class.h). */
+static inline int ilio_chunk_class(struct ilio_chunks *c, ilio_cid_t cid)
+{
+	return ilio_chunk_leaf(c, cid)->cls[ILIO_CIDX(cid)];
+}
+
+static inline void ilio_chunk_set_class(struct ilio_chunks *c, ilio_cid_t cid,
+					int cls)
+{
+	ilio_chunk_leaf(c, cid)->cls[ILIO_CIDX(cid)] = cls;
 }
 
 static inline u64 ilio_chunk_hash(struct ilio_chunks *c, ilio_cid_t cid)

@@ -297,6 +297,30 @@ static int __ilio_find_dup(struct ilio_core *ic, u64 hash, const void *block,
 	return 0;
 }
 
+/* A block's region class: that of its first sector. */
+static int __ilio_block_class(struct ilio_core *ic, ilio_lba_t lba)
+{
+	return ilio_classmap_get(&ic->classes,
+				 ilio_from_lba(lba) << (ILIO_BLOCK_SHIFT - 9));
+}
+
+/*
+ * A block of class @cls shares chunk @cid: the chunk keeps the class that
+ * caches it best among its blocks (pin > normal > temp > nocache), so a
+ * DLL's block that a pagefile happens to repeat stays pinned.
+ */
+static void __ilio_class_share(struct ilio_core *ic, ilio_cid_t cid, int cls)
+{
+	static const u8 prio[ILIO_NR_CLASSES] = {
+		[ILIO_CLASS_NORMAL] = 2, [ILIO_CLASS_PIN] = 3,
+		[ILIO_CLASS_NOCACHE] = 0, [ILIO_CLASS_TEMP] = 1,
+	};
+	int old = ilio_chunk_class(&ic->sp.chunks, cid);
+
+	if (prio[cls] > prio[old])
+		ilio_chunk_set_class(&ic->sp.chunks, cid, cls);
+}
+
 /*
  * Point @lba at @cid (whose reference the caller hands over).  The store
  * logs the change; the caller made room (__ilio_reserve()).
@@ -340,6 +364,7 @@ static int __ilio_try_dedup(struct ilio_core *ic, ilio_lba_t lba, u64 hash,
 		return ret;
 	}
 	__ilio_remap(ic, lba, cid);
+	__ilio_class_share(ic, cid, __ilio_block_class(ic, lba));
 	ic->sp.st.dedup_hits++;
 	return 1;
 }
@@ -454,6 +479,7 @@ static int ilio_core_write_once(struct ilio_core *ic, ilio_lba_t lba,
 	if (ret)
 		goto out;
 	cid = __ilio_chunk_alloc(&ic->sp.chunks, hash, 0);
+	ilio_chunk_set_class(&ic->sp.chunks, cid, __ilio_block_class(ic, lba));
 	loc = ic->store->ops->append(ic->store, cid, payload, len, lz4);
 	ilio_chunk_set_loc(&ic->sp.chunks, cid, loc);
 	ic->sp.stored_bytes += len;
@@ -1000,6 +1026,82 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 	return n;
 }
 
+/* Blocks whose chunks one hint re-classes at most (4 GiB of them). */
+#define ILIO_HINT_WALK_MAX	(1ULL << 20)
+
+/**
+ * ilio_core_hint() - set the region class of a sector range
+ * @ic: core
+ * @start: first sector
+ * @nr: sectors, at least 1; the caller checks the device's end
+ * @cls: enum ilio_class; ILIO_CLASS_NORMAL clears
+ *
+ * Advisory: what is stored and read never changes, only how clean data
+ * is cached.  The chunks of the mapped blocks in the range take the
+ * blocks' new class exactly (up to ILIO_HINT_WALK_MAX blocks; past that,
+ * blocks take it at their next write).  Shared chunks take the class of
+ * the block hinted last.
+ *
+ * Return: 0; -EINVAL (bad class or range), -ENOSPC (the map would pass
+ * its limit), -ENOMEM; on error nothing changed.
+ */
+int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls)
+{
+	u64 first, last, lba, walked = 0;
+	int ret;
+
+	down_write(&ic->sp.lock);
+	ret = ilio_classmap_set(&ic->classes, start, nr, cls);
+	if (ret)
+		goto out;
+	first = start >> (ILIO_BLOCK_SHIFT - 9);
+	last = min((start + nr - 1) >> (ILIO_BLOCK_SHIFT - 9), ic->sp.map.nr_blocks - 1);
+	for (lba = first; lba <= last && walked < ILIO_HINT_WALK_MAX; lba++, walked++) {
+		ilio_cid_t cid;
+
+		if (!(lba & (ILIO_LBAMAP_LEAF_ENTRIES - 1))) {
+			u64 leaf = lba >> ILIO_LBAMAP_LEAF_SHIFT;
+			u64 next = __ilio_lbamap_next_leaf(&ic->sp.map, leaf);
+
+			if (next > leaf) {	/* unmapped leaves: skip them */
+				lba = (next << ILIO_LBAMAP_LEAF_SHIFT) - 1;
+				continue;
+			}
+		}
+		cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(lba));
+		if (cid)
+			ilio_chunk_set_class(&ic->sp.chunks, cid,
+					     __ilio_block_class(ic, ilio_to_lba(lba)));
+	}
+out:
+	up_write(&ic->sp.lock);
+	return ret;
+}
+
+/**
+ * ilio_core_hints() - copy the class map
+ * @ic: core
+ * @out: room for @max ranges
+ * @max: ranges @out holds
+ * @limit: set to the most ranges the map may hold
+ * @bytes: set to the memory the map takes
+ *
+ * Return: the ranges the map holds (those past @max are not copied).
+ */
+u32 ilio_core_hints(struct ilio_core *ic, struct ilio_crange *out, u32 max,
+		    u32 *limit, u64 *bytes)
+{
+	u32 n;
+
+	down_read(&ic->sp.lock);
+	n = ic->classes.nr;
+	memcpy(out, ic->classes.r, min(n, max) * sizeof(*out));
+	*limit = ic->classes.limit;
+	*bytes = ilio_classmap_bytes(&ic->classes);
+	up_read(&ic->sp.lock);
+	return n;
+}
+
 /**
  * ilio_core_get_stats() - snapshot the statistics
  * @ic: core
@@ -1192,6 +1294,7 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 		return NULL;
 	}
 	INIT_LIST_HEAD(&ic->holds);
+	ilio_classmap_init(&ic->classes, ILIO_CLASS_RANGES_DEFAULT);
 	strscpy(ic->name, p->name ? p->name : "ilio", sizeof(ic->name));
 	ic->event = p->event;
 	ic->event_priv = p->event_priv;
@@ -1214,6 +1317,7 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 	return ic;
 fail:
 	ilio_space_exit(&ic->sp);
+	ilio_classmap_exit(&ic->classes);
 	kfree(ic);
 	*err = ret;
 	return NULL;
@@ -1279,6 +1383,7 @@ void ilio_core_destroy(struct ilio_core *ic)
 		return;
 	ic->store->ops->destroy(ic->store);
 	ilio_space_exit(&ic->sp);
+	ilio_classmap_exit(&ic->classes);
 	kfree(ic);
 }
 

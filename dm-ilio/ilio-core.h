@@ -34,6 +34,7 @@
 
 #include "ilio-format.h"
 #include "ilio-space.h"
+#include "ilio-class.h"
 #include "ilio-store.h"
 #include "ilio-compress.h"
 #include "ilio-fields.h"
@@ -107,6 +108,8 @@ struct ilio_hold {
  *	a duplicate, in 1/65536 (an exponential average over ~32 writes);
  *	updated under the lock, read without it to choose the write order
  *	(see ilio_core_write_once())
+ * @classes: region classes by sector (hint messages); a block takes the
+ *	class of its first sector
  * @holds: struct ilio_hold of every call working unlocked on a pinned
  *	segment (readers, duplicate comparisons)
  * @mode: enum ilio_mode; read without a lock, changed only by
@@ -125,6 +128,7 @@ struct ilio_core {
 	bool compress;
 	u64 stored_gen;
 	u32 hit_avg;
+	struct ilio_classmap classes;
 	struct list_head holds;
 	void (*event)(void *priv);
 	void *event_priv;
@@ -142,6 +146,9 @@ struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 				 const char **why);
 void ilio_core_destroy(struct ilio_core *ic);
 int ilio_core_close(struct ilio_core *ic);
+int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls);
+u32 ilio_core_hints(struct ilio_core *ic, struct ilio_crange *out, u32 max,
+		    u32 *limit, u64 *bytes);
 int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,
 		    struct ilio_ctx *ctx);
 int ilio_core_write_nowait(struct ilio_core *ic, u64 lba, const void *block,

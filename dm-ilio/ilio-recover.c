@@ -1034,6 +1034,7 @@ static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
 	ret = pl ? ilio_cache_init(&sp->cache, p->ram_limit, &sp->lock) : -ENOMEM;
 	if (ret)
 		goto fail;
+	sp->cache.chunks = &sp->chunks;	/* classes place new entries */
 	sp->cached = true;
 
 	ret = ilio_plog_read_meta(pl, p->dev_bytes, an, why);

@@ -702,7 +702,6 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_destroy(&d->blk_locks[i]);
 	mutex_destroy(&d->msg_lock);
-	ilio_classmap_exit(&d->classes);
 	for (i = 0; d->lanes && i < d->nr_lanes; i++) {
 		ilio_ctx_exit(&d->lanes[i].ctx);
 		kfree(d->lanes[i].bounce);
@@ -813,7 +812,6 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	for (i = 0; i < ILIO_BLK_LOCKS; i++)
 		mutex_init(&d->blk_locks[i]);
 	mutex_init(&d->msg_lock);
-	ilio_classmap_init(&d->classes, ILIO_CLASS_RANGES_DEFAULT);
 	d->suspended = true;	/* until the first resume */
 	INIT_WORK(&d->event_work, ilio_event_fn);
 	mutex_init(&d->event_lock);
@@ -1578,19 +1576,20 @@ static int ilio_msg_check(struct ilio_dev *d, char *result,
  */
 static int ilio_msg_hints(struct ilio_dev *d, char *result, unsigned int maxlen)
 {
+	struct ilio_crange *r;
 	unsigned int sz = 0;
-	u32 i;
+	u32 n, i, limit;
+	u64 bytes;
 
-	mutex_lock(&d->msg_lock);
-	DMEMIT("ranges %u %u %llu\n", d->classes.nr, d->classes.limit,
-	       ilio_classmap_bytes(&d->classes));
-	for (i = 0; i < d->classes.nr; i++) {
-		const struct ilio_crange *r = &d->classes.r[i];
-
-		DMEMIT("%s %llu %llu\n", ilio_class_name(r->cls), r->start,
-		       r->end - r->start);
-	}
-	mutex_unlock(&d->msg_lock);
+	r = kvmalloc_array(ILIO_CLASS_RANGES_MAX, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	n = ilio_core_hints(d->core, r, ILIO_CLASS_RANGES_MAX, &limit, &bytes);
+	DMEMIT("ranges %u %u %llu\n", n, limit, bytes);
+	for (i = 0; i < n; i++)
+		DMEMIT("%s %llu %llu\n", ilio_class_name(r[i].cls), r[i].start,
+		       r[i].end - r[i].start);
+	kvfree(r);
 	return 1;
 }
 
@@ -1628,11 +1627,11 @@ static int ilio_msg_hint(struct ilio_dev *d, struct dm_target *ti,
 	if (d->suspended || dm_suspended(ti))
 		ret = -EBUSY;
 	else
-		ret = ilio_classmap_set(&d->classes, m->start, m->nr, m->cls);
+		ret = ilio_core_hint(d->core, m->start, m->nr, m->cls);
 	mutex_unlock(&d->msg_lock);
 	if (ret == -ENOSPC)
 		DMERR("%s: message hint: the class map holds at most %u ranges",
-		      d->name, d->classes.limit);
+		      d->name, ILIO_CLASS_RANGES_DEFAULT);
 	else if (ret)
 		DMERR("%s: message hint: %d", d->name, ret);
 	return ret;

@@ -172,9 +172,8 @@ struct ilio_dev {
 	struct completion kobj_released;
 	bool sysfs_ok;
 
-	struct mutex msg_lock;	/* protects suspended, classes */
+	struct mutex msg_lock;	/* protects suspended */
 	bool suspended;
-	struct ilio_classmap classes;	/* region classes (hint messages) */
 
 	struct work_struct event_work;
 	struct mutex event_lock;	/* protects live_ti, event_pending */

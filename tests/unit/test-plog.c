@@ -2906,10 +2906,167 @@ static void test_grow_refusal_joins(void)
 	md_free(&d);
 }
 
+/*
+ * Region classes (issue 12) on a persistent store whose clean cache holds
+ * a fraction of the data: a pinned working set of 64 blocks stays cached
+ * while a nocache "pagefile" of 16x its size streams through twice, and
+ * the pagefile takes no cache at all; without hints the stream pushes the
+ * working set out.  Every block reads back the same either way.
+ */
+struct class_run {
+	u64 ws_hits, ws_reads, pf_cached_bytes, cache_bytes;
+	int fails;
+};
+
+static void class_workload(bool hints, struct class_run *out)
+{
+	enum { WS = 64, PF0 = 512, PF = 1024 };
+	struct ilio_stats st, st0;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, pass;
+	u64 lba;
+
+	memset(out, 0, sizeof(*out));
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		out->fails++;
+		return;
+	}
+	if (hints) {
+		CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
+		CHECK(ilio_core_hint(ic, PF0 * 8, PF * 8, ILIO_CLASS_NOCACHE) == 0,
+		      "hint nocache");
+	}
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		out->fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = PF0; lba < PF0 + PF; lba++) {
+		ut_fill_random(b, 4096, 0x9a9e + lba);
+		out->fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	out->fails += ilio_core_flush(ic) != 0;
+	/* The working set is read, then the pagefile streams through twice. */
+	for (lba = 0; lba < WS; lba++)
+		out->fails += ilio_core_read(ic, lba, got) != 0;
+	for (pass = 0; pass < 2; pass++) {
+		for (lba = PF0; lba < PF0 + PF; lba++) {
+			ut_fill_random(b, 4096, 0x9a9e + lba);
+			out->fails += ilio_core_read(ic, lba, got) != 0 ||
+				      memcmp(b, got, 4096) != 0;
+		}
+	}
+	ilio_core_get_stats(ic, &st0);
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		out->fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096) != 0;
+	}
+	ilio_core_get_stats(ic, &st);
+	out->ws_hits = st.cache_hits - st0.cache_hits;
+	out->ws_reads = WS;
+	out->cache_bytes = st.cache_bytes;
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_free(&d);
+}
+
+/* Hints are advisory: random hints among verified writes, reads, flushes. */
+static void test_classes_advisory(void)
+{
+	static u32 ver[NBLK];
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, i, fails = 0, hints = 0;
+	u64 rs = 777, lba;
+
+	memset(ver, 0, sizeof(ver));
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	for (i = 0; i < 30000; i++) {
+		u64 r = ut_rand(&rs);
+
+		lba = r % NBLK;
+		switch ((r >> 20) % 16) {
+		case 0: {
+			u64 start = ut_rand(&rs) % ((u64)NBLK * 8);
+			u64 nr = 1 + ut_rand(&rs) % 4096;
+
+			if (start + nr > (u64)NBLK * 8)
+				nr = (u64)NBLK * 8 - start;
+			CHECK_QUIET(ilio_core_hint(ic, start, nr, (int)(ut_rand(&rs) % 4)) == 0,
+				    fails, "hint %d", i);
+			hints++;
+			break;
+		}
+		case 1:
+			CHECK_QUIET(ilio_core_flush(ic) == 0, fails, "flush %d", i);
+			break;
+		case 2: case 3: case 4: case 5: case 6:
+			ver[lba]++;
+			content(b, lba, ver[lba]);
+			CHECK_QUIET(ilio_core_write(ic, lba, b, &ctx) == 0, fails, "write %d", i);
+			break;
+		default:
+			content(b, lba, ver[lba]);
+			CHECK_QUIET(ilio_core_read(ic, lba, got) == 0 && !memcmp(b, got, 4096),
+				    fails, "read lba %llu v%u", (unsigned long long)lba, ver[lba]);
+			break;
+		}
+	}
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "reopen: %d %s", err, why);
+	for (lba = 0; ic && lba < NBLK; lba++) {
+		content(b, lba, ver[lba]);
+		CHECK_QUIET(ilio_core_read(ic, lba, got) == 0 && !memcmp(b, got, 4096), fails,
+			    "after reopen, lba %llu", (unsigned long long)lba);
+	}
+	CHECK(fails == 0 && hints > 1000, "%d failures under %d random hints", fails, hints);
+	if (ic)
+		CHECK(ilio_core_close(ic) == 0, "close after reopen");
+	md_free(&d);
+}
+
+static void test_classes_cache(void)
+{
+	struct class_run with, without;
+
+	class_workload(true, &with);
+	class_workload(false, &without);
+	printf("  working set hits after the pagefile: %llu of %llu with hints, %llu without;"
+	       " cache %llu and %llu bytes\n",
+	       (unsigned long long)with.ws_hits, (unsigned long long)with.ws_reads,
+	       (unsigned long long)without.ws_hits, (unsigned long long)with.cache_bytes,
+	       (unsigned long long)without.cache_bytes);
+	CHECK(with.fails == 0 && without.fails == 0, "%d and %d failed reads or writes",
+	      with.fails, without.fails);
+	CHECK(with.ws_hits == with.ws_reads, "pinned: %llu of %llu reads hit",
+	      (unsigned long long)with.ws_hits, (unsigned long long)with.ws_reads);
+	CHECK(with.cache_bytes <= 64 * 4200, "with hints the cache holds %llu bytes (the pagefile?)",
+	      (unsigned long long)with.cache_bytes);
+	CHECK(without.ws_hits < without.ws_reads / 2,
+	      "without hints the stream should push the working set out (%llu hits)",
+	      (unsigned long long)without.ws_hits);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
 		{ "roundtrip", test_roundtrip },
+		{ "classes_cache", test_classes_cache },
+		{ "classes_advisory", test_classes_advisory },
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
