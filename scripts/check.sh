@@ -2,24 +2,43 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh - the whole test suite, as "make check" runs it (after make deps):
-# unit tests of the core, a fuzz smoke run, the build, packaging
-# (tests/pkg), lint, then the module in a booted VM.
-# Every stage runs even if an earlier one failed (except that the VM stage
-# needs the build).  Each stage ends in "N passed, N failed"; the last line
-# is the grand total, and the exit status is non-zero on any failure.
+# unit tests of the core, a fuzz smoke run, the crash checker's self-test,
+# the build, packaging (tests/pkg), lint, then the module in a booted VM.
+# Every stage runs even if an earlier one failed (except that pkg and the VM
+# stage need the build).  Each stage ends in "N passed, N failed"; the last
+# line is the grand total, and the exit status is non-zero on any failure.
+#
+# The host stages are independent of each other once the build is done, and
+# each of them is mostly one process at a time, so they run in two lanes on
+# a two-core machine: the unit tests in the foreground (the longest, output
+# live), and beside them the fuzz smoke run (45 s of libFuzzer, time based)
+# followed by the crash checker, packaging and lint, whose output is shown
+# when the lane is done.  The build comes first, alone: the unit tests
+# (test-ilioctl.sh) and packaging use what it built, and would otherwise
+# build tools/ and build/crash at the same time as it.  The VM suite runs
+# last, alone: its tests time the guest.
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO" || exit 1
 mkdir -p build
 total_p=0 total_f=0
+check_start=$(date +%s)
 
-# stage NAME CMD...: run, show output, add its last "N passed, N failed".
+# stage NAME CMD...: run CMD with its output in build/check-NAME.log (and on
+# stdout unless QUIET=1), and record its exit status and its last "N passed,
+# N failed" in build/check-NAME.result for count NAME.
 stage() {
-	local name=$1 log="build/check-$1.log" rc line p f
+	local name=$1 log="build/check-$1.log" rc line p f t0
 	shift
-	echo "=== $name"
-	"$@" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+	t0=$(date +%s)
+	if [ "${QUIET:-0}" = 1 ]; then
+		"$@" >"$log" 2>&1
+		rc=$?
+	else
+		echo "=== $name"
+		"$@" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	fi
 	line=$(grep -E '([0-9]+) passed, ([0-9]+) failed' "$log" | tail -n 1)
 	if [ -n "$line" ]; then
 		p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
@@ -31,32 +50,65 @@ stage() {
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		f=1
 	fi
-	total_p=$((total_p + p))
-	total_f=$((total_f + f))
-	echo "=== $name: exit $rc ($p passed, $f failed)"
+	echo "$rc $p $f $(($(date +%s) - t0))" >"build/check-$name.result"
 	return "$rc"
 }
 
-# 45 s of libFuzzer on the metadata validators and on recovery from damaged
-# images.  It is time-based and takes one core, so it runs beside the unit
-# tests and the crash checker (the other core), and is reported after them.
-bash tests/fuzz/smoke.sh >build/check-fuzz-run.log 2>&1 &
-fuzz_pid=$!
-stage unit make -C tests/unit check
-# The crash-consistency checker's own self-test (no kernel: a file is the device).
-stage crashcheck make -C tests/crash check
-wait "$fuzz_pid"
-fuzz_rc=$?
-stage fuzz sh -c 'cat build/check-fuzz-run.log; exit "$1"' sh "$fuzz_rc"
-if stage build make all; then
-	# Packaging on the host: version, make install, udev rule, man pages, DKMS.
-	stage pkg bash tests/pkg/test-pkg.sh
+# count NAME [show]: add stage NAME's result to the totals and print its
+# closing line; with "show", print its log first (a background stage).
+count() {
+	local name=$1 rc p f dt
+	if [ "${2:-}" = show ]; then
+		echo "=== $name"
+		cat "build/check-$name.log"
+	fi
+	if ! read -r rc p f dt <"build/check-$name.result" 2>/dev/null; then
+		rc=none p=0 f=1 dt=-
+	fi
+	total_p=$((total_p + p))
+	total_f=$((total_f + f))
+	echo "=== $name: exit $rc ($p passed, $f failed, ${dt}s)"
+	[ "$rc" = 0 ]
+}
+
+rm -f build/check-*.result
+# -j2: the module and the tools build side by side.
+stage build make -j2 all
+count build
+build_ok=$?
+
+# The second lane.  The fuzz smoke run is time based and takes one core;
+# what follows it in the lane shares the cores with the unit tests.
+(
+	QUIET=1
+	stage fuzz bash tests/fuzz/smoke.sh
+	# The crash-consistency checker's own self-test (no kernel: a file is
+	# the device).
+	stage crashcheck make -C tests/crash check
+	# Packaging on the host: version, make install, udev rule, man pages,
+	# DKMS.
+	if [ "$build_ok" = 0 ]; then
+		stage pkg bash tests/pkg/test-pkg.sh
+	fi
 	stage lint bash scripts/lint.sh
+) &
+lane_pid=$!
+stage unit make -C tests/unit -j2 check
+count unit
+wait "$lane_pid"
+count fuzz show
+count crashcheck show
+if [ "$build_ok" = 0 ]; then
+	count pkg show
+fi
+count lint show
+if [ "$build_ok" = 0 ]; then
 	stage vm bash tests/vm/run-all.sh
+	count vm
 else
-	stage lint bash scripts/lint.sh
-	echo "=== vm: not run, the build failed"
+	echo "=== pkg, vm: not run, the build failed"
 	total_f=$((total_f + 1))
 fi
+echo "=== check took $(($(date +%s) - check_start))s"
 echo "check: $total_p passed, $total_f failed"
 [ "$total_f" = 0 ]

@@ -8,7 +8,9 @@
 # "dmsetup targets" and "ilioctl --version" give the one version of
 # VERSION; the README's usage lines run; "make uninstall" takes it away; a
 # bare insmod without the dependencies fails (the old README step), and
-# the README's insmod line from the tree works.  Identity: ilioctl sets
+# the README's insmod line from the tree works; the admin guide's
+# "Examples" run as written (ext4 on a diskless device, dedup_hits found
+# through dmsetup's blkdevname, create with --no-compress --block-size 512).  Identity: ilioctl sets
 # the dm UUID ILIO-DISKLESS-<uuid> on a diskless device and ILIO-<store
 # uuid> on a persistent one ("dmsetup info -o uuid"; with udevd started
 # for a while, the installed 69-ilio.rules and ilioctl probe give the store
@@ -16,6 +18,9 @@
 # rules /dev/disk/by-id/dm-uuid-ILIO-<store uuid>), refuses a second
 # device over the same store by its UUID, and "ilioctl format" refuses a
 # store in use, naming its holder, while "ilioctl probe" still reads it;
+# "ilioctl activate /dev/disk/by-uuid/<uuid>" finds the store by that link
+# with its recorded size; the admin guide's ilio-metrics.service
+# ExecStart= (run by hand) writes ilio.prom atomically;
 # blkid -p and wipefs see nothing on a store, mkfs.ext4 refuses it while
 # it is active and overwrites it once it is not (the admin guide's
 # "Keeping mkfs off a store").
@@ -36,13 +41,13 @@ fi
 # through overlays in tmpfs.  depmod reads every module of the tree, which
 # takes 90 s through 9p under TCG, so /lib/modules/$KVER is a tmpfs copy
 # of the modules this test loads (the host's files: dm-mod, libcrc32c,
-# lz4_compress and what they need) with the kernel's module lists.
+# lz4_compress, ext4 and what they need) with the kernel's module lists.
 /sbin/modprobe overlay || fatal "modprobe overlay"
 mods=$T_TMP/modules
 mkdir -p "$mods/$KVER"
 cp /lib/modules/"$KVER"/modules.order /lib/modules/"$KVER"/modules.builtin* "$mods/$KVER/" ||
 	fatal "copy the module lists"
-for m in dm-mod libcrc32c lz4_compress; do
+for m in dm-mod libcrc32c lz4_compress ext4; do
 	for f in $(modprobe --show-depends "$m" | awk '$1 == "insmod" { print $2 }'); do
 		mkdir -p "$mods/$(dirname "${f#/lib/modules/}")"
 		cp "$f" "$mods/${f#/lib/modules/}" || fatal "copy $f"
@@ -85,6 +90,21 @@ assert_eq "$(ilioctl --version | cut -d' ' -f1,2)" "ilioctl $version" "ilioctl -
 assert_cmd "README: echo TABLE | dmsetup create vdi" -- \
 	sh -c 'echo "0 16777216 ilio - 2048" | dmsetup create vdi'
 assert_cmd "README: ilioctl status vdi" -- ilioctl status vdi
+# The admin guide's ilio-metrics.service, its ExecStart= run by hand (no
+# systemd in the guest; the unit is a oneshot), with the textfile
+# collector's directory in tmpfs.
+prom=$T_TMP/node-exporter
+mkdir -p "$prom"
+exec_start=$(sed -n 's/^ *ExecStart=\(.*--prometheus.*\)/\1/p' \
+	Documentation/admin-guide/device-mapper/ilio.rst)
+exec_start=${exec_start//\/var\/lib\/prometheus\/node-exporter/$prom}
+assert_cmd "admin guide: ilio-metrics.service ExecStart=" -- sh -c "$exec_start"
+check "it wrote ilio.prom and no temporary file" "textfile dir: $(ls "$prom")" \
+	[ "$(ls "$prom")" = ilio.prom ]
+check "ilio.prom: vdi in mode write" "ilio.prom: $(grep ilio_mode "$prom/ilio.prom")" \
+	grep -qx 'ilio_mode{device="vdi",mode="write"} 1' "$prom/ilio.prom"
+check "ilio.prom: vdi's size" "ilio.prom: $(grep ilio_size_bytes "$prom/ilio.prom")" \
+	grep -qx 'ilio_size_bytes{device="vdi"} 8589934592' "$prom/ilio.prom"
 assert_eq "$(dm_node vdi)" dm-0 "vdi is dm-0, as the README says"
 assert_eq "$(cat /sys/block/dm-0/ilio/dedup_hits)" 0 "README: /sys/block/dm-0/ilio/dedup_hits"
 assert_eq "$(dmsetup info -c --noheadings -o uuid vdi)" "" "dmsetup create: no UUID"
@@ -98,6 +118,30 @@ else
 	fail "diskless dm UUID: '$u'"
 fi
 assert_cmd "ilioctl remove vdi" -- ilioctl remove vdi
+
+# --- the admin guide's "Examples" ---------------------------------------------
+assert_cmd "guide: echo TABLE | dmsetup create vdi" -- \
+	sh -c 'echo "0 16777216 ilio - 2048" | dmsetup create vdi'
+/sbin/modprobe ext4 || fatal "modprobe ext4"
+assert_cmd "guide: mkfs.ext4 /dev/mapper/vdi && mount /dev/mapper/vdi /mnt" -- \
+	sh -c 'mkfs.ext4 /dev/mapper/vdi && mount /dev/mapper/vdi /mnt'
+head -c 1048576 /dev/urandom >/mnt/a && cp /mnt/a /mnt/b && sync
+# (Not $(basename $(readlink -f /dev/mapper/vdi)): /dev/mapper/vdi is a
+# link to ../dm-N only where udev made it.)
+assert_cmd "guide: cat /sys/block/\$(dmsetup info -c --noheadings -o blkdevname vdi)/ilio/dedup_hits" -- \
+	sh -c 'cat /sys/block/$(dmsetup info -c --noheadings -o blkdevname vdi)/ilio/dedup_hits'
+assert_ge "$(last_output)" 256 "dedup_hits: the copy of a 1 MiB file is stored once"
+assert_cmd "umount /mnt" -- umount /mnt
+assert_cmd "guide: tools/ilioctl status vdi" -- tools/ilioctl status vdi
+assert_cmd "dmsetup remove vdi" -- dmsetup remove vdi
+assert_cmd "guide: tools/ilioctl create vdi --diskless --size 8G --ram 2G --no-compress --block-size 512" -- \
+	tools/ilioctl create vdi --diskless --size 8G --ram 2G --no-compress --block-size 512
+assert_eq "$(dmsetup table vdi | cut -d' ' -f6-)" "6 dedup on compress none block_size 512" \
+	"the options reach the table"
+assert_cmd "guide: tools/ilioctl status vdi --json" -- tools/ilioctl status vdi --json
+check "status --json names vdi" "status --json: $(head -c 300 "$_T_LAST_OUT")" \
+	grep -qE '"name": *"vdi"' "$_T_LAST_OUT"
+assert_cmd "guide: tools/ilioctl remove vdi" -- tools/ilioctl remove vdi
 
 # --- identity of a persistent store -------------------------------------------
 D=$(vm_disk t05) || fatal "no disk t05"
@@ -120,6 +164,9 @@ if /lib/systemd/systemd-udevd --daemon >"$T_TMP/udevd.log" 2>&1; then
 	assert_eq "$(readlink "/dev/disk/by-uuid/$fmt_uuid")" ../../"${D#/dev/}" \
 		"/dev/disk/by-uuid/<store uuid>"
 	assert_eq "$(lsblk -dno FSTYPE,UUID "$D" | tr -s ' ')" "ilio $fmt_uuid" "lsblk -f: FSTYPE ilio, UUID"
+	assert_cmd "lsblk -f $D (the admin guide's form)" -- lsblk -f "$D"
+	check "lsblk -f: FSTYPE ilio and the UUID" "lsblk -f: $(last_output)" \
+		grep -qE "^${D#/dev/} +ilio .*$fmt_uuid" "$_T_LAST_OUT"
 	assert_eq "$(udevadm info --query=property "$D" | grep -c '^ID_FS_TYPE=ilio$')" 1 \
 		"udevadm info: ID_FS_TYPE=ilio"
 	assert_cmd "ilioctl create lun, with udev" -- \
@@ -131,6 +178,14 @@ if /lib/systemd/systemd-udevd --daemon >"$T_TMP/udevd.log" 2>&1; then
 	udevadm settle -t 30
 	check "by-id link gone with the device" "by-id link left" \
 		[ ! -e "/dev/disk/by-id/dm-uuid-ILIO-$fmt_uuid" ]
+	# The admin guide's "later: no --size", through the by-uuid link.
+	assert_cmd "ilioctl activate /dev/disk/by-uuid/<store uuid> --ram 16M --name lun" -- \
+		env -u DM_DISABLE_UDEV ilioctl activate "/dev/disk/by-uuid/$fmt_uuid" --ram 16M --name lun
+	assert_eq "$(blockdev --getsize64 /dev/mapper/lun) $(dmsetup table lun | cut -d' ' -f4)" \
+		"$((32 * 1048576)) $(( 0x$(stat -c %t "$D") )):$(( 0x$(stat -c %T "$D") ))" \
+		"by-uuid: the recorded size, over $D"
+	assert_cmd "ilioctl remove lun (by-uuid)" -- env -u DM_DISABLE_UDEV ilioctl remove lun
+	udevadm settle -t 30
 	udevadm control --exit
 else
 	fail "systemd-udevd: $(cat "$T_TMP/udevd.log")"

@@ -21,6 +21,11 @@
 #  - boot-like: the unit that tools/systemd/ilio-generator writes for an
 #    iliotab line has an ExecStart= that activates the store with the
 #    line's options (data intact) and an ExecStop= that removes it;
+#  - the admin guide's persistent device end to end, with every persistent
+#    option of create for real (coalesce, flush interval, max dirty, a
+#    journal: they reach the TABLE line, an fsync goes to the journal),
+#    then create --readonly --journal (data intact, writes fail) and
+#    "dmsetup create --uuid" (dmsetup info -o name,uuid shows it);
 #  - "--readonly": the block device is read-only and a write fails (EPERM:
 #    the disk of a read-only table is read-only, so the block layer refuses
 #    it before the target sees it; "blockdev --setrw" cannot clear that),
@@ -176,6 +181,55 @@ assert_eq "$(dmsetup table t27gen | grep -o 'coalesce [a-z]*')" "coalesce always
 # shellcheck disable=SC2086
 assert_cmd "ExecStop= removes" -- $stop
 assert_fails "gone after ExecStop=" -- dmsetup info t27gen
+
+# The admin guide's "A persistent device, end to end", for real and with
+# every persistent option create has (--dry-run aside, nothing else loads
+# them): over brd, with a journal; then --readonly --journal; then a dm
+# UUID given to dmsetup create --uuid.
+brd_setup 64 2
+L=/dev/ram0
+J=/dev/ram1
+jmm=$(($(stat -Lc '0x%t' $J))):$(($(stat -Lc '0x%T' $J)))
+assert_cmd "format $L --journal $J" -- "$ILIOCTL" format $L --journal $J
+assert_cmd "create --backing --journal --coalesce always --flush-interval-ms --max-dirty" -- \
+	"$ILIOCTL" create t27p --backing $L --journal $J --size 128M --ram 32M \
+	--coalesce always --flush-interval-ms 250 --max-dirty 8M
+assert_eq "$(dmsetup table t27p | cut -d' ' -f6-)" \
+	"14 dedup on compress lz4 block_size 4096 coalesce always flush_interval_ms 250 max_dirty_mb 8 journal $jmm" \
+	"the options reach the table"
+assert_cmd "status t27p" -- "$ILIOCTL" status t27p
+assert_cmd "write the golden data, fsync'ed" -- \
+	dd if="$T_TMP/gold" of=/dev/mapper/t27p bs=64k oflag=direct conv=fsync status=none
+assert_cmd "16 synchronous 4 KiB writes (O_DSYNC) past it" -- dd if=/dev/urandom \
+	of=/dev/mapper/t27p bs=4k seek=$((64 * 256)) count=16 oflag=direct,dsync status=none
+assert_ge "$(sysfs_val t27p journal_writes)" 8 "the synchronous writes went to the journal (most of the 16)"
+assert_cmd "remove t27p" -- "$ILIOCTL" remove t27p
+assert_cmd "info $L" -- "$ILIOCTL" info $L
+last_output | grep -q 'journal *bound, generation 1' &&
+	pass "info: journal bound" || fail "info: $(last_output | grep journal)"
+assert_cmd "create --readonly --journal" -- \
+	"$ILIOCTL" create t27pr --backing $L --journal $J --size 128M --ram 32M --readonly
+assert_eq "$(status_field t27pr 1)" read-only "create --readonly: mode read-only"
+assert_cmd "create --readonly: data reads back" -- cmp_dev /dev/mapper/t27pr 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_fails "create --readonly: a write fails" -- dd if=/dev/zero of=/dev/mapper/t27pr \
+	bs=4k count=1 oflag=direct status=none
+assert_cmd "remove t27pr" -- "$ILIOCTL" remove t27pr
+# The pipe form of the admin guide and dm-ilio(4), with a feature.
+assert_cmd "echo TABLE | dmsetup create --uuid" -- sh -c \
+	"echo '0 $((128 * 2048)) ilio $L 32 4 coalesce always journal $J' | dmsetup create t27u --uuid ILIO-TEST-t27u"
+assert_eq "$(dmsetup info -c --noheadings -o name,uuid t27u)" "t27u:ILIO-TEST-t27u" \
+	"dmsetup info -c -o name,uuid shows it"
+assert_cmd "dmsetup create --uuid: data reads back" -- cmp_dev /dev/mapper/t27u 0 \
+	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+ck0=$(sysfs_val t27u checkpoints)
+assert_cmd "dmsetup message t27u 0 checkpoint (dm-ilio(4))" -- dmsetup message t27u 0 checkpoint
+assert_eq "$(sysfs_val t27u checkpoints)" $((ck0 + 1)) "the message wrote a checkpoint"
+assert_ge "$(status_field t27u 13)" 1 "the reads went to the backend"
+assert_cmd "dmsetup message t27u 0 clear_stats (dm-ilio(4))" -- dmsetup message t27u 0 clear_stats
+assert_eq "$(status_field t27u 13)" 0 "clear_stats: backend reads at 0"
+assert_cmd "dmsetup remove t27u" -- dmsetup remove t27u
+brd_teardown
 
 assert_cmd "diskless device" -- "$ILIOCTL" create t27d --diskless --size 64M --ram 16M
 assert_fails "diskless: checkpoint refused" -- "$ILIOCTL" message t27d checkpoint

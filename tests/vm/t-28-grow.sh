@@ -16,7 +16,10 @@
 #    the grown geometry;
 #  - a grow the kernel refuses (a read-only device) leaves the device live
 #    at its old size with its data (ilioctl reloads the old table);
-#  - diskless: grow keeps the data and the new range takes writes.
+#  - diskless: grow keeps the data and the new range takes writes;
+#  - a loop-device LUN extended with "losetup -c" grows the log area;
+#  - ext4 (resize2fs) and XFS (xfs_growfs) grow online on a grown device,
+#    and fstrim after a delete gives the file's blocks back.
 # Power cuts during a grow are tested at every device write in
 # tests/unit/test-plog.c (grow).
 #
@@ -166,4 +169,56 @@ cmp_dev /dev/mapper/t28d $((40 * MIB)) $((4 * MIB)) "$T_TMP/gold2" &&
 	pass "diskless new range" || fail "diskless new range differs"
 assert_cmd "remove diskless" -- "$ILIOCTL" remove t28d
 assert_cmd "remove the LUN" -- dmsetup remove t28lun
+
+# A LUN that is a loop device: the kernel sees the longer file after
+# "losetup -c" (the admin guide's list of ways to make it see a LUN's new
+# size), and grow joins the new segments.
+/sbin/modprobe loop || fatal "modprobe loop"
+truncate -s 24M "$T_TMP/lun.img"
+LOOP=$(losetup -f --show "$T_TMP/lun.img") || fatal "losetup $T_TMP/lun.img"
+assert_cmd "format the loop LUN" -- "$ILIOCTL" format "$LOOP"
+assert_cmd "activate over it" -- "$ILIOCTL" activate "$LOOP" --size 64M --ram 64M --name t28l
+lb0=$(status_field t28l 24)
+truncate -s 56M "$T_TMP/lun.img"
+assert_cmd "losetup -c $LOOP" -- losetup -c "$LOOP"
+assert_eq "$(blockdev --getsize64 "$LOOP")" $((56 * MIB)) "the kernel sees the longer file"
+assert_cmd "grow t28l (the backing LUN)" -- "$ILIOCTL" grow t28l
+assert_ge "$(status_field t28l 24)" $((lb0 + 32 * MIB)) "log area grew by the new 32 MiB (was $lb0)"
+assert_cmd "remove t28l" -- "$ILIOCTL" remove t28l
+losetup -d "$LOOP"
+
+# Filesystems on top grow with their own tool, online, after the device:
+# resize2fs (ext4) and xfs_growfs (XFS, which needs 300 MiB at mkfs).
+/sbin/modprobe ext4 && /sbin/modprobe xfs || fatal "modprobe ext4/xfs"
+mkdir -p "$T_TMP/mnt"
+head -c $((4 * MIB)) /dev/urandom >"$T_TMP/file"
+# fs_grow FS MKFS GROWCMD SIZE_MIB: on a diskless device of SIZE_MIB, a
+# mounted FS with a file; the device doubles, GROWCMD grows the FS, and
+# the FS has about twice the blocks with the file intact; the file is
+# deleted and fstrim gives its blocks back to the device.
+fs_grow() {
+	local fs=$1 mkfs=$2 grow=$3 mib=$4 b0 b1 l0
+	assert_cmd "$fs: diskless ${mib}M" -- "$ILIOCTL" create t28fs --diskless --size "${mib}M" --ram 64M
+	assert_cmd "$fs: $mkfs" -- $mkfs /dev/mapper/t28fs
+	assert_cmd "$fs: mount" -- mount /dev/mapper/t28fs "$T_TMP/mnt"
+	cp "$T_TMP/file" "$T_TMP/mnt/file" && sync
+	b0=$(stat -f -c %b "$T_TMP/mnt")
+	assert_cmd "$fs: grow the device to $((2 * mib))M" -- \
+		"$ILIOCTL" grow t28fs --size "$((2 * mib))M"
+	assert_cmd "$fs: $grow (online)" -- $grow
+	b1=$(stat -f -c %b "$T_TMP/mnt")
+	assert_ge $((b1 * 10)) $((b0 * 19)) "$fs: the filesystem grew ($b0 -> $b1 blocks)"
+	assert_cmd "$fs: the file is intact" -- cmp "$T_TMP/file" "$T_TMP/mnt/file"
+	# The admin guide's way to give space back: fstrim on the filesystem.
+	l0=$(status_field t28fs 2)
+	rm "$T_TMP/mnt/file" && sync
+	assert_cmd "$fs: fstrim" -- fstrim "$T_TMP/mnt"
+	# (The delete itself writes some metadata blocks.)
+	assert_le "$(status_field t28fs 2)" $((l0 - 3 * MIB)) \
+		"$fs: fstrim discarded the deleted file's 4 MiB (logical_bytes, was $l0)"
+	assert_cmd "$fs: umount" -- umount "$T_TMP/mnt"
+	assert_cmd "$fs: remove" -- "$ILIOCTL" remove t28fs
+}
+fs_grow ext4 "mkfs.ext4 -q" "resize2fs /dev/mapper/t28fs" 64
+fs_grow xfs "mkfs.xfs -q" "xfs_growfs $T_TMP/mnt" 320
 finish

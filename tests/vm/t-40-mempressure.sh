@@ -111,8 +111,13 @@ assert_cmd "create diskless $D, ram_mb 64" -- dmsetup create $D --table "0 $DSEC
 	exec stress-ng --temp-path "$T_TMP" --vm 1 --vm-bytes 90% --vm-keep \
 		--timeout 300s) >"$T_TMP/stress1.log" 2>&1 &
 spid=$!
-sleep 8
-avail=$(mem_kb MemAvailable)
+# Until stress-ng holds the memory (about 5 s; at most 30 s).
+for _ in $(seq 60); do
+	avail=$(mem_kb MemAvailable)
+	[ "$avail" -le $(($(mem_kb MemTotal) / 4)) ] && break
+	kill -0 "$spid" 2>/dev/null || break
+	sleep 0.5
+done
 log "MemAvailable under stress-ng: $avail kB of $(mem_kb MemTotal) kB"
 if kill -0 "$spid" 2>/dev/null; then
 	pass "stress-ng --vm is running"
