@@ -34,6 +34,7 @@
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/bits.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/string.h>
@@ -1027,7 +1028,7 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 }
 
 /* Blocks whose chunks one hint re-classes at most (4 GiB of them). */
-#define ILIO_HINT_WALK_MAX	(1ULL << 20)
+#define ILIO_HINT_WALK_MAX	BIT_ULL(20)
 
 /**
  * ilio_core_hint() - set the region class of a sector range

@@ -1619,7 +1619,7 @@ static int ilio_msg_hint(struct ilio_dev *d, struct dm_target *ti,
 	int ret;
 
 	if (m->start + m->nr > ti->len) {
-		DMERR("%s: message hint: range %llu+%llu is past the end of the device (%llu sectors)",
+		DMERR("%s: message hint: range %llu+%llu is past the end (%llu sectors)",
 		      d->name, m->start, m->nr, (u64)ti->len);
 		return -EINVAL;
 	}

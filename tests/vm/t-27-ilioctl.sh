@@ -33,9 +33,10 @@
 #    "ok", and list shows "persistent,ro";
 #  - "hints apply --dry-run" on an ext4 mounted on a diskless device gives
 #    the sectors FIEMAP reports (they hold the file's bytes), also for the
-#    pagefile inside a raw NTFS image stored there, and a real
-#    apply and "hints show" relay the module's refusal of the hint
-#    messages (the kernel side of issue 12 is not built yet).
+#    pagefile inside a raw NTFS image stored there; a real apply puts the
+#    library in a pin range and the pagefile in nocache ranges of the
+#    module's class map, "hints show" renders it, bad hint messages are
+#    refused with nothing changed, and "hint clear" empties it.
 #
 # vm-args: --mem 1024 --timeout 300 --disk t27:128
 
@@ -261,8 +262,7 @@ assert d[0]["schema_version"] == 1 and d[0]["fill"] is None, d
 ' "$_T_LAST_OUT"
 # hints (issue 12, userspace side) on a mounted ext4: FIEMAP gives the
 # file's sectors on the ilio device (read back from there byte for byte),
-# and a module without region classes refuses the hint messages, which
-# apply and show relay with the kernel's reason.
+# and the module's class map takes what apply sends.
 assert_cmd "hints: mkfs.ext4 on t27d" -- mkfs.ext4 -q -F /dev/mapper/t27d
 mkdir -p "$T_TMP/mnt"
 assert_cmd "hints: mount" -- mount /dev/mapper/t27d "$T_TMP/mnt"
@@ -303,18 +303,46 @@ if [ -n "$pf_runs" ] && cmp "$T_TMP/pf.got" "$T_TMP/pf"; then
 else
 	fail "hints: image runs '$pf_runs' are not the pagefile's data"
 fi
-assert_fails "hints apply without region classes in the module" -- "$ILIOCTL" hints apply t27d
-grep -q "t27d: the kernel refused 'hint clear 0 131072': Invalid argument" "$_T_LAST_OUT" &&
-	grep -q "Unknown message" "$_T_LAST_OUT" &&
-	grep -q "a module without region classes refuses every hint message" "$_T_LAST_OUT" &&
-	pass "hints apply relays the kernel's refusal" || fail "hints apply: $(last_output)"
-assert_fails "hints apply DEV (/dev/mapper/t27d) without region classes" -- \
-	"$ILIOCTL" hints apply /dev/mapper/t27d
-grep -q "t27d: the kernel refused 'hint clear 0 131072'" "$_T_LAST_OUT" &&
-	pass "hints apply DEV finds the ilio device's name" || fail "hints apply DEV: $(last_output)"
-assert_fails "hints show without region classes in the module" -- "$ILIOCTL" hints show t27d
-grep -q "t27d: the kernel refused 'hints': Invalid argument" "$_T_LAST_OUT" &&
-	pass "hints show relays the kernel's refusal" || fail "hints show: $(last_output)"
+# The region classes in the module: apply sends them, "hints" lists them,
+# and a bad message is refused with nothing changed.
+assert_cmd "hints apply" -- "$ILIOCTL" hints apply t27d
+grep -qP '^t27d: [0-9]+ ranges of [0-9]+ files sent' "$_T_LAST_OUT" &&
+	pass "hints apply says what it sent" || fail "hints apply: $(last_output)"
+assert_cmd "dmsetup message hints" -- dmsetup message t27d 0 hints
+hints_before=$(cat "$_T_LAST_OUT")
+head -n 1 "$_T_LAST_OUT" | grep -qP '^ranges [1-9][0-9]* 4096 [0-9]+$' &&
+	pass "hints: the map's header line" || fail "hints: header: $(last_output)"
+lib_start=$(cut -f3 <<<"$run_line")
+lib_end=$((lib_start + $(cut -f4 <<<"$run_line")))
+python3 - "$_T_LAST_OUT" "$lib_start" "$lib_end" "$pf_runs" <<'PY' &&
+import sys
+lines = open(sys.argv[1]).read().split("\n")[1:]
+ranges = [(c, int(s), int(s) + int(n)) for c, s, n in (l.split() for l in lines if l.strip())]
+def covered(cls, a, b):
+    return any(c == cls and s <= a and b <= e for c, s, e in ranges)
+assert covered("pin", int(sys.argv[2]), int(sys.argv[3])), ranges
+for l in sys.argv[4].splitlines():
+    f = l.split("\t")
+    assert covered("nocache", int(f[2]), int(f[2]) + int(f[3])), (l, ranges)
+assert all(ranges[i][2] <= ranges[i + 1][1] for i in range(len(ranges) - 1)), ranges
+PY
+	pass "hints: the library is pin and the image's pagefile nocache in the map" ||
+	fail "hints: map: $hints_before"
+assert_fails "hint with an unknown class" -- dmsetup message t27d 0 hint hot 0 8
+assert_fails "hint of 0 sectors" -- dmsetup message t27d 0 hint pin 0 0
+assert_fails "hint past the end" -- dmsetup message t27d 0 hint pin 131000 100
+assert_fails "hints with an argument" -- dmsetup message t27d 0 hints all
+assert_cmd "dmsetup message hints after the refusals" -- dmsetup message t27d 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$hints_before" ] &&
+	pass "refused hints changed nothing" || fail "hints changed: $(last_output)"
+assert_cmd "hints apply DEV (/dev/mapper/t27d)" -- "$ILIOCTL" hints apply /dev/mapper/t27d
+assert_cmd "hints show" -- "$ILIOCTL" hints show t27d
+grep -qP '^t27d: [0-9]+ ranges \(at most 4096\)' "$_T_LAST_OUT" && grep -q '^pin ' "$_T_LAST_OUT" &&
+	pass "hints show renders the map" || fail "hints show: $(last_output)"
+assert_cmd "hint clear over the device" -- dmsetup message t27d 0 hint clear 0 131072
+assert_cmd "dmsetup message hints, cleared" -- dmsetup message t27d 0 hints
+grep -qP '^ranges 0 4096 0$' "$_T_LAST_OUT" &&
+	pass "hint clear empties the map" || fail "after clear: $(last_output)"
 assert_cmd "hints: umount" -- umount "$T_TMP/mnt"
 assert_cmd "remove t27d" -- "$ILIOCTL" remove t27d
 assert_cmd "list --json, no devices" -- "$ILIOCTL" list --json
