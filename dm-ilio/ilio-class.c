@@ -10,40 +10,6 @@
 
 #include "ilio-class.h"
 
-static const char *const ilio_class_names[ILIO_NR_CLASSES] = {
-	[ILIO_CLASS_NORMAL] = "normal",
-	[ILIO_CLASS_PIN] = "pin",
-	[ILIO_CLASS_NOCACHE] = "nocache",
-	[ILIO_CLASS_TEMP] = "temp",
-};
-
-/**
- * ilio_class_name() - a class's name in messages and statistics
- * @cls: enum ilio_class
- *
- * Return: the name, "?" for a value out of range.
- */
-const char *ilio_class_name(int cls)
-{
-	return cls >= 0 && cls < ILIO_NR_CLASSES ? ilio_class_names[cls] : "?";
-}
-
-/**
- * ilio_class_parse() - a class by name
- * @s: "pin", "nocache", "temp" or "normal" (exactly, lower case)
- *
- * Return: enum ilio_class, or -EINVAL.
- */
-int ilio_class_parse(const char *s)
-{
-	int i;
-
-	for (i = 0; i < ILIO_NR_CLASSES; i++)
-		if (!strcmp(s, ilio_class_names[i]))
-			return i;
-	return -EINVAL;
-}
-
 /**
  * ilio_classmap_init() - an empty map
  * @m: map

@@ -60,6 +60,7 @@ void ilio_classmap_exit(struct ilio_classmap *m);
 int ilio_classmap_set(struct ilio_classmap *m, u64 start, u64 nr, int cls);
 int ilio_classmap_get(const struct ilio_classmap *m, u64 sector);
 u64 ilio_classmap_bytes(const struct ilio_classmap *m);
+/* The class names (ilio-args.c: linked into ilioctl too, without this file). */
 const char *ilio_class_name(int cls);
 int ilio_class_parse(const char *s);
 

@@ -229,6 +229,14 @@ static void t_hint_messages(void)
 	}
 	CHECK(parse_msg("hints", &m, &err) == 0 && m.verb == ILIO_MSG_HINTS && !m.flags,
 	      "hints");
+	CHECK(ilio_class_parse("pin") == ILIO_CLASS_PIN &&
+	      ilio_class_parse("nocache") == ILIO_CLASS_NOCACHE &&
+	      ilio_class_parse("temp") == ILIO_CLASS_TEMP &&
+	      ilio_class_parse("normal") == ILIO_CLASS_NORMAL &&
+	      ilio_class_parse("Pin") == -EINVAL && ilio_class_parse("") == -EINVAL,
+	      "class names");
+	CHECK(!strcmp(ilio_class_name(ILIO_CLASS_NOCACHE), "nocache") &&
+	      !strcmp(ilio_class_name(9), "?"), "class names printed");
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		int ret = parse_msg(bad[i].line, &m, &err);
 

@@ -98,12 +98,6 @@ static void t_edges(void)
 	      ilio_classmap_get(&m, 20) == ILIO_CLASS_PIN, "normal clears the middle");
 	CHECK(!ilio_classmap_set(&m, ~0ULL - 10, 10, ILIO_CLASS_NOCACHE) &&
 	      ilio_classmap_get(&m, ~0ULL - 1) == ILIO_CLASS_NOCACHE, "the top of the space");
-	CHECK(ilio_class_parse("pin") == ILIO_CLASS_PIN &&
-	      ilio_class_parse("nocache") == ILIO_CLASS_NOCACHE &&
-	      ilio_class_parse("temp") == ILIO_CLASS_TEMP &&
-	      ilio_class_parse("normal") == ILIO_CLASS_NORMAL &&
-	      ilio_class_parse("Pin") == -EINVAL && ilio_class_parse("") == -EINVAL,
-	      "class names");
 	ilio_classmap_exit(&m);
 }
 
