@@ -27,6 +27,7 @@
 #include <linux/kernel.h>
 
 #include "ilio-args.h"
+#include "ilio-class.h"
 
 #define MAX_WORDS	256
 #define LINE_MAX_LEN	4096
@@ -197,7 +198,32 @@ static const unsigned int verb_flags[ILIO_MSG_NR] = {
 	[ILIO_MSG_GC] = ILIO_MSG_WRITES,
 	[ILIO_MSG_CHECKPOINT] = ILIO_MSG_WRITES,
 	[ILIO_MSG_CHECK] = 0,
+	[ILIO_MSG_HINT] = ILIO_MSG_CLASSES,
+	[ILIO_MSG_HINTS] = 0,
 };
+
+/*
+ * An accepted hint: four words, a known class, a non-empty range that does
+ * not wrap; printed back canonically, it parses to the same message.
+ */
+static void fuzz_hint(const struct ilio_msg *m, int argc, const char *line)
+{
+	char buf[96], *argv[4], *p;
+	struct ilio_msg m2;
+	const char *err = NULL;
+	int i;
+
+	if (argc != 4 || m->cls < 0 || m->cls >= ILIO_NR_CLASSES || !m->nr ||
+	    m->start + m->nr < m->start)
+		finding("accepted a hint out of bounds", line);
+	snprintf(buf, sizeof(buf), "hint %s %llu %llu", ilio_class_name(m->cls),
+		 (unsigned long long)m->start, (unsigned long long)m->nr);
+	for (i = 0, p = strtok(buf, " "); p && i < 4; p = strtok(NULL, " "))
+		argv[i++] = p;
+	if (i != 4 || ilio_parse_message(&m2, 4, argv, &err) || m2.verb != m->verb ||
+	    m2.cls != m->cls || m2.start != m->start || m2.nr != m->nr)
+		finding("the canonical hint does not parse back", line);
+}
 
 static void fuzz_message(const char *line)
 {
@@ -215,6 +241,10 @@ static void fuzz_message(const char *line)
 	if (ret) {
 		if (ret != -EINVAL || !err || !err[0])
 			finding("message refusal without -EINVAL and a message", line);
+		return;
+	}
+	if (m.verb == ILIO_MSG_HINT) {
+		fuzz_hint(&m, argc, line);
 		return;
 	}
 	if (m.verb < 0 || m.verb >= ILIO_MSG_NR || argc != 1)
