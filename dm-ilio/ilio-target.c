@@ -1581,10 +1581,11 @@ static int ilio_msg_hints(struct ilio_dev *d, char *result, unsigned int maxlen)
 	u32 n, i, limit;
 	u64 bytes;
 
-	r = kvmalloc_array(ILIO_CLASS_RANGES_MAX, sizeof(*r), GFP_KERNEL);
+	/* Every map holds at most the default limit (ilio_core_new()). */
+	r = kvmalloc_array(ILIO_CLASS_RANGES_DEFAULT, sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
-	n = ilio_core_hints(d->core, r, ILIO_CLASS_RANGES_MAX, &limit, &bytes);
+	n = ilio_core_hints(d->core, r, ILIO_CLASS_RANGES_DEFAULT, &limit, &bytes);
 	DMEMIT("ranges %u %u %llu\n", n, limit, bytes);
 	for (i = 0; i < n; i++)
 		DMEMIT("%s %llu %llu\n", ilio_class_name(r[i].cls), r[i].start,
