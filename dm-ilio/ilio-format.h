@@ -26,7 +26,8 @@
  *                   copy 0 first, when the backing device grows)
  *   block 2, 3      anchor slots 0 and 1 (alternating; the valid one with
  *                   the highest sequence number wins)
- *   block 4 ...     two class map slots (below), up to the first
+ *   block 4 .. 7    reserved (not written yet)
+ *   block 8 ...     two class map slots (below), up to the first
  *                   segment (segment-aligned)
  *   seg_start ...   nr_segs segments of seg_bytes each
  *
@@ -204,6 +205,12 @@ static inline u32 ilio_rec_bytes(u32 len)
 #define ILIO_SB_BLOCK		0	/* copies at 0 and 1 */
 #define ILIO_ANCHOR_BLOCK	2	/* slots at 2 and 3 */
 #define ILIO_META_BLOCKS	4
+/*
+ * Blocks 4 .. 7 are reserved (the multihost heartbeat record of issue 11
+ * is to live there); the class map slots start at block 8.
+ */
+#define ILIO_RESERVED_BLOCK	4
+#define ILIO_CMAP_BLOCK		8
 
 /* Segment sizes that format accepts: 64 KiB .. 32 MiB, powers of two. */
 #define ILIO_SEG_BYTES_MIN	0x10000U
@@ -527,9 +534,10 @@ _Static_assert(sizeof(struct ilio_jrec) == 72, "journal record header size");
  * DOC: class map slots
  *
  * The region class map (the hints: which sector ranges hold system
- * binaries, pagefiles or temp files) lives in the blocks between the
- * anchors and the first segment, which the log never uses.  They are cut
- * in two slots of ilio_cmap_slot_blocks() blocks each, slot 0 first.  A
+ * binaries, pagefiles or temp files) lives in the blocks from
+ * ILIO_CMAP_BLOCK to the first segment, which the log never uses.  They
+ * are cut in two slots of ilio_cmap_slot_blocks() blocks each, slot 0
+ * first.  A
  * slot is a &struct ilio_cmap_hdr followed by @nr &struct ilio_cmap_ent,
  * sorted by @start and not overlapping, all under one crc32c; the rest of
  * its last block is zero.  Each save writes the slot the older generation

@@ -1024,13 +1024,13 @@ u32 ilio_cmap_len(u32 nr)
  * ilio_cmap_slot_blocks() - the blocks of one class map slot
  * @g: validated geometry
  *
- * Return: half the blocks before segment 0 past the anchors, at most what
+ * Return: half the blocks from ILIO_CMAP_BLOCK to segment 0, at most what
  * ILIO_CLASS_RANGES_MAX entries take; 0 when there is no room.
  */
 u32 ilio_cmap_slot_blocks(const struct ilio_geom *g)
 {
-	u64 room = g->seg_start > ILIO_META_BLOCKS ?
-		(g->seg_start - ILIO_META_BLOCKS) / 2 : 0;
+	u64 room = g->seg_start > ILIO_CMAP_BLOCK ?
+		(g->seg_start - ILIO_CMAP_BLOCK) / 2 : 0;
 
 	return min_t(u64, room, ilio_cmap_len(ILIO_CLASS_RANGES_MAX) / ILIO_BLOCK_SIZE);
 }
@@ -1044,7 +1044,7 @@ u32 ilio_cmap_slot_blocks(const struct ilio_geom *g)
  */
 u64 ilio_cmap_slot_block(const struct ilio_geom *g, unsigned int slot)
 {
-	return ILIO_META_BLOCKS + (u64)(slot & 1) * ilio_cmap_slot_blocks(g);
+	return ILIO_CMAP_BLOCK + (u64)(slot & 1) * ilio_cmap_slot_blocks(g);
 }
 
 /**
@@ -1052,7 +1052,8 @@ u64 ilio_cmap_slot_block(const struct ilio_geom *g, unsigned int slot)
  * @g: validated geometry
  *
  * Return: at most ILIO_CLASS_RANGES_MAX; 0 when the store has no room
- * for a class map (a segment of 16 KiB, which format never makes).
+ * for a class map (segment 0 at block 8 or before, which format never
+ * makes).
  */
 u32 ilio_cmap_capacity(const struct ilio_geom *g)
 {

@@ -3139,8 +3139,8 @@ static void test_classes_persist(void)
 		md_free(&d);
 		return;
 	}
-	/* 64 KiB segments: a slot is 6 blocks, (24576 - 64) / 16 ranges. */
-	CHECK(hints_limit(ic) == 1532, "the limit is what a slot holds: %u", hints_limit(ic));
+	/* 64 KiB segments: a slot is 4 blocks, (16384 - 64) / 16 ranges. */
+	CHECK(hints_limit(ic) == 1020, "the limit is what a slot holds: %u", hints_limit(ic));
 	CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
 	CHECK(ilio_core_hint(ic, PF0 * 8, PF * 8, ILIO_CLASS_NOCACHE) == 0, "hint nocache");
 	CHECK(ilio_core_hint(ic, 1700 * 8 + 3, 77, ILIO_CLASS_TEMP) == 0, "hint temp");
@@ -3281,16 +3281,16 @@ static void test_classes_persist(void)
 		ic = md_open_ram(&d, 3U << 20, &err, &why);
 		CHECK(ic && hints_copy(ic, snap, 64) == 1, "the new map replaced the bad one");
 		/* The limit: as many ranges as a slot holds, then -ENOSPC. */
-		for (i = 0; ic && i < 1531; i++)
+		for (i = 0; ic && i < 1019; i++)
 			if (ilio_core_hint(ic, 64 + (u64)i * 8, 4, ILIO_CLASS_TEMP))
 				break;
-		CHECK(i == 1531, "1532 ranges fit (%u)", i + 1);
+		CHECK(i == 1019, "1020 ranges fit (%u)", i + 1);
 		CHECK(ic && ilio_core_hint(ic, 64 + (u64)i * 8, 4, ILIO_CLASS_TEMP) == -ENOSPC,
-		      "range 1533 is refused");
+		      "range 1021 is refused");
 		if (ic)
 			CHECK(ilio_core_close(ic) == 0, "close");
 		ic = md_open_ram(&d, 3U << 20, &err, &why);
-		CHECK(ic && hints_copy(ic, NULL, 0) == 1532, "a full map is saved whole");
+		CHECK(ic && hints_copy(ic, NULL, 0) == 1020, "a full map is saved whole");
 		if (ic)
 			CHECK(ilio_core_close(ic) == 0, "close");
 	}
