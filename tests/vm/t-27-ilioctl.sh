@@ -219,6 +219,8 @@ p_hints=$(cat "$_T_LAST_OUT")
 	pass "persistent: 4 ranges in the map" || fail "persistent: map: $p_hints"
 assert_cmd "remove t27p" -- "$ILIOCTL" remove t27p
 assert_cmd "info $L" -- "$ILIOCTL" info $L
+last_output | grep -Eq 'class map slot [01] +4 ranges, generation [0-9]+' &&
+	pass "info: the saved class map (4 ranges)" || fail "info: $(last_output | grep 'class map')"
 last_output | grep -q 'journal *bound, generation 1' &&
 	pass "info: journal bound" || fail "info: $(last_output | grep journal)"
 assert_cmd "create --readonly --journal" -- \
