@@ -26,7 +26,8 @@
  *                   copy 0 first, when the backing device grows)
  *   block 2, 3      anchor slots 0 and 1 (alternating; the valid one with
  *                   the highest sequence number wins)
- *   block 4 .. 7    reserved (not written yet)
+ *   block 4         multihost record (below: who holds the store)
+ *   block 5 .. 7    reserved (not written yet)
  *   block 8 ...     two class map slots (below), up to the first
  *                   segment (segment-aligned)
  *   seg_start ...   nr_segs segments of seg_bytes each
@@ -206,10 +207,11 @@ static inline u32 ilio_rec_bytes(u32 len)
 #define ILIO_ANCHOR_BLOCK	2	/* slots at 2 and 3 */
 #define ILIO_META_BLOCKS	4
 /*
- * Blocks 4 .. 7 are reserved (the multihost heartbeat record of issue 11
- * is to live there); the class map slots start at block 8.
+ * Block 4 holds the multihost record (ILIO_MMP_BLOCK); blocks 5 .. 7 are
+ * reserved; the class map slots start at block 8.
  */
 #define ILIO_RESERVED_BLOCK	4
+#define ILIO_MMP_BLOCK		4
 #define ILIO_CMAP_BLOCK		8
 
 /* Segment sizes that format accepts: 64 KiB .. 32 MiB, powers of two. */
@@ -596,5 +598,60 @@ struct ilio_cmap_ent {
 } __packed;
 
 _Static_assert(sizeof(struct ilio_cmap_ent) == 16, "class map entry size");
+
+/**
+ * DOC: multihost record
+ *
+ * Block ILIO_MMP_BLOCK says which activation holds the store for
+ * writing, as ZFS's multihost protection (MMP) does: a
+ * &struct ilio_mmp_rec, rewritten (and flushed) by the holder every
+ * @interval_ms with @seq one higher, and left in state ILIO_MMP_CLEAN
+ * by a clean close.  Another host that finds it ACTIVE watches it for
+ * @fence_ms + 2 x @interval_ms and activates only if it did not change
+ * (the argument is in Documentation/ilio-design.rst).  Format writes a
+ * CLEAN record.  A block without the magic (a store formatted before the
+ * record) is no record: nobody holds the store.  No feature bit: a module
+ * that does not know the record never reads it (and does not protect
+ * the store either).
+ */
+#define ILIO_MMP_MAGIC		0x504d4c49U	/* "ILMP" */
+#define ILIO_MMP_CLEAN		1	/* nobody holds the store */
+#define ILIO_MMP_ACTIVE		2	/* @owner holds it, beats */
+#define ILIO_MMP_NODE_LEN	64	/* @node, NUL-terminated */
+
+/**
+ * struct ilio_mmp_rec - the multihost record (block ILIO_MMP_BLOCK)
+ * @magic: ILIO_MMP_MAGIC
+ * @csum: crc32c of the 4 KiB block with @csum zero
+ * @blocknr: ILIO_MMP_BLOCK
+ * @version: ILIO_FORMAT_VERSION
+ * @state: ILIO_MMP_CLEAN or ILIO_MMP_ACTIVE
+ * @seq: one more at every write of the record (each beat)
+ * @uuid: the superblock's
+ * @owner: random id of the activation that wrote it (new at each
+ *	activation; 0 in a CLEAN record written by format)
+ * @time: wall-clock time of the write, seconds since the epoch (for the
+ *	admin only: no decision compares two hosts' clocks)
+ * @interval_ms: the writer's beat interval
+ * @fence_ms: the writer stops writing when its newest completed beat
+ *	is older than this (self-fencing)
+ * @node: the writer's host name (utsname nodename), NUL-terminated
+ */
+struct ilio_mmp_rec {
+	__le32 magic;
+	__le32 csum;
+	__le64 blocknr;
+	__le32 version;
+	__le32 state;
+	__le64 seq;
+	__u8 uuid[16];
+	__le64 owner;
+	__le64 time;
+	__le32 interval_ms;
+	__le32 fence_ms;
+	char node[ILIO_MMP_NODE_LEN];
+} __packed;
+
+_Static_assert(sizeof(struct ilio_mmp_rec) == 136, "multihost record size");
 
 #endif /* ILIO_FORMAT_H */

@@ -1180,3 +1180,85 @@ int ilio_cmap_check(const void *buf, u32 nr, u64 nr_sectors,
 	}
 	return 0;
 }
+
+/**
+ * ilio_mmp_build() - fill and seal a multihost record block
+ * @blk: ILIO_BLOCK_SIZE bytes, overwritten
+ * @uuid: the store's uuid (16 bytes)
+ * @m: content; @m->node is cut to ILIO_MMP_NODE_LEN - 1 bytes
+ */
+void ilio_mmp_build(void *blk, const u8 *uuid, const struct ilio_mmp_info *m)
+{
+	struct ilio_mmp_rec *r = blk;
+
+	memset(blk, 0, ILIO_BLOCK_SIZE);
+	r->magic = cpu_to_le32(ILIO_MMP_MAGIC);
+	r->blocknr = cpu_to_le64(ILIO_MMP_BLOCK);
+	r->version = cpu_to_le32(ILIO_FORMAT_VERSION);
+	r->state = cpu_to_le32(m->state);
+	r->seq = cpu_to_le64(m->seq);
+	memcpy(r->uuid, uuid, sizeof(r->uuid));
+	r->owner = cpu_to_le64(m->owner);
+	r->time = cpu_to_le64((u64)m->time);
+	r->interval_ms = cpu_to_le32(m->interval_ms);
+	r->fence_ms = cpu_to_le32(m->fence_ms);
+	strscpy(r->node, m->node, sizeof(r->node));
+	r->csum = cpu_to_le32(ilio_csum(blk, ILIO_BLOCK_SIZE));
+}
+
+/**
+ * ilio_mmp_unpack() - decode a multihost record, unchecked
+ * @blk: ILIO_BLOCK_SIZE bytes
+ * @m: filled in from the block as it is; @m->node is always terminated
+ */
+void ilio_mmp_unpack(const void *blk, struct ilio_mmp_info *m)
+{
+	const struct ilio_mmp_rec *r = blk;
+
+	m->state = le32_to_cpu(r->state);
+	m->seq = le64_to_cpu(r->seq);
+	m->owner = le64_to_cpu(r->owner);
+	m->time = (s64)le64_to_cpu(r->time);
+	m->interval_ms = le32_to_cpu(r->interval_ms);
+	m->fence_ms = le32_to_cpu(r->fence_ms);
+	memcpy(m->node, r->node, sizeof(m->node));
+	m->node[sizeof(m->node) - 1] = 0;
+}
+
+/**
+ * ilio_mmp_check() - validate a multihost record block
+ * @blk: ILIO_BLOCK_SIZE bytes read from block ILIO_MMP_BLOCK
+ * @uuid: the store's uuid (from its validated superblock)
+ * @m: filled in on success
+ * @why: the reason on failure
+ *
+ * Return: 0; -ENOENT when the block holds no record (no magic: a store
+ * formatted before the record); -EINVAL when it is damaged, belongs to
+ * another store, or names a state or timing out of bounds.
+ */
+int ilio_mmp_check(const void *blk, const u8 *uuid, struct ilio_mmp_info *m,
+		   const char **why)
+{
+	const struct ilio_mmp_rec *r = blk;
+
+	if (le32_to_cpu(r->magic) != ILIO_MMP_MAGIC) {
+		*why = "no multihost record";
+		return -ENOENT;
+	}
+	if (le32_to_cpu(r->csum) != ilio_csum(blk, ILIO_BLOCK_SIZE) ||
+	    le64_to_cpu(r->blocknr) != ILIO_MMP_BLOCK ||
+	    le32_to_cpu(r->version) != ILIO_FORMAT_VERSION ||
+	    memcmp(r->uuid, uuid, sizeof(r->uuid))) {
+		*why = "multihost record damaged or of another store (checksum, location, version or uuid)";
+		return -EINVAL;
+	}
+	ilio_mmp_unpack(blk, m);
+	if ((m->state != ILIO_MMP_CLEAN && m->state != ILIO_MMP_ACTIVE) ||
+	    m->interval_ms < ILIO_MMP_INTERVAL_MIN_MS ||
+	    m->interval_ms > ILIO_MMP_INTERVAL_MAX_MS ||
+	    m->fence_ms < m->interval_ms || m->fence_ms > ILIO_MMP_FENCE_MAX_MS) {
+		*why = "multihost record state or timing out of bounds";
+		return -EINVAL;
+	}
+	return 0;
+}

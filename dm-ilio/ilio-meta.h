@@ -21,6 +21,7 @@
  *   struct ilio_jrec          struct ilio_jrec_info     ilio_jrec_pack/_unpack
  *   struct ilio_jext          u64 pos, u32 len          ilio_jext_pack/_unpack
  *   struct ilio_cmap_hdr/_ent struct ilio_crange[]      ilio_cmap_build/_check
+ *   struct ilio_mmp_rec        struct ilio_mmp_info      ilio_mmp_build/_unpack
  *
  * Unpack decodes whatever it is given and never fails; the validator beside
  * it decides whether the decoded value may be used.  Every validator treats
@@ -184,6 +185,31 @@ struct ilio_desc_info {
 	u32 index;
 };
 
+/* Bounds of a multihost record's timing that a reader accepts. */
+#define ILIO_MMP_INTERVAL_MIN_MS	100U
+#define ILIO_MMP_INTERVAL_MAX_MS	10000U
+#define ILIO_MMP_FENCE_MAX_MS		60000U
+
+/**
+ * struct ilio_mmp_info - a multihost record, in CPU order
+ * @state: ILIO_MMP_CLEAN or ILIO_MMP_ACTIVE
+ * @seq: write generation
+ * @owner: the writing activation's random id
+ * @time: wall-clock seconds of the write (for the admin)
+ * @interval_ms: the writer's beat interval
+ * @fence_ms: the writer's self-fencing limit
+ * @node: the writer's host name, NUL-terminated
+ */
+struct ilio_mmp_info {
+	u32 state;
+	u64 seq;
+	u64 owner;
+	s64 time;
+	u32 interval_ms;
+	u32 fence_ms;
+	char node[ILIO_MMP_NODE_LEN];
+};
+
 u32 ilio_crc32c(u32 crc, const void *p, size_t len);
 int ilio_geom_compute(struct ilio_geom *g, u64 dev_bytes, u32 seg_bytes,
 		      const char **why);
@@ -265,6 +291,12 @@ int ilio_cmap_check_hdr(const void *blk, const struct ilio_geom *g,
 			unsigned int slot, u64 *seq, u32 *nr, const char **why);
 int ilio_cmap_check(const void *buf, u32 nr, u64 nr_sectors,
 		    struct ilio_crange *out, const char **why);
+
+/* The multihost record (see "multihost record" in ilio-format.h). */
+void ilio_mmp_build(void *blk, const u8 *uuid, const struct ilio_mmp_info *m);
+void ilio_mmp_unpack(const void *blk, struct ilio_mmp_info *m);
+int ilio_mmp_check(const void *blk, const u8 *uuid, struct ilio_mmp_info *m,
+		   const char **why);
 
 /* Locations (the bit layout is in ilio-format.h). */
 int ilio_loc_check(u64 loc, u32 nr_segs, u32 seg_bytes, const char **why);

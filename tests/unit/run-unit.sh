@@ -36,6 +36,7 @@ run test-check "$out/test-check"
 run test-bounds "$out/test-bounds"
 run test-class "$out/test-class"
 run test-codec "$out/test-codec"
+run test-mmp "$out/test-mmp"
 # 8-bit hash: every scenario that writes varied content (the memory budget
 # one is left out: 256 Ki chunks in 256 chains is quadratic, and proves
 # nothing more about sharing).
