@@ -139,28 +139,38 @@ static int parse_journal(struct ilio_params *p, const char *arg,
 	return 0;
 }
 
+static int parse_takeover(struct ilio_params *p, const char *arg,
+			  const char **error)
+{
+	p->takeover = true;
+	return 0;
+}
+
+/* A feature is a key and one value, or a flag (@flag: a key alone). */
 struct ilio_feature {
 	const char *key;
 	int (*parse)(struct ilio_params *p, const char *arg, const char **error);
+	bool flag;
 };
 
 static const struct ilio_feature ilio_features[] = {
-	{ "dedup", parse_dedup },
-	{ "compress", parse_compress },
-	{ "block_size", parse_block_size },
-	{ "coalesce", parse_coalesce },
-	{ "flush_interval_ms", parse_flush_interval },
-	{ "max_dirty_mb", parse_max_dirty },
-	{ ILIO_KEY_JOURNAL, parse_journal },
+	{ "dedup", parse_dedup, false },
+	{ "compress", parse_compress, false },
+	{ "block_size", parse_block_size, false },
+	{ "coalesce", parse_coalesce, false },
+	{ "flush_interval_ms", parse_flush_interval, false },
+	{ "max_dirty_mb", parse_max_dirty, false },
+	{ ILIO_KEY_JOURNAL, parse_journal, false },
+	{ ILIO_KEY_TAKEOVER, parse_takeover, true },
 };
 
 /* Features that only persistent mode has: their bits in "seen". */
-#define ILIO_PERSISTENT_FEATURES	(15U << 3)
+#define ILIO_PERSISTENT_FEATURES	(31U << 3)
 
 static int parse_features(struct ilio_params *p, unsigned int argc,
 			  char **argv, const char **error)
 {
-	unsigned int n, i, seen = 0;
+	unsigned int n, i, take, seen = 0;
 
 	if (kstrtouint(argv[0], 10, &n) || n > argc - 1) {
 		*error = "Invalid feature argument count";
@@ -170,14 +180,18 @@ static int parse_features(struct ilio_params *p, unsigned int argc,
 		*error = "Feature argument count does not match the arguments";
 		return -EINVAL;
 	}
-	if (n % 2) {
-		*error = "Feature arguments must be key/value pairs";
-		return -EINVAL;
-	}
-	for (argv++; n; n -= 2, argv += 2) {
+	for (argv++; n; n -= take, argv += take) {
 		for (i = 0; i < ARRAY_SIZE(ilio_features); i++)
 			if (!strcmp(argv[0], ilio_features[i].key))
 				break;
+		if (i < ARRAY_SIZE(ilio_features) && ilio_features[i].flag) {
+			take = 1;
+		} else if (n < 2) {
+			*error = "Feature arguments must be key/value pairs";
+			return -EINVAL;
+		} else {
+			take = 2;
+		}
 		if (i == ARRAY_SIZE(ilio_features)) {
 			*error = "Unknown feature argument";
 			return -EINVAL;
@@ -187,11 +201,11 @@ static int parse_features(struct ilio_params *p, unsigned int argc,
 			return -EINVAL;
 		}
 		seen |= 1U << i;
-		if (ilio_features[i].parse(p, argv[1], error))
+		if (ilio_features[i].parse(p, take == 2 ? argv[1] : NULL, error))
 			return -EINVAL;
 	}
 	if (!p->backing && (seen & ILIO_PERSISTENT_FEATURES)) {
-		*error = "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device";
+		*error = "coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device";
 		return -EINVAL;
 	}
 	if (p->max_dirty_mb > p->ram_mb) {

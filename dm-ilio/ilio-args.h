@@ -9,7 +9,8 @@
  *   backing_dev   block device that holds the persistent store;
  *                 "-" for diskless mode (everything in RAM)
  *   ram_mb        RAM budget in MiB: data, cache and metadata together
- *   feature_args  key/value pairs, each key at most once:
+ *   feature_args  key/value pairs (and the takeover flag), each key at
+ *                 most once:
  *     dedup on|off            inline deduplication (default on)
  *     compress lz4|none       lz4 compression (default lz4)
  *     block_size 4096|512     advertised logical block size (default 4096);
@@ -22,6 +23,11 @@
  *     journal <dev>           NV journal device that takes the flushes; the
  *                             store must be formatted with it (ilioctl
  *                             format --journal), and is refused without it
+ *     takeover                a flag, no value: activate even if another
+ *                             host's multihost record is ACTIVE, without
+ *                             waiting for it to go stale (ilio-mmp.h);
+ *                             read-write tables only, and a one-shot
+ *                             choice: not printed in the TABLE line
  *
  * Messages ("dmsetup message <dev> 0 <verb>"), case-insensitive, none
  * takes an argument:
@@ -47,6 +53,8 @@
 
 /* The table key of the journal feature (ilioctl builds lines with it). */
 #define ILIO_KEY_JOURNAL		"journal"
+/* The takeover flag (ilioctl create/activate --takeover). */
+#define ILIO_KEY_TAKEOVER		"takeover"
 
 /* Values of struct ilio_params.coalesce (same as enum ilio_coalesce). */
 #define ILIO_ARG_COALESCE_AUTO		0
@@ -67,6 +75,8 @@
  * @max_dirty_mb: unwritten data before writers wait
  * @journal: journal device (points into argv, repointed by the dm glue as
  *	@backing is); NULL without one
+ * @takeover: take the store over from another host without waiting
+ *	(multihost guard); never printed by ilio_format_table()
  */
 struct ilio_params {
 	const char *backing;
@@ -78,6 +88,7 @@ struct ilio_params {
 	u32 flush_interval_ms;
 	u32 max_dirty_mb;
 	const char *journal;
+	bool takeover;
 };
 
 int ilio_parse_args(struct ilio_params *p, unsigned int argc, char **argv,

@@ -185,6 +185,9 @@ struct ilio_desc_info {
 	u32 index;
 };
 
+/* Defaults of a holder: beat every second, fence after five. */
+#define ILIO_MMP_INTERVAL_MS	1000U
+#define ILIO_MMP_FENCE_MS	5000U
 /* Bounds of a multihost record's timing that a reader accepts. */
 #define ILIO_MMP_INTERVAL_MIN_MS	100U
 #define ILIO_MMP_INTERVAL_MAX_MS	10000U

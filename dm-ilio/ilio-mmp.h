@@ -29,9 +29,6 @@
 
 #include "ilio-meta.h"
 
-/* Defaults of a holder: beat every second, fence after five. */
-#define ILIO_MMP_INTERVAL_MS	1000U
-#define ILIO_MMP_FENCE_MS	5000U
 /*
  * After writing its claim, an activation waits this long (at least)
  * before its first write to the store and then re-reads the record:

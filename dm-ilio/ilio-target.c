@@ -43,6 +43,9 @@
 #include <linux/vmalloc.h>
 #include <linux/mm.h>
 #include <linux/ratelimit.h>
+#include <linux/delay.h>
+#include <linux/timekeeping.h>
+#include <linux/utsname.h>
 
 #include "ilio-target.h"
 
@@ -444,6 +447,27 @@ static int ilio_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 pos,
 	return ret;
 }
 
+/*
+ * The multihost guard's check before a write to the backing or journal
+ * device (ilio_mmp_may_write()): once another host took the store over,
+ * or this host's lease ran out, nothing is written any more.  The first
+ * write of an activation confirms its claim (it may sleep).
+ */
+static int ilio_dev_may_write(struct ilio_dev *d)
+{
+	int ret;
+
+	if (!d->mmp_on)
+		return 0;
+	ret = ilio_mmp_may_write(&d->mmp);
+	if (!ret)
+		return 0;
+	DMERR_LIMIT("%s: write to the backing device refused: %s", d->name,
+		    ret == -EBUSY ? "another host holds the store" :
+		    "the multihost lease ran out (heartbeats late)");
+	return -EIO;
+}
+
 static int ilio_be_read(void *priv, u64 pos, void *buf, u32 len)
 {
 	struct ilio_dev *d = priv;
@@ -454,7 +478,10 @@ static int ilio_be_read(void *priv, u64 pos, void *buf, u32 len)
 static int ilio_be_write(void *priv, u64 pos, const void *buf, u32 len)
 {
 	struct ilio_dev *d = priv;
+	int ret = ilio_dev_may_write(d);
 
+	if (ret)
+		return ret;
 	return ilio_bdev_rw(d->bdev, REQ_OP_WRITE | REQ_SYNC, pos, (u8 *)buf,
 			    len);
 }
@@ -485,6 +512,10 @@ static void ilio_be_write_async(void *priv, u64 pos, const void *buf, u32 len,
 
 	if (WARN_ON_ONCE(!len)) {
 		io->done(io, 0);
+		return;
+	}
+	if (ilio_dev_may_write(d)) {
+		io->done(io, -EIO);
 		return;
 	}
 	if (is_vmalloc_addr(p))
@@ -522,7 +553,10 @@ static int ilio_be_flush(void *priv)
 static int ilio_be_discard(void *priv, u64 pos, u64 len)
 {
 	struct ilio_dev *d = priv;
+	int ret = ilio_dev_may_write(d);
 
+	if (ret)
+		return ret;
 	return blkdev_issue_discard(d->bdev, pos >> SECTOR_SHIFT,
 				    len >> SECTOR_SHIFT, GFP_NOIO);
 }
@@ -557,7 +591,10 @@ static int ilio_jbe_read(void *priv, u64 pos, void *buf, u32 len)
 static int ilio_jbe_write(void *priv, u64 pos, const void *buf, u32 len)
 {
 	struct ilio_dev *d = priv;
+	int ret = ilio_dev_may_write(d);
 
+	if (ret)
+		return ret;
 	return ilio_bdev_rw(d->jbdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, pos,
 			    (u8 *)buf, len);
 }
@@ -677,6 +714,194 @@ static void ilio_tick_fn(struct work_struct *work)
 }
 
 /*
+ * The multihost guard (ilio-mmp.h) of a read-write persistent store.
+ * Its own I/O goes straight to the backing device, FUA, never through
+ * ilio_dev_may_write(); its clocks are the kernel's.  The record is
+ * claimed before the store is opened (ilio_dev_mmp_start()), beaten from
+ * @mmp_wq every interval until the device is destroyed - suspended or
+ * not: a suspended device still holds its store, and another host must
+ * not take it over during a long suspend - and released (CLEAN) once the
+ * store's close has written its last block.
+ */
+static int ilio_mmp_kread(void *priv, u64 pos, void *buf, u32 len)
+{
+	struct ilio_dev *d = priv;
+
+	return ilio_bdev_rw(d->bdev, REQ_OP_READ, pos, buf, len);
+}
+
+static int ilio_mmp_kwrite(void *priv, u64 pos, const void *buf, u32 len)
+{
+	struct ilio_dev *d = priv;
+
+	return ilio_bdev_rw(d->bdev, REQ_OP_WRITE | REQ_SYNC | REQ_FUA, pos,
+			    (u8 *)buf, len);
+}
+
+static int ilio_mmp_kflush(void *priv)
+{
+	struct ilio_dev *d = priv;
+
+	return blkdev_issue_flush(d->bdev);
+}
+
+static void ilio_mmp_ksleep(void *priv, u32 ms)
+{
+	msleep(ms);
+}
+
+static u64 ilio_mmp_know(void *priv)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+static s64 ilio_mmp_kwall(void *priv)
+{
+	return ktime_get_real_seconds();
+}
+
+static const struct ilio_mmp_ops ilio_mmp_kops = {
+	.read = ilio_mmp_kread,
+	.write = ilio_mmp_kwrite,
+	.flush = ilio_mmp_kflush,
+	.sleep = ilio_mmp_ksleep,
+	.now_ms = ilio_mmp_know,
+	.wall = ilio_mmp_kwall,
+};
+
+/* Seconds since the record @r was written, by this host's clock. */
+static long long ilio_mmp_ago(const struct ilio_mmp_info *r)
+{
+	return ktime_get_real_seconds() - r->time;
+}
+
+static void ilio_beat_fn(struct work_struct *work)
+{
+	struct ilio_dev *d = container_of(to_delayed_work(work), struct ilio_dev,
+					  beat);
+	unsigned int noio = memalloc_noio_save();
+	struct ilio_core *core;
+	int ret;
+
+	ret = ilio_mmp_beat(&d->mmp);
+	memalloc_noio_restore(noio);
+	core = READ_ONCE(d->core);
+	if (ret == -EBUSY) {
+		DMERR("%s: host %s took the store over (record written %lld s ago): this device writes nothing more",
+		      d->name, d->mmp.prev.node[0] ? d->mmp.prev.node : "(unknown)",
+		      ilio_mmp_ago(&d->mmp.prev));
+		if (core)
+			ilio_core_set_mode(core, ILIO_MODE_FAIL,
+					   "another host took the store over", ret);
+		return;
+	}
+	if (ret == -ETIMEDOUT) {
+		DMERR("%s: no heartbeat completed for %u ms: the lease ran out, this device writes nothing more",
+		      d->name, d->mmp.fence_ms);
+		if (core)
+			ilio_core_set_mode(core, ILIO_MODE_READ_ONLY,
+					   "multihost lease ran out", ret);
+		return;
+	}
+	if (ret)
+		DMWARN_LIMIT("%s: heartbeat failed: %d", d->name, ret);
+	if (READ_ONCE(d->beating))
+		queue_delayed_work(d->mmp_wq, &d->beat,
+				   msecs_to_jiffies(d->mmp.interval_ms));
+}
+
+/*
+ * Claim the store on @backing for this read-write activation before it
+ * is opened; start beating.  A refusal sets ti->error.
+ */
+static int ilio_dev_mmp_start(struct ilio_dev *d, struct dm_target *ti,
+			      struct dm_dev *backing, bool takeover)
+{
+	struct ilio_mmp *m = &d->mmp;
+	int ret;
+
+	ret = ilio_mmp_init(m, &ilio_mmp_kops, d, utsname()->nodename);
+	if (ret) {
+		ti->error = "Cannot allocate device";
+		return ret;
+	}
+	d->mmp_init = true;
+	INIT_DELAYED_WORK(&d->beat, ilio_beat_fn);
+	d->mmp_wq = alloc_ordered_workqueue("ilio-mmp-%s",
+					    WQ_MEM_RECLAIM | WQ_HIGHPRI, d->name);
+	if (!d->mmp_wq) {
+		ti->error = "Cannot allocate workqueue";
+		return -ENOMEM;
+	}
+	ret = ilio_mmp_acquire(m, bdev_nr_bytes(d->bdev), takeover);
+	if (ret == -EBUSY) {
+		DMERR("%s: the store on %s is in use by host %s (heartbeat %lld s ago; use the takeover feature to force)",
+		      d->name, backing->name, m->prev.node[0] ? m->prev.node : "(unknown)",
+		      ilio_mmp_ago(&m->prev));
+		ti->error = "The store is in use by another host (see the kernel log; the takeover feature forces)";
+		return ret;
+	}
+	if (ret) {
+		DMERR("%s: cannot read or write the multihost record on %s: %d",
+		      d->name, backing->name, ret);
+		ti->error = "Cannot read or write the multihost record";
+		return ret;
+	}
+	if (!m->guarded)
+		return 0;	/* no superblock: the store's open refuses it */
+	d->mmp_on = true;
+	if (m->took_over && m->found == ILIO_MMP_FOUND_INVALID)
+		DMWARN("%s: %s the store on %s over from an unreadable multihost record%s",
+		       d->name, takeover ? "TAKEOVER: took" : "took", backing->name,
+		       takeover ? " without waiting" : " that did not change");
+	else if (m->took_over && takeover)
+		DMWARN("%s: TAKEOVER: took the store on %s over from host %s (heartbeat %lld s ago) without waiting; if that host still writes, the store will be corrupted",
+		       d->name, backing->name, m->prev.node, ilio_mmp_ago(&m->prev));
+	else if (m->took_over)
+		DMWARN("%s: took the store on %s over from host %s: its heartbeat stopped %lld s ago (waited %u ms)",
+		       d->name, backing->name, m->prev.node, ilio_mmp_ago(&m->prev),
+		       m->waited_ms);
+	WRITE_ONCE(d->beating, true);
+	queue_delayed_work(d->mmp_wq, &d->beat, msecs_to_jiffies(m->interval_ms));
+	return 0;
+}
+
+/* A read-only activation claims nothing; it warns if a host holds it. */
+static void ilio_dev_mmp_peek(struct ilio_dev *d, struct dm_dev *backing)
+{
+	struct ilio_mmp *m = &d->mmp;
+
+	if (ilio_mmp_init(m, &ilio_mmp_kops, d, utsname()->nodename))
+		return;
+	d->mmp_init = true;
+	if (ilio_mmp_peek(m, bdev_nr_bytes(d->bdev)) == ILIO_MMP_FOUND_ACTIVE)
+		DMWARN("%s: read-only activation of the store on %s, which host %s holds for writing (heartbeat %lld s ago): it may change under this device",
+		       d->name, backing->name, m->prev.node, ilio_mmp_ago(&m->prev));
+}
+
+/*
+ * Stop beating; then mark the store CLEAN if it was opened (its close has
+ * written its last block), or put the record back as it was if the open
+ * failed.  Either only while the record is still ours.
+ */
+static void ilio_dev_mmp_stop(struct ilio_dev *d, bool opened)
+{
+	if (d->mmp_wq) {
+		WRITE_ONCE(d->beating, false);
+		cancel_delayed_work_sync(&d->beat);
+		destroy_workqueue(d->mmp_wq);
+	}
+	if (!d->mmp_init)
+		return;
+	if (d->mmp_on && !opened)
+		ilio_mmp_abort(&d->mmp);
+	else if (d->mmp_on && ilio_mmp_release(&d->mmp))
+		DMWARN("%s: cannot mark the multihost record clean: the next activation waits for it",
+		       d->name);
+	ilio_mmp_exit(&d->mmp);
+}
+
+/*
  * Devices: created by the first table of a mapped device, kept across
  * reloads, destroyed with its last table.
  */
@@ -684,6 +909,7 @@ static void ilio_tick_fn(struct work_struct *work)
 static void ilio_dev_destroy(struct ilio_dev *d)
 {
 	unsigned int i;
+	bool opened;
 
 	ilio_sysfs_del(d);
 	if (d->bg_wq) {
@@ -709,6 +935,7 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	}
 	kfree(d->lanes);
 	free_percpu(d->front);
+	opened = d->core;
 	if (d->persistent && d->core &&
 	    ilio_core_mode(d->core) == ILIO_MODE_WRITE) {
 		int ret = ilio_core_close(d->core);
@@ -721,6 +948,7 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	} else {
 		ilio_core_destroy(d->core);
 	}
+	ilio_dev_mmp_stop(d, opened);
 	/* No table is live, and the core is gone: nothing raises one again. */
 	cancel_work_sync(&d->event_work);
 	mutex_destroy(&d->event_lock);
@@ -849,7 +1077,21 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			cp.jdev_bytes = bdev_nr_bytes(d->jbdev);
 		}
 		t0 = ktime_get_ns();
-		d->core = ilio_core_open(&cp, &ret, &why);
+		if (ro) {
+			ilio_dev_mmp_peek(d, backing);
+		} else {
+			ret = ilio_dev_mmp_start(d, ti, backing, p->takeover);
+			if (ret)
+				goto fail;
+		}
+		WRITE_ONCE(d->core, ilio_core_open(&cp, &ret, &why));
+		if (d->core && d->mmp_on && ilio_mmp_may_write(&d->mmp)) {
+			/* The open wrote nothing the guard did not allow. */
+			ilio_core_destroy(d->core);
+			d->core = NULL;
+			why = "another host claimed the store at the same time";
+			ret = -EBUSY;
+		}
 		if (!d->core) {
 			ti->error = (char *)why;
 			DMERR("%s: cannot open the store on %s: %s", d->name,

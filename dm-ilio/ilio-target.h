@@ -21,6 +21,7 @@
 #include "ilio-class.h"
 #include "ilio-args.h"
 #include "ilio-fields.h"
+#include "ilio-mmp.h"
 
 #define DM_MSG_PREFIX "ilio"
 
@@ -121,6 +122,15 @@ struct ilio_front_stats {
  * @wb_work: persistent: background write-back (ilio_core_writeback())
  * @tick: persistent: periodic ilio_core_tick(), while resumed
  * @ticking: @tick is armed (protected by dm's suspend/resume ordering)
+ * @mmp: persistent, read-write: the multihost guard (ilio-mmp.h)
+ * @mmp_init: @mmp was initialised (its buffers are to be freed)
+ * @mmp_on: @mmp holds a store: every write to the backing and journal
+ *	devices is checked against it (set before the store is opened,
+ *	constant afterwards)
+ * @mmp_wq: persistent, read-write: the beat's own workqueue (not @bg_wq:
+ *	write-back must never delay a beat)
+ * @beat: ilio_mmp_beat() every interval, also while suspended
+ * @beating: @beat is armed (written by the constructor and destroy only)
  * @kobj: /sys/block/dm-N/ilio
  * @kobj_released: completed by the kobject's release
  * @sysfs_ok: @kobj was added
@@ -167,6 +177,12 @@ struct ilio_dev {
 	struct delayed_work tick;
 	bool ticking;
 	bool damage_logged;	/* chunks_damaged was reported in the log */
+	struct ilio_mmp mmp;
+	bool mmp_init;
+	bool mmp_on;
+	struct workqueue_struct *mmp_wq;
+	struct delayed_work beat;
+	bool beating;
 
 	struct kobject kobj;
 	struct completion kobj_released;

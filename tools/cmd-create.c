@@ -28,7 +28,7 @@
 /*
  * ilio_build_params() - the parameter string after "ilio" in the table line.
  * dedup, compress and block_size are always spelled out.  The persistent
- * features (coalesce, flush_interval_ms, max_dirty_mb, journal) appear only
+ * features (coalesce, flush_interval_ms, max_dirty_mb, journal, takeover) appear only
  * when given, so that the kernel applies its own defaults (max_dirty_mb's
  * depends on the segment size, which only the backing device knows).
  * Returns 0 or -ENAMETOOLONG.
@@ -61,6 +61,10 @@ static int ilio_build_params(const struct ilio_create_args *a, char *buf,
 			    a->journal);
 		nr += 2;
 	}
+	if (a->takeover) {
+		ilio_append(extra, sizeof(extra), &len, " %s", ILIO_KEY_TAKEOVER);
+		nr += 1;
+	}
 	if (len >= sizeof(extra) - 1)
 		return -ENAMETOOLONG;
 
@@ -92,6 +96,7 @@ static const struct ilio_opt ilio_create_opts[] = {
 	{ "max-dirty", 0, true, ILIO_OPT_MAX_DIRTY },
 	{ "journal", 0, true, ILIO_OPT_JOURNAL },
 	{ "readonly", 0, false, ILIO_OPT_READONLY },
+	{ "takeover", 0, false, ILIO_OPT_TAKEOVER },
 	{ "overcommit-warn", 0, true, ILIO_OPT_OVERCOMMIT_WARN },
 	{ "diskless", 0, false, ILIO_OPT_DISKLESS },
 	{ "backing", 0, true, ILIO_OPT_BACKING },
@@ -306,6 +311,10 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 			a->read_only = true;
 			persistent_opt = persistent_opt ?: "--readonly";
 			break;
+		case ILIO_OPT_TAKEOVER:
+			a->takeover = true;
+			persistent_opt = persistent_opt ?: "--takeover";
+			break;
 		case ILIO_OPT_OVERCOMMIT_WARN:
 			if (ilio_parse_u64(val, &a->overcommit_warn))
 				return ilio_usage_err("invalid --overcommit-warn '%s' (%s)",
@@ -337,6 +346,8 @@ int ilio_create_parse(int argc, char **argv, bool activate,
 			return r;
 		a->name = pos;
 	}
+	if (a->takeover && a->read_only)
+		return ilio_usage_err("--takeover is for a read-write activation, not --readonly");
 	if (a->has_size && !a->size_bytes)
 		return ilio_usage_err("--size must be greater than 0");
 	if (a->has_size && a->size_bytes % ILIO_SIZE_ALIGN)

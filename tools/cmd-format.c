@@ -9,10 +9,12 @@
  * With --journal JDEV it also lays out an empty journal ring on JDEV
  * (ilio_jsb_build()) bound to the new store: the store's uuid, binding
  * generation 1 in both superblocks.  The journal is written first, so a
- * store that names a journal always has one.
+ * store that names a journal always has one.  Block ILIO_MMP_BLOCK gets a
+ * CLEAN multihost record (nobody holds the new store).
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bdev.h"
@@ -174,11 +176,13 @@ static int ilio_format_check(const struct ilio_bdev *b, bool force,
  * ilio_format_write() - put the store on the device, in an order that
  * never leaves a half-written store that looks valid: first zero both
  * superblock copies, both anchor slots and the first block of segment 0,
- * and make that durable; then write anchor slot 0 and the two superblock
- * copies, and make that durable.  Returns 0 or -errno.
+ * and make that durable; then write anchor slot 0, the CLEAN multihost
+ * record and the two superblock copies, and make that durable.  Returns 0
+ * or -errno.
  */
 static int ilio_format_write(const struct ilio_bdev *b,
-			     const struct ilio_geom *g, const u8 *head)
+			     const struct ilio_geom *g, const u8 *head,
+			     const u8 *mmp)
 {
 	static const u8 zero[ILIO_HEAD_BYTES];
 	int r;
@@ -194,11 +198,34 @@ static int ilio_format_write(const struct ilio_bdev *b,
 				    ILIO_BLOCK_SIZE,
 				    ILIO_ANCHOR_BLOCK * ILIO_BLOCK_SIZE);
 	if (!r)
+		r = ilio_bdev_write(b, mmp, ILIO_BLOCK_SIZE,
+				    ILIO_MMP_BLOCK * ILIO_BLOCK_SIZE);
+	if (!r)
 		r = ilio_bdev_write(b, head, 2 * ILIO_BLOCK_SIZE,
 				    ILIO_SB_BLOCK * ILIO_BLOCK_SIZE);
 	if (!r && fsync(b->fd))
 		r = -errno;
 	return r;
+}
+
+/*
+ * ilio_format_mmp() - the CLEAN multihost record of a new store (nobody
+ * holds it; see "multihost record" in ilio-format.h), into @blk.
+ */
+static void ilio_format_mmp(void *blk, const struct ilio_geom *g)
+{
+	struct ilio_mmp_info m = {
+		.state = ILIO_MMP_CLEAN,
+		.seq = 1,
+		.time = time(NULL),
+		.interval_ms = ILIO_MMP_INTERVAL_MS,
+		.fence_ms = ILIO_MMP_FENCE_MS,
+	};
+
+	if (gethostname(m.node, sizeof(m.node) - 1))
+		m.node[0] = 0;
+	m.node[sizeof(m.node) - 1] = 0;
+	ilio_mmp_build(blk, g->uuid, &m);
 }
 
 /*
@@ -209,8 +236,9 @@ static const char *ilio_format_verify(const struct ilio_bdev *b,
 				      const struct ilio_geom *g,
 				      const struct ilio_anchor_info *ai)
 {
-	static u8 head[ILIO_HEAD_BYTES], seg0[ILIO_BLOCK_SIZE];
+	static u8 head[ILIO_HEAD_BYTES], seg0[ILIO_BLOCK_SIZE], mmp[ILIO_BLOCK_SIZE];
 	struct ilio_anchor_info got_ai;
+	struct ilio_mmp_info mi;
 	struct ilio_geom got;
 	const char *why;
 	u64 i;
@@ -218,7 +246,8 @@ static const char *ilio_format_verify(const struct ilio_bdev *b,
 	ilio_bdev_forget(b, (g->seg_start + 1) * ILIO_BLOCK_SIZE);
 	if (ilio_bdev_read(b, head, sizeof(head), 0) ||
 	    ilio_bdev_read(b, seg0, sizeof(seg0),
-			   g->seg_start * ILIO_BLOCK_SIZE))
+			   g->seg_start * ILIO_BLOCK_SIZE) ||
+	    ilio_bdev_read(b, mmp, sizeof(mmp), ILIO_MMP_BLOCK * ILIO_BLOCK_SIZE))
 		return "cannot read the metadata back";
 	for (i = 0; i < 2; i++) {
 		if (ilio_sb_check(head + i * ILIO_BLOCK_SIZE, ILIO_SB_BLOCK + i,
@@ -239,6 +268,10 @@ static const char *ilio_format_verify(const struct ilio_bdev *b,
 		return "anchor slot 1 is not zeroed";
 	if (!ilio_all_zero(seg0, sizeof(seg0)))
 		return "the first block of segment 0 is not zeroed";
+	if (ilio_mmp_check(mmp, g->uuid, &mi, &why))
+		return why;
+	if (mi.state != ILIO_MMP_CLEAN)
+		return "the multihost record is not CLEAN";
 	return NULL;
 }
 
@@ -285,7 +318,7 @@ static int ilio_journal_write(const struct ilio_bdev *j,
 
 int ilio_cmd_format(int argc, char **argv)
 {
-	static u8 head[ILIO_HEAD_BYTES];
+	static u8 head[ILIO_HEAD_BYTES], mmp[ILIO_BLOCK_SIZE];
 	struct ilio_anchor_info ai = {
 		.seq = 1, .log_seq = 1, .log_seg = 0, .log_off = 0,
 		.nr_blocks = 0,
@@ -371,7 +404,8 @@ int ilio_cmd_format(int argc, char **argv)
 			if (r)
 				goto out;
 		}
-		r = ilio_format_write(&b, &g, head);
+		ilio_format_mmp(mmp, &g);
+		r = ilio_format_write(&b, &g, head, mmp);
 		if (r) {
 			r = ilio_fail("cannot write to %s: %s", b.path,
 				      strerror(-r));

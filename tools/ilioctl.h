@@ -48,6 +48,7 @@
 typedef uint8_t u8;
 typedef uint32_t u32;
 typedef uint64_t u64;
+typedef int64_t s64;
 #define __packed		ilio_attr((packed))
 
 #include "ilio-fields.h"
@@ -162,6 +163,7 @@ enum ilio_opt_id {
 	ILIO_OPT_SEGMENT_KB,
 	ILIO_OPT_FORCE,
 	ILIO_OPT_JOURNAL,
+	ILIO_OPT_TAKEOVER,
 	ILIO_OPT_TABLE_PARAMS,
 	ILIO_OPT_PROMETHEUS,
 	ILIO_OPT_INTERVAL,
@@ -343,6 +345,8 @@ int ilio_cmd_hints(int argc, char **argv);
  *	kernel's default.
  * @has_max_dirty: --max-dirty was given.
  * @read_only: load a read-only table (--readonly).
+ * @takeover: add the takeover flag (--takeover): activate without waiting
+ *	for another host's multihost record to go stale.
  * @overcommit_warn: warn when the logical size exceeds this many times the
  *	store's capacity; 0: never.
  * @dry_run: check and print, load nothing.
@@ -366,6 +370,7 @@ struct ilio_create_args {
 	unsigned long long max_dirty_bytes;
 	bool has_max_dirty;
 	bool read_only;
+	bool takeover;
 	unsigned long long overcommit_warn;
 	bool dry_run;
 	const char *table_params;

@@ -69,6 +69,16 @@ static void t_valid(void)
 	      "canonical with journal: %s", out);
 	CHECK(parse(out, &p, &err) == 0 && p.journal &&
 	      !strcmp(p.journal, "/dev/pmem0"), "journal reparses: %s", err);
+	/* takeover: a flag, one-shot, never in the TABLE line. */
+	CHECK(parse("/dev/sdb 64 1 takeover", &p, &err) == 0 && p.takeover,
+	      "takeover alone: %s", err);
+	CHECK(parse("/dev/sdb 64 5 dedup off takeover coalesce off", &p, &err) == 0 &&
+	      p.takeover && !p.dedup && p.coalesce == ILIO_ARG_COALESCE_OFF,
+	      "takeover between pairs: %s", err);
+	ilio_format_table(&p, out, sizeof(out));
+	CHECK(!strstr(out, "takeover"), "takeover not printed: %s", out);
+	CHECK(parse("/dev/sdb 64 2 dedup off", &p, &err) == 0 && !p.takeover,
+	      "no takeover by default");
 	CHECK(parse("- 4 0", &p, &err) == 0, "zero features: %s", err);
 	CHECK(parse("- 16777216", &p, &err) == 0, "max ram: %s", err);
 }
@@ -81,15 +91,15 @@ static void t_invalid(void)
 		{ "", "Not enough arguments" },
 		{ "-", "Not enough arguments" },
 		{ "- 0", "Invalid ram_mb: must be" },
-		{ "- 64 2 coalesce always", "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" },
-		{ "- 64 2 max_dirty_mb 8", "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" },
+		{ "- 64 2 coalesce always", "coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device" },
+		{ "- 64 2 max_dirty_mb 8", "coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device" },
 		{ "/dev/x 64 2 coalesce sometimes", "Invalid coalesce" },
 		{ "/dev/x 64 2 flush_interval_ms 3600001", "Invalid flush_interval_ms" },
 		{ "/dev/x 64 2 flush_interval_ms -1", "Invalid flush_interval_ms" },
 		{ "/dev/x 64 2 max_dirty_mb 0", "Invalid max_dirty_mb" },
 		{ "/dev/x 64 2 max_dirty_mb 65", "Invalid max_dirty_mb: more than ram_mb" },
 		{ "/dev/x 64 4 coalesce auto coalesce off", "Feature argument given twice" },
-		{ "- 64 2 journal /dev/y", "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" },
+		{ "- 64 2 journal /dev/y", "coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device" },
 		{ "/dev/x 64 2 journal -", "Invalid journal" },
 		{ "/dev/x 64 4 journal /dev/y journal /dev/z", "Feature argument given twice" },
 		{ "- 3", "Invalid ram_mb: must be" },
@@ -107,6 +117,9 @@ static void t_invalid(void)
 		{ "- 64 2 block_size 1024", "Invalid block_size" },
 		{ "- 64 2 block_size 4k", "Invalid block_size" },
 		{ "- 64 4 dedup on dedup off", "Feature argument given twice" },
+		{ "- 64 1 takeover", "coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device" },
+		{ "/dev/x 64 2 takeover takeover", "Feature argument given twice" },
+		{ "/dev/x 64 2 takeover dedup", "Feature arguments must be key/value pairs" },
 	};
 	struct ilio_params p;
 	const char *err;
