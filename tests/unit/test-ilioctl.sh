@@ -351,6 +351,8 @@ if [ "$(id -u)" = 0 ] && rm -f "$tmp/lb.img" && truncate -s 1G "$tmp/lb.img" &&
 		d --backing "$lb" --size 1G --ram 4G --max-dirty 1G
 	dry "--readonly: the same line" "0 2097152 ilio $lb 256 6 dedup on compress lz4 block_size 4096" \
 		"${PL[@]}" --readonly
+	dry "--takeover: the flag, no value" "0 2097152 ilio $lb 256 7 dedup on compress lz4 block_size 4096 takeover" \
+		"${PL[@]}" --takeover
 else
 	echo "SKIP: persistent table lines and dry-run device checks (need root and loop devices)"
 fi
@@ -392,7 +394,7 @@ kern "bad dedup value" "Invalid dedup: expected on or off" "- 64 2 dedup maybe"
 kern "unknown feature" "Unknown feature argument" "- 64 2 colour blue"
 kern "repeated key" "Feature argument given twice" "- 64 4 dedup on dedup off"
 kern "block size 1024" "Invalid block_size: expected 4096 or 512" "- 64 2 block_size 1024"
-kern "persistent feature, diskless" "coalesce, flush_interval_ms, max_dirty_mb, journal need a backing device" \
+kern "persistent feature, diskless" "coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device" \
 	"- 64 2 coalesce auto"
 kern "flush interval bound" "Invalid flush_interval_ms: expected 0..3600000" \
 	"/dev/x 64 2 flush_interval_ms 3600001"
@@ -1345,6 +1347,10 @@ usage "--readonly with --diskless" "--readonly is for persistent mode (--backing
 	create d --diskless --size 1G --ram 64M --readonly
 usage "--journal with --diskless" "--journal is for persistent mode" \
 	create d --diskless --size 1G --ram 64M --journal /dev/x
+usage "--takeover with --diskless" "--takeover is for persistent mode" \
+	create d --diskless --size 1G --ram 64M --takeover
+usage "--takeover with --readonly" "--takeover is for a read-write activation, not --readonly" \
+	create d --backing /dev/x --size 1G --ram 64M --takeover --readonly
 usage "bad --overcommit-warn" "invalid --overcommit-warn '1.5' (a whole factor; 0: never warn)" \
 	create d --diskless --size 1G --ram 64M --overcommit-warn 1.5
 usage "activate: missing DEV" "activate: missing backing device DEV" activate --ram 64M

@@ -18,6 +18,10 @@
 #    crash; "clean shutdown" with only checkpoint units after a remove.
 # Before the fix the twice-length table was accepted (through the format
 # anchor) and the right one then showed an empty store.
+# The crash leaves the multihost record ACTIVE: the activations after it
+# name the takeover feature (the refused ones must put the record back:
+# the disk stays byte-identical), and the kernel log says so; the one
+# after a clean remove needs no takeover and does not wait.
 #
 # vm-args: --mem 1536 --timeout 600 --disk t26:256
 
@@ -75,7 +79,7 @@ S0=$(sum)
 
 dmesg_mark
 assert_fails "twice the length is refused" -- \
-	dmsetup create t26 --table "0 $((2 * LSECT)) ilio $BACK $RAM"
+	dmsetup create t26 --table "0 $((2 * LSECT)) ilio $BACK $RAM 1 takeover"
 dmsetup remove t26 >/dev/null 2>&1
 if dmesg_since | grep -q 'another size than the table'; then
 	pass "dmesg names the size mismatch"
@@ -87,7 +91,7 @@ assert_fails "twice the length, read-only, is refused" -- \
 	dmsetup create t26 --readonly --table "0 $((2 * LSECT)) ilio $BACK $RAM"
 dmsetup remove t26 >/dev/null 2>&1
 assert_fails "half the length is refused" -- \
-	dmsetup create t26 --table "0 $((LSECT / 2)) ilio $BACK $RAM"
+	dmsetup create t26 --table "0 $((LSECT / 2)) ilio $BACK $RAM 1 takeover"
 dmsetup remove t26 >/dev/null 2>&1
 assert_eq "$(sum)" "$S0" "the refused opens wrote nothing"
 
@@ -135,8 +139,14 @@ fi
 
 dmesg_mark
 assert_cmd "the right table recovers" -- \
-	dmsetup create t26 --table "0 $LSECT ilio $BACK $RAM"
+	dmsetup create t26 --table "0 $LSECT ilio $BACK $RAM 1 takeover"
 recovery_line "after the crash" "$RECOVERED"
+# The crash left the multihost record ACTIVE; the table's takeover took it.
+if dmesg_since | grep -qE "$(dm_node t26): TAKEOVER: took the store on .* over from host "; then
+	pass "after the crash: the takeover is in the kernel log"
+else
+	fail "no TAKEOVER line: $(dmesg_since | grep ilio | tail -n 3)"
+fi
 if [[ "$REC_LINE" =~ $RECOVERED ]]; then
 	assert_eq "${BASH_REMATCH[1]}" unclean "after the crash: the log says unclean"
 	assert_ge "${BASH_REMATCH[4]}" 1 "after the crash: data units replayed (the fsynced 16 MiB)"
@@ -153,9 +163,18 @@ n=$(grep -cE '^ *anchor [01] +valid:' "$T_TMP/info")
 assert_eq "$n" 2 "both anchor slots valid after the recovery"
 # That remove was a clean close: the next open replays its checkpoint only.
 dmesg_mark
+t0=$(date +%s%N)
 assert_cmd "activate again after the clean remove" -- \
 	dmsetup create t26 --table "0 $LSECT ilio $BACK $RAM"
+t1=$(date +%s%N)
 recovery_line "after a clean close" "$RECOVERED"
+# The remove marked the multihost record CLEAN: no wait, no takeover.
+if dmesg_since | grep -q 'took the store'; then
+	fail "after a clean close: the activation took the store over"
+else
+	pass "after a clean close: no takeover"
+fi
+assert_le $(((t1 - t0) / 1000000)) 5000 "after a clean close: no multihost wait (11 s)"
 if [[ "$REC_LINE" =~ $RECOVERED ]]; then
 	assert_eq "${BASH_REMATCH[1]} ${BASH_REMATCH[4]}" "clean 0" \
 		"after a clean close: clean, no data unit replayed"

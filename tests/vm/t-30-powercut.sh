@@ -9,7 +9,9 @@
 # lost).  Boot 2 re-creates ilio over the same file and proves: every write
 # fio saw complete reads back (fio --verify_only --verify_state_load), no
 # block of the unsynced region holds content never written there, the store
-# is consistent, and it takes writes again.  The recovery time is logged.
+# is consistent, and it takes writes again.  The recovery time is logged;
+# it includes the multihost guard's wait (the crash left the record
+# ACTIVE: 11 s, asserted, with the kernel's stale-takeover line).
 # Before that, boot 2 tries what must be refused after a crash (issue #7
 # item 1): a table of twice the length, read-write and read-only, and an
 # open whose backing device fails every read; the store must stay
@@ -179,7 +181,7 @@ boot2)
 	sum0=$(sha256sum "$PC" | cut -d' ' -f1)
 	dmesg_mark
 	assert_fails "after the crash, a table of twice the length is refused" -- \
-		dmsetup create t30 --table "0 $((2 * LOG_SECT)) ilio $PC $RAM_MB"
+		dmsetup create t30 --table "0 $((2 * LOG_SECT)) ilio $PC $RAM_MB 1 takeover"
 	dmsetup remove t30 >/dev/null 2>&1
 	if dmesg_since | grep -q 'another size than the table'; then
 		pass "dmesg names the size mismatch"
@@ -197,11 +199,21 @@ boot2)
 	assert_cmd "remove the failing flakey" -- dmsetup remove t30err
 	assert_eq "$(sha256sum "$PC" | cut -d' ' -f1)" "$sum0" \
 		"the refused opens wrote nothing to the store"
+	# No takeover: the power cut left the multihost record ACTIVE, so the
+	# activation watches it for 2 x fence + interval (11 s by default)
+	# before it takes the store over; the kernel log says so.
+	dmesg_mark
 	t0=$(date +%s%N)
 	assert_cmd "re-create t30 over the same backing file" -- \
 		dmsetup create t30 --table "0 $LOG_SECT ilio $PC $RAM_MB"
 	t1=$(date +%s%N)
-	log "recovery (dmsetup create) took $(((t1 - t0) / 1000000)) ms"
+	log "recovery (dmsetup create) took $(((t1 - t0) / 1000000)) ms (multihost wait included)"
+	assert_ge $(((t1 - t0) / 1000000)) 11000 "the activation waited for the stale multihost record"
+	if dmesg_since | grep -qE "$(dm_node t30): took the store on .* over from host .*: its heartbeat stopped"; then
+		pass "the kernel log names the stale takeover"
+	else
+		fail "no stale-takeover line: $(dmesg_since | grep ilio | tail -n 3)"
+	fi
 	dmesg | grep 'ilio:' | tail -n 5 | sed 's/^/# dmesg: /'
 	assert_eq "$(status_field t30 1)" write "recovered device is in write mode"
 	assert_cmd "every write fio saw complete reads back (verify_state_load)" -- \
@@ -221,7 +233,7 @@ boot2)
 	assert_cmd "remove t30" -- dmsetup remove t30
 
 	# Negative control: the same check must catch the dropped writes.
-	if dmsetup create t30neg --table "0 $LOG_SECT ilio $NEG $RAM_MB" >"$T_TMP/neg.out" 2>&1; then
+	if dmsetup create t30neg --table "0 $LOG_SECT ilio $NEG $RAM_MB 1 takeover" >"$T_TMP/neg.out" 2>&1; then
 		pass "control: ilio recovers over the disk that lost writes"
 		assert_fails "control: the verify pass FAILS on the lost writes" -- \
 			fio --name=neg --filename=/dev/mapper/t30neg "${FIO_VERIFY[@]}" \

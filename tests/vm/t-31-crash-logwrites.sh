@@ -200,7 +200,7 @@ log "activation (recovery) time per point: $(awk '{ v = $(NF - 4); s += v; if (v
 
 # --- the final image, read-write ----------------------------------------------
 assert_cmd "ilio recovers the final image read-write" -- \
-	dmsetup create chkrw --table "0 $SECT ilio $RDEV $RAM_MB" || fatal "no chkrw"
+	dmsetup create chkrw --table "0 $SECT ilio $RDEV $RAM_MB 1 takeover" || fatal "no chkrw"
 assert_cmd "the final image holds the final state (flush $F, every op)" -- \
 	"$CC" verify /dev/mapper/chkrw --record "$REC" --flush "$F" --upto-op $OPS
 lba=$("$CC" inject /dev/mapper/chkrw --record "$REC" --flush "$F" 2>"$T_TMP/inj")

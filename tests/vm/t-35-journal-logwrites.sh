@@ -122,7 +122,8 @@ awk 'NR == FNR { j[$1] = $2; next } ($1 in j) { print $1, $2, $3, j[$1] }' \
 assert_eq "$(wc -l <"$T_TMP/points")" "$F" "both logs have every flush mark"
 
 # --- replay and check ------------------------------------------------------------
-TABLE="0 $SECT ilio /dev/mapper/cl35 $RAM_MB 2 journal /dev/mapper/cj35"
+# takeover: every replayed point holds the multihost record ACTIVE.
+TABLE="0 $SECT ilio /dev/mapper/cl35 $RAM_MB 3 journal /dev/mapper/cj35 takeover"
 fa=0 fb=0 fj=0 npts=0 nbad=0 carried=0 tried=0 neg_done=0
 # check K WHAT LUNSRC JSRC [WIPE]: copy the states, recover, verify flush K.
 check() {
