@@ -3,7 +3,7 @@
  * fuzz-meta: libFuzzer target for the metadata validators alone
  * (dm-ilio/ilio-meta.c, the module's own file): ilio_sb_check(),
  * ilio_anchor_check(), ilio_unit_check_hdr(), ilio_unit_check_body(),
- * ilio_cmap_check_hdr() and ilio_cmap_check() on hostile blocks.  Proves that no input makes them read outside the
+ * ilio_cmap_check_hdr(), ilio_cmap_check() and ilio_mmp_check() on hostile blocks.  Proves that no input makes them read outside the
  * block or unit they were given (ASan), hit undefined behaviour (UBSan), or
  * accept a field that the geometry forbids.
  *
@@ -29,7 +29,8 @@
 
 struct params {
 	u8 flags;	/* 1: fix sb csum, 2: fix anchor csum, 4: seal unit, 16: keyed sb,
-			 * 32: the unit as a class map slot, identity and csum fixed */
+			 * 32: the unit as a class map slot, identity and csum fixed,
+			 * 64: the anchor block as a multihost record, likewise */
 	u8 seg_shift;	/* fallback geometry: 16 + (x % 10) */
 	u8 pad[2];
 	u32 seg;
@@ -223,6 +224,33 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			}
 			free(r);
 		}
+	}
+	/*
+	 * The anchor's bytes as a multihost record (flag 64: with the
+	 * record's identity and a correct checksum, so the field checks are
+	 * reached).
+	 */
+	{
+		struct ilio_mmp_rec *m = (void *)an;
+		struct ilio_mmp_info mi;
+
+		if (p.flags & 64) {
+			m->magic = cpu_to_le32(ILIO_MMP_MAGIC);
+			m->blocknr = cpu_to_le64(ILIO_MMP_BLOCK);
+			m->version = cpu_to_le32(ILIO_FORMAT_VERSION);
+			memcpy(m->uuid, g.uuid, sizeof(m->uuid));
+			fix_csum(an, BS);
+		}
+		why = NULL;
+		ret = ilio_mmp_check(an, g.uuid, &mi, &why);
+		if (ret && !why)
+			fail("ilio_mmp_check refused without a reason");
+		if (!ret && ((mi.state != ILIO_MMP_CLEAN && mi.state != ILIO_MMP_ACTIVE) ||
+			     mi.interval_ms < ILIO_MMP_INTERVAL_MIN_MS ||
+			     mi.interval_ms > ILIO_MMP_INTERVAL_MAX_MS ||
+			     mi.fence_ms < mi.interval_ms || mi.fence_ms > ILIO_MMP_FENCE_MAX_MS ||
+			     strnlen(mi.node, sizeof(mi.node)) >= sizeof(mi.node)))
+			fail("ilio_mmp_check accepted a record out of bounds");
 	}
 	free(unit);
 out:
