@@ -165,6 +165,8 @@ static const struct ilio_feature ilio_features[] = {
 };
 
 /* Features that only persistent mode has: their bits in "seen". */
+static const char ilio_err_persistent[] =
+	"coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device";
 #define ILIO_PERSISTENT_FEATURES	(31U << 3)
 
 static int parse_features(struct ilio_params *p, unsigned int argc,
@@ -184,13 +186,10 @@ static int parse_features(struct ilio_params *p, unsigned int argc,
 		for (i = 0; i < ARRAY_SIZE(ilio_features); i++)
 			if (!strcmp(argv[0], ilio_features[i].key))
 				break;
-		if (i < ARRAY_SIZE(ilio_features) && ilio_features[i].flag) {
-			take = 1;
-		} else if (n < 2) {
+		take = i < ARRAY_SIZE(ilio_features) && ilio_features[i].flag ? 1 : 2;
+		if (take > n) {
 			*error = "Feature arguments must be key/value pairs";
 			return -EINVAL;
-		} else {
-			take = 2;
 		}
 		if (i == ARRAY_SIZE(ilio_features)) {
 			*error = "Unknown feature argument";
@@ -205,7 +204,7 @@ static int parse_features(struct ilio_params *p, unsigned int argc,
 			return -EINVAL;
 	}
 	if (!p->backing && (seen & ILIO_PERSISTENT_FEATURES)) {
-		*error = "coalesce, flush_interval_ms, max_dirty_mb, journal, takeover need a backing device";
+		*error = ilio_err_persistent;
 		return -EINVAL;
 	}
 	if (p->max_dirty_mb > p->ram_mb) {

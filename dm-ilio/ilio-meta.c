@@ -1249,7 +1249,7 @@ int ilio_mmp_check(const void *blk, const u8 *uuid, struct ilio_mmp_info *m,
 	    le64_to_cpu(r->blocknr) != ILIO_MMP_BLOCK ||
 	    le32_to_cpu(r->version) != ILIO_FORMAT_VERSION ||
 	    memcmp(r->uuid, uuid, sizeof(r->uuid))) {
-		*why = "multihost record damaged or of another store (checksum, location, version or uuid)";
+		*why = "multihost record damaged, misplaced or of another store";
 		return -EINVAL;
 	}
 	ilio_mmp_unpack(blk, m);

@@ -787,16 +787,15 @@ static void ilio_beat_fn(struct work_struct *work)
 	memalloc_noio_restore(noio);
 	core = READ_ONCE(d->core);
 	if (ret == -EBUSY) {
-		DMERR("%s: host %s took the store over (record written %lld s ago): this device writes nothing more",
-		      d->name, d->mmp.prev.node[0] ? d->mmp.prev.node : "(unknown)",
-		      ilio_mmp_ago(&d->mmp.prev));
+		DMERR("%s: host %s took the store over: this device writes nothing more",
+		      d->name, d->mmp.prev.node[0] ? d->mmp.prev.node : "(unknown)");
 		if (core)
 			ilio_core_set_mode(core, ILIO_MODE_FAIL,
 					   "another host took the store over", ret);
 		return;
 	}
 	if (ret == -ETIMEDOUT) {
-		DMERR("%s: no heartbeat completed for %u ms: the lease ran out, this device writes nothing more",
+		DMERR("%s: no heartbeat for %u ms, lease ran out: this device writes nothing more",
 		      d->name, d->mmp.fence_ms);
 		if (core)
 			ilio_core_set_mode(core, ILIO_MODE_READ_ONLY,
@@ -835,10 +834,10 @@ static int ilio_dev_mmp_start(struct ilio_dev *d, struct dm_target *ti,
 	}
 	ret = ilio_mmp_acquire(m, bdev_nr_bytes(d->bdev), takeover);
 	if (ret == -EBUSY) {
-		DMERR("%s: the store on %s is in use by host %s (heartbeat %lld s ago; use the takeover feature to force)",
+		DMERR("%s: the store on %s is in use by host %s (heartbeat %lld s ago)",
 		      d->name, backing->name, m->prev.node[0] ? m->prev.node : "(unknown)",
 		      ilio_mmp_ago(&m->prev));
-		ti->error = "The store is in use by another host (see the kernel log; the takeover feature forces)";
+		ti->error = "Store in use by another host (see the kernel log; takeover forces)";
 		return ret;
 	}
 	if (ret) {
@@ -851,16 +850,17 @@ static int ilio_dev_mmp_start(struct ilio_dev *d, struct dm_target *ti,
 		return 0;	/* no superblock: the store's open refuses it */
 	d->mmp_on = true;
 	if (m->took_over && m->found == ILIO_MMP_FOUND_INVALID)
-		DMWARN("%s: %s the store on %s over from an unreadable multihost record%s",
-		       d->name, takeover ? "TAKEOVER: took" : "took", backing->name,
-		       takeover ? " without waiting" : " that did not change");
+		DMWARN("%s: %s the store on %s from an unreadable multihost record",
+		       d->name, takeover ? "TAKEOVER: took" : "took", backing->name);
 	else if (m->took_over && takeover)
-		DMWARN("%s: TAKEOVER: took the store on %s over from host %s (heartbeat %lld s ago) without waiting; if that host still writes, the store will be corrupted",
+		DMWARN("%s: TAKEOVER: took the store on %s from host %s (heartbeat %lld s ago)",
 		       d->name, backing->name, m->prev.node, ilio_mmp_ago(&m->prev));
 	else if (m->took_over)
-		DMWARN("%s: took the store on %s over from host %s: its heartbeat stopped %lld s ago (waited %u ms)",
-		       d->name, backing->name, m->prev.node, ilio_mmp_ago(&m->prev),
-		       m->waited_ms);
+		DMWARN("%s: took the store on %s from host %s: its heartbeat stopped %lld s ago",
+		       d->name, backing->name, m->prev.node, ilio_mmp_ago(&m->prev));
+	if (m->took_over && takeover)
+		DMWARN("%s: TAKEOVER, no wait: if that host still writes, the store is corrupted",
+		       d->name);
 	WRITE_ONCE(d->beating, true);
 	queue_delayed_work(d->mmp_wq, &d->beat, msecs_to_jiffies(m->interval_ms));
 	return 0;
@@ -875,8 +875,8 @@ static void ilio_dev_mmp_peek(struct ilio_dev *d, struct dm_dev *backing)
 		return;
 	d->mmp_init = true;
 	if (ilio_mmp_peek(m, bdev_nr_bytes(d->bdev)) == ILIO_MMP_FOUND_ACTIVE)
-		DMWARN("%s: read-only activation of the store on %s, which host %s holds for writing (heartbeat %lld s ago): it may change under this device",
-		       d->name, backing->name, m->prev.node, ilio_mmp_ago(&m->prev));
+		DMWARN("%s: read-only, but host %s holds the store on %s (heartbeat %lld s ago)",
+		       d->name, m->prev.node, backing->name, ilio_mmp_ago(&m->prev));
 }
 
 /*
@@ -896,7 +896,7 @@ static void ilio_dev_mmp_stop(struct ilio_dev *d, bool opened)
 	if (d->mmp_on && !opened)
 		ilio_mmp_abort(&d->mmp);
 	else if (d->mmp_on && ilio_mmp_release(&d->mmp))
-		DMWARN("%s: cannot mark the multihost record clean: the next activation waits for it",
+		DMWARN("%s: cannot mark the multihost record clean: the next activation waits",
 		       d->name);
 	ilio_mmp_exit(&d->mmp);
 }

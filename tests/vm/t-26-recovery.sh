@@ -142,7 +142,7 @@ assert_cmd "the right table recovers" -- \
 	dmsetup create t26 --table "0 $LSECT ilio $BACK $RAM 1 takeover"
 recovery_line "after the crash" "$RECOVERED"
 # The crash left the multihost record ACTIVE; the table's takeover took it.
-if dmesg_since | grep -qE "$(dm_node t26): TAKEOVER: took the store on .* over from host "; then
+if dmesg_since | grep -qE "$(dm_node t26): TAKEOVER: took the store on .* from host "; then
 	pass "after the crash: the takeover is in the kernel log"
 else
 	fail "no TAKEOVER line: $(dmesg_since | grep ilio | tail -n 3)"

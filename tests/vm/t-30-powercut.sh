@@ -209,7 +209,7 @@ boot2)
 	t1=$(date +%s%N)
 	log "recovery (dmsetup create) took $(((t1 - t0) / 1000000)) ms (multihost wait included)"
 	assert_ge $(((t1 - t0) / 1000000)) 11000 "the activation waited for the stale multihost record"
-	if dmesg_since | grep -qE "$(dm_node t30): took the store on .* over from host .*: its heartbeat stopped"; then
+	if dmesg_since | grep -qE "$(dm_node t30): took the store on .* from host .*: its heartbeat stopped"; then
 		pass "the kernel log names the stale takeover"
 	else
 		fail "no stale-takeover line: $(dmesg_since | grep ilio | tail -n 3)"
