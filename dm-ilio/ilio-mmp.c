@@ -314,12 +314,12 @@ out:
  *
  * The check before every write to the backing and journal devices.
  * The first one confirms the claim (it may sleep: never call it from
- * atomic context).  Afterwards lockless, unless it finds the lease run
- * out: then the guard is @fenced for good and stops beating, so that
- * another host can take over after its wait.
+ * atomic context).  Afterwards lockless.
  *
- * Return: 0; -EBUSY (another activation holds the store) or -ETIMEDOUT
- * (the lease ran out): the write must not be submitted.
+ * Return: 0; -EBUSY (this activation does not hold the store: lost,
+ * released or never claimed) or -ETIMEDOUT (the lease ran out: no beat
+ * completed in time; a later beat may renew it): the write must not be
+ * submitted.  -EIO when the confirm could not read the record.
  */
 int ilio_mmp_may_write(struct ilio_mmp *m)
 {
@@ -333,17 +333,10 @@ int ilio_mmp_may_write(struct ilio_mmp *m)
 			return ret == -EBUSY ? ret : -EIO;
 	}
 	if (!READ_ONCE(m->held))
-		return READ_ONCE(m->lost) ? -EBUSY : -ETIMEDOUT;
-	if (m->ops->now_ms(m->priv) - READ_ONCE(m->last_ok_ms) <= m->fence_ms)
-		return 0;
-	mutex_lock(&m->lock);
-	if (m->held) {
-		m->fenced = true;
-		WRITE_ONCE(m->held, false);
-	}
-	ret = m->lost ? -EBUSY : -ETIMEDOUT;
-	mutex_unlock(&m->lock);
-	return ret;
+		return -EBUSY;
+	if (m->ops->now_ms(m->priv) - READ_ONCE(m->last_ok_ms) > m->fence_ms)
+		return -ETIMEDOUT;
+	return 0;
 }
 
 /**
@@ -351,15 +344,17 @@ int ilio_mmp_may_write(struct ilio_mmp *m)
  * @m: the guard
  *
  * Re-reads the record first: if it is not ours any more, another host
- * took the store over and this activation must stop writing (@lost;
- * m->prev is what it found).  A beat that comes when the lease has run
- * out fences instead.  Otherwise writes the record with the next seq and
- * flushes it; the lease then runs from when this beat began.
+ * took the store over and this activation must stop writing (@lost,
+ * final; m->prev is what it found).  Otherwise writes the record with the
+ * next seq and flushes it; the lease then runs from when this beat
+ * began.  A beat after the lease ran out (beats stalled, or the device
+ * was suspended) renews it the same way: it reads first, so it never
+ * renews a record another host took, and a claim that lands between its
+ * read and its write is caught by that host's confirm.
  *
- * Return: 0 (also when not guarded); -EBUSY when lost; -ETIMEDOUT when
- * fenced (both final: later beats return the same and write nothing);
- * -errno when the device failed (the next beat tries again; the lease
- * runs out if none succeeds).
+ * Return: 0 (also when not guarded); -EBUSY when lost (later beats
+ * return the same and write nothing); -errno when the device failed (the
+ * next beat tries again; the lease runs out if none succeeds).
  */
 int ilio_mmp_beat(struct ilio_mmp *m)
 {
@@ -369,16 +364,12 @@ int ilio_mmp_beat(struct ilio_mmp *m)
 
 	mutex_lock(&m->lock);
 	if (!m->held) {
-		ret = m->lost ? -EBUSY : m->fenced ? -ETIMEDOUT : 0;
+		ret = m->lost ? -EBUSY : 0;
 		goto out;
 	}
 	t = m->ops->now_ms(m->priv);
-	if (t - m->last_ok_ms > m->fence_ms) {
-		m->fenced = true;
-		WRITE_ONCE(m->held, false);
-		ret = -ETIMEDOUT;
-		goto out;
-	}
+	if (t - m->last_ok_ms > m->fence_ms)
+		m->expired++;	/* writes were refused meanwhile; renew */
 	ret = ilio_mmp_read(m, m->blk);
 	if (ret)
 		goto out;

@@ -8,15 +8,15 @@
  * through struct ilio_mmp_ops, so the userspace tests run two "hosts"
  * over one in-memory device with a virtual clock.  The dm glue drives
  * it: ilio_mmp_acquire() before the store is opened, ilio_mmp_beat()
- * every @interval_ms from a work item (also while the device is
- * suspended), ilio_mmp_may_write() before every write to the backing
- * or journal device, ilio_mmp_release() after a clean close, and
- * ilio_mmp_abort() when the open fails.
+ * every @interval_ms from a work item while the device is not
+ * suspended (and once at each resume), ilio_mmp_may_write() before
+ * every write to the backing or journal device, ilio_mmp_release()
+ * after a clean close, and ilio_mmp_abort() when the open fails.
  *
  * Timing (the argument is in Documentation/ilio-design.rst, "Multihost
  * guard"): the holder beats every @interval_ms; its lease is the issue
  * time of its newest completed beat plus @fence_ms, on its own
- * monotonic clock, and it submits no write once the lease has run out.
+ * monotonic clock, and it submits no write while the lease has run out.
  * A host that finds the record ACTIVE watches it for
  * ilio_mmp_wait_ms(), 2 x @fence_ms + @interval_ms of the record: if the
  * block did not change, every lease the holder may have had has run out.
@@ -78,7 +78,7 @@ enum ilio_mmp_found {
  * @confirmed: the claim was re-read ILIO_MMP_CONFIRM_MS after it was
  *	written, and was still ours
  * @lost: another activation took the record over (seen by a beat)
- * @fenced: the lease ran out; nothing is written any more
+ * @expired: beats that found the lease run out (and renewed it)
  * @took_over: the claim replaced an ACTIVE or invalid record
  * @uuid: the store's, from its superblock
  * @owner: this activation's random id
@@ -103,7 +103,7 @@ struct ilio_mmp {
 	bool held;
 	bool confirmed;
 	bool lost;
-	bool fenced;
+	u32 expired;
 	bool took_over;
 	u8 uuid[16];
 	u64 owner;

@@ -463,8 +463,8 @@ static int ilio_dev_may_write(struct ilio_dev *d)
 	if (!ret)
 		return 0;
 	DMERR_LIMIT("%s: write to the backing device refused: %s", d->name,
-		    ret == -EBUSY ? "another host holds the store" :
-		    "the multihost lease ran out (heartbeats late)");
+		    ret == -ETIMEDOUT ? "the multihost lease ran out (heartbeats late)" :
+		    "this device does not hold the store (another host took it)");
 	return -EIO;
 }
 
@@ -718,10 +718,9 @@ static void ilio_tick_fn(struct work_struct *work)
  * Its own I/O goes straight to the backing device, FUA, never through
  * ilio_dev_may_write(); its clocks are the kernel's.  The record is
  * claimed before the store is opened (ilio_dev_mmp_start()), beaten from
- * @mmp_wq every interval until the device is destroyed - suspended or
- * not: a suspended device still holds its store, and another host must
- * not take it over during a long suspend - and released (CLEAN) once the
- * store's close has written its last block.
+ * @mmp_wq every interval while the device is not suspended (see
+ * ilio_dev_mmp_pause()), and released (CLEAN) once the store's close has
+ * written its last block.
  */
 static int ilio_mmp_kread(void *priv, u64 pos, void *buf, u32 len)
 {
@@ -775,11 +774,16 @@ static long long ilio_mmp_ago(const struct ilio_mmp_info *r)
 	return ktime_get_real_seconds() - r->time;
 }
 
-static void ilio_beat_fn(struct work_struct *work)
+/*
+ * One heartbeat (ilio_mmp_beat()) and what follows from it; @resume: the
+ * first after a suspend (a lease that ran out meanwhile is no news).  Return: true
+ * while the device holds the store (beat again), false once another host
+ * took it over (the device is in fail mode then).
+ */
+static bool ilio_dev_beat(struct ilio_dev *d, bool resume)
 {
-	struct ilio_dev *d = container_of(to_delayed_work(work), struct ilio_dev,
-					  beat);
 	unsigned int noio = memalloc_noio_save();
+	u32 expired = d->mmp.expired;
 	struct ilio_core *core;
 	int ret;
 
@@ -792,19 +796,22 @@ static void ilio_beat_fn(struct work_struct *work)
 		if (core)
 			ilio_core_set_mode(core, ILIO_MODE_FAIL,
 					   "another host took the store over", ret);
-		return;
-	}
-	if (ret == -ETIMEDOUT) {
-		DMERR("%s: no heartbeat for %u ms, lease ran out: this device writes nothing more",
-		      d->name, d->mmp.fence_ms);
-		if (core)
-			ilio_core_set_mode(core, ILIO_MODE_READ_ONLY,
-					   "multihost lease ran out", ret);
-		return;
+		return false;
 	}
 	if (ret)
 		DMWARN_LIMIT("%s: heartbeat failed: %d", d->name, ret);
-	if (READ_ONCE(d->beating))
+	else if (d->mmp.expired != expired && !resume)
+		DMWARN("%s: heartbeats were late (lease of %u ms ran out); renewed",
+		       d->name, d->mmp.fence_ms);
+	return true;
+}
+
+static void ilio_beat_fn(struct work_struct *work)
+{
+	struct ilio_dev *d = container_of(to_delayed_work(work), struct ilio_dev,
+					  beat);
+
+	if (ilio_dev_beat(d, false) && READ_ONCE(d->beating))
 		queue_delayed_work(d->mmp_wq, &d->beat,
 				   msecs_to_jiffies(d->mmp.interval_ms));
 }
@@ -864,6 +871,30 @@ static int ilio_dev_mmp_start(struct ilio_dev *d, struct dm_target *ti,
 	WRITE_ONCE(d->beating, true);
 	queue_delayed_work(d->mmp_wq, &d->beat, msecs_to_jiffies(m->interval_ms));
 	return 0;
+}
+
+/*
+ * A suspended device writes nothing to its LUN (a copy or snapshot of it
+ * is exact), heartbeats included: they stop after the suspend's last
+ * write-back.  The resume beats at once, before any write (a beat after
+ * the lease ran out renews it, unless another host took the store over
+ * meanwhile: a suspend longer than the standby's wait lets it), and
+ * beats go on.
+ */
+static void ilio_dev_mmp_pause(struct ilio_dev *d)
+{
+	if (!d->mmp_on || !d->beating)
+		return;
+	WRITE_ONCE(d->beating, false);
+	cancel_delayed_work_sync(&d->beat);
+}
+
+static void ilio_dev_mmp_resume(struct ilio_dev *d)
+{
+	if (!d->mmp_on || d->beating || !ilio_dev_beat(d, true))
+		return;
+	WRITE_ONCE(d->beating, true);
+	queue_delayed_work(d->mmp_wq, &d->beat, msecs_to_jiffies(d->mmp.interval_ms));
 }
 
 /* A read-only activation claims nothing; it warns if a host holds it. */
@@ -1619,11 +1650,14 @@ static void ilio_postsuspend(struct dm_target *ti)
 	WRITE_ONCE(d->ticking, false);
 	cancel_delayed_work_sync(&d->tick);
 	flush_work(&d->wb_work);
-	if (ilio_core_mode(d->core) != ILIO_MODE_WRITE)
+	if (ilio_core_mode(d->core) != ILIO_MODE_WRITE) {
+		ilio_dev_mmp_pause(d);
 		return;
+	}
 	ret = ilio_core_quiesce(d->core);
 	if (ret)
 		DMERR("%s: write-back on suspend failed: %d", d->name, ret);
+	ilio_dev_mmp_pause(d);
 }
 
 static void ilio_resume(struct dm_target *ti)
@@ -1647,6 +1681,7 @@ static void ilio_resume(struct dm_target *ti)
 		ilio_core_set_coalesce(d->core, t->params.coalesce,
 				       t->params.flush_interval_ms,
 				       (u64)t->params.max_dirty_mb << 20);
+		ilio_dev_mmp_resume(d);
 		if (!d->ticking) {
 			WRITE_ONCE(d->ticking, true);
 			queue_delayed_work(d->bg_wq, &d->tick,

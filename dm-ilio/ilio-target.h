@@ -129,8 +129,9 @@ struct ilio_front_stats {
  *	constant afterwards)
  * @mmp_wq: persistent, read-write: the beat's own workqueue (not @bg_wq:
  *	write-back must never delay a beat)
- * @beat: ilio_mmp_beat() every interval, also while suspended
- * @beating: @beat is armed (written by the constructor and destroy only)
+ * @beat: ilio_mmp_beat() every interval, while not suspended
+ * @beating: @beat is armed (written by the constructor, postsuspend,
+ *	resume and destroy, which dm serialises)
  * @kobj: /sys/block/dm-N/ilio
  * @kobj_released: completed by the kobject's release
  * @sysfs_ok: @kobj was added

@@ -11,7 +11,8 @@
  * the old holder finds the record taken at its next beat and may not write
  * any more; a clean close (release) lets the next host in without waiting;
  * a claim that raced with another is lost at confirm; a refused open puts
- * the block back byte for byte; a late beat fences; read-only peeks write
+ * the block back byte for byte; writes are refused while the lease has run
+ * out, and a late beat renews it when nobody took over; read-only peeks write
  * nothing; crafted records (bad checksum, other uuid, huge interval, bad
  * state, garbage, zeroes) give the bounded default wait or no record; a
  * device without a superblock is not guarded; read errors refuse.
@@ -279,13 +280,14 @@ static void t_stale_takeover(void)
 	      "A's lease had run out before B's claim");
 	CHECK(!rec(&r) && r.owner == b.m.owner && r.state == ILIO_MMP_ACTIVE,
 	      "record is B's");
-	/* A wakes up: it may not write, and its beat writes nothing. */
+	/* A wakes up: its lease ran out, its beat finds B: lost, no write. */
 	{
 		unsigned long wr = w.writes;
 
-		CHECK(ilio_mmp_may_write(&a.m) == -ETIMEDOUT, "A fenced by its lease");
-		CHECK(ilio_mmp_beat(&a.m) == -ETIMEDOUT && w.writes == wr,
-		      "A's beat writes nothing");
+		CHECK(ilio_mmp_may_write(&a.m) == -ETIMEDOUT, "A's lease ran out");
+		CHECK(ilio_mmp_beat(&a.m) == -EBUSY && a.m.lost && w.writes == wr,
+		      "A's beat sees B and writes nothing");
+		CHECK(ilio_mmp_may_write(&a.m) == -EBUSY, "A may never write again");
 	}
 	CHECK(!rec(&r) && r.owner == b.m.owner, "record still B's");
 	CHECK(!ilio_mmp_may_write(&b.m), "B may write");
@@ -436,11 +438,14 @@ static void t_late_beat_fences(void)
 	w.now += ILIO_MMP_FENCE_MS - 100;
 	CHECK(!ilio_mmp_may_write(&a.m), "renewed lease");
 	w.now += 200;
-	CHECK(ilio_mmp_may_write(&a.m) == -ETIMEDOUT && a.m.fenced, "lease ran out");
+	CHECK(ilio_mmp_may_write(&a.m) == -ETIMEDOUT, "lease ran out: writes refused");
+	CHECK(ilio_mmp_may_write(&a.m) == -ETIMEDOUT, "and stay refused");
 	wr = w.writes;
-	CHECK(ilio_mmp_beat(&a.m) == -ETIMEDOUT && w.writes == wr,
-	      "a fenced guard stops beating");
 	CHECK(!rec(&r) && r.state == ILIO_MMP_ACTIVE, "record left ACTIVE (stale)");
+	/* Nobody took it: a late beat (after a stall, a suspend) renews it. */
+	CHECK(!ilio_mmp_beat(&a.m) && w.writes == wr + 1 && a.m.expired == 1,
+	      "a late beat renews the lease");
+	CHECK(!ilio_mmp_may_write(&a.m), "writes allowed again");
 	ilio_mmp_exit(&a.m);
 	/* A read error at a beat is not final; the lease decides. */
 	world();
