@@ -4,7 +4,7 @@
 # run.sh - boot the test VM and run one guest script in it.
 #
 # Usage: run.sh [--mem MB] [--smp N] [--timeout S] [--name NAME] [--quiet]
-#               [--disk NAME:SIZE_MB[:keep]]... [--powercut S]
+#               [--disk NAME:SIZE_MB[:keep|:shared]]... [--powercut S]
 #               GUEST_SCRIPT [ARGS...]
 #
 # Boots the newest installed Debian amd64 kernel under QEMU (TCG, -no-reboot)
@@ -18,12 +18,14 @@
 #   --timeout S   kill QEMU after S seconds (default 600)
 #   --name NAME   run name (default: script basename without .sh); the console
 #                 log is build/vm/logs/NAME.log, results build/vm/results/NAME/
-#   --disk NAME:SIZE_MB[:keep]
+#   --disk NAME:SIZE_MB[:keep|:shared]
 #                 attach build/vm/disks/NAME.img (sparse raw) as a virtio-blk
 #                 disk with serial NAME, in order vda, vdb, ... By default the
 #                 file is created anew, zeroed; ":keep" reuses the existing file
-#                 as is (for a second boot after a crash). In the guest,
-#                 vm_disk NAME (lib.sh) prints its /dev path.
+#                 as is (for a second boot after a crash); ":shared" reuses it
+#                 with no image lock and share-rw=on, so that two guests run
+#                 over one disk at the same time (two hosts on one LUN). In
+#                 the guest, vm_disk NAME (lib.sh) prints its /dev path.
 #   --quiet       do not stream the guest script's output live
 #   --powercut S  power-cut mode: once the guest creates $RESULTS/powercut
 #                 (lib.sh: powercut_arm), wait S seconds and SIGKILL QEMU.
@@ -139,18 +141,27 @@ for spec in "${DISKS[@]+"${DISKS[@]}"}"; do
 	''|*[!0-9]*) die "bad disk size in --disk $spec" ;;
 	esac
 	img="$VMDIR/disks/$dname.img"
+	opts=cache=writeback dopts=
 	case "${dmode:-}" in
 	keep)
 		[ -f "$img" ] || die "--disk $spec: $img does not exist"
+		;;
+	shared)
+		# Another QEMU may have it open at the same time (two hosts on
+		# one LUN): no image lock, and the device allows shared writers.
+		# Both run on this host, so the host's page cache keeps them
+		# coherent; FUA and flushes still reach the file.
+		[ -f "$img" ] || die "--disk $spec: $img does not exist"
+		opts=cache=writeback,file.locking=off dopts=,share-rw=on
 		;;
 	'')
 		rm -f "$img"
 		truncate -s "${dsize}M" "$img" || die "cannot create $img"
 		;;
-	*) die "bad disk mode in --disk $spec (only :keep)" ;;
+	*) die "bad disk mode in --disk $spec (only :keep or :shared)" ;;
 	esac
-	DRIVE_ARGS+=(-drive "file=$img,if=none,id=d-$dname,format=raw,cache=writeback,discard=unmap"
-		-device "virtio-blk-pci,drive=d-$dname,serial=$dname")
+	DRIVE_ARGS+=(-drive "file=$img,if=none,id=d-$dname,format=raw,$opts,discard=unmap"
+		-device "virtio-blk-pci,drive=d-$dname,serial=$dname$dopts")
 done
 
 # Power-cut mode needs QEMU's own pid (timeout is its parent).
