@@ -102,7 +102,7 @@ static int ilio_mmp_classify(struct ilio_mmp *m, const void *blk,
 					     ILIO_MMP_FOUND_CLEAN;
 }
 
-/* Write and flush a record of @state with the next seq; m->lock held. */
+/* Write a record of @state with the next seq (durably); m->lock held. */
 static int __ilio_mmp_put(struct ilio_mmp *m, u32 state, u64 after_seq)
 {
 	struct ilio_mmp_info r = {
@@ -119,8 +119,6 @@ static int __ilio_mmp_put(struct ilio_mmp *m, u32 state, u64 after_seq)
 	strscpy(r.node, m->node, sizeof(r.node));
 	ilio_mmp_build(m->blk, m->uuid, &r);
 	ret = m->ops->write(m->priv, ILIO_MMP_POS, m->blk, ILIO_BLOCK_SIZE);
-	if (!ret)
-		ret = m->ops->flush(m->priv);
 	if (!ret)
 		m->seq = r.seq;
 	return ret;
@@ -198,7 +196,7 @@ static int __ilio_mmp_watch(struct ilio_mmp *m)
  * CLEAN one: claim at once.  An ACTIVE record, or one that is not valid:
  * unless @takeover, watch it for ilio_mmp_wait_ms() and refuse if it
  * changes; claim it otherwise (@took_over).  The claim is an ACTIVE
- * record with this activation's @owner, written and flushed; the lease
+ * record with this activation's @owner, written durably; the lease
  * starts when it was issued.  m->found and m->prev say what was there.
  *
  * Return: 0 (@held unless not guarded); -EBUSY when another host beats;
@@ -346,7 +344,7 @@ int ilio_mmp_may_write(struct ilio_mmp *m)
  * Re-reads the record first: if it is not ours any more, another host
  * took the store over and this activation must stop writing (@lost,
  * final; m->prev is what it found).  Otherwise writes the record with the
- * next seq and flushes it; the lease then runs from when this beat
+ * next seq, durably; the lease then runs from when this beat
  * began.  A beat after the lease ran out (beats stalled, or the device
  * was suspended) renews it the same way: it reads first, so it never
  * renews a record another host took, and a claim that lands between its
@@ -434,9 +432,8 @@ void ilio_mmp_abort(struct ilio_mmp *m)
 		WRITE_ONCE(m->held, false);
 		if (!ilio_mmp_read(m, m->blk) &&
 		    ilio_mmp_classify(m, m->blk, &r) == ILIO_MMP_FOUND_ACTIVE &&
-		    r.owner == m->owner &&
-		    !m->ops->write(m->priv, ILIO_MMP_POS, m->saved, ILIO_BLOCK_SIZE))
-			m->ops->flush(m->priv);
+		    r.owner == m->owner)
+			m->ops->write(m->priv, ILIO_MMP_POS, m->saved, ILIO_BLOCK_SIZE);
 	}
 	mutex_unlock(&m->lock);
 }

@@ -40,9 +40,10 @@
 /**
  * struct ilio_mmp_ops - what the guard needs from its environment
  * @read: read @len bytes at byte @pos of the backing device; 0 or -errno
- * @write: write them; 0 or -errno.  Never subject to the lease (the
- *	guard's own writes renew it)
- * @flush: make completed writes durable; 0 or -errno
+ * @write: write them durably (FUA: durable when it returns, no flush
+ *	needed, none issued: a beat must not flush the whole device every
+ *	second); 0 or -errno.  Never subject to the lease (the guard's own
+ *	writes renew it)
  * @sleep: sleep about @ms milliseconds (may return early)
  * @now_ms: a monotonic clock, in milliseconds
  * @wall: wall-clock seconds since the epoch (only written to the
@@ -51,7 +52,6 @@
 struct ilio_mmp_ops {
 	int (*read)(void *priv, u64 pos, void *buf, u32 len);
 	int (*write)(void *priv, u64 pos, const void *buf, u32 len);
-	int (*flush)(void *priv);
 	void (*sleep)(void *priv, u32 ms);
 	u64 (*now_ms)(void *priv);
 	s64 (*wall)(void *priv);

@@ -715,7 +715,8 @@ static void ilio_tick_fn(struct work_struct *work)
 
 /*
  * The multihost guard (ilio-mmp.h) of a read-write persistent store.
- * Its own I/O goes straight to the backing device, FUA, never through
+ * Its own I/O goes straight to the backing device, FUA (no flush of the
+ * whole device), never through
  * ilio_dev_may_write(); its clocks are the kernel's.  The record is
  * claimed before the store is opened (ilio_dev_mmp_start()), beaten from
  * @mmp_wq every interval while the device is not suspended (see
@@ -737,13 +738,6 @@ static int ilio_mmp_kwrite(void *priv, u64 pos, const void *buf, u32 len)
 			    (u8 *)buf, len);
 }
 
-static int ilio_mmp_kflush(void *priv)
-{
-	struct ilio_dev *d = priv;
-
-	return blkdev_issue_flush(d->bdev);
-}
-
 static void ilio_mmp_ksleep(void *priv, u32 ms)
 {
 	msleep(ms);
@@ -762,7 +756,6 @@ static s64 ilio_mmp_kwall(void *priv)
 static const struct ilio_mmp_ops ilio_mmp_kops = {
 	.read = ilio_mmp_kread,
 	.write = ilio_mmp_kwrite,
-	.flush = ilio_mmp_kflush,
 	.sleep = ilio_mmp_ksleep,
 	.now_ms = ilio_mmp_know,
 	.wall = ilio_mmp_kwall,

@@ -65,11 +65,6 @@ static int w_write(void *priv, u64 pos, const void *buf, u32 len)
 	return 0;
 }
 
-static int w_flush(void *priv)
-{
-	return 0;
-}
-
 /* Advance the clock by @ms, running the beats of the live hosts on time. */
 static void w_sleep(void *priv, u32 ms)
 {
@@ -114,7 +109,6 @@ static s64 w_wall(void *priv)
 static const struct ilio_mmp_ops w_ops = {
 	.read = w_read,
 	.write = w_write,
-	.flush = w_flush,
 	.sleep = w_sleep,
 	.now_ms = w_now,
 	.wall = w_wall,
