@@ -346,9 +346,10 @@ int ilio_mmp_may_write(struct ilio_mmp *m)
  * final; m->prev is what it found).  Otherwise writes the record with the
  * next seq, durably; the lease then runs from when this beat
  * began.  A beat after the lease ran out (beats stalled, or the device
- * was suspended) renews it the same way: it reads first, so it never
- * renews a record another host took, and a claim that lands between its
- * read and its write is caught by that host's confirm.
+ * was suspended) renews it the same way, as a new claim: it reads first,
+ * so it never renews a record another host took, and writes wait for a
+ * new confirm (ilio_mmp_confirm()): of two claims that race, the later
+ * write wins the block and the other host finds it at its confirm.
  *
  * Return: 0 (also when not guarded); -EBUSY when lost (later beats
  * return the same and write nothing); -errno when the device failed (the
@@ -358,6 +359,7 @@ int ilio_mmp_beat(struct ilio_mmp *m)
 {
 	struct ilio_mmp_info r;
 	int ret = 0, found;
+	bool late;
 	u64 t;
 
 	mutex_lock(&m->lock);
@@ -366,8 +368,7 @@ int ilio_mmp_beat(struct ilio_mmp *m)
 		goto out;
 	}
 	t = m->ops->now_ms(m->priv);
-	if (t - m->last_ok_ms > m->fence_ms)
-		m->expired++;	/* writes were refused meanwhile; renew */
+	late = t - m->last_ok_ms > m->fence_ms;
 	ret = ilio_mmp_read(m, m->blk);
 	if (ret)
 		goto out;
@@ -382,6 +383,17 @@ int ilio_mmp_beat(struct ilio_mmp *m)
 		goto out;
 	}
 	ret = __ilio_mmp_put(m, ILIO_MMP_ACTIVE, r.seq);
+	if (!ret && late) {
+		/*
+		 * Renewing a lease that ran out is a claim like acquire's:
+		 * another host may have found the record stale and claimed it
+		 * between our read and our write.  Writes wait for the
+		 * confirm, as after acquire.
+		 */
+		m->expired++;
+		m->claim_ms = m->ops->now_ms(m->priv);
+		WRITE_ONCE(m->confirmed, false);
+	}
 	if (!ret)
 		WRITE_ONCE(m->last_ok_ms, t);
 out:

@@ -439,7 +439,25 @@ static void t_late_beat_fences(void)
 	/* Nobody took it: a late beat (after a stall, a suspend) renews it. */
 	CHECK(!ilio_mmp_beat(&a.m) && w.writes == wr + 1 && a.m.expired == 1,
 	      "a late beat renews the lease");
-	CHECK(!ilio_mmp_may_write(&a.m), "writes allowed again");
+	CHECK(!a.m.confirmed, "as a new claim, to be confirmed");
+	wr = w.now;
+	CHECK(!ilio_mmp_may_write(&a.m) && w.now - wr >= ILIO_MMP_CONFIRM_MS,
+	      "writes allowed again after the confirm");
+	/* A late renewal that races with another host's claim loses. */
+	w.now += ILIO_MMP_FENCE_MS + 100;
+	{
+		struct host b;
+		u8 a_beat[BS];
+
+		CHECK(!ilio_mmp_beat(&a.m) && !a.m.confirmed, "late renewal again");
+		memcpy(a_beat, w.dev + ILIO_MMP_BLOCK * BS, BS);
+		host_init(&b, "host-b");
+		CHECK(!ilio_mmp_acquire(&b.m, DEV_BYTES, true), "B claims (takeover)");
+		CHECK(ilio_mmp_may_write(&a.m) == -EBUSY && a.m.lost,
+		      "A's confirm finds B's later claim: no write");
+		CHECK(!ilio_mmp_may_write(&b.m), "B confirmed");
+		ilio_mmp_exit(&b.m);
+	}
 	ilio_mmp_exit(&a.m);
 	/* A read error at a beat is not final; the lease decides. */
 	world();
