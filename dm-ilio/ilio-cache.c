@@ -79,6 +79,7 @@ void ilio_cache_exit(struct ilio_cache *c)
 	kvfree(c->buckets);
 	c->buckets = NULL;
 	c->nr = 0;
+	memset(c->cls_bytes, 0, sizeof(c->cls_bytes));
 }
 
 /**
@@ -254,6 +255,7 @@ struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 	e->lz4 = lz4;
 	e->prot = 0;
 	e->ref = 0;
+	e->cls = ILIO_CLASS_NORMAL;
 	memcpy(e->data, payload, len);
 	return e;
 }
@@ -288,8 +290,11 @@ void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e)
 	} else if (cls == ILIO_CLASS_TEMP) {
 		ilio_cq_push_tail(&c->prob, e);	/* the next to go */
 	} else {
+		cls = ILIO_CLASS_NORMAL;	/* a value a damaged table may hold */
 		ilio_cq_push_head(&c->prob, e);
 	}
+	e->cls = cls;
+	c->cls_bytes[cls] += ilio_centry_bytes(e);
 	c->nr++;
 }
 
@@ -327,6 +332,7 @@ static void __ilio_cache_free(struct ilio_cache *c, struct ilio_centry *e)
 		return;
 	*p = e->hnext;
 	ilio_cq_unlink(ilio_cq_of(c, e), e);
+	c->cls_bytes[e->cls] -= ilio_centry_bytes(e);
 	c->nr--;
 	kfree(e);
 }

@@ -306,6 +306,18 @@ static int __ilio_block_class(struct ilio_core *ic, ilio_lba_t lba)
 }
 
 /*
+ * The class a read of chunk @cid counts under (ilio_stats.class_hits,
+ * .class_misses): its class now, NORMAL for a value a damaged table might
+ * hold.  Needs the space lock, shared or not.
+ */
+static int ilio_read_class(struct ilio_core *ic, ilio_cid_t cid)
+{
+	int cls = ilio_chunk_class(&ic->sp.chunks, cid);
+
+	return cls < ILIO_NR_CLASSES ? cls : ILIO_CLASS_NORMAL;
+}
+
+/*
  * A block of class @cls shares chunk @cid: the chunk keeps the class that
  * caches it best among its blocks (pin > normal > temp > nocache), so a
  * DLL's block that a pagefile happens to repeat stays pinned.
@@ -681,7 +693,7 @@ static int ilio_core_read_shared(struct ilio_core *ic, ilio_lba_t lba,
 		return 1;
 	}
 	if (ic->persistent)
-		atomic64_inc(&ic->sp.shared_hits);
+		atomic64_inc(&ic->sp.shared_hits[ilio_read_class(ic, cid)]);
 	if (!ilio_loc_lz4(loc)) {
 		ret = ilio_load_payload(p, loc, block);
 		up_read(&ic->sp.lock);
@@ -737,7 +749,7 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 		}
 		p = ic->store->ops->peek(ic->store, cid);
 		if (p) {
-			ic->sp.st.cache_hits++;
+			ic->sp.st.class_hits[ilio_read_class(ic, cid)]++;
 			if (!ctx || !ilio_loc_lz4(loc)) {
 				ret = ilio_load_payload(p, loc, block);
 				up_write(&ic->sp.lock);
@@ -751,7 +763,7 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 			up_write(&ic->sp.lock);
 			return -EAGAIN;
 		}
-		ic->sp.st.cache_misses++;
+		ic->sp.st.class_misses[ilio_read_class(ic, cid)]++;
 		hash = ilio_chunk_hash(&ic->sp.chunks, cid);
 		__ilio_hold(ic, &h, seg, 0);
 		up_write(&ic->sp.lock);
@@ -763,7 +775,7 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 	}
 	p = __ilio_loc_payload(ic, loc);
 	if (ic->persistent)
-		ic->sp.st.cache_hits++;
+		ic->sp.st.class_hits[ilio_read_class(ic, cid)]++;
 	if (!ilio_loc_lz4(loc)) {
 		/* A copy costs what a pin and a second lock round trip would. */
 		ret = ilio_load_payload(p, loc, block);
@@ -1110,9 +1122,18 @@ u32 ilio_core_hints(struct ilio_core *ic, struct ilio_crange *out, u32 max,
  */
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 {
+	int i;
+
 	down_write(&ic->sp.lock);
 	*out = ic->sp.st;
-	out->cache_hits += atomic64_read(&ic->sp.shared_hits);
+	/* Hits and misses are counted by class only; the totals are sums. */
+	out->cache_hits = 0;
+	out->cache_misses = 0;
+	for (i = 0; i < ILIO_NR_CLASSES; i++) {
+		out->class_hits[i] += atomic64_read(&ic->sp.shared_hits[i]);
+		out->cache_hits += out->class_hits[i];
+		out->cache_misses += out->class_misses[i];
+	}
 	out->logical_bytes = ic->sp.map.mapped << ILIO_BLOCK_SHIFT;
 	out->unique_chunks = ic->sp.chunks.nr_live;
 	out->unique_bytes = (u64)ic->sp.chunks.nr_live << ILIO_BLOCK_SHIFT;
@@ -1131,9 +1152,12 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
  */
 void ilio_core_clear_stats(struct ilio_core *ic)
 {
+	int i;
+
 	down_write(&ic->sp.lock);
 	memset(&ic->sp.st, 0, sizeof(ic->sp.st));
-	atomic64_set(&ic->sp.shared_hits, 0);
+	for (i = 0; i < ILIO_NR_CLASSES; i++)
+		atomic64_set(&ic->sp.shared_hits[i], 0);
 	up_write(&ic->sp.lock);
 }
 

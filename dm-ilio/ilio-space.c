@@ -37,11 +37,12 @@
 int ilio_space_init(struct ilio_space *sp, u64 nr_blocks, u64 ram_limit,
 		    u32 seg_bytes)
 {
-	int ret;
+	int ret, i;
 
 	memset(sp, 0, sizeof(*sp));
 	init_rwsem(&sp->lock);
-	atomic64_set(&sp->shared_hits, 0);
+	for (i = 0; i < ILIO_NR_CLASSES; i++)
+		atomic64_set(&sp->shared_hits[i], 0);
 	sp->ram_limit = ram_limit;
 	ret = ilio_lbamap_init(&sp->map, nr_blocks,
 			       ilio_budget_map_bytes(ram_limit, seg_bytes),

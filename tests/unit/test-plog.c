@@ -3061,12 +3061,161 @@ static void test_classes_cache(void)
 	      (unsigned long long)without.ws_hits);
 }
 
+/*
+ * Per-class statistics (issue 12) against a known workload: N reads of
+ * pinned blocks give exactly N hits in pin and nothing in the other
+ * classes; nocache takes no cache; the class sums are the totals; dirty
+ * bytes by class are the records written and not yet written back, and
+ * reach 0 in every class after a flush - also when a hint re-classes
+ * dirty chunks before the write-back (what is subtracted is what was
+ * added: counting by the current class would underflow here).
+ */
+static u64 cls_sum(const u64 *v)
+{
+	return v[0] + v[1] + v[2] + v[3];
+}
+
+static void test_classes_stats(void)
+{
+	enum { PIN0 = 0, NPIN = 32, NC0 = 512, NNC = 64, TMP0 = 1024, NTMP = 16,
+	       NRM0 = 1536, NNRM = 16, N = 5 };
+	const u32 rec = ilio_rec_bytes(4096);
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0, i, c;
+	u64 lba;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	CHECK(ilio_core_hint(ic, PIN0 * 8, NPIN * 8, ILIO_CLASS_PIN) == 0 &&
+	      ilio_core_hint(ic, NC0 * 8, NNC * 8, ILIO_CLASS_NOCACHE) == 0 &&
+	      ilio_core_hint(ic, TMP0 * 8, NTMP * 8, ILIO_CLASS_TEMP) == 0, "hints");
+	/* Random content: stored raw, one record of rec bytes a block. */
+	for (lba = PIN0; lba < PIN0 + NPIN; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = NC0; lba < NC0 + NNC; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = TMP0; lba < TMP0 + NTMP; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = NRM0; lba < NRM0 + NNRM; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	ilio_core_get_stats(ic, &st);
+	printf("  dirty after the writes: %llu, by class %llu %llu %llu %llu\n",
+	       (unsigned long long)st.dirty_bytes,
+	       (unsigned long long)st.class_dirty_bytes[0],
+	       (unsigned long long)st.class_dirty_bytes[1],
+	       (unsigned long long)st.class_dirty_bytes[2],
+	       (unsigned long long)st.class_dirty_bytes[3]);
+	/* Each class: whole records, at most what it wrote, some still dirty. */
+	for (c = 0; c < ILIO_NR_CLASSES; c++) {
+		static const u64 wrote[ILIO_NR_CLASSES] = { NNRM, NPIN, NNC, NTMP };
+
+		CHECK(st.class_dirty_bytes[c] % rec == 0 &&
+		      st.class_dirty_bytes[c] <= wrote[c] * rec,
+		      "class %d dirty %llu: not whole records of at most %llu blocks", c,
+		      (unsigned long long)st.class_dirty_bytes[c], (unsigned long long)wrote[c]);
+	}
+	CHECK(cls_sum(st.class_dirty_bytes) > 0 &&
+	      cls_sum(st.class_dirty_bytes) <= st.dirty_bytes,
+	      "dirty by class %llu of dirty_bytes %llu",
+	      (unsigned long long)cls_sum(st.class_dirty_bytes),
+	      (unsigned long long)st.dirty_bytes);
+	/* Re-class the dirty normal blocks before they are written back. */
+	CHECK(ilio_core_hint(ic, NRM0 * 8, NNRM * 8, ILIO_CLASS_TEMP) == 0, "re-hint");
+	fails += ilio_core_flush(ic) != 0;
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.dirty_bytes == 0 && cls_sum(st.class_dirty_bytes) == 0 &&
+	      st.class_dirty_bytes[0] == 0 && st.class_dirty_bytes[1] == 0 &&
+	      st.class_dirty_bytes[2] == 0 && st.class_dirty_bytes[3] == 0,
+	      "after a flush: dirty %llu, by class %llu %llu %llu %llu",
+	      (unsigned long long)st.dirty_bytes,
+	      (unsigned long long)st.class_dirty_bytes[0],
+	      (unsigned long long)st.class_dirty_bytes[1],
+	      (unsigned long long)st.class_dirty_bytes[2],
+	      (unsigned long long)st.class_dirty_bytes[3]);
+
+	/* Warm: every block read once, then the counters zeroed. */
+	for (lba = 0; lba < NBLK; lba++)
+		fails += ilio_core_read(ic, lba, got) != 0;
+	ilio_core_clear_stats(ic);
+	ilio_core_get_stats(ic, &st);
+	CHECK(cls_sum(st.class_hits) == 0 && cls_sum(st.class_misses) == 0 &&
+	      st.cache_hits == 0 && st.cache_misses == 0, "clear_stats zeroes hits and misses");
+	/* N reads of each pinned block: N * NPIN hits in pin, nothing else. */
+	for (i = 0; i < N; i++) {
+		for (lba = PIN0; lba < PIN0 + NPIN; lba++) {
+			ut_fill_random(b, 4096, 0x5717 + lba);
+			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+		}
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.class_hits[ILIO_CLASS_PIN] == N * NPIN &&
+	      st.class_misses[ILIO_CLASS_PIN] == 0 &&
+	      st.class_hits[ILIO_CLASS_NORMAL] == 0 && st.class_misses[ILIO_CLASS_NORMAL] == 0 &&
+	      st.class_hits[ILIO_CLASS_NOCACHE] == 0 && st.class_misses[ILIO_CLASS_NOCACHE] == 0 &&
+	      st.class_hits[ILIO_CLASS_TEMP] == 0 && st.class_misses[ILIO_CLASS_TEMP] == 0,
+	      "%d reads of %d pinned blocks: pin %llu/%llu, normal %llu/%llu, nocache %llu/%llu, temp %llu/%llu (hits/misses)",
+	      N, NPIN, (unsigned long long)st.class_hits[1], (unsigned long long)st.class_misses[1],
+	      (unsigned long long)st.class_hits[0], (unsigned long long)st.class_misses[0],
+	      (unsigned long long)st.class_hits[2], (unsigned long long)st.class_misses[2],
+	      (unsigned long long)st.class_hits[3], (unsigned long long)st.class_misses[3]);
+	/* The nocache blocks, twice: every read counted under nocache. */
+	for (i = 0; i < 2; i++)
+		for (lba = NC0; lba < NC0 + NNC; lba++)
+			fails += ilio_core_read(ic, lba, got) != 0;
+	ilio_core_get_stats(ic, &st);
+	printf("  cached by class %llu %llu %llu %llu of %llu; nocache %llu hits, %llu misses\n",
+	       (unsigned long long)st.class_cache_bytes[0],
+	       (unsigned long long)st.class_cache_bytes[1],
+	       (unsigned long long)st.class_cache_bytes[2],
+	       (unsigned long long)st.class_cache_bytes[3],
+	       (unsigned long long)st.cache_bytes,
+	       (unsigned long long)st.class_hits[2], (unsigned long long)st.class_misses[2]);
+	CHECK(st.class_hits[ILIO_CLASS_NOCACHE] + st.class_misses[ILIO_CLASS_NOCACHE] == 2 * NNC &&
+	      st.class_hits[ILIO_CLASS_PIN] == N * NPIN,
+	      "nocache reads %llu + %llu, want %d",
+	      (unsigned long long)st.class_hits[2], (unsigned long long)st.class_misses[2], 2 * NNC);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_NOCACHE] == 0, "nocache holds %llu cache bytes",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_NOCACHE]);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_PIN] >= NPIN * 4096ULL,
+	      "pin holds %llu cache bytes, want its %d blocks",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_PIN], NPIN);
+	CHECK(cls_sum(st.class_cache_bytes) == st.cache_bytes &&
+	      cls_sum(st.class_hits) == st.cache_hits &&
+	      cls_sum(st.class_misses) == st.cache_misses,
+	      "class sums %llu %llu %llu, totals %llu %llu %llu",
+	      (unsigned long long)cls_sum(st.class_cache_bytes),
+	      (unsigned long long)cls_sum(st.class_hits),
+	      (unsigned long long)cls_sum(st.class_misses), (unsigned long long)st.cache_bytes,
+	      (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses);
+	CHECK(fails == 0, "%d failed reads or writes", fails);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
 		{ "roundtrip", test_roundtrip },
 		{ "classes_cache", test_classes_cache },
 		{ "classes_advisory", test_classes_advisory },
+		{ "classes_stats", test_classes_stats },
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
