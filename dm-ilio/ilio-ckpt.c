@@ -467,6 +467,9 @@ int ilio_plog_load_classes(struct ilio_plog *pl, struct ilio_classmap *m,
 	if (!pl->cmap_buf)
 		return -ENOMEM;
 	pl->cmap_cap = cap;
+	down_write(&pl->base.sp->lock);
+	pl->base.sp->store_bytes = ilio_plog_mem_bytes(pl);
+	up_write(&pl->base.sp->lock);
 	/* Headers first: which slot is newer. */
 	for (s = 0; s < 2; s++) {
 		ret = ilio_plog_read_cmap(pl, s, cap, true, &seq[s], &nr[s], &w);

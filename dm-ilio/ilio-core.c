@@ -1095,6 +1095,7 @@ int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls)
 	down_write(&ic->sp.lock);
 	ret = ilio_classmap_set(&ic->classes, start, nr, cls);
 	if (!ret) {
+		ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
 		__ilio_core_reclass(ic, start, nr);
 		if (save)
 			ops->pack_classes(ic->store, &ic->classes);
@@ -1127,6 +1128,7 @@ static int ilio_core_load_classes(struct ilio_core *ic)
 		pr_warn("device-mapper: ilio: %s: saved class map not used: %s\n",
 			ic->name, why);
 	down_write(&ic->sp.lock);
+	ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
 	for (i = 0; i < ic->classes.nr; i++)
 		__ilio_core_reclass(ic, ic->classes.r[i].start,
 				    ic->classes.r[i].end - ic->classes.r[i].start);

@@ -3148,6 +3148,22 @@ static void test_classes_persist(void)
 	CHECK(ilio_core_hint(ic, 1730 * 8, 8, ILIO_CLASS_NORMAL) == 0, "clear a hole");
 	n = hints_copy(ic, snap, 64);
 	CHECK(n == 5, "5 ranges, not %u", n);
+	{
+		struct ilio_stats s0;
+		u32 limit;
+		u64 bytes;
+
+		ilio_core_get_stats(ic, &s0);
+		ilio_core_hints(ic, NULL, 0, &limit, &bytes);
+		CHECK(bytes == 5 * sizeof(struct ilio_crange), "5 ranges take %llu bytes",
+		      (unsigned long long)bytes);
+		CHECK(ilio_core_hint(ic, 1900 * 8, 8, ILIO_CLASS_PIN) == 0, "a sixth range");
+		ilio_core_get_stats(ic, &st);
+		CHECK(st.meta_bytes - s0.meta_bytes == sizeof(struct ilio_crange),
+		      "metadata_bytes counts the map: +%lld for one range",
+		      (long long)(st.meta_bytes - s0.meta_bytes));
+		CHECK(ilio_core_hint(ic, 1900 * 8, 8, ILIO_CLASS_NORMAL) == 0, "and gone again");
+	}
 	for (lba = 0; lba < WS; lba++) {
 		ut_fill_random(b, 4096, 0xc1a55 + lba);
 		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
