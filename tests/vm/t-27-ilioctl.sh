@@ -251,17 +251,6 @@ assert_cmd "reload the same table" -- sh -c \
 assert_cmd "after the reload: hints" -- dmsetup message t27u 0 hints
 [ "$(cat "$_T_LAST_OUT")" = "$p_hints" ] &&
 	pass "the class map survives a table reload" || fail "reloaded map: $(last_output)"
-# A map of more than one block (64 + 16 x 260 bytes) is saved and read whole.
-assert_cmd "256 more hints" -- sh -c \
-	"for i in \$(seq 0 255); do dmsetup message t27u 0 hint temp \$((150000 + i * 16)) 8 || exit 1; done"
-assert_cmd "hints, 260 ranges" -- dmsetup message t27u 0 hints
-big_hints=$(cat "$_T_LAST_OUT")
-assert_eq "$(sed -n 1p "$_T_LAST_OUT" | cut -d' ' -f1-2)" "ranges 260" "260 ranges in the map"
-assert_cmd "remove and create again" -- sh -c "dmsetup remove t27u && \
-	echo '0 $((128 * 2048)) ilio $L 32 4 coalesce always journal $J' | dmsetup create t27u"
-assert_cmd "hints after the second create" -- dmsetup message t27u 0 hints
-[ "$(cat "$_T_LAST_OUT")" = "$big_hints" ] &&
-	pass "a two-block class map came back whole" || fail "big map: $(head -c 200 "$_T_LAST_OUT")"
 ck0=$(sysfs_val t27u checkpoints)
 assert_cmd "dmsetup message t27u 0 checkpoint (dm-ilio(4))" -- dmsetup message t27u 0 checkpoint
 assert_eq "$(sysfs_val t27u checkpoints)" $((ck0 + 1)) "the message wrote a checkpoint"
