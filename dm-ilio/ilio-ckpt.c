@@ -2,7 +2,8 @@
 /*
  * ilio-ckpt: the persistent store's checkpoints - snapshots of the maps
  * written into the log, the two anchor slots that name them, and the free
- * pass that a durable checkpoint allows.
+ * pass that a durable checkpoint allows; and the two slots of the class
+ * map, which live beside the anchors.
  *
  * Locking: see ilio-plog.h.  Checkpoints run under pl->ckpt_mutex.
  *
@@ -389,3 +390,173 @@ int ilio_log_quiesce(struct ilio_plog *pl)
 	return changed ? ilio_log_checkpoint(pl) : 0;
 }
 
+/*
+ * The class map slots (see "class map slots" in ilio-format.h).  They are
+ * not part of the log: a save writes the slot that holds the older
+ * generation and flushes, so a torn save leaves the newer slot whole, and
+ * recovery never depends on them.  Saves are serialised by the core's
+ * class mutex; @cmap_buf, @cmap_len, @cmap_seq and @cmap_slot are under
+ * it, and written by ilio_plog_load_classes() before the store is shared.
+ */
+
+/*
+ * Read class map slot @slot into @pl->cmap_buf, only its header block
+ * with @hdr_only.  Return: 0 with *@seq and *@nr, -ENOENT (no map there),
+ * -EINVAL (not valid) or the read's errno, with *@why.
+ */
+static int ilio_plog_read_cmap(struct ilio_plog *pl, unsigned int slot,
+			       u32 cap, bool hdr_only, u64 *seq, u32 *nr,
+			       const char **why)
+{
+	u64 pos = ilio_cmap_slot_block(&pl->g, slot) * ILIO_BLOCK_SIZE;
+	int ret;
+
+	ret = pl->ops->read(pl->priv, pos, pl->cmap_buf, ILIO_BLOCK_SIZE);
+	if (ret) {
+		*why = "class map slot unreadable";
+		return ret;
+	}
+	ret = ilio_cmap_check_hdr(pl->cmap_buf, &pl->g, slot, seq, nr, why);
+	if (ret)
+		return ret;
+	if (*nr > cap) {
+		*why = "class map holds more ranges than the device's limit";
+		return -EINVAL;
+	}
+	if (hdr_only || ilio_cmap_len(*nr) <= ILIO_BLOCK_SIZE)
+		return 0;
+	ret = pl->ops->read(pl->priv, pos + ILIO_BLOCK_SIZE,
+			    pl->cmap_buf + ILIO_BLOCK_SIZE,
+			    ilio_cmap_len(*nr) - ILIO_BLOCK_SIZE);
+	if (ret)
+		*why = "class map slot unreadable";
+	return ret;
+}
+
+/**
+ * ilio_plog_load_classes() - read the saved class map at open
+ * @pl: store, open, not yet shared
+ * @m: the core's map, empty; its limit drops to what a slot holds
+ * @why: set to what was wrong with a slot that was not used (NULL if
+ *	nothing was)
+ *
+ * The valid slot with the newer generation wins, and the other one is
+ * where the next save goes.  A slot that is not valid is no map (hints
+ * are advisory).  One that cannot be read makes later saves fail with
+ * -EIO: its generation is unknown, and a save could go to the newer slot.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int ilio_plog_load_classes(struct ilio_plog *pl, struct ilio_classmap *m,
+			   const char **why)
+{
+	u64 nr_sectors = pl->nr_blocks << (ILIO_BLOCK_SHIFT - 9);
+	u32 cap = min(ilio_cmap_capacity(&pl->g), m->limit);
+	u64 seq[2] = { 0, 0 };
+	struct ilio_crange *r;
+	unsigned int s, best;
+	u32 nr[2] = { 0, 0 };
+	const char *w;
+	int ret;
+
+	*why = NULL;
+	m->limit = cap;
+	if (!cap)
+		return 0;
+	pl->cmap_buf = kvmalloc(ilio_cmap_len(cap), GFP_KERNEL | __GFP_ZERO);
+	if (!pl->cmap_buf)
+		return -ENOMEM;
+	pl->cmap_cap = cap;
+	down_write(&pl->base.sp->lock);
+	pl->base.sp->store_bytes = ilio_plog_mem_bytes(pl);
+	up_write(&pl->base.sp->lock);
+	/* Headers first: which slot is newer. */
+	for (s = 0; s < 2; s++) {
+		ret = ilio_plog_read_cmap(pl, s, cap, true, &seq[s], &nr[s], &w);
+		if (ret && ret != -ENOENT)
+			*why = w;
+		if (ret && ret != -ENOENT && ret != -EINVAL)
+			pl->cmap_broken = true;
+		if (ret)
+			seq[s] = 0;
+	}
+	while (seq[0] || seq[1]) {
+		best = seq[1] > seq[0];
+		ret = ilio_plog_read_cmap(pl, best, cap, false, &seq[best],
+					  &nr[best], &w);
+		r = ret ? NULL : kvcalloc(max(nr[best], 1U), sizeof(*r),
+						GFP_KERNEL);
+		if (!ret && !r)
+			return -ENOMEM;
+		if (!ret)
+			ret = ilio_cmap_check(pl->cmap_buf, nr[best], nr_sectors, r, &w);
+		if (ret) {
+			kvfree(r);
+			if (ret != -EINVAL)
+				pl->cmap_broken = true;
+			*why = w;
+			seq[best] = 0;
+			continue;
+		}
+		pl->cmap_seq = seq[best];
+		pl->cmap_slot = best;
+		kvfree(m->r);
+		m->r = r;
+		m->nr = nr[best];
+		return 0;
+	}
+	return 0;
+}
+
+/**
+ * __ilio_plog_pack_classes() - encode the class map for the next save
+ * @pl: store
+ * @m: the map (sp->lock held for writing: it does not change meanwhile)
+ */
+void __ilio_plog_pack_classes(struct ilio_plog *pl, const struct ilio_classmap *m)
+{
+	lockdep_assert_held_write(&pl->base.sp->lock);
+	if (!pl->cmap_buf || m->nr > m->limit) {
+		pl->cmap_len = 0;
+		return;
+	}
+	ilio_cmap_build(pl->cmap_buf, &pl->g, pl->cmap_seq ? 1 - pl->cmap_slot : 0,
+			pl->cmap_seq + 1, pl->nr_blocks << (ILIO_BLOCK_SHIFT - 9),
+			m->r, m->nr);
+	pl->cmap_len = ilio_cmap_len(m->nr);
+}
+
+/**
+ * ilio_plog_save_classes() - write what __ilio_plog_pack_classes() encoded
+ * @pl: store; no lock held (it writes and flushes the backing device)
+ *
+ * Return: 0; -EROFS for a store opened read-only; -EIO when a slot could
+ * not be read at open, or the write or flush failed (the saved map is
+ * then the one before).
+ */
+int ilio_plog_save_classes(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->base.sp;
+	unsigned int slot = pl->cmap_seq ? 1 - pl->cmap_slot : 0;
+	int ret;
+
+	if (pl->read_only)
+		return -EROFS;
+	if (pl->cmap_broken || !pl->cmap_len)
+		return -EIO;
+	ret = pl->ops->write(pl->priv, ilio_cmap_slot_block(&pl->g, slot) *
+			     ILIO_BLOCK_SIZE, pl->cmap_buf, pl->cmap_len);
+	if (!ret)
+		ret = pl->ops->flush(pl->priv);
+	if (ret)
+		return -EIO;
+	pl->cmap_seq++;
+	pl->cmap_slot = slot;
+	down_write(&sp->lock);
+	sp->st.backend_write_ios++;
+	sp->st.backend_write_bytes += pl->cmap_len;
+	__ilio_hist_write(&sp->st, pl->cmap_len);
+	sp->st.backend_flushes++;
+	up_write(&sp->lock);
+	return 0;
+}

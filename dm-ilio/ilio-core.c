@@ -1042,31 +1042,17 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 /* Blocks whose chunks one hint re-classes at most (4 GiB of them). */
 #define ILIO_HINT_WALK_MAX	BIT_ULL(20)
 
-/**
- * ilio_core_hint() - set the region class of a sector range
- * @ic: core
- * @start: first sector
- * @nr: sectors, at least 1; the caller checks the device's end
- * @cls: enum ilio_class; ILIO_CLASS_NORMAL clears
- *
- * Advisory: what is stored and read never changes, only how clean data
- * is cached.  The chunks of the mapped blocks in the range take the
- * blocks' new class exactly (up to ILIO_HINT_WALK_MAX blocks; past that,
- * blocks take it at their next write).  Shared chunks take the class of
- * the block hinted last.
- *
- * Return: 0; -EINVAL (bad class or range), -ENOSPC (the map would pass
- * its limit), -ENOMEM; on error nothing changed.
+/*
+ * The chunks of the mapped blocks in sectors [@start, @start + @nr) take
+ * their blocks' class, up to ILIO_HINT_WALK_MAX blocks.
  */
-int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls)
+static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 {
 	u64 first, last, lba, walked = 0;
-	int ret;
 
-	down_write(&ic->sp.lock);
-	ret = ilio_classmap_set(&ic->classes, start, nr, cls);
-	if (ret)
-		goto out;
+	lockdep_assert_held_write(&ic->sp.lock);
+	if (!ic->sp.map.nr_blocks)
+		return;
 	first = start >> (ILIO_BLOCK_SHIFT - 9);
 	last = min((start + nr - 1) >> (ILIO_BLOCK_SHIFT - 9), ic->sp.map.nr_blocks - 1);
 	for (lba = first; lba <= last && walked < ILIO_HINT_WALK_MAX; lba++, walked++) {
@@ -1086,9 +1072,80 @@ int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls)
 			ilio_chunk_set_class(&ic->sp.chunks, cid,
 					     __ilio_block_class(ic, ilio_to_lba(lba)));
 	}
-out:
+}
+
+/**
+ * ilio_core_hint() - set the region class of a sector range
+ * @ic: core
+ * @start: first sector
+ * @nr: sectors, at least 1; the caller checks the device's end
+ * @cls: enum ilio_class; ILIO_CLASS_NORMAL clears
+ *
+ * Advisory: what is stored and read never changes, only how clean data
+ * is cached.  The chunks of the mapped blocks in the range take the
+ * blocks' new class exactly (up to ILIO_HINT_WALK_MAX blocks; past that,
+ * blocks take it at their next write).  Shared chunks take the class of
+ * the block hinted last.
+ *
+ * A persistent store saves the whole map before this returns (it is
+ * durable then), unless it was opened read-only or is in a degraded
+ * mode: the map then holds in RAM only, until the device is removed.
+ *
+ * Return: 0; -EINVAL (bad class or range), -ENOSPC (the map would pass
+ * its limit), -ENOMEM: nothing changed.  -EIO: the map changed but could
+ * not be saved (the saved map is the one before; the next hint that is
+ * saved saves this change too).
+ */
+int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls)
+{
+	const struct ilio_store_ops *ops = ic->store->ops;
+	bool save = ops->save_classes && !ilio_core_read_only(ic) &&
+		    READ_ONCE(ic->mode) == ILIO_MODE_WRITE;
+	int ret;
+
+	mutex_lock(&ic->class_mutex);
+	down_write(&ic->sp.lock);
+	ret = ilio_classmap_set(&ic->classes, start, nr, cls);
+	if (!ret) {
+		ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
+		__ilio_core_reclass(ic, start, nr);
+		if (save)
+			ops->pack_classes(ic->store, &ic->classes);
+	}
 	up_write(&ic->sp.lock);
+	if (!ret && save)
+		ret = ops->save_classes(ic->store);
+	mutex_unlock(&ic->class_mutex);
 	return ret;
+}
+
+/*
+ * At open: load the saved class map and give the mapped blocks' chunks
+ * their classes.  A map that is not valid is an empty one (hints are
+ * advisory): the open goes on, with a warning.
+ */
+static int ilio_core_load_classes(struct ilio_core *ic)
+{
+	const struct ilio_store_ops *ops = ic->store->ops;
+	const char *why;
+	u32 i;
+	int ret;
+
+	if (!ops->load_classes)
+		return 0;
+	ret = ops->load_classes(ic->store, &ic->classes, &why);
+	if (ret)
+		return ret;
+	if (why)
+		pr_warn("device-mapper: ilio: %s: saved class map not used: %s\n",
+			ic->name, why);
+	down_write(&ic->sp.lock);
+	ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
+	for (i = 0; i < ic->classes.nr; i++)
+		__ilio_core_reclass(ic, ic->classes.r[i].start,
+				    ic->classes.r[i].end - ic->classes.r[i].start);
+	up_write(&ic->sp.lock);
+	return 0;
 }
 
 /**
@@ -1108,7 +1165,8 @@ u32 ilio_core_hints(struct ilio_core *ic, struct ilio_crange *out, u32 max,
 
 	down_read(&ic->sp.lock);
 	n = ic->classes.nr;
-	memcpy(out, ic->classes.r, min(n, max) * sizeof(*out));
+	if (out && max && n)
+		memcpy(out, ic->classes.r, min(n, max) * sizeof(*out));
 	*limit = ic->classes.limit;
 	*bytes = ilio_classmap_bytes(&ic->classes);
 	up_read(&ic->sp.lock);
@@ -1319,6 +1377,7 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 		return NULL;
 	}
 	INIT_LIST_HEAD(&ic->holds);
+	mutex_init(&ic->class_mutex);
 	ilio_classmap_init(&ic->classes, ILIO_CLASS_RANGES_DEFAULT);
 	strscpy(ic->name, p->name ? p->name : "ilio", sizeof(ic->name));
 	ic->event = p->event;
@@ -1336,6 +1395,12 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 	if (!ic->store)
 		goto fail;
 	ic->persistent = ic->store->persistent;
+	ret = ilio_core_load_classes(ic);
+	if (ret) {
+		*why = "out of memory";
+		ic->store->ops->destroy(ic->store);
+		goto fail;
+	}
 	/* Asked for, not an error: no log line. */
 	if (ilio_core_read_only(ic))
 		ic->mode = ILIO_MODE_READ_ONLY;
@@ -1343,6 +1408,7 @@ static struct ilio_core *ilio_core_new(const struct ilio_core_params *p,
 fail:
 	ilio_space_exit(&ic->sp);
 	ilio_classmap_exit(&ic->classes);
+	mutex_destroy(&ic->class_mutex);
 	kfree(ic);
 	*err = ret;
 	return NULL;
@@ -1409,6 +1475,7 @@ void ilio_core_destroy(struct ilio_core *ic)
 	ic->store->ops->destroy(ic->store);
 	ilio_space_exit(&ic->sp);
 	ilio_classmap_exit(&ic->classes);
+	mutex_destroy(&ic->class_mutex);
 	kfree(ic);
 }
 

@@ -110,6 +110,9 @@ struct ilio_hold {
  *	(see ilio_core_write_once())
  * @classes: region classes by sector (hint messages); a block takes the
  *	class of its first sector
+ * @class_mutex: serialises changes of @classes with their saves (a
+ *	persistent store writes the map with the space lock dropped);
+ *	taken before @sp.lock
  * @holds: struct ilio_hold of every call working unlocked on a pinned
  *	segment (readers, duplicate comparisons)
  * @mode: enum ilio_mode; read without a lock, changed only by
@@ -129,6 +132,7 @@ struct ilio_core {
 	u64 stored_gen;
 	u32 hit_avg;
 	struct ilio_classmap classes;
+	struct mutex class_mutex;	/* hint changes and their saves */
 	struct list_head holds;
 	void (*event)(void *priv);
 	void *event_priv;

@@ -26,7 +26,9 @@
  *                   copy 0 first, when the backing device grows)
  *   block 2, 3      anchor slots 0 and 1 (alternating; the valid one with
  *                   the highest sequence number wins)
- *   block 4 ...     padding to the first segment (segment-aligned)
+ *   block 4 .. 7    reserved (not written yet)
+ *   block 8 ...     two class map slots (below), up to the first
+ *                   segment (segment-aligned)
  *   seg_start ...   nr_segs segments of seg_bytes each
  *
  * The log is a chain of units written into segments.  A unit is a 4 KiB
@@ -203,6 +205,12 @@ static inline u32 ilio_rec_bytes(u32 len)
 #define ILIO_SB_BLOCK		0	/* copies at 0 and 1 */
 #define ILIO_ANCHOR_BLOCK	2	/* slots at 2 and 3 */
 #define ILIO_META_BLOCKS	4
+/*
+ * Blocks 4 .. 7 are reserved (the multihost heartbeat record of issue 11
+ * is to live there); the class map slots start at block 8.
+ */
+#define ILIO_RESERVED_BLOCK	4
+#define ILIO_CMAP_BLOCK		8
 
 /* Segment sizes that format accepts: 64 KiB .. 32 MiB, powers of two. */
 #define ILIO_SEG_BYTES_MIN	0x10000U
@@ -521,5 +529,72 @@ _Static_assert(sizeof(struct ilio_jrec) == 72, "journal record header size");
 /* Extents one record header block holds. */
 #define ILIO_JREC_MAX_EXT \
 	((ILIO_BLOCK_SIZE - sizeof(struct ilio_jrec)) / sizeof(struct ilio_jext))
+
+/**
+ * DOC: class map slots
+ *
+ * The region class map (the hints: which sector ranges hold system
+ * binaries, pagefiles or temp files) lives in the blocks from
+ * ILIO_CMAP_BLOCK to the first segment, which the log never uses.  They
+ * are cut in two slots of ilio_cmap_slot_blocks() blocks each, slot 0
+ * first.  A
+ * slot is a &struct ilio_cmap_hdr followed by @nr &struct ilio_cmap_ent,
+ * sorted by @start and not overlapping, all under one crc32c; the rest of
+ * its last block is zero.  Each save writes the slot the older generation
+ * is in and flushes, so a torn save leaves the other slot whole.  The
+ * valid slot with the higher @seq wins; a slot that is not valid (or a
+ * store formatted before class maps, whose padding blocks hold zeroes or
+ * garbage) is no map.  No feature bit: a reader that does not know the
+ * slots never reads them, and the map is advisory (it changes caching,
+ * never data).
+ */
+#define ILIO_CMAP_MAGIC		0x4d434c49U	/* "ILCM" */
+/* Class values on disk: enum ilio_class of ilio-class.h, never normal. */
+#define ILIO_CMAP_CLS_MAX	3
+#define ILIO_CMAP_LEN_BITS	56
+
+/**
+ * struct ilio_cmap_hdr - first bytes of a class map slot
+ * @magic: ILIO_CMAP_MAGIC
+ * @csum: crc32c of the header and its entries (64 + 16 x @nr bytes) with
+ *	@csum zero
+ * @blocknr: the first block of this slot
+ * @version: ILIO_FORMAT_VERSION
+ * @flags: none defined, must be 0
+ * @seq: save generation; the valid slot with the higher one wins
+ * @uuid: the superblock's
+ * @nr: entries after the header
+ * @pad: zero
+ * @nr_sectors: logical size in 512-byte sectors when saved; no entry
+ *	ends past it
+ * @pad2: zero
+ */
+struct ilio_cmap_hdr {
+	__le32 magic;
+	__le32 csum;
+	__le64 blocknr;
+	__le32 version;
+	__le32 flags;
+	__le64 seq;
+	__u8 uuid[16];
+	__le32 nr;
+	__le32 pad;
+	__le64 nr_sectors;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_cmap_hdr) == 64, "class map header size");
+
+/**
+ * struct ilio_cmap_ent - one range of a class
+ * @start: first sector
+ * @len_cls: bits 0..55 the length in sectors (at least 1), bits 56..63
+ *	the class (1 pin, 2 nocache, 3 temp)
+ */
+struct ilio_cmap_ent {
+	__le64 start;
+	__le64 len_cls;
+} __packed;
+
+_Static_assert(sizeof(struct ilio_cmap_ent) == 16, "class map entry size");
 
 #endif /* ILIO_FORMAT_H */

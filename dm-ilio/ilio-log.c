@@ -86,14 +86,15 @@
  * @pl: state
  *
  * Return: bytes (summary buffer, write-back queue, scratch, the reserve
- * read buffer).
+ * read buffer, the class map's save buffer).
  */
 u64 ilio_plog_mem_bytes(const struct ilio_plog *pl)
 {
 	return (u64)pl->sum_cap * ILIO_SUM_ENT +
 	       (u64)pl->g.nr_segs * sizeof(u32) + pl->g.seg_bytes +
 	       2 * ILIO_BLOCK_SIZE + ILIO_RBUF_BYTES + sizeof(*pl) +	/* blk, vbuf */
-	       ilio_journal_mem_bytes(pl->jn);
+	       ilio_journal_mem_bytes(pl->jn) +
+	       (pl->cmap_cap ? ilio_cmap_len(pl->cmap_cap) : 0);
 }
 
 /* Bytes a checkpoint of the current maps takes in the log, at most. */

@@ -998,3 +998,185 @@ int ilio_loc_check(u64 loc, u32 nr_segs, u32 seg_bytes, const char **why)
 	}
 	return 0;
 }
+
+/*
+ * Class map slots.  The blocks between the anchors and segment 0 are cut
+ * in two equal slots; a slot never needs more blocks than the largest map
+ * takes (ILIO_CLASS_RANGES_MAX entries).
+ */
+#define ILIO_CMAP_HDR	sizeof(struct ilio_cmap_hdr)
+#define ILIO_CMAP_ENT	sizeof(struct ilio_cmap_ent)
+
+/**
+ * ilio_cmap_len() - bytes a slot of @nr entries takes on the device
+ * @nr: entries, at most ILIO_CLASS_RANGES_MAX
+ *
+ * Return: header and entries, rounded up to whole blocks.
+ */
+u32 ilio_cmap_len(u32 nr)
+{
+	u32 len = ILIO_CMAP_HDR + nr * ILIO_CMAP_ENT;
+
+	return (len + ILIO_BLOCK_SIZE - 1) & ~(ILIO_BLOCK_SIZE - 1);
+}
+
+/**
+ * ilio_cmap_slot_blocks() - the blocks of one class map slot
+ * @g: validated geometry
+ *
+ * Return: half the blocks from ILIO_CMAP_BLOCK to segment 0, at most what
+ * ILIO_CLASS_RANGES_MAX entries take; 0 when there is no room.
+ */
+u32 ilio_cmap_slot_blocks(const struct ilio_geom *g)
+{
+	u64 room = g->seg_start > ILIO_CMAP_BLOCK ?
+		(g->seg_start - ILIO_CMAP_BLOCK) / 2 : 0;
+
+	return min_t(u64, room, ilio_cmap_len(ILIO_CLASS_RANGES_MAX) / ILIO_BLOCK_SIZE);
+}
+
+/**
+ * ilio_cmap_slot_block() - the first block of class map slot @slot
+ * @g: validated geometry
+ * @slot: 0 or 1
+ *
+ * Return: its block number.
+ */
+u64 ilio_cmap_slot_block(const struct ilio_geom *g, unsigned int slot)
+{
+	return ILIO_CMAP_BLOCK + (u64)(slot & 1) * ilio_cmap_slot_blocks(g);
+}
+
+/**
+ * ilio_cmap_capacity() - the entries one slot holds
+ * @g: validated geometry
+ *
+ * Return: at most ILIO_CLASS_RANGES_MAX; 0 when the store has no room
+ * for a class map (segment 0 at block 8 or before, which format never
+ * makes).
+ */
+u32 ilio_cmap_capacity(const struct ilio_geom *g)
+{
+	u32 blocks = ilio_cmap_slot_blocks(g);
+
+	if (!blocks)
+		return 0;
+	return min_t(u32, (blocks * ILIO_BLOCK_SIZE - ILIO_CMAP_HDR) / ILIO_CMAP_ENT,
+		     ILIO_CLASS_RANGES_MAX);
+}
+
+/**
+ * ilio_cmap_build() - fill a class map slot
+ * @buf: ilio_cmap_len(@nr) bytes
+ * @g: geometry (uuid, slot position)
+ * @slot: 0 or 1
+ * @seq: save generation
+ * @nr_sectors: the device's logical size in sectors
+ * @r: @nr ranges, sorted, not overlapping, none of class normal
+ * @nr: at most ilio_cmap_capacity()
+ */
+void ilio_cmap_build(void *buf, const struct ilio_geom *g, unsigned int slot,
+		     u64 seq, u64 nr_sectors, const struct ilio_crange *r,
+		     u32 nr)
+{
+	struct ilio_cmap_hdr *h = buf;
+	struct ilio_cmap_ent *e = (struct ilio_cmap_ent *)(h + 1);
+	u32 i;
+
+	memset(buf, 0, ilio_cmap_len(nr));
+	h->magic = cpu_to_le32(ILIO_CMAP_MAGIC);
+	h->blocknr = cpu_to_le64(ilio_cmap_slot_block(g, slot));
+	h->version = cpu_to_le32(ILIO_FORMAT_VERSION);
+	h->seq = cpu_to_le64(seq);
+	memcpy(h->uuid, g->uuid, sizeof(h->uuid));
+	h->nr = cpu_to_le32(nr);
+	h->nr_sectors = cpu_to_le64(nr_sectors);
+	for (i = 0; i < nr; i++) {
+		e[i].start = cpu_to_le64(r[i].start);
+		e[i].len_cls = cpu_to_le64((r[i].end - r[i].start) |
+					   ((u64)r[i].cls << ILIO_CMAP_LEN_BITS));
+	}
+	h->csum = cpu_to_le32(ilio_csum(buf, ILIO_CMAP_HDR + nr * ILIO_CMAP_ENT));
+}
+
+/**
+ * ilio_cmap_check_hdr() - validate the header of a class map slot
+ * @blk: the slot's first block (ILIO_BLOCK_SIZE bytes)
+ * @g: the validated superblock's geometry
+ * @slot: which slot it was read from
+ * @seq: set to its generation on success
+ * @nr: set to its entries on success: at most ilio_cmap_capacity(), so
+ *	the caller reads and allocates a bounded ilio_cmap_len(@nr)
+ * @why: the reason on failure
+ *
+ * The checksum covers the entries too: ilio_cmap_check() verifies it.
+ *
+ * Return: 0; -ENOENT when the block holds no class map at all (no magic:
+ * a store formatted before class maps, or never hinted); -EINVAL.
+ */
+int ilio_cmap_check_hdr(const void *blk, const struct ilio_geom *g,
+			unsigned int slot, u64 *seq, u32 *nr, const char **why)
+{
+	const struct ilio_cmap_hdr *h = blk;
+
+	if (le32_to_cpu(h->magic) != ILIO_CMAP_MAGIC) {
+		*why = "no class map";
+		return -ENOENT;
+	}
+	if (le64_to_cpu(h->blocknr) != ilio_cmap_slot_block(g, slot) ||
+	    le32_to_cpu(h->version) != ILIO_FORMAT_VERSION || h->flags ||
+	    h->pad || memcmp(h->uuid, g->uuid, sizeof(h->uuid))) {
+		*why = "class map belongs elsewhere (location, version or uuid)";
+		return -EINVAL;
+	}
+	*seq = le64_to_cpu(h->seq);
+	*nr = le32_to_cpu(h->nr);
+	if (!*seq || *nr > ilio_cmap_capacity(g)) {
+		*why = "class map larger than its slot";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * ilio_cmap_check() - validate a whole class map slot and decode it
+ * @buf: ilio_cmap_len(@nr) bytes; its header passed ilio_cmap_check_hdr()
+ * @nr: the header's entry count
+ * @nr_sectors: the device's logical size: no range may end past it
+ * @out: room for @nr ranges, filled in (also on failure: do not use it)
+ * @why: the reason on failure
+ *
+ * Return: 0, or -EINVAL (checksum, a bad class, an empty, unsorted or
+ * overlapping range, or one past the end).
+ */
+int ilio_cmap_check(const void *buf, u32 nr, u64 nr_sectors,
+		    struct ilio_crange *out, const char **why)
+{
+	const struct ilio_cmap_hdr *h = buf;
+	const struct ilio_cmap_ent *e = (const struct ilio_cmap_ent *)(h + 1);
+	u64 prev_end = 0;
+	u32 i;
+
+	if (le32_to_cpu(h->csum) != ilio_csum(buf, ILIO_CMAP_HDR + nr * ILIO_CMAP_ENT)) {
+		*why = "class map checksum mismatch";
+		return -EINVAL;
+	}
+	for (i = 0; i < nr; i++) {
+		u64 start = le64_to_cpu(e[i].start);
+		u64 lc = le64_to_cpu(e[i].len_cls);
+		u64 len = lc & ((1ULL << ILIO_CMAP_LEN_BITS) - 1);
+		u32 cls = lc >> ILIO_CMAP_LEN_BITS;
+
+		if (!cls || cls > ILIO_CMAP_CLS_MAX || !len ||
+		    start < prev_end || start > nr_sectors ||
+		    len > nr_sectors - start) {
+			*why = "class map range out of order, of no class or past the end";
+			return -EINVAL;
+		}
+		out[i].start = start;
+		out[i].end = start + len;
+		out[i].cls = cls;
+		prev_end = start + len;
+	}
+	return 0;
+}

@@ -20,6 +20,7 @@
  *   struct ilio_jsb           struct ilio_jsb_info      ilio_jsb_build/_unpack
  *   struct ilio_jrec          struct ilio_jrec_info     ilio_jrec_pack/_unpack
  *   struct ilio_jext          u64 pos, u32 len          ilio_jext_pack/_unpack
+ *   struct ilio_cmap_hdr/_ent struct ilio_crange[]      ilio_cmap_build/_check
  *
  * Unpack decodes whatever it is given and never fails; the validator beside
  * it decides whether the decoded value may be used.  Every validator treats
@@ -35,6 +36,7 @@
 #include <linux/types.h>
 
 #include "ilio-format.h"
+#include "ilio-class.h"
 
 /**
  * struct ilio_geom - the geometry a superblock describes
@@ -250,6 +252,19 @@ int ilio_jrec_check_hdr(const void *blk, const struct ilio_jsb_info *j,
 			const struct ilio_geom *g, u64 blocknr, u64 seq,
 			const char **why);
 int ilio_jrec_check_body(const void *rec, const char **why);
+
+/* Class map slots (the hints; see "class map slots" in ilio-format.h). */
+u32 ilio_cmap_slot_blocks(const struct ilio_geom *g);
+u64 ilio_cmap_slot_block(const struct ilio_geom *g, unsigned int slot);
+u32 ilio_cmap_capacity(const struct ilio_geom *g);
+u32 ilio_cmap_len(u32 nr);
+void ilio_cmap_build(void *buf, const struct ilio_geom *g, unsigned int slot,
+		     u64 seq, u64 nr_sectors, const struct ilio_crange *r,
+		     u32 nr);
+int ilio_cmap_check_hdr(const void *blk, const struct ilio_geom *g,
+			unsigned int slot, u64 *seq, u32 *nr, const char **why);
+int ilio_cmap_check(const void *buf, u32 nr, u64 nr_sectors,
+		    struct ilio_crange *out, const char **why);
 
 /* Locations (the bit layout is in ilio-format.h). */
 int ilio_loc_check(u64 loc, u32 nr_segs, u32 seg_bytes, const char **why);

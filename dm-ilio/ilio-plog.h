@@ -4,7 +4,8 @@
  * header is shared by its four files, one concern each:
  *
  *   ilio-log.c      log units, write-back, flush, reading records back
- *   ilio-ckpt.c     checkpoints, anchors, the free pass
+ *   ilio-ckpt.c     checkpoints, anchors, the free pass, the class
+ *                   map slots
  *   ilio-gc.c       GC and the background tick
  *   ilio-recover.c  replay, rebuild, the recovery rules and open; the
  *                   store's ops (the only way in from the core)
@@ -50,6 +51,7 @@
 #include "ilio-store.h"
 #include "ilio-compress.h"
 #include "ilio-journal.h"
+#include "ilio-class.h"
 
 #define ILIO_SUM_ENT	sizeof(struct ilio_sum_ent)
 /* Leaf bytes a checkpoint unit takes at most: bounds lock hold time. */
@@ -191,6 +193,13 @@ struct ilio_wb_io {
  * @fin: records of a written segment copied for the cache, not linked yet
  *	(ilio_wb_finalize(); under @wb_mutex)
  * @fin_nr: entries in @fin (under @wb_mutex)
+ * @cmap_buf: one class map slot of scratch, ilio_cmap_len(@cmap_cap)
+ *	bytes: what the next save writes (under the core's class mutex)
+ * @cmap_cap: ranges a saved map may hold (the core's limit and the slot's)
+ * @cmap_len: bytes of @cmap_buf the next save writes (class mutex)
+ * @cmap_seq: generation of the newest valid slot, 0 for none (class mutex)
+ * @cmap_slot: its slot (class mutex)
+ * @cmap_broken: a slot could not be read at open: saves fail
  */
 struct ilio_plog {
 	struct ilio_store base;
@@ -256,6 +265,12 @@ struct ilio_plog {
 	struct ilio_journal *jn;
 	struct ilio_fin_ent fin[ILIO_FIN_BATCH];
 	u32 fin_nr;
+	u8 *cmap_buf;
+	u32 cmap_cap;
+	u32 cmap_len;
+	u64 cmap_seq;
+	unsigned int cmap_slot;
+	bool cmap_broken;
 };
 
 /* The blocks one record spans at most: a header and a full block. */
@@ -319,6 +334,10 @@ int ilio_log_checkpoint(struct ilio_plog *pl);
 int ilio_plog_anchor_both(struct ilio_plog *pl);
 int ilio_plog_sync_sb(struct ilio_plog *pl, u64 dev_bytes);
 void __ilio_plog_count_meta_write(struct ilio_space *sp);
+int ilio_plog_load_classes(struct ilio_plog *pl, struct ilio_classmap *m,
+			   const char **why);
+void __ilio_plog_pack_classes(struct ilio_plog *pl, const struct ilio_classmap *m);
+int ilio_plog_save_classes(struct ilio_plog *pl);
 int ilio_log_quiesce(struct ilio_plog *pl);
 
 /* ilio-recover.c */

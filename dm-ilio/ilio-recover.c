@@ -526,6 +526,7 @@ void ilio_plog_free(struct ilio_plog *pl)
 	kfree(pl->blk);
 	kfree(pl->vbuf);
 	kfree(pl->rbuf);
+	kvfree(pl->cmap_buf);
 	ilio_journal_free(pl->jn);
 	mutex_destroy(&pl->wb_mutex);
 	mutex_destroy(&pl->ckpt_mutex);
@@ -709,6 +710,23 @@ static bool ilio_log_op_read_only(struct ilio_store *st)
 static bool ilio_log_op_used_fallback(struct ilio_store *st)
 {
 	return ilio_plog_of(st)->fallback;
+}
+
+static int ilio_log_op_load_classes(struct ilio_store *st,
+				    struct ilio_classmap *m, const char **why)
+{
+	return ilio_plog_load_classes(ilio_plog_of(st), m, why);
+}
+
+static void ilio_log_op_pack_classes(struct ilio_store *st,
+				     const struct ilio_classmap *m)
+{
+	__ilio_plog_pack_classes(ilio_plog_of(st), m);
+}
+
+static int ilio_log_op_save_classes(struct ilio_store *st)
+{
+	return ilio_plog_save_classes(ilio_plog_of(st));
 }
 
 static void ilio_log_op_set_coalesce(struct ilio_store *st, int coalesce,
@@ -980,6 +998,9 @@ static const struct ilio_store_ops ilio_log_ops = {
 	.read_only = ilio_log_op_read_only,
 	.used_fallback = ilio_log_op_used_fallback,
 	.set_coalesce = ilio_log_op_set_coalesce,
+	.load_classes = ilio_log_op_load_classes,
+	.pack_classes = ilio_log_op_pack_classes,
+	.save_classes = ilio_log_op_save_classes,
 	.destroy = ilio_log_op_destroy,
 };
 

@@ -78,7 +78,7 @@ void ilio_space_exit(struct ilio_space *sp)
  * @sp: space, locked
  *
  * Return: bytes of the maps, the segment table, its index and reserve,
- * the store's own state and the cache's entries.
+ * the store's own state, the core's class map and the cache's entries.
  */
 u64 __ilio_meta_bytes(struct ilio_space *sp)
 {
@@ -86,7 +86,8 @@ u64 __ilio_meta_bytes(struct ilio_space *sp)
 		ilio_chunks_mem_bytes(&sp->chunks) +
 		(u64)sp->segs.nr_segs * sizeof(struct ilio_seg) +
 		ilio_segs_reserve_bytes(&sp->segs) +
-		ilio_segs_index_bytes(&sp->segs) + sp->store_bytes;
+		ilio_segs_index_bytes(&sp->segs) + sp->store_bytes +
+		sp->class_bytes;
 
 	if (sp->cached)
 		b += ilio_cache_meta_bytes(&sp->cache);

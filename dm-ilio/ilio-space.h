@@ -178,6 +178,8 @@ struct ilio_stats {
  *	read without the lock.  Secret: never printed.
  * @store_bytes: RAM the store holds for itself, charged as metadata; the
  *	store keeps it current (constant once a store is open)
+ * @class_bytes: RAM of the core's class map (ilio-class.h), charged as
+ *	metadata; set by the core whenever the map changes
  * @st: counters (the gauges of struct ilio_stats are derived)
  * @shared_hits: persistent: reads served from RAM with @lock held for
  *	reading (several at once, so atomic), by the chunk's region class;
@@ -195,6 +197,7 @@ struct ilio_space {
 	u64 nr_damaged;
 	u64 hash_seed;
 	u64 store_bytes;
+	u64 class_bytes;
 	struct ilio_stats st;
 	atomic64_t shared_hits[ILIO_NR_CLASSES];
 };

@@ -81,6 +81,7 @@ struct ilio_backend_ops {
 };
 
 struct ilio_store_type;
+struct ilio_classmap;
 
 /**
  * struct ilio_core_params - what a core is created with
@@ -241,6 +242,17 @@ struct ilio_fetch {
  * @read_only: lockless; the store was opened read-only.
  * @used_fallback: lockless; recovery used the older anchor.
  * @set_coalesce: change the coalescing policy (lock held).
+ * @load_classes: optional (persistent stores); called once by the core
+ *	right after open, before the store is shared: fill the empty map
+ *	@m from the device, lowering its limit to what the store can save.
+ *	Returns 0 (a damaged or absent saved map is an empty one, with the
+ *	reason in *@why, else NULL) or -ENOMEM.
+ * @pack_classes: optional, with @load_classes; lock held for writing:
+ *	encode @m for the next @save_classes.
+ * @save_classes: optional, with @load_classes; no lock held, may sleep,
+ *	serialised by the caller: write what @pack_classes encoded so that
+ *	it is durable.  Returns 0, -EROFS (store opened read-only) or -EIO
+ *	(the saved map is the previous one).
  *
  * @destroy: free the store's own state (no I/O; no call may be in
  *	progress); the leaves in the space are the core's to free
@@ -282,6 +294,11 @@ struct ilio_store_ops {
 	bool (*used_fallback)(struct ilio_store *st);
 	void (*set_coalesce)(struct ilio_store *st, int coalesce,
 			     u32 flush_interval_ms, u64 max_dirty);
+	int (*load_classes)(struct ilio_store *st, struct ilio_classmap *m,
+			    const char **why);
+	void (*pack_classes)(struct ilio_store *st,
+			     const struct ilio_classmap *m);
+	int (*save_classes)(struct ilio_store *st);
 
 	void (*destroy)(struct ilio_store *st);
 };

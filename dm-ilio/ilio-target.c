@@ -1630,11 +1630,19 @@ static int ilio_msg_hint(struct ilio_dev *d, struct dm_target *ti,
 	else
 		ret = ilio_core_hint(d->core, m->start, m->nr, m->cls);
 	mutex_unlock(&d->msg_lock);
-	if (ret == -ENOSPC)
+	if (ret == -ENOSPC) {
+		u32 limit;
+		u64 bytes;
+
+		ilio_core_hints(d->core, NULL, 0, &limit, &bytes);
 		DMERR("%s: message hint: the class map holds at most %u ranges",
-		      d->name, ILIO_CLASS_RANGES_DEFAULT);
-	else if (ret)
+		      d->name, limit);
+	} else if (ret == -EIO) {
+		DMERR("%s: message hint: applied, but the class map was not saved (backing device)",
+		      d->name);
+	} else if (ret) {
 		DMERR("%s: message hint: %d", d->name, ret);
+	}
 	return ret;
 }
 

@@ -6,6 +6,8 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bdev.h"
@@ -46,6 +48,75 @@ static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 		    ai->log_off, (unsigned long long)ai->nr_blocks);
 	ilio_row(rows, label, "%s", buf);
 	return true;
+}
+
+/*
+ * The class map slots (region class hints, saved by the module): one row
+ * each, "none", "invalid: why" or its ranges and generation, and which one
+ * the module uses.  @nr_blocks is the logical size (0: never activated).
+ */
+static void ilio_info_cmap(struct ilio_rows *rows, const struct ilio_bdev *b,
+			   const struct ilio_geom *g, u64 nr_blocks)
+{
+	u32 cap = ilio_cmap_capacity(g), nr;
+	struct ilio_crange *r = NULL;
+	u64 seq, best_seq = 0;
+	int best = -1, i, ret;
+	const char *why;
+	char label[32];
+	u8 *buf;
+
+	if (!cap) {
+		ilio_row(rows, "class map", "%s", "no room (segment 0 too early)");
+		return;
+	}
+	buf = calloc(1, ilio_cmap_len(cap));
+	r = calloc(cap, sizeof(*r));
+	if (!buf || !r) {
+		ilio_row(rows, "class map", "%s", "not read: out of memory");
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		u64 pos = ilio_cmap_slot_block(g, i) * ILIO_BLOCK_SIZE;
+
+		snprintf(label, sizeof(label), "class map slot %d", i);
+		if (ilio_bdev_read(b, buf, ILIO_BLOCK_SIZE, pos)) {
+			ilio_row(rows, label, "%s", "unreadable");
+			continue;
+		}
+		ret = ilio_cmap_check_hdr(buf, g, i, &seq, &nr, &why);
+		if (ret == -ENOENT) {
+			ilio_row(rows, label, "%s", "none");
+			continue;
+		}
+		if (!ret && ilio_cmap_len(nr) > ILIO_BLOCK_SIZE &&
+		    ilio_bdev_read(b, buf + ILIO_BLOCK_SIZE,
+				   ilio_cmap_len(nr) - ILIO_BLOCK_SIZE,
+				   pos + ILIO_BLOCK_SIZE)) {
+			ilio_row(rows, label, "%s", "unreadable");
+			continue;
+		}
+		if (!ret)
+			ret = ilio_cmap_check(buf, nr, nr_blocks * ILIO_SECTORS_PER_BLOCK,
+					      r, &why);
+		if (ret) {
+			ilio_row(rows, label, "invalid: %s", why);
+			continue;
+		}
+		ilio_row(rows, label, "%u ranges, generation %llu", nr,
+			 (unsigned long long)seq);
+		if (seq > best_seq) {
+			best_seq = seq;
+			best = i;
+		}
+	}
+	if (best < 0)
+		ilio_row(rows, "class map in use", "%s", "none saved");
+	else
+		ilio_row(rows, "class map in use", "slot %d (at most %u ranges)", best, cap);
+out:
+	free(r);
+	free(buf);
 }
 
 int ilio_cmd_info(int argc, char **argv)
@@ -170,6 +241,7 @@ int ilio_cmd_info(int argc, char **argv)
 			 ilio_human(cur->nr_blocks * ILIO_BLOCK_SIZE, h, sizeof(h)));
 	else
 		ilio_row(rows, "logical size", "%s", "not set (never activated)");
+	ilio_info_cmap(rows, &b, &g, cur->nr_blocks);
 	r = ILIO_EXIT_OK;
 out:
 	ilio_rows_print(rows);

@@ -2,8 +2,8 @@
 /*
  * fuzz-meta: libFuzzer target for the metadata validators alone
  * (dm-ilio/ilio-meta.c, the module's own file): ilio_sb_check(),
- * ilio_anchor_check(), ilio_unit_check_hdr() and ilio_unit_check_body()
- * on hostile blocks.  Proves that no input makes them read outside the
+ * ilio_anchor_check(), ilio_unit_check_hdr(), ilio_unit_check_body(),
+ * ilio_cmap_check_hdr() and ilio_cmap_check() on hostile blocks.  Proves that no input makes them read outside the
  * block or unit they were given (ASan), hit undefined behaviour (UBSan), or
  * accept a field that the geometry forbids.
  *
@@ -28,7 +28,8 @@
 #define UNIT_MAX	(256 * 1024)	/* body checks beyond this only cost time */
 
 struct params {
-	u8 flags;	/* 1: fix sb csum, 2: fix anchor csum, 4: seal unit, 16: keyed sb */
+	u8 flags;	/* 1: fix sb csum, 2: fix anchor csum, 4: seal unit, 16: keyed sb,
+			 * 32: the unit as a class map slot, identity and csum fixed */
 	u8 seg_shift;	/* fallback geometry: 16 + (x % 10) */
 	u8 pad[2];
 	u32 seg;
@@ -178,6 +179,49 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 				if ((p.flags & 4) && ret)
 					fail("a sealed unit fails its checksum");
 			}
+		}
+	}
+	/*
+	 * The same bytes as a class map slot (flag 32: with the identity of
+	 * slot p.seg & 1 and a correct checksum over the entries it claims).
+	 */
+	{
+		struct ilio_cmap_hdr *c = (void *)unit;
+		unsigned int slot = p.seg & 1;
+		u64 nr_sectors = (dev_bytes / BS) * 8, seq, prev = 0;
+		struct ilio_crange *r;
+		u32 nr, i;
+
+		if ((p.flags & 32) && ilio_cmap_slot_blocks(&g)) {
+			c->magic = cpu_to_le32(ILIO_CMAP_MAGIC);
+			c->blocknr = cpu_to_le64(ilio_cmap_slot_block(&g, slot));
+			c->version = cpu_to_le32(ILIO_FORMAT_VERSION);
+			memcpy(c->uuid, g.uuid, sizeof(c->uuid));
+			nr = le32_to_cpu(c->nr);
+			if (sizeof(*c) + (u64)nr * sizeof(struct ilio_cmap_ent) <= len)
+				fix_csum(unit, sizeof(*c) + nr * sizeof(struct ilio_cmap_ent));
+		}
+		why = NULL;
+		ret = ilio_cmap_check_hdr(unit, &g, slot, &seq, &nr, &why);
+		if (ret && !why)
+			fail("ilio_cmap_check_hdr refused without a reason");
+		if (!ret && nr > ilio_cmap_capacity(&g))
+			fail("ilio_cmap_check_hdr accepted more ranges than a slot holds");
+		if (!ret && ilio_cmap_len(nr) <= len) {
+			r = calloc(nr + 1, sizeof(*r));
+			if (!r)
+				abort();
+			why = NULL;
+			ret = ilio_cmap_check(unit, nr, nr_sectors, r, &why);
+			if (ret && !why)
+				fail("ilio_cmap_check refused without a reason");
+			for (i = 0; !ret && i < nr; i++) {
+				if (r[i].start < prev || r[i].end <= r[i].start ||
+				    r[i].end > nr_sectors || !r[i].cls || r[i].cls > 3)
+					fail("ilio_cmap_check accepted a bad range");
+				prev = r[i].end;
+			}
+			free(r);
 		}
 	}
 	free(unit);

@@ -926,6 +926,15 @@ eq "format --journal: journal row" "$(row journal)" "$J"
 eq "format --journal: ring" "$(row 'journal ring')" "4.00 MiB (4194304 bytes)"
 run info "$I"
 eq "info: journal bound" "$rc:$(row journal)" "0:bound, generation 1"
+eq "info: no class map saved on a fresh store" "$(row 'class map slot 0')|$(row 'class map slot 1')|$(row 'class map in use')" \
+	"none|none|none saved"
+# A slot with the magic and nothing else (block 8, the first class map
+# block): refused with the reason, and nothing else changes.
+printf 'ILCM' | dd of="$I" bs=1 seek=$((8 * 4096)) conv=notrunc status=none
+run info "$I"
+eq "info: a forged class map slot is invalid, with the reason" "$rc:$(row 'class map slot 0')|$(row 'class map in use')" \
+	"0:invalid: class map belongs elsewhere (location, version or uuid)|none saved"
+dd if=/dev/zero of="$I" bs=4096 seek=8 count=1 conv=notrunc status=none
 failure "a journal is not formatted over" "is the journal of the ilio store" format "$J" --segment-kb 64
 I2=$tmp/store2.img
 img "$I2" 64M

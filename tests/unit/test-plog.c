@@ -3062,6 +3062,286 @@ static void test_classes_cache(void)
 }
 
 /*
+ * The class map is saved on the backing device (issue 12): it comes back
+ * at the next open, and the chunks of the mapped blocks get their classes
+ * back (a pinned working set survives a nocache stream after a reopen).
+ * Saves alternate between two slots, so a lost or damaged save falls back
+ * to the previous map; crafted slots (too many ranges, unsorted ranges,
+ * another store's uuid) are refused, the open goes on, and no data
+ * changes.
+ */
+static u32 hints_copy(struct ilio_core *ic, struct ilio_crange *r, u32 max)
+{
+	u32 limit;
+	u64 bytes;
+
+	return ilio_core_hints(ic, r, max, &limit, &bytes);
+}
+
+static bool hints_equal(struct ilio_core *ic, const struct ilio_crange *want, u32 n)
+{
+	static struct ilio_crange got[64];
+	u32 i, m = hints_copy(ic, got, 64);
+
+	if (m != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (got[i].start != want[i].start || got[i].end != want[i].end ||
+		    got[i].cls != want[i].cls)
+			return false;
+	return true;
+}
+
+static u32 hints_limit(struct ilio_core *ic)
+{
+	u32 limit;
+	u64 bytes;
+
+	ilio_core_hints(ic, NULL, 0, &limit, &bytes);
+	return limit;
+}
+
+/* Reseal class map slot @slot of @d's image after editing it. */
+static void cmap_write(struct mdev *d, unsigned int slot, u64 seq, const u8 *uuid,
+		       const struct ilio_crange *r, u32 nr)
+{
+	struct ilio_geom g;
+	const char *why;
+	static u8 buf[6 * 4096];
+
+	if (ilio_sb_check(d->img, 0, DEV_BYTES, &g, &why))
+		abort();
+	if (uuid)
+		memcpy(g.uuid, uuid, sizeof(g.uuid));
+	ilio_cmap_build(buf, &g, slot, seq, (u64)NBLK * 8, r, nr);
+	memcpy(d->img + ilio_cmap_slot_block(&g, slot) * 4096, buf, ilio_cmap_len(nr));
+	memcpy(d->dur, d->img, DEV_BYTES);
+}
+
+static void test_classes_persist(void)
+{
+	enum { WS = 64, PF0 = 512, PF = 1024 };
+	static struct ilio_crange snap[64], snap2[64];
+	struct ilio_stats st0, st;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0, pass;
+	u32 n, n2, i;
+	unsigned long w0;
+	u64 lba;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	/* 64 KiB segments: a slot is 4 blocks, (16384 - 64) / 16 ranges. */
+	CHECK(hints_limit(ic) == 1020, "the limit is what a slot holds: %u", hints_limit(ic));
+	CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
+	CHECK(ilio_core_hint(ic, PF0 * 8, PF * 8, ILIO_CLASS_NOCACHE) == 0, "hint nocache");
+	CHECK(ilio_core_hint(ic, 1700 * 8 + 3, 77, ILIO_CLASS_TEMP) == 0, "hint temp");
+	CHECK(ilio_core_hint(ic, 1720 * 8, 800, ILIO_CLASS_TEMP) == 0, "hint temp 2");
+	CHECK(ilio_core_hint(ic, 1730 * 8, 8, ILIO_CLASS_NORMAL) == 0, "clear a hole");
+	n = hints_copy(ic, snap, 64);
+	CHECK(n == 5, "5 ranges, not %u", n);
+	{
+		struct ilio_stats s0;
+		u32 limit;
+		u64 bytes;
+
+		ilio_core_get_stats(ic, &s0);
+		ilio_core_hints(ic, NULL, 0, &limit, &bytes);
+		CHECK(bytes == 5 * sizeof(struct ilio_crange), "5 ranges take %llu bytes",
+		      (unsigned long long)bytes);
+		CHECK(ilio_core_hint(ic, 1900 * 8, 8, ILIO_CLASS_PIN) == 0, "a sixth range");
+		ilio_core_get_stats(ic, &st);
+		CHECK(st.meta_bytes - s0.meta_bytes == sizeof(struct ilio_crange),
+		      "metadata_bytes counts the map: +%lld for one range",
+		      (long long)(st.meta_bytes - s0.meta_bytes));
+		CHECK(ilio_core_hint(ic, 1900 * 8, 8, ILIO_CLASS_NORMAL) == 0, "and gone again");
+	}
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = PF0; lba < PF0 + PF; lba++) {
+		ut_fill_random(b, 4096, 0x9a9e + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	CHECK(ilio_core_close(ic) == 0, "close");
+
+	/* Reopen: the same map, and the pinned blocks' chunks are pinned. */
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "reopen: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	CHECK(hints_equal(ic, snap, n), "the map came back as it was saved");
+	for (lba = 0; lba < WS; lba++)
+		fails += ilio_core_read(ic, lba, got) != 0;
+	for (pass = 0; pass < 2; pass++)
+		for (lba = PF0; lba < PF0 + PF; lba++) {
+			ut_fill_random(b, 4096, 0x9a9e + lba);
+			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+		}
+	ilio_core_get_stats(ic, &st0);
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.cache_hits - st0.cache_hits == WS,
+	      "after reopen the pinned set still stays cached: %llu of %d hits",
+	      (unsigned long long)(st.cache_hits - st0.cache_hits), WS);
+
+	/* A lost save: the previous map comes back. */
+	CHECK(ilio_core_hint(ic, 100 * 8, 8, ILIO_CLASS_PIN) == 0, "hint before the cut");
+	n2 = hints_copy(ic, snap2, 64);
+	d.die_after = 1;
+	ilio_core_hint(ic, 200 * 8, 8, ILIO_CLASS_PIN);
+	ilio_core_destroy(ic);
+	md_crash(&d, &(u64){ 5 });
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic && hints_equal(ic, snap2, n2), "a lost save leaves the previous map");
+	if (ic)
+		CHECK(ilio_core_close(ic) == 0, "close");
+
+	/* A damaged newest slot: the older one is used. */
+	{
+		struct ilio_geom g;
+
+		ilio_sb_check(d.img, 0, DEV_BYTES, &g, &why);
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && ilio_core_hint(ic, 300 * 8, 8, ILIO_CLASS_TEMP) == 0, "hint");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+		/* The save just made went to the slot the older map was in. */
+		for (i = 0; i < 2; i++) {
+			u64 seq;
+			u32 nr;
+
+			if (!ilio_cmap_check_hdr(d.img + ilio_cmap_slot_block(&g, i) * 4096,
+						 &g, i, &seq, &nr, &why) && nr == n2 + 1) {
+				d.img[ilio_cmap_slot_block(&g, i) * 4096 + 64 + 5] ^= 0x40;
+				memcpy(d.dur, d.img, DEV_BYTES);
+				break;
+			}
+		}
+		CHECK(i < 2, "found the newest slot");
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_equal(ic, snap2, n2), "a damaged newest slot: the older map");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+	}
+
+	/* Crafted slots are refused: the open goes on with no map. */
+	{
+		static struct ilio_crange bad[2000];
+		static const u8 other[16] = { 1, 2, 3 };
+		struct ilio_geom g;
+		u64 s1 = 1000;
+
+		ilio_sb_check(d.img, 0, DEV_BYTES, &g, &why);
+		for (i = 0; i < 2000; i++) {
+			bad[i].start = i * 16;
+			bad[i].end = i * 16 + 8;
+			bad[i].cls = ILIO_CLASS_PIN;
+		}
+		/* More ranges than a slot holds (the header says so). */
+		cmap_write(&d, 0, s1, NULL, bad, 0);
+		{
+			struct ilio_cmap_hdr *h = (void *)(d.img + ilio_cmap_slot_block(&g, 0) * 4096);
+
+			h->nr = 1u << 30;
+			memcpy(d.dur, d.img, DEV_BYTES);
+		}
+		cmap_write(&d, 1, s1 - 1, other, bad, 3);	/* another store's */
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_copy(ic, snap, 64) == 0, "huge or foreign slots: no map");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+		/* Unsorted, of class normal, past the end: each refused. */
+		bad[1].start = 0;
+		cmap_write(&d, 0, s1 + 1, NULL, bad, 3);
+		cmap_write(&d, 1, 0, NULL, bad, 0);	/* seq 0: not valid */
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_copy(ic, snap, 64) == 0, "overlapping ranges refused");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+		bad[1].start = 16;
+		bad[2].cls = 0;
+		cmap_write(&d, 0, s1 + 2, NULL, bad, 3);
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_copy(ic, snap, 64) == 0, "a class 0 range refused");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+		bad[2].cls = ILIO_CLASS_PIN;
+		bad[2].end = (u64)NBLK * 8 + 1;
+		cmap_write(&d, 0, s1 + 3, NULL, bad, 3);
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_copy(ic, snap, 64) == 0, "a range past the end refused");
+		/* The data is untouched by all of it. */
+		for (lba = 0; ic && lba < WS; lba++) {
+			ut_fill_random(b, 4096, 0xc1a55 + lba);
+			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+		}
+		/* The next save goes over the bad slot and is read back. */
+		CHECK(ic && ilio_core_hint(ic, 8, 8, ILIO_CLASS_NOCACHE) == 0, "hint after");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_copy(ic, snap, 64) == 1, "the new map replaced the bad one");
+		/* The limit: as many ranges as a slot holds, then -ENOSPC. */
+		for (i = 0; ic && i < 1019; i++)
+			if (ilio_core_hint(ic, 64 + (u64)i * 8, 4, ILIO_CLASS_TEMP))
+				break;
+		CHECK(i == 1019, "1020 ranges fit (%u)", i + 1);
+		CHECK(ic && ilio_core_hint(ic, 64 + (u64)i * 8, 4, ILIO_CLASS_TEMP) == -ENOSPC,
+		      "range 1021 is refused");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_copy(ic, NULL, 0) == 1020, "a full map is saved whole");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+	}
+
+	/* A failed save: -EIO, the map holds in RAM, the next save has it. */
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open");
+	if (ic) {
+		CHECK(ilio_core_hint(ic, 0, (u64)NBLK * 8, ILIO_CLASS_NORMAL) == 0, "clear all");
+		d.fail_writes = 1;
+		CHECK(ilio_core_hint(ic, 0, 8, ILIO_CLASS_PIN) == -EIO, "a failed save is -EIO");
+		CHECK(hints_copy(ic, snap, 64) == 1, "the failed save's change holds in RAM");
+		CHECK(ilio_core_hint(ic, 16, 8, ILIO_CLASS_PIN) == 0, "the next save");
+		CHECK(ilio_core_close(ic) == 0, "close");
+		ic = md_open_ram(&d, 3U << 20, &err, &why);
+		CHECK(ic && hints_copy(ic, snap, 64) == 2, "both changes were saved");
+		if (ic)
+			CHECK(ilio_core_close(ic) == 0, "close");
+	}
+	/* Read-only: hints hold in RAM and nothing is written. */
+	ic = md_open(&d, NBLK, ILIO_COALESCE_AUTO, true, &err, &why);
+	CHECK(ic, "open read-only: %d %s", err, why);
+	if (ic) {
+		w0 = d.writes;
+		CHECK(hints_copy(ic, snap, 64) == 2, "read-only sees the saved map");
+		CHECK(ilio_core_hint(ic, 64, 8, ILIO_CLASS_TEMP) == 0, "hint read-only");
+		CHECK(hints_copy(ic, snap, 64) == 3 && d.writes == w0,
+		      "read-only: in RAM, %lu writes", d.writes - w0);
+		ilio_core_destroy(ic);
+	}
+	CHECK(fails == 0, "%d failed reads or writes", fails);
+	md_free(&d);
+}
+
+/*
  * Per-class statistics (issue 12) against a known workload: N reads of
  * pinned blocks give exactly N hits in pin and nothing in the other
  * classes; nocache takes no cache; the class sums are the totals; dirty
@@ -3216,6 +3496,7 @@ int main(int argc, char **argv)
 		{ "classes_cache", test_classes_cache },
 		{ "classes_advisory", test_classes_advisory },
 		{ "classes_stats", test_classes_stats },
+		{ "classes_persist", test_classes_persist },
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },

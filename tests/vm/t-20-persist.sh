@@ -17,7 +17,8 @@
 # "coalesce off" writes through; a table with another length is refused;
 # with "coalesce always" 4k random writes reach the backend in >= 10x fewer
 # I/Os; backend_write_size_hist sums to backend_write_ios; an 8 KiB read
-# miss costs one backend read.
+# miss costs one backend read; random hint messages during verified fio
+# runs change no data, and the class map comes back after re-create.
 #
 # vm-args: --mem 3072 --timeout 1200 --disk t20:384
 
@@ -132,9 +133,43 @@ assert_rc 0 "fresh store reads zeros" -- cmp_dev $DEV 0 $((8 * MB)) /dev/zero
 
 # --- data -----------------------------------------------------------------------
 bw0=$(status_field $NAME 15)
-assert_cmd "fio A1 first generation (random 4k/8k/64k, verify)" -- fio "${FIO_A1A[@]}" --filename=$DEV
+# Hints are advisory: random hint messages (every class, random ranges,
+# a clear of the whole device every 16th) run beside the first two fio
+# jobs, whose data fio verifies, and later everything is verified again
+# after remove and re-create.  Each hint is saved on the backing device.
+hint_loop() {
+	local i=0 ok=0 bad=0 start nr cls
+	local classes=(pin nocache temp normal clear)
+	while [ ! -e "$T_TMP/hints.stop" ]; do
+		start=$(( (RANDOM * 32768 + RANDOM) % LSECT ))
+		nr=$(( 1 + (RANDOM * 32768 + RANDOM) % 65536 ))
+		[ $((start + nr)) -le $LSECT ] || nr=$((LSECT - start))
+		cls=${classes[$((RANDOM % 5))]}
+		[ $((i % 16)) = 15 ] && cls=clear start=0 nr=$LSECT
+		if dmsetup message $NAME 0 hint $cls $start $nr 2>>"$T_TMP/hints.err"; then
+			ok=$((ok + 1))
+		else
+			bad=$((bad + 1))
+		fi
+		i=$((i + 1))
+	done
+	echo "$ok $bad" >"$T_TMP/hints.count"
+}
+rm -f "$T_TMP/hints.stop" "$T_TMP/hints.count"
+hint_loop &
+hint_pid=$!
+assert_cmd "fio A1 first generation (random 4k/8k/64k, verify), random hints beside it" -- \
+	fio "${FIO_A1A[@]}" --filename=$DEV
 assert_cmd "fio A1 overwritten completely, bs 8k (verify incl. write sequence numbers)" -- \
 	fio "${FIO_A1B[@]}" --filename=$DEV
+touch "$T_TMP/hints.stop"
+wait $hint_pid
+read -r hints_ok hints_bad <"$T_TMP/hints.count"
+assert_ge "$hints_ok" 20 "random hints were applied during the verified fio runs ($hints_ok)"
+assert_eq "$hints_bad" 0 "no random hint was refused ($(head -c 300 "$T_TMP/hints.err"))"
+assert_cmd "one more hint, so that the map is not empty" -- dmsetup message $NAME 0 hint pin 4096 808
+assert_cmd "the class map after the random hints" -- dmsetup message $NAME 0 hints
+t20_hints=$(cat "$_T_LAST_OUT")
 assert_cmd "fio A2 (verify)" -- fio "${FIO_A2[@]}" --filename=$DEV
 assert_ge $(($(status_field $NAME 24) - $(status_field $NAME 25))) $((16 * MB)) \
 	"the data fills segments of the log area (backend_bytes - backend_free_bytes)"
@@ -229,6 +264,10 @@ t0=$(date +%s%N)
 assert_cmd "re-create $NAME over the same disk" -- dmsetup create $NAME --table "$(table)"
 log "re-create took $((($(date +%s%N) - t0) / 1000000)) ms"
 assert_eq "$(status_field $NAME 1)" write "mode write after re-create"
+assert_cmd "hints after re-create" -- dmsetup message $NAME 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$t20_hints" ] && grep -q '^pin ' "$_T_LAST_OUT" &&
+	pass "the class map came back after remove, rmmod and re-create" ||
+	fail "class map after re-create: $(head -c 300 "$_T_LAST_OUT") (was $(head -c 300 <<<"$t20_hints"))"
 # Nothing is cached yet: an 8 KiB read of two neighbouring records (the
 # coalesce-off region, written in order) is one backend read, not two.
 r0=$(status_field $NAME 13)

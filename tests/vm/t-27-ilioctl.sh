@@ -37,6 +37,9 @@
 #    library in a pin range and the pagefile in nocache ranges of the
 #    module's class map, "hints show" renders it, bad hint messages are
 #    refused with nothing changed, and "hint clear" empties it;
+#  - on a persistent device the class map is saved: it comes back after
+#    remove and create (read-only as well, where a new hint holds in RAM
+#    only), and after a table reload;
 #  - per-class statistics on a persistent device with a pin and a nocache
 #    range: after an fsync'ed write every <class>_dirty_bytes file is 0;
 #    after clear_stats, two direct passes over the 256 pinned blocks give
@@ -213,8 +216,20 @@ assert_cmd "write the golden data, fsync'ed" -- \
 assert_cmd "16 synchronous 4 KiB writes (O_DSYNC) past it" -- dd if=/dev/urandom \
 	of=/dev/mapper/t27p bs=4k seek=$((64 * 256)) count=16 oflag=direct,dsync status=none
 assert_ge "$(sysfs_val t27p journal_writes)" 8 "the synchronous writes went to the journal (most of the 16)"
+# The class map is saved on the backing device: it comes back after remove
+# and create (read-only too), and after a table reload.
+assert_cmd "persistent: hint pin" -- dmsetup message t27p 0 hint pin 8 4096
+assert_cmd "persistent: hint nocache" -- dmsetup message t27p 0 hint nocache 65536 2048
+assert_cmd "persistent: hint temp, then a hole cleared" -- sh -c \
+	"dmsetup message t27p 0 hint temp 100000 800 && dmsetup message t27p 0 hint clear 100200 8"
+assert_cmd "persistent: hints" -- dmsetup message t27p 0 hints
+p_hints=$(cat "$_T_LAST_OUT")
+[ "$(sed -n 1p "$_T_LAST_OUT" | cut -d' ' -f1-2)" = "ranges 4" ] &&
+	pass "persistent: 4 ranges in the map" || fail "persistent: map: $p_hints"
 assert_cmd "remove t27p" -- "$ILIOCTL" remove t27p
 assert_cmd "info $L" -- "$ILIOCTL" info $L
+last_output | grep -Eq 'class map slot [01] +4 ranges, generation [0-9]+' &&
+	pass "info: the saved class map (4 ranges)" || fail "info: $(last_output | grep 'class map')"
 last_output | grep -q 'journal *bound, generation 1' &&
 	pass "info: journal bound" || fail "info: $(last_output | grep journal)"
 assert_cmd "create --readonly --journal" -- \
@@ -224,6 +239,10 @@ assert_cmd "create --readonly: data reads back" -- cmp_dev /dev/mapper/t27pr 0 \
 	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
 assert_fails "create --readonly: a write fails" -- dd if=/dev/zero of=/dev/mapper/t27pr \
 	bs=4k count=1 oflag=direct status=none
+assert_cmd "create --readonly: hints" -- dmsetup message t27pr 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$p_hints" ] &&
+	pass "the saved class map came back (read-only)" || fail "read-only map: $(last_output)"
+assert_cmd "create --readonly: a hint holds in RAM" -- dmsetup message t27pr 0 hint pin 200000 8
 assert_cmd "remove t27pr" -- "$ILIOCTL" remove t27pr
 # The pipe form of the admin guide and dm-ilio(4), with a feature.
 assert_cmd "echo TABLE | dmsetup create --uuid" -- sh -c \
@@ -232,6 +251,15 @@ assert_eq "$(dmsetup info -c --noheadings -o name,uuid t27u)" "t27u:ILIO-TEST-t2
 	"dmsetup info -c -o name,uuid shows it"
 assert_cmd "dmsetup create --uuid: data reads back" -- cmp_dev /dev/mapper/t27u 0 \
 	$((DATA_BLOCKS * 4096)) "$T_TMP/gold"
+assert_cmd "dmsetup create: hints" -- dmsetup message t27u 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$p_hints" ] &&
+	pass "the class map came back after remove and create (the read-only hint was not saved)" ||
+	fail "re-created map: $(last_output)"
+assert_cmd "reload the same table" -- sh -c \
+	"dmsetup table t27u | dmsetup reload t27u && dmsetup suspend t27u && dmsetup resume t27u"
+assert_cmd "after the reload: hints" -- dmsetup message t27u 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$p_hints" ] &&
+	pass "the class map survives a table reload" || fail "reloaded map: $(last_output)"
 ck0=$(sysfs_val t27u checkpoints)
 assert_cmd "dmsetup message t27u 0 checkpoint (dm-ilio(4))" -- dmsetup message t27u 0 checkpoint
 assert_eq "$(sysfs_val t27u checkpoints)" $((ck0 + 1)) "the message wrote a checkpoint"
