@@ -393,6 +393,9 @@ assert_cmd "classes: format /dev/ram0" -- "$ILIOCTL" format /dev/ram0
 assert_cmd "classes: create t27c" -- "$ILIOCTL" create t27c --backing /dev/ram0 \
 	--size 32M --ram 16M
 udevadm settle 2>/dev/null
+# One dm node lookup for the many reads below (sysfs_val runs dmsetup each time).
+t27c_node=$(dm_node t27c)
+t27c_val() { cat "/sys/block/$t27c_node/ilio/$1"; }
 assert_cmd "classes: hint pin" -- dmsetup message t27c 0 hint pin 0 2048
 assert_cmd "classes: hint nocache" -- dmsetup message t27c 0 hint nocache 8192 4096
 assert_cmd "classes: write the pinned blocks" -- dd if=/dev/urandom of=/dev/mapper/t27c \
@@ -400,7 +403,7 @@ assert_cmd "classes: write the pinned blocks" -- dd if=/dev/urandom of=/dev/mapp
 assert_cmd "classes: write the nocache blocks" -- dd if=/dev/urandom of=/dev/mapper/t27c \
 	bs=64k seek=64 count=32 oflag=direct conv=fsync status=none
 for c in normal pin nocache temp; do
-	assert_eq "$(sysfs_val t27c ${c}_dirty_bytes)" 0 "classes: ${c}_dirty_bytes after fsync"
+	assert_eq "$(t27c_val ${c}_dirty_bytes)" 0 "classes: ${c}_dirty_bytes after fsync"
 done
 # Warm once, zero the counters, then count exactly.
 dd if=/dev/mapper/t27c of=/dev/null bs=4k count=256 iflag=direct status=none
@@ -409,28 +412,28 @@ assert_cmd "classes: clear_stats" -- dmsetup message t27c 0 clear_stats
 for _ in 1 2; do
 	dd if=/dev/mapper/t27c of=/dev/null bs=4k count=256 iflag=direct status=none
 done
-assert_eq "$(sysfs_val t27c pin_cache_hits)" 512 "classes: 2 x 256 pinned reads, all pin hits"
-assert_eq "$(sysfs_val t27c pin_cache_misses)" 0 "classes: no pin miss"
-assert_eq "$(sysfs_val t27c normal_cache_hits) $(sysfs_val t27c normal_cache_misses)" "0 0" \
+assert_eq "$(t27c_val pin_cache_hits)" 512 "classes: 2 x 256 pinned reads, all pin hits"
+assert_eq "$(t27c_val pin_cache_misses)" 0 "classes: no pin miss"
+assert_eq "$(t27c_val normal_cache_hits) $(t27c_val normal_cache_misses)" "0 0" \
 	"classes: nothing counted under normal"
-assert_eq "$(sysfs_val t27c temp_cache_hits) $(sysfs_val t27c temp_cache_misses)" "0 0" \
+assert_eq "$(t27c_val temp_cache_hits) $(t27c_val temp_cache_misses)" "0 0" \
 	"classes: nothing counted under temp"
 for _ in 1 2; do
 	dd if=/dev/mapper/t27c of=/dev/null bs=4k skip=1024 count=512 iflag=direct status=none
 done
-assert_eq "$(($(sysfs_val t27c nocache_cache_hits) + $(sysfs_val t27c nocache_cache_misses)))" \
+assert_eq "$(($(t27c_val nocache_cache_hits) + $(t27c_val nocache_cache_misses)))" \
 	1024 "classes: 2 x 512 nocache reads counted under nocache"
-assert_eq "$(sysfs_val t27c nocache_cache_bytes)" 0 "classes: nocache takes no cache"
-assert_ge "$(sysfs_val t27c pin_cache_bytes)" 1 "classes: pin data is cached"
+assert_eq "$(t27c_val nocache_cache_bytes)" 0 "classes: nocache takes no cache"
+assert_ge "$(t27c_val pin_cache_bytes)" 1 "classes: pin data is cached"
 cls_sum() {
 	local t=0 c
 	for c in normal pin nocache temp; do
-		t=$((t + $(sysfs_val t27c "${c}_$1")))
+		t=$((t + $(t27c_val "${c}_$1")))
 	done
 	echo $t
 }
 assert_eq "$(cls_sum cache_hits) $(cls_sum cache_misses) $(cls_sum cache_bytes)" \
-	"$(sysfs_val t27c cache_hits) $(sysfs_val t27c cache_misses) $(sysfs_val t27c cache_bytes)" \
+	"$(t27c_val cache_hits) $(t27c_val cache_misses) $(t27c_val cache_bytes)" \
 	"classes: the class sums are cache_hits, cache_misses, cache_bytes"
 assert_cmd "classes: status --json" -- "$ILIOCTL" status --json t27c
 assert_cmd "classes: the 16 JSON keys hold the sysfs values" -- python3 -c '
