@@ -338,6 +338,43 @@ static void __ilio_cache_free(struct ilio_cache *c, struct ilio_centry *e)
 }
 
 /**
+ * __ilio_cache_reclass() - move a cached chunk to the place of its class
+ * @c: cache
+ * @cid: a chunk whose class may have changed (a hint re-classed it)
+ *
+ * An entry cached under another class than its chunk's now is placed
+ * again as __ilio_cache_link() places a new one: pin to the pinned queue,
+ * temp to the probationary tail, normal to the probationary head (a hit it
+ * had is forgotten), nocache out of the cache.  Nothing happens to an
+ * entry already in its class's place, or to a chunk that is not cached.
+ */
+void __ilio_cache_reclass(struct ilio_cache *c, ilio_cid_t cid)
+{
+	struct ilio_centry **p, *e;
+	int cls;
+
+	lockdep_assert_held_write(c->lock);
+	if (!c->chunks || !c->buckets)
+		return;
+	p = ilio_cache_slot(c, cid);
+	e = *p;
+	if (!e)
+		return;
+	cls = ilio_chunk_class(c->chunks, cid);
+	if (cls >= ILIO_NR_CLASSES)
+		cls = ILIO_CLASS_NORMAL;
+	if (cls == e->cls)
+		return;
+	*p = e->hnext;
+	ilio_cq_unlink(ilio_cq_of(c, e), e);
+	c->cls_bytes[e->cls] -= ilio_centry_bytes(e);
+	c->nr--;
+	e->prot = 0;
+	e->ref = 0;
+	__ilio_cache_link(c, e);
+}
+
+/**
  * __ilio_cache_remove() - forget a chunk (it died, or its id is reused)
  * @c: cache
  * @cid: chunk id

@@ -106,6 +106,7 @@ void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e);
 int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
 			const void *payload, u32 len, bool lz4);
 void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid);
+void __ilio_cache_reclass(struct ilio_cache *c, ilio_cid_t cid);
 bool __ilio_cache_evict_one(struct ilio_cache *c);
 
 #endif /* ILIO_CACHE_H */

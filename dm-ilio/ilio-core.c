@@ -1044,7 +1044,9 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 
 /*
  * The chunks of the mapped blocks in sectors [@start, @start + @nr) take
- * their blocks' class, up to ILIO_HINT_WALK_MAX blocks.
+ * their blocks' class, up to ILIO_HINT_WALK_MAX blocks, and their cached
+ * copies move to the place of that class (a chunk pinned after it was
+ * cached is pinned now, a nocache one leaves the cache).
  */
 static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 {
@@ -1068,9 +1070,12 @@ static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 			}
 		}
 		cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(lba));
-		if (cid)
-			ilio_chunk_set_class(&ic->sp.chunks, cid,
-					     __ilio_block_class(ic, ilio_to_lba(lba)));
+		if (!cid)
+			continue;
+		ilio_chunk_set_class(&ic->sp.chunks, cid,
+				     __ilio_block_class(ic, ilio_to_lba(lba)));
+		if (ic->sp.cached)
+			__ilio_cache_reclass(&ic->sp.cache, cid);
 	}
 }
 

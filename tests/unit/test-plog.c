@@ -3062,6 +3062,78 @@ static void test_classes_cache(void)
 }
 
 /*
+ * A hint re-classes what is cached already: a working set cached as
+ * normal and then pinned survives a stream that is read twice (which
+ * would push a normal set out), and data cached before a nocache hint
+ * leaves the cache at the hint.
+ */
+static void test_classes_recache(void)
+{
+	enum { WS = 64, PF0 = 512, PF = 1024 };
+	struct ilio_stats st0, st;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0, pass;
+	u64 lba, before;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = PF0; lba < PF0 + PF; lba++) {
+		ut_fill_random(b, 4096, 0x9a9e + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	fails += ilio_core_flush(ic) != 0;
+	for (lba = 0; lba < WS; lba++)
+		fails += ilio_core_read(ic, lba, got) != 0;
+	/* Cached as normal; now pinned, without another read. */
+	CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_PIN] >= WS * 4096ULL,
+	      "the cached working set moved to pin: %llu bytes",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_PIN]);
+	for (pass = 0; pass < 2; pass++)
+		for (lba = PF0; lba < PF0 + PF; lba++)
+			fails += ilio_core_read(ic, lba, got) != 0;
+	ilio_core_get_stats(ic, &st0);
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.cache_hits - st0.cache_hits == WS,
+	      "pinned after it was cached, it stays: %llu of %d hits",
+	      (unsigned long long)(st.cache_hits - st0.cache_hits), WS);
+	/* The stream is cached as normal now; a nocache hint drops it. */
+	before = st.cache_bytes;
+	CHECK(st.class_cache_bytes[ILIO_CLASS_NORMAL] > 0, "the stream is cached as normal");
+	CHECK(ilio_core_hint(ic, PF0 * 8, PF * 8, ILIO_CLASS_NOCACHE) == 0, "hint nocache");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_NORMAL] == 0 &&
+	      st.class_cache_bytes[ILIO_CLASS_NOCACHE] == 0 && st.cache_bytes < before,
+	      "a nocache hint drops what was cached: normal %llu, cache %llu -> %llu",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_NORMAL],
+	      (unsigned long long)before, (unsigned long long)st.cache_bytes);
+	for (lba = PF0; lba < PF0 + PF; lba++) {
+		ut_fill_random(b, 4096, 0x9a9e + lba);
+		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+	}
+	CHECK(fails == 0, "%d failed reads or writes", fails);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_free(&d);
+}
+
+/*
  * The class map is saved on the backing device (issue 12): it comes back
  * at the next open, and the chunks of the mapped blocks get their classes
  * back (a pinned working set survives a nocache stream after a reopen).
@@ -3497,6 +3569,7 @@ int main(int argc, char **argv)
 		{ "classes_advisory", test_classes_advisory },
 		{ "classes_stats", test_classes_stats },
 		{ "classes_persist", test_classes_persist },
+		{ "classes_recache", test_classes_recache },
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
