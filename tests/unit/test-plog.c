@@ -3561,6 +3561,73 @@ static void test_classes_stats(void)
 	md_free(&d);
 }
 
+/*
+ * A chunk shared by a pinned block and a nocache block keeps the class
+ * that caches it best (pin: "a DLL's block that a pagefile repeats stays
+ * pinned"), and it must keep it across a reopen: the map is the same, so
+ * the classes must be too.  The reopen re-classes the chunks range by
+ * range in sector order, so the nocache range (higher sectors) wins and
+ * the pinned blocks are no longer cached after the reopen.
+ */
+static void test_classes_shared_reopen(void)
+{
+	enum { WS = 8, PF0 = 600 };
+	struct ilio_stats st0, st;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0, round;
+	u64 lba, hits[2];
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
+	CHECK(ilio_core_hint(ic, PF0 * 8, WS * 8, ILIO_CLASS_NOCACHE) == 0, "hint nocache");
+	/* The "pagefile" repeats the "DLL" blocks: one chunk each, shared. */
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0x5a5e + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+		fails += ilio_core_write(ic, PF0 + lba, b, &ctx) != 0;
+	}
+	fails += ilio_core_flush(ic) != 0;
+	for (round = 0; round < 2; round++) {
+		if (round) {
+			CHECK(ilio_core_close(ic) == 0, "close");
+			ic = md_open_ram(&d, 3U << 20, &err, &why);
+			CHECK(ic, "reopen: %d %s", err, why);
+			if (!ic) {
+				md_free(&d);
+				return;
+			}
+		}
+		/* One pass to cache them, then count the hits of a second. */
+		for (lba = 0; lba < WS; lba++)
+			fails += ilio_core_read(ic, lba, got) != 0;
+		ilio_core_get_stats(ic, &st0);
+		for (lba = 0; lba < WS; lba++) {
+			ut_fill_random(b, 4096, 0x5a5e + lba);
+			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+		}
+		ilio_core_get_stats(ic, &st);
+		hits[round] = st.class_hits[ILIO_CLASS_PIN] - st0.class_hits[ILIO_CLASS_PIN];
+	}
+	printf("  shared pin/nocache chunks: %llu of %d pin hits before the reopen, %llu after\n",
+	       (unsigned long long)hits[0], WS, (unsigned long long)hits[1]);
+	CHECK(hits[0] == WS, "before the reopen the shared chunks are pinned: %llu of %d",
+	      (unsigned long long)hits[0], WS);
+	CHECK(hits[1] == hits[0], "after the reopen they are too: %llu of %d pin hits",
+	      (unsigned long long)hits[1], WS);
+	CHECK(fails == 0, "%d failed reads or writes", fails);
+	CHECK(ilio_core_close(ic) == 0, "close after reopen");
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -3570,6 +3637,7 @@ int main(int argc, char **argv)
 		{ "classes_stats", test_classes_stats },
 		{ "classes_persist", test_classes_persist },
 		{ "classes_recache", test_classes_recache },
+		{ "classes_shared_reopen", test_classes_shared_reopen },
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },
