@@ -40,6 +40,7 @@
 #include <linux/string.h>
 #include <linux/mutex.h>
 #include <linux/lockdep.h>
+#include <linux/sched.h>
 #include <linux/bug.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
@@ -1046,11 +1047,16 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
  * The chunks of the mapped blocks in sectors [@start, @start + @nr) take
  * their blocks' class, up to ILIO_HINT_WALK_MAX blocks, and their cached
  * copies move to the place of that class (a chunk pinned after it was
- * cached is pinned now, a nocache one leaves the cache).
+ * cached is pinned now, a nocache one leaves the cache).  A chunk that
+ * several blocks share is only raised (as __ilio_class_share() does at a
+ * write): it keeps the best class any of its blocks was given, so that a
+ * DLL block that a pagefile repeats stays pinned whatever the order of
+ * the hints, and the walk at open gives the same classes as before.
  */
 static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 {
 	u64 first, last, lba, walked = 0;
+	int cls;
 
 	lockdep_assert_held_write(&ic->sp.lock);
 	if (!ic->sp.map.nr_blocks)
@@ -1072,10 +1078,15 @@ static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 		cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(lba));
 		if (!cid)
 			continue;
-		ilio_chunk_set_class(&ic->sp.chunks, cid,
-				     __ilio_block_class(ic, ilio_to_lba(lba)));
+		cls = __ilio_block_class(ic, ilio_to_lba(lba));
+		if (ilio_chunk_ref(&ic->sp.chunks, cid) > 1)
+			__ilio_class_share(ic, cid, cls);
+		else
+			ilio_chunk_set_class(&ic->sp.chunks, cid, cls);
 		if (ic->sp.cached)
 			__ilio_cache_reclass(&ic->sp.cache, cid);
+		if (!(walked & 4095))
+			cond_resched();	/* a rwsem: the walk may sleep */
 	}
 }
 

@@ -3179,7 +3179,7 @@ static void cmap_write(struct mdev *d, unsigned int slot, u64 seq, const u8 *uui
 {
 	struct ilio_geom g;
 	const char *why;
-	static u8 buf[6 * 4096];
+	static u8 buf[257 * 4096];
 
 	if (ilio_sb_check(d->img, 0, DEV_BYTES, &g, &why))
 		abort();
@@ -3628,6 +3628,49 @@ static void test_classes_shared_reopen(void)
 	md_free(&d);
 }
 
+/*
+ * A whole slot with more ranges than this module allows (saved by a module
+ * with a larger limit) is not loaded, and the older slot must not stand in
+ * for it (the map would go back in time); the next save goes beside it
+ * with a higher generation, and wins at the next open.
+ */
+static void test_classes_too_big(void)
+{
+	static struct ilio_crange r[4097], got[8];
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	int err = 0;
+	u32 i, limit;
+	u64 bytes;
+
+	md_format(&d, 1U << 20);
+	for (i = 0; i < 4097; i++) {
+		r[i].start = (u64)i * 2;
+		r[i].end = (u64)i * 2 + 1;
+		r[i].cls = ILIO_CLASS_TEMP;
+	}
+	cmap_write(&d, 0, 99, NULL, r, 1);		/* older, 1 range */
+	cmap_write(&d, 1, 100, NULL, r, 4097);		/* newer, too big */
+	ic = md_open_ram(&d, 16U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	ilio_core_hints(ic, NULL, 0, &limit, &bytes);
+	CHECK(limit == 4096, "1 MiB segments: the limit is 4096 (%u)", limit);
+	CHECK(hints_copy(ic, got, 8) == 0, "neither the too-big map nor the older one is loaded");
+	CHECK(ilio_core_hint(ic, 800, 8, ILIO_CLASS_PIN) == 0, "a hint");
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open_ram(&d, 16U << 20, &err, &why);
+	CHECK(ic && hints_copy(ic, got, 8) == 1 && got[0].start == 800 &&
+	      got[0].cls == ILIO_CLASS_PIN, "the new save won over the too-big slot");
+	if (ic)
+		CHECK(ilio_core_close(ic) == 0, "close");
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -3637,6 +3680,7 @@ int main(int argc, char **argv)
 		{ "classes_stats", test_classes_stats },
 		{ "classes_persist", test_classes_persist },
 		{ "classes_recache", test_classes_recache },
+		{ "classes_too_big", test_classes_too_big },
 		{ "classes_shared_reopen", test_classes_shared_reopen },
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
