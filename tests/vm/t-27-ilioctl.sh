@@ -42,6 +42,7 @@
 #    only), and after a table reload.
 #
 # vm-args: --mem 1024 --timeout 300 --disk t27:128
+# vm-time: 88
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
