@@ -17,8 +17,8 @@
 # A test with the line "# vm-driver: host" runs on the host instead (it boots
 # its VMs itself through run.sh, e.g. twice around a power cut); its output
 # goes to build/vm/results/NAME/output.log and ends in the same closing line.
-# The line "# vm-time: S" is the test's run time in seconds, alone on the
-# two-core host (an estimate; it only orders the queue, see Lanes).
+# The line "# vm-time: S" is the test's run time in seconds in one lane on
+# the two-core host (an estimate; it only orders the queue, see Lanes).
 #
 # Lanes: QEMU's TCG keeps a guest mostly on one host core (the guest scripts
 # are one process at a time, fio waits on a virtio disk), so on a two-core
@@ -29,9 +29,10 @@
 # together.  With more than one lane each test's output is printed when it
 # ends, in one block; with --jobs 1 it streams live, as before.  The tests'
 # timing assertions hold with a lane beside them: they compare against a
-# peer in the same boot (t-32: against dm-delay's delay) or leave wide
-# margins (t-18: 60 s for what takes ~2 s), and every vm-args --timeout is
-# at least twice the test's vm-time.
+# peer in the same boot (t-32: against dm-delay's delay; t-34: flushes
+# against fio's own count of writes in its 20 s) or leave wide margins
+# (t-18: 60 s for what takes ~2 s), and every vm-args --timeout is at least
+# twice the test's vm-time.
 #
 # Negative controls: before the tests, three boots prove that run.sh fails a
 # run whose kernel crashes, whose script hangs, and whose kernel log has a
