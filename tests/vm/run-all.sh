@@ -65,7 +65,7 @@ while [ $# -gt 0 ]; do
 	--no-selftest) SELFTEST=0; shift ;;
 	--jobs) JOBS=${2:?}; shift 2 ;;
 	--smp) SMP_ARGS=(--smp "${2:?}"); shift 2 ;;
-	-h|--help) sed -n '4,44p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	-h|--help) sed -n '4,45p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) PATTERNS+=("$1"); shift ;;
 	esac
 done
