@@ -20,6 +20,7 @@
 # anchor) and the right one then showed an empty store.
 #
 # vm-args: --mem 1536 --timeout 600 --disk t26:256
+# vm-time: 59
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

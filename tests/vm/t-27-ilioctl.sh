@@ -51,6 +51,7 @@
 #    the per-class table.
 #
 # vm-args: --mem 1024 --timeout 300 --disk t27:128
+# vm-time: 88
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
