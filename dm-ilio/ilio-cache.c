@@ -79,6 +79,7 @@ void ilio_cache_exit(struct ilio_cache *c)
 	kvfree(c->buckets);
 	c->buckets = NULL;
 	c->nr = 0;
+	memset(c->cls_bytes, 0, sizeof(c->cls_bytes));
 }
 
 /**
@@ -254,6 +255,7 @@ struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 	e->lz4 = lz4;
 	e->prot = 0;
 	e->ref = 0;
+	e->cls = ILIO_CLASS_NORMAL;
 	memcpy(e->data, payload, len);
 	return e;
 }
@@ -288,8 +290,11 @@ void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e)
 	} else if (cls == ILIO_CLASS_TEMP) {
 		ilio_cq_push_tail(&c->prob, e);	/* the next to go */
 	} else {
+		cls = ILIO_CLASS_NORMAL;	/* a value a damaged table may hold */
 		ilio_cq_push_head(&c->prob, e);
 	}
+	e->cls = cls;
+	c->cls_bytes[cls] += ilio_centry_bytes(e);
 	c->nr++;
 }
 
@@ -327,8 +332,46 @@ static void __ilio_cache_free(struct ilio_cache *c, struct ilio_centry *e)
 		return;
 	*p = e->hnext;
 	ilio_cq_unlink(ilio_cq_of(c, e), e);
+	c->cls_bytes[e->cls] -= ilio_centry_bytes(e);
 	c->nr--;
 	kfree(e);
+}
+
+/**
+ * __ilio_cache_reclass() - move a cached chunk to the place of its class
+ * @c: cache
+ * @cid: a chunk whose class may have changed (a hint re-classed it)
+ *
+ * An entry cached under another class than its chunk's now is placed
+ * again as __ilio_cache_link() places a new one: pin to the pinned queue,
+ * temp to the probationary tail, normal to the probationary head (a hit it
+ * had is forgotten), nocache out of the cache.  Nothing happens to an
+ * entry already in its class's place, or to a chunk that is not cached.
+ */
+void __ilio_cache_reclass(struct ilio_cache *c, ilio_cid_t cid)
+{
+	struct ilio_centry **p, *e;
+	int cls;
+
+	lockdep_assert_held_write(c->lock);
+	if (!c->chunks || !c->buckets)
+		return;
+	p = ilio_cache_slot(c, cid);
+	e = *p;
+	if (!e)
+		return;
+	cls = ilio_chunk_class(c->chunks, cid);
+	if (cls >= ILIO_NR_CLASSES)
+		cls = ILIO_CLASS_NORMAL;
+	if (cls == e->cls)
+		return;
+	*p = e->hnext;
+	ilio_cq_unlink(ilio_cq_of(c, e), e);
+	c->cls_bytes[e->cls] -= ilio_centry_bytes(e);
+	c->nr--;
+	e->prot = 0;
+	e->ref = 0;
+	__ilio_cache_link(c, e);
 }
 
 /**

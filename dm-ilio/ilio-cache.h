@@ -23,6 +23,7 @@
 #include <linux/types.h>
 #include <linux/rwsem.h>
 
+#include "ilio-class.h"
 #include "ilio-types.h"
 
 struct ilio_chunks;
@@ -38,6 +39,8 @@ struct ilio_chunks;
  * @prot: the queue it is on: 0 probationary, 1 protected, 2 pinned
  * @ref: hit by a reader holding the lock shared, not yet applied to the
  *	queues (__ilio_cache_find())
+ * @cls: the region class it was cached under (enum ilio_class), which
+ *	@cls_bytes charges it to until it leaves
  * @data: payload
  */
 struct ilio_centry {
@@ -49,6 +52,7 @@ struct ilio_centry {
 	u8 lz4;
 	u8 prot;
 	u8 ref;
+	u8 cls;
 	u8 data[];
 };
 
@@ -75,6 +79,8 @@ struct ilio_cqueue {
  * @chunks: the chunk table whose classes place new entries (NULL: all
  *	normal)
  * @nr: entries
+ * @cls_bytes: bytes charged for the entries, by their @cls (the three
+ *	queues' @bytes summed the other way)
  */
 struct ilio_cache {
 	struct rw_semaphore *lock;	/* the core lock, not owned */
@@ -85,6 +91,7 @@ struct ilio_cache {
 	struct ilio_cqueue pin;
 	struct ilio_chunks *chunks;
 	u64 nr;
+	u64 cls_bytes[ILIO_NR_CLASSES];
 };
 
 int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct rw_semaphore *lock);
@@ -99,6 +106,7 @@ void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e);
 int __ilio_cache_insert(struct ilio_cache *c, ilio_cid_t cid,
 			const void *payload, u32 len, bool lz4);
 void __ilio_cache_remove(struct ilio_cache *c, ilio_cid_t cid);
+void __ilio_cache_reclass(struct ilio_cache *c, ilio_cid_t cid);
 bool __ilio_cache_evict_one(struct ilio_cache *c);
 
 #endif /* ILIO_CACHE_H */

@@ -402,7 +402,8 @@ int ilio_log_quiesce(struct ilio_plog *pl)
 /*
  * Read class map slot @slot into @pl->cmap_buf, only its header block
  * with @hdr_only.  Return: 0 with *@seq and *@nr, -ENOENT (no map there),
- * -EINVAL (not valid) or the read's errno, with *@why.
+ * -EINVAL (not valid), -E2BIG (valid, with *@seq, but more ranges than
+ * @cap) or the read's errno, with *@why.
  */
 static int ilio_plog_read_cmap(struct ilio_plog *pl, unsigned int slot,
 			       u32 cap, bool hdr_only, u64 *seq, u32 *nr,
@@ -420,8 +421,8 @@ static int ilio_plog_read_cmap(struct ilio_plog *pl, unsigned int slot,
 	if (ret)
 		return ret;
 	if (*nr > cap) {
-		*why = "class map holds more ranges than the device's limit";
-		return -EINVAL;
+		*why = "class map holds more ranges than this module's limit";
+		return -E2BIG;
 	}
 	if (hdr_only || ilio_cmap_len(*nr) <= ILIO_BLOCK_SIZE)
 		return 0;
@@ -442,8 +443,10 @@ static int ilio_plog_read_cmap(struct ilio_plog *pl, unsigned int slot,
  *
  * The valid slot with the newer generation wins, and the other one is
  * where the next save goes.  A slot that is not valid is no map (hints
- * are advisory).  One that cannot be read makes later saves fail with
- * -EIO: its generation is unknown, and a save could go to the newer slot.
+ * are advisory); a whole slot with more ranges than this module allows is
+ * not used, and neither is an older one (the map would go back in time).
+ * One that cannot be read makes later saves fail with -EIO: its
+ * generation is unknown, and a save could go to the newer slot.
  *
  * Return: 0, or -ENOMEM.
  */
@@ -451,10 +454,11 @@ int ilio_plog_load_classes(struct ilio_plog *pl, struct ilio_classmap *m,
 			   const char **why)
 {
 	u64 nr_sectors = pl->nr_blocks << (ILIO_BLOCK_SHIFT - 9);
-	u32 cap = min(ilio_cmap_capacity(&pl->g), m->limit);
-	u64 seq[2] = { 0, 0 };
+	u32 cap = min(ilio_cmap_limit(&pl->g), m->limit);
+	u64 seq[2] = { 0, 0 }, big_seq = 0;
+	unsigned int s, best, big_slot = 0;
+	bool newer_failed = false;
 	struct ilio_crange *r;
-	unsigned int s, best;
 	u32 nr[2] = { 0, 0 };
 	const char *w;
 	int ret;
@@ -467,22 +471,40 @@ int ilio_plog_load_classes(struct ilio_plog *pl, struct ilio_classmap *m,
 	if (!pl->cmap_buf)
 		return -ENOMEM;
 	pl->cmap_cap = cap;
-	/* Headers first: which slot is newer. */
+	down_write(&pl->base.sp->lock);
+	pl->base.sp->store_bytes = ilio_plog_mem_bytes(pl);
+	up_write(&pl->base.sp->lock);
+	/*
+	 * Headers first: which slot is newer.  A slot that is whole but
+	 * holds more ranges than this module allows (-E2BIG: written with a
+	 * larger limit) is not loaded, and no older map may stand in for it.
+	 */
 	for (s = 0; s < 2; s++) {
 		ret = ilio_plog_read_cmap(pl, s, cap, true, &seq[s], &nr[s], &w);
 		if (ret && ret != -ENOENT)
 			*why = w;
-		if (ret && ret != -ENOENT && ret != -EINVAL)
+		if (ret && ret != -ENOENT && ret != -EINVAL && ret != -E2BIG)
 			pl->cmap_broken = true;
+		if (ret == -E2BIG && seq[s] > big_seq) {
+			big_seq = seq[s];
+			big_slot = s;
+		}
 		if (ret)
 			seq[s] = 0;
 	}
+	if (seq[0] <= big_seq)
+		seq[0] = 0;
+	if (seq[1] <= big_seq)
+		seq[1] = 0;
+	/* The next save goes past (and beside) a newer refused slot. */
+	pl->cmap_seq = big_seq;
+	pl->cmap_slot = big_slot;
 	while (seq[0] || seq[1]) {
 		best = seq[1] > seq[0];
 		ret = ilio_plog_read_cmap(pl, best, cap, false, &seq[best],
 					  &nr[best], &w);
 		r = ret ? NULL : kvcalloc(max(nr[best], 1U), sizeof(*r),
-						GFP_KERNEL);
+					   GFP_KERNEL);
 		if (!ret && !r)
 			return -ENOMEM;
 		if (!ret)
@@ -493,6 +515,7 @@ int ilio_plog_load_classes(struct ilio_plog *pl, struct ilio_classmap *m,
 				pl->cmap_broken = true;
 			*why = w;
 			seq[best] = 0;
+			newer_failed = true;
 			continue;
 		}
 		pl->cmap_seq = seq[best];
@@ -500,6 +523,8 @@ int ilio_plog_load_classes(struct ilio_plog *pl, struct ilio_classmap *m,
 		kvfree(m->r);
 		m->r = r;
 		m->nr = nr[best];
+		if (newer_failed)
+			*why = "the newest class map slot is damaged; the previous one is used";
 		return 0;
 	}
 	return 0;

@@ -40,6 +40,7 @@
 #include <linux/string.h>
 #include <linux/mutex.h>
 #include <linux/lockdep.h>
+#include <linux/sched.h>
 #include <linux/bug.h>
 #include <linux/random.h>
 #include <linux/sched/mm.h>
@@ -303,6 +304,18 @@ static int __ilio_block_class(struct ilio_core *ic, ilio_lba_t lba)
 {
 	return ilio_classmap_get(&ic->classes,
 				 ilio_from_lba(lba) << (ILIO_BLOCK_SHIFT - 9));
+}
+
+/*
+ * The class a read of chunk @cid counts under (ilio_stats.class_hits,
+ * .class_misses): its class now, NORMAL for a value a damaged table might
+ * hold.  Needs the space lock, shared or not.
+ */
+static int ilio_read_class(struct ilio_core *ic, ilio_cid_t cid)
+{
+	int cls = ilio_chunk_class(&ic->sp.chunks, cid);
+
+	return cls < ILIO_NR_CLASSES ? cls : ILIO_CLASS_NORMAL;
 }
 
 /*
@@ -681,7 +694,7 @@ static int ilio_core_read_shared(struct ilio_core *ic, ilio_lba_t lba,
 		return 1;
 	}
 	if (ic->persistent)
-		atomic64_inc(&ic->sp.shared_hits);
+		atomic64_inc(&ic->sp.shared_hits[ilio_read_class(ic, cid)]);
 	if (!ilio_loc_lz4(loc)) {
 		ret = ilio_load_payload(p, loc, block);
 		up_read(&ic->sp.lock);
@@ -737,7 +750,7 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 		}
 		p = ic->store->ops->peek(ic->store, cid);
 		if (p) {
-			ic->sp.st.cache_hits++;
+			ic->sp.st.class_hits[ilio_read_class(ic, cid)]++;
 			if (!ctx || !ilio_loc_lz4(loc)) {
 				ret = ilio_load_payload(p, loc, block);
 				up_write(&ic->sp.lock);
@@ -751,7 +764,7 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 			up_write(&ic->sp.lock);
 			return -EAGAIN;
 		}
-		ic->sp.st.cache_misses++;
+		ic->sp.st.class_misses[ilio_read_class(ic, cid)]++;
 		hash = ilio_chunk_hash(&ic->sp.chunks, cid);
 		__ilio_hold(ic, &h, seg, 0);
 		up_write(&ic->sp.lock);
@@ -763,7 +776,7 @@ static int ilio_core_do_read(struct ilio_core *ic, u64 lba, void *block,
 	}
 	p = __ilio_loc_payload(ic, loc);
 	if (ic->persistent)
-		ic->sp.st.cache_hits++;
+		ic->sp.st.class_hits[ilio_read_class(ic, cid)]++;
 	if (!ilio_loc_lz4(loc)) {
 		/* A copy costs what a pin and a second lock round trip would. */
 		ret = ilio_load_payload(p, loc, block);
@@ -1032,11 +1045,18 @@ int ilio_core_compact(struct ilio_core *ic, unsigned int max_segs)
 
 /*
  * The chunks of the mapped blocks in sectors [@start, @start + @nr) take
- * their blocks' class, up to ILIO_HINT_WALK_MAX blocks.
+ * their blocks' class, up to ILIO_HINT_WALK_MAX blocks, and their cached
+ * copies move to the place of that class (a chunk pinned after it was
+ * cached is pinned now, a nocache one leaves the cache).  A chunk that
+ * several blocks share is only raised (as __ilio_class_share() does at a
+ * write): it keeps the best class any of its blocks was given, so that a
+ * DLL block that a pagefile repeats stays pinned whatever the order of
+ * the hints, and the walk at open gives the same classes as before.
  */
 static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 {
 	u64 first, last, lba, walked = 0;
+	int cls;
 
 	lockdep_assert_held_write(&ic->sp.lock);
 	if (!ic->sp.map.nr_blocks)
@@ -1056,9 +1076,17 @@ static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 			}
 		}
 		cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(lba));
-		if (cid)
-			ilio_chunk_set_class(&ic->sp.chunks, cid,
-					     __ilio_block_class(ic, ilio_to_lba(lba)));
+		if (!cid)
+			continue;
+		cls = __ilio_block_class(ic, ilio_to_lba(lba));
+		if (ilio_chunk_ref(&ic->sp.chunks, cid) > 1)
+			__ilio_class_share(ic, cid, cls);
+		else
+			ilio_chunk_set_class(&ic->sp.chunks, cid, cls);
+		if (ic->sp.cached)
+			__ilio_cache_reclass(&ic->sp.cache, cid);
+		if (!(walked & 4095))
+			cond_resched();	/* a rwsem: the walk may sleep */
 	}
 }
 
@@ -1095,6 +1123,7 @@ int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls)
 	down_write(&ic->sp.lock);
 	ret = ilio_classmap_set(&ic->classes, start, nr, cls);
 	if (!ret) {
+		ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
 		__ilio_core_reclass(ic, start, nr);
 		if (save)
 			ops->pack_classes(ic->store, &ic->classes);
@@ -1127,6 +1156,7 @@ static int ilio_core_load_classes(struct ilio_core *ic)
 		pr_warn("device-mapper: ilio: %s: saved class map not used: %s\n",
 			ic->name, why);
 	down_write(&ic->sp.lock);
+	ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
 	for (i = 0; i < ic->classes.nr; i++)
 		__ilio_core_reclass(ic, ic->classes.r[i].start,
 				    ic->classes.r[i].end - ic->classes.r[i].start);
@@ -1166,9 +1196,18 @@ u32 ilio_core_hints(struct ilio_core *ic, struct ilio_crange *out, u32 max,
  */
 void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
 {
+	int i;
+
 	down_write(&ic->sp.lock);
 	*out = ic->sp.st;
-	out->cache_hits += atomic64_read(&ic->sp.shared_hits);
+	/* Hits and misses are counted by class only; the totals are sums. */
+	out->cache_hits = 0;
+	out->cache_misses = 0;
+	for (i = 0; i < ILIO_NR_CLASSES; i++) {
+		out->class_hits[i] += atomic64_read(&ic->sp.shared_hits[i]);
+		out->cache_hits += out->class_hits[i];
+		out->cache_misses += out->class_misses[i];
+	}
 	out->logical_bytes = ic->sp.map.mapped << ILIO_BLOCK_SHIFT;
 	out->unique_chunks = ic->sp.chunks.nr_live;
 	out->unique_bytes = (u64)ic->sp.chunks.nr_live << ILIO_BLOCK_SHIFT;
@@ -1187,9 +1226,12 @@ void ilio_core_get_stats(struct ilio_core *ic, struct ilio_stats *out)
  */
 void ilio_core_clear_stats(struct ilio_core *ic)
 {
+	int i;
+
 	down_write(&ic->sp.lock);
 	memset(&ic->sp.st, 0, sizeof(ic->sp.st));
-	atomic64_set(&ic->sp.shared_hits, 0);
+	for (i = 0; i < ILIO_NR_CLASSES; i++)
+		atomic64_set(&ic->sp.shared_hits[i], 0);
 	up_write(&ic->sp.lock);
 }
 

@@ -131,7 +131,62 @@
 	X(JOURNAL_BYTES, journal_bytes, 0, CORE, PERSISTENT, journal_bytes, \
 	  "persistent: bytes written to the journal device")		\
 	X(JOURNAL_FAILED, journal_failed, 0, CORE, PERSISTENT, journal_failed, \
-	  "persistent: 1 once the journal failed and flushes went to the LUN")
+	  "persistent: 1 once the journal failed and flushes went to the LUN") \
+	ILIO_CLASS_FIELDS(X)
+
+/*
+ * ILIO_CLASS_FIELDS() - the per-class values (issue 12), sysfs only: for
+ * each region class of ilio-class.h, in the order of enum ilio_class,
+ * its cache hits, cache misses, cached bytes and dirty bytes.  The rows of
+ * class C are ILIO_ST_CLASS(C, ILIO_CST_HITS) .. (C, ILIO_CST_DIRTY_BYTES).
+ * The members index the class arrays of struct ilio_stats by the
+ * ILIO_CLASS_* constants, which only the module's expansion needs.
+ */
+#define ILIO_CLASS_FIELDS(X)						\
+	X(NORMAL_CACHE_HITS, normal_cache_hits, 0, CORE, PERSISTENT,		\
+	  class_hits[ILIO_CLASS_NORMAL], "persistent: reads of normal chunks served from RAM") \
+	X(NORMAL_CACHE_MISSES, normal_cache_misses, 0, CORE, PERSISTENT,	\
+	  class_misses[ILIO_CLASS_NORMAL],					\
+	  "persistent: reads of normal chunks that went to the backing device") \
+	X(NORMAL_CACHE_BYTES, normal_cache_bytes, 0, CORE, PERSISTENT,	\
+	  class_cache_bytes[ILIO_CLASS_NORMAL],				\
+	  "persistent: clean-cache RAM held by normal chunks")		\
+	X(NORMAL_DIRTY_BYTES, normal_dirty_bytes, 0, CORE, PERSISTENT,	\
+	  class_dirty_bytes[ILIO_CLASS_NORMAL],				\
+	  "persistent: record bytes of normal chunks not yet written back") \
+	X(PIN_CACHE_HITS, pin_cache_hits, 0, CORE, PERSISTENT,		\
+	  class_hits[ILIO_CLASS_PIN], "persistent: reads of pin chunks served from RAM") \
+	X(PIN_CACHE_MISSES, pin_cache_misses, 0, CORE, PERSISTENT,	\
+	  class_misses[ILIO_CLASS_PIN],					\
+	  "persistent: reads of pin chunks that went to the backing device") \
+	X(PIN_CACHE_BYTES, pin_cache_bytes, 0, CORE, PERSISTENT,	\
+	  class_cache_bytes[ILIO_CLASS_PIN],				\
+	  "persistent: clean-cache RAM held by pin chunks")		\
+	X(PIN_DIRTY_BYTES, pin_dirty_bytes, 0, CORE, PERSISTENT,	\
+	  class_dirty_bytes[ILIO_CLASS_PIN],				\
+	  "persistent: record bytes of pin chunks not yet written back") \
+	X(NOCACHE_CACHE_HITS, nocache_cache_hits, 0, CORE, PERSISTENT,		\
+	  class_hits[ILIO_CLASS_NOCACHE], "persistent: reads of nocache chunks served from RAM") \
+	X(NOCACHE_CACHE_MISSES, nocache_cache_misses, 0, CORE, PERSISTENT,	\
+	  class_misses[ILIO_CLASS_NOCACHE],					\
+	  "persistent: reads of nocache chunks that went to the backing device") \
+	X(NOCACHE_CACHE_BYTES, nocache_cache_bytes, 0, CORE, PERSISTENT,	\
+	  class_cache_bytes[ILIO_CLASS_NOCACHE],				\
+	  "persistent: clean-cache RAM held by nocache chunks")		\
+	X(NOCACHE_DIRTY_BYTES, nocache_dirty_bytes, 0, CORE, PERSISTENT,	\
+	  class_dirty_bytes[ILIO_CLASS_NOCACHE],				\
+	  "persistent: record bytes of nocache chunks not yet written back") \
+	X(TEMP_CACHE_HITS, temp_cache_hits, 0, CORE, PERSISTENT,		\
+	  class_hits[ILIO_CLASS_TEMP], "persistent: reads of temp chunks served from RAM") \
+	X(TEMP_CACHE_MISSES, temp_cache_misses, 0, CORE, PERSISTENT,	\
+	  class_misses[ILIO_CLASS_TEMP],					\
+	  "persistent: reads of temp chunks that went to the backing device") \
+	X(TEMP_CACHE_BYTES, temp_cache_bytes, 0, CORE, PERSISTENT,	\
+	  class_cache_bytes[ILIO_CLASS_TEMP],				\
+	  "persistent: clean-cache RAM held by temp chunks")		\
+	X(TEMP_DIRTY_BYTES, temp_dirty_bytes, 0, CORE, PERSISTENT,	\
+	  class_dirty_bytes[ILIO_CLASS_TEMP],				\
+	  "persistent: record bytes of temp chunks not yet written back")
 
 #define ILIO_STATUS_FIELDS(X)						\
 	ILIO_STATUS_FIELDS_V1(X) ILIO_STATUS_FIELDS_V2(X) ILIO_STATUS_FIELDS_V3(X)
@@ -165,6 +220,27 @@ enum ilio_stat {
 	ILIO_ST_SYSFS_BASE = ILIO_ST_NR - 1,
 	ILIO_SYSFS_FIELDS(ILIO_FIELD_ENUM)
 	ILIO_ST_ALL
+};
+
+/*
+ * The per-class rows: ILIO_CST_NR statistics (ILIO_CST_*) for each of
+ * ILIO_ST_CLASSES classes, the last rows of all; ILIO_ST_CLASS() is the
+ * enum ilio_stat of one.  The check below fails to build if the list and
+ * these counts disagree.
+ */
+#define ILIO_CST_HITS		0
+#define ILIO_CST_MISSES		1
+#define ILIO_CST_CACHE_BYTES	2
+#define ILIO_CST_DIRTY_BYTES	3
+#define ILIO_CST_NR		4
+#define ILIO_ST_CLASSES		4
+#define ILIO_ST_CLASS(cls, cst) \
+	(ILIO_ST_NORMAL_CACHE_HITS + (cls) * ILIO_CST_NR + (cst))
+
+enum ilio_stat_class_check {
+	ILIO_CLASS_ROWS_CHECK = 1 / (ILIO_ST_CLASS(ILIO_ST_CLASSES, 0) == ILIO_ST_ALL &&
+				     ILIO_ST_CLASS(3, ILIO_CST_DIRTY_BYTES) ==
+				     ILIO_ST_TEMP_DIRTY_BYTES),
 };
 
 /* Each status row's pos is its place on the line (1 / 0 fails to build). */

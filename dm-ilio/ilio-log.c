@@ -39,6 +39,20 @@
  *   retired.  A failed write (after one retry) sets the sticky error,
  *   and nothing after it is retired: the durable point stops before it.
  *
+ * Dirty bytes by class: how are they kept without a walk?
+ *
+ *   Appending a record adds its bytes (ilio_rec_bytes()) to @dirty_cls
+ *   and @unit_cls under the class its chunk has then.  Closing the unit
+ *   queues @unit_cls with the unit's sequence number on @dq, and
+ *   retiring pops every entry whose unit @written_seq has reached,
+ *   subtracting it: what was added is what is taken away, whatever
+ *   classes hints give the chunks meanwhile.  @dq holds ILIO_DIRTY_Q
+ *   entries; when it is full a unit joins the newest entry, whose bytes
+ *   then leave only with the later unit: the figure may lag write-back by
+ *   that entry while write-back runs behind, and is exact whenever it has
+ *   caught up (after a flush: 0 in every class).  Header, summary and
+ *   checkpoint bytes are in @dirty only.
+ *
  * What may a crash lose?
  *
  *   Only writes that no completed flush covered.  A flush closes the
@@ -184,6 +198,40 @@ u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 	return seq;
 }
 
+/* Queue the open unit's record bytes by class: unit @seq just closed. */
+static void __ilio_dirty_queue(struct ilio_plog *pl, u64 seq)
+{
+	struct ilio_dirty_ent *d;
+	int i;
+
+	if (pl->dq_len == ILIO_DIRTY_Q) {	/* full: join the newest */
+		d = &pl->dq[(pl->dq_head + pl->dq_len - 1) % ILIO_DIRTY_Q];
+	} else {
+		d = &pl->dq[(pl->dq_head + pl->dq_len++) % ILIO_DIRTY_Q];
+		memset(d->bytes, 0, sizeof(d->bytes));
+	}
+	d->seq = seq;
+	for (i = 0; i < ILIO_NR_CLASSES; i++) {
+		d->bytes[i] += pl->unit_cls[i];
+		pl->unit_cls[i] = 0;
+	}
+}
+
+/* The queued bytes of every unit up to @written_seq are written. */
+static void __ilio_dirty_retire(struct ilio_plog *pl)
+{
+	int i;
+
+	while (pl->dq_len && pl->dq[pl->dq_head].seq <= pl->written_seq) {
+		struct ilio_dirty_ent *d = &pl->dq[pl->dq_head];
+
+		for (i = 0; i < ILIO_NR_CLASSES; i++)
+			pl->dirty_cls[i] -= d->bytes[i];
+		pl->dq_head = (pl->dq_head + 1) % ILIO_DIRTY_Q;
+		pl->dq_len--;
+	}
+}
+
 /*
  * Close the open data unit: summary after the records, padding to a
  * block, header, checksum.  The unit is then ready for write-back.
@@ -193,6 +241,7 @@ void __ilio_plog_close_unit(struct ilio_plog *pl)
 	struct ilio_space *sp = pl->base.sp;
 	struct ilio_seg *seg;
 	u32 off, rec, end;
+	u64 seq;
 
 	if (!pl->unit_open)
 		return;
@@ -211,8 +260,9 @@ void __ilio_plog_close_unit(struct ilio_plog *pl)
 	memset(seg->data + seg->used + pl->nr_sum * ILIO_SUM_ENT, 0,
 	       end - seg->used - pl->nr_sum * ILIO_SUM_ENT);
 	memset(seg->data + off, 0, ILIO_BLOCK_SIZE);
-	__ilio_plog_finish_unit(pl, off, end, ILIO_UNIT_DATA, rec, pl->nr_sum);
+	seq = __ilio_plog_finish_unit(pl, off, end, ILIO_UNIT_DATA, rec, pl->nr_sum);
 	pl->nr_sum = 0;
+	__ilio_dirty_queue(pl, seq);
 }
 
 /*
@@ -573,10 +623,16 @@ ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
 {
 	struct ilio_space *sp = pl->base.sp;
 	ilio_loc_t loc;
+	int cls;
 
 	lockdep_assert_held_write(&sp->lock);
 	loc = __ilio_seg_append(&sp->segs, cid, payload, len, lz4);
 	pl->dirty += ilio_rec_bytes(len);
+	cls = ilio_chunk_class(&sp->chunks, cid);
+	if (cls >= ILIO_NR_CLASSES)
+		cls = ILIO_CLASS_NORMAL;
+	pl->dirty_cls[cls] += ilio_rec_bytes(len);
+	pl->unit_cls[cls] += ilio_rec_bytes(len);
 	__ilio_plog_ent(pl, ILIO_SUM_CHUNK, ilio_loc_off(loc),
 			ilio_chunk_hash(&sp->chunks, cid));
 	pl->front_ops++;
@@ -813,6 +869,7 @@ static struct ilio_wb_io *__ilio_wb_retire(struct ilio_plog *pl,
 		seg->written = io->to;
 		if (io->seq > pl->written_seq)
 			pl->written_seq = io->seq;
+		__ilio_dirty_retire(pl);
 		while (pl->wbq_len) {
 			struct ilio_seg *h = &sp->segs.segs[pl->wbq[pl->wbq_head]];
 

@@ -1066,6 +1066,19 @@ u32 ilio_cmap_capacity(const struct ilio_geom *g)
 }
 
 /**
+ * ilio_cmap_limit() - the ranges a saved class map may hold
+ * @g: validated geometry
+ *
+ * Return: what a slot holds, at most ILIO_CLASS_RANGES_DEFAULT: the
+ * module's limit for the map of this store, and what a slot it loads may
+ * hold (ilioctl info applies the same).
+ */
+u32 ilio_cmap_limit(const struct ilio_geom *g)
+{
+	return min_t(u32, ilio_cmap_capacity(g), ILIO_CLASS_RANGES_DEFAULT);
+}
+
+/**
  * ilio_cmap_build() - fill a class map slot
  * @buf: ilio_cmap_len(@nr) bytes
  * @g: geometry (uuid, slot position)
@@ -1157,6 +1170,8 @@ int ilio_cmap_check(const void *buf, u32 nr, u64 nr_sectors,
 	u64 prev_end = 0;
 	u32 i;
 
+	/* No range ends past the size it was saved at, nor past today's. */
+	nr_sectors = min_t(u64, nr_sectors, le64_to_cpu(h->nr_sectors));
 	if (le32_to_cpu(h->csum) != ilio_csum(buf, ILIO_CMAP_HDR + nr * ILIO_CMAP_ENT)) {
 		*why = "class map checksum mismatch";
 		return -EINVAL;

@@ -286,6 +286,7 @@ int ilio_jrec_check_body(const void *rec, const char **why);
 u32 ilio_cmap_slot_blocks(const struct ilio_geom *g);
 u64 ilio_cmap_slot_block(const struct ilio_geom *g, unsigned int slot);
 u32 ilio_cmap_capacity(const struct ilio_geom *g);
+u32 ilio_cmap_limit(const struct ilio_geom *g);
 u32 ilio_cmap_len(u32 nr);
 void ilio_cmap_build(void *buf, const struct ilio_geom *g, unsigned int slot,
 		     u64 seq, u64 nr_sectors, const struct ilio_crange *r,

@@ -65,6 +65,20 @@
 
 struct ilio_centry;
 
+/* Entries of the dirty-by-class queue (struct ilio_dirty_ent). */
+#define ILIO_DIRTY_Q	32
+
+/**
+ * struct ilio_dirty_ent - record bytes by class of closed, unwritten units
+ * @seq: the newest unit they are in: they are written once @written_seq
+ *	reaches it
+ * @bytes: record bytes by region class (enum ilio_class)
+ */
+struct ilio_dirty_ent {
+	u64 seq;
+	u64 bytes[ILIO_NR_CLASSES];
+};
+
 /**
  * struct ilio_fin_ent - a record of a written segment, copied for the cache
  * @e: its cache entry, not linked yet
@@ -144,6 +158,12 @@ struct ilio_wb_io {
  * @recovery: what recovery replayed (set by ilio_replay(), then constant)
  * @log_bytes: (L) unit bytes closed since the durable checkpoint
  * @dirty: (L) bytes in segment buffers not yet written
+ * @dirty_cls: (L) the record bytes of @dirty by the class of their chunk
+ *	at append (ilio-log.c, "Dirty bytes by class")
+ * @unit_cls: (L) the part of @dirty_cls in the open unit
+ * @dq: (L) ring of the closed units' part, oldest first
+ * @dq_head: (L) first entry of @dq
+ * @dq_len: (L) entries in @dq
  * @lat_ns: (L) smoothed backend write service time
  * @wb_io: (L) ring of the segment writes in flight, in submission order
  *	(which is log order); retired from @wb_first only, so the durable
@@ -217,6 +237,11 @@ struct ilio_plog {
 	struct ilio_recovery recovery;
 	u64 log_bytes;
 	u64 dirty;
+	u64 dirty_cls[ILIO_NR_CLASSES];
+	u64 unit_cls[ILIO_NR_CLASSES];
+	struct ilio_dirty_ent dq[ILIO_DIRTY_Q];
+	u32 dq_head;
+	u32 dq_len;
 	u64 lat_ns;
 	struct ilio_wb_io wb_io[ILIO_WB_DEPTH];
 	u32 wb_first;

@@ -614,6 +614,8 @@ static void ilio_log_op_stats(struct ilio_store *st, struct ilio_stats *out)
 
 	out->dirty_bytes = pl->dirty;
 	out->cache_bytes = ilio_cache_bytes(&sp->cache);
+	memcpy(out->class_dirty_bytes, pl->dirty_cls, sizeof(out->class_dirty_bytes));
+	memcpy(out->class_cache_bytes, sp->cache.cls_bytes, sizeof(out->class_cache_bytes));
 	out->free_segments = sp->segs.nr_free;
 	out->nr_segments = sp->segs.nr_segs;
 	out->backend_bytes = (u64)sp->segs.nr_segs * sp->segs.seg_bytes;

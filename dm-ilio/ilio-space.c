@@ -37,11 +37,12 @@
 int ilio_space_init(struct ilio_space *sp, u64 nr_blocks, u64 ram_limit,
 		    u32 seg_bytes)
 {
-	int ret;
+	int ret, i;
 
 	memset(sp, 0, sizeof(*sp));
 	init_rwsem(&sp->lock);
-	atomic64_set(&sp->shared_hits, 0);
+	for (i = 0; i < ILIO_NR_CLASSES; i++)
+		atomic64_set(&sp->shared_hits[i], 0);
 	sp->ram_limit = ram_limit;
 	ret = ilio_lbamap_init(&sp->map, nr_blocks,
 			       ilio_budget_map_bytes(ram_limit, seg_bytes),
@@ -77,7 +78,7 @@ void ilio_space_exit(struct ilio_space *sp)
  * @sp: space, locked
  *
  * Return: bytes of the maps, the segment table, its index and reserve,
- * the store's own state and the cache's entries.
+ * the store's own state, the core's class map and the cache's entries.
  */
 u64 __ilio_meta_bytes(struct ilio_space *sp)
 {
@@ -85,7 +86,8 @@ u64 __ilio_meta_bytes(struct ilio_space *sp)
 		ilio_chunks_mem_bytes(&sp->chunks) +
 		(u64)sp->segs.nr_segs * sizeof(struct ilio_seg) +
 		ilio_segs_reserve_bytes(&sp->segs) +
-		ilio_segs_index_bytes(&sp->segs) + sp->store_bytes;
+		ilio_segs_index_bytes(&sp->segs) + sp->store_bytes +
+		sp->class_bytes;
 
 	if (sp->cached)
 		b += ilio_cache_meta_bytes(&sp->cache);

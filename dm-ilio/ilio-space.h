@@ -24,6 +24,7 @@
 #include "ilio-chunk.h"
 #include "ilio-seg.h"
 #include "ilio-cache.h"
+#include "ilio-class.h"
 
 #define ILIO_WHIST_BUCKETS	10
 
@@ -103,6 +104,15 @@ struct ilio_recovery {
  * @journal_bytes: bytes written to the journal in records
  * @journal_failed: 1 once a journal write failed (flushes go to the
  *	backing device), else 0
+ * @class_hits: persistent: @cache_hits by the chunk's region class (enum
+ *	ilio_class) at the time of the read; @cache_hits is their sum
+ * @class_misses: persistent: @cache_misses by class, likewise
+ * @class_cache_bytes: persistent: @cache_bytes by the class each entry was
+ *	cached under (ilio-cache.c)
+ * @class_dirty_bytes: persistent: record bytes (header and payload, padded)
+ *	of chunks not yet written back, by the class the chunk had when its
+ *	record was appended; the rest of @dirty_bytes is log-unit headers and
+ *	summaries (ilio-log.c, "Dirty bytes by class")
  * @recovery: persistent: what the open replayed (not a status field; the
  *	activation's kernel log line reports it)
  */
@@ -143,6 +153,10 @@ struct ilio_stats {
 	u64 journal_writes;
 	u64 journal_bytes;
 	u64 journal_failed;
+	u64 class_hits[ILIO_NR_CLASSES];
+	u64 class_misses[ILIO_NR_CLASSES];
+	u64 class_cache_bytes[ILIO_NR_CLASSES];
+	u64 class_dirty_bytes[ILIO_NR_CLASSES];
 	struct ilio_recovery recovery;
 };
 
@@ -164,10 +178,12 @@ struct ilio_stats {
  *	read without the lock.  Secret: never printed.
  * @store_bytes: RAM the store holds for itself, charged as metadata; the
  *	store keeps it current (constant once a store is open)
+ * @class_bytes: RAM of the core's class map (ilio-class.h), charged as
+ *	metadata; set by the core whenever the map changes
  * @st: counters (the gauges of struct ilio_stats are derived)
- * @shared_hits: persistent: reads served from a RAM segment with @lock
- *	held for reading (several at once, so atomic); part of
- *	@st.cache_hits when the counters are read
+ * @shared_hits: persistent: reads served from RAM with @lock held for
+ *	reading (several at once, so atomic), by the chunk's region class;
+ *	part of @st.class_hits when the counters are read
  */
 struct ilio_space {
 	struct rw_semaphore lock;	/* protects the whole space */
@@ -181,8 +197,9 @@ struct ilio_space {
 	u64 nr_damaged;
 	u64 hash_seed;
 	u64 store_bytes;
+	u64 class_bytes;
 	struct ilio_stats st;
-	atomic64_t shared_hits;
+	atomic64_t shared_hits[ILIO_NR_CLASSES];
 };
 
 int ilio_space_init(struct ilio_space *sp, u64 nr_blocks, u64 ram_limit,

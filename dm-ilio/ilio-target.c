@@ -1895,10 +1895,18 @@ static int ilio_msg_hint(struct ilio_dev *d, struct dm_target *ti,
 		return -EINVAL;
 	}
 	mutex_lock(&d->msg_lock);
-	if (d->suspended || dm_suspended(ti))
+	if (d->suspended || dm_suspended(ti)) {
 		ret = -EBUSY;
-	else
+	} else {
+		/*
+		 * The map's new array is allocated with the space lock held:
+		 * reclaim must not write to this device (map() needs the lock).
+		 */
+		unsigned int noio = memalloc_noio_save();
+
 		ret = ilio_core_hint(d->core, m->start, m->nr, m->cls);
+		memalloc_noio_restore(noio);
+	}
 	mutex_unlock(&d->msg_lock);
 	if (ret == -ENOSPC) {
 		u32 limit;

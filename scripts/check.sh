@@ -16,7 +16,8 @@
 # when the lane is done.  The build comes first, alone: the unit tests
 # (test-ilioctl.sh) and packaging use what it built, and would otherwise
 # build tools/ and build/crash at the same time as it.  The VM suite runs
-# last, alone: its tests time the guest.
+# last, without the host stages beside it (its lanes take both cores: two
+# tests at a time, longest first, see tests/vm/run-all.sh).
 set -uo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO" || exit 1

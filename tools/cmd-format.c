@@ -175,22 +175,35 @@ static int ilio_format_check(const struct ilio_bdev *b, bool force,
 /*
  * ilio_format_write() - put the store on the device, in an order that
  * never leaves a half-written store that looks valid: first zero both
- * superblock copies, both anchor slots and the first block of segment 0,
- * and make that durable; then write anchor slot 0, the CLEAN multihost
- * record and the two superblock copies, and make that durable.  Returns 0
- * or -errno.
+ * superblock copies, both anchor slots, the blocks before segment 0 (the
+ * multihost record and the class map slots) and the first block of
+ * segment 0, and make that durable; then write anchor slot 0, the CLEAN
+ * multihost record and the two superblock copies, and make that durable.
+ * Returns 0 or -errno.
  */
 static int ilio_format_write(const struct ilio_bdev *b,
 			     const struct ilio_geom *g, const u8 *head,
 			     const u8 *mmp)
 {
-	static const u8 zero[ILIO_HEAD_BYTES];
+	static const u8 zero[ILIO_HEAD_BYTES], zero16[16 * ILIO_BLOCK_SIZE];
+	u64 blk;
 	int r;
 
 	r = ilio_bdev_write(b, zero, ILIO_HEAD_BYTES, 0);
 	if (!r)
 		r = ilio_bdev_write(b, zero, ILIO_BLOCK_SIZE,
 				    g->seg_start * ILIO_BLOCK_SIZE);
+	/*
+	 * The reserved blocks and the class map slots: an earlier store's
+	 * slots would be refused by their uuid anyway, but "ilioctl info"
+	 * would call them invalid.
+	 */
+	for (blk = ILIO_META_BLOCKS; !r && blk < g->seg_start; blk += 16) {
+		u64 n = g->seg_start - blk < 16 ? g->seg_start - blk : 16;
+
+		r = ilio_bdev_write(b, zero16, n * ILIO_BLOCK_SIZE,
+				    blk * ILIO_BLOCK_SIZE);
+	}
 	if (!r && fsync(b->fd))
 		r = -errno;
 	if (!r)

@@ -30,7 +30,10 @@
  * \xHH.
  *
  * show sends "hints" and prints the kernel's list of ranges, and per class
- * how many and how much (--parse-reply TEXT, testing: TEXT is the reply).
+ * how many and how much (--parse-reply TEXT, testing: TEXT is the reply);
+ * then, for a persistent device, the per-class statistics of sysfs
+ * (ILIO_CLASS_FIELDS() of ilio-fields.h) as a table (--parse-stats TEXT,
+ * testing: TEXT is those values in the header's order).
  * match (testing) prints the class the rules give each path.
  */
 #include <errno.h>
@@ -448,17 +451,58 @@ static int ilio_hints_render(const char *name, const char *reply)
 	return ILIO_EXIT_OK;
 }
 
+/*
+ * The per-class statistics table of "hints show": v holds the values of
+ * ILIO_CLASS_FIELDS() in order (ILIO_ST_CLASS(cls, cst) - ILIO_ST_CLASS(0, 0)).
+ */
+static void ilio_hints_stats(const unsigned long long *v)
+{
+	char h1[32], h2[32], pct[16];
+	int cls;
+
+	printf("%-8s %12s %12s %7s %12s %12s\n", "CLASS", "HITS", "MISSES", "HIT%",
+	       "CACHED", "DIRTY");
+	for (cls = 0; cls < ILIO_ST_CLASSES; cls++) {
+		const unsigned long long *c = v + cls * ILIO_CST_NR;
+		unsigned long long reads = c[ILIO_CST_HITS] + c[ILIO_CST_MISSES];
+
+		if (reads)
+			snprintf(pct, sizeof(pct), "%.1f%%", 100.0 * c[ILIO_CST_HITS] / reads);
+		else
+			snprintf(pct, sizeof(pct), "-");
+		printf("%-8s %12llu %12llu %7s %12s %12s\n", ilio_hint_class_name(cls),
+		       c[ILIO_CST_HITS], c[ILIO_CST_MISSES], pct,
+		       ilio_human_binary(c[ILIO_CST_CACHE_BYTES], h1, sizeof(h1)),
+		       ilio_human_binary(c[ILIO_CST_DIRTY_BYTES], h2, sizeof(h2)));
+	}
+}
+
+/* --parse-stats TEXT: the values of ILIO_CLASS_FIELDS(), space-separated. */
+static int ilio_hints_parse_stats(const char *text, unsigned long long *v)
+{
+	const char *p = text;
+	char tok[32];
+	int i;
+
+	for (i = 0; i < ILIO_ST_CLASSES * ILIO_CST_NR; i++)
+		if (ilio_token(&p, tok, sizeof(tok)) <= 0 || ilio_parse_u64(tok, &v[i]))
+			return -EPROTO;
+	return ilio_token(&p, tok, sizeof(tok)) ? -EPROTO : 0;
+}
+
 static int ilio_hints_show(int argc, char **argv)
 {
 	static const struct ilio_opt opts[] = {
 		{ "help", 'h', false, ILIO_OPT_HELP },
 		{ "verbose", 'v', false, ILIO_OPT_VERBOSE },
 		{ "parse-reply", 0, true, ILIO_OPT_PARSE_REPLY },
+		{ "parse-stats", 0, true, ILIO_OPT_PARSE_STATS },
 		{ NULL, 0, false, 0 },
 	};
 	struct ilio_args it = { .argc = argc, .argv = argv };
-	const char *name = NULL, *parse = NULL, *val;
-	char *reply;
+	const char *name = NULL, *parse = NULL, *pstats = NULL, *val;
+	char *reply, raw[ILIO_PARAMS_MAX];
+	struct ilio_dev dev;
 	int id, r, err;
 
 	while ((id = ilio_next_arg(&it, opts, &val)) != ILIO_ARG_END) {
@@ -478,6 +522,9 @@ static int ilio_hints_show(int argc, char **argv)
 		case ILIO_OPT_PARSE_REPLY:
 			parse = val;
 			break;
+		case ILIO_OPT_PARSE_STATS:
+			pstats = val;
+			break;
 		}
 	}
 	if (!name)
@@ -485,8 +532,17 @@ static int ilio_hints_show(int argc, char **argv)
 	r = ilio_check_name(name);
 	if (r)
 		return r;
-	if (parse)
-		return ilio_hints_render(name, parse);
+	if (pstats && !parse)
+		return ilio_usage_err("hints show: --parse-stats needs --parse-reply");
+	if (parse) {
+		if (pstats && ilio_hints_parse_stats(pstats, dev.classes))
+			return ilio_fail("%s: --parse-stats: expected %d numbers", name,
+					 ILIO_ST_CLASSES * ILIO_CST_NR);
+		r = ilio_hints_render(name, parse);
+		if (!r && pstats)
+			ilio_hints_stats(dev.classes);
+		return r;
+	}
 	r = ilio_hints_target(name);
 	if (r)
 		return r;
@@ -494,7 +550,20 @@ static int ilio_hints_show(int argc, char **argv)
 		return ilio_hints_refused(name, "hints", err, 0, 1);
 	r = ilio_hints_render(name, reply);
 	free(reply);
-	return r;
+	if (r)
+		return r;
+	/* The statistics: a persistent device's sysfs files (ilio-fields.h). */
+	r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));
+	if (r)
+		return ilio_lookup_fail(name, r, raw);
+	if (dev.has_classes)
+		ilio_hints_stats(dev.classes);
+	else
+		printf("per-class statistics: none (%s)\n",
+		       ilio_dev_is_persistent(&dev) ? "a module without them" :
+		       "a diskless device has no cache");
+	ilio_dev_release(&dev);
+	return ILIO_EXIT_OK;
 }
 
 /*

@@ -58,7 +58,7 @@ static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 static void ilio_info_cmap(struct ilio_rows *rows, const struct ilio_bdev *b,
 			   const struct ilio_geom *g, u64 nr_blocks)
 {
-	u32 cap = ilio_cmap_capacity(g), nr;
+	u32 cap = ilio_cmap_limit(g), nr;
 	struct ilio_crange *r = NULL;
 	u64 seq, best_seq = 0;
 	int best = -1, i, ret;

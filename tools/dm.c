@@ -332,7 +332,7 @@ int ilio_dm_lookup(const char *name, struct ilio_dev *dev, char *raw,
 		   size_t raw_size)
 {
 	struct dm_info info;
-	int r;
+	int r, i;
 
 	memset(dev, 0, sizeof(*dev));
 	snprintf(dev->name, sizeof(dev->name), "%s", name);
@@ -365,6 +365,12 @@ int ilio_dm_lookup(const char *name, struct ilio_dev *dev, char *raw,
 					 ilio_fields[ILIO_ST_FREE_SEGMENTS].name,
 					 &dev->free_segments) &&
 			dev->nr_segments;
+	/* Per-class statistics (persistent mode; "status --json", "hints show"). */
+	dev->has_classes = true;
+	for (i = 0; i < ILIO_ST_CLASSES * ILIO_CST_NR && dev->has_classes; i++)
+		dev->has_classes = !ilio_read_sysfs(info.major, info.minor,
+						    ilio_fields[ILIO_ST_CLASS(0, 0) + i].name,
+						    &dev->classes[i]);
 	return 0;
 }
 

@@ -119,6 +119,10 @@ struct ilio_table {
  * @nr_segments: /sys/block/dm-N/ilio/nr_segments: segments of the backing
  *	device.
  * @free_segments: /sys/block/dm-N/ilio/free_segments.
+ * @has_classes: @classes was read from sysfs (a live persistent device on
+ *	a module with per-class statistics).
+ * @classes: the per-class values of ilio-fields.h (ILIO_CLASS_FIELDS()),
+ *	@classes[i] being enum ilio_stat ILIO_ST_CLASS(0, 0) + i.
  */
 struct ilio_dev {
 	char name[DM_NAME_LEN];
@@ -132,6 +136,8 @@ struct ilio_dev {
 	bool has_segs;
 	unsigned long long nr_segments;
 	unsigned long long free_segments;
+	bool has_classes;
+	unsigned long long classes[ILIO_ST_CLASSES * ILIO_CST_NR];
 };
 
 /* cli.c: messages */
@@ -177,6 +183,7 @@ enum ilio_opt_id {
 	ILIO_OPT_RULES,
 	ILIO_OPT_NTFS,
 	ILIO_OPT_PARSE_REPLY,
+	ILIO_OPT_PARSE_STATS,
 };
 
 /**

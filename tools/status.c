@@ -597,6 +597,12 @@ static json_object *ilio_json_dev(const struct ilio_dev *dev)
 	else if (ok)
 		ok = ilio_json_add(o, ilio_fields[ILIO_ST_DEDUP_CANDIDATES_CAPPED].name,
 				   NULL, true);
+	/* The per-class values: null unless read from a live persistent device. */
+	for (i = 0; ok && i < ILIO_ST_CLASSES * ILIO_CST_NR; i++)
+		ok = dev->has_classes ?
+		     ilio_json_u64(o, ilio_fields[ILIO_ST_CLASS(0, 0) + i].name,
+				   dev->classes[i]) :
+		     ilio_json_add(o, ilio_fields[ILIO_ST_CLASS(0, 0) + i].name, NULL, true);
 
 	ok = ok && ilio_json_num(o, "dedup_ratio", d.has_dedup, d.dedup_ratio) &&
 	     ilio_json_num(o, "compression_ratio", d.has_compress,

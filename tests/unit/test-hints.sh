@@ -543,6 +543,23 @@ fails "show: no header" 1 "unexpected reply to 'hints'" hints show d --parse-rep
 fails "show: a negative start" 1 "unexpected reply to 'hints'" \
 	hints show d --parse-reply $'ranges 1 65536 0\npin -1 2\n'
 fails "show: no NAME" 2 "hints show: missing device NAME" hints show
+# The per-class statistics table (--parse-stats, testing): the 16 values
+# of ILIO_CLASS_FIELDS() in the header's order, four per class.
+run hints show d --parse-reply $'ranges 0 65536 0\n' \
+	--parse-stats '99 1 409600 8192 50 0 1048576 0 0 7 0 0 0 0 0 12288'
+want='d: 0 ranges (at most 65536), class map 0 B
+CLASS            HITS       MISSES    HIT%       CACHED        DIRTY
+normal             99            1   99.0%   400.00 KiB     8.00 KiB
+pin                50            0  100.0%     1.00 MiB          0 B
+nocache             0            7    0.0%          0 B          0 B
+temp                0            0       -          0 B    12.00 KiB'
+if [ "$rc" -eq 0 ] && [ "$(cat out)" == "$want" ] && ! [ -s err ]; then ok; else ko "show, stats: rc=$rc $(cat out) $(cat err)"; fi
+fails "show: 15 statistics" 1 "expected 16 numbers" \
+	hints show d --parse-reply $'ranges 0 65536 0\n' --parse-stats "$(seq 1 15 | paste -sd' ')"
+fails "show: 17 statistics" 1 "expected 16 numbers" \
+	hints show d --parse-reply $'ranges 0 65536 0\n' --parse-stats "$(seq 1 17 | paste -sd' ')"
+fails "show: --parse-stats alone" 2 "--parse-stats needs --parse-reply" \
+	hints show d --parse-stats "$(seq 1 16 | paste -sd' ')"
 fails "show: a bad NAME" 2 "invalid device name 'a/b'" hints show a/b
 
 # --- the default rules -------------------------------------------------------

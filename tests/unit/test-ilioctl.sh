@@ -936,7 +936,10 @@ printf 'ILCM' | dd of="$I" bs=1 seek=$((8 * 4096)) conv=notrunc status=none
 run info "$I"
 eq "info: a forged class map slot is invalid, with the reason" "$rc:$(row 'class map slot 0')|$(row 'class map in use')" \
 	"0:invalid: class map belongs elsewhere (location, version or uuid)|none saved"
-dd if=/dev/zero of="$I" bs=4096 seek=8 count=1 conv=notrunc status=none
+# A re-format clears it (the slots of an earlier store are zeroed).
+run format "$I" --journal "$J" --force
+run info "$I"
+eq "info: re-format clears the class map slots" "$rc:$(row 'class map slot 0')" "0:none"
 failure "a journal is not formatted over" "is the journal of the ilio store" format "$J" --segment-kb 64
 I2=$tmp/store2.img
 img "$I2" 64M

@@ -3062,6 +3062,78 @@ static void test_classes_cache(void)
 }
 
 /*
+ * A hint re-classes what is cached already: a working set cached as
+ * normal and then pinned survives a stream that is read twice (which
+ * would push a normal set out), and data cached before a nocache hint
+ * leaves the cache at the hint.
+ */
+static void test_classes_recache(void)
+{
+	enum { WS = 64, PF0 = 512, PF = 1024 };
+	struct ilio_stats st0, st;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0, pass;
+	u64 lba, before;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = PF0; lba < PF0 + PF; lba++) {
+		ut_fill_random(b, 4096, 0x9a9e + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	fails += ilio_core_flush(ic) != 0;
+	for (lba = 0; lba < WS; lba++)
+		fails += ilio_core_read(ic, lba, got) != 0;
+	/* Cached as normal; now pinned, without another read. */
+	CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_PIN] >= WS * 4096ULL,
+	      "the cached working set moved to pin: %llu bytes",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_PIN]);
+	for (pass = 0; pass < 2; pass++)
+		for (lba = PF0; lba < PF0 + PF; lba++)
+			fails += ilio_core_read(ic, lba, got) != 0;
+	ilio_core_get_stats(ic, &st0);
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0xc1a55 + lba);
+		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.cache_hits - st0.cache_hits == WS,
+	      "pinned after it was cached, it stays: %llu of %d hits",
+	      (unsigned long long)(st.cache_hits - st0.cache_hits), WS);
+	/* The stream is cached as normal now; a nocache hint drops it. */
+	before = st.cache_bytes;
+	CHECK(st.class_cache_bytes[ILIO_CLASS_NORMAL] > 0, "the stream is cached as normal");
+	CHECK(ilio_core_hint(ic, PF0 * 8, PF * 8, ILIO_CLASS_NOCACHE) == 0, "hint nocache");
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_NORMAL] == 0 &&
+	      st.class_cache_bytes[ILIO_CLASS_NOCACHE] == 0 && st.cache_bytes < before,
+	      "a nocache hint drops what was cached: normal %llu, cache %llu -> %llu",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_NORMAL],
+	      (unsigned long long)before, (unsigned long long)st.cache_bytes);
+	for (lba = PF0; lba < PF0 + PF; lba++) {
+		ut_fill_random(b, 4096, 0x9a9e + lba);
+		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+	}
+	CHECK(fails == 0, "%d failed reads or writes", fails);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_free(&d);
+}
+
+/*
  * The class map is saved on the backing device (issue 12): it comes back
  * at the next open, and the chunks of the mapped blocks get their classes
  * back (a pinned working set survives a nocache stream after a reopen).
@@ -3107,7 +3179,7 @@ static void cmap_write(struct mdev *d, unsigned int slot, u64 seq, const u8 *uui
 {
 	struct ilio_geom g;
 	const char *why;
-	static u8 buf[6 * 4096];
+	static u8 buf[257 * 4096];
 
 	if (ilio_sb_check(d->img, 0, DEV_BYTES, &g, &why))
 		abort();
@@ -3148,6 +3220,22 @@ static void test_classes_persist(void)
 	CHECK(ilio_core_hint(ic, 1730 * 8, 8, ILIO_CLASS_NORMAL) == 0, "clear a hole");
 	n = hints_copy(ic, snap, 64);
 	CHECK(n == 5, "5 ranges, not %u", n);
+	{
+		struct ilio_stats s0;
+		u32 limit;
+		u64 bytes;
+
+		ilio_core_get_stats(ic, &s0);
+		ilio_core_hints(ic, NULL, 0, &limit, &bytes);
+		CHECK(bytes == 5 * sizeof(struct ilio_crange), "5 ranges take %llu bytes",
+		      (unsigned long long)bytes);
+		CHECK(ilio_core_hint(ic, 1900 * 8, 8, ILIO_CLASS_PIN) == 0, "a sixth range");
+		ilio_core_get_stats(ic, &st);
+		CHECK(st.meta_bytes - s0.meta_bytes == sizeof(struct ilio_crange),
+		      "metadata_bytes counts the map: +%lld for one range",
+		      (long long)(st.meta_bytes - s0.meta_bytes));
+		CHECK(ilio_core_hint(ic, 1900 * 8, 8, ILIO_CLASS_NORMAL) == 0, "and gone again");
+	}
 	for (lba = 0; lba < WS; lba++) {
 		ut_fill_random(b, 4096, 0xc1a55 + lba);
 		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
@@ -3325,13 +3413,275 @@ static void test_classes_persist(void)
 	md_free(&d);
 }
 
+/*
+ * Per-class statistics (issue 12) against a known workload: N reads of
+ * pinned blocks give exactly N hits in pin and nothing in the other
+ * classes; nocache takes no cache; the class sums are the totals; dirty
+ * bytes by class are the records written and not yet written back, and
+ * reach 0 in every class after a flush - also when a hint re-classes
+ * dirty chunks before the write-back (what is subtracted is what was
+ * added: counting by the current class would underflow here).
+ */
+static u64 cls_sum(const u64 *v)
+{
+	return v[0] + v[1] + v[2] + v[3];
+}
+
+static void test_classes_stats(void)
+{
+	enum { PIN0 = 0, NPIN = 32, NC0 = 512, NNC = 64, TMP0 = 1024, NTMP = 16,
+	       NRM0 = 1536, NNRM = 16, N = 5 };
+	const u32 rec = ilio_rec_bytes(4096);
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0, i, c;
+	u64 lba;
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	CHECK(ilio_core_hint(ic, PIN0 * 8, NPIN * 8, ILIO_CLASS_PIN) == 0 &&
+	      ilio_core_hint(ic, NC0 * 8, NNC * 8, ILIO_CLASS_NOCACHE) == 0 &&
+	      ilio_core_hint(ic, TMP0 * 8, NTMP * 8, ILIO_CLASS_TEMP) == 0, "hints");
+	/* Random content: stored raw, one record of rec bytes a block. */
+	for (lba = PIN0; lba < PIN0 + NPIN; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = NC0; lba < NC0 + NNC; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = TMP0; lba < TMP0 + NTMP; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	for (lba = NRM0; lba < NRM0 + NNRM; lba++) {
+		ut_fill_random(b, 4096, 0x5717 + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	ilio_core_get_stats(ic, &st);
+	printf("  dirty after the writes: %llu, by class %llu %llu %llu %llu\n",
+	       (unsigned long long)st.dirty_bytes,
+	       (unsigned long long)st.class_dirty_bytes[0],
+	       (unsigned long long)st.class_dirty_bytes[1],
+	       (unsigned long long)st.class_dirty_bytes[2],
+	       (unsigned long long)st.class_dirty_bytes[3]);
+	/* Each class: whole records, at most what it wrote, some still dirty. */
+	for (c = 0; c < ILIO_NR_CLASSES; c++) {
+		static const u64 wrote[ILIO_NR_CLASSES] = { NNRM, NPIN, NNC, NTMP };
+
+		CHECK(st.class_dirty_bytes[c] % rec == 0 &&
+		      st.class_dirty_bytes[c] <= wrote[c] * rec,
+		      "class %d dirty %llu: not whole records of at most %llu blocks", c,
+		      (unsigned long long)st.class_dirty_bytes[c], (unsigned long long)wrote[c]);
+	}
+	CHECK(cls_sum(st.class_dirty_bytes) > 0 &&
+	      cls_sum(st.class_dirty_bytes) <= st.dirty_bytes,
+	      "dirty by class %llu of dirty_bytes %llu",
+	      (unsigned long long)cls_sum(st.class_dirty_bytes),
+	      (unsigned long long)st.dirty_bytes);
+	/* Re-class the dirty normal blocks before they are written back. */
+	CHECK(ilio_core_hint(ic, NRM0 * 8, NNRM * 8, ILIO_CLASS_TEMP) == 0, "re-hint");
+	fails += ilio_core_flush(ic) != 0;
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.dirty_bytes == 0 && cls_sum(st.class_dirty_bytes) == 0 &&
+	      st.class_dirty_bytes[0] == 0 && st.class_dirty_bytes[1] == 0 &&
+	      st.class_dirty_bytes[2] == 0 && st.class_dirty_bytes[3] == 0,
+	      "after a flush: dirty %llu, by class %llu %llu %llu %llu",
+	      (unsigned long long)st.dirty_bytes,
+	      (unsigned long long)st.class_dirty_bytes[0],
+	      (unsigned long long)st.class_dirty_bytes[1],
+	      (unsigned long long)st.class_dirty_bytes[2],
+	      (unsigned long long)st.class_dirty_bytes[3]);
+
+	/* Warm: every block read once, then the counters zeroed. */
+	for (lba = 0; lba < NBLK; lba++)
+		fails += ilio_core_read(ic, lba, got) != 0;
+	ilio_core_clear_stats(ic);
+	ilio_core_get_stats(ic, &st);
+	CHECK(cls_sum(st.class_hits) == 0 && cls_sum(st.class_misses) == 0 &&
+	      st.cache_hits == 0 && st.cache_misses == 0, "clear_stats zeroes hits and misses");
+	/* N reads of each pinned block: N * NPIN hits in pin, nothing else. */
+	for (i = 0; i < N; i++) {
+		for (lba = PIN0; lba < PIN0 + NPIN; lba++) {
+			ut_fill_random(b, 4096, 0x5717 + lba);
+			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+		}
+	}
+	ilio_core_get_stats(ic, &st);
+	CHECK(st.class_hits[ILIO_CLASS_PIN] == N * NPIN &&
+	      st.class_misses[ILIO_CLASS_PIN] == 0 &&
+	      st.class_hits[ILIO_CLASS_NORMAL] == 0 && st.class_misses[ILIO_CLASS_NORMAL] == 0 &&
+	      st.class_hits[ILIO_CLASS_NOCACHE] == 0 && st.class_misses[ILIO_CLASS_NOCACHE] == 0 &&
+	      st.class_hits[ILIO_CLASS_TEMP] == 0 && st.class_misses[ILIO_CLASS_TEMP] == 0,
+	      "%d reads of %d pinned blocks: pin %llu/%llu, normal %llu/%llu, nocache %llu/%llu, temp %llu/%llu (hits/misses)",
+	      N, NPIN, (unsigned long long)st.class_hits[1], (unsigned long long)st.class_misses[1],
+	      (unsigned long long)st.class_hits[0], (unsigned long long)st.class_misses[0],
+	      (unsigned long long)st.class_hits[2], (unsigned long long)st.class_misses[2],
+	      (unsigned long long)st.class_hits[3], (unsigned long long)st.class_misses[3]);
+	/* The nocache blocks, twice: every read counted under nocache. */
+	for (i = 0; i < 2; i++)
+		for (lba = NC0; lba < NC0 + NNC; lba++)
+			fails += ilio_core_read(ic, lba, got) != 0;
+	ilio_core_get_stats(ic, &st);
+	printf("  cached by class %llu %llu %llu %llu of %llu; nocache %llu hits, %llu misses\n",
+	       (unsigned long long)st.class_cache_bytes[0],
+	       (unsigned long long)st.class_cache_bytes[1],
+	       (unsigned long long)st.class_cache_bytes[2],
+	       (unsigned long long)st.class_cache_bytes[3],
+	       (unsigned long long)st.cache_bytes,
+	       (unsigned long long)st.class_hits[2], (unsigned long long)st.class_misses[2]);
+	CHECK(st.class_hits[ILIO_CLASS_NOCACHE] + st.class_misses[ILIO_CLASS_NOCACHE] == 2 * NNC &&
+	      st.class_hits[ILIO_CLASS_PIN] == N * NPIN,
+	      "nocache reads %llu + %llu, want %d",
+	      (unsigned long long)st.class_hits[2], (unsigned long long)st.class_misses[2], 2 * NNC);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_NOCACHE] == 0, "nocache holds %llu cache bytes",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_NOCACHE]);
+	CHECK(st.class_cache_bytes[ILIO_CLASS_PIN] >= NPIN * 4096ULL,
+	      "pin holds %llu cache bytes, want its %d blocks",
+	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_PIN], NPIN);
+	CHECK(cls_sum(st.class_cache_bytes) == st.cache_bytes &&
+	      cls_sum(st.class_hits) == st.cache_hits &&
+	      cls_sum(st.class_misses) == st.cache_misses,
+	      "class sums %llu %llu %llu, totals %llu %llu %llu",
+	      (unsigned long long)cls_sum(st.class_cache_bytes),
+	      (unsigned long long)cls_sum(st.class_hits),
+	      (unsigned long long)cls_sum(st.class_misses), (unsigned long long)st.cache_bytes,
+	      (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses);
+	CHECK(fails == 0, "%d failed reads or writes", fails);
+	CHECK(ilio_core_close(ic) == 0, "close");
+	md_free(&d);
+}
+
+/*
+ * A chunk shared by a pinned block and a nocache block keeps the class
+ * that caches it best (pin: "a DLL's block that a pagefile repeats stays
+ * pinned"), and it must keep it across a reopen: the map is the same, so
+ * the classes must be too.  The reopen re-classes the chunks range by
+ * range in sector order, so the nocache range (higher sectors) wins and
+ * the pinned blocks are no longer cached after the reopen.
+ */
+static void test_classes_shared_reopen(void)
+{
+	enum { WS = 8, PF0 = 600 };
+	struct ilio_stats st0, st;
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	u8 b[4096], got[4096];
+	int err = 0, fails = 0, round;
+	u64 lba, hits[2];
+
+	md_format(&d, SEG_BYTES);
+	ic = md_open_ram(&d, 3U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
+	CHECK(ilio_core_hint(ic, PF0 * 8, WS * 8, ILIO_CLASS_NOCACHE) == 0, "hint nocache");
+	/* The "pagefile" repeats the "DLL" blocks: one chunk each, shared. */
+	for (lba = 0; lba < WS; lba++) {
+		ut_fill_random(b, 4096, 0x5a5e + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+		fails += ilio_core_write(ic, PF0 + lba, b, &ctx) != 0;
+	}
+	fails += ilio_core_flush(ic) != 0;
+	for (round = 0; round < 2; round++) {
+		if (round) {
+			CHECK(ilio_core_close(ic) == 0, "close");
+			ic = md_open_ram(&d, 3U << 20, &err, &why);
+			CHECK(ic, "reopen: %d %s", err, why);
+			if (!ic) {
+				md_free(&d);
+				return;
+			}
+		}
+		/* One pass to cache them, then count the hits of a second. */
+		for (lba = 0; lba < WS; lba++)
+			fails += ilio_core_read(ic, lba, got) != 0;
+		ilio_core_get_stats(ic, &st0);
+		for (lba = 0; lba < WS; lba++) {
+			ut_fill_random(b, 4096, 0x5a5e + lba);
+			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+		}
+		ilio_core_get_stats(ic, &st);
+		hits[round] = st.class_hits[ILIO_CLASS_PIN] - st0.class_hits[ILIO_CLASS_PIN];
+	}
+	printf("  shared pin/nocache chunks: %llu of %d pin hits before the reopen, %llu after\n",
+	       (unsigned long long)hits[0], WS, (unsigned long long)hits[1]);
+	CHECK(hits[0] == WS, "before the reopen the shared chunks are pinned: %llu of %d",
+	      (unsigned long long)hits[0], WS);
+	CHECK(hits[1] == hits[0], "after the reopen they are too: %llu of %d pin hits",
+	      (unsigned long long)hits[1], WS);
+	CHECK(fails == 0, "%d failed reads or writes", fails);
+	CHECK(ilio_core_close(ic) == 0, "close after reopen");
+	md_free(&d);
+}
+
+/*
+ * A whole slot with more ranges than this module allows (saved by a module
+ * with a larger limit) is not loaded, and the older slot must not stand in
+ * for it (the map would go back in time); the next save goes beside it
+ * with a higher generation, and wins at the next open.
+ */
+static void test_classes_too_big(void)
+{
+	static struct ilio_crange r[4097], got[8];
+	struct ilio_core *ic;
+	const char *why = "";
+	struct mdev d;
+	int err = 0;
+	u32 i, limit;
+	u64 bytes;
+
+	md_format(&d, 1U << 20);
+	for (i = 0; i < 4097; i++) {
+		r[i].start = (u64)i * 2;
+		r[i].end = (u64)i * 2 + 1;
+		r[i].cls = ILIO_CLASS_TEMP;
+	}
+	cmap_write(&d, 0, 99, NULL, r, 1);		/* older, 1 range */
+	cmap_write(&d, 1, 100, NULL, r, 4097);		/* newer, too big */
+	ic = md_open_ram(&d, 16U << 20, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	ilio_core_hints(ic, NULL, 0, &limit, &bytes);
+	CHECK(limit == 4096, "1 MiB segments: the limit is 4096 (%u)", limit);
+	CHECK(hints_copy(ic, got, 8) == 0, "neither the too-big map nor the older one is loaded");
+	CHECK(ilio_core_hint(ic, 800, 8, ILIO_CLASS_PIN) == 0, "a hint");
+	CHECK(ilio_core_close(ic) == 0, "close");
+	ic = md_open_ram(&d, 16U << 20, &err, &why);
+	CHECK(ic && hints_copy(ic, got, 8) == 1 && got[0].start == 800 &&
+	      got[0].cls == ILIO_CLASS_PIN, "the new save won over the too-big slot");
+	if (ic)
+		CHECK(ilio_core_close(ic) == 0, "close");
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
 		{ "roundtrip", test_roundtrip },
 		{ "classes_cache", test_classes_cache },
 		{ "classes_advisory", test_classes_advisory },
+		{ "classes_stats", test_classes_stats },
 		{ "classes_persist", test_classes_persist },
+		{ "classes_recache", test_classes_recache },
+		{ "classes_too_big", test_classes_too_big },
+		{ "classes_shared_reopen", test_classes_shared_reopen },
 		{ "crash_points", test_crash_points },
 		{ "gc_enospc", test_gc_enospc },
 		{ "corrupt", test_corrupt },

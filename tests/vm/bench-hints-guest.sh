@@ -5,11 +5,12 @@
 # hints, in one VM boot.  A persistent ilio device over brd whose clean
 # cache holds about half of the working set runs, per configuration:
 #   install  the "binaries" (BIN_MB) are written and flushed
-#   rounds   ROUNDS times: the binaries are read; a part of the "pagefile"
-#            (PF_MB in all, twice the RAM budget, each byte written once
-#            and read once) is written, flushed and read back; "temp files"
-#            (TEMP_MB) are written, flushed and deleted (discarded); the
-#            binaries are read again - the measured step
+#   rounds   ROUNDS + 1 times: the binaries are read; part r of the
+#            "pagefile" (PF_MB in all, twice the RAM budget, in ROUNDS
+#            parts; each byte written once and read once) is written and
+#            flushed, and part r - 1 read back; "temp files" (TEMP_MB) are
+#            written, flushed and deleted (discarded); the binaries are read
+#            again - the measured step
 # Configurations (the order alternates between rounds of the whole run):
 #   nohints  no hints: every block is normal
 #   hints    hint pin over the binaries, nocache over the pagefile, temp
@@ -24,7 +25,9 @@
 # reported, where we lose too.
 #
 # Usage (guest): bench-hints-guest.sh [--ram-mb MB] [--bin-mb MB]
-#                [--temp-mb MB] [--rounds N] [--runs N]
+#                [--temp-mb MB] [--rounds N] [--runs N] [--pf-reads N]
+#   --pf-reads N  read each pagefile part N times, not once (N = 2: pages
+#                 that are paged in twice, which a segmented LRU promotes)
 # vm-args: --mem 2048 --timeout 1500
 
 # shellcheck source=tests/vm/lib.sh
@@ -35,6 +38,7 @@ BIN_MB=24
 TEMP_MB=16
 ROUNDS=4
 RUNS=1
+PF_READS=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--ram-mb) RAM_MB=$2; shift 2 ;;
@@ -42,10 +46,12 @@ while [ $# -gt 0 ]; do
 	--temp-mb) TEMP_MB=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--runs) RUNS=$2; shift 2 ;;
+	--pf-reads) PF_READS=$2; shift 2 ;;
 	*) fatal "unknown argument $1" ;;
 	esac
 done
 PF_MB=$((2 * RAM_MB))
+[ $((PF_MB % ROUNDS)) = 0 ] || fatal "--rounds must divide the pagefile's $PF_MB MiB"
 need_cmd dmsetup dd cmp blkdiscard python3
 ILIOCTL="$REPO/tools/ilioctl"
 [ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built"
@@ -76,7 +82,7 @@ read_bin() {
 
 # one RUN CONFIG
 one() {
-	local run=$1 cfg=$2 r part h0 m0 hits=0 misses=0 c_pf=0 br0 bw0 off len
+	local run=$1 cfg=$2 r k part h0 m0 hits=0 misses=0 c_pf=0 br0 bw0 off
 	brd_setup $((LOG_MB + 64)) 1
 	"$ILIOCTL" format /dev/ram0 >/dev/null || fatal "format failed"
 	"$ILIOCTL" create $NAME --backing /dev/ram0 --size ${LOG_MB}M --ram ${RAM_MB}M \
@@ -92,15 +98,20 @@ one() {
 	dd if="$T_TMP/bin" of=$DEV bs=1M seek=$BIN_OFF oflag=direct conv=fsync status=none ||
 		fatal "install failed"
 	part=$((PF_MB / ROUNDS))
-	for ((r = 0; r < ROUNDS; r++)); do
+	for ((r = 0; r <= ROUNDS; r++)); do
 		read_bin
-		off=$((PF_OFF + r * part))
-		len=$part
-		[ $r = $((ROUNDS - 1)) ] && len=$((PF_MB - r * part))
-		dd if="$T_TMP/pf" of=$DEV bs=1M skip=$((r * part)) seek=$off count=$len \
-			oflag=direct conv=fsync status=none || fatal "pagefile write failed"
-		cmp_dev $DEV $((off * MB)) $((len * MB)) "$T_TMP/pf" $((r * part * MB)) ||
-			fatal "pagefile read back wrong"
+		# Part r of the pagefile is written, part r - 1 is read back (a
+		# page is read back later than it was written, not at once).
+		if [ $r -lt $ROUNDS ]; then
+			dd if="$T_TMP/pf" of=$DEV bs=1M skip=$((r * part)) \
+				seek=$((PF_OFF + r * part)) count=$part oflag=direct \
+				conv=fsync status=none || fatal "pagefile write failed"
+		fi
+		off=$(((r - 1) * part))
+		for ((k = 0; r > 0 && k < PF_READS; k++)); do
+			cmp_dev $DEV $(((PF_OFF + off) * MB)) $((part * MB)) "$T_TMP/pf" \
+				$((off * MB)) || fatal "pagefile read back wrong"
+		done
 		c_pf=$(v cache_bytes)
 		dd if="$T_TMP/temp" of=$DEV bs=1M seek=$TEMP_OFF oflag=direct conv=fsync \
 			status=none || fatal "temp write failed"
@@ -136,11 +147,11 @@ for ((run = 0; run < RUNS; run++)); do
 	fi
 done
 
-python3 - "$CSV" "$BIN_MB" "$PF_MB" "$RAM_MB" "$TEMP_MB" "$ROUNDS" >"$RESULTS/hints-summary.txt" <<'EOF'
+python3 - "$CSV" "$BIN_MB" "$PF_MB" "$RAM_MB" "$TEMP_MB" "$ROUNDS" "$PF_READS" >"$RESULTS/hints-summary.txt" <<'EOF'
 import csv, sys
 from collections import defaultdict
 rows = list(csv.DictReader(open(sys.argv[1])))
-binmb, pfmb, rammb, tempmb, rounds = sys.argv[2:7]
+binmb, pfmb, rammb, tempmb, rounds, pfreads = sys.argv[2:8]
 d = defaultdict(lambda: defaultdict(list))
 for r in rows:
     d[r["config"]][r["metric"]].append(int(r["value"]))
@@ -148,8 +159,9 @@ def med(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2]
 print("Desktop mix (issue 12): binaries %s MiB re-read, pagefile %s MiB (2x RAM %s MiB)"
-      " written and read once, temp %s MiB written and deleted, %s rounds; median of %d run(s)"
-      % (binmb, pfmb, rammb, tempmb, rounds, len(d["hints"]["bin_hits"])))
+      " written once and read %s time(s), temp %s MiB written and deleted, %s rounds;"
+      " median of %d run(s)"
+      % (binmb, pfmb, rammb, pfreads, tempmb, rounds, len(d["hints"]["bin_hits"])))
 print()
 print("%-9s %16s %20s %20s %14s %16s" % ("config", "binaries hit rate", "cache after pagefile",
       "cache at end", "backend reads", "backend writes"))

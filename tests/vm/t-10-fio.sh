@@ -9,6 +9,7 @@
 # a count of distinct blocks) and stores compressible data in less space.
 #
 # vm-args: --mem 3072 --timeout 1200
+# vm-time: 91
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -17,6 +17,7 @@
 # keeps its superblock.  Every byte is compared with cmp.
 #
 # vm-args: --mem 2048 --timeout 900 --disk t17:256
+# vm-time: 99
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -12,6 +12,7 @@
 # a remove and a re-create.
 #
 # vm-args: --mem 1024 --timeout 900
+# vm-time: 25
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

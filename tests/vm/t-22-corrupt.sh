@@ -22,6 +22,7 @@
 # both anchors and the metadata area in garbage must be refused.
 #
 # vm-args: --mem 2048 --timeout 900 --disk t22:64
+# vm-time: 108
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

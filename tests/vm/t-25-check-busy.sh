@@ -11,6 +11,7 @@
 # proven in tests/unit/test-check.c, which can plant one.)
 #
 # vm-args: --mem 2048 --timeout 900 --disk t25:256
+# vm-time: 43
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

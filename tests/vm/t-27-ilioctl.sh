@@ -39,9 +39,19 @@
 #    refused with nothing changed, and "hint clear" empties it;
 #  - on a persistent device the class map is saved: it comes back after
 #    remove and create (read-only as well, where a new hint holds in RAM
-#    only), and after a table reload.
+#    only), and after a table reload;
+#  - per-class statistics on a persistent device with a pin and a nocache
+#    range: after an fsync'ed write every <class>_dirty_bytes file is 0;
+#    after clear_stats, two direct passes over the 256 pinned blocks give
+#    exactly 512 pin hits and no pin miss and nothing in normal or temp;
+#    two passes over the 512 nocache blocks count 1024 nocache reads and
+#    nocache_cache_bytes stays 0; the class sums are cache_hits,
+#    cache_misses and cache_bytes; "status --json" has the 16 keys with the
+#    sysfs values (null on a diskless device), and "hints show" prints
+#    the per-class table.
 #
 # vm-args: --mem 1024 --timeout 300 --disk t27:128
+# vm-time: 88
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
@@ -280,6 +290,9 @@ d = json.load(open(sys.argv[1]))[0]
 assert d["diskless"] is True
 for k in ("dirty_bytes", "cache_hits", "flushes", "gc_freed_segments", "backend_bytes"):
     assert d[k] == 0, (k, d[k])
+for c in ("normal", "pin", "nocache", "temp"):
+    for k in ("cache_hits", "cache_misses", "cache_bytes", "dirty_bytes"):
+        assert d[c + "_" + k] is None, (c, k, d[c + "_" + k])
 ' "$_T_LAST_OUT"
 assert_cmd "list --json with a device" -- "$ILIOCTL" list --json
 assert_cmd "list --json: schema_version leads the object" -- python3 -c '
@@ -373,6 +386,75 @@ grep -qP '^ranges 0 4096 0$' "$_T_LAST_OUT" &&
 	pass "hint clear empties the map" || fail "after clear: $(last_output)"
 assert_cmd "hints: umount" -- umount "$T_TMP/mnt"
 assert_cmd "remove t27d" -- "$ILIOCTL" remove t27d
+
+# Per-class statistics (issue 12) on a persistent device: 256 pinned
+# blocks (1 MiB at 0) and 512 nocache blocks (2 MiB at 4 MiB), random data.
+brd_setup 64 1
+assert_cmd "classes: format /dev/ram0" -- "$ILIOCTL" format /dev/ram0
+assert_cmd "classes: create t27c" -- "$ILIOCTL" create t27c --backing /dev/ram0 \
+	--size 32M --ram 16M
+udevadm settle 2>/dev/null
+# One dm node lookup for the many reads below (sysfs_val runs dmsetup each time).
+t27c_node=$(dm_node t27c)
+t27c_val() { cat "/sys/block/$t27c_node/ilio/$1"; }
+assert_cmd "classes: hint pin" -- dmsetup message t27c 0 hint pin 0 2048
+assert_cmd "classes: hint nocache" -- dmsetup message t27c 0 hint nocache 8192 4096
+assert_cmd "classes: write the pinned blocks" -- dd if=/dev/urandom of=/dev/mapper/t27c \
+	bs=64k count=16 oflag=direct conv=fsync status=none
+assert_cmd "classes: write the nocache blocks" -- dd if=/dev/urandom of=/dev/mapper/t27c \
+	bs=64k seek=64 count=32 oflag=direct conv=fsync status=none
+for c in normal pin nocache temp; do
+	assert_eq "$(t27c_val ${c}_dirty_bytes)" 0 "classes: ${c}_dirty_bytes after fsync"
+done
+# Warm once, zero the counters, then count exactly.
+dd if=/dev/mapper/t27c of=/dev/null bs=4k count=256 iflag=direct status=none
+udevadm settle 2>/dev/null
+assert_cmd "classes: clear_stats" -- dmsetup message t27c 0 clear_stats
+for _ in 1 2; do
+	dd if=/dev/mapper/t27c of=/dev/null bs=4k count=256 iflag=direct status=none
+done
+assert_eq "$(t27c_val pin_cache_hits)" 512 "classes: 2 x 256 pinned reads, all pin hits"
+assert_eq "$(t27c_val pin_cache_misses)" 0 "classes: no pin miss"
+assert_eq "$(t27c_val normal_cache_hits) $(t27c_val normal_cache_misses)" "0 0" \
+	"classes: nothing counted under normal"
+assert_eq "$(t27c_val temp_cache_hits) $(t27c_val temp_cache_misses)" "0 0" \
+	"classes: nothing counted under temp"
+for _ in 1 2; do
+	dd if=/dev/mapper/t27c of=/dev/null bs=4k skip=1024 count=512 iflag=direct status=none
+done
+assert_eq "$(($(t27c_val nocache_cache_hits) + $(t27c_val nocache_cache_misses)))" \
+	1024 "classes: 2 x 512 nocache reads counted under nocache"
+assert_eq "$(t27c_val nocache_cache_bytes)" 0 "classes: nocache takes no cache"
+assert_ge "$(t27c_val pin_cache_bytes)" 1 "classes: pin data is cached"
+cls_sum() {
+	local t=0 c
+	for c in normal pin nocache temp; do
+		t=$((t + $(t27c_val "${c}_$1")))
+	done
+	echo $t
+}
+assert_eq "$(cls_sum cache_hits) $(cls_sum cache_misses) $(cls_sum cache_bytes)" \
+	"$(t27c_val cache_hits) $(t27c_val cache_misses) $(t27c_val cache_bytes)" \
+	"classes: the class sums are cache_hits, cache_misses, cache_bytes"
+assert_cmd "classes: status --json" -- "$ILIOCTL" status --json t27c
+assert_cmd "classes: the 16 JSON keys hold the sysfs values" -- python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))[0]
+for c in ("normal", "pin", "nocache", "temp"):
+    for k in ("cache_hits", "cache_misses", "cache_bytes", "dirty_bytes"):
+        n = c + "_" + k
+        v = int(open("/sys/block/%s/ilio/%s" % (sys.argv[2], n)).read())
+        assert d[n] == v, (n, d[n], v)
+assert d["pin_cache_hits"] == 512 and d["nocache_cache_bytes"] == 0, d
+' "$_T_LAST_OUT" "$(dm_node t27c)"
+assert_cmd "classes: hints show" -- "$ILIOCTL" hints show t27c
+grep -qP '^CLASS +HITS +MISSES +HIT% +CACHED +DIRTY$' "$_T_LAST_OUT" &&
+	grep -qP '^pin +512 +0 +100\.0% ' "$_T_LAST_OUT" &&
+	grep -qP '^nocache +[0-9]+ +[0-9]+ +[0-9.]+% +0 B +0 B$' "$_T_LAST_OUT" &&
+	pass "classes: hints show prints the per-class table" ||
+	fail "classes: hints show: $(last_output)"
+assert_cmd "classes: remove t27c" -- "$ILIOCTL" remove t27c
+brd_teardown
 assert_cmd "list --json, no devices" -- "$ILIOCTL" list --json
 assert_eq "$(tr -d ' \n' <"$_T_LAST_OUT")" '{"devices":[]}' "list --json, no devices: an empty array"
 

@@ -18,6 +18,7 @@
 # survives a remove and a re-create.
 #
 # vm-driver: host
+# vm-time: 142
 
 MB=1048576
 LUN_MB=256
@@ -165,7 +166,15 @@ boot1)
 	fw=$(status_field t34 11)
 	log "t34: flushes=$fl journal_writes=$jw journal_bytes=$jb backend_flushes=$bf backend_write_ios=$bw backend_write_bytes=$bwb front_write_ios=$fw"
 	log "t34: backend_write_size_hist: $(sysfs_val t34 backend_write_size_hist)"
-	assert_ge "$fl" 1000 "fio's sync writes were flushes"
+	# fio runs for a time, not a size: how many writes it gets done depends
+	# on the host's load (1076 at a load of 4, 343 at 9 with a second VM
+	# test beside it: 2152 and 686 flushes), so the flushes are counted
+	# against fio's own count of its writes.
+	nw=$(sed -n 's/.*issued rwts: total=[0-9]*,\([0-9]*\),.*/\1/p' "$_T_LAST_OUT" |
+		awk '{ s += $1 } END { print s + 0 }')
+	log "t34: fio issued $nw sync writes"
+	assert_ge "$nw" 100 "fio issued at least 100 sync writes before the trigger"
+	assert_ge "$fl" "$nw" "fio's sync writes were flushes (one or more each)"
 	assert_ge "$jw" $((fl / 2)) "most flushes wrote a journal record"
 	assert_le "$((bf * 4))" "$fl" "the LUN got few flushes (background, after whole segments)"
 	assert_le "$((bw * 20))" "$fw" "the LUN got at least 20x fewer writes than the front"

@@ -23,6 +23,7 @@
 # fails.
 #
 # vm-args: --mem 2048 --timeout 900
+# vm-time: 99
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
