@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bdev.h"
 
@@ -48,6 +49,46 @@ static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 		    ai->log_off, (unsigned long long)ai->nr_blocks);
 	ilio_row(rows, label, "%s", buf);
 	return true;
+}
+
+/*
+ * The multihost record (block 4): who holds the store, for the failover
+ * runbook.  Read-only like the rest: "clean", "held by host H (last
+ * heartbeat at T)", "none (formatted before the guard)" or "invalid: why".
+ */
+static void ilio_info_mmp(struct ilio_rows *rows, const struct ilio_bdev *b,
+			  const struct ilio_geom *g)
+{
+	static u8 blk[ILIO_BLOCK_SIZE];
+	struct ilio_mmp_info m;
+	const char *why;
+	char when[64];
+	time_t t;
+	int ret;
+
+	if (ilio_bdev_read(b, blk, sizeof(blk), (u64)ILIO_MMP_BLOCK * ILIO_BLOCK_SIZE)) {
+		ilio_row(rows, "multihost", "%s", "unreadable");
+		return;
+	}
+	ret = ilio_mmp_check(blk, g->uuid, &m, &why);
+	if (ret == -ENOENT) {
+		ilio_row(rows, "multihost", "%s", "none (formatted before the guard)");
+		return;
+	}
+	if (ret) {
+		ilio_row(rows, "multihost", "invalid: %s", why);
+		return;
+	}
+	t = (time_t)m.time;
+	if (!strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime(&t)))
+		snprintf(when, sizeof(when), "%lld", (long long)m.time);
+	m.node[sizeof(m.node) - 1] = 0;
+	if (m.state == ILIO_MMP_ACTIVE)
+		ilio_row(rows, "multihost", "held by host %s (heartbeat written %s, every %u ms)",
+			 m.node[0] ? m.node : "(no name)", when, m.interval_ms);
+	else
+		ilio_row(rows, "multihost", "clean (last written by host %s, %s)",
+			 m.node[0] ? m.node : "(no name)", when);
 }
 
 /*
@@ -241,6 +282,7 @@ int ilio_cmd_info(int argc, char **argv)
 			 ilio_human(cur->nr_blocks * ILIO_BLOCK_SIZE, h, sizeof(h)));
 	else
 		ilio_row(rows, "logical size", "%s", "not set (never activated)");
+	ilio_info_mmp(rows, &b, &g);
 	ilio_info_cmap(rows, &b, &g, cur->nr_blocks);
 	r = ILIO_EXIT_OK;
 out:

@@ -936,6 +936,13 @@ printf 'ILCM' | dd of="$I" bs=1 seek=$((8 * 4096)) conv=notrunc status=none
 run info "$I"
 eq "info: a forged class map slot is invalid, with the reason" "$rc:$(row 'class map slot 0')|$(row 'class map in use')" \
 	"0:invalid: class map belongs elsewhere (location, version or uuid)|none saved"
+eq "info: the multihost record of a fresh store is clean" \
+	"$(row multihost | cut -d' ' -f1-5)" "clean (last written by host"
+# A damaged multihost record: shown as invalid, and info still succeeds.
+printf 'X' | dd of="$I" bs=1 seek=$((4 * 4096 + 40)) conv=notrunc status=none
+run info "$I"
+eq "info: a damaged multihost record" "$rc:$(row multihost)" \
+	"0:invalid: multihost record damaged, misplaced or of another store"
 # A re-format clears it (the slots of an earlier store are zeroed).
 run format "$I" --journal "$J" --force
 run info "$I"
