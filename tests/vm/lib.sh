@@ -56,6 +56,23 @@ fatal() {
 }
 
 # finish: print "N passed, N failed"; exit 1 if any failure or no assertion.
+# guest_closing FILE WHAT: a host-driven test (vm-driver: host) adds the
+# closing "N passed, N failed" line of a guest run it booted to its own
+# counts; no closing line is one failure, named WHAT.
+guest_closing() {
+	local line p f
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" 2>/dev/null | tail -n 1)
+	if [ -z "$line" ]; then
+		fail "$2: no closing line in $1"
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*, }
+	f=${f%% failed}
+	_T_PASS=$((_T_PASS + p))
+	_T_FAIL=$((_T_FAIL + f))
+}
+
 finish() {
 	_T_FINISHED=1
 	if [ $((_T_PASS + _T_FAIL)) = 0 ]; then

@@ -66,20 +66,6 @@ if [ $# = 0 ]; then
 		_T_PASS=$((_T_PASS + ${p:-0}))
 		_T_FAIL=$((_T_FAIL + ${f:-0}))
 	}
-	# guest_closing FILE: add a finished guest run's closing line.
-	guest_closing() {
-		local line p f
-		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" 2>/dev/null | tail -n 1)
-		if [ -z "$line" ]; then
-			fail "$2: no closing line in $1"
-			return
-		fi
-		p=${line%% passed*}
-		f=${line#*, }
-		f=${f%% failed}
-		_T_PASS=$((_T_PASS + p))
-		_T_FAIL=$((_T_FAIL + f))
-	}
 
 	log "boot 1: write with sync=1, then power cut"
 	"$VM/run.sh" --name t-30-powercut.boot1 --mem 1536 --timeout 420 \

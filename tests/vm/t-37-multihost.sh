@@ -54,19 +54,6 @@ if [ $# = 0 ]; then
 	RA="$RESDIR/t-37-multihost.a"
 	RB="$RESDIR/t-37-multihost.b"
 
-	guest_closing() {
-		local line p f
-		line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" 2>/dev/null | tail -n 1)
-		if [ -z "$line" ]; then
-			fail "$2: no closing line in $1"
-			return
-		fi
-		p=${line%% passed*}
-		f=${line#*, }
-		f=${f%% failed}
-		_T_PASS=$((_T_PASS + p))
-		_T_FAIL=$((_T_FAIL + f))
-	}
 
 	mkdir -p "$REPO/build/vm/disks"
 	rm -f "$IMG"
