@@ -2918,6 +2918,38 @@ struct class_run {
 	int fails;
 };
 
+/*
+ * The class tests' data sets: blocks [@first, @first + @n), block @lba
+ * filled with ut_fill_random(@seed + @lba).  set_write() writes them,
+ * set_read() reads them back and compares.  Return: the blocks that
+ * failed.
+ */
+static int set_write(struct ilio_core *ic, u64 first, u64 n, u64 seed)
+{
+	u8 b[4096];
+	int fails = 0;
+	u64 lba;
+
+	for (lba = first; lba < first + n; lba++) {
+		ut_fill_random(b, 4096, seed + lba);
+		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
+	}
+	return fails;
+}
+
+static int set_read(struct ilio_core *ic, u64 first, u64 n, u64 seed)
+{
+	u8 b[4096], got[4096];
+	int fails = 0;
+	u64 lba;
+
+	for (lba = first; lba < first + n; lba++) {
+		ut_fill_random(b, 4096, seed + lba);
+		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
+	}
+	return fails;
+}
+
 static void class_workload(bool hints, struct class_run *out)
 {
 	enum { WS = 64, PF0 = 512, PF = 1024 };
@@ -2925,9 +2957,7 @@ static void class_workload(bool hints, struct class_run *out)
 	struct ilio_core *ic;
 	const char *why = "";
 	struct mdev d;
-	u8 b[4096], got[4096];
 	int err = 0, pass;
-	u64 lba;
 
 	memset(out, 0, sizeof(*out));
 	md_format(&d, SEG_BYTES);
@@ -2943,30 +2973,15 @@ static void class_workload(bool hints, struct class_run *out)
 		CHECK(ilio_core_hint(ic, PF0 * 8, PF * 8, ILIO_CLASS_NOCACHE) == 0,
 		      "hint nocache");
 	}
-	for (lba = 0; lba < WS; lba++) {
-		ut_fill_random(b, 4096, 0xc1a55 + lba);
-		out->fails += ilio_core_write(ic, lba, b, &ctx) != 0;
-	}
-	for (lba = PF0; lba < PF0 + PF; lba++) {
-		ut_fill_random(b, 4096, 0x9a9e + lba);
-		out->fails += ilio_core_write(ic, lba, b, &ctx) != 0;
-	}
+	out->fails += set_write(ic, 0, WS, 0xc1a55);
+	out->fails += set_write(ic, PF0, PF, 0x9a9e);
 	out->fails += ilio_core_flush(ic) != 0;
 	/* The working set is read, then the pagefile streams through twice. */
-	for (lba = 0; lba < WS; lba++)
-		out->fails += ilio_core_read(ic, lba, got) != 0;
-	for (pass = 0; pass < 2; pass++) {
-		for (lba = PF0; lba < PF0 + PF; lba++) {
-			ut_fill_random(b, 4096, 0x9a9e + lba);
-			out->fails += ilio_core_read(ic, lba, got) != 0 ||
-				      memcmp(b, got, 4096) != 0;
-		}
-	}
+	out->fails += set_read(ic, 0, WS, 0xc1a55);
+	for (pass = 0; pass < 2; pass++)
+		out->fails += set_read(ic, PF0, PF, 0x9a9e);
 	ilio_core_get_stats(ic, &st0);
-	for (lba = 0; lba < WS; lba++) {
-		ut_fill_random(b, 4096, 0xc1a55 + lba);
-		out->fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096) != 0;
-	}
+	out->fails += set_read(ic, 0, WS, 0xc1a55);
 	ilio_core_get_stats(ic, &st);
 	out->ws_hits = st.cache_hits - st0.cache_hits;
 	out->ws_reads = WS;
@@ -3074,9 +3089,8 @@ static void test_classes_recache(void)
 	struct ilio_core *ic;
 	const char *why = "";
 	struct mdev d;
-	u8 b[4096], got[4096];
 	int err = 0, fails = 0, pass;
-	u64 lba, before;
+	u64 before;
 
 	md_format(&d, SEG_BYTES);
 	ic = md_open_ram(&d, 3U << 20, &err, &why);
@@ -3085,17 +3099,10 @@ static void test_classes_recache(void)
 		md_free(&d);
 		return;
 	}
-	for (lba = 0; lba < WS; lba++) {
-		ut_fill_random(b, 4096, 0xc1a55 + lba);
-		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
-	}
-	for (lba = PF0; lba < PF0 + PF; lba++) {
-		ut_fill_random(b, 4096, 0x9a9e + lba);
-		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
-	}
+	fails += set_write(ic, 0, WS, 0xc1a55);
+	fails += set_write(ic, PF0, PF, 0x9a9e);
 	fails += ilio_core_flush(ic) != 0;
-	for (lba = 0; lba < WS; lba++)
-		fails += ilio_core_read(ic, lba, got) != 0;
+	fails += set_read(ic, 0, WS, 0xc1a55);
 	/* Cached as normal; now pinned, without another read. */
 	CHECK(ilio_core_hint(ic, 0, WS * 8, ILIO_CLASS_PIN) == 0, "hint pin");
 	ilio_core_get_stats(ic, &st);
@@ -3103,13 +3110,9 @@ static void test_classes_recache(void)
 	      "the cached working set moved to pin: %llu bytes",
 	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_PIN]);
 	for (pass = 0; pass < 2; pass++)
-		for (lba = PF0; lba < PF0 + PF; lba++)
-			fails += ilio_core_read(ic, lba, got) != 0;
+		fails += set_read(ic, PF0, PF, 0x9a9e);
 	ilio_core_get_stats(ic, &st0);
-	for (lba = 0; lba < WS; lba++) {
-		ut_fill_random(b, 4096, 0xc1a55 + lba);
-		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
-	}
+	fails += set_read(ic, 0, WS, 0xc1a55);
 	ilio_core_get_stats(ic, &st);
 	CHECK(st.cache_hits - st0.cache_hits == WS,
 	      "pinned after it was cached, it stays: %llu of %d hits",
@@ -3124,10 +3127,7 @@ static void test_classes_recache(void)
 	      "a nocache hint drops what was cached: normal %llu, cache %llu -> %llu",
 	      (unsigned long long)st.class_cache_bytes[ILIO_CLASS_NORMAL],
 	      (unsigned long long)before, (unsigned long long)st.cache_bytes);
-	for (lba = PF0; lba < PF0 + PF; lba++) {
-		ut_fill_random(b, 4096, 0x9a9e + lba);
-		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
-	}
+	fails += set_read(ic, PF0, PF, 0x9a9e);
 	CHECK(fails == 0, "%d failed reads or writes", fails);
 	CHECK(ilio_core_close(ic) == 0, "close");
 	md_free(&d);
@@ -3198,11 +3198,9 @@ static void test_classes_persist(void)
 	struct ilio_core *ic;
 	const char *why = "";
 	struct mdev d;
-	u8 b[4096], got[4096];
 	int err = 0, fails = 0, pass;
 	u32 n, n2, i;
 	unsigned long w0;
-	u64 lba;
 
 	md_format(&d, SEG_BYTES);
 	ic = md_open_ram(&d, 3U << 20, &err, &why);
@@ -3236,14 +3234,8 @@ static void test_classes_persist(void)
 		      (long long)(st.meta_bytes - s0.meta_bytes));
 		CHECK(ilio_core_hint(ic, 1900 * 8, 8, ILIO_CLASS_NORMAL) == 0, "and gone again");
 	}
-	for (lba = 0; lba < WS; lba++) {
-		ut_fill_random(b, 4096, 0xc1a55 + lba);
-		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
-	}
-	for (lba = PF0; lba < PF0 + PF; lba++) {
-		ut_fill_random(b, 4096, 0x9a9e + lba);
-		fails += ilio_core_write(ic, lba, b, &ctx) != 0;
-	}
+	fails += set_write(ic, 0, WS, 0xc1a55);
+	fails += set_write(ic, PF0, PF, 0x9a9e);
 	CHECK(ilio_core_close(ic) == 0, "close");
 
 	/* Reopen: the same map, and the pinned blocks' chunks are pinned. */
@@ -3254,18 +3246,11 @@ static void test_classes_persist(void)
 		return;
 	}
 	CHECK(hints_equal(ic, snap, n), "the map came back as it was saved");
-	for (lba = 0; lba < WS; lba++)
-		fails += ilio_core_read(ic, lba, got) != 0;
+	fails += set_read(ic, 0, WS, 0xc1a55);
 	for (pass = 0; pass < 2; pass++)
-		for (lba = PF0; lba < PF0 + PF; lba++) {
-			ut_fill_random(b, 4096, 0x9a9e + lba);
-			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
-		}
+		fails += set_read(ic, PF0, PF, 0x9a9e);
 	ilio_core_get_stats(ic, &st0);
-	for (lba = 0; lba < WS; lba++) {
-		ut_fill_random(b, 4096, 0xc1a55 + lba);
-		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
-	}
+	fails += set_read(ic, 0, WS, 0xc1a55);
 	ilio_core_get_stats(ic, &st);
 	CHECK(st.cache_hits - st0.cache_hits == WS,
 	      "after reopen the pinned set still stays cached: %llu of %d hits",
@@ -3358,10 +3343,8 @@ static void test_classes_persist(void)
 		ic = md_open_ram(&d, 3U << 20, &err, &why);
 		CHECK(ic && hints_copy(ic, snap, 64) == 0, "a range past the end refused");
 		/* The data is untouched by all of it. */
-		for (lba = 0; ic && lba < WS; lba++) {
-			ut_fill_random(b, 4096, 0xc1a55 + lba);
-			fails += ilio_core_read(ic, lba, got) != 0 || memcmp(b, got, 4096);
-		}
+		if (ic)
+			fails += set_read(ic, 0, WS, 0xc1a55);
 		/* The next save goes over the bad slot and is read back. */
 		CHECK(ic && ilio_core_hint(ic, 8, 8, ILIO_CLASS_NOCACHE) == 0, "hint after");
 		if (ic)
