@@ -221,7 +221,16 @@ static inline u32 ilio_rec_bytes(u32 len)
 
 /* Feature masks.  A reader refuses unknown incompat bits. */
 #define ILIO_FEAT_COMPAT_SUPP	0ULL
-#define ILIO_FEAT_RO_COMPAT_SUPP 0ULL
+/*
+ * The store is guarded by the multihost record (block ILIO_MMP_BLOCK,
+ * "multihost record" below): an activation for writing claims it and
+ * beats.  Chosen at format (ilioctl format --multihost) and switched by
+ * "ilioctl multihost".  Read-only compatible: a module that does not know
+ * the guard would write without beating, so it may open the store only
+ * read-only.
+ */
+#define ILIO_FEAT_RO_COMPAT_MULTIHOST 0x1ULL
+#define ILIO_FEAT_RO_COMPAT_SUPP ILIO_FEAT_RO_COMPAT_MULTIHOST
 #define ILIO_FEAT_INCOMPAT_LZ4	0x1ULL	/* records may be lz4 blocks */
 /* Content hashes are xxh64 seeded with the superblock's @hash_seed. */
 #define ILIO_FEAT_INCOMPAT_KEYED_HASH 0x2ULL
@@ -607,12 +616,14 @@ _Static_assert(sizeof(struct ilio_cmap_ent) == 16, "class map entry size");
  * &struct ilio_mmp_rec, rewritten (and flushed) by the holder every
  * @interval_ms with @seq one higher, and left in state ILIO_MMP_CLEAN
  * by a clean close.  Another host that finds it ACTIVE watches it for
- * @fence_ms + 2 x @interval_ms and activates only if it did not change
- * (the argument is in Documentation/ilio-design.rst).  Format writes a
- * CLEAN record.  A block without the magic (a store formatted before the
- * record) is no record: nobody holds the store.  No feature bit: a module
- * that does not know the record never reads it (and does not protect
- * the store either).
+ * 2 x @fence_ms + @interval_ms and activates only if it did not change
+ * (the argument is in Documentation/ilio-design.rst).
+ *
+ * Only a store whose superblock has ILIO_FEAT_RO_COMPAT_MULTIHOST is
+ * guarded: format --multihost writes a CLEAN record with the bit; without
+ * it the block is zero and no activation reads or writes it.  In a
+ * guarded store a block without the magic is no record (nobody holds the
+ * store); a damaged one is watched like an ACTIVE record.
  */
 #define ILIO_MMP_MAGIC		0x504d4c49U	/* "ILMP" */
 #define ILIO_MMP_CLEAN		1	/* nobody holds the store */

@@ -109,6 +109,8 @@ void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr)
 		sb->incompat |= cpu_to_le64(ILIO_FEAT_INCOMPAT_JOURNAL);
 		sb->journal_gen = cpu_to_le64(g->journal_gen);
 	}
+	if (g->multihost)
+		sb->ro_compat = cpu_to_le64(ILIO_FEAT_RO_COMPAT_MULTIHOST);
 	sb->csum = cpu_to_le32(ilio_csum(blk, ILIO_BLOCK_SIZE));
 }
 
@@ -155,6 +157,27 @@ void ilio_sb_unpack(const void *blk, struct ilio_geom *g)
 	g->hash_seed = le64_to_cpu(sb->hash_seed);
 	g->journal_gen = le64_to_cpu(sb->incompat) & ILIO_FEAT_INCOMPAT_JOURNAL ?
 			 le64_to_cpu(sb->journal_gen) : 0;
+	g->multihost = le64_to_cpu(sb->ro_compat) & ILIO_FEAT_RO_COMPAT_MULTIHOST;
+}
+
+/**
+ * ilio_sb_set_multihost() - switch the multihost guard of a valid
+ *	superblock block in place
+ * @blk: ILIO_BLOCK_SIZE bytes holding a superblock that ilio_sb_check()
+ *	accepted
+ * @seq: its new generation
+ * @on: guarded (ILIO_FEAT_RO_COMPAT_MULTIHOST) or not
+ *
+ * Everything else stays as it is; the checksum is recomputed.
+ */
+void ilio_sb_set_multihost(void *blk, u64 seq, bool on)
+{
+	struct ilio_sb *sb = blk;
+	u64 ro = le64_to_cpu(sb->ro_compat) & ~ILIO_FEAT_RO_COMPAT_MULTIHOST;
+
+	sb->ro_compat = cpu_to_le64(ro | (on ? ILIO_FEAT_RO_COMPAT_MULTIHOST : 0));
+	sb->seq = cpu_to_le64(seq);
+	sb->csum = cpu_to_le32(ilio_csum(blk, ILIO_BLOCK_SIZE));
 }
 
 /**

@@ -53,6 +53,8 @@
  * @hash_seed: the content hash key, 0 when not @keyed_hash
  * @journal_gen: binding generation of the store's journal device, 0 when
  *	the store has none (ILIO_FEAT_INCOMPAT_JOURNAL)
+ * @multihost: the store is guarded by the multihost record
+ *	(ILIO_FEAT_RO_COMPAT_MULTIHOST)
  */
 struct ilio_geom {
 	u64 seq;
@@ -64,6 +66,7 @@ struct ilio_geom {
 	bool keyed_hash;
 	u64 hash_seed;
 	u64 journal_gen;
+	bool multihost;
 };
 
 /**
@@ -222,6 +225,7 @@ void ilio_sb_build(void *blk, const struct ilio_geom *g, u64 blocknr);
 void ilio_sb_unpack(const void *blk, struct ilio_geom *g);
 void ilio_sb_rewrite(void *blk, u64 blocknr, u64 seq, u64 dev_blocks,
 		     u32 nr_segs);
+void ilio_sb_set_multihost(void *blk, u64 seq, bool on);
 int ilio_sb_check(const void *blk, u64 blocknr, u64 dev_bytes,
 		  struct ilio_geom *g, const char **why);
 void ilio_anchor_build(void *blk, const struct ilio_geom *g, u64 blocknr,

@@ -124,7 +124,10 @@ static int __ilio_mmp_put(struct ilio_mmp *m, u32 state, u64 after_seq)
 	return ret;
 }
 
-/* Find the store's uuid in a valid superblock copy; m->lock held. */
+/*
+ * Find the store's uuid in the first valid superblock copy (the one the
+ * store's open uses), and whether it is guarded; m->lock held.
+ */
 static int __ilio_mmp_read_sb(struct ilio_mmp *m, u64 dev_bytes)
 {
 	struct ilio_geom g;
@@ -140,7 +143,7 @@ static int __ilio_mmp_read_sb(struct ilio_mmp *m, u64 dev_bytes)
 			return ret;
 		if (!ilio_sb_check(m->blk, ILIO_SB_BLOCK + i, dev_bytes, &g, &why)) {
 			memcpy(m->uuid, g.uuid, sizeof(m->uuid));
-			m->guarded = true;
+			m->guarded = g.multihost;
 			return 0;
 		}
 	}
@@ -192,7 +195,9 @@ static int __ilio_mmp_watch(struct ilio_mmp *m)
  * @takeover: take an ACTIVE (or not valid) record over without waiting
  *
  * Reads the superblock (a device without a valid one is not guarded:
- * the store's open refuses it anyway) and the record.  No record, or a
+ * the store's open refuses it anyway; a store formatted without
+ * --multihost is not guarded either, and its record is never read or
+ * written) and the record.  No record, or a
  * CLEAN one: claim at once.  An ACTIVE record, or one that is not valid:
  * unless @takeover, watch it for ilio_mmp_wait_ms() and refuse if it
  * changes; claim it otherwise (@took_over).  The claim is an ACTIVE

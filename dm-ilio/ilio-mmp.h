@@ -72,7 +72,8 @@ enum ilio_mmp_found {
  * @lock: serialises every entry point (they may sleep); protects the
  *	fields below but @held and @last_ok_ms, which it writes and
  *	ilio_mmp_may_write() reads without it
- * @guarded: the device holds a valid superblock: the record is in use
+ * @guarded: the device holds a valid superblock with the multihost
+ *	feature (ILIO_FEAT_RO_COMPAT_MULTIHOST): the record is in use
  * @held: this activation holds the record (written ACTIVE with @owner,
  *	not seen taken since, lease not run out)
  * @confirmed: the claim was re-read ILIO_MMP_CONFIRM_MS after it was

@@ -450,16 +450,43 @@ static int ilio_bdev_rw(struct block_device *bdev, blk_opf_t opf, u64 pos,
 /*
  * The multihost guard's check before a write to the backing or journal
  * device (ilio_mmp_may_write()): once another host took the store over,
- * or this host's lease ran out, nothing is written any more.  The first
- * write of an activation confirms its claim (it may sleep).
+ * nothing is written any more.  The first write of an activation confirms
+ * its claim (it may sleep).
+ *
+ * While this host's lease has run out (its heartbeats are late: a LUN
+ * that stalls writes for longer than the fence, a multipath failover),
+ * the write waits for the next beat instead of failing: a beat that finds
+ * the record still ours renews the lease (and the write then waits for
+ * the confirm, as after a claim), one that finds it taken fails the
+ * device.  So a stall that no other host used costs time, not the device.
+ * The wait ends with an error when a beat fails with an I/O error (the
+ * lease cannot be renewed) or the beats stop (suspend, removal).  The
+ * beat is issued from @mmp_wq, never from the waiting context, so this
+ * waits for no bio the waiter submitted (the rule for map(), in
+ * ilio-design.rst "Locking").
  */
 static int ilio_dev_may_write(struct ilio_dev *d)
 {
+	bool waited = false;
+	u64 beats;
 	int ret;
 
 	if (!d->mmp_on)
 		return 0;
-	ret = ilio_mmp_may_write(&d->mmp);
+	for (;;) {
+		beats = READ_ONCE(d->beats);
+		smp_rmb();	/* the beat count before the lease it renewed */
+		ret = ilio_mmp_may_write(&d->mmp);
+		if (ret != -ETIMEDOUT || !READ_ONCE(d->beating) ||
+		    (waited && READ_ONCE(d->beat_ret)))
+			break;
+		if (!waited)
+			DMWARN_LIMIT("%s: the multihost lease ran out (heartbeats late): %s",
+				     d->name, "writes wait for the next heartbeat");
+		wait_event(d->beat_wait, READ_ONCE(d->beats) != beats ||
+			   !READ_ONCE(d->beating));
+		waited = true;
+	}
 	if (!ret)
 		return 0;
 	DMERR_LIMIT("%s: write to the backing device refused: %s", d->name,
@@ -782,6 +809,10 @@ static bool ilio_dev_beat(struct ilio_dev *d, bool resume)
 
 	ret = ilio_mmp_beat(&d->mmp);
 	memalloc_noio_restore(noio);
+	WRITE_ONCE(d->beat_ret, ret);
+	smp_wmb();	/* the result before the count (ilio_dev_may_write()) */
+	WRITE_ONCE(d->beats, d->beats + 1);
+	wake_up_all(&d->beat_wait);
 	core = READ_ONCE(d->core);
 	if (ret == -EBUSY) {
 		DMERR("%s: host %s took the store over: this device writes nothing more",
@@ -826,6 +857,7 @@ static int ilio_dev_mmp_start(struct ilio_dev *d, struct dm_target *ti,
 	}
 	d->mmp_init = true;
 	INIT_DELAYED_WORK(&d->beat, ilio_beat_fn);
+	init_waitqueue_head(&d->beat_wait);
 	d->mmp_wq = alloc_ordered_workqueue("ilio-mmp-%s",
 					    WQ_MEM_RECLAIM | WQ_HIGHPRI, d->name);
 	if (!d->mmp_wq) {
@@ -880,6 +912,7 @@ static void ilio_dev_mmp_pause(struct ilio_dev *d)
 		return;
 	WRITE_ONCE(d->beating, false);
 	cancel_delayed_work_sync(&d->beat);
+	wake_up_all(&d->beat_wait);
 }
 
 static void ilio_dev_mmp_resume(struct ilio_dev *d)
@@ -913,6 +946,7 @@ static void ilio_dev_mmp_stop(struct ilio_dev *d, bool opened)
 	if (d->mmp_wq) {
 		WRITE_ONCE(d->beating, false);
 		cancel_delayed_work_sync(&d->beat);
+		wake_up_all(&d->beat_wait);
 		destroy_workqueue(d->mmp_wq);
 	}
 	if (!d->mmp_init)

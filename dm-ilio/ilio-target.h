@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/device-mapper.h>
 
@@ -132,6 +133,11 @@ struct ilio_front_stats {
  * @beat: ilio_mmp_beat() every interval, while not suspended
  * @beating: @beat is armed (written by the constructor, postsuspend,
  *	resume and destroy, which dm serialises)
+ * @beat_wait: woken after each beat and when the beats stop: writes
+ *	that found the lease run out wait here (ilio_dev_may_write())
+ * @beats: beats done (written only by the beat, which @mmp_wq runs one
+ *	at a time, and by resume while no beat is armed)
+ * @beat_ret: the newest beat's result (written before @beats)
  * @kobj: /sys/block/dm-N/ilio
  * @kobj_released: completed by the kobject's release
  * @sysfs_ok: @kobj was added
@@ -184,6 +190,9 @@ struct ilio_dev {
 	struct workqueue_struct *mmp_wq;
 	struct delayed_work beat;
 	bool beating;
+	wait_queue_head_t beat_wait;
+	u64 beats;
+	int beat_ret;
 
 	struct kobject kobj;
 	struct completion kobj_released;

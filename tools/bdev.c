@@ -203,7 +203,7 @@ bool ilio_geom_equal(const struct ilio_geom *a, const struct ilio_geom *b)
 	       a->nr_segs == b->nr_segs && a->seg_start == b->seg_start &&
 	       !memcmp(a->uuid, b->uuid, sizeof(a->uuid)) &&
 	       a->keyed_hash == b->keyed_hash && a->hash_seed == b->hash_seed &&
-	       a->journal_gen == b->journal_gen;
+	       a->journal_gen == b->journal_gen && a->multihost == b->multihost;
 }
 
 bool ilio_all_zero(const void *buf, size_t len)

@@ -76,6 +76,7 @@ int ilio_blkid_find(int fd, char *buf, size_t size);
 int ilio_random(void *buf, size_t len);
 int ilio_new_uuid(u8 *uuid);
 bool ilio_geom_equal(const struct ilio_geom *a, const struct ilio_geom *b);
+void ilio_format_mmp(void *blk, const struct ilio_geom *g);
 bool ilio_all_zero(const void *buf, size_t len);
 const char *ilio_fmt_uuid(const u8 *u, char *buf, size_t size);
 int ilio_find_store(const u8 *head, unsigned long long dev_bytes,

@@ -9,8 +9,10 @@
  * With --journal JDEV it also lays out an empty journal ring on JDEV
  * (ilio_jsb_build()) bound to the new store: the store's uuid, binding
  * generation 1 in both superblocks.  The journal is written first, so a
- * store that names a journal always has one.  Block ILIO_MMP_BLOCK gets a
- * CLEAN multihost record (nobody holds the new store).
+ * store that names a journal always has one.  With --multihost the store
+ * is guarded (ILIO_FEAT_RO_COMPAT_MULTIHOST) and block ILIO_MMP_BLOCK gets
+ * a CLEAN multihost record (nobody holds the new store); without it the
+ * block is zero.
  */
 #include <errno.h>
 #include <string.h>
@@ -28,6 +30,7 @@ static const struct ilio_opt ilio_format_opts[] = {
 	{ "segment-kb", 0, true, ILIO_OPT_SEGMENT_KB },
 	{ "force", 'f', false, ILIO_OPT_FORCE },
 	{ "journal", 0, true, ILIO_OPT_JOURNAL },
+	{ "multihost", 0, false, ILIO_OPT_MULTIHOST },
 	{ NULL, 0, false, 0 }
 };
 
@@ -38,6 +41,7 @@ static const struct ilio_opt ilio_format_opts[] = {
  * @force: overwrite whatever the device holds
  * @dry_run: check and report, write nothing
  * @journal: journal device or image to bind, or NULL
+ * @multihost: guard the store with the multihost record
  */
 struct ilio_format_args {
 	const char *dev;
@@ -45,6 +49,7 @@ struct ilio_format_args {
 	unsigned int seg_bytes;
 	bool force;
 	bool dry_run;
+	bool multihost;
 };
 
 static int ilio_opt_segment_kb(const char *val, unsigned int *seg_bytes)
@@ -93,6 +98,9 @@ static int ilio_format_parse(int argc, char **argv, struct ilio_format_args *a)
 			break;
 		case ILIO_OPT_FORCE:
 			a->force = true;
+			break;
+		case ILIO_OPT_MULTIHOST:
+			a->multihost = true;
 			break;
 		case ILIO_OPT_JOURNAL:
 			if (!*val)
@@ -178,7 +186,8 @@ static int ilio_format_check(const struct ilio_bdev *b, bool force,
  * superblock copies, both anchor slots, the blocks before segment 0 (the
  * multihost record and the class map slots) and the first block of
  * segment 0, and make that durable; then write anchor slot 0, the CLEAN
- * multihost record and the two superblock copies, and make that durable.
+ * multihost record (@mmp, NULL when the store is not guarded) and the two
+ * superblock copies, and make that durable.
  * Returns 0 or -errno.
  */
 static int ilio_format_write(const struct ilio_bdev *b,
@@ -210,7 +219,7 @@ static int ilio_format_write(const struct ilio_bdev *b,
 		r = ilio_bdev_write(b, head + ILIO_ANCHOR_BLOCK * ILIO_BLOCK_SIZE,
 				    ILIO_BLOCK_SIZE,
 				    ILIO_ANCHOR_BLOCK * ILIO_BLOCK_SIZE);
-	if (!r)
+	if (!r && mmp)
 		r = ilio_bdev_write(b, mmp, ILIO_BLOCK_SIZE,
 				    ILIO_MMP_BLOCK * ILIO_BLOCK_SIZE);
 	if (!r)
@@ -221,11 +230,13 @@ static int ilio_format_write(const struct ilio_bdev *b,
 	return r;
 }
 
-/*
- * ilio_format_mmp() - the CLEAN multihost record of a new store (nobody
- * holds it; see "multihost record" in ilio-format.h), into @blk.
+/**
+ * ilio_format_mmp() - the CLEAN multihost record of a store (nobody holds
+ * it; see "multihost record" in ilio-format.h), into @blk
+ * @blk: ILIO_BLOCK_SIZE bytes
+ * @g: the store's geometry (its uuid)
  */
-static void ilio_format_mmp(void *blk, const struct ilio_geom *g)
+void ilio_format_mmp(void *blk, const struct ilio_geom *g)
 {
 	struct ilio_mmp_info m = {
 		.state = ILIO_MMP_CLEAN,
@@ -281,6 +292,9 @@ static const char *ilio_format_verify(const struct ilio_bdev *b,
 		return "anchor slot 1 is not zeroed";
 	if (!ilio_all_zero(seg0, sizeof(seg0)))
 		return "the first block of segment 0 is not zeroed";
+	if (!g->multihost)
+		return ilio_all_zero(mmp, sizeof(mmp)) ? NULL :
+		       "the multihost record block is not zeroed";
 	if (ilio_mmp_check(mmp, g->uuid, &mi, &why))
 		return why;
 	if (mi.state != ILIO_MMP_CLEAN)
@@ -388,6 +402,7 @@ int ilio_cmd_format(int argc, char **argv)
 	/* The content hash key: random, secret, never printed. */
 	g.keyed_hash = true;
 	g.journal_gen = a.journal ? 1 : 0;
+	g.multihost = a.multihost;
 	if (ilio_new_uuid(g.uuid) || ilio_random(&ai.epoch, sizeof(ai.epoch)) ||
 	    ilio_random(&g.hash_seed, sizeof(g.hash_seed))) {
 		r = ilio_fail("cannot get random bytes from the kernel");
@@ -418,7 +433,7 @@ int ilio_cmd_format(int argc, char **argv)
 				goto out;
 		}
 		ilio_format_mmp(mmp, &g);
-		r = ilio_format_write(&b, &g, head, mmp);
+		r = ilio_format_write(&b, &g, head, a.multihost ? mmp : NULL);
 		if (r) {
 			r = ilio_fail("cannot write to %s: %s", b.path,
 				      strerror(-r));
@@ -442,6 +457,8 @@ int ilio_cmd_format(int argc, char **argv)
 	ilio_row(rows, "uuid", "%s", a.dry_run ? "(chosen when formatting)" :
 		 ilio_fmt_uuid(g.uuid, uuid, sizeof(uuid)));
 	ilio_row(rows, "keyed hash", "%s", "yes");
+	ilio_row(rows, "multihost", "%s", a.multihost ?
+		 "on (guarded: one host at a time)" : "off");
 	ilio_row_size(rows, "device size", b.bytes);
 	ilio_rows_geom(rows, &g);
 	if (*found)

@@ -53,8 +53,9 @@ static bool ilio_info_anchor(struct ilio_rows *rows, const u8 *blk,
 
 /*
  * The multihost record (block 4): who holds the store, for the failover
- * runbook.  Read-only like the rest: "clean", "held by host H (last
- * heartbeat at T)", "none (formatted before the guard)" or "invalid: why".
+ * runbook.  Read-only like the rest: "off" (the store is not guarded),
+ * "clean", "held by host H (last heartbeat at T)", "none" or "invalid:
+ * why".
  */
 static void ilio_info_mmp(struct ilio_rows *rows, const struct ilio_bdev *b,
 			  const struct ilio_geom *g)
@@ -66,13 +67,18 @@ static void ilio_info_mmp(struct ilio_rows *rows, const struct ilio_bdev *b,
 	time_t t;
 	int ret;
 
+	if (!g->multihost) {
+		ilio_row(rows, "multihost", "%s",
+			 "off (not guarded; \"ilioctl multihost DEV on\" guards it)");
+		return;
+	}
 	if (ilio_bdev_read(b, blk, sizeof(blk), (u64)ILIO_MMP_BLOCK * ILIO_BLOCK_SIZE)) {
 		ilio_row(rows, "multihost", "%s", "unreadable");
 		return;
 	}
 	ret = ilio_mmp_check(blk, g->uuid, &m, &why);
 	if (ret == -ENOENT) {
-		ilio_row(rows, "multihost", "%s", "none (formatted before the guard)");
+		ilio_row(rows, "multihost", "%s", "none (nobody holds the store)");
 		return;
 	}
 	if (ret) {

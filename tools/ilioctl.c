@@ -58,6 +58,7 @@ static const struct ilio_cmd ilio_cmds[] = {
 	{ "clear-stats", ilio_cmd_clear_stats },
 	{ "format", ilio_cmd_format },
 	{ "info", ilio_cmd_info },
+	{ "multihost", ilio_cmd_multihost },
 	{ "probe", ilio_cmd_probe },
 	{ "help", ilio_cmd_help },
 	{ NULL, NULL }

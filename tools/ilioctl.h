@@ -184,6 +184,7 @@ enum ilio_opt_id {
 	ILIO_OPT_NTFS,
 	ILIO_OPT_PARSE_REPLY,
 	ILIO_OPT_PARSE_STATS,
+	ILIO_OPT_MULTIHOST,
 };
 
 /**
@@ -324,6 +325,7 @@ int ilio_cmd_iostat(int argc, char **argv);
 int ilio_cmd_clear_stats(int argc, char **argv);
 int ilio_cmd_format(int argc, char **argv);
 int ilio_cmd_info(int argc, char **argv);
+int ilio_cmd_multihost(int argc, char **argv);
 int ilio_cmd_probe(int argc, char **argv);
 int ilio_cmd_activate(int argc, char **argv);
 int ilio_cmd_message(int argc, char **argv);

@@ -936,8 +936,72 @@ printf 'ILCM' | dd of="$I" bs=1 seek=$((8 * 4096)) conv=notrunc status=none
 run info "$I"
 eq "info: a forged class map slot is invalid, with the reason" "$rc:$(row 'class map slot 0')|$(row 'class map in use')" \
 	"0:invalid: class map belongs elsewhere (location, version or uuid)|none saved"
-eq "info: the multihost record of a fresh store is clean" \
-	"$(row multihost | cut -d' ' -f1-5)" "clean (last written by host"
+# The multihost guard is opt-in: a store formatted without --multihost
+# is not guarded, its block 4 stays zero.
+eq "info: a store formatted without --multihost is not guarded" \
+	"$(row multihost)|$(row features)" \
+	'off (not guarded; "ilioctl multihost DEV on" guards it)|compat 0x0, ro_compat 0x0, incompat 0x7'
+eq "format without --multihost: block 4 is zero" \
+	"$(dd if="$I" bs=4096 skip=4 count=1 status=none | tr -d '\0' | wc -c)" 0
+usage "multihost needs on or off" "multihost: missing on or off" multihost "$I"
+usage "multihost: a bad word" "multihost: 'yes' is not on or off" multihost "$I" yes
+usage "multihost: one word only" "multihost: unexpected argument 'x'" multihost "$I" on x
+usage "multihost needs a device" "multihost: missing device DEV" multihost
+s0=$(sum "$I")
+run multihost "$I" on --dry-run
+eq "multihost on --dry-run writes nothing" "$rc:$(sum "$I")" "0:$s0"
+run multihost "$I" on
+eq "multihost on: exit" "$rc:$err" "0:"
+run info "$I"
+eq "multihost on: the feature, a CLEAN record, both superblocks at generation 2" \
+	"$(row features)|$(row multihost | cut -d' ' -f1-5)|$(row sequence)|$(row 'superblock 0')|$(row 'superblock 1')" \
+	"compat 0x0, ro_compat 0x1, incompat 0x7|clean (last written by host|2|valid|valid"
+run multihost "$I" on
+eq "multihost on twice: already on" "$rc:$out" "0:$I: multihost is already on"
+# A record that says another host holds the store: "off" refuses it
+# without --force, and writes nothing.  The record's state becomes ACTIVE
+# (2) with owner 42 and host "hostX", resealed with its crc32c.
+python3 - "$I" <<'PY'
+import struct, sys
+def crc32c(crc, data):
+	for b in data:
+		crc ^= b
+		for _ in range(8):
+			crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+	return crc
+f = open(sys.argv[1], 'r+b')
+f.seek(4 * 4096)
+blk = bytearray(f.read(4096))
+struct.pack_into('<I', blk, 20, 2)		# state ACTIVE
+struct.pack_into('<Q', blk, 48, 42)		# owner
+blk[72:72 + 64] = b'hostX'.ljust(64, b'\0')	# node
+blk[4:8] = b'\0' * 4
+struct.pack_into('<I', blk, 4, crc32c(0xffffffff, bytes(blk)))
+f.seek(4 * 4096)
+f.write(blk)
+PY
+run info "$I"
+eq "info: a forged ACTIVE record is held by hostX" "$rc:$(row multihost | cut -d' ' -f1-4)" \
+	"0:held by host hostX"
+s0=$(sum "$I")
+failure "multihost off refuses a store another host holds" \
+	"the multihost record says host hostX holds the store; if that host is down, add --force" \
+	multihost "$I" off
+eq "the refused off wrote nothing" "$(sum "$I")" "$s0"
+run multihost "$I" off --force
+eq "multihost off --force: exit" "$rc:$err" "0:"
+run info "$I"
+eq "multihost off: no feature, generation 3, block 4 zero" \
+	"$(row features)|$(row sequence)|$(row multihost | cut -d' ' -f1)|$(dd if="$I" bs=4096 skip=4 count=1 status=none | tr -d '\0' | wc -c)" \
+	"compat 0x0, ro_compat 0x0, incompat 0x7|3|off|0"
+failure "multihost on a device that holds no store" "no valid ilio superblock" \
+	multihost "$J" on
+run format "$I" --journal "$J" --force --multihost
+eq "format --multihost: the multihost row" "$rc:$(row multihost)" "0:on (guarded: one host at a time)"
+run info "$I"
+eq "info: the multihost record of a fresh guarded store is clean" \
+	"$(row multihost | cut -d' ' -f1-5)|$(row features)" \
+	"clean (last written by host|compat 0x0, ro_compat 0x1, incompat 0x7"
 # A damaged multihost record: shown as invalid, and info still succeeds.
 printf 'X' | dd of="$I" bs=1 seek=$((4 * 4096 + 40)) conv=notrunc status=none
 run info "$I"

@@ -15,7 +15,9 @@
  * out, and a late beat renews it when nobody took over; read-only peeks write
  * nothing; crafted records (bad checksum, other uuid, huge interval, bad
  * state, garbage, zeroes) give the bounded default wait or no record; a
- * device without a superblock is not guarded; read errors refuse.
+ * device without a superblock, or a store formatted without --multihost,
+ * is not guarded (its record is never read or written); read errors
+ * refuse.
  */
 #include <stdlib.h>
 
@@ -128,8 +130,10 @@ static void world(void)
 	memset(&w, 0, sizeof(w));
 	w.dev = calloc(1, DEV_BYTES);
 	w.now = 1000;
+	memset(&g, 0, sizeof(g));
 	if (ilio_geom_compute(&g, DEV_BYTES, ILIO_SEG_BYTES_MIN, &why))
 		abort();
+	g.multihost = true;	/* format --multihost */
 	ut_fill_random(g.uuid, sizeof(g.uuid), 77);
 	memcpy(w.uuid, g.uuid, sizeof(w.uuid));
 	ilio_sb_build(w.dev, &g, 0);
@@ -596,6 +600,47 @@ static void t_peek_and_unguarded(void)
 	CHECK(!ilio_mmp_acquire(&a.m, DEV_BYTES, false) && !a.m.guarded && !a.m.held,
 	      "no superblock: not guarded");
 	CHECK(!memcmp(before, w.dev + ILIO_MMP_BLOCK * BS, BS), "nothing written");
+	ilio_mmp_exit(&a.m);
+
+	/*
+	 * A store formatted without --multihost is not guarded: its block 4
+	 * is never read or written, and nothing fences its writes, however
+	 * long the beats stall: even a record another host left ACTIVE there
+	 * does not stop it (the admin chose no guard).
+	 */
+	world();
+	{
+		struct ilio_geom g;
+		const char *why;
+
+		ilio_sb_unpack(w.dev, &g);
+		g.multihost = false;
+		ilio_sb_build(w.dev, &g, 0);
+		ilio_sb_build(w.dev + BS, &g, 1);
+		CHECK(!ilio_sb_check(w.dev, 0, DEV_BYTES, &g, &why) && !g.multihost,
+		      "unguarded superblock is valid and says so");
+	}
+	{
+		struct ilio_mmp_info r = {
+			.state = ILIO_MMP_ACTIVE, .seq = 9, .owner = 42,
+			.interval_ms = ILIO_MMP_INTERVAL_MS,
+			.fence_ms = ILIO_MMP_FENCE_MS,
+		};
+
+		strcpy(r.node, "host-b");
+		ilio_mmp_build(w.dev + ILIO_MMP_BLOCK * BS, w.uuid, &r);
+	}
+	host_init(&a, "host-a");
+	memcpy(before, w.dev + ILIO_MMP_BLOCK * BS, BS);
+	wr = w.writes;
+	CHECK(!ilio_mmp_acquire(&a.m, DEV_BYTES, false) && !a.m.guarded && !a.m.held,
+	      "unguarded store: acquired at once, not guarded");
+	CHECK(w.now == 1000, "unguarded store: no wait");
+	w.now += 60000;
+	CHECK(!ilio_mmp_may_write(&a.m), "unguarded store: no lease to run out");
+	CHECK(!ilio_mmp_beat(&a.m) && !ilio_mmp_release(&a.m), "beat and release: no-ops");
+	CHECK(w.writes == wr && !memcmp(before, w.dev + ILIO_MMP_BLOCK * BS, BS),
+	      "unguarded store: block 4 never written");
 	ilio_mmp_exit(&a.m);
 
 	/* The copy-1 superblock alone is enough. */

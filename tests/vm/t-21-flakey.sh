@@ -39,9 +39,9 @@ LSECT=$((512 * 2048))
 # cache); a long flush interval so that nothing is written back behind the
 # test's back, only on fsync, a full segment or remove.
 RAM=16
-# takeover: a remove over a failing disk cannot mark the multihost record
-# clean, and the wait for it to go stale is not what this test is about.
-FEAT="5 coalesce always flush_interval_ms 600000 takeover"
+# The store is not guarded (formatted without --multihost, the default):
+# no activation after the failing disk waits, and block 4 stays zero.
+FEAT="4 coalesce always flush_interval_ms 600000"
 NAME=t21
 DEV=/dev/mapper/$NAME
 FLK=t21flk
@@ -172,5 +172,7 @@ check $D2_OFF $D2_BLOCKS /dev/zero L "D2 region still empty"
 assert_eq "$(dmsetup message $NAME 0 check 2>&1)" ok "check: store consistent"
 assert_cmd "remove" -- dmsetup remove $NAME
 assert_cmd "remove $FLK" -- dmsetup remove $FLK
+assert_eq "$(dd if="$BACK" bs=4096 skip=4 count=1 status=none | tr -d '\0' | wc -c)" 0 \
+	"an unguarded store: the multihost record block was never written"
 assert_cmd "rmmod dm_ilio" -- ilio_unload
 finish

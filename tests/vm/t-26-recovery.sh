@@ -46,7 +46,7 @@ head -c $((16 * MB)) /dev/urandom >"$T_TMP/data" || fatal "no random data"
 
 sum() { sha256sum "$BACK" | cut -d' ' -f1; }
 
-assert_cmd "format" -- "$ILIOCTL" format "$BACK"
+assert_cmd "format, guarded" -- "$ILIOCTL" format --multihost "$BACK"
 assert_cmd "linear over the disk (to cut it later)" -- \
 	dmsetup create $FLK --table "0 $BSECT linear $BACK 0"
 # recovery_line DESC ERE: the activation just done logged its recovery

@@ -10,7 +10,8 @@
 # fio saw complete reads back (fio --verify_only --verify_state_load), no
 # block of the unsynced region holds content never written there, the store
 # is consistent, and it takes writes again.  The recovery time is logged;
-# it includes the multihost guard's wait (the crash left the record
+# it includes the multihost guard's wait (the store is formatted with
+# --multihost, and the crash left the record
 # ACTIVE: 11 s, asserted, with the kernel's stale-takeover line).
 # Before that, boot 2 tries what must be refused after a crash (issue #7
 # item 1): a table of twice the length, read-write and read-only, and an
@@ -110,7 +111,7 @@ case "$1" in
 boot1)
 	STATE="$RESULTS/state"
 	mkdir -p "$STATE"
-	assert_cmd "ilioctl format the real backing file" -- "$ILIOCTL" format "$PC"
+	assert_cmd "ilioctl format the real backing file, guarded" -- "$ILIOCTL" format --multihost "$PC"
 	assert_cmd "ilioctl format the control's backing file" -- "$ILIOCTL" format "$NEG"
 	assert_cmd "create ilio t30 over $PC" -- \
 		dmsetup create t30 --table "0 $LOG_SECT ilio $PC $RAM_MB"

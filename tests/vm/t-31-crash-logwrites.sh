@@ -69,7 +69,7 @@ assert_cmd "log-writes over the backing store, log on ram1" -- \
 	dmsetup create lw31 --table "0 $((BACK_MB * 2048)) log-writes /dev/mapper/back31 $LOGDEV" ||
 	fatal "no log-writes device"
 assert_cmd "ilioctl format the log-writes device (64 KiB segments)" -- \
-	"$ILIOCTL" format /dev/mapper/lw31 --segment-kb 64 || fatal "format failed"
+	"$ILIOCTL" format /dev/mapper/lw31 --segment-kb 64 --multihost || fatal "format failed"
 dmsetup message lw31 0 mark formatted
 assert_cmd "create ilio31: $RAM_MB MiB RAM, coalesce always" -- \
 	dmsetup create ilio31 --table "0 $SECT ilio /dev/mapper/lw31 $RAM_MB 2 coalesce always" ||

@@ -70,7 +70,7 @@ assert_cmd "log-writes over the journal, log on ram3" -- \
 	dmsetup create lwj35 --table "0 $S8 log-writes /dev/mapper/jback35 /dev/ram3" ||
 	fatal "no log-writes device"
 assert_cmd "ilioctl format the LUN (256 KiB segments) with the journal" -- \
-	"$ILIOCTL" format /dev/mapper/lw35 --segment-kb 256 --journal /dev/mapper/lwj35 ||
+	"$ILIOCTL" format /dev/mapper/lw35 --multihost --segment-kb 256 --journal /dev/mapper/lwj35 ||
 	fatal "format failed"
 dmsetup message lw35 0 mark formatted
 dmsetup message lwj35 0 mark formatted

@@ -5,8 +5,11 @@
 # a live host holds (issue 11, "No split brain").  Two guests run at the
 # same time over one disk image (run.sh --disk NAME:SIZE:shared: no image
 # lock, share-rw=on), as two hosts over one LUN:
+#  - the image is formatted with --multihost (the guard is opt-in);
 #  - host A (hostname hostA) activates the store read-write, writes 16 MiB
-#    and fsyncs, and stays up (beating);
+#    and fsyncs; its LUN then stalls for 8 s (longer than the 5 s lease)
+#    and a write + fsync made after the lease ran out waits for the next
+#    heartbeat and succeeds, the device stays read-write; A stays up;
 #  - host B (hostB) tries to activate it: refused with EBUSY within a few
 #    heartbeats, and its kernel log names hostA; a read-only activation
 #    goes through and warns that hostA holds the store;
@@ -16,8 +19,8 @@
 #    to fail mode and a write fails; removing it writes nothing;
 #  - host B removes its device: the record on the image is CLEAN.
 # What it does not do: the stale takeover after a crash (t-30 boot 2 waits
-# the 11 s and asserts it), the lease running out under a hung LUN (the
-# unit test test-mmp, on a virtual clock).
+# the 11 s and asserts it), a lease that a stalled LUN let run out while
+# another host took over (the unit test test-mmp, on a virtual clock).
 #
 # vm-driver: host
 
@@ -58,7 +61,7 @@ if [ $# = 0 ]; then
 	mkdir -p "$REPO/build/vm/disks"
 	rm -f "$IMG"
 	truncate -s ${IMG_MB}M "$IMG" || fatal "cannot create $IMG"
-	assert_cmd "format the shared image" -- "$REPO/tools/ilioctl" format "$IMG"
+	assert_cmd "format the shared image, guarded" -- "$REPO/tools/ilioctl" format --multihost "$IMG"
 
 	log "host A: activate, write, fsync, keep beating"
 	"$VM/run.sh" --name t-37-multihost.a --mem 768 --timeout 400 --quiet \
@@ -108,11 +111,36 @@ DISK=$(vm_disk t37) || fatal "no t37 disk"
 case "$1" in
 holder)
 	echo hostA >/proc/sys/kernel/hostname
+	# Host A reaches the disk through a dm-linear "path", so that the test
+	# can stall the LUN (suspend the path) under a live guarded store.
+	assert_cmd "host A: a path to the shared disk" -- \
+		dmsetup create t37p --table "0 $(blockdev --getsz "$DISK") linear $DISK 0"
 	assert_cmd "host A: create ilio over the shared disk" -- \
-		dmsetup create t37 --table "0 $LSECT ilio $DISK $RAM"
+		dmsetup create t37 --table "0 $LSECT ilio /dev/mapper/t37p $RAM"
 	head -c $((16 * MB)) /dev/urandom >"$T_TMP/data"
 	assert_cmd "host A: write 16 MiB and fsync" -- \
 		dd if="$T_TMP/data" of=/dev/mapper/t37 bs=1M oflag=direct conv=fsync status=none
+	# The LUN stalls for 8 s, longer than the 5 s lease: the beats cannot
+	# complete, and a flush that comes after the lease ran out must wait for
+	# the next beat, not fail (before the fix: EIO and a read-only device).
+	dmesg_mark
+	assert_cmd "host A: the LUN stalls (path suspended)" -- dmsetup suspend t37p
+	sleep 6
+	dd if="$T_TMP/data" of=/dev/mapper/t37 bs=1M count=1 seek=20 oflag=direct conv=fsync \
+		status=none 2>"$T_TMP/stall.err" &
+	ddpid=$!
+	sleep 2
+	assert_cmd "host A: the LUN is back (path resumed)" -- dmsetup resume t37p
+	wait "$ddpid"
+	assert_eq "$?:$(cat "$T_TMP/stall.err")" "0:" "host A: a write + fsync during the stall succeeds"
+	assert_eq "$(status_field t37 1)" write "host A: still in write mode after the stall"
+	if dmesg_since | grep -q "multihost lease ran out (heartbeats late): writes wait"; then
+		pass "host A: the kernel log says writes waited for the heartbeat"
+	else
+		fail "host A: no lease wait line: $(dmesg_since | grep ilio | tail -n 3)"
+	fi
+	assert_eq "$(dd if=/dev/mapper/t37 bs=1M count=1 skip=20 iflag=direct status=none | sha256sum)" \
+		"$(head -c $MB "$T_TMP/data" | sha256sum)" "host A: the data written during the stall reads back"
 	sha256sum <"$T_TMP/data" | cut -d' ' -f1 >"$RESULTS/sum.tmp"
 	mv "$RESULTS/sum.tmp" "$RESULTS/sum"
 	: >"$RESULTS/ready"
@@ -131,6 +159,7 @@ holder)
 	assert_fails "host A: a write fails" -- \
 		dd if="$T_TMP/data" of=/dev/mapper/t37 bs=4k count=1 oflag=direct conv=fsync status=none
 	assert_cmd "host A: remove" -- dmsetup remove t37
+	assert_cmd "host A: remove the path" -- dmsetup remove t37p
 	assert_cmd "rmmod dm_ilio" -- ilio_unload
 	finish
 	;;
