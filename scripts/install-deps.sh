@@ -41,6 +41,9 @@ PACKAGES=(
 	# exports (t-36-exports): the kernel NFS server and client tools, LIO's
 	# initiator side, XFS
 	nfs-kernel-server open-iscsi xfsprogs
+	# replication (t-39-drbd): drbdadm and its 8.4 tools for the kernel's
+	# drbd module
+	drbd-utils
 	# memory-pressure test (t-24-mempressure)
 	stress-ng
 	# fuzzing (libFuzzer comes with the clang runtime)

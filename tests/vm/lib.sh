@@ -55,7 +55,6 @@ fatal() {
 	finish
 }
 
-# finish: print "N passed, N failed"; exit 1 if any failure or no assertion.
 # guest_closing FILE WHAT: a host-driven test (vm-driver: host) adds the
 # closing "N passed, N failed" line of a guest run it booted to its own
 # counts; no closing line is one failure, named WHAT.
@@ -73,6 +72,36 @@ guest_closing() {
 	_T_FAIL=$((_T_FAIL + f))
 }
 
+# guest_counts FILE: the same for a guest run that was cut (run.sh
+# --powercut: no closing line): its ok and FAIL lines.
+guest_counts() {
+	local p f
+	p=$(grep -c '^ok ' "$1" 2>/dev/null)
+	f=$(grep -c '^FAIL' "$1" 2>/dev/null)
+	_T_PASS=$((_T_PASS + ${p:-0}))
+	_T_FAIL=$((_T_FAIL + ${f:-0}))
+}
+
+# free_port: (host side) print a TCP port on 127.0.0.1 that nothing uses
+# now, for run.sh --nic: the kernel picks it, so two tests side by side
+# (or two helpers' runs) do not collide.
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# port_listening PORT: (host side) something listens on 127.0.0.1:PORT
+# (or on any address), seen in /proc/net/tcp without connecting.
+port_listening() {
+	local hex
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp
+}
+
+# finish: print "N passed, N failed"; exit 1 if any failure or no assertion.
 finish() {
 	_T_FINISHED=1
 	if [ $((_T_PASS + _T_FAIL)) = 0 ]; then

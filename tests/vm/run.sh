@@ -5,7 +5,7 @@
 #
 # Usage: run.sh [--mem MB] [--smp N] [--timeout S] [--name NAME] [--quiet]
 #               [--disk NAME:SIZE_MB[:keep|:shared]]... [--powercut S]
-#               GUEST_SCRIPT [ARGS...]
+#               [--nic listen:PORT|connect:PORT] GUEST_SCRIPT [ARGS...]
 #
 # Boots the newest installed Debian amd64 kernel under QEMU (TCG, -no-reboot)
 # with a busybox initramfs (mkinitramfs.sh) that switch_roots into the host's
@@ -26,6 +26,17 @@
 #                 with no image lock and share-rw=on, so that two guests run
 #                 over one disk at the same time (two hosts on one LUN). In
 #                 the guest, vm_disk NAME (lib.sh) prints its /dev path.
+#   --nic listen:PORT|connect:PORT
+#                 attach a virtio-net NIC (eth0 in the guest, link up, no
+#                 address: the guest script configures it) on a QEMU socket
+#                 network: "listen" waits for a peer on 127.0.0.1:PORT,
+#                 "connect" joins the guest that listens there (start it
+#                 first: QEMU exits if nothing listens yet; wait for the
+#                 port in /proc/net/tcp, a test connection would take the
+#                 peer's place).  The two ends get different MAC addresses
+#                 (52:54:00:12:34:01 listens, :02 connects).  Pick a free
+#                 port (tests/vm/lib.sh: free_port) so that runs side by
+#                 side do not collide.  Without --nic the guest has no NIC.
 #   --quiet       do not stream the guest script's output live
 #   --powercut S  power-cut mode: once the guest creates $RESULTS/powercut
 #                 (lib.sh: powercut_arm), wait S seconds and SIGKILL QEMU.
@@ -58,9 +69,10 @@ NAME=
 QUIET=0
 DISKS=()
 POWERCUT=
+NIC=
 
 usage() {
-	sed -n '4,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,51p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -78,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--disk) DISKS+=("${2:?}"); shift 2 ;;
 	--quiet) QUIET=1; shift ;;
 	--powercut) POWERCUT=${2:?}; shift 2 ;;
+	--nic) NIC=${2:?}; shift 2 ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -164,6 +177,24 @@ for spec in "${DISKS[@]+"${DISKS[@]}"}"; do
 		-device "virtio-blk-pci,drive=d-$dname,serial=$dname$dopts")
 done
 
+NIC_ARGS=(-nic none)
+if [ -n "$NIC" ]; then
+	nmode=${NIC%%:*} nport=${NIC#*:}
+	case "$nport" in
+	''|*[!0-9]*) die "bad port in --nic $NIC" ;;
+	esac
+	if [ "$nport" -lt 1 ] || [ "$nport" -gt 65535 ]; then
+		die "bad port in --nic $NIC"
+	fi
+	case "$nmode" in
+	listen) nmac=52:54:00:12:34:01 ;;
+	connect) nmac=52:54:00:12:34:02 ;;
+	*) die "bad mode in --nic $NIC (listen:PORT or connect:PORT)" ;;
+	esac
+	NIC_ARGS=(-netdev "socket,id=n0,$nmode=127.0.0.1:$nport"
+		-device "virtio-net-pci,netdev=n0,mac=$nmac")
+fi
+
 # Power-cut mode needs QEMU's own pid (timeout is its parent).
 PC_ARGS=()
 [ -n "$POWERCUT" ] && PC_ARGS=(-pidfile "$RES/qemu.pid")
@@ -182,7 +213,7 @@ timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \
 	-virtfs "local,path=$REPO,mount_tag=repo,security_model=none,readonly=on,multidevs=remap" \
 	"${DRIVE_ARGS[@]+"${DRIVE_ARGS[@]}"}" \
 	"${PC_ARGS[@]+"${PC_ARGS[@]}"}" \
-	-nic none </dev/null >"$VMDIR/logs/$NAME.qemu" 2>&1 &
+	"${NIC_ARGS[@]}" </dev/null >"$VMDIR/logs/$NAME.qemu" 2>&1 &
 qpid=$!
 
 tailpid=

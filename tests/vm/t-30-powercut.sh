@@ -58,16 +58,6 @@ if [ $# = 0 ]; then
 	RESDIR="$REPO/build/vm/results"
 	SELF="$VM/t-30-powercut.sh"
 
-	# guest_counts FILE: add the ok/FAIL lines of a guest run that was cut
-	# (it has no closing line) to this test's totals.
-	guest_counts() {
-		local p f
-		p=$(grep -c '^ok ' "$1" 2>/dev/null)
-		f=$(grep -c '^FAIL' "$1" 2>/dev/null)
-		_T_PASS=$((_T_PASS + ${p:-0}))
-		_T_FAIL=$((_T_FAIL + ${f:-0}))
-	}
-
 	log "boot 1: write with sync=1, then power cut"
 	"$VM/run.sh" --name t-30-powercut.boot1 --mem 1536 --timeout 420 \
 		--disk t30pc:$PC_MB --disk t30neg:$PC_MB --powercut 3 "$SELF" boot1
