@@ -252,10 +252,11 @@ int ilio_log_reclaim(struct ilio_plog *pl)
  * coalesce auto: closes an aging partial unit and writes it back - soon
  * when the backing device is idle and fast, after flush_interval_ms
  * otherwise, and up to ILIO_TEMP_HOLD_FACTOR times later when the unit
- * holds only temp data (__ilio_plog_hold_temp()).  Writes back sealed segments.  Runs GC when free segments
- * run low (one segment per tick while front-end I/O goes on, more when
- * idle or urgent), and a checkpoint when the log since the last one got
- * long or GC emptied segments.
+ * holds only temp data (__ilio_plog_hold_temp()).  Writes back sealed
+ * segments.  Runs GC when free segments run low (one segment per tick
+ * while front-end I/O goes on, more when idle or urgent), and a
+ * checkpoint when the log since the last one got long or GC emptied
+ * segments.
  */
 void ilio_log_tick(struct ilio_plog *pl)
 {
