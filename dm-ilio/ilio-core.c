@@ -377,8 +377,9 @@ static int __ilio_try_dedup(struct ilio_core *ic, ilio_lba_t lba, u64 hash,
 		__ilio_chunk_drop(&ic->sp, cid);
 		return ret;
 	}
-	__ilio_remap(ic, lba, cid);
+	/* Before the remap: the store logs it under the class it ends with. */
 	__ilio_class_share(ic, cid, __ilio_block_class(ic, lba));
+	__ilio_remap(ic, lba, cid);
 	ic->sp.st.dedup_hits++;
 	return 1;
 }

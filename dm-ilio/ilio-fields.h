@@ -132,6 +132,8 @@
 	  "persistent: bytes written to the journal device")		\
 	X(JOURNAL_FAILED, journal_failed, 0, CORE, PERSISTENT, journal_failed, \
 	  "persistent: 1 once the journal failed and flushes went to the LUN") \
+	X(ELIDED_BYTES, elided_bytes, 0, CORE, PERSISTENT, elided_bytes,	\
+	  "persistent: record bytes dropped unwritten: dead before their unit closed") \
 	ILIO_CLASS_FIELDS(X)
 
 /*

@@ -251,10 +251,12 @@ int ilio_log_reclaim(struct ilio_plog *pl)
  *
  * coalesce auto: closes an aging partial unit and writes it back - soon
  * when the backing device is idle and fast, after flush_interval_ms
- * otherwise.  Writes back sealed segments.  Runs GC when free segments
- * run low (one segment per tick while front-end I/O goes on, more when
- * idle or urgent), and a checkpoint when the log since the last one got
- * long or GC emptied segments.
+ * otherwise, and up to ILIO_TEMP_HOLD_FACTOR times later when the unit
+ * holds only temp data (__ilio_plog_hold_temp()).  Writes back sealed
+ * segments.  Runs GC when free segments run low (one segment per tick
+ * while front-end I/O goes on, more when idle or urgent), and a
+ * checkpoint when the log since the last one got long or GC emptied
+ * segments.
  */
 void ilio_log_tick(struct ilio_plog *pl)
 {
@@ -275,8 +277,11 @@ void ilio_log_tick(struct ilio_plog *pl)
 	if (pl->coalesce == ILIO_COALESCE_AUTO && pl->unit_open) {
 		age = ktime_get_ns() - pl->unit_born_ns;
 		limit = (u64)pl->flush_interval_ms * 1000000ULL;
+		if (__ilio_plog_hold_temp(pl))
+			limit = min_t(u64, limit * ILIO_TEMP_HOLD_FACTOR,
+				      limit + ILIO_TEMP_HOLD_MS_MAX * 1000000ULL);
 		/* Fast (writes under 1 ms) and idle: do not keep data dirty. */
-		if (pl->lat_ns < 1000000ULL && !pl->wb_nr)
+		else if (pl->lat_ns < 1000000ULL && !pl->wb_nr)
 			limit /= 10;
 		if (age >= limit) {
 			__ilio_plog_close_unit(pl);

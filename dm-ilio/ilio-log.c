@@ -46,12 +46,27 @@
  *   queues @unit_cls with the unit's sequence number on @dq, and
  *   retiring pops every entry whose unit @written_seq has reached,
  *   subtracting it: what was added is what is taken away, whatever
- *   classes hints give the chunks meanwhile.  @dq holds ILIO_DIRTY_Q
+ *   classes hints give the chunks meanwhile (a record dropped at close,
+ *   dead, is taken away under the class it was added under, which its
+ *   summary entry carries until then).  @dq holds ILIO_DIRTY_Q
  *   entries; when it is full a unit joins the newest entry, whose bytes
  *   then leave only with the later unit: the figure may lag write-back by
  *   that entry while write-back runs behind, and is exact whenever it has
  *   caught up (after a flush: 0 in every class).  Header, summary and
  *   checkpoint bytes are in @dirty only.
+ *
+ * Why may a closing unit leave records out?
+ *
+ *   Nothing of the open unit has left RAM, and replay applies a unit
+ *   whole or not at all.  A record whose chunk died before the unit
+ *   closed is referenced by no LBA at the end of the unit, and every map
+ *   entry that named it is followed in the same unit by the one that
+ *   took its LBA away: dropping the record and its ILIO_SUM_CHUNK entry
+ *   leaves the unit's final effect as it was (__ilio_plog_elide(); the
+ *   argument in full is in Documentation/ilio-design.rst, "Late
+ *   write-back of temp, and dead records").  That is what makes holding
+ *   a temp-only unit open longer (__ilio_plog_hold_temp()) pay: a temp
+ *   file deleted meanwhile is never written.
  *
  * What may a crash lose?
  *
@@ -233,8 +248,112 @@ static void __ilio_dirty_retire(struct ilio_plog *pl)
 }
 
 /*
- * Close the open data unit: summary after the records, padding to a
- * block, header, checksum.  The unit is then ready for write-back.
+ * In RAM only, the ILIO_SUM_CHUNK entries of the open unit carry the
+ * class their chunk had at append (the class @unit_cls and @dirty_cls
+ * counted the record under) in these bits of the argument, above the
+ * record offset; __ilio_plog_elide() takes it off before the summary
+ * goes into the unit.
+ */
+#define ILIO_SUM_CLS_SHIFT	48
+#define ILIO_SUM_OFF_MASK	((1ULL << ILIO_SUM_CLS_SHIFT) - 1)
+
+/*
+ * Is the record of summary entry @s (an ILIO_SUM_CHUNK one) of segment
+ * @idx still where its chunk lives?  *@ri gets its header.
+ */
+static bool __ilio_plog_rec_live(struct ilio_plog *pl, u32 idx,
+				 const struct ilio_sum_info *s,
+				 struct ilio_rec_info *ri)
+{
+	struct ilio_space *sp = pl->base.sp;
+	u32 off = (u32)(s->arg & ILIO_SUM_OFF_MASK);
+	ilio_cid_t cid;
+
+	ilio_rec_unpack((const void *)(sp->segs.segs[idx].data + off), ri);
+	cid = ilio_to_cid(ri->cid);
+	return ilio_chunk_valid(&sp->chunks, cid) &&
+	       ilio_chunk_loc(&sp->chunks, cid) ==
+	       ilio_to_loc(ilio_rec_make_loc(idx, off, ri));
+}
+
+/*
+ * Dead-record elision: the open unit is closing, and nothing of it has
+ * left RAM.  A record whose chunk no longer lives there (overwritten or
+ * discarded since, or moved on by a later record) is dropped with its
+ * ILIO_SUM_CHUNK entry, and the live records after it move down, their
+ * chunks' locations and entries following.  The map entries all stay:
+ * every one that names a dropped record's chunk is followed, in this
+ * same unit, by the entry that took its LBA away (the chunk had no
+ * reference left when the unit closed), and replay applies a unit whole
+ * or not at all (see "Dead records" in Documentation/ilio-design.rst).
+ * Nothing moves while a reader holds the segment (a pin: it copies from
+ * the buffer with the lock dropped) or when the records are not exactly
+ * the entries' (a WARN: never expected); the class bits come off anyway.
+ */
+static void __ilio_plog_elide(struct ilio_plog *pl)
+{
+	struct ilio_space *sp = pl->base.sp;
+	u32 idx = sp->segs.open, start = pl->unit_off + ILIO_BLOCK_SIZE;
+	struct ilio_seg *seg = &sp->segs.segs[idx];
+	u32 i, n = 0, src = start, dst = start, bytes;
+	bool move = !seg->pins, live;
+	struct ilio_rec_info ri;
+	struct ilio_sum_info s;
+	ilio_cid_t cid;
+	int cls;
+
+	lockdep_assert_held_write(&sp->lock);
+	for (i = 0; move && i < pl->nr_sum; i++) {
+		ilio_sum_unpack(&pl->sum[i], &s);
+		if (s.kind != ILIO_SUM_CHUNK)
+			continue;
+		if (WARN_ON((u32)(s.arg & ILIO_SUM_OFF_MASK) != src))
+			move = false;
+		ilio_rec_unpack((const void *)(seg->data + src), &ri);
+		src += ilio_rec_bytes(ri.len);
+	}
+	if (move && WARN_ON(src != seg->used))
+		move = false;
+	for (i = 0; i < pl->nr_sum; i++) {
+		ilio_sum_unpack(&pl->sum[i], &s);
+		if (s.kind != ILIO_SUM_CHUNK) {
+			pl->sum[n++] = pl->sum[i];
+			continue;
+		}
+		cls = (int)(s.arg >> ILIO_SUM_CLS_SHIFT) & 0xf;
+		if (cls >= ILIO_NR_CLASSES)
+			cls = ILIO_CLASS_NORMAL;
+		live = __ilio_plog_rec_live(pl, idx, &s, &ri);
+		s.arg &= ILIO_SUM_OFF_MASK;
+		bytes = ilio_rec_bytes(ri.len);
+		if (move && !live) {
+			pl->dirty -= bytes;
+			pl->dirty_cls[cls] -= bytes;
+			pl->unit_cls[cls] -= bytes;
+			sp->st.elided_bytes += bytes;
+			continue;
+		}
+		if (move && s.arg != dst) {
+			memmove(seg->data + dst, seg->data + s.arg, bytes);
+			if (live) {
+				cid = ilio_to_cid(ri.cid);
+				ilio_chunk_set_loc(&sp->chunks, cid,
+						   ilio_to_loc(ilio_rec_make_loc(idx, dst, &ri)));
+			}
+			s.arg = dst;
+		}
+		dst += bytes;
+		ilio_sum_pack(&pl->sum[n++], &s);
+	}
+	pl->nr_sum = n;
+	if (move)
+		seg->used = dst;
+}
+
+/*
+ * Close the open data unit: dead records out, summary after the
+ * records, padding to a block, header.  The unit is then ready for
+ * write-back, which checksums it.
  */
 void __ilio_plog_close_unit(struct ilio_plog *pl)
 {
@@ -247,6 +366,7 @@ void __ilio_plog_close_unit(struct ilio_plog *pl)
 		return;
 	seg = &sp->segs.segs[sp->segs.open];
 	off = pl->unit_off;
+	__ilio_plog_elide(pl);
 	rec = seg->used - off - ILIO_BLOCK_SIZE;
 	pl->unit_open = false;
 	if (!rec && !pl->nr_sum) {
@@ -263,6 +383,26 @@ void __ilio_plog_close_unit(struct ilio_plog *pl)
 	seq = __ilio_plog_finish_unit(pl, off, end, ILIO_UNIT_DATA, rec, pl->nr_sum);
 	pl->nr_sum = 0;
 	__ilio_dirty_queue(pl, seq);
+}
+
+/**
+ * __ilio_plog_hold_temp() - may the open unit stay open past
+ *	flush_interval_ms?
+ * @pl: persistent core, locked
+ *
+ * Late write-back of temp data: yes while it holds temp records and
+ * nothing but temp data (every record and map entry of a temp chunk;
+ * unmaps do not count), and unwritten data takes at most half of
+ * max_dirty_mb.  Flushes, checkpoints, a full segment and memory
+ * pressure close it as any other.
+ *
+ * Return: true to hold it (ILIO_TEMP_HOLD_FACTOR times longer).
+ */
+bool __ilio_plog_hold_temp(struct ilio_plog *pl)
+{
+	lockdep_assert_held_write(&pl->base.sp->lock);
+	return pl->unit_open && pl->unit_temp_only &&
+	       pl->unit_cls[ILIO_CLASS_TEMP] && pl->dirty <= pl->max_dirty / 2;
 }
 
 /*
@@ -597,6 +737,7 @@ int __ilio_plog_prepare(struct ilio_plog *pl, u32 len, u32 nents, int level)
 		pl->unit_open = true;
 		pl->nr_sum = 0;
 		pl->unit_born_ns = ktime_get_ns();
+		pl->unit_temp_only = true;
 	}
 	return 0;
 }
@@ -633,7 +774,10 @@ ilio_loc_t __ilio_plog_append(struct ilio_plog *pl, ilio_cid_t cid,
 		cls = ILIO_CLASS_NORMAL;
 	pl->dirty_cls[cls] += ilio_rec_bytes(len);
 	pl->unit_cls[cls] += ilio_rec_bytes(len);
-	__ilio_plog_ent(pl, ILIO_SUM_CHUNK, ilio_loc_off(loc),
+	if (cls != ILIO_CLASS_TEMP)
+		pl->unit_temp_only = false;
+	__ilio_plog_ent(pl, ILIO_SUM_CHUNK,
+			(u64)cls << ILIO_SUM_CLS_SHIFT | ilio_loc_off(loc),
 			ilio_chunk_hash(&sp->chunks, cid));
 	pl->front_ops++;
 	return loc;
@@ -666,6 +810,8 @@ void __ilio_plog_log_map(struct ilio_plog *pl, ilio_lba_t lba, ilio_cid_t cid)
 			return;
 		}
 	}
+	if (cid && ilio_chunk_class(&sp->chunks, cid) != ILIO_CLASS_TEMP)
+		pl->unit_temp_only = false;
 	if (cid)
 		__ilio_plog_ent(pl, ILIO_SUM_MAP, b, ilio_from_cid(cid));
 	else

@@ -24,8 +24,10 @@
  * Locking:
  *  - sp->lock (the space rwsem, held for writing) protects every field marked (L), the
  *    segment table and the cache.  Backend I/O never happens under it, and
- *    neither does work on a whole unit: a unit is checksummed by
- *    write-back, with the lock dropped, just before it is written.
+ *    neither does checksumming: a unit is checksummed by write-back, with
+ *    the lock dropped, just before it is written.  (Closing a unit does
+ *    pass over its summary and move its live records down, once:
+ *    __ilio_plog_elide().)
  *  - @wb_mutex is held by the one context that runs write-back (it
  *    submits up to ILIO_WB_DEPTH segment writes and retires them in
  *    submission order) and by device flushes, so that a flush covers
@@ -64,6 +66,14 @@
 #endif
 
 struct ilio_centry;
+
+/*
+ * Late write-back of temp data: a log unit that holds only temp data may
+ * stay open ILIO_TEMP_HOLD_FACTOR times flush_interval_ms, and at most
+ * ILIO_TEMP_HOLD_MS_MAX ms longer than flush_interval_ms (ilio_log_tick()).
+ */
+#define ILIO_TEMP_HOLD_FACTOR	8
+#define ILIO_TEMP_HOLD_MS_MAX	30000
 
 /* Entries of the dirty-by-class queue (struct ilio_dirty_ent). */
 #define ILIO_DIRTY_Q	32
@@ -137,6 +147,8 @@ struct ilio_wb_io {
  * @unit_open: (L) the open segment has an open data unit
  * @unit_off: (L) its header's offset
  * @unit_born_ns: (L) when it was opened
+ * @unit_temp_only: (L) every record and map entry in it so far is of a
+ *	temp chunk: the tick may hold it open longer (ilio_log_tick())
  * @sum: (L) its summary entries so far, packed as they go on disk
  * @nr_sum: (L) number of them
  * @sum_cap: capacity of @sum
@@ -219,6 +231,7 @@ struct ilio_plog {
 	bool unit_open;
 	u32 unit_off;
 	u64 unit_born_ns;
+	bool unit_temp_only;
 	struct ilio_sum_ent *sum;
 	u32 nr_sum;
 	u32 sum_cap;
@@ -301,6 +314,7 @@ void __ilio_plog_fit_ram(struct ilio_plog *pl);
 u64 __ilio_plog_finish_unit(struct ilio_plog *pl, u32 off, u32 end,
 			    u16 type, u32 rec, u32 nents);
 void __ilio_plog_close_unit(struct ilio_plog *pl);
+bool __ilio_plog_hold_temp(struct ilio_plog *pl);
 void ilio_plog_walk(const u8 *img, u32 used, u32 seg_bytes,
 		    void (*fn)(struct ilio_plog *pl, u32 seg, u32 off,
 			       const struct ilio_rec_info *ri,

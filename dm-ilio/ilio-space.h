@@ -104,6 +104,9 @@ struct ilio_recovery {
  * @journal_bytes: bytes written to the journal in records
  * @journal_failed: 1 once a journal write failed (flushes go to the
  *	backing device), else 0
+ * @elided_bytes: persistent: record bytes never written because their
+ *	chunk died (overwritten, discarded) before their unit closed
+ *	(ilio-log.c, __ilio_plog_elide())
  * @class_hits: persistent: @cache_hits by the chunk's region class (enum
  *	ilio_class) at the time of the read; @cache_hits is their sum
  * @class_misses: persistent: @cache_misses by class, likewise
@@ -153,6 +156,7 @@ struct ilio_stats {
 	u64 journal_writes;
 	u64 journal_bytes;
 	u64 journal_failed;
+	u64 elided_bytes;
 	u64 class_hits[ILIO_NR_CLASSES];
 	u64 class_misses[ILIO_NR_CLASSES];
 	u64 class_cache_bytes[ILIO_NR_CLASSES];

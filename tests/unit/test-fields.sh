@@ -74,7 +74,7 @@ eq "scope PERSISTENT is the rows documented \"persistent:\"" \
 eq "no ANY/PERSISTENT typo" "$(awk 'NF && $2 != "ANY" && $2 != "PERSISTENT" { print $1 }' <<<"$docs")" ""
 eq "persistent only: fields 18..25, the sysfs-only ones of the backing device, the histogram" \
 	"$(paste -sd' ' <<<"$persistent")" \
-	"$(awk '$1 ~ /^status_/ && $2 >= 18 { print $3 }' <<<"$rows" | paste -sd' ') cache_bytes backend_flushes checkpoints free_segments nr_segments chunks_damaged journal_writes journal_bytes journal_failed $(for c in normal pin nocache temp; do for s in cache_hits cache_misses cache_bytes dirty_bytes; do printf '%s_%s ' $c $s; done; done)backend_write_size_hist"
+	"$(awk '$1 ~ /^status_/ && $2 >= 18 { print $3 }' <<<"$rows" | paste -sd' ') cache_bytes backend_flushes checkpoints free_segments nr_segments chunks_damaged journal_writes journal_bytes journal_failed elided_bytes $(for c in normal pin nocache temp; do for s in cache_hits cache_misses cache_bytes dirty_bytes; do printf '%s_%s ' $c $s; done; done)backend_write_size_hist"
 
 # --- ilioctl's parser and JSON keys -------------------------------------------
 # line N: "d 0 8 ilio write" and the first N fields, field at pos p = 1000 + p.

@@ -3654,6 +3654,228 @@ static void test_classes_too_big(void)
 	md_free(&d);
 }
 
+/* A store for the temp tests: coalesce auto, @interval ms. */
+static struct ilio_core *md_open_temp(struct mdev *d, u32 interval, int *err,
+				      const char **why)
+{
+	struct ilio_core_params p = {
+		.nr_blocks = NBLK, .ram_limit = 8U << 20, .seg_bytes = SEG_BYTES,
+		.dedup = true, .compress = true, .store = &ilio_log_store,
+		.bops = &md_ops, .bpriv = d, .dev_bytes = DEV_BYTES,
+		.coalesce = ILIO_COALESCE_AUTO, .flush_interval_ms = interval,
+		.max_dirty = 1U << 20,
+	};
+
+	return ilio_core_open(&p, err, why);
+}
+
+static int zero_read(struct ilio_core *ic, u64 first, u64 n)
+{
+	u8 got[4096], zero[4096] = { 0 };
+	int fails = 0;
+	u64 lba;
+
+	for (lba = first; lba < first + n; lba++)
+		fails += ilio_core_read(ic, lba, got) != 0 || memcmp(got, zero, 4096);
+	return fails;
+}
+
+/*
+ * Late write-back of temp (issue 12).  A unit that holds only temp data
+ * stays open past flush_interval_ms (100 ms here; up to 8 times that),
+ * and a unit drops its dead records when it closes: temp data
+ * overwritten or discarded meanwhile never reaches the backing device,
+ * while the normal data of the same period does.  Bounded by the age
+ * limit and by a flush, which makes everything durable as before (a
+ * power cut after it loses nothing).  Random content: one raw record of
+ * rec bytes a block.
+ */
+static void test_classes_temp(void)
+{
+	enum { T0 = 1024, TN = 32, D0 = 1100, DN = 16, N0 = 0, NN = 16 };
+	const u64 rec = ilio_rec_bytes(4096);
+	struct ilio_stats st0, st1, st2;
+	struct ilio_core *ic;
+	const char *why = "";
+	char cwhy[128];
+	struct mdev d;
+	u64 lba, rs = 12, w;
+	int err = 0, fails = 0;
+
+	/* 1 MiB segments: the open unit takes all of it (a unit is one segment at most). */
+	md_format(&d, 1U << 20);
+	ic = md_open_temp(&d, 100, &err, &why);
+	CHECK(ic, "open: %d %s", err, why);
+	if (!ic) {
+		md_free(&d);
+		return;
+	}
+	CHECK(ilio_core_hint(ic, T0 * 8, (D0 + DN - T0) * 8, ILIO_CLASS_TEMP) == 0,
+	      "hint temp");
+	CHECK(ilio_core_flush(ic) == 0, "flush");
+	ilio_core_get_stats(ic, &st0);
+
+	/* Temp data, past flush_interval_ms: held. */
+	fails += set_write(ic, T0, TN, 100);
+	fails += set_write(ic, D0, DN, 300);
+	usleep(150 * 1000);
+	ilio_core_tick(ic);
+	ilio_core_get_stats(ic, &st1);
+	CHECK(st1.backend_write_bytes == st0.backend_write_bytes,
+	      "a temp-only unit is held past flush_interval_ms (%llu bytes written)",
+	      (unsigned long long)(st1.backend_write_bytes - st0.backend_write_bytes));
+	CHECK(st1.class_dirty_bytes[ILIO_CLASS_TEMP] == (TN + DN) * rec,
+	      "temp dirty: %llu", (unsigned long long)st1.class_dirty_bytes[ILIO_CLASS_TEMP]);
+
+	/* Overwritten and discarded while held; then normal data. */
+	fails += set_write(ic, T0, TN, 200);
+	for (lba = D0; lba < D0 + DN; lba++)
+		fails += ilio_core_discard(ic, lba) != 0;
+	fails += set_write(ic, N0, NN, 400);
+	usleep(150 * 1000);
+	ilio_core_tick(ic);	/* not temp-only now: it goes */
+	ilio_core_get_stats(ic, &st2);
+	w = st2.backend_write_bytes - st1.backend_write_bytes;
+	CHECK(w >= (TN + NN) * rec, "the live data is written: %llu bytes",
+	      (unsigned long long)w);
+	CHECK(w < (TN + NN) * rec + 4 * 4096,
+	      "dead temp records are not written: %llu bytes for %llu live",
+	      (unsigned long long)w, (unsigned long long)((TN + NN) * rec));
+	CHECK(st2.elided_bytes - st1.elided_bytes == (TN + DN) * rec,
+	      "elided_bytes counts the dead records: %llu, want %llu",
+	      (unsigned long long)(st2.elided_bytes - st1.elided_bytes),
+	      (unsigned long long)((TN + DN) * rec));
+	CHECK(st2.dirty_bytes == 0 && st2.class_dirty_bytes[ILIO_CLASS_TEMP] == 0,
+	      "nothing dirty after the tick: %llu, temp %llu",
+	      (unsigned long long)st2.dirty_bytes,
+	      (unsigned long long)st2.class_dirty_bytes[ILIO_CLASS_TEMP]);
+	fails += set_read(ic, T0, TN, 200) + set_read(ic, N0, NN, 400) +
+		 zero_read(ic, D0, DN);
+	CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check: %s", cwhy);
+
+	/* The age limit: 8 x flush_interval_ms. */
+	fails += set_write(ic, T0, 4, 500);
+	usleep(150 * 1000);
+	ilio_core_tick(ic);
+	ilio_core_get_stats(ic, &st1);
+	CHECK(st1.backend_write_bytes == st2.backend_write_bytes, "held again");
+	usleep(900 * 1000);
+	ilio_core_tick(ic);
+	ilio_core_get_stats(ic, &st2);
+	CHECK(st2.backend_write_bytes - st1.backend_write_bytes >= 4 * rec &&
+	      st2.dirty_bytes == 0, "written at the age limit: %llu bytes, %llu dirty",
+	      (unsigned long long)(st2.backend_write_bytes - st1.backend_write_bytes),
+	      (unsigned long long)st2.dirty_bytes);
+
+	/* A flush is not held back: a power cut after it loses nothing. */
+	fails += set_write(ic, T0, 8, 600);
+	ilio_core_tick(ic);
+	CHECK(ilio_core_flush(ic) == 0, "flush");
+	ilio_core_get_stats(ic, &st1);
+	CHECK(st1.dirty_bytes == 0, "nothing dirty after the flush: %llu",
+	      (unsigned long long)st1.dirty_bytes);
+	fails += set_write(ic, T0 + 8, 8, 700);	/* held, not flushed */
+	ilio_core_destroy(ic);			/* power cut */
+	md_crash(&d, &rs);
+	ic = md_open_temp(&d, 100, &err, &why);
+	CHECK(ic, "reopen: %d %s", err, why);
+	if (ic) {
+		int lost = set_read(ic, T0, 8, 600) + set_read(ic, N0, NN, 400) +
+			   zero_read(ic, D0, DN);
+
+		for (lba = T0 + 8; lba < T0 + 16; lba++)
+			lost += set_read(ic, lba, 1, 700) && set_read(ic, lba, 1, 200);
+		lost += set_read(ic, T0 + 16, TN - 16, 200);
+		CHECK(lost == 0, "flushed data survives the power cut: %d blocks lost", lost);
+		CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)), "check after the cut: %s", cwhy);
+		CHECK(ilio_core_close(ic) == 0, "close");
+	}
+	CHECK(fails == 0, "writes and reads: %d failed", fails);
+	md_free(&d);
+}
+
+/*
+ * Power cuts anywhere while temp units are held and dead records are
+ * dropped: half the device is temp, writes, overwrites, discards,
+ * flushes and ticks at random (flush_interval_ms 2: temp units wait up
+ * to 16 ms), writes completing late on odd rounds.  After each cut,
+ * every block holds what the last completed flush covered or a later
+ * write, and the check passes.
+ */
+static void test_classes_temp_crash(void)
+{
+	static struct model m;
+	struct ilio_stats st;
+	struct ilio_core *ic;
+	struct mdev d;
+	const char *why = "";
+	u8 b[4096];
+	u64 rs = 77, elided = 0;
+	int err = 0, round, i, points = 0;
+	char cwhy[128];
+
+	memset(&m, 0, sizeof(m));
+	md_format(&d, SEG_BYTES);
+	for (round = 0; round < 60; round++) {
+		ic = md_open_temp(&d, 2, &err, &why);
+		CHECK(ic, "round %d open: %d %s", round, err, why);
+		if (!ic)
+			break;
+		if (round) {
+			CHECK(verify(ic, &m, false) == 0, "round %d after the cut", round);
+			CHECK(!ilio_core_check(ic, cwhy, sizeof(cwhy)),
+			      "round %d check: %s", round, cwhy);
+			points++;
+		} else {
+			CHECK(ilio_core_hint(ic, 0, NBLK * 4, ILIO_CLASS_TEMP) == 0,
+			      "hint temp");
+		}
+		model_flush(&m);
+		md_defer(&d, round % 2, false);
+		g_pl = ilio_plog_of(ic->store);
+		for (i = 0; i < 300; i++) {
+			/* Mostly a small set, so that units hold dead records. */
+			u64 lba = ut_rand(&rs) % (ut_rand(&rs) % 2 ? 64 : NBLK);
+			u64 r = ut_rand(&rs) % 100;
+			u32 v = next_version(&rs);
+
+			if (lba < 32 && ut_rand(&rs) % 2)
+				lba += NBLK / 2;	/* the same in the normal half */
+			if (r < 2) {
+				CHECK(!ilio_core_flush(ic) || 0, "flush");
+				model_flush(&m);
+				continue;
+			}
+			if (r < 6) {
+				if (r == 5)
+					usleep(ut_rand(&rs) % 3000);
+				ilio_core_tick(ic);
+				continue;
+			}
+			if (r < 12) {
+				CHECK(!ilio_core_discard(ic, lba) || 0, "discard");
+				model_write(&m, lba, 0);
+				continue;
+			}
+			content(b, lba, v);
+			CHECK(!ilio_core_write(ic, lba, b, &ctx) || 0, "write");
+			model_write(&m, lba, v);
+		}
+		CHECK(d.nq == 0, "round %d: writes left in flight", round);
+		ilio_core_get_stats(ic, &st);
+		elided += st.elided_bytes;
+		g_pl = NULL;
+		md_defer(&d, false, false);
+		ilio_core_destroy(ic);	/* power cut: no write-back */
+		md_crash(&d, &rs);
+	}
+	CHECK(points >= 59, "cut points verified: %d", points);
+	CHECK(elided > 100 * 4096, "dead records were dropped: %llu bytes",
+	      (unsigned long long)elided);
+	model_free(&m);
+	md_free(&d);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct ut_case cases[] = {
@@ -3688,6 +3910,8 @@ int main(int argc, char **argv)
 		{ "grow_anchor_fail", test_grow_anchor_fail },
 		{ "grow_sb_features", test_grow_sb_features },
 		{ "grow_refusal_joins", test_grow_refusal_joins },
+		{ "classes_temp", test_classes_temp },
+		{ "classes_temp_crash", test_classes_temp_crash },
 	};
 	int ret;
 
