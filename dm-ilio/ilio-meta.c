@@ -65,6 +65,7 @@ int ilio_geom_compute(struct ilio_geom *g, u64 dev_bytes, u32 seg_bytes,
 	g->keyed_hash = false;
 	g->hash_seed = 0;
 	g->journal_gen = 0;
+	g->multihost = false;
 	g->seq = 1;
 	g->dev_blocks = dev_bytes / ILIO_BLOCK_SIZE;
 	g->seg_bytes = seg_bytes;
