@@ -72,6 +72,23 @@ guest_closing() {
 	_T_FAIL=$((_T_FAIL + f))
 }
 
+# in_guest: true inside a guest booted by run.sh (its kernel command line
+# names the repository), false on the host.  Tests with a host half and
+# guest halves (vm-driver: host) use it to refuse the wrong side.
+in_guest() {
+	grep -q 'ilio_repo=' /proc/cmdline 2>/dev/null
+}
+
+# wait_file FILE SECONDS: wait until FILE exists.
+wait_file() {
+	local i
+	for ((i = 0; i < $2 * 5; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # guest_counts FILE: the same for a guest run that was cut (run.sh
 # --powercut: no closing line): its ok and FAIL lines.
 guest_counts() {

@@ -43,10 +43,6 @@ FIO_VERIFY=(--rw=randwrite --bssplit=4k/60:8k/25:64k/15 --size=64M --numjobs=2
 NOISE_OFF=$((256 * MB))
 NOISE_LEN=$((64 * MB))
 
-in_guest() {
-	grep -q 'ilio_repo=' /proc/cmdline 2>/dev/null
-}
-
 # --- host half ------------------------------------------------------------------
 if [ $# = 0 ]; then
 	REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

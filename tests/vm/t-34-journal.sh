@@ -34,10 +34,6 @@ NOISE_LEN=$((64 * MB))
 NEW_OFF=$((400 * MB))		# boot 2's own writes: outside fio's and the noise's
 NEW_BLK=$((NEW_OFF / 4096))
 
-in_guest() {
-	grep -q 'ilio_repo=' /proc/cmdline 2>/dev/null
-}
-
 # --- host half ------------------------------------------------------------------
 if [ $# = 0 ]; then
 	REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -48,14 +44,6 @@ if [ $# = 0 ]; then
 	VM="$REPO/tests/vm"
 	RESDIR="$REPO/build/vm/results"
 	SELF="$VM/t-34-journal.sh"
-
-	guest_counts() {
-		local p f
-		p=$(grep -c '^ok ' "$1" 2>/dev/null)
-		f=$(grep -c '^FAIL' "$1" 2>/dev/null)
-		_T_PASS=$((_T_PASS + ${p:-0}))
-		_T_FAIL=$((_T_FAIL + ${f:-0}))
-	}
 
 	log "boot 1: sync=1 writes through the journal, then power cut"
 	"$VM/run.sh" --name t-34-journal.boot1 --mem 1536 --timeout 420 \

@@ -29,20 +29,6 @@ IMG_MB=256
 LSECT=$((128 * 2048))	# 128 MiB logical
 RAM=64
 
-in_guest() {
-	grep -q 'ilio_repo=' /proc/cmdline 2>/dev/null
-}
-
-# wait_file FILE SECONDS: wait until FILE exists.
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 5; i++)); do
-		[ -e "$1" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # --- host half ------------------------------------------------------------------
 if [ $# = 0 ]; then
 	REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

@@ -39,20 +39,6 @@ RES_NAME=ilio	# the DRBD resource
 IP_A=10.39.0.1
 IP_B=10.39.0.2
 
-in_guest() {
-	grep -q 'ilio_repo=' /proc/cmdline 2>/dev/null
-}
-
-# wait_file FILE SECONDS: wait until FILE exists.
-wait_file() {
-	local i
-	for ((i = 0; i < $2 * 5; i++)); do
-		[ -e "$1" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
-
 # --- host half ------------------------------------------------------------------
 if [ $# = 0 ]; then
 	REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
