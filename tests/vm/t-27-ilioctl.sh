@@ -48,10 +48,15 @@
 #    nocache_cache_bytes stays 0; the class sums are cache_hits,
 #    cache_misses and cache_bytes; "status --json" has the 16 keys with the
 #    sysfs values (null on a diskless device), and "hints show" prints
-#    the per-class table.
+#    the per-class table;
+#  - late write-back of temp data (issue 12): with a temp range and the
+#    default 1 s flush interval, a normal 64 KiB write is written back
+#    within 2 s, while four versions of 64 KiB in the temp range stay dirty
+#    (nothing reaches the LUN); an fsync writes the last version only (the
+#    3 older ones are counted in elided_bytes) and it reads back.
 #
 # vm-args: --mem 1024 --timeout 300 --disk t27:128
-# vm-time: 88
+# vm-time: 100
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
@@ -453,6 +458,34 @@ grep -qP '^CLASS +HITS +MISSES +HIT% +CACHED +DIRTY$' "$_T_LAST_OUT" &&
 	grep -qP '^nocache +[0-9]+ +[0-9]+ +[0-9.]+% +0 B +0 B$' "$_T_LAST_OUT" &&
 	pass "classes: hints show prints the per-class table" ||
 	fail "classes: hints show: $(last_output)"
+# Late write-back of temp data (issue 12), with coalesce auto and the
+# default 1 s flush interval over a fast brd: a normal unit leaves within
+# ~100 ms; a temp-only unit is held 8 s, and its overwritten records are
+# dropped when it closes (elided_bytes), never written to the LUN.
+assert_cmd "temp: hint temp (2 MiB at 16 MiB)" -- dmsetup message t27c 0 hint temp 32768 4096
+assert_cmd "temp: control, a normal write" -- dd if=/dev/urandom of=/dev/mapper/t27c \
+	bs=64k seek=384 count=1 oflag=direct status=none
+sleep 2
+assert_eq "$(t27c_val normal_dirty_bytes)" 0 "temp: the normal unit was written back within 2 s"
+elided0=$(t27c_val elided_bytes)
+wb0=$(t27c_val backend_write_bytes)
+for v in 1 2 3 4; do
+	head -c 65536 /dev/urandom >"$T_TMP/temp.$v"
+	dd if="$T_TMP/temp.$v" of=/dev/mapper/t27c bs=64k seek=256 count=1 oflag=direct \
+		status=none
+done
+sleep 2
+assert_ge "$(t27c_val temp_dirty_bytes)" $((4 * 65536)) \
+	"temp: 4 x 64 KiB of temp data still dirty 2 s later (the unit is held)"
+assert_eq "$(t27c_val backend_write_bytes)" "$wb0" "temp: nothing reached the LUN while held"
+assert_cmd "temp: fsync the device (a flush closes the held unit)" -- \
+	python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDWR); os.fsync(fd)' \
+	/dev/mapper/t27c
+assert_eq "$(t27c_val temp_dirty_bytes)" 0 "temp: nothing dirty after the flush"
+assert_ge "$(($(t27c_val elided_bytes) - elided0))" $((3 * 65536)) \
+	"temp: the 3 overwritten versions were elided, not written"
+assert_cmd "temp: the last version reads back" -- cmp_dev /dev/mapper/t27c $((256 * 65536)) \
+	65536 "$T_TMP/temp.4"
 assert_cmd "classes: remove t27c" -- "$ILIOCTL" remove t27c
 brd_teardown
 assert_cmd "list --json, no devices" -- "$ILIOCTL" list --json
