@@ -10,9 +10,11 @@
  * Locking:
  *  - ilio_devs_lock (mutex) protects the ilio_devs list, each device's
  *    @users, and the ilio_claims list.
- *  - d->msg_lock (mutex) protects d->suspended; a message that changes
- *    the store holds it throughout, and presuspend takes it, so no such
- *    message runs on a suspended device.
+ *  - d->msg_lock (mutex) protects d->suspended and the switch of d->bdev
+ *    (a path change, ilio_dev_path_switch()); every message holds it
+ *    throughout, and presuspend takes it, so no message that changes the
+ *    store runs on a suspended device and none reads a path being
+ *    switched.  Taken before ilio_devs_lock.
  *  - d->bio_lock (spinlock, irq-safe) protects d->bios.
  *  - d->blk_locks[] serialise writes to one block, so that a partial
  *    write's read-modify-write is atomic against other writes.  A worker
@@ -1010,6 +1012,8 @@ static void ilio_dev_destroy(struct ilio_dev *d)
 	/* No table is live, and the core is gone: nothing raises one again. */
 	cancel_work_sync(&d->event_work);
 	mutex_destroy(&d->event_lock);
+	if (d->bdev)
+		blkdev_put(d->bdev, d->bdev_mode);
 	kfree(d);
 }
 
@@ -1111,7 +1115,21 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 		bool ro = !(dm_table_get_mode(ti->table) & FMODE_WRITE);
 
 		d->persistent = true;
-		d->bdev = backing->bdev;
+		/*
+		 * The device's own reference, not the table's: a reload to
+		 * another path switches it (ilio_dev_path_switch()) while
+		 * the old table still holds the old path.
+		 */
+		d->bdev_mode = ro ? FMODE_READ : FMODE_READ | FMODE_WRITE;
+		d->bdev = blkdev_get_by_dev(backing->bdev->bd_dev, d->bdev_mode,
+					    NULL);
+		if (IS_ERR(d->bdev)) {
+			ret = PTR_ERR(d->bdev);
+			d->bdev = NULL;
+			ti->error = "Cannot open the backing device";
+			goto fail;
+		}
+		d->discard = bdev_max_discard_sectors(d->bdev);
 		d->bg_wq = alloc_ordered_workqueue("ilio-bg-%s", WQ_MEM_RECLAIM,
 						   d->name);
 		if (!d->bg_wq) {
@@ -1120,8 +1138,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			goto fail;
 		}
 		cp.store = &ilio_log_store;
-		cp.bops = bdev_max_discard_sectors(d->bdev) ? &ilio_be_ops :
-							      &ilio_be_ops_nodiscard;
+		cp.bops = d->discard ? &ilio_be_ops : &ilio_be_ops_nodiscard;
 		cp.bpriv = d;
 		cp.dev_bytes = bdev_nr_bytes(d->bdev);
 		cp.read_only = ro;
@@ -1271,12 +1288,148 @@ static void ilio_claim_drop(dev_t dev)
 		  MINOR(dev));
 }
 
+/* The dm disk name of the store on @dev, or NULL; ilio_devs_lock held. */
+static const char *ilio_claim_find(dev_t dev)
+{
+	struct ilio_claim *c;
+
+	lockdep_assert_held(&ilio_devs_lock);
+	list_for_each_entry(c, &ilio_claims, list)
+		if (c->dev == dev)
+			return c->owner;
+	return NULL;
+}
+
+/*
+ * Path change.  A reload may name another path to the same LUN (another
+ * multipath map, another iSCSI session, a dm-linear or a copy made while
+ * the device was suspended).  The store stays open; the constructor checks
+ * that the new path shows the same store, and preresume checks again with
+ * the device suspended (nothing writes to the LUN then: write-back,
+ * heartbeats and messages have stopped) and switches.  The same store
+ * means the same first blocks: both superblock copies, both anchor slots
+ * (which change at every checkpoint, so a copy made before the suspend's
+ * checkpoint is refused) and, suspended, the multihost record.  Live, a
+ * checkpoint may write between the two reads: the constructor tries
+ * again before it refuses.
+ */
+#define ILIO_PATH_CMP_LIVE	ILIO_META_BLOCKS
+#define ILIO_PATH_CMP_SUSPENDED	(ILIO_MMP_BLOCK + 1)
+#define ILIO_PATH_TRIES		3
+
+/*
+ * May @nb replace d->bdev?  Compares its first @nr blocks with d->bdev's,
+ * up to @tries times.  0, or an error with @why set.  d->msg_lock held.
+ */
+static int ilio_dev_path_check(struct ilio_dev *d, struct block_device *nb,
+			       unsigned int nr, unsigned int tries,
+			       const char **why)
+{
+	u32 len = nr * ILIO_BLOCK_SIZE;
+	const char *owner;
+	u8 *a, *b;
+	int ret;
+
+	lockdep_assert_held(&d->msg_lock);
+	if (bdev_nr_bytes(nb) < bdev_nr_bytes(d->bdev)) {
+		*why = "it is smaller than the backing device";
+		return -EINVAL;
+	}
+	if (d->discard && !bdev_max_discard_sectors(nb)) {
+		*why = "it does not support discard, and the backing device does";
+		return -EINVAL;
+	}
+	mutex_lock(&ilio_devs_lock);
+	owner = ilio_claim_find(nb->bd_dev);
+	ret = owner && strcmp(owner, d->name) ? -EBUSY : 0;
+	mutex_unlock(&ilio_devs_lock);
+	if (ret) {
+		*why = "it holds the store of another ilio device";
+		return ret;
+	}
+	a = kvmalloc(len, GFP_KERNEL);
+	b = kvmalloc(len, GFP_KERNEL);
+	ret = a && b ? 0 : -ENOMEM;
+	*why = "out of memory";
+	while (!ret && tries--) {
+		ret = ilio_bdev_rw(d->bdev, REQ_OP_READ, 0, a, len);
+		*why = "cannot read the backing device";
+		if (!ret) {
+			ret = ilio_bdev_rw(nb, REQ_OP_READ, 0, b, len);
+			*why = "cannot read it";
+		}
+		if (ret)
+			break;
+		if (!memcmp(a, b, len))
+			break;
+		ret = -EINVAL;
+		*why = "its first blocks differ (another LUN, or a stale copy)";
+		if (tries)
+			msleep(ILIO_TICK_MS);
+	}
+	kvfree(a);
+	kvfree(b);
+	return ret;
+}
+
+/*
+ * Preresume: make the resuming table's backing device the store's, if it
+ * is another path.  The old path's reference goes; its table may still
+ * hold it until dm destroys that table.
+ */
+static int ilio_dev_path_switch(struct ilio_dev *d, struct dm_dev *backing)
+{
+	struct block_device *nb, *old = d->bdev;
+	const char *why;
+	dev_t od = old->bd_dev;
+	int ret;
+
+	if (backing->bdev == old)
+		return 0;
+	mutex_lock(&d->msg_lock);
+	ret = ilio_dev_path_check(d, backing->bdev, ILIO_PATH_CMP_SUSPENDED, 1,
+				  &why);
+	if (!ret) {
+		nb = blkdev_get_by_dev(backing->bdev->bd_dev, d->bdev_mode, NULL);
+		ret = PTR_ERR_OR_ZERO(nb);
+		why = "cannot open it";
+	}
+	if (!ret) {
+		mutex_lock(&ilio_devs_lock);
+		if (ilio_claim_find(nb->bd_dev)) {
+			ret = -EBUSY;
+			why = "it holds the store of another ilio device";
+		} else {
+			struct ilio_claim *c;
+
+			list_for_each_entry(c, &ilio_claims, list)
+				if (c->dev == od)
+					c->dev = nb->bd_dev;
+			WRITE_ONCE(d->bdev, nb);
+		}
+		mutex_unlock(&ilio_devs_lock);
+		blkdev_put(ret ? nb : old, d->bdev_mode);
+	}
+	mutex_unlock(&d->msg_lock);
+	if (ret) {
+		DMERR("%s: cannot switch the backing device to %s: %s", d->name,
+		      backing->name, why);
+		return ret;
+	}
+	DMINFO("%s: backing device switched from %u:%u to %s (same store)",
+	       d->name, MAJOR(od), MINOR(od), backing->name);
+	return 0;
+}
+
+static void ilio_dev_put(struct ilio_dev *d);
+
 /* Find or create the device of @ti's mapped device; takes a user. */
 static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 				     const struct ilio_params *p, u64 nr_blocks,
 				     struct dm_dev *backing, struct dm_dev *journal)
 {
 	struct mapped_device *md = dm_table_get_md(ti->table);
+	bool path_change = false;
 	struct ilio_dev *d;
 
 	mutex_lock(&ilio_devs_lock);
@@ -1286,18 +1439,24 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 		if (nr_blocks < d->nr_blocks) {
 			ti->error = "Cannot shrink an ilio device (it can only grow)";
 			d = ERR_PTR(-EINVAL);
-		} else if (d->bdev != (backing ? backing->bdev : NULL) ||
-			   (backing &&
-			    (ilio_core_mode(d->core) == ILIO_MODE_READ_ONLY) !=
-			    !(dm_table_get_mode(ti->table) & FMODE_WRITE) &&
-			    !ilio_core_error(d->core))) {
-			ti->error = "Cannot change the backing device of a live device";
+		} else if (d->persistent && !backing) {
+			ti->error = "Cannot make a persistent device diskless";
+			d = ERR_PTR(-EINVAL);
+		} else if (!d->persistent && backing) {
+			ti->error = "Cannot give a diskless device a backing device";
+			d = ERR_PTR(-EINVAL);
+		} else if (backing &&
+			   (ilio_core_mode(d->core) == ILIO_MODE_READ_ONLY) !=
+			   !(dm_table_get_mode(ti->table) & FMODE_WRITE) &&
+			   !ilio_core_error(d->core)) {
+			ti->error = "Cannot change read-only/read-write on a live device";
 			d = ERR_PTR(-EINVAL);
 		} else if (d->jbdev != (journal ? journal->bdev : NULL)) {
 			ti->error = "Cannot change the journal device of a live device";
 			d = ERR_PTR(-EINVAL);
 		} else {
 			d->users++;
+			path_change = backing && backing->bdev != d->bdev;
 		}
 		goto out;
 	}
@@ -1318,6 +1477,22 @@ static struct ilio_dev *ilio_dev_get(struct dm_target *ti,
 	}
 out:
 	mutex_unlock(&ilio_devs_lock);
+	if (path_change) {
+		const char *why;
+		int ret;
+
+		mutex_lock(&d->msg_lock);
+		ret = ilio_dev_path_check(d, backing->bdev, ILIO_PATH_CMP_LIVE,
+					  ILIO_PATH_TRIES, &why);
+		mutex_unlock(&d->msg_lock);
+		if (ret) {
+			DMERR("%s: new backing path %s refused: %s", d->name,
+			      backing->name, why);
+			ti->error = "New backing path refused (see the kernel log)";
+			ilio_dev_put(d);
+			d = ERR_PTR(ret);
+		}
+	}
 	return d;
 }
 
@@ -1609,8 +1784,10 @@ static int ilio_grow(struct ilio_dev *d, struct dm_target *ti)
 }
 
 /*
- * A reload may change ram_mb: grow always, shrink down to what is in use.
- * It may grow the logical size (ilio_grow()), with the new budget.  A
+ * A reload may name another path to the same LUN (ilio_dev_path_switch(),
+ * first, so that a larger LUN grows the store below).  It may change
+ * ram_mb: grow always, shrink down to what is in use.  It may grow the
+ * logical size (ilio_grow()), with the new budget.  A
  * refusal fails the resume; the device stays suspended until a workable
  * table is loaded (the old one works: nothing changed).
  */
@@ -1620,6 +1797,11 @@ static int ilio_preresume(struct dm_target *ti)
 	struct ilio_dev *d = t->dev;
 	int ret;
 
+	if (d->persistent) {
+		ret = ilio_dev_path_switch(d, t->backing);
+		if (ret)
+			return ret;
+	}
 	ret = ilio_core_set_ram_limit(d->core, (u64)t->params.ram_mb << 20);
 	if (ret) {
 		DMERR("%s: cannot set ram_mb to %u: %s", d->name,
@@ -1974,11 +2156,10 @@ static int ilio_message(struct dm_target *ti, unsigned int argc, char **argv,
 	}
 	if (m.verb == ILIO_MSG_HINT)
 		return ilio_msg_hint(d, ti, &m);
-	if (!(m.flags & ILIO_MSG_WRITES))
-		return ilio_msg_fns[m.verb](d, result, maxlen);
-
 	mutex_lock(&d->msg_lock);
-	if (d->suspended || dm_suspended(ti))
+	if (!(m.flags & ILIO_MSG_WRITES))
+		ret = ilio_msg_fns[m.verb](d, result, maxlen);
+	else if (d->suspended || dm_suspended(ti))
 		ret = -EBUSY;
 	else if (ilio_core_mode(d->core) == ILIO_MODE_READ_ONLY)
 		ret = -EROFS;

@@ -114,8 +114,11 @@ struct ilio_front_stats {
  * @nr_lanes: number of lanes
  * @blk_locks: serialise writes (and read-modify-writes) per block
  * @front: front-end I/O counters, per CPU (this_cpu_inc()), summed when read
- * @bdev: persistent: the backing device (the first table's; reloads must
- *	name the same device)
+ * @bdev: persistent: the backing device, the device's own reference (opened
+ *	with @bdev_mode); a reload to another path to the same LUN switches
+ *	it in preresume (ilio_dev_path_switch()), under @msg_lock
+ * @bdev_mode: the mode @bdev was opened with
+ * @discard: the store was opened with discards to the backing device
  * @jbdev: persistent, optional: the journal device (reloads must name the
  *	same one)
  * @persistent: has a backing device
@@ -141,8 +144,8 @@ struct ilio_front_stats {
  * @kobj: /sys/block/dm-N/ilio
  * @kobj_released: completed by the kobject's release
  * @sysfs_ok: @kobj was added
- * @msg_lock: protects @suspended; held by a message that changes the store
- *	from its check to its end, so that a suspend waits for it
+ * @msg_lock: protects @suspended and the switch of @bdev; held by every
+ *	message from its check to its end, so that a suspend waits for it
  * @suspended: from presuspend to resume: messages that change the store
  *	are refused
  * @event_work: raises a dm event (dm_table_event()) on the live table
@@ -177,6 +180,8 @@ struct ilio_dev {
 	struct ilio_front_stats __percpu *front;
 
 	struct block_device *bdev;
+	fmode_t bdev_mode;
+	bool discard;
 	struct block_device *jbdev;
 	bool persistent;
 	struct workqueue_struct *bg_wq;
