@@ -73,6 +73,7 @@ bench: deps
 	bash tests/vm/bench-lat.sh --name bench-lat-journal --only pers --journal
 	bash tests/vm/bench-vdi.sh
 	bash tests/vm/bench-hints.sh
+	bash tests/vm/bench-nfs.sh
 	bash tests/vm/bench-plots.sh
 
 # fuzz: tests/fuzz (clang, libFuzzer + ASan/UBSan); make check runs the
