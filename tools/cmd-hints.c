@@ -451,32 +451,6 @@ static int ilio_hints_render(const char *name, const char *reply)
 	return ILIO_EXIT_OK;
 }
 
-/*
- * The per-class statistics table of "hints show": v holds the values of
- * ILIO_CLASS_FIELDS() in order (ILIO_ST_CLASS(cls, cst) - ILIO_ST_CLASS(0, 0)).
- */
-static void ilio_hints_stats(const unsigned long long *v)
-{
-	char h1[32], h2[32], pct[16];
-	int cls;
-
-	printf("%-8s %12s %12s %7s %12s %12s\n", "CLASS", "HITS", "MISSES", "HIT%",
-	       "CACHED", "DIRTY");
-	for (cls = 0; cls < ILIO_ST_CLASSES; cls++) {
-		const unsigned long long *c = v + cls * ILIO_CST_NR;
-		unsigned long long reads = c[ILIO_CST_HITS] + c[ILIO_CST_MISSES];
-
-		if (reads)
-			snprintf(pct, sizeof(pct), "%.1f%%", 100.0 * c[ILIO_CST_HITS] / reads);
-		else
-			snprintf(pct, sizeof(pct), "-");
-		printf("%-8s %12llu %12llu %7s %12s %12s\n", ilio_hint_class_name(cls),
-		       c[ILIO_CST_HITS], c[ILIO_CST_MISSES], pct,
-		       ilio_human_binary(c[ILIO_CST_CACHE_BYTES], h1, sizeof(h1)),
-		       ilio_human_binary(c[ILIO_CST_DIRTY_BYTES], h2, sizeof(h2)));
-	}
-}
-
 /* --parse-stats TEXT: the values of ILIO_CLASS_FIELDS(), space-separated. */
 static int ilio_hints_parse_stats(const char *text, unsigned long long *v)
 {
@@ -540,7 +514,7 @@ static int ilio_hints_show(int argc, char **argv)
 					 ILIO_ST_CLASSES * ILIO_CST_NR);
 		r = ilio_hints_render(name, parse);
 		if (!r && pstats)
-			ilio_hints_stats(dev.classes);
+			ilio_print_class_stats(dev.classes);
 		return r;
 	}
 	r = ilio_hints_target(name);
@@ -557,7 +531,7 @@ static int ilio_hints_show(int argc, char **argv)
 	if (r)
 		return ilio_lookup_fail(name, r, raw);
 	if (dev.has_classes)
-		ilio_hints_stats(dev.classes);
+		ilio_print_class_stats(dev.classes);
 	else
 		printf("per-class statistics: none (%s)\n",
 		       ilio_dev_is_persistent(&dev) ? "a module without them" :

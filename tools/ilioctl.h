@@ -310,6 +310,7 @@ void __printf(3, 4) ilio_row(struct ilio_rows *r, const char *label,
 			     const char *fmt, ...);
 void ilio_rows_print(struct ilio_rows *r);
 const char *ilio_human(unsigned long long bytes, char *buf, size_t size);
+void ilio_print_class_stats(const unsigned long long *v);
 const char *ilio_human_binary(unsigned long long bytes, char *buf,
 			      size_t size);
 void __printf(4, 5) ilio_append(char *buf, size_t size, size_t *len,

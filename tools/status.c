@@ -16,6 +16,7 @@
 #include <json.h>
 
 #include "ilioctl.h"
+#include "hints.h"
 
 /* Every value's name (sysfs file, JSON key), from ilio-fields.h. */
 const struct ilio_field ilio_fields[ILIO_ST_ALL] = {
@@ -347,6 +348,32 @@ static bool ilio_shown(const struct ilio_dev *dev, int id)
 	       !(ilio_fields[id].persistent && ilio_dev_diskless(dev));
 }
 
+/*
+ * The per-class statistics table of "hints show" and "status": v holds the values of
+ * ILIO_CLASS_FIELDS() in order (ILIO_ST_CLASS(cls, cst) - ILIO_ST_CLASS(0, 0)).
+ */
+void ilio_print_class_stats(const unsigned long long *v)
+{
+	char h1[32], h2[32], pct[16];
+	int cls;
+
+	printf("%-8s %12s %12s %7s %12s %12s\n", "CLASS", "HITS", "MISSES", "HIT%",
+	       "CACHED", "DIRTY");
+	for (cls = 0; cls < ILIO_ST_CLASSES; cls++) {
+		const unsigned long long *c = v + cls * ILIO_CST_NR;
+		unsigned long long reads = c[ILIO_CST_HITS] + c[ILIO_CST_MISSES];
+
+		if (reads)
+			snprintf(pct, sizeof(pct), "%.1f%%", 100.0 * c[ILIO_CST_HITS] / reads);
+		else
+			snprintf(pct, sizeof(pct), "-");
+		printf("%-8s %12llu %12llu %7s %12s %12s\n", ilio_hint_class_name(cls),
+		       c[ILIO_CST_HITS], c[ILIO_CST_MISSES], pct,
+		       ilio_human_binary(c[ILIO_CST_CACHE_BYTES], h1, sizeof(h1)),
+		       ilio_human_binary(c[ILIO_CST_DIRTY_BYTES], h2, sizeof(h2)));
+	}
+}
+
 static void ilio_print_human(const struct ilio_dev *dev)
 {
 	const unsigned long long *v = dev->st.v;
@@ -437,6 +464,9 @@ static void ilio_print_human(const struct ilio_dev *dev)
 	}
 	ilio_row(r, "ENOSPC errors", "%llu", v[ILIO_ST_NOSPC_ERRORS]);
 	ilio_rows_print(r);
+	/* Region classes (ilioctl hints): a live persistent device's. */
+	if (dev->has_classes)
+		ilio_print_class_stats(dev->classes);
 }
 
 /*

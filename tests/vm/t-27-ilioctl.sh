@@ -458,6 +458,11 @@ grep -qP '^CLASS +HITS +MISSES +HIT% +CACHED +DIRTY$' "$_T_LAST_OUT" &&
 	grep -qP '^nocache +[0-9]+ +[0-9]+ +[0-9.]+% +0 B +0 B$' "$_T_LAST_OUT" &&
 	pass "classes: hints show prints the per-class table" ||
 	fail "classes: hints show: $(last_output)"
+assert_cmd "classes: status" -- "$ILIOCTL" status t27c
+grep -qP '^CLASS +HITS +MISSES +HIT% +CACHED +DIRTY$' "$_T_LAST_OUT" &&
+	grep -qP '^pin +512 +0 +100\.0% ' "$_T_LAST_OUT" &&
+	pass "classes: status prints the per-class table too" ||
+	fail "classes: status: $(last_output)"
 # Late write-back of temp data (issue 12), with coalesce auto and the
 # default 1 s flush interval over a fast brd: a normal unit leaves within
 # ~100 ms; a temp-only unit is held 8 s, and its overwritten records are
