@@ -53,6 +53,7 @@ static const struct ilio_cmd ilio_cmds[] = {
 	{ "iostat", ilio_cmd_iostat },
 	{ "list", ilio_cmd_list },
 	{ "grow", ilio_cmd_grow },
+	{ "path", ilio_cmd_path },
 	{ "message", ilio_cmd_message },
 	{ "hints", ilio_cmd_hints },
 	{ "clear-stats", ilio_cmd_clear_stats },

@@ -332,6 +332,7 @@ int ilio_cmd_activate(int argc, char **argv);
 int ilio_cmd_message(int argc, char **argv);
 int ilio_cmd_list(int argc, char **argv);
 int ilio_cmd_grow(int argc, char **argv);
+int ilio_cmd_path(int argc, char **argv);
 int ilio_cmd_hints(int argc, char **argv);
 
 /**

@@ -181,7 +181,7 @@ for h in --help -h help; do
 		ko "ilioctl $h: rc=$rc out=$out err=$err"
 	fi
 done
-for c in create remove status clear-stats format info probe activate message list iostat grow hints; do
+for c in create remove status clear-stats format info probe activate message list iostat grow path hints; do
 	run $c --help
 	if [ "$rc" -eq 0 ] && [[ "$out" == *"Usage: ilioctl"* ]]; then
 		ok
@@ -1538,6 +1538,12 @@ usage "grow: --size 0" "grow: --size must be a non-zero multiple of 4 KiB" grow 
 usage "grow: --ram too small" "grow: --ram must be from 1 MiB to 16777216 MiB" \
 	grow d --ram 4096
 usage "grow: --size twice" "option '--size' given twice" grow d --size 8G --size 4G
+# path: usage errors before any kernel access (t-38 switches for real)
+usage "path: no NAME" "path: missing device NAME" path
+usage "path: no DEV" "path: missing the new backing device DEV" path d
+usage "path: three arguments" "path: unexpected argument 'f'" path d e f
+usage "path: a bad NAME" "invalid device name 'a/b'" path a/b /dev/null
+usage "path: --dry-run twice" "option '--dry-run' given twice" path d e -n --dry-run
 usage "list: a NAME" "list: unexpected argument 'd' (ilioctl status NAME shows one device)" list d
 usage "list: --bytes and --si" "list: --bytes and --si are mutually exclusive" list --bytes --si
 usage "status: --bytes and --si" "status: --bytes and --si are mutually exclusive" status --si --bytes
@@ -1586,7 +1592,8 @@ eq "status --si: logical size" "$(row 'logical size')" "8.59 GB"
 # device), a missing device is a runtime error: exit 1, "ilioctl: ...".
 ghost=ilioctl-test-no-such-device-$$
 for c in "remove $ghost" "clear-stats $ghost" "status $ghost" "status $ghost --json" \
-	"message $ghost check" "message $ghost gc" "grow $ghost" "grow $ghost --size 8G"; do
+	"message $ghost check" "message $ghost gc" "grow $ghost" "grow $ghost --size 8G" \
+	"path $ghost /dev/null"; do
 	# shellcheck disable=SC2086
 	run $c
 	if [ "$rc" -eq 1 ] && [[ "$err" == "ilioctl: "* ]] && [ -z "$out" ]; then

@@ -5,7 +5,7 @@
 # known workload did: 25 fields in the documented order (which is
 # dm-ilio/ilio-fields.h's; sysfs holds exactly that header's files), sysfs
 # equal to status, clear_stats zeroing the I/O counters but not the space gauges,
-# 16384 dedup hits for 64 MiB of random data written a second time,
+# 8192 dedup hits for 32 MiB of random data written a second time,
 # logical = 2 x unique, 4096 zero_blocks for 16 MiB of zeros with no new
 # unique data, front read/write byte counts, no backend I/O when diskless,
 # unique space freed when the last reference goes, dedup off storing both
@@ -109,8 +109,8 @@ assert_fails "an unknown message is refused" -- dmsetup message $NAME 0 frobnica
 check_sysfs_matches_status "fresh"
 
 REF="$T_TMP/ref"
-head -c $((64 * MB)) /dev/urandom >"$REF"
-assert_cmd "write 64 MiB random at 0" -- dd if="$REF" of="$DEV" bs=1M oflag=direct status=none
+head -c $((32 * MB)) /dev/urandom >"$REF"
+assert_cmd "write 32 MiB random at 0" -- dd if="$REF" of="$DEV" bs=1M oflag=direct status=none
 
 gauges_before=$(for n in logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_bytes; do st $n; done | tr '\n' ' ')
 assert_cmd "clear_stats" -- dmsetup message $NAME 0 clear_stats
@@ -122,19 +122,19 @@ for ((i = 7; i <= 23; i++)); do
 done
 assert_eq "$nonzero" "" "clear_stats zeroes fields 7-17 and 19-23 (diskless: 18 is 0)"
 
-assert_cmd "write the same 64 MiB at 64 MiB" -- \
-	dd if="$REF" of="$DEV" bs=1M seek=64 oflag=direct status=none
+assert_cmd "write the same 32 MiB at 32 MiB" -- \
+	dd if="$REF" of="$DEV" bs=1M seek=32 oflag=direct status=none
 log "status: $(dmsetup status $NAME)"
-assert_eq "$(st dedup_hits)" 16384 "dedup_hits = 16384 (64 MiB / 4 KiB)"
-assert_eq "$(st front_write_bytes)" $((64 * MB)) "front_write_bytes = 64 MiB"
-assert_ge "$(st front_write_ios)" 64 "front_write_ios >= 64 (1 MiB writes, maybe split)"
+assert_eq "$(st dedup_hits)" 8192 "dedup_hits = 8192 (32 MiB / 4 KiB)"
+assert_eq "$(st front_write_bytes)" $((32 * MB)) "front_write_bytes = 32 MiB"
+assert_ge "$(st front_write_ios)" 32 "front_write_ios >= 32 (1 MiB writes, maybe split)"
 assert_eq "$(st front_read_ios)" 0 "front_read_ios = 0"
 assert_eq "$(st zero_blocks)" 0 "zero_blocks = 0"
 logical=$(st logical_bytes)
 unique=$(st unique_bytes)
 stored=$(st stored_bytes)
-assert_eq "$logical" $((128 * MB)) "logical_bytes = 128 MiB"
-assert_near "$unique" $((64 * MB)) $((MB / 2)) "unique_bytes ~ 64 MiB"
+assert_eq "$logical" $((64 * MB)) "logical_bytes = 64 MiB"
+assert_near "$unique" $((32 * MB)) $((MB / 2)) "unique_bytes ~ 32 MiB"
 assert_near $((2 * unique)) "$logical" $((MB)) "logical_bytes ~ 2 x unique_bytes"
 assert_le "$stored" $((unique * 102 / 100)) "random data stored raw: stored <= unique + 2%"
 assert_ge "$stored" $((unique * 95 / 100)) "random data does not compress: stored >= 95% unique"
@@ -168,13 +168,13 @@ done
 assert_eq "$bad" 0 "ilioctl status --prometheus: every field equals sysfs"
 assert_eq "$(grep -c "^ilio_mode{device=\"$NAME\",mode=\"write\"} 1$" <<<"$prom")" 1 \
 	"ilioctl status --prometheus: the mode"
-assert_cmd "both copies read back" -- cmp_dev "$DEV" $((64 * MB)) $((64 * MB)) "$REF"
+assert_cmd "both copies read back" -- cmp_dev "$DEV" $((32 * MB)) $((32 * MB)) "$REF"
 
 # Reads.
 dmsetup message $NAME 0 clear_stats
-assert_cmd "read 64 MiB" -- dd if="$DEV" of=/dev/null bs=1M count=64 iflag=direct status=none
-assert_eq "$(st front_read_bytes)" $((64 * MB)) "front_read_bytes = 64 MiB"
-assert_ge "$(st front_read_ios)" 64 "front_read_ios >= 64"
+assert_cmd "read 32 MiB" -- dd if="$DEV" of=/dev/null bs=1M count=32 iflag=direct status=none
+assert_eq "$(st front_read_bytes)" $((32 * MB)) "front_read_bytes = 32 MiB"
+assert_ge "$(st front_read_ios)" 32 "front_read_ios >= 32"
 assert_eq "$(st front_write_ios)" 0 "front_write_ios = 0 after reads only"
 
 # Zeros.
@@ -187,16 +187,16 @@ assert_eq "$(st unique_bytes)" "$u0" "zeros add no unique_bytes"
 log "dedup_hits after zeros: $(st dedup_hits)"
 assert_cmd "zeros read back" -- cmp_dev "$DEV" $((256 * MB)) $((16 * MB)) /dev/zero
 
-# Overwrite 0..64M with new data: the old chunks live on through 64..128M.
+# Overwrite 0..32M with new data: the old chunks live on through 32..64M.
 REF2="$T_TMP/ref2"
-head -c $((64 * MB)) /dev/urandom >"$REF2"
-assert_cmd "overwrite 0..64 MiB with new random data" -- \
+head -c $((32 * MB)) /dev/urandom >"$REF2"
+assert_cmd "overwrite 0..32 MiB with new random data" -- \
 	dd if="$REF2" of="$DEV" bs=1M oflag=direct status=none
-assert_near "$(st unique_bytes)" $((128 * MB)) $((MB)) "unique_bytes ~ 128 MiB (both generations referenced)"
-assert_cmd "blkdiscard 64..128 MiB (last reference to the first generation)" -- \
-	blkdiscard -o $((64 * MB)) -l $((64 * MB)) "$DEV"
-assert_near "$(st unique_bytes)" $((64 * MB)) $((MB)) "unique_bytes back to ~64 MiB"
-assert_cmd "new generation intact" -- cmp_dev "$DEV" 0 $((64 * MB)) "$REF2"
+assert_near "$(st unique_bytes)" $((64 * MB)) $((MB)) "unique_bytes ~ 64 MiB (both generations referenced)"
+assert_cmd "blkdiscard 32..64 MiB (last reference to the first generation)" -- \
+	blkdiscard -o $((32 * MB)) -l $((32 * MB)) "$DEV"
+assert_near "$(st unique_bytes)" $((32 * MB)) $((MB)) "unique_bytes back to ~32 MiB"
+assert_cmd "new generation intact" -- cmp_dev "$DEV" 0 $((32 * MB)) "$REF2"
 check_sysfs_matches_status "after overwrite and discard"
 # gc on a diskless device is the compactor: overwrite random 4k blocks of
 # 0..32 MiB, so that the segments written there are partly dead, then gc
@@ -227,10 +227,10 @@ assert_cmd "remove" -- dmsetup remove $NAME
 assert_cmd "create dedup off device" -- \
 	dmsetup create $NAME --table "0 $((1024 * 2048)) ilio - 512 2 dedup off"
 dd if="$REF" of="$DEV" bs=1M oflag=direct status=none
-dd if="$REF" of="$DEV" bs=1M seek=64 oflag=direct status=none
+dd if="$REF" of="$DEV" bs=1M seek=32 oflag=direct status=none
 assert_eq "$(st dedup_hits)" 0 "dedup off: no dedup hits"
-assert_near "$(st unique_bytes)" $((128 * MB)) $((MB)) "dedup off: unique_bytes ~ 128 MiB"
-assert_cmd "dedup off: data intact" -- cmp_dev "$DEV" $((64 * MB)) $((64 * MB)) "$REF"
+assert_near "$(st unique_bytes)" $((64 * MB)) $((MB)) "dedup off: unique_bytes ~ 64 MiB"
+assert_cmd "dedup off: data intact" -- cmp_dev "$DEV" $((32 * MB)) $((32 * MB)) "$REF"
 assert_cmd "remove" -- dmsetup remove $NAME
 
 # Compressible, all-distinct blocks: an 8-byte block number then text.

@@ -6,16 +6,18 @@
 # "Standby takeover"), with the commands of the admin guide's "Path change
 # and LUN migration" section.  One guest, brd disks as LUNs:
 #  - path change: a guarded store on ram0, reached through two dm-linear
-#    maps of it (p1, p2: two paths to one LUN).  Under a writer, a reload
-#    to p2 keeps every byte, the kernel says "switched", the TABLE names
+#    maps of it (p1, p2: two paths to one LUN).  Under a writer,
+#    "ilioctl path" (a reload) to p2 keeps every byte, the kernel says
+#    "switched", the TABLE names
 #    p2, p1 can be removed (the store let go of it) and the heartbeats go
 #    on through p2;
 #  - refusals, each a clear error with the device still live on its path
 #    and its data intact: a zeroed LUN, a smaller LUN, a LUN that holds
 #    another ilio store, and a copy that went stale because writes came
-#    after it (refused at the resume, by the suspend's checkpoint: the
-#    device is then given its old table back);
-#  - migration: suspend, dd to a larger LUN (ram1), reload, resume: the
+#    after it (refused at the resume, by the suspend's checkpoint, and
+#    ilioctl path gives the device its old table back); ilioctl path
+#    also refuses the other store by its uuid before the kernel sees it;
+#  - migration: suspend, dd to a larger LUN (ram1), ilioctl path: the
 #    log area grows, the heartbeats move to ram1 and ram0 is quiet; after
 #    remove, the store activates on ram1 alone with every byte, and
 #    "check" finds nothing wrong;
@@ -82,8 +84,12 @@ done) &
 wpid=$!
 sleep 1
 dmesg_mark
-assert_cmd "reload to path 2" -- dmsetup reload t38 --table "$(table t38 $P2)"
-assert_cmd "resume on path 2" -- dmsetup resume t38
+assert_cmd "ilioctl path --dry-run" -- "$ILIOCTL" path t38 $P2 --dry-run
+grep -q "^would switch t38 from $(mm $P1) to $P2" "$_T_LAST_OUT" &&
+	pass "the dry run says what it would do" || fail "dry run: $(last_output)"
+assert_cmd "ilioctl path t38 path 2" -- "$ILIOCTL" path t38 $P2
+grep -q "^t38: backing device $(mm $P1) -> $(mm $P2)" "$_T_LAST_OUT" &&
+	pass "ilioctl path says what it did" || fail "ilioctl path: $(last_output)"
 wait "$wpid"
 assert_eq "$?" 0 "the writer saw no error across the path change"
 if dmesg_since | grep -q "backing device switched from $(mm $P1) to $(mm $P2)"; then
@@ -121,6 +127,9 @@ dmsetup remove t38small
 assert_cmd "another store on ram2" -- "$ILIOCTL" format /dev/ram2
 assert_cmd "activate it" -- dmsetup create t38o --table "0 $LSECT ilio /dev/ram2 $RAM"
 refused "a LUN with another store" "it holds the store of another" /dev/ram2
+assert_fails "ilioctl path refuses a LUN with another store" -- "$ILIOCTL" path t38 /dev/ram2
+grep -q "holds the store .*, not t38's" "$_T_LAST_OUT" &&
+	pass "ilioctl path names the other store" || fail "ilioctl path: $(last_output)"
 assert_cmd "remove the other store" -- dmsetup remove t38o
 
 # A live copy: equal first blocks (no checkpoint since), then writes.
@@ -130,19 +139,14 @@ assert_cmd "live copy to ram1" -- \
 assert_cmd "write after the copy" -- dd if="$T_TMP/g2" of=/dev/mapper/t38 bs=64k \
 	seek=$((64 * 16)) oflag=direct conv=fsync status=none
 dmesg_mark
-if dmsetup reload t38 --table "$(table t38 /dev/ram1)" 2>/dev/null; then
-	assert_fails "a stale copy: the resume refuses it" -- dmsetup resume t38
-	if dmesg_since | grep -q "cannot switch the backing device to $(mm /dev/ram1): its first blocks differ"; then
-		pass "a stale copy: the kernel says why"
-	else
-		fail "a stale copy: kernel line: $(dmesg_since | grep ilio | tail -n 2)"
-	fi
-	assert_cmd "the old table back" -- dmsetup reload t38 --table "$(table t38 $P2)"
-	assert_cmd "and resume" -- dmsetup resume t38
+assert_fails "a stale copy: ilioctl path refuses it" -- "$ILIOCTL" path t38 /dev/ram1
+if dmesg_since | grep -q "$(mm /dev/ram1).*its first blocks differ"; then
+	pass "a stale copy: the kernel says why"
 else
-	# The live check saw a checkpoint already: refused at the load.
-	pass "a stale copy: refused at the load"
+	fail "a stale copy: kernel line: $(dmesg_since | grep ilio | tail -n 2)"
 fi
+grep -q "t38 is back on $(mm $P2)" "$_T_LAST_OUT" || grep -q "refused /dev/ram1" "$_T_LAST_OUT" &&
+	pass "a stale copy: ilioctl says the device stayed" || fail "stale: $(last_output)"
 assert_eq "$(dmsetup table t38 | awk '{ print $4 }')" "$(mm $P2)" "a stale copy: still on path 2"
 verify "after the refusals"
 assert_eq "$(status_field t38 1)" write "read-write after the refusals"
@@ -153,9 +157,8 @@ back0=$(status_field t38 24)
 assert_cmd "suspend (write-back, checkpoint)" -- dmsetup suspend t38
 assert_cmd "copy the LUN to ram1" -- \
 	dd if=$P2 of=/dev/ram1 bs=1M iflag=direct oflag=direct status=none
-assert_cmd "reload to the new LUN" -- dmsetup reload t38 --table "$(table t38 /dev/ram1)"
 dmesg_mark
-assert_cmd "resume on the new LUN" -- dmsetup resume t38
+assert_cmd "ilioctl path to the new LUN (reload, resume)" -- "$ILIOCTL" path t38 /dev/ram1
 dmesg_since | grep -q "switched from $(mm $P2) to $(mm /dev/ram1)" &&
 	pass "kernel: switched to the new LUN" || fail "no switch line"
 back1=$(status_field t38 24)
