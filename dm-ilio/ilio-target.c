@@ -1245,16 +1245,25 @@ fail:
 	return ERR_PTR(ret);
 }
 
-/* Claim @backing for a new store of @md; ilio_devs_lock held. */
-static int ilio_claim_take(struct dm_target *ti, struct mapped_device *md,
-			   struct dm_dev *backing)
+/* The claim on @dev, or NULL; ilio_devs_lock held. */
+static struct ilio_claim *ilio_claim_find(dev_t dev)
 {
 	struct ilio_claim *c;
 
 	lockdep_assert_held(&ilio_devs_lock);
-	list_for_each_entry(c, &ilio_claims, list) {
-		if (c->dev != backing->bdev->bd_dev)
-			continue;
+	list_for_each_entry(c, &ilio_claims, list)
+		if (c->dev == dev)
+			return c;
+	return NULL;
+}
+
+/* Claim @backing for a new store of @md; ilio_devs_lock held. */
+static int ilio_claim_take(struct dm_target *ti, struct mapped_device *md,
+			   struct dm_dev *backing)
+{
+	struct ilio_claim *c = ilio_claim_find(backing->bdev->bd_dev);
+
+	if (c) {
 		DMERR("%s: backing device %s already holds the store of %s",
 		      dm_disk(md)->disk_name, backing->name, c->owner);
 		ti->error = "backing device is already used by another ilio device";
@@ -1274,30 +1283,13 @@ static int ilio_claim_take(struct dm_target *ti, struct mapped_device *md,
 /* The store on @dev is closed (or was never opened): drop its claim. */
 static void ilio_claim_drop(dev_t dev)
 {
-	struct ilio_claim *c;
+	struct ilio_claim *c = ilio_claim_find(dev);
 
-	lockdep_assert_held(&ilio_devs_lock);
-	list_for_each_entry(c, &ilio_claims, list) {
-		if (c->dev == dev) {
-			list_del(&c->list);
-			kfree(c);
-			return;
-		}
-	}
-	WARN_ONCE(1, "ilio: no claim on backing device %u:%u\n", MAJOR(dev),
-		  MINOR(dev));
-}
-
-/* The dm disk name of the store on @dev, or NULL; ilio_devs_lock held. */
-static const char *ilio_claim_find(dev_t dev)
-{
-	struct ilio_claim *c;
-
-	lockdep_assert_held(&ilio_devs_lock);
-	list_for_each_entry(c, &ilio_claims, list)
-		if (c->dev == dev)
-			return c->owner;
-	return NULL;
+	if (WARN_ONCE(!c, "ilio: no claim on backing device %u:%u\n",
+		      MAJOR(dev), MINOR(dev)))
+		return;
+	list_del(&c->list);
+	kfree(c);
 }
 
 /*
@@ -1326,7 +1318,7 @@ static int ilio_dev_path_check(struct ilio_dev *d, struct block_device *nb,
 			       const char **why)
 {
 	u32 len = nr * ILIO_BLOCK_SIZE;
-	const char *owner;
+	struct ilio_claim *c;
 	u8 *a, *b;
 	int ret;
 
@@ -1340,8 +1332,8 @@ static int ilio_dev_path_check(struct ilio_dev *d, struct block_device *nb,
 		return -EINVAL;
 	}
 	mutex_lock(&ilio_devs_lock);
-	owner = ilio_claim_find(nb->bd_dev);
-	ret = owner && strcmp(owner, d->name) ? -EBUSY : 0;
+	c = ilio_claim_find(nb->bd_dev);
+	ret = c && strcmp(c->owner, d->name) ? -EBUSY : 0;
 	mutex_unlock(&ilio_devs_lock);
 	if (ret) {
 		*why = "it holds the store of another ilio device";
@@ -1400,11 +1392,10 @@ static int ilio_dev_path_switch(struct ilio_dev *d, struct dm_dev *backing)
 			ret = -EBUSY;
 			why = "it holds the store of another ilio device";
 		} else {
-			struct ilio_claim *c;
+			struct ilio_claim *c = ilio_claim_find(od);
 
-			list_for_each_entry(c, &ilio_claims, list)
-				if (c->dev == od)
-					c->dev = nb->bd_dev;
+			if (!WARN_ON_ONCE(!c))
+				c->dev = nb->bd_dev;
 			WRITE_ONCE(d->bdev, nb);
 		}
 		mutex_unlock(&ilio_devs_lock);
