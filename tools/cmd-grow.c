@@ -52,11 +52,12 @@ int ilio_cmd_grow(int argc, char **argv)
 	struct ilio_args it = { .argc = argc, .argv = argv };
 	char raw[ILIO_PARAMS_MAX], old_params[ILIO_PARAMS_MAX];
 	char params[ILIO_PARAMS_MAX], h1[32], h2[32], h3[32], h4[32];
+	char failed[64], back[64];
 	unsigned long long size = 0, ram = 0, ram_mb, len, old_len, old_back;
 	bool has_size = false, has_ram = false, dry_run = false;
 	const char *name = NULL, *val, *why, *opt;
 	struct ilio_dev dev;
-	int id, r, ro;
+	int id, r;
 
 	while ((id = ilio_next_arg(&it, ilio_grow_opts, &val)) != ILIO_ARG_END) {
 		switch (id) {
@@ -147,30 +148,13 @@ int ilio_cmd_grow(int argc, char **argv)
 		return ILIO_EXIT_OK;
 	}
 
-	ro = ilio_dm_read_only(name);
-	if (ro < 0)
-		return ilio_fail("cannot query device '%s'", name);
-	ilio_kmsg_begin();
-	if (ilio_dm_reload(name, len, params, ro)) {
-		ilio_fail("%s: the kernel refused the grown table", name);
-		ilio_kmsg_report();
+	snprintf(failed, sizeof(failed), "cannot grow to %s",
+		 ilio_human_binary(len << 9, h1, sizeof(h1)));
+	snprintf(back, sizeof(back), "at %s",
+		 ilio_human_binary(old_len << 9, h2, sizeof(h2)));
+	if (ilio_dm_swap_table(name, len, params, old_len, old_params,
+			       "the kernel refused the grown table", failed, back))
 		return ILIO_EXIT_FAIL;
-	}
-	if (ilio_dm_resume(name)) {
-		ilio_fail("%s: cannot grow to %s", name,
-			  ilio_human_binary(len << 9, h1, sizeof(h1)));
-		ilio_kmsg_report();
-		/* Back to the table it had: nothing changed in the store. */
-		ilio_lib_errors_discard();
-		if (ilio_dm_reload(name, old_len, old_params, ro) ||
-		    ilio_dm_resume(name))
-			return ilio_fail("%s: cannot resume it with its old table either (%s)",
-					 name, "see dmsetup info and the kernel log");
-		ilio_msg("%s is back at %s", name,
-			 ilio_human_binary(old_len << 9, h1, sizeof(h1)));
-		return ILIO_EXIT_FAIL;
-	}
-	ilio_kmsg_end();
 	ilio_lib_errors_discard();
 
 	r = ilio_dm_lookup(name, &dev, raw, sizeof(raw));

@@ -84,11 +84,12 @@ int ilio_cmd_path(int argc, char **argv)
 	struct ilio_args it = { .argc = argc, .argv = argv };
 	char raw[ILIO_PARAMS_MAX], old_params[ILIO_PARAMS_MAX];
 	char params[ILIO_PARAMS_MAX], cur[64], mm[32];
+	char refused[PATH_MAX + 64], failed[PATH_MAX + 32], back[80];
 	const char *name = NULL, *path = NULL, *val;
 	unsigned long long len;
 	bool dry_run = false;
 	struct ilio_dev dev;
-	int id, r, ro;
+	int id, r;
 
 	while ((id = ilio_next_arg(&it, ilio_path_opts, &val)) != ILIO_ARG_END) {
 		switch (id) {
@@ -146,27 +147,13 @@ int ilio_cmd_path(int argc, char **argv)
 		       cur, path, mm, len, ILIO_TARGET, params);
 		return ILIO_EXIT_OK;
 	}
-	ro = ilio_dm_read_only(name);
-	if (ro < 0)
-		return ilio_fail("cannot query device '%s'", name);
-	ilio_kmsg_begin();
-	if (ilio_dm_reload(name, len, params, ro)) {
-		ilio_fail("%s: the kernel refused %s as its backing device", name, path);
-		ilio_kmsg_report();
+	snprintf(refused, sizeof(refused), "the kernel refused %s as its backing device",
+		 path);
+	snprintf(failed, sizeof(failed), "cannot switch to %s", path);
+	snprintf(back, sizeof(back), "on %s", cur);
+	if (ilio_dm_swap_table(name, len, params, len, old_params, refused, failed,
+			       back))
 		return ILIO_EXIT_FAIL;
-	}
-	if (ilio_dm_resume(name)) {
-		ilio_fail("%s: cannot switch to %s", name, path);
-		ilio_kmsg_report();
-		/* Back to the table it had: the store is still on its old path. */
-		ilio_lib_errors_discard();
-		if (ilio_dm_reload(name, len, old_params, ro) || ilio_dm_resume(name))
-			return ilio_fail("%s: cannot resume it with its old table either (%s)",
-					 name, "see dmsetup info and the kernel log");
-		ilio_msg("%s is back on %s", name, cur);
-		return ILIO_EXIT_FAIL;
-	}
-	ilio_kmsg_end();
 	printf("%s: backing device %s -> %s (%s)\n", name, cur, mm, path);
 	return ILIO_EXIT_OK;
 }

@@ -629,6 +629,46 @@ int ilio_dm_read_only(const char *name)
 }
 
 /*
+ * ilio_dm_swap_table() - load len sectors of params on the live device name
+ * (keeping its read-only flag) and resume it, printing the kernel's reason
+ * if it refuses.  Either failure is printed with refused (the load) or
+ * failed (the resume), ilioctl's own words.  When the resume fails, the old
+ * table (old_len sectors of old_params) is loaded and resumed again, and
+ * back is printed: the device is as it was.  Returns ILIO_EXIT_OK or
+ * ILIO_EXIT_FAIL (grow, path).
+ */
+int ilio_dm_swap_table(const char *name, unsigned long long len,
+		       const char *params, unsigned long long old_len,
+		       const char *old_params, const char *refused,
+		       const char *failed, const char *back)
+{
+	int ro = ilio_dm_read_only(name);
+
+	if (ro < 0)
+		return ilio_fail("cannot query device '%s'", name);
+	ilio_kmsg_begin();
+	if (ilio_dm_reload(name, len, params, ro)) {
+		ilio_fail("%s: %s", name, refused);
+		ilio_kmsg_report();
+		return ILIO_EXIT_FAIL;
+	}
+	if (ilio_dm_resume(name)) {
+		ilio_fail("%s: %s", name, failed);
+		ilio_kmsg_report();
+		/* Back to the table it had: the store did not change. */
+		ilio_lib_errors_discard();
+		if (ilio_dm_reload(name, old_len, old_params, ro) ||
+		    ilio_dm_resume(name))
+			return ilio_fail("%s: cannot resume it with its old table either (%s)",
+					 name, "see dmsetup info and the kernel log");
+		ilio_msg("%s is back %s", name, back);
+		return ILIO_EXIT_FAIL;
+	}
+	ilio_kmsg_end();
+	return ILIO_EXIT_OK;
+}
+
+/*
  * ilio_dm_remove() - remove device name (retrying while it is briefly
  * busy).  Returns ILIO_EXIT_OK, or ILIO_EXIT_FAIL after printing why.
  */

@@ -258,6 +258,10 @@ int ilio_dm_reload(const char *name, unsigned long long len, const char *params,
 		   bool read_only);
 int ilio_dm_resume(const char *name);
 int ilio_dm_read_only(const char *name);
+int ilio_dm_swap_table(const char *name, unsigned long long len,
+		       const char *params, unsigned long long old_len,
+		       const char *old_params, const char *refused,
+		       const char *failed, const char *back);
 int ilio_dm_message(const char *name, const char *msg, const char *what);
 int ilio_dm_message_reply(const char *name, const char *msg, char **reply,
 			  int *err);
