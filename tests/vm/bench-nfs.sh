@@ -13,28 +13,4 @@
 # run failed (a crash, a timeout, a device that did not come up, data that
 # read back wrong).
 
-set -uo pipefail
-
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-GUEST="$REPO/tests/vm/bench-nfs-guest.sh"
-read -ra VMARGS <<<"$(sed -n 's/^# vm-args://p' "$GUEST" | head -n 1)"
-NAME=bench-nfs
-if [ "${1:-}" = --name ]; then
-	NAME=${2:?}
-	shift 2
-fi
-start=$(date +%s)
-bash "$REPO/tests/vm/run.sh" "${VMARGS[@]}" --name "$NAME" "$GUEST" "$@"
-rc=$?
-RES="$REPO/build/vm/results/$NAME"
-if [ -s "$RES/nfs-summary.txt" ]; then
-	echo
-	cat "$RES/nfs-summary.txt"
-	mkdir -p "$REPO/build/vm/results/bench"
-	cp "$RES/nfs-summary.txt" "$REPO/build/vm/results/bench/nfs-summary.txt"
-else
-	echo "bench-nfs.sh: no nfs-summary.txt in $RES" >&2
-	tail -n 20 "$RES/output.log" >&2 2>/dev/null
-fi
-echo "bench-nfs.sh: VM run took $(($(date +%s) - start))s"
-exit "$rc"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/bench-one.sh" nfs "$@"
