@@ -9,8 +9,8 @@
 #   --no-selftest  skip the harness negative controls (see below)
 #   --jobs N  run N tests at a time (default: 2 on a host with 2 or more
 #             CPUs, else 1; ILIO_VM_JOBS= sets the default)
-#   --smp N   guest CPUs for tests that do not ask for their own (default:
-#             run.sh's, 2)
+#   --smp N   guest CPUs for tests that do not ask for their own (default 1,
+#             see Lanes; ILIO_VM_SMP= sets the default)
 #
 # A test may ask for VM options with a comment line "# vm-args: ..." (e.g.
 # --mem 3072 --timeout 600 --disk scratch:256), passed to run.sh as is.
@@ -20,19 +20,27 @@
 # The line "# vm-time: S" is the test's run time in seconds in one lane on
 # the two-core host (an estimate; it only orders the queue, see Lanes).
 #
-# Lanes: QEMU's TCG keeps a guest mostly on one host core (the guest scripts
-# are one process at a time, fio waits on a virtio disk), so on a two-core
-# host two tests run side by side, each in its own boot with its own disks,
-# results and logs (run.sh keeps them apart by test name; the initramfs is
-# built once before the lanes start).  The longest tests start first (by
-# vm-time; a test without one counts as long), so that the lanes end
-# together.  With more than one lane each test's output is printed when it
+# Lanes: on a two-core host two tests run side by side, each in its own boot
+# with its own disks, results and logs (run.sh keeps them apart by test
+# name; the initramfs is built once before the lanes start).  The longest
+# tests start first (by vm-time; a test without one counts as long), so
+# that the lanes end together.  With more than one lane each test's output is printed when it
 # ends, in one block; with --jobs 1 it streams live, as before.  The tests'
 # timing assertions hold with a lane beside them: they compare against a
 # peer in the same boot (t-32: against dm-delay's delay; t-34: flushes
 # against fio's own count of writes in its 20 s) or leave wide margins
 # (t-18: 60 s for what takes ~2 s), and every vm-args --timeout is at least
 # twice the test's vm-time.
+#
+# Guest CPUs: one per guest by default, so that two lanes are two busy
+# vCPU threads on two cores.  With two vCPUs per guest (QEMU's multi-threaded
+# TCG) two lanes put four vCPU threads on two cores, and a guest whose other
+# vCPU is descheduled waits for it (TLB shootdowns, IPIs, locks held by the
+# stalled vCPU): t-14, t-20 and t-22 took 1.6-2.1x as long as with one vCPU
+# each.  Tests that are about concurrency in the kernel (t-10's readers
+# beside writers, t-25's check beside four fio jobs) ask for --smp 2 in
+# their vm-args; host-driven tests pass run.sh what they need and get
+# ILIO_VM_SMP otherwise.
 #
 # Negative controls: before the tests, three boots prove that run.sh fails a
 # run whose kernel crashes, whose script hangs, and whose kernel log has a
@@ -51,7 +59,6 @@ VM="$REPO/tests/vm"
 VMDIR="$REPO/build/vm"
 SELFTEST=1
 PATTERNS=()
-SMP_ARGS=()
 if [ -n "${ILIO_VM_JOBS:-}" ]; then
 	JOBS=$ILIO_VM_JOBS
 elif [ "$(nproc 2>/dev/null || echo 1)" -ge 2 ]; then
@@ -64,13 +71,17 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--no-selftest) SELFTEST=0; shift ;;
 	--jobs) JOBS=${2:?}; shift 2 ;;
-	--smp) SMP_ARGS=(--smp "${2:?}"); shift 2 ;;
-	-h|--help) sed -n '4,45p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+	--smp) ILIO_VM_SMP=${2:?}; shift 2 ;;
+	-h|--help) sed -n '4,53p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 	*) PATTERNS+=("$1"); shift ;;
 	esac
 done
 case "$JOBS" in
 ''|*[!0-9]*|0) echo "run-all: --jobs wants a positive number, not '$JOBS'" >&2; exit 2 ;;
+esac
+export ILIO_VM_SMP=${ILIO_VM_SMP:-1}
+case "$ILIO_VM_SMP" in
+''|*[!0-9]*|0) echo "run-all: --smp wants a positive number, not '$ILIO_VM_SMP'" >&2; exit 2 ;;
 esac
 
 TOTAL_PASS=0
@@ -154,9 +165,9 @@ run_test() {
 		fi
 	else
 		[ "$LIVE" = 1 ] || quiet=(--quiet)
-		# The test's own vm-args come last: its --smp wins over --smp.
-		"$VM/run.sh" "${quiet[@]+"${quiet[@]}"}" "${SMP_ARGS[@]+"${SMP_ARGS[@]}"}" \
-			"${args[@]}" "$t"
+		# run.sh takes its default --smp from ILIO_VM_SMP; the test's
+		# own vm-args --smp wins.
+		"$VM/run.sh" "${quiet[@]+"${quiet[@]}"}" "${args[@]}" "$t"
 		rc=$?
 	fi
 	echo "$rc $((SECONDS - t0))" >"$VMDIR/logs/$name.res"

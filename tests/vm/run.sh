@@ -14,7 +14,8 @@
 # DM_DISABLE_UDEV=1.
 #
 #   --mem MB      guest RAM (default 3072)
-#   --smp N       guest CPUs (default 2)
+#   --smp N       guest CPUs (default $ILIO_VM_SMP, else 2; run-all.sh sets
+#                 ILIO_VM_SMP=1, see there)
 #   --timeout S   kill QEMU after S seconds (default 600)
 #   --name NAME   run name (default: script basename without .sh); the console
 #                 log is build/vm/logs/NAME.log, results build/vm/results/NAME/
@@ -63,7 +64,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VMDIR="$REPO/build/vm"
 
 MEM=3072
-SMP=2
+SMP=${ILIO_VM_SMP:-2}
 TIMEOUT=600
 NAME=
 QUIET=0

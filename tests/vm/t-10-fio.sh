@@ -8,7 +8,7 @@
 # file byte for byte, finds the duplicates (dedup_hits, unique_bytes against
 # a count of distinct blocks) and stores compressible data in less space.
 #
-# vm-args: --mem 3072 --timeout 1200
+# vm-args: --mem 3072 --timeout 1200 --smp 2
 # vm-time: 91
 
 # shellcheck source=tests/vm/lib.sh

@@ -10,7 +10,7 @@
 # what was written.  (That a real inconsistency is still reported is
 # proven in tests/unit/test-check.c, which can plant one.)
 #
-# vm-args: --mem 2048 --timeout 900 --disk t25:256
+# vm-args: --mem 2048 --timeout 900 --disk t25:256 --smp 2
 # vm-time: 43
 
 # shellcheck source=tests/vm/lib.sh
