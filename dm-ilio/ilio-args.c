@@ -443,29 +443,83 @@ int ilio_class_parse(const char *s)
 	return -EINVAL;
 }
 
-/* hint <class|clear> <start_sector> <nr_sectors> */
-static int ilio_parse_hint(struct ilio_msg *m, unsigned int argc, char **argv,
-			   const char **error)
+/* One range, words @w[0..2]: <class|clear> <start_sector> <nr_sectors>. */
+static int ilio_parse_hint_words(char **w, u64 *start, u64 *nr, int *cls,
+				 const char **error)
 {
-	unsigned long long start, nr;
+	unsigned long long s, n;
 
-	if (argc != 4) {
-		*error = "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>";
-		return -EINVAL;
-	}
-	m->cls = strcmp(argv[1], "clear") ? ilio_class_parse(argv[1]) : ILIO_CLASS_NORMAL;
-	if (m->cls < 0) {
+	*cls = strcmp(w[0], "clear") ? ilio_class_parse(w[0]) : ILIO_CLASS_NORMAL;
+	if (*cls < 0) {
 		*error = "Unknown class (pin, nocache, temp, normal or clear)";
 		return -EINVAL;
 	}
-	if (kstrtoull(argv[2], 10, &start) || kstrtoull(argv[3], 10, &nr) ||
-	    !nr || start + nr < start) {
+	if (kstrtoull(w[1], 10, &s) || kstrtoull(w[2], 10, &n) || !n || s + n < s) {
 		*error = "Bad range: start and a non-zero length, in sectors";
 		return -EINVAL;
 	}
-	m->start = start;
-	m->nr = nr;
+	*start = s;
+	*nr = n;
 	return 0;
+}
+
+#define ILIO_HINT_USAGE \
+	"Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors> [...]"
+
+/*
+ * hint <class|clear> <start_sector> <nr_sectors> [<class|clear> <start> <nr>]...
+ * Every range is checked here, so that a bad one refuses the whole message
+ * before anything is applied.
+ */
+static int ilio_parse_hint(struct ilio_msg *m, unsigned int argc, char **argv,
+			   const char **error)
+{
+	unsigned int i;
+	u64 start, nr;
+	int cls, ret;
+
+	if (argc < 4 || (argc - 1) % 3) {
+		*error = ILIO_HINT_USAGE;
+		return -EINVAL;
+	}
+	if ((argc - 1) / 3 > ILIO_HINT_BATCH_MAX) {
+		*error = "Too many ranges in one hint message (at most "
+			 ILIO_STR(ILIO_HINT_BATCH_MAX) ")";
+		return -EINVAL;
+	}
+	m->nr_hints = (argc - 1) / 3;
+	m->hint_argv = argv + 1;
+	for (i = 0; i < m->nr_hints; i++) {
+		ret = ilio_parse_hint_words(argv + 1 + 3 * i, &start, &nr, &cls, error);
+		if (ret)
+			return ret;
+		if (!i) {
+			m->cls = cls;
+			m->start = start;
+			m->nr = nr;
+		}
+	}
+	return 0;
+}
+
+/**
+ * ilio_msg_hint_range() - one range of a parsed hint message
+ * @m: a hint message that ilio_parse_message() accepted
+ * @i: range, below @m->nr_hints
+ * @start: set to its first sector
+ * @nr: set to its sectors
+ * @cls: set to its enum ilio_class
+ *
+ * Return: 0, or -EINVAL when @m is not a hint or @i is out of range.
+ */
+int ilio_msg_hint_range(const struct ilio_msg *m, unsigned int i, u64 *start,
+			u64 *nr, int *cls)
+{
+	const char *error;
+
+	if (m->verb != ILIO_MSG_HINT || i >= m->nr_hints)
+		return -EINVAL;
+	return ilio_parse_hint_words(m->hint_argv + 3 * i, start, nr, cls, &error);
 }
 
 /**

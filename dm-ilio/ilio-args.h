@@ -124,9 +124,14 @@ enum ilio_msg_verb {
  * struct ilio_msg - a parsed message
  * @verb: enum ilio_msg_verb
  * @flags: ILIO_MSG_* of @verb
- * @cls: hint: enum ilio_class (clear: ILIO_CLASS_NORMAL)
- * @start: hint: first sector
- * @nr: hint: sectors, at least 1 (the caller checks the device's end)
+ * @cls: hint: the first range's enum ilio_class (clear: ILIO_CLASS_NORMAL)
+ * @start: hint: the first range's first sector
+ * @nr: hint: its sectors, at least 1 (the caller checks the device's end)
+ * @nr_hints: hint: ranges in the message, 1..ILIO_HINT_BATCH_MAX
+ *             (ilio-limits.h)
+ * @hint_argv: hint: their words, 3 a range, all checked by the parser
+ *             (ilio_msg_hint_range() reads range i; valid while the
+ *             message's argv is)
  */
 struct ilio_msg {
 	int verb;
@@ -134,10 +139,14 @@ struct ilio_msg {
 	int cls;
 	u64 start;
 	u64 nr;
+	unsigned int nr_hints;
+	char **hint_argv;
 };
 
 int ilio_parse_message(struct ilio_msg *m, unsigned int argc, char **argv,
 		       const char **error);
 const char *ilio_msg_name(int verb);
+int ilio_msg_hint_range(const struct ilio_msg *m, unsigned int i, u64 *start,
+			u64 *nr, int *cls);
 
 #endif /* ILIO_ARGS_H */

@@ -33,6 +33,26 @@ void ilio_classmap_exit(struct ilio_classmap *m)
 	m->nr = 0;
 }
 
+/**
+ * ilio_classmap_copy() - a copy of a map, to change apart from it
+ * @dst: set to the copy (same ranges and limit)
+ * @src: map
+ *
+ * Return: 0, or -ENOMEM (@dst is then an empty map of @src's limit).
+ */
+int ilio_classmap_copy(struct ilio_classmap *dst, const struct ilio_classmap *src)
+{
+	ilio_classmap_init(dst, src->limit);
+	if (!src->nr)
+		return 0;
+	dst->r = kvmalloc_array(src->nr, sizeof(*dst->r), GFP_KERNEL);
+	if (!dst->r)
+		return -ENOMEM;
+	memcpy(dst->r, src->r, (size_t)src->nr * sizeof(*dst->r));
+	dst->nr = src->nr;
+	return 0;
+}
+
 /* Append @r to @out (@n entries), merged with the last one if it touches. */
 static void ilio_crange_push(struct ilio_crange *out, u32 *n, u64 start,
 			     u64 end, u32 cls)

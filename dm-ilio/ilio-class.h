@@ -55,8 +55,21 @@ struct ilio_classmap {
 	u32 limit;
 };
 
+/**
+ * struct ilio_hint - one range of a hint message
+ * @start: first sector
+ * @nr: sectors, at least 1
+ * @cls: enum ilio_class (ILIO_CLASS_NORMAL clears)
+ */
+struct ilio_hint {
+	u64 start;
+	u64 nr;
+	int cls;
+};
+
 void ilio_classmap_init(struct ilio_classmap *m, u32 limit);
 void ilio_classmap_exit(struct ilio_classmap *m);
+int ilio_classmap_copy(struct ilio_classmap *dst, const struct ilio_classmap *src);
 int ilio_classmap_set(struct ilio_classmap *m, u64 start, u64 nr, int cls);
 int ilio_classmap_get(const struct ilio_classmap *m, u64 sector);
 u64 ilio_classmap_bytes(const struct ilio_classmap *m);

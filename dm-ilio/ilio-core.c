@@ -1092,48 +1092,87 @@ static void __ilio_core_reclass(struct ilio_core *ic, u64 start, u64 nr)
 }
 
 /**
- * ilio_core_hint() - set the region class of a sector range
+ * ilio_core_hints_set() - set the region classes of sector ranges
+ * @ic: core
+ * @h: @n ranges, applied in order (a later one wins where they overlap);
+ *     each @nr at least 1, the caller checks the device's end
+ * @n: ranges, at least 1
+ *
+ * Advisory: what is stored and read never changes, only how clean data
+ * is cached.  The chunks of the mapped blocks in each range take the
+ * blocks' new class exactly (up to ILIO_HINT_WALK_MAX blocks a range;
+ * past that, blocks take it at their next write).  A shared chunk is only
+ * raised, to the best class its blocks have after all of @h: a class that
+ * a later range overrides is not given to it, as it would be with one
+ * range a call.
+ *
+ * All of @h is one change: the new map is built apart from the live one,
+ * under the class mutex only, and swapped in whole, so an error leaves
+ * the map as it was.  The space lock is then taken once per range to
+ * re-class its blocks (the first time also for the swap, the last time
+ * to pack the map), so that I/O waits for one range's walk at most, as
+ * with one range per call.  Between two of those walks a write already
+ * takes its class from the new map.
+ *
+ * A persistent store saves the whole map once, before this returns (it
+ * is durable then), unless it was opened read-only or is in a degraded
+ * mode: the map then holds in RAM only, until the device is removed.
+ *
+ * Return: 0; -EINVAL (bad class or range), -ENOSPC (the map would pass
+ * its limit), -ENOMEM: nothing changed.  -EIO: the map changed but could
+ * not be saved (the saved map is the one before; the next change that is
+ * saved saves this one too).
+ */
+int ilio_core_hints_set(struct ilio_core *ic, const struct ilio_hint *h, u32 n)
+{
+	const struct ilio_store_ops *ops = ic->store->ops;
+	bool save = ops->save_classes && !ilio_core_read_only(ic) &&
+		    READ_ONCE(ic->mode) == ILIO_MODE_WRITE;
+	struct ilio_classmap map;
+	u32 i;
+	int ret;
+
+	if (!n)
+		return -EINVAL;
+	mutex_lock(&ic->class_mutex);
+	ret = ilio_classmap_copy(&map, &ic->classes);
+	for (i = 0; !ret && i < n; i++)
+		ret = ilio_classmap_set(&map, h[i].start, h[i].nr, h[i].cls);
+	if (ret)
+		goto out;
+	for (i = 0; i < n; i++) {
+		down_write(&ic->sp.lock);
+		if (!i) {
+			swap(ic->classes, map);
+			ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
+		}
+		__ilio_core_reclass(ic, h[i].start, h[i].nr);
+		if (i == n - 1 && save)
+			ops->pack_classes(ic->store, &ic->classes);
+		up_write(&ic->sp.lock);
+	}
+	if (save)
+		ret = ops->save_classes(ic->store);
+out:
+	ilio_classmap_exit(&map);	/* the old map, or the refused copy */
+	mutex_unlock(&ic->class_mutex);
+	return ret;
+}
+
+/**
+ * ilio_core_hint() - set the region class of one sector range
  * @ic: core
  * @start: first sector
  * @nr: sectors, at least 1; the caller checks the device's end
  * @cls: enum ilio_class; ILIO_CLASS_NORMAL clears
  *
- * Advisory: what is stored and read never changes, only how clean data
- * is cached.  The chunks of the mapped blocks in the range take the
- * blocks' new class exactly (up to ILIO_HINT_WALK_MAX blocks; past that,
- * blocks take it at their next write).  Shared chunks take the class of
- * the block hinted last.
- *
- * A persistent store saves the whole map before this returns (it is
- * durable then), unless it was opened read-only or is in a degraded
- * mode: the map then holds in RAM only, until the device is removed.
- *
- * Return: 0; -EINVAL (bad class or range), -ENOSPC (the map would pass
- * its limit), -ENOMEM: nothing changed.  -EIO: the map changed but could
- * not be saved (the saved map is the one before; the next hint that is
- * saved saves this change too).
+ * Return: as ilio_core_hints_set().
  */
 int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls)
 {
-	const struct ilio_store_ops *ops = ic->store->ops;
-	bool save = ops->save_classes && !ilio_core_read_only(ic) &&
-		    READ_ONCE(ic->mode) == ILIO_MODE_WRITE;
-	int ret;
+	struct ilio_hint h = { .start = start, .nr = nr, .cls = cls };
 
-	mutex_lock(&ic->class_mutex);
-	down_write(&ic->sp.lock);
-	ret = ilio_classmap_set(&ic->classes, start, nr, cls);
-	if (!ret) {
-		ic->sp.class_bytes = ilio_classmap_bytes(&ic->classes);
-		__ilio_core_reclass(ic, start, nr);
-		if (save)
-			ops->pack_classes(ic->store, &ic->classes);
-	}
-	up_write(&ic->sp.lock);
-	if (!ret && save)
-		ret = ops->save_classes(ic->store);
-	mutex_unlock(&ic->class_mutex);
-	return ret;
+	return ilio_core_hints_set(ic, &h, 1);
 }
 
 /*

@@ -151,6 +151,7 @@ struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 void ilio_core_destroy(struct ilio_core *ic);
 int ilio_core_close(struct ilio_core *ic);
 int ilio_core_hint(struct ilio_core *ic, u64 start, u64 nr, int cls);
+int ilio_core_hints_set(struct ilio_core *ic, const struct ilio_hint *h, u32 n);
 u32 ilio_core_hints(struct ilio_core *ic, struct ilio_crange *out, u32 max,
 		    u32 *limit, u64 *bytes);
 int ilio_core_write(struct ilio_core *ic, u64 lba, const void *block,

@@ -36,4 +36,12 @@
  */
 #define ILIO_SEG_BYTES_CTR	1048576
 
+/*
+ * The most ranges one hint message carries: "hint C S N [C S N ...]", 64
+ * triples (about 3 KiB of text).  The module applies a message as one
+ * change: all of its ranges or, on any error, none; ilioctl hints apply
+ * sends its ranges this many at a time.
+ */
+#define ILIO_HINT_BATCH_MAX	64
+
 #endif /* ILIO_LIMITS_H */

@@ -2090,28 +2090,42 @@ static int (*const ilio_msg_fns[ILIO_MSG_NR])(struct ilio_dev *d,
  * the caller's answer, not a device error: nothing is logged.  It runs
  * under d->msg_lock, so a suspend that starts meanwhile waits for it.
  */
-/* hint: under d->msg_lock; refused while suspended, as store changes are. */
+/*
+ * hint: under d->msg_lock; refused while suspended, as store changes are.
+ * The message's ranges (up to ILIO_HINT_BATCH_MAX) are one change.
+ */
 static int ilio_msg_hint(struct ilio_dev *d, struct dm_target *ti,
 			 const struct ilio_msg *m)
 {
+	struct ilio_hint *h;
+	unsigned int i;
 	int ret;
 
-	if (m->start + m->nr > ti->len) {
-		DMERR("%s: message hint: range %llu+%llu is past the end (%llu sectors)",
-		      d->name, m->start, m->nr, (u64)ti->len);
-		return -EINVAL;
+	h = kmalloc_array(m->nr_hints, sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	for (i = 0; i < m->nr_hints; i++) {
+		ret = ilio_msg_hint_range(m, i, &h[i].start, &h[i].nr, &h[i].cls);
+		if (ret)
+			goto out;
+		if (h[i].start + h[i].nr > ti->len) {
+			DMERR("%s: message hint: range %u (%llu+%llu) past the end (%llu sectors)",
+			      d->name, i + 1, h[i].start, h[i].nr, (u64)ti->len);
+			ret = -EINVAL;
+			goto out;
+		}
 	}
 	mutex_lock(&d->msg_lock);
 	if (d->suspended || dm_suspended(ti)) {
 		ret = -EBUSY;
 	} else {
 		/*
-		 * The map's new array is allocated with the space lock held:
-		 * reclaim must not write to this device (map() needs the lock).
+		 * No reclaim through this device while the change holds the
+		 * space lock (map() needs it) or saves the map to the LUN.
 		 */
 		unsigned int noio = memalloc_noio_save();
 
-		ret = ilio_core_hint(d->core, m->start, m->nr, m->cls);
+		ret = ilio_core_hints_set(d->core, h, m->nr_hints);
 		memalloc_noio_restore(noio);
 	}
 	mutex_unlock(&d->msg_lock);
@@ -2128,6 +2142,8 @@ static int ilio_msg_hint(struct ilio_dev *d, struct dm_target *ti,
 	} else if (ret) {
 		DMERR("%s: message hint: %d", d->name, ret);
 	}
+out:
+	kfree(h);
 	return ret;
 }
 

@@ -10,7 +10,8 @@
  * (hints-rules.c; the default rules without --rules) give a class, merges
  * their runs into ranges, and sends them to the ilio device as messages:
  * first "hint clear 0 <len>", so that the device holds what the rules say
- * and nothing older, then one "hint <class> <start> <nr>" per range.  The
+ * and nothing older, then "<class> <start> <nr>" per range, in messages of
+ * up to ILIO_HINT_BATCH_MAX ranges ("hint clear 0 <len> pin 0 8 ...").  The
  * messages are the contract of Documentation/ilio-design.rst ("Region
  * classes: the message protocol (userspace side)").  With --dry-run
  * nothing is sent, and DEV may be any block device or image file; the
@@ -56,7 +57,7 @@ static const struct ilio_opt ilio_hints_opts[] = {
 	{ NULL, 0, false, 0 },
 };
 
-/* A message: "hint <class> <start> <nr>" and its longest form. */
+/* One range of a message: " <class> <start> <nr>", at its longest. */
 #define ILIO_HINT_MSG_MAX	64
 
 /**
@@ -191,46 +192,65 @@ static void ilio_hints_print(const struct ilio_hwalk *w, const struct ilio_hint 
 }
 
 /*
- * Explain the kernel's refusal of message msg, the sent-th of total;
- * returns ILIO_EXIT_FAIL.
+ * Explain the kernel's refusal of message msg (holding nr_ranges ranges, or
+ * 0 for another message), the sent-th of total, after taken ranges; returns
+ * ILIO_EXIT_FAIL.
  */
-static int ilio_hints_refused(const char *name, const char *msg, int err, size_t sent,
-			      size_t total)
+static int ilio_hints_refused(const char *name, const char *msg, size_t nr_ranges, int err,
+			      size_t sent, size_t total, size_t taken)
 {
 	ilio_lib_errors_discard();
-	ilio_fail("%s: the kernel refused '%s'%s%s", name, msg, err ? ": " : "",
-		  err ? strerror(err) : "");
+	if (nr_ranges > 1)
+		ilio_fail("%s: the kernel refused '%.40s ...' (%zu ranges)%s%s", name, msg,
+			  nr_ranges, err ? ": " : "", err ? strerror(err) : "");
+	else
+		ilio_fail("%s: the kernel refused '%s'%s%s", name, msg, err ? ": " : "",
+			  err ? strerror(err) : "");
 	ilio_kmsg_report();
-	if (err == EINVAL && !sent)
+	if (err == EINVAL && !sent && nr_ranges > 1)
+		ilio_msg("%s: %s", name,
+			 "a module older than this ilioctl takes one range a message, and one without region classes no hint message (see ilioctl(8), HINTS)");
+	else if (err == EINVAL && !sent)
 		ilio_msg("%s: %s", name,
 			 "a module without region classes refuses every hint message (see ilioctl(8), HINTS)");
 	if (sent)
-		ilio_msg("%s: %zu of %zu messages were taken before it; %s", name, sent,
-			 total, "the device keeps them");
+		ilio_msg("%s: %zu of %zu messages (%zu ranges) were taken before it; %s", name,
+			 sent, total, taken, "the device keeps them");
 	else
 		ilio_msg("%s: nothing was changed", name);
 	return ILIO_EXIT_FAIL;
 }
 
-/* Send the messages; returns the exit code. */
+/*
+ * Send the ranges, "hint clear 0 <len>" first, ILIO_HINT_BATCH_MAX to a
+ * message: the kernel takes each message whole or not at all, so a device
+ * with fewer than ILIO_HINT_BATCH_MAX ranges changes in one step.  Returns
+ * the exit code.
+ */
 static int ilio_hints_send(const char *name, const struct ilio_hint *h, size_t nr,
 			   uint64_t len)
 {
-	char msg[ILIO_HINT_MSG_MAX], *reply;
-	size_t i;
-	int err;
+	char msg[ILIO_HINT_BATCH_MAX * ILIO_HINT_MSG_MAX], *reply;
+	size_t i = 0, n, sent = 0, total;
+	int err, used;
 
-	for (i = 0; i <= nr; i++) {
-		if (!i)
-			snprintf(msg, sizeof(msg), "hint clear 0 %llu", (unsigned long long)len);
-		else
-			snprintf(msg, sizeof(msg), "hint %s %llu %llu",
-				 ilio_hint_class_name(h[i - 1].cls),
-				 (unsigned long long)h[i - 1].start,
-				 (unsigned long long)h[i - 1].nr);
+	total = (nr + 1 + ILIO_HINT_BATCH_MAX - 1) / ILIO_HINT_BATCH_MAX;
+	while (i <= nr) {
+		used = snprintf(msg, sizeof(msg), "hint");
+		for (n = 0; n < ILIO_HINT_BATCH_MAX && i <= nr; n++, i++) {
+			if (!i)
+				used += snprintf(msg + used, sizeof(msg) - used, " clear 0 %llu",
+						 (unsigned long long)len);
+			else
+				used += snprintf(msg + used, sizeof(msg) - used, " %s %llu %llu",
+						 ilio_hint_class_name(h[i - 1].cls),
+						 (unsigned long long)h[i - 1].start,
+						 (unsigned long long)h[i - 1].nr);
+		}
 		if (ilio_dm_message_reply(name, msg, &reply, &err))
-			return ilio_hints_refused(name, msg, err, i, nr + 1);
+			return ilio_hints_refused(name, msg, n, err, sent, total, i - n);
 		free(reply);
+		sent++;
 	}
 	return ILIO_EXIT_OK;
 }
@@ -521,7 +541,7 @@ static int ilio_hints_show(int argc, char **argv)
 	if (r)
 		return r;
 	if (ilio_dm_message_reply(name, "hints", &reply, &err))
-		return ilio_hints_refused(name, "hints", err, 0, 1);
+		return ilio_hints_refused(name, "hints", 0, err, 0, 1, 0);
 	r = ilio_hints_render(name, reply);
 	free(reply);
 	if (r)

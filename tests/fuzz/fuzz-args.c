@@ -203,26 +203,47 @@ static const unsigned int verb_flags[ILIO_MSG_NR] = {
 };
 
 /*
- * An accepted hint: four words, a known class, a non-empty range that does
- * not wrap; printed back canonically, it parses to the same message.
+ * An accepted hint: 1 + 3n words for n ranges (1..ILIO_HINT_BATCH_MAX),
+ * each a known class and a non-empty range that does not wrap; printed
+ * back canonically, it parses to the same ranges.
  */
 static void fuzz_hint(const struct ilio_msg *m, int argc, const char *line)
 {
-	char buf[96], *argv[4], *p;
+	static char buf[ILIO_HINT_BATCH_MAX * 64 + 8];
+	char *argv[MAX_WORDS], *p;
 	struct ilio_msg m2;
 	const char *err = NULL;
-	int i;
+	u64 start, nr, start2, nr2;
+	int i, cls, cls2;
+	size_t len;
 
-	if (argc != 4 || m->cls < 0 || m->cls >= ILIO_NR_CLASSES || !m->nr ||
-	    m->start + m->nr < m->start)
-		finding("accepted a hint out of bounds", line);
-	snprintf(buf, sizeof(buf), "hint %s %llu %llu", ilio_class_name(m->cls),
-		 (unsigned long long)m->start, (unsigned long long)m->nr);
-	for (i = 0, p = strtok(buf, " "); p && i < 4; p = strtok(NULL, " "))
+	if (m->nr_hints < 1 || m->nr_hints > ILIO_HINT_BATCH_MAX ||
+	    argc != 1 + 3 * (int)m->nr_hints)
+		finding("accepted a hint with a wrong word count", line);
+	len = snprintf(buf, sizeof(buf), "hint");
+	for (i = 0; i < (int)m->nr_hints; i++) {
+		if (ilio_msg_hint_range(m, i, &start, &nr, &cls) || cls < 0 ||
+		    cls >= ILIO_NR_CLASSES || !nr || start + nr < start)
+			finding("accepted a hint range out of bounds", line);
+		if (!i && (cls != m->cls || start != m->start || nr != m->nr))
+			finding("the message's first range is not range 0", line);
+		len += snprintf(buf + len, sizeof(buf) - len, " %s %llu %llu",
+				ilio_class_name(cls), (unsigned long long)start,
+				(unsigned long long)nr);
+	}
+	for (i = 0, p = strtok(buf, " "); p && i < MAX_WORDS; p = strtok(NULL, " "))
 		argv[i++] = p;
-	if (i != 4 || ilio_parse_message(&m2, 4, argv, &err) || m2.verb != m->verb ||
-	    m2.cls != m->cls || m2.start != m->start || m2.nr != m->nr)
+	if (i != argc || ilio_parse_message(&m2, i, argv, &err) || m2.verb != m->verb ||
+	    m2.nr_hints != m->nr_hints) {
 		finding("the canonical hint does not parse back", line);
+		return;
+	}
+	for (i = 0; i < (int)m->nr_hints; i++) {
+		ilio_msg_hint_range(m, i, &start, &nr, &cls);
+		if (ilio_msg_hint_range(&m2, i, &start2, &nr2, &cls2) || start2 != start ||
+		    nr2 != nr || cls2 != cls)
+			finding("a canonical hint range differs", line);
+	}
 }
 
 static void fuzz_message(const char *line)

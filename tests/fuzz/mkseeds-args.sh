@@ -33,7 +33,9 @@ done < <(tables | sed 's/[[:space:]]*$//' | sort -u)
 
 nm=0
 for m in clear_stats compact gc checkpoint check CHECK Gc "check now" \
-	"gc 1" frobnicate "" " checkpoint " 'clear\_stats'; do
+	"gc 1" frobnicate "" " checkpoint " 'clear\_stats' hints "hint pin 0 8" \
+	"hint clear 0 2097152 pin 2048 16 nocache 4096 8 temp 8192 1" \
+	"hint pin 0 8 temp 16"; do
 	nm=$((nm + 1))
 	printf 'm%s' "$m" >"$OUT/msg-$nm"
 done

@@ -137,12 +137,13 @@ static void t_invalid(void)
 
 static int parse_msg(const char *line, struct ilio_msg *m, const char **err)
 {
-	static char buf[256];
-	char *argv[8], *tok;
+	static char buf[8192];
+	static char *argv[256];
+	char *tok;
 	unsigned int argc = 0;
 
 	snprintf(buf, sizeof(buf), "%s", line);
-	for (tok = strtok(buf, " "); tok && argc < 8; tok = strtok(NULL, " "))
+	for (tok = strtok(buf, " "); tok && argc < 256; tok = strtok(NULL, " "))
 		argv[argc++] = tok;
 	*err = NULL;
 	return ilio_parse_message(m, argc, argv, err);
@@ -196,6 +197,61 @@ static void t_messages(void)
 	      !strcmp(ilio_msg_name(-1), ""), "names out of range");
 }
 
+#define HINT_USAGE \
+	"Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors> [...]"
+
+/*
+ * hint with several ranges: each one read back as sent, 64 accepted and 65
+ * refused.
+ */
+static void t_hint_batches(void)
+{
+	static char line[8192];
+	struct ilio_msg m;
+	const char *err;
+	unsigned int i, n;
+	u64 start, nr;
+	int cls, ret, bad = 0;
+
+	ret = parse_msg("hint pin 0 8 nocache 16 8 clear 0 4", &m, &err);
+	CHECK(ret == 0 && m.nr_hints == 3 && m.cls == ILIO_CLASS_PIN && m.start == 0 &&
+	      m.nr == 8, "three ranges: ret %d, %u ranges, the first %d %llu+%llu", ret,
+	      m.nr_hints, m.cls, (unsigned long long)m.start, (unsigned long long)m.nr);
+	CHECK(!ilio_msg_hint_range(&m, 1, &start, &nr, &cls) && cls == ILIO_CLASS_NOCACHE &&
+	      start == 16 && nr == 8, "range 2 of 3: nocache 16+8");
+	CHECK(!ilio_msg_hint_range(&m, 2, &start, &nr, &cls) && cls == ILIO_CLASS_NORMAL &&
+	      start == 0 && nr == 4, "range 3 of 3: clear 0+4");
+	CHECK(ilio_msg_hint_range(&m, 3, &start, &nr, &cls) == -EINVAL,
+	      "range 4 of 3 is refused");
+	ret = parse_msg("hint temp 5 1", &m, &err);
+	CHECK(ret == 0 && m.nr_hints == 1 && !ilio_msg_hint_range(&m, 0, &start, &nr, &cls) &&
+	      cls == ILIO_CLASS_TEMP && start == 5 && nr == 1, "one range");
+	ret = parse_msg("hints", &m, &err);
+	CHECK(ret == 0 && ilio_msg_hint_range(&m, 0, &start, &nr, &cls) == -EINVAL,
+	      "hints has no range");
+	for (n = ILIO_HINT_BATCH_MAX; n <= ILIO_HINT_BATCH_MAX + 1; n++) {
+		size_t len = snprintf(line, sizeof(line), "hint");
+
+		for (i = 0; i < n; i++)
+			len += snprintf(line + len, sizeof(line) - len, " %s %u %u",
+					ilio_class_name(i % ILIO_NR_CLASSES), i * 100, i + 1);
+		ret = parse_msg(line, &m, &err);
+		if (n == ILIO_HINT_BATCH_MAX) {
+			CHECK(ret == 0 && m.nr_hints == n, "%u ranges accepted (ret %d)", n, ret);
+			for (i = 0; i < n; i++)
+				if (ilio_msg_hint_range(&m, i, &start, &nr, &cls) ||
+				    cls != (int)(i % ILIO_NR_CLASSES) || start != i * 100 ||
+				    nr != i + 1)
+					bad++;
+			CHECK(!bad, "each of the %u ranges read back as sent (%d differ)", n, bad);
+		} else {
+			CHECK(ret == -EINVAL && err &&
+			      !strcmp(err, "Too many ranges in one hint message (at most 64)"),
+			      "%u ranges refused: '%s'", n, err ? err : "(none)");
+		}
+	}
+}
+
 /* hint <class|clear> <start> <nr> and hints. */
 static void t_hint_messages(void)
 {
@@ -214,9 +270,15 @@ static void t_hint_messages(void)
 	static const struct {
 		const char *line, *msg;
 	} bad[] = {
-		{ "hint", "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>" },
-		{ "hint pin 0", "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>" },
-		{ "hint pin 0 8 9", "Usage: hint <pin|nocache|temp|normal|clear> <start_sector> <nr_sectors>" },
+		{ "hint", HINT_USAGE },
+		{ "hint pin 0", HINT_USAGE },
+		{ "hint pin 0 8 9", HINT_USAGE },
+		{ "hint pin 0 8 nocache 16", HINT_USAGE },
+		{ "hint pin 0 8 nocache 16 8 temp", HINT_USAGE },
+		{ "hint pin 0 8 hot 16 8", "Unknown class (pin, nocache, temp, normal or clear)" },
+		{ "hint pin 0 8 temp 16 0", "Bad range: start and a non-zero length, in sectors" },
+		{ "hint pin 0 8 temp 18446744073709551615 2",
+		  "Bad range: start and a non-zero length, in sectors" },
 		{ "hint Pin 0 8", "Unknown class (pin, nocache, temp, normal or clear)" },
 		{ "hint hot 0 8", "Unknown class (pin, nocache, temp, normal or clear)" },
 		{ "hint pin 0 0", "Bad range: start and a non-zero length, in sectors" },
@@ -325,6 +387,7 @@ static const struct ut_case cases[] = {
 	{ "args_invalid", t_invalid },
 	{ "messages", t_messages },
 	{ "hint_messages", t_hint_messages },
+	{ "hint_batches", t_hint_batches },
 	{ "budget", t_budget },
 };
 

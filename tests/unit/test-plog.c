@@ -3190,6 +3190,181 @@ static void cmap_write(struct mdev *d, unsigned int slot, u64 seq, const u8 *uui
 	memcpy(d->dur, d->img, DEV_BYTES);
 }
 
+/* Two copies of a map (field by field: struct ilio_crange has padding). */
+static bool cranges_equal(const struct ilio_crange *x, u32 nx, const struct ilio_crange *y,
+			  u32 ny)
+{
+	u32 i;
+
+	if (nx != ny)
+		return false;
+	for (i = 0; i < nx; i++)
+		if (x[i].start != y[i].start || x[i].end != y[i].end || x[i].cls != y[i].cls)
+			return false;
+	return true;
+}
+
+/* The class a map gives sector @s. */
+static int cranges_get(const struct ilio_crange *r, u32 n, u64 s)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (r[i].start <= s && s < r[i].end)
+			return (int)r[i].cls;
+	return ILIO_CLASS_NORMAL;
+}
+
+/*
+ * Chunk classes against the map @r: an unshared block's chunk has its
+ * block's class exactly; a chunk shared by blocks x and x + 512 (x < 256)
+ * at least the better of theirs (pin, normal, temp, nocache).  Returns the
+ * blocks that break it.
+ */
+static int chunk_classes_check(const int *cls, const struct ilio_crange *r, u32 n)
+{
+	static const int prio[ILIO_NR_CLASSES] = {
+		[ILIO_CLASS_NORMAL] = 2, [ILIO_CLASS_PIN] = 3,
+		[ILIO_CLASS_NOCACHE] = 0, [ILIO_CLASS_TEMP] = 1,
+	};
+	int bad = 0, x, c1, c2;
+
+	for (x = 256; x < 512; x++)
+		bad += cls[x] != cranges_get(r, n, (u64)x * 8);
+	for (x = 0; x < 256; x++) {
+		c1 = cranges_get(r, n, (u64)x * 8);
+		c2 = cranges_get(r, n, (u64)(x + 512) * 8);
+		if (prio[c2] > prio[c1])
+			c1 = c2;
+		bad += cls[x] != cls[x + 512] || cls[x] < 0 || prio[cls[x]] < prio[c1];
+	}
+	return bad;
+}
+
+/* The class of the chunk each of blocks [0, n) maps to (-1: unmapped). */
+static void chunk_classes(struct ilio_core *ic, int *cls, u64 n)
+{
+	u64 lba;
+
+	down_write(&ic->sp.lock);
+	for (lba = 0; lba < n; lba++) {
+		ilio_cid_t cid = __ilio_lbamap_get(&ic->sp.map, ilio_to_lba(lba));
+
+		cls[lba] = cid ? ilio_chunk_class(&ic->sp.chunks, cid) : -1;
+	}
+	up_write(&ic->sp.lock);
+}
+
+/*
+ * A hint message with several ranges (ilioctl hints apply sends up to 64
+ * in one) is the same change as those ranges one at a time: the same map,
+ * and the same class for every unshared block's chunk, under random
+ * batches.  A shared chunk is only raised, in both, to at least the best
+ * class of its blocks; the batch skips the classes that a later range of
+ * the same message overrides, so there the two may differ.  And a batch
+ * is one change: one with a range that would pass the map's limit, or
+ * with a bad class, changes nothing, in RAM or on the device.
+ */
+static void test_classes_batch(void)
+{
+	enum { NW = 768, ROUNDS = 300 };
+	static struct ilio_hint h[ILIO_HINT_BATCH_MAX];
+	static struct ilio_crange ma[1024], mb[1024];
+	static int ca[NW], cb[NW];
+	struct ilio_core *a, *b;
+	const char *why = "";
+	struct mdev da, db;
+	int err = 0, fails = 0, r, mapdiff = 0, clsdiff = 0;
+	u32 i, n, na, nb, lim;
+	u64 rs = 4242;
+
+	md_format(&da, SEG_BYTES);
+	md_format(&db, SEG_BYTES);
+	a = md_open_ram(&da, 3U << 20, &err, &why);
+	b = md_open_ram(&db, 3U << 20, &err, &why);
+	CHECK(a && b, "open both: %d %s", err, why);
+	if (!a || !b)
+		goto out;
+	CHECK(ilio_core_hints_set(a, h, 0) == -EINVAL, "an empty batch is refused");
+	/* Blocks 512..767 repeat 0..255: their chunks are shared. */
+	fails += set_write(a, 0, 512, 0xba7c) + set_write(a, 512, 256, 0xba7c - 512);
+	fails += set_write(b, 0, 512, 0xba7c) + set_write(b, 512, 256, 0xba7c - 512);
+	for (r = 0; r < ROUNDS; r++) {
+		n = 1 + ut_rand(&rs) % ILIO_HINT_BATCH_MAX;
+		for (i = 0; i < n; i++) {
+			h[i].start = (ut_rand(&rs) % 128) * 128 + ut_rand(&rs) % 8;
+			h[i].nr = 1 + ut_rand(&rs) % 512;
+			if (h[i].start + h[i].nr > (u64)NBLK * 8)
+				h[i].nr = (u64)NBLK * 8 - h[i].start;
+			h[i].cls = (int)(ut_rand(&rs) % ILIO_NR_CLASSES);
+		}
+		fails += ilio_core_hints_set(a, h, n) != 0;
+		for (i = 0; i < n; i++)
+			fails += ilio_core_hint(b, h[i].start, h[i].nr, h[i].cls) != 0;
+		na = hints_copy(a, ma, 1024);
+		nb = hints_copy(b, mb, 1024);
+		mapdiff += !cranges_equal(ma, na, mb, nb);
+		chunk_classes(a, ca, NW);
+		chunk_classes(b, cb, NW);
+		clsdiff += chunk_classes_check(ca, ma, na) + chunk_classes_check(cb, mb, nb);
+		for (i = 256; i < 512; i++)
+			clsdiff += ca[i] != cb[i];
+	}
+	CHECK(!fails, "every batch and every single hint taken (%d failed)", fails);
+	CHECK(!mapdiff, "%d random batches: the map equals one hint at a time (%d differ)",
+	      ROUNDS, mapdiff);
+	CHECK(!clsdiff, "%d random batches: unshared chunks' classes equal one hint at a time, "
+	      "shared ones at least their blocks' best (%d differ)", ROUNDS, clsdiff);
+	n = 0;
+	for (i = 0; i < NW; i++)
+		n += ca[i] > 0;
+	CHECK(n > 0, "the last map gives %u blocks a class", n);
+
+	/* Fill the map to one below its limit: single sectors, 64 a batch. */
+	lim = hints_limit(a);
+	h[0] = (struct ilio_hint){ .start = 0, .nr = (u64)NBLK * 8, .cls = ILIO_CLASS_NORMAL };
+	CHECK(ilio_core_hints_set(a, h, 1) == 0 && hints_copy(a, ma, 1024) == 0, "cleared");
+	for (i = 0; i < lim - 1; i += n) {
+		u32 j;
+
+		n = min(lim - 1 - i, ILIO_HINT_BATCH_MAX);
+		for (j = 0; j < n; j++)
+			h[j] = (struct ilio_hint){ .start = 2 * (u64)(i + j), .nr = 1,
+						   .cls = ILIO_CLASS_PIN };
+		fails += ilio_core_hints_set(a, h, n) != 0;
+	}
+	na = hints_copy(a, ma, 1024);
+	CHECK(!fails && na == lim - 1, "%u of at most %u ranges", na, lim);
+	h[0] = (struct ilio_hint){ .start = 10001, .nr = 1, .cls = ILIO_CLASS_TEMP };
+	h[1] = (struct ilio_hint){ .start = 10003, .nr = 1, .cls = ILIO_CLASS_TEMP };
+	CHECK(ilio_core_hints_set(a, h, 2) == -ENOSPC, "a batch whose second range passes "
+	      "the limit: -ENOSPC");
+	nb = hints_copy(a, mb, 1024);
+	CHECK(cranges_equal(ma, na, mb, nb),
+	      "... and its first range was not applied either (%u ranges)", nb);
+	h[1].cls = ILIO_NR_CLASSES;
+	CHECK(ilio_core_hints_set(a, h, 2) == -EINVAL, "a batch with a bad class: -EINVAL");
+	nb = hints_copy(a, mb, 1024);
+	CHECK(cranges_equal(ma, na, mb, nb), "... and nothing of it was applied");
+	CHECK(ilio_core_close(a) == 0, "close");
+	a = md_open_ram(&da, 3U << 20, &err, &why);
+	CHECK(a, "reopen: %d %s", err, why);
+	if (!a)
+		goto out;
+	nb = hints_copy(a, mb, 1024);
+	CHECK(cranges_equal(ma, na, mb, nb),
+	      "after reopen: the saved map is the last accepted batch's (%u ranges)", nb);
+	fails = set_read(a, 0, 512, 0xba7c) + set_read(a, 512, 256, 0xba7c - 512);
+	CHECK(!fails, "the data reads back (%d differ)", fails);
+out:
+	if (a)
+		CHECK(ilio_core_close(a) == 0, "close a");
+	if (b)
+		CHECK(ilio_core_close(b) == 0, "close b");
+	md_free(&da);
+	md_free(&db);
+}
+
 static void test_classes_persist(void)
 {
 	enum { WS = 64, PF0 = 512, PF = 1024 };
@@ -3882,6 +4057,7 @@ int main(int argc, char **argv)
 		{ "roundtrip", test_roundtrip },
 		{ "classes_cache", test_classes_cache },
 		{ "classes_advisory", test_classes_advisory },
+		{ "classes_batch", test_classes_batch },
 		{ "classes_stats", test_classes_stats },
 		{ "classes_persist", test_classes_persist },
 		{ "classes_recache", test_classes_recache },

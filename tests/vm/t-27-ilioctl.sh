@@ -36,10 +36,14 @@
 #    pagefile inside a raw NTFS image stored there; a real apply puts the
 #    library in a pin range and the pagefile in nocache ranges of the
 #    module's class map, "hints show" renders it, bad hint messages are
-#    refused with nothing changed, and "hint clear" empties it;
+#    refused with nothing changed, and "hint clear" empties it; 70 ranges
+#    go in two messages of up to 64, and the map then equals --dry-run's
+#    ranges sector for sector;
 #  - on a persistent device the class map is saved: it comes back after
 #    remove and create (read-only as well, where a new hint holds in RAM
-#    only), and after a table reload;
+#    only), and after a table reload; a hint message of 3 ranges applies
+#    them in order, one of 64 is taken, and one of 65 or with a range past
+#    the end changes nothing;
 #  - per-class statistics on a persistent device with a pin and a nocache
 #    range: after an fsync'ed write every <class>_dirty_bytes file is 0;
 #    after clear_stats, two direct passes over the 256 pinned blocks give
@@ -266,6 +270,33 @@ assert_cmd "reload the same table" -- sh -c \
 assert_cmd "after the reload: hints" -- dmsetup message t27u 0 hints
 [ "$(cat "$_T_LAST_OUT")" = "$p_hints" ] &&
 	pass "the class map survives a table reload" || fail "reloaded map: $(last_output)"
+# Several ranges in one hint message (up to 64), applied in order as one
+# change: a refused message, at whichever range, changes nothing.
+assert_cmd "hint message with 3 ranges" -- \
+	dmsetup message t27u 0 hint pin 200000 8 temp 200004 8 clear 200002 1
+assert_cmd "hints after it" -- dmsetup message t27u 0 hints
+b_hints=$(cat "$_T_LAST_OUT")
+[ "$(sed -n 1p <<<"$b_hints" | cut -d' ' -f1-2)" = "ranges 7" ] &&
+	grep -qx 'pin 200000 2' <<<"$b_hints" && grep -qx 'pin 200003 1' <<<"$b_hints" &&
+	grep -qx 'temp 200004 8' <<<"$b_hints" &&
+	pass "the 3 ranges applied in order (the later wins): pin 2, pin 1, temp 8" ||
+	fail "3-range message: $b_hints"
+assert_fails "a message whose second range is past the end" -- \
+	dmsetup message t27u 0 hint pin 210000 8 nocache 262140 8
+h65=()
+for i in $(seq 0 64); do h65+=(pin $((220000 + 2 * i)) 1); done
+assert_fails "a message of 65 ranges" -- dmsetup message t27u 0 hint "${h65[@]}"
+assert_cmd "hints after the refusals" -- dmsetup message t27u 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$b_hints" ] &&
+	pass "refused multi-range messages changed nothing" || fail "map changed: $(last_output)"
+assert_cmd "a message of 64 ranges" -- dmsetup message t27u 0 hint "${h65[@]:0:192}"
+assert_cmd "hints after 64" -- dmsetup message t27u 0 hints
+[ "$(sed -n 1p "$_T_LAST_OUT" | cut -d' ' -f1-2)" = "ranges 71" ] &&
+	pass "64 ranges in one message: 7 + 64 in the map" || fail "64-range message: $(last_output)"
+assert_cmd "clear them" -- dmsetup message t27u 0 hint clear 220000 128
+assert_cmd "hints after the clear" -- dmsetup message t27u 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$b_hints" ] &&
+	pass "hint clear took the 64 out again" || fail "after clear: $(last_output)"
 ck0=$(sysfs_val t27u checkpoints)
 assert_cmd "dmsetup message t27u 0 checkpoint (dm-ilio(4))" -- dmsetup message t27u 0 checkpoint
 assert_eq "$(sysfs_val t27u checkpoints)" $((ck0 + 1)) "the message wrote a checkpoint"
@@ -385,6 +416,53 @@ assert_cmd "hints apply DEV (/dev/mapper/t27d)" -- "$ILIOCTL" hints apply /dev/m
 assert_cmd "hints show" -- "$ILIOCTL" hints show t27d
 grep -qP '^t27d: [0-9]+ ranges \(at most 4096\)' "$_T_LAST_OUT" && grep -q '^pin ' "$_T_LAST_OUT" &&
 	pass "hints show renders the map" || fail "hints show: $(last_output)"
+# apply sends 64 ranges a message: 70 files that the rules pin, each one
+# between two that they do not, give 70 ranges (71 with the clear), two
+# messages; the module's map is then exactly what --dry-run printed.
+mkdir -p "$T_TMP/mnt/batch"
+# (Delayed allocation places them at the sync in the order they were
+# written, so one sync is enough to interleave them.)
+for i in $(seq -w 0 69); do
+	head -c 4096 /dev/urandom >"$T_TMP/mnt/batch/a$i.so"
+	head -c 4096 /dev/urandom >"$T_TMP/mnt/batch/a$i.txt"
+done
+sync
+echo 'pin /batch/*.so' >"$T_TMP/batch.rules"
+assert_cmd "hints apply --dry-run, 70 pinned files" -- \
+	"$ILIOCTL" hints apply t27d --rules "$T_TMP/batch.rules" --dry-run
+cp "$_T_LAST_OUT" "$T_TMP/batch.dry"
+assert_ge "$(grep -cP '^hint\tpin\t' "$T_TMP/batch.dry")" 64 \
+	"the files give at least 64 ranges, so two messages with the clear"
+t0=$(date +%s%N)
+assert_cmd "hints apply, 70 pinned files" -- \
+	"$ILIOCTL" hints apply t27d --rules "$T_TMP/batch.rules"
+log "hints apply of $(grep -cP '^hint\tpin\t' "$T_TMP/batch.dry") ranges took $((($(date +%s%N) - t0) / 1000000)) ms"
+assert_cmd "the map after a two-message apply" -- dmsetup message t27d 0 hints
+python3 - "$T_TMP/batch.dry" "$_T_LAST_OUT" <<'PY' &&
+import sys
+want = [0] * 131072
+names = {"normal": 0, "clear": 0, "pin": 1, "nocache": 2, "temp": 3}
+for l in open(sys.argv[1]):
+    f = l.rstrip("\n").split("\t")
+    if f[0] == "hint":
+        for x in range(int(f[2]), int(f[2]) + int(f[3])):
+            want[x] = names[f[1]]
+got = [0] * 131072
+for l in open(sys.argv[2]).read().split("\n")[1:]:
+    if l.strip():
+        c, s, n = l.split()
+        for x in range(int(s), int(s) + int(n)):
+            got[x] = names[c]
+assert want == got, [i for i in range(131072) if want[i] != got[i]][:8]
+PY
+	pass "the map holds, sector by sector, what --dry-run printed" ||
+	fail "the map differs from --dry-run: $(head -c 300 "$_T_LAST_OUT")"
+batch_map=$(cat "$_T_LAST_OUT")
+assert_cmd "diskless: reload the same table" -- sh -c \
+	"dmsetup table t27d | dmsetup reload t27d && dmsetup suspend t27d && dmsetup resume t27d"
+assert_cmd "diskless: hints after the reload" -- dmsetup message t27d 0 hints
+[ "$(cat "$_T_LAST_OUT")" = "$batch_map" ] &&
+	pass "diskless: the class map survives a table reload" || fail "reloaded: $(last_output)"
 assert_cmd "hint clear over the device" -- dmsetup message t27d 0 hint clear 0 131072
 assert_cmd "dmsetup message hints, cleared" -- dmsetup message t27d 0 hints
 grep -qP '^ranges 0 4096 0$' "$_T_LAST_OUT" &&

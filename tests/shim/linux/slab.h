@@ -85,6 +85,20 @@ static inline void *kvmalloc(size_t n, gfp_t gfp)
 	return kmalloc(n, gfp);
 }
 
+static inline void *kvmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return kvmalloc(n * size, gfp);
+}
+
+static inline void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return kmalloc(n * size, gfp);
+}
+
 static inline void *kvcalloc(size_t n, size_t size, gfp_t gfp)
 {
 	if (size && n > SIZE_MAX / size)
