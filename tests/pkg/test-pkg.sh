@@ -228,7 +228,7 @@ modes=$(section STATUS | awk '/^\.B 1 mode$/ { s = 1; next } /^\.TP$/ { s = 0 } 
 for w in $(awk '$1 == "mode" { print $3 }' <<<"$fields"); do
 	eq "dm-ilio.4: mode word $w under field 1" "$(grep -c "^\.BR\? ${w//-/\\\\-}\( \|,\|$\)" <<<"$modes")" 1
 done
-eq "dm-ilio.4: the messages" "$(tagged MESSAGES | tr '\n' ' ')" ".B clear_stats .B compact .B gc .B checkpoint .B check .BI \"hint \" \"class start_sector nr_sectors\" .B hints "
+eq "dm-ilio.4: the messages" "$(tagged MESSAGES | tr '\n' ' ')" ".B clear_stats .B compact .B gc .B checkpoint .B check .BI \"hint \" \"class start_sector nr_sectors\" \" \\fR[\\fP\" \"class start_sector nr_sectors\" \" \\fR]...\\fP\" .B hints "
 
 # --- signing by hand, as the admin guide says (not Secure Boot itself) ------
 sf=/lib/modules/$kver/build/scripts/sign-file
