@@ -493,11 +493,6 @@ static int ilio_parse_hint(struct ilio_msg *m, unsigned int argc, char **argv,
 		ret = ilio_parse_hint_words(argv + 1 + 3 * i, &start, &nr, &cls, error);
 		if (ret)
 			return ret;
-		if (!i) {
-			m->cls = cls;
-			m->start = start;
-			m->nr = nr;
-		}
 	}
 	return 0;
 }

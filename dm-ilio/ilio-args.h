@@ -124,21 +124,17 @@ enum ilio_msg_verb {
  * struct ilio_msg - a parsed message
  * @verb: enum ilio_msg_verb
  * @flags: ILIO_MSG_* of @verb
- * @cls: hint: the first range's enum ilio_class (clear: ILIO_CLASS_NORMAL)
- * @start: hint: the first range's first sector
- * @nr: hint: its sectors, at least 1 (the caller checks the device's end)
  * @nr_hints: hint: ranges in the message, 1..ILIO_HINT_BATCH_MAX
  *             (ilio-limits.h)
  * @hint_argv: hint: their words, 3 a range, all checked by the parser
- *             (ilio_msg_hint_range() reads range i; valid while the
- *             message's argv is)
+ *             (ilio_msg_hint_range() reads range i: its class, clear
+ *             as ILIO_CLASS_NORMAL, and its sectors, at least 1, the
+ *             caller checks the device's end; valid while the message's
+ *             argv is)
  */
 struct ilio_msg {
 	int verb;
 	unsigned int flags;
-	int cls;
-	u64 start;
-	u64 nr;
 	unsigned int nr_hints;
 	char **hint_argv;
 };

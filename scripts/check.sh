@@ -17,16 +17,16 @@
 #     with DKMS into this host's /lib/modules, which is the guests' root
 #     file system, and removes it again;
 #   * the unit tests, in the foreground (output live), at nice 10;
-#   * the fuzz smoke run (time based, so at the normal priority: it runs
-#     as many executions as before, and costs the lanes about half a
-#     minute), then the crash checker's self-test and lint at nice 10,
-#     their output shown when they are done.
+#   * the fuzz smoke run (time based, so at the normal priority: it gets
+#     the CPU it had before, for about two minutes beside the lanes), then
+#     the crash checker's self-test and lint at nice 10, their output
+#     shown when they are done.
 #
 # The host stages used to run before the VM suite, on both cores for about
 # five minutes, while the guests leave about an eighth of the two cores
 # idle (sleeps, waits for timers and heartbeats, the lanes' uneven ends):
-# at nice 10 the deterministic ones take mostly that idle time, and a guest that wants its
-# core gets ten times their share of it.  nice 10 rather than 19, because a
+# at nice 10 the deterministic ones take mostly that idle time, and a
+# guest that wants its core gets ten times their share of it.  nice 10 rather than 19, because a
 # few host checks measure wall time (test-bounds: a replay in under 3 s).
 # The VM suite's output is shown when it ends.
 set -uo pipefail

@@ -214,9 +214,10 @@ static void t_hint_batches(void)
 	int cls, ret, bad = 0;
 
 	ret = parse_msg("hint pin 0 8 nocache 16 8 clear 0 4", &m, &err);
-	CHECK(ret == 0 && m.nr_hints == 3 && m.cls == ILIO_CLASS_PIN && m.start == 0 &&
-	      m.nr == 8, "three ranges: ret %d, %u ranges, the first %d %llu+%llu", ret,
-	      m.nr_hints, m.cls, (unsigned long long)m.start, (unsigned long long)m.nr);
+	CHECK(ret == 0 && m.nr_hints == 3 && !ilio_msg_hint_range(&m, 0, &start, &nr, &cls) &&
+	      cls == ILIO_CLASS_PIN && start == 0 && nr == 8,
+	      "three ranges: ret %d, %u ranges, the first %d %llu+%llu", ret, m.nr_hints, cls,
+	      (unsigned long long)start, (unsigned long long)nr);
 	CHECK(!ilio_msg_hint_range(&m, 1, &start, &nr, &cls) && cls == ILIO_CLASS_NOCACHE &&
 	      start == 16 && nr == 8, "range 2 of 3: nocache 16+8");
 	CHECK(!ilio_msg_hint_range(&m, 2, &start, &nr, &cls) && cls == ILIO_CLASS_NORMAL &&
@@ -294,13 +295,15 @@ static void t_hint_messages(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(good); i++) {
-		int ret = parse_msg(good[i].line, &m, &err);
+		int ret = parse_msg(good[i].line, &m, &err), cls = -1;
+		u64 start = 0, nr = 0;
 
+		if (!ret)
+			ret = ilio_msg_hint_range(&m, 0, &start, &nr, &cls);
 		CHECK(ret == 0 && m.verb == ILIO_MSG_HINT && m.flags == ILIO_MSG_CLASSES &&
-		      m.cls == good[i].cls && m.start == good[i].start && m.nr == good[i].nr,
+		      cls == good[i].cls && start == good[i].start && nr == good[i].nr,
 		      "'%s': ret %d verb %d cls %d %llu+%llu (%s)", good[i].line, ret, m.verb,
-		      m.cls, (unsigned long long)m.start, (unsigned long long)m.nr,
-		      err ? err : "");
+		      cls, (unsigned long long)start, (unsigned long long)nr, err ? err : "");
 	}
 	CHECK(parse_msg("hints", &m, &err) == 0 && m.verb == ILIO_MSG_HINTS && !m.flags,
 	      "hints");

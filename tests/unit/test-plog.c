@@ -3150,18 +3150,26 @@ static u32 hints_copy(struct ilio_core *ic, struct ilio_crange *r, u32 max)
 	return ilio_core_hints(ic, r, max, &limit, &bytes);
 }
 
+/* Two copies of a map (field by field: struct ilio_crange has padding). */
+static bool cranges_equal(const struct ilio_crange *x, u32 nx, const struct ilio_crange *y,
+			  u32 ny)
+{
+	u32 i;
+
+	if (nx != ny)
+		return false;
+	for (i = 0; i < nx; i++)
+		if (x[i].start != y[i].start || x[i].end != y[i].end || x[i].cls != y[i].cls)
+			return false;
+	return true;
+}
+
 static bool hints_equal(struct ilio_core *ic, const struct ilio_crange *want, u32 n)
 {
 	static struct ilio_crange got[64];
-	u32 i, m = hints_copy(ic, got, 64);
+	u32 m = hints_copy(ic, got, 64);
 
-	if (m != n)
-		return false;
-	for (i = 0; i < n; i++)
-		if (got[i].start != want[i].start || got[i].end != want[i].end ||
-		    got[i].cls != want[i].cls)
-			return false;
-	return true;
+	return cranges_equal(got, m, want, n);
 }
 
 static u32 hints_limit(struct ilio_core *ic)
@@ -3188,20 +3196,6 @@ static void cmap_write(struct mdev *d, unsigned int slot, u64 seq, const u8 *uui
 	ilio_cmap_build(buf, &g, slot, seq, (u64)NBLK * 8, r, nr);
 	memcpy(d->img + ilio_cmap_slot_block(&g, slot) * 4096, buf, ilio_cmap_len(nr));
 	memcpy(d->dur, d->img, DEV_BYTES);
-}
-
-/* Two copies of a map (field by field: struct ilio_crange has padding). */
-static bool cranges_equal(const struct ilio_crange *x, u32 nx, const struct ilio_crange *y,
-			  u32 ny)
-{
-	u32 i;
-
-	if (nx != ny)
-		return false;
-	for (i = 0; i < nx; i++)
-		if (x[i].start != y[i].start || x[i].end != y[i].end || x[i].cls != y[i].cls)
-			return false;
-	return true;
 }
 
 /* The class a map gives sector @s. */
