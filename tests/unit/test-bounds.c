@@ -461,11 +461,18 @@ static void test_bounds_accept(void)
 	sd_free(&d);
 }
 
+/*
+ * CPU time of this process, not wall time: check.sh runs the unit tests
+ * at nice 10 beside the VM lanes, where waking QEMU threads can preempt a
+ * sub-millisecond GC in every one of five tries (CI saw 5.7 ms for a
+ * 0.6 ms gc(1)). The bounds here are about work done, which CPU time
+ * measures whatever the host is doing.
+ */
 static double now_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -521,9 +528,9 @@ static void test_unmap_whole_device(void)
 	CHECK(ic, "open with a whole-device UNMAP entry: %d %s", err, why);
 	if (!ic)
 		goto out;
-	printf("  whole-device UNMAP of 2^32 LBAs: open in %.3f s, %llu map leaves\n",
+	printf("  whole-device UNMAP of 2^32 LBAs: open in %.3f s CPU, %llu map leaves\n",
 	       t, (unsigned long long)ic->sp.map.leaves_allocated);
-	CHECK(t < 3.0, "replayed in %.3f s (a walk of 2^32 LBAs takes tens)", t);
+	CHECK(t < 3.0, "replayed in %.3f s CPU (a walk of 2^32 LBAs takes tens)", t);
 	CHECK(ic->sp.map.leaves_allocated == 2,
 	      "only the two leaves the MAP entries need (%llu)",
 	      (unsigned long long)ic->sp.map.leaves_allocated);
@@ -600,7 +607,7 @@ static void test_tick_cost(void)
 	struct sdev d[2];
 	double ck[2], gc[2], tk[2];
 	char cwhy[160];
-	int k;
+	int k, r;
 
 	for (k = 0; k < 2; k++) {
 		u64 size = k ? big : 4ULL << 30;
@@ -608,13 +615,35 @@ static void test_tick_cost(void)
 
 		ic[k] = tick_store(&d[k], size, ram);
 		if (!ic[k])
-			return;
-		gc[k] = best_of(ic[k], 5, do_gc1);
-		ck[k] = best_of(ic[k], 5, ilio_core_checkpoint);
-		tk[k] = best_of(ic[k], 20, do_tick);
-		CHECK(!ilio_core_check(ic[k], cwhy, sizeof(cwhy)), "check: %s", cwhy);
+			break;
+		gc[k] = 1e9;
+		ck[k] = 1e9;
+		tk[k] = 1e9;
 	}
-	printf("  %u vs %u segments: gc(1) %.3f vs %.3f ms, checkpoint %.3f vs %.3f ms, tick %.4f vs %.4f ms\n",
+	if (k < 2) {
+		if (k)
+			ilio_core_close(ic[0]);
+		for (r = 0; r <= k; r++)
+			sd_free(&d[r]);
+		return;
+	}
+	/*
+	 * Each store sees the same sequence (five GCs, five checkpoints, 20
+	 * ticks), the two stores' turns interleaved so that a change in the
+	 * host's load hits both; best of each.
+	 */
+	for (r = 0; r < 5; r++)
+		for (k = 0; k < 2; k++)
+			gc[k] = min_t(double, gc[k], best_of(ic[k], 1, do_gc1));
+	for (r = 0; r < 5; r++)
+		for (k = 0; k < 2; k++)
+			ck[k] = min_t(double, ck[k], best_of(ic[k], 1, ilio_core_checkpoint));
+	for (r = 0; r < 5; r++)
+		for (k = 0; k < 2; k++)
+			tk[k] = min_t(double, tk[k], best_of(ic[k], 4, do_tick));
+	for (k = 0; k < 2; k++)
+		CHECK(!ilio_core_check(ic[k], cwhy, sizeof(cwhy)), "check: %s", cwhy);
+	printf("  %u vs %u segments: gc(1) %.3f vs %.3f ms, checkpoint %.3f vs %.3f ms, tick %.4f vs %.4f ms (CPU)\n",
 	       ic[0]->sp.segs.nr_segs, ic[1]->sp.segs.nr_segs, gc[0] * 1e3, gc[1] * 1e3,
 	       ck[0] * 1e3, ck[1] * 1e3, tk[0] * 1e3, tk[1] * 1e3);
 	CHECK(gc[1] <= 4 * gc[0] + 0.002, "gc(1) on %u segments: %.3f ms (%.3f ms on %u)",
@@ -736,7 +765,7 @@ static void test_discard_sparse(void)
 		t0 = now_s();
 		CHECK(!discard_range(ic, 1, nblk - 2, &calls), "discard all but the first and last");
 		t = now_s() - t0;
-		printf("  %s: discard of 2^32 - 2 blocks: %.3f s, %llu calls\n",
+		printf("  %s: discard of 2^32 - 2 blocks: %.3f s CPU, %llu calls\n",
 		       k ? "persistent" : "diskless", t, (unsigned long long)calls);
 		CHECK(calls < 6 * 1024, "%llu calls, not one per block", (unsigned long long)calls);
 		CHECK_QUIET(got_block(ic, 0, 2) && got_block(ic, nblk - 1, 2), fails,
