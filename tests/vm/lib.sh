@@ -330,25 +330,38 @@ brd_teardown() {
 # --- device-mapper helpers ----------------------------------------------------
 
 # dm_node NAME: print the kernel name (dm-N) of /dev/mapper/NAME.
+#
+# These three helpers run in every test's loops, so they start no program
+# but dmsetup: under TCG an exec costs 80-150 ms in the guest (cat 85,
+# dmsetup 146, echo | awk 133), a bash builtin about 1 ms.
 dm_node() {
-	local mm
-	mm=$(dmsetup info -c --noheadings -o major,minor --separator : "$1" 2>/dev/null) || return 1
-	mm=${mm// /}
-	[ -e "/sys/dev/block/$mm" ] || return 1
-	basename "$(readlink -f "/sys/dev/block/$mm")"
+	local f n
+	for f in /sys/block/dm-*/dm/name; do
+		[ -r "$f" ] || continue
+		read -r n <"$f" || continue
+		[ "$n" = "$1" ] || continue
+		f=${f%/dm/name}
+		echo "${f##*/}"
+		return 0
+	done
+	return 1
 }
 
 # sysfs_val NAME FIELD: cat /sys/block/dm-N/ilio/FIELD.
 sysfs_val() {
-	local node
+	local node lines
 	node=$(dm_node "$1") || return 1
-	cat "/sys/block/$node/ilio/$2"
+	mapfile -t lines <"/sys/block/$node/ilio/$2" || return 1
+	printf '%s\n' "${lines[@]}"
 }
 
 # status_field NAME N: the Nth INFO field of "dmsetup status NAME" after the
 # target name (N=1 is the mode). Single-target tables only.
 status_field() {
-	dmsetup status "$1" | awk -v n="$2" 'NR == 1 { print $(3 + n) }'
+	local s a
+	s=$(dmsetup status "$1") || return 1
+	read -ra a <<<"$s"
+	printf '%s\n' "${a[$((2 + $2))]}"
 }
 
 # dev_sectors DEV: size of a block device in 512-byte sectors.

@@ -52,10 +52,12 @@ st() { f "$(field_idx "$1")"; }
 # Diskless: a persistent-only field has no sysfs file, and its status
 # field is 0; every other field's file equals its status field.
 check_sysfs_matches_status() {
-	local i name sv fv bad=0
+	local i name sv fv bad=0 sa
+	# One status line for all 25 fields, and sysfs read by a builtin.
+	read -ra sa <<<"$(dmsetup status $NAME)"
 	for i in "${!FIELDS[@]}"; do
 		name=${FIELDS[$i]}
-		fv=$(f $((i + 1)))
+		fv=${sa[$((i + 3))]}
 		if persistent_only "$name"; then
 			sv=absent
 			[ -e "/sys/block/$node/ilio/$name" ] && sv=present
@@ -63,7 +65,8 @@ check_sysfs_matches_status() {
 			[ "$sv" = absent ] || { bad=$((bad + 1)); log "persistent-only $name: $sv"; }
 			continue
 		fi
-		sv=$(sysfs_val $NAME "$name" 2>/dev/null)
+		sv=
+		read -r sv 2>/dev/null <"/sys/block/$node/ilio/$name"
 		if [ "$sv" != "$fv" ]; then
 			bad=$((bad + 1))
 			log "sysfs $name='$sv' status='$fv'"
@@ -117,8 +120,9 @@ assert_cmd "clear_stats" -- dmsetup message $NAME 0 clear_stats
 gauges_after=$(for n in logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_bytes; do st $n; done | tr '\n' ' ')
 assert_eq "$gauges_after" "$gauges_before" "clear_stats keeps the space gauges"
 nonzero=
+read -ra sa <<<"$(dmsetup status $NAME)"
 for ((i = 7; i <= 23; i++)); do
-	[ "$(f $i)" = 0 ] || nonzero="$nonzero ${FIELDS[$((i - 1))]}=$(f $i)"
+	[ "${sa[$((i + 2))]}" = 0 ] || nonzero="$nonzero ${FIELDS[$((i - 1))]}=${sa[$((i + 2))]}"
 done
 assert_eq "$nonzero" "" "clear_stats zeroes fields 7-17 and 19-23 (diskless: 18 is 0)"
 
@@ -149,16 +153,20 @@ check_sysfs_matches_status "after the dedup workload"
 # equals its sysfs file (the device is idle, so they cannot move).
 prom=$("$REPO/tools/ilioctl" status --prometheus $NAME)
 bad=0
+declare -A PROM
+while read -r key val _; do
+	PROM[$key]=$val
+done <<<"$prom"
+read -ra sa <<<"$(dmsetup status $NAME)"
 for i in "${!FIELDS[@]}"; do
 	n=${FIELDS[$i]}
 	[ "$n" = mode ] && continue
-	pv=$(awk -v a="ilio_$n{device=\"$NAME\"}" -v b="ilio_${n}_total{device=\"$NAME\"}" \
-		'$1 == a || $1 == b { print $2 }' <<<"$prom")
+	pv=${PROM["ilio_$n{device=\"$NAME\"}"]-}${PROM["ilio_${n}_total{device=\"$NAME\"}"]-}
 	# A persistent-only field has no file here: its status field (0).
 	if persistent_only "$n"; then
-		sv=$(f $((i + 1)))
+		sv=${sa[$((i + 3))]}
 	else
-		sv=$(sysfs_val $NAME "$n")
+		read -r sv <"/sys/block/$node/ilio/$n"
 	fi
 	if [ "$pv" != "$sv" ]; then
 		bad=$((bad + 1))
