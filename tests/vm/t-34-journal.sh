@@ -75,7 +75,7 @@ fi
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
 in_guest || fatal "t-34 $1 is a guest half: run it through run.sh"
-need_cmd fio dmsetup python3 sha256sum
+need_cmd fio dmsetup python3
 ILIOCTL="$REPO/tools/ilioctl"
 BLKPAT="$REPO/tests/vm/blkpat.py"
 [ -x "$ILIOCTL" ] || fatal "$ILIOCTL not built (make tools)"
@@ -172,8 +172,8 @@ boot2)
 	brd_setup 64 2
 	assert_cmd "format a second store (ram0) with its journal (ram1)" -- \
 		"$ILIOCTL" format /dev/ram0 --journal /dev/ram1
-	sl=$(sha256sum "$LUN" | cut -d' ' -f1)
-	sj=$(sha256sum "$JD" | cut -d' ' -f1)
+	sl=$(dev_writes "$LUN")
+	sj=$(dev_writes "$JD")
 	dmesg_mark
 	assert_fails "a foreign journal (another store's) is refused" -- \
 		dmsetup create t34 --table "0 $LOG_SECT ilio $LUN $RAM_MB 2 journal /dev/ram1"
@@ -189,8 +189,8 @@ boot2)
 	assert_fails "after the crash, a table without the journal is refused" -- \
 		dmsetup create t34 --table "0 $LOG_SECT ilio $LUN $RAM_MB"
 	dmsetup remove t34 >/dev/null 2>&1
-	assert_eq "$(sha256sum "$LUN" | cut -d' ' -f1) $(sha256sum "$JD" | cut -d' ' -f1)" \
-		"$sl $sj" "the refused opens wrote nothing to the LUN or the journal"
+	assert_eq "$(dev_writes "$LUN"), $(dev_writes "$JD")" \
+		"$sl, $sj" "the refused opens wrote nothing to the LUN or the journal"
 	brd_teardown
 
 	# The journal behind a dm-linear that can be switched to "error".
