@@ -1521,6 +1521,31 @@ struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 }
 
 /**
+ * ilio_core_precheck() - what an open would refuse before it reads much
+ * @p: the parameters ilio_core_open() will get
+ * @err: set on refusal: -EINVAL (another size than @p), -ENOMEM
+ * @why: set on refusal: a static string for the admin
+ *
+ * Reads the superblock and the anchors, writes nothing, and judges only
+ * what needs no recovery (the size), so that an activation can refuse a
+ * wrong table before it claims the store (ilio-target.c).
+ *
+ * Return: true when the open may go ahead.
+ */
+bool ilio_core_precheck(const struct ilio_core_params *p, int *err,
+			const char **why)
+{
+	int ret;
+
+	if (!p->store || !p->store->precheck)
+		return true;
+	ret = p->store->precheck(p, why);
+	if (ret)
+		*err = ret;
+	return !ret;
+}
+
+/**
  * ilio_core_destroy() - free a store and everything in it (no I/O)
  * @ic: core, or NULL; no call may be in progress
  */

@@ -146,6 +146,8 @@ struct ilio_core {
 #define ILIO_OWES_WRITEBACK	1
 
 struct ilio_core *ilio_core_create(const struct ilio_core_params *p, int *err);
+bool ilio_core_precheck(const struct ilio_core_params *p, int *err,
+			const char **why);
 struct ilio_core *ilio_core_open(const struct ilio_core_params *p, int *err,
 				 const char **why);
 void ilio_core_destroy(struct ilio_core *ic);

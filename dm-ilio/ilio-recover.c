@@ -457,21 +457,25 @@ struct ilio_anchors {
 	bool chain_damaged;
 };
 
-/* Read and validate the superblock (either copy) and both anchor slots. */
-static int ilio_plog_read_meta(struct ilio_plog *pl, u64 dev_bytes,
-			       struct ilio_anchors *an, const char **why)
+/*
+ * Read and validate the superblock (either copy) into @g and both anchor
+ * slots into @an, through @ops with the block buffer @blk.
+ */
+static int __ilio_read_meta(const struct ilio_backend_ops *ops, void *priv,
+			    void *blk, struct ilio_geom *g, u64 dev_bytes,
+			    struct ilio_anchors *an, const char **why)
 {
 	const char *why0 = NULL, *why1;
 	int ret, r0 = -EINVAL, i;
 
 	for (i = 0; i < 2; i++) {
-		ret = pl->ops->read(pl->priv, (u64)(ILIO_SB_BLOCK + i) *
-				    ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+		ret = ops->read(priv, (u64)(ILIO_SB_BLOCK + i) * ILIO_BLOCK_SIZE,
+				blk, ILIO_BLOCK_SIZE);
 		if (ret) {
 			*why = "cannot read the superblock";
 			return -EIO;
 		}
-		ret = ilio_sb_check(pl->blk, ILIO_SB_BLOCK + i, dev_bytes, &pl->g,
+		ret = ilio_sb_check(blk, ILIO_SB_BLOCK + i, dev_bytes, g,
 				    i ? &why1 : &why0);
 		if (!ret)
 			break;
@@ -484,17 +488,17 @@ static int ilio_plog_read_meta(struct ilio_plog *pl, u64 dev_bytes,
 	}
 	an->newest = -1;
 	for (i = 0; i < 2; i++) {
-		ret = pl->ops->read(pl->priv, (u64)(ILIO_ANCHOR_BLOCK + i) *
-				    ILIO_BLOCK_SIZE, pl->blk, ILIO_BLOCK_SIZE);
+		ret = ops->read(priv, (u64)(ILIO_ANCHOR_BLOCK + i) * ILIO_BLOCK_SIZE,
+				blk, ILIO_BLOCK_SIZE);
 		if (ret) {
 			*why = "cannot read the anchors";
 			return -EIO;
 		}
 		an->why[i] = NULL;
-		if (!ilio_anchor_check(pl->blk, ILIO_ANCHOR_BLOCK + i, &pl->g,
-				       &an->a[i], &an->why[i]))
+		if (!ilio_anchor_check(blk, ILIO_ANCHOR_BLOCK + i, g, &an->a[i],
+				       &an->why[i]))
 			an->state[i] = ILIO_SLOT_VALID;
-		else if (!memchr_inv(pl->blk, 0, ILIO_BLOCK_SIZE))
+		else if (!memchr_inv(blk, 0, ILIO_BLOCK_SIZE))
 			an->state[i] = ILIO_SLOT_BLANK;
 		else
 			an->state[i] = ILIO_SLOT_DAMAGED;
@@ -508,6 +512,74 @@ static int ilio_plog_read_meta(struct ilio_plog *pl, u64 dev_bytes,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int ilio_plog_read_meta(struct ilio_plog *pl, u64 dev_bytes,
+			       struct ilio_anchors *an, const char **why)
+{
+	return __ilio_read_meta(pl->ops, pl->priv, pl->blk, &pl->g, dev_bytes,
+				an, why);
+}
+
+/*
+ * A size mismatch is a refusal, never a reason to try another anchor.
+ * The newest anchor gives the size; the other may give a smaller one (an
+ * online grow that stopped between its two anchor writes), never a
+ * larger one: a store never shrinks.
+ */
+static int ilio_anchors_size_check(const struct ilio_anchors *an,
+				   u64 nr_blocks, const char **why)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		u64 nb = an->a[i].nr_blocks;
+
+		if (an->state[i] == ILIO_SLOT_VALID && nb &&
+		    (i == an->newest ? nb != nr_blocks : nb > nr_blocks)) {
+			*why = "the store on this device has another size than the table";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/**
+ * ilio_log_precheck() - refuse a table of another size before any write
+ * @p: the open's parameters
+ * @why: set on refusal
+ *
+ * The open refuses it too, but a read-write activation of a guarded
+ * store claims the multihost record first (after waiting out a stale
+ * heartbeat): a typo in the table length would write that claim, and put
+ * it back, for nothing.  Only the size is judged here, from the same
+ * reads and by the same rule as the open; anything else (an unreadable
+ * superblock or anchor) is left to the open, after the claim, which
+ * reports it as before.
+ *
+ * Return: 0, or -EINVAL (another size), -ENOMEM.
+ */
+static int ilio_log_precheck(const struct ilio_core_params *p,
+			     const char **why)
+{
+	struct ilio_anchors *an = kzalloc(sizeof(*an), GFP_KERNEL);
+	struct ilio_geom *g = kzalloc(sizeof(*g), GFP_KERNEL);
+	void *blk = kmalloc(ILIO_BLOCK_SIZE, GFP_KERNEL);
+	const char *ignored;
+	int ret = -ENOMEM;
+
+	if (an && g && blk) {
+		ret = 0;
+		if (!__ilio_read_meta(p->bops, p->bpriv, blk, g, p->dev_bytes, an,
+				      &ignored))
+			ret = ilio_anchors_size_check(an, p->nr_blocks, why);
+	}
+	if (ret == -ENOMEM)
+		*why = "out of memory";
+	kfree(blk);
+	kfree(g);
+	kfree(an);
+	return ret;
 }
 
 /**
@@ -1050,7 +1122,7 @@ static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
 {
 	struct ilio_anchor_info a;
 	struct ilio_plog *pl;
-	int ret, i;
+	int ret;
 
 	*why = "out of memory";
 	pl = ilio_plog_alloc(sp, p);
@@ -1065,22 +1137,9 @@ static struct ilio_plog *ilio_log_recover(struct ilio_space *sp,
 		goto fail;
 	/* The superblock's key (0 for a store formatted before keyed hashing). */
 	sp->hash_seed = pl->g.hash_seed;
-	/*
-	 * A size mismatch is a refusal, never a reason to try another anchor.
-	 * The newest anchor gives the size; the other may give a smaller one
-	 * (an online grow that stopped between its two anchor writes), never
-	 * a larger one: a store never shrinks.
-	 */
-	for (i = 0; i < 2; i++) {
-		u64 nb = an->a[i].nr_blocks;
-
-		if (an->state[i] == ILIO_SLOT_VALID && nb &&
-		    (i == an->newest ? nb != p->nr_blocks : nb > p->nr_blocks)) {
-			*why = "the store on this device has another size than the table";
-			ret = -EINVAL;
-			goto fail;
-		}
-	}
+	ret = ilio_anchors_size_check(an, p->nr_blocks, why);
+	if (ret)
+		goto fail;
 	if (slot < 0)
 		slot = an->newest;
 	if (an->state[slot] != ILIO_SLOT_VALID) {
@@ -1268,4 +1327,5 @@ static struct ilio_store *ilio_log_open(struct ilio_space *sp,
 const struct ilio_store_type ilio_log_store = {
 	.name = "log",
 	.open = ilio_log_open,
+	.precheck = ilio_log_precheck,
 };

@@ -329,6 +329,7 @@ struct ilio_store_type {
 	struct ilio_store *(*open)(struct ilio_space *sp,
 				   const struct ilio_core_params *p, int *err,
 				   const char **why);
+	int (*precheck)(const struct ilio_core_params *p, const char **why);
 };
 
 int __ilio_store_grow_map(struct ilio_store *st, u64 nr_blocks,

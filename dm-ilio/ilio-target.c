@@ -1152,6 +1152,13 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			cp.jdev_bytes = bdev_nr_bytes(d->jbdev);
 		}
 		t0 = ktime_get_ns();
+		/* A wrong size is refused before the claim: it writes nothing. */
+		if (!ilio_core_precheck(&cp, &ret, &why)) {
+			ti->error = (char *)why;
+			DMERR("%s: cannot open the store on %s: %s", d->name,
+			      backing->name, why);
+			goto fail;
+		}
 		if (ro) {
 			ilio_dev_mmp_peek(d, backing);
 		} else {

@@ -397,8 +397,8 @@ static void md_free(struct mdev *d)
 	free(d->dur);
 }
 
-static struct ilio_core *md_open(struct mdev *d, u64 nblk, int coalesce,
-				 bool ro, int *err, const char **why)
+static struct ilio_core_params md_params(struct mdev *d, u64 nblk, int coalesce,
+					  bool ro)
 {
 	struct ilio_core_params p = {
 		.nr_blocks = nblk, .ram_limit = 8U << 20, .seg_bytes = SEG_BYTES,
@@ -408,7 +408,30 @@ static struct ilio_core *md_open(struct mdev *d, u64 nblk, int coalesce,
 		.flush_interval_ms = 1000, .max_dirty = 1U << 20,
 	};
 
+	return p;
+}
+
+static struct ilio_core *md_open(struct mdev *d, u64 nblk, int coalesce,
+				 bool ro, int *err, const char **why)
+{
+	struct ilio_core_params p = md_params(d, nblk, coalesce, ro);
+
 	return ilio_core_open(&p, err, why);
+}
+
+/* ilio_core_precheck() of an open of @nblk blocks; *@writes: its writes. */
+static bool md_precheck(struct mdev *d, u64 nblk, int *err, const char **why,
+			unsigned long *writes)
+{
+	struct ilio_core_params p = md_params(d, nblk, ILIO_COALESCE_ALWAYS, false);
+	unsigned long w0 = d->writes + d->discards + d->npend;
+	bool ok;
+
+	*err = 0;
+	*why = "";
+	ok = ilio_core_precheck(&p, err, why);
+	*writes = d->writes + d->discards + d->npend - w0;
+	return ok;
 }
 
 /* Content of version @v of block @lba: compressible, some duplicates. */
@@ -557,6 +580,34 @@ static void test_roundtrip(void)
 	ic = md_open(&d, NBLK * 2, ILIO_COALESCE_ALWAYS, false, &err, &why);
 	CHECK(!ic && err == -EINVAL, "size mismatch refused: %s", why);
 	ilio_core_destroy(ic);
+	/*
+	 * ... and by the precheck, which the target runs before it claims a
+	 * guarded store: a larger or a smaller table, without a write.  The
+	 * right size passes, and so does what only the open can judge (a
+	 * superblock that cannot be read).
+	 */
+	{
+		static const u64 sizes[] = { NBLK * 2, NBLK - 1, NBLK + 1, 1 };
+		unsigned long w;
+		size_t k;
+
+		for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+			CHECK(!md_precheck(&d, sizes[k], &err, &why, &w) && err == -EINVAL &&
+			      strstr(why, "another size") && !w,
+			      "precheck of %llu blocks (the store has %u): refused (%d, %s), %lu writes",
+			      (unsigned long long)sizes[k], NBLK, err, why, w);
+		}
+		CHECK(md_precheck(&d, NBLK, &err, &why, &w) && !err && !w,
+		      "precheck of the right size passes (%d), %lu writes", err, w);
+		d.fail_reads = -1;
+		CHECK(md_precheck(&d, NBLK * 2, &err, &why, &w) && !err && !w,
+		      "precheck with every read failing: left to the open (%d)", err);
+		d.fail_reads = 0;
+		ilio_shim_fail_alloc_after = 0;
+		CHECK(!md_precheck(&d, NBLK, &err, &why, &w) && err == -ENOMEM,
+		      "precheck out of memory: refused (%d %s)", err, why);
+		ilio_shim_fail_alloc_after = -1;
+	}
 out:
 	model_free(&m);
 	md_free(&d);

@@ -369,9 +369,10 @@ status_field() {
 # from its sysfs stat.  "A refused open wrote nothing" is then an equal
 # snapshot before and after: stronger than equal checksums (it sees an
 # identical rewrite too) and free, where a sha256 of 256 MiB takes 9 s
-# under TCG.  Flushes are not counted: they change no data.  (A guarded
-# store's refused read-write open does write: it claims the multihost
-# record and puts it back.  There use dev_image and dev_same.)
+# under TCG.  Flushes are not counted: they change no data.  (These
+# counters found that a refused read-write open of a guarded store wrote
+# its multihost claim and put it back; now a table of another size is
+# refused before the claim, ilio_core_precheck().)
 dev_writes() {
 	local node st
 	case "$1" in
@@ -380,20 +381,6 @@ dev_writes() {
 	esac
 	read -ra st <"/sys/class/block/$node/stat" || return 1
 	printf 'writes %s sectors %s discards %s\n' "${st[4]}" "${st[6]}" "${st[11]:-0}"
-}
-
-# dev_image DEV FILE: copy the whole device (read O_DIRECT) to FILE.
-dev_image() {
-	dd if="$1" of="$2" bs=1M iflag=direct status=none
-}
-
-# dev_same DEV FILE [LEN]: the device equals FILE byte for byte (the
-# first LEN bytes; cmp's status and message).  cmp reads DEV through its
-# page cache, which is fresh only when nothing else holds DEV open (the
-# last close drops it): call it between activations.  Measured on 256 MiB
-# under TCG: 5.1 s, sha256sum 7.5 s, and dd O_DIRECT piped into cmp 12 s.
-dev_same() {
-	cmp ${3:+-n "$3"} "$1" "$2"
 }
 
 # dev_sectors DEV: size of a block device in 512-byte sectors.
