@@ -27,6 +27,10 @@ block holds a value that was written there, never anything else".
       --allow (default "L").  Exit 0 if every block is in an allowed class,
       1 if not, 2 on trouble.  F is never allowed.
 
+  blkpat.py gens < LINES
+      Several gen runs in one process: each line of stdin holds the
+      arguments of one "gen" (OUT NBLOCKS --seed S --tag T ...).
+
   blkpat.py multi DEV SPECFILE
       The same for several regions in one run (python starts slowly under
       TCG).  Each SPECFILE line: NAME OFF BLOCKS ALLOW EXPECT [ALSO...]
@@ -35,6 +39,7 @@ block holds a value that was written there, never anything else".
       first bad blocks after a FAIL.  Exit 0 if every region is ok.
 """
 import argparse
+import shlex
 import mmap
 import os
 import random
@@ -171,7 +176,7 @@ def cmd_check(args):
     return 1 if bad else 0
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -195,9 +200,24 @@ def main():
     m = sub.add_parser("multi")
     m.add_argument("dev")
     m.add_argument("spec")
+    sub.add_parser("gens")
+    return p
+
+
+def cmd_gens(p):
+    for line in sys.stdin:
+        if line.strip():
+            cmd_gen(p.parse_args(["gen"] + shlex.split(line)))
+    return 0
+
+
+def main():
+    p = parser()
     args = p.parse_args()
     if args.cmd == "gen":
         return cmd_gen(args)
+    if args.cmd == "gens":
+        return cmd_gens(p)
     if args.cmd == "multi":
         return cmd_multi(args)
     if args.off % BS:

@@ -13,7 +13,7 @@
 #   warn   log a fake "WARNING:" line (run.sh must flag the kernel log)
 #
 # vm-args: --mem 1024 --timeout 300 --disk harness:64
-# vm-time: 19
+# vm-time: 33
 
 case "${1:-}" in
 crash)

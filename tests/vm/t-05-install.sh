@@ -26,7 +26,7 @@
 # "Keeping mkfs off a store").
 #
 # vm-args: --mem 1024 --timeout 300 --disk t05:64
-# vm-time: 24
+# vm-time: 47
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

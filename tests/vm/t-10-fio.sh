@@ -9,7 +9,7 @@
 # a count of distinct blocks) and stores compressible data in less space.
 #
 # vm-args: --mem 3072 --timeout 1200 --smp 2
-# vm-time: 91
+# vm-time: 156
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

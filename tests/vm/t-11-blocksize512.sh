@@ -11,7 +11,7 @@
 # refuses 512-byte O_DIRECT I/O.
 #
 # vm-args: --mem 3072 --timeout 900
-# vm-time: 50
+# vm-time: 68
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -9,7 +9,7 @@
 # frees space writes work again.
 #
 # vm-args: --mem 3072 --timeout 900
-# vm-time: 63
+# vm-time: 69
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

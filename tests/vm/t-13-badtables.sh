@@ -16,7 +16,7 @@
 # kernel WARNING (the harness fails a run whose log has one).
 #
 # vm-args: --mem 1024 --timeout 600
-# vm-time: 55
+# vm-time: 79
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -15,7 +15,7 @@
 # compactor and answers why it did nothing, or what it moved and freed.
 #
 # vm-args: --mem 3072 --timeout 900
-# vm-time: 174
+# vm-time: 95
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -9,7 +9,7 @@
 # RAM store would show as ~128 MiB per cycle).
 #
 # vm-args: --mem 3072 --timeout 900
-# vm-time: 41
+# vm-time: 63
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -10,7 +10,7 @@
 # the TABLE line is canonical.
 #
 # vm-args: --mem 2048 --timeout 600
-# vm-time: 25
+# vm-time: 38
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

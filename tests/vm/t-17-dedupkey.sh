@@ -17,7 +17,7 @@
 # keeps its superblock.  Every byte is compared with cmp.
 #
 # vm-args: --mem 2048 --timeout 900 --disk t17:256
-# vm-time: 99
+# vm-time: 102
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -12,7 +12,7 @@
 # a remove and a re-create.
 #
 # vm-args: --mem 1024 --timeout 900
-# vm-time: 25
+# vm-time: 24
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -21,7 +21,7 @@
 # runs change no data, and the class map comes back after re-create.
 #
 # vm-args: --mem 3072 --timeout 1200 --disk t20:384
-# vm-time: 91
+# vm-time: 176
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

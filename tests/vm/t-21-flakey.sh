@@ -19,7 +19,7 @@
 # The harness fails the run on any oops/WARNING.
 #
 # vm-args: --mem 2048 --timeout 900 --disk t21:256
-# vm-time: 58
+# vm-time: 77
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -14,7 +14,7 @@
 # after blkdiscard of the working set writes succeed again.
 #
 # vm-args: --mem 2048 --timeout 1200 --disk t23:64
-# vm-time: 43
+# vm-time: 126
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -23,7 +23,7 @@
 #      check still answers "ok".
 #
 # vm-args: --mem 1536 --timeout 900 --disk t24a:128 --disk t24b:128
-# vm-time: 106
+# vm-time: 129
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

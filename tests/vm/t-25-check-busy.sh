@@ -11,7 +11,7 @@
 # proven in tests/unit/test-check.c, which can plant one.)
 #
 # vm-args: --mem 2048 --timeout 900 --disk t25:256 --smp 2
-# vm-time: 43
+# vm-time: 78
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -24,7 +24,7 @@
 # after a clean remove needs no takeover and does not wait.
 #
 # vm-args: --mem 1536 --timeout 600 --disk t26:256
-# vm-time: 59
+# vm-time: 32
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -60,7 +60,7 @@
 #    3 older ones are counted in elided_bytes) and it reads back.
 #
 # vm-args: --mem 1024 --timeout 300 --disk t27:128
-# vm-time: 100
+# vm-time: 103
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -24,7 +24,7 @@
 # tests/unit/test-plog.c (grow).
 #
 # vm-args: --mem 1024 --timeout 300 --disk t28:128
-# vm-time: 52
+# vm-time: 68
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

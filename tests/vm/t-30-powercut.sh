@@ -28,7 +28,7 @@
 # run.sh; "boot1" and "boot2" are the guest halves.
 #
 # vm-driver: host
-# vm-time: 106
+# vm-time: 104
 
 MB=1048576
 PC_MB=256		# backing file of the real device

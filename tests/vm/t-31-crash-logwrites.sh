@@ -22,7 +22,7 @@
 # recovered device is reported at its LBA.
 #
 # vm-args: --mem 2048 --timeout 900
-# vm-time: 113
+# vm-time: 138
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

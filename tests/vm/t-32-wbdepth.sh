@@ -16,7 +16,7 @@
 # The harness fails the run on any oops/WARNING.
 #
 # vm-args: --mem 1536 --timeout 600
-# vm-time: 54
+# vm-time: 56
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

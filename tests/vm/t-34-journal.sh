@@ -18,7 +18,7 @@
 # survives a remove and a re-create.
 #
 # vm-driver: host
-# vm-time: 142
+# vm-time: 126
 
 MB=1048576
 LUN_MB=256

@@ -23,7 +23,7 @@
 # fails.
 #
 # vm-args: --mem 2048 --timeout 900
-# vm-time: 99
+# vm-time: 129
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -24,7 +24,7 @@
 #    ilio (its mapped data shrinks).
 #
 # vm-args: --mem 1536 --timeout 420 --disk nfs:256 --disk nfsj:16 --disk isc:128 --disk thin:256
-# vm-time: 102
+# vm-time: 151
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

@@ -29,7 +29,7 @@
 #    "check" is clean.
 #
 # vm-args: --mem 1536 --timeout 420
-# vm-time: 94
+# vm-time: 110
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"

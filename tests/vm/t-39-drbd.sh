@@ -27,7 +27,7 @@
 # activation and the read; the host prints them as "failover:".
 #
 # vm-driver: host
-# vm-time: 110
+# vm-time: 82
 
 MB=1048576
 DISK_MB=256

@@ -22,7 +22,7 @@
 # more than"), and (run.sh) no oops or WARNING.
 #
 # vm-args: --mem 768 --timeout 600 --disk t40p:256 --disk t40s:512
-# vm-time: 109
+# vm-time: 232
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
