@@ -31,14 +31,31 @@ poweroff_now() {
 	sleep 3600
 }
 
-REPO=
+REPO= INIT=
 read -r -a cmdline </proc/cmdline
 for arg in "${cmdline[@]}"; do
 	case "$arg" in
 	ilio_repo=*) REPO=${arg#ilio_repo=} ;;
+	ilio_init=*) INIT=${arg#ilio_init=} ;;
 	esac
 done
-export REPO RESULTS DM_DISABLE_UDEV=1
+export REPO RESULTS
+
+# "guest-init.sh --booted" is the booted half under systemd (below): run by
+# ilio-test.service once ilio-test.target's other units are up, it runs the
+# command again with ILIO_BOOT_PHASE=booted, records rc and dmesg, and asks
+# systemd for an orderly poweroff, whose shutdown is part of the test.
+if [ "${1:-}" = --booted ]; then
+	cd "$REPO" 2>/dev/null || cd /
+	ILIO_BOOT_PHASE=booted bash -c ". \"\$RESULTS/cmd\"" </dev/null >>"$RESULTS/output.log" 2>&1
+	rc=$?
+	dmesg >"$RESULTS/dmesg" 2>&1
+	echo "$rc" >"$RESULTS/rc"
+	systemctl --no-block poweroff
+	exit 0
+fi
+
+export DM_DISABLE_UDEV=1
 cd "$REPO" 2>/dev/null || cd /
 
 if [ ! -r "$RESULTS/cmd" ]; then
@@ -48,6 +65,45 @@ fi
 
 read -r cmd <"$RESULTS/cmd"
 say "running ${cmd:0:300}"
+if [ "$INIT" = systemd ]; then
+	# run.sh --init systemd: the command runs twice.  First here, with
+	# ILIO_BOOT_PHASE=pre, to prepare what systemd will find (overlays,
+	# /etc/iliotab, units); then this PID 1 becomes systemd, which boots
+	# to ilio-test.target: ilio-test.service, which runs the command with
+	# ILIO_BOOT_PHASE=booted (guest-init.sh --booted, above) and powers
+	# off through systemd, and whatever the first half wrote for it (its
+	# own units, drop-ins in /run/systemd/system/ilio-test.service.d/ that
+	# order it after them).  A shutdown that hangs ends in run.sh's
+	# timeout.
+	ILIO_BOOT_PHASE=pre bash -c ". \"\$RESULTS/cmd\"" </dev/null >"$RESULTS/output.log" 2>&1
+	rc=$?
+	say "guest script (pre) exited with $rc"
+	if [ "$rc" = 0 ]; then
+		mkdir -p /run/systemd/system
+		cat >/run/systemd/system/ilio-test.service <<EOF
+[Unit]
+Description=dm-ilio VM test, booted half
+
+[Service]
+Type=oneshot
+Environment="PATH=$PATH" HOME=/root LANG=C LC_ALL=C TERM=dumb
+ExecStart=/bin/bash $REPO/tests/vm/guest-init.sh --booted
+EOF
+		cat >/run/systemd/system/ilio-test.target <<EOF
+[Unit]
+Description=dm-ilio VM test
+Requires=ilio-test.service
+EOF
+		unset DM_DISABLE_UDEV
+		# The host root has /.dockerenv when the host is a container:
+		# an empty $container tells systemd, as PID 1, that it is not.
+		export container=
+		exec /lib/systemd/systemd --unit=ilio-test.target
+	fi
+	dmesg >"$RESULTS/dmesg" 2>&1
+	echo "$rc" >"$RESULTS/rc"
+	poweroff_now
+fi
 # cmd is a bash-quoted command line written by run.sh. The script's output
 # goes to the share only, so the console log carries kernel messages alone.
 bash -c ". \"\$RESULTS/cmd\"" </dev/null >"$RESULTS/output.log" 2>&1

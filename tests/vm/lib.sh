@@ -411,6 +411,39 @@ vm_disk() {
 	return 1
 }
 
+# writable_install MODULE... -- DIR...: make the guest's read-only / (the
+# host's, over 9p) writable where "make install" and an admin write, in
+# tmpfs: an overlay on each DIR, and /usr/lib/modules a tmpfs copy that
+# holds the kernel's module lists and MODULE... with their dependencies
+# (depmod reads every module of the tree, which takes 90 s through 9p
+# under TCG; a module missing from the copy is a clear modprobe error).
+# The upper layers live in /run/ilio-writable, not in /tmp: a systemd boot
+# (run.sh --init systemd) empties /tmp (tmpfiles.d's "D /tmp").
+writable_install() {
+	local kver m f d o base=/run/ilio-writable mods=/run/ilio-writable/modules
+	kver=$(uname -r)
+	/sbin/modprobe overlay || fatal "modprobe overlay"
+	mkdir -p "$mods/$kver"
+	cp /lib/modules/"$kver"/modules.order /lib/modules/"$kver"/modules.builtin* \
+		"$mods/$kver/" || fatal "copy the module lists"
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		m=$1
+		shift
+		for f in $(modprobe --show-depends "$m" | awk '$1 == "insmod" { print $2 }'); do
+			mkdir -p "$mods/$(dirname "${f#/lib/modules/}")"
+			cp "$f" "$mods/${f#/lib/modules/}" || fatal "copy $f"
+		done
+	done
+	[ "${1:-}" = -- ] && shift
+	mount --bind "$mods" /usr/lib/modules || fatal "bind $mods on /usr/lib/modules"
+	for d in "$@"; do
+		o=$base/ovl/${d//\//_}
+		mkdir -p "$o/u" "$o/w"
+		mount -t overlay overlay -o "lowerdir=$d,upperdir=$o/u,workdir=$o/w" "$d" ||
+			fatal "overlay on $d"
+	done
+}
+
 # dmesg_mark: remember where the kernel log is; dmesg_since prints what came
 # after the last mark.
 _T_DMESG_LINES=0

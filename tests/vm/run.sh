@@ -5,7 +5,8 @@
 #
 # Usage: run.sh [--mem MB] [--smp N] [--timeout S] [--name NAME] [--quiet]
 #               [--disk NAME:SIZE_MB[:keep|:shared]]... [--powercut S]
-#               [--nic listen:PORT|connect:PORT] GUEST_SCRIPT [ARGS...]
+#               [--nic listen:PORT|connect:PORT] [--init systemd]
+#               GUEST_SCRIPT [ARGS...]
 #
 # Boots the newest installed Debian amd64 kernel under QEMU (TCG, -no-reboot)
 # with a busybox initramfs (mkinitramfs.sh) that switch_roots into the host's
@@ -38,6 +39,11 @@
 #                 (52:54:00:12:34:01 listens, :02 connects).  Pick a free
 #                 port (tests/vm/lib.sh: free_port) so that runs side by
 #                 side do not collide.  Without --nic the guest has no NIC.
+#   --init systemd
+#                 boot systemd as PID 1 after GUEST_SCRIPT's first half:
+#                 it runs with ILIO_BOOT_PHASE=pre before systemd, then
+#                 with ILIO_BOOT_PHASE=booted from a unit once systemd is
+#                 up, and systemd powers the VM off (guest-init.sh).
 #   --quiet       do not stream the guest script's output live
 #   --powercut S  power-cut mode: once the guest creates $RESULTS/powercut
 #                 (lib.sh: powercut_arm), wait S seconds and SIGKILL QEMU.
@@ -71,9 +77,10 @@ QUIET=0
 DISKS=()
 POWERCUT=
 NIC=
+INIT=
 
 usage() {
-	sed -n '4,51p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '4,55p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -92,6 +99,9 @@ while [ $# -gt 0 ]; do
 	--quiet) QUIET=1; shift ;;
 	--powercut) POWERCUT=${2:?}; shift 2 ;;
 	--nic) NIC=${2:?}; shift 2 ;;
+	--init)
+		[ "${2:-}" = systemd ] || die "--init takes only systemd"
+		INIT=systemd; shift 2 ;;
 	-h|--help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -202,7 +212,7 @@ PC_ARGS=()
 
 APPEND="console=ttyS0 loglevel=5 log_buf_len=8M panic=1 oops=panic"
 APPEND+=" mitigations=off nokaslr random.trust_cpu=on rdinit=/init"
-APPEND+=" ilio_repo=$REPO"
+APPEND+=" ilio_repo=$REPO${INIT:+ ilio_init=$INIT}"
 
 start=$(date +%s)
 timeout -k 10 "$TIMEOUT" qemu-system-x86_64 \

@@ -39,28 +39,9 @@ if [ ! -f "$REPO/dm-ilio/dm-ilio.ko" ] || [ ! -x "$REPO/tools/ilioctl" ]; then
 fi
 
 # The guest's / is the host's, read-only (9p): make install may write only
-# through overlays in tmpfs.  depmod reads every module of the tree, which
-# takes 90 s through 9p under TCG, so /lib/modules/$KVER is a tmpfs copy
-# of the modules this test loads (the host's files: dm-mod, libcrc32c,
-# lz4_compress, ext4 and what they need) with the kernel's module lists.
-/sbin/modprobe overlay || fatal "modprobe overlay"
-mods=$T_TMP/modules
-mkdir -p "$mods/$KVER"
-cp /lib/modules/"$KVER"/modules.order /lib/modules/"$KVER"/modules.builtin* "$mods/$KVER/" ||
-	fatal "copy the module lists"
-for m in dm-mod libcrc32c lz4_compress ext4; do
-	for f in $(modprobe --show-depends "$m" | awk '$1 == "insmod" { print $2 }'); do
-		mkdir -p "$mods/$(dirname "${f#/lib/modules/}")"
-		cp "$f" "$mods/${f#/lib/modules/}" || fatal "copy $f"
-	done
-done
-mount --bind "$mods" /usr/lib/modules || fatal "bind $mods on /usr/lib/modules"
-for d in /usr/lib/udev /usr/lib/systemd /usr/local; do
-	o=$T_TMP/ovl/${d//\//_}
-	mkdir -p "$o/u" "$o/w"
-	mount -t overlay overlay -o "lowerdir=$d,upperdir=$o/u,workdir=$o/w" "$d" ||
-		fatal "overlay on $d"
-done
+# through overlays in tmpfs (lib.sh: writable_install), with a copy of the
+# modules this test loads.
+writable_install dm-mod libcrc32c lz4_compress ext4 -- /usr/lib/udev /usr/lib/systemd /usr/local
 cd "$REPO" || fatal "cd $REPO"
 
 # check MSG FAILMSG CMD...: pass MSG if CMD succeeds, else fail FAILMSG.
@@ -91,7 +72,7 @@ assert_eq "$(ilioctl --version | cut -d' ' -f1,2)" "ilioctl $version" "ilioctl -
 assert_cmd "README: echo TABLE | dmsetup create vdi" -- \
 	sh -c 'echo "0 16777216 ilio - 2048" | dmsetup create vdi'
 assert_cmd "README: ilioctl status vdi" -- ilioctl status vdi
-# The admin guide's ilio-metrics.service, its ExecStart= run by hand (no
+# The admin guide's ilio-metrics.service, its ExecStart= run by hand (t-41
 # systemd in the guest; the unit is a oneshot), with the textfile
 # collector's directory in tmpfs.
 prom=$T_TMP/node-exporter
