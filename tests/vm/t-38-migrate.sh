@@ -98,6 +98,14 @@ else
 	fail "no switch line: $(dmesg_since | grep ilio | tail -n 3)"
 fi
 assert_eq "$(dmsetup table t38 | awk '{ print $4 }')" "$(mm $P2)" "the TABLE names path 2"
+# The guide's way without ilioctl, under no writer: back to path 1 with
+# the TABLE's field 4 replaced, then to path 2 again with ilioctl.
+assert_cmd "by hand (the guide): dmsetup reload t38 --table \"\$(dmsetup table t38 | awk ...)\"" -- \
+	sh -c "dmsetup reload t38 --table \"\$(dmsetup table t38 | awk '{ \$4 = \"$(mm $P1)\"; print }')\""
+assert_cmd "by hand: dmsetup resume t38" -- dmsetup resume t38
+assert_eq "$(dmsetup table t38 | awk '{ print $4 }')" "$(mm $P1)" "by hand: the TABLE names path 1"
+assert_eq "$(status_field t38 1)" write "by hand: read-write on path 1"
+assert_cmd "ilioctl path t38 path 2, again" -- "$ILIOCTL" path t38 $P2
 assert_cmd "path 1 can go: the store let go of it" -- dmsetup remove t38p1
 b0=$(beat $P2)
 sleep 3

@@ -27,10 +27,12 @@
 #   * the admin guide's ilio-metrics.service and .timer, written from the
 #     guide's text, enabled with "systemctl enable --now", write ilio.prom
 #     with both devices;
+#   * the guide's NFS recipe: /mnt/desk in /etc/exports, "exportfs -ra",
+#     "systemctl start nfs-server";
 #   * 32 MiB of random data is written to /mnt/desk and not synced: only
 #     an orderly shutdown (unmount first, then "ilioctl remove") keeps it.
-# Then systemd powers off.  The console log must show /mnt/desk unmounted
-# before ilio-desk.service stopped, ilio-vdi.service stopped, and
+# Then systemd powers off.  The console log must show nfs-server.service
+# stopped and /mnt/desk unmounted before ilio-desk.service stopped, ilio-vdi.service stopped, and
 # systemd-shutdown's power-off; a shutdown that hangs is run.sh's timeout.
 #
 # Boot 2, without systemd: both stores open with "recovery: clean
@@ -80,6 +82,12 @@ if [ $# = 0 ]; then
 	else
 		fail "shutdown order in $CON: /mnt/desk unmounted at line '$umnt', ilio-desk.service stopped at '$stopped'"
 	fi
+	nfs=$(line "Stopped nfs-server.service")
+	if [ -n "$nfs" ] && [ -n "$stopped" ] && [ "$nfs" -lt "$stopped" ]; then
+		pass "shutdown: nfs-server.service stopped (line $nfs) before ilio-desk.service"
+	else
+		fail "shutdown order in $CON: nfs-server.service stopped at line '$nfs', ilio-desk.service at '$stopped'"
+	fi
 	if [ -n "$(line "Stopped ilio-vdi.service")" ]; then
 		pass "shutdown: ilio-vdi.service stopped"
 	else
@@ -115,10 +123,11 @@ cd "$REPO" || fatal "cd $REPO"
 
 # --- boot 1, before systemd --------------------------------------------------
 if [ "$1" = boot1 ] && [ "${ILIO_BOOT_PHASE:-}" = pre ]; then
-	need_cmd make systemctl journalctl mkfs.ext4
-	# /var: the textfile collector's directory, systemd's state.  The
-	# modules: what the test and systemd's own modprobe@ units load.
-	writable_install dm-mod libcrc32c lz4_compress ext4 loop configfs fuse -- \
+	need_cmd make systemctl journalctl mkfs.ext4 exportfs rpc.nfsd
+	# /var: the textfile collector's directory, systemd's and nfsd's
+	# state.  The modules: what the test, nfs-server.service and systemd's
+	# own modprobe@ units load.
+	writable_install dm-mod libcrc32c lz4_compress ext4 nfsd loop configfs fuse -- \
 		/etc /var /usr/lib/udev /usr/lib/systemd /usr/local
 	assert_cmd "make install" -- make install
 	assert_cmd "modprobe dm-ilio" -- modprobe dm-ilio
@@ -217,6 +226,18 @@ if [ "$1" = boot1 ]; then
 			fail "ilio.prom lacks $n: $(grep ilio_mode "$prom" 2>&1)"
 		fi
 	done
+
+	# The guide's NFS recipe on desk's filesystem, with systemd's
+	# nfs-server.service: at shutdown it must stop before the store goes.
+	echo "/mnt/desk 127.0.0.1(rw,sync,no_subtree_check,no_root_squash,fsid=0)" >>/etc/exports
+	assert_cmd "the guide: exportfs -ra" -- exportfs -ra
+	assert_cmd "the guide: systemctl start nfs-server" -- systemctl start nfs-server
+	assert_ge "$(cat /proc/fs/nfsd/threads 2>/dev/null || echo 0)" 1 "nfsd threads run"
+	if exportfs -v | grep -q '^/mnt/desk'; then
+		pass "/mnt/desk is exported"
+	else
+		fail "exportfs -v: $(exportfs -v 2>&1 | head -n 3)"
+	fi
 
 	# Data that only an orderly shutdown keeps: not synced.
 	head -c 32M /dev/urandom >/mnt/desk/data || fail "write /mnt/desk/data"
