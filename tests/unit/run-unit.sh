@@ -60,5 +60,6 @@ run test-hints bash "$here/test-hints.sh"
 run test-fields bash "$here/test-fields.sh"
 run test-generator bash "$here/test-generator.sh"
 run test-bench-plots bash "$here/test-bench-plots.sh"
+run doc-commands python3 "$here/doc-commands.py"
 echo "unit: $total_p passed, $total_f failed"
 exit $rc

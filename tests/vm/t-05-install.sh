@@ -196,6 +196,13 @@ assert_cmd "ilioctl create lun --backing $mm (major:minor)" -- \
 	ilioctl create lun --backing "$mm" --size 32M --ram 16M
 assert_eq "$(dmsetup info -c --noheadings -o uuid lun)" "ILIO-$fmt_uuid" "dm UUID over major:minor"
 assert_cmd "ilioctl remove lun (major:minor)" -- ilioctl remove lun
+# The README's persistent lines: a table piped to dmsetup, then status.
+assert_cmd "README: echo TABLE | dmsetup create lun (persistent)" -- \
+	sh -c "echo \"0 65536 ilio $D 16\" | dmsetup create lun"
+assert_cmd "README: ilioctl status lun" -- ilioctl status lun
+check "status lun: write offload, read offload, backend I/O size" "status lun: $(cat "$_T_LAST_OUT")" \
+	sh -c 'grep -q "write offload" "$1" && grep -q "read offload" "$1" && grep -q "backend writes" "$1"' sh "$_T_LAST_OUT"
+assert_cmd "dmsetup remove lun" -- dmsetup remove lun
 # ... and, as the admin guide warns, overwrites it once it is inactive.
 assert_cmd "mkfs.ext4 on the inactive store (no prompt)" -- mkfs.ext4 -q "$D"
 assert_rc 1 "ilioctl probe: no store any more" -- ilioctl probe "$D"
