@@ -1083,6 +1083,7 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 		.dedup = p->dedup,
 		.compress = p->compress,
 	};
+	const char *why = NULL;
 	struct ilio_dev *d;
 	unsigned int i;
 	u64 t0 = 0;
@@ -1111,7 +1112,6 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	INIT_WORK(&d->wb_work, ilio_wb_fn);
 	INIT_DELAYED_WORK(&d->tick, ilio_tick_fn);
 	if (backing) {
-		const char *why;
 		bool ro = !(dm_table_get_mode(ti->table) & FMODE_WRITE);
 
 		d->persistent = true;
@@ -1153,12 +1153,8 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 		}
 		t0 = ktime_get_ns();
 		/* A wrong size is refused before the claim: it writes nothing. */
-		if (!ilio_core_precheck(&cp, &ret, &why)) {
-			ti->error = (char *)why;
-			DMERR("%s: cannot open the store on %s: %s", d->name,
-			      backing->name, why);
-			goto fail;
-		}
+		if (!ilio_core_precheck(&cp, &ret, &why))
+			goto refused;
 		if (ro) {
 			ilio_dev_mmp_peek(d, backing);
 		} else {
@@ -1174,12 +1170,8 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 			why = "another host claimed the store at the same time";
 			ret = -EBUSY;
 		}
-		if (!d->core) {
-			ti->error = (char *)why;
-			DMERR("%s: cannot open the store on %s: %s", d->name,
-			      backing->name, why);
-			goto fail;
-		}
+		if (!d->core)
+			goto refused;
 		if (ilio_core_used_fallback(d->core))
 			DMWARN("%s: newest checkpoint on %s damaged; used the older anchor",
 			       d->name, backing->name);
@@ -1247,6 +1239,10 @@ static struct ilio_dev *ilio_dev_create(struct dm_target *ti,
 	}
 	ilio_log_activation(d, p, backing, journal, ktime_get_ns() - t0);
 	return d;
+refused:
+	/* The store refused the open (precheck or open): @why says why. */
+	ti->error = (char *)why;
+	DMERR("%s: cannot open the store on %s: %s", d->name, backing->name, why);
 fail:
 	ilio_dev_destroy(d);
 	return ERR_PTR(ret);

@@ -6,7 +6,8 @@
 #
 # It extracts the commands:
 #   * the admin guide (reStructuredText): every line of a literal block
-#     that starts with a "# " or "$ " prompt, "\" continuations joined;
+#     that starts with a "# " or "$ " prompt, or a host's ("B# "),
+#     "\" continuations joined;
 #   * the README and the man pages' .EX blocks: the lines whose first word
 #     is a command (COMMAND_RE), with or without a "# " prompt, and the
 #     "# " prompt lines of the man pages;
@@ -19,7 +20,12 @@
 #   COMMAND  text  REASON     a prompt line that is not a command (a file's
 #                             comment, a continued comment)
 # It fails on a command the list lacks, on a list entry no document shows
-# any more, on a TEST that does not exist or lacks its EVIDENCE.
+# any more, on a TEST that does not exist or lacks its EVIDENCE outside
+# its comment lines, on a TEST outside tests/ (or .ci/run), on a command
+# listed twice, on a "text" entry that reads as a command, and when a
+# document yields fewer commands than MIN_COMMANDS (an extractor that
+# stopped seeing them).  Commands named in running text (inline literals)
+# are not extracted: the tests of each command's options cover those.
 #
 # Usage: doc-commands.py [--list]   (--list: print the commands found)
 # Prints "doc-commands: N passed, N failed"; exit 1 on any failure.
@@ -33,6 +39,8 @@ LIST = os.path.join(ROOT, "tests", "unit", "doc-commands.list")
 GUIDE = "Documentation/admin-guide/device-mapper/ilio.rst"
 MANS = ["Documentation/man/dm-ilio.4", "Documentation/man/ilioctl.8",
         "Documentation/man/iliotab.5"]
+# What each document showed at stop 26, less a margin for edits.
+MIN_COMMANDS = {GUIDE: 80, "README": 18, MANS[0]: 6, MANS[1]: 6, MANS[2]: 2}
 COMMAND_RE = re.compile(
     r"^(make|modprobe|insmod|echo|cat|dmsetup|tools/ilioctl|ilioctl|mkfs\.\S+|"
     r"mount|systemctl|dkms)\s")
@@ -60,7 +68,8 @@ def guide_commands(path):
                 ind = len(lines[j]) - len(lines[j].lstrip())
                 while j < len(lines) and (not lines[j].strip() or
                                           len(lines[j]) - len(lines[j].lstrip()) >= ind):
-                    m = re.match(r"^[#$] (.*)", lines[j].strip())
+                    # "# cmd", "$ cmd", and "B# cmd" (a command on host B)
+                    m = re.match(r"^(?:[A-Za-z][\w.-]*)?[#$] (.*)", lines[j].strip())
                     if m:
                         cmd, ln = m.group(1), j + 1
                         while cmd.endswith("\\") and j + 1 < len(lines):
@@ -109,9 +118,10 @@ def man_commands(path):
 
 
 def main():
-    found = guide_commands(GUIDE) + readme_commands("README")
+    per_doc = {GUIDE: guide_commands(GUIDE), "README": readme_commands("README")}
     for m in MANS:
-        found += man_commands(m)
+        per_doc[m] = man_commands(m)
+    found = [c for doc in per_doc.values() for c in doc]
     if "--list" in sys.argv[1:]:
         for where, cmd in found:
             print(f"{where}: {cmd}")
@@ -125,10 +135,26 @@ def main():
             print(f"FAIL: {LIST}:{n}: not COMMAND<tab>TEST<tab>EVIDENCE")
             entries.setdefault("\0bad", []).append(n)
             continue
+        if f[0] in entries:
+            print(f"FAIL: {LIST}:{n}: '{f[0]}' is listed twice")
+            entries.setdefault("\0bad", []).append(n)
+            continue
+        if f[1] == "text" and COMMAND_RE.match(f[0] + " "):
+            print(f"FAIL: {LIST}:{n}: '{f[0]}' reads as a command, not text")
+            entries.setdefault("\0bad", []).append(n)
+        elif f[1] not in ("-", "text") and not (f[1].startswith("tests/") or f[1] == ".ci/run"):
+            print(f"FAIL: {LIST}:{n}: test {f[1]} is not under tests/")
+            entries.setdefault("\0bad", []).append(n)
         entries[f[0]] = (n, f[1], f[2])
     passed = failed = 0
     bad = entries.pop("\0bad", [])
     failed += len(bad)
+    for doc, cmds in per_doc.items():
+        if len(cmds) < MIN_COMMANDS[doc]:
+            print(f"FAIL: {doc}: {len(cmds)} commands found, at least {MIN_COMMANDS[doc]} expected")
+            failed += 1
+        else:
+            passed += 1
     cache = {}
     seen = set()
     for where, cmd in found:
@@ -144,7 +170,10 @@ def main():
             continue
         p = os.path.join(ROOT, test)
         if test not in cache:
-            cache[test] = open(p).read() if os.path.isfile(p) else None
+            # Evidence in a comment line proves nothing: those go.
+            cache[test] = "\n".join(
+                l for l in open(p).read().split("\n")
+                if not l.lstrip().startswith("#")) if os.path.isfile(p) else None
         if cache[test] is None:
             print(f"FAIL: {where}: '{cmd}': test {test} does not exist")
             failed += 1

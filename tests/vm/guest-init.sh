@@ -51,8 +51,25 @@ if [ "${1:-}" = --booted ]; then
 	rc=$?
 	dmesg >"$RESULTS/dmesg" 2>&1
 	echo "$rc" >"$RESULTS/rc"
+	# The console marks where the shutdown starts: a test that checks it
+	# reads the console log from here on.
+	say "booted half exited with $rc; systemctl poweroff"
 	systemctl --no-block poweroff
 	exit 0
+fi
+# "guest-init.sh --failed": systemd's emergency or rescue mode (the boot
+# failed, e.g. local-fs.target), which would wait for a login on the
+# console forever: say so, keep the journal's tail, fail, power off.
+if [ "${1:-}" = --failed ]; then
+	say "FATAL: systemd boot failed, it entered ${2:-emergency} mode"
+	{
+		echo "FAIL: systemd entered ${2:-emergency} mode; failed units:"
+		systemctl --failed --no-pager --plain
+		journalctl -b --no-pager -n 40
+	} >>"$RESULTS/output.log" 2>&1
+	dmesg >"$RESULTS/dmesg" 2>&1
+	[ -s "$RESULTS/rc" ] || echo 1 >"$RESULTS/rc"
+	poweroff_now
 fi
 
 export DM_DISABLE_UDEV=1
@@ -89,6 +106,17 @@ Type=oneshot
 Environment="PATH=$PATH" HOME=/root LANG=C LC_ALL=C TERM=dumb
 ExecStart=/bin/bash $REPO/tests/vm/guest-init.sh --booted
 EOF
+		for m in emergency rescue; do
+			cat >/run/systemd/system/$m.service <<EOF
+[Unit]
+Description=dm-ilio VM test: the boot failed ($m mode)
+DefaultDependencies=no
+
+[Service]
+Type=oneshot
+ExecStart=/bin/bash $REPO/tests/vm/guest-init.sh --failed $m
+EOF
+		done
 		cat >/run/systemd/system/ilio-test.target <<EOF
 [Unit]
 Description=dm-ilio VM test

@@ -358,10 +358,20 @@ sysfs_val() {
 # status_field NAME N: the Nth INFO field of "dmsetup status NAME" after the
 # target name (N=1 is the mode). Single-target tables only.
 status_field() {
-	local s a
-	s=$(dmsetup status "$1") || return 1
-	read -ra a <<<"$s"
-	printf '%s\n' "${a[$((2 + $2))]}"
+	local a
+	status_fields "$1" a || return 1
+	printf '%s\n' "${a[$2]}"
+}
+
+# status_fields NAME VAR: NAME's status line into the array VAR, field N
+# (the admin guide's numbering) at index N: one dmsetup for every field.
+status_fields() {
+	case $2 in _sf | _sf_line) fatal "status_fields: VAR may not be named $2" ;; esac
+	local -n _sf=$2
+	local _sf_line
+	_sf_line=$(dmsetup status "$1") || return 1
+	read -ra _sf <<<"$_sf_line"
+	_sf=("${_sf[@]:2}")
 }
 
 # dev_writes DEV: "writes W sectors S discards D" that the block device
@@ -429,6 +439,7 @@ writable_install() {
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do
 		m=$1
 		shift
+		modprobe --show-depends "$m" >/dev/null || fatal "writable_install: no module $m"
 		for f in $(modprobe --show-depends "$m" | awk '$1 == "insmod" { print $2 }'); do
 			mkdir -p "$mods/$(dirname "${f#/lib/modules/}")"
 			cp "$f" "$mods/${f#/lib/modules/}" || fatal "copy $f"

@@ -54,10 +54,10 @@ st() { f "$(field_idx "$1")"; }
 check_sysfs_matches_status() {
 	local i name sv fv bad=0 sa
 	# One status line for all 25 fields, and sysfs read by a builtin.
-	read -ra sa <<<"$(dmsetup status $NAME)"
+	status_fields $NAME sa
 	for i in "${!FIELDS[@]}"; do
 		name=${FIELDS[$i]}
-		fv=${sa[$((i + 3))]}
+		fv=${sa[$((i + 1))]}
 		if persistent_only "$name"; then
 			sv=absent
 			[ -e "/sys/block/$node/ilio/$name" ] && sv=present
@@ -120,9 +120,9 @@ assert_cmd "clear_stats" -- dmsetup message $NAME 0 clear_stats
 gauges_after=$(for n in logical_bytes unique_bytes stored_bytes ram_used_bytes ram_limit_bytes; do st $n; done | tr '\n' ' ')
 assert_eq "$gauges_after" "$gauges_before" "clear_stats keeps the space gauges"
 nonzero=
-read -ra sa <<<"$(dmsetup status $NAME)"
+status_fields $NAME sa
 for ((i = 7; i <= 23; i++)); do
-	[ "${sa[$((i + 2))]}" = 0 ] || nonzero="$nonzero ${FIELDS[$((i - 1))]}=${sa[$((i + 2))]}"
+	[ "${sa[$i]}" = 0 ] || nonzero="$nonzero ${FIELDS[$((i - 1))]}=${sa[$i]}"
 done
 assert_eq "$nonzero" "" "clear_stats zeroes fields 7-17 and 19-23 (diskless: 18 is 0)"
 
@@ -157,14 +157,14 @@ declare -A PROM
 while read -r key val _; do
 	PROM[$key]=$val
 done <<<"$prom"
-read -ra sa <<<"$(dmsetup status $NAME)"
+status_fields $NAME sa
 for i in "${!FIELDS[@]}"; do
 	n=${FIELDS[$i]}
 	[ "$n" = mode ] && continue
 	pv=${PROM["ilio_$n{device=\"$NAME\"}"]-}${PROM["ilio_${n}_total{device=\"$NAME\"}"]-}
 	# A persistent-only field has no file here: its status field (0).
 	if persistent_only "$n"; then
-		sv=${sa[$((i + 3))]}
+		sv=${sa[$((i + 1))]}
 	else
 		read -r sv <"/sys/block/$node/ilio/$n"
 	fi

@@ -18,6 +18,20 @@
 # open whose backing device fails every read; the store must stay
 # byte-identical, and the verify that follows proves nothing was lost.
 #
+# Crash during GC and during a checkpoint (issue 11, "Standby takeover"), in
+# the same two boots: two more stores, each over dm-delay over dm-flakey
+# over a disk of its own, hold 8 MiB that was written, every other 4 KiB
+# block of it overwritten and fsynced (so each of its first segments is
+# half dead: GC has live chunks to move, not only dead segments to free).
+# Then their writes and flushes are made 1 s slow and "gc" is started on
+# one, "checkpoint" on the other; as soon as one of an operation's writes
+# has reached its disk, dm-flakey below the delay is switched to drop
+# every write from then on, so what the delay still holds never reaches
+# the disk.  To the disk that is a power cut between two of the
+# operation's writes; the host then cuts the power of the VM.  Boot 2
+# opens each store on its disk alone, as another host would: it
+# recovers, the 8 MiB reads back as fsynced, and "check" is clean.
+#
 # Negative control, in the same two boots: a second ilio over dm-flakey
 # that starts dropping writes 12 s in (acknowledged but lost, as a lying
 # disk) must FAIL the same verify pass - proof that the harness catches lost
@@ -28,7 +42,7 @@
 # run.sh; "boot1" and "boot2" are the guest halves.
 #
 # vm-driver: host
-# vm-time: 104
+# vm-time: 142
 
 MB=1048576
 PC_MB=256		# backing file of the real device
@@ -42,6 +56,10 @@ FIO_VERIFY=(--rw=randwrite --bssplit=4k/60:8k/25:64k/15 --size=64M --numjobs=2
 	--rate_iops=60)
 NOISE_OFF=$((256 * MB))
 NOISE_LEN=$((64 * MB))
+OP_MB=64		# the disks of the GC and checkpoint stores
+OP_SECT=$((64 * 2048))	# their logical size
+OP_DELAY_MS=1000	# their writes and flushes during the operation, until the
+			# first lands
 
 # --- host half ------------------------------------------------------------------
 if [ $# = 0 ]; then
@@ -56,7 +74,8 @@ if [ $# = 0 ]; then
 
 	log "boot 1: write with sync=1, then power cut"
 	"$VM/run.sh" --name t-30-powercut.boot1 --mem 1536 --timeout 420 \
-		--disk t30pc:$PC_MB --disk t30neg:$PC_MB --powercut 3 "$SELF" boot1
+		--disk t30pc:$PC_MB --disk t30neg:$PC_MB --disk t30gc:$OP_MB --disk t30ck:$OP_MB \
+		--powercut 3 "$SELF" boot1
 	rc=$?
 	B1="$RESDIR/t-30-powercut.boot1"
 	guest_counts "$B1/output.log"
@@ -71,11 +90,22 @@ if [ $# = 0 ]; then
 
 	log "boot 2: recover and verify"
 	"$VM/run.sh" --name t-30-powercut.boot2 --mem 1536 --timeout 600 \
-		--disk t30pc:$PC_MB:keep --disk t30neg:$PC_MB:keep "$SELF" boot2 "$B1/state"
+		--disk t30pc:$PC_MB:keep --disk t30neg:$PC_MB:keep \
+		--disk t30gc:$OP_MB:keep --disk t30ck:$OP_MB:keep "$SELF" boot2 "$B1/state"
 	rc=$?
 	guest_closing "$RESDIR/t-30-powercut.boot2/output.log" "boot 2"
 	assert_eq "$rc" 0 "boot 2 passed without an oops"
-	rm -f "$REPO/build/vm/disks/t30pc.img" "$REPO/build/vm/disks/t30neg.img"
+	# Boot 1 saved what reached each disk: part of the operation, not all.
+	for op in gc ck; do
+		read -r landed sent <"$B1/state/$op.writes" 2>/dev/null
+		if [ "${landed:-0}" -ge 1 ] && [ "${sent:-0}" -gt "${landed:-0}" ]; then
+			pass "$op store's disk got $landed of the $sent writes its operation sent"
+		else
+			fail "$op store's disk got '${landed:-}' of '${sent:-}' writes: not a cut part-way"
+		fi
+	done
+	rm -f "$REPO/build/vm/disks/t30pc.img" "$REPO/build/vm/disks/t30neg.img" \
+		"$REPO/build/vm/disks/t30gc.img" "$REPO/build/vm/disks/t30ck.img"
 	rm -rf "$T_TMP"
 	finish
 fi
@@ -92,6 +122,20 @@ ilio_load
 PC=$(vm_disk t30pc) || fatal "no t30pc disk"
 NEG=$(vm_disk t30neg) || fatal "no t30neg disk"
 PC_SECT=$(dev_sectors "$PC")
+GCD=$(vm_disk t30gc) || fatal "no t30gc disk"
+CKD=$(vm_disk t30ck) || fatal "no t30ck disk"
+
+# delay_table DISK MS: dm-delay over DISK, reads at once, writes and
+# flushes MS late.
+delay_table() {
+	echo "0 $(dev_sectors "$1") delay $1 0 0 $1 0 $2 $1 0 $2"
+}
+# swap NAME TABLE: load TABLE into dm device NAME (suspend, reload,
+# resume; the suspend lets what NAME holds complete first).
+swap() {
+	dmsetup suspend "$1" && dmsetup reload "$1" --table "$2" &&
+		dmsetup resume "$1" || fail "reload $1 with '$2'"
+}
 
 case "$1" in
 boot1)
@@ -108,6 +152,30 @@ boot1)
 	assert_cmd "control: create ilio t30neg over flakey" -- \
 		dmsetup create t30neg --table "0 $LOG_SECT ilio /dev/mapper/t30flk $RAM_MB"
 	assert_eq "$(status_field t30 1)" write "t30 is in write mode"
+
+	# The GC and checkpoint stores: 8 MiB written, then every other 4 KiB
+	# block of it, fsynced; boot 2 must read back what they hold now.
+	head -c $((8 * MB)) /dev/urandom >"$T_TMP/op1"
+	for op in gc ck; do
+		disk=$GCD
+		[ $op = ck ] && disk=$CKD
+		assert_cmd "$op store: format" -- "$ILIOCTL" format "$disk"
+		dmsetup create t30${op}f --table "0 $(dev_sectors "$disk") linear $disk 0" ||
+			fatal "the switch over $disk"
+		dmsetup create t30${op}d --table "$(delay_table /dev/mapper/t30${op}f 0)" ||
+			fatal "dm-delay over t30${op}f"
+		assert_cmd "$op store: create over dm-delay over linear" -- \
+			dmsetup create t30$op --table "0 $OP_SECT ilio /dev/mapper/t30${op}d 32"
+		dd if="$T_TMP/op1" of=/dev/mapper/t30$op bs=1M oflag=direct conv=fsync status=none ||
+			fail "$op store: write the 8 MiB"
+		# Every other 4 KiB block again, new random data each, fsynced.
+		assert_cmd "$op store: overwrite every other block, fsync" -- \
+			fio --name=holes --filename=/dev/mapper/t30$op --rw=write:4k --bs=4k \
+			--size=$((8 * MB)) --direct=1 --ioengine=psync --refill_buffers \
+			--end_fsync=1
+		dd if=/dev/mapper/t30$op bs=1M count=8 iflag=direct status=none |
+			sha256sum | cut -d' ' -f1 >"$STATE/$op.sha256"
+	done
 
 	# Unsynced noise in its own region: dirty data and writeback in flight
 	# when the power goes.  Block content = its offset (verify_pattern %o).
@@ -138,6 +206,65 @@ boot1)
 		fail "noise writer died: $(tail -n 5 "$T_TMP/noise.out")"
 	fi
 	log "t30: dirty_bytes=$(status_field t30 18) backend_write_ios=$(status_field t30 15) flushes=$(status_field t30 21)"
+	# GC on one store and a checkpoint on the other, each write and flush
+	# OP_DELAY_MS late.  As soon as one write of an operation has reached
+	# the disk (the virtio disk's own count), the linear under the delay
+	# becomes a dm-flakey that drops every write: the disk's power is cut
+	# there.  Sent = the writes the delay got; landed = the disk's.
+	# Nothing else writes to these stores (all their data was fsynced, no
+	# multihost heartbeat).
+	declare -A w0 t0 vnode dnode cut
+	for op in gc ck; do
+		disk=$GCD
+		[ $op = ck ] && disk=$CKD
+		vnode[$op]=$(basename "$(readlink -f "$disk")")
+		dnode[$op]=$(dm_node t30${op}d)
+		read -ra st <"/sys/block/${vnode[$op]}/stat"
+		w0[$op]=${st[4]}
+		read -ra st <"/sys/block/${dnode[$op]}/stat"
+		t0[$op]=${st[4]}
+		read -r _ wr <"/sys/block/${dnode[$op]}/inflight"
+		assert_eq "$wr" 0 "$op store: no write in flight before the operation"
+		swap t30${op}d "$(delay_table /dev/mapper/t30${op}f $OP_DELAY_MS)"
+	done
+	(: >"$STATE/gc.started"; a=$(dmsetup message t30gc 0 gc 2>&1)
+		echo "$a" >"$STATE/gc.answer") &
+	(: >"$STATE/checkpoint.started"; a=$(dmsetup message t30ck 0 checkpoint 2>&1)
+		echo "ok $a" >"$STATE/checkpoint.answer") &
+	for ((i = 0; i < 600 && ${#cut[@]} < 2; i++)); do
+		for op in gc ck; do
+			[ -n "${cut[$op]:-}" ] && continue
+			read -ra st <"/sys/block/${vnode[$op]}/stat"
+			[ "${st[4]}" -gt "${w0[$op]}" ] || continue
+			disk=$GCD
+			[ $op = ck ] && disk=$CKD
+			swap t30${op}f "0 $(dev_sectors "$disk") flakey $disk 0 0 3600 1 drop_writes"
+			cut[$op]=1
+		done
+		sleep 0.05
+	done
+	# Wait for the answers (a dropped write completes at once), then count.
+	for ((i = 0; i < 200; i++)); do
+		[ -e "$STATE/gc.answer" ] && [ -e "$STATE/checkpoint.answer" ] && break
+		sleep 0.1
+	done
+	for op in gc ck; do
+		what=$op
+		[ $op = ck ] && what=checkpoint
+		read -ra st <"/sys/block/${vnode[$op]}/stat"
+		landed=$((st[4] - w0[$op]))
+		read -ra st <"/sys/block/${dnode[$op]}/stat"
+		sent=$((st[4] - t0[$op]))
+		if [ -z "${cut[$op]:-}" ]; then
+			fail "$op store: no write of the $what reached the disk in 30 s"
+		elif [ "$landed" -ge 1 ] && [ "$sent" -gt "$landed" ]; then
+			pass "$op store: the $what sent $sent writes, $landed reached the disk before its power cut"
+		else
+			fail "$op store: the $what sent $sent writes and $landed reached the disk: not cut part-way"
+		fi
+		log "$op store: the $what answered: $(cat "$STATE/$what.answer" 2>/dev/null || echo "(nothing yet)")"
+		echo "$landed $sent" >"$STATE/$op.writes"
+	done
 	log "pulling the plug"
 	powercut_arm
 	sleep 120
@@ -180,8 +307,9 @@ boot2)
 	# before it takes the store over; the kernel log says so.
 	dmesg_mark
 	t0=$(date +%s%N)
-	assert_cmd "re-create t30 over the same backing file" -- \
-		dmsetup create t30 --table "0 $LOG_SECT ilio $PC $RAM_MB"
+	# As the admin guide's failover runbook does it, step 1.
+	assert_cmd "ilioctl activate the store after the crash (the failover runbook)" -- \
+		"$ILIOCTL" activate "$PC" --ram ${RAM_MB}M --name t30
 	t1=$(date +%s%N)
 	log "recovery (dmsetup create) took $(((t1 - t0) / 1000000)) ms (multihost wait included)"
 	assert_ge $(((t1 - t0) / 1000000)) 11000 "the activation waited for the stale multihost record"
@@ -191,6 +319,7 @@ boot2)
 		fail "no stale-takeover line: $(dmesg_since | grep ilio | tail -n 3)"
 	fi
 	dmesg | grep 'ilio:' | tail -n 5 | sed 's/^/# dmesg: /'
+	assert_eq "$(blockdev --getsz /dev/mapper/t30)" "$LOG_SECT" "activated with the size the store records"
 	assert_eq "$(status_field t30 1)" write "recovered device is in write mode"
 	assert_cmd "every write fio saw complete reads back (verify_state_load)" -- \
 		fio --name=pc --filename=/dev/mapper/t30 "${FIO_VERIFY[@]}" \
@@ -224,6 +353,25 @@ boot2)
 	else
 		fail "control: ilio refused the disk that merely stopped taking writes: $(tail -n 3 "$T_TMP/neg.out"; dmesg | grep "ilio:" | tail -n 3)"
 	fi
+	# The GC and checkpoint stores, on their disks alone.
+	for op in gc ck; do
+		want=$(cat "$STATE/$op.sha256")
+		disk=$GCD
+		[ $op = ck ] && disk=$CKD
+		dmesg_mark
+		assert_cmd "$op store: open after the crash mid-operation" -- \
+			dmsetup create t30$op --table "0 $OP_SECT ilio $disk 32"
+		r=$(dmesg_since | grep -o "$(dm_node t30$op): recovery: .*")
+		if [[ "$r" == *"recovery: unclean shutdown"* ]]; then
+			pass "$op store: $r"
+		else
+			fail "$op store: recovery line '$r'"
+		fi
+		assert_eq "$(dd if=/dev/mapper/t30$op bs=1M count=8 iflag=direct status=none |
+			sha256sum | cut -d' ' -f1)" "$want" "$op store: the fsynced 8 MiB read back"
+		assert_eq "$(dmsetup message t30$op 0 check 2>&1)" ok "$op store: consistent"
+		assert_cmd "$op store: remove" -- dmsetup remove t30$op
+	done
 	assert_cmd "rmmod dm_ilio" -- ilio_unload
 	finish
 	;;
