@@ -10,6 +10,7 @@
 #include <linux/kernel.h>
 #include <linux/bits.h>
 #include <linux/slab.h>
+#include <linux/mutex.h>
 #include <linux/string.h>
 #include <linux/lockdep.h>
 #include <linux/bug.h>
@@ -22,9 +23,85 @@
 #define ILIO_CACHE_BUCKETS_MIN	1024U
 #define ILIO_CACHE_BUCKETS_MAX	BIT(24)
 
+/*
+ * Where cache entries come from, and what they cost.  A kmalloc() of the
+ * entry and its payload together rounds up to a power of two: a raw 4 KiB
+ * block (4 KiB + the header) took an 8 KiB object, a 2.1 KiB compressed
+ * one 4 KiB, about twice what the budget was charged.  So an entry of at
+ * most ILIO_CENTRY_SLAB_MAX bytes comes from a slab cache of its size
+ * rounded up to ILIO_CENTRY_STEP (16 caches, objects 256 B to 4 KiB),
+ * and a larger one (a raw block) is a small header plus the payload's
+ * own kmalloc() (4 KiB exactly).  Each entry is charged what it really
+ * takes, computed from its length alone (ilio_centry_charge()), so that
+ * the queues' byte counts add and subtract the same amounts.  The caches
+ * are shared by every device: created by the first ilio_cache_init(),
+ * destroyed by the last ilio_cache_exit().
+ */
+#define ILIO_CENTRY_STEP	256U
+#define ILIO_CENTRY_SLAB_MAX	4096U
+#define ILIO_CENTRY_NR_SLABS	(ILIO_CENTRY_SLAB_MAX / ILIO_CENTRY_STEP)
+
+static struct kmem_cache *ilio_centry_slabs[ILIO_CENTRY_NR_SLABS];
+static DEFINE_MUTEX(ilio_centry_slab_lock);
+static unsigned int ilio_centry_slab_users;
+
+static int ilio_centry_slabs_get(void)
+{
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&ilio_centry_slab_lock);
+	if (ilio_centry_slab_users++)
+		goto out;
+	for (i = 0; i < ILIO_CENTRY_NR_SLABS; i++) {
+		unsigned int size = (i + 1) * ILIO_CENTRY_STEP;
+		char name[24];
+
+		snprintf(name, sizeof(name), "ilio_centry_%u", size);
+		ilio_centry_slabs[i] = kmem_cache_create(name, size, 0, 0, NULL);
+		if (!ilio_centry_slabs[i]) {
+			while (i--) {
+				kmem_cache_destroy(ilio_centry_slabs[i]);
+				ilio_centry_slabs[i] = NULL;
+			}
+			ilio_centry_slab_users = 0;
+			ret = -ENOMEM;
+			break;
+		}
+	}
+out:
+	mutex_unlock(&ilio_centry_slab_lock);
+	return ret;
+}
+
+static void ilio_centry_slabs_put(void)
+{
+	unsigned int i;
+
+	mutex_lock(&ilio_centry_slab_lock);
+	if (!--ilio_centry_slab_users) {
+		for (i = 0; i < ILIO_CENTRY_NR_SLABS; i++) {
+			kmem_cache_destroy(ilio_centry_slabs[i]);
+			ilio_centry_slabs[i] = NULL;
+		}
+	}
+	mutex_unlock(&ilio_centry_slab_lock);
+}
+
+/* Bytes an entry with a payload of @len bytes takes. */
+static u32 ilio_centry_charge(u32 len)
+{
+	u32 sz = sizeof(struct ilio_centry) + len;
+
+	if (sz <= ILIO_CENTRY_SLAB_MAX)
+		return round_up(sz, ILIO_CENTRY_STEP);
+	return kmalloc_size_roundup(sizeof(struct ilio_centry)) +
+	       kmalloc_size_roundup(len);
+}
+
 static u64 ilio_centry_bytes(const struct ilio_centry *e)
 {
-	return sizeof(*e) + e->len;
+	return ilio_centry_charge(e->len);
 }
 
 static u32 ilio_cache_hash(const struct ilio_cache *c, ilio_cid_t cid)
@@ -49,9 +126,13 @@ int ilio_cache_init(struct ilio_cache *c, u64 ram_bytes, struct rw_semaphore *lo
 	/* About one bucket per two 2 KiB payloads that fit in the budget. */
 	while (n < ILIO_CACHE_BUCKETS_MAX && (u64)n * 4096 < ram_bytes)
 		n <<= 1;
-	c->buckets = kvcalloc(n, sizeof(*c->buckets), GFP_KERNEL);
-	if (!c->buckets)
+	if (ilio_centry_slabs_get())
 		return -ENOMEM;
+	c->buckets = kvcalloc(n, sizeof(*c->buckets), GFP_KERNEL);
+	if (!c->buckets) {
+		ilio_centry_slabs_put();
+		return -ENOMEM;
+	}
 	c->nr_buckets = n;
 	return 0;
 }
@@ -70,12 +151,14 @@ void ilio_cache_exit(struct ilio_cache *c)
 
 		for (; e; e = n) {
 			n = e->next;
-			kfree(e);
+			ilio_centry_free(e);
 		}
 		qs[i]->head = NULL;
 		qs[i]->tail = NULL;
 		qs[i]->bytes = 0;
 	}
+	if (c->buckets)
+		ilio_centry_slabs_put();
 	kvfree(c->buckets);
 	c->buckets = NULL;
 	c->nr = 0;
@@ -246,10 +329,25 @@ struct ilio_centry *__ilio_cache_find(struct ilio_cache *c, ilio_cid_t cid)
 struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 				    u32 len, bool lz4)
 {
-	struct ilio_centry *e = kmalloc(sizeof(*e) + len, ILIO_GFP);
+	u32 sz = sizeof(struct ilio_centry) + len;
+	struct ilio_centry *e;
 
-	if (!e)
-		return NULL;
+	if (sz <= ILIO_CENTRY_SLAB_MAX) {
+		e = kmem_cache_alloc(ilio_centry_slabs[(sz - 1) / ILIO_CENTRY_STEP],
+				     ILIO_GFP);
+		if (!e)
+			return NULL;
+		e->data = (u8 *)(e + 1);
+	} else {
+		e = kmalloc(sizeof(*e), ILIO_GFP);
+		if (!e)
+			return NULL;
+		e->data = kmalloc(len, ILIO_GFP);
+		if (!e->data) {
+			kfree(e);
+			return NULL;
+		}
+	}
 	e->cid = cid;
 	e->len = len;
 	e->lz4 = lz4;
@@ -258,6 +356,25 @@ struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 	e->cls = ILIO_CLASS_NORMAL;
 	memcpy(e->data, payload, len);
 	return e;
+}
+
+/**
+ * ilio_centry_free() - free an entry from ilio_centry_new()
+ * @e: the entry, in no cache (or NULL)
+ */
+void ilio_centry_free(struct ilio_centry *e)
+{
+	u32 sz;
+
+	if (!e)
+		return;
+	sz = sizeof(struct ilio_centry) + e->len;
+	if (sz <= ILIO_CENTRY_SLAB_MAX) {
+		kmem_cache_free(ilio_centry_slabs[(sz - 1) / ILIO_CENTRY_STEP], e);
+	} else {
+		kfree(e->data);
+		kfree(e);
+	}
 }
 
 /**
@@ -279,7 +396,7 @@ void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e)
 	lockdep_assert_held_write(c->lock);
 	__ilio_cache_remove(c, e->cid);
 	if (cls == ILIO_CLASS_NOCACHE) {
-		kfree(e);	/* clean nocache data is not kept */
+		ilio_centry_free(e);	/* clean nocache data is not kept */
 		return;
 	}
 	e->hnext = *ilio_cache_slot(c, e->cid);
@@ -334,7 +451,7 @@ static void __ilio_cache_free(struct ilio_cache *c, struct ilio_centry *e)
 	ilio_cq_unlink(ilio_cq_of(c, e), e);
 	c->cls_bytes[e->cls] -= ilio_centry_bytes(e);
 	c->nr--;
-	kfree(e);
+	ilio_centry_free(e);
 }
 
 /**

@@ -41,7 +41,8 @@ struct ilio_chunks;
  *	queues (__ilio_cache_find())
  * @cls: the region class it was cached under (enum ilio_class), which
  *	@cls_bytes charges it to until it leaves
- * @data: payload
+ * @data: payload: right after the entry, or (a payload that would make
+ *	the entry larger than ILIO_CENTRY_SLAB_MAX) its own kmalloc()
  */
 struct ilio_centry {
 	struct ilio_centry *hnext;
@@ -53,7 +54,7 @@ struct ilio_centry {
 	u8 prot;
 	u8 ref;
 	u8 cls;
-	u8 data[];
+	u8 *data;
 };
 
 /**
@@ -100,6 +101,7 @@ u64 ilio_cache_bytes(const struct ilio_cache *c);
 u64 ilio_cache_meta_bytes(const struct ilio_cache *c);
 struct ilio_centry *__ilio_cache_lookup(struct ilio_cache *c, ilio_cid_t cid);
 struct ilio_centry *__ilio_cache_find(struct ilio_cache *c, ilio_cid_t cid);
+void ilio_centry_free(struct ilio_centry *e);
 struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 				    u32 len, bool lz4);
 void __ilio_cache_link(struct ilio_cache *c, struct ilio_centry *e);

@@ -522,7 +522,7 @@ static void __ilio_wb_link(struct ilio_plog *pl)
 		    ilio_chunk_loc(&sp->chunks, cid) == f->loc)
 			__ilio_cache_link(&sp->cache, f->e);
 		else
-			kfree(f->e);
+			ilio_centry_free(f->e);
 	}
 	pl->fin_nr = 0;
 }

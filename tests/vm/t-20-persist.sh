@@ -21,7 +21,7 @@
 # runs change no data, and the class map comes back after re-create.
 #
 # vm-args: --mem 3072 --timeout 1200 --disk t20:384
-# vm-time: 176
+# vm-time: 185
 
 # shellcheck source=tests/vm/lib.sh
 . "$REPO/tests/vm/lib.sh"
@@ -281,5 +281,45 @@ verify_all $DEV "after remove + rmmod + re-create"
 assert_rc 0 "coalesce-off data intact" -- cmp_dev $DEV $((300 * MB)) $MB "$T_TMP/thru"
 assert_eq "$(dmsetup message $NAME 0 check 2>&1)" ok "check: store consistent"
 assert_cmd "final remove" -- dmsetup remove $NAME
+
+# --- the budget is what the kernel spends -----------------------------------------------
+# ram_used_bytes must be the memory the store really takes: after 96 MiB
+# were written back, the clean cache holds them all (its entries, headers
+# included, at least the stored payload bytes), and the kernel's
+# unreclaimable slab plus vmalloc pages grew by at most 10% (+ 4 MiB) more
+# than ram_used_bytes says.  A cache entry of a raw 4 KiB block used to
+# be a kmalloc of 4 KiB + its header: the 8 KiB size class, twice what
+# was charged (and about as much for a 2 KiB compressed one).
+kern_kb() {
+	echo $(($(mem_kb SUnreclaim) + $(mem_kb VmallocUsed)))
+}
+budget_check() {
+	local what=$1 used k0 k1 i
+	shift
+	brd_setup 160 1
+	assert_cmd "budget, $what: format a 160 MiB RAM disk" -- "$ILIOCTL" format /dev/ram0
+	k0=$(kern_kb)
+	assert_cmd "budget, $what: create" -- \
+		dmsetup create t20b --table "0 $((128 * 2048)) ilio /dev/ram0 320"
+	assert_cmd "budget, $what: write 96 MiB, fsync" -- fio --name=b --filename=/dev/mapper/t20b \
+		--rw=write --bs=1M --size=96M --direct=1 --ioengine=psync --end_fsync=1 "$@"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(sysfs_val t20b dirty_bytes)" = 0 ] && break
+		sleep 0.2
+	done
+	used=$(sysfs_val t20b ram_used_bytes)
+	k1=$(kern_kb)
+	log "budget, $what: cache_bytes $(sysfs_val t20b cache_bytes), ram_used_bytes $used," \
+		"kernel memory (SUnreclaim + VmallocUsed) grew $((k1 - k0)) kB"
+	assert_ge "$(sysfs_val t20b cache_bytes)" "$(sysfs_val t20b stored_bytes)" \
+		"budget, $what: the clean cache holds all 96 MiB (cache_bytes >= stored_bytes)"
+	assert_le $((k1 - k0)) $((used / 1024 * 11 / 10 + 4096)) \
+		"budget, $what: kernel memory grew at most ram_used_bytes + 10% + 4 MiB (kB)"
+	assert_cmd "budget, $what: remove" -- dmsetup remove t20b
+	brd_teardown
+}
+budget_check "incompressible" --refill_buffers
+budget_check "50% compressible" --refill_buffers --buffer_compress_percentage=50 \
+	--buffer_compress_chunk=4k
 assert_cmd "rmmod dm_ilio" -- ilio_unload
 finish

@@ -12,6 +12,9 @@ struct mutex {
 	int held;
 };
 
+#define DEFINE_MUTEX(name) \
+	struct mutex name = { .m = PTHREAD_MUTEX_INITIALIZER }
+
 static inline void mutex_init(struct mutex *l)
 {
 	pthread_mutex_init(&l->m, NULL);
