@@ -17,7 +17,9 @@
 #  - a grow the kernel refuses (a read-only device) leaves the device live
 #    at its old size with its data (ilioctl reloads the old table);
 #  - diskless: grow keeps the data and the new range takes writes;
-#  - a loop-device LUN extended with "losetup -c" grows the log area;
+#  - a loop-device LUN extended with "losetup -c" grows the log area, and
+#    so does a SCSI LUN (LIO's tcm_loop over a dm-linear that grows) after
+#    the admin guide's SCSI rescan;
 #  - ext4 (resize2fs) and XFS (xfs_growfs) grow online on a grown device,
 #    and fstrim after a delete gives the file's blocks back.
 # Power cuts during a grow are tested at every device write in
@@ -187,6 +189,74 @@ assert_cmd "grow t28l (the backing LUN)" -- "$ILIOCTL" grow t28l
 assert_ge "$(status_field t28l 24)" $((lb0 + 32 * MIB)) "log area grew by the new 32 MiB (was $lb0)"
 assert_cmd "remove t28l" -- "$ILIOCTL" remove t28l
 losetup -d "$LOOP"
+
+# A SCSI LUN, as from an array: LIO's loopback fabric (tcm_loop) makes an
+# iblock backstore over a dm-linear a local SCSI disk.  The dm-linear
+# grows (the array extends the LUN), the admin guide's rescan (echo 1 >
+# /sys/block/sdX/device/rescan) shows the disk's new size, and "ilioctl
+# grow" joins the new segments.
+for m in configfs target_core_mod target_core_iblock tcm_loop scsi_mod sd_mod; do
+	/sbin/modprobe $m || fatal "modprobe $m"
+done
+mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
+# scsi_lun MIB: the array's LUN is the first MIB MiB of the disk.
+scsi_lun() {
+	local t="0 $(($1 * 2048)) linear $DISK 0"
+	if dmsetup info t28sb >/dev/null 2>&1; then
+		dmsetup reload t28sb --table "$t" && dmsetup resume t28sb
+	else
+		dmsetup create t28sb --table "$t"
+	fi
+}
+CFS=/sys/kernel/config/target
+BS=$CFS/core/iblock_0/t28sb
+TPG=$CFS/loopback/naa.5001405000002801/tpgt_1
+lio_loop() {
+	mkdir -p $BS && echo "udev_path=/dev/mapper/t28sb" >$BS/control &&
+		echo 1 >$BS/enable && mkdir -p $TPG/lun/lun_0 &&
+		echo naa.5001405000002802 >$TPG/nexus && ln -s $BS $TPG/lun/lun_0/t28sb
+}
+lio_unloop() {
+	rm -f $TPG/lun/lun_0/t28sb
+	rmdir $TPG/lun/lun_0 2>/dev/null
+	[ -e $TPG/nexus ] && echo NULL >$TPG/nexus 2>/dev/null
+	rmdir $TPG ${TPG%/tpgt_1} $BS 2>/dev/null
+}
+trap 'lio_unloop; dm_remove_prefix t28' EXIT
+assert_cmd "the array's LUN: 24 MiB" -- scsi_lun 24
+assert_cmd "LIO loopback: the LUN as a local SCSI disk" -- lio_loop
+SD=
+for _ in $(seq 100); do
+	for f in /sys/block/sd*/device/vendor; do
+		[ -r "$f" ] && grep -q "LIO-ORG" "$f" && { f=${f%/device/vendor}; SD=${f##*/}; }
+	done
+	[ -n "$SD" ] && [ -b "/dev/$SD" ] && break
+	sleep 0.2
+done
+[ -n "$SD" ] && [ -b "/dev/$SD" ] || fatal "no SCSI disk from tcm_loop: $(ls /sys/block)"
+pass "SCSI disk /dev/$SD ($(cat /sys/block/$SD/device/model))"
+# The disk still holds the first test's store (grown to 56 MiB: its
+# superblock is refused as truncated here), so --force.
+assert_cmd "format the SCSI LUN (--force: an old store is on it)" -- \
+	"$ILIOCTL" format --force /dev/$SD
+assert_cmd "activate over it" -- "$ILIOCTL" activate /dev/$SD --size 64M --ram 64M --name t28s
+sb0=$(status_field t28s 24)
+assert_cmd "data on it" -- dd if="$T_TMP/gold1" of=/dev/mapper/t28s bs=64k oflag=direct \
+	conv=fsync status=none
+assert_cmd "the array extends the LUN to 56 MiB" -- scsi_lun 56
+assert_eq "$(blockdev --getsize64 /dev/$SD)" $((24 * MIB)) "before the rescan the disk is 24 MiB"
+assert_cmd "rescan: echo 1 > /sys/block/$SD/device/rescan" -- \
+	sh -c "echo 1 >/sys/block/$SD/device/rescan"
+assert_eq "$(blockdev --getsize64 /dev/$SD)" $((56 * MIB)) "after it, 56 MiB"
+assert_cmd "grow t28s (the backing LUN)" -- "$ILIOCTL" grow t28s
+assert_ge "$(status_field t28s 24)" $((sb0 + 32 * MIB)) "log area grew by the new 32 MiB (was $sb0)"
+cmp_dev /dev/mapper/t28s 0 $((4 * MIB)) "$T_TMP/gold1" && pass "data after the SCSI grow" ||
+	fail "data after the SCSI grow differs"
+assert_eq "$(dmsetup message t28s 0 check 2>&1)" ok "check after the SCSI grow"
+assert_cmd "remove t28s" -- "$ILIOCTL" remove t28s
+assert_cmd "LIO loopback: tear down" -- lio_unloop
+assert_cmd "remove the array's LUN" -- dmsetup remove t28sb
+trap 'dm_remove_prefix t28' EXIT
 
 # Filesystems on top grow with their own tool, online, after the device:
 # resize2fs (ext4) and xfs_growfs (XFS, which needs 300 MiB at mkfs).
