@@ -138,6 +138,41 @@ static void t_lz4_roundtrip(void)
 }
 
 /*
+ * Blocks compressed one after another through one context (its stream
+ * keeps the hash table between blocks, ilio_compress_block()) decode
+ * alone: a block that repeats earlier ones, whole or shifted, must not
+ * refer to them.  Every decode gets a fresh output buffer of garbage.
+ */
+static void t_lz4_independent(void)
+{
+	static u8 blk[64][BS];
+	u8 out[BS], copy[BS];
+	unsigned int i, fails = 0;
+	const void *payload;
+	bool lz4;
+	u32 len;
+
+	for (i = 0; i < 64; i++) {
+		if (i % 4 == 0)
+			ut_fill_compressible(blk[i], BS, 100 + i);
+		else if (i % 4 == 1)
+			memcpy(blk[i], blk[i - 1], BS);		/* the same again */
+		else if (i % 4 == 2)
+			memcpy(blk[i], blk[i - 2] + 7, BS - 7),	/* shifted */
+			memset(blk[i] + BS - 7, 0x5a, 7);
+		else
+			memcpy(blk[i], blk[i - 3], BS), blk[i][BS / 2] ^= 0xff;
+		memcpy(copy, blk[i], BS);
+		len = ilio_compress_block(&ctx, blk[i], &payload, &lz4);
+		memset(out, 0xa5, BS);
+		CHECK_QUIET(lz4 && ilio_decompress_block(payload, len, out) == 0 &&
+			    !memcmp(out, copy, BS), fails,
+			    "block %u (lz4 %d, %u bytes) does not decode alone", i, lz4, len);
+	}
+	CHECK(!fails, "%u of 64 blocks need an earlier one", fails);
+}
+
+/*
  * Online grow of a RAM store (issue 10): from a size that ends inside an
  * LBA-map leaf to several leaves more; the old blocks keep their data,
  * the new ones read as zeroes and take writes; shrinking and a size the
@@ -1365,6 +1400,7 @@ static const struct ut_case cases[] = {
 	{ "ram_limit", t_ram_limit },
 	{ "hash_and_zero", t_hash_and_zero },
 	{ "lz4_roundtrip", t_lz4_roundtrip },
+	{ "lz4_independent", t_lz4_independent },
 	{ "basic_rw", t_basic_rw },
 	{ "grow", t_grow },
 	{ "dedup_refcount", t_dedup_refcount },

@@ -85,6 +85,11 @@ static inline void *kvmalloc(size_t n, gfp_t gfp)
 	return kmalloc(n, gfp);
 }
 
+static inline void *kvzalloc(size_t n, gfp_t gfp)
+{
+	return kvmalloc(n, gfp | __GFP_ZERO);
+}
+
 static inline void *kvmalloc_array(size_t n, size_t size, gfp_t gfp)
 {
 	if (size && n > SIZE_MAX / size)
