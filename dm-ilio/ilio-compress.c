@@ -103,9 +103,13 @@ u32 ilio_compress_block(struct ilio_ctx *ctx, const void *block,
 	 * input and below the no-dictionary limit, and are never matched
 	 * (the table is cleared again every 1 GiB of input, when the offsets
 	 * would overflow).  The output is a plain lz4 block that
-	 * LZ4_decompress_safe() decodes alone; test-compress checks that
-	 * blocks repeating earlier ones still do.  liblz4 (the userspace
-	 * build) clears the table in LZ4_loadDict(): the same output, the
+	 * LZ4_decompress_safe() decodes alone; test-core's lz4_independent
+	 * and t-10 check that blocks repeating earlier ones still do.  The
+	 * stream's table is 4096 32-bit entries where LZ4_compress_default()
+	 * used 8192 16-bit ones for a 4 KiB input: a review's sample of
+	 * 20,000 mixed blocks came out 0.1% larger, 2.8% of them just
+	 * missing the 1/8 saving and stored raw.  liblz4 (the userspace
+	 * build) clears the table in LZ4_loadDict(): independent blocks, the
 	 * old cost.
 	 */
 	LZ4_loadDict(ctx->wrkmem, NULL, 0);

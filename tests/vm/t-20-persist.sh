@@ -307,6 +307,7 @@ budget_check() {
 		[ "$(sysfs_val t20b dirty_bytes)" = 0 ] && break
 		sleep 0.2
 	done
+	assert_eq "$(sysfs_val t20b dirty_bytes)" 0 "budget, $what: everything written back in 20 s"
 	used=$(sysfs_val t20b ram_used_bytes)
 	k1=$(kern_kb)
 	log "budget, $what: cache_bytes $(sysfs_val t20b cache_bytes), ram_used_bytes $used," \
@@ -315,6 +316,9 @@ budget_check() {
 		"budget, $what: the clean cache holds all 96 MiB (cache_bytes >= stored_bytes)"
 	assert_le $((k1 - k0)) $((used / 1024 * 11 / 10 + 4096)) \
 		"budget, $what: kernel memory grew at most ram_used_bytes + 10% + 4 MiB (kB)"
+	# And the charge is not inflated: the cache really holds what it says.
+	assert_ge $((k1 - k0)) $(($(sysfs_val t20b cache_bytes) / 1024 * 9 / 10)) \
+		"budget, $what: kernel memory grew at least 90% of cache_bytes (kB)"
 	assert_cmd "budget, $what: remove" -- dmsetup remove t20b
 	brd_teardown
 }

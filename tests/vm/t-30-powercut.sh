@@ -27,7 +27,8 @@
 # one, "checkpoint" on the other; as soon as one of an operation's writes
 # has reached its disk, dm-flakey below the delay is switched to drop
 # every write from then on, so what the delay still holds never reaches
-# the disk.  To the disk that is a power cut between two of the
+# the disk (at least one write must be dropped, and both operations then
+# complete: GC moved live chunks).  To the disk that is a power cut between two of the
 # operation's writes; the host then cuts the power of the VM.  Boot 2
 # opens each store on its disk alone, as another host would: it
 # recovers, the 8 MiB reads back as fsynced, and "check" is clean.
@@ -97,11 +98,13 @@ if [ $# = 0 ]; then
 	assert_eq "$rc" 0 "boot 2 passed without an oops"
 	# Boot 1 saved what reached each disk: part of the operation, not all.
 	for op in gc ck; do
-		read -r landed sent <"$B1/state/$op.writes" 2>/dev/null
-		if [ "${landed:-0}" -ge 1 ] && [ "${sent:-0}" -gt "${landed:-0}" ]; then
-			pass "$op store's disk got $landed of the $sent writes its operation sent"
+		landed=
+		dropped=
+		[ -r "$B1/state/$op.writes" ] && read -r landed dropped <"$B1/state/$op.writes"
+		if [ "${landed:-0}" -ge 1 ] && [ "${dropped:-0}" -ge 1 ]; then
+			pass "$op store's disk got $landed writes of its operation and lost $dropped"
 		else
-			fail "$op store's disk got '${landed:-}' of '${sent:-}' writes: not a cut part-way"
+			fail "$op store's disk got '${landed:-}' writes and lost '${dropped:-}': not a cut part-way"
 		fi
 	done
 	rm -f "$REPO/build/vm/disks/t30pc.img" "$REPO/build/vm/disks/t30neg.img" \
@@ -210,27 +213,28 @@ boot1)
 	# OP_DELAY_MS late.  As soon as one write of an operation has reached
 	# the disk (the virtio disk's own count), the linear under the delay
 	# becomes a dm-flakey that drops every write: the disk's power is cut
-	# there.  Sent = the writes the delay got; landed = the disk's.
-	# Nothing else writes to these stores (all their data was fsynced, no
-	# multihost heartbeat).
-	declare -A w0 t0 vnode dnode cut
+	# there.  Landed = the disk's writes since the start; dropped = the
+	# writes the flakey took after the switch (it ends each at once,
+	# unwritten), so the operation goes on to its answer.  Nothing else
+	# writes to these stores (all their data was fsynced, no multihost
+	# heartbeat).
+	declare -A w0 f1 vnode fnode cut
+	g0=$(sysfs_val t30gc gc_moved_bytes)
 	for op in gc ck; do
 		disk=$GCD
 		[ $op = ck ] && disk=$CKD
 		vnode[$op]=$(basename "$(readlink -f "$disk")")
-		dnode[$op]=$(dm_node t30${op}d)
+		fnode[$op]=$(dm_node t30${op}f)
 		read -ra st <"/sys/block/${vnode[$op]}/stat"
 		w0[$op]=${st[4]}
-		read -ra st <"/sys/block/${dnode[$op]}/stat"
-		t0[$op]=${st[4]}
-		read -r _ wr <"/sys/block/${dnode[$op]}/inflight"
+		read -r _ wr <"/sys/block/$(dm_node t30${op}d)/inflight"
 		assert_eq "$wr" 0 "$op store: no write in flight before the operation"
 		swap t30${op}d "$(delay_table /dev/mapper/t30${op}f $OP_DELAY_MS)"
 	done
 	(: >"$STATE/gc.started"; a=$(dmsetup message t30gc 0 gc 2>&1)
-		echo "$a" >"$STATE/gc.answer") &
+		echo "$? $a" >"$STATE/gc.answer") &
 	(: >"$STATE/checkpoint.started"; a=$(dmsetup message t30ck 0 checkpoint 2>&1)
-		echo "ok $a" >"$STATE/checkpoint.answer") &
+		echo "$? $a" >"$STATE/checkpoint.answer") &
 	for ((i = 0; i < 600 && ${#cut[@]} < 2; i++)); do
 		for op in gc ck; do
 			[ -n "${cut[$op]:-}" ] && continue
@@ -239,12 +243,14 @@ boot1)
 			disk=$GCD
 			[ $op = ck ] && disk=$CKD
 			swap t30${op}f "0 $(dev_sectors "$disk") flakey $disk 0 0 3600 1 drop_writes"
+			read -ra st <"/sys/block/${fnode[$op]}/stat"
+			f1[$op]=${st[4]}
 			cut[$op]=1
 		done
 		sleep 0.05
 	done
 	# Wait for the answers (a dropped write completes at once), then count.
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 300; i++)); do
 		[ -e "$STATE/gc.answer" ] && [ -e "$STATE/checkpoint.answer" ] && break
 		sleep 0.1
 	done
@@ -253,18 +259,28 @@ boot1)
 		[ $op = ck ] && what=checkpoint
 		read -ra st <"/sys/block/${vnode[$op]}/stat"
 		landed=$((st[4] - w0[$op]))
-		read -ra st <"/sys/block/${dnode[$op]}/stat"
-		sent=$((st[4] - t0[$op]))
+		read -ra st <"/sys/block/${fnode[$op]}/stat"
+		dropped=$((st[4] - ${f1[$op]:-${st[4]}}))
 		if [ -z "${cut[$op]:-}" ]; then
 			fail "$op store: no write of the $what reached the disk in 30 s"
-		elif [ "$landed" -ge 1 ] && [ "$sent" -gt "$landed" ]; then
-			pass "$op store: the $what sent $sent writes, $landed reached the disk before its power cut"
+		elif [ "$landed" -ge 1 ] && [ "$dropped" -ge 1 ]; then
+			pass "$op store: $landed writes of the $what reached the disk, then $dropped were lost to its power cut"
 		else
-			fail "$op store: the $what sent $sent writes and $landed reached the disk: not cut part-way"
+			fail "$op store: $landed writes of the $what landed and $dropped were dropped: not cut part-way"
 		fi
-		log "$op store: the $what answered: $(cat "$STATE/$what.answer" 2>/dev/null || echo "(nothing yet)")"
-		echo "$landed $sent" >"$STATE/$op.writes"
+		if [ ! -e "$STATE/$what.answer" ]; then
+			fail "$op store: the $what did not answer in 30 s after its disk's power cut"
+		else
+			read -r rc ans <"$STATE/$what.answer"
+			assert_eq "$rc" 0 "$op store: the $what, its disk cut, still completed ('$ans')"
+			if [ $op = gc ]; then
+				[[ "$ans" =~ ^cleaned\ [1-9] ]] && pass "gc store: GC cleaned segments ($ans)" ||
+					fail "gc store: GC answered '$ans', not 'cleaned N' with N >= 1"
+			fi
+		fi
+		echo "$landed $dropped" >"$STATE/$op.writes"
 	done
+	assert_ge "$(sysfs_val t30gc gc_moved_bytes)" $((g0 + 1)) "gc store: GC moved live chunks (gc_moved_bytes, was $g0)"
 	log "pulling the plug"
 	powercut_arm
 	sleep 120

@@ -135,41 +135,66 @@ static inline size_t kmalloc_size_roundup(size_t n)
 	return c;
 }
 
-/* Slab caches: objects of one size, from malloc() (fault injection too). */
+/*
+ * Slab caches: objects of one size, from malloc() (fault injection too).
+ * Each object carries its cache in a hidden header, so that freeing it to
+ * another cache aborts the test, and a cache counts its live objects, so
+ * that destroying one that still has some aborts too (the kernel warns).
+ */
 struct kmem_cache {
 	size_t size;
+	long live;
 };
 
-#define SLAB_HWCACHE_ALIGN	0x1u
+#define ILIO_SHIM_SLAB_HDR 16
 
 static inline struct kmem_cache *kmem_cache_create(const char *name, unsigned int size,
 						   unsigned int align, unsigned int flags,
 						   void (*ctor)(void *))
 {
-	struct kmem_cache *c = malloc(sizeof(*c));
+	struct kmem_cache *c;
 
 	(void)name;
 	(void)align;
 	(void)flags;
 	(void)ctor;
-	if (c)
+	if (ilio_shim_alloc_fails(sizeof(*c)))
+		return NULL;
+	c = malloc(sizeof(*c));
+	if (c) {
 		c->size = size;
+		c->live = 0;
+	}
 	return c;
 }
 
 static inline void *kmem_cache_alloc(struct kmem_cache *c, gfp_t gfp)
 {
-	return kmalloc(c->size, gfp);
+	char *p = kmalloc(c->size + ILIO_SHIM_SLAB_HDR, gfp);
+
+	if (!p)
+		return NULL;
+	*(struct kmem_cache **)p = c;
+	c->live++;
+	return p + ILIO_SHIM_SLAB_HDR;
 }
 
-static inline void kmem_cache_free(struct kmem_cache *c, void *p)
+static inline void kmem_cache_free(struct kmem_cache *c, void *obj)
 {
-	(void)c;
+	char *p = (char *)obj - ILIO_SHIM_SLAB_HDR;
+
+	if (!obj)
+		return;
+	if (*(struct kmem_cache **)p != c)
+		abort();	/* freed to another cache than it came from */
+	c->live--;
 	free(p);
 }
 
 static inline void kmem_cache_destroy(struct kmem_cache *c)
 {
+	if (c && c->live)
+		abort();	/* objects still allocated */
 	free(c);
 }
 
