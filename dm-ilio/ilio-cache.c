@@ -99,6 +99,15 @@ static u32 ilio_centry_charge(u32 len)
 	       kmalloc_size_roundup(len);
 }
 
+/* The slab of an entry with a payload of @len bytes; NULL: split in two. */
+static struct kmem_cache *ilio_centry_slab(u32 len)
+{
+	u32 sz = sizeof(struct ilio_centry) + len;
+
+	return sz <= ILIO_CENTRY_SLAB_MAX ?
+	       ilio_centry_slabs[(sz - 1) / ILIO_CENTRY_STEP] : NULL;
+}
+
 static u64 ilio_centry_bytes(const struct ilio_centry *e)
 {
 	return ilio_centry_charge(e->len);
@@ -329,12 +338,11 @@ struct ilio_centry *__ilio_cache_find(struct ilio_cache *c, ilio_cid_t cid)
 struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
 				    u32 len, bool lz4)
 {
-	u32 sz = sizeof(struct ilio_centry) + len;
+	struct kmem_cache *slab = ilio_centry_slab(len);
 	struct ilio_centry *e;
 
-	if (sz <= ILIO_CENTRY_SLAB_MAX) {
-		e = kmem_cache_alloc(ilio_centry_slabs[(sz - 1) / ILIO_CENTRY_STEP],
-				     ILIO_GFP);
+	if (slab) {
+		e = kmem_cache_alloc(slab, ILIO_GFP);
 		if (!e)
 			return NULL;
 		e->data = (u8 *)(e + 1);
@@ -364,13 +372,13 @@ struct ilio_centry *ilio_centry_new(ilio_cid_t cid, const void *payload,
  */
 void ilio_centry_free(struct ilio_centry *e)
 {
-	u32 sz;
+	struct kmem_cache *slab;
 
 	if (!e)
 		return;
-	sz = sizeof(struct ilio_centry) + e->len;
-	if (sz <= ILIO_CENTRY_SLAB_MAX) {
-		kmem_cache_free(ilio_centry_slabs[(sz - 1) / ILIO_CENTRY_STEP], e);
+	slab = ilio_centry_slab(e->len);
+	if (slab) {
+		kmem_cache_free(slab, e);
 	} else {
 		kfree(e->data);
 		kfree(e);

@@ -374,6 +374,22 @@ status_fields() {
 	_sf=("${_sf[@]:2}")
 }
 
+# lio_scsi_disk: the name (sda, ...) of the SCSI disk whose vendor is
+# LIO's (an iSCSI session's or tcm_loop's LUN), once its node exists;
+# waits up to 20 s, then fails.
+lio_scsi_disk() {
+	local f sd i
+	for ((i = 0; i < 100; i++)); do
+		sd=
+		for f in /sys/block/sd*/device/vendor; do
+			[ -r "$f" ] && grep -q "LIO-ORG" "$f" && { f=${f%/device/vendor}; sd=${f##*/}; }
+		done
+		[ -n "$sd" ] && [ -b "/dev/$sd" ] && { echo "$sd"; return 0; }
+		sleep 0.2
+	done
+	return 1
+}
+
 # dev_writes DEV: "writes W sectors S discards D" that the block device
 # DEV (/dev/vdX, /dev/ramN, /dev/mapper/NAME) has completed since boot,
 # from its sysfs stat.  "A refused open wrote nothing" is then an equal

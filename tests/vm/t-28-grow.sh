@@ -41,15 +41,17 @@ DISK=$(vm_disk t28) || fatal "no t28 disk (vm-args --disk t28:128)"
 MIB=1048576
 trap 'dm_remove_prefix t28' EXIT
 
-# lun_size MIB: the LUN is the first MIB MiB of the disk.
-lun_size() {
-	local t="0 $(($1 * 2048)) linear $DISK 0"
-	if dmsetup info t28lun >/dev/null 2>&1; then
-		dmsetup reload t28lun --table "$t" && dmsetup resume t28lun
+# linear_lun NAME MIB: dm-linear NAME is the first MIB MiB of the disk
+# (created, or reloaded and resumed: a LUN extended on the array).
+linear_lun() {
+	local t="0 $(($2 * 2048)) linear $DISK 0"
+	if dmsetup info "$1" >/dev/null 2>&1; then
+		dmsetup reload "$1" --table "$t" && dmsetup resume "$1"
 	else
-		dmsetup create t28lun --table "$t"
+		dmsetup create "$1" --table "$t"
 	fi
 }
+lun_size() { linear_lun t28lun "$1"; }
 
 assert_cmd "LUN of 24 MiB" -- lun_size 24
 LUN=/dev/mapper/t28lun
@@ -199,15 +201,7 @@ for m in configfs target_core_mod target_core_iblock tcm_loop scsi_mod sd_mod; d
 	/sbin/modprobe $m || fatal "modprobe $m"
 done
 mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
-# scsi_lun MIB: the array's LUN is the first MIB MiB of the disk.
-scsi_lun() {
-	local t="0 $(($1 * 2048)) linear $DISK 0"
-	if dmsetup info t28sb >/dev/null 2>&1; then
-		dmsetup reload t28sb --table "$t" && dmsetup resume t28sb
-	else
-		dmsetup create t28sb --table "$t"
-	fi
-}
+scsi_lun() { linear_lun t28sb "$1"; }	# the array's LUN
 CFS=/sys/kernel/config/target
 BS=$CFS/core/iblock_0/t28sb
 TPG=$CFS/loopback/naa.5001405000002801/tpgt_1
@@ -225,15 +219,7 @@ lio_unloop() {
 trap 'lio_unloop; dm_remove_prefix t28' EXIT
 assert_cmd "the array's LUN: 24 MiB" -- scsi_lun 24
 assert_cmd "LIO loopback: the LUN as a local SCSI disk" -- lio_loop
-SD=
-for _ in $(seq 100); do
-	for f in /sys/block/sd*/device/vendor; do
-		[ -r "$f" ] && grep -q "LIO-ORG" "$f" && { f=${f%/device/vendor}; SD=${f##*/}; }
-	done
-	[ -n "$SD" ] && [ -b "/dev/$SD" ] && break
-	sleep 0.2
-done
-[ -n "$SD" ] && [ -b "/dev/$SD" ] || fatal "no SCSI disk from tcm_loop: $(ls /sys/block)"
+SD=$(lio_scsi_disk) || fatal "no SCSI disk from tcm_loop: $(ls /sys/block)"
 pass "SCSI disk /dev/$SD ($(cat /sys/block/$SD/device/model))"
 # The disk still holds the first test's store (grown to 56 MiB: its
 # superblock is refused as truncated here), so --force.

@@ -167,16 +167,7 @@ for h in /sys/class/iscsi_host/host*; do
 	[ -e "$h" ] && echo "- - -" >"/sys/class/scsi_host/${h##*/}/scan"
 done
 # The session's disk: the SCSI disk whose vendor is LIO's.
-SD=
-for _ in $(seq 100); do
-	for f in /sys/block/sd*/device/vendor; do
-		[ -r "$f" ] || continue
-		grep -q "LIO-ORG" "$f" && { f=${f%/device/vendor}; SD=/dev/${f##*/}; }
-	done
-	[ -n "$SD" ] && [ -b "$SD" ] && break
-	sleep 0.2
-done
-if [ -n "$SD" ]; then
+if SD=/dev/$(lio_scsi_disk); then
 	pass "iSCSI disk $SD"
 else
 	ls /sys/block /sys/class/iscsi_session /sys/class/scsi_device 2>&1
